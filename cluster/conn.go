@@ -1,0 +1,43 @@
+package cluster
+
+import (
+	"sync"
+	"time"
+)
+
+// connTracker remembers the last successful contact with the API server and
+// why the connection last failed. Informer events call ok often, so it is
+// cheap when nothing changes.
+type connTracker struct {
+	mu          sync.Mutex
+	lastContact time.Time
+	failed      bool
+	reason      string
+}
+
+// ok records a success at t and reports whether the session was disconnected.
+func (c *connTracker) ok(t time.Time) (reconnected bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.lastContact) {
+		c.lastContact = t
+	}
+	reconnected = c.failed
+	c.failed, c.reason = false, ""
+	return reconnected
+}
+
+// fail records a failure and reports whether it is news (state or reason changed).
+func (c *connTracker) fail(reason string) (changed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	changed = !c.failed || c.reason != reason
+	c.failed, c.reason = true, reason
+	return changed
+}
+
+func (c *connTracker) state() ConnState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return ConnState{Connected: !c.failed && !c.lastContact.IsZero(), LastContact: c.lastContact, Reason: c.reason}
+}

@@ -1,0 +1,61 @@
+package cluster
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+)
+
+// Explain turns an API or network error into a short reason a person can act
+// on, e.g. "connection refused" or "unauthorized: credentials rejected".
+func Explain(err error) string {
+	if err == nil {
+		return ""
+	}
+	var (
+		unknownAuth x509.UnknownAuthorityError
+		hostErr     x509.HostnameError
+		invalidCert x509.CertificateInvalidError
+		dnsErr      *net.DNSError
+		netErr      net.Error
+	)
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "host unreachable"
+	case errors.As(err, &dnsErr):
+		return "unknown host " + dnsErr.Name
+	case errors.As(err, &unknownAuth):
+		return "TLS: server certificate signed by an unknown authority"
+	case errors.As(err, &hostErr):
+		return "TLS: " + hostErr.Error()
+	case errors.As(err, &invalidCert):
+		return "TLS: " + invalidCert.Error()
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	case apierrors.IsUnauthorized(err):
+		return "unauthorized: the API server rejected the credentials"
+	case apierrors.IsForbidden(err):
+		return "forbidden"
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return "timed out"
+	}
+	msg := err.Error()
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		msg = uerr.Err.Error()
+	}
+	if i := strings.LastIndex(msg, ": "); i >= 0 && len(msg) > 80 {
+		msg = msg[i+2:]
+	}
+	return msg
+}

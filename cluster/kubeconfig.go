@@ -1,0 +1,130 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Target is a resolved kube context: where to connect and as whom.
+type Target struct {
+	// Context is the kube context's name, or "in-cluster".
+	Context string
+	// Server is the API server URL.
+	Server string
+	// User is the kubeconfig user (auth info) name, or "serviceaccount".
+	User string
+	// Kubeconfig names the file(s) the context came from; empty in-cluster.
+	Kubeconfig string
+	// RESTConfig is ready for New; its UserAgent is set.
+	RESTConfig *rest.Config
+}
+
+// ResolveTarget resolves the kube context the flags (--kubeconfig, --context,
+// KUBECONFIG, in-cluster, ...) select, kubectl-style. Errors name the file
+// and context and say what to do; userAgent is sent with every request.
+func ResolveTarget(flags *genericclioptions.ConfigFlags, userAgent string) (Target, error) {
+	loader := flags.ToRawKubeConfigLoader()
+	files := kubeconfigFiles(flags, loader)
+	if flags.KubeConfig != nil && *flags.KubeConfig != "" {
+		if _, err := os.Stat(*flags.KubeConfig); err != nil {
+			return Target{}, fmt.Errorf("kubeconfig %s: %w", *flags.KubeConfig, unwrapPathError(err))
+		}
+	}
+	raw, err := loader.RawConfig()
+	if err != nil {
+		if strings.Contains(err.Error(), files) { // clientcmd already names the file
+			return Target{}, fmt.Errorf("kubeconfig: %w", err)
+		}
+		return Target{}, fmt.Errorf("kubeconfig %s: %w", files, err)
+	}
+	name := raw.CurrentContext
+	if flags.Context != nil && *flags.Context != "" {
+		name = *flags.Context
+	}
+	t := Target{Context: name, Kubeconfig: files}
+	if name != "" {
+		kctx, ok := raw.Contexts[name]
+		if !ok {
+			return Target{}, fmt.Errorf("context %q not found in kubeconfig %s (have: %s)", name, files, contextNames(raw.Contexts))
+		}
+		t.User = kctx.AuthInfo
+	}
+	if name == "" && len(raw.Contexts) == 0 && !inCluster() && !isSet(flags.APIServer) {
+		// Without this, client-go would quietly try http://localhost:8080.
+		return Target{}, fmt.Errorf("no kubeconfig found (looked in %s) and not running inside a cluster: set KUBECONFIG or pass --kubeconfig", files)
+	}
+	if isSet(flags.AuthInfoName) {
+		t.User = *flags.AuthInfoName
+	}
+
+	cfg, err := flags.ToRESTConfig()
+	switch {
+	case clientcmd.IsEmptyConfig(err):
+		return Target{}, fmt.Errorf("no kubeconfig found (looked in %s) and not running inside a cluster: set KUBECONFIG or pass --kubeconfig", files)
+	case err != nil:
+		return Target{}, fmt.Errorf("kubeconfig %s, context %q: %w", files, name, err)
+	}
+	if name == "" && inCluster() {
+		// An empty kubeconfig that still yields a config means in-cluster.
+		t.Context, t.User, t.Kubeconfig = "in-cluster", "serviceaccount", ""
+	} else if name == "" {
+		t.Context = "(no context)" // --server without a kubeconfig
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.UserAgent = userAgent
+	// Informers list several resources in several namespaces at start;
+	// client-go's default 5 QPS would make that take seconds.
+	cfg.QPS, cfg.Burst = 50, 100
+	t.Server = cfg.Host
+	t.RESTConfig = cfg
+	return t, nil
+}
+
+// inCluster reports whether the in-cluster service account config applies,
+// by the same environment client-go's rest.InClusterConfig reads.
+func inCluster() bool {
+	return os.Getenv("KUBERNETES_SERVICE_HOST") != "" && os.Getenv("KUBERNETES_SERVICE_PORT") != ""
+}
+
+func isSet(p *string) bool { return p != nil && *p != "" }
+
+// kubeconfigFiles names where the kubeconfig was read from, for messages.
+func kubeconfigFiles(flags *genericclioptions.ConfigFlags, loader clientcmd.ClientConfig) string {
+	if flags.KubeConfig != nil && *flags.KubeConfig != "" {
+		return *flags.KubeConfig
+	}
+	if access := loader.ConfigAccess(); access != nil {
+		if paths := access.GetLoadingPrecedence(); len(paths) > 0 {
+			return strings.Join(paths, string(filepath.ListSeparator))
+		}
+	}
+	return clientcmd.RecommendedHomeFile
+}
+
+func contextNames[V any](m map[string]V) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return strings.Join(names, ", ")
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

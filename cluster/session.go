@@ -1,0 +1,314 @@
+// Package cluster is vigil's only door to the Kubernetes API (with the future
+// actions package): it resolves kube contexts, runs one Session of
+// namespace-scoped informers per context and publishes immutable Snapshots.
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+)
+
+// Options configure a Session. RESTConfig or Client must be set.
+type Options struct {
+	// RESTConfig is the connection to use; its UserAgent should already be set.
+	RESTConfig *rest.Config
+	// Client, when set, is used instead of a client built from RESTConfig
+	// (tests may pass their own, e.g. a fake clientset for pure unit tests).
+	Client kubernetes.Interface
+	// Context names the kube context; it is copied into every Snapshot.
+	Context string
+	// Namespaces are the namespaces to watch; at least one.
+	Namespaces []string
+	// Generation tells this session's snapshots from an earlier session's
+	// after a context switch; 0 means 1.
+	Generation uint64
+	// MinBuildInterval bounds the snapshot rate; default 100ms (10 builds/s).
+	MinBuildInterval time.Duration
+	// Heartbeat is how often the session checks the API server is reachable
+	// while no watch event arrives; default 10s.
+	Heartbeat time.Duration
+	// Logger receives diagnostics; default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Session watches one kube context's namespaces and publishes Snapshots.
+// Create it with New, then Start it once and Stop it when done.
+type Session struct {
+	opts      Options
+	client    kubernetes.Interface
+	discovery discovery.ServerVersionInterface
+	log       *slog.Logger
+	conn      connTracker
+	dirty     chan struct{}
+
+	startOnce, stopOnce sync.Once
+	cancel              context.CancelFunc
+	wg                  sync.WaitGroup
+
+	mu         sync.Mutex // guards the fields below
+	namespaces []*nsWatch
+	subs       map[chan Snapshot]struct{}
+	latest     Snapshot
+	seq        uint64
+	stopped    bool
+}
+
+// New checks opts and builds a Session without contacting the API server.
+func New(opts Options) (*Session, error) {
+	if opts.RESTConfig == nil && opts.Client == nil {
+		return nil, errors.New("cluster.New: Options.RESTConfig or Options.Client is required")
+	}
+	if len(opts.Namespaces) == 0 {
+		return nil, errors.New("cluster.New: Options.Namespaces is empty")
+	}
+	if opts.Generation == 0 {
+		opts.Generation = 1
+	}
+	if opts.MinBuildInterval <= 0 {
+		opts.MinBuildInterval = 100 * time.Millisecond
+	}
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = 10 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Session{
+		opts:  opts,
+		log:   opts.Logger.With("context", opts.Context, "generation", opts.Generation),
+		dirty: make(chan struct{}, 1),
+		subs:  map[chan Snapshot]struct{}{},
+	}
+	if opts.Client != nil {
+		s.client = opts.Client
+		s.discovery = opts.Client.Discovery()
+	}
+	if opts.RESTConfig != nil {
+		if s.client == nil {
+			c, err := kubernetes.NewForConfig(opts.RESTConfig)
+			if err != nil {
+				return nil, fmt.Errorf("context %s: building client: %w", opts.Context, err)
+			}
+			s.client = c
+		}
+		// Probes get a short timeout of their own; the watches must not have one.
+		probe := rest.CopyConfig(opts.RESTConfig)
+		probe.Timeout = 5 * time.Second
+		d, err := discovery.NewDiscoveryClientForConfig(probe)
+		if err != nil {
+			return nil, fmt.Errorf("context %s: building discovery client: %w", opts.Context, err)
+		}
+		s.discovery = d
+	}
+	return s, nil
+}
+
+// Context returns the kube context the session watches.
+func (s *Session) Context() string { return s.opts.Context }
+
+// Generation returns the generation stamped on this session's snapshots.
+func (s *Session) Generation() uint64 { return s.opts.Generation }
+
+// Ping asks the API server for its version, to fail fast with a clear reason
+// before a UI starts. It returns the server's git version.
+func (s *Session) Ping(ctx context.Context) (string, error) {
+	type result struct {
+		v   string
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		info, err := s.discovery.ServerVersion()
+		if err != nil {
+			ch <- result{err: err}
+			return
+		}
+		ch <- result{v: info.GitVersion}
+	}()
+	select {
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case r := <-ch:
+		if r.err == nil {
+			s.conn.ok(s.opts.Now())
+		}
+		return r.v, r.err
+	}
+}
+
+// Start checks namespaces and access, starts the informers and the snapshot
+// loop, and returns without waiting for the caches to fill. Snapshots flow
+// to subscribers until Stop or until ctx ends. Start may be called once.
+func (s *Session) Start(ctx context.Context) error {
+	err := errors.New("cluster: Session.Start called twice")
+	s.startOnce.Do(func() {
+		err = nil
+		ctx, s.cancel = context.WithCancel(ctx)
+		watches := s.startInformers(ctx)
+		s.mu.Lock()
+		s.namespaces = watches
+		s.mu.Unlock()
+		s.wg.Add(3)
+		go func() { defer s.wg.Done(); s.loop(ctx) }()
+		go func() { defer s.wg.Done(); s.heartbeat(ctx) }()
+		go func() { defer s.wg.Done(); s.waitSynced(ctx, watches) }()
+		s.markDirty()
+	})
+	return err
+}
+
+// Stop ends the informers and the loop, waits for their goroutines, and
+// closes every subscription channel. It is safe to call more than once.
+func (s *Session) Stop() {
+	s.stopOnce.Do(func() {
+		if s.cancel != nil {
+			s.cancel()
+		}
+		s.wg.Wait()
+		s.mu.Lock()
+		watches := s.namespaces
+		s.stopped = true
+		for ch := range s.subs {
+			close(ch)
+		}
+		s.subs = nil
+		s.mu.Unlock()
+		for _, w := range watches {
+			w.factory.Shutdown()
+		}
+	})
+}
+
+// Subscribe returns a channel that receives the latest snapshot (older ones
+// are dropped if the receiver is slow) and a func to unsubscribe. The
+// channel is closed by Stop or unsubscribe.
+func (s *Session) Subscribe() (<-chan Snapshot, func()) {
+	ch := make(chan Snapshot, 1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		close(ch)
+		return ch, func() {}
+	}
+	s.subs[ch] = struct{}{}
+	if s.seq > 0 {
+		ch <- s.latest
+	}
+	return ch, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if _, ok := s.subs[ch]; ok {
+			delete(s.subs, ch)
+			close(ch)
+		}
+	}
+}
+
+// Latest returns the last published snapshot; ok is false before the first.
+func (s *Session) Latest() (snap Snapshot, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.latest, s.seq > 0
+}
+
+// markDirty asks the loop for a new snapshot; it never blocks, so informer
+// handlers stay cheap.
+func (s *Session) markDirty() {
+	select {
+	case s.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// loop is the one place snapshots are built: it coalesces dirty marks and
+// builds at most once per MinBuildInterval, so builds never overlap.
+func (s *Session) loop(ctx context.Context) {
+	refresh := time.NewTicker(15 * time.Second) // time-dependent health ("stuck" pods)
+	defer refresh.Stop()
+	var last time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-refresh.C:
+		case <-s.dirty:
+		}
+		if wait := s.opts.MinBuildInterval - time.Since(last); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+		}
+		select { // this build covers marks made while waiting
+		case <-s.dirty:
+		default:
+		}
+		last = time.Now()
+		s.publish(s.build())
+	}
+}
+
+func (s *Session) publish(snap Snapshot) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return
+	}
+	s.seq++
+	snap.Seq = s.seq
+	s.latest = snap
+	for ch := range s.subs {
+		select { // keep only the newest snapshot in the buffer
+		case <-ch:
+		default:
+		}
+		ch <- snap
+	}
+}
+
+// heartbeat proves the API server reachable when watches are quiet, and
+// re-checks namespaces that were missing.
+func (s *Session) heartbeat(ctx context.Context) {
+	t := time.NewTicker(s.opts.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := s.discovery.ServerVersion(); err != nil {
+			if s.conn.fail(Explain(err)) {
+				s.log.Warn("api server unreachable", "err", err)
+				s.markDirty()
+			}
+			continue
+		}
+		if s.conn.ok(s.opts.Now()) {
+			s.log.Info("api server reachable again")
+			s.markDirty()
+		}
+		s.mu.Lock()
+		watches := s.namespaces
+		s.mu.Unlock()
+		for _, w := range watches {
+			if w.isMissing() && s.recheckNamespace(ctx, w) {
+				s.markDirty()
+			}
+		}
+	}
+}
