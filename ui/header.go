@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -58,7 +57,9 @@ func (m *Model) stateLine() string {
 	} else {
 		parts = append(parts, st.Muted.Render(ageText))
 	}
-	parts = append(parts, m.counts()...)
+	if m.snap.Synced || len(m.snap.Services) > 0 {
+		parts = append(parts, m.counts()...)
+	}
 	return strings.Join(parts, st.Muted.Render(" · "))
 }
 
@@ -102,5 +103,3 @@ func (m *Model) noteLines() []string {
 	}
 	return out
 }
-
-func itoa(n int32) string { return strconv.Itoa(int(n)) }

@@ -4,6 +4,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -164,7 +165,7 @@ const maxNotes = 3
 // resize gives the focused component the height the chrome leaves over.
 func (m *Model) resize() {
 	m.help.SetWidth(m.common.Width)
-	chrome := 2 + len(m.noteLines()) + 1 + m.footerHeight() // header, notes, detail, help
+	chrome := 2 + len(m.noteLines()) + detailHeight + m.footerHeight() // header, notes, detail, help
 	for _, c := range m.stack {
 		c.SetSize(m.common.Width, max(0, m.common.Height-chrome))
 	}
@@ -211,20 +212,36 @@ func (m *Model) Render() string {
 	return body + "\n" + footer
 }
 
+// detailHeight is the fixed height of the detail area, so the table does
+// not jump as the cursor moves.
+const detailHeight = 2
+
 // detailView is the selected service's full reason, which the table may
-// have truncated or (at 80 columns) not shown at all.
+// have truncated or (at 80 columns) not shown at all, wrapped to
+// detailHeight lines.
 func (m *Model) detailView() string {
 	st := m.common.Styles
 	s, ok := m.services.Selected()
-	if !ok {
-		return ""
+	text := ""
+	if ok {
+		text = s.Namespace + "/" + s.Name + " " + s.Health.Status.String()
+		if s.Health.Reason != "" {
+			text += ": " + s.Health.Reason
+		}
+		if s.HPA.Name != "" {
+			text += fmt.Sprintf(" · hpa %s %d–%d (now %d)", s.HPA.Name, s.HPA.Min, s.HPA.Max, s.HPA.Current)
+		}
 	}
-	line := s.Namespace + "/" + s.Name + ": " + s.Health.Status.String()
-	if s.Health.Reason != "" {
-		line += " — " + s.Health.Reason
+	lines := strings.Split(ansi.Wrap(text, max(1, m.common.Width), " -"), "\n")
+	if len(lines) > detailHeight {
+		lines = lines[:detailHeight]
+		lines[detailHeight-1] = ansi.Truncate(lines[detailHeight-1]+" …", m.common.Width, "…")
 	}
-	if s.HPA.Name != "" {
-		line += " · hpa " + itoa(s.HPA.Min) + "–" + itoa(s.HPA.Max)
+	for len(lines) < detailHeight {
+		lines = append(lines, "")
 	}
-	return st.Muted.Render(ansi.Truncate(line, m.common.Width, "…"))
+	for i, l := range lines {
+		lines[i] = st.Muted.Render(l)
+	}
+	return strings.Join(lines, "\n")
 }

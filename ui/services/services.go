@@ -135,14 +135,16 @@ type column struct {
 	cell  func(m *Model, s cluster.Service) string
 }
 
-// layout picks the columns for the width: REASON appears when there is room,
-// NAME stretches.
+// layout picks the columns for the width: NAME fits the visible names,
+// REASON appears when there is room and takes the rest.
 func (m *Model) layout() []column {
-	nsWidth := len("NAMESPACE")
-	for _, s := range m.rows[m.offset:min(len(m.rows), m.offset+max(1, m.pageSize()))] {
+	visible := m.rows[m.offset:min(len(m.rows), m.offset+max(1, m.pageSize()))]
+	nsWidth, nameWidth := len("NAMESPACE"), 16
+	for _, s := range visible {
 		nsWidth = max(nsWidth, len(s.Namespace))
+		nameWidth = max(nameWidth, len(s.Name))
 	}
-	nsWidth = min(nsWidth, 20)
+	nsWidth, nameWidth = min(nsWidth, 20), min(nameWidth, 40)
 	cols := []column{
 		{title: "NAMESPACE", width: nsWidth, cell: func(_ *Model, s cluster.Service) string { return s.Namespace }},
 		{title: "NAME", width: 16, flex: true, cell: func(_ *Model, s cluster.Service) string { return s.Name }},
@@ -153,28 +155,19 @@ func (m *Model) layout() []column {
 		{title: "AGE", width: 4, right: true, cell: func(m *Model, s cluster.Service) string { return Age(m.now.Sub(s.Created)) }},
 		{title: "STATUS", width: 11, cell: func(_ *Model, s cluster.Service) string { return s.Health.Status.String() }},
 	}
-	fixed := 0
+	used := len(cols) - 1 // separators
 	for _, c := range cols {
-		fixed += c.width + 1
+		used += c.width
 	}
+	left := max(0, m.width-used)
 	const reasonMin = 20
-	if m.width-fixed-24 >= reasonMin { // room for a wider NAME and a REASON column
-		cols = append(cols, column{title: "REASON", width: reasonMin, flex: true, cell: func(_ *Model, s cluster.Service) string { return s.Health.Reason }})
-		fixed += reasonMin + 1
+	if grow := nameWidth - cols[1].width; left-grow-1 >= reasonMin {
+		// Room for every visible name and a REASON column.
+		cols[1].width += grow
+		cols = append(cols, column{title: "REASON", width: left - grow - 1, cell: func(_ *Model, s cluster.Service) string { return s.Health.Reason }})
+		return cols
 	}
-	// Share the leftover between the flex columns: NAME up to 32, REASON the rest.
-	left := max(0, m.width-fixed+1)
-	for i := range cols {
-		if !cols[i].flex {
-			continue
-		}
-		grow := left
-		if cols[i].title == "NAME" && len(cols) > 8 {
-			grow = min(left, 32-cols[i].width)
-		}
-		cols[i].width += grow
-		left -= grow
-	}
+	cols[1].width += left
 	return cols
 }
 

@@ -1,0 +1,172 @@
+package cluster
+
+import (
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+var testNow = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+
+func ptr[T any](v T) *T { return &v }
+
+func meta(ns, name string, owner ...metav1.OwnerReference) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Namespace: ns, Name: name, Generation: 1, OwnerReferences: owner,
+		CreationTimestamp: metav1.NewTime(testNow.Add(-3 * time.Hour))}
+}
+
+func ownedBy(kind, name string) metav1.OwnerReference {
+	return metav1.OwnerReference{Kind: kind, Name: name, Controller: ptr(true)}
+}
+
+func deployment(ns, name string, replicas, ready, updated int32) *appsv1.Deployment {
+	return &appsv1.Deployment{
+		ObjectMeta: meta(ns, name),
+		Spec:       appsv1.DeploymentSpec{Replicas: ptr(replicas)},
+		Status: appsv1.DeploymentStatus{ObservedGeneration: 1, Replicas: replicas, ReadyReplicas: ready,
+			UpdatedReplicas: updated, AvailableReplicas: ready},
+	}
+}
+
+func pod(ns, name string, owner metav1.OwnerReference, ready bool, cs ...corev1.ContainerStatus) *corev1.Pod {
+	status := corev1.ConditionFalse
+	if ready {
+		status = corev1.ConditionTrue
+	}
+	return &corev1.Pod{
+		ObjectMeta: meta(ns, name, owner),
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: cs,
+			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: status}}},
+	}
+}
+
+func crashing(restarts int32, last string) corev1.ContainerStatus {
+	return corev1.ContainerStatus{
+		Name: "app", RestartCount: restarts,
+		State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}},
+		LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: last, ExitCode: 1}},
+	}
+}
+
+func TestBuildServices(t *testing.T) {
+	rsOf := func(ns, name, dep string) *appsv1.ReplicaSet {
+		return &appsv1.ReplicaSet{ObjectMeta: meta(ns, name, ownedBy("Deployment", dep))}
+	}
+	objs := Objects{
+		Deployments: []*appsv1.Deployment{
+			deployment("fintech-prod", "api-gateway", 3, 3, 3),
+			deployment("fintech-prod", "notification-service", 2, 1, 2),
+			deployment("fintech-staging", "api-gateway", 1, 1, 1),
+		},
+		StatefulSets: []*appsv1.StatefulSet{{
+			ObjectMeta: meta("fintech-prod", "postgres"),
+			Spec:       appsv1.StatefulSetSpec{Replicas: ptr(int32(1))},
+			Status:     appsv1.StatefulSetStatus{ObservedGeneration: 1, ReadyReplicas: 0, UpdatedReplicas: 1},
+		}},
+		ReplicaSets: []*appsv1.ReplicaSet{
+			rsOf("fintech-prod", "api-gateway-6b7c", "api-gateway"),
+			rsOf("fintech-prod", "notification-service-7d9f", "notification-service"),
+			rsOf("fintech-staging", "api-gateway-1a2b", "api-gateway"),
+		},
+		Pods: []*corev1.Pod{
+			pod("fintech-prod", "api-gateway-6b7c-a", ownedBy("ReplicaSet", "api-gateway-6b7c"), true, corev1.ContainerStatus{RestartCount: 1}),
+			pod("fintech-prod", "api-gateway-6b7c-b", ownedBy("ReplicaSet", "api-gateway-6b7c"), true),
+			pod("fintech-prod", "api-gateway-6b7c-c", ownedBy("ReplicaSet", "api-gateway-6b7c"), true),
+			pod("fintech-prod", "notification-service-7d9f-a", ownedBy("ReplicaSet", "notification-service-7d9f"), true),
+			pod("fintech-prod", "notification-service-7d9f-b", ownedBy("ReplicaSet", "notification-service-7d9f"), false, crashing(12, "Error")),
+			pod("fintech-prod", "postgres-0", ownedBy("StatefulSet", "postgres"), false, crashing(2, "OOMKilled")),
+			// A pod of the same-named staging deployment must not count in prod.
+			pod("fintech-staging", "api-gateway-1a2b-a", ownedBy("ReplicaSet", "api-gateway-1a2b"), true, corev1.ContainerStatus{RestartCount: 7}),
+			// Orphans and pods of unknown ReplicaSets are ignored.
+			pod("fintech-prod", "debug", metav1.OwnerReference{}, true),
+			pod("fintech-prod", "stray", ownedBy("ReplicaSet", "gone"), true),
+		},
+		HPAs: []*autoscalingv2.HorizontalPodAutoscaler{{
+			ObjectMeta: meta("fintech-prod", "api-gateway-hpa"),
+			Spec: autoscalingv2.HorizontalPodAutoscalerSpec{MinReplicas: ptr(int32(3)), MaxReplicas: 10,
+				ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{Kind: "Deployment", Name: "api-gateway"}},
+			Status: autoscalingv2.HorizontalPodAutoscalerStatus{CurrentReplicas: 3, DesiredReplicas: 3},
+		}},
+	}
+
+	got := BuildServices(objs, testNow)
+
+	type row struct {
+		key      string
+		status   Status
+		reason   string
+		restarts int32
+		pods     int
+	}
+	want := []row{
+		{"fintech-prod/postgres/StatefulSet", StatusDown, "0/1 ready; postgres-0 CrashLoopBackOff (OOMKilled, 2 restarts)", 2, 1},
+		{"fintech-prod/notification-service/Deployment", StatusDegraded, "1/2 ready; notification-service-7d9f-b CrashLoopBackOff (12 restarts)", 12, 2},
+		{"fintech-prod/api-gateway/Deployment", StatusOK, "", 1, 3},
+		{"fintech-staging/api-gateway/Deployment", StatusOK, "", 7, 1},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d services, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Key() != w.key || g.Health.Status != w.status || g.Health.Reason != w.reason || g.Restarts != w.restarts || g.Pods != w.pods {
+			t.Errorf("service %d = {%s %v %q restarts=%d pods=%d}, want %+v", i, g.Key(), g.Health.Status, g.Health.Reason, g.Restarts, g.Pods, w)
+		}
+	}
+	if hpa := got[2].HPA; hpa != (HPAInfo{Name: "api-gateway-hpa", Min: 3, Max: 10, Current: 3, Desired: 3}) {
+		t.Errorf("api-gateway HPA = %+v", hpa)
+	}
+	if got[0].Created != testNow.Add(-3*time.Hour) {
+		t.Errorf("Created = %v", got[0].Created)
+	}
+}
+
+func TestTransformSlimsButKeepsHealthFields(t *testing.T) {
+	p := pod("fintech-prod", "a", ownedBy("ReplicaSet", "rs"), false, crashing(4, "OOMKilled"))
+	p.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}
+	p.Annotations = map[string]string{lastApplied: "{...}", "keep": "me"}
+	p.Spec.Containers = []corev1.Container{{Name: "app", Image: "img:1", Env: []corev1.EnvVar{{Name: "SECRET_REF"}}}}
+	p.Spec.Volumes = []corev1.Volume{{Name: "v"}}
+	before := PodFactsOf(p)
+
+	out, err := transform(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slim := out.(*corev1.Pod)
+	if slim.ManagedFields != nil || slim.Annotations[lastApplied] != "" || slim.Annotations["keep"] != "me" {
+		t.Errorf("metadata not slimmed as expected: %+v", slim.ObjectMeta)
+	}
+	if slim.Spec.Volumes != nil || slim.Spec.Containers[0].Env != nil || slim.Spec.Containers[0].Image != "img:1" {
+		t.Errorf("spec not slimmed as expected: %+v", slim.Spec)
+	}
+	if after := PodFactsOf(slim); after != before {
+		t.Errorf("health facts changed by transform: %+v -> %+v", before, after)
+	}
+}
+
+func TestProblems(t *testing.T) {
+	got := Problems([]NamespaceStatus{
+		{Name: "fintech-dr", Missing: true},
+		{Name: "fintech-security", Denied: []string{"pods", "replicasets"}},
+		{Name: "kube-system", Denied: []string{"deployments", "statefulsets", "replicasets", "pods", "horizontalpodautoscalers"}},
+		{Name: "fintech-prod"},
+	})
+	want := []string{
+		`namespace "fintech-dr" does not exist`,
+		"no access to pods and replicasets in fintech-security",
+		"no access to namespace kube-system",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Problems() = %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("Problems()[%d] = %q, want %q", i, got[i], want[i])
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package cluster
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+)
+
+// These tests use a fake clientset only to prove the Session's plumbing
+// (informers → coalescing loop → subscribers → Stop); behaviour against a
+// real API server is covered by the integration tests.
+
+// allowExcept answers access reviews: everything allowed except the
+// resources listed.
+func allowExcept(denied ...string) k8stesting.ReactionFunc {
+	return func(a k8stesting.Action) (bool, runtime.Object, error) {
+		r := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SelfSubjectAccessReview)
+		allowed := true
+		for _, d := range denied {
+			if r.Spec.ResourceAttributes.Resource == d {
+				allowed = false
+			}
+		}
+		r.Status.Allowed = allowed
+		return true, r, nil
+	}
+}
+
+func newTestSession(t *testing.T, client *fake.Clientset, namespaces ...string) *Session {
+	t.Helper()
+	s, err := New(Options{
+		Client: client, Context: "test", Namespaces: namespaces, Generation: 7,
+		MinBuildInterval: 10 * time.Millisecond,
+		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// waitFor reads snapshots until ok accepts one or the deadline passes.
+func waitFor(t *testing.T, ch <-chan Snapshot, what string, ok func(Snapshot) bool) Snapshot {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case s, open := <-ch:
+			if !open {
+				t.Fatalf("channel closed while waiting for %s", what)
+			}
+			if ok(s) {
+				return s
+			}
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+func TestSessionPublishesLiveSnapshots(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+
+	client := fake.NewClientset(
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "fintech-prod"}},
+		deployment("fintech-prod", "payment-service", 2, 2, 2),
+	)
+	client.PrependReactor("create", "selfsubjectaccessreviews", allowExcept())
+	s := newTestSession(t, client, "fintech-prod", "fintech-dr")
+	ch, _ := s.Subscribe()
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	snap := waitFor(t, ch, "a synced snapshot with payment-service", func(s Snapshot) bool {
+		return s.Synced && len(s.Services) == 1
+	})
+	if snap.Context != "test" || snap.Generation != 7 || snap.Seq == 0 {
+		t.Errorf("snapshot identity = {%q %d seq %d}, want {test 7 seq>0}", snap.Context, snap.Generation, snap.Seq)
+	}
+	if got := snap.Services[0]; got.Name != "payment-service" || got.Health.Status != StatusOK {
+		t.Errorf("service = %+v", got)
+	}
+	if len(snap.Problems) != 1 || snap.Problems[0] != `namespace "fintech-dr" does not exist` {
+		t.Errorf("Problems = %q, want the missing namespace", snap.Problems)
+	}
+	if !snap.Conn.Connected || snap.Conn.LastContact.IsZero() {
+		t.Errorf("Conn = %+v, want connected with a last contact", snap.Conn)
+	}
+
+	// A change in the cluster reaches subscribers without anyone asking.
+	d := deployment("fintech-prod", "payment-service", 2, 0, 2)
+	if _, err := client.AppsV1().Deployments("fintech-prod").UpdateStatus(context.Background(), d, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ch, "payment-service down", func(s Snapshot) bool {
+		return len(s.Services) == 1 && s.Services[0].Health.Status == StatusDown
+	})
+
+	s.Stop()
+	if _, open := <-ch; open {
+		// One buffered snapshot may remain; after it the channel must be closed.
+		if _, open := <-ch; open {
+			t.Error("subscription channel not closed by Stop")
+		}
+	}
+	s.Stop() // idempotent
+}
+
+func TestSessionReportsDeniedResources(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+
+	client := fake.NewClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "fintech-security"}})
+	client.PrependReactor("create", "selfsubjectaccessreviews", allowExcept("pods"))
+	s := newTestSession(t, client, "fintech-security")
+	ch, unsubscribe := s.Subscribe()
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+
+	snap := waitFor(t, ch, "a synced snapshot", func(s Snapshot) bool { return s.Synced })
+	if len(snap.Problems) != 1 || snap.Problems[0] != "no access to pods in fintech-security" {
+		t.Errorf("Problems = %q", snap.Problems)
+	}
+	if ns := snap.Namespaces[0]; len(ns.Denied) != 1 || ns.Denied[0] != "pods" {
+		t.Errorf("Namespaces[0] = %+v", ns)
+	}
+	unsubscribe()
+	unsubscribe() // idempotent
+	if err := s.Start(context.Background()); err == nil {
+		t.Error("second Start succeeded, want an error")
+	}
+}
+
+func TestNewRequiresAConnection(t *testing.T) {
+	if _, err := New(Options{Namespaces: []string{"a"}}); err == nil {
+		t.Error("New without RESTConfig or Client succeeded")
+	}
+	if _, err := New(Options{Client: fake.NewClientset()}); err == nil {
+		t.Error("New without namespaces succeeded")
+	}
+}

@@ -1,0 +1,224 @@
+package ui
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/theme"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+var testNow = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+
+func newTestModel(t *testing.T, w, h int) *Model {
+	t.Helper()
+	m := New(Options{
+		Common: common.Common{Styles: theme.New(false), Keys: common.DefaultKeyMap()},
+		Target: Target{Context: "local-1", Server: "https://127.0.0.1:6443", User: "admin", Generation: 2},
+		Now:    func() time.Time { return testNow },
+	})
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	return m
+}
+
+func svc(ns, name string, st cluster.Status, reason string, ready, desired int32) cluster.Service {
+	return cluster.Service{Namespace: ns, Name: name, Kind: "Deployment", Desired: desired, Ready: ready, UpToDate: desired,
+		Restarts: 0, Created: testNow.Add(-49 * time.Hour), Health: cluster.Health{Status: st, Reason: reason}}
+}
+
+// estate is a snapshot shaped like the seed's fintech estate.
+func estate(gen uint64) cluster.Snapshot {
+	crash := svc("fintech-prod", "notification-service", cluster.StatusDegraded, "1/2 ready; notification-service-7d9f CrashLoopBackOff (12 restarts)", 1, 2)
+	crash.Restarts = 12
+	sts := svc("fintech-monitoring", "prometheus", cluster.StatusOK, "", 1, 1)
+	sts.Kind = "StatefulSet"
+	svcs := []cluster.Service{
+		crash,
+		svc("fintech-staging", "payment-service", cluster.StatusProgressing, "1/2 ready; rolling out (1/2 updated)", 1, 2),
+		sts,
+		svc("fintech-prod", "api-gateway", cluster.StatusOK, "", 3, 3),
+		svc("fintech-prod", "payment-service", cluster.StatusOK, "", 2, 2),
+		svc("fintech-prod", "user-service", cluster.StatusOK, "", 2, 2),
+	}
+	return cluster.Snapshot{
+		Context: "local-1", Generation: gen, Seq: 1, Taken: testNow, Synced: true, Services: svcs,
+		Problems: []string{`namespace "fintech-dr" does not exist`},
+		Conn:     cluster.ConnState{Connected: true, LastContact: testNow.Add(-2 * time.Second)},
+	}
+}
+
+func press(s string) tea.KeyPressMsg {
+	switch s {
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "pgdown":
+		return tea.KeyPressMsg{Code: tea.KeyPgDown}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	}
+	r := []rune(s)[0]
+	return tea.KeyPressMsg{Code: r, Text: s}
+}
+
+func TestSnapshotFromOtherGenerationIsDropped(t *testing.T) {
+	m := newTestModel(t, 80, 24)
+	m.Update(SnapshotMsg{Snapshot: estate(1)}) // late snapshot of an old session
+	if _, ok := m.Snapshot(); ok {
+		t.Fatal("model took a snapshot from generation 1 while showing generation 2")
+	}
+	m.Update(SnapshotMsg{Snapshot: estate(2)})
+	if s, ok := m.Snapshot(); !ok || s.Generation != 2 {
+		t.Fatalf("model did not take the generation-2 snapshot")
+	}
+}
+
+func TestKeys(t *testing.T) {
+	tests := []struct {
+		name       string
+		keys       []string
+		wantCursor int
+		wantHelp   bool
+		wantQuit   bool
+	}{
+		{name: "start at top", wantCursor: 0},
+		{name: "j moves down", keys: []string{"j", "j"}, wantCursor: 2},
+		{name: "arrows", keys: []string{"down", "down", "up"}, wantCursor: 1},
+		{name: "k stops at top", keys: []string{"k", "k"}, wantCursor: 0},
+		{name: "G to bottom", keys: []string{"G"}, wantCursor: 5},
+		{name: "j stops at bottom", keys: []string{"G", "j"}, wantCursor: 5},
+		{name: "g back to top", keys: []string{"G", "g"}, wantCursor: 0},
+		{name: "page down clamps", keys: []string{"pgdown"}, wantCursor: 5},
+		{name: "? opens full help", keys: []string{"?"}, wantHelp: true},
+		{name: "? twice closes it", keys: []string{"?", "?"}},
+		{name: "q quits", keys: []string{"q"}, wantQuit: true},
+		{name: "ctrl+c quits", keys: []string{"ctrl+c"}, wantQuit: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newTestModel(t, 80, 24)
+			m.Update(SnapshotMsg{Snapshot: estate(2)})
+			var cmd tea.Cmd
+			for _, k := range tt.keys {
+				_, cmd = m.Update(press(k))
+			}
+			if got := m.Services().Cursor(); got != tt.wantCursor {
+				t.Errorf("cursor = %d, want %d", got, tt.wantCursor)
+			}
+			if m.FullHelp() != tt.wantHelp {
+				t.Errorf("full help = %v, want %v", m.FullHelp(), tt.wantHelp)
+			}
+			quit := cmd != nil && fmt.Sprintf("%T", cmd()) == "tea.QuitMsg"
+			if quit != tt.wantQuit {
+				t.Errorf("quit = %v, want %v", quit, tt.wantQuit)
+			}
+		})
+	}
+}
+
+func TestCursorFollowsServiceAcrossSnapshots(t *testing.T) {
+	m := newTestModel(t, 80, 24)
+	m.Update(SnapshotMsg{Snapshot: estate(2)})
+	m.Update(press("j")) // payment-service in staging
+	next := estate(2)
+	next.Services = append(next.Services[1:], next.Services[0]) // notification-service recovered
+	m.Update(SnapshotMsg{Snapshot: next})
+	if s, _ := m.Services().Selected(); s.Namespace != "fintech-staging" || s.Name != "payment-service" {
+		t.Errorf("selected %s/%s after re-sort, want fintech-staging/payment-service", s.Namespace, s.Name)
+	}
+}
+
+func TestRendersOnlyVisibleRows(t *testing.T) {
+	m := newTestModel(t, 80, 24)
+	snap := estate(2)
+	snap.Services = nil
+	for i := range 10000 {
+		snap.Services = append(snap.Services, svc("fintech-prod", fmt.Sprintf("bulk-%05d", i), cluster.StatusOK, "", 1, 1))
+	}
+	m.Update(SnapshotMsg{Snapshot: snap})
+	m.Update(press("G"))
+	out := ansi.Strip(m.Render())
+	if n := strings.Count(out, "\n") + 1; n != 24 {
+		t.Errorf("rendered %d lines, want 24", n)
+	}
+	if !strings.Contains(out, "bulk-09999") || strings.Contains(out, "bulk-00000") {
+		t.Errorf("bottom page does not show the last row only:\n%s", out)
+	}
+}
+
+func TestStaleAndDisconnectedHeader(t *testing.T) {
+	m := newTestModel(t, 100, 24)
+	snap := estate(2)
+	snap.Conn = cluster.ConnState{Connected: false, Reason: "connection refused", LastContact: testNow.Add(-45 * time.Second)}
+	m.Update(SnapshotMsg{Snapshot: snap})
+	out := ansi.Strip(m.Render())
+	for _, want := range []string{"disconnected: connection refused", "data 45s old"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("header lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestViewGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		w, h int
+		keys []string
+		snap func() cluster.Snapshot
+	}{
+		{name: "services_80x24", w: 80, h: 24, snap: func() cluster.Snapshot { return estate(2) }},
+		{name: "services_120x24", w: 120, h: 24, keys: []string{"j"}, snap: func() cluster.Snapshot { return estate(2) }},
+		{name: "loading_80x24", w: 80, h: 24, snap: func() cluster.Snapshot {
+			return cluster.Snapshot{Context: "local-1", Generation: 2, Conn: cluster.ConnState{Connected: true, LastContact: testNow}}
+		}},
+		{name: "help_80x24", w: 80, h: 24, keys: []string{"?"}, snap: func() cluster.Snapshot { return estate(2) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := newTestModel(t, tt.w, tt.h)
+			m.Update(SnapshotMsg{Snapshot: tt.snap()})
+			for _, k := range tt.keys {
+				m.Update(press(k))
+			}
+			got := ansi.Strip(m.Render())
+			if n := strings.Count(got, "\n") + 1; n != tt.h {
+				t.Errorf("rendered %d lines, want %d", n, tt.h)
+			}
+			for i, line := range strings.Split(got, "\n") {
+				if w := ansi.StringWidth(line); w > tt.w {
+					t.Errorf("line %d is %d cells wide, want <= %d: %q", i+1, w, tt.w, line)
+				}
+			}
+			golden(t, filepath.Join("testdata", tt.name+".golden"), got)
+		})
+	}
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./ui/ -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (run go test ./ui/ -update if the change is intended)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
+	}
+}
