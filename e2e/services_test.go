@@ -1,0 +1,95 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/vigil-k8s/vigil/internal/testcluster"
+)
+
+var (
+	lc    *testcluster.Cluster
+	vigil string
+)
+
+func TestMain(m *testing.M) {
+	dir, err := TempDir()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer os.RemoveAll(dir)
+	if vigil, err = BuildVigil(dir); err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
+		os.Exit(1)
+	}
+	testcluster.Main(m, testcluster.Options{Clusters: 2, Seed: true}, &lc)
+}
+
+func startVigil(t *testing.T, args ...string) *Terminal {
+	t.Helper()
+	name := fmt.Sprintf("vigil-e2e-%d", time.Now().UnixNano())
+	argv := append([]string{vigil}, args...)
+	term, err := StartTerminal(name, 120, 40, []string{"KUBECONFIG=" + lc.Kubeconfig, "NO_COLOR=1"}, argv...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(term.Close)
+	return term
+}
+
+// TestScaleShowsOnScreen: the first screen lists fintech-prod's services live; scaling a
+// Deployment with the admin kubeconfig changes the screen within 2 s.
+func TestScaleShowsOnScreen(t *testing.T) {
+	term := startVigil(t, "--context", "local-1")
+	screen, ok := term.WaitFor(30*time.Second, func(s string) bool {
+		return LineWith(s, "fintech-prod", "user-service", "2/2") != ""
+	})
+	if !ok {
+		t.Fatalf("fintech-prod/user-service at 2/2 never appeared; screen:\n%s", screen)
+	}
+	for _, svc := range []string{"api-gateway", "payment-service", "notification-service"} {
+		if LineWith(screen, "fintech-prod", svc) == "" {
+			t.Errorf("fintech-prod/%s missing from the first screen:\n%s", svc, screen)
+		}
+	}
+
+	cs := lc.Client(t, "local-1")
+	start := time.Now()
+	_, err := cs.AppsV1().Deployments("fintech-prod").Patch(context.Background(), "user-service",
+		types.MergePatchType, []byte(`{"spec":{"replicas":4}}`), metav1.PatchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = cs.AppsV1().Deployments("fintech-prod").Patch(context.Background(), "user-service",
+			types.MergePatchType, []byte(`{"spec":{"replicas":2}}`), metav1.PatchOptions{})
+	})
+	screen, ok = term.WaitFor(2*time.Second, func(s string) bool {
+		return LineWith(s, "fintech-prod", "user-service", "/4") != ""
+	})
+	if !ok {
+		t.Fatalf("the screen did not show user-service's 4 desired replicas within 2 s; screen:\n%s", screen)
+	}
+	t.Logf("scale to screen: %s", time.Since(start).Round(time.Millisecond))
+}
+
+// TestBadContextIsOneLine: a context that does not exist is one clear line, not a trace.
+func TestBadContextIsOneLine(t *testing.T) {
+	term := startVigil(t, "--context", "nope")
+	screen, ok := term.WaitFor(15*time.Second, func(s string) bool {
+		return LineWith(s, "nope") != ""
+	})
+	if !ok {
+		t.Fatalf("no error naming the context; screen:\n%s", screen)
+	}
+	if LineWith(screen, "goroutine") != "" || LineWith(screen, "panic") != "" {
+		t.Fatalf("a stack trace instead of a one-line error:\n%s", screen)
+	}
+}
