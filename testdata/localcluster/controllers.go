@@ -60,6 +60,9 @@ var controllerNames = []string{
 	names.ClusterRoleAggregationController,
 	names.RootCACertificatePublisherController,
 	names.PodGarbageCollectorController,
+	names.PersistentVolumeBinderController,
+	names.PersistentVolumeClaimProtectionController,
+	names.PersistentVolumeProtectionController,
 }
 
 // runControllerManager runs the kube-controller-manager of one cluster until

@@ -99,11 +99,7 @@ func run(o cliOptions) error {
 	defer stop()
 
 	start := time.Now()
-	podsPerNode := 500
-	if o.scalePods > 0 {
-		// The bulk pods must fit; round the extra capacity up to hundreds.
-		podsPerNode += (o.scalePods/3 + 199) / 100 * 100
-	}
+	podsPerNode := podsPerNodeFor(o.scalePods)
 	clusters, err := startClusters(ctx, o.dir, o.clusters, podsPerNode)
 	defer func() { stopClusters(clusters) }()
 	if err != nil {
