@@ -1,0 +1,187 @@
+package audit
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func writeN(t *testing.T, path string, n int) *Log {
+	t.Helper()
+	l, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		_, err := l.Append(Record{Attempt: fmt.Sprint("a", i), Phase: PhaseStarted, User: "admin", Context: "local-1",
+			Action: "restart", Target: "deployment/fintech-prod/payment-service", Reason: "INC-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return l
+}
+
+func lines(t *testing.T, path string) [][]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.SplitAfter(b, []byte{'\n'})
+}
+
+func TestChainVerifies(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigil", "audit.jsonl")
+	writeN(t, path, 5)
+	rep, err := VerifyFile(path)
+	if err != nil || !rep.OK() || rep.Records != 5 || rep.Head == "" {
+		t.Fatalf("report %+v err %v", rep, err)
+	}
+	recs, _ := ReadFile(path)
+	if recs[0].Prev != "" || recs[4].Seq != 5 || recs[1].Prev == "" {
+		t.Fatalf("records %+v", recs)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+func TestTamperingIsDetected(t *testing.T) {
+	cases := []struct {
+		name     string
+		mutate   func(ls [][]byte) [][]byte
+		wantLine int
+		want     string
+	}{
+		{"edited reason", func(ls [][]byte) [][]byte {
+			ls[2] = bytes.Replace(ls[2], []byte("INC-1"), []byte("INC-9"), 1)
+			return ls
+		}, 4, "line 3 was edited"},
+		{"deleted record", func(ls [][]byte) [][]byte {
+			return append(ls[:2:2], ls[3:]...)
+		}, 3, "deleted or reordered"},
+		{"reordered records", func(ls [][]byte) [][]byte {
+			ls[1], ls[2] = ls[2], ls[1]
+			return ls
+		}, 2, "does not match line 1"},
+		{"deleted first record", func(ls [][]byte) [][]byte { return ls[1:] }, 1, "records before it were deleted"},
+		{"garbage line", func(ls [][]byte) [][]byte {
+			ls[1] = []byte("{not json\n")
+			return ls
+		}, 2, "not a JSON record"},
+		{"edited sequence number", func(ls [][]byte) [][]byte {
+			ls[4] = bytes.Replace(ls[4], []byte(`"seq":5`), []byte(`"seq":7`), 1)
+			return ls
+		}, 5, "sequence number 7 follows 4"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "audit.jsonl")
+			writeN(t, path, 6)
+			ls := tc.mutate(lines(t, path))
+			if err := os.WriteFile(path, bytes.Join(ls, nil), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := VerifyFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK() {
+				t.Fatalf("tampering not detected: %+v", rep)
+			}
+			if rep.Broken.Line != tc.wantLine || !strings.Contains(rep.Broken.Reason, tc.want) {
+				t.Fatalf("broken = %v, want line %d containing %q", rep.Broken, tc.wantLine, tc.want)
+			}
+		})
+	}
+}
+
+func TestIncompleteLastLineIsTolerated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	l := writeN(t, path, 3)
+	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	f.WriteString(`{"seq":4,"time":"2026-11-26T18:00:00Z","attempt":"x","pha`)
+	f.Close()
+	rep, err := VerifyFile(path)
+	if err != nil || !rep.OK() || rep.Records != 3 || rep.IncompleteTail == 0 {
+		t.Fatalf("incomplete tail: %+v %v", rep, err)
+	}
+	// The next append cuts the fragment and says so.
+	r, err := l.Append(Record{Attempt: "b", Phase: PhaseFinished, Action: "restart"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Seq != 4 || !strings.Contains(r.Repaired, "incomplete last line") {
+		t.Fatalf("record after repair: %+v", r)
+	}
+	rep, _ = VerifyFile(path)
+	if !rep.OK() || rep.Records != 4 || rep.IncompleteTail != 0 {
+		t.Fatalf("after repair: %+v", rep)
+	}
+}
+
+// TestKillDuringBurst re-executes the test binary as writers that append records in a loop,
+// SIGKILLs them mid-burst and verifies the log: every complete record must chain.
+func TestKillDuringBurst(t *testing.T) {
+	if p := os.Getenv("VIGIL_AUDIT_WRITER"); p != "" {
+		l, err := Open(p)
+		if err != nil {
+			os.Exit(2)
+		}
+		for i := 0; ; i++ {
+			if _, err := l.Append(Record{Attempt: fmt.Sprint(os.Getpid(), "-", i), Phase: PhaseStarted,
+				Action: "scale", Target: "deployment/fintech-prod/api-gateway", Params: strings.Repeat("x", i%300)}); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(3)
+			}
+		}
+	}
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	for round := 0; round < 3; round++ {
+		var kids []*exec.Cmd
+		for i := 0; i < 2; i++ { // two processes: the flock keeps one chain
+			cmd := exec.Command(os.Args[0], "-test.run=^TestKillDuringBurst$")
+			cmd.Env = append(os.Environ(), "VIGIL_AUDIT_WRITER="+path)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			kids = append(kids, cmd)
+		}
+		time.Sleep(time.Duration(150+100*round) * time.Millisecond)
+		for _, k := range kids {
+			_ = k.Process.Signal(syscall.SIGKILL)
+			_ = k.Wait()
+		}
+		rep, err := VerifyFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK() {
+			t.Fatalf("round %d: chain broken after kill -9: %v", round, rep.Broken)
+		}
+		if rep.Records == 0 {
+			t.Fatalf("round %d: the writers wrote nothing", round)
+		}
+		t.Logf("round %d: %d records verify, incomplete tail %d bytes", round, rep.Records, rep.IncompleteTail)
+	}
+}
+
+func TestDefaultPath(t *testing.T) {
+	env := map[string]string{"HOME": "/home/oncall"}
+	p, _ := DefaultPath(func(k string) string { return env[k] })
+	if p != "/home/oncall/.local/state/vigil/audit.jsonl" {
+		t.Errorf("default path %s", p)
+	}
+	env["XDG_STATE_HOME"] = "/state"
+	p, _ = DefaultPath(func(k string) string { return env[k] })
+	if p != "/state/vigil/audit.jsonl" {
+		t.Errorf("XDG path %s", p)
+	}
+}

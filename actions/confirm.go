@@ -1,0 +1,131 @@
+package actions
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// ConfirmRequest is what a Confirmer shows and asks.
+type ConfirmRequest struct {
+	// ActionID and Title name the action; Dangerous ones deserve a red frame.
+	ActionID, Title string
+	Dangerous       bool
+	// Context is the kube context; Target what is acted on.
+	Context string
+	Target  Target
+	// Typed says the operator must type Expect; otherwise y/n.
+	Typed bool
+	// Expect is `<context>/<namespace>/<name>`.
+	Expect string
+	// Why says why the target is protected, when Typed.
+	Why string
+	// Preview is the change and the dry-run outcome.
+	Preview Preview
+	// NeedReason says a reason is required; Reason is the one given up front (flag), if any.
+	NeedReason bool
+	Reason     string
+}
+
+// Prompt is the question in words.
+func (r ConfirmRequest) Prompt() string {
+	if r.Typed {
+		return fmt.Sprintf("Type %s to confirm (%s)", r.Expect, r.Why)
+	}
+	return "Proceed? Type y or yes (Enter alone cancels)"
+}
+
+// Confirmation is an operator's answer.
+type Confirmation struct {
+	// Answer is exactly what was typed.
+	Answer string
+	// Reason is the operator's reason (ticket, incident).
+	Reason string
+}
+
+// Confirmer asks an operator. The TUI implements it with a modal, the CLI with a prompt or
+// the --confirm flag. A Confirmer only collects the answer: the pipeline judges it
+// (CheckAnswer), so no implementation can make Enter alone confirm.
+type Confirmer interface {
+	Confirm(ctx context.Context, req ConfirmRequest) (Confirmation, error)
+}
+
+// ErrNotConfirmed is returned (wrapped) when the answer does not confirm.
+var ErrNotConfirmed = errors.New("not confirmed")
+
+// CheckAnswer decides whether answer confirms req. Empty input (Enter alone) never confirms;
+// a typed confirmation must match Expect exactly; y/n accepts y or yes — or, for runbooks,
+// the typed string itself.
+func CheckAnswer(req ConfirmRequest, answer string) error {
+	a := strings.TrimSpace(answer)
+	switch {
+	case a == "":
+		return fmt.Errorf("%w: empty answer (Enter alone never confirms)", ErrNotConfirmed)
+	case req.Typed && a != req.Expect:
+		return fmt.Errorf("%w: typed %q, expected %q", ErrNotConfirmed, a, req.Expect)
+	case req.Typed:
+		return nil
+	case a == req.Expect || strings.EqualFold(a, "y") || strings.EqualFold(a, "yes"):
+		return nil
+	default:
+		return fmt.Errorf("%w: answered %q", ErrNotConfirmed, a)
+	}
+}
+
+// PresetConfirmer answers with a fixed string: the headless --confirm flag.
+type PresetConfirmer struct {
+	Answer, Reason string
+}
+
+// Confirm returns the preset answer; an empty one refuses.
+func (p PresetConfirmer) Confirm(_ context.Context, req ConfirmRequest) (Confirmation, error) {
+	reason := p.Reason
+	if reason == "" {
+		reason = req.Reason
+	}
+	return Confirmation{Answer: p.Answer, Reason: reason}, nil
+}
+
+// PromptConfirmer asks on a terminal: it prints the preview and the question to Out and
+// reads a line (and a reason, when one is required and was not given) from In.
+type PromptConfirmer struct {
+	In  *bufio.Reader
+	Out io.Writer
+}
+
+// NewPromptConfirmer returns a PromptConfirmer over in and out.
+func NewPromptConfirmer(in io.Reader, out io.Writer) *PromptConfirmer {
+	return &PromptConfirmer{In: bufio.NewReader(in), Out: out}
+}
+
+// Confirm prints the request and reads the answer.
+func (p *PromptConfirmer) Confirm(_ context.Context, req ConfirmRequest) (Confirmation, error) {
+	fmt.Fprintf(p.Out, "%s %s in context %s\n%s", req.Title, req.Target, req.Context, req.Preview)
+	c := Confirmation{Reason: req.Reason}
+	if req.NeedReason && strings.TrimSpace(c.Reason) == "" {
+		fmt.Fprint(p.Out, "Reason (ticket or incident): ")
+		line, err := p.readLine()
+		if err != nil {
+			return c, err
+		}
+		c.Reason = line
+	}
+	fmt.Fprintf(p.Out, "%s: ", req.Prompt())
+	line, err := p.readLine()
+	c.Answer = line
+	return c, err
+}
+
+func (p *PromptConfirmer) readLine() (string, error) {
+	line, err := p.In.ReadString('\n')
+	if err == io.EOF && line != "" {
+		err = nil
+	}
+	if err == io.EOF {
+		return "", fmt.Errorf("%w: no answer (end of input)", ErrNotConfirmed)
+	}
+	return strings.TrimRight(line, "\r\n"), err
+}

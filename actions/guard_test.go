@@ -1,0 +1,64 @@
+package actions
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestOnlyThePipelineMintsExecTokens proves that no code path reaches an action's execute
+// step except Pipeline.Execute/Start: an execToken is only ever constructed, and
+// steps.execute only ever called, in pipeline.go.
+func TestOnlyThePipelineMintsExecTokens(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.CompositeLit:
+				if id, ok := n.Type.(*ast.Ident); ok && id.Name == "execToken" && f != "pipeline.go" {
+					t.Errorf("%s: an execToken is minted outside pipeline.go", fset.Position(n.Pos()))
+				}
+			case *ast.CallExpr:
+				if sel, ok := n.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "execute" && f != "pipeline.go" {
+					t.Errorf("%s: an action's execute step is called outside pipeline.go", fset.Position(n.Pos()))
+				}
+			}
+			return true
+		})
+	}
+}
+
+// TestActionExposesNoWayToRun checks the exported surface: an Action can be inspected and
+// asked why it is disabled, never run.
+func TestActionExposesNoWayToRun(t *testing.T) {
+	typ := reflect.TypeOf(&Action{})
+	for i := 0; i < typ.NumMethod(); i++ {
+		switch m := typ.Method(i).Name; m {
+		case "Disabled", "AccessFor":
+		default:
+			t.Errorf("Action has exported method %s: only Pipeline may run actions", m)
+		}
+	}
+	st := reflect.TypeOf(Action{})
+	for i := 0; i < st.NumField(); i++ {
+		f := st.Field(i)
+		if f.IsExported() && f.Type.Kind() == reflect.Func {
+			t.Errorf("Action has exported func field %s", f.Name)
+		}
+	}
+}

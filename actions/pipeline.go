@@ -1,0 +1,297 @@
+package actions
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vigil-k8s/vigil/actions/audit"
+)
+
+// Stage is a step of the guard pipeline, in order.
+type Stage string
+
+// The pipeline's stages, in the order they run.
+const (
+	StageBusy          Stage = "busy"
+	StageReadOnly      Stage = "read-only"
+	StageRBAC          Stage = "rbac"
+	StagePreconditions Stage = "preconditions"
+	StageDryRun        Stage = "dry-run"
+	StageConfirm       Stage = "confirm"
+	StageAudit         Stage = "audit"
+	StageExecute       Stage = "execute"
+	StageVerify        Stage = "verify"
+	StageDone          Stage = "done"
+)
+
+// RefusedError is an attempt the pipeline stopped before execution, with the stage and reason.
+type RefusedError struct {
+	Stage  Stage
+	Reason string
+	Err    error
+}
+
+func (e *RefusedError) Error() string { return "refused (" + string(e.Stage) + "): " + e.Reason }
+func (e *RefusedError) Unwrap() error { return e.Err }
+
+// Event is a progress report of one attempt.
+type Event struct {
+	// Attempt identifies the attempt (also in the audit log).
+	Attempt string
+	Stage   Stage
+	Message string
+	// Done marks the last event; Outcome and Err are set on it.
+	Done    bool
+	Outcome *Outcome
+	Err     error
+}
+
+// Request is one attempt's inputs.
+type Request struct {
+	// Reason is the operator's reason given up front (--reason); the Confirmer may supply it.
+	Reason string
+	// DryRun stops after the preview (nothing is changed).
+	DryRun bool
+	// Progress receives events synchronously, from the goroutine running the attempt.
+	Progress func(Event)
+}
+
+// Outcome is what an attempt did.
+type Outcome struct {
+	Attempt string
+	Preview Preview
+	// DryRunOnly is true when the request only previewed.
+	DryRunOnly bool
+	Result     Result
+}
+
+// Pipeline runs actions through the guards. It is safe for concurrent use; one attempt per
+// target runs at a time.
+type Pipeline struct {
+	// Env is the kube context the actions act on.
+	Env *Env
+	// Audit is the tamper-evident log every attempt is recorded in.
+	Audit *audit.Log
+	// Confirmer asks the operator.
+	Confirmer Confirmer
+
+	mu    sync.Mutex
+	busy  map[string]busyEntry
+	newID func() string
+}
+
+type busyEntry struct {
+	action string
+	since  time.Time
+}
+
+// Execute runs the whole pipeline for a on t and returns when the attempt is over. A refusal
+// is a *RefusedError.
+func (p *Pipeline) Execute(ctx context.Context, a *Action, t Target, req Request) (Outcome, error) {
+	attempt := p.attemptID()
+	release, err := p.lock(a, t)
+	if err != nil {
+		p.refuse(ctx, a, t, req, attempt, "", err)
+		return Outcome{Attempt: attempt}, err
+	}
+	defer release()
+	return p.run(ctx, a, t, req, attempt)
+}
+
+// Start runs the pipeline in a goroutine and reports progress on the returned channel, whose
+// last event has Done set; it is closed after. A second attempt on a busy target is refused
+// at once, with the error returned here.
+func (p *Pipeline) Start(ctx context.Context, a *Action, t Target, req Request) (<-chan Event, error) {
+	attempt := p.attemptID()
+	release, err := p.lock(a, t)
+	if err != nil {
+		p.refuse(ctx, a, t, req, attempt, "", err)
+		return nil, err
+	}
+	ch := make(chan Event, 16)
+	user := req.Progress
+	req.Progress = func(e Event) {
+		if user != nil {
+			user(e)
+		}
+		ch <- e
+	}
+	go func() {
+		defer close(ch)
+		defer release()
+		_, _ = p.run(ctx, a, t, req, attempt)
+	}()
+	return ch, nil
+}
+
+// Disabled is a.Disabled: the reason the action cannot run on t, or "".
+func (p *Pipeline) Disabled(ctx context.Context, a *Action, t Target) string {
+	return a.Disabled(ctx, t)
+}
+
+func (p *Pipeline) run(ctx context.Context, a *Action, t Target, req Request, attempt string) (out Outcome, err error) {
+	out.Attempt = attempt
+	report := func(s Stage, msg string) {
+		if req.Progress != nil {
+			req.Progress(Event{Attempt: attempt, Stage: s, Message: msg})
+		}
+	}
+	defer func() {
+		if req.Progress != nil {
+			o := out
+			req.Progress(Event{Attempt: attempt, Stage: StageDone, Done: true, Outcome: &o, Err: err})
+		}
+	}()
+
+	// 1–3: read-only, RBAC, preconditions (the same code as Disabled).
+	report(StageReadOnly, "checking read-only mode, permissions and preconditions")
+	if stage, reason, gerr := a.guards(ctx, t); gerr != nil || reason != "" {
+		if reason == "" {
+			reason = gerr.Error()
+		}
+		err = &RefusedError{Stage: stage, Reason: reason, Err: gerr}
+		p.refuse(ctx, a, t, req, attempt, "", err)
+		return out, err
+	}
+
+	// 4: server-side dry run and preview.
+	report(StageDryRun, "previewing (server-side dry run)")
+	prev, perr := a.steps.preview(ctx, t)
+	out.Preview = prev
+	if perr != nil {
+		err = &RefusedError{Stage: StageDryRun, Reason: "dry run failed: " + perr.Error(), Err: perr}
+		p.refuse(ctx, a, t, req, attempt, prev.DryRun, err)
+		return out, err
+	}
+	if req.DryRun {
+		out.DryRunOnly = true
+		_, aerr := p.record(ctx, a, t, req.Reason, attempt, audit.Record{Phase: audit.PhaseDryRun, DryRun: prev.DryRun, Result: "previewed"})
+		return out, aerr
+	}
+
+	// 5: confirmation.
+	report(StageConfirm, "waiting for confirmation")
+	creq := ConfirmRequest{ActionID: a.ID, Title: a.Title, Dangerous: a.Dangerous, Context: p.Env.Context,
+		Target: t, Expect: t.ConfirmText(p.Env.Context), Preview: prev, Reason: req.Reason}
+	protected, why := p.Env.protected(ctx, t, prev.Namespaces)
+	creq.Typed = a.Confirm == ConfirmTyped || (a.Confirm == ConfirmAuto && protected)
+	creq.Why = why
+	if creq.Typed && why == "" {
+		creq.Why = "this action always asks for the typed target"
+	}
+	creq.NeedReason = p.Env.RequireReason || (protected && p.Env.RequireReasonProtected)
+	if p.Confirmer == nil {
+		err = &RefusedError{Stage: StageConfirm, Reason: "no way to ask for confirmation", Err: ErrNotConfirmed}
+		p.refuse(ctx, a, t, req, attempt, prev.DryRun, err)
+		return out, err
+	}
+	conf, cerr := p.Confirmer.Confirm(ctx, creq)
+	if cerr == nil {
+		cerr = CheckAnswer(creq, conf.Answer)
+	}
+	reason := strings.TrimSpace(conf.Reason)
+	if reason == "" {
+		reason = strings.TrimSpace(req.Reason)
+	}
+	req.Reason = reason
+	if cerr == nil && creq.NeedReason && reason == "" {
+		cerr = fmt.Errorf("%w: a reason is required for %s (give --reason with a ticket or incident)", ErrNotConfirmed, t.ConfirmText(p.Env.Context))
+	}
+	if cerr != nil {
+		err = &RefusedError{Stage: StageConfirm, Reason: cerr.Error(), Err: cerr}
+		p.refuse(ctx, a, t, req, attempt, prev.DryRun, err)
+		return out, err
+	}
+
+	// 6: audit before touching anything; no record, no action.
+	report(StageAudit, "recording the attempt")
+	base, aerr := p.record(ctx, a, t, reason, attempt, audit.Record{Phase: audit.PhaseStarted, DryRun: prev.DryRun})
+	if aerr != nil {
+		err = &RefusedError{Stage: StageAudit, Reason: "the audit log could not be written, so nothing was changed: " + aerr.Error(), Err: aerr}
+		return out, err
+	}
+
+	// 7–8: execute and verify.
+	report(StageExecute, prev.Summary)
+	progress := func(s Stage) func(string) { return func(m string) { report(s, m) } }
+	res, xerr := a.steps.execute(ctx, execToken{attempt: attempt, user: base.User, reason: reason}, t, progress(StageExecute))
+	stage := StageExecute
+	if xerr == nil && a.steps.verify != nil {
+		stage = StageVerify
+		report(StageVerify, "verifying")
+		res.Verified, xerr = a.steps.verify(ctx, t, res, progress(StageVerify))
+	}
+	out.Result = res
+	fin := audit.Record{Phase: audit.PhaseFinished, DryRun: prev.DryRun, Result: "succeeded", User: base.User}
+	if xerr != nil {
+		fin.Result, fin.Stage, fin.Error = "failed", string(stage), xerr.Error()
+		err = fmt.Errorf("%s %s: %s: %w", a.ID, t, stage, xerr)
+	}
+	if _, ferr := p.record(ctx, a, t, reason, attempt, fin); ferr != nil {
+		err = errors.Join(err, fmt.Errorf("writing the finished audit record: %w", ferr))
+	}
+	return out, err
+}
+
+// refuse writes the single audit record of a refused attempt. Its own failure is reported
+// through the returned error of the attempt only by the caller's wording; a refusal stays a
+// refusal.
+func (p *Pipeline) refuse(ctx context.Context, a *Action, t Target, req Request, attempt, dry string, err error) {
+	rec := audit.Record{Phase: audit.PhaseRefused, DryRun: dry, Result: "refused", Error: err.Error()}
+	var re *RefusedError
+	if errors.As(err, &re) {
+		rec.Stage = string(re.Stage)
+	}
+	_, _ = p.record(ctx, a, t, req.Reason, attempt, rec)
+}
+
+func (p *Pipeline) record(ctx context.Context, a *Action, t Target, reason, attempt string, r audit.Record) (audit.Record, error) {
+	if p.Audit == nil {
+		return r, errors.New("no audit log configured")
+	}
+	if r.User == "" {
+		u, err := p.Env.User(ctx)
+		if err != nil {
+			u = "unknown (" + shortErr(err) + ")"
+		}
+		r.User = u
+	}
+	r.Attempt, r.Context, r.Server = attempt, p.Env.Context, p.Env.Server
+	r.Action, r.Target, r.Params, r.Reason = a.ID, t.String(), a.Params, reason
+	return p.Audit.Append(r)
+}
+
+// lock marks t busy for this pipeline; a second attempt gets a RefusedError at StageBusy.
+func (p *Pipeline) lock(a *Action, t Target) (func(), error) {
+	key := t.ConfirmText(p.Env.Context) + "#" + t.Kind
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.busy == nil {
+		p.busy = map[string]busyEntry{}
+	}
+	if b, ok := p.busy[key]; ok {
+		return nil, &RefusedError{Stage: StageBusy, Reason: fmt.Sprintf("%s is busy: %s started %s ago; one action per target at a time",
+			t, b.action, time.Since(b.since).Round(time.Second))}
+	}
+	p.busy[key] = busyEntry{action: a.ID, since: time.Now()}
+	return func() {
+		p.mu.Lock()
+		delete(p.busy, key)
+		p.mu.Unlock()
+	}, nil
+}
+
+func (p *Pipeline) attemptID() string {
+	if p.newID != nil {
+		return p.newID()
+	}
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,104 @@
+package actions
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	authzv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ProductionLabel marks a namespace as production: its targets are confirmed by typing them.
+const ProductionLabel = "environment"
+
+// allowed asks the API server (SelfSubjectAccessReview) whether the user may perform access on
+// t's exact namespace and name; it returns "" when allowed, else the reason to show. Answers
+// are cached per Env.
+func (e *Env) allowed(ctx context.Context, a Access, t Target) (string, error) {
+	key := t.Namespace + "/" + t.Name
+	e.mu.Lock()
+	if r, ok := e.rbac[a][key]; ok {
+		e.mu.Unlock()
+		return r, nil
+	}
+	e.mu.Unlock()
+	review := &authzv1.SelfSubjectAccessReview{Spec: authzv1.SelfSubjectAccessReviewSpec{
+		ResourceAttributes: &authzv1.ResourceAttributes{
+			Namespace: t.Namespace, Verb: a.Verb, Group: a.Group,
+			Resource: a.Resource, Subresource: a.Subresource, Name: t.Name,
+		},
+	}}
+	res, err := e.Kube.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+	if err != nil {
+		return "", fmt.Errorf("checking whether you may %s (SelfSubjectAccessReview): %w", a, err)
+	}
+	reason := ""
+	if !res.Status.Allowed || res.Status.Denied {
+		reason = forbiddenReason(a, t)
+	}
+	e.mu.Lock()
+	if e.rbac == nil {
+		e.rbac = map[Access]map[string]string{}
+	}
+	if e.rbac[a] == nil {
+		e.rbac[a] = map[string]string{}
+	}
+	e.rbac[a][key] = reason
+	e.mu.Unlock()
+	return reason, nil
+}
+
+// forbiddenReason reads like kubectl's: "forbidden: you cannot patch deployments in fintech-prod".
+func forbiddenReason(a Access, t Target) string {
+	res := a.Resource
+	if a.Subresource != "" {
+		res += "/" + a.Subresource
+	}
+	where := ""
+	if t.Namespace != "" {
+		where = " in " + t.Namespace
+	}
+	return fmt.Sprintf("forbidden: you cannot %s %s%s", a.Verb, res, where)
+}
+
+// protected reports whether t (and the namespaces the preview says it changes) needs a typed
+// confirmation: a protected context, or a namespace labelled environment=production. A
+// namespace that cannot be read counts as protected: when in doubt, ask for more.
+func (e *Env) protected(ctx context.Context, t Target, extra []string) (bool, string) {
+	if e.contextProtected() {
+		return true, fmt.Sprintf("context %s is protected", e.Context)
+	}
+	seen := map[string]bool{}
+	for _, ns := range append([]string{t.Namespace}, extra...) {
+		if ns == "" || seen[ns] {
+			continue
+		}
+		seen[ns] = true
+		n, err := e.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return true, fmt.Sprintf("namespace %s could not be read (%v), so it is treated as production", ns, shortErr(err))
+		}
+		if isProduction(n) {
+			return true, fmt.Sprintf("namespace %s is labelled %s=production", ns, ProductionLabel)
+		}
+	}
+	return false, ""
+}
+
+func isProduction(n *corev1.Namespace) bool {
+	return strings.EqualFold(n.Labels[ProductionLabel], "production")
+}
+
+func shortErr(err error) string {
+	s := err.Error()
+	if len(s) > 120 {
+		s = s[:120] + "…"
+	}
+	return s
+}

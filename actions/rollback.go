@@ -1,0 +1,161 @@
+package actions
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	cmdutil "k8s.io/kubectl/pkg/cmd/util"
+	"k8s.io/kubectl/pkg/polymorphichelpers"
+	deploymentutil "k8s.io/kubectl/pkg/util/deployment"
+)
+
+// RollbackParams are a rollback's parameters.
+type RollbackParams struct {
+	// ToRevision is the revision to return to; 0 means the previous one (kubectl's default).
+	ToRevision int64
+}
+
+// Rollback returns the action that rolls a Deployment, StatefulSet or DaemonSet back with
+// kubectl's own rollbacker (polymorphichelpers.RollbackerFor), so it behaves exactly like
+// `kubectl rollout undo` — ReplicaSet history for Deployments, ControllerRevisions for the
+// others — refusing a paused Deployment. The preview is the template difference between now
+// and the target revision.
+func Rollback(env *Env, p RollbackParams) *Action {
+	a := &Action{
+		ID: "rollback", Title: "Roll back", Dangerous: true, Confirm: ConfirmAuto,
+		Access: &Access{Verb: "patch", Group: "apps"},
+		Params: fmt.Sprintf("to-revision=%d", p.ToRevision), env: env,
+	}
+	if p.ToRevision == 0 {
+		a.Params = "to-revision=previous"
+	}
+	a.steps = steps{
+		precheck: func(ctx context.Context, t Target) (string, error) {
+			w, err := getWorkload(ctx, env.Kube, t)
+			if err != nil {
+				return "", err
+			}
+			if w.paused {
+				return fmt.Sprintf("paused: %s is paused; resume it first (kubectl rollout resume)", t), nil
+			}
+			if _, _, err := rollbackTarget(env, t, p.ToRevision); err != nil {
+				return err.Error(), nil
+			}
+			return "", nil
+		},
+		preview: func(ctx context.Context, t Target) (Preview, error) {
+			w, err := getWorkload(ctx, env.Kube, t)
+			if err != nil {
+				return Preview{}, err
+			}
+			rev, tmpl, err := rollbackTarget(env, t, p.ToRevision)
+			if err != nil {
+				return Preview{}, err
+			}
+			pv := Preview{Summary: fmt.Sprintf("roll %s back to revision %d", t, rev), Details: templateDiff(w.template, tmpl)}
+			if len(pv.Details) == 0 {
+				pv.Details = []string{"no difference in images, env names, resources or probes"}
+			}
+			rb, err := polymorphichelpers.RollbackerFor(groupKind(t.Kind), env.Kube)
+			if err != nil {
+				return pv, err
+			}
+			msg, err := rb.Rollback(w.obj, nil, rev, cmdutil.DryRunServer)
+			if err != nil {
+				pv.DryRun = "server dry-run: " + err.Error()
+				return pv, err
+			}
+			pv.DryRun = "server dry-run: " + msg
+			return pv, nil
+		},
+		execute: func(ctx context.Context, _ execToken, t Target, progress func(string)) (Result, error) {
+			w, err := getWorkload(ctx, env.Kube, t)
+			if err != nil {
+				return Result{}, err
+			}
+			rev, tmpl, err := rollbackTarget(env, t, p.ToRevision)
+			if err != nil {
+				return Result{}, err
+			}
+			rb, err := polymorphichelpers.RollbackerFor(groupKind(t.Kind), env.Kube)
+			if err != nil {
+				return Result{}, err
+			}
+			progress(fmt.Sprintf("restoring revision %d", rev))
+			msg, err := rb.Rollback(w.obj, nil, rev, cmdutil.DryRunNone)
+			return Result{Message: msg, state: tmpl}, err
+		},
+		verify: func(ctx context.Context, t Target, res Result, _ func(string)) (string, error) {
+			w, err := getWorkload(ctx, env.Kube, t)
+			if err != nil {
+				return "", err
+			}
+			want, _ := res.state.(*corev1.PodTemplateSpec)
+			if d := templateDiff(w.template, want); len(d) > 0 {
+				return "", fmt.Errorf("the live template still differs from the target revision: %s", strings.Join(d, "; "))
+			}
+			return "live pod template matches the target revision", nil
+		},
+	}
+	return a
+}
+
+// rollbackTarget finds the revision a rollback goes to, and its pod template, from kubectl's
+// history viewer: the highest revision but one when toRevision is 0, as kubectl does.
+func rollbackTarget(env *Env, t Target, toRevision int64) (int64, *corev1.PodTemplateSpec, error) {
+	hv, err := polymorphichelpers.HistoryViewerFor(groupKind(t.Kind), env.Kube)
+	if err != nil {
+		return 0, nil, err
+	}
+	hist, err := hv.GetHistory(t.Namespace, t.Name)
+	if err != nil {
+		return 0, nil, fmt.Errorf("reading the revision history of %s: %w", t, err)
+	}
+	revs := make([]int64, 0, len(hist))
+	for r := range hist {
+		revs = append(revs, r)
+	}
+	sort.Slice(revs, func(i, j int) bool { return revs[i] < revs[j] })
+	rev := toRevision
+	if rev == 0 {
+		if len(revs) < 2 {
+			return 0, nil, fmt.Errorf("no previous revision: %s has %d revision(s) in its history", t, len(revs))
+		}
+		rev = revs[len(revs)-2]
+	}
+	obj, ok := hist[rev]
+	if !ok {
+		return 0, nil, fmt.Errorf("revision %d not found in the history of %s (have %v)", rev, t, revs)
+	}
+	tmpl := templateOf(obj)
+	if tmpl == nil {
+		return 0, nil, fmt.Errorf("revision %d of %s has no pod template", rev, t)
+	}
+	return rev, tmpl, nil
+}
+
+func templateOf(obj runtime.Object) *corev1.PodTemplateSpec {
+	switch o := obj.(type) {
+	case *appsv1.ReplicaSet:
+		t := o.Spec.Template.DeepCopy()
+		delete(t.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
+		return t
+	case *appsv1.Deployment:
+		return o.Spec.Template.DeepCopy()
+	case *appsv1.StatefulSet:
+		return o.Spec.Template.DeepCopy()
+	case *appsv1.DaemonSet:
+		return o.Spec.Template.DeepCopy()
+	}
+	return nil
+}
+
+// RevisionOf is a Deployment's current revision annotation (deployment.kubernetes.io/revision).
+func RevisionOf(d *appsv1.Deployment) string {
+	return d.Annotations[deploymentutil.RevisionAnnotation]
+}
