@@ -1,0 +1,241 @@
+package checks
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+const (
+	itemAuditLogging   = "Audit logging enabled"
+	itemLogAggregation = "Centralized log aggregation"
+	itemLogRetention   = "Log retention policies"
+	itemSecurityEvents = "Security event monitoring"
+	itemTransitAtRest  = "Encryption in transit and at rest"
+	itemPII            = "PII data handling procedures"
+	itemBackupDR       = "Backup and disaster recovery"
+	itemSovereignty    = "Data sovereignty compliance"
+
+	annotationAuditLevel = "audit.kubernetes.io/level"
+)
+
+func auditChecks() []Check {
+	return []Check{
+		{
+			ID: "audit-namespace-level", Title: "Namespaces declare their audit level",
+			Group: Compliance, Item: itemAuditLogging, PCI: []string{"10.2.1", "10.2.2"}, Severity: Medium,
+			Rationale:   "The seed marks fintech-prod with audit.kubernetes.io/level: Metadata so the cluster's audit policy can key on it; a namespace without it falls to whatever the default rule is.",
+			Remediation: "Annotate the namespace audit.kubernetes.io/level with Metadata (or Request/RequestResponse for the cardholder-data namespaces) and make the apiserver audit policy honour it.",
+			Needs:       []string{ResNamespaces},
+			Eval:        evalAuditAnnotation,
+		},
+		{
+			ID: "audit-apiserver-policy", Title: "The API server writes an audit log",
+			Group: Compliance, Item: itemAuditLogging, PCI: []string{"10.2.1", "10.2.1.2", "10.3.2"}, Severity: High,
+			Rationale:   "PCI 10.2 needs a record of every access to the cardholder-data environment, including by administrators: only the apiserver's audit log has it.",
+			Remediation: "Run the apiserver with --audit-policy-file and --audit-log-path (or --audit-webhook-config-file), or enable the platform's audit logs, and keep the configuration as evidence.",
+			Eval: func(*Inventory) []Finding {
+				return []Finding{finding(Unknown, clusterResource, "the apiserver's --audit-policy-file/--audit-log-path flags are not exposed by the Kubernetes API; evidence would be the audit Policy and a sample of the audit log (or the cloud audit-log setting). The namespace annotations are checked by audit-namespace-level")}
+			},
+		},
+		{
+			ID: "logs-centralized", Title: "Logs are shipped to a central store",
+			Group: Compliance, Item: itemLogAggregation, PCI: []string{"10.3.3", "10.4.1"}, Severity: Medium,
+			Rationale:   "Container logs on a node disappear with the pod or the node; an attacker with node access can also alter them. A shipper copies them off the node.",
+			Remediation: "Run a log shipper (fluent-bit, vector, promtail, OpenTelemetry collector) as a DaemonSet sending to the central store, or enable the platform's logging agent.",
+			Needs:       []string{ResDaemonSets, ResDeployments},
+			Eval:        evalLogShipper,
+		},
+		{
+			ID: "logs-retention", Title: "Logs are retained for at least a year",
+			Group: Compliance, Item: itemLogRetention, PCI: []string{"10.5.1"}, Severity: Medium,
+			Rationale:   "PCI 10.5.1 asks for audit-log history of at least twelve months, three immediately available.",
+			Remediation: "Set the log backend's retention (Loki retention_period, Elasticsearch ILM, Cloud Logging bucket retention) to ≥ 365 days and keep it as evidence.",
+			Eval: func(*Inventory) []Finding {
+				return []Finding{finding(Unknown, clusterResource, "retention is a setting of the log backend (Loki, Elasticsearch, Cloud Logging bucket), not a Kubernetes object; evidence would be that setting showing ≥ 365 days with 90 days searchable")}
+			},
+		},
+		{
+			ID: "security-event-monitoring", Title: "Security events are detected and alerted on",
+			Group: Compliance, Item: itemSecurityEvents, PCI: []string{"10.4.1", "10.7.2", "11.5.1", "12.10.5"}, Severity: Medium,
+			Rationale:   "Someone must be told when a shell spawns in the payment pod or a Secret is read by an unexpected identity; availability alerts do not cover that.",
+			Remediation: "Run a runtime detector (Falco, Tetragon) as a DaemonSet and route its alerts, and audit-log alerts, to the incident-response channel.",
+			Needs:       []string{ResDaemonSets, ResDeployments},
+			Eval:        evalSecurityMonitor,
+		},
+	}
+}
+
+func evalAuditAnnotation(inv *Inventory) []Finding {
+	var out []Finding
+	field := "metadata.annotations[" + annotationAuditLevel + "]"
+	for _, ns := range inv.scopedNamespaces() {
+		r := Resource{Kind: "Namespace", Name: ns.Name}
+		v, ok := ns.Annotations[annotationAuditLevel]
+		switch {
+		case !ok:
+			out = append(out, finding(Fail, r, "%s unset", field))
+		case slices.Contains([]string{"Metadata", "Request", "RequestResponse"}, v):
+			out = append(out, finding(Pass, r, "%s=%s", field, v))
+		default:
+			out = append(out, finding(Fail, r, "%s=%s (not Metadata, Request or RequestResponse)", field, v))
+		}
+	}
+	return out
+}
+
+// findWorkloadByImage returns the first workload (of the given kinds) with a
+// container image matching re, as "Kind/ns/name (image)".
+func (inv *Inventory) findWorkloadByImage(re *regexp.Regexp, kinds ...string) string {
+	for _, w := range inv.workloads() {
+		if !slices.Contains(kinds, w.Kind) {
+			continue
+		}
+		for _, c := range w.Spec().Containers {
+			if re.MatchString(parseImage(c.Image).Path) {
+				return fmt.Sprintf("%s (%s)", w.Ref(), c.Image)
+			}
+		}
+	}
+	return ""
+}
+
+var logShippers = regexp.MustCompile(`(?i)(fluent-?bit|fluentd|vector|promtail|grafana/alloy|filebeat|opentelemetry-collector|otel/|logstash|datadog/agent)`)
+
+func evalLogShipper(inv *Inventory) []Finding {
+	if w := inv.findWorkloadByImage(logShippers, "DaemonSet", "Deployment"); w != "" {
+		return []Finding{finding(Pass, clusterResource, "log shipper found: %s", w)}
+	}
+	return []Finding{finding(Unknown, clusterResource, "no log-shipper DaemonSet (fluent-bit, fluentd, vector, promtail, filebeat, otel collector) in the inventory; logs may still be shipped by the platform's node agent (e.g. GKE Cloud Logging), which the API does not show. Evidence would be the agent's DaemonSet or the platform logging setting")}
+}
+
+var securityMonitors = regexp.MustCompile(`(?i)(falco|tetragon|sysdig|aquasec|neuvector|tracee)`)
+
+func evalSecurityMonitor(inv *Inventory) []Finding {
+	if w := inv.findWorkloadByImage(securityMonitors, "DaemonSet", "Deployment"); w != "" {
+		return []Finding{finding(Pass, clusterResource, "runtime security monitor found: %s", w)}
+	}
+	alerts := strings.Join(inv.definedAlerts().names(), ", ")
+	if alerts == "" {
+		alerts = "none"
+	}
+	return []Finding{finding(Unknown, clusterResource, "no runtime security monitor (Falco, Tetragon, ...) in the inventory and the defined alert rules (%s) cover availability, not security events; a SIEM outside the cluster is not visible to the API. Evidence would be the detector's DaemonSet or the SIEM's alert rules on audit events", alerts)}
+}
+
+func dataChecks() []Check {
+	return []Check{
+		{
+			ID: "data-no-plaintext-connections", Title: "No connection string disables TLS",
+			Group: Compliance, Item: itemTransitAtRest, PCI: []string{"4.2.1", "2.2.7"}, Severity: Medium,
+			Rationale:   "sslmode=disable (or useSSL=false) sends database credentials and data in the clear, outside what the mesh encrypts (e.g. to localhost sidecars bypassing it, or to external databases).",
+			Remediation: "Use sslmode=verify-full (or require inside an mTLS mesh) and move the connection string into a Secret.",
+			Needs:       []string{ResDeployments, ResStatefulSets, ResDaemonSets, ResPods},
+			Eval:        evalPlaintextConnections,
+		},
+		{
+			ID: "data-encrypted-at-rest", Title: "Persistent data is encrypted at rest",
+			Group: Compliance, Item: itemTransitAtRest, PCI: []string{"3.5.1", "3.6.1"}, Severity: High,
+			Rationale:   "Database volumes hold cardholder data; PCI 3.5 needs it unreadable wherever stored.",
+			Remediation: "Use a StorageClass whose disks are encrypted with a customer-managed key (e.g. GCE PD disk-encryption-kms-key) and keep the key's rotation record.",
+			Eval: func(*Inventory) []Finding {
+				return []Finding{finding(Unknown, clusterResource, "disk encryption is a property of the storage backend: vigil lists no StorageClasses or PersistentVolumes and the cloud disk's encryption key is not in the Kubernetes API; evidence would be the StorageClass parameters (e.g. disk-encryption-kms-key) and the cloud disk's encryption setting. In transit: see mesh-* and data-no-plaintext-connections")}
+			},
+		},
+		{
+			ID: "data-pii-procedures", Title: "PII handling procedures exist",
+			Group: Compliance, Item: itemPII, PCI: []string{"3.2.1", "12.5.2", "9.4.1"}, Severity: Medium,
+			Rationale:   "Data classification labels (data-classification: confidential/restricted) are only as good as the procedure behind them.",
+			Remediation: "Keep the data-handling procedure (classification, minimisation, retention, deletion) under document control and link it from the namespace annotations.",
+			Eval: func(inv *Inventory) []Finding {
+				return []Finding{finding(Unknown, clusterResource, "procedures are documents, not cluster state; the API shows only data-classification labels (%s). Evidence would be the approved data-handling procedure and the data-flow diagram", strings.Join(inv.classifications(), ", "))}
+			},
+		},
+		{
+			ID: "data-backups", Title: "Stateful workloads are backed up",
+			Group: Compliance, Item: itemBackupDR, PCI: []string{"12.10.1", "9.4.1"}, Severity: High,
+			Rationale:   "A StatefulSet's volumes are the only copy of its data; without a scheduled, restore-tested backup a lost disk is lost data.",
+			Remediation: "Schedule backups (a CronJob running pg_dump/wal-g to object storage, or Velero schedules with volume snapshots) and rehearse a restore.",
+			Needs:       []string{ResStatefulSets, ResCronJobs},
+			Eval:        evalBackups,
+		},
+		{
+			ID: "data-sovereignty", Title: "Data stays in the allowed jurisdictions",
+			Group: Compliance, Item: itemSovereignty, PCI: []string{"12.5.2"}, Severity: Medium,
+			Rationale:   "Regulators (GDPR, local banking rules) constrain where customer data is stored and processed, including backups and external processors.",
+			Remediation: "Document the allowed regions and pin nodes and volumes to them (topology.kubernetes.io/region), including backup buckets and payment processors.",
+			Eval: func(*Inventory) []Finding {
+				return []Finding{finding(Unknown, clusterResource, "location is a property of nodes, volumes, backup buckets and external processors: vigil lists no Nodes or PersistentVolumes and the rest is outside the cluster. Evidence would be the nodes' and volumes' topology.kubernetes.io/region labels against the documented allowed regions, plus the processors' contracts")}
+			},
+		},
+	}
+}
+
+// classifications lists the distinct data-classification labels seen.
+func (inv *Inventory) classifications() []string {
+	var out []string
+	add := func(kind, ns, name string, labels map[string]string) {
+		if v := labels["data-classification"]; v != "" {
+			out = append(out, fmt.Sprintf("%s %s=%s", kind, strings.TrimPrefix(ns+"/"+name, "/"), v))
+		}
+	}
+	for _, ns := range inv.Namespaces {
+		add("Namespace", "", ns.Name, ns.Labels)
+	}
+	for _, w := range inv.workloads() {
+		add(w.Kind, w.Namespace, w.Name, w.Labels)
+	}
+	if len(out) == 0 {
+		return []string{"none"}
+	}
+	return out
+}
+
+var plaintextConn = regexp.MustCompile(`(?i)(sslmode=disable|ssl=false|usessl=false|tls=false|encrypt=false)`)
+
+func evalPlaintextConnections(inv *Inventory) []Finding {
+	var out []Finding
+	for _, w := range inv.workloads() {
+		var bad []string
+		for _, c := range allContainers(w.Spec(), w.Field) {
+			for i, e := range c.Env {
+				if m := plaintextConn.FindString(e.Value); m != "" && e.ValueFrom == nil {
+					bad = append(bad, fmt.Sprintf("%s.env[%d](%s) contains %s", c.Field, i, e.Name, m))
+				}
+			}
+			for i, a := range append(append([]string(nil), c.Command...), c.Args...) {
+				if m := plaintextConn.FindString(a); m != "" {
+					bad = append(bad, fmt.Sprintf("%s command/args[%d] contains %s", c.Field, i, m))
+				}
+			}
+		}
+		if len(bad) > 0 {
+			out = append(out, finding(Fail, w.Ref(), "%s", strings.Join(bad, "; ")))
+		} else {
+			out = append(out, finding(Pass, w.Ref(), "no env literal or argument disables TLS"))
+		}
+	}
+	return out
+}
+
+func evalBackups(inv *Inventory) []Finding {
+	var out []Finding
+	for _, s := range inv.StatefulSets {
+		if len(s.Spec.VolumeClaimTemplates) == 0 {
+			continue
+		}
+		r := Resource{Kind: "StatefulSet", Namespace: s.Namespace, Name: s.Name}
+		var found string
+		for _, cj := range inv.CronJobs {
+			if cj.Namespace == s.Namespace && strings.Contains(strings.ToLower(cj.Name), "backup") {
+				found = cj.Name
+			}
+		}
+		if found != "" {
+			out = append(out, finding(Pass, r, "spec.volumeClaimTemplates[%d]; CronJob %s/%s backs up (restore testing is not visible to the API)", len(s.Spec.VolumeClaimTemplates), s.Namespace, found))
+		} else {
+			out = append(out, finding(Warn, r, "spec.volumeClaimTemplates has %d claims and no backup CronJob is in namespace %s; backups taken outside the cluster (Velero, managed snapshots) are not visible to vigil", len(s.Spec.VolumeClaimTemplates), s.Namespace))
+		}
+	}
+	return out
+}

@@ -1,0 +1,257 @@
+package checks
+
+import (
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+const (
+	itemGitOps   = "GitOps workflow implemented"
+	itemRolling  = "Rolling update strategy configured"
+	itemRollback = "Rollback procedures tested"
+	itemDR       = "Disaster recovery plan validated"
+)
+
+func deliveryChecks() []Check {
+	return []Check{
+		{
+			ID: "ops-gitops-argocd", Title: "Workloads are managed by a Synced, Healthy, self-healing Argo CD app",
+			Group: Operations, Item: itemGitOps, PCI: []string{"6.5.1", "6.5.2", "6.5.6"}, Severity: High,
+			Rationale:   "Change control (PCI 6.5) needs every change to go through review in Git; a workload applied by hand, or an app that is OutOfSync or lets drift stand (no selfHeal), escapes it.",
+			Remediation: "Add the workload's manifests to the Argo CD Application's source, enable syncPolicy.automated with selfHeal: true, and bring the app back to Synced/Healthy.",
+			Needs:       []string{ResApplications, ResDeployments, ResStatefulSets, ResDaemonSets},
+			Eval:        evalGitOps,
+		},
+		{
+			ID: "ops-rolling-update", Title: "Rolling updates keep critical services at full capacity",
+			Group: Operations, Item: itemRolling, PCI: []string{"6.5.1"}, Severity: Medium,
+			Rationale:   "Recreate takes every pod down at once; for a PCI or production service the seed uses RollingUpdate with maxUnavailable: 0 so capacity never drops during a release.",
+			Remediation: "Set spec.strategy.type: RollingUpdate with rollingUpdate.maxUnavailable: 0 and maxSurge: 1 (StatefulSets: updateStrategy RollingUpdate).",
+			Needs:       []string{ResDeployments, ResStatefulSets, ResNamespaces},
+			Eval:        evalRollingUpdate,
+		},
+		{
+			ID: "ops-probes", Title: "Containers have liveness and readiness probes",
+			Group: Operations, Item: itemRolling, Severity: Medium,
+			Rationale:   "A rolling update only waits for pods that can say they are ready; without a readiness probe traffic hits pods still starting, and without a liveness probe a hung process is never restarted.",
+			Remediation: "Add readinessProbe and livenessProbe (the seed's /ready and /health endpoints) to every serving container.",
+			Needs:       []string{ResDeployments, ResStatefulSets, ResDaemonSets},
+			Eval:        evalProbes,
+		},
+		{
+			ID: "ops-revision-history", Title: "Deployments keep revisions to roll back to",
+			Group: Operations, Item: itemRollback, PCI: []string{"6.5.1"}, Severity: Low,
+			Rationale:   "kubectl rollout undo needs the old ReplicaSets: revisionHistoryLimit 0 or 1 throws them away.",
+			Remediation: "Leave spec.revisionHistoryLimit unset (10) or set it to at least 2.",
+			Needs:       []string{ResDeployments},
+			Eval:        evalRevisionHistory,
+		},
+		{
+			ID: "ops-rollback-tested", Title: "Rollback procedures have been rehearsed",
+			Group: Operations, Item: itemRollback, PCI: []string{"6.5.1", "12.10.2"}, Severity: Medium,
+			Rationale:   "A rollback path that was never exercised fails when needed (schema migrations, missing images, pruned revisions).",
+			Remediation: "Rehearse `argocd app rollback` / `kubectl rollout undo` on staging each release and record it in the change ticket.",
+			Eval: func(*Inventory) []Finding {
+				return []Finding{finding(Unknown, clusterResource, "whether a rollback was rehearsed is not recorded in the Kubernetes API (revision history only shows it is possible: see ops-revision-history); evidence would be a dated rollback drill in the change record")}
+			},
+		},
+		{
+			ID: "ops-replicas", Title: "Production services run at least two replicas",
+			Group: Operations, Item: itemDR, PCI: []string{"12.10.1"}, Severity: High,
+			Rationale:   "One replica is one node failure, eviction or bad rollout away from an outage.",
+			Remediation: "Run at least 2 replicas (or an HPA with minReplicas ≥ 2); for databases, a replicated setup (operator with a standby).",
+			Needs:       []string{ResDeployments, ResStatefulSets, ResHPAs, ResNamespaces},
+			Eval:        evalReplicas,
+		},
+		{
+			ID: "ops-spread", Title: "Replicas are spread across nodes",
+			Group: Operations, Item: itemDR, PCI: []string{"12.10.1"}, Severity: Medium,
+			Rationale:   "Replicas packed on one node fail together: the seed's api-gateway uses pod anti-affinity on kubernetes.io/hostname.",
+			Remediation: "Add podAntiAffinity on kubernetes.io/hostname or topologySpreadConstraints (zone and hostname) to the pod template.",
+			Needs:       []string{ResDeployments, ResStatefulSets, ResHPAs},
+			Eval:        evalSpread,
+		},
+		{
+			ID: "ops-dr-plan", Title: "The disaster-recovery plan has been validated",
+			Group: Operations, Item: itemDR, PCI: []string{"12.10.1", "12.10.2"}, Severity: Medium,
+			Rationale:   "Only a restore rehearsal proves the RPO/RTO the business was promised.",
+			Remediation: "Run and record a DR exercise (restore into a fresh cluster from Git and backups) at least yearly.",
+			Eval: func(*Inventory) []Finding {
+				return []Finding{finding(Unknown, clusterResource, "a DR plan and its validation are documents and exercise records outside the cluster; evidence would be the last DR test report with the achieved RPO/RTO. Replicas and spread are checked by ops-replicas and ops-spread")}
+			},
+		},
+	}
+}
+
+// argoManaging returns the Argo CD Application whose status lists w.
+func (inv *Inventory) argoManaging(w Workload, group string) (unstructured.Unstructured, bool) {
+	for _, app := range inv.Applications {
+		res, _, _ := unstructured.NestedSlice(app.Object, "status", "resources")
+		for _, r := range res {
+			m, _ := r.(map[string]any)
+			if m["kind"] == w.Kind && m["name"] == w.Name && m["namespace"] == w.Namespace && fmt.Sprint(m["group"]) == group {
+				return app, true
+			}
+		}
+	}
+	return unstructured.Unstructured{}, false
+}
+
+func evalGitOps(inv *Inventory) []Finding {
+	var out []Finding
+	for _, w := range inv.workloads() {
+		if w.Kind != "Deployment" && w.Kind != "StatefulSet" && w.Kind != "DaemonSet" {
+			continue
+		}
+		if !inv.installed(GroupArgoCD) {
+			out = append(out, finding(Warn, w.Ref(), "Argo CD absent (no %s CRDs): no GitOps controller vigil can verify (Flux and others are not evaluated)", GroupArgoCD))
+			continue
+		}
+		app, ok := inv.argoManaging(w, "apps")
+		if !ok {
+			out = append(out, finding(Fail, w.Ref(), "no Argo CD Application lists %s in status.resources: not under GitOps (%d Applications)", w.Ref(), len(inv.Applications)))
+			continue
+		}
+		sync, health := str(app, "status", "sync", "status"), str(app, "status", "health", "status")
+		selfHeal, _, _ := unstructured.NestedBool(app.Object, "spec", "syncPolicy", "automated", "selfHeal")
+		_, automated, _ := unstructured.NestedMap(app.Object, "spec", "syncPolicy", "automated")
+		ev := fmt.Sprintf("Application %s/%s status.sync.status=%s status.health.status=%s spec.syncPolicy.automated.selfHeal=%t", app.GetNamespace(), app.GetName(), orUnset(sync), orUnset(health), selfHeal)
+		if !automated {
+			ev += " (no automated sync)"
+		}
+		if sync == "Synced" && health == "Healthy" && selfHeal {
+			out = append(out, finding(Pass, w.Ref(), "%s", ev))
+		} else {
+			out = append(out, finding(Fail, w.Ref(), "%s", ev))
+		}
+	}
+	return out
+}
+
+func orUnset(s string) string {
+	if s == "" {
+		return "unset"
+	}
+	return s
+}
+
+func evalRollingUpdate(inv *Inventory) []Finding {
+	var out []Finding
+	for _, d := range inv.Deployments {
+		w := Workload{Resource: Resource{"Deployment", d.Namespace, d.Name}, Labels: d.Labels, Template: d.Spec.Template}
+		critical := inv.isCritical(w)
+		s := d.Spec.Strategy
+		switch {
+		case s.Type == appsv1.RecreateDeploymentStrategyType:
+			out = append(out, finding(Fail, w.Ref(), "spec.strategy.type=Recreate: every pod stops before the new ones start"))
+		case !critical:
+			out = append(out, finding(Pass, w.Ref(), "spec.strategy.type=RollingUpdate (not a critical service: maxUnavailable not checked)"))
+		case s.RollingUpdate == nil || s.RollingUpdate.MaxUnavailable == nil:
+			out = append(out, finding(Fail, w.Ref(), "spec.strategy.rollingUpdate.maxUnavailable unset (25%%) on a critical service (PCI label or environment=production)"))
+		case s.RollingUpdate.MaxUnavailable.String() != "0" && s.RollingUpdate.MaxUnavailable.String() != "0%":
+			out = append(out, finding(Fail, w.Ref(), "spec.strategy.rollingUpdate.maxUnavailable=%s on a critical service (want 0)", s.RollingUpdate.MaxUnavailable))
+		default:
+			out = append(out, finding(Pass, w.Ref(), "spec.strategy.rollingUpdate.maxUnavailable=0"))
+		}
+	}
+	for _, s := range inv.StatefulSets {
+		r := Resource{"StatefulSet", s.Namespace, s.Name}
+		if s.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType {
+			out = append(out, finding(Warn, r, "spec.updateStrategy.type=OnDelete: updates wait for manual pod deletion"))
+		} else {
+			out = append(out, finding(Pass, r, "spec.updateStrategy.type=RollingUpdate"))
+		}
+	}
+	return out
+}
+
+func evalProbes(inv *Inventory) []Finding {
+	var out []Finding
+	for _, w := range inv.workloads() {
+		if w.Kind != "Deployment" && w.Kind != "StatefulSet" && w.Kind != "DaemonSet" {
+			continue
+		}
+		var bad []string
+		for _, c := range allContainers(w.Spec(), w.Field) {
+			if c.Init {
+				continue
+			}
+			var missing []string
+			if c.ReadinessProbe == nil {
+				missing = append(missing, "readinessProbe")
+			}
+			if c.LivenessProbe == nil {
+				missing = append(missing, "livenessProbe")
+			}
+			if len(missing) > 0 {
+				bad = append(bad, fmt.Sprintf("%s: %s unset", c.Field, strings.Join(missing, ", ")))
+			}
+		}
+		if len(bad) > 0 {
+			out = append(out, finding(Fail, w.Ref(), "%s", strings.Join(bad, "; ")))
+		} else {
+			out = append(out, finding(Pass, w.Ref(), "every container has readinessProbe and livenessProbe"))
+		}
+	}
+	return out
+}
+
+func evalRevisionHistory(inv *Inventory) []Finding {
+	var out []Finding
+	for _, d := range inv.Deployments {
+		r := Resource{"Deployment", d.Namespace, d.Name}
+		switch l := d.Spec.RevisionHistoryLimit; {
+		case l == nil:
+			out = append(out, finding(Pass, r, "spec.revisionHistoryLimit unset (10)"))
+		case *l < 2:
+			out = append(out, finding(Fail, r, "spec.revisionHistoryLimit=%d: no revision left to roll back to", *l))
+		default:
+			out = append(out, finding(Pass, r, "spec.revisionHistoryLimit=%d", *l))
+		}
+	}
+	return out
+}
+
+func evalReplicas(inv *Inventory) []Finding {
+	var out []Finding
+	for _, w := range inv.servingWorkloads() {
+		if !inv.isCritical(w) {
+			continue
+		}
+		min, why := inv.minReplicas(w)
+		if min >= 2 {
+			out = append(out, finding(Pass, w.Ref(), "%s", why))
+		} else {
+			out = append(out, finding(Fail, w.Ref(), "%s: a single replica on a critical service (PCI label or environment=production)", why))
+		}
+	}
+	return out
+}
+
+func evalSpread(inv *Inventory) []Finding {
+	var out []Finding
+	for _, w := range inv.servingWorkloads() {
+		min, why := inv.minReplicas(w)
+		if min < 2 {
+			continue
+		}
+		spec := w.Spec()
+		switch {
+		case len(spec.TopologySpreadConstraints) > 0:
+			var keys []string
+			for _, t := range spec.TopologySpreadConstraints {
+				keys = append(keys, t.TopologyKey)
+			}
+			out = append(out, finding(Pass, w.Ref(), "%s.topologySpreadConstraints on %s", w.Field, strings.Join(keys, ", ")))
+		case spec.Affinity != nil && spec.Affinity.PodAntiAffinity != nil &&
+			(len(spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution) > 0 || len(spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution) > 0):
+			out = append(out, finding(Pass, w.Ref(), "%s.affinity.podAntiAffinity set", w.Field))
+		default:
+			out = append(out, finding(Fail, w.Ref(), "%s, but %s has neither affinity.podAntiAffinity nor topologySpreadConstraints", why, w.Field))
+		}
+	}
+	return out
+}

@@ -1,0 +1,170 @@
+package checks
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// API groups of the custom resources the catalogue reads. Inventory.Installed
+// is keyed by these.
+const (
+	GroupIstioSecurity   = "security.istio.io"
+	GroupIstioNetworking = "networking.istio.io"
+	GroupArgoCD          = "argoproj.io"
+	GroupExternalSecrets = "external-secrets.io"
+	GroupSealedSecrets   = "bitnami.com"
+	GroupVPA             = "autoscaling.k8s.io"
+	GroupPrometheusOp    = "monitoring.coreos.com"
+)
+
+// KnownGroups lists every custom-resource group the catalogue reads, so a
+// loader can record each as installed or not.
+var KnownGroups = []string{
+	GroupIstioSecurity, GroupIstioNetworking, GroupArgoCD, GroupExternalSecrets,
+	GroupSealedSecrets, GroupVPA, GroupPrometheusOp,
+}
+
+// Resource names used as keys of Inventory.Forbidden: the plural resource,
+// with its group for anything outside the core group ("deployments.apps").
+const (
+	ResNamespaces          = "namespaces"
+	ResPods                = "pods"
+	ResServiceAccounts     = "serviceaccounts"
+	ResServices            = "services"
+	ResSecrets             = "secrets"
+	ResConfigMaps          = "configmaps"
+	ResDeployments         = "deployments.apps"
+	ResStatefulSets        = "statefulsets.apps"
+	ResDaemonSets          = "daemonsets.apps"
+	ResJobs                = "jobs.batch"
+	ResCronJobs            = "cronjobs.batch"
+	ResHPAs                = "horizontalpodautoscalers.autoscaling"
+	ResPDBs                = "poddisruptionbudgets.policy"
+	ResNetworkPolicies     = "networkpolicies.networking.k8s.io"
+	ResIngresses           = "ingresses.networking.k8s.io"
+	ResRoles               = "roles.rbac.authorization.k8s.io"
+	ResClusterRoles        = "clusterroles.rbac.authorization.k8s.io"
+	ResRoleBindings        = "rolebindings.rbac.authorization.k8s.io"
+	ResClusterRoleBindings = "clusterrolebindings.rbac.authorization.k8s.io"
+	ResVPAs                = "verticalpodautoscalers.autoscaling.k8s.io"
+	ResApplications        = "applications.argoproj.io"
+	ResAppProjects         = "appprojects.argoproj.io"
+	ResExternalSecrets     = "externalsecrets.external-secrets.io"
+	ResClusterExtSecrets   = "clusterexternalsecrets.external-secrets.io"
+	ResSecretStores        = "secretstores.external-secrets.io"
+	ResClusterSecretStores = "clustersecretstores.external-secrets.io"
+	ResSealedSecrets       = "sealedsecrets.bitnami.com"
+	ResPeerAuthentications = "peerauthentications.security.istio.io"
+	ResDestinationRules    = "destinationrules.networking.istio.io"
+	ResPrometheusRules     = "prometheusrules.monitoring.coreos.com"
+)
+
+// DefaultAllowedRegistries is the private registry the estate pulls from
+// when the configuration names none.
+var DefaultAllowedRegistries = []string{"registry.fintech.internal"}
+
+// Config tunes the catalogue to an estate.
+type Config struct {
+	// AllowedRegistries are the registry hosts (optionally with a path
+	// prefix, "registry.example.com/team") images may come from.
+	AllowedRegistries []string
+	// Namespaces limits namespace-level checks to these namespaces; empty
+	// means every namespace in the inventory except kube-system,
+	// kube-public and kube-node-lease.
+	Namespaces []string
+	// PCIAllowedFrom are the pod labels of the only peers allowed to reach a
+	// PCI workload (label compliance: pci-dss); each map is one peer. The
+	// seed allows the API gateway alone.
+	PCIAllowedFrom []map[string]string
+}
+
+// DefaultConfig returns the configuration matching the seed's estate.
+func DefaultConfig() Config {
+	return Config{
+		AllowedRegistries: append([]string(nil), DefaultAllowedRegistries...),
+		PCIAllowedFrom:    []map[string]string{{"app": "api-gateway"}},
+	}
+}
+
+// Inventory is everything the catalogue evaluates: plain objects, listed
+// from a cluster (cluster.ListInventory) or read from manifests
+// (checks/load). Secrets carry metadata only; their data is dropped on load.
+type Inventory struct {
+	Namespaces          []corev1.Namespace
+	Pods                []corev1.Pod
+	ServiceAccounts     []corev1.ServiceAccount
+	Services            []corev1.Service
+	Secrets             []corev1.Secret // metadata and type only, never data
+	ConfigMaps          []corev1.ConfigMap
+	Deployments         []appsv1.Deployment
+	StatefulSets        []appsv1.StatefulSet
+	DaemonSets          []appsv1.DaemonSet
+	Jobs                []batchv1.Job
+	CronJobs            []batchv1.CronJob
+	HPAs                []autoscalingv2.HorizontalPodAutoscaler
+	PDBs                []policyv1.PodDisruptionBudget
+	NetworkPolicies     []networkingv1.NetworkPolicy
+	Ingresses           []networkingv1.Ingress
+	Roles               []rbacv1.Role
+	ClusterRoles        []rbacv1.ClusterRole
+	RoleBindings        []rbacv1.RoleBinding
+	ClusterRoleBindings []rbacv1.ClusterRoleBinding
+
+	// Custom resources, as the API returns them.
+	VPAs                   []unstructured.Unstructured
+	Applications           []unstructured.Unstructured // Argo CD
+	AppProjects            []unstructured.Unstructured // Argo CD
+	ExternalSecrets        []unstructured.Unstructured
+	ClusterExternalSecrets []unstructured.Unstructured
+	SecretStores           []unstructured.Unstructured // SecretStore and ClusterSecretStore
+	SealedSecrets          []unstructured.Unstructured
+	PeerAuthentications    []unstructured.Unstructured
+	DestinationRules       []unstructured.Unstructured
+	PrometheusRules        []unstructured.Unstructured
+
+	// Installed says, per API group in KnownGroups, whether its CRDs exist.
+	// A group missing from the map is treated as not installed.
+	Installed map[string]bool
+	// Forbidden maps a resource (Res* constants) to why it could not be
+	// listed; checks that need it report unknown with that reason.
+	Forbidden map[string]string
+	// LoadedAlertRules are the alert names Prometheus reports as loaded
+	// (/api/v1/rules); nil means not known.
+	LoadedAlertRules []string
+	// Sources maps a resource to where it was read from ("path:line"),
+	// when it came from a file.
+	Sources map[Resource]string
+	// Origin says where the inventory came from, e.g. a context name or
+	// "manifests", for reports.
+	Origin string
+
+	Config Config
+}
+
+// installed reports whether a custom-resource group's CRDs exist.
+func (inv *Inventory) installed(group string) bool { return inv.Installed[group] }
+
+// SecretMetadataOnly returns the Secret without its content: data,
+// stringData, and kubectl's last-applied-configuration annotation (which
+// holds a copy of the data when the Secret was created by kubectl apply).
+// vigil reads a Secret's name, type, labels and annotations, never its data.
+func SecretMetadataOnly(s corev1.Secret) corev1.Secret {
+	s.Data, s.StringData = nil, nil
+	if _, ok := s.Annotations[corev1.LastAppliedConfigAnnotation]; ok {
+		a := make(map[string]string, len(s.Annotations))
+		for k, v := range s.Annotations {
+			if k != corev1.LastAppliedConfigAnnotation {
+				a[k] = v
+			}
+		}
+		s.Annotations = a
+	}
+	s.ManagedFields = nil
+	return s
+}

@@ -1,0 +1,341 @@
+package checks
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+)
+
+const (
+	itemPrometheus = "Prometheus metrics collection"
+	itemGrafana    = "Grafana dashboards configured"
+	itemAlertRules = "Alert manager rules defined"
+	itemOnCall     = "On-call procedures documented"
+
+	annotationScrape = "prometheus.io/scrape"
+	annotationPort   = "prometheus.io/port"
+)
+
+func monitoringChecks() []Check {
+	return []Check{
+		{
+			ID: "monitoring-scrape-annotations", Title: "Workloads are scraped by Prometheus",
+			Group: Operations, Item: itemPrometheus, PCI: []string{"10.7.1", "10.7.2"}, Severity: Medium,
+			Rationale:   "The seed's prometheus-config keeps only pods annotated prometheus.io/scrape: \"true\"; an unannotated workload has no metrics, so none of the alerts can fire for it.",
+			Remediation: "Annotate the pod template with prometheus.io/scrape: \"true\", prometheus.io/port and prometheus.io/path (or add a ServiceMonitor/PodMonitor if the Prometheus Operator is used).",
+			Needs:       []string{ResDeployments, ResStatefulSets, ResDaemonSets},
+			Eval:        evalScrape,
+		},
+		{
+			ID: "monitoring-grafana-dashboards", Title: "Grafana dashboards are provisioned",
+			Group: Operations, Item: itemGrafana, PCI: []string{"10.4.1"}, Severity: Low,
+			Rationale:   "Dashboards kept as code (provisioning ConfigMaps) survive a Grafana reinstall and are reviewed like any change.",
+			Remediation: "Provision the dashboards from ConfigMaps labelled grafana_dashboard: \"1\" (Grafana's sidecar) or from files in the Grafana image.",
+			Needs:       []string{ResConfigMaps},
+			Eval:        evalDashboards,
+		},
+		{
+			ID: "monitoring-alert-rules-defined", Title: "Alert rules are defined",
+			Group: Operations, Item: itemAlertRules, PCI: []string{"10.7.2", "12.10.5"}, Severity: High,
+			Rationale:   "Without rules, metrics are collected but nobody is told when payments fail: the seed defines HighErrorRate, PaymentServiceDown and DatabaseConnectionHigh.",
+			Remediation: "Keep the rules in a ConfigMap mounted into Prometheus (the seed's fintech-rules) or in PrometheusRule objects.",
+			Needs:       []string{ResConfigMaps, ResPrometheusRules},
+			Eval:        evalAlertRulesDefined,
+		},
+		{
+			ID: "monitoring-alert-rules-loaded", Title: "Prometheus has loaded every defined alert rule",
+			Group: Operations, Item: itemAlertRules, PCI: []string{"10.7.2"}, Severity: Medium,
+			Rationale:   "A rule file that is not mounted, or fails to parse, is silently missing from Prometheus: the ConfigMap looks right and nothing ever fires.",
+			Remediation: "Mount the rules file into Prometheus and list it in rule_files; check /api/v1/rules (or promtool check rules) after every change.",
+			Needs:       []string{ResConfigMaps, ResPrometheusRules},
+			Eval:        evalAlertRulesLoaded,
+		},
+		{
+			ID: "monitoring-alertmanager", Title: "Alertmanager runs, is configured and is Prometheus's alert target",
+			Group: Operations, Item: itemAlertRules, PCI: []string{"10.7.2", "12.10.5"}, Severity: High,
+			Rationale:   "Alerts need a route to a human: Prometheus must point at an Alertmanager whose configuration has a route and receivers.",
+			Remediation: "Run Alertmanager with a config that routes to the on-call receiver and list it under alerting.alertmanagers in prometheus.yml.",
+			Needs:       []string{ResConfigMaps, ResDeployments, ResStatefulSets},
+			Eval:        evalAlertmanager,
+		},
+		{
+			ID: "monitoring-on-call", Title: "On-call procedures are documented",
+			Group: Operations, Item: itemOnCall, PCI: []string{"12.10.1", "12.10.3"}, Severity: Medium,
+			Rationale:   "PCI 12.10.3 asks for specific personnel available 24/7 to respond to alerts, following a documented plan.",
+			Remediation: "Document the rota and runbooks (one per alert, linked from its runbook_url annotation) and route critical alerts to a paging receiver.",
+			Needs:       []string{ResConfigMaps},
+			Eval:        evalOnCall,
+		},
+	}
+}
+
+func evalScrape(inv *Inventory) []Finding {
+	var out []Finding
+	for _, w := range inv.workloads() {
+		if w.Kind == "Job" || w.Kind == "CronJob" || w.Kind == "Pod" {
+			continue
+		}
+		a := w.Template.Annotations
+		field := "spec.template.metadata.annotations"
+		switch {
+		case a[annotationScrape] == "true" && a[annotationPort] != "":
+			out = append(out, finding(Pass, w.Ref(), "%s[%s]=true, [%s]=%s", field, annotationScrape, annotationPort, a[annotationPort]))
+		case a[annotationScrape] == "true":
+			out = append(out, finding(Warn, w.Ref(), "%s[%s]=true but [%s] unset: Prometheus guesses the port", field, annotationScrape, annotationPort))
+		case a[annotationScrape] != "":
+			out = append(out, finding(Fail, w.Ref(), "%s[%s]=%s", field, annotationScrape, a[annotationScrape]))
+		default:
+			out = append(out, finding(Fail, w.Ref(), "%s[%s] unset: not scraped", field, annotationScrape))
+		}
+	}
+	return out
+}
+
+func evalDashboards(inv *Inventory) []Finding {
+	var names []string
+	for _, cm := range inv.ConfigMaps {
+		if cm.Labels["grafana_dashboard"] != "" {
+			names = append(names, cm.Namespace+"/"+cm.Name)
+		}
+	}
+	if len(names) > 0 {
+		return []Finding{finding(Pass, clusterResource, "dashboard ConfigMaps (label grafana_dashboard): %s", strings.Join(names, ", "))}
+	}
+	grafana := "no Grafana workload in the inventory"
+	for _, w := range inv.workloads() {
+		if strings.Contains(parseImage(firstImage(w)).Path, "grafana/grafana") {
+			grafana = "Grafana runs as " + w.Ref().String()
+		}
+	}
+	return []Finding{finding(Unknown, clusterResource, "no ConfigMap labelled grafana_dashboard; %s, and dashboards kept in its database are not visible to the Kubernetes API. Evidence would be provisioning ConfigMaps or Grafana's /api/search listing the service dashboards", grafana)}
+}
+
+func firstImage(w Workload) string {
+	if len(w.Spec().Containers) == 0 {
+		return ""
+	}
+	return w.Spec().Containers[0].Image
+}
+
+// alertSource is one place alert rules are defined.
+type alertSource struct {
+	Where  string
+	Alerts []string
+}
+
+type alertSources []alertSource
+
+func (s alertSources) names() []string {
+	var out []string
+	for _, src := range s {
+		out = append(out, src.Alerts...)
+	}
+	return out
+}
+
+// ruleFile is the shape of a Prometheus rule file.
+type ruleFile struct {
+	Groups []struct {
+		Name  string `json:"name"`
+		Rules []struct {
+			Alert  string `json:"alert"`
+			Record string `json:"record"`
+		} `json:"rules"`
+	} `json:"groups"`
+}
+
+// definedAlerts finds alert rules in ConfigMaps (any data key holding a
+// Prometheus rule file) and PrometheusRule objects.
+func (inv *Inventory) definedAlerts() alertSources {
+	var out alertSources
+	for _, cm := range inv.ConfigMaps {
+		for _, key := range sortedKeys(cm.Data) {
+			if !strings.Contains(cm.Data[key], "groups:") {
+				continue
+			}
+			var rf ruleFile
+			if yaml.Unmarshal([]byte(cm.Data[key]), &rf) != nil {
+				continue
+			}
+			var alerts []string
+			for _, g := range rf.Groups {
+				for _, r := range g.Rules {
+					if r.Alert != "" {
+						alerts = append(alerts, r.Alert)
+					}
+				}
+			}
+			if len(alerts) > 0 {
+				out = append(out, alertSource{fmt.Sprintf("ConfigMap %s/%s data[%s]", cm.Namespace, cm.Name, key), alerts})
+			}
+		}
+	}
+	for _, pr := range inv.PrometheusRules {
+		groups, _, _ := unstructured.NestedSlice(pr.Object, "spec", "groups")
+		var alerts []string
+		for _, g := range groups {
+			rules, _, _ := unstructured.NestedSlice(map[string]any{"g": g}, "g", "rules")
+			for _, r := range rules {
+				if a, _, _ := unstructured.NestedString(map[string]any{"r": r}, "r", "alert"); a != "" {
+					alerts = append(alerts, a)
+				}
+			}
+		}
+		if len(alerts) > 0 {
+			out = append(out, alertSource{fmt.Sprintf("PrometheusRule %s/%s", pr.GetNamespace(), pr.GetName()), alerts})
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func evalAlertRulesDefined(inv *Inventory) []Finding {
+	srcs := inv.definedAlerts()
+	if len(srcs) == 0 {
+		return []Finding{finding(Fail, clusterResource, "no ConfigMap data key holds a Prometheus rule file with alerts, and no PrometheusRule defines one")}
+	}
+	var parts []string
+	for _, s := range srcs {
+		parts = append(parts, fmt.Sprintf("%s: %d alerts (%s)", s.Where, len(s.Alerts), strings.Join(s.Alerts, ", ")))
+	}
+	return []Finding{finding(Pass, clusterResource, "%s", strings.Join(parts, "; "))}
+}
+
+func evalAlertRulesLoaded(inv *Inventory) []Finding {
+	defined := inv.definedAlerts().names()
+	if len(defined) == 0 {
+		return []Finding{finding(NotApplicable, clusterResource, "no alert rules defined (see monitoring-alert-rules-defined)")}
+	}
+	if inv.LoadedAlertRules == nil {
+		return []Finding{finding(Unknown, clusterResource, "Prometheus was not queried: the loaded rules come from its /api/v1/rules, not the Kubernetes API (run vigil check with --prometheus-url). Defined: %s", strings.Join(defined, ", "))}
+	}
+	var missing []string
+	for _, a := range defined {
+		if !slices.Contains(inv.LoadedAlertRules, a) {
+			missing = append(missing, a)
+		}
+	}
+	if len(missing) > 0 {
+		return []Finding{finding(Fail, clusterResource, "defined but not loaded in Prometheus: %s (loaded: %d rules)", strings.Join(missing, ", "), len(inv.LoadedAlertRules))}
+	}
+	return []Finding{finding(Pass, clusterResource, "all %d defined alerts are loaded in Prometheus (%s)", len(defined), strings.Join(defined, ", "))}
+}
+
+// amConfig is the part of an Alertmanager configuration the checks read.
+type amConfig struct {
+	Route *struct {
+		Receiver string `json:"receiver"`
+	} `json:"route"`
+	Receivers []map[string]any `json:"receivers"`
+}
+
+// promConfig is the part of prometheus.yml the checks read.
+type promConfig struct {
+	Alerting struct {
+		Alertmanagers []map[string]any `json:"alertmanagers"`
+	} `json:"alerting"`
+	RuleFiles []string `json:"rule_files"`
+}
+
+// alertmanagerConfigs returns parsed Alertmanager configs found in
+// ConfigMaps, keyed by where they were found.
+func (inv *Inventory) alertmanagerConfigs() (where []string, cfgs []amConfig) {
+	for _, cm := range inv.ConfigMaps {
+		for _, key := range sortedKeys(cm.Data) {
+			if !strings.Contains(key, "alertmanager") {
+				continue
+			}
+			var c amConfig
+			if yaml.Unmarshal([]byte(cm.Data[key]), &c) == nil && c.Route != nil {
+				where = append(where, fmt.Sprintf("ConfigMap %s/%s data[%s]", cm.Namespace, cm.Name, key))
+				cfgs = append(cfgs, c)
+			}
+		}
+	}
+	return where, cfgs
+}
+
+func evalAlertmanager(inv *Inventory) []Finding {
+	var am string
+	for _, w := range inv.servingWorkloads() {
+		if strings.Contains(w.Name, "alertmanager") || strings.Contains(parseImage(firstImage(w)).Path, "alertmanager") {
+			am = w.Ref().String()
+		}
+	}
+	where, cfgs := inv.alertmanagerConfigs()
+	var promTargets []string
+	for _, cm := range inv.ConfigMaps {
+		for _, key := range sortedKeys(cm.Data) {
+			if !strings.HasPrefix(key, "prometheus") {
+				continue
+			}
+			var pc promConfig
+			if yaml.Unmarshal([]byte(cm.Data[key]), &pc) == nil && len(pc.Alerting.Alertmanagers) > 0 {
+				promTargets = append(promTargets, fmt.Sprintf("ConfigMap %s/%s data[%s] alerting.alertmanagers (%d)", cm.Namespace, cm.Name, key, len(pc.Alerting.Alertmanagers)))
+			}
+		}
+	}
+	var problems, ok []string
+	if am == "" {
+		problems = append(problems, "no Alertmanager Deployment or StatefulSet")
+	} else {
+		ok = append(ok, am)
+	}
+	switch {
+	case len(cfgs) == 0:
+		problems = append(problems, "no Alertmanager configuration in a ConfigMap (a config kept in a Secret is not readable by vigil)")
+	case cfgs[0].Route.Receiver == "" || len(cfgs[0].Receivers) == 0:
+		problems = append(problems, where[0]+" has no route receiver or no receivers")
+	default:
+		ok = append(ok, fmt.Sprintf("%s route.receiver=%s, %d receivers", where[0], cfgs[0].Route.Receiver, len(cfgs[0].Receivers)))
+	}
+	if len(promTargets) == 0 {
+		problems = append(problems, "no prometheus.yml with alerting.alertmanagers")
+	} else {
+		ok = append(ok, promTargets...)
+	}
+	switch {
+	case am == "" && len(cfgs) == 0:
+		return []Finding{finding(Fail, clusterResource, "%s", strings.Join(problems, "; "))}
+	case len(problems) > 0:
+		return []Finding{finding(Warn, clusterResource, "%s; found: %s", strings.Join(problems, "; "), strings.Join(ok, "; "))}
+	}
+	return []Finding{finding(Pass, clusterResource, "%s", strings.Join(ok, "; "))}
+}
+
+var pagingReceivers = []string{"pagerduty_configs", "opsgenie_configs", "victorops_configs"}
+
+func evalOnCall(inv *Inventory) []Finding {
+	_, cfgs := inv.alertmanagerConfigs()
+	var kinds []string
+	for _, c := range cfgs {
+		for _, r := range c.Receivers {
+			for k := range r {
+				if strings.HasSuffix(k, "_configs") && !slices.Contains(kinds, k) {
+					kinds = append(kinds, k)
+				}
+			}
+		}
+	}
+	slices.Sort(kinds)
+	paging := slices.ContainsFunc(kinds, func(k string) bool { return slices.Contains(pagingReceivers, k) })
+	note := "Alertmanager receivers: none found"
+	if len(kinds) > 0 {
+		note = "Alertmanager receivers: " + strings.Join(kinds, ", ")
+		if !paging {
+			note += " (no paging integration such as pagerduty_configs or opsgenie_configs)"
+		}
+	}
+	return []Finding{finding(Unknown, clusterResource, "on-call rotas and runbooks are documents outside the cluster; %s. Evidence would be the published rota, a runbook per alert (runbook_url annotations) and a paging receiver", note)}
+}

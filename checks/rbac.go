@@ -1,0 +1,326 @@
+package checks
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+)
+
+const itemRBAC = "RBAC configured for all service accounts"
+
+func rbacChecks() []Check {
+	return []Check{
+		{
+			ID: "rbac-default-service-account", Title: "Workloads run on their own service account, not `default`",
+			Group: Security, Item: itemRBAC, PCI: []string{"7.2.1", "7.2.5", "8.2.2"}, Severity: High,
+			Rationale:   "The namespace's default service account is shared by everything that names no account, so any permission granted to it leaks to every such pod and audit logs cannot tell the workloads apart.",
+			Remediation: "Create a dedicated ServiceAccount per workload and set spec.template.spec.serviceAccountName to it.",
+			Needs:       []string{ResDeployments, ResStatefulSets, ResDaemonSets, ResPods},
+			Eval:        evalDefaultServiceAccount,
+		},
+		{
+			ID: "rbac-no-wildcards", Title: "Roles grant no wildcard verbs, resources or API groups",
+			Group: Security, Item: itemRBAC, PCI: []string{"7.2.1", "7.2.2"}, Severity: High,
+			Rationale:   "A `*` grants every current and future verb or resource, including escalate, bind and impersonate; least privilege needs an explicit list.",
+			Remediation: "Replace `*` with the explicit apiGroups, resources and verbs the subject needs (kubectl auth can-i --list shows what is used).",
+			Needs:       []string{ResRoles, ResClusterRoles},
+			Eval:        evalWildcards,
+		},
+		{
+			ID: "rbac-no-cluster-admin-service-accounts", Title: "No service account is bound to cluster-admin",
+			Group: Security, Item: itemRBAC, PCI: []string{"7.2.1", "7.2.2", "7.2.5"}, Severity: Critical,
+			Rationale:   "A workload whose token is cluster-admin turns any compromise of that pod into full control of the cluster, including every Secret of the cardholder-data environment.",
+			Remediation: "Bind the service account to a ClusterRole/Role listing only what it needs (e.g. get/list/watch on pods, services, endpoints for Prometheus discovery) and delete the cluster-admin binding.",
+			Needs:       []string{ResRoleBindings, ResClusterRoleBindings, ResRoles, ResClusterRoles},
+			Eval:        evalClusterAdminSA,
+		},
+		{
+			ID: "rbac-secrets-resource-names", Title: "Read access to Secrets is restricted by resourceNames",
+			Group: Security, Item: itemRBAC, PCI: []string{"7.2.2", "3.6.1", "8.3.2"}, Severity: High,
+			Rationale:   "get/list/watch on all Secrets of a namespace (or the cluster) exposes every credential and key in it; list and watch cannot be narrowed by resourceNames at all.",
+			Remediation: "Grant only `get` on secrets with resourceNames listing the Secrets the workload mounts (the seed's fintech-service-account Role is the model). Secret controllers (External Secrets, Sealed Secrets) legitimately need more: document them as accepted exceptions.",
+			Needs:       []string{ResRoles, ResClusterRoles},
+			Eval:        evalSecretsResourceNames,
+		},
+		{
+			ID: "rbac-automount-token", Title: "Service account tokens are not mounted where unused",
+			Group: Security, Item: itemRBAC, PCI: []string{"7.2.5", "8.6.1"}, Severity: Medium,
+			Rationale:   "A mounted token that no RBAC binding needs is only useful to an attacker inside the pod (API discovery, and any permission later granted to the account).",
+			Remediation: "Set automountServiceAccountToken: false on the ServiceAccount or the pod spec, or bind the account to the Role it needs.",
+			Needs:       []string{ResDeployments, ResStatefulSets, ResDaemonSets, ResPods, ResServiceAccounts, ResRoleBindings, ResClusterRoleBindings},
+			Eval:        evalAutomountToken,
+		},
+		{
+			ID: "rbac-no-stale-rules", Title: "No RBAC rule refers to an API removed from Kubernetes",
+			Group: Security, Item: itemRBAC, PCI: []string{"7.2.4"}, Severity: Low,
+			Rationale:   "Rules for removed APIs (PodSecurityPolicy, gone in 1.25) are dead access that no review notices; PCI asks for periodic review of all access.",
+			Remediation: "Delete the rule (and the Role and binding if nothing else remains) and enforce Pod Security Admission labels instead.",
+			Needs:       []string{ResRoles, ResClusterRoles},
+			Eval:        evalStaleRules,
+		},
+	}
+}
+
+func evalDefaultServiceAccount(inv *Inventory) []Finding {
+	var out []Finding
+	for _, w := range inv.workloads() {
+		sa := w.Spec().ServiceAccountName
+		field := w.Field + ".serviceAccountName"
+		switch sa {
+		case "":
+			out = append(out, finding(Fail, w.Ref(), "%s unset: runs as \"default\"", field))
+		case "default":
+			out = append(out, finding(Fail, w.Ref(), "%s=default", field))
+		default:
+			out = append(out, finding(Pass, w.Ref(), "%s=%s", field, sa))
+		}
+	}
+	return out
+}
+
+// role is a Role or ClusterRole seen through what the RBAC checks need.
+type role struct {
+	Resource
+	Rules  []rbacv1.PolicyRule
+	System bool
+}
+
+// roles returns every Role and ClusterRole; built-in ones are marked System.
+func (inv *Inventory) roles() []role {
+	var out []role
+	for _, r := range inv.Roles {
+		out = append(out, role{Resource{"Role", r.Namespace, r.Name}, r.Rules, isSystemRBAC(r.Name, r.Labels)})
+	}
+	for _, r := range inv.ClusterRoles {
+		out = append(out, role{Resource{"ClusterRole", "", r.Name}, r.Rules, isSystemRBAC(r.Name, r.Labels)})
+	}
+	return out
+}
+
+// isSystemRBAC reports whether an RBAC object is one Kubernetes bootstraps
+// itself (its defaults are not the estate's to fix).
+func isSystemRBAC(name string, labels map[string]string) bool {
+	return strings.HasPrefix(name, "system:") || labels["kubernetes.io/bootstrapping"] == "rbac-defaults" ||
+		slices.Contains([]string{"cluster-admin", "admin", "edit", "view"}, name)
+}
+
+func ruleString(i int, r rbacv1.PolicyRule) string {
+	s := fmt.Sprintf("rules[%d]: apiGroups=%v resources=%v verbs=%v", i, r.APIGroups, r.Resources, r.Verbs)
+	if len(r.ResourceNames) > 0 {
+		s += fmt.Sprintf(" resourceNames=%v", r.ResourceNames)
+	}
+	if len(r.NonResourceURLs) > 0 {
+		s += fmt.Sprintf(" nonResourceURLs=%v", r.NonResourceURLs)
+	}
+	return s
+}
+
+func evalWildcards(inv *Inventory) []Finding {
+	var out []Finding
+	for _, r := range inv.roles() {
+		if r.System {
+			continue
+		}
+		var bad []string
+		for i, rule := range r.Rules {
+			if slices.Contains(rule.Verbs, "*") || slices.Contains(rule.Resources, "*") || slices.Contains(rule.APIGroups, "*") {
+				bad = append(bad, ruleString(i, rule))
+			}
+		}
+		if len(bad) > 0 {
+			out = append(out, finding(Fail, r.Resource, "%s", strings.Join(bad, "; ")))
+		} else {
+			out = append(out, finding(Pass, r.Resource, "%d rules, none with `*` in apiGroups, resources or verbs", len(r.Rules)))
+		}
+	}
+	return out
+}
+
+// binding is a RoleBinding or ClusterRoleBinding.
+type binding struct {
+	Resource
+	RoleRef  rbacv1.RoleRef
+	Subjects []rbacv1.Subject
+	System   bool
+}
+
+func (inv *Inventory) bindings() []binding {
+	var out []binding
+	for _, b := range inv.RoleBindings {
+		out = append(out, binding{Resource{"RoleBinding", b.Namespace, b.Name}, b.RoleRef, b.Subjects, isSystemRBAC(b.Name, b.Labels)})
+	}
+	for _, b := range inv.ClusterRoleBindings {
+		out = append(out, binding{Resource{"ClusterRoleBinding", "", b.Name}, b.RoleRef, b.Subjects, isSystemRBAC(b.Name, b.Labels)})
+	}
+	return out
+}
+
+// isFullAdmin reports whether the referenced role is cluster-admin or a role
+// granting every verb on every resource.
+func (inv *Inventory) isFullAdmin(bindingNS string, ref rbacv1.RoleRef) bool {
+	if ref.Kind == "ClusterRole" && ref.Name == "cluster-admin" {
+		return true
+	}
+	for _, r := range inv.roles() {
+		if r.Kind != ref.Kind || r.Name != ref.Name || (r.Kind == "Role" && r.Namespace != bindingNS) {
+			continue
+		}
+		for _, rule := range r.Rules {
+			if slices.Contains(rule.Verbs, "*") && slices.Contains(rule.Resources, "*") && slices.Contains(rule.APIGroups, "*") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func subjectNS(s rbacv1.Subject, bindingNS string) string {
+	if s.Namespace != "" {
+		return s.Namespace
+	}
+	return bindingNS
+}
+
+func evalClusterAdminSA(inv *Inventory) []Finding {
+	var out []Finding
+	for _, b := range inv.bindings() {
+		if b.System {
+			continue
+		}
+		var sas []string
+		for i, s := range b.Subjects {
+			if s.Kind == rbacv1.ServiceAccountKind {
+				sas = append(sas, fmt.Sprintf("subjects[%d]=ServiceAccount %s/%s", i, subjectNS(s, b.Namespace), s.Name))
+			}
+		}
+		if len(sas) == 0 {
+			continue
+		}
+		ref := fmt.Sprintf("roleRef=%s/%s", b.RoleRef.Kind, b.RoleRef.Name)
+		if inv.isFullAdmin(b.Namespace, b.RoleRef) {
+			out = append(out, finding(Fail, b.Resource, "%s (every verb on every resource), %s", ref, strings.Join(sas, ", ")))
+		} else {
+			out = append(out, finding(Pass, b.Resource, "%s is not cluster-admin, %s", ref, strings.Join(sas, ", ")))
+		}
+	}
+	return out
+}
+
+var secretReadVerbs = []string{"get", "list", "watch", "*"}
+
+func evalSecretsResourceNames(inv *Inventory) []Finding {
+	var out []Finding
+	for _, r := range inv.roles() {
+		if r.System {
+			continue
+		}
+		var bad, good []string
+		for i, rule := range r.Rules {
+			if !(slices.Contains(rule.APIGroups, "") || slices.Contains(rule.APIGroups, "*")) ||
+				!(slices.Contains(rule.Resources, "secrets") || slices.Contains(rule.Resources, "*")) {
+				continue
+			}
+			reads := slices.ContainsFunc(rule.Verbs, func(v string) bool { return slices.Contains(secretReadVerbs, v) })
+			if !reads {
+				continue
+			}
+			listy := slices.ContainsFunc(rule.Verbs, func(v string) bool { return v == "list" || v == "watch" || v == "*" })
+			switch {
+			case len(rule.ResourceNames) == 0:
+				bad = append(bad, ruleString(i, rule)+" (no resourceNames: every Secret)")
+			case listy:
+				bad = append(bad, ruleString(i, rule)+" (list/watch ignore resourceNames)")
+			default:
+				good = append(good, ruleString(i, rule))
+			}
+		}
+		switch {
+		case len(bad) > 0:
+			out = append(out, finding(Fail, r.Resource, "%s", strings.Join(bad, "; ")))
+		case len(good) > 0:
+			out = append(out, finding(Pass, r.Resource, "%s", strings.Join(good, "; ")))
+		}
+	}
+	return out
+}
+
+// boundServiceAccounts returns "namespace/name" of every service account a
+// binding names, directly or through the system:serviceaccounts groups,
+// with the first binding that names it.
+func (inv *Inventory) isBound(ns, name string) (string, bool) {
+	for _, b := range inv.bindings() {
+		for _, s := range b.Subjects {
+			switch {
+			case s.Kind == rbacv1.ServiceAccountKind && s.Name == name && subjectNS(s, b.Namespace) == ns,
+				s.Kind == rbacv1.GroupKind && (s.Name == "system:serviceaccounts" || s.Name == "system:serviceaccounts:"+ns):
+				if b.Kind == "RoleBinding" && b.Namespace != ns && s.Kind == rbacv1.GroupKind {
+					continue
+				}
+				return b.String(), true
+			}
+		}
+	}
+	return "", false
+}
+
+func evalAutomountToken(inv *Inventory) []Finding {
+	var out []Finding
+	for _, w := range inv.workloads() {
+		name := w.Spec().ServiceAccountName
+		if name == "" {
+			name = "default"
+		}
+		mounted, why := true, ""
+		if a := w.Spec().AutomountServiceAccountToken; a != nil {
+			mounted, why = *a, fmt.Sprintf("%s.automountServiceAccountToken=%t", w.Field, *a)
+		} else {
+			why = fmt.Sprintf("%s.automountServiceAccountToken unset", w.Field)
+			for _, sa := range inv.ServiceAccounts {
+				if sa.Namespace == w.Namespace && sa.Name == name && sa.AutomountServiceAccountToken != nil {
+					mounted = *sa.AutomountServiceAccountToken
+					why += fmt.Sprintf(", ServiceAccount %s automountServiceAccountToken=%t", name, mounted)
+				}
+			}
+		}
+		if !mounted {
+			out = append(out, finding(Pass, w.Ref(), "%s: token not mounted", why))
+			continue
+		}
+		if b, ok := inv.isBound(w.Namespace, name); ok {
+			out = append(out, finding(Pass, w.Ref(), "%s: token mounted and used (ServiceAccount %s is bound by %s)", why, name, b))
+			continue
+		}
+		out = append(out, finding(Fail, w.Ref(), "%s: token mounted, but no RoleBinding or ClusterRoleBinding names ServiceAccount %s/%s", why, w.Namespace, name))
+	}
+	return out
+}
+
+// removedResources are API resources Kubernetes no longer serves.
+var removedResources = map[string]string{
+	"podsecuritypolicies": "PodSecurityPolicy, removed in Kubernetes 1.25",
+}
+
+func evalStaleRules(inv *Inventory) []Finding {
+	var out []Finding
+	for _, r := range inv.roles() {
+		if r.System {
+			continue
+		}
+		var bad []string
+		for i, rule := range r.Rules {
+			for _, res := range rule.Resources {
+				if what, ok := removedResources[res]; ok {
+					bad = append(bad, fmt.Sprintf("%s (%s)", ruleString(i, rule), what))
+				}
+			}
+		}
+		if len(bad) > 0 {
+			out = append(out, finding(Warn, r.Resource, "%s", strings.Join(bad, "; ")))
+		} else {
+			out = append(out, finding(Pass, r.Resource, "no rule names a removed API"))
+		}
+	}
+	return out
+}

@@ -1,0 +1,42 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/vigil-k8s/vigil/checks"
+)
+
+// jsonCheck is a catalogue entry as the JSON output shows it.
+type jsonCheck struct {
+	ID       string          `json:"id"`
+	Title    string          `json:"title"`
+	Group    checks.Group    `json:"group"`
+	Item     string          `json:"item"`
+	PCI      []string        `json:"pci"`
+	Severity checks.Severity `json:"severity"`
+}
+
+// jsonReport is the JSON document: {"checks", "findings", "score"}.
+type jsonReport struct {
+	Checks   []jsonCheck      `json:"checks"`
+	Findings []checks.Finding `json:"findings"`
+	Score    checks.Score     `json:"score"`
+}
+
+func writeJSON(w io.Writer, r Report) error {
+	doc := jsonReport{Checks: []jsonCheck{}, Findings: r.Findings, Score: r.Score}
+	if doc.Findings == nil {
+		doc.Findings = []checks.Finding{}
+	}
+	for _, c := range r.Checks {
+		pci := c.PCI
+		if pci == nil {
+			pci = []string{}
+		}
+		doc.Checks = append(doc.Checks, jsonCheck{c.ID, c.Title, c.Group, c.Item, pci, c.Severity})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}

@@ -1,0 +1,68 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/vigil-k8s/vigil/checks"
+)
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func writeMarkdown(w io.Writer, r Report, o Options) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# vigil check: production readiness\n\n")
+	if r.Origin != "" {
+		fmt.Fprintf(&b, "Input: %s\n\n", mdEscape(r.Origin))
+	}
+	fmt.Fprintf(&b, "| Group | Score |\n|---|---|\n")
+	for _, g := range checks.Groups {
+		fmt.Fprintf(&b, "| %s | %s |\n", g, fmtScore(r.Score.Groups[g]))
+	}
+	fmt.Fprintf(&b, "| **Overall** | **%s** |\n\n%s\n", fmtScore(r.Score.Overall), summary(r))
+
+	for _, g := range checks.Groups {
+		fmt.Fprintf(&b, "\n## %s\n", g)
+		item := ""
+		for _, c := range r.Checks {
+			if c.Group != g {
+				continue
+			}
+			if c.Item != item {
+				item = c.Item
+				fmt.Fprintf(&b, "\n### %s\n", mdEscape(item))
+			}
+			counts := map[checks.Status]int{}
+			var rows []checks.Finding
+			for _, f := range r.Findings {
+				if f.Check == c.ID {
+					counts[f.Status]++
+					if shown(f.Status, o) {
+						rows = append(rows, f)
+					}
+				}
+			}
+			pci := "—"
+			if len(c.PCI) > 0 {
+				pci = strings.Join(c.PCI, ", ")
+			}
+			fmt.Fprintf(&b, "\n**`%s`** %s — severity %s, PCI-DSS %s — %d fail, %d warn, %d unknown, %d pass, %d n/a\n",
+				c.ID, mdEscape(c.Title), c.Severity, pci, counts[checks.Fail], counts[checks.Warn], counts[checks.Unknown], counts[checks.Pass], counts[checks.NotApplicable])
+			if len(rows) == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, "\n| Status | Resource | Evidence |\n|---|---|---|\n")
+			for _, f := range rows {
+				fmt.Fprintf(&b, "| %s | %s | %s |\n", f.Status, mdEscape(f.Resource.String()), mdEscape(f.Evidence))
+			}
+			if counts[checks.Fail]+counts[checks.Warn]+counts[checks.Unknown] > 0 {
+				fmt.Fprintf(&b, "\nRemediation: %s\n", mdEscape(c.Remediation))
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

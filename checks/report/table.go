@@ -1,0 +1,49 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/vigil-k8s/vigil/checks"
+)
+
+// statusOrder puts what needs attention first.
+var statusOrder = []checks.Status{checks.Fail, checks.Warn, checks.Unknown, checks.Pass, checks.NotApplicable}
+
+func shown(s checks.Status, o Options) bool {
+	return o.ShowPassed || (s != checks.Pass && s != checks.NotApplicable)
+}
+
+func writeTable(w io.Writer, r Report, o Options) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STATUS\tSEVERITY\tCHECK\tRESOURCE\tEVIDENCE")
+	for _, st := range statusOrder {
+		if !shown(st, o) {
+			continue
+		}
+		for _, f := range r.Findings {
+			if f.Status != st {
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", strings.ToUpper(string(f.Status)), r.check(f.Check).Severity, f.Check, f.Resource, oneLine(f.Evidence))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\n%s\n", summary(r))
+	return err
+}
+
+// summary is the one-line verdict shared by table and markdown.
+func summary(r Report) string {
+	c := r.Score.Counts
+	return fmt.Sprintf("score %s (Security %s, Compliance %s, Operations %s) — %d checks, %d findings: %d fail, %d warn, %d unknown, %d pass, %d not-applicable",
+		fmtScore(r.Score.Overall), fmtScore(r.Score.Groups[checks.Security]), fmtScore(r.Score.Groups[checks.Compliance]),
+		fmtScore(r.Score.Groups[checks.Operations]), len(r.Checks), len(r.Findings),
+		c[checks.Fail], c[checks.Warn], c[checks.Unknown], c[checks.Pass], c[checks.NotApplicable])
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }

@@ -1,0 +1,269 @@
+package checks
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+const (
+	itemHPA        = "HPA configured for all services"
+	itemVPA        = "VPA enabled where appropriate"
+	itemAutoscaler = "Cluster autoscaler configured"
+	itemLimits     = "Resource limits properly set"
+)
+
+func scalingChecks() []Check {
+	return []Check{
+		{
+			ID: "ops-hpa", Title: "Production Deployments have an HPA with minReplicas ≥ 2",
+			Group: Operations, Item: itemHPA, Severity: Medium,
+			Rationale:   "The seed scales api-gateway with an HPA (3–10); a production service without one cannot absorb a surge, and minReplicas 1 lets it scale down to a single point of failure.",
+			Remediation: "Add a HorizontalPodAutoscaler (autoscaling/v2) targeting the Deployment with minReplicas ≥ 2 and CPU/memory or request-rate metrics.",
+			Needs:       []string{ResDeployments, ResHPAs, ResNamespaces},
+			Eval:        evalHPA,
+		},
+		{
+			ID: "ops-vpa-hpa-conflict", Title: "No VPA fights an HPA over the same resource",
+			Group: Operations, Item: itemVPA, Severity: Medium,
+			Rationale:   "A VPA in Auto/Recreate mode resizing cpu or memory while an HPA scales on that same utilisation makes them chase each other: every resize moves the HPA's ratio.",
+			Remediation: "Either set the VPA's updateMode to Off (recommendations only) or restrict its controlledResources to what the HPA does not scale on, or scale the HPA on a custom metric (requests per second).",
+			Needs:       []string{ResVPAs, ResHPAs},
+			Eval:        evalVPAConflict,
+		},
+		{
+			ID: "ops-cluster-autoscaler", Title: "A cluster autoscaler runs",
+			Group: Operations, Item: itemAutoscaler, Severity: Low,
+			Rationale:   "HPAs add pods; without a cluster autoscaler they stay Pending once the nodes are full.",
+			Remediation: "Enable the platform's node autoscaling or deploy cluster-autoscaler (kube-system) with the node groups' bounds.",
+			Eval:        evalClusterAutoscaler,
+		},
+		{
+			ID: "ops-pdb", Title: "Multi-replica services have a PodDisruptionBudget that allows drains",
+			Group: Operations, Item: itemAutoscaler, Severity: Medium,
+			Rationale:   "Node drains (autoscaler scale-down, upgrades) evict pods without limit unless a PDB says how many must stay; a PDB allowing zero disruptions blocks drains entirely.",
+			Remediation: "Add a PodDisruptionBudget selecting the pods with minAvailable below the replica count (or maxUnavailable: 1).",
+			Needs:       []string{ResDeployments, ResStatefulSets, ResPDBs, ResHPAs},
+			Eval:        evalPDB,
+		},
+		{
+			ID: "ops-resources", Title: "Containers set CPU and memory requests and limits",
+			Group: Operations, Item: itemLimits, PCI: []string{"2.2.1"}, Severity: Medium,
+			Rationale:   "Without requests the scheduler and the HPA are blind; without a memory limit one leaking container can OOM its neighbours on the node, including PCI workloads.",
+			Remediation: "Set resources.requests.cpu/memory and resources.limits.memory (and limits.cpu where the service tolerates throttling) on every container.",
+			Needs:       []string{ResDeployments, ResStatefulSets, ResDaemonSets, ResPods},
+			Eval:        evalResources,
+		},
+	}
+}
+
+// hpaFor returns the HPA scaling the workload, if any.
+func (inv *Inventory) hpaFor(w Workload) (autoscalingv2.HorizontalPodAutoscaler, bool) {
+	for _, h := range inv.HPAs {
+		if h.Namespace == w.Namespace && h.Spec.ScaleTargetRef.Kind == w.Kind && h.Spec.ScaleTargetRef.Name == w.Name {
+			return h, true
+		}
+	}
+	return autoscalingv2.HorizontalPodAutoscaler{}, false
+}
+
+// minReplicas is the number of replicas a workload keeps at its lowest:
+// the HPA's minReplicas when one scales it, else spec.replicas.
+func (inv *Inventory) minReplicas(w Workload) (int32, string) {
+	if h, ok := inv.hpaFor(w); ok {
+		m := int32(1)
+		if h.Spec.MinReplicas != nil {
+			m = *h.Spec.MinReplicas
+		}
+		return m, fmt.Sprintf("HorizontalPodAutoscaler %s spec.minReplicas=%d", h.Name, m)
+	}
+	if w.Replicas == nil {
+		return 1, "spec.replicas unset (1)"
+	}
+	return *w.Replicas, fmt.Sprintf("spec.replicas=%d", *w.Replicas)
+}
+
+func evalHPA(inv *Inventory) []Finding {
+	var out []Finding
+	for _, w := range inv.servingWorkloads() {
+		if w.Kind != "Deployment" || !inv.isProduction(w.Namespace) {
+			continue
+		}
+		h, ok := inv.hpaFor(w)
+		switch {
+		case !ok:
+			out = append(out, finding(Fail, w.Ref(), "no HorizontalPodAutoscaler targets Deployment %s (namespace environment=production)", w.Name))
+		case h.Spec.MinReplicas == nil || *h.Spec.MinReplicas < 2:
+			m, _ := inv.minReplicas(w)
+			out = append(out, finding(Fail, w.Ref(), "HorizontalPodAutoscaler %s spec.minReplicas=%d (< 2)", h.Name, m))
+		default:
+			out = append(out, finding(Pass, w.Ref(), "HorizontalPodAutoscaler %s spec.minReplicas=%d spec.maxReplicas=%d", h.Name, *h.Spec.MinReplicas, h.Spec.MaxReplicas))
+		}
+	}
+	return out
+}
+
+// hpaResources returns the resources (cpu, memory) an HPA scales on.
+func hpaResources(h autoscalingv2.HorizontalPodAutoscaler) []string {
+	var out []string
+	for _, m := range h.Spec.Metrics {
+		switch {
+		case m.Type == autoscalingv2.ResourceMetricSourceType && m.Resource != nil:
+			out = append(out, string(m.Resource.Name))
+		case m.Type == autoscalingv2.ContainerResourceMetricSourceType && m.ContainerResource != nil:
+			out = append(out, string(m.ContainerResource.Name))
+		}
+	}
+	return out
+}
+
+func evalVPAConflict(inv *Inventory) []Finding {
+	if !inv.installed(GroupVPA) {
+		return []Finding{finding(NotApplicable, clusterResource, "VerticalPodAutoscaler absent: no %s CRDs", GroupVPA)}
+	}
+	var out []Finding
+	for _, v := range inv.VPAs {
+		r := ref(v)
+		kind, name := str(v, "spec", "targetRef", "kind"), str(v, "spec", "targetRef", "name")
+		mode := str(v, "spec", "updatePolicy", "updateMode")
+		if mode == "" {
+			mode = "Auto (default)"
+		}
+		if strings.HasPrefix(mode, "Off") || mode == "Initial" {
+			out = append(out, finding(Pass, r, "spec.updatePolicy.updateMode=%s: does not resize running pods", mode))
+			continue
+		}
+		controlled := map[string]bool{}
+		policies, _, _ := unstructured.NestedSlice(v.Object, "spec", "resourcePolicy", "containerPolicies")
+		if len(policies) == 0 {
+			controlled["cpu"], controlled["memory"] = true, true
+		}
+		for _, p := range policies {
+			pm, _ := p.(map[string]any)
+			if pm["mode"] == "Off" {
+				continue
+			}
+			res, found, _ := unstructured.NestedStringSlice(pm, "controlledResources")
+			if !found {
+				res = []string{"cpu", "memory"}
+			}
+			for _, x := range res {
+				controlled[x] = true
+			}
+		}
+		w := Workload{Resource: Resource{Kind: kind, Namespace: v.GetNamespace(), Name: name}}
+		h, ok := inv.hpaFor(w)
+		if !ok {
+			out = append(out, finding(Pass, r, "spec.updatePolicy.updateMode=%s on %s/%s; no HorizontalPodAutoscaler targets it", mode, kind, name))
+			continue
+		}
+		var clash []string
+		for _, res := range hpaResources(h) {
+			if controlled[res] {
+				clash = append(clash, res)
+			}
+		}
+		if len(clash) > 0 {
+			out = append(out, finding(Fail, r, "spec.updatePolicy.updateMode=%s controls %s on %s/%s, which HorizontalPodAutoscaler %s also scales on", mode, strings.Join(clash, ", "), kind, name, h.Name))
+		} else {
+			out = append(out, finding(Pass, r, "spec.updatePolicy.updateMode=%s; HorizontalPodAutoscaler %s scales on other metrics", mode, h.Name))
+		}
+	}
+	return out
+}
+
+var clusterAutoscalerImage = regexp.MustCompile(`cluster-autoscaler|karpenter`)
+
+func evalClusterAutoscaler(inv *Inventory) []Finding {
+	if w := inv.findWorkloadByImage(clusterAutoscalerImage, "Deployment"); w != "" {
+		return []Finding{finding(Pass, clusterResource, "autoscaler found: %s", w)}
+	}
+	for _, cm := range inv.ConfigMaps {
+		if cm.Namespace == "kube-system" && cm.Name == "cluster-autoscaler-status" {
+			return []Finding{finding(Pass, clusterResource, "ConfigMap kube-system/cluster-autoscaler-status exists (the autoscaler reports there)")}
+		}
+	}
+	return []Finding{finding(Unknown, clusterResource, "no cluster-autoscaler or Karpenter Deployment and no kube-system/cluster-autoscaler-status ConfigMap in the inventory; managed platforms run node autoscaling in their control plane, invisible to the API. Evidence would be that ConfigMap or the node pool's autoscaling setting")}
+}
+
+func evalPDB(inv *Inventory) []Finding {
+	var out []Finding
+	for _, w := range inv.servingWorkloads() {
+		min, why := inv.minReplicas(w)
+		if min < 2 {
+			continue // single-replica: see ops-replicas
+		}
+		var found []string
+		status := Fail
+		for _, p := range inv.PDBs {
+			if p.Namespace != w.Namespace || !selects(p.Spec.Selector, w.Template.Labels) {
+				continue
+			}
+			desc := "PodDisruptionBudget " + p.Name
+			blocks := false
+			switch {
+			case p.Spec.MinAvailable != nil:
+				desc += " spec.minAvailable=" + p.Spec.MinAvailable.String()
+				blocks = p.Spec.MinAvailable.IntValue() >= int(min) || p.Spec.MinAvailable.String() == "100%"
+			case p.Spec.MaxUnavailable != nil:
+				desc += " spec.maxUnavailable=" + p.Spec.MaxUnavailable.String()
+				blocks = p.Spec.MaxUnavailable.String() == "0" || p.Spec.MaxUnavailable.String() == "0%"
+			}
+			if blocks {
+				desc += " (allows no disruption at " + why + ")"
+				if status == Fail {
+					status = Warn
+				}
+			} else {
+				status = Pass
+			}
+			found = append(found, desc)
+		}
+		if len(found) == 0 {
+			out = append(out, finding(Fail, w.Ref(), "%s, but no PodDisruptionBudget selects pod labels %s", why, fmtLabels(w.Template.Labels)))
+		} else {
+			out = append(out, finding(status, w.Ref(), "%s; %s", why, strings.Join(found, "; ")))
+		}
+	}
+	return out
+}
+
+func evalResources(inv *Inventory) []Finding {
+	var out []Finding
+	for _, w := range inv.workloads() {
+		var bad, warn []string
+		for _, c := range allContainers(w.Spec(), w.Field) {
+			var missing []string
+			for _, res := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+				if _, ok := c.Resources.Requests[res]; !ok {
+					if _, lim := c.Resources.Limits[res]; !lim { // a limit alone defaults the request
+						missing = append(missing, "requests."+string(res))
+					}
+				}
+			}
+			if _, ok := c.Resources.Limits[corev1.ResourceMemory]; !ok {
+				missing = append(missing, "limits.memory")
+			}
+			if len(missing) > 0 {
+				bad = append(bad, fmt.Sprintf("%s.resources: %s unset", c.Field, strings.Join(missing, ", ")))
+			}
+			if _, ok := c.Resources.Limits[corev1.ResourceCPU]; !ok {
+				warn = append(warn, fmt.Sprintf("%s.resources.limits.cpu unset", c.Field))
+			}
+		}
+		switch {
+		case len(bad) > 0:
+			out = append(out, finding(Fail, w.Ref(), "%s", strings.Join(slices.Concat(bad, warn), "; ")))
+		case len(warn) > 0:
+			out = append(out, finding(Warn, w.Ref(), "%s (requests and memory limits set)", strings.Join(warn, "; ")))
+		default:
+			out = append(out, finding(Pass, w.Ref(), "every container sets requests.cpu/memory and limits.cpu/memory"))
+		}
+	}
+	return out
+}

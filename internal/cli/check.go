@@ -1,0 +1,280 @@
+// Package cli holds vigil's headless subcommands. Each is built by a
+// constructor taking the shared connection flags and output streams, so the
+// root command wires it in and tests call it directly.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+
+	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/checks/load"
+	"github.com/vigil-k8s/vigil/checks/report"
+	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/config"
+	"github.com/vigil-k8s/vigil/internal/version"
+)
+
+// Exit codes of vigil check.
+const (
+	ExitOK       = 0 // no finding at or above --fail-on
+	ExitFindings = 1 // at least one finding at or above --fail-on
+	ExitUsage    = 2 // bad flags, unreadable or unparsable input, cluster unreachable
+)
+
+// ExitError carries the process exit code a command wants; main maps it
+// with ExitCode.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// ExitCode returns the exit code for a command's error: 0 for nil, the
+// ExitError's code, else ExitUsage.
+func ExitCode(err error) int {
+	var ee *ExitError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ee):
+		return ee.Code
+	}
+	return ExitUsage
+}
+
+// CheckOptions are vigil check's inputs.
+type CheckOptions struct {
+	ConfigFlags       *genericclioptions.ConfigFlags
+	Files             []string
+	Output            string
+	FailOn            string
+	Namespaces        []string
+	AllowedRegistries []string
+	ShowPassed        bool
+	PrometheusURL     string
+	Timeout           time.Duration
+
+	Out, ErrOut io.Writer
+	In          io.Reader
+	// listInventory is cluster.ListInventory outside tests.
+	listInventory func(ctx context.Context, o *CheckOptions) (*checks.Inventory, error)
+}
+
+// NewCheckCommand returns `vigil check`: the production-readiness catalogue
+// run headless against a kube context or manifest files, for CI and
+// auditors. Its RunE returns an *ExitError whose Code is the process exit
+// code (see ExitCode); the error text is already printed to errOut when
+// the code is ExitUsage, and is empty when findings reached --fail-on.
+func NewCheckCommand(flags *genericclioptions.ConfigFlags, out, errOut io.Writer) *cobra.Command {
+	o := &CheckOptions{ConfigFlags: flags, Out: out, ErrOut: errOut, In: os.Stdin, Output: "table", FailOn: "fail",
+		AllowedRegistries: append([]string(nil), checks.DefaultAllowedRegistries...), Timeout: 30 * time.Second,
+		listInventory: listLive}
+	c := &cobra.Command{
+		Use:   "check",
+		Short: "Evaluate the production-readiness checklist against a cluster or manifests",
+		Long: `check evaluates the seed's production-readiness checklist (Security, Compliance,
+Operations) and prints findings with evidence and a score.
+
+Input is a live cluster (the current or --context kube context; namespaced
+objects are listed in --namespaces) or, with -f, manifest files and
+directories (multi-document YAML or JSON, read recursively; "-" is stdin).
+
+Exit codes: 0 no finding at or above --fail-on; 1 at least one;
+2 usage or input error (bad flag, unreadable or unparsable file, cluster
+unreachable). See docs/checks.md for the catalogue and the score.`,
+		Example: `  vigil check --context prod-eu
+  vigil check -f deploy/ -o sarif > vigil.sarif
+  vigil check -f testdata/fintech/all -f testdata/fintech/local-1 --fail-on warn -o junit`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(c *cobra.Command, _ []string) error {
+			err := o.Run(c.Context())
+			if err != nil && ExitCode(err) == ExitUsage && err.Error() != "" {
+				fmt.Fprintln(o.ErrOut, "vigil check:", err)
+			}
+			return err
+		},
+	}
+	if flags != nil {
+		flags.AddFlags(c.Flags())
+	}
+	fs := c.Flags()
+	fs.StringSliceVarP(&o.Files, "filename", "f", nil, "manifest file or directory to check instead of a cluster (repeatable; - for stdin)")
+	fs.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+strings.Join(report.Formats, ", "))
+	fs.StringVar(&o.FailOn, "fail-on", o.FailOn, "exit 1 when a finding is at or above this status: fail or warn")
+	nsUsage := "namespaces to list from the cluster, comma-separated (default " + fmt.Sprint(config.DefaultNamespaces) + "); with -f, limits namespace-level checks"
+	if fs.ShorthandLookup("n") == nil {
+		fs.StringSliceVarP(&o.Namespaces, "namespaces", "n", nil, nsUsage)
+	} else {
+		fs.StringSliceVar(&o.Namespaces, "namespaces", nil, nsUsage)
+	}
+	fs.StringSliceVar(&o.AllowedRegistries, "allowed-registry", o.AllowedRegistries, "registries (host or host/path) images may come from (repeatable)")
+	fs.BoolVar(&o.ShowPassed, "show-passed", false, "list pass and not-applicable findings in table and markdown output")
+	fs.StringVar(&o.PrometheusURL, "prometheus-url", "", "Prometheus base URL; its /api/v1/rules tells which alert rules are loaded")
+	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "time limit for listing the cluster and querying Prometheus")
+	return c
+}
+
+// usage wraps an error as an ExitUsage error.
+func usage(format string, args ...any) error {
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
+}
+
+// Validate checks the flags.
+func (o *CheckOptions) Validate() error {
+	if !slices.Contains(report.Formats, o.Output) && o.Output != "md" {
+		return usage("--output %q: want one of %s", o.Output, strings.Join(report.Formats, ", "))
+	}
+	if o.FailOn != string(checks.Fail) && o.FailOn != string(checks.Warn) {
+		return usage("--fail-on %q: want fail or warn", o.FailOn)
+	}
+	if len(o.AllowedRegistries) == 0 {
+		return usage("--allowed-registry: at least one registry is needed")
+	}
+	if o.PrometheusURL != "" {
+		if u, err := url.Parse(o.PrometheusURL); err != nil || u.Scheme == "" || u.Host == "" {
+			return usage("--prometheus-url %q: want an absolute URL such as http://prometheus:9090", o.PrometheusURL)
+		}
+	}
+	return nil
+}
+
+// Run loads the inventory, evaluates the catalogue, writes the report and
+// returns the exit status as an *ExitError (nil when below --fail-on).
+func (o *CheckOptions) Run(ctx context.Context) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+
+	var inv *checks.Inventory
+	var err error
+	if len(o.Files) > 0 {
+		inv, err = load.Paths(o.Files, o.In)
+		if err != nil {
+			return &ExitError{Code: ExitUsage, Err: err}
+		}
+		inv.Origin = "manifests: " + strings.Join(o.Files, ", ")
+		inv.Config.Namespaces = o.Namespaces
+	} else {
+		inv, err = o.listInventory(ctx, o)
+		if err != nil {
+			return &ExitError{Code: ExitUsage, Err: err}
+		}
+	}
+	inv.Config.AllowedRegistries = o.AllowedRegistries
+	if o.PrometheusURL != "" {
+		names, err := loadedAlertRules(ctx, o.PrometheusURL)
+		if err != nil {
+			return usage("--prometheus-url: %w", err)
+		}
+		inv.LoadedAlertRules = names
+	}
+
+	cat := checks.Catalogue()
+	findings := checks.Run(cat, inv)
+	rep := report.New(cat, findings, inv)
+	rep.Version = version.String()
+	if err := report.Write(o.Out, o.Output, rep, report.Options{FailOn: checks.Status(o.FailOn), ShowPassed: o.ShowPassed}); err != nil {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("writing %s output: %w", o.Output, err)}
+	}
+	for _, f := range findings {
+		if report.AtOrAbove(f.Status, checks.Status(o.FailOn)) {
+			return &ExitError{Code: ExitFindings, Err: errors.New("")}
+		}
+	}
+	return nil
+}
+
+// listLive lists the inventory of the flags' kube context.
+func listLive(ctx context.Context, o *CheckOptions) (*checks.Inventory, error) {
+	if o.ConfigFlags == nil {
+		return nil, errors.New("no kube connection flags: pass -f to check manifests")
+	}
+	cfg, err := o.ConfigFlags.ToRESTConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kube config: %w", err)
+	}
+	ns := o.Namespaces
+	if len(ns) == 0 {
+		ns = config.DefaultNamespaces
+	}
+	inv, err := cluster.ListInventory(ctx, cfg, ns)
+	if err != nil {
+		return nil, err
+	}
+	origin := "cluster"
+	if o.ConfigFlags.Context != nil && *o.ConfigFlags.Context != "" {
+		origin = "context " + *o.ConfigFlags.Context
+	} else if raw, err := o.ConfigFlags.ToRawKubeConfigLoader().RawConfig(); err == nil && raw.CurrentContext != "" {
+		origin = "context " + raw.CurrentContext
+	}
+	inv.Origin = origin + " (namespaces " + strings.Join(ns, ", ") + ")"
+	inv.Config.Namespaces = ns
+	return &inv, nil
+}
+
+// loadedAlertRules asks Prometheus which alerting rules it has loaded.
+func loadedAlertRules(ctx context.Context, base string) ([]string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/api/v1/rules?type=alert", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /api/v1/rules: %s", resp.Status)
+	}
+	var body struct {
+		Status string `json:"status"`
+		Data   struct {
+			Groups []struct {
+				Rules []struct {
+					Name string `json:"name"`
+					Type string `json:"type"`
+				} `json:"rules"`
+			} `json:"groups"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 32<<20)).Decode(&body); err != nil {
+		return nil, fmt.Errorf("GET /api/v1/rules: %w", err)
+	}
+	names := []string{}
+	for _, g := range body.Data.Groups {
+		for _, r := range g.Rules {
+			if r.Type == "" || r.Type == "alerting" {
+				names = append(names, r.Name)
+			}
+		}
+	}
+	return names, nil
+}
