@@ -95,9 +95,14 @@ type PodFacts struct {
 	Created time.Time
 }
 
-// startupGrace is how long a pod may be not-ready without a failure reason
-// before vigil calls it a problem rather than "starting".
-const startupGrace = 2 * time.Minute
+// Startup graces: how long a pod may be not-ready without a failure reason
+// before vigil calls it a problem rather than "starting". A Running pod only
+// waits for its readiness probe, so it gets less time than a Pending one
+// (scheduling, image pulls).
+const (
+	startupGrace        = 2 * time.Minute
+	runningStartupGrace = 30 * time.Second
+)
 
 // failingReasons are container waiting reasons that will not fix themselves.
 var failingReasons = map[string]int{
@@ -198,7 +203,11 @@ func stuckPod(pods []PodFacts, now time.Time) (PodFacts, bool) {
 	sorted := append([]PodFacts(nil), pods...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
 	for _, p := range sorted {
-		if !p.Ready && !p.Terminating && p.Phase != "Succeeded" && now.Sub(p.Created) > startupGrace {
+		grace := startupGrace
+		if p.Phase == "Running" {
+			grace = runningStartupGrace
+		}
+		if !p.Ready && !p.Terminating && p.Phase != "Succeeded" && now.Sub(p.Created) > grace {
 			return p, true
 		}
 	}

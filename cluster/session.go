@@ -300,8 +300,10 @@ func (s *Session) heartbeat(ctx context.Context) {
 		}
 		if s.conn.ok(s.opts.Now()) {
 			s.log.Info("api server reachable again")
-			s.markDirty()
 		}
+		// Publish the fresh contact time even when nothing else changed, so
+		// the data age a UI shows stays honest on a quiet cluster.
+		s.markDirty()
 		s.mu.Lock()
 		watches := s.namespaces
 		s.mu.Unlock()

@@ -164,7 +164,10 @@ func (m *Model) layout() []column {
 	if grow := nameWidth - cols[1].width; left-grow-1 >= reasonMin {
 		// Room for every visible name and a REASON column.
 		cols[1].width += grow
-		cols = append(cols, column{title: "REASON", width: left - grow - 1, cell: func(_ *Model, s cluster.Service) string { return s.Health.Reason }})
+		cols = append(cols, column{title: "REASON", width: left - grow - 1, cell: func(_ *Model, s cluster.Service) string {
+			// Pods are named after their workload: the NAME column already says it.
+			return strings.ReplaceAll(s.Health.Reason, s.Name+"-", "…")
+		}})
 		return cols
 	}
 	cols[1].width += left
