@@ -19,7 +19,7 @@ func (m *Model) headerView() string {
 	sep := st.Muted.Render("  ")
 	where := st.Title.Render("vigil") + sep +
 		st.Muted.Render("ctx ") + st.Value.Render(m.target.Context) + sep +
-		st.Muted.Render("server ") + st.Value.Render(m.target.Server) + sep +
+		st.Muted.Render("server ") + st.Value.Render(strings.TrimPrefix(m.target.Server, "https://")) + sep +
 		st.Muted.Render("user ") + st.Value.Render(m.target.User)
 	return ansi.Truncate(where, w, "…") + "\n" + ansi.Truncate(m.stateLine(), w, "…")
 }
