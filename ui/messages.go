@@ -16,7 +16,8 @@ type SnapshotMsg struct {
 
 // SessionClosedMsg says a session's snapshot channel closed (the session stopped).
 type SessionClosedMsg struct {
-	// Generation is the closed session's generation.
+	// Context and Generation identify the closed session.
+	Context    string
 	Generation uint64
 }
 
@@ -25,12 +26,13 @@ type tickMsg time.Time
 
 // WaitForSnapshot returns a command that waits for the next snapshot on ch.
 // The root model re-issues it after each SnapshotMsg, so exactly one waiter
-// is outstanding per session. generation labels the SessionClosedMsg.
-func WaitForSnapshot(ch <-chan cluster.Snapshot, generation uint64) tea.Cmd {
+// is outstanding per session. context and generation label the
+// SessionClosedMsg.
+func WaitForSnapshot(ch <-chan cluster.Snapshot, context string, generation uint64) tea.Cmd {
 	return func() tea.Msg {
 		snap, ok := <-ch
 		if !ok {
-			return SessionClosedMsg{Generation: generation}
+			return SessionClosedMsg{Context: context, Generation: generation}
 		}
 		return SnapshotMsg{Snapshot: snap}
 	}

@@ -95,7 +95,7 @@ func New(o Options) *Model {
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{tick()}
 	if m.snapshots != nil {
-		cmds = append(cmds, WaitForSnapshot(m.snapshots, m.target.Generation))
+		cmds = append(cmds, WaitForSnapshot(m.snapshots, m.target.Context, m.target.Generation))
 	}
 	return tea.Batch(cmds...)
 }
@@ -114,7 +114,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case SnapshotMsg:
 		return m, m.onSnapshot(msg.Snapshot)
 	case SessionClosedMsg:
-		if msg.Generation == m.target.Generation {
+		if msg.Context == m.target.Context && msg.Generation == m.target.Generation {
 			m.closed = true
 		}
 		return m, nil
@@ -138,7 +138,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) onSnapshot(s cluster.Snapshot) tea.Cmd {
 	var next tea.Cmd
 	if m.snapshots != nil {
-		next = WaitForSnapshot(m.snapshots, m.target.Generation)
+		next = WaitForSnapshot(m.snapshots, m.target.Context, m.target.Generation)
 	}
 	if s.Generation != m.target.Generation {
 		return next

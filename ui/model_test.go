@@ -222,3 +222,16 @@ func golden(t *testing.T, path, got string) {
 		t.Errorf("%s differs (run go test ./ui/ -update if the change is intended)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
 	}
 }
+
+func TestSessionClosedShowsInHeader(t *testing.T) {
+	m := newTestModel(t, 80, 24)
+	m.Update(SnapshotMsg{Snapshot: estate(2)})
+	m.Update(SessionClosedMsg{Context: "local-1", Generation: 1}) // an older session: ignored
+	if strings.Contains(ansi.Strip(m.Render()), "session stopped") {
+		t.Fatal("a closed older session marked the current one stopped")
+	}
+	m.Update(SessionClosedMsg{Context: "local-1", Generation: 2})
+	if !strings.Contains(ansi.Strip(m.Render()), "session stopped") {
+		t.Fatal("header does not say the session stopped")
+	}
+}
