@@ -1,0 +1,295 @@
+package actions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// ArgoSyncParams are an Argo CD sync's parameters.
+type ArgoSyncParams struct {
+	// Revision to sync to; empty means the application's targetRevision.
+	Revision string
+	// Prune deletes resources no longer in Git.
+	Prune bool
+}
+
+// ArgoRollbackParams are an Argo CD rollback's parameters.
+type ArgoRollbackParams struct {
+	// ID is the status.history entry to return to.
+	ID int64
+	// Prune deletes resources no longer in the target revision.
+	Prune bool
+}
+
+// ErrArgoOperationInProgress is Argo CD's "another operation is already in progress".
+var ErrArgoOperationInProgress = errors.New("another operation is already in progress")
+
+// ArgoSync returns the action that asks Argo CD to sync an application (Target: Kind
+// Application, its namespace and name). With env.Argo set it goes through Argo CD's REST API
+// (server mode); otherwise it writes `.operation` through the Kubernetes API exactly as
+// argocd-server's Sync does (util/argo SetAppOperation): refused while an operation runs,
+// sync with revision, prune, the app's syncOptions and retry, initiatedBy.username = the kube
+// user, status.operationState cleared, retried on conflict. Sync windows are honoured.
+func ArgoSync(env *Env, p ArgoSyncParams) *Action {
+	a := &Action{ID: "argo-sync", Title: "Argo CD sync", Dangerous: true, Confirm: ConfirmAuto, env: env,
+		Params: fmt.Sprintf("revision=%s prune=%v", p.Revision, p.Prune)}
+	build := func(app *argoApp, user string) (argoOperation, string, error) {
+		rev := p.Revision
+		if rev == "" {
+			rev, _, _ = unstructured.NestedString(app.source, "targetRevision")
+			if rev == "" {
+				rev = "HEAD"
+			}
+		}
+		op := argoOperation{Sync: &argoSyncOperation{Revision: rev, Prune: p.Prune, SyncOptions: app.syncOptions},
+			InitiatedBy: argoInitiator{Username: user}, Retry: app.retry}
+		if len(app.sources) == 0 {
+			op.Sync.Source = app.source
+		} else {
+			op.Sync.Sources = app.sources
+			op.Sync.Revision = ""
+			for _, s := range app.sources {
+				r, _, _ := unstructured.NestedString(s, "targetRevision")
+				op.Sync.Revisions = append(op.Sync.Revisions, r)
+			}
+		}
+		return op, fmt.Sprintf("sync %s to %s (prune=%v)", app.name, rev, p.Prune), nil
+	}
+	body := map[string]any{"revision": p.Revision, "prune": p.Prune}
+	argoSteps(a, env, false, 0, build, "sync", body)
+	return a
+}
+
+// ArgoRollback returns the action that rolls an Argo CD application back to a history entry,
+// as argocd-server's Rollback does: a sync to status.history[id]'s revision(s) and
+// source(s) with the apply strategy, refused when automated sync is on ("rollback cannot be
+// initiated when auto-sync is enabled").
+func ArgoRollback(env *Env, p ArgoRollbackParams) *Action {
+	a := &Action{ID: "argo-rollback", Title: "Argo CD rollback", Dangerous: true, Confirm: ConfirmAuto, env: env,
+		Params: fmt.Sprintf("id=%d prune=%v", p.ID, p.Prune)}
+	build := func(app *argoApp, user string) (argoOperation, string, error) {
+		h := app.historyEntry(p.ID)
+		if h == nil {
+			return argoOperation{}, "", fmt.Errorf("application %s does not have deployment with id %d", app.name, p.ID)
+		}
+		src := h.Source
+		if src == nil {
+			src = map[string]any{"repoURL": ""} // Argo sends &deploymentInfo.Source even when zero
+		}
+		op := argoOperation{Sync: &argoSyncOperation{
+			Revision: h.Revision, Revisions: h.Revisions, Prune: p.Prune, SyncOptions: app.syncOptions,
+			SyncStrategy: &argoSyncStrategy{Apply: &argoSyncStrategyApply{}}, Source: src, Sources: h.Sources,
+		}, InitiatedBy: argoInitiator{Username: user}}
+		return op, fmt.Sprintf("roll %s back to history %d: %s (deployed %s)", app.name, p.ID, short(h.Revision), h.DeployedAt), nil
+	}
+	body := map[string]any{"id": p.ID, "prune": p.Prune}
+	argoSteps(a, env, true, p.ID, build, "rollback", body)
+	return a
+}
+
+type opBuilder func(app *argoApp, user string) (argoOperation, string, error)
+
+// argoChecks are the preconditions both modes share; it returns a refusal reason.
+func argoChecks(app *argoApp, rollback bool, rollbackID int64) string {
+	switch {
+	case app.deleting:
+		return "application is deleting"
+	case app.operation != nil:
+		return fmt.Sprintf("operation in progress: %s (started by %s)", ErrArgoOperationInProgress, app.operationBy())
+	case rollback && app.automated:
+		return "auto-sync is on: rollback cannot be initiated when auto-sync is enabled"
+	}
+	if rollback {
+		h := app.historyEntry(rollbackID)
+		if h == nil {
+			return fmt.Sprintf("application %s does not have deployment with id %d", app.name, rollbackID)
+		}
+		if len(h.Source) == 0 && len(h.Sources) == 0 {
+			return "cannot rollback to revision deployed with Argo CD v0.11 or lower. sync to revision instead."
+		}
+	}
+	return ""
+}
+
+// argoSteps fills a's steps: through env.Argo's REST API (verb and body for
+// POST /api/v1/applications/{name}/{verb}) when set, else through the Kubernetes API.
+func argoSteps(a *Action, env *Env, rollback bool, id int64, build opBuilder, verb string, body map[string]any) {
+	if env.Argo != nil {
+		argoServerSteps(a, env, rollback, id, build, verb, body)
+		return
+	}
+	a.Access = &Access{Verb: "update", Group: "argoproj.io", Resource: "applications"}
+	apps := func(ns string) interface {
+		Get(context.Context, string, metav1.GetOptions, ...string) (*unstructured.Unstructured, error)
+		Update(context.Context, *unstructured.Unstructured, metav1.UpdateOptions, ...string) (*unstructured.Unstructured, error)
+		UpdateStatus(context.Context, *unstructured.Unstructured, metav1.UpdateOptions) (*unstructured.Unstructured, error)
+	} {
+		return env.Dynamic.Resource(gvrApplication).Namespace(ns)
+	}
+	get := func(ctx context.Context, t Target) (*argoApp, error) {
+		u, err := apps(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		return parseArgoApp(u)
+	}
+	a.steps = steps{
+		precheck: func(ctx context.Context, t Target) (string, error) {
+			if env.Dynamic == nil {
+				return "", errors.New("no dynamic client for Argo CD applications")
+			}
+			app, err := get(ctx, t)
+			if err != nil {
+				return "", err
+			}
+			if r := argoChecks(app, rollback, id); r != "" {
+				return r, nil
+			}
+			return argoWindowCheck(ctx, env, app)
+		},
+		preview: func(ctx context.Context, t Target) (Preview, error) {
+			app, err := get(ctx, t)
+			if err != nil {
+				return Preview{}, err
+			}
+			user, err := env.User(ctx)
+			if err != nil {
+				return Preview{}, err
+			}
+			op, summary, err := build(app, user)
+			if err != nil {
+				return Preview{}, err
+			}
+			pv := argoPreview(app, summary)
+			// Server-side dry run of the very update SetAppOperation will send.
+			u, err := withOperation(app.obj, op)
+			if err != nil {
+				return pv, err
+			}
+			if _, err := apps(t.Namespace).Update(ctx, u, metav1.UpdateOptions{DryRun: dryRunAll}); err != nil {
+				pv.DryRun = "server dry-run: " + err.Error()
+				return pv, err
+			}
+			pv.DryRun = "server dry-run: ok"
+			return pv, nil
+		},
+		execute: func(ctx context.Context, tok execToken, t Target, progress func(string)) (Result, error) {
+			var want map[string]any
+			for attempt := 1; ; attempt++ { // SetAppOperation: retry on conflict
+				app, err := get(ctx, t)
+				if err != nil {
+					return Result{}, err
+				}
+				if app.operation != nil {
+					return Result{}, ErrArgoOperationInProgress
+				}
+				op, summary, err := build(app, tok.user)
+				if err != nil {
+					return Result{}, err
+				}
+				u, err := withOperation(app.obj, op)
+				if err != nil {
+					return Result{}, err
+				}
+				want, _, _ = unstructured.NestedMap(u.Object, "operation")
+				updated, err := apps(t.Namespace).Update(ctx, u, metav1.UpdateOptions{})
+				if apierrors.IsConflict(err) && attempt < 10 {
+					progress(fmt.Sprintf("update conflict, retrying (%d)", attempt))
+					time.Sleep(50 * time.Millisecond)
+					continue
+				}
+				if err != nil {
+					return Result{}, fmt.Errorf("setting the operation on application %s: %w", t.Name, err)
+				}
+				// Upstream Argo CD's CRD has no status subresource, so the update above cleared
+				// status.operationState. Where status is a subresource, clear it there too.
+				if _, found, _ := unstructured.NestedFieldNoCopy(updated.Object, "status", "operationState"); found {
+					unstructured.RemoveNestedField(updated.Object, "status", "operationState")
+					if _, err := apps(t.Namespace).UpdateStatus(ctx, updated, metav1.UpdateOptions{}); err != nil {
+						progress("could not clear status.operationState through the status subresource: " + shortErr(err))
+					}
+				}
+				return Result{Message: summary + " requested; Argo CD's application controller runs it", state: want}, nil
+			}
+		},
+		verify: func(ctx context.Context, t Target, res Result, _ func(string)) (string, error) {
+			app, err := get(ctx, t)
+			if err != nil {
+				return "", err
+			}
+			if !reflect.DeepEqual(app.operation, res.state) {
+				got, _ := json.Marshal(app.operation)
+				return "", fmt.Errorf("application %s has operation %s, not the one vigil set", t.Name, got)
+			}
+			return "operation recorded on the application", nil
+		},
+	}
+}
+
+// withOperation returns a copy of obj with .operation set to op and status.operationState removed.
+func withOperation(obj *unstructured.Unstructured, op argoOperation) (*unstructured.Unstructured, error) {
+	if op.Retry == nil {
+		op.Retry = map[string]any{}
+	}
+	m, err := toUnstructured(op)
+	if err != nil {
+		return nil, err
+	}
+	u := obj.DeepCopy()
+	u.Object["operation"] = m
+	unstructured.RemoveNestedField(u.Object, "status", "operationState")
+	return u, nil
+}
+
+func argoPreview(app *argoApp, summary string) Preview {
+	pv := Preview{Summary: summary, Namespaces: []string{app.destNS}}
+	dest := app.destServer
+	if dest == "" {
+		dest = app.destName
+	}
+	pv.Details = append(pv.Details,
+		fmt.Sprintf("project %s, destination %s namespace %s", app.project, dest, app.destNS),
+		fmt.Sprintf("now: %s at %s, health %s", app.syncStatus, short(app.syncRev), app.health))
+	if len(app.syncOptions) > 0 {
+		pv.Details = append(pv.Details, "syncOptions: "+strings.Join(app.syncOptions, ", "))
+	}
+	if app.automated {
+		pv.Warnings = append(pv.Warnings, "automated sync is on: Argo CD may sync again on its own")
+	}
+	return pv
+}
+
+// argoWindowCheck applies the AppProject's sync windows to a manual sync.
+func argoWindowCheck(ctx context.Context, env *Env, app *argoApp) (string, error) {
+	projNS := app.ctrlNS
+	if projNS == "" {
+		projNS = app.ns
+	}
+	proj, err := env.Dynamic.Resource(gvrAppProject).Namespace(projNS).Get(ctx, app.project, metav1.GetOptions{})
+	if err != nil {
+		return "", fmt.Errorf("reading AppProject %s/%s for its sync windows: %w", projNS, app.project, err)
+	}
+	raw, _, _ := unstructured.NestedSlice(proj.Object, "spec", "syncWindows")
+	b, _ := json.Marshal(raw)
+	var windows []SyncWindow
+	if err := json.Unmarshal(b, &windows); err != nil {
+		return "", fmt.Errorf("AppProject %s spec.syncWindows: %w", app.project, err)
+	}
+	ok, reason, err := canSync(matchingWindows(windows, app.name, app.destNS, app.destServer, app.destName), true, time.Now())
+	if err != nil {
+		return "", fmt.Errorf("AppProject %s: %w", app.project, err)
+	}
+	if !ok {
+		return reason, nil
+	}
+	return "", nil
+}

@@ -1,0 +1,296 @@
+package actions
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// ESO's force-sync annotations: an ExternalSecret is refreshed when `force-sync` changes, a
+// ClusterExternalSecret when `external-secrets.io/force-sync` does.
+const (
+	ForceSyncAnnotation        = "force-sync"
+	ClusterForceSyncAnnotation = "external-secrets.io/force-sync"
+)
+
+var (
+	gvrExternalSecret        = schema.GroupVersionResource{Group: "external-secrets.io", Version: "v1", Resource: "externalsecrets"}
+	gvrClusterExternalSecret = schema.GroupVersionResource{Group: "external-secrets.io", Version: "v1", Resource: "clusterexternalsecrets"}
+)
+
+// SecretRefreshParams are a secret refresh's parameters.
+type SecretRefreshParams struct {
+	// Timeout bounds the wait for the controller to refresh (status.refreshTime to move);
+	// default 60 s.
+	Timeout time.Duration
+	// Interval is the polling interval; default 500 ms.
+	Interval time.Duration
+	// RestartConsumers restarts, after the refresh, the workloads that mount the target
+	// Secret or take it through envFrom or env valueFrom (they are listed in the preview).
+	RestartConsumers bool
+}
+
+// RefreshSecret returns the action that makes the External Secrets Operator fetch an
+// ExternalSecret (or ClusterExternalSecret) again now: it sets the force-sync annotation to
+// the current Unix time, waits until status.refreshTime moves, then optionally restarts the
+// workloads that consume the target Secret.
+func RefreshSecret(env *Env, p SecretRefreshParams) *Action {
+	if p.Timeout <= 0 {
+		p.Timeout = time.Minute
+	}
+	if p.Interval <= 0 {
+		p.Interval = 500 * time.Millisecond
+	}
+	a := &Action{ID: "secret-refresh", Title: "Refresh secret", Confirm: ConfirmAuto, env: env,
+		Access: &Access{Verb: "patch", Group: "external-secrets.io"},
+		Params: fmt.Sprintf("restart-consumers=%v timeout=%s", p.RestartConsumers, p.Timeout)}
+	res := func(t Target) (gvr schema.GroupVersionResource, annotation string) {
+		if t.Kind == KindClusterExternalSecret {
+			return gvrClusterExternalSecret, ClusterForceSyncAnnotation
+		}
+		return gvrExternalSecret, ForceSyncAnnotation
+	}
+	get := func(ctx context.Context, t Target) (*unstructured.Unstructured, error) {
+		gvr, _ := res(t)
+		return env.Dynamic.Resource(gvr).Namespace(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
+	}
+	patch := func(ctx context.Context, t Target, opts metav1.PatchOptions) (string, error) {
+		gvr, ann := res(t)
+		stamp := strconv.FormatInt(time.Now().Unix(), 10)
+		body, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{ann: stamp}}})
+		_, err := env.Dynamic.Resource(gvr).Namespace(t.Namespace).Patch(ctx, t.Name, types.MergePatchType, body, opts)
+		return stamp, err
+	}
+	a.steps = steps{
+		precheck: func(ctx context.Context, t Target) (string, error) {
+			if t.Kind != KindExternalSecret && t.Kind != KindClusterExternalSecret {
+				return fmt.Sprintf("%s is not an ExternalSecret or ClusterExternalSecret", t), nil
+			}
+			es, err := get(ctx, t)
+			if err != nil {
+				return "", err
+			}
+			if !p.RestartConsumers || t.Kind != KindExternalSecret {
+				return "", nil
+			}
+			consumers, err := secretConsumers(ctx, env, t.Namespace, targetSecretName(es))
+			if err != nil {
+				return "", err
+			}
+			for _, c := range consumers { // the restarts must be allowed too
+				if r, err := env.allowed(ctx, Access{Verb: "patch", Group: "apps", Resource: resourceOf(c.Kind)}, c); err != nil || r != "" {
+					return r, err
+				}
+			}
+			return "", nil
+		},
+		preview: func(ctx context.Context, t Target) (Preview, error) {
+			es, err := get(ctx, t)
+			if err != nil {
+				return Preview{}, err
+			}
+			last, _, _ := unstructured.NestedString(es.Object, "status", "refreshTime")
+			pv := Preview{Summary: fmt.Sprintf("force ESO to refresh %s now (last refresh %s)", t, orNone(last))}
+			if t.Kind == KindExternalSecret {
+				secret := targetSecretName(es)
+				consumers, err := secretConsumers(ctx, env, t.Namespace, secret)
+				if err != nil {
+					return pv, err
+				}
+				pv.Details = append(pv.Details, fmt.Sprintf("target Secret %s; %d workload(s) consume it", secret, len(consumers)))
+				for _, c := range consumers {
+					verb := "consumes"
+					if p.RestartConsumers {
+						verb = "will be restarted after the refresh"
+					}
+					pv.Details = append(pv.Details, fmt.Sprintf("%s %s", c, verb))
+				}
+				if !p.RestartConsumers && len(consumers) > 0 {
+					pv.Warnings = append(pv.Warnings, "pods read env from Secrets only at start: restart the consumers to pick up new values")
+				}
+			}
+			if _, err := patch(ctx, t, metav1.PatchOptions{DryRun: dryRunAll}); err != nil {
+				pv.DryRun = "server dry-run: " + err.Error()
+				return pv, err
+			}
+			pv.DryRun = "server dry-run: ok"
+			return pv, nil
+		},
+		execute: func(ctx context.Context, _ execToken, t Target, progress func(string)) (Result, error) {
+			es, err := get(ctx, t)
+			if err != nil {
+				return Result{}, err
+			}
+			before, _, _ := unstructured.NestedString(es.Object, "status", "refreshTime")
+			stamp, err := patch(ctx, t, metav1.PatchOptions{})
+			if err != nil {
+				return Result{}, err
+			}
+			_, ann := res(t)
+			progress(fmt.Sprintf("%s=%s set; waiting for the controller to refresh", ann, stamp))
+			if t.Kind == KindExternalSecret {
+				after, err := waitRefresh(ctx, p, before, func() (string, error) {
+					u, err := get(ctx, t)
+					if err != nil {
+						return "", err
+					}
+					s, _, _ := unstructured.NestedString(u.Object, "status", "refreshTime")
+					return s, nil
+				}, progress)
+				if err != nil {
+					return Result{state: stamp}, fmt.Errorf("%s: %w", t, err)
+				}
+				progress("refreshed at " + after)
+			}
+			msg := fmt.Sprintf("%s refreshed", t)
+			if p.RestartConsumers && t.Kind == KindExternalSecret {
+				consumers, err := secretConsumers(ctx, env, t.Namespace, targetSecretName(es))
+				if err != nil {
+					return Result{state: stamp}, err
+				}
+				for _, c := range consumers {
+					w, err := getWorkload(ctx, env.Kube, c)
+					if err != nil {
+						return Result{state: stamp}, err
+					}
+					pt, _, err := restartPatch(w.obj)
+					if err == nil {
+						err = patchWorkload(ctx, env.Kube, c, types.StrategicMergePatchType, pt, metav1.PatchOptions{})
+					}
+					if err != nil {
+						return Result{state: stamp}, fmt.Errorf("restarting %s: %w", c, err)
+					}
+					progress("restarted " + c.String())
+				}
+				msg += fmt.Sprintf("; %d consumer(s) restarted", len(consumers))
+			}
+			return Result{Message: msg, state: stamp}, nil
+		},
+		verify: func(ctx context.Context, t Target, r Result, _ func(string)) (string, error) {
+			u, err := get(ctx, t)
+			if err != nil {
+				return "", err
+			}
+			_, ann := res(t)
+			if got := u.GetAnnotations()[ann]; got != r.state {
+				return "", fmt.Errorf("%s has %s=%q, want %q", t, ann, got, r.state)
+			}
+			return fmt.Sprintf("%s=%s on %s", ann, r.state, t), nil
+		},
+	}
+	return a
+}
+
+// waitRefresh polls until read returns a refreshTime other than before.
+func waitRefresh(ctx context.Context, p SecretRefreshParams, before string, read func() (string, error), progress func(string)) (string, error) {
+	deadline := time.Now().Add(p.Timeout)
+	start := time.Now()
+	tick := time.NewTicker(p.Interval)
+	defer tick.Stop()
+	lastReport := time.Now()
+	for {
+		now, err := read()
+		if err != nil {
+			return "", err
+		}
+		if now != "" && now != before {
+			return now, nil
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("status.refreshTime did not move within %s (still %s): is the External Secrets Operator running?", p.Timeout, orNone(before))
+		}
+		if time.Since(lastReport) >= 5*time.Second {
+			progress(fmt.Sprintf("still waiting for the refresh (%s)", time.Since(start).Round(time.Second)))
+			lastReport = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+func targetSecretName(es *unstructured.Unstructured) string {
+	if n, _, _ := unstructured.NestedString(es.Object, "spec", "target", "name"); n != "" {
+		return n
+	}
+	return es.GetName()
+}
+
+// secretConsumers lists the Deployments, StatefulSets and DaemonSets in ns whose pod template
+// mounts secret (volume or projected volume) or reads it through envFrom or env valueFrom.
+func secretConsumers(ctx context.Context, env *Env, ns, secret string) ([]Target, error) {
+	var out []Target
+	check := func(kind, name string, spec *corev1.PodSpec) {
+		if podUsesSecret(spec, secret) {
+			out = append(out, Target{Kind: kind, Namespace: ns, Name: name})
+		}
+	}
+	ds, err := env.Kube.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing Deployments in %s: %w", ns, err)
+	}
+	for i := range ds.Items {
+		check(KindDeployment, ds.Items[i].Name, &ds.Items[i].Spec.Template.Spec)
+	}
+	ss, err := env.Kube.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing StatefulSets in %s: %w", ns, err)
+	}
+	for i := range ss.Items {
+		check(KindStatefulSet, ss.Items[i].Name, &ss.Items[i].Spec.Template.Spec)
+	}
+	dss, err := env.Kube.AppsV1().DaemonSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("listing DaemonSets in %s: %w", ns, err)
+	}
+	for i := range dss.Items {
+		check(KindDaemonSet, dss.Items[i].Name, &dss.Items[i].Spec.Template.Spec)
+	}
+	return out, nil
+}
+
+func podUsesSecret(spec *corev1.PodSpec, secret string) bool {
+	for _, v := range spec.Volumes {
+		if v.Secret != nil && v.Secret.SecretName == secret {
+			return true
+		}
+		if v.Projected != nil {
+			for _, s := range v.Projected.Sources {
+				if s.Secret != nil && s.Secret.Name == secret {
+					return true
+				}
+			}
+		}
+	}
+	cs := append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...)
+	for _, c := range cs {
+		for _, e := range c.EnvFrom {
+			if e.SecretRef != nil && e.SecretRef.Name == secret {
+				return true
+			}
+		}
+		for _, e := range c.Env {
+			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil && e.ValueFrom.SecretKeyRef.Name == secret {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "never"
+	}
+	return s
+}
