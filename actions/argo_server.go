@@ -50,7 +50,7 @@ func NewArgoServerClient(server, token string, insecure, plainText bool) *ArgoSe
 
 // ArgoCLIConfig is what vigil reads of the argocd CLI's config file.
 type ArgoCLIConfig struct {
-	Server, Token        string
+	Server, Token       string
 	Insecure, PlainText bool
 }
 
