@@ -36,7 +36,7 @@ func auditChecks() []Check {
 			Rationale:   "PCI 10.2 needs a record of every access to the cardholder-data environment, including by administrators: only the apiserver's audit log has it.",
 			Remediation: "Run the apiserver with --audit-policy-file and --audit-log-path (or --audit-webhook-config-file), or enable the platform's audit logs, and keep the configuration as evidence.",
 			Eval: func(*Inventory) []Finding {
-				return []Finding{finding(Unknown, clusterResource, "the apiserver's --audit-policy-file/--audit-log-path flags are not exposed by the Kubernetes API; evidence would be the audit Policy and a sample of the audit log (or the cloud audit-log setting). The namespace annotations are checked by audit-namespace-level")}
+				return []Finding{finding(Unknown, clusterResource, "the apiserver's --audit-policy-file/--audit-log-path flags are not exposed by the Kubernetes API; the audit.kubernetes.io/level namespace annotation is a convention the apiserver does not read. Evidence would be the audit Policy and a sample of the audit log (or the cloud audit-log setting)")}
 			},
 		},
 		{
@@ -77,7 +77,7 @@ func evalAuditAnnotation(inv *Inventory) []Finding {
 		case !ok:
 			out = append(out, finding(Fail, r, "%s unset", field))
 		case slices.Contains([]string{"Metadata", "Request", "RequestResponse"}, v):
-			out = append(out, finding(Pass, r, "%s=%s", field, v))
+			out = append(out, finding(Pass, r, "%s=%s (a convention for the apiserver's audit Policy to key on; the policy itself is audit-apiserver-policy)", field, v))
 		default:
 			out = append(out, finding(Fail, r, "%s=%s (not Metadata, Request or RequestResponse)", field, v))
 		}

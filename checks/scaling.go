@@ -101,11 +101,24 @@ func evalHPA(inv *Inventory) []Finding {
 		case h.Spec.MinReplicas == nil || *h.Spec.MinReplicas < 2:
 			m, _ := inv.minReplicas(w)
 			out = append(out, finding(Fail, w.Ref(), "HorizontalPodAutoscaler %s spec.minReplicas=%d (< 2)", h.Name, m))
+		case hpaCondition(h, autoscalingv2.ScalingActive) != "":
+			out = append(out, finding(Fail, w.Ref(), "HorizontalPodAutoscaler %s status.conditions[ScalingActive]=%s", h.Name, hpaCondition(h, autoscalingv2.ScalingActive)))
 		default:
 			out = append(out, finding(Pass, w.Ref(), "HorizontalPodAutoscaler %s spec.minReplicas=%d spec.maxReplicas=%d", h.Name, *h.Spec.MinReplicas, h.Spec.MaxReplicas))
 		}
 	}
 	return out
+}
+
+// hpaCondition returns "False: reason: message" when the HPA reports the
+// condition false, else "".
+func hpaCondition(h autoscalingv2.HorizontalPodAutoscaler, t autoscalingv2.HorizontalPodAutoscalerConditionType) string {
+	for _, c := range h.Status.Conditions {
+		if c.Type == t && c.Status == corev1.ConditionFalse {
+			return fmt.Sprintf("False: %s: %s", c.Reason, c.Message)
+		}
+	}
+	return ""
 }
 
 // hpaResources returns the resources (cpu, memory) an HPA scales on.

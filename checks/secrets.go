@@ -29,6 +29,14 @@ func secretChecks() []Check {
 			Eval:        evalSecretSources,
 		},
 		{
+			ID: "secrets-references-exist", Title: "Every Secret a workload references exists",
+			Group: Security, Item: itemESO, PCI: []string{"3.6.1", "12.10.1"}, Severity: High,
+			Rationale:   "A missing Secret stops pods from starting (CreateContainerConfigError, or ImagePullBackOff for a missing pull secret): on a recovery cluster this is how a failover fails.",
+			Remediation: "Create the Secret through its ExternalSecret in this cluster (or fix the reference), and include it in the DR runbook's checks.",
+			Needs:       []string{ResSecrets, ResExternalSecrets, ResClusterExtSecrets, ResSealedSecrets, ResDeployments, ResStatefulSets, ResDaemonSets, ResPods},
+			Eval:        evalSecretsExist,
+		},
+		{
 			ID: "secrets-external-secret-ready", Title: "ExternalSecrets and SecretStores are Ready",
 			Group: Security, Item: itemESO, PCI: []string{"3.6.1", "10.7.2"}, Severity: Medium,
 			Rationale:   "An ExternalSecret that is not Ready stopped syncing: its Secret is stale or missing, and a rotated credential in the vault never reaches the pods.",
@@ -86,7 +94,10 @@ func secretChecks() []Check {
 }
 
 // secretRef is one use of a Secret by a workload.
-type secretRef struct{ Name, Field string }
+type secretRef struct {
+	Name, Field string
+	Optional    bool
+}
 
 func secretRefs(w Workload) []secretRef {
 	var out []secretRef
@@ -94,32 +105,34 @@ func secretRefs(w Workload) []secretRef {
 	for _, c := range allContainers(spec, w.Field) {
 		for i, e := range c.Env {
 			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
-				out = append(out, secretRef{e.ValueFrom.SecretKeyRef.Name, fmt.Sprintf("%s.env[%d](%s)", c.Field, i, e.Name)})
+				out = append(out, secretRef{e.ValueFrom.SecretKeyRef.Name, fmt.Sprintf("%s.env[%d](%s)", c.Field, i, e.Name), isTrue(e.ValueFrom.SecretKeyRef.Optional)})
 			}
 		}
 		for i, e := range c.EnvFrom {
 			if e.SecretRef != nil {
-				out = append(out, secretRef{e.SecretRef.Name, fmt.Sprintf("%s.envFrom[%d]", c.Field, i)})
+				out = append(out, secretRef{e.SecretRef.Name, fmt.Sprintf("%s.envFrom[%d]", c.Field, i), isTrue(e.SecretRef.Optional)})
 			}
 		}
 	}
 	for i, v := range spec.Volumes {
 		if v.Secret != nil {
-			out = append(out, secretRef{v.Secret.SecretName, fmt.Sprintf("%s.volumes[%d](%s)", w.Field, i, v.Name)})
+			out = append(out, secretRef{v.Secret.SecretName, fmt.Sprintf("%s.volumes[%d](%s)", w.Field, i, v.Name), isTrue(v.Secret.Optional)})
 		}
 		if v.Projected != nil {
 			for j, s := range v.Projected.Sources {
 				if s.Secret != nil {
-					out = append(out, secretRef{s.Secret.Name, fmt.Sprintf("%s.volumes[%d](%s).projected.sources[%d]", w.Field, i, v.Name, j)})
+					out = append(out, secretRef{s.Secret.Name, fmt.Sprintf("%s.volumes[%d](%s).projected.sources[%d]", w.Field, i, v.Name, j), isTrue(s.Secret.Optional)})
 				}
 			}
 		}
 	}
 	for i, s := range spec.ImagePullSecrets {
-		out = append(out, secretRef{s.Name, fmt.Sprintf("%s.imagePullSecrets[%d]", w.Field, i)})
+		out = append(out, secretRef{s.Name, fmt.Sprintf("%s.imagePullSecrets[%d]", w.Field, i), false})
 	}
 	return out
 }
+
+func isTrue(b *bool) bool { return b != nil && *b }
 
 // producer is an object that writes a Secret.
 type producer struct {
@@ -254,6 +267,30 @@ func evalSecretSources(inv *Inventory) []Finding {
 			}
 		}
 		out = append(out, finding(status, w.Ref(), "%s", strings.Join(notes, "; ")))
+	}
+	return out
+}
+
+func evalSecretsExist(inv *Inventory) []Finding {
+	prods := inv.producers()
+	var out []Finding
+	for _, w := range inv.workloads() {
+		refs := secretRefs(w)
+		if len(refs) == 0 {
+			continue
+		}
+		var missing []string
+		for _, r := range refs {
+			if _, ok := inv.secretMeta(w.Namespace, r.Name); ok || len(prods[w.Namespace+"/"+r.Name]) > 0 || r.Optional {
+				continue
+			}
+			missing = append(missing, fmt.Sprintf("%s: Secret %s/%s does not exist and nothing produces it", r.Field, w.Namespace, r.Name))
+		}
+		if len(missing) > 0 {
+			out = append(out, finding(Fail, w.Ref(), "%s", strings.Join(missing, "; ")))
+		} else {
+			out = append(out, finding(Pass, w.Ref(), "all %d Secret references resolve", len(refs)))
+		}
 	}
 	return out
 }

@@ -55,7 +55,7 @@ func typed[T any](b *builder, group, kind string, js []byte, source string, name
 	meta func(*T) *metav1.ObjectMeta, add func(*checks.Inventory, T)) error {
 	var obj T
 	if err := json.Unmarshal(js, &obj); err != nil {
-		return fmt.Errorf("%s %s: %w", group, kind, err)
+		return fmt.Errorf("%s: %w", kind, err)
 	}
 	m := meta(&obj)
 	if m.Name == "" && m.GenerateName == "" {
@@ -69,7 +69,7 @@ func typed[T any](b *builder, group, kind string, js []byte, source string, name
 func (b *builder) custom(group, kind string, js []byte, source string, namespaced bool, add func(*checks.Inventory, unstructured.Unstructured)) error {
 	var u unstructured.Unstructured
 	if err := u.UnmarshalJSON(js); err != nil {
-		return fmt.Errorf("%s %s: %w", group, kind, err)
+		return fmt.Errorf("%s: %w", kind, err)
 	}
 	if u.GetName() == "" {
 		return fmt.Errorf("%s: metadata.name is required", kind)

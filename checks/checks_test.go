@@ -1,0 +1,315 @@
+package checks_test
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/checks/load"
+)
+
+// seedChecklist is the seed's Production Readiness Checklist, verbatim:
+// group → items. Every item must be served by at least one check.
+var seedChecklist = map[checks.Group][]string{
+	checks.Security: {
+		"RBAC configured for all service accounts", "Pod Security Standards enforced", "Network policies implemented",
+		"Service mesh with mTLS enabled", "External secrets operator configured", "Secrets encrypted at rest",
+		"Secret rotation implemented", "No secrets in container images", "Network policies deny-by-default",
+		"Ingress properly configured with TLS", "Service mesh traffic encryption", "Private container registry",
+	},
+	checks.Compliance: {
+		"Audit logging enabled", "Centralized log aggregation", "Log retention policies", "Security event monitoring",
+		"Encryption in transit and at rest", "PII data handling procedures", "Backup and disaster recovery",
+		"Data sovereignty compliance",
+	},
+	checks.Operations: {
+		"Prometheus metrics collection", "Grafana dashboards configured", "Alert manager rules defined",
+		"On-call procedures documented", "HPA configured for all services", "VPA enabled where appropriate",
+		"Cluster autoscaler configured", "Resource limits properly set", "GitOps workflow implemented",
+		"Rolling update strategy configured", "Rollback procedures tested", "Disaster recovery plan validated",
+	},
+}
+
+var (
+	idPattern  = regexp.MustCompile(`^[a-z]+(-[a-z0-9]+)+$`)
+	pciPattern = regexp.MustCompile(`^(1|2|3|4|6|7|8|9|10|11|12)\.[0-9]+(\.[0-9]+){0,2}$`)
+)
+
+func TestCatalogueIsComplete(t *testing.T) {
+	cat := checks.Catalogue()
+	seen := map[string]bool{}
+	served := map[string]bool{}
+	for _, c := range cat {
+		if !idPattern.MatchString(c.ID) || seen[c.ID] {
+			t.Errorf("check ID %q: not kebab-case or duplicated", c.ID)
+		}
+		seen[c.ID] = true
+		if c.Title == "" || c.Rationale == "" || c.Remediation == "" || c.Eval == nil || c.Severity.Weight() == 0 {
+			t.Errorf("%s: title, rationale, remediation, severity and Eval are all required", c.ID)
+		}
+		if !slices.Contains(seedChecklist[c.Group], c.Item) {
+			t.Errorf("%s: item %q is not an item of the seed's %s checklist", c.ID, c.Item, c.Group)
+		}
+		served[string(c.Group)+"/"+c.Item] = true
+		for _, p := range c.PCI {
+			if !pciPattern.MatchString(p) {
+				t.Errorf("%s: PCI reference %q is not a PCI-DSS v4.0 requirement number", c.ID, p)
+			}
+		}
+	}
+	for g, items := range seedChecklist {
+		for _, item := range items {
+			if !served[string(g)+"/"+item] {
+				t.Errorf("seed checklist line %s / %q has no check", g, item)
+			}
+		}
+	}
+}
+
+// worst returns the most serious status among findings.
+func worst(fs []checks.Finding) checks.Status {
+	order := []checks.Status{checks.Fail, checks.Warn, checks.Unknown, checks.Pass, checks.NotApplicable}
+	best := len(order) - 1
+	for _, f := range fs {
+		if i := slices.Index(order, f.Status); i < best {
+			best = i
+		}
+	}
+	return order[best]
+}
+
+// directives reads a fixture's "# status:" and "# evidence:" header lines.
+func directives(t *testing.T, data []byte) (status checks.Status, evidence []string) {
+	t.Helper()
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		if v, ok := strings.CutPrefix(line, "# status: "); ok {
+			status = checks.Status(v)
+		}
+		if v, ok := strings.CutPrefix(line, "# evidence: "); ok {
+			evidence = append(evidence, v)
+		}
+	}
+	return status, evidence
+}
+
+// TestFixtures runs every check on its fixtures in testdata/checks/<id>/:
+// pass.yaml must produce only pass (or not-applicable) findings and at
+// least one pass; fail.yaml at least one fail (or the "# status:" given);
+// unknown.yaml (checks the API cannot decide) an unknown. Every "# evidence:"
+// line must appear in some finding's evidence.
+func TestFixtures(t *testing.T) {
+	for _, c := range checks.Catalogue() {
+		dir := filepath.Join("..", "testdata", "checks", c.ID)
+		files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
+		var kinds []string
+		for _, f := range files {
+			kinds = append(kinds, strings.TrimSuffix(filepath.Base(f), ".yaml"))
+		}
+		hasPass, hasFail, hasUnknown := slices.Contains(kinds, "pass"), slices.Contains(kinds, "fail"), slices.Contains(kinds, "unknown")
+		if !(hasPass && (hasFail || hasUnknown)) && !(hasUnknown && len(kinds) == 1) {
+			t.Errorf("%s: want pass.yaml and fail.yaml (or unknown.yaml) in %s, have %v", c.ID, dir, kinds)
+		}
+		for _, f := range files {
+			kind := strings.TrimSuffix(filepath.Base(f), ".yaml")
+			t.Run(c.ID+"/"+kind, func(t *testing.T) {
+				data, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				inv, err := load.Bytes(f, data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fs := checks.Evaluate(c, inv)
+				want, evidence := directives(t, data)
+				if want == "" {
+					want = checks.Status(kind)
+				}
+				if got := worst(fs); got != want {
+					t.Errorf("worst status %s, want %s; findings:\n%s", got, want, dump(fs))
+				}
+				if kind == "pass" && !slices.ContainsFunc(fs, func(f checks.Finding) bool { return f.Status == checks.Pass }) {
+					t.Errorf("no pass finding:\n%s", dump(fs))
+				}
+				for _, e := range evidence {
+					if !slices.ContainsFunc(fs, func(f checks.Finding) bool { return strings.Contains(f.Evidence, e) }) {
+						t.Errorf("no evidence contains %q; findings:\n%s", e, dump(fs))
+					}
+				}
+				for _, f := range fs {
+					if f.Check != c.ID || f.Evidence == "" || f.Resource.Kind == "" {
+						t.Errorf("incomplete finding %+v", f)
+					}
+					if (f.Status == checks.Fail || f.Status == checks.Warn || f.Status == checks.Unknown) && f.Remediation == "" {
+						t.Errorf("finding without remediation: %+v", f)
+					}
+				}
+			})
+		}
+	}
+}
+
+func dump(fs []checks.Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		b.WriteString("  " + string(f.Status) + " " + f.Resource.String() + ": " + f.Evidence + "\n")
+	}
+	return b.String()
+}
+
+func mustLoad(t *testing.T, yaml string) *checks.Inventory {
+	t.Helper()
+	inv, err := load.Bytes("test.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
+func mustCheck(t *testing.T, id string) checks.Check {
+	t.Helper()
+	c, ok := checks.Lookup(id)
+	if !ok {
+		t.Fatalf("no check %s", id)
+	}
+	return c
+}
+
+const rulesCM = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: fintech-rules, namespace: fintech-monitoring}
+data:
+  fintech-rules.yml: |
+    groups:
+    - name: fintech.rules
+      rules:
+      - alert: HighErrorRate
+        expr: vector(1)
+      - alert: PaymentServiceDown
+        expr: vector(1)
+`
+
+func TestAlertRulesLoaded(t *testing.T) {
+	c := mustCheck(t, "monitoring-alert-rules-loaded")
+	for _, tc := range []struct {
+		name   string
+		loaded []string
+		want   checks.Status
+		ev     string
+	}{
+		{"not queried", nil, checks.Unknown, "Prometheus was not queried"},
+		{"all loaded", []string{"PaymentServiceDown", "HighErrorRate", "Other"}, checks.Pass, "all 2 defined alerts are loaded"},
+		{"one missing", []string{"HighErrorRate"}, checks.Fail, "defined but not loaded in Prometheus: PaymentServiceDown"},
+		{"none loaded", []string{}, checks.Fail, "HighErrorRate, PaymentServiceDown"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inv := mustLoad(t, rulesCM)
+			inv.LoadedAlertRules = tc.loaded
+			fs := checks.Evaluate(c, inv)
+			if len(fs) != 1 || fs[0].Status != tc.want || !strings.Contains(fs[0].Evidence, tc.ev) {
+				t.Errorf("got %s, want %s with %q", dump(fs), tc.want, tc.ev)
+			}
+		})
+	}
+}
+
+func TestForbiddenInputMakesChecksUnknown(t *testing.T) {
+	inv := mustLoad(t, "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n")
+	inv.Forbidden = map[string]string{checks.ResNetworkPolicies: `networkpolicies.networking.k8s.io is forbidden: User "reviewer" cannot list`}
+	for _, f := range checks.Evaluate(mustCheck(t, "net-default-deny"), inv) {
+		if f.Status != checks.Unknown || !strings.Contains(f.Evidence, "no access to networkpolicies.networking.k8s.io") {
+			t.Errorf("got %+v, want unknown naming the forbidden resource", f)
+		}
+	}
+	// A check not reading network policies still runs.
+	if fs := checks.Evaluate(mustCheck(t, "pss-namespace-enforce-restricted"), inv); fs[0].Status != checks.Fail {
+		t.Errorf("got %s", dump(fs))
+	}
+}
+
+func TestAbsentControllersAreDistinguished(t *testing.T) {
+	const deploy = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: registry.fintech.internal/web:v1}]}
+`
+	const ns = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n"
+	const argoCRD = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: applications.argoproj.io}\nspec: {group: argoproj.io}\n---\n"
+	for _, tc := range []struct {
+		name, check, yaml string
+		want              checks.Status
+		ev                string
+	}{
+		{"istio absent", "mesh-peer-authentication-strict", ns, checks.NotApplicable, "Istio absent"},
+		{"istio DR absent", "mesh-destination-rule-istio-mutual", ns, checks.NotApplicable, "Istio absent"},
+		{"argo absent", "ops-gitops-argocd", ns + deploy, checks.Warn, "Argo CD absent"},
+		{"argo present, no app", "ops-gitops-argocd", argoCRD + ns + deploy, checks.Fail, "no Argo CD Application lists"},
+		{"eso absent", "secrets-external-secret-ready", ns, checks.NotApplicable, "External Secrets Operator absent"},
+		{"vpa absent", "ops-vpa-hpa-conflict", ns, checks.NotApplicable, "VerticalPodAutoscaler absent"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := checks.Evaluate(mustCheck(t, tc.check), mustLoad(t, tc.yaml))
+			if worst(fs) != tc.want || !strings.Contains(fs[0].Evidence, tc.ev) {
+				t.Errorf("got %s, want %s with %q", dump(fs), tc.want, tc.ev)
+			}
+		})
+	}
+}
+
+func TestEveryCheckYieldsAFinding(t *testing.T) {
+	inv := mustLoad(t, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: shop}\n")
+	cat := checks.Catalogue()
+	fs := checks.Run(cat, inv)
+	for _, c := range cat {
+		if !slices.ContainsFunc(fs, func(f checks.Finding) bool { return f.Check == c.ID }) {
+			t.Errorf("%s: no finding on an empty inventory", c.ID)
+		}
+	}
+}
+
+func TestScore(t *testing.T) {
+	cat := []checks.Check{
+		{ID: "a", Group: checks.Security, Severity: checks.Critical},
+		{ID: "b", Group: checks.Security, Severity: checks.Low},
+		{ID: "c", Group: checks.Operations, Severity: checks.Medium},
+		{ID: "d", Group: checks.Compliance, Severity: checks.High},
+	}
+	fs := []checks.Finding{
+		{Check: "a", Status: checks.Pass}, {Check: "a", Status: checks.Fail}, // a: 0.5
+		{Check: "b", Status: checks.Warn},                                       // b: 0.5
+		{Check: "c", Status: checks.Pass}, {Check: "c", Status: checks.Unknown}, // c: 1 (unknown excluded)
+		{Check: "d", Status: checks.NotApplicable}, // d: not scored
+	}
+	s := checks.ComputeScore(cat, fs)
+	want := map[checks.Group]float64{checks.Security: 50, checks.Operations: 100}
+	for g, v := range want {
+		if s.Groups[g] == nil || *s.Groups[g] != v {
+			t.Errorf("%s: got %v, want %v", g, s.Groups[g], v)
+		}
+	}
+	if s.Groups[checks.Compliance] != nil {
+		t.Errorf("compliance: got %v, want nil (nothing scorable)", *s.Groups[checks.Compliance])
+	}
+	// (10*0.5 + 1*0.5 + 3*1) / (10+1+3) = 8.5/14
+	if s.Overall == nil || *s.Overall != 60.7 {
+		t.Errorf("overall: got %v, want 60.7", s.Overall)
+	}
+	if s.Counts[checks.Pass] != 2 || s.Counts[checks.Unknown] != 1 || s.Counts[checks.NotApplicable] != 1 {
+		t.Errorf("counts: %v", s.Counts)
+	}
+}
