@@ -1,11 +1,11 @@
 module github.com/vigil-k8s/vigil
 
-go 1.26.0
+go 1.26.7
 
 require (
 	charm.land/bubbles/v2 v2.2.1
 	charm.land/bubbletea/v2 v2.1.1
-	charm.land/lipgloss/v2 v2.0.6
+	charm.land/lipgloss/v2 v2.1.0
 	github.com/spf13/cobra v1.10.2
 	k8s.io/cli-runtime v0.37.2
 	k8s.io/client-go v0.37.2
