@@ -73,6 +73,7 @@ type CheckOptions struct {
 	AllowedRegistries []string
 	ShowPassed        bool
 	PrometheusURL     string
+	Checks            []string
 	Timeout           time.Duration
 
 	Out, ErrOut io.Writer
@@ -87,9 +88,19 @@ type CheckOptions struct {
 // code (see ExitCode); the error text is already printed to errOut when
 // the code is ExitUsage, and is empty when findings reached --fail-on.
 func NewCheckCommand(flags *genericclioptions.ConfigFlags, out, errOut io.Writer) *cobra.Command {
-	o := &CheckOptions{ConfigFlags: flags, Out: out, ErrOut: errOut, In: os.Stdin, Output: "table", FailOn: "fail",
+	return newCheckCommand(newCheckOptions(flags, out, errOut))
+}
+
+// newCheckOptions returns the defaults, listing live clusters with
+// cluster.ListInventory.
+func newCheckOptions(flags *genericclioptions.ConfigFlags, out, errOut io.Writer) *CheckOptions {
+	return &CheckOptions{ConfigFlags: flags, Out: out, ErrOut: errOut, In: os.Stdin, Output: "table", FailOn: "fail",
 		AllowedRegistries: append([]string(nil), checks.DefaultAllowedRegistries...), Timeout: 30 * time.Second,
 		listInventory: listLive}
+}
+
+func newCheckCommand(o *CheckOptions) *cobra.Command {
+	flags := o.ConfigFlags
 	c := &cobra.Command{
 		Use:   "check",
 		Short: "Evaluate the production-readiness checklist against a cluster or manifests",
@@ -106,7 +117,14 @@ unreachable). See docs/checks.md for the catalogue and the score.`,
 		Example: `  vigil check --context prod-eu
   vigil check -f deploy/ -o sarif > vigil.sarif
   vigil check -f testdata/fintech/all -f testdata/fintech/local-1 --fail-on warn -o junit`,
-		Args:          cobra.NoArgs,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				err := usage("unexpected arguments %q (manifests go after -f)", args)
+				fmt.Fprintln(o.ErrOut, "vigil check:", err)
+				return err
+			}
+			return nil
+		},
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -117,6 +135,10 @@ unreachable). See docs/checks.md for the catalogue and the score.`,
 			return err
 		},
 	}
+	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		fmt.Fprintln(o.ErrOut, "vigil check:", err)
+		return &ExitError{Code: ExitUsage, Err: err}
+	})
 	if flags != nil {
 		flags.AddFlags(c.Flags())
 	}
@@ -133,6 +155,7 @@ unreachable). See docs/checks.md for the catalogue and the score.`,
 	fs.StringSliceVar(&o.AllowedRegistries, "allowed-registry", o.AllowedRegistries, "registries (host or host/path) images may come from (repeatable)")
 	fs.BoolVar(&o.ShowPassed, "show-passed", false, "list pass and not-applicable findings in table and markdown output")
 	fs.StringVar(&o.PrometheusURL, "prometheus-url", "", "Prometheus base URL; its /api/v1/rules tells which alert rules are loaded")
+	fs.StringSliceVar(&o.Checks, "check", nil, "run only these check IDs (comma-separated; default all)")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "time limit for listing the cluster and querying Prometheus")
 	return c
 }
@@ -149,6 +172,11 @@ func (o *CheckOptions) Validate() error {
 	}
 	if o.FailOn != string(checks.Fail) && o.FailOn != string(checks.Warn) {
 		return usage("--fail-on %q: want fail or warn", o.FailOn)
+	}
+	for _, id := range o.Checks {
+		if _, ok := checks.Lookup(id); !ok {
+			return usage("--check %q: no such check (see docs/checks.md)", id)
+		}
 	}
 	if len(o.AllowedRegistries) == 0 {
 		return usage("--allowed-registry: at least one registry is needed")
@@ -198,6 +226,9 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	}
 
 	cat := checks.Catalogue()
+	if len(o.Checks) > 0 {
+		cat = slices.DeleteFunc(cat, func(c checks.Check) bool { return !slices.Contains(o.Checks, c.ID) })
+	}
 	findings := checks.Run(cat, inv)
 	rep := report.New(cat, findings, inv)
 	rep.Version = version.String()

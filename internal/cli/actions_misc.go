@@ -1,0 +1,176 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-k8s/vigil/actions"
+	"github.com/vigil-k8s/vigil/actions/audit"
+)
+
+func (o *actionOptions) secretCommand() *cobra.Command {
+	c := &cobra.Command{Use: "secret", Short: "External Secrets actions through vigil's guards"}
+	var restart bool
+	var wait time.Duration
+	refresh := &cobra.Command{
+		Use:   "refresh es/NAME | ces/NAME",
+		Short: "Make the External Secrets Operator refresh an ExternalSecret now (force-sync), optionally restarting its consumers",
+		Example: actionExample(
+			"vigil secret refresh es/payment-service-secrets -n fintech-prod --dry-run",
+			"vigil secret refresh es/payment-service-secrets -n fintech-prod --restart-consumers --reason INC-7 --confirm local-1/fintech-prod/payment-service-secrets"),
+		Args: cobra.ExactArgs(1), SilenceUsage: true,
+		RunE: func(c *cobra.Command, args []string) error {
+			t, err := actions.ParseTarget(args[0], o.ns(""), actions.KindExternalSecret)
+			if err != nil {
+				return err
+			}
+			env, err := o.env()
+			if err != nil {
+				return err
+			}
+			return o.run(c.Context(), env, actions.RefreshSecret(env, actions.SecretRefreshParams{Timeout: wait, RestartConsumers: restart}), t)
+		},
+	}
+	o.addFlags(refresh, true)
+	refresh.Flags().BoolVar(&restart, "restart-consumers", false, "restart the workloads that mount or read the target Secret after the refresh")
+	refresh.Flags().DurationVar(&wait, "wait", time.Minute, "how long to wait for status.refreshTime to move")
+	c.AddCommand(refresh)
+	return c
+}
+
+func (o *actionOptions) silenceCommand() *cobra.Command {
+	var amURL string
+	c := &cobra.Command{Use: "silence", Short: "Alertmanager silences through vigil's guards"}
+	c.PersistentFlags().StringVar(&amURL, "alertmanager-url", "", "Alertmanager base URL (default $VIGIL_ALERTMANAGER_URL)")
+	withAM := func() (*actions.Env, error) {
+		env, err := o.env()
+		if err != nil {
+			return nil, err
+		}
+		u := amURL
+		if u == "" {
+			u = o.getenv("VIGIL_ALERTMANAGER_URL")
+		}
+		if u == "" {
+			return env, nil // the action reports "no Alertmanager configured"
+		}
+		env.Alertmanager, err = actions.NewAlertmanagerClient(u, nil)
+		return env, err
+	}
+	var dur time.Duration
+	var matchers []string
+	create := &cobra.Command{
+		Use:     "create ALERTNAME",
+		Short:   "Silence an alert: matchers from its labels, --for a duration, --reason as the comment",
+		Example: actionExample("vigil silence create PaymentServiceDown -n fintech-prod --for 2h --reason INC-123 --confirm local-1/fintech-prod/PaymentServiceDown"),
+		Args:    cobra.ExactArgs(1), SilenceUsage: true,
+		RunE: func(c *cobra.Command, args []string) error {
+			env, err := withAM()
+			if err != nil {
+				return err
+			}
+			labels := map[string]string{}
+			for _, m := range matchers {
+				k, v, ok := strings.Cut(m, "=")
+				if !ok {
+					return fmt.Errorf("--matcher %q: want label=value", m)
+				}
+				labels[k] = v
+			}
+			ns := ""
+			if o.namespace != "" || (o.flags != nil && o.flags.Namespace != nil && *o.flags.Namespace != "") {
+				ns = o.ns("")
+			}
+			if len(labels) > 0 && ns != "" {
+				labels["namespace"] = ns
+			}
+			t := actions.Target{Kind: actions.KindAlert, Namespace: ns, Name: args[0]}
+			return o.run(c.Context(), env, actions.SilenceAlert(env, actions.SilenceParams{Duration: dur, Labels: labels}), t)
+		},
+	}
+	o.addFlags(create, true)
+	create.Flags().DurationVar(&dur, "for", time.Hour, "how long the silence lasts")
+	create.Flags().StringSliceVar(&matchers, "matcher", nil, "label=value matchers instead of the firing alerts' labels (repeatable)")
+	expire := &cobra.Command{
+		Use:   "expire SILENCE-ID",
+		Short: "Expire a silence",
+		Args:  cobra.ExactArgs(1), SilenceUsage: true,
+		RunE: func(c *cobra.Command, args []string) error {
+			env, err := withAM()
+			if err != nil {
+				return err
+			}
+			return o.run(c.Context(), env, actions.ExpireSilence(env), actions.Target{Kind: actions.KindSilence, Name: args[0]})
+		},
+	}
+	o.addFlags(expire, false)
+	c.AddCommand(create, expire)
+	return c
+}
+
+func (o *actionOptions) auditCommand() *cobra.Command {
+	c := &cobra.Command{Use: "audit", Short: "Read and verify vigil's tamper-evident audit log"}
+	c.PersistentFlags().StringVar(&o.auditLog, "audit-log", "", "audit log file (default $XDG_STATE_HOME/vigil/audit.jsonl)")
+	verify := &cobra.Command{
+		Use:   "verify",
+		Short: "Check the audit log's hash chain and report the first broken record",
+		Args:  cobra.NoArgs, SilenceUsage: true,
+		RunE: func(*cobra.Command, []string) error {
+			path, err := o.auditPath()
+			if err != nil {
+				return err
+			}
+			rep, err := audit.VerifyFile(path)
+			if err != nil {
+				return fmt.Errorf("audit log %s: %w", path, err)
+			}
+			if !rep.OK() {
+				return fmt.Errorf("audit log %s: chain broken at %v (%d records before it verify)", path, rep.Broken, rep.Records)
+			}
+			fmt.Fprintf(o.out, "audit log %s: %d records verify; head sha256 %s\n", path, rep.Records, rep.Head)
+			if rep.IncompleteTail > 0 {
+				fmt.Fprintf(o.out, "note: an incomplete last line of %d bytes (a writer killed mid-write) is ignored\n", rep.IncompleteTail)
+			}
+			return nil
+		},
+	}
+	var asJSON bool
+	logCmd := &cobra.Command{
+		Use:   "log",
+		Short: "Print the audit log",
+		Args:  cobra.NoArgs, SilenceUsage: true,
+		RunE: func(*cobra.Command, []string) error {
+			path, err := o.auditPath()
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				b, err := os.ReadFile(path)
+				if err != nil && !os.IsNotExist(err) {
+					return err
+				}
+				_, err = o.out.Write(b)
+				return err
+			}
+			recs, err := audit.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(o.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "SEQ\tTIME\tPHASE\tUSER\tCONTEXT\tACTION\tTARGET\tRESULT\tREASON\tERROR")
+			for _, r := range recs {
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Seq, r.Time.Format(time.RFC3339), r.Phase, r.User,
+					r.Context, r.Action, r.Target, r.Result, r.Reason, r.Error)
+			}
+			return w.Flush()
+		},
+	}
+	logCmd.Flags().BoolVar(&asJSON, "json", false, "print the raw JSON Lines")
+	c.AddCommand(verify, logCmd)
+	return c
+}

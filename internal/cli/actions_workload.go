@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/vigil-k8s/vigil/actions"
+)
+
+func (o *actionOptions) rollbackCommand() *cobra.Command {
+	var rev int64
+	c := &cobra.Command{
+		Use:   "rollback TYPE/NAME",
+		Short: "Roll a Deployment, StatefulSet or DaemonSet back, like kubectl rollout undo, through vigil's guards",
+		Example: actionExample(
+			"vigil rollback deploy/payment-service -n fintech-prod --dry-run",
+			"vigil rollback deploy/payment-service -n fintech-prod --to-revision 2 --reason INC-123 --confirm local-1/fintech-prod/payment-service"),
+		Args: cobra.ExactArgs(1), SilenceUsage: true,
+		RunE: func(c *cobra.Command, args []string) error {
+			t, err := o.workloadTarget(args[0])
+			if err != nil {
+				return err
+			}
+			env, err := o.env()
+			if err != nil {
+				return err
+			}
+			return o.run(c.Context(), env, actions.Rollback(env, actions.RollbackParams{ToRevision: rev}), t)
+		},
+	}
+	o.addFlags(c, true)
+	c.Flags().Int64Var(&rev, "to-revision", 0, "revision to return to (default: the previous one)")
+	return c
+}
+
+func (o *actionOptions) restartCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:     "restart TYPE/NAME",
+		Short:   "Restart a workload's pods, like kubectl rollout restart, through vigil's guards",
+		Example: actionExample("vigil restart deploy/api-gateway -n fintech-prod --reason INC-9 --confirm local-1/fintech-prod/api-gateway"),
+		Args:    cobra.ExactArgs(1), SilenceUsage: true,
+		RunE: func(c *cobra.Command, args []string) error {
+			t, err := o.workloadTarget(args[0])
+			if err != nil {
+				return err
+			}
+			env, err := o.env()
+			if err != nil {
+				return err
+			}
+			return o.run(c.Context(), env, actions.Restart(env), t)
+		},
+	}
+	o.addFlags(c, true)
+	return c
+}
+
+func (o *actionOptions) scaleCommand() *cobra.Command {
+	var replicas int32
+	c := &cobra.Command{
+		Use:     "scale TYPE/NAME --replicas N",
+		Short:   "Scale a Deployment or StatefulSet through vigil's guards (warns when an HPA owns the replicas)",
+		Example: actionExample("vigil scale deploy/payment-service -n fintech-staging --replicas 3 --confirm yes"),
+		Args:    cobra.ExactArgs(1), SilenceUsage: true,
+		RunE: func(c *cobra.Command, args []string) error {
+			t, err := o.workloadTarget(args[0])
+			if err != nil {
+				return err
+			}
+			env, err := o.env()
+			if err != nil {
+				return err
+			}
+			return o.run(c.Context(), env, actions.Scale(env, actions.ScaleParams{Replicas: replicas}), t)
+		},
+	}
+	o.addFlags(c, true)
+	c.Flags().Int32Var(&replicas, "replicas", -1, "the new replica count")
+	_ = c.MarkFlagRequired("replicas")
+	return c
+}

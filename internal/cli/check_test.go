@@ -1,0 +1,178 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/checks/load"
+)
+
+var estate = []string{"-f", "../../testdata/fintech/all", "-f", "../../testdata/fintech/local-1"}
+
+// run executes vigil check with args, returning stdout, stderr and the
+// exit code.
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	c := NewCheckCommand(nil, &out, &errOut)
+	c.SetArgs(args)
+	c.SetOut(&out)
+	c.SetErr(&errOut)
+	err := c.ExecuteContext(context.Background())
+	return out.String(), errOut.String(), ExitCode(err)
+}
+
+func fixture(id, kind string) string {
+	return filepath.Join("..", "..", "testdata", "checks", id, kind+".yaml")
+}
+
+func TestExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"estate fails", estate, ExitFindings},
+		{"one passing check", []string{"-f", fixture("ops-probes", "pass"), "--check", "ops-probes"}, ExitOK},
+		{"one failing check", []string{"-f", fixture("ops-probes", "fail"), "--check", "ops-probes"}, ExitFindings},
+		{"warn below --fail-on fail", []string{"-f", fixture("rbac-no-stale-rules", "fail"), "--check", "rbac-no-stale-rules"}, ExitOK},
+		{"warn at --fail-on warn", []string{"-f", fixture("rbac-no-stale-rules", "fail"), "--check", "rbac-no-stale-rules", "--fail-on", "warn"}, ExitFindings},
+		{"unknown never fails", []string{"-f", fixture("ops-dr-plan", "unknown"), "--check", "ops-dr-plan", "--fail-on", "warn"}, ExitOK},
+		{"bad output", append([]string{"-o", "xml"}, estate...), ExitUsage},
+		{"bad fail-on", append([]string{"--fail-on", "unknown"}, estate...), ExitUsage},
+		{"unknown check", append([]string{"--check", "nope"}, estate...), ExitUsage},
+		{"unknown flag", []string{"--nope"}, ExitUsage},
+		{"missing file", []string{"-f", "does-not-exist.yaml"}, ExitUsage},
+		{"positional args", []string{"extra"}, ExitUsage},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := run(t, tc.args...)
+			if code == ExitUsage && strings.Count(strings.TrimSpace(errOut), "\n") != 0 || code == ExitUsage && errOut == "" {
+				t.Errorf("usage error: want one line on stderr, got %q", errOut)
+			}
+			if code != tc.want {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.want, out, errOut)
+			}
+		})
+	}
+}
+
+func TestBadInputNamesFileAndDocument(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n# second\napiVersion: v1\nkind: ConfigMap\nmetadata: [oops\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, "-f", bad)
+	if code != ExitUsage || out != "" {
+		t.Fatalf("exit %d, stdout %q", code, out)
+	}
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], bad+": document 2 (line 5)") {
+		t.Errorf("want one line naming %s and document 2, got %q", bad, errOut)
+	}
+	_, errOut, code = run(t, "-f", filepath.Join(dir, "missing.yaml"))
+	if code != ExitUsage || !strings.Contains(errOut, "missing.yaml: no such file or directory") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestJSONShape pins the JSON document's keys exactly.
+func TestJSONShape(t *testing.T) {
+	out, _, code := run(t, append([]string{"-o", "json"}, estate...)...)
+	if code != ExitFindings {
+		t.Fatalf("exit %d", code)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	assertKeys(t, "top", doc, "checks", "findings", "score")
+	var cs []map[string]json.RawMessage
+	var fs []map[string]json.RawMessage
+	var score map[string]json.RawMessage
+	for k, v := range map[string]any{"checks": &cs, "findings": &fs, "score": &score} {
+		if err := json.Unmarshal(doc[k], v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(cs) != len(checks.Catalogue()) || len(fs) == 0 {
+		t.Fatalf("%d checks, %d findings", len(cs), len(fs))
+	}
+	for _, c := range cs {
+		assertKeys(t, "check", c, "id", "title", "group", "item", "pci", "severity")
+	}
+	for _, f := range fs {
+		assertKeys(t, "finding", f, "check", "status", "resource", "evidence", "remediation")
+		var r map[string]json.RawMessage
+		_ = json.Unmarshal(f["resource"], &r)
+		if _, ok := r["kind"]; !ok {
+			t.Errorf("resource without kind: %s", f["resource"])
+		}
+	}
+	assertKeys(t, "score", score, "overall", "groups", "counts")
+	if strings.Contains(out, "PLACEHOLDER") || strings.Contains(out, "UExBQ0VIT0xERVI") {
+		t.Error("JSON output carries Secret data")
+	}
+}
+
+func assertKeys(t *testing.T, what string, m map[string]json.RawMessage, keys ...string) {
+	t.Helper()
+	if len(m) != len(keys) {
+		t.Errorf("%s has keys %v, want exactly %v", what, mapKeys(m), keys)
+	}
+	for _, k := range keys {
+		if _, ok := m[k]; !ok {
+			t.Errorf("%s lacks %q", what, k)
+		}
+	}
+}
+
+func mapKeys(m map[string]json.RawMessage) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestEveryFormatRenders(t *testing.T) {
+	for _, f := range []string{"table", "json", "markdown", "junit", "sarif"} {
+		out, _, code := run(t, append([]string{"-o", f}, estate...)...)
+		if code != ExitFindings || len(out) < 1000 {
+			t.Errorf("%s: exit %d, %d bytes", f, code, len(out))
+		}
+	}
+	out, _, _ := run(t, estate...)
+	if !strings.Contains(out, "score ") || !strings.Contains(out, "ingress-tls") || strings.Contains(out, "PASS ") {
+		t.Errorf("table: want failing findings and the score, no passes:\n%s", out)
+	}
+}
+
+func TestLiveInventoryIsUsedWithoutFiles(t *testing.T) {
+	var out, errOut bytes.Buffer
+	inv, err := load.Paths([]string{fixture("ingress-tls", "fail")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotNS []string
+	o := newCheckOptions(nil, &out, &errOut)
+	o.listInventory = func(_ context.Context, o *CheckOptions) (*checks.Inventory, error) {
+		gotNS = o.Namespaces
+		return inv, nil
+	}
+	c := newCheckCommand(o)
+	c.SetArgs([]string{"--check", "ingress-tls", "-n", "shop", "-o", "json"})
+	if code := ExitCode(c.ExecuteContext(context.Background())); code != ExitFindings {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if len(gotNS) != 1 || gotNS[0] != "shop" || !strings.Contains(out.String(), `"status": "fail"`) {
+		t.Errorf("namespaces %v, output %s", gotNS, out.String())
+	}
+}
