@@ -80,13 +80,19 @@ func main() {
 		fmt.Fprintln(os.Stderr, "localcluster:", err)
 		os.Exit(2)
 	}
-	if err := run(o); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err = run(ctx, o)
+	stop()
+	// A signal during start-up is a clean stop too, whatever it interrupted.
+	if err != nil && ctx.Err() == nil {
 		logf("localcluster: %v", err)
 		os.Exit(1)
 	}
 }
 
-func run(o cliOptions) error {
+// run starts everything, prints the contract's stdout lines once ready, and
+// blocks until ctx ends.
+func run(ctx context.Context, o cliOptions) error {
 	if err := os.MkdirAll(o.dir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", o.dir, err)
 	}
@@ -95,8 +101,6 @@ func run(o cliOptions) error {
 		return err
 	}
 	defer closeLog()
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 
 	start := time.Now()
 	podsPerNode := podsPerNodeFor(o.scalePods)

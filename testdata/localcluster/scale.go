@@ -93,10 +93,19 @@ func bulkDeployment(ns, name string, replicas int32) *appsv1ac.DeploymentApplyCo
 				WithLabels(lbl).
 				WithSpec(corev1ac.PodSpec().
 					WithAutomountServiceAccountToken(false).
+					// Compliant with the "restricted" Pod Security level that
+					// some fintech namespaces enforce.
+					WithSecurityContext(corev1ac.PodSecurityContext().
+						WithRunAsNonRoot(true).
+						WithRunAsUser(65532).
+						WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))).
 					WithTerminationGracePeriodSeconds(5).
 					WithContainers(corev1ac.Container().
 						WithName("app").
 						WithImage("registry.fintech.local/bulk/pause:3.10").
+						WithSecurityContext(corev1ac.SecurityContext().
+							WithAllowPrivilegeEscalation(false).
+							WithCapabilities(corev1ac.Capabilities().WithDrop("ALL"))).
 						WithResources(corev1ac.ResourceRequirements().
 							WithRequests(corev1.ResourceList{
 								corev1.ResourceCPU:    resource.MustParse("1m"),
