@@ -84,7 +84,7 @@ func BuildServices(objs Objects, now time.Time) []Service {
 
 func finish(s Service, f WorkloadFacts, hpa HPAInfo, now time.Time) Service {
 	s.Desired, s.Ready, s.UpToDate, s.Available = f.Desired, f.Ready, f.UpToDate, f.Available
-	s.Pods = len(f.Pods)
+	s.PodCount = len(f.Pods)
 	for _, p := range f.Pods {
 		s.Restarts += p.Restarts
 	}

@@ -114,11 +114,11 @@ func TestBuildServices(t *testing.T) {
 	}
 	for i, w := range want {
 		g := got[i]
-		if g.Key() != w.key || g.Health.Status != w.status || g.Health.Reason != w.reason || g.Restarts != w.restarts || g.Pods != w.pods {
-			t.Errorf("service %d = {%s %v %q restarts=%d pods=%d}, want %+v", i, g.Key(), g.Health.Status, g.Health.Reason, g.Restarts, g.Pods, w)
+		if g.Key() != w.key || g.Health.Status != w.status || g.Health.Reason != w.reason || g.Restarts != w.restarts || g.PodCount != w.pods {
+			t.Errorf("service %d = {%s %v %q restarts=%d pods=%d}, want %+v", i, g.Key(), g.Health.Status, g.Health.Reason, g.Restarts, g.PodCount, w)
 		}
 	}
-	if hpa := got[2].HPA; hpa != (HPAInfo{Name: "api-gateway-hpa", Min: 3, Max: 10, Current: 3, Desired: 3}) {
+	if hpa := got[2].HPA; hpa.Name != "api-gateway-hpa" || hpa.Min != 3 || hpa.Max != 10 || hpa.Current != 3 || hpa.Desired != 3 {
 		t.Errorf("api-gateway HPA = %+v", hpa)
 	}
 	if got[0].Created != testNow.Add(-3*time.Hour) {
