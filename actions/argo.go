@@ -258,7 +258,7 @@ func argoPreview(app *argoApp, summary string) Preview {
 	}
 	pv.Details = append(pv.Details,
 		fmt.Sprintf("project %s, destination %s namespace %s", app.project, dest, app.destNS),
-		fmt.Sprintf("now: %s at %s, health %s", app.syncStatus, short(app.syncRev), app.health))
+		fmt.Sprintf("now: %s at %s, health %s", orUnknown(app.syncStatus), short(app.syncRev), orUnknown(app.health)))
 	if len(app.syncOptions) > 0 {
 		pv.Details = append(pv.Details, "syncOptions: "+strings.Join(app.syncOptions, ", "))
 	}
@@ -292,4 +292,11 @@ func argoWindowCheck(ctx context.Context, env *Env, app *argoApp) (string, error
 		return reason, nil
 	}
 	return "", nil
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }

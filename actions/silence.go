@@ -141,7 +141,10 @@ func SilenceAlert(env *Env, p SilenceParams) *Action {
 			if ns := m["namespace"]; ns != "" && ns != t.Namespace {
 				pv.Namespaces = []string{ns}
 			}
-			pv.DryRun = "no server-side dry run in Alertmanager: matchers checked against its active alerts"
+			pv.DryRun = "no server-side dry run in Alertmanager"
+			if n >= 0 {
+				pv.DryRun += ": matchers taken from its active alerts"
+			}
 			return pv, nil
 		},
 		execute: func(ctx context.Context, tok execToken, t Target, _ func(string)) (Result, error) {
