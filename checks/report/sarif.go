@@ -109,7 +109,10 @@ func sarifLevel(s checks.Severity) string {
 func writeSARIF(w io.Writer, r Report) error {
 	driver := sarifDriver{Name: "vigil", InformationURI: "https://github.com/vigil-k8s/vigil", Version: r.Version, Rules: []sarifRule{}}
 	for _, c := range r.Checks {
-		tags := []string{"security", strings.ToLower(string(c.Group))}
+		tags := []string{"security"} // GitHub code scanning shows security-severity only with this tag
+		if g := strings.ToLower(string(c.Group)); g != "security" {
+			tags = append(tags, g)
+		}
 		for _, p := range c.PCI {
 			tags = append(tags, "PCI-DSS-"+p)
 		}
