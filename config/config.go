@@ -1,21 +1,20 @@
 // Package config holds vigil's user settings: defaults in code, a YAML file
-// unmarshalled over them, then Validate. It does no cluster I/O.
+// decoded over them, then Validate. It does no cluster I/O.
 //
-// Precedence is flags > file > defaults; the flag merge happens in the
-// command, which owns the flags.
+// Precedence is flags > per-context settings > global settings > defaults;
+// the flag merge happens in the command, which owns the flags (except
+// read-only, whose rules live in ResolveReadOnly).
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
-
-	"sigs.k8s.io/yaml"
 )
 
 // EnvPath names the environment variable that points at a config file.
@@ -25,15 +24,219 @@ const EnvPath = "VIGIL_CONFIG"
 // the fintech estate's production, staging, monitoring and security namespaces.
 var DefaultNamespaces = []string{"fintech-prod", "fintech-staging", "fintech-monitoring", "fintech-security"}
 
-// Config is the whole of vigil's user configuration.
+// DefaultServiceLabels are the alert labels tried, in order, to find the
+// service an alert is about.
+var DefaultServiceLabels = []string{"service", "app", "job"}
+
+// DefaultNamespaceLabels are the alert labels naming the namespace.
+var DefaultNamespaceLabels = []string{"namespace"}
+
+// Argo CD access modes.
+const (
+	// ArgoKubernetes reads and writes Application resources through the
+	// Kubernetes API (the default).
+	ArgoKubernetes = "kubernetes"
+	// ArgoServer talks to argocd-server's REST API with a token.
+	ArgoServer = "server"
+)
+
+// Config is the whole of vigil's user configuration: global Settings
+// (inline, at the top of the file) and per-context overrides.
 type Config struct {
+	// Settings are the global defaults every context starts from.
+	Settings `yaml:",inline"`
+	// ProtectedContexts are context names (shell patterns, "prod-*") whose
+	// mutations need typed confirmation.
+	ProtectedContexts []string `yaml:"protectedContexts"`
+	// Contexts override Settings per kube context name.
+	Contexts map[string]Settings `yaml:"contexts"`
+
+	// lines maps a field path ("contexts.local-1.prometheus") to its line
+	// in the file, for errors; nil for a Config not read from a file.
+	lines map[string]int
+	// file is where the Config was read from, for errors.
+	file string
+}
+
+// Settings are the knobs that may be set globally or per context. A zero
+// value (nil pointer, empty string or list) means "not set here".
+type Settings struct {
 	// Namespaces are the namespaces whose services vigil shows.
-	Namespaces []string `json:"namespaces"`
+	Namespaces []string `yaml:"namespaces"`
+	// NamespaceSelector, when set, picks the watched namespaces by label
+	// (e.g. "team=payments") instead of Namespaces.
+	NamespaceSelector string `yaml:"namespaceSelector"`
+	// Prometheus is the Prometheus base URL, e.g. http://prometheus:9090.
+	Prometheus string `yaml:"prometheus"`
+	// Alertmanager is the Alertmanager base URL, e.g. http://alertmanager:9093.
+	Alertmanager string `yaml:"alertmanager"`
+	// ArgoCD says how to reach Argo CD.
+	ArgoCD ArgoCD `yaml:"argocd"`
+	// AlertLabels says which alert labels join an alert to a service.
+	AlertLabels AlertLabels `yaml:"alertLabels"`
+	// ReadOnly refuses every mutation when true.
+	ReadOnly *bool `yaml:"readOnly"`
+	// ReadOnlyEnforced, on a context, makes ReadOnly immune to --write.
+	ReadOnlyEnforced *bool `yaml:"readOnlyEnforced"`
+	// Protected marks a context as protected (see Config.ProtectedContexts).
+	Protected *bool `yaml:"protected"`
+	// RequireReason makes every mutation ask for a reason for the audit log.
+	RequireReason *bool `yaml:"requireReason"`
+	// AllowedRegistries are the registries images may come from (checks).
+	AllowedRegistries []string `yaml:"allowedRegistries"`
+}
+
+// ArgoCD configures access to Argo CD.
+type ArgoCD struct {
+	// Mode is "kubernetes" (default) or "server".
+	Mode string `yaml:"mode"`
+	// Server is argocd-server's URL (mode server).
+	Server string `yaml:"server"`
+	// TokenFile holds the API token (mode server); vigil never stores it.
+	TokenFile string `yaml:"tokenFile"`
+}
+
+// AlertLabels name the labels that join alerts to services.
+type AlertLabels struct {
+	// Service are tried in order; the first present names the service.
+	Service []string `yaml:"service"`
+	// Namespace are tried in order for the namespace.
+	Namespace []string `yaml:"namespace"`
 }
 
 // Default returns the configuration used when no file sets anything.
 func Default() Config {
-	return Config{Namespaces: append([]string(nil), DefaultNamespaces...)}
+	return Config{Settings: Settings{
+		Namespaces:        append([]string(nil), DefaultNamespaces...),
+		ArgoCD:            ArgoCD{Mode: ArgoKubernetes},
+		AlertLabels:       AlertLabels{Service: append([]string(nil), DefaultServiceLabels...), Namespace: append([]string(nil), DefaultNamespaceLabels...)},
+		AllowedRegistries: []string{"registry.fintech.internal"},
+	}}
+}
+
+// For returns the settings of a kube context: the global settings with the
+// context's overrides on top. Namespaces and NamespaceSelector override as
+// a pair: a context setting either replaces both.
+func (c Config) For(context string) Settings {
+	s := c.Settings
+	s.Namespaces = slices.Clone(s.Namespaces)
+	o, ok := c.Contexts[context]
+	if ok {
+		if len(o.Namespaces) > 0 || o.NamespaceSelector != "" {
+			s.Namespaces, s.NamespaceSelector = slices.Clone(o.Namespaces), o.NamespaceSelector
+		}
+		s.Prometheus = or(o.Prometheus, s.Prometheus)
+		s.Alertmanager = or(o.Alertmanager, s.Alertmanager)
+		s.ArgoCD.Mode = or(o.ArgoCD.Mode, s.ArgoCD.Mode)
+		s.ArgoCD.Server = or(o.ArgoCD.Server, s.ArgoCD.Server)
+		s.ArgoCD.TokenFile = or(o.ArgoCD.TokenFile, s.ArgoCD.TokenFile)
+		if len(o.AlertLabels.Service) > 0 {
+			s.AlertLabels.Service = o.AlertLabels.Service
+		}
+		if len(o.AlertLabels.Namespace) > 0 {
+			s.AlertLabels.Namespace = o.AlertLabels.Namespace
+		}
+		s.ReadOnly = orPtr(o.ReadOnly, s.ReadOnly)
+		s.ReadOnlyEnforced = orPtr(o.ReadOnlyEnforced, s.ReadOnlyEnforced)
+		s.Protected = orPtr(o.Protected, s.Protected)
+		s.RequireReason = orPtr(o.RequireReason, s.RequireReason)
+		if len(o.AllowedRegistries) > 0 {
+			s.AllowedRegistries = o.AllowedRegistries
+		}
+	}
+	if s.Protected == nil && c.matchesProtected(context) {
+		t := true
+		s.Protected = &t
+	}
+	return s
+}
+
+// IsProtected reports whether mutations in context need typed confirmation.
+func (c Config) IsProtected(context string) bool {
+	p := c.For(context).Protected
+	return p != nil && *p
+}
+
+func (c Config) matchesProtected(context string) bool {
+	for _, pat := range c.ProtectedContexts {
+		if ok, _ := filepath.Match(pat, context); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// ResolveReadOnly decides whether context runs read-only, and says why
+// (source): flag > context > global > default (read-write). flagReadOnly is
+// --read-only when given (nil otherwise); flagWrite is --write. A context
+// with readOnlyEnforced stays read-only whatever the flags say: asking for
+// --write there returns readOnly=true and an error naming the setting.
+func (c Config) ResolveReadOnly(context string, flagReadOnly *bool, flagWrite bool) (readOnly bool, source string, err error) {
+	if flagWrite && flagReadOnly != nil && *flagReadOnly {
+		return true, "--read-only", errors.New("--read-only and --write contradict each other: pass one")
+	}
+	s := c.For(context)
+	if s.ReadOnlyEnforced != nil && *s.ReadOnlyEnforced {
+		src := c.where(context, "readOnlyEnforced")
+		if flagWrite || (flagReadOnly != nil && !*flagReadOnly) {
+			return true, src, fmt.Errorf("context %s is read-only by %s: --write cannot override it (edit the config to allow writes)", context, src)
+		}
+		return true, src, nil
+	}
+	switch {
+	case flagWrite:
+		return false, "--write", nil
+	case flagReadOnly != nil:
+		return *flagReadOnly, "--read-only", nil
+	}
+	if o, ok := c.Contexts[context]; ok && o.ReadOnly != nil {
+		return *o.ReadOnly, c.where(context, "readOnly"), nil
+	}
+	if c.ReadOnly != nil {
+		return *c.ReadOnly, c.where("", "readOnly"), nil
+	}
+	return false, "default", nil
+}
+
+// where names a setting for messages: "config <file>:<line> contexts.<ctx>.<field>".
+func (c Config) where(context, field string) string {
+	path := field
+	if context != "" {
+		if o, ok := c.Contexts[context]; ok && fieldSet(o, field) {
+			path = "contexts." + context + "." + field
+		}
+	}
+	switch line := c.lines[path]; {
+	case c.file != "" && line > 0:
+		return fmt.Sprintf("%s (%s:%d)", path, c.file, line)
+	case c.file != "":
+		return fmt.Sprintf("%s (%s)", path, c.file)
+	}
+	return path
+}
+
+func fieldSet(s Settings, field string) bool {
+	switch field {
+	case "readOnly":
+		return s.ReadOnly != nil
+	case "readOnlyEnforced":
+		return s.ReadOnlyEnforced != nil
+	}
+	return false
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func orPtr[T any](a, b *T) *T {
+	if a != nil {
+		return a
+	}
+	return b
 }
 
 // Path says where the config file is and whether the user named it.
@@ -67,7 +270,9 @@ func Resolve(flag string, getenv func(string) string) Path {
 }
 
 // Load reads the file at p over the defaults and validates the result. A
-// missing file that the user did not name yields the defaults.
+// missing file that the user did not name yields the defaults. Errors name
+// the file, the line and the field, e.g.
+// "config /home/a/.config/vigil/config.yaml:7: contexts.prod.prometheus: ...".
 func Load(p Path) (Config, error) {
 	cfg := Default()
 	if p.File == "" {
@@ -80,81 +285,147 @@ func Load(p Path) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("config %s: %w", p.File, err)
 	}
-	cfg, err = Parse(data)
+	cfg, err = parse(data, p.File)
 	if err != nil {
-		return Config{}, fmt.Errorf("config %s: %w", p.File, err)
-	}
-	return cfg, nil
-}
-
-// Parse unmarshals YAML over the defaults, strictly (unknown keys are errors),
-// and validates the result.
-func Parse(data []byte) (Config, error) {
-	cfg := Default()
-	if len(bytes.TrimSpace(data)) > 0 {
-		if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
-			return Config{}, cleanYAMLError(err)
-		}
-	}
-	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
 }
 
+// Parse decodes YAML over the defaults, strictly (unknown keys are errors),
+// and validates the result. Errors carry "line N:" but no file name.
+func Parse(data []byte) (Config, error) { return parse(data, "") }
+
+// File returns the file the Config was read from ("" for defaults).
+func (c Config) File() string { return c.file }
+
 // FieldError is a validation failure of one field, named by its path.
 type FieldError struct {
-	// Path is the field's path, e.g. "namespaces[2]".
+	// File is the config file, when known.
+	File string
+	// Line is the field's line in File; 0 when unknown.
+	Line int
+	// Path is the field's path, e.g. "namespaces[2]" or "contexts.prod.prometheus".
 	Path string
 	// Msg says what is wrong and what would be right.
 	Msg string
 }
 
-func (e *FieldError) Error() string { return e.Path + ": " + e.Msg }
+func (e *FieldError) Error() string {
+	loc := ""
+	switch {
+	case e.File != "" && e.Line > 0:
+		loc = fmt.Sprintf("config %s:%d: ", e.File, e.Line)
+	case e.File != "":
+		loc = fmt.Sprintf("config %s: ", e.File)
+	case e.Line > 0:
+		loc = fmt.Sprintf("line %d: ", e.Line)
+	}
+	return loc + e.Path + ": " + e.Msg
+}
 
 // dns1123Label is what Kubernetes accepts as a namespace name.
 var dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 // Validate checks every field and returns all failures joined, each a
-// *FieldError naming its path.
+// *FieldError naming its path (and file and line when read from a file).
 func (c Config) Validate() error {
 	var errs []error
-	if len(c.Namespaces) == 0 {
-		errs = append(errs, &FieldError{Path: "namespaces", Msg: "must list at least one namespace"})
-	}
-	seen := map[string]int{}
-	for i, ns := range c.Namespaces {
-		path := fmt.Sprintf("namespaces[%d]", i)
-		switch {
-		case len(ns) > 63 || !dns1123Label.MatchString(ns):
-			errs = append(errs, &FieldError{Path: path, Msg: fmt.Sprintf("%q is not a valid namespace name (lower-case letters, digits and '-', at most 63)", ns)})
-		case seen[ns] > 0:
-			errs = append(errs, &FieldError{Path: path, Msg: fmt.Sprintf("%q is listed twice (also namespaces[%d])", ns, seen[ns]-1)})
+	add := func(path, format string, args ...any) {
+		line := c.lines[path]
+		if line == 0 { // "namespaces[2]" → the list's line
+			if i := strings.LastIndexByte(path, '['); i > 0 {
+				line = c.lines[path[:i]]
+			}
 		}
-		seen[ns] = i + 1
+		errs = append(errs, &FieldError{File: c.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	validateSettings(c.Settings, "", true, add)
+	names := make([]string, 0, len(c.Contexts))
+	for n := range c.Contexts {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		validateSettings(c.Contexts[n], "contexts."+n+".", false, add)
+	}
+	for i, p := range c.ProtectedContexts {
+		if _, err := filepath.Match(p, ""); err != nil {
+			add(fmt.Sprintf("protectedContexts[%d]", i), "%q is not a valid pattern: %v", p, err)
+		}
 	}
 	return errors.Join(errs...)
 }
 
-// cleanYAMLError turns sigs.k8s.io/yaml's layered message into the part a
-// user can act on, e.g. `unknown field "namspaces"`, keeping the original
-// error reachable through errors.Unwrap.
-func cleanYAMLError(err error) error {
-	msg := err.Error()
-	for _, prefix := range []string{"error unmarshaling JSON: ", "while decoding JSON: ", "json: "} {
-		msg = strings.TrimPrefix(msg, prefix)
+func validateSettings(s Settings, prefix string, global bool, add func(path, format string, args ...any)) {
+	if global && len(s.Namespaces) == 0 && s.NamespaceSelector == "" {
+		add(prefix+"namespaces", "must list at least one namespace (or set namespaceSelector)")
 	}
-	if strings.HasPrefix(msg, "unknown field ") {
-		msg += " (known fields: namespaces)"
+	if len(s.Namespaces) > 0 && s.NamespaceSelector != "" && !global {
+		add(prefix+"namespaceSelector", "set namespaces or namespaceSelector, not both")
 	}
-	return &parseError{msg: msg, err: err}
+	seen := map[string]int{}
+	for i, ns := range s.Namespaces {
+		path := fmt.Sprintf("%snamespaces[%d]", prefix, i)
+		switch {
+		case len(ns) > 63 || !dns1123Label.MatchString(ns):
+			add(path, "%q is not a valid namespace name (lower-case letters, digits and '-', at most 63)", ns)
+		case seen[ns] > 0:
+			add(path, "%q is listed twice (also %snamespaces[%d])", ns, prefix, seen[ns]-1)
+		}
+		seen[ns] = i + 1
+	}
+	if s.NamespaceSelector != "" && !validSelector(s.NamespaceSelector) {
+		add(prefix+"namespaceSelector", "%q is not a label selector (e.g. team=payments,env!=dev)", s.NamespaceSelector)
+	}
+	for field, u := range map[string]string{"prometheus": s.Prometheus, "alertmanager": s.Alertmanager, "argocd.server": s.ArgoCD.Server} {
+		if u != "" && !validURL(u) {
+			add(prefix+field, "%q is not an http(s) URL (e.g. http://prometheus.fintech-monitoring:9090)", u)
+		}
+	}
+	switch s.ArgoCD.Mode {
+	case "", ArgoKubernetes:
+	case ArgoServer:
+		if global && s.ArgoCD.Server == "" {
+			add(prefix+"argocd.server", "mode server needs the argocd-server URL")
+		}
+	default:
+		add(prefix+"argocd.mode", "%q is not a mode: use kubernetes or server", s.ArgoCD.Mode)
+	}
+	for i, l := range s.AlertLabels.Service {
+		if l == "" {
+			add(fmt.Sprintf("%salertLabels.service[%d]", prefix, i), "empty label name")
+		}
+	}
+	for i, r := range s.AllowedRegistries {
+		if r == "" || strings.Contains(r, "://") {
+			add(fmt.Sprintf("%sallowedRegistries[%d]", prefix, i), "%q: want a registry host, e.g. registry.example.com", r)
+		}
+	}
 }
 
-// parseError is a YAML failure with a message fit for a user.
-type parseError struct {
-	msg string
-	err error
+var selectorTerm = regexp.MustCompile(`^\s*!?[A-Za-z0-9./_-]+\s*((=|==|!=)\s*[A-Za-z0-9._-]*|\s+(in|notin)\s+\([^)]*\))?\s*$`)
+
+func validSelector(s string) bool {
+	depth, start := 0, 0
+	for i, r := range s + "," {
+		switch r {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		case ',':
+			if depth == 0 {
+				if !selectorTerm.MatchString(s[start:min(i, len(s))]) {
+					return false
+				}
+				start = i + 1
+			}
+		}
+	}
+	return depth == 0
 }
 
-func (e *parseError) Error() string { return e.msg }
-func (e *parseError) Unwrap() error { return e.err }
+func validURL(u string) bool {
+	return (strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://")) && len(u) > len("https://") && !strings.ContainsAny(u, " \t")
+}

@@ -18,11 +18,11 @@ func TestParse(t *testing.T) {
 	}{
 		{name: "empty file keeps defaults", yaml: "", want: DefaultNamespaces},
 		{name: "namespaces replace defaults", yaml: "namespaces: [a, b-2]\n", want: []string{"a", "b-2"}},
-		{name: "unknown key", yaml: "namspaces: [a]\n", wantErr: []string{`unknown field "namspaces"`, "known fields: namespaces"}},
+		{name: "unknown key", yaml: "namspaces: [a]\n", wantErr: []string{`unknown field "namspaces"`, "known fields: alertLabels"}},
 		{name: "bad namespace name", yaml: "namespaces: [ok, Not_OK]\n", wantErr: []string{"namespaces[1]", `"Not_OK" is not a valid namespace name`}},
 		{name: "duplicate", yaml: "namespaces: [a, b, a]\n", wantErr: []string{"namespaces[2]", "also namespaces[0]"}},
 		{name: "empty list", yaml: "namespaces: []\n", wantErr: []string{"namespaces: must list at least one"}},
-		{name: "not yaml", yaml: "namespaces: [a\n", wantErr: []string{"yaml"}},
+		{name: "not yaml", yaml: "namespaces: [a\n", wantErr: []string{"not valid YAML"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,7 +49,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestValidateFieldErrors(t *testing.T) {
-	err := Config{Namespaces: []string{"-bad"}}.Validate()
+	err := Config{Settings: Settings{Namespaces: []string{"-bad"}}}.Validate()
 	var fe *FieldError
 	if !errors.As(err, &fe) || fe.Path != "namespaces[0]" {
 		t.Fatalf("Validate() = %v, want a FieldError at namespaces[0]", err)
@@ -98,5 +98,118 @@ func TestLoad(t *testing.T) {
 	_, err = Load(Path{File: bad})
 	if err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), `"colour"`) {
 		t.Fatalf("Load(bad) error = %v, want one naming the file and the field", err)
+	}
+}
+
+func TestTemplateIsDefault(t *testing.T) {
+	cfg, err := Parse([]byte(Template))
+	if err != nil {
+		t.Fatalf("Parse(Template) = %v", err)
+	}
+	cfg.lines = nil
+	if !reflect.DeepEqual(cfg, Default()) {
+		t.Errorf("Parse(Template) = %+v, want Default() %+v", cfg, Default())
+	}
+}
+
+func TestErrorsNameFileLineAndField(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "config.yaml")
+	data := "namespaces: [fintech-prod]\ncontexts:\n  local-1:\n    prometheus: ftp://x\n    argocd:\n      mod: server\n"
+	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(Path{File: file})
+	if err == nil || !strings.Contains(err.Error(), file+":6: contexts.local-1.argocd.mod") || !strings.Contains(err.Error(), `unknown field "mod"`) {
+		t.Fatalf("Load() = %v, want the unknown key named with file:line", err)
+	}
+	data = "namespaces: [fintech-prod]\ncontexts:\n  local-1:\n    prometheus: ftp://x\n"
+	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Load(Path{File: file})
+	if err == nil || !strings.Contains(err.Error(), file+":4: contexts.local-1.prometheus") {
+		t.Fatalf("Load() = %v, want the bad URL named with file:line", err)
+	}
+	data = "namespaces: [ok, Bad]\n"
+	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = Load(Path{File: file}); err == nil || !strings.Contains(err.Error(), file+":1: namespaces[1]") {
+		t.Fatalf("Load() = %v, want namespaces[1] at line 1", err)
+	}
+	data = "readOnly: maybe\n"
+	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = Load(Path{File: file}); err == nil || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), "line 1") {
+		t.Fatalf("Load() = %v, want the type error with file and line", err)
+	}
+}
+
+func TestFor(t *testing.T) {
+	cfg, err := Parse([]byte(`
+prometheus: http://global:9090
+protectedContexts: ["prod-*"]
+contexts:
+  local-2:
+    namespaceSelector: team=payments
+    alertmanager: http://am:9093
+    alertLabels: {service: [app]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.For("local-2")
+	if len(s.Namespaces) != 0 || s.NamespaceSelector != "team=payments" || s.Prometheus != "http://global:9090" || s.Alertmanager != "http://am:9093" || !reflect.DeepEqual(s.AlertLabels.Service, []string{"app"}) {
+		t.Errorf("For(local-2) = %+v", s)
+	}
+	if s := cfg.For("local-1"); !reflect.DeepEqual(s.Namespaces, DefaultNamespaces) || s.Alertmanager != "" {
+		t.Errorf("For(local-1) = %+v", s)
+	}
+	if !cfg.IsProtected("prod-eu") || cfg.IsProtected("local-1") {
+		t.Error("IsProtected: want prod-eu protected by pattern, local-1 not")
+	}
+}
+
+func TestResolveReadOnly(t *testing.T) {
+	cfg, err := Parse([]byte(`
+readOnly: true
+contexts:
+  dev: {readOnly: false}
+  prod: {readOnlyEnforced: true}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes, no := true, false
+	tests := []struct {
+		name      string
+		ctx       string
+		flagRO    *bool
+		flagWrite bool
+		want      bool
+		source    string
+		wantErr   bool
+	}{
+		{"global", "other", nil, false, true, "readOnly", false},
+		{"context beats global", "dev", nil, false, false, "contexts.dev.readOnly", false},
+		{"flag beats context", "dev", &yes, false, true, "--read-only", false},
+		{"write beats global", "other", nil, true, false, "--write", false},
+		{"enforced", "prod", nil, false, true, "contexts.prod.readOnlyEnforced", false},
+		{"enforced refuses --write", "prod", nil, true, true, "contexts.prod.readOnlyEnforced", true},
+		{"enforced refuses --read-only=false", "prod", &no, false, true, "contexts.prod.readOnlyEnforced", true},
+		{"contradiction", "dev", &yes, true, true, "--read-only", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, src, err := cfg.ResolveReadOnly(tt.ctx, tt.flagRO, tt.flagWrite)
+			if got != tt.want || !strings.HasPrefix(src, tt.source) || (err != nil) != tt.wantErr {
+				t.Errorf("ResolveReadOnly = %v, %q, %v; want %v, %q, err=%v", got, src, err, tt.want, tt.source, tt.wantErr)
+			}
+		})
+	}
+	if ro, src, _ := Default().ResolveReadOnly("x", nil, false); ro || src != "default" {
+		t.Errorf("default = %v %q", ro, src)
 	}
 }

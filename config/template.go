@@ -1,0 +1,49 @@
+package config
+
+// Template is the commented default configuration `vigil config init`
+// writes. It parses to Default() (see TestTemplateIsDefault).
+const Template = `# vigil configuration. Global settings come first; contexts: overrides them
+# per kube context. Flags beat context settings, which beat global ones.
+
+# Namespaces whose services vigil shows (a namespace that does not exist is
+# reported, not fatal). Or pick them by label with namespaceSelector.
+namespaces: [fintech-prod, fintech-staging, fintech-monitoring, fintech-security]
+# namespaceSelector: "team=payments"
+
+# Alert endpoints. Without them the Alerts screen says "no Prometheus configured".
+# prometheus: http://prometheus.fintech-monitoring:9090
+# alertmanager: http://alertmanager.fintech-monitoring:9093
+
+# How vigil reaches Argo CD: "kubernetes" (Application resources, default) or
+# "server" (argocd-server REST API with a token read from tokenFile).
+argocd:
+  mode: kubernetes
+  # server: https://argocd.example.com
+  # tokenFile: ~/.config/vigil/argocd-token
+
+# Alert labels that join an alert to a service, tried in order.
+alertLabels:
+  service: [service, app, job]
+  namespace: [namespace]
+
+# Refuse every mutation (flag --read-only / --write beat this).
+# readOnly: false
+# Ask for a reason, written to the audit log, before any mutation.
+# requireReason: false
+
+# Registries images may come from (compliance checks).
+allowedRegistries: [registry.fintech.internal]
+
+# Contexts whose mutations need the context name typed to confirm (patterns).
+# protectedContexts: ["prod-*"]
+
+# Per-context overrides: any setting above, plus readOnlyEnforced (a
+# read-only that --write cannot lift) and protected.
+# contexts:
+#   prod-eu:
+#     readOnly: true
+#     readOnlyEnforced: true
+#     prometheus: http://prometheus.prod-eu.internal:9090
+#   local-1:
+#     namespaces: [fintech-prod]
+`
