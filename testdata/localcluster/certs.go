@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -35,29 +36,26 @@ func (p pki) CA() string { return p.path("ca.crt") }
 // FrontProxyCA returns the CA file that verifies the aggregator's proxy client.
 func (p pki) FrontProxyCA() string { return p.path("front-proxy-ca.crt") }
 
-// ensurePKI creates the certificates and keys of one cluster unless they
-// already exist.
+// ensurePKI creates the certificates and keys of one cluster that do not
+// exist yet; existing ones are kept so kubeconfigs handed out stay valid.
 func ensurePKI(dir string) (pki, error) {
 	p := pki{dir: dir}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return p, fmt.Errorf("create pki dir: %w", err)
 	}
-	if _, err := os.Stat(p.path("done")); err == nil {
-		return p, nil
-	}
-	ca, caKey, err := newCA("localcluster-ca")
+	ca, caKey, err := p.ensureCA("ca", "localcluster-ca")
 	if err != nil {
 		return p, err
 	}
-	fpCA, fpKey, err := newCA("localcluster-front-proxy-ca")
+	fpCA, fpKey, err := p.ensureCA("front-proxy-ca", "localcluster-front-proxy-ca")
 	if err != nil {
 		return p, err
 	}
-	if err := writePair(p.path("ca"), ca, caKey); err != nil {
-		return p, err
-	}
-	if err := writePair(p.path("front-proxy-ca"), fpCA, fpKey); err != nil {
-		return p, err
+	client := func(cn string, groups ...string) x509.Certificate {
+		return x509.Certificate{
+			Subject:     pkix.Name{CommonName: cn, Organization: groups},
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		}
 	}
 	leaves := []struct {
 		file   string
@@ -71,20 +69,19 @@ func ensurePKI(dir string) (pki, error) {
 			DNSNames:    []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"},
 			IPAddresses: []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("10.96.0.1")},
 		}},
-		{"admin", ca, caKey, x509.Certificate{
-			Subject:     pkix.Name{CommonName: "admin", Organization: []string{"system:masters"}},
-			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		}},
-		{"reviewer", ca, caKey, x509.Certificate{
-			Subject:     pkix.Name{CommonName: "reviewer"},
-			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		}},
-		{"front-proxy-client", fpCA, fpKey, x509.Certificate{
-			Subject:     pkix.Name{CommonName: "front-proxy-client"},
-			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		}},
+		// admin and reviewer are for people and tests (the kubeconfig);
+		// the harness and the controller manager have their own users so
+		// audit.log tells their requests apart.
+		{"admin", ca, caKey, client("admin", "system:masters")},
+		{"reviewer", ca, caKey, client("reviewer")},
+		{"localcluster", ca, caKey, client("localcluster", "system:masters")},
+		{"controller-manager", ca, caKey, client("system:kube-controller-manager", "system:masters")},
+		{"front-proxy-client", fpCA, fpKey, client("front-proxy-client")},
 	}
 	for _, l := range leaves {
+		if exists(p.path(l.file + ".crt")) {
+			continue
+		}
 		crt, key, err := newLeaf(l.tmpl, l.signer, l.key)
 		if err != nil {
 			return p, fmt.Errorf("issue %s certificate: %w", l.file, err)
@@ -92,6 +89,9 @@ func ensurePKI(dir string) (pki, error) {
 		if err := writePair(p.path(l.file), crt, key); err != nil {
 			return p, err
 		}
+	}
+	if exists(p.path("sa.pub")) {
+		return p, nil
 	}
 	saKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -104,10 +104,39 @@ func ensurePKI(dir string) (pki, error) {
 	if err != nil {
 		return p, fmt.Errorf("marshal service-account public key: %w", err)
 	}
-	if err := writePEM(p.path("sa.pub"), "PUBLIC KEY", pub); err != nil {
-		return p, err
+	return p, writePEM(p.path("sa.pub"), "PUBLIC KEY", pub)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// ensureCA loads base.crt/base.key, creating them first if missing.
+func (p pki) ensureCA(base, cn string) (*x509.Certificate, crypto.Signer, error) {
+	if !exists(p.path(base + ".crt")) {
+		crt, key, err := newCA(cn)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := writePair(p.path(base), crt, key); err != nil {
+			return nil, nil, err
+		}
+		return crt, key, nil
 	}
-	return p, os.WriteFile(p.path("done"), []byte("ok\n"), 0o600)
+	pair, err := tls.LoadX509KeyPair(p.path(base+".crt"), p.path(base+".key"))
+	if err != nil {
+		return nil, nil, fmt.Errorf("load %s: %w", base, err)
+	}
+	crt, err := x509.ParseCertificate(pair.Certificate[0])
+	if err != nil {
+		return nil, nil, fmt.Errorf("parse %s: %w", base, err)
+	}
+	key, ok := pair.PrivateKey.(crypto.Signer)
+	if !ok {
+		return nil, nil, errors.New(base + ": key cannot sign")
+	}
+	return crt, key, nil
 }
 
 func serial() (*big.Int, error) {

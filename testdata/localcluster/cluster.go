@@ -40,7 +40,7 @@ type cluster struct {
 	ports     ports
 	etcd      *embed.Etcd
 	api       *apiServer
-	admin     *rest.Config
+	harness   *rest.Config // user "localcluster", for the harness itself
 	client    kubernetes.Interface
 	informers informers.SharedInformerFactory
 	sim       *sim.Simulator
@@ -100,12 +100,17 @@ func startCluster(ctx context.Context, dir string, n, podsPerNode int) (*cluster
 		c.stop()
 		return nil, err
 	}
-	if c.admin, err = writeAdminKubeconfig(filepath.Join(spec.dir, "admin.kubeconfig"), spec, apiPort); err != nil {
+	if _, err = componentConfig(filepath.Join(spec.dir, "controller-manager.kubeconfig"), spec, apiPort, "controller-manager"); err != nil {
 		c.stop()
 		return nil, err
 	}
-	c.admin.QPS, c.admin.Burst = 2000, 4000
-	if c.client, err = kubernetes.NewForConfig(c.admin); err != nil {
+	if c.harness, err = componentConfig(filepath.Join(spec.dir, "localcluster.kubeconfig"), spec, apiPort, "localcluster"); err != nil {
+		c.stop()
+		return nil, err
+	}
+	c.harness.QPS, c.harness.Burst = 2000, 4000
+	c.harness.UserAgent = "localcluster"
+	if c.client, err = kubernetes.NewForConfig(c.harness); err != nil {
 		c.stop()
 		return nil, err
 	}
@@ -152,7 +157,7 @@ func (c *cluster) bootstrap(ctx context.Context, metricsPort int) error {
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("%s: reviewer binding: %w", c.spec.name, err)
 	}
-	agg, err := aggregator.NewForConfig(c.admin)
+	agg, err := aggregator.NewForConfig(c.harness)
 	if err != nil {
 		return err
 	}
@@ -171,9 +176,14 @@ func (c *cluster) startControls(ctx context.Context, podsPerNode int, metricsLn 
 		return obj, nil
 	}
 	c.informers = informers.NewSharedInformerFactoryWithOptions(c.client, 0, informers.WithTransform(trim))
-	var err error
+	simCfg := rest.CopyConfig(c.harness)
+	simCfg.UserAgent = "localcluster-simulator"
+	simClient, err := kubernetes.NewForConfig(simCfg)
+	if err != nil {
+		return err
+	}
 	c.sim, err = sim.New(sim.Config{
-		Cluster: c.spec.name, Index: c.spec.index, Client: c.client, Informers: c.informers,
+		Cluster: c.spec.name, Index: c.spec.index, Client: simClient, Informers: c.informers,
 		PodsPerNode: podsPerNode, KubeletVersion: version.Get().GitVersion, Workers: 16, Logf: logf,
 	})
 	if err != nil {
@@ -194,7 +204,7 @@ func (c *cluster) startControls(ctx context.Context, podsPerNode int, metricsLn 
 	c.controls.Add(2)
 	go func() {
 		defer c.controls.Done()
-		if err := runControllerManager(ctrlCtx, c.spec, filepath.Join(c.spec.dir, "admin.kubeconfig")); err != nil && ctrlCtx.Err() == nil {
+		if err := runControllerManager(ctrlCtx, c.spec, filepath.Join(c.spec.dir, "controller-manager.kubeconfig")); err != nil && ctrlCtx.Err() == nil {
 			logf("%s: controller manager stopped: %v", c.spec.name, err)
 		}
 	}()
@@ -247,7 +257,7 @@ func (c *cluster) stop() {
 // waitMetricsAPI waits (up to 30 s) until the aggregator reports the
 // metrics APIService Available, so tests can query metrics right away.
 func (c *cluster) waitMetricsAPI(ctx context.Context) error {
-	agg, err := aggregator.NewForConfig(c.admin)
+	agg, err := aggregator.NewForConfig(c.harness)
 	if err != nil {
 		return err
 	}

@@ -67,22 +67,40 @@ func writeKubeconfig(path string, cfg *clientcmdapi.Config) error {
 	return writeFileAtomic(path, data, 0o600)
 }
 
-// writeAdminKubeconfig writes a kubeconfig with only cluster c's admin
-// context, for the controller manager, and returns its REST config.
-func writeAdminKubeconfig(path string, c *clusterSpec, port int) (*rest.Config, error) {
-	cfg := clientcmdapi.NewConfig()
-	if err := addCluster(cfg, c, port); err != nil {
+// componentConfig writes a kubeconfig for one of the cluster's own
+// components, authenticated with the base.crt/base.key client certificate,
+// and returns the matching REST config.
+func componentConfig(path string, c *clusterSpec, port int, base string) (*rest.Config, error) {
+	ca, err := os.ReadFile(c.pki.CA())
+	if err != nil {
+		return nil, fmt.Errorf("read CA of %s: %w", c.name, err)
+	}
+	crt, err := os.ReadFile(c.pki.path(base + ".crt"))
+	if err != nil {
 		return nil, err
 	}
-	delete(cfg.Contexts, c.name+"-reviewer")
-	delete(cfg.AuthInfos, c.name+"-reviewer")
-	cfg.CurrentContext = c.name
+	key, err := os.ReadFile(c.pki.path(base + ".key"))
+	if err != nil {
+		return nil, err
+	}
+	cfg := clientcmdapi.NewConfig()
+	cl := clientcmdapi.NewCluster()
+	cl.Server = "https://127.0.0.1:" + strconv.Itoa(port)
+	cl.CertificateAuthorityData = ca
+	cfg.Clusters[c.name] = cl
+	u := clientcmdapi.NewAuthInfo()
+	u.ClientCertificateData, u.ClientKeyData = crt, key
+	cfg.AuthInfos[base] = u
+	ctx := clientcmdapi.NewContext()
+	ctx.Cluster, ctx.AuthInfo = c.name, base
+	cfg.Contexts[base] = ctx
+	cfg.CurrentContext = base
 	if err := writeKubeconfig(path, cfg); err != nil {
 		return nil, err
 	}
 	rc, err := clientcmd.NewDefaultClientConfig(*cfg, nil).ClientConfig()
 	if err != nil {
-		return nil, fmt.Errorf("admin REST config for %s: %w", c.name, err)
+		return nil, fmt.Errorf("REST config for %s of %s: %w", base, c.name, err)
 	}
 	return rc, nil
 }

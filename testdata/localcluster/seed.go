@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 )
 
@@ -217,11 +218,13 @@ func digestFiles(files []string) (string, error) {
 }
 
 func newSeeder(c *cluster) (*seeder, error) {
-	dyn, err := dynamic.NewForConfig(c.admin)
+	cfg := rest.CopyConfig(c.harness)
+	cfg.UserAgent = seedManager
+	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	dc, err := discovery.NewDiscoveryClientForConfig(c.admin)
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
