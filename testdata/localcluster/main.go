@@ -103,7 +103,19 @@ func run(ctx context.Context, o cliOptions) error {
 	defer closeLog()
 
 	start := time.Now()
-	podsPerNode := podsPerNodeFor(o.scalePods)
+	// Nodes keep room for the largest --scale-pods this DIR has seen, so a
+	// restart without the flag does not leave the nodes over-full.
+	scaleFile := filepath.Join(o.dir, "scale-pods")
+	biggest := o.scalePods
+	if data, err := os.ReadFile(scaleFile); err == nil {
+		if n, err := strconv.Atoi(string(data)); err == nil && n > biggest {
+			biggest = n
+		}
+	}
+	if err := writeFileAtomic(scaleFile, []byte(strconv.Itoa(biggest)), 0o644); err != nil {
+		return err
+	}
+	podsPerNode := podsPerNodeFor(biggest)
 	clusters, err := startClusters(ctx, o.dir, o.clusters, podsPerNode)
 	defer func() { stopClusters(clusters) }()
 	if err != nil {
