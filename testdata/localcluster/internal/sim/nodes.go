@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -137,10 +138,18 @@ func (s *Simulator) syncNodes(ctx context.Context) error {
 	return nil
 }
 
-// heartbeat keeps the nodes present and Ready until ctx ends.
+// leaseEvery is how often node leases in kube-node-lease are renewed, as
+// the kubelet does.
+const leaseEvery = 10 * time.Second
+
+// heartbeat keeps the nodes present and Ready, and their leases fresh,
+// until ctx ends.
 func (s *Simulator) heartbeat(ctx context.Context) {
 	t := time.NewTicker(heartbeatEvery)
 	defer t.Stop()
+	l := time.NewTicker(leaseEvery)
+	defer l.Stop()
+	s.renewLeases(ctx)
 	for {
 		select {
 		case <-ctx.Done():
@@ -149,6 +158,37 @@ func (s *Simulator) heartbeat(ctx context.Context) {
 			if err := s.syncNodes(ctx); err != nil && ctx.Err() == nil {
 				s.cfg.Logf("%s: node heartbeat: %v", s.cfg.Cluster, err)
 			}
+		case <-l.C:
+			s.renewLeases(ctx)
+		}
+	}
+}
+
+// renewLeases creates or renews each node's Lease.
+func (s *Simulator) renewLeases(ctx context.Context) {
+	leases := s.cfg.Client.CoordinationV1().Leases(corev1.NamespaceNodeLease)
+	now := metav1.NewMicroTime(time.Now())
+	for i := 1; i <= NodeCount; i++ {
+		name := NodeName(s.cfg.Cluster, i)
+		lease, err := leases.Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			node, nerr := s.nodes.Get(name)
+			if nerr != nil {
+				continue
+			}
+			holder, duration := name, int32(40)
+			lease = &coordinationv1.Lease{
+				ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: corev1.NamespaceNodeLease,
+					OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: name, UID: node.UID}}},
+				Spec: coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &duration, RenewTime: &now},
+			}
+			_, err = leases.Create(ctx, lease, metav1.CreateOptions{})
+		} else if err == nil {
+			lease.Spec.RenewTime = &now
+			_, err = leases.Update(ctx, lease, metav1.UpdateOptions{})
+		}
+		if err != nil && ctx.Err() == nil && !apierrors.IsConflict(err) {
+			s.cfg.Logf("%s: lease of %s: %v", s.cfg.Cluster, name, err)
 		}
 	}
 }

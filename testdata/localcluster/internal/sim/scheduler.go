@@ -182,6 +182,7 @@ func (s *Simulator) markUnschedulable(ctx context.Context, pod *corev1.Pod, msg 
 			return nil
 		}
 	}
+	s.rec.unschedulable(pod, msg)
 	p := pod.DeepCopy()
 	p.Status.Phase = corev1.PodPending
 	conds := p.Status.Conditions[:0]

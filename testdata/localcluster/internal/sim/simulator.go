@@ -56,6 +56,7 @@ type Simulator struct {
 	queue workqueue.TypedRateLimitingInterface[string]
 	acct  *accounting
 	ips   *ipPool
+	rec   *recorders
 }
 
 // New registers the simulator's informers on cfg.Informers.
@@ -111,6 +112,8 @@ func (s *Simulator) Run(ctx context.Context) {
 	if !cache.WaitForCacheSync(ctx.Done(), s.cfg.Informers.Core().V1().Pods().Informer().HasSynced, s.cfg.Informers.Core().V1().Nodes().Informer().HasSynced) {
 		return
 	}
+	s.rec = newRecorders(ctx, s)
+	defer s.rec.broadcaster.Shutdown()
 	go s.heartbeat(ctx)
 	for range s.cfg.Workers {
 		go func() {
@@ -193,6 +196,7 @@ func (s *Simulator) reconcile(ctx context.Context, key string) (time.Duration, e
 		}
 		return 0, fmt.Errorf("update status: %w", err)
 	}
+	s.rec.statusEvents(pod, &pod.Status, &want)
 	return after, nil
 }
 
