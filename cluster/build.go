@@ -1,37 +1,109 @@
 package cluster
 
 import (
+	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	vpav1 "k8s.io/autoscaler/vertical-pod-autoscaler/pkg/apis/autoscaling.k8s.io/v1"
+
+	"github.com/vigil-k8s/vigil/config"
 )
 
-// Objects are the typed objects one snapshot is built from, as listed from
-// the informer caches. BuildServices only reads them.
+// Objects are the objects one snapshot is built from, as listed from the
+// informer caches. The builders only read them.
 type Objects struct {
-	Deployments  []*appsv1.Deployment
-	StatefulSets []*appsv1.StatefulSet
-	ReplicaSets  []*appsv1.ReplicaSet
-	Pods         []*corev1.Pod
-	HPAs         []*autoscalingv2.HorizontalPodAutoscaler
+	Deployments         []*appsv1.Deployment
+	StatefulSets        []*appsv1.StatefulSet
+	DaemonSets          []*appsv1.DaemonSet
+	ReplicaSets         []*appsv1.ReplicaSet
+	ControllerRevisions []*appsv1.ControllerRevision
+	Pods                []*corev1.Pod
+	Services            []*corev1.Service
+	EndpointSlices      []*discoveryv1.EndpointSlice
+	HPAs                []*autoscalingv2.HorizontalPodAutoscaler
+	PDBs                []*policyv1.PodDisruptionBudget
+	NetworkPolicies     []*networkingv1.NetworkPolicy
+	Ingresses           []*networkingv1.Ingress
+	ServiceAccounts     []*corev1.ServiceAccount
+	Roles               []*rbacv1.Role
+	RoleBindings        []*rbacv1.RoleBinding
+	ClusterRoles        []*rbacv1.ClusterRole
+	ClusterRoleBindings []*rbacv1.ClusterRoleBinding
+	Namespaces          []*corev1.Namespace
+	ConfigMaps          []*corev1.ConfigMap
+	Events              []*corev1.Event
+	Jobs                []*batchv1.Job
+	CronJobs            []*batchv1.CronJob
+	Secrets             []*metav1.PartialObjectMetadata
+	VPAs                []*vpav1.VerticalPodAutoscaler
+	// Custom resources by key ("applications.argoproj.io", ...).
+	Custom map[string][]*unstructured.Unstructured
+}
+
+// Extras are the inputs of a snapshot that do not come from informers.
+type Extras struct {
+	// Usage maps "namespace/pod" to per-container usage; nil when unavailable.
+	Usage map[string]PodUsage
+	// Alerts are the polled alerts, not yet joined to services.
+	Alerts AlertsView
+	// AlertLabels say which labels join alerts to services.
+	AlertLabels config.AlertLabels
+	// OOMKills maps "namespace/pod/container" to the OOM kill times seen.
+	OOMKills map[string][]time.Time
+}
+
+// PodUsage is one pod's polled usage.
+type PodUsage struct {
+	// Containers maps container name to its use.
+	Containers map[string]Resources
+	// Window is the metrics window.
+	Window time.Duration
 }
 
 // BuildServices turns cached objects into Services sorted unhealthy first,
 // then by namespace, name and kind. It copies every value it keeps, so the
 // result shares no memory with the cache.
 func BuildServices(objs Objects, now time.Time) []Service {
-	// Pods belong to a ReplicaSet (Deployment) or directly to a StatefulSet.
+	var snap Snapshot
+	Assemble(&snap, objs, Extras{}, now)
+	return snap.Services
+}
+
+// workloadRef is a workload found while indexing pods.
+type workloadRef struct {
+	key    string
+	labels map[string]string // pod template labels
+}
+
+// Assemble derives everything a Snapshot shows from objects and extras,
+// filling snap's derived fields. It is pure: same input, same snapshot.
+func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {
+	// Pods belong to a ReplicaSet (Deployment) or directly to a StatefulSet/DaemonSet.
 	rsOwner := make(map[string]string, len(objs.ReplicaSets)) // ns/rs -> deployment
 	for _, rs := range objs.ReplicaSets {
 		if ref := metav1.GetControllerOf(rs); ref != nil && ref.Kind == "Deployment" {
 			rsOwner[rs.Namespace+"/"+rs.Name] = ref.Name
 		}
 	}
-	podsOf := make(map[string][]PodFacts) // ns/name/kind -> pods
+	type podsOfWorkload struct {
+		facts []PodFacts
+		infos []PodInfo
+	}
+	podsOf := make(map[string]*podsOfWorkload)
 	for _, p := range objs.Pods {
 		ref := metav1.GetControllerOf(p)
 		if ref == nil {
@@ -45,52 +117,229 @@ func BuildServices(objs Objects, now time.Time) []Service {
 				continue
 			}
 			key = p.Namespace + "/" + dep + "/Deployment"
-		case "StatefulSet":
-			key = p.Namespace + "/" + ref.Name + "/StatefulSet"
+		case "StatefulSet", "DaemonSet":
+			key = p.Namespace + "/" + ref.Name + "/" + ref.Kind
 		default:
 			continue
 		}
-		podsOf[key] = append(podsOf[key], PodFactsOf(p))
-	}
-	hpaOf := make(map[string]HPAInfo, len(objs.HPAs))
-	for _, h := range objs.HPAs {
-		ref := h.Spec.ScaleTargetRef
-		minR := int32(1)
-		if h.Spec.MinReplicas != nil {
-			minR = *h.Spec.MinReplicas
+		w := podsOf[key]
+		if w == nil {
+			w = &podsOfWorkload{}
+			podsOf[key] = w
 		}
-		hpaOf[h.Namespace+"/"+ref.Name+"/"+ref.Kind] = HPAInfo{
-			Name: h.Name, Min: minR, Max: h.Spec.MaxReplicas,
-			Current: h.Status.CurrentReplicas, Desired: h.Status.DesiredReplicas,
-		}
+		w.facts = append(w.facts, PodFactsOf(p))
+		w.infos = append(w.infos, PodInfoOf(p, x.Usage))
 	}
 
-	out := make([]Service, 0, len(objs.Deployments)+len(objs.StatefulSets))
+	hpaOf := map[string]HPAInfo{}
+	snap.HPAs = make([]HPAInfo, 0, len(objs.HPAs))
+	for _, h := range objs.HPAs {
+		info := HPAOf(h)
+		hpaOf[h.Namespace+"/"+info.TargetName+"/"+info.TargetKind] = info
+		snap.HPAs = append(snap.HPAs, info)
+	}
+	sortHPAs(snap.HPAs)
+
+	revs := revisionsByWorkload(objs, rsOwner)
+	argo := argoByWorkload(objs.Custom[resApplications])
+	oomBy := oomsByPod(x.OOMKills, now)
+
+	build := func(s Service, f WorkloadFacts, template corev1.PodTemplateSpec) Service {
+		w := podsOf[s.Key()]
+		if w != nil {
+			f.Pods = w.facts
+			s.Pods = w.infos
+			sort.Slice(s.Pods, func(i, j int) bool { return s.Pods[i].Name < s.Pods[j].Name })
+		}
+		s.Desired, s.Ready, s.UpToDate, s.Available = f.Desired, f.Ready, f.UpToDate, f.Available
+		s.PodCount = len(s.Pods)
+		for _, p := range s.Pods {
+			s.Restarts += p.Restarts
+			s.Usage = addUsage(s.Usage, p.Usage)
+		}
+		s.Images = imagesOf(template.Spec.Containers)
+		s.Health = DeriveHealth(f, now)
+		s.HPA = hpaOf[s.Key()]
+		s.Revisions = revs[s.Key()]
+		s.Endpoints = endpointsFor(s.Namespace, template.Labels, objs.Services, objs.EndpointSlices)
+		s.PDB = pdbFor(s.Namespace, template.Labels, objs.PDBs)
+		s.VPA = vpaFor(s, template.Spec.Containers, objs.VPAs)
+		s.Argo = argo[s.Key()]
+		ooms := 0
+		for _, p := range s.Pods {
+			ooms += oomBy[s.Namespace+"/"+p.Name]
+		}
+		s.Health = withAutoscaling(s.Health, s.HPA, ooms)
+		return s
+	}
+
+	snap.Services = make([]Service, 0, len(objs.Deployments)+len(objs.StatefulSets))
 	for _, d := range objs.Deployments {
-		s := Service{Namespace: d.Namespace, Name: d.Name, Kind: "Deployment", Created: d.CreationTimestamp.Time}
-		facts := DeploymentFacts(d)
-		facts.Pods = podsOf[s.Key()]
-		out = append(out, finish(s, facts, hpaOf[s.Key()], now))
+		s := Service{Namespace: d.Namespace, Name: d.Name, Kind: "Deployment", Created: d.CreationTimestamp.Time, Labels: d.Labels}
+		snap.Services = append(snap.Services, build(s, DeploymentFacts(d), d.Spec.Template))
 	}
 	for _, st := range objs.StatefulSets {
-		s := Service{Namespace: st.Namespace, Name: st.Name, Kind: "StatefulSet", Created: st.CreationTimestamp.Time}
-		facts := StatefulSetFacts(st)
-		facts.Pods = podsOf[s.Key()]
-		out = append(out, finish(s, facts, hpaOf[s.Key()], now))
+		s := Service{Namespace: st.Namespace, Name: st.Name, Kind: "StatefulSet", Created: st.CreationTimestamp.Time, Labels: st.Labels}
+		snap.Services = append(snap.Services, build(s, StatefulSetFacts(st), st.Spec.Template))
 	}
-	SortServices(out)
+	snap.DaemonSets = nil
+	for _, ds := range objs.DaemonSets {
+		s := Service{Namespace: ds.Namespace, Name: ds.Name, Kind: "DaemonSet", Created: ds.CreationTimestamp.Time, Labels: ds.Labels}
+		snap.DaemonSets = append(snap.DaemonSets, build(s, DaemonSetFacts(ds), ds.Spec.Template))
+	}
+	SortServices(snap.DaemonSets)
+
+	snap.PDBs = nil
+	for _, p := range objs.PDBs {
+		snap.PDBs = append(snap.PDBs, PDBOf(p))
+	}
+	sort.Slice(snap.PDBs, func(i, j int) bool { return snap.PDBs[i].Namespace+"/"+snap.PDBs[i].Name < snap.PDBs[j].Namespace+"/"+snap.PDBs[j].Name })
+	snap.VPAs = nil
+	templates := templatesByWorkload(objs)
+	for _, v := range objs.VPAs {
+		var tmpl []corev1.Container
+		if v.Spec.TargetRef != nil {
+			tmpl = templates[v.Namespace+"/"+v.Spec.TargetRef.Name+"/"+v.Spec.TargetRef.Kind]
+		}
+		snap.VPAs = append(snap.VPAs, VPAOf(v, tmpl))
+	}
+	sort.Slice(snap.VPAs, func(i, j int) bool { return snap.VPAs[i].Namespace+"/"+snap.VPAs[i].Name < snap.VPAs[j].Namespace+"/"+snap.VPAs[j].Name })
+
+	assembleGitOps(snap, objs, now)
+	snap.Secrets = secretsMeta(objs.Secrets)
+	snap.Events = recentEvents(objs.Events, MaxEvents)
+
+	snap.Alerts = JoinAlerts(x.Alerts, snap.Services, x.AlertLabels)
+	byKey := make(map[string][]Alert)
+	for _, a := range snap.Alerts.Alerts {
+		if a.Service != "" {
+			byKey[a.Service] = append(byKey[a.Service], a)
+		}
+	}
+	for i := range snap.Services {
+		snap.Services[i].Alerts = byKey[snap.Services[i].Key()]
+	}
+	SortServices(snap.Services)
+}
+
+// withAutoscaling adds what the HPA and OOM kills say to a workload's health:
+// an otherwise OK service whose HPA is at max, or whose pods were OOM-killed
+// within the hour, is Degraded; otherwise the note joins the reason.
+func withAutoscaling(h Health, hpa HPAInfo, ooms int) Health {
+	var notes []string
+	if hpa.Name != "" && hpa.Reason != "" {
+		notes = append(notes, hpa.Reason)
+	}
+	if ooms > 0 {
+		notes = append(notes, fmt.Sprintf("OOMKilled %d× in 1h", ooms))
+	}
+	if len(notes) == 0 {
+		return h
+	}
+	note := strings.Join(notes, "; ")
+	if h.Status == StatusOK || h.Status == StatusProgressing {
+		return Health{Status: StatusDegraded, Reason: joinReason(h.Reason, note)}
+	}
+	return Health{Status: h.Status, Reason: joinReason(h.Reason, note)}
+}
+
+func joinReason(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// oomsByPod counts OOM kills within the last hour per "namespace/pod".
+func oomsByPod(kills map[string][]time.Time, now time.Time) map[string]int {
+	out := map[string]int{}
+	for key, times := range kills {
+		i := strings.LastIndexByte(key, '/')
+		if i < 0 {
+			continue
+		}
+		for _, t := range times {
+			if now.Sub(t) <= time.Hour {
+				out[key[:i]]++
+			}
+		}
+	}
 	return out
 }
 
-func finish(s Service, f WorkloadFacts, hpa HPAInfo, now time.Time) Service {
-	s.Desired, s.Ready, s.UpToDate, s.Available = f.Desired, f.Ready, f.UpToDate, f.Available
-	s.PodCount = len(f.Pods)
-	for _, p := range f.Pods {
-		s.Restarts += p.Restarts
+func templatesByWorkload(objs Objects) map[string][]corev1.Container {
+	out := map[string][]corev1.Container{}
+	for _, d := range objs.Deployments {
+		out[d.Namespace+"/"+d.Name+"/Deployment"] = d.Spec.Template.Spec.Containers
 	}
-	s.Health = DeriveHealth(f, now)
-	s.HPA = hpa
-	return s
+	for _, s := range objs.StatefulSets {
+		out[s.Namespace+"/"+s.Name+"/StatefulSet"] = s.Spec.Template.Spec.Containers
+	}
+	for _, d := range objs.DaemonSets {
+		out[d.Namespace+"/"+d.Name+"/DaemonSet"] = d.Spec.Template.Spec.Containers
+	}
+	return out
+}
+
+func vpaFor(s Service, containers []corev1.Container, vpas []*vpav1.VerticalPodAutoscaler) VPAInfo {
+	for _, v := range vpas {
+		if v.Namespace == s.Namespace && v.Spec.TargetRef != nil && v.Spec.TargetRef.Name == s.Name && v.Spec.TargetRef.Kind == s.Kind {
+			return VPAOf(v, containers)
+		}
+	}
+	return VPAInfo{}
+}
+
+func pdbFor(ns string, labels map[string]string, pdbs []*policyv1.PodDisruptionBudget) PDBInfo {
+	for _, p := range pdbs {
+		if p.Namespace == ns && selects(p.Spec.Selector, labels) {
+			return PDBOf(p)
+		}
+	}
+	return PDBInfo{}
+}
+
+func endpointsFor(ns string, labels map[string]string, svcs []*corev1.Service, slices []*discoveryv1.EndpointSlice) []ServiceEndpoint {
+	var out []ServiceEndpoint
+	for _, svc := range svcs {
+		if svc.Namespace != ns || !mapSelects(svc.Spec.Selector, labels) {
+			continue
+		}
+		e := ServiceEndpoint{Name: svc.Name, Type: string(svc.Spec.Type), ClusterIP: svc.Spec.ClusterIP}
+		for _, p := range svc.Spec.Ports {
+			port := fmt.Sprintf("%d/%s", p.Port, p.Protocol)
+			if p.Name != "" {
+				port = p.Name + " " + port
+			}
+			if t := p.TargetPort.String(); t != "" && t != "0" && t != strconv.Itoa(int(p.Port)) {
+				port += "→" + t
+			}
+			e.Ports = append(e.Ports, port)
+		}
+		for _, sl := range slices {
+			if sl.Namespace != ns || sl.Labels[discoveryv1.LabelServiceName] != svc.Name {
+				continue
+			}
+			for _, ep := range sl.Endpoints {
+				if ep.Conditions.Ready == nil || *ep.Conditions.Ready {
+					e.Ready += len(ep.Addresses)
+				} else {
+					e.NotReady += len(ep.Addresses)
+				}
+			}
+		}
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func imagesOf(cs []corev1.Container) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.Image)
+	}
+	return out
 }
 
 // SortServices orders services unhealthy first (Down, Degraded, Unknown,
@@ -144,6 +393,19 @@ func StatefulSetFacts(s *appsv1.StatefulSet) WorkloadFacts {
 	}
 }
 
+// DaemonSetFacts copies what health needs out of a DaemonSet (without pods).
+func DaemonSetFacts(d *appsv1.DaemonSet) WorkloadFacts {
+	return WorkloadFacts{
+		Kind:               "DaemonSet",
+		Desired:            d.Status.DesiredNumberScheduled,
+		Ready:              d.Status.NumberReady,
+		UpToDate:           d.Status.UpdatedNumberScheduled,
+		Available:          d.Status.NumberAvailable,
+		Generation:         d.Generation,
+		ObservedGeneration: d.Status.ObservedGeneration,
+	}
+}
+
 // PodFactsOf copies what health needs out of a Pod.
 func PodFactsOf(p *corev1.Pod) PodFacts {
 	f := PodFacts{
@@ -160,16 +422,94 @@ func PodFactsOf(p *corev1.Pod) PodFacts {
 			f.Unschedulable = c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable
 		}
 	}
-	for _, cs := range append(append([]corev1.ContainerStatus(nil), p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
-		f.Restarts += cs.RestartCount
-		if w := cs.State.Waiting; w != nil && w.Reason != "" && rankWaiting(w.Reason) < rankWaiting(f.Waiting) {
-			f.Waiting = w.Reason
-		}
-		if t := cs.LastTerminationState.Terminated; t != nil && t.Reason != "" && (f.LastTerminated == "" || t.Reason == "OOMKilled") {
-			f.LastTerminated = t.Reason
+	for _, list := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
+		for _, cs := range list {
+			f.Restarts += cs.RestartCount
+			if w := cs.State.Waiting; w != nil && w.Reason != "" && rankWaiting(w.Reason) < rankWaiting(f.Waiting) {
+				f.Waiting = w.Reason
+			}
+			if t := cs.LastTerminationState.Terminated; t != nil && t.Reason != "" && (f.LastTerminated == "" || t.Reason == "OOMKilled") {
+				f.LastTerminated = t.Reason
+			}
 		}
 	}
 	return f
+}
+
+// PodInfoOf copies what the screens show of a Pod, with its usage when known.
+func PodInfoOf(p *corev1.Pod, usage map[string]PodUsage) PodInfo {
+	f := PodFactsOf(p)
+	info := PodInfo{
+		Name: p.Name, Node: p.Spec.NodeName, Phase: f.Phase, Ready: f.Ready, Terminating: f.Terminating,
+		Restarts: f.Restarts, LastTermination: f.LastTerminated, Created: f.Created,
+		Revision: p.Labels[appsv1.DefaultDeploymentUniqueLabelKey],
+	}
+	if info.Revision == "" {
+		info.Revision = p.Labels[appsv1.ControllerRevisionHashLabelKey]
+	}
+	switch {
+	case f.Terminating:
+		info.Status = "Terminating"
+	case f.Waiting != "":
+		info.Status = f.Waiting
+	case f.Unschedulable:
+		info.Status = "Unschedulable"
+	default:
+		info.Status = f.Phase
+	}
+	u, haveUsage := usage[p.Namespace+"/"+p.Name]
+	statuses := make(map[string]*corev1.ContainerStatus, len(p.Status.ContainerStatuses))
+	for i := range p.Status.ContainerStatuses {
+		statuses[p.Status.ContainerStatuses[i].Name] = &p.Status.ContainerStatuses[i]
+	}
+	info.Containers = make([]ContainerInfo, 0, len(p.Spec.Containers))
+	info.Usage.Available = haveUsage
+	info.Usage.Window = u.Window
+	for _, c := range p.Spec.Containers {
+		ci := ContainerInfo{Name: c.Name, Image: c.Image}
+		if cs := statuses[c.Name]; cs != nil {
+			ci.Ready, ci.Restarts = cs.Ready, cs.RestartCount
+			switch {
+			case cs.State.Running != nil:
+				ci.State = "Running"
+			case cs.State.Waiting != nil:
+				ci.State = cs.State.Waiting.Reason
+			case cs.State.Terminated != nil:
+				ci.State = "Terminated"
+			}
+			if t := cs.LastTerminationState.Terminated; t != nil {
+				ci.LastTermination = t.Reason
+				if t.FinishedAt.After(info.LastTerminationAt) {
+					info.LastTerminationAt = t.FinishedAt.Time
+				}
+			}
+		}
+		req, lim := resourcesOf(c.Resources.Requests), resourcesOf(c.Resources.Limits)
+		ci.Usage = Usage{CPURequest: req.CPU, MemoryRequest: req.Memory, CPULimit: lim.CPU, MemoryLimit: lim.Memory, Window: u.Window}
+		if use, ok := u.Containers[c.Name]; ok {
+			ci.Usage.Available, ci.Usage.CPU, ci.Usage.Memory = true, use.CPU, use.Memory
+		}
+		info.Usage = addUsage(info.Usage, ci.Usage)
+		info.Usage.Available = haveUsage
+		info.Containers = append(info.Containers, ci)
+	}
+	return info
+}
+
+// addUsage sums b into a; the sum is available while every part is.
+func addUsage(a, b Usage) Usage {
+	empty := a == (Usage{})
+	a.CPU += b.CPU
+	a.Memory += b.Memory
+	a.CPURequest += b.CPURequest
+	a.CPULimit += b.CPULimit
+	a.MemoryRequest += b.MemoryRequest
+	a.MemoryLimit += b.MemoryLimit
+	a.Available = (empty || a.Available) && b.Available
+	if b.Window > a.Window {
+		a.Window = b.Window
+	}
+	return a
 }
 
 // rankWaiting orders waiting reasons: failures first, then anything, then none.

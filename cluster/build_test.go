@@ -150,11 +150,21 @@ func TestTransformSlimsButKeepsHealthFields(t *testing.T) {
 	}
 }
 
+func allNamespaced() []string {
+	var out []string
+	for _, r := range watched {
+		if !r.clusterScoped && !r.allNamespaces {
+			out = append(out, r.key())
+		}
+	}
+	return out
+}
+
 func TestProblems(t *testing.T) {
 	got := Problems([]NamespaceStatus{
 		{Name: "fintech-dr", Missing: true},
 		{Name: "fintech-security", Denied: []string{"pods", "replicasets"}},
-		{Name: "kube-system", Denied: []string{"deployments", "statefulsets", "replicasets", "pods", "horizontalpodautoscalers"}},
+		{Name: "kube-system", Denied: allNamespaced()},
 		{Name: "fintech-prod"},
 	})
 	want := []string{

@@ -8,12 +8,21 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
+	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
+
+	vpaclient "k8s.io/autoscaler/vertical-pod-autoscaler/pkg/client/clientset/versioned"
+
+	"github.com/vigil-k8s/vigil/config"
 )
 
 // Options configure a Session. RESTConfig or Client must be set.
@@ -25,8 +34,26 @@ type Options struct {
 	Client kubernetes.Interface
 	// Context names the kube context; it is copied into every Snapshot.
 	Context string
-	// Namespaces are the namespaces to watch; at least one.
+	// Namespaces are the namespaces to watch. When empty,
+	// Settings.Namespaces are used, or the namespaces matching
+	// Settings.NamespaceSelector (resolved at Start).
 	Namespaces []string
+	// Settings are the context's settings from config.Config.For: alert
+	// endpoints, alert label mapping, namespace selector.
+	Settings config.Settings
+	// WrapConfig, when set, wraps the REST config before any client is
+	// built (read-only mode passes cluster/readonly.WrapConfig).
+	WrapConfig func(*rest.Config) *rest.Config
+	// WrapClient, when set, wraps the HTTP client of Prometheus and
+	// Alertmanager (read-only mode passes cluster/readonly.WrapClient).
+	WrapClient func(*http.Client) *http.Client
+	// UsageInterval is how often metrics.k8s.io is polled; default 15s.
+	UsageInterval time.Duration
+	// AlertsInterval is how often Prometheus and Alertmanager are polled;
+	// default 15s. Failures back off up to MaxAlertsBackoff.
+	AlertsInterval time.Duration
+	// MaxAlertsBackoff caps the retry delay after failures; default 2m.
+	MaxAlertsBackoff time.Duration
 	// Generation tells this session's snapshots from an earlier session's
 	// after a context switch; 0 means 1.
 	Generation uint64
@@ -46,10 +73,17 @@ type Options struct {
 type Session struct {
 	opts      Options
 	client    kubernetes.Interface
-	discovery discovery.ServerVersionInterface
+	dyn       dynamic.Interface
+	meta      metadata.Interface
+	vpa       vpaclient.Interface
+	metrics   metricsclient.Interface
+	discovery discovery.DiscoveryInterface
 	log       *slog.Logger
 	conn      connTracker
+	access    accessCache
 	dirty     chan struct{}
+	usage     usageState
+	alerts    alertsState
 
 	startOnce, stopOnce sync.Once
 	cancel              context.CancelFunc
@@ -57,6 +91,12 @@ type Session struct {
 
 	mu         sync.Mutex // guards the fields below
 	namespaces []*nsWatch
+	cluster    *nsWatch
+	served     map[string]bool // "plural.group" → discovery lists it; nil = unknown
+	installed  map[string]bool // optional API group → served
+	nsNote     string          // why the watched namespaces could not be resolved
+
+	ooms map[string][]time.Time // OOM kills seen; only the loop goroutine touches it
 	subs       map[chan Snapshot]struct{}
 	latest     Snapshot
 	seq        uint64
@@ -69,7 +109,22 @@ func New(opts Options) (*Session, error) {
 		return nil, errors.New("cluster.New: Options.RESTConfig or Options.Client is required")
 	}
 	if len(opts.Namespaces) == 0 {
-		return nil, errors.New("cluster.New: Options.Namespaces is empty")
+		opts.Namespaces = opts.Settings.Namespaces
+	}
+	if len(opts.Namespaces) == 0 && opts.Settings.NamespaceSelector == "" {
+		return nil, errors.New("cluster.New: no namespaces: set Options.Namespaces or a namespace selector")
+	}
+	if opts.UsageInterval <= 0 {
+		opts.UsageInterval = 15 * time.Second
+	}
+	if opts.AlertsInterval <= 0 {
+		opts.AlertsInterval = 15 * time.Second
+	}
+	if opts.MaxAlertsBackoff <= 0 {
+		opts.MaxAlertsBackoff = 2 * time.Minute
+	}
+	if opts.WrapConfig != nil && opts.RESTConfig != nil {
+		opts.RESTConfig = opts.WrapConfig(rest.CopyConfig(opts.RESTConfig))
 	}
 	if opts.Generation == 0 {
 		opts.Generation = 1
@@ -103,6 +158,21 @@ func New(opts Options) (*Session, error) {
 				return nil, fmt.Errorf("context %s: building client: %w", opts.Context, err)
 			}
 			s.client = c
+		}
+		var err error
+		if s.dyn, err = dynamic.NewForConfig(opts.RESTConfig); err != nil {
+			return nil, fmt.Errorf("context %s: building dynamic client: %w", opts.Context, err)
+		}
+		if s.meta, err = metadata.NewForConfig(opts.RESTConfig); err != nil {
+			return nil, fmt.Errorf("context %s: building metadata client: %w", opts.Context, err)
+		}
+		if s.vpa, err = vpaclient.NewForConfig(opts.RESTConfig); err != nil {
+			return nil, fmt.Errorf("context %s: building VPA client: %w", opts.Context, err)
+		}
+		polls := rest.CopyConfig(opts.RESTConfig)
+		polls.Timeout = 10 * time.Second
+		if s.metrics, err = metricsclient.NewForConfig(polls); err != nil {
+			return nil, fmt.Errorf("context %s: building metrics client: %w", opts.Context, err)
 		}
 		// Probes get a short timeout of their own; the watches must not have one.
 		probe := rest.CopyConfig(opts.RESTConfig)
@@ -157,14 +227,18 @@ func (s *Session) Start(ctx context.Context) error {
 	s.startOnce.Do(func() {
 		err = nil
 		ctx, s.cancel = context.WithCancel(ctx)
-		watches := s.startInformers(ctx)
+		namespaces := s.resolveNamespaces(ctx)
+		cluster, watches := s.startInformers(ctx, namespaces)
 		s.mu.Lock()
 		s.namespaces = watches
+		s.cluster = cluster
 		s.mu.Unlock()
-		s.wg.Add(3)
+		s.wg.Add(5)
 		go func() { defer s.wg.Done(); s.loop(ctx) }()
 		go func() { defer s.wg.Done(); s.heartbeat(ctx) }()
-		go func() { defer s.wg.Done(); s.waitSynced(ctx, watches) }()
+		go func() { defer s.wg.Done(); s.waitSynced(ctx, append([]*nsWatch{cluster}, watches...)) }()
+		go func() { defer s.wg.Done(); s.pollUsage(ctx) }()
+		go func() { defer s.wg.Done(); s.pollAlerts(ctx) }()
 		s.markDirty()
 	})
 	return err
@@ -180,6 +254,9 @@ func (s *Session) Stop() {
 		s.wg.Wait()
 		s.mu.Lock()
 		watches := s.namespaces
+		if s.cluster != nil {
+			watches = append(watches, s.cluster)
+		}
 		s.stopped = true
 		for ch := range s.subs {
 			close(ch)
@@ -187,9 +264,36 @@ func (s *Session) Stop() {
 		s.subs = nil
 		s.mu.Unlock()
 		for _, w := range watches {
-			w.factory.Shutdown()
+			w.shutdown()
 		}
 	})
+}
+
+// resolveNamespaces returns the namespaces to watch: the configured list,
+// or those matching the namespace selector. A selector that cannot be
+// resolved leaves a note in the snapshot's Problems.
+func (s *Session) resolveNamespaces(ctx context.Context) []string {
+	if len(s.opts.Namespaces) > 0 {
+		return s.opts.Namespaces
+	}
+	sel := s.opts.Settings.NamespaceSelector
+	list, err := s.client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		s.mu.Lock()
+		s.nsNote = fmt.Sprintf("namespace selector %q: %s", sel, Explain(err))
+		s.mu.Unlock()
+		return nil
+	}
+	var out []string
+	for _, ns := range list.Items {
+		out = append(out, ns.Name)
+	}
+	if len(out) == 0 {
+		s.mu.Lock()
+		s.nsNote = fmt.Sprintf("namespace selector %q matches no namespace", sel)
+		s.mu.Unlock()
+	}
+	return out
 }
 
 // Subscribe returns a channel that receives the latest snapshot (older ones

@@ -1,61 +1,105 @@
 package cluster
 
 import (
+	"encoding/json"
+
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // lastApplied is kubectl's copy of the whole object: often the largest field.
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
 // transform slims an object before an informer stores it, so 10k pods cost
-// little memory: it drops managedFields, the last-applied annotation and the
-// spec fields vigil never shows, and keeps what status and health need.
+// little memory: it drops managedFields, the last-applied annotation and
+// what vigil never shows. Workload templates stay whole (there are few, and
+// the compliance checks read them); pods owned by a controller keep only
+// identity, resources and status, since their spec is the template's.
 // Informers hand it freshly decoded objects, so it edits them in place.
 func transform(obj any) (any, error) {
+	if m, ok := obj.(metav1.Object); ok {
+		slimMetaOf(m)
+	}
 	switch o := obj.(type) {
 	case *corev1.Pod:
-		slimMeta(&o.ObjectMeta)
-		o.Spec = corev1.PodSpec{
-			NodeName:       o.Spec.NodeName,
-			InitContainers: slimContainers(o.Spec.InitContainers),
-			Containers:     slimContainers(o.Spec.Containers),
+		if metav1.GetControllerOfNoCopy(o) != nil {
+			o.Spec = corev1.PodSpec{
+				NodeName:       o.Spec.NodeName,
+				InitContainers: slimContainers(o.Spec.InitContainers),
+				Containers:     slimContainers(o.Spec.Containers),
+			}
 		}
 		o.Status.PodIPs, o.Status.HostIPs = nil, nil
-	case *appsv1.Deployment:
-		slimMeta(&o.ObjectMeta)
-		slimTemplate(&o.Spec.Template)
+		for i := range o.Status.ContainerStatuses {
+			cs := &o.Status.ContainerStatuses[i]
+			cs.ImageID, cs.ContainerID, cs.VolumeMounts, cs.AllocatedResources, cs.Resources, cs.User = "", "", nil, nil, nil, nil
+		}
+		for i := range o.Status.Conditions {
+			o.Status.Conditions[i].Message = ""
+		}
 	case *appsv1.StatefulSet:
-		slimMeta(&o.ObjectMeta)
-		slimTemplate(&o.Spec.Template)
 		o.Spec.VolumeClaimTemplates = nil
 	case *appsv1.ReplicaSet:
-		// Only ownership and counts matter: which Deployment owns the pods.
-		slimMeta(&o.ObjectMeta)
-		o.Spec.Template = corev1.PodTemplateSpec{}
+		// Ownership, counts, revision and images (rollout history) matter.
+		o.Spec.Template = corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: slimContainers(o.Spec.Template.Spec.Containers)}}
+	case *appsv1.ControllerRevision:
+		o.Data = runtime.RawExtension{Raw: revisionImagesOnly(o.Data.Raw)}
+	case *corev1.ConfigMap:
+		o.BinaryData = nil
+	case *corev1.Event:
+		o.Source, o.ReportingController, o.ReportingInstance, o.Related = corev1.EventSource{}, "", "", nil
 	case *autoscalingv2.HorizontalPodAutoscaler:
-		slimMeta(&o.ObjectMeta)
+	case *unstructured.Unstructured:
+		slimUnstructured(o)
 	}
 	return obj, nil
 }
 
-func slimMeta(m *metav1.ObjectMeta) {
-	m.ManagedFields = nil
-	if _, ok := m.Annotations[lastApplied]; ok {
-		delete(m.Annotations, lastApplied)
+func slimMetaOf(m metav1.Object) {
+	m.SetManagedFields(nil)
+	if a := m.GetAnnotations(); a != nil {
+		if _, ok := a[lastApplied]; ok {
+			delete(a, lastApplied)
+		}
 	}
 }
 
-// slimTemplate keeps the template's labels and containers' identity and
-// resources; volumes, env, probes and the like go.
-func slimTemplate(t *corev1.PodTemplateSpec) {
-	t.Annotations = nil
-	t.Spec = corev1.PodSpec{
-		InitContainers: slimContainers(t.Spec.InitContainers),
-		Containers:     slimContainers(t.Spec.Containers),
+// slimUnstructured drops the bulky parts of custom resources: Argo CD's
+// per-resource sync results and SealedSecret ciphertexts (only key names are
+// shown, and vigil never holds secret material, sealed or not).
+func slimUnstructured(u *unstructured.Unstructured) {
+	switch u.GetKind() {
+	case "Application":
+		unstructured.RemoveNestedField(u.Object, "status", "operationState", "syncResult", "resources")
+		unstructured.RemoveNestedField(u.Object, "status", "summary")
+	case "SealedSecret":
+		if data, ok, _ := unstructured.NestedMap(u.Object, "spec", "encryptedData"); ok {
+			keys := map[string]any{}
+			for k := range data {
+				keys[k] = ""
+			}
+			_ = unstructured.SetNestedMap(u.Object, keys, "spec", "encryptedData")
+		}
+		unstructured.RemoveNestedField(u.Object, "spec", "template", "data")
 	}
+}
+
+// revisionImagesOnly keeps of a ControllerRevision's template patch only
+// the container images.
+func revisionImagesOnly(raw []byte) []byte {
+	var p revisionPatch
+	if len(raw) == 0 || json.Unmarshal(raw, &p) != nil {
+		return nil
+	}
+	out, err := json.Marshal(p)
+	if err != nil {
+		return nil
+	}
+	return out
 }
 
 func slimContainers(cs []corev1.Container) []corev1.Container {

@@ -1,0 +1,407 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	httptransport "github.com/go-openapi/runtime/client"
+	"github.com/go-openapi/strfmt"
+	amclient "github.com/prometheus/alertmanager/api/v2/client"
+	amalert "github.com/prometheus/alertmanager/api/v2/client/alert"
+	amsilence "github.com/prometheus/alertmanager/api/v2/client/silence"
+	promapi "github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/vigil-k8s/vigil/config"
+)
+
+// AlertsResult is one poll of the alert sources, stamped with the session
+// it belongs to so a stale one (after a context switch) is dropped.
+type AlertsResult struct {
+	// Context and Generation identify the session that polled.
+	Context    string
+	Generation uint64
+	// View is what the sources said, not yet joined to services.
+	View AlertsView
+}
+
+// alertsState is the latest AlertsResult of a session.
+type alertsState struct {
+	mu     sync.Mutex
+	result AlertsResult
+}
+
+func (a *alertsState) get() AlertsView {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.result.View
+}
+
+// accept stores r if it belongs to (ctx, gen).
+func (a *alertsState) accept(r AlertsResult, ctx string, gen uint64) bool {
+	if r.Context != ctx || r.Generation != gen {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.result = r
+	return true
+}
+
+// alertClients are the HTTP clients of one context's alert sources.
+type alertClients struct {
+	prom promv1.API
+	am   *amclient.AlertmanagerAPI
+}
+
+func newAlertClients(s config.Settings, wrap func(*http.Client) *http.Client) (alertClients, error) {
+	var c alertClients
+	hc := &http.Client{Timeout: 10 * time.Second}
+	if wrap != nil {
+		hc = wrap(hc)
+	}
+	if s.Prometheus != "" {
+		pc, err := promapi.NewClient(promapi.Config{Address: s.Prometheus, Client: hc})
+		if err != nil {
+			return c, fmt.Errorf("prometheus %s: %w", s.Prometheus, err)
+		}
+		c.prom = promv1.NewAPI(pc)
+	}
+	if s.Alertmanager != "" {
+		u, err := url.Parse(s.Alertmanager)
+		if err != nil || u.Host == "" {
+			return c, fmt.Errorf("alertmanager URL %q: want e.g. http://alertmanager:9093", s.Alertmanager)
+		}
+		tr := httptransport.NewWithClient(u.Host, strings.TrimSuffix(u.Path, "/")+amclient.DefaultBasePath, []string{u.Scheme}, hc)
+		c.am = amclient.New(tr, strfmt.Default)
+	}
+	return c, nil
+}
+
+// pollAlerts polls Prometheus and Alertmanager until ctx ends. Each source
+// has its own schedule: every AlertsInterval while it answers, with a
+// doubling backoff (up to MaxAlertsBackoff) after failures. A failing
+// source never stops anything else.
+func (s *Session) pollAlerts(ctx context.Context) {
+	set := s.opts.Settings
+	view := AlertsView{
+		Prometheus:   AlertSource{URL: set.Prometheus, Configured: set.Prometheus != ""},
+		Alertmanager: AlertSource{URL: set.Alertmanager, Configured: set.Alertmanager != ""},
+	}
+	clients, err := newAlertClients(set, s.opts.WrapClient)
+	if err != nil {
+		view.Prometheus.Err = err.Error()
+		s.alerts.accept(AlertsResult{Context: s.opts.Context, Generation: s.opts.Generation, View: view}, s.opts.Context, s.opts.Generation)
+		return
+	}
+	if clients.prom == nil && clients.am == nil {
+		s.alerts.accept(AlertsResult{Context: s.opts.Context, Generation: s.opts.Generation, View: view}, s.opts.Context, s.opts.Generation)
+		return
+	}
+	var promAlerts, amAlerts []Alert
+	var promFails, amFails int
+	nextProm, nextAM := time.Now(), time.Now()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		now := time.Now()
+		if clients.prom != nil && !now.Before(nextProm) {
+			alerts, rules, err := fetchPrometheus(ctx, clients.prom)
+			if ctx.Err() != nil {
+				return
+			}
+			promFails = sourceResult(&view.Prometheus, err, promFails, now)
+			if err == nil {
+				promAlerts, view.Rules = alerts, rules
+			}
+			nextProm = now.Add(s.backoff(promFails))
+			view.Prometheus.NextRetry = nextProm
+		}
+		if clients.am != nil && !now.Before(nextAM) {
+			alerts, silences, err := fetchAlertmanager(ctx, clients.am)
+			if ctx.Err() != nil {
+				return
+			}
+			amFails = sourceResult(&view.Alertmanager, err, amFails, now)
+			if err == nil {
+				amAlerts, view.Silences = alerts, silences
+			}
+			nextAM = now.Add(s.backoff(amFails))
+			view.Alertmanager.NextRetry = nextAM
+		}
+		out := view
+		out.Alerts = mergeAlerts(promAlerts, view.Prometheus.Available, amAlerts, view.Alertmanager.Available)
+		s.alerts.accept(AlertsResult{Context: s.opts.Context, Generation: s.opts.Generation, View: out}, s.opts.Context, s.opts.Generation)
+		s.markDirty()
+		next := nextAM
+		if clients.am == nil || (clients.prom != nil && nextProm.Before(nextAM)) {
+			next = nextProm
+		}
+		timer.Reset(time.Until(next))
+	}
+}
+
+// backoff is the delay before the next poll after fails failures in a row.
+func (s *Session) backoff(fails int) time.Duration {
+	d := s.opts.AlertsInterval
+	if fails == 0 {
+		return d
+	}
+	d = min(time.Second, d) // retry soon after the first failure
+	for i := 1; i < fails && d < s.opts.MaxAlertsBackoff; i++ {
+		d *= 2
+	}
+	return min(d, s.opts.MaxAlertsBackoff)
+}
+
+func sourceResult(src *AlertSource, err error, fails int, now time.Time) int {
+	if err != nil {
+		src.Available, src.Err = false, Explain(err)
+		return fails + 1
+	}
+	src.Available, src.Err, src.LastSuccess = true, "", now
+	return 0
+}
+
+func fetchPrometheus(ctx context.Context, api promv1.API) ([]Alert, []AlertRule, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	res, err := api.Alerts(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	alerts := make([]Alert, 0, len(res.Alerts))
+	for _, a := range res.Alerts {
+		alerts = append(alerts, Alert{
+			Name: string(a.Labels["alertname"]), State: string(a.State), Severity: string(a.Labels["severity"]),
+			Summary: string(a.Annotations["summary"]), Description: string(a.Annotations["description"]),
+			Labels: labelMap(a.Labels), Since: a.ActiveAt, Value: a.Value, Source: "prometheus",
+		})
+	}
+	rr, err := api.Rules(ctx, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	var rules []AlertRule
+	for _, g := range rr.Groups {
+		for _, r := range g.Rules {
+			ar, ok := r.(promv1.AlertingRule)
+			if !ok {
+				continue
+			}
+			rules = append(rules, AlertRule{Group: g.Name, File: g.File, Name: ar.Name, Query: ar.Query,
+				For: time.Duration(ar.Duration * float64(time.Second)), State: ar.State, Health: string(ar.Health),
+				LastError: ar.LastError, Active: len(ar.Alerts)})
+		}
+	}
+	return alerts, rules, nil
+}
+
+func labelMap[K, V ~string](l map[K]V) map[string]string {
+	out := make(map[string]string, len(l))
+	for k, v := range l {
+		out[string(k)] = string(v)
+	}
+	return out
+}
+
+func fetchAlertmanager(ctx context.Context, am *amclient.AlertmanagerAPI) ([]Alert, []Silence, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	res, err := am.Alert.GetAlerts(amalert.NewGetAlertsParamsWithContext(ctx))
+	if err != nil {
+		return nil, nil, err
+	}
+	var alerts []Alert
+	for _, a := range res.Payload {
+		al := Alert{Labels: labelMap(a.Labels), Source: "alertmanager", Summary: a.Annotations["summary"], Description: a.Annotations["description"]}
+		al.Name, al.Severity = al.Labels["alertname"], al.Labels["severity"]
+		if a.Fingerprint != nil {
+			al.Fingerprint = *a.Fingerprint
+		}
+		if a.StartsAt != nil {
+			al.Since = time.Time(*a.StartsAt)
+		}
+		al.State = "firing"
+		if a.Status != nil {
+			al.SilencedBy = a.Status.SilencedBy
+			if a.Status.State != nil && *a.Status.State == "suppressed" {
+				al.State = "suppressed"
+			}
+		}
+		alerts = append(alerts, al)
+	}
+	sres, err := am.Silence.GetSilences(amsilence.NewGetSilencesParamsWithContext(ctx))
+	if err != nil {
+		return nil, nil, err
+	}
+	var silences []Silence
+	for _, s := range sres.Payload {
+		if s.Status == nil || s.Status.State == nil || *s.Status.State == "expired" {
+			continue
+		}
+		sl := Silence{State: *s.Status.State}
+		if s.ID != nil {
+			sl.ID = *s.ID
+		}
+		if s.CreatedBy != nil {
+			sl.CreatedBy = *s.CreatedBy
+		}
+		if s.Comment != nil {
+			sl.Comment = *s.Comment
+		}
+		if s.StartsAt != nil {
+			sl.StartsAt = time.Time(*s.StartsAt)
+		}
+		if s.EndsAt != nil {
+			sl.EndsAt = time.Time(*s.EndsAt)
+		}
+		for _, m := range s.Matchers {
+			if m == nil || m.Name == nil || m.Value == nil {
+				continue
+			}
+			op := "="
+			if m.IsRegex != nil && *m.IsRegex {
+				op = "=~"
+			}
+			if m.IsEqual != nil && !*m.IsEqual {
+				op = strings.Replace(op, "=", "!", 1)
+				if op == "!" {
+					op = "!="
+				}
+			}
+			sl.Matchers = append(sl.Matchers, fmt.Sprintf("%s%s%q", *m.Name, op, *m.Value))
+		}
+		silences = append(silences, sl)
+	}
+	sort.Slice(silences, func(i, j int) bool { return silences[i].EndsAt.Before(silences[j].EndsAt) })
+	return alerts, silences, nil
+}
+
+// mergeAlerts prefers Alertmanager's view (it knows silences) and adds
+// Prometheus's pending alerts, which Alertmanager never sees.
+func mergeAlerts(prom []Alert, promOK bool, am []Alert, amOK bool) []Alert {
+	var out []Alert
+	switch {
+	case amOK:
+		out = append(out, am...)
+		if promOK {
+			for _, a := range prom {
+				if a.State == "pending" {
+					out = append(out, a)
+				}
+			}
+		}
+	case promOK:
+		out = append(out, prom...)
+	}
+	return out
+}
+
+var severityRank = map[string]int{"critical": 0, "warning": 1, "info": 2}
+
+func rankSeverity(s string) int {
+	if r, ok := severityRank[s]; ok {
+		return r
+	}
+	return 3
+}
+
+// JoinAlerts sets each alert's Service from its labels: the namespace is
+// the first of labels.Namespace present, and the first of labels.Service
+// whose value names a workload (or equals a workload's app label) in that
+// namespace wins. It sorts the alerts (firing first, severity, name) and
+// counts the firing ones. It is pure.
+func JoinAlerts(v AlertsView, services []Service, labels config.AlertLabels) AlertsView {
+	if len(labels.Service) == 0 {
+		labels.Service = config.DefaultServiceLabels
+	}
+	if len(labels.Namespace) == 0 {
+		labels.Namespace = config.DefaultNamespaceLabels
+	}
+	byName := map[string]string{} // ns/name → key, and "/name" when unique across namespaces
+	count := map[string]int{}
+	for _, s := range services {
+		for _, n := range []string{s.Name, s.Labels["app"], s.Labels["app.kubernetes.io/name"]} {
+			if n == "" {
+				continue
+			}
+			if _, ok := byName[s.Namespace+"/"+n]; !ok {
+				byName[s.Namespace+"/"+n] = s.Key()
+			}
+			if count[n] == 0 || byName["/"+n] != s.Key() {
+				count[n]++
+			}
+			byName["/"+n] = s.Key()
+		}
+	}
+	alerts := make([]Alert, len(v.Alerts))
+	copy(alerts, v.Alerts)
+	v.Firing = 0
+	for i := range alerts {
+		a := &alerts[i]
+		ns := ""
+		for _, l := range labels.Namespace {
+			if ns = a.Labels[l]; ns != "" {
+				break
+			}
+		}
+		for _, l := range labels.Service {
+			name := a.Labels[l]
+			if name == "" {
+				continue
+			}
+			if key, ok := byName[ns+"/"+name]; ok && ns != "" {
+				a.Service = key
+				break
+			}
+			if key, ok := byName["/"+name]; ok && ns == "" && count[name] == 1 {
+				a.Service = key
+				break
+			}
+		}
+		if a.State == "firing" && len(a.SilencedBy) == 0 {
+			v.Firing++
+		}
+	}
+	sort.SliceStable(alerts, func(i, j int) bool {
+		a, b := alerts[i], alerts[j]
+		if (a.State == "firing") != (b.State == "firing") {
+			return a.State == "firing"
+		}
+		if rankSeverity(a.Severity) != rankSeverity(b.Severity) {
+			return rankSeverity(a.Severity) < rankSeverity(b.Severity)
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Service < b.Service
+	})
+	v.Alerts = alerts
+	return v
+}
+
+// alertProblems are the notes for unavailable alert sources.
+func alertProblems(v AlertsView) []string {
+	var out []string
+	for _, src := range []struct {
+		name string
+		s    AlertSource
+	}{{"Prometheus", v.Prometheus}, {"Alertmanager", v.Alertmanager}} {
+		if src.s.Configured && !src.s.Available && src.s.Err != "" {
+			out = append(out, fmt.Sprintf("alerts unavailable: %s %s: %s", src.name, src.s.URL, src.s.Err))
+		}
+	}
+	return out
+}

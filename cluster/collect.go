@@ -1,0 +1,203 @@
+package cluster
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	vpav1 "k8s.io/autoscaler/vertical-pod-autoscaler/pkg/apis/autoscaling.k8s.io/v1"
+)
+
+// collect lists every synced cache into Objects and reports per-namespace
+// status. It holds no lock while listing: informer stores are thread-safe.
+func (s *Session) collect() (objs Objects, nss []NamespaceStatus, resources []ResourceStatus, synced bool) {
+	s.mu.Lock()
+	watches, cluster := s.namespaces, s.cluster
+	served := s.served
+	s.mu.Unlock()
+	synced = true
+	objs.Custom = map[string][]*unstructured.Unstructured{}
+	denied := map[string][]string{}
+	all := watches
+	if cluster != nil {
+		all = append(append([]*nsWatch(nil), watches...), cluster)
+	}
+	for _, w := range all {
+		st := NamespaceStatus{Name: w.name, Synced: true}
+		for key, inf := range w.informers {
+			if !inf.HasSynced() {
+				st.Synced = false
+				continue
+			}
+			appendObjects(&objs, key, inf.GetStore().List())
+		}
+		w.mu.Lock()
+		st.Missing = w.missing
+		for res, d := range w.denied {
+			if d {
+				st.Denied = append(st.Denied, res)
+				denied[res] = append(denied[res], w.name)
+			}
+		}
+		w.mu.Unlock()
+		sort.Strings(st.Denied)
+		synced = synced && st.Synced
+		if w != cluster {
+			nss = append(nss, st)
+		}
+	}
+	for _, r := range watched {
+		rs := ResourceStatus{Resource: r.key()}
+		switch {
+		case r.optional && served != nil && !served[r.name+"."+r.group]:
+			rs.Access, rs.Reason = AccessNotInstalled, fmt.Sprintf("%s is not installed (no %s API)", r.name, r.group)
+		case len(denied[r.key()]) > 0:
+			rs.Access = AccessDenied
+			for _, ns := range denied[r.key()] {
+				if ns != "" {
+					rs.Namespaces = append(rs.Namespaces, ns)
+				}
+			}
+			sort.Strings(rs.Namespaces)
+			rs.Reason = "no access: list/watch " + r.key() + " forbidden"
+		}
+		resources = append(resources, rs)
+	}
+	sort.Slice(resources, func(i, j int) bool { return resources[i].Resource < resources[j].Resource })
+	return objs, nss, resources, synced
+}
+
+// build lists every cache and derives a Snapshot.
+func (s *Session) build() Snapshot {
+	now := s.opts.Now()
+	objs, nss, resources, synced := s.collect()
+	usage := s.usage.get()
+	s.mu.Lock()
+	installed := make(map[string]bool, len(s.installed))
+	for k, v := range s.installed {
+		installed[k] = v
+	}
+	nsNote := s.nsNote
+	s.mu.Unlock()
+
+	snap := Snapshot{Context: s.opts.Context, Generation: s.opts.Generation, Taken: now, Synced: synced,
+		Conn: s.conn.state(), Namespaces: nss, Resources: resources, Installed: installed, Usage: usage.Status}
+	Assemble(&snap, objs, Extras{
+		Usage: usage.Pods, Alerts: s.alerts.get(), AlertLabels: s.opts.Settings.AlertLabels,
+		OOMKills: s.trackOOMs(objs.Pods, now),
+	}, now)
+	if nsNote != "" {
+		snap.Problems = append(snap.Problems, nsNote)
+	}
+	snap.Problems = append(snap.Problems, Problems(snap.Namespaces)...)
+	for _, r := range resources {
+		if r.Access == AccessDenied && len(r.Namespaces) == 0 {
+			snap.Problems = append(snap.Problems, "no access to "+r.Resource)
+		}
+	}
+	snap.Problems = append(snap.Problems, alertProblems(snap.Alerts)...)
+	return snap
+}
+
+// trackOOMs remembers OOM kills across builds (a container shows only its
+// last termination) so health can say "OOMKilled 3× in 1h". Only the loop
+// goroutine calls it.
+func (s *Session) trackOOMs(pods []*corev1.Pod, now time.Time) map[string][]time.Time {
+	if s.ooms == nil {
+		s.ooms = map[string][]time.Time{}
+	}
+	for _, p := range pods {
+		for _, cs := range p.Status.ContainerStatuses {
+			t := cs.LastTerminationState.Terminated
+			if t == nil || t.Reason != "OOMKilled" || now.Sub(t.FinishedAt.Time) > time.Hour {
+				continue
+			}
+			key := p.Namespace + "/" + p.Name + "/" + cs.Name
+			seen := s.ooms[key]
+			if len(seen) == 0 || !seen[len(seen)-1].Equal(t.FinishedAt.Time) {
+				s.ooms[key] = append(seen, t.FinishedAt.Time)
+			}
+		}
+	}
+	for key, times := range s.ooms {
+		i := 0
+		for i < len(times) && now.Sub(times[i]) > time.Hour {
+			i++
+		}
+		if i == len(times) {
+			delete(s.ooms, key)
+		} else {
+			s.ooms[key] = times[i:]
+		}
+	}
+	return s.ooms
+}
+
+// appendObjects adds a cache's items to objs.
+func appendObjects(objs *Objects, key string, items []any) {
+	for _, it := range items {
+		switch o := it.(type) {
+		case *appsv1.Deployment:
+			objs.Deployments = append(objs.Deployments, o)
+		case *appsv1.StatefulSet:
+			objs.StatefulSets = append(objs.StatefulSets, o)
+		case *appsv1.DaemonSet:
+			objs.DaemonSets = append(objs.DaemonSets, o)
+		case *appsv1.ReplicaSet:
+			objs.ReplicaSets = append(objs.ReplicaSets, o)
+		case *appsv1.ControllerRevision:
+			objs.ControllerRevisions = append(objs.ControllerRevisions, o)
+		case *corev1.Pod:
+			objs.Pods = append(objs.Pods, o)
+		case *corev1.Service:
+			objs.Services = append(objs.Services, o)
+		case *discoveryv1.EndpointSlice:
+			objs.EndpointSlices = append(objs.EndpointSlices, o)
+		case *autoscalingv2.HorizontalPodAutoscaler:
+			objs.HPAs = append(objs.HPAs, o)
+		case *policyv1.PodDisruptionBudget:
+			objs.PDBs = append(objs.PDBs, o)
+		case *networkingv1.NetworkPolicy:
+			objs.NetworkPolicies = append(objs.NetworkPolicies, o)
+		case *networkingv1.Ingress:
+			objs.Ingresses = append(objs.Ingresses, o)
+		case *corev1.ServiceAccount:
+			objs.ServiceAccounts = append(objs.ServiceAccounts, o)
+		case *rbacv1.Role:
+			objs.Roles = append(objs.Roles, o)
+		case *rbacv1.RoleBinding:
+			objs.RoleBindings = append(objs.RoleBindings, o)
+		case *rbacv1.ClusterRole:
+			objs.ClusterRoles = append(objs.ClusterRoles, o)
+		case *rbacv1.ClusterRoleBinding:
+			objs.ClusterRoleBindings = append(objs.ClusterRoleBindings, o)
+		case *corev1.Namespace:
+			objs.Namespaces = append(objs.Namespaces, o)
+		case *corev1.ConfigMap:
+			objs.ConfigMaps = append(objs.ConfigMaps, o)
+		case *corev1.Event:
+			objs.Events = append(objs.Events, o)
+		case *batchv1.Job:
+			objs.Jobs = append(objs.Jobs, o)
+		case *batchv1.CronJob:
+			objs.CronJobs = append(objs.CronJobs, o)
+		case *metav1.PartialObjectMetadata:
+			objs.Secrets = append(objs.Secrets, o)
+		case *vpav1.VerticalPodAutoscaler:
+			objs.VPAs = append(objs.VPAs, o)
+		case *unstructured.Unstructured:
+			objs.Custom[key] = append(objs.Custom[key], o)
+		}
+	}
+}

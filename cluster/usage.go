@@ -1,0 +1,97 @@
+package cluster
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// UsageResult is one poll of metrics.k8s.io, stamped with its session.
+type UsageResult struct {
+	// Context and Generation identify the session that polled.
+	Context    string
+	Generation uint64
+	// Status says whether usage is available and when it was taken.
+	Status UsageStatus
+	// Pods maps "namespace/pod" to its usage.
+	Pods map[string]PodUsage
+}
+
+type usageState struct {
+	mu     sync.Mutex
+	result UsageResult
+}
+
+func (u *usageState) get() UsageResult {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.result
+}
+
+func (u *usageState) accept(r UsageResult, ctx string, gen uint64) bool {
+	if r.Context != ctx || r.Generation != gen {
+		return false
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.result = r
+	return true
+}
+
+// pollUsage lists PodMetrics of the watched namespaces every UsageInterval.
+// When metrics.k8s.io is not served, usage is "unavailable" and nothing
+// else is affected.
+func (s *Session) pollUsage(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		r := s.fetchUsage(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		s.usage.accept(r, s.opts.Context, s.opts.Generation)
+		s.markDirty()
+		t.Reset(s.opts.UsageInterval)
+	}
+}
+
+func (s *Session) fetchUsage(ctx context.Context) UsageResult {
+	r := UsageResult{Context: s.opts.Context, Generation: s.opts.Generation}
+	s.mu.Lock()
+	installed, known := s.installed["metrics.k8s.io"]
+	watches := s.namespaces
+	s.mu.Unlock()
+	if s.metrics == nil || (known && !installed) {
+		r.Status.Reason = "usage unavailable: metrics.k8s.io is not served"
+		return r
+	}
+	r.Pods = map[string]PodUsage{}
+	for _, w := range watches {
+		list, err := s.metrics.MetricsV1beta1().PodMetricses(w.name).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			if apierrors.IsForbidden(err) {
+				continue // this namespace only
+			}
+			r.Pods = nil
+			r.Status.Reason = "usage unavailable: " + Explain(err)
+			return r
+		}
+		for _, pm := range list.Items {
+			pu := PodUsage{Containers: make(map[string]Resources, len(pm.Containers)), Window: pm.Window.Duration}
+			for _, c := range pm.Containers {
+				pu.Containers[c.Name] = resourcesOf(c.Usage)
+			}
+			r.Pods[pm.Namespace+"/"+pm.Name] = pu
+		}
+	}
+	r.Status = UsageStatus{Available: true, Taken: time.Now()}
+	return r
+}
