@@ -48,6 +48,7 @@ type counters struct {
 type serviceMetrics struct {
 	addr    string
 	sdPath  string
+	started time.Time
 	mu      sync.Mutex
 	sources map[string]*workloadSource
 	totals  map[string]*counters
@@ -55,7 +56,7 @@ type serviceMetrics struct {
 }
 
 func newServiceMetrics(addr, sdPath string) *serviceMetrics {
-	return &serviceMetrics{addr: addr, sdPath: sdPath, sources: map[string]*workloadSource{},
+	return &serviceMetrics{addr: addr, sdPath: sdPath, started: time.Now(), sources: map[string]*workloadSource{},
 		totals: map[string]*counters{}, dirty: make(chan struct{}, 1)}
 }
 
@@ -148,7 +149,8 @@ func (s *serviceMetrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	c := s.totals[key]
 	if c == nil {
-		c = &counters{last: now}
+		// Count from start-up so the first scrape already shows traffic.
+		c = &counters{last: s.started}
 		s.totals[key] = c
 	}
 	dt := now.Sub(c.last).Seconds()
