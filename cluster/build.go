@@ -193,7 +193,9 @@ func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {
 	for _, p := range objs.PDBs {
 		snap.PDBs = append(snap.PDBs, PDBOf(p))
 	}
-	sort.Slice(snap.PDBs, func(i, j int) bool { return snap.PDBs[i].Namespace+"/"+snap.PDBs[i].Name < snap.PDBs[j].Namespace+"/"+snap.PDBs[j].Name })
+	sort.Slice(snap.PDBs, func(i, j int) bool {
+		return snap.PDBs[i].Namespace+"/"+snap.PDBs[i].Name < snap.PDBs[j].Namespace+"/"+snap.PDBs[j].Name
+	})
 	snap.VPAs = nil
 	templates := templatesByWorkload(objs)
 	for _, v := range objs.VPAs {
@@ -203,7 +205,9 @@ func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {
 		}
 		snap.VPAs = append(snap.VPAs, VPAOf(v, tmpl))
 	}
-	sort.Slice(snap.VPAs, func(i, j int) bool { return snap.VPAs[i].Namespace+"/"+snap.VPAs[i].Name < snap.VPAs[j].Namespace+"/"+snap.VPAs[j].Name })
+	sort.Slice(snap.VPAs, func(i, j int) bool {
+		return snap.VPAs[i].Namespace+"/"+snap.VPAs[i].Name < snap.VPAs[j].Namespace+"/"+snap.VPAs[j].Name
+	})
 
 	assembleGitOps(snap, objs, now)
 	snap.Secrets = secretsMeta(objs.Secrets)

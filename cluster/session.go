@@ -96,11 +96,11 @@ type Session struct {
 	installed  map[string]bool // optional API group → served
 	nsNote     string          // why the watched namespaces could not be resolved
 
-	ooms map[string][]time.Time // OOM kills seen; only the loop goroutine touches it
-	subs       map[chan Snapshot]struct{}
-	latest     Snapshot
-	seq        uint64
-	stopped    bool
+	ooms    map[string][]time.Time // OOM kills seen; only the loop goroutine touches it
+	subs    map[chan Snapshot]struct{}
+	latest  Snapshot
+	seq     uint64
+	stopped bool
 }
 
 // New checks opts and builds a Session without contacting the API server.

@@ -1,0 +1,271 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/rest"
+
+	"github.com/vigil-k8s/vigil/config"
+)
+
+// ManagerOptions configure a Manager.
+type ManagerOptions struct {
+	// Flags are kubectl's connection flags (--kubeconfig, --context, ...).
+	// The Manager copies them and changes only its copy's context; it never
+	// writes the kubeconfig.
+	Flags *genericclioptions.ConfigFlags
+	// Config is vigil's configuration; each context's Settings come from
+	// Config.For(context).
+	Config config.Config
+	// Namespaces, when set (--namespaces), override the config's for every context.
+	Namespaces []string
+	// UserAgent is sent with every request.
+	UserAgent string
+	// Logger receives diagnostics; default slog.Default().
+	Logger *slog.Logger
+	// WrapConfig, when set, wraps every REST config (read-only mode:
+	// cluster/readonly.WrapConfig).
+	WrapConfig func(*rest.Config) *rest.Config
+	// WrapClient, when set, wraps the HTTP clients of Prometheus and
+	// Alertmanager (read-only mode: cluster/readonly.WrapClient).
+	WrapClient func(*http.Client) *http.Client
+	// FleetTimeout bounds each context's summary; default 5s.
+	FleetTimeout time.Duration
+	// FleetParallel bounds how many contexts are summarised at once; default 4.
+	FleetParallel int
+	// Tune, when set, adjusts each Session's Options before New (tests
+	// shorten intervals with it).
+	Tune func(*Options)
+}
+
+// Manager owns the Session of the context vigil shows and switches it: the
+// one object the UI calls for contexts, switches and the fleet view.
+type Manager struct {
+	opts ManagerOptions
+	log  *slog.Logger
+
+	mu      sync.Mutex // guards the fields below
+	sess    *Session
+	target  Target
+	gen     uint64
+	cancel  context.CancelFunc
+	fwdDone chan struct{}
+	subs    map[chan Snapshot]struct{}
+	stopped bool
+}
+
+// NewManager checks opts; it does not connect.
+func NewManager(opts ManagerOptions) (*Manager, error) {
+	if opts.Flags == nil {
+		return nil, errors.New("cluster.NewManager: ManagerOptions.Flags is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.FleetTimeout <= 0 {
+		opts.FleetTimeout = 5 * time.Second
+	}
+	if opts.FleetParallel <= 0 {
+		opts.FleetParallel = 4
+	}
+	return &Manager{opts: opts, log: opts.Logger, subs: map[chan Snapshot]struct{}{}}, nil
+}
+
+// flagsFor returns a copy of the flags selecting context name ("" = the
+// flags' own choice).
+// A fresh ConfigFlags is needed: ConfigFlags caches its loader.
+func (m *Manager) flagsFor(name string) *genericclioptions.ConfigFlags {
+	src := m.opts.Flags
+	f := genericclioptions.NewConfigFlags(false)
+	f.KubeConfig, f.ClusterName, f.AuthInfoName, f.Context = src.KubeConfig, src.ClusterName, src.AuthInfoName, src.Context
+	f.APIServer, f.TLSServerName, f.Insecure = src.APIServer, src.TLSServerName, src.Insecure
+	f.CertFile, f.KeyFile, f.CAFile, f.BearerToken = src.CertFile, src.KeyFile, src.CAFile, src.BearerToken
+	f.Impersonate, f.ImpersonateUID, f.ImpersonateGroup = src.Impersonate, src.ImpersonateUID, src.ImpersonateGroup
+	f.Username, f.Password, f.Timeout, f.Namespace = src.Username, src.Password, src.Timeout, nil
+	if name != "" {
+		n := name
+		f.Context = &n
+	}
+	return f
+}
+
+// Contexts lists the merged kubeconfig's contexts, sorted by name, marking
+// the current one (the Manager's, else the kubeconfig's current-context).
+func (m *Manager) Contexts() ([]ContextInfo, error) {
+	raw, err := m.opts.Flags.ToRawKubeConfigLoader().RawConfig()
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig: %w", err)
+	}
+	current, _ := m.Current()
+	if current == "" {
+		current = raw.CurrentContext
+		if m.opts.Flags.Context != nil && *m.opts.Flags.Context != "" {
+			current = *m.opts.Flags.Context
+		}
+	}
+	out := make([]ContextInfo, 0, len(raw.Contexts))
+	for name, c := range raw.Contexts {
+		info := ContextInfo{Name: name, Cluster: c.Cluster, User: c.AuthInfo, Namespace: c.Namespace,
+			Current: name == current, Protected: m.opts.Config.IsProtected(name)}
+		if cl, ok := raw.Clusters[c.Cluster]; ok {
+			info.Server = cl.Server
+		}
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Current returns the context shown and the generation of its session
+// (0 before the first Switch).
+func (m *Manager) Current() (context string, generation uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sess == nil {
+		return "", m.gen
+	}
+	return m.sess.Context(), m.gen
+}
+
+// Session returns the current session (nil before the first Switch).
+func (m *Manager) Session() *Session {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sess
+}
+
+// Target returns the resolved current context (server, user, REST config).
+func (m *Manager) Target() Target {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.target
+}
+
+// Switch makes context name ("" = the kubeconfig's or --context's) the one
+// shown, as one operation: resolve its REST config with cli-runtime
+// overrides (the kubeconfig is never rewritten), cancel and stop the old
+// session (its informers and pollers end, its subscription closes), start a
+// new one with a bumped generation, and forward its snapshots to
+// Subscribe's channels. On a resolution error the old session keeps running.
+func (m *Manager) Switch(ctx context.Context, name string) (Target, error) {
+	t, err := ResolveTarget(m.flagsFor(name), m.opts.UserAgent)
+	if err != nil {
+		return Target{}, err
+	}
+	m.mu.Lock()
+	if m.stopped {
+		m.mu.Unlock()
+		return Target{}, errors.New("cluster: Manager stopped")
+	}
+	old, oldCancel, oldFwd := m.sess, m.cancel, m.fwdDone
+	m.gen++
+	gen := m.gen
+	m.mu.Unlock()
+
+	if old != nil {
+		oldCancel()
+		old.Stop()
+		<-oldFwd
+	}
+	settings := m.opts.Config.For(t.Context)
+	o := Options{RESTConfig: t.RESTConfig, Context: t.Context, Generation: gen, Settings: settings,
+		Namespaces: m.opts.Namespaces, WrapConfig: m.opts.WrapConfig, WrapClient: m.opts.WrapClient, Logger: m.log}
+	if m.opts.Tune != nil {
+		m.opts.Tune(&o)
+	}
+	sess, err := New(o)
+	if err != nil {
+		m.mu.Lock()
+		m.sess, m.cancel, m.fwdDone = nil, nil, nil
+		m.mu.Unlock()
+		return Target{}, err
+	}
+	sctx, cancel := context.WithCancel(context.Background())
+	if err := sess.Start(sctx); err != nil {
+		cancel()
+		return Target{}, err
+	}
+	ch, _ := sess.Subscribe()
+	done := make(chan struct{})
+	go m.forward(ch, done)
+	m.mu.Lock()
+	m.sess, m.target, m.cancel, m.fwdDone = sess, t, cancel, done
+	m.mu.Unlock()
+	m.log.Info("switched context", "context", t.Context, "generation", gen, "server", t.Server)
+	return t, nil
+}
+
+// forward copies one session's snapshots to the Manager's subscribers.
+func (m *Manager) forward(ch <-chan Snapshot, done chan struct{}) {
+	defer close(done)
+	for snap := range ch {
+		m.mu.Lock()
+		for sub := range m.subs {
+			select {
+			case <-sub:
+			default:
+			}
+			sub <- snap
+		}
+		m.mu.Unlock()
+	}
+}
+
+// Subscribe returns a channel of snapshots that survives context switches
+// (each snapshot carries Context and Generation: drop older generations)
+// and a func to unsubscribe. Only the newest snapshot is buffered. The
+// channel closes on Stop or unsubscribe.
+func (m *Manager) Subscribe() (<-chan Snapshot, func()) {
+	ch := make(chan Snapshot, 1)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stopped {
+		close(ch)
+		return ch, func() {}
+	}
+	m.subs[ch] = struct{}{}
+	if m.sess != nil {
+		if snap, ok := m.sess.Latest(); ok {
+			ch <- snap
+		}
+	}
+	return ch, func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if _, ok := m.subs[ch]; ok {
+			delete(m.subs, ch)
+			close(ch)
+		}
+	}
+}
+
+// Stop ends the current session and closes every subscription.
+func (m *Manager) Stop() {
+	m.mu.Lock()
+	if m.stopped {
+		m.mu.Unlock()
+		return
+	}
+	m.stopped = true
+	sess, cancel, fwd := m.sess, m.cancel, m.fwdDone
+	m.mu.Unlock()
+	if sess != nil {
+		cancel()
+		sess.Stop()
+		<-fwd
+	}
+	m.mu.Lock()
+	for ch := range m.subs {
+		close(ch)
+	}
+	m.subs = nil
+	m.mu.Unlock()
+}
