@@ -185,9 +185,8 @@ func seedCluster(ctx context.Context, root string, c *cluster) error {
 	for _, d := range nss {
 		errs = append(errs, s.apply(ctx, d))
 	}
-	for _, d := range rest {
-		errs = append(errs, s.apply(ctx, d))
-	}
+	first, second := splitByKind(rest)
+	errs = append(errs, s.applyAll(ctx, first), s.applyAll(ctx, second))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("%s: seed: %w", c.spec.name, err)
 	}
@@ -202,6 +201,50 @@ func seedCluster(ctx context.Context, root string, c *cluster) error {
 	logf("%s: seeded %d objects (%d CRDs, %d namespaces, %d rollout files) in %.1fs",
 		c.spec.name, len(docs), len(crds), len(nss), len(rollouts), time.Since(start).Seconds())
 	return nil
+}
+
+// earlyKinds are applied before the workloads that use them, so no pod
+// waits on a missing ServiceAccount, Secret, claim or quota.
+var earlyKinds = map[string]bool{
+	"ServiceAccount": true, "Secret": true, "ConfigMap": true, "StorageClass": true,
+	"PersistentVolume": true, "PersistentVolumeClaim": true, "PriorityClass": true,
+	"ResourceQuota": true, "LimitRange": true, "Role": true, "ClusterRole": true,
+	"RoleBinding": true, "ClusterRoleBinding": true,
+}
+
+func splitByKind(docs []doc) (first, second []doc) {
+	for _, d := range docs {
+		if earlyKinds[d.obj.GetKind()] {
+			first = append(first, d)
+		} else {
+			second = append(second, d)
+		}
+	}
+	return first, second
+}
+
+// applyAll applies docs with a few concurrent workers; their order does not
+// matter to the API server.
+func (s *seeder) applyAll(ctx context.Context, docs []doc) error {
+	const workers = 6
+	errs := make([]error, len(docs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				errs[i] = s.apply(ctx, docs[i])
+			}
+		}()
+	}
+	for i := range docs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func digestFiles(files []string) (string, error) {
