@@ -99,6 +99,11 @@ func RefreshSecret(env *Env, p SecretRefreshParams) *Action {
 			}
 			last, _, _ := unstructured.NestedString(es.Object, "status", "refreshTime")
 			pv := Preview{Summary: fmt.Sprintf("force ESO to refresh %s now (last refresh %s)", t, orNone(last))}
+			if t.Kind == KindClusterExternalSecret {
+				// It fans out: the namespaces it provisions decide whether it is protected.
+				pv.Namespaces, _, _ = unstructured.NestedStringSlice(es.Object, "status", "provisionedNamespaces")
+				pv.Details = append(pv.Details, fmt.Sprintf("provisions ExternalSecrets in %v", pv.Namespaces))
+			}
 			if t.Kind == KindExternalSecret {
 				secret := targetSecretName(es)
 				consumers, err := secretConsumers(ctx, env, t.Namespace, secret)

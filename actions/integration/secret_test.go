@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -144,5 +145,30 @@ func TestSecretRefreshTimesOut(t *testing.T) {
 	recs := records(t, path)
 	if last := recs[len(recs)-1]; last.Phase != audit.PhaseFinished || last.Result != "failed" || last.Stage != "execute" {
 		t.Fatalf("audit %+v", last)
+	}
+}
+
+// TestClusterExternalSecretRefresh: a ClusterExternalSecret takes the
+// external-secrets.io/force-sync annotation (the seeded registry-pull-credentials, local-2).
+// It provisions into fintech-prod, so it needs the typed target.
+func TestClusterExternalSecretRefresh(t *testing.T) {
+	e := env(t, "local-2")
+	p, _ := pipeline(t, e, "yes")
+	target := actions.Target{Kind: actions.KindClusterExternalSecret, Name: "registry-pull-credentials"}
+	if _, err := p.Execute(ctxT(t, 30*time.Second), actions.RefreshSecret(e, actions.SecretRefreshParams{}), target, actions.Request{Reason: "CHG-3"}); !errors.Is(err, actions.ErrNotConfirmed) {
+		t.Fatalf("yes for a ClusterExternalSecret provisioning into fintech-prod: %v", err)
+	}
+	p.Confirmer = actions.PresetConfirmer{Answer: "local-2/registry-pull-credentials"}
+	out, err := p.Execute(ctxT(t, 30*time.Second), actions.RefreshSecret(e, actions.SecretRefreshParams{}), target, actions.Request{Reason: "CHG-3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gvr := schema.GroupVersionResource{Group: "external-secrets.io", Version: "v1", Resource: "clusterexternalsecrets"}
+	u, err := e.Dynamic.Resource(gvr).Get(ctxT(t, 10*time.Second), "registry-pull-credentials", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stamp := u.GetAnnotations()[actions.ClusterForceSyncAnnotation]; stamp == "" || !strings.Contains(out.Result.Verified, stamp) {
+		t.Fatalf("annotation %q, result %+v", stamp, out.Result)
 	}
 }
