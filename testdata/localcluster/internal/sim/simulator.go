@@ -165,7 +165,8 @@ func (s *Simulator) reconcile(ctx context.Context, key string) (time.Duration, e
 		return s.finishDeletion(ctx, pod, now)
 	}
 	if pod.Spec.NodeName == "" {
-		if pod.Spec.SchedulerName != "" && pod.Spec.SchedulerName != corev1.DefaultSchedulerName {
+		// Another scheduler's pods and gated pods are not ours to place.
+		if (pod.Spec.SchedulerName != "" && pod.Spec.SchedulerName != corev1.DefaultSchedulerName) || len(pod.Spec.SchedulingGates) > 0 {
 			return 0, nil
 		}
 		retry, err := s.schedule(ctx, pod)

@@ -68,7 +68,10 @@ func (s *Simulator) desiredStatus(pod *corev1.Pod, now time.Time) (corev1.PodSta
 		st.HostIP = s.hostIP(pod.Spec.NodeName)
 	}
 	st.HostIPs = []corev1.HostIP{{IP: st.HostIP}}
-	if st.PodIP == "" {
+	switch {
+	case pod.Spec.HostNetwork:
+		st.PodIP = st.HostIP
+	case st.PodIP == "":
 		st.PodIP = s.ips.allocate(pod)
 	}
 	st.PodIPs = []corev1.PodIP{{IP: st.PodIP}}
