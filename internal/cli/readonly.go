@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/rest"
+
+	"github.com/vigil-k8s/vigil/cluster/readonly"
+	"github.com/vigil-k8s/vigil/config"
+)
+
+// EnvReadOnly names the environment variable that asks for read-only mode, like --readonly.
+const EnvReadOnly = "VIGIL_READONLY"
+
+// ModeFlags are the command-line switches of read-only mode. The root command and every
+// headless command register them with AddFlags and resolve them with ResolveMode.
+type ModeFlags struct {
+	// ReadOnly is --readonly (or its older spelling --read-only).
+	ReadOnly bool
+	// Write is --write: leave a read-only config setting, unless the context enforces it.
+	Write bool
+
+	fs *pflag.FlagSet
+}
+
+// AddFlags registers --readonly, --read-only (hidden alias) and --write on fs.
+func (f *ModeFlags) AddFlags(fs *pflag.FlagSet) {
+	f.fs = fs
+	fs.BoolVar(&f.ReadOnly, "readonly", false, "read-only mode: no action, and the Kubernetes, Prometheus, Alertmanager and Argo CD clients refuse every write (also $"+EnvReadOnly+"=1)")
+	fs.BoolVar(&f.ReadOnly, "read-only", false, "same as --readonly")
+	_ = fs.MarkHidden("read-only")
+	fs.BoolVar(&f.Write, "write", false, "allow actions where the config sets readOnly (not where it sets readOnlyEnforced)")
+}
+
+// changed reports which switches were given on the command line.
+func (f *ModeFlags) changed() (readOnly, write bool) {
+	if f.fs == nil {
+		return f.ReadOnly, f.Write
+	}
+	return f.fs.Changed("readonly") || f.fs.Changed("read-only"), f.fs.Changed("write")
+}
+
+// Mode is the resolved read-only mode of one kube context.
+type Mode struct {
+	// ReadOnly refuses every mutation: in the UI, in the action pipeline and at the HTTP
+	// transport of every client.
+	ReadOnly bool
+	// Source says which setting decided: "--readonly", "VIGIL_READONLY=1", "--write", a config
+	// field with its file and line, or "default".
+	Source string
+	// Enforced is true when the context's config sets readOnlyEnforced: --write cannot lift it.
+	Enforced bool
+}
+
+// ResolveMode decides the read-only mode of kube context from the flags, the environment
+// ($VIGIL_READONLY) and the config: flag > $VIGIL_READONLY > context readOnly > global readOnly
+// > read-write. A context whose config sets readOnlyEnforced is read-only whatever is asked;
+// asking for --write there is an error that names the setting (and Mode is still read-only,
+// so a caller that ignores the error stays safe).
+func ResolveMode(flags *ModeFlags, cfg config.Config, context string, getenv func(string) string) (Mode, error) {
+	var flagRO *bool
+	var write bool
+	envSource := ""
+	if flags != nil {
+		ro, w := flags.changed()
+		write = w && flags.Write
+		if ro {
+			v := flags.ReadOnly
+			flagRO = &v
+		}
+	}
+	if flagRO == nil && !write && getenv != nil {
+		if v := strings.TrimSpace(getenv(EnvReadOnly)); v != "" {
+			on, err := strconv.ParseBool(v)
+			if err != nil {
+				return Mode{ReadOnly: true, Source: EnvReadOnly}, fmt.Errorf("$%s=%q: want 1 or 0 (read-only mode is kept on)", EnvReadOnly, v)
+			}
+			if on {
+				flagRO, envSource = &on, EnvReadOnly+"="+v
+			}
+		}
+	}
+	ro, source, err := cfg.ResolveReadOnly(context, flagRO, write)
+	s := cfg.For(context)
+	m := Mode{ReadOnly: ro, Source: source, Enforced: s.ReadOnlyEnforced != nil && *s.ReadOnlyEnforced}
+	if source == "--read-only" {
+		m.Source = "--readonly"
+		if envSource != "" {
+			m.Source = envSource
+		}
+	}
+	if err != nil {
+		m.ReadOnly = true
+	}
+	return m, err
+}
+
+// WrapConfig returns cfg unchanged in read-write mode, else a copy whose every client refuses
+// writes at the transport (cluster/readonly.WrapConfig). Every rest.Config a command builds
+// must pass through it.
+func (m Mode) WrapConfig(cfg *rest.Config) *rest.Config {
+	if !m.ReadOnly || cfg == nil {
+		return cfg
+	}
+	return readonly.WrapConfig(cfg)
+}
+
+// WrapClient returns the HTTP client for Prometheus, Alertmanager or Argo CD: c itself (a new
+// one with a 30 s timeout when nil) in read-write mode, else a copy refusing every method but
+// GET, HEAD and OPTIONS (cluster/readonly.WrapClient).
+func (m Mode) WrapClient(c *http.Client) *http.Client {
+	if c == nil {
+		c = &http.Client{Timeout: 30 * time.Second}
+	}
+	if !m.ReadOnly {
+		return c
+	}
+	return readonly.WrapClient(c)
+}
+
+// String is the one-line description shown in logs and the evidence bundle.
+func (m Mode) String() string {
+	switch {
+	case m.ReadOnly && m.Enforced:
+		return "read-only (enforced by " + m.Source + ")"
+	case m.ReadOnly:
+		return "read-only (" + m.Source + ")"
+	}
+	return "read-write (" + m.Source + ")"
+}

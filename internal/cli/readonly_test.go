@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+	"k8s.io/client-go/rest"
+
+	"github.com/vigil-k8s/vigil/cluster/readonly"
+	"github.com/vigil-k8s/vigil/config"
+)
+
+const modeConfig = `
+readOnly: false
+contexts:
+  audit:
+    readOnly: true
+  prod:
+    readOnlyEnforced: true
+  dev:
+    readOnly: false
+`
+
+func TestResolveMode(t *testing.T) {
+	cfg, err := config.Parse([]byte(modeConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	globalRO, err := config.Parse([]byte("readOnly: true\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name    string
+		cfg     config.Config
+		context string
+		args    []string
+		env     string
+		want    bool
+		source  string
+		wantErr string
+	}{
+		{name: "default is read-write", cfg: config.Default(), context: "x", want: false, source: "default"},
+		{name: "flag", cfg: config.Default(), context: "x", args: []string{"--readonly"}, want: true, source: "--readonly"},
+		{name: "old spelling", cfg: config.Default(), context: "x", args: []string{"--read-only"}, want: true, source: "--readonly"},
+		{name: "env", cfg: config.Default(), context: "x", env: "1", want: true, source: "VIGIL_READONLY=1"},
+		{name: "env off is no opinion", cfg: globalRO, context: "x", env: "0", want: true, source: "readOnly"},
+		{name: "bad env stays read-only", cfg: config.Default(), context: "x", env: "maybe", want: true, wantErr: "VIGIL_READONLY"},
+		{name: "global", cfg: globalRO, context: "x", want: true, source: "readOnly"},
+		{name: "context beats global", cfg: cfg, context: "audit", want: true, source: "contexts.audit.readOnly"},
+		{name: "flag beats context", cfg: cfg, context: "dev", args: []string{"--readonly"}, want: true, source: "--readonly"},
+		{name: "write beats context", cfg: cfg, context: "audit", args: []string{"--write"}, want: false, source: "--write"},
+		{name: "write beats env", cfg: config.Default(), context: "x", args: []string{"--write"}, env: "1", want: false, source: "--write"},
+		{name: "enforced", cfg: cfg, context: "prod", want: true, source: "contexts.prod.readOnlyEnforced"},
+		{name: "write cannot lift enforced", cfg: cfg, context: "prod", args: []string{"--write"}, want: true, wantErr: "--write cannot override"},
+		{name: "contradiction", cfg: cfg, context: "dev", args: []string{"--readonly", "--write"}, want: true, wantErr: "contradict"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var f ModeFlags
+			fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+			f.AddFlags(fs)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			m, err := ResolveMode(&f, tc.cfg, tc.context, func(k string) string {
+				if k == EnvReadOnly {
+					return tc.env
+				}
+				return ""
+			})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if m.ReadOnly != tc.want {
+				t.Fatalf("ReadOnly = %v, want %v (%s)", m.ReadOnly, tc.want, m)
+			}
+			if tc.source != "" && !strings.HasPrefix(m.Source, tc.source) {
+				t.Fatalf("Source = %q, want %q…", m.Source, tc.source)
+			}
+			if tc.context == "prod" && !m.Enforced {
+				t.Fatalf("prod: Enforced = false")
+			}
+		})
+	}
+}
+
+func TestModeWraps(t *testing.T) {
+	rw, ro := Mode{}, Mode{ReadOnly: true}
+	cfg := &rest.Config{Host: "https://example.invalid"}
+	if rw.WrapConfig(cfg) != cfg {
+		t.Fatal("read-write mode must not change the config")
+	}
+	wrapped := ro.WrapConfig(cfg)
+	if wrapped == cfg || wrapped.WrapTransport == nil {
+		t.Fatal("read-only mode must wrap a copy of the config")
+	}
+	req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:1/api/v2/silences", nil)
+	if _, err := ro.WrapClient(nil).Do(req); !errors.Is(err, readonly.ErrReadOnly) {
+		t.Fatalf("read-only client POST: %v, want ErrReadOnly", err)
+	}
+	if c := rw.WrapClient(nil); c == nil || c.Transport != nil {
+		t.Fatal("read-write client must be a plain client")
+	}
+}
