@@ -96,7 +96,8 @@ type Session struct {
 	installed  map[string]bool // optional API group → served
 	nsNote     string          // why the watched namespaces could not be resolved
 
-	ooms    map[string][]time.Time // OOM kills seen; only the loop goroutine touches it
+	buildMu sync.Mutex             // serialises builds (the loop and Rebuild)
+	ooms    map[string][]time.Time // OOM kills seen; guarded by buildMu
 	subs    map[chan Snapshot]struct{}
 	latest  Snapshot
 	seq     uint64
@@ -362,7 +363,10 @@ func (s *Session) loop(ctx context.Context) {
 		default:
 		}
 		last = time.Now()
-		s.publish(s.build())
+		s.buildMu.Lock()
+		snap := s.build()
+		s.publish(snap)
+		s.buildMu.Unlock()
 	}
 }
 
@@ -417,4 +421,17 @@ func (s *Session) heartbeat(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// Rebuild builds and publishes a snapshot now, outside the coalescing loop's
+// schedule, and returns it: for a UI's explicit refresh, and to measure a
+// build. It may overlap a loop build; both publish complete snapshots.
+func (s *Session) Rebuild() Snapshot {
+	s.buildMu.Lock()
+	defer s.buildMu.Unlock()
+	snap := s.build()
+	s.publish(snap)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.latest
 }
