@@ -1,0 +1,183 @@
+// Package evidence writes and verifies the evidence bundle a compliance reviewer takes away
+// from `vigil audit export`: the compliance report in every format of `vigil check`, who
+// looked at which cluster and when, the estate inventory (never Secret data), the local audit
+// log, and a MANIFEST.sha256 that `sha256sum -c` and `vigil audit export --verify` both check.
+//
+// The package does no cluster I/O: the command collects, this package writes and verifies.
+package evidence
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/vigil-k8s/vigil/checks/report"
+)
+
+// Names of the files in a bundle.
+const (
+	ManifestFile = "MANIFEST.sha256"
+	IdentityFile = "identity.json"
+	EstateFile   = "inventory.json"
+	AuditLogFile = "audit-log.jsonl"
+)
+
+// ReportFiles maps each `vigil check` output format to its file in the bundle.
+var ReportFiles = map[string]string{
+	"table":    "report.txt",
+	"json":     "report.json",
+	"markdown": "report.md",
+	"junit":    "report.junit.xml",
+	"sarif":    "report.sarif",
+}
+
+// Identity says who collected the bundle, from where, against which cluster, and when.
+type Identity struct {
+	// CollectedAt is when collection started (UTC).
+	CollectedAt time.Time `json:"collectedAt"`
+	// VigilVersion is the collecting binary's version.
+	VigilVersion string `json:"vigilVersion"`
+	// Context, Server and KubeconfigUser are the kube context as the kubeconfig names it.
+	Context        string `json:"context"`
+	Server         string `json:"server"`
+	KubeconfigUser string `json:"kubeconfigUser"`
+	// User, UID and Groups are the identity the API server authenticated
+	// (authentication.k8s.io/v1 SelfSubjectReview).
+	User   string   `json:"user"`
+	UID    string   `json:"uid,omitempty"`
+	Groups []string `json:"groups"`
+	// KubernetesVersion is the API server's git version.
+	KubernetesVersion string `json:"kubernetesVersion"`
+	// Namespaces are the namespaces inventoried.
+	Namespaces []string `json:"namespaces"`
+	// Mode says how writes were prevented during collection.
+	Mode string `json:"mode"`
+	// CredentialsAllowWrites is the SelfSubjectRulesReview verdict over Namespaces (nil when
+	// it could not be had); WriteEvidence names the rule that grants a write.
+	CredentialsAllowWrites *bool  `json:"credentialsAllowWrites"`
+	WriteEvidence          string `json:"writeEvidence,omitempty"`
+	// AuditLog describes the copied local audit log.
+	AuditLog AuditLogInfo `json:"auditLog"`
+}
+
+// AuditLogInfo describes the local audit log copied into the bundle.
+type AuditLogInfo struct {
+	// Source is the file copied; Present is false when it did not exist (the copy is empty).
+	Source  string `json:"source"`
+	Present bool   `json:"present"`
+	// Records and ChainVerified come from actions/audit's verification of the hash chain;
+	// Head is the SHA-256 of the last record.
+	Records       int    `json:"records"`
+	ChainVerified bool   `json:"chainVerified"`
+	Head          string `json:"head,omitempty"`
+	Problem       string `json:"problem,omitempty"`
+}
+
+// Bundle is everything written to a bundle directory.
+type Bundle struct {
+	Identity Identity
+	Estate   Estate
+	// Report is the catalogue run, rendered in every format with ReportOptions.
+	Report        report.Report
+	ReportOptions report.Options
+	// AuditLog is the content of the local audit log (nil when there is none).
+	AuditLog []byte
+}
+
+// Write creates dir (which must not exist or be empty), writes the bundle's files and then
+// MANIFEST.sha256, and returns the names written, manifest last.
+func Write(dir string, b Bundle) ([]string, error) {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("evidence directory %s is not empty: choose a new --out directory", dir)
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("evidence directory %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("evidence directory %s: %w", dir, err)
+	}
+	files := map[string][]byte{}
+	for _, format := range report.Formats {
+		name, ok := ReportFiles[format]
+		if !ok {
+			return nil, fmt.Errorf("vigil check format %q has no file name in the evidence bundle", format)
+		}
+		var buf bytes.Buffer
+		if err := report.Write(&buf, format, b.Report, b.ReportOptions); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		files[name] = buf.Bytes()
+	}
+	var err error
+	if files[IdentityFile], err = marshal(b.Identity); err != nil {
+		return nil, err
+	}
+	if files[EstateFile], err = marshal(b.Estate); err != nil {
+		return nil, err
+	}
+	files[AuditLogFile] = b.AuditLog
+	if files[AuditLogFile] == nil {
+		files[AuditLogFile] = []byte{}
+	}
+
+	names := make([]string, 0, len(files)+1)
+	for name := range files {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if err := os.WriteFile(filepath.Join(dir, name), files[name], 0o600); err != nil {
+			return nil, fmt.Errorf("evidence file %s: %w", name, err)
+		}
+	}
+	manifest, err := Manifest(dir, names)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ManifestFile), manifest, 0o600); err != nil {
+		return nil, fmt.Errorf("evidence file %s: %w", ManifestFile, err)
+	}
+	return append(names, ManifestFile), nil
+}
+
+// Manifest returns MANIFEST.sha256's content for names in dir: one "<sha256>  <name>" line
+// per file, sorted by name, as sha256sum prints it.
+func Manifest(dir string, names []string) ([]byte, error) {
+	sorted := slices.Clone(names)
+	slices.Sort(sorted)
+	var buf bytes.Buffer
+	for _, name := range sorted {
+		sum, err := fileSHA256(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("evidence file %s: %w", name, err)
+		}
+		fmt.Fprintf(&buf, "%s  %s\n", sum, name)
+	}
+	return buf.Bytes(), nil
+}
+
+func marshal(v any) ([]byte, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// ReadAuditLog returns the content of the audit log at path, nil when it does not exist.
+func ReadAuditLog(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("audit log %s: %w", path, err)
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}

@@ -1,0 +1,143 @@
+package evidence
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Problem is the first thing wrong with a bundle, naming the file.
+type Problem struct {
+	// File is the bundle-relative name of the file at fault.
+	File string
+	// Kind is "modified", "missing" or "extra".
+	Kind string
+	// Detail says more (both hashes for a modified file).
+	Detail string
+}
+
+func (p *Problem) Error() string {
+	msg := p.File + ": " + p.Kind
+	if p.Detail != "" {
+		msg += " (" + p.Detail + ")"
+	}
+	return msg
+}
+
+// Verify checks dir against its MANIFEST.sha256: every listed file exists with its SHA-256,
+// and no other file is there. It returns the number of files verified, and a *Problem for the
+// first bad, missing or extra file in name order (or an error for an unreadable manifest).
+func Verify(dir string) (int, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return 0, fmt.Errorf("evidence bundle %s: %w", dir, err)
+	}
+	want, err := parseManifest(raw)
+	if err != nil {
+		return 0, fmt.Errorf("evidence bundle %s: %s: %w", dir, ManifestFile, err)
+	}
+	present := map[string]bool{}
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		present[filepath.ToSlash(rel)] = true
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("evidence bundle %s: %w", dir, err)
+	}
+	delete(present, ManifestFile)
+
+	names := make([]string, 0, len(want)+len(present))
+	for name := range want {
+		names = append(names, name)
+	}
+	for name := range present {
+		if _, ok := want[name]; !ok {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		sum, listed := want[name]
+		switch {
+		case !listed:
+			return 0, &Problem{File: name, Kind: "extra", Detail: "not listed in " + ManifestFile}
+		case !present[name]:
+			return 0, &Problem{File: name, Kind: "missing", Detail: "listed in " + ManifestFile}
+		}
+		got, err := fileSHA256(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil {
+			return 0, &Problem{File: name, Kind: "missing", Detail: err.Error()}
+		}
+		if got != sum {
+			return 0, &Problem{File: name, Kind: "modified", Detail: "manifest sha256 " + sum + ", file sha256 " + got}
+		}
+	}
+	return len(want), nil
+}
+
+// parseManifest reads sha256sum lines ("<hex>  <name>" or "<hex> *<name>"); names must be
+// relative and stay inside the bundle.
+func parseManifest(raw []byte) (map[string]string, error) {
+	out := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		sum, name, ok := strings.Cut(line, " ")
+		if !ok || len(sum) != 64 || !isHex(sum) || len(name) < 2 || (name[0] != ' ' && name[0] != '*') {
+			return nil, fmt.Errorf("line %d: want \"<sha256>  <file>\", got %q", n, line)
+		}
+		name = name[1:]
+		clean := path.Clean(name)
+		if clean != name || path.IsAbs(name) || clean == ".." || strings.HasPrefix(clean, "../") || name == ManifestFile {
+			return nil, fmt.Errorf("line %d: file name %q is not a plain path inside the bundle", n, name)
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("line %d: %s is listed twice", n, name)
+		}
+		out[name] = strings.ToLower(sum)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("lists no file")
+	}
+	return out, sc.Err()
+}
+
+func isHex(s string) bool {
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+func fileSHA256(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
