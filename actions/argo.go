@@ -39,6 +39,9 @@ var ErrArgoOperationInProgress = errors.New("another operation is already in pro
 // argocd-server's Sync does (util/argo SetAppOperation): refused while an operation runs,
 // sync with revision, prune, the app's syncOptions and retry, initiatedBy.username = the kube
 // user, status.operationState cleared, retried on conflict. Sync windows are honoured.
+// One difference remains: without a revision, argocd-server resolves the targetRevision
+// (e.g. "main") to a commit through its repo-server; in Kubernetes mode vigil writes the
+// symbolic revision and Argo CD's controller resolves it when it runs the operation.
 func ArgoSync(env *Env, p ArgoSyncParams) *Action {
 	a := &Action{ID: "argo-sync", Title: "Argo CD sync", Dangerous: true, Confirm: ConfirmAuto, env: env,
 		Params: fmt.Sprintf("revision=%s prune=%v", p.Revision, p.Prune)}
