@@ -135,7 +135,7 @@ func TestSyncWindowsAndArgoApp(t *testing.T) {
 		"spec":     map[string]any{"project": "fintech-project", "syncPolicy": map[string]any{"automated": map[string]any{"prune": true}}},
 		"status": map[string]any{
 			"sync": map[string]any{"status": "Synced", "revision": "50ba616"}, "health": map[string]any{"status": "Healthy"},
-			"history": []any{map[string]any{"id": int64(0), "revision": "2daee16"}, map[string]any{"id": int64(1), "revision": "50ba616"}},
+			"history":   []any{map[string]any{"id": int64(0), "revision": "2daee16"}, map[string]any{"id": int64(1), "revision": "50ba616"}},
 			"resources": []any{map[string]any{"kind": "Deployment", "namespace": "fintech-prod", "name": "payment-service", "status": "OutOfSync"}},
 		},
 	}}
