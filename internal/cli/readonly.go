@@ -25,25 +25,46 @@ type ModeFlags struct {
 	// Write is --write: leave a read-only config setting, unless the context enforces it.
 	Write bool
 
-	fs *pflag.FlagSet
+	// readOnlySet and writeSet record that the switch was given (one ModeFlags may back the
+	// flag sets of several commands, of which one runs).
+	readOnlySet, writeSet bool
 }
 
 // AddFlags registers --readonly, --read-only (hidden alias) and --write on fs.
 func (f *ModeFlags) AddFlags(fs *pflag.FlagSet) {
-	f.fs = fs
-	fs.BoolVar(&f.ReadOnly, "readonly", false, "read-only mode: no action, and the Kubernetes, Prometheus, Alertmanager and Argo CD clients refuse every write (also $"+EnvReadOnly+"=1)")
-	fs.BoolVar(&f.ReadOnly, "read-only", false, "same as --readonly")
+	add := func(name string, v, set *bool, usage string) {
+		fl := fs.VarPF(&switchValue{v: v, set: set}, name, "", usage)
+		fl.NoOptDefVal = "true"
+	}
+	add("readonly", &f.ReadOnly, &f.readOnlySet, "read-only mode: no action, and the Kubernetes, Prometheus, Alertmanager and Argo CD clients refuse every write (also $"+EnvReadOnly+"=1)")
+	add("read-only", &f.ReadOnly, &f.readOnlySet, "same as --readonly")
 	_ = fs.MarkHidden("read-only")
-	fs.BoolVar(&f.Write, "write", false, "allow actions where the config sets readOnly (not where it sets readOnlyEnforced)")
+	add("write", &f.Write, &f.writeSet, "allow actions where the config sets readOnly (not where it sets readOnlyEnforced)")
 }
 
 // changed reports which switches were given on the command line.
-func (f *ModeFlags) changed() (readOnly, write bool) {
-	if f.fs == nil {
-		return f.ReadOnly, f.Write
+func (f *ModeFlags) changed() (readOnly, write bool) { return f.readOnlySet, f.writeSet }
+
+// switchValue is a boolean flag that remembers it was set.
+type switchValue struct{ v, set *bool }
+
+func (b *switchValue) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
 	}
-	return f.fs.Changed("readonly") || f.fs.Changed("read-only"), f.fs.Changed("write")
+	*b.v, *b.set = v, true
+	return nil
 }
+
+func (b *switchValue) String() string {
+	if b.v == nil {
+		return "false"
+	}
+	return strconv.FormatBool(*b.v)
+}
+
+func (b *switchValue) Type() string { return "bool" }
 
 // Mode is the resolved read-only mode of one kube context.
 type Mode struct {

@@ -110,3 +110,19 @@ func TestModeWraps(t *testing.T) {
 		t.Fatal("read-write client must be a plain client")
 	}
 }
+
+// TestModeFlagsSharedByCommands: the headless commands share one ModeFlags; a switch given to
+// the command that runs counts even though another command registered the flags later.
+func TestModeFlagsSharedByCommands(t *testing.T) {
+	var f ModeFlags
+	run := pflag.NewFlagSet("restart", pflag.ContinueOnError)
+	f.AddFlags(run)
+	f.AddFlags(pflag.NewFlagSet("scale", pflag.ContinueOnError))
+	if err := run.Parse([]string{"--readonly"}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ResolveMode(&f, config.Default(), "x", func(string) string { return "" })
+	if err != nil || !m.ReadOnly || m.Source != "--readonly" {
+		t.Fatalf("mode %+v, %v", m, err)
+	}
+}

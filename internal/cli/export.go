@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/vigil-k8s/vigil/actions/audit"
+	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/checks/report"
+	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/cluster/readonly"
+	"github.com/vigil-k8s/vigil/config"
+	"github.com/vigil-k8s/vigil/internal/evidence"
+	"github.com/vigil-k8s/vigil/internal/version"
+)
+
+// exportOptions are `vigil audit export`'s inputs.
+type exportOptions struct {
+	flags       *genericclioptions.ConfigFlags
+	getenv      func(string) string
+	out, errOut io.Writer
+
+	dir, verify string
+	configFile  string
+	namespaces  []string
+	auditLog    string
+	failOn      string
+	timeout     time.Duration
+	now         func() time.Time
+}
+
+// NewAuditExportCommand returns `vigil audit export`: the evidence bundle of a compliance
+// review (--out DIR), or the check of one (--verify DIR). It only reads, so it runs in
+// read-only mode; its Kubernetes client is always built on the read-only transport.
+func NewAuditExportCommand(flags *genericclioptions.ConfigFlags, getenv func(string) string, out, errOut io.Writer) *cobra.Command {
+	o := &exportOptions{flags: flags, getenv: getenv, out: out, errOut: errOut, now: time.Now}
+	c := &cobra.Command{
+		Use:   "export --out DIR | --verify DIR",
+		Short: "Write (or verify) an evidence bundle: compliance report, cluster identity, inventory, audit log, SHA-256 manifest",
+		Long: `export collects, through vigil's read-only transport, the evidence of a compliance
+review into a new directory:
+
+  report.txt, report.json, report.md, report.junit.xml, report.sarif
+                    the production-readiness report in every format of vigil check
+  identity.json     kube context, server, the user the API server authenticated
+                    (SelfSubjectReview), Kubernetes version, time of collection, and
+                    whether the credentials themselves could write
+  inventory.json    namespaces and labels, workloads, images, Secret names (never data)
+  audit-log.jsonl   a copy of vigil's local audit log of actions
+  MANIFEST.sha256   the SHA-256 of every file, as sha256sum prints it
+
+--verify DIR checks a bundle against its manifest and names the first modified, missing
+or extra file; (cd DIR && sha256sum -c MANIFEST.sha256) checks the hashes too.`,
+		Example: actionExample(
+			"vigil audit export --context prod-eu --out evidence-2026-q4",
+			"vigil audit export --verify evidence-2026-q4"),
+		Args: cobra.NoArgs, SilenceUsage: true,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if o.verify != "" {
+				if o.dir != "" {
+					return errors.New("--out and --verify: pass one")
+				}
+				return o.runVerify()
+			}
+			if o.dir == "" {
+				return errors.New("--out DIR is required (or --verify DIR)")
+			}
+			return o.runExport(c.Context())
+		},
+	}
+	if flags != nil {
+		flags.AddFlags(c.Flags())
+	}
+	fs := c.Flags()
+	fs.StringVar(&o.dir, "out", "", "new directory to write the bundle to")
+	fs.StringVar(&o.verify, "verify", "", "verify the bundle in this directory instead")
+	fs.StringVar(&o.configFile, "config", "", "vigil config file (default $VIGIL_CONFIG, else $XDG_CONFIG_HOME/vigil/config.yaml)")
+	fs.StringSliceVar(&o.namespaces, "namespaces", nil, "namespaces to inventory (default: the config's for the context)")
+	fs.StringVar(&o.auditLog, "audit-log", "", "audit log file to copy (default $XDG_STATE_HOME/vigil/audit.jsonl)")
+	fs.StringVar(&o.failOn, "fail-on", string(checks.Fail), "the threshold the JUnit report judges by: fail or warn")
+	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "time limit for the collection")
+	return c
+}
+
+func (o *exportOptions) runVerify() error {
+	n, err := evidence.Verify(o.verify)
+	if err != nil {
+		return fmt.Errorf("evidence bundle %s does not verify: %w", o.verify, err)
+	}
+	fmt.Fprintf(o.out, "evidence bundle %s: %d files match %s; no file missing or extra\n", o.verify, n, evidence.ManifestFile)
+	return nil
+}
+
+func (o *exportOptions) runExport(ctx context.Context) error {
+	if o.flags == nil {
+		return errors.New("no kube connection flags")
+	}
+	if o.failOn != string(checks.Fail) && o.failOn != string(checks.Warn) {
+		return fmt.Errorf("--fail-on %q: want fail or warn", o.failOn)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	collected := o.now().UTC()
+
+	cfg, err := config.Load(config.Resolve(o.configFile, o.getenv))
+	if err != nil {
+		return err
+	}
+	t, err := cluster.ResolveTarget(o.flags, version.UserAgent())
+	if err != nil {
+		return err
+	}
+	settings := cfg.For(t.Context)
+	ns := o.namespaces
+	if len(ns) == 0 {
+		ns = settings.Namespaces
+	}
+	if len(ns) == 0 {
+		ns = config.DefaultNamespaces
+	}
+	// The export only reads: its client refuses writes whatever the mode.
+	kube, err := kubernetes.NewForConfig(readonly.WrapConfig(t.RESTConfig))
+	if err != nil {
+		return fmt.Errorf("context %s: %w", t.Context, err)
+	}
+	id, err := cluster.ReviewIdentity(ctx, kube)
+	if err != nil {
+		return fmt.Errorf("context %s (%s): %w", t.Context, t.Server, err)
+	}
+	writes := cluster.CheckWrites(ctx, kube, ns)
+
+	inv, err := listLive(ctx, &CheckOptions{ConfigFlags: o.flags, Namespaces: ns})
+	if err != nil {
+		return fmt.Errorf("inventory of %s: %w", t.Context, err)
+	}
+	if len(settings.AllowedRegistries) > 0 {
+		inv.Config.AllowedRegistries = settings.AllowedRegistries
+	}
+	cat := checks.Catalogue()
+	rep := report.New(cat, checks.Run(cat, inv), inv)
+	rep.Version = version.String()
+
+	logPath := o.auditLog
+	if logPath == "" {
+		if logPath, err = audit.DefaultPath(o.getenv); err != nil {
+			return err
+		}
+	}
+	logData, err := evidence.ReadAuditLog(logPath)
+	if err != nil {
+		return err
+	}
+	info := evidence.AuditLogInfo{Source: logPath, Present: logData != nil}
+	if logData != nil {
+		if r, err := audit.VerifyFile(logPath); err != nil {
+			info.Problem = err.Error()
+		} else {
+			info.Records, info.ChainVerified, info.Head = r.Records, r.OK(), r.Head
+			if !r.OK() {
+				info.Problem = fmt.Sprintf("chain broken at %v", r.Broken)
+			}
+		}
+	}
+
+	identity := evidence.Identity{
+		CollectedAt: collected, VigilVersion: version.String(),
+		Context: t.Context, Server: t.Server, KubeconfigUser: t.User,
+		User: id.User, UID: id.UID, Groups: id.Groups, KubernetesVersion: id.KubernetesVersion,
+		Namespaces: ns, AuditLog: info,
+		Mode: "read-only: every request of this collection went through vigil's read-only transport (only GET and self-reviews leave the process)",
+	}
+	if writes.Checked {
+		can := writes.CanWrite
+		identity.CredentialsAllowWrites, identity.WriteEvidence = &can, writes.Evidence
+	}
+	files, err := evidence.Write(o.dir, evidence.Bundle{Identity: identity, Estate: evidence.EstateOf(inv),
+		Report: rep, ReportOptions: report.Options{FailOn: checks.Status(o.failOn), ShowPassed: true}, AuditLog: logData})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.out, "evidence bundle %s (context %s, user %s, %s):\n", o.dir, t.Context, id.User, collected.Format(time.RFC3339))
+	for _, f := range files {
+		fmt.Fprintf(o.out, "  %s\n", f)
+	}
+	fmt.Fprintf(o.out, "verify with: vigil audit export --verify %s   or   (cd %s && sha256sum -c %s)\n", o.dir, o.dir, evidence.ManifestFile)
+	return nil
+}
