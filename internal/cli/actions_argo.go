@@ -126,5 +126,8 @@ func (o *actionOptions) argoEnv(f *argoFlags) (*actions.Env, error) {
 	if env.Argo, err = o.argoClient(f); err != nil {
 		return nil, err
 	}
+	if env.Argo != nil {
+		env.Argo.HTTP = o.resolved.WrapClient(env.Argo.HTTP)
+	}
 	return env, nil
 }

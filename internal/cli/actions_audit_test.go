@@ -34,7 +34,7 @@ func TestActionCommandsAreAllThere(t *testing.T) {
 			names = append(names, c.Name()+" "+s.Name())
 		}
 	}
-	want := "rollback restart scale argo argo rollback argo sync secret secret refresh silence silence create silence expire audit audit log audit verify"
+	want := "rollback restart scale argo argo rollback argo sync secret secret refresh silence silence create silence expire audit audit export audit log audit verify"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("commands %q\nwant     %q", got, want)
 	}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/actions/audit"
+	"github.com/vigil-k8s/vigil/config"
+	"github.com/vigil-k8s/vigil/internal/version"
 )
 
 // NewActionCommands returns vigil's headless guarded actions for runbooks: rollback, restart,
@@ -41,7 +43,10 @@ type actionOptions struct {
 
 	namespace              string
 	reason, confirm        string
-	dryRun, readOnly       bool
+	dryRun                 bool
+	mode                   ModeFlags
+	resolved               Mode
+	configFile             string
 	auditLog               string
 	protectedContexts      []string
 	requireReason          bool
@@ -65,7 +70,10 @@ func (o *actionOptions) addGuardFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.reason, "reason", "", "why: a ticket or incident, recorded in the audit log")
 	fs.StringVar(&o.confirm, "confirm", "", "confirm without a prompt: <context>/<namespace>/<name> (protected targets), or yes")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "preview only (server-side dry run); change nothing")
-	fs.BoolVar(&o.readOnly, "read-only", false, "refuse every action (read-only mode)")
+	o.mode.AddFlags(fs)
+	if fs.Lookup("config") == nil {
+		fs.StringVar(&o.configFile, "config", "", "vigil config file, for readOnly/readOnlyEnforced (default $VIGIL_CONFIG, else $XDG_CONFIG_HOME/vigil/config.yaml)")
+	}
 	fs.StringVar(&o.auditLog, "audit-log", "", "audit log file (default $XDG_STATE_HOME/vigil/audit.jsonl)")
 	fs.StringSliceVar(&o.protectedContexts, "protected-context", nil, "contexts whose every target needs the typed confirmation (repeatable)")
 	fs.BoolVar(&o.requireReason, "require-reason", false, "require --reason for every action")
@@ -109,6 +117,16 @@ func (o *actionOptions) env() (*actions.Env, error) {
 	if o.flags.Context != nil && *o.flags.Context != "" {
 		ctxName = *o.flags.Context
 	}
+	vcfg, err := config.Load(config.Resolve(o.configFile, o.getenv))
+	if err != nil {
+		return nil, err
+	}
+	if o.resolved, err = ResolveMode(&o.mode, vcfg, ctxName, o.getenv); err != nil {
+		return nil, err
+	}
+	// Read-only mode refuses at the transport too, below the pipeline's own refusal.
+	cfg = o.resolved.WrapConfig(cfg)
+	cfg.UserAgent = version.UserAgent()
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -118,7 +136,7 @@ func (o *actionOptions) env() (*actions.Env, error) {
 		return nil, err
 	}
 	return &actions.Env{Context: ctxName, Server: cfg.Host, Kube: kube, Dynamic: dyn,
-		ReadOnly: o.readOnly, ProtectedContexts: o.protectedContexts,
+		ReadOnly: o.resolved.ReadOnly, ProtectedContexts: o.protectedContexts,
 		RequireReason: o.requireReason, RequireReasonProtected: o.requireReasonProtected}, nil
 }
 

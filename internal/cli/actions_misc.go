@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -59,7 +60,7 @@ func (o *actionOptions) silenceCommand() *cobra.Command {
 		if u == "" {
 			return env, nil // the action reports "no Alertmanager configured"
 		}
-		env.Alertmanager, err = actions.NewAlertmanagerClient(u, nil)
+		env.Alertmanager, err = actions.NewAlertmanagerClient(u, o.resolved.WrapClient(&http.Client{Timeout: 15 * time.Second}))
 		return env, err
 	}
 	var dur time.Duration
@@ -171,6 +172,6 @@ func (o *actionOptions) auditCommand() *cobra.Command {
 		},
 	}
 	logCmd.Flags().BoolVar(&asJSON, "json", false, "print the raw JSON Lines")
-	c.AddCommand(verify, logCmd)
+	c.AddCommand(verify, logCmd, NewAuditExportCommand(o.flags, o.getenv, o.out, o.errOut))
 	return c
 }

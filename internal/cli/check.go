@@ -23,6 +23,7 @@ import (
 	"github.com/vigil-k8s/vigil/checks/load"
 	"github.com/vigil-k8s/vigil/checks/report"
 	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/cluster/readonly"
 	"github.com/vigil-k8s/vigil/config"
 	"github.com/vigil-k8s/vigil/internal/version"
 )
@@ -252,6 +253,9 @@ func listLive(ctx context.Context, o *CheckOptions) (*checks.Inventory, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kube config: %w", err)
 	}
+	// check only lists: its client refuses writes whatever the mode.
+	cfg = readonly.WrapConfig(cfg)
+	cfg.UserAgent = version.UserAgent()
 	ns := o.Namespaces
 	if len(ns) == 0 {
 		ns = config.DefaultNamespaces
@@ -277,7 +281,7 @@ func loadedAlertRules(ctx context.Context, base string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := readonly.WrapClient(&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
 		return nil, err
 	}
