@@ -16,12 +16,19 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
 
+	"github.com/vigil-k8s/vigil/actions"
+	"github.com/vigil-k8s/vigil/actions/audit"
 	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/cluster/readonly"
 	"github.com/vigil-k8s/vigil/config"
+	"github.com/vigil-k8s/vigil/internal/cli"
 	"github.com/vigil-k8s/vigil/internal/version"
 	"github.com/vigil-k8s/vigil/ui"
+	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/theme"
 )
@@ -37,11 +44,18 @@ type Options struct {
 	// ConnectTimeout bounds the first contact with the API server.
 	ConnectTimeout time.Duration
 
+	// ReadOnly is --read-only; Write is --write.
+	readOnlyValue, readOnlyChanged, write bool
+
 	// Set by Complete.
-	config  config.Config
-	target  cluster.Target
-	logger  *slog.Logger
-	logFile io.Closer
+	config config.Config
+	// readOnly is the first context's resolved read-only state; readOnlyFrom says why.
+	readOnly           bool
+	readOnlyFrom       string
+	namespacesFromFlag bool
+	target             cluster.Target
+	logger             *slog.Logger
+	logFile            io.Closer
 	// namespacesFrom names where the namespaces came from, for errors.
 	namespacesFrom string
 	getenv         func(string) string
@@ -91,6 +105,11 @@ or the in-cluster service account.`,
 	o.ConfigFlags.AddFlags(c.Flags())
 	c.Flags().StringVar(&o.ConfigFile, "config", "", "vigil config file (default $VIGIL_CONFIG, else $XDG_CONFIG_HOME/vigil/config.yaml)")
 	c.Flags().StringSliceVarP(&o.Namespaces, "namespaces", "n", nil, "namespaces to watch, comma-separated (default "+fmt.Sprint(config.DefaultNamespaces)+")")
+	c.Flags().BoolVar(&o.readOnlyValue, "read-only", false, "refuse every mutation (the header shows READ-ONLY)")
+	c.Flags().BoolVar(&o.write, "write", false, "allow mutations on a context the config makes read-only (not where readOnlyEnforced)")
+	c.AddCommand(cli.NewCheckCommand(o.ConfigFlags, c.OutOrStdout(), c.ErrOrStderr()))
+	c.AddCommand(cli.NewConfigCommand(o.getenv, c.OutOrStdout()))
+	c.AddCommand(cli.NewActionCommands(o.ConfigFlags, c.InOrStdin(), c.OutOrStdout(), c.ErrOrStderr())...)
 	return c
 }
 
@@ -104,6 +123,7 @@ func (o *Options) Complete(c *cobra.Command) error {
 	if c.Flags().Changed("namespaces") {
 		cfg.Namespaces = o.Namespaces
 		o.namespacesFrom = "--namespaces"
+		o.namespacesFromFlag = true
 	} else {
 		o.namespacesFrom = "config " + config.Resolve(o.ConfigFile, o.getenv).File
 	}
@@ -116,7 +136,11 @@ func (o *Options) Complete(c *cobra.Command) error {
 	// terminal the UI owns.
 	klog.SetSlogLogger(o.logger)
 
-	o.target, err = cluster.ResolveTarget(o.ConfigFlags, version.UserAgent())
+	if o.target, err = cluster.ResolveTarget(o.ConfigFlags, version.UserAgent()); err != nil {
+		return err
+	}
+	o.readOnlyChanged = c.Flags().Changed("read-only")
+	o.readOnly, o.readOnlyFrom, err = o.config.ResolveReadOnly(o.target.Context, o.readOnlyFlag(), o.write)
 	return err
 }
 
@@ -128,43 +152,121 @@ func (o *Options) Validate() error {
 	return nil
 }
 
-// Run connects, starts the session and runs the UI until the user quits.
+// Run connects, starts the session through a Manager (so :ctx can switch)
+// and runs the UI until the user quits.
 func (o *Options) Run(ctx context.Context) error {
 	t := o.target
-	o.logger.Info("starting", "version", version.String(), "context", t.Context, "server", t.Server, "namespaces", o.config.Namespaces)
-	sess, err := cluster.New(cluster.Options{
-		RESTConfig: t.RESTConfig,
-		Context:    t.Context,
-		Namespaces: o.config.Namespaces,
-		Logger:     o.logger,
-	})
+	o.logger.Info("starting", "version", version.String(), "context", t.Context, "server", t.Server, "namespaces", o.config.Namespaces, "readOnly", o.readOnly, "readOnlyFrom", o.readOnlyFrom)
+	if err := o.ping(ctx); err != nil {
+		return err
+	}
+	mo := cluster.ManagerOptions{Flags: o.ConfigFlags, Config: o.config, UserAgent: version.UserAgent(), Logger: o.logger}
+	if o.namespacesFromFlag {
+		mo.Namespaces = o.config.Namespaces
+	}
+	if o.readOnly {
+		// One switch for every context: the transport refuses writes.
+		mo.WrapConfig, mo.WrapClient = readonly.WrapConfig, readonly.WrapClient
+	}
+	mgr, err := cluster.NewManager(mo)
 	if err != nil {
 		return err
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
-	serverVersion, err := sess.Ping(pingCtx)
-	cancel()
-	if err != nil {
-		return &ReachError{Server: t.Server, Context: t.Context, Err: err}
-	}
-	o.logger.Info("connected", "serverVersion", serverVersion)
-
-	if err := sess.Start(ctx); err != nil {
-		return err
-	}
-	defer sess.Stop()
-	snaps, unsubscribe := sess.Subscribe()
+	defer mgr.Stop()
+	snaps, unsubscribe := mgr.Subscribe()
 	defer unsubscribe()
-
+	if _, err := mgr.Switch(ctx, t.Context); err != nil {
+		return err
+	}
+	backend := &ui.ManagerBackend{Manager: mgr, Snapshots: snaps, Actions: o.actionsFor, ReadOnly: o.contextReadOnly}
 	model := ui.New(ui.Options{
-		Common:    common.Common{Styles: theme.New(o.getenv("NO_COLOR") != ""), Keys: common.DefaultKeyMap()},
-		Target:    ui.Target{Context: t.Context, Server: t.Server, User: t.User, Generation: sess.Generation()},
-		Snapshots: snaps,
+		Common:  common.Common{Styles: theme.New(o.getenv("NO_COLOR") != ""), Keys: common.DefaultKeyMap(), ReadOnly: o.readOnly},
+		Session: backend.Current(),
+		Backend: backend,
 	})
 	if _, err := tea.NewProgram(model, tea.WithContext(ctx)).Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("terminal UI: %w", err)
 	}
 	return nil
+}
+
+// ping fails fast, with the server and context named, when the API server
+// cannot be reached, before the UI takes the terminal.
+func (o *Options) ping(ctx context.Context) error {
+	t := o.target
+	sess, err := cluster.New(cluster.Options{RESTConfig: t.RESTConfig, Context: t.Context, Namespaces: o.config.Namespaces, Logger: o.logger})
+	if err != nil {
+		return err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
+	defer cancel()
+	serverVersion, err := sess.Ping(pingCtx)
+	if err != nil {
+		return &ReachError{Server: t.Server, Context: t.Context, Err: err}
+	}
+	o.logger.Info("connected", "serverVersion", serverVersion)
+	return nil
+}
+
+// contextReadOnly says whether a context is read-only under the flags and
+// config (the header badge; the actions' guard).
+func (o *Options) contextReadOnly(kubeContext string) bool {
+	ro, _, err := o.config.ResolveReadOnly(kubeContext, o.readOnlyFlag(), o.write)
+	return ro || err != nil || o.readOnly
+}
+
+func (o *Options) readOnlyFlag() *bool {
+	if o.readOnlyChanged {
+		return &o.readOnlyValue
+	}
+	return nil
+}
+
+// actionsFor builds the guarded actions of a context for the UI; nil (no
+// actions shown) when a client or the audit log cannot be had.
+func (o *Options) actionsFor(t cluster.Target, generation uint64) actionsui.Provider {
+	if t.RESTConfig == nil {
+		return nil
+	}
+	cfg := t.RESTConfig
+	if o.readOnly {
+		cfg = readonly.WrapConfig(cfg)
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		o.logger.Warn("actions unavailable", "context", t.Context, "err", err)
+		return nil
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		o.logger.Warn("actions unavailable", "context", t.Context, "err", err)
+		return nil
+	}
+	path, err := audit.DefaultPath(o.getenv)
+	if err != nil {
+		o.logger.Warn("actions unavailable: audit log", "err", err)
+		return nil
+	}
+	log, err := audit.Open(path)
+	if err != nil {
+		o.logger.Warn("actions unavailable: audit log", "path", path, "err", err)
+		return nil
+	}
+	s := o.config.For(t.Context)
+	env := &actions.Env{Context: t.Context, Server: t.Server, Kube: kube, Dynamic: dyn,
+		ReadOnly:               o.contextReadOnly(t.Context),
+		RequireReason:          s.RequireReason != nil && *s.RequireReason,
+		RequireReasonProtected: true,
+	}
+	if o.config.IsProtected(t.Context) {
+		env.ProtectedContexts = []string{t.Context}
+	}
+	if s.Alertmanager != "" {
+		if am, err := actions.NewAlertmanagerClient(s.Alertmanager, nil); err == nil {
+			env.Alertmanager = am
+		}
+	}
+	return &actionsui.Pipeline{Env: env, Audit: log, Generation: generation}
 }
 
 func (o *Options) close() {
@@ -211,9 +313,20 @@ func openLog(getenv func(string) string) (*slog.Logger, io.Closer, error) {
 // Execute runs the root command and returns the process exit code, printing
 // any error as one line on stderr.
 func Execute(ctx context.Context) int {
-	if err := NewCommand().ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(os.Stderr, "vigil: %v\n", err)
-		return 1
+	err := NewCommand().ExecuteContext(ctx)
+	if err == nil {
+		return 0
 	}
-	return 0
+	var ee *cli.ExitError
+	if errors.As(err, &ee) {
+		// Subcommands (vigil check) choose their exit code and have
+		// already said what they had to; an ExitError with a cause is
+		// still printed.
+		if ee.Err != nil {
+			fmt.Fprintf(os.Stderr, "vigil: %v\n", ee.Err)
+		}
+		return ee.Code
+	}
+	fmt.Fprintf(os.Stderr, "vigil: %v\n", err)
+	return 1
 }

@@ -5,50 +5,128 @@ import (
 	"strings"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vigil-k8s/vigil/cluster"
-	"github.com/vigil-k8s/vigil/ui/services"
+	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/widgets"
 )
 
-// headerView is two lines: where (context, server, user) and how fresh
-// (connection state, data age, counts by status).
+// View implements tea.Model.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.Render())
+	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion
+	v.WindowTitle = "vigil " + m.target.Context
+	return v
+}
+
+// Render returns the screen as a string (View's content), for tests.
+func (m *Model) Render() string {
+	w, h := m.common.Width, m.common.Height
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	bodyH := max(0, h-m.chromeHeight())
+	body := m.bodyView(bodyH)
+	parts := []string{m.headerView(), m.tabsView(), body, m.statusView(), m.helpView()}
+	return strings.Join(parts, "\n")
+}
+
+// bodyView draws the focused component, or the component under a modal
+// with the modal composed over it, padded to exactly h lines.
+func (m *Model) bodyView(h int) string {
+	top := m.Top()
+	ov, isOverlay := top.(common.Overlay)
+	base := top
+	if isOverlay && len(m.stack) > 1 {
+		base = m.stack[len(m.stack)-2]
+	}
+	body := fit(base.View(), h)
+	if !isOverlay {
+		return body
+	}
+	modal := top.View()
+	mw, mh := lipgloss.Width(modal), lipgloss.Height(modal)
+	x, y := max(0, (m.common.Width-mw)/2), max(0, (h-mh)/2)
+	if ov.Placement() == "bottom" {
+		x, y = 0, max(0, h-mh)
+	}
+	c := lipgloss.NewCanvas(m.common.Width, h)
+	c.Compose(lipgloss.NewLayer(body))
+	c.Compose(lipgloss.NewLayer(modal).X(x).Y(y).Z(1))
+	return fit(c.Render(), h)
+}
+
+// fit pads or cuts s to exactly h lines.
+func fit(s string, h int) string {
+	if h <= 0 {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// headerView is two lines: where (context, cluster, user, READ-ONLY) and
+// how fresh (connection state, data age, counts by status).
 func (m *Model) headerView() string {
 	st := m.common.Styles
 	w := m.common.Width
 	sep := st.Muted.Render("  ")
+	clusterName := strings.TrimPrefix(m.target.Server, "https://")
+	for _, c := range m.data.Contexts {
+		if c.Name == m.target.Context && c.Cluster != "" {
+			clusterName = c.Cluster + " (" + strings.TrimPrefix(c.Server, "https://") + ")"
+		}
+	}
 	where := st.Title.Render("vigil") + sep +
 		st.Muted.Render("ctx ") + st.Value.Render(m.target.Context) + sep +
-		st.Muted.Render("server ") + st.Value.Render(strings.TrimPrefix(m.target.Server, "https://")) + sep +
+		st.Muted.Render("cluster ") + st.Value.Render(clusterName) + sep +
 		st.Muted.Render("user ") + st.Value.Render(m.target.User)
+	if m.common.ReadOnly {
+		badge := st.Badge.Render(" READ-ONLY ")
+		where = ansi.Truncate(where, max(0, w-lipgloss.Width(badge)-1), "…") + " " + badge
+	}
 	return ansi.Truncate(where, w, "…") + "\n" + ansi.Truncate(m.stateLine(), w, "…")
 }
 
 // stateLine renders connection state, data age and health counts.
 func (m *Model) stateLine() string {
 	st := m.common.Styles
+	if m.switching != "" && !m.data.HaveSnap {
+		return st.Warn.Render("◌ syncing " + m.switching + "…")
+	}
 	if m.closed {
 		return st.Crit.Render("✖ session stopped")
 	}
-	if !m.haveSnap {
-		return st.Muted.Render("connecting…")
+	if !m.data.HaveSnap {
+		return st.Warn.Render("◌ syncing " + m.target.Context + "…")
 	}
-	c := m.snap.Conn
+	snap := m.data.Snap
+	c := snap.Conn
 	var parts []string
 	age := time.Duration(0)
 	if !c.LastContact.IsZero() {
-		age = m.now.Sub(c.LastContact).Truncate(time.Second)
+		age = m.data.Now.Sub(c.LastContact).Truncate(time.Second)
 	}
 	stale := c.LastContact.IsZero() || age > StaleAfter
 	switch {
 	case !c.Connected && c.Reason != "":
 		parts = append(parts, st.Crit.Render("✖ disconnected: "+c.Reason))
-	case !m.snap.Synced:
+	case !snap.Synced:
 		parts = append(parts, st.Warn.Render("◌ syncing"))
 	default:
 		parts = append(parts, st.OK.Render("● connected"))
 	}
-	ageText := "data " + services.Age(age) + " old"
+	ageText := "data " + widgets.Age(age) + " old"
 	if c.LastContact.IsZero() {
 		ageText = "no data yet"
 	}
@@ -57,8 +135,11 @@ func (m *Model) stateLine() string {
 	} else {
 		parts = append(parts, st.Muted.Render(ageText))
 	}
-	if m.snap.Synced || len(m.snap.Services) > 0 {
+	if snap.Synced || len(snap.Services) > 0 {
 		parts = append(parts, m.counts()...)
+	}
+	if n := snap.Alerts.Firing; n > 0 {
+		parts = append(parts, st.Crit.Render(fmt.Sprintf("%d firing", n)))
 	}
 	return strings.Join(parts, st.Muted.Render(" · "))
 }
@@ -67,39 +148,60 @@ func (m *Model) stateLine() string {
 func (m *Model) counts() []string {
 	st := m.common.Styles
 	n := map[cluster.Status]int{}
-	for _, s := range m.snap.Services {
+	for _, s := range m.data.Snap.Services {
 		n[s.Health.Status]++
 	}
-	out := []string{st.Muted.Render(fmt.Sprintf("%d services", len(m.snap.Services)))}
+	out := []string{st.Muted.Render(fmt.Sprintf("%d services", len(m.data.Snap.Services)))}
 	for _, s := range []cluster.Status{cluster.StatusDown, cluster.StatusDegraded, cluster.StatusUnknown, cluster.StatusProgressing} {
 		if n[s] == 0 {
 			continue
 		}
-		text := fmt.Sprintf("%d %s", n[s], strings.ToLower(s.String()))
-		if s == cluster.StatusDown || s == cluster.StatusDegraded {
-			out = append(out, st.Crit.Render(text))
-		} else {
-			out = append(out, st.Warn.Render(text))
-		}
+		out = append(out, st.Health(s).Render(fmt.Sprintf("%d %s", n[s], strings.ToLower(s.String()))))
 	}
 	return out
 }
 
-// noteLines are the snapshot's problems (missing namespaces, no access),
-// at most maxNotes lines.
-func (m *Model) noteLines() []string {
-	probs := m.snap.Problems
-	if len(probs) == 0 {
-		return nil
-	}
+// tabsView is the screen tabs and, under a detail, the breadcrumb.
+func (m *Model) tabsView() string {
 	st := m.common.Styles
-	var out []string
-	for i, p := range probs {
-		if i == maxNotes-1 && len(probs) > maxNotes {
-			out = append(out, st.Note.Render(fmt.Sprintf("! …and %d more", len(probs)-i)))
-			break
+	var parts []string
+	for i, s := range m.screens {
+		title := s.name
+		if t, ok := s.comp.(common.Titled); ok {
+			title = t.Title()
 		}
-		out = append(out, st.Note.Render(ansi.Truncate("! "+p, m.common.Width, "…")))
+		if i == m.active {
+			parts = append(parts, st.Accent.Render("["+title+"]"))
+		} else {
+			parts = append(parts, st.Tab.Render(" "+title+" "))
+		}
 	}
-	return out
+	line := strings.Join(parts, "")
+	for _, c := range m.stack[1:] {
+		if t, ok := c.(common.Titled); ok {
+			line += st.Muted.Render(" › ") + st.Value.Render(t.Title())
+		}
+	}
+	return ansi.Truncate(line, m.common.Width, "…")
+}
+
+// statusView is the flash message, else the snapshot's problems.
+func (m *Model) statusView() string {
+	st := m.common.Styles
+	w := m.common.Width
+	if m.status != "" {
+		if m.statusBad {
+			return st.Crit.Render(widgets.Fit(m.status, w))
+		}
+		return st.Value.Render(widgets.Fit(m.status, w))
+	}
+	probs := m.data.Snap.Problems
+	if len(probs) == 0 {
+		return ""
+	}
+	text := "! " + probs[0]
+	if len(probs) > 1 {
+		text += fmt.Sprintf(" (+%d more)", len(probs)-1)
+	}
+	return st.Note.Render(widgets.Fit(text, w))
 }

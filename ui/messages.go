@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"context"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/cluster"
 )
 
@@ -19,6 +21,30 @@ type SessionClosedMsg struct {
 	// Context and Generation identify the closed session.
 	Context    string
 	Generation uint64
+}
+
+// SwitchedMsg is the outcome of a context switch started by the root.
+type SwitchedMsg struct {
+	// Name is the context asked for.
+	Name    string
+	Session Session
+	Err     error
+}
+
+// ChecksMsg is one evaluation of the check catalogue for {Context, Generation}.
+type ChecksMsg struct {
+	Context    string
+	Generation uint64
+	Catalogue  []checks.Check
+	Findings   []checks.Finding
+	Err        error
+	At         time.Time
+}
+
+// FleetMsg is one fleet summary.
+type FleetMsg struct {
+	Summary cluster.FleetSummary
+	Err     error
 }
 
 // tickMsg refreshes clock-derived text (data age, AGE column) once a second.
@@ -40,4 +66,34 @@ func WaitForSnapshot(ch <-chan cluster.Snapshot, context string, generation uint
 
 func tick() tea.Cmd {
 	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// switchCmd switches b to name; it copies what it needs.
+func switchCmd(b Backend, name string) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		s, err := b.Switch(ctx, name)
+		return SwitchedMsg{Name: name, Session: s, Err: err}
+	}
+}
+
+// checksCmd evaluates the catalogue for the context and generation given.
+func checksCmd(b Backend, kubeContext string, gen uint64) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cat, fs, err := b.Checks(ctx)
+		return ChecksMsg{Context: kubeContext, Generation: gen, Catalogue: cat, Findings: fs, Err: err, At: time.Now()}
+	}
+}
+
+// fleetCmd summarises every context.
+func fleetCmd(b Backend) tea.Cmd {
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		s, err := b.Fleet(ctx)
+		return FleetMsg{Summary: s, Err: err}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/theme"
 )
@@ -21,56 +23,49 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 var testNow = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
-func newTestModel(t *testing.T, w, h int) *Model {
+func newTestModel(t testing.TB, w, h int) *Model {
+	t.Helper()
+	return newModelWith(t, w, h, nil, nil)
+}
+
+func newModelWith(t testing.TB, w, h int, b Backend, a actionsui.Provider) *Model {
 	t.Helper()
 	m := New(Options{
-		Common: common.Common{Styles: theme.New(false), Keys: common.DefaultKeyMap()},
-		Target: Target{Context: "local-1", Server: "https://127.0.0.1:6443", User: "admin", Generation: 2},
-		Now:    func() time.Time { return testNow },
+		Common:  common.Common{Styles: theme.New(false), Keys: common.DefaultKeyMap()},
+		Session: Session{Target: Target{Context: "local-1", Server: "https://127.0.0.1:6443", User: "admin", Generation: 2}, Actions: a},
+		Backend: b,
+		Now:     func() time.Time { return testNow },
 	})
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	return m
 }
 
-func svc(ns, name string, st cluster.Status, reason string, ready, desired int32) cluster.Service {
-	return cluster.Service{Namespace: ns, Name: name, Kind: "Deployment", Desired: desired, Ready: ready, UpToDate: desired,
-		Restarts: 0, Created: testNow.Add(-49 * time.Hour), Health: cluster.Health{Status: st, Reason: reason}}
-}
-
-// estate is a snapshot shaped like the seed's fintech estate.
-func estate(gen uint64) cluster.Snapshot {
-	crash := svc("fintech-prod", "notification-service", cluster.StatusDegraded, "1/2 ready; notification-service-7d9f CrashLoopBackOff (12 restarts)", 1, 2)
-	crash.Restarts = 12
-	sts := svc("fintech-monitoring", "prometheus", cluster.StatusOK, "", 1, 1)
-	sts.Kind = "StatefulSet"
-	svcs := []cluster.Service{
-		crash,
-		svc("fintech-staging", "payment-service", cluster.StatusProgressing, "1/2 ready; rolling out (1/2 updated)", 1, 2),
-		sts,
-		svc("fintech-prod", "api-gateway", cluster.StatusOK, "", 3, 3),
-		svc("fintech-prod", "payment-service", cluster.StatusOK, "", 2, 2),
-		svc("fintech-prod", "user-service", cluster.StatusOK, "", 2, 2),
+// run sends msg and then runs the commands it returns, feeding their
+// messages back, as the Bubble Tea runtime would (depth-first, in order).
+func run(m *Model, msg tea.Msg) (quit bool) {
+	queue := []tea.Msg{msg}
+	for len(queue) > 0 && len(queue) < 1000 {
+		msg, queue = queue[0], queue[1:]
+		if msg == nil {
+			continue
+		}
+		if _, ok := msg.(tea.QuitMsg); ok {
+			return true
+		}
+		if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice && v.Type().Elem() == reflect.TypeFor[tea.Cmd]() {
+			for i := range v.Len() {
+				if c := v.Index(i).Interface().(tea.Cmd); c != nil {
+					queue = append(queue, c())
+				}
+			}
+			continue
+		}
+		_, cmd := m.Update(msg)
+		if cmd != nil {
+			queue = append(queue, cmd())
+		}
 	}
-	return cluster.Snapshot{
-		Context: "local-1", Generation: gen, Seq: 1, Taken: testNow, Synced: true, Services: svcs,
-		Problems: []string{`namespace "fintech-dr" does not exist`},
-		Conn:     cluster.ConnState{Connected: true, LastContact: testNow.Add(-2 * time.Second)},
-	}
-}
-
-func press(s string) tea.KeyPressMsg {
-	switch s {
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	case "pgdown":
-		return tea.KeyPressMsg{Code: tea.KeyPgDown}
-	case "ctrl+c":
-		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
-	}
-	r := []rune(s)[0]
-	return tea.KeyPressMsg{Code: r, Text: s}
+	return false
 }
 
 func TestSnapshotFromOtherGenerationIsDropped(t *testing.T) {
@@ -114,7 +109,7 @@ func TestKeys(t *testing.T) {
 			for _, k := range tt.keys {
 				_, cmd = m.Update(press(k))
 			}
-			if got := m.Services().Cursor(); got != tt.wantCursor {
+			if got := m.Services().Table().Cursor(); got != tt.wantCursor {
 				t.Errorf("cursor = %d, want %d", got, tt.wantCursor)
 			}
 			if m.FullHelp() != tt.wantHelp {
@@ -131,12 +126,12 @@ func TestKeys(t *testing.T) {
 func TestCursorFollowsServiceAcrossSnapshots(t *testing.T) {
 	m := newTestModel(t, 80, 24)
 	m.Update(SnapshotMsg{Snapshot: estate(2)})
-	m.Update(press("j")) // payment-service in staging
+	m.Update(press("j")) // user-service in staging
 	next := estate(2)
 	next.Services = append(next.Services[1:], next.Services[0]) // notification-service recovered
 	m.Update(SnapshotMsg{Snapshot: next})
-	if s, _ := m.Services().Selected(); s.Namespace != "fintech-staging" || s.Name != "payment-service" {
-		t.Errorf("selected %s/%s after re-sort, want fintech-staging/payment-service", s.Namespace, s.Name)
+	if s, _ := m.Services().Selected(); s.Namespace != "fintech-staging" || s.Name != "user-service" {
+		t.Errorf("selected %s/%s after re-sort, want fintech-staging/user-service", s.Namespace, s.Name)
 	}
 }
 
@@ -179,6 +174,12 @@ func TestViewGolden(t *testing.T) {
 		snap func() cluster.Snapshot
 	}{
 		{name: "services_80x24", w: 80, h: 24, snap: func() cluster.Snapshot { return estate(2) }},
+		{name: "detail_100x40", w: 100, h: 40, keys: []string{"G", "k", "enter"}, snap: func() cluster.Snapshot { return estate(2) }},
+		{name: "autoscaling_120x30", w: 120, h: 30, keys: []string{":", "h", "p", "a", "enter"}, snap: func() cluster.Snapshot { return estate(2) }},
+		{name: "alerts_100x24", w: 100, h: 24, keys: []string{":", "a", "l", "e", "r", "t", "s", "enter"}, snap: func() cluster.Snapshot { return estate(2) }},
+		{name: "compliance_100x24", w: 100, h: 24, keys: []string{":", "c", "h", "e", "c", "k", "enter"}, snap: func() cluster.Snapshot { return estate(2) }},
+		{name: "gitops_120x30", w: 120, h: 30, keys: []string{":", "g", "i", "t", "o", "p", "s", "enter"}, snap: func() cluster.Snapshot { return estate(2) }},
+		{name: "contexts_100x24", w: 100, h: 24, keys: []string{":", "c", "t", "x", "enter"}, snap: func() cluster.Snapshot { return estate(2) }},
 		{name: "services_120x24", w: 120, h: 24, keys: []string{"j"}, snap: func() cluster.Snapshot { return estate(2) }},
 		{name: "loading_80x24", w: 80, h: 24, snap: func() cluster.Snapshot {
 			return cluster.Snapshot{Context: "local-1", Generation: 2, Conn: cluster.ConnState{Connected: true, LastContact: testNow}}
@@ -187,10 +188,11 @@ func TestViewGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := newTestModel(t, tt.w, tt.h)
-			m.Update(SnapshotMsg{Snapshot: tt.snap()})
+			m := newModelWith(t, tt.w, tt.h, &fakeBackend{}, &fakeActions{})
+			run(m, SnapshotMsg{Snapshot: tt.snap()})
+			run(m, checksNow())
 			for _, k := range tt.keys {
-				m.Update(press(k))
+				run(m, press(k))
 			}
 			got := ansi.Strip(m.Render())
 			if n := strings.Count(got, "\n") + 1; n != tt.h {
@@ -234,4 +236,9 @@ func TestSessionClosedShowsInHeader(t *testing.T) {
 	if !strings.Contains(ansi.Strip(m.Render()), "session stopped") {
 		t.Fatal("header does not say the session stopped")
 	}
+}
+
+// checksNow is a checks evaluation of the fake catalogue.
+func checksNow() ChecksMsg {
+	return ChecksMsg{Context: "local-1", Generation: 2, Catalogue: catalogue(), Findings: findings(), At: testNow.Add(-time.Minute)}
 }

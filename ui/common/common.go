@@ -1,6 +1,7 @@
 // Package common holds what every vigil UI component shares: the Common
-// value (styles, keys, size, read-only flag), the key map and the Component
-// interface. It has no state of its own.
+// value (styles, keys, size, read-only flag), the key map, the Component
+// interface and the navigation messages components send the root. It has
+// no state of its own.
 package common
 
 import (
@@ -19,7 +20,7 @@ type Common struct {
 	Keys KeyMap
 	// Width and Height are the terminal's size in cells.
 	Width, Height int
-	// ReadOnly forbids every mutating action (none exist yet).
+	// ReadOnly forbids every mutating action.
 	ReadOnly bool
 }
 
@@ -38,22 +39,90 @@ type Component interface {
 	FullHelp() [][]key.Binding
 }
 
+// Titled is a component with a name for the tab bar and breadcrumbs.
+type Titled interface {
+	Title() string
+}
+
+// Capturing is a component that is typing text (a filter, a palette, a
+// confirmation): while it captures, the root sends it every key, even q.
+type Capturing interface {
+	Capturing() bool
+}
+
+// PushMsg asks the root to push a component on the focus stack (a detail
+// view, a modal).
+type PushMsg struct{ Component Component }
+
+// PopMsg asks the root to pop the top of the focus stack (Esc).
+type PopMsg struct{}
+
+// ScreenMsg asks the root to show a top-level screen by name ("svc",
+// "hpa", "alerts", "check", "gitops", "ctx"); Arg is the rest of a
+// palette command (":ctx local-2").
+type ScreenMsg struct{ Name, Arg string }
+
+// Push returns a command that pushes c.
+func Push(c Component) tea.Cmd { return func() tea.Msg { return PushMsg{Component: c} } }
+
+// Pop returns a command that pops the focus stack.
+func Pop() tea.Msg { return PopMsg{} }
+
 // KeyMap is every key binding of the UI.
 type KeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	Enter, Back, Filter, Command            key.Binding
+	Sort, SortReverse, Namespace            key.Binding
+	Actions, NextTab, PrevTab               key.Binding
 	Help, Quit                              key.Binding
 }
 
-// DefaultKeyMap returns vigil's default bindings (vi and arrow keys).
+// DefaultKeyMap returns vigil's default bindings: what a k9s or less user
+// would try (vi and arrow keys, / to filter, : for commands, Esc back).
 func DefaultKeyMap() KeyMap {
 	return KeyMap{
-		Up:       key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
-		Down:     key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
-		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
-		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+f", "space"), key.WithHelp("pgdn", "page down")),
-		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
-		Bottom:   key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
-		Help:     key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		Quit:     key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Up:          key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "up")),
+		Down:        key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "down")),
+		PageUp:      key.NewBinding(key.WithKeys("pgup", "ctrl+b"), key.WithHelp("pgup", "page up")),
+		PageDown:    key.NewBinding(key.WithKeys("pgdown", "ctrl+f", "space"), key.WithHelp("pgdn", "page down")),
+		Top:         key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "top")),
+		Bottom:      key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "bottom")),
+		Enter:       key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
+		Back:        key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
+		Command:     key.NewBinding(key.WithKeys(":"), key.WithHelp(":", "command")),
+		Sort:        key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "sort column")),
+		SortReverse: key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "reverse sort")),
+		Namespace:   key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "namespace")),
+		Actions:     key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "actions")),
+		NextTab:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next screen")),
+		PrevTab:     key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev screen")),
+		Help:        key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:        key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
 	}
 }
+
+// Initer is a component with work to start when it is pushed (fetching
+// action states, a first evaluation).
+type Initer interface {
+	Init() tea.Cmd
+}
+
+// Overlay marks a modal drawn over the component beneath it (a menu, a
+// confirmation, the command palette) rather than in its place.
+type Overlay interface {
+	// Placement says where: "center" or "bottom".
+	Placement() string
+}
+
+// SwitchContextMsg asks the root to switch to the kube context Name.
+type SwitchContextMsg struct{ Name string }
+
+// RefreshChecksMsg asks the root to evaluate the check catalogue again.
+type RefreshChecksMsg struct{}
+
+// RefreshFleetMsg asks the root to summarise every context again.
+type RefreshFleetMsg struct{}
+
+// Do returns a command that yields msg.
+func Do(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }

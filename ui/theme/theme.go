@@ -32,6 +32,18 @@ type Theme struct {
 	Selected lipgloss.Style
 	// Note is problems and notes under the header.
 	Note lipgloss.Style
+	// Badge is a loud label in the header (READ-ONLY).
+	Badge lipgloss.Style
+	// Accent marks the active tab, the palette prompt and section titles.
+	Accent lipgloss.Style
+	// Tab is an inactive tab in the tab bar.
+	Tab lipgloss.Style
+	// BarFill and BarEmpty draw the filled and empty parts of a bar.
+	BarFill, BarEmpty lipgloss.Style
+	// Spark draws sparklines.
+	Spark lipgloss.Style
+	// Frame is the border of a modal; FrameDanger the border of a dangerous one.
+	Frame, FrameDanger lipgloss.Style
 }
 
 // Palette entries: adaptive ANSI-256 colours that read on dark and light
@@ -61,6 +73,14 @@ func New(noColor bool) Theme {
 			TableHeader: s().Bold(true).Underline(true),
 			Selected:    s().Reverse(true),
 			Note:        s(),
+			Badge:       s().Reverse(true).Bold(true),
+			Accent:      s().Bold(true),
+			Tab:         s(),
+			BarFill:     s(),
+			BarEmpty:    s(),
+			Spark:       s(),
+			Frame:       s().Border(lipgloss.NormalBorder()).Padding(0, 1),
+			FrameDanger: s().Border(lipgloss.ThickBorder()).Padding(0, 1),
 		}
 	}
 	return Theme{
@@ -73,6 +93,14 @@ func New(noColor bool) Theme {
 		TableHeader: s().Foreground(blue).Bold(true),
 		Selected:    s().Reverse(true),
 		Note:        s().Foreground(yellow),
+		Badge:       s().Background(red).Foreground(lipgloss.Color("15")).Bold(true),
+		Accent:      s().Foreground(cyan).Bold(true),
+		Tab:         s().Foreground(grey),
+		BarFill:     s().Foreground(cyan),
+		BarEmpty:    s().Foreground(grey),
+		Spark:       s().Foreground(cyan),
+		Frame:       s().Border(lipgloss.RoundedBorder()).BorderForeground(blue).Padding(0, 1),
+		FrameDanger: s().Border(lipgloss.ThickBorder()).BorderForeground(red).Padding(0, 1),
 	}
 }
 

@@ -1,0 +1,39 @@
+package ui
+
+import (
+	"context"
+
+	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/ui/actionsui"
+)
+
+// Backend is what the UI needs beyond the snapshots of the context on
+// screen: the kubeconfig's contexts, switching, the fleet summary and the
+// check catalogue's evaluation. cmd wraps cluster's Manager in one; tests
+// pass a fake. Every method may block on the network, so the root model
+// calls them only from tea.Cmds.
+type Backend interface {
+	// Contexts lists the kubeconfig's contexts.
+	Contexts() []cluster.ContextInfo
+	// Switch stops the current session and starts one on context name.
+	Switch(ctx context.Context, name string) (Session, error)
+	// Fleet summarises every context.
+	Fleet(ctx context.Context) (cluster.FleetSummary, error)
+	// Checks lists the current context's inventory and evaluates the
+	// catalogue against it.
+	Checks(ctx context.Context) ([]checks.Check, []checks.Finding, error)
+}
+
+// Session is one context's connection as the UI sees it.
+type Session struct {
+	// Target describes the context for the header; Target.Generation is
+	// the generation of Snapshots.
+	Target Target
+	// Snapshots is the session's subscription.
+	Snapshots <-chan cluster.Snapshot
+	// Actions lists and runs the context's actions; nil hides them.
+	Actions actionsui.Provider
+	// ReadOnly is true when the context refuses every mutation.
+	ReadOnly bool
+}

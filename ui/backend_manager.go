@@ -1,0 +1,69 @@
+package ui
+
+import (
+	"context"
+	"errors"
+
+	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/ui/actionsui"
+)
+
+// ManagerBackend is the Backend over a cluster.Manager.
+type ManagerBackend struct {
+	// Manager owns the session on screen.
+	Manager *cluster.Manager
+	// Snapshots is the Manager's subscription (it survives switches).
+	Snapshots <-chan cluster.Snapshot
+	// Actions builds the action provider of a context; nil hides actions.
+	Actions func(t cluster.Target, generation uint64) actionsui.Provider
+	// ReadOnly says whether a context is read-only (the header badge).
+	ReadOnly func(context string) bool
+}
+
+var _ Backend = (*ManagerBackend)(nil)
+
+// Contexts implements Backend.
+func (b *ManagerBackend) Contexts() []cluster.ContextInfo {
+	cs, _ := b.Manager.Contexts()
+	return cs
+}
+
+// Current returns the Session of the context the Manager shows now.
+func (b *ManagerBackend) Current() Session {
+	t := b.Manager.Target()
+	_, gen := b.Manager.Current()
+	s := Session{Target: Target{Context: t.Context, Server: t.Server, User: t.User, Generation: gen}, Snapshots: b.Snapshots}
+	if b.Actions != nil {
+		s.Actions = b.Actions(t, gen)
+	}
+	if b.ReadOnly != nil {
+		s.ReadOnly = b.ReadOnly(t.Context)
+	}
+	return s
+}
+
+// Switch implements Backend.
+func (b *ManagerBackend) Switch(ctx context.Context, name string) (Session, error) {
+	if _, err := b.Manager.Switch(ctx, name); err != nil {
+		return Session{}, err
+	}
+	return b.Current(), nil
+}
+
+// Fleet implements Backend.
+func (b *ManagerBackend) Fleet(ctx context.Context) (cluster.FleetSummary, error) {
+	return b.Manager.Fleet(ctx), nil
+}
+
+// Checks implements Backend: the catalogue over the session's cached
+// inventory (no extra API calls).
+func (b *ManagerBackend) Checks(context.Context) ([]checks.Check, []checks.Finding, error) {
+	s := b.Manager.Session()
+	if s == nil {
+		return nil, nil, errors.New("no session")
+	}
+	inv := s.Inventory()
+	cat := checks.Catalogue()
+	return cat, checks.Run(cat, &inv), nil
+}

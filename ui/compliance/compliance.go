@@ -1,0 +1,230 @@
+// Package compliance is the Compliance screen: the seed's checklist groups
+// (Security, Compliance, Operations) with pass/fail/warn/unknown counts per
+// checklist item, and a drill-down to each item's findings with evidence
+// and remediation.
+package compliance
+
+import (
+	"cmp"
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/widgets"
+)
+
+// Item is one checklist line with the verdicts of its checks.
+type Item struct {
+	Group  checks.Group
+	Item   string
+	Checks []checks.Check
+	Counts map[checks.Status]int
+}
+
+// worst is the item's worst status.
+func (it *Item) worst() checks.Status {
+	for _, s := range []checks.Status{checks.Fail, checks.Warn, checks.Unknown, checks.Pass} {
+		if it.Counts[s] > 0 {
+			return s
+		}
+	}
+	return checks.NotApplicable
+}
+
+// Model is the Compliance screen.
+type Model struct {
+	common  common.Common
+	data    *common.Data
+	table   *widgets.Table[*Item]
+	summary []string
+	width   int
+	height  int
+}
+
+var _ common.Component = (*Model)(nil)
+
+var refresh = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "re-evaluate"))
+
+// New returns the Compliance screen reading d.
+func New(c common.Common, d *common.Data) *Model {
+	m := &Model{common: c, data: d}
+	count := func(s checks.Status) func(*Item) string {
+		return func(it *Item) string { return fmt.Sprint(it.Counts[s]) }
+	}
+	by := func(s checks.Status) func(a, b *Item) int {
+		return func(a, b *Item) int { return cmp.Compare(b.Counts[s], a.Counts[s]) }
+	}
+	m.table = widgets.NewTable(c.Styles, []widgets.Column[*Item]{
+		{Title: "GROUP", Width: 10, Cell: func(it *Item) string { return string(it.Group) },
+			Compare: func(a, b *Item) int { return strings.Compare(string(a.Group), string(b.Group)) }},
+		{Title: "CHECKLIST ITEM", Width: 30, Flex: true, Cell: func(it *Item) string { return it.Item },
+			Compare: func(a, b *Item) int { return strings.Compare(a.Item, b.Item) }},
+		{Title: "FAIL", Width: 4, Right: true, Cell: count(checks.Fail), Compare: by(checks.Fail)},
+		{Title: "WARN", Width: 4, Right: true, Cell: count(checks.Warn), Compare: by(checks.Warn)},
+		{Title: "UNKN", Width: 4, Right: true, Cell: count(checks.Unknown), Compare: by(checks.Unknown)},
+		{Title: "PASS", Width: 4, Right: true, Cell: count(checks.Pass), Compare: by(checks.Pass)},
+		{Title: "CHECKS", Width: 6, Right: true, MinTable: 90, Cell: func(it *Item) string { return fmt.Sprint(len(it.Checks)) }},
+	})
+	m.table.Style = func(it *Item) lipgloss.Style { return c.Styles.Check(it.worst()) }
+	m.table.Text = func(it *Item) string { return string(it.Group) + " " + it.Item }
+	m.table.Empty = "evaluating the checklist…"
+	return m
+}
+
+// Title implements common.Titled.
+func (m *Model) Title() string { return "Compliance" }
+
+// Items returns the checklist items shown.
+func (m *Model) Items() []*Item { return m.table.Rows() }
+
+// Refresh implements common.Refresher: regroup the latest findings.
+func (m *Model) Refresh() {
+	st := m.common.Styles
+	f := m.data.Checks
+	byID := map[string][]checks.Finding{}
+	for _, fd := range f.Findings {
+		byID[fd.Check] = append(byID[fd.Check], fd)
+	}
+	var items []*Item
+	index := map[string]*Item{}
+	groupCounts := map[checks.Group]map[checks.Status]int{}
+	for _, c := range f.Catalogue {
+		k := string(c.Group) + "\x00" + c.Item
+		it, ok := index[k]
+		if !ok {
+			it = &Item{Group: c.Group, Item: c.Item, Counts: map[checks.Status]int{}}
+			index[k] = it
+			items = append(items, it)
+		}
+		it.Checks = append(it.Checks, c)
+		if groupCounts[c.Group] == nil {
+			groupCounts[c.Group] = map[checks.Status]int{}
+		}
+		for _, fd := range byID[c.ID] {
+			it.Counts[fd.Status]++
+			groupCounts[c.Group][fd.Status]++
+		}
+	}
+	m.table.SetRows(items, func(it *Item) string { return string(it.Group) + it.Item })
+
+	var sum []string
+	switch {
+	case f.Running && f.At.IsZero():
+		sum = append(sum, st.Muted.Render("evaluating the checklist against "+m.data.Context+"…"))
+	case f.Err != "":
+		sum = append(sum, st.Warn.Render("checks: "+f.Err))
+	case !f.At.IsZero():
+		score := checks.ComputeScore(f.Catalogue, f.Findings)
+		text := fmt.Sprintf("checklist of %s evaluated %s ago · %d checks", m.data.Context, widgets.Since(m.data.Now, f.At), len(f.Catalogue))
+		if score.Overall != nil {
+			text += fmt.Sprintf(" · score %.0f%%", *score.Overall)
+		}
+		if f.Running {
+			text += " · re-evaluating…"
+		}
+		sum = append(sum, st.Muted.Render(text))
+	}
+	var gl []string
+	for _, g := range checks.Groups {
+		c := groupCounts[g]
+		gl = append(gl, st.Value.Render(string(g))+" "+
+			st.Check(checks.Fail).Render(fmt.Sprintf("%d fail", c[checks.Fail]))+" "+
+			st.Check(checks.Warn).Render(fmt.Sprintf("%d warn", c[checks.Warn]))+" "+
+			st.Check(checks.Unknown).Render(fmt.Sprintf("%d unknown", c[checks.Unknown]))+" "+
+			st.Check(checks.Pass).Render(fmt.Sprintf("%d pass", c[checks.Pass])))
+	}
+	sum = append(sum, strings.Join(gl, st.Muted.Render("  │  ")))
+	m.summary = sum
+}
+
+// SetSize implements common.Component.
+func (m *Model) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.table.SetSize(w, max(0, h-3))
+}
+
+// Update implements common.Component.
+func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return m, nil
+	}
+	keys := m.common.Keys
+	switch {
+	case m.table.Move(k, common.Nav(keys)):
+	case key.Matches(k, refresh):
+		return m, common.Do(common.RefreshChecksMsg{})
+	case key.Matches(k, keys.Sort):
+		m.table.NextSort()
+	case key.Matches(k, keys.Enter):
+		if it, ok := m.table.Selected(); ok {
+			return m, common.Push(newFindings(m.common, m.data, it))
+		}
+	}
+	return m, nil
+}
+
+// ShortHelp implements common.Component.
+func (m *Model) ShortHelp() []key.Binding {
+	k := m.common.Keys
+	return []key.Binding{k.Down, k.Enter, k.Sort, refresh, k.Command, k.Help, k.Quit}
+}
+
+// FullHelp implements common.Component.
+func (m *Model) FullHelp() [][]key.Binding {
+	k := m.common.Keys
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Enter, k.Sort, refresh}, {k.Command, k.NextTab, k.Help, k.Quit}}
+}
+
+// View implements common.Component.
+func (m *Model) View() string {
+	lines := append([]string{}, m.summary...)
+	for len(lines) < 2 {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		lines[i] = widgets.Fit(l, m.width)
+	}
+	return strings.Join(lines[:2], "\n") + "\n\n" + m.table.View()
+}
+
+// newFindings is the drill-down of one checklist item: each check with its
+// findings, evidence and remediation, failures first.
+func newFindings(c common.Common, d *common.Data, it *Item) *common.Page {
+	p := &common.Page{Common: c, Data: d, Name: it.Item, Pop: true}
+	p.Build = func(width int) []string {
+		st := c.Styles
+		out := []string{st.Accent.Render(string(it.Group) + " › " + it.Item)}
+		byID := map[string][]checks.Finding{}
+		for _, fd := range d.Checks.Findings {
+			byID[fd.Check] = append(byID[fd.Check], fd)
+		}
+		for _, ch := range it.Checks {
+			out = append(out, "", st.Value.Render(fmt.Sprintf("%s — %s [%s]", ch.ID, ch.Title, ch.Severity)))
+			if len(ch.PCI) > 0 {
+				out = append(out, st.Muted.Render("  PCI-DSS "+strings.Join(ch.PCI, ", ")))
+			}
+			if ch.Rationale != "" {
+				out = append(out, st.Muted.Render(widgets.Fit("  why: "+ch.Rationale, width)))
+			}
+			for _, want := range []checks.Status{checks.Fail, checks.Warn, checks.Unknown, checks.Pass, checks.NotApplicable} {
+				for _, fd := range byID[ch.ID] {
+					if fd.Status != want {
+						continue
+					}
+					out = append(out, st.Check(fd.Status).Render(widgets.Fit(fmt.Sprintf("  %-14s %s: %s", fd.Status, fd.Resource, fd.Evidence), width)))
+					if fd.Status != checks.Pass && fd.Status != checks.NotApplicable && fd.Remediation != "" {
+						out = append(out, st.Muted.Render(widgets.Fit("                 fix: "+fd.Remediation, width)))
+					}
+				}
+			}
+		}
+		return out
+	}
+	return p
+}

@@ -1,0 +1,182 @@
+// Package contexts is the Contexts / fleet screen: every kubeconfig
+// context with its fleet summary (services by health, worst ones, firing
+// alerts, reachability). Enter switches to the selected context.
+package contexts
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/theme"
+	"github.com/vigil-k8s/vigil/ui/widgets"
+)
+
+// Row is one context with its fleet entry (Entry.Checked is zero before
+// the first summary).
+type Row struct {
+	Info  cluster.ContextInfo
+	Entry cluster.FleetEntry
+}
+
+// Model is the Contexts screen.
+type Model struct {
+	common        common.Common
+	data          *common.Data
+	table         *widgets.Table[*Row]
+	width, height int
+}
+
+var _ common.Component = (*Model)(nil)
+
+var refresh = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh fleet"))
+var use = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "switch to context"))
+
+// New returns the Contexts screen reading d.
+func New(c common.Common, d *common.Data) *Model {
+	m := &Model{common: c, data: d}
+	m.table = widgets.NewTable(c.Styles, []widgets.Column[*Row]{
+		{Title: " ", Width: 1, Cell: func(r *Row) string {
+			if r.Info.Name == d.Context {
+				return "*"
+			}
+			return ""
+		}},
+		{Title: "CONTEXT", Width: 12, Flex: true, Cell: func(r *Row) string { return r.Info.Name },
+			Compare: func(a, b *Row) int { return strings.Compare(a.Info.Name, b.Info.Name) }},
+		{Title: "CLUSTER", Width: 12, MinTable: 100, Cell: func(r *Row) string { return r.Info.Cluster }},
+		{Title: "STATE", Width: 11, Cell: state},
+		{Title: "SVC", Width: 4, Right: true, Cell: func(r *Row) string { return num(r, r.Entry.Services) }},
+		{Title: "OK", Width: 3, Right: true, Cell: func(r *Row) string { return num(r, r.Entry.OK) }},
+		{Title: "PROG", Width: 4, Right: true, Cell: func(r *Row) string { return num(r, r.Entry.Progressing) }},
+		{Title: "DEGR", Width: 4, Right: true, Cell: func(r *Row) string { return num(r, r.Entry.Degraded) }},
+		{Title: "DOWN", Width: 4, Right: true, Cell: func(r *Row) string { return num(r, r.Entry.Down) }},
+		{Title: "FIRING", Width: 6, Right: true, Cell: firing},
+		{Title: "CHECKED", Width: 7, Right: true, MinTable: 90, Cell: func(r *Row) string { return widgets.Since(d.Now, r.Entry.Checked) }},
+		{Title: "WORST / ERROR", Width: 20, Flex: true, Cell: func(r *Row) string {
+			if r.Entry.Err != "" {
+				return r.Entry.Err
+			}
+			return strings.Join(r.Entry.Worst, ", ")
+		}},
+	})
+	m.table.Text = func(r *Row) string { return r.Info.Name + " " + r.Info.Cluster }
+	m.table.Style = func(r *Row) lipgloss.Style { return c.Styles.For(level(r)) }
+	m.table.Empty = "no contexts in the kubeconfig"
+	return m
+}
+
+func state(r *Row) string {
+	switch {
+	case r.Entry.Checked.IsZero():
+		return "…"
+	case !r.Entry.Reachable:
+		return "unreachable"
+	}
+	return "reachable"
+}
+
+func num(r *Row, n int) string {
+	if r.Entry.Checked.IsZero() || !r.Entry.Reachable {
+		return "-"
+	}
+	return fmt.Sprint(n)
+}
+
+func firing(r *Row) string {
+	switch {
+	case r.Entry.Checked.IsZero():
+		return "-"
+	case r.Entry.Firing < 0:
+		return "n/a"
+	}
+	return fmt.Sprint(r.Entry.Firing)
+}
+
+func level(r *Row) theme.Level {
+	e := r.Entry
+	switch {
+	case e.Checked.IsZero():
+		return theme.LevelMuted
+	case !e.Reachable || e.Down > 0 || e.Degraded > 0 || e.Firing > 0:
+		return theme.LevelCrit
+	case e.Progressing > 0 || e.Unknown > 0:
+		return theme.LevelWarn
+	}
+	return theme.LevelOK
+}
+
+// Title implements common.Titled.
+func (m *Model) Title() string { return "Contexts" }
+
+// Rows returns the rows shown.
+func (m *Model) Rows() []*Row { return m.table.Rows() }
+
+// Refresh implements common.Refresher.
+func (m *Model) Refresh() {
+	entries := map[string]cluster.FleetEntry{}
+	for _, e := range m.data.Fleet.Entries {
+		entries[e.Context] = e
+	}
+	rows := make([]*Row, 0, len(m.data.Contexts))
+	for _, c := range m.data.Contexts {
+		rows = append(rows, &Row{Info: c, Entry: entries[c.Name]})
+	}
+	m.table.SetRows(rows, func(r *Row) string { return r.Info.Name })
+}
+
+// SetSize implements common.Component.
+func (m *Model) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.table.SetSize(w, max(0, h-2))
+}
+
+// Update implements common.Component.
+func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return m, nil
+	}
+	switch {
+	case m.table.Move(k, common.Nav(m.common.Keys)):
+	case key.Matches(k, refresh):
+		return m, common.Do(common.RefreshFleetMsg{})
+	case key.Matches(k, use):
+		if r, ok := m.table.Selected(); ok {
+			return m, common.Do(common.SwitchContextMsg{Name: r.Info.Name})
+		}
+	}
+	return m, nil
+}
+
+// ShortHelp implements common.Component.
+func (m *Model) ShortHelp() []key.Binding {
+	k := m.common.Keys
+	return []key.Binding{k.Down, use, refresh, k.Command, k.Help, k.Quit}
+}
+
+// FullHelp implements common.Component.
+func (m *Model) FullHelp() [][]key.Binding {
+	k := m.common.Keys
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {use, refresh}, {k.Command, k.NextTab, k.Help, k.Quit}}
+}
+
+// View implements common.Component.
+func (m *Model) View() string {
+	st := m.common.Styles
+	head := fmt.Sprintf("%d contexts · :ctx NAME switches directly", len(m.data.Contexts))
+	switch {
+	case m.data.FleetErr != "":
+		head += " · fleet: " + m.data.FleetErr
+	case !m.data.Fleet.Taken.IsZero():
+		head += " · fleet summarised " + widgets.Since(m.data.Now, m.data.Fleet.Taken) + " ago"
+	default:
+		head += " · summarising the fleet…"
+	}
+	return st.Muted.Render(widgets.Fit(head, m.width)) + "\n\n" + m.table.View()
+}

@@ -1,0 +1,201 @@
+// Package gitops is the GitOps & secrets screen: Argo CD applications
+// (sync, health, revision, operation, sync windows, history), then
+// ExternalSecrets (ready, last refresh, interval), secret stores and
+// SealedSecrets.
+package gitops
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/theme"
+	"github.com/vigil-k8s/vigil/ui/widgets"
+)
+
+// New returns the GitOps & secrets screen reading d.
+func New(c common.Common, d *common.Data) *common.Page {
+	p := &common.Page{Common: c, Data: d, Name: "GitOps"}
+	p.Build = func(w int) []string { return build(c.Styles, d, w) }
+	return p
+}
+
+func short(rev string) string {
+	if len(rev) > 7 {
+		return rev[:7]
+	}
+	return rev
+}
+
+func section(st theme.Theme, title string, width int) string {
+	return st.Accent.Render(title) + " " + st.Muted.Render(strings.Repeat("─", max(0, width-len([]rune(title))-1)))
+}
+
+// notInstalled returns the note for an API group the cluster lacks.
+func notInstalled(d *common.Data, group, what string) (string, bool) {
+	ok, known := d.Snap.Installed[group]
+	if known && !ok {
+		return what + " is not installed in this cluster (no " + group + " CRDs)", true
+	}
+	return "", false
+}
+
+func build(st theme.Theme, d *common.Data, width int) []string {
+	if !d.HaveSnap {
+		return []string{st.Muted.Render("loading…")}
+	}
+	snap := d.Snap
+	out := []string{section(st, fmt.Sprintf("ARGO CD APPLICATIONS (%d)", len(snap.ArgoApps)), width)}
+	if note, ok := notInstalled(d, "argoproj.io", "Argo CD"); ok {
+		out = append(out, st.Muted.Render(note))
+	} else if len(snap.ArgoApps) == 0 {
+		out = append(out, st.Muted.Render("no Applications"))
+	}
+	for _, a := range snap.ArgoApps {
+		lvl := theme.LevelOK
+		switch {
+		case a.Health == "Degraded" || a.Health == "Missing" || a.Operation.Phase == "Failed" || a.Operation.Phase == "Error":
+			lvl = theme.LevelCrit
+		case a.Sync != "Synced" || a.Health != "Healthy":
+			lvl = theme.LevelWarn
+		}
+		mode := "manual sync"
+		if a.AutoSync {
+			mode = "auto-sync"
+			if a.Prune {
+				mode += "+prune"
+			}
+			if a.SelfHeal {
+				mode += "+self-heal"
+			}
+		}
+		out = append(out, "", st.For(lvl).Render(widgets.Fit(fmt.Sprintf("%s/%s  %s / %s  at %s  project %s  %s", a.Namespace, a.Name, a.Sync, a.Health, short(a.Revision), a.Project, mode), width)))
+		out = append(out, st.Muted.Render(widgets.Fit(fmt.Sprintf("  source %s %s@%s → %s %s · %d resources, %d out of sync",
+			a.RepoURL, a.Path+a.Chart, a.TargetRevision, a.DestServer, a.DestNamespace, a.Resources, a.OutOfSync), width)))
+		if a.HealthMessage != "" {
+			out = append(out, st.For(lvl).Render(widgets.Fit("  health: "+a.HealthMessage, width)))
+		}
+		if op := a.Operation; op.Phase != "" {
+			ol := theme.LevelMuted
+			if op.Phase == "Failed" || op.Phase == "Error" {
+				ol = theme.LevelCrit
+			}
+			out = append(out, st.For(ol).Render(widgets.Fit(fmt.Sprintf("  operation %s to %s by %s, started %s ago: %s", op.Phase, short(op.Revision), op.InitiatedBy, widgets.Since(d.Now, op.StartedAt), op.Message), width)))
+		}
+		for _, c := range a.Conditions {
+			out = append(out, st.Warn.Render(widgets.Fit("  "+c.Type+": "+c.Message, width)))
+		}
+		for _, w := range a.Windows {
+			wl := theme.LevelMuted
+			state := "closed"
+			if w.Active {
+				state = "OPEN"
+				if w.Kind == "deny" {
+					wl = theme.LevelWarn
+				}
+			}
+			manual := ""
+			if w.ManualSync {
+				manual = ", manual sync allowed"
+			}
+			out = append(out, st.For(wl).Render(widgets.Fit(fmt.Sprintf("  sync window %s %q for %s (%s)%s", w.Kind, w.Schedule, w.Duration, state, manual), width)))
+		}
+		if a.SyncBlocked {
+			out = append(out, st.Warn.Render(widgets.Fit("  sync blocked now by "+a.BlockedBy, width)))
+		}
+		for i, h := range a.History {
+			if i == 5 {
+				out = append(out, st.Muted.Render(fmt.Sprintf("  … %d older deployments", len(a.History)-5)))
+				break
+			}
+			out = append(out, st.Muted.Render(widgets.Fit(fmt.Sprintf("  history %-3d %s deployed %s ago", h.ID, short(h.Revision), widgets.Since(d.Now, h.DeployedAt)), width)))
+		}
+	}
+
+	out = append(out, "", section(st, fmt.Sprintf("EXTERNAL SECRETS (%d)", len(snap.ExternalSecrets)), width))
+	if note, ok := notInstalled(d, "external-secrets.io", "External Secrets Operator"); ok {
+		out = append(out, st.Muted.Render(note))
+	} else {
+		out = append(out, externalSecrets(st, d, snap.ExternalSecrets, width)...)
+		out = append(out, "", section(st, fmt.Sprintf("SECRET STORES (%d)", len(snap.SecretStores)), width))
+		for _, s := range snap.SecretStores {
+			lvl, ready := theme.LevelOK, "Ready"
+			if !s.Ready {
+				lvl, ready = theme.LevelCrit, "NotReady"
+			}
+			out = append(out, st.For(lvl).Render(widgets.Fit(fmt.Sprintf("%-18s %-34s %-8s %-9s %s %s", s.Kind, nsName(s.Namespace, s.Name), s.Provider, ready, s.Reason, s.Message), width)))
+		}
+	}
+
+	out = append(out, "", section(st, fmt.Sprintf("SEALED SECRETS (%d)", len(snap.SealedSecrets)), width))
+	if note, ok := notInstalled(d, "bitnami.com", "Sealed Secrets"); ok {
+		out = append(out, st.Muted.Render(note))
+	}
+	for _, s := range snap.SealedSecrets {
+		lvl, synced := theme.LevelOK, "Synced"
+		if !s.Synced {
+			lvl, synced = theme.LevelCrit, "NotSynced"
+		}
+		out = append(out, st.For(lvl).Render(widgets.Fit(fmt.Sprintf("%-40s %-9s keys %s %s", nsName(s.Namespace, s.Name), synced, strings.Join(s.Keys, ","), s.Message), width)))
+	}
+	return out
+}
+
+func nsName(ns, name string) string {
+	if ns == "" {
+		return name
+	}
+	return ns + "/" + name
+}
+
+func externalSecrets(st theme.Theme, d *common.Data, es []cluster.ExternalSecretInfo, width int) []string {
+	if len(es) == 0 {
+		return []string{st.Muted.Render("no ExternalSecrets")}
+	}
+	w := []int{46, 8, 9, 8, 30}
+	out := []string{st.TableHeader.Render(widgets.Fit(row(w, "NAME", "READY", "REFRESHED", "INTERVAL", "STORE → SECRET", "REASON"), width))}
+	for _, e := range es {
+		lvl, ready := theme.LevelOK, "True"
+		if !e.Ready {
+			lvl, ready = theme.LevelCrit, "False"
+		} else if e.Stale {
+			lvl = theme.LevelWarn
+		}
+		name := nsName(e.Namespace, e.Name)
+		if e.Kind == "ClusterExternalSecret" {
+			name = "cluster/" + e.Name
+		}
+		refreshed := widgets.Since(d.Now, e.LastRefresh)
+		if refreshed != "-" {
+			refreshed += " ago"
+		}
+		if e.Stale {
+			refreshed += " (stale)"
+		}
+		reason := e.Reason
+		if e.Message != "" && !e.Ready {
+			reason += ": " + e.Message
+		}
+		if len(e.Namespaces) > 0 {
+			reason += " ns " + strings.Join(e.Namespaces, ",")
+		}
+		out = append(out, st.For(lvl).Render(widgets.Fit(row(w, name, ready, refreshed, e.RefreshInterval, e.StoreKind+"/"+e.Store+" → "+e.Target, reason), width)))
+	}
+	return out
+}
+
+func row(widths []int, cells ...string) string {
+	var b strings.Builder
+	for i, c := range cells {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if i < len(widths) {
+			b.WriteString(widgets.Pad(c, widths[i], false))
+		} else {
+			b.WriteString(c)
+		}
+	}
+	return b.String()
+}

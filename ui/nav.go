@@ -1,0 +1,171 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/vigil-k8s/vigil/ui/actionsui"
+	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/palette"
+)
+
+// onNav handles the focus stack, screens and requests components make of
+// the root.
+func (m *Model) onNav(msg tea.Msg) (tea.Cmd, bool) {
+	switch msg := msg.(type) {
+	case common.PushMsg:
+		return m.push(msg.Component), true
+	case common.PopMsg:
+		if len(m.stack) > 1 {
+			m.stack = m.stack[:len(m.stack)-1]
+			m.resize()
+		}
+		return nil, true
+	case common.ScreenMsg:
+		return m.command(msg), true
+	case common.SwitchContextMsg:
+		return m.switchTo(msg.Name), true
+	case common.RefreshChecksMsg:
+		return m.evaluateChecks(), true
+	case common.RefreshFleetMsg:
+		return m.refreshFleet(), true
+	case actionsui.ConfirmMsg:
+		return tea.Batch(m.push(actionsui.NewConfirm(m.common, msg)), msg.Next), true
+	}
+	return nil, false
+}
+
+// push puts c on the focus stack, sized, and starts its work.
+func (m *Model) push(c common.Component) tea.Cmd {
+	m.stack = append(m.stack, c)
+	m.resize()
+	if in, ok := c.(common.Initer); ok {
+		return in.Init()
+	}
+	return nil
+}
+
+// command runs a palette command.
+func (m *Model) command(msg common.ScreenMsg) tea.Cmd {
+	switch msg.Name {
+	case "ctx":
+		if msg.Arg != "" {
+			return m.switchTo(msg.Arg)
+		}
+		m.show("ctx")
+		return m.refreshFleet()
+	case "ns":
+		ns := msg.Arg
+		if ns == "all" || ns == "-A" {
+			ns = ""
+		}
+		m.show("svc")
+		m.Services().SetNamespace(ns)
+		return nil
+	case "check":
+		m.show("check")
+		if m.data.Checks.At.IsZero() && !m.data.Checks.Running {
+			return m.evaluateChecks()
+		}
+		return nil
+	}
+	m.show(msg.Name)
+	return nil
+}
+
+// show makes the named screen active, dropping details and modals.
+func (m *Model) show(name string) {
+	for i, s := range m.screens {
+		if s.name == name {
+			m.active = i
+			m.stack = []common.Component{s.comp}
+			m.resize()
+			return
+		}
+	}
+}
+
+// onKey handles the global keys unless the top component is typing.
+func (m *Model) onKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
+	if k.String() == "ctrl+c" {
+		return tea.Quit, true
+	}
+	if c, ok := m.Top().(common.Capturing); ok && c.Capturing() {
+		return nil, false
+	}
+	keys := m.common.Keys
+	switch {
+	case key.Matches(k, keys.Quit):
+		return tea.Quit, true
+	case key.Matches(k, keys.Help):
+		m.fullHelp = !m.fullHelp
+		m.resize()
+		return nil, true
+	case key.Matches(k, keys.Command):
+		var names []string
+		for _, c := range m.data.Contexts {
+			names = append(names, c.Name)
+		}
+		return m.push(palette.New(m.common, names)), true
+	case len(m.stack) == 1 && key.Matches(k, keys.NextTab):
+		m.show(m.screens[(m.active+1)%len(m.screens)].name)
+		return m.onShow(), true
+	case len(m.stack) == 1 && key.Matches(k, keys.PrevTab):
+		m.show(m.screens[(m.active+len(m.screens)-1)%len(m.screens)].name)
+		return m.onShow(), true
+	}
+	return nil, false
+}
+
+// onShow starts what a screen needs when it becomes active.
+func (m *Model) onShow() tea.Cmd {
+	if m.Screen() == "ctx" {
+		return m.refreshFleet()
+	}
+	return nil
+}
+
+// wheelKey turns the mouse wheel into the up/down keys.
+func wheelKey(msg tea.MouseWheelMsg) tea.Msg {
+	switch msg.Button {
+	case tea.MouseWheelUp:
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case tea.MouseWheelDown:
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	}
+	return nil
+}
+
+// chromeHeight is the header, tab bar, status line and footer.
+func (m *Model) chromeHeight() int {
+	return headerHeight + 1 + 1 + m.footerHeight()
+}
+
+// headerHeight is the header's two lines.
+const headerHeight = 2
+
+// resize gives every component the height the chrome leaves over.
+func (m *Model) resize() {
+	m.help.SetWidth(m.common.Width)
+	h := max(0, m.common.Height-m.chromeHeight())
+	for _, s := range m.screens {
+		s.comp.SetSize(m.common.Width, h)
+	}
+	for _, c := range m.stack[1:] {
+		c.SetSize(m.common.Width, h)
+	}
+}
+
+func (m *Model) footerHeight() int {
+	return strings.Count(m.helpView(), "\n") + 1
+}
+
+func (m *Model) helpView() string {
+	top := m.Top()
+	if m.fullHelp {
+		return m.help.FullHelpView(top.FullHelp())
+	}
+	return m.help.ShortHelpView(top.ShortHelp())
+}

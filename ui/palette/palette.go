@@ -1,0 +1,176 @@
+// Package palette is the ":" command line, as in k9s: `:svc`, `:hpa`,
+// `:alerts`, `:check`, `:gitops`, `:ctx [NAME]`, `:ns [NAME]`, `:q`.
+package palette
+
+import (
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/widgets"
+)
+
+// Command is one palette command.
+type Command struct {
+	// Name is what the root's ScreenMsg carries; Aliases also select it.
+	Name    string
+	Aliases []string
+	// Help says what it does.
+	Help string
+}
+
+// Commands are the palette's commands, in the order shown.
+var Commands = []Command{
+	{Name: "svc", Aliases: []string{"services", "service", "deploy", "deployments", "sts"}, Help: "services"},
+	{Name: "hpa", Aliases: []string{"vpa", "autoscaling", "scale"}, Help: "autoscaling: HPAs and VPAs"},
+	{Name: "alerts", Aliases: []string{"alert", "al"}, Help: "alerts"},
+	{Name: "check", Aliases: []string{"checks", "compliance", "pulse"}, Help: "compliance checklist"},
+	{Name: "gitops", Aliases: []string{"argo", "apps", "secrets", "es", "sealed"}, Help: "Argo CD apps and secrets"},
+	{Name: "ctx", Aliases: []string{"context", "contexts", "fleet"}, Help: "contexts; :ctx NAME switches"},
+	{Name: "ns", Aliases: []string{"namespace"}, Help: "namespace filter; :ns NAME, :ns all"},
+	{Name: "q", Aliases: []string{"quit", "q!", "exit"}, Help: "quit"},
+}
+
+// Resolve maps typed text to a command name and its argument; ok is false
+// when no command matches.
+func Resolve(text string) (name, arg string, ok bool) {
+	f := strings.Fields(text)
+	if len(f) == 0 {
+		return "", "", false
+	}
+	word := strings.ToLower(f[0])
+	arg = strings.Join(f[1:], " ")
+	for _, c := range Commands {
+		if c.Name == word || slices.Contains(c.Aliases, word) {
+			return c.Name, arg, true
+		}
+	}
+	return "", "", false
+}
+
+// Model is the palette; it is an overlay at the bottom of the screen.
+type Model struct {
+	common common.Common
+	input  widgets.Input
+	note   string
+	width  int
+	// Contexts completes `:ctx NAME`.
+	Contexts []string
+}
+
+var _ common.Component = (*Model)(nil)
+
+// New returns an empty palette.
+func New(c common.Common, contexts []string) *Model {
+	return &Model{common: c, input: widgets.Input{Prompt: ":"}, Contexts: contexts}
+}
+
+// Value returns the text typed.
+func (m *Model) Value() string { return m.input.Value() }
+
+// Capturing implements common.Capturing.
+func (m *Model) Capturing() bool { return true }
+
+// Placement implements common.Overlay.
+func (m *Model) Placement() string { return "bottom" }
+
+// Title implements common.Titled.
+func (m *Model) Title() string { return "command" }
+
+// SetSize implements common.Component.
+func (m *Model) SetSize(w, _ int) { m.width = w }
+
+// Update implements common.Component: Enter runs, Tab completes, Esc closes.
+func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return m, nil
+	}
+	switch {
+	case key.Matches(k, m.common.Keys.Back):
+		return m, common.Pop
+	case k.String() == "tab":
+		if s := m.suggestions(); len(s) > 0 {
+			m.input.SetValue(s[0])
+		}
+		return m, nil
+	case k.String() == "enter":
+		name, arg, ok := Resolve(m.input.Value())
+		if !ok {
+			if strings.TrimSpace(m.input.Value()) == "" {
+				return m, common.Pop
+			}
+			m.note = "unknown command: " + m.input.Value()
+			return m, nil
+		}
+		if name == "q" {
+			return m, tea.Quit
+		}
+		return m, tea.Sequence(common.Pop, common.Do(common.ScreenMsg{Name: name, Arg: arg}))
+	}
+	m.input.Update(k)
+	m.note = ""
+	return m, nil
+}
+
+// suggestions are the completions of the typed text.
+func (m *Model) suggestions() []string {
+	v := strings.ToLower(m.input.Value())
+	var out []string
+	if rest, ok := strings.CutPrefix(v, "ctx "); ok {
+		for _, c := range m.Contexts {
+			if strings.HasPrefix(strings.ToLower(c), rest) {
+				out = append(out, "ctx "+c)
+			}
+		}
+		return out
+	}
+	for _, c := range Commands {
+		for _, n := range append([]string{c.Name}, c.Aliases...) {
+			if v != "" && strings.HasPrefix(n, v) {
+				out = append(out, n)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// ShortHelp implements common.Component.
+func (m *Model) ShortHelp() []key.Binding {
+	return []key.Binding{
+		key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")),
+		key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete")),
+		key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+	}
+}
+
+// FullHelp implements common.Component.
+func (m *Model) FullHelp() [][]key.Binding {
+	return [][]key.Binding{m.ShortHelp()}
+}
+
+// View is the command line: prompt, text, and the matching commands.
+func (m *Model) View() string {
+	st := m.common.Styles
+	line := st.Accent.Render(m.input.View())
+	switch {
+	case m.note != "":
+		line += "  " + st.Warn.Render(m.note)
+	default:
+		var hints []string
+		for _, s := range m.suggestions() {
+			hints = append(hints, s)
+		}
+		if len(hints) == 0 && m.input.Value() == "" {
+			for _, c := range Commands {
+				hints = append(hints, c.Name)
+			}
+		}
+		line += "  " + st.Muted.Render(strings.Join(hints, " "))
+	}
+	return widgets.Fit(line, m.width)
+}

@@ -1,0 +1,99 @@
+// Package render draws domain values (HPAs, VPAs, conditions, alerts) as
+// styled lines that more than one screen shows.
+package render
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/ui/theme"
+	"github.com/vigil-k8s/vigil/ui/widgets"
+)
+
+// HPALines renders an HPA: replicas against min/max as a bar, each
+// metric's current vs target, and its conditions. The autoscaling screen
+// uses it too.
+func HPALines(st theme.Theme, h cluster.HPAInfo) []string {
+	fill, empty := widgets.Bar(float64(h.Current), float64(h.Max), float64(h.Min), 20)
+	lvl := theme.LevelOK
+	if h.AtMax {
+		lvl = theme.LevelCrit
+	} else if h.Saturation >= 0.8 {
+		lvl = theme.LevelWarn
+	}
+	out := []string{fmt.Sprintf("hpa %s  %s%s  %d/%d (min %d, desired %d)", h.Name,
+		st.For(lvl).Render(fill), st.BarEmpty.Render(empty), h.Current, h.Max, h.Min, h.Desired)}
+	if h.Reason != "" {
+		out = append(out, st.For(max(lvl, theme.LevelWarn)).Render("  "+h.Reason))
+	}
+	for _, mt := range h.Metrics {
+		ml := theme.LevelOK
+		if mt.Ratio < 0 {
+			ml = theme.LevelWarn
+		} else {
+			ml = theme.Ratio(mt.Ratio)
+		}
+		out = append(out, st.For(ml).Render(fmt.Sprintf("  %-9s %-28s %s / target %s", strings.ToLower(mt.Type), mt.Name, mt.Current, mt.Target)))
+	}
+	for _, c := range h.Conditions {
+		out = append(out, Condition(st, c))
+	}
+	return out
+}
+
+// Condition renders a status condition, warning when it is a bad one.
+func Condition(st theme.Theme, c cluster.Condition) string {
+	lvl := theme.LevelMuted
+	bad := (c.Status == "False" && c.Type != "ScalingLimited") || (c.Status == "True" && c.Type == "ScalingLimited")
+	if bad {
+		lvl = theme.LevelWarn
+	}
+	return st.For(lvl).Render(fmt.Sprintf("  %s=%s %s: %s", c.Type, c.Status, c.Reason, c.Message))
+}
+
+// VPALines renders a VPA's recommendation next to the requests, drift
+// highlighted.
+func VPALines(st theme.Theme, v cluster.VPAInfo) []string {
+	out := []string{fmt.Sprintf("vpa %s  mode %s  max drift %d%%", v.Name, v.UpdateMode, int(v.MaxDrift*100))}
+	for _, c := range v.Containers {
+		lvl := theme.LevelOK
+		if c.OutOfBounds {
+			lvl = theme.LevelWarn
+		}
+		out = append(out, st.For(lvl).Render(fmt.Sprintf("  %-18s cpu %s req / %s target (%+d%%)  mem %s req / %s target (%+d%%)", c.Name,
+			widgets.Milli(c.Requests.CPU), widgets.Milli(c.Target.CPU), int(c.CPUDrift*100),
+			widgets.Bytes(c.Requests.Memory), widgets.Bytes(c.Target.Memory), int(c.MemoryDrift*100))))
+	}
+	for _, c := range v.Conditions {
+		out = append(out, Condition(st, c))
+	}
+	return out
+}
+
+// AlertLine renders one alert in a line of width cells: state, severity,
+// name, since when, silenced state and summary.
+func AlertLine(st theme.Theme, a cluster.Alert, now time.Time, width int) string {
+	lvl := theme.SeverityLevel(a.Severity)
+	state := a.State
+	if len(a.SilencedBy) > 0 {
+		state, lvl = "silenced", theme.LevelMuted
+	} else if a.State == "pending" {
+		lvl = min(lvl, theme.LevelWarn)
+	}
+	text := a.Summary
+	if text == "" {
+		text = a.Description
+	}
+	line := fmt.Sprintf("%-9s %-9s %-26s %5s  %s", state, a.Severity, a.Name, widgets.Since(now, a.Since), text)
+	return st.For(lvl).Render(widgets.Fit(line, width))
+}
+
+// Pct renders a ratio as a whole percentage, "-" when negative (unknown).
+func Pct(r float64) string {
+	if r < 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d%%", int(r*100+0.5))
+}

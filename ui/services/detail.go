@@ -1,0 +1,189 @@
+package services
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/ui/actionsui"
+	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/widgets"
+)
+
+// Detail is one service in depth: pods, rollout history, autoscalers,
+// events, alerts, checklist findings and actions. It follows the service
+// across snapshots by key and scrolls as one page.
+type Detail struct {
+	common   common.Common
+	data     *common.Data
+	key      string
+	svc      cluster.Service
+	found    bool
+	pager    widgets.Pager
+	width    int
+	height   int
+	actions  actionsui.Provider
+	states   []actionsui.State
+	stateErr string
+	loaded   bool  // states arrived
+	sections []int // first line of each section, for tab jumps
+}
+
+var _ common.Component = (*Detail)(nil)
+
+// NewDetail returns the detail view of the service with key k.
+func NewDetail(c common.Common, d *common.Data, k string, ap actionsui.Provider) *Detail {
+	m := &Detail{common: c, data: d, key: k, actions: ap}
+	m.Refresh()
+	return m
+}
+
+// Title implements common.Titled.
+func (m *Detail) Title() string { return m.svc.Namespace + "/" + m.svc.Name }
+
+// Key returns the key of the service shown.
+func (m *Detail) Key() string { return m.key }
+
+// Service returns the service shown; ok is false once it disappeared.
+func (m *Detail) Service() (cluster.Service, bool) { return m.svc, m.found }
+
+// Init implements common.Initer: ask for the actions' states.
+func (m *Detail) Init() tea.Cmd {
+	if m.actions == nil || !m.found {
+		return nil
+	}
+	return m.actions.States(m.svc)
+}
+
+// Refresh implements common.Refresher: find the service again and rebuild.
+func (m *Detail) Refresh() {
+	m.found = false
+	for i := range m.data.Snap.Services {
+		if m.data.Snap.Services[i].Key() == m.key {
+			m.svc, m.found = m.data.Snap.Services[i], true
+			break
+		}
+	}
+	m.rebuild()
+}
+
+// SetSize implements common.Component.
+func (m *Detail) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.pager.SetSize(w, h)
+	m.rebuild()
+}
+
+// Update implements common.Component.
+func (m *Detail) Update(msg tea.Msg) (common.Component, tea.Cmd) {
+	switch msg := msg.(type) {
+	case actionsui.StatesMsg:
+		if msg.Key == m.key {
+			m.states, m.stateErr, m.loaded = msg.States, msg.Err, true
+			m.rebuild()
+		}
+		return m, nil
+	case tea.KeyPressMsg:
+		keys := m.common.Keys
+		switch {
+		case m.pager.Move(msg, nav(keys)):
+		case key.Matches(msg, keys.Back):
+			return m, common.Pop
+		case key.Matches(msg, keys.NextTab):
+			m.jump(1)
+		case key.Matches(msg, keys.PrevTab):
+			m.jump(-1)
+		case key.Matches(msg, keys.Actions):
+			if m.actions != nil && m.found {
+				return m, common.Push(actionsui.NewMenu(m.common, m.svc, m.states, m.loaded, m.actions))
+			}
+		}
+	}
+	return m, nil
+}
+
+// jump scrolls to the next (dir 1) or previous section.
+func (m *Detail) jump(dir int) {
+	off := m.pager.Offset()
+	if dir > 0 {
+		for _, s := range m.sections {
+			if s > off {
+				m.pager.ScrollTo(s)
+				return
+			}
+		}
+		return
+	}
+	for i := len(m.sections) - 1; i >= 0; i-- {
+		if m.sections[i] < off {
+			m.pager.ScrollTo(m.sections[i])
+			return
+		}
+	}
+}
+
+// ShortHelp implements common.Component.
+func (m *Detail) ShortHelp() []key.Binding {
+	k := m.common.Keys
+	return []key.Binding{k.Down, nextSection, k.Actions, k.Back, k.Command, k.Help}
+}
+
+var (
+	nextSection = key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next section"))
+	prevSection = key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev section"))
+)
+
+// FullHelp implements common.Component.
+func (m *Detail) FullHelp() [][]key.Binding {
+	k := m.common.Keys
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{nextSection, prevSection, k.Actions, k.Back},
+		{k.Command, k.Help, k.Quit},
+	}
+}
+
+// View implements common.Component.
+func (m *Detail) View() string {
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	return m.pager.View()
+}
+
+// rebuild renders every section's lines for the current width.
+func (m *Detail) rebuild() {
+	if m.width <= 0 {
+		return
+	}
+	st := m.common.Styles
+	if !m.found {
+		m.pager.SetLines([]string{st.Warn.Render(m.key + " is no longer in the snapshot (deleted, or filtered out by namespace)"), st.Muted.Render("esc: back to the list")})
+		return
+	}
+	b := &lines{width: m.width}
+	m.sections = m.sections[:0]
+	for _, sec := range []func(*lines){m.summary, m.pods, m.history, m.autoscaling, m.alerts, m.events, m.checks, m.actionLines} {
+		m.sections = append(m.sections, len(b.out))
+		sec(b)
+	}
+	m.pager.SetLines(b.out)
+}
+
+// lines accumulates a detail page.
+type lines struct {
+	width int
+	out   []string
+}
+
+func (l *lines) add(s ...string) { l.out = append(l.out, s...) }
+
+func (l *lines) section(title string, d *Detail) {
+	if len(l.out) > 0 {
+		l.out = append(l.out, "")
+	}
+	st := d.common.Styles
+	l.out = append(l.out, st.Accent.Render(title)+" "+st.Muted.Render(strings.Repeat("─", max(0, l.width-len([]rune(title))-1))))
+}

@@ -1,0 +1,342 @@
+// Package services is the home screen: one row per Deployment/StatefulSet
+// of the watched namespaces, unhealthy first, and the detail view of one
+// service. The list renders only the rows that fit, so 10k services cost no
+// more to draw than 20.
+package services
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/ui/actionsui"
+	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/theme"
+	"github.com/vigil-k8s/vigil/ui/widgets"
+)
+
+// Model is the Services list. It implements common.Component.
+type Model struct {
+	common    common.Common
+	data      *common.Data
+	table     *widgets.Table[*cluster.Service]
+	filtering bool
+	input     widgets.Input
+	namespace string // "" = all
+	// Actions lists a service's actions for the detail view; nil hides them.
+	actions actionsui.Provider
+	width   int
+	height  int
+}
+
+var _ common.Component = (*Model)(nil)
+
+// New returns the Services list reading d.
+func New(c common.Common, d *common.Data, al actionsui.Provider) *Model {
+	m := &Model{common: c, data: d, actions: al, input: widgets.Input{Prompt: "/"}}
+	m.table = widgets.NewTable(c.Styles, m.columns())
+	m.table.Text = func(s *cluster.Service) string { return s.Namespace + "/" + s.Name }
+	m.table.Style = func(s *cluster.Service) lipgloss.Style { return c.Styles.Health(s.Health.Status) }
+	m.table.Keep = func(s *cluster.Service) bool { return m.namespace == "" || s.Namespace == m.namespace }
+	m.table.Empty = "no Deployments or StatefulSets in the watched namespaces"
+	return m
+}
+
+// Title implements common.Titled.
+func (m *Model) Title() string { return "Services" }
+
+// Capturing implements common.Capturing: true while typing a filter.
+func (m *Model) Capturing() bool { return m.filtering }
+
+// Refresh implements common.Refresher: take the snapshot's services.
+func (m *Model) Refresh() {
+	svcs := m.data.Snap.Services
+	rows := make([]*cluster.Service, len(svcs))
+	for i := range svcs {
+		rows[i] = &svcs[i]
+	}
+	if !m.data.HaveSnap || !m.data.Snap.Synced {
+		m.table.Empty = "loading… (syncing " + m.data.Context + ")"
+	} else {
+		m.table.Empty = "no Deployments or StatefulSets in the watched namespaces"
+	}
+	// NAMESPACE and NAME fit the longest values (within bounds).
+	nsW, nameW := len("NAMESPACE"), 16
+	for _, s := range rows {
+		nsW, nameW = max(nsW, len(s.Namespace)), max(nameW, len(s.Name))
+	}
+	m.table.Columns[0].Width = min(nsW, 20)
+	m.table.Columns[1].MaxWidth = min(nameW, 40)
+	m.table.SetRows(rows, func(s *cluster.Service) string { return s.Key() })
+}
+
+// SetActions sets the action provider of the context on screen.
+func (m *Model) SetActions(p actionsui.Provider) { m.actions = p }
+
+// Selected returns the service under the cursor.
+func (m *Model) Selected() (cluster.Service, bool) {
+	s, ok := m.table.Selected()
+	if !ok {
+		return cluster.Service{}, false
+	}
+	return *s, true
+}
+
+// Table exposes the table, for tests.
+func (m *Model) Table() *widgets.Table[*cluster.Service] { return m.table }
+
+// Namespace returns the namespace filter ("" for all).
+func (m *Model) Namespace() string { return m.namespace }
+
+// SetNamespace sets the namespace filter ("" for all).
+func (m *Model) SetNamespace(ns string) {
+	m.namespace = ns
+	m.table.Refresh()
+}
+
+// SetFilter sets the fuzzy filter, as if typed after "/".
+func (m *Model) SetFilter(f string) {
+	m.input.SetValue(f)
+	m.table.SetFilter(f)
+}
+
+// SetSize implements common.Component.
+func (m *Model) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.table.SetSize(w, max(0, h-statusHeight))
+}
+
+// statusHeight is the selected service's reason strip plus the filter line.
+const statusHeight = 2
+
+// Update implements common.Component.
+func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return m, nil
+	}
+	keys := m.common.Keys
+	if m.filtering {
+		switch {
+		case k.String() == "enter":
+			m.filtering = false
+		case key.Matches(k, keys.Back):
+			m.filtering = false
+			m.SetFilter("")
+		case m.input.Update(k):
+			m.table.SetFilter(m.input.Value())
+		}
+		return m, nil
+	}
+	switch {
+	case m.table.Move(k, nav(keys)):
+	case key.Matches(k, keys.Filter):
+		m.filtering = true
+	case key.Matches(k, keys.Back) && (m.table.Filter() != "" || m.namespace != ""):
+		m.SetFilter("")
+		m.SetNamespace("")
+	case key.Matches(k, keys.Sort):
+		m.table.NextSort()
+	case key.Matches(k, keys.SortReverse):
+		col, rev := m.table.Sort()
+		m.table.SortBy(col, !rev)
+	case key.Matches(k, keys.Namespace):
+		m.nextNamespace()
+	case key.Matches(k, keys.Enter):
+		if s, ok := m.table.Selected(); ok {
+			return m, common.Push(NewDetail(m.common, m.data, s.Key(), m.actions))
+		}
+	}
+	return m, nil
+}
+
+// nextNamespace cycles the namespace filter through the watched namespaces.
+func (m *Model) nextNamespace() {
+	var names []string
+	for _, ns := range m.data.Snap.Namespaces {
+		names = append(names, ns.Name)
+	}
+	if len(names) == 0 {
+		for _, s := range m.data.Snap.Services {
+			if !slices.Contains(names, s.Namespace) {
+				names = append(names, s.Namespace)
+			}
+		}
+	}
+	slices.Sort(names)
+	i := slices.Index(names, m.namespace)
+	switch {
+	case m.namespace == "" && len(names) > 0:
+		m.SetNamespace(names[0])
+	case i >= 0 && i+1 < len(names):
+		m.SetNamespace(names[i+1])
+	default:
+		m.SetNamespace("")
+	}
+}
+
+func nav(k common.KeyMap) widgets.NavKeys {
+	return widgets.NavKeys{Up: k.Up, Down: k.Down, PageUp: k.PageUp, PageDown: k.PageDown, Top: k.Top, Bottom: k.Bottom}
+}
+
+// ShortHelp implements common.Component.
+func (m *Model) ShortHelp() []key.Binding {
+	k := m.common.Keys
+	if m.filtering {
+		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")), k.Back}
+	}
+	return []key.Binding{k.Enter, k.Filter, k.Namespace, k.Sort, k.Command, k.Help, k.Quit}
+}
+
+// FullHelp implements common.Component.
+func (m *Model) FullHelp() [][]key.Binding {
+	k := m.common.Keys
+	return [][]key.Binding{
+		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
+		{k.Enter, k.Filter, k.Namespace, k.Sort, k.SortReverse, k.Back},
+		{k.Command, k.NextTab, k.PrevTab, k.Help, k.Quit},
+	}
+}
+
+// View implements common.Component.
+func (m *Model) View() string {
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	v := m.table.View()
+	return v + pad(v, m.height-statusHeight) + "\n" + m.statusLines()
+}
+
+// pad returns the newlines that fill a view of fewer than h lines.
+func pad(v string, h int) string {
+	n := strings.Count(v, "\n") + 1
+	return strings.Repeat("\n", max(0, h-n))
+}
+
+// statusLines are the selected service's reason and the filter/sort line.
+func (m *Model) statusLines() string {
+	st := m.common.Styles
+	line := ""
+	if s, ok := m.table.Selected(); ok {
+		line = st.Health(s.Health.Status).Render(widgets.Fit(s.Namespace+"/"+s.Name+" "+s.Health.Status.String()+reasonSuffix(s), m.width))
+	}
+	var parts []string
+	switch {
+	case m.filtering:
+		parts = append(parts, st.Accent.Render(m.input.View()))
+	case m.table.Filter() != "":
+		parts = append(parts, st.Accent.Render("/"+m.table.Filter()))
+	}
+	ns := "all namespaces"
+	if m.namespace != "" {
+		ns = "ns " + m.namespace
+	}
+	parts = append(parts, st.Muted.Render(fmt.Sprintf("%d of %d · %s · sort %s", m.table.Len(), len(m.table.Rows()), ns, m.table.SortName())))
+	return line + "\n" + widgets.Fit(strings.Join(parts, "  "), m.width)
+}
+
+func reasonSuffix(s *cluster.Service) string {
+	if s.Health.Reason == "" {
+		return ""
+	}
+	return ": " + s.Health.Reason
+}
+
+// columns are the list's columns; narrow terminals drop the right-hand ones.
+func (m *Model) columns() []widgets.Column[*cluster.Service] {
+	type S = *cluster.Service
+	return []widgets.Column[S]{
+		{Title: "NAMESPACE", Width: 15, Cell: func(s S) string { return s.Namespace },
+			Compare: func(a, b S) int {
+				return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
+			}},
+		{Title: "NAME", Width: 16, Flex: true, Cell: func(s S) string { return s.Name },
+			Compare: func(a, b S) int { return strings.Compare(a.Name, b.Name) }},
+		{Title: "HEALTH", Width: 11, Cell: func(s S) string { return s.Health.Status.String() },
+			Compare: func(a, b S) int {
+				return cmp.Compare(theme.HealthLevel(b.Health.Status), theme.HealthLevel(a.Health.Status))
+			}},
+		{Title: "READY", Width: 5, Right: true, Cell: func(s S) string { return fmt.Sprintf("%d/%d", s.Ready, s.Desired) },
+			Compare: func(a, b S) int { return cmp.Compare(a.Desired-a.Ready, b.Desired-b.Ready) * -1 }},
+		{Title: "RST", Width: 4, Right: true, Cell: func(s S) string { return fmt.Sprint(s.Restarts) },
+			Compare: func(a, b S) int { return cmp.Compare(b.Restarts, a.Restarts) }},
+		{Title: "CPU", Width: 4, Right: true, Cell: func(s S) string { return pct(s.Usage.CPUOfRequest()) },
+			Compare: func(a, b S) int { return cmp.Compare(b.Usage.CPUOfRequest(), a.Usage.CPUOfRequest()) }},
+		{Title: "MEM", Width: 4, Right: true, Cell: func(s S) string { return pct(s.Usage.MemoryOfRequest()) },
+			Compare: func(a, b S) int { return cmp.Compare(b.Usage.MemoryOfRequest(), a.Usage.MemoryOfRequest()) }},
+		{Title: "HPA", Width: 5, Right: true, Cell: hpaCell,
+			Compare: func(a, b S) int { return cmp.Compare(b.HPA.Saturation, a.HPA.Saturation) }},
+		{Title: "ALRT", Width: 4, Right: true, Cell: func(s S) string { return alertCell(s) },
+			Compare: func(a, b S) int { return cmp.Compare(firing(b), firing(a)) }},
+		{Title: "ARGO", Width: 14, MinTable: 100, Cell: argoCell,
+			Compare: func(a, b S) int { return strings.Compare(argoCell(a), argoCell(b)) }},
+		{Title: "ROLLOUT", Width: 7, Right: true, MinTable: 100, Cell: func(s S) string { return widgets.Since(m.data.Now, lastRollout(s)) },
+			Compare: func(a, b S) int { return lastRollout(b).Compare(lastRollout(a)) }},
+		{Title: "REASON", Width: 12, Flex: true, MinTable: 120, Cell: func(s S) string {
+			// Pods are named after their workload: the NAME column already says it.
+			return strings.ReplaceAll(s.Health.Reason, s.Name+"-", "…")
+		}},
+	}
+}
+
+func pct(r float64) string {
+	if r < 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d%%", int(r*100+0.5))
+}
+
+func hpaCell(s *cluster.Service) string {
+	if s.HPA.Name == "" {
+		return "-"
+	}
+	return fmt.Sprintf("%d/%d", s.HPA.Current, s.HPA.Max)
+}
+
+func firing(s *cluster.Service) int {
+	n := 0
+	for _, a := range s.Alerts {
+		if a.State == "firing" {
+			n++
+		}
+	}
+	return n
+}
+
+func alertCell(s *cluster.Service) string {
+	n, p := firing(s), len(s.Alerts)-firing(s)
+	switch {
+	case n > 0:
+		return fmt.Sprintf("%d!", n)
+	case p > 0:
+		return fmt.Sprintf("%d?", p)
+	}
+	return "-"
+}
+
+func argoCell(s *cluster.Service) string {
+	if s.Argo.Name == "" {
+		return "-"
+	}
+	return s.Argo.Sync + "/" + s.Argo.Health
+}
+
+// lastRollout is when the current revision was created.
+func lastRollout(s *cluster.Service) (t time.Time) {
+	for _, r := range s.Revisions {
+		if r.Current {
+			return r.Created
+		}
+	}
+	if len(s.Revisions) > 0 {
+		return s.Revisions[0].Created
+	}
+	return s.Created
+}

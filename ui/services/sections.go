@@ -1,0 +1,291 @@
+package services
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/ui/history"
+	"github.com/vigil-k8s/vigil/ui/render"
+	"github.com/vigil-k8s/vigil/ui/theme"
+	"github.com/vigil-k8s/vigil/ui/widgets"
+)
+
+// row lays cells out in columns of the given widths; the last is not padded.
+func row(widths []int, cells ...string) string {
+	var b strings.Builder
+	for i, c := range cells {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if i < len(widths) && i < len(cells)-1 {
+			b.WriteString(widgets.Pad(c, widths[i], false))
+		} else {
+			b.WriteString(c)
+		}
+	}
+	return b.String()
+}
+
+func (m *Detail) summary(b *lines) {
+	st, s := m.common.Styles, m.svc
+	head := st.Title.Render(s.Namespace+"/"+s.Name) + " " + st.Muted.Render(strings.ToLower(s.Kind)) + "  " +
+		st.Health(s.Health.Status).Render(s.Health.Status.String())
+	if s.Health.Reason != "" {
+		head += st.Health(s.Health.Status).Render(": " + s.Health.Reason)
+	}
+	b.add(head)
+	b.add(st.Muted.Render("replicas ") + fmt.Sprintf("%d/%d ready · %d up-to-date · %d available · %d pods · %d restarts",
+		s.Ready, s.Desired, s.UpToDate, s.Available, s.PodCount, s.Restarts))
+	if len(s.Images) > 0 {
+		b.add(st.Muted.Render("images   ") + strings.Join(s.Images, ", "))
+	}
+	if s.PDB.Name != "" {
+		p := s.PDB
+		line := fmt.Sprintf("pdb %s min %s max-unavail %s · %d/%d healthy · %d disruptions allowed", p.Name, dash(p.MinAvailable), dash(p.MaxUnavailable), p.CurrentHealthy, p.DesiredHealthy, p.DisruptionsAllowed)
+		if p.Blocking {
+			b.add(st.Warn.Render(line + " (a drain would stall)"))
+		} else {
+			b.add(st.Muted.Render(line))
+		}
+	}
+	for _, e := range s.Endpoints {
+		b.add(st.Muted.Render(fmt.Sprintf("service  %s %s %s %s · %d ready, %d not ready endpoints", e.Name, e.Type, e.ClusterIP, strings.Join(e.Ports, ","), e.Ready, e.NotReady)))
+	}
+	if s.Argo.Name != "" {
+		b.add(st.Muted.Render("argo cd  ") + fmt.Sprintf("%s/%s %s/%s", s.Argo.Namespace, s.Argo.Name, s.Argo.Sync, s.Argo.Health))
+	}
+	m.trends(b)
+}
+
+// trends draws the sparklines of the last minutes and the usage bars.
+func (m *Detail) trends(b *lines) {
+	st, s := m.common.Styles, m.svc
+	ser := m.data.History.Series(s.Key())
+	const sparkW = 30
+	spark := func(label string, f func(history.Sample) float64, now string) {
+		v := history.Values(ser, f)
+		b.add(widgets.Pad(label, 9, false) + st.Spark.Render(widgets.Sparkline(v, sparkW)) + " " + now)
+	}
+	b.section("TRENDS (last "+fmt.Sprint(len(ser))+" samples)", m)
+	spark("ready", func(x history.Sample) float64 { return x.Ready }, fmt.Sprintf("%d/%d", s.Ready, s.Desired))
+	spark("replicas", func(x history.Sample) float64 { return x.Replicas }, fmt.Sprint(s.Desired))
+	u := s.Usage
+	if u.Available {
+		spark("cpu", func(x history.Sample) float64 { return x.CPU }, widgets.Milli(u.CPU))
+		spark("memory", func(x history.Sample) float64 { return x.Memory }, widgets.Bytes(u.Memory))
+	} else {
+		b.add(st.Muted.Render(widgets.Pad("cpu/mem", 9, false) + "usage unavailable: " + dash(m.data.Snap.Usage.Reason)))
+	}
+	spark("alerts", func(x history.Sample) float64 { return x.Firing }, fmt.Sprint(firing(&s)))
+	if u.Available {
+		b.add(m.usageBar("cpu", float64(u.CPU), float64(u.CPURequest), float64(u.CPULimit), widgets.Milli(u.CPU), widgets.Milli(u.CPURequest), widgets.Milli(u.CPULimit)))
+		b.add(m.usageBar("memory", float64(u.Memory), float64(u.MemoryRequest), float64(u.MemoryLimit), widgets.Bytes(u.Memory), widgets.Bytes(u.MemoryRequest), widgets.Bytes(u.MemoryLimit)))
+	}
+}
+
+// usageBar draws use against the limit (or the request when no limit),
+// marking the request.
+func (m *Detail) usageBar(label string, used, req, lim float64, usedS, reqS, limS string) string {
+	st := m.common.Styles
+	scale := lim
+	if scale <= 0 {
+		scale = max(req, used)
+	}
+	fill, empty := widgets.Bar(used, scale, req, 30)
+	lvl := theme.LevelOK
+	if req > 0 {
+		lvl = theme.Ratio(used / req)
+	}
+	if lim > 0 {
+		lvl = max(lvl, theme.Ratio(used/lim))
+	}
+	txt := fmt.Sprintf(" %s of request %s, limit %s", usedS, orDash(req, reqS), orDash(lim, limS))
+	return widgets.Pad(label, 9, false) + st.For(lvl).Render(fill) + st.BarEmpty.Render(empty) + txt
+}
+
+func orDash(v float64, s string) string {
+	if v <= 0 {
+		return "none"
+	}
+	return s
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func (m *Detail) pods(b *lines) {
+	st, s := m.common.Styles, m.svc
+	b.section(fmt.Sprintf("PODS (%d)", len(s.Pods)), m)
+	if len(s.Pods) == 0 {
+		b.add(st.Muted.Render("no pods"))
+		return
+	}
+	w := []int{maxLen(s.Pods, func(p cluster.PodInfo) string { return p.Name }, 4, 48), 18, 5, 4, 16, 16, 5, 6}
+	b.add(st.TableHeader.Render(row(w, "NAME", "STATUS", "READY", "RST", "LAST TERMINATION", "NODE", "AGE", "CPU/MEM")))
+	for _, p := range s.Pods {
+		ready := "no"
+		if p.Ready {
+			ready = "yes"
+		}
+		use := "-"
+		if p.Usage.Available {
+			use = widgets.Milli(p.Usage.CPU) + "/" + widgets.Bytes(p.Usage.Memory)
+		}
+		lvl := theme.LevelOK
+		if !p.Ready {
+			lvl = theme.LevelCrit
+		}
+		line := row(w, p.Name, p.Status, ready, fmt.Sprint(p.Restarts), dash(p.LastTermination), dash(p.Node), widgets.Since(m.data.Now, p.Created), use)
+		b.add(st.For(lvl).Render(line))
+	}
+}
+
+func maxLen[T any](xs []T, f func(T) string, lo, hi int) int {
+	n := lo
+	for _, x := range xs {
+		n = max(n, len(f(x)))
+	}
+	return min(n, hi)
+}
+
+func (m *Detail) history(b *lines) {
+	st, s := m.common.Styles, m.svc
+	b.section(fmt.Sprintf("ROLLOUT HISTORY (%d)", len(s.Revisions)), m)
+	if len(s.Revisions) == 0 {
+		b.add(st.Muted.Render("no revisions"))
+		return
+	}
+	w := []int{4, 6, 40, 5}
+	b.add(st.TableHeader.Render(row(w, "REV", "PODS", "IMAGES", "AGE", "CHANGE-CAUSE")))
+	for _, r := range s.Revisions {
+		rev := fmt.Sprint(r.Number)
+		if r.Current {
+			rev += "*"
+		}
+		line := row(w, rev, fmt.Sprintf("%d/%d", r.Ready, r.Replicas), strings.Join(r.Images, ","), widgets.Since(m.data.Now, r.Created), dash(r.ChangeCause))
+		if r.Current {
+			b.add(st.Value.Render(line))
+		} else {
+			b.add(line)
+		}
+	}
+}
+
+func (m *Detail) autoscaling(b *lines) {
+	st, s := m.common.Styles, m.svc
+	b.section("AUTOSCALING", m)
+	if s.HPA.Name == "" {
+		b.add(st.Muted.Render("no HorizontalPodAutoscaler targets this workload"))
+	} else {
+		b.add(render.HPALines(st, s.HPA)...)
+	}
+	if s.VPA.Name == "" {
+		b.add(st.Muted.Render("no VerticalPodAutoscaler targets this workload"))
+	} else {
+		b.add(render.VPALines(st, s.VPA)...)
+	}
+}
+
+func (m *Detail) alerts(b *lines) {
+	st, s := m.common.Styles, m.svc
+	b.section(fmt.Sprintf("ALERTS (%d)", len(s.Alerts)), m)
+	if len(s.Alerts) == 0 {
+		src := m.data.Snap.Alerts
+		switch {
+		case !src.Prometheus.Configured && !src.Alertmanager.Configured:
+			b.add(st.Muted.Render("no Prometheus or Alertmanager configured for this context"))
+		case !src.Prometheus.Available && !src.Alertmanager.Available:
+			b.add(st.Warn.Render("alerts unavailable: " + dash(src.Prometheus.Err+src.Alertmanager.Err)))
+		default:
+			b.add(st.OK.Render("none firing or pending"))
+		}
+		return
+	}
+	for _, a := range s.Alerts {
+		b.add(render.AlertLine(st, a, m.data.Now, b.width))
+	}
+}
+
+func (m *Detail) events(b *lines) {
+	st, s := m.common.Styles, m.svc
+	var evs []cluster.Event
+	for _, e := range m.data.Snap.Events {
+		if e.Namespace == s.Namespace && (e.Name == s.Name || strings.HasPrefix(e.Name, s.Name+"-")) {
+			evs = append(evs, e)
+			if len(evs) == 10 {
+				break
+			}
+		}
+	}
+	b.section(fmt.Sprintf("RECENT EVENTS (%d)", len(evs)), m)
+	if len(evs) == 0 {
+		b.add(st.Muted.Render("no recent events"))
+	}
+	for _, e := range evs {
+		lvl := theme.LevelMuted
+		if e.Type == "Warning" {
+			lvl = theme.LevelWarn
+		}
+		b.add(st.For(lvl).Render(fmt.Sprintf("%5s %-7s %-22s %s/%s ×%d: %s", widgets.Since(m.data.Now, e.Last), e.Type, e.Reason, strings.ToLower(e.Kind), e.Name, e.Count, e.Message)))
+	}
+}
+
+func (m *Detail) checks(b *lines) {
+	st, s := m.common.Styles, m.svc
+	c := m.data.Checks
+	fs := c.For(s.Kind, s.Namespace, s.Name)
+	b.section(fmt.Sprintf("CHECKLIST FINDINGS (%d)", len(fs)), m)
+	switch {
+	case c.At.IsZero() && c.Err != "":
+		b.add(st.Warn.Render("checks unavailable: " + c.Err))
+		return
+	case c.At.IsZero():
+		b.add(st.Muted.Render("evaluating the checklist…"))
+		return
+	case len(fs) == 0:
+		b.add(st.Muted.Render("no findings name this workload"))
+		return
+	}
+	// Failures first.
+	for _, want := range []checks.Status{checks.Fail, checks.Warn, checks.Unknown, checks.Pass} {
+		for _, f := range fs {
+			if f.Status != want {
+				continue
+			}
+			b.add(st.Check(f.Status).Render(fmt.Sprintf("%-5s %-34s %s", f.Status, f.Check, f.Evidence)))
+			if f.Status != checks.Pass && f.Remediation != "" {
+				b.add(st.Muted.Render("      fix: " + f.Remediation))
+			}
+		}
+	}
+}
+
+func (m *Detail) actionLines(b *lines) {
+	st := m.common.Styles
+	b.section("ACTIONS (a: run)", m)
+	switch {
+	case m.actions == nil:
+		b.add(st.Muted.Render("actions are not available in this build"))
+	case !m.loaded:
+		b.add(st.Muted.Render("checking permissions and preconditions…"))
+	case m.stateErr != "":
+		b.add(st.Warn.Render("actions unavailable: " + m.stateErr))
+	}
+	for _, a := range m.states {
+		title := widgets.Pad(a.Title, 28, false)
+		switch {
+		case a.Disabled != "":
+			b.add(st.Muted.Render(title + " disabled: " + a.Disabled))
+		case a.Dangerous:
+			b.add(st.Crit.Render(title) + st.Muted.Render(" available (dangerous: typed confirmation on protected targets)"))
+		default:
+			b.add(st.OK.Render(title) + st.Muted.Render(" available"))
+		}
+	}
+}

@@ -1,0 +1,196 @@
+package ui
+
+import (
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/ui/actionsui"
+	"github.com/vigil-k8s/vigil/ui/common"
+)
+
+// onData handles what arrives from the cluster and the backend. Every
+// result carries {Context, Generation}; one from a session already
+// switched away from is dropped.
+func (m *Model) onData(msg tea.Msg) (tea.Cmd, bool) {
+	switch msg := msg.(type) {
+	case tickMsg:
+		m.data.Now = m.nowFn()
+		var cmd tea.Cmd
+		if m.backend != nil && !m.data.Checks.Running && m.data.Now.Sub(m.lastCheck) > ChecksEvery {
+			cmd = m.evaluateChecks()
+		}
+		return tea.Batch(tick(), cmd), true
+	case SnapshotMsg:
+		return m.onSnapshot(msg), true
+	case SessionClosedMsg:
+		if msg.Context == m.target.Context && msg.Generation == m.target.Generation {
+			m.closed = true
+		}
+		return nil, true
+	case SwitchedMsg:
+		return m.onSwitched(msg), true
+	case ChecksMsg:
+		if msg.Context == m.target.Context && msg.Generation == m.target.Generation {
+			c := common.Findings{Catalogue: msg.Catalogue, Findings: msg.Findings, At: msg.At}
+			if msg.Err != nil {
+				c = m.data.Checks
+				c.Err = msg.Err.Error()
+			}
+			c.Running = false
+			m.data.Checks = c
+			m.refreshAll()
+		}
+		return nil, true
+	case FleetMsg:
+		if msg.Err != nil {
+			m.data.FleetErr = msg.Err.Error()
+		} else {
+			m.data.Fleet, m.data.FleetErr = msg.Summary, ""
+		}
+		m.refreshAll()
+		return nil, true
+	case actionsui.StatesMsg:
+		if msg.Context != m.target.Context || msg.Generation != m.target.Generation {
+			return nil, true
+		}
+		return m.toTop(msg), true
+	case actionsui.EventMsg:
+		return m.onActionEvent(msg), true
+	}
+	return nil, false
+}
+
+func (m *Model) onSnapshot(msg SnapshotMsg) tea.Cmd {
+	var next tea.Cmd
+	if m.snapshots != nil {
+		next = WaitForSnapshot(m.snapshots, m.target.Context, m.target.Generation)
+	}
+	s := msg.Snapshot
+	if m.switching != "" && s.Context == m.switching && s.Generation > m.target.Generation {
+		// The new session's first snapshot can beat SwitchedMsg: keep it.
+		m.early = &s
+		return next
+	}
+	if s.Generation != m.target.Generation || (s.Context != "" && s.Context != m.target.Context) {
+		return next
+	}
+	m.apply(s)
+	return next
+}
+
+// apply shows snapshot s.
+func (m *Model) apply(s cluster.Snapshot) {
+	m.data.Now = m.nowFn()
+	m.data.Snap, m.data.HaveSnap = s, true
+	m.data.History.Add(s)
+	m.switching = ""
+	m.refreshAll()
+}
+
+// refreshAll tells every screen and stacked component the data changed.
+func (m *Model) refreshAll() {
+	for _, s := range m.screens {
+		if r, ok := s.comp.(common.Refresher); ok {
+			r.Refresh()
+		}
+	}
+	for _, c := range m.stack[1:] {
+		if r, ok := c.(common.Refresher); ok {
+			r.Refresh()
+		}
+	}
+}
+
+// switchTo starts a switch to context name; the screen says so at once.
+func (m *Model) switchTo(name string) tea.Cmd {
+	if m.backend == nil {
+		m.flash("context switching is not available", true)
+		return nil
+	}
+	known := len(m.data.Contexts) == 0
+	for _, c := range m.data.Contexts {
+		known = known || c.Name == name
+	}
+	if !known {
+		m.flash("no context "+name+" in the kubeconfig (see :ctx)", true)
+		return nil
+	}
+	m.switching = name
+	m.flash("switching to "+name+"…", false)
+	return switchCmd(m.backend, name)
+}
+
+// onSwitched takes the new session: new generation, empty data, home screen.
+func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
+	if msg.Err != nil {
+		m.switching = ""
+		m.flash("switch to "+msg.Name+" failed: "+msg.Err.Error(), true)
+		return nil
+	}
+	s := msg.Session
+	sameChannel := s.Snapshots == m.snapshots
+	m.target, m.snapshots, m.actions = s.Target, s.Snapshots, s.Actions
+	m.common.ReadOnly = s.ReadOnly
+	m.closed = false
+	d := m.data
+	d.Context, d.Generation = s.Target.Context, s.Target.Generation
+	d.Snap, d.HaveSnap = cluster.Snapshot{Context: s.Target.Context, Generation: s.Target.Generation}, false
+	d.History.Reset()
+	d.Checks = common.Findings{}
+	d.Contexts = m.backend.Contexts()
+	m.Services().SetActions(s.Actions)
+	m.show("svc")
+	m.flash("switched to "+s.Target.Context, false)
+	m.refreshAll()
+	if e := m.early; e != nil && e.Generation == m.target.Generation && e.Context == m.target.Context {
+		m.apply(*e)
+	}
+	m.early = nil
+	var cmds []tea.Cmd
+	// A Manager's subscription survives switches: its waiter is still
+	// outstanding, and a second one would split the snapshots.
+	if m.snapshots != nil && !sameChannel {
+		cmds = append(cmds, WaitForSnapshot(m.snapshots, m.target.Context, m.target.Generation))
+	}
+	cmds = append(cmds, m.evaluateChecks())
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) evaluateChecks() tea.Cmd {
+	if m.backend == nil || m.data.Checks.Running {
+		return nil
+	}
+	m.data.Checks.Running = true
+	m.lastCheck = m.nowFn()
+	m.refreshAll()
+	return checksCmd(m.backend, m.target.Context, m.target.Generation)
+}
+
+func (m *Model) refreshFleet() tea.Cmd {
+	if m.backend == nil {
+		return nil
+	}
+	return fleetCmd(m.backend)
+}
+
+// onActionEvent shows an action's progress in the status line.
+func (m *Model) onActionEvent(msg actionsui.EventMsg) tea.Cmd {
+	e := msg.Event
+	switch {
+	case e.Done && e.Err != nil:
+		m.flash(msg.Title+": "+e.Err.Error(), true)
+	case e.Done && e.Outcome != nil:
+		text := msg.Title + ": " + e.Outcome.Result.Message
+		if e.Outcome.Result.Verified != "" {
+			text += " (" + e.Outcome.Result.Verified + ")"
+		}
+		m.flash(text, false)
+	case e.Message != "":
+		m.flash(msg.Title+": "+e.Message, false)
+	}
+	return msg.Next
+}
+
+func (m *Model) flash(s string, bad bool) {
+	m.status, m.statusBad = s, bad
+}

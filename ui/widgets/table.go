@@ -1,0 +1,322 @@
+package widgets
+
+import (
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/vigil-k8s/vigil/ui/theme"
+)
+
+// Column is one table column. Width is the minimum; Flex columns share the
+// width left over. Cell is called for visible rows only.
+type Column[T any] struct {
+	Title string
+	Width int
+	Right bool
+	Flex  bool
+	// MinTable hides the column when the table is narrower than this.
+	MinTable int
+	// MaxWidth caps a Flex column's growth (0: no cap); what it cannot
+	// take goes to the other Flex columns.
+	MaxWidth int
+	Cell     func(T) string
+	// Compare orders rows when the user sorts by this column; nil means
+	// the column is not sortable.
+	Compare func(a, b T) int
+}
+
+// Table is a scrolling, sortable, filterable list of rows that draws only
+// the rows on screen, so 10,000 rows cost what 30 do.
+type Table[T any] struct {
+	// Columns are the columns in order.
+	Columns []Column[T]
+	// Text returns what the fuzzy filter matches a row against.
+	Text func(T) string
+	// Style returns a row's style (its health); nil is plain.
+	Style func(T) lipgloss.Style
+	// Keep returns an extra predicate (a namespace filter); nil keeps all.
+	Keep func(T) bool
+	// Empty is shown when there are no rows.
+	Empty string
+
+	styles        theme.Theme
+	rows          []T
+	view          []int // indexes into rows: filtered, then sorted
+	filter        string
+	sortCol       int // -1: the input order
+	reverse       bool
+	cursor        int
+	offset        int
+	width, height int
+}
+
+// NewTable returns an empty table drawn with st.
+func NewTable[T any](st theme.Theme, cols []Column[T]) *Table[T] {
+	return &Table[T]{Columns: cols, styles: st, sortCol: -1}
+}
+
+// SetRows replaces the rows, keeping the cursor on the row with the same
+// id when there is one.
+func (t *Table[T]) SetRows(rows []T, id func(T) string) {
+	var sel string
+	if r, ok := t.Selected(); ok && id != nil {
+		sel = id(r)
+	}
+	t.rows = rows
+	t.refresh()
+	if sel != "" {
+		for i, ri := range t.view {
+			if id(t.rows[ri]) == sel {
+				t.cursor = i
+				break
+			}
+		}
+	}
+	t.clamp()
+}
+
+// Rows returns every row, before filtering.
+func (t *Table[T]) Rows() []T { return t.rows }
+
+// Len returns the number of rows after filtering.
+func (t *Table[T]) Len() int { return len(t.view) }
+
+// SetFilter sets the fuzzy filter text.
+func (t *Table[T]) SetFilter(f string) {
+	t.filter = f
+	t.refresh()
+	t.cursor = 0
+	t.clamp()
+}
+
+// Filter returns the filter text.
+func (t *Table[T]) Filter() string { return t.filter }
+
+// Refresh re-applies the filter, Keep and the sort (after Keep changed).
+func (t *Table[T]) Refresh() {
+	t.refresh()
+	t.clamp()
+}
+
+// SortBy sorts by column i (-1: input order), reversed when rev.
+func (t *Table[T]) SortBy(i int, rev bool) {
+	t.sortCol, t.reverse = i, rev
+	t.refresh()
+	t.clamp()
+}
+
+// Sort returns the sort column (-1 for input order) and direction.
+func (t *Table[T]) Sort() (int, bool) { return t.sortCol, t.reverse }
+
+// NextSort moves the sort to the next sortable column, then back to the
+// input order.
+func (t *Table[T]) NextSort() {
+	for i := t.sortCol + 1; i < len(t.Columns); i++ {
+		if t.Columns[i].Compare != nil {
+			t.SortBy(i, false)
+			return
+		}
+	}
+	t.SortBy(-1, false)
+}
+
+// SortName names the current sort, for a status line.
+func (t *Table[T]) SortName() string {
+	if t.sortCol < 0 {
+		return "default"
+	}
+	n := strings.ToLower(t.Columns[t.sortCol].Title)
+	if t.reverse {
+		return n + " ↓"
+	}
+	return n + " ↑"
+}
+
+func (t *Table[T]) refresh() {
+	t.view = t.view[:0]
+	q := strings.ToLower(t.filter)
+	for i, r := range t.rows {
+		if t.Keep != nil && !t.Keep(r) {
+			continue
+		}
+		if q != "" && (t.Text == nil || !Fuzzy(q, strings.ToLower(t.Text(r)))) {
+			continue
+		}
+		t.view = append(t.view, i)
+	}
+	if t.sortCol >= 0 && t.sortCol < len(t.Columns) && t.Columns[t.sortCol].Compare != nil {
+		cmp := t.Columns[t.sortCol].Compare
+		slices.SortStableFunc(t.view, func(a, b int) int {
+			c := cmp(t.rows[a], t.rows[b])
+			if t.reverse {
+				return -c
+			}
+			return c
+		})
+	} else if t.reverse {
+		slices.Reverse(t.view)
+	}
+}
+
+// Fuzzy reports whether every rune of q appears in s in order.
+func Fuzzy(q, s string) bool {
+	if strings.Contains(s, q) {
+		return true
+	}
+	for _, r := range q {
+		i := strings.IndexRune(s, r)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(string(r)):]
+	}
+	return true
+}
+
+// Selected returns the row under the cursor.
+func (t *Table[T]) Selected() (T, bool) {
+	if t.cursor < 0 || t.cursor >= len(t.view) {
+		var zero T
+		return zero, false
+	}
+	return t.rows[t.view[t.cursor]], true
+}
+
+// Cursor returns the cursor's index among the visible (filtered) rows.
+func (t *Table[T]) Cursor() int { return t.cursor }
+
+// SetSize sets the table's size; one line is the column header.
+func (t *Table[T]) SetSize(w, h int) {
+	t.width, t.height = w, h
+	t.clamp()
+}
+
+func (t *Table[T]) page() int { return max(1, t.height-1) }
+
+// Move handles the navigation keys; it reports whether k was one.
+func (t *Table[T]) Move(k tea.KeyPressMsg, keys NavKeys) bool {
+	switch {
+	case key.Matches(k, keys.Up):
+		t.cursor--
+	case key.Matches(k, keys.Down):
+		t.cursor++
+	case key.Matches(k, keys.PageUp):
+		t.cursor -= t.page()
+	case key.Matches(k, keys.PageDown):
+		t.cursor += t.page()
+	case key.Matches(k, keys.Top):
+		t.cursor = 0
+	case key.Matches(k, keys.Bottom):
+		t.cursor = len(t.view) - 1
+	default:
+		return false
+	}
+	t.clamp()
+	return true
+}
+
+// NavKeys are the bindings Move and Pager.Move understand.
+type NavKeys struct{ Up, Down, PageUp, PageDown, Top, Bottom key.Binding }
+
+func (t *Table[T]) clamp() {
+	t.cursor = max(0, min(t.cursor, len(t.view)-1))
+	page := t.page()
+	if t.cursor < t.offset {
+		t.offset = t.cursor
+	}
+	if t.cursor >= t.offset+page {
+		t.offset = t.cursor - page + 1
+	}
+	t.offset = max(0, min(t.offset, len(t.view)-page))
+}
+
+// layout returns the visible columns with their widths for the table width.
+func (t *Table[T]) layout() ([]Column[T], []int) {
+	var cols []Column[T]
+	for _, c := range t.Columns {
+		if c.MinTable == 0 || t.width >= c.MinTable {
+			cols = append(cols, c)
+		}
+	}
+	widths := make([]int, len(cols))
+	used, flex := len(cols)-1, 0
+	for i, c := range cols {
+		widths[i] = c.Width
+		used += c.Width
+		if c.Flex {
+			flex++
+		}
+	}
+	left := t.width - used
+	// Capped columns first, so what they cannot take goes to the others.
+	for pass := 0; pass < 2; pass++ {
+		for i, c := range cols {
+			if !c.Flex || left <= 0 || (pass == 0) != (c.MaxWidth > 0) {
+				continue
+			}
+			share := left / flex
+			if c.MaxWidth > 0 {
+				share = min(left, max(0, c.MaxWidth-widths[i]))
+			}
+			widths[i] += share
+			left -= share
+			flex--
+		}
+	}
+	return cols, widths
+}
+
+// View draws the header and the visible rows.
+func (t *Table[T]) View() string {
+	if t.width <= 0 || t.height <= 0 {
+		return ""
+	}
+	st := t.styles
+	cols, widths := t.layout()
+	var b strings.Builder
+	head := make([]string, len(cols))
+	for i, c := range cols {
+		title := c.Title
+		if t.sortCol >= 0 && t.Columns[t.sortCol].Title == c.Title {
+			if t.reverse {
+				title += "↓"
+			} else {
+				title += "↑"
+			}
+		}
+		head[i] = Pad(title, widths[i], c.Right)
+	}
+	b.WriteString(st.TableHeader.Render(ansi.Truncate(strings.Join(head, " "), t.width, "")))
+	if len(t.view) == 0 {
+		msg := t.Empty
+		if t.filter != "" {
+			msg = "nothing matches /" + t.filter
+		}
+		b.WriteString("\n" + st.Muted.Render(Fit(msg, t.width)))
+		return b.String()
+	}
+	end := min(len(t.view), t.offset+t.page())
+	cells := make([]string, len(cols))
+	for i := t.offset; i < end; i++ {
+		r := t.rows[t.view[i]]
+		for j, c := range cols {
+			cells[j] = Pad(c.Cell(r), widths[j], c.Right)
+		}
+		line := ansi.Truncate(strings.Join(cells, " "), t.width, "")
+		b.WriteString("\n")
+		switch {
+		case i == t.cursor:
+			b.WriteString(st.Selected.Render(Pad(line, t.width, false)))
+		case t.Style != nil:
+			b.WriteString(t.Style(r).Render(line))
+		default:
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}

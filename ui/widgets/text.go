@@ -1,0 +1,88 @@
+// Package widgets holds vigil's small drawing and editing pieces: cell
+// padding, ages, bars, sparklines, a scrolling table and pager that render
+// only what is visible, and a one-line input. None of them hold colours of
+// their own; styles come from the theme through the caller.
+package widgets
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// Pad fits s into exactly w cells, truncating with "…"; right aligns right.
+func Pad(s string, w int, right bool) string {
+	if w <= 0 {
+		return ""
+	}
+	s = ansi.Truncate(s, w, "…")
+	gap := strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
+	if right {
+		return gap + s
+	}
+	return s + gap
+}
+
+// Fit truncates s to w cells with "…" (no padding).
+func Fit(s string, w int) string { return ansi.Truncate(s, max(0, w), "…") }
+
+// Age renders a duration kubectl-style: 45s, 12m, 5h, 3d, 2y.
+func Age(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	case d < 2*365*24*time.Hour:
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	}
+	return fmt.Sprintf("%dy", int(d.Hours()/24/365))
+}
+
+// Since is Age(now-t), or "-" when t is zero.
+func Since(now, t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return Age(now.Sub(t))
+}
+
+// Milli renders millicores kubectl-style: 250m, 1.5.
+func Milli(m int64) string {
+	if m >= 1000 && m%100 == 0 {
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(m)/1000), ".0")
+	}
+	return fmt.Sprintf("%dm", m)
+}
+
+// Bytes renders a byte count in binary units: 512Mi, 1.5Gi.
+func Bytes(b int64) string {
+	const (
+		ki = 1 << 10
+		mi = 1 << 20
+		gi = 1 << 30
+	)
+	switch {
+	case b >= gi:
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(b)/gi), ".0") + "Gi"
+	case b >= mi:
+		return fmt.Sprintf("%dMi", b/mi)
+	case b >= ki:
+		return fmt.Sprintf("%dKi", b/ki)
+	}
+	return fmt.Sprintf("%d", b)
+}
+
+// Percent renders part/whole as "64%", or "-" when whole is zero.
+func Percent(part, whole int64) string {
+	if whole <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d%%", part*100/whole)
+}
