@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -44,8 +45,8 @@ type Options struct {
 	// ConnectTimeout bounds the first contact with the API server.
 	ConnectTimeout time.Duration
 
-	// ReadOnly is --read-only; Write is --write.
-	readOnlyValue, readOnlyChanged, write bool
+	// mode is --readonly (--read-only) and --write; see cli.ResolveMode.
+	mode cli.ModeFlags
 
 	// Set by Complete.
 	config config.Config
@@ -105,8 +106,7 @@ or the in-cluster service account.`,
 	o.ConfigFlags.AddFlags(c.Flags())
 	c.Flags().StringVar(&o.ConfigFile, "config", "", "vigil config file (default $VIGIL_CONFIG, else $XDG_CONFIG_HOME/vigil/config.yaml)")
 	c.Flags().StringSliceVarP(&o.Namespaces, "namespaces", "n", nil, "namespaces to watch, comma-separated (default "+fmt.Sprint(config.DefaultNamespaces)+")")
-	c.Flags().BoolVar(&o.readOnlyValue, "read-only", false, "refuse every mutation (the header shows READ-ONLY)")
-	c.Flags().BoolVar(&o.write, "write", false, "allow mutations on a context the config makes read-only (not where readOnlyEnforced)")
+	o.mode.AddFlags(c.Flags())
 	c.AddCommand(cli.NewCheckCommand(o.ConfigFlags, c.OutOrStdout(), c.ErrOrStderr()))
 	c.AddCommand(cli.NewConfigCommand(o.getenv, c.OutOrStdout()))
 	c.AddCommand(cli.NewActionCommands(o.ConfigFlags, c.InOrStdin(), c.OutOrStdout(), c.ErrOrStderr())...)
@@ -139,8 +139,8 @@ func (o *Options) Complete(c *cobra.Command) error {
 	if o.target, err = cluster.ResolveTarget(o.ConfigFlags, version.UserAgent()); err != nil {
 		return err
 	}
-	o.readOnlyChanged = c.Flags().Changed("read-only")
-	o.readOnly, o.readOnlyFrom, err = o.config.ResolveReadOnly(o.target.Context, o.readOnlyFlag(), o.write)
+	m, err := cli.ResolveMode(&o.mode, o.config, o.target.Context, o.getenv)
+	o.readOnly, o.readOnlyFrom = m.ReadOnly, m.Source
 	return err
 }
 
@@ -194,7 +194,8 @@ func (o *Options) Run(ctx context.Context) error {
 // cannot be reached, before the UI takes the terminal.
 func (o *Options) ping(ctx context.Context) error {
 	t := o.target
-	sess, err := cluster.New(cluster.Options{RESTConfig: t.RESTConfig, Context: t.Context, Namespaces: o.config.Namespaces, Logger: o.logger})
+	// The probe only reads: its client refuses writes whatever the mode.
+	sess, err := cluster.New(cluster.Options{RESTConfig: t.RESTConfig, WrapConfig: readonly.WrapConfig, Context: t.Context, Namespaces: o.config.Namespaces, Logger: o.logger})
 	if err != nil {
 		return err
 	}
@@ -211,15 +212,8 @@ func (o *Options) ping(ctx context.Context) error {
 // contextReadOnly says whether a context is read-only under the flags and
 // config (the header badge; the actions' guard).
 func (o *Options) contextReadOnly(kubeContext string) bool {
-	ro, _, err := o.config.ResolveReadOnly(kubeContext, o.readOnlyFlag(), o.write)
-	return ro || err != nil || o.readOnly
-}
-
-func (o *Options) readOnlyFlag() *bool {
-	if o.readOnlyChanged {
-		return &o.readOnlyValue
-	}
-	return nil
+	m, err := cli.ResolveMode(&o.mode, o.config, kubeContext, o.getenv)
+	return m.ReadOnly || err != nil || o.readOnly
 }
 
 // actionsFor builds the guarded actions of a context for the UI; nil (no
@@ -228,10 +222,8 @@ func (o *Options) actionsFor(t cluster.Target, generation uint64) actionsui.Prov
 	if t.RESTConfig == nil {
 		return nil
 	}
-	cfg := t.RESTConfig
-	if o.readOnly {
-		cfg = readonly.WrapConfig(cfg)
-	}
+	mode := cli.Mode{ReadOnly: o.contextReadOnly(t.Context)}
+	cfg := mode.WrapConfig(t.RESTConfig)
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		o.logger.Warn("actions unavailable", "context", t.Context, "err", err)
@@ -254,7 +246,7 @@ func (o *Options) actionsFor(t cluster.Target, generation uint64) actionsui.Prov
 	}
 	s := o.config.For(t.Context)
 	env := &actions.Env{Context: t.Context, Server: t.Server, Kube: kube, Dynamic: dyn,
-		ReadOnly:               o.contextReadOnly(t.Context),
+		ReadOnly:               mode.ReadOnly,
 		RequireReason:          s.RequireReason != nil && *s.RequireReason,
 		RequireReasonProtected: true,
 	}
@@ -262,7 +254,7 @@ func (o *Options) actionsFor(t cluster.Target, generation uint64) actionsui.Prov
 		env.ProtectedContexts = []string{t.Context}
 	}
 	if s.Alertmanager != "" {
-		if am, err := actions.NewAlertmanagerClient(s.Alertmanager, nil); err == nil {
+		if am, err := actions.NewAlertmanagerClient(s.Alertmanager, mode.WrapClient(&http.Client{Timeout: 15 * time.Second})); err == nil {
 			env.Alertmanager = am
 		}
 	}
