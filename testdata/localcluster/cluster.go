@@ -110,6 +110,9 @@ func startCluster(ctx context.Context, dir string, n, podsPerNode int) (*cluster
 	}
 	c.harness.QPS, c.harness.Burst = 2000, 4000
 	c.harness.UserAgent = "localcluster"
+	// Protobuf halves the cost of watching and writing 10,000 pods.
+	c.harness.ContentType = "application/vnd.kubernetes.protobuf"
+	c.harness.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	if c.client, err = kubernetes.NewForConfig(c.harness); err != nil {
 		c.stop()
 		return nil, err

@@ -12,6 +12,8 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -103,6 +105,10 @@ func run(ctx context.Context, o cliOptions) error {
 	defer closeLog()
 
 	start := time.Now()
+	if addr := os.Getenv("LOCALCLUSTER_PPROF"); addr != "" {
+		// Diagnostics only: net/http/pprof on a loopback address.
+		go func() { logf("pprof: %v", http.ListenAndServe(addr, nil)) }()
+	}
 	// Nodes keep room for the largest --scale-pods this DIR has seen, so a
 	// restart without the flag does not leave the nodes over-full.
 	scaleFile := filepath.Join(o.dir, "scale-pods")
