@@ -36,4 +36,8 @@ type Session struct {
 	Actions actionsui.Provider
 	// ReadOnly is true when the context refuses every mutation.
 	ReadOnly bool
+	// WriteWarning, when not empty, is cluster.CredentialsWriteWarning: read-only mode on
+	// credentials that could write (SelfSubjectRulesReview), for the header, so a reviewer
+	// knows the guarantee comes from vigil and not from RBAC.
+	WriteWarning string
 }

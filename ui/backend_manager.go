@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/cluster"
@@ -39,6 +40,11 @@ func (b *ManagerBackend) Current() Session {
 	}
 	if b.ReadOnly != nil {
 		s.ReadOnly = b.ReadOnly(t.Context)
+	}
+	if sess := b.Manager.Session(); s.ReadOnly && sess != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s.WriteWarning = sess.Writes(ctx).Warning(true)
+		cancel()
 	}
 	return s
 }
