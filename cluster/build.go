@@ -127,8 +127,9 @@ func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {
 			w = &podsOfWorkload{}
 			podsOf[key] = w
 		}
-		w.facts = append(w.facts, PodFactsOf(p))
-		w.infos = append(w.infos, PodInfoOf(p, x.Usage))
+		f := PodFactsOf(p)
+		w.facts = append(w.facts, f)
+		w.infos = append(w.infos, podInfo(p, f, x.Usage))
 	}
 
 	hpaOf := map[string]HPAInfo{}
@@ -442,7 +443,10 @@ func PodFactsOf(p *corev1.Pod) PodFacts {
 
 // PodInfoOf copies what the screens show of a Pod, with its usage when known.
 func PodInfoOf(p *corev1.Pod, usage map[string]PodUsage) PodInfo {
-	f := PodFactsOf(p)
+	return podInfo(p, PodFactsOf(p), usage)
+}
+
+func podInfo(p *corev1.Pod, f PodFacts, usage map[string]PodUsage) PodInfo {
 	info := PodInfo{
 		Name: p.Name, Node: p.Spec.NodeName, Phase: f.Phase, Ready: f.Ready, Terminating: f.Terminating,
 		Restarts: f.Restarts, LastTermination: f.LastTerminated, Created: f.Created,
@@ -461,17 +465,17 @@ func PodInfoOf(p *corev1.Pod, usage map[string]PodUsage) PodInfo {
 	default:
 		info.Status = f.Phase
 	}
-	u, haveUsage := usage[p.Namespace+"/"+p.Name]
-	statuses := make(map[string]*corev1.ContainerStatus, len(p.Status.ContainerStatuses))
-	for i := range p.Status.ContainerStatuses {
-		statuses[p.Status.ContainerStatuses[i].Name] = &p.Status.ContainerStatuses[i]
+	var u PodUsage
+	haveUsage := false
+	if usage != nil {
+		u, haveUsage = usage[p.Namespace+"/"+p.Name]
 	}
 	info.Containers = make([]ContainerInfo, 0, len(p.Spec.Containers))
 	info.Usage.Available = haveUsage
 	info.Usage.Window = u.Window
 	for _, c := range p.Spec.Containers {
 		ci := ContainerInfo{Name: c.Name, Image: c.Image}
-		if cs := statuses[c.Name]; cs != nil {
+		if cs := containerStatus(p.Status.ContainerStatuses, c.Name); cs != nil {
 			ci.Ready, ci.Restarts = cs.Ready, cs.RestartCount
 			switch {
 			case cs.State.Running != nil:
@@ -498,6 +502,15 @@ func PodInfoOf(p *corev1.Pod, usage map[string]PodUsage) PodInfo {
 		info.Containers = append(info.Containers, ci)
 	}
 	return info
+}
+
+func containerStatus(list []corev1.ContainerStatus, name string) *corev1.ContainerStatus {
+	for i := range list {
+		if list[i].Name == name {
+			return &list[i]
+		}
+	}
+	return nil
 }
 
 // addUsage sums b into a; the sum is available while every part is.

@@ -24,6 +24,7 @@ type nsWatch struct {
 	name string
 	// factories; nil when the client family is not available.
 	factory informers.SharedInformerFactory
+	events  informers.SharedInformerFactory // Warning events only
 	meta    metadatainformer.SharedInformerFactory
 	dyn     dynamicinformer.DynamicSharedInformerFactory
 	vpa     vpainformers.SharedInformerFactory
@@ -56,6 +57,7 @@ func (w *nsWatch) deny(res string) bool {
 
 func (w *nsWatch) start(stop <-chan struct{}) {
 	w.factory.Start(stop)
+	w.events.Start(stop)
 	if w.meta != nil {
 		w.meta.Start(stop)
 	}
@@ -69,6 +71,7 @@ func (w *nsWatch) start(stop <-chan struct{}) {
 
 func (w *nsWatch) shutdown() {
 	w.factory.Shutdown()
+	w.events.Shutdown()
 	if w.meta != nil {
 		w.meta.Shutdown()
 	}
@@ -148,8 +151,12 @@ func (s *Session) isServed(r resource) bool {
 
 func (s *Session) setupScope(ctx context.Context, ns string) *nsWatch {
 	w := &nsWatch{
-		name:      ns,
-		factory:   informers.NewSharedInformerFactoryWithOptions(s.client, 0, informers.WithNamespace(ns), informers.WithTransform(transform)),
+		name:    ns,
+		factory: informers.NewSharedInformerFactoryWithOptions(s.client, 0, informers.WithNamespace(ns), informers.WithTransform(transform)),
+		events: informers.NewSharedInformerFactoryWithOptions(s.client, 0, informers.WithNamespace(ns), informers.WithTransform(transform),
+			// Normal events outnumber pods at scale (Scheduled, Pulled,
+			// Started...): keep the ones that tell of trouble.
+			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = "type!=Normal" })),
 		informers: map[string]cache.SharedIndexInformer{},
 		denied:    map[string]bool{},
 	}
@@ -232,6 +239,9 @@ func (s *Session) allowedWide(r resource) bool {
 func (s *Session) informerFor(w *nsWatch, r resource) cache.SharedIndexInformer {
 	switch r.via {
 	case viaTyped:
+		if r.name == "events" {
+			return r.typed(w.events)
+		}
 		return r.typed(w.factory)
 	case viaMetadata:
 		if w.meta == nil {
@@ -313,7 +323,11 @@ func (s *Session) Allowed(ctx context.Context, verb, group, resource, ns string)
 	review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
 		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: verb, Group: group, Resource: resource},
 	}}
-	res, err := s.client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+	client := s.reviews
+	if client == nil {
+		client = s.client
+	}
+	res, err := client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
 	if err != nil {
 		s.log.Warn("access review failed; assuming allowed", "namespace", ns, "resource", resource, "verb", verb, "err", err)
 		return true

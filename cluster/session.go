@@ -73,6 +73,7 @@ type Options struct {
 type Session struct {
 	opts      Options
 	client    kubernetes.Interface
+	reviews   kubernetes.Interface // unthrottled, for SelfSubjectAccessReviews
 	dyn       dynamic.Interface
 	meta      metadata.Interface
 	vpa       vpaclient.Interface
@@ -153,6 +154,19 @@ func New(opts Options) (*Session, error) {
 		s.discovery = opts.Client.Discovery()
 	}
 	if opts.RESTConfig != nil {
+		// Start lists every resource in every namespace at once: a burst
+		// large enough for that keeps client-side throttling out of the
+		// time to the first snapshot; afterwards informers only watch.
+		opts.RESTConfig = rest.CopyConfig(opts.RESTConfig)
+		opts.RESTConfig.QPS = max(opts.RESTConfig.QPS, 100)
+		opts.RESTConfig.Burst = max(opts.RESTConfig.Burst, 500)
+		reviews := rest.CopyConfig(opts.RESTConfig)
+		reviews.QPS = -1 // access reviews are cheap and cached; never queue them
+		rc, err := kubernetes.NewForConfig(reviews)
+		if err != nil {
+			return nil, fmt.Errorf("context %s: building review client: %w", opts.Context, err)
+		}
+		s.reviews = rc
 		if s.client == nil {
 			c, err := kubernetes.NewForConfig(opts.RESTConfig)
 			if err != nil {
@@ -160,7 +174,6 @@ func New(opts Options) (*Session, error) {
 			}
 			s.client = c
 		}
-		var err error
 		if s.dyn, err = dynamic.NewForConfig(opts.RESTConfig); err != nil {
 			return nil, fmt.Errorf("context %s: building dynamic client: %w", opts.Context, err)
 		}
