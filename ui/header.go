@@ -54,9 +54,7 @@ func (m *Model) bodyView(h int) string {
 	if ov.Placement() == "bottom" {
 		x, y = 0, max(0, h-mh)
 	}
-	c := lipgloss.NewCanvas(m.common.Width, h)
-	c.Compose(lipgloss.NewLayer(body))
-	c.Compose(lipgloss.NewLayer(modal).X(x).Y(y).Z(1))
+	c := lipgloss.NewCompositor(lipgloss.NewLayer(body), lipgloss.NewLayer(modal).X(x).Y(y).Z(1))
 	return fit(c.Render(), h)
 }
 
@@ -87,8 +85,12 @@ func (m *Model) headerView() string {
 			clusterName = c.Cluster + " (" + strings.TrimPrefix(c.Server, "https://") + ")"
 		}
 	}
+	ctxName := st.Value.Render(m.target.Context)
+	if m.switching != "" && m.switching != m.target.Context {
+		ctxName = st.Muted.Render(m.target.Context+" → ") + st.Warn.Render(m.switching)
+	}
 	where := st.Title.Render("vigil") + sep +
-		st.Muted.Render("ctx ") + st.Value.Render(m.target.Context) + sep +
+		st.Muted.Render("ctx ") + ctxName + sep +
 		st.Muted.Render("cluster ") + st.Value.Render(clusterName) + sep +
 		st.Muted.Render("user ") + st.Value.Render(m.target.User)
 	if m.common.ReadOnly {

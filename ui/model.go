@@ -78,7 +78,9 @@ type Model struct {
 	statusBad bool
 	switching string
 	// early is the new session's snapshot that arrived before SwitchedMsg.
-	early     *cluster.Snapshot
+	early *cluster.Snapshot
+	// prev is the old context's snapshot while a switch runs.
+	prev      *cluster.Snapshot
 	closed    bool
 	lastCheck time.Time
 }
@@ -183,6 +185,16 @@ func (m *Model) toTop(msg tea.Msg) tea.Cmd {
 	i := len(m.stack) - 1
 	c, cmd := m.stack[i].Update(msg)
 	m.stack[i] = c
+	if nv, ok := c.(common.Navigator); ok {
+		child, pop := nv.TakeNav()
+		if pop && len(m.stack) > 1 {
+			m.stack = m.stack[:len(m.stack)-1]
+			m.resize()
+		}
+		if child != nil {
+			cmd = tea.Batch(cmd, m.push(child))
+		}
+	}
 	return cmd
 }
 

@@ -74,6 +74,12 @@ func (m *Model) onSnapshot(msg SnapshotMsg) tea.Cmd {
 	if s.Generation != m.target.Generation || (s.Context != "" && s.Context != m.target.Context) {
 		return next
 	}
+	if m.switching != "" && s.Context != m.switching {
+		// Still the old session while the switch runs: keep it aside in
+		// case the switch fails, but keep showing "syncing".
+		m.prev = &s
+		return next
+	}
 	m.apply(s)
 	return next
 }
@@ -115,7 +121,17 @@ func (m *Model) switchTo(name string) tea.Cmd {
 		m.flash("no context "+name+" in the kubeconfig (see :ctx)", true)
 		return nil
 	}
+	// First paint of the new context at once: its name and "syncing…";
+	// the old snapshot is kept aside in case the switch fails.
+	if m.data.HaveSnap {
+		prev := m.data.Snap
+		m.prev = &prev
+	}
 	m.switching = name
+	m.data.Context, m.data.HaveSnap = name, false
+	m.data.Snap = cluster.Snapshot{Context: name}
+	m.show("svc")
+	m.refreshAll()
 	m.flash("switching to "+name+"…", false)
 	return switchCmd(m.backend, name)
 }
@@ -124,9 +140,15 @@ func (m *Model) switchTo(name string) tea.Cmd {
 func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
 	if msg.Err != nil {
 		m.switching = ""
-		m.flash("switch to "+msg.Name+" failed: "+msg.Err.Error(), true)
+		m.data.Context = m.target.Context
+		if m.prev != nil {
+			m.apply(*m.prev)
+		}
+		m.prev = nil
+		m.flash("switch to "+msg.Name+" failed: "+msg.Err.Error()+" (still on "+m.target.Context+")", true)
 		return nil
 	}
+	m.prev = nil
 	s := msg.Session
 	sameChannel := s.Snapshots == m.snapshots
 	m.target, m.snapshots, m.actions = s.Target, s.Snapshots, s.Actions

@@ -16,6 +16,7 @@ import (
 // or y/yes. Enter alone never confirms: an answer the pipeline would
 // refuse keeps the modal open with the reason; Esc cancels.
 type Confirm struct {
+	common.Nav
 	common        common.Common
 	req           actions.ConfirmRequest
 	reply         chan<- actions.Confirmation
@@ -58,7 +59,8 @@ func (m *Confirm) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	switch {
 	case key.Matches(k, m.common.Keys.Back):
 		m.send(actions.Confirmation{}) // the pipeline refuses an empty answer
-		return m, common.Pop
+		m.PopSelf()
+		return m, nil
 	case k.String() == "tab" && m.req.NeedReason:
 		m.onReason = !m.onReason
 		return m, nil
@@ -80,7 +82,8 @@ func (m *Confirm) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 			return m, nil
 		}
 		m.send(actions.Confirmation{Answer: m.answer.Value(), Reason: m.reason.Value()})
-		return m, common.Pop
+		m.PopSelf()
+		return m, nil
 	}
 	if m.onReason {
 		m.reason.Update(k)

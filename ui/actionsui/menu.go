@@ -14,6 +14,7 @@ import (
 // Menu lists a service's actions with their disabled reasons; Enter on an
 // enabled one starts it (the pipeline will ask for confirmation).
 type Menu struct {
+	common.Nav
 	common        common.Common
 	svc           cluster.Service
 	states        []State
@@ -48,7 +49,7 @@ func (m *Menu) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		k := m.common.Keys
 		switch {
 		case key.Matches(msg, k.Back):
-			return m, common.Pop
+			m.PopSelf()
 		case key.Matches(msg, k.Up):
 			m.cursor = max(0, m.cursor-1)
 		case key.Matches(msg, k.Down):
@@ -66,7 +67,8 @@ func (m *Menu) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 				m.note = "read-only mode"
 				return m, nil
 			}
-			return m, tea.Sequence(common.Pop, m.provider.Run(m.svc, s.ID))
+			m.PopSelf()
+			return m, m.provider.Run(m.svc, s.ID)
 		}
 	}
 	return m, nil

@@ -126,3 +126,30 @@ type RefreshFleetMsg struct{}
 
 // Do returns a command that yields msg.
 func Do(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
+
+// Nav records a component's wish to open a child or close itself. The root
+// takes it right after Update, so the very next key already goes to the
+// right component (a PushMsg/PopMsg command would arrive too late for a
+// fast typist). Embed it in a component.
+type Nav struct {
+	push Component
+	pop  bool
+}
+
+// PushChild asks the root to push c on top of this component.
+func (n *Nav) PushChild(c Component) { n.push = c }
+
+// PopSelf asks the root to pop this component.
+func (n *Nav) PopSelf() { n.pop = true }
+
+// TakeNav implements Navigator.
+func (n *Nav) TakeNav() (push Component, pop bool) {
+	push, pop = n.push, n.pop
+	n.push, n.pop = nil, false
+	return push, pop
+}
+
+// Navigator is a component that may ask to push or pop (see Nav).
+type Navigator interface {
+	TakeNav() (push Component, pop bool)
+}

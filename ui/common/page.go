@@ -7,14 +7,15 @@ import (
 	"github.com/vigil-k8s/vigil/ui/widgets"
 )
 
-// Nav returns the navigation bindings of k for widgets.
-func Nav(k KeyMap) widgets.NavKeys {
+// NavKeys returns the navigation bindings of k for widgets.
+func NavKeys(k KeyMap) widgets.NavKeys {
 	return widgets.NavKeys{Up: k.Up, Down: k.Down, PageUp: k.PageUp, PageDown: k.PageDown, Top: k.Top, Bottom: k.Bottom}
 }
 
 // Page is a scrolling screen of pre-rendered lines: Build renders them
 // (on Refresh and resize, never in View), the pager draws what fits.
 type Page struct {
+	Nav
 	Common Common
 	Data   *Data
 	// Name is the tab title.
@@ -60,9 +61,10 @@ func (p *Page) Update(msg tea.Msg) (Component, tea.Cmd) {
 		}
 	}
 	if p.Pop && key.Matches(k, p.Common.Keys.Back) {
-		return p, Pop
+		p.PopSelf()
+		return p, nil
 	}
-	p.pager.Move(k, Nav(p.Common.Keys))
+	p.pager.Move(k, NavKeys(p.Common.Keys))
 	return p, nil
 }
 

@@ -38,6 +38,7 @@ func (it *Item) worst() checks.Status {
 
 // Model is the Compliance screen.
 type Model struct {
+	common.Nav
 	common  common.Common
 	data    *common.Data
 	table   *widgets.Table[*Item]
@@ -156,14 +157,14 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	}
 	keys := m.common.Keys
 	switch {
-	case m.table.Move(k, common.Nav(keys)):
+	case m.table.Move(k, common.NavKeys(keys)):
 	case key.Matches(k, refresh):
 		return m, common.Do(common.RefreshChecksMsg{})
 	case key.Matches(k, keys.Sort):
 		m.table.NextSort()
 	case key.Matches(k, keys.Enter):
 		if it, ok := m.table.Selected(); ok {
-			return m, common.Push(newFindings(m.common, m.data, it))
+			m.PushChild(newFindings(m.common, m.data, it))
 		}
 	}
 	return m, nil

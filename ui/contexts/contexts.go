@@ -143,7 +143,7 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		return m, nil
 	}
 	switch {
-	case m.table.Move(k, common.Nav(m.common.Keys)):
+	case m.table.Move(k, common.NavKeys(m.common.Keys)):
 	case key.Matches(k, refresh):
 		return m, common.Do(common.RefreshFleetMsg{})
 	case key.Matches(k, use):

@@ -53,6 +53,7 @@ func Resolve(text string) (name, arg string, ok bool) {
 
 // Model is the palette; it is an overlay at the bottom of the screen.
 type Model struct {
+	common.Nav
 	common common.Common
 	input  widgets.Input
 	note   string
@@ -91,7 +92,8 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(k, m.common.Keys.Back):
-		return m, common.Pop
+		m.PopSelf()
+		return m, nil
 	case k.String() == "tab":
 		if s := m.suggestions(); len(s) > 0 {
 			m.input.SetValue(s[0])
@@ -101,7 +103,8 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		name, arg, ok := Resolve(m.input.Value())
 		if !ok {
 			if strings.TrimSpace(m.input.Value()) == "" {
-				return m, common.Pop
+				m.PopSelf()
+				return m, nil
 			}
 			m.note = "unknown command: " + m.input.Value()
 			return m, nil
@@ -109,7 +112,8 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		if name == "q" {
 			return m, tea.Quit
 		}
-		return m, tea.Sequence(common.Pop, common.Do(common.ScreenMsg{Name: name, Arg: arg}))
+		m.PopSelf()
+		return m, common.Do(common.ScreenMsg{Name: name, Arg: arg})
 	}
 	m.input.Update(k)
 	m.note = ""

@@ -16,6 +16,7 @@ import (
 // events, alerts, checklist findings and actions. It follows the service
 // across snapshots by key and scrolls as one page.
 type Detail struct {
+	common.Nav
 	common   common.Common
 	data     *common.Data
 	key      string
@@ -90,14 +91,14 @@ func (m *Detail) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		switch {
 		case m.pager.Move(msg, nav(keys)):
 		case key.Matches(msg, keys.Back):
-			return m, common.Pop
+			m.PopSelf()
 		case key.Matches(msg, keys.NextTab):
 			m.jump(1)
 		case key.Matches(msg, keys.PrevTab):
 			m.jump(-1)
 		case key.Matches(msg, keys.Actions):
 			if m.actions != nil && m.found {
-				return m, common.Push(actionsui.NewMenu(m.common, m.svc, m.states, m.loaded, m.actions))
+				m.PushChild(actionsui.NewMenu(m.common, m.svc, m.states, m.loaded, m.actions))
 			}
 		}
 	}

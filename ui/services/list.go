@@ -24,6 +24,7 @@ import (
 
 // Model is the Services list. It implements common.Component.
 type Model struct {
+	common.Nav
 	common    common.Common
 	data      *common.Data
 	table     *widgets.Table[*cluster.Service]
@@ -151,7 +152,7 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		m.nextNamespace()
 	case key.Matches(k, keys.Enter):
 		if s, ok := m.table.Selected(); ok {
-			return m, common.Push(NewDetail(m.common, m.data, s.Key(), m.actions))
+			m.PushChild(NewDetail(m.common, m.data, s.Key(), m.actions))
 		}
 	}
 	return m, nil
@@ -339,4 +340,14 @@ func lastRollout(s *cluster.Service) (t time.Time) {
 		return s.Revisions[0].Created
 	}
 	return s.Created
+}
+
+// LineWith returns the first line of screen containing s (tests and e2e).
+func LineWith(screen, s string) string {
+	for _, l := range strings.Split(screen, "\n") {
+		if strings.Contains(l, s) {
+			return l
+		}
+	}
+	return ""
 }

@@ -140,14 +140,21 @@ func (t *Table[T]) SortName() string {
 func (t *Table[T]) refresh() {
 	t.view = t.view[:0]
 	q := strings.ToLower(t.filter)
-	for i, r := range t.rows {
-		if t.Keep != nil && !t.Keep(r) {
-			continue
+	// Substring matches when there are any, else fuzzy (subsequence)
+	// ones: "pay" should not bring up api-gateway next to payment-service.
+	for _, match := range []func(q, s string) bool{strings.Contains, Fuzzy} {
+		for i, r := range t.rows {
+			if t.Keep != nil && !t.Keep(r) {
+				continue
+			}
+			if q != "" && (t.Text == nil || !match(strings.ToLower(t.Text(r)), q)) {
+				continue
+			}
+			t.view = append(t.view, i)
 		}
-		if q != "" && (t.Text == nil || !Fuzzy(q, strings.ToLower(t.Text(r)))) {
-			continue
+		if len(t.view) > 0 || q == "" {
+			break
 		}
-		t.view = append(t.view, i)
 	}
 	if t.sortCol >= 0 && t.sortCol < len(t.Columns) && t.Columns[t.sortCol].Compare != nil {
 		cmp := t.Columns[t.sortCol].Compare
@@ -164,10 +171,7 @@ func (t *Table[T]) refresh() {
 }
 
 // Fuzzy reports whether every rune of q appears in s in order.
-func Fuzzy(q, s string) bool {
-	if strings.Contains(s, q) {
-		return true
-	}
+func Fuzzy(s, q string) bool {
 	for _, r := range q {
 		i := strings.IndexRune(s, r)
 		if i < 0 {

@@ -1,0 +1,134 @@
+package actionsui
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/vigil-k8s/vigil/actions"
+	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/theme"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+func newConfirm(typed bool) (*Confirm, chan actions.Confirmation) {
+	reply := make(chan actions.Confirmation, 1)
+	req := actions.ConfirmRequest{ActionID: "rollback", Title: "Roll back", Dangerous: true, Context: "local-1",
+		Target: actions.Target{Kind: "Deployment", Namespace: "fintech-prod", Name: "payment-service"},
+		Typed:  typed, Expect: "local-1/fintech-prod/payment-service", Why: "namespace fintech-prod is production",
+		Preview: actions.Preview{Summary: "roll back to revision 2", Details: []string{"image payment-service:v1.2.3 → v1.2.2"}, DryRun: "server dry-run: ok"}}
+	c := NewConfirm(common.Common{Styles: theme.New(true), Keys: common.DefaultKeyMap()}, ConfirmMsg{Request: req, Reply: reply})
+	c.SetSize(100, 20)
+	current = c
+	return c, reply
+}
+
+func kp(s string) tea.KeyPressMsg {
+	switch s {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	}
+	return tea.KeyPressMsg{Code: []rune(s)[0], Text: s}
+}
+
+func typeIn(c *Confirm, s string) {
+	for _, r := range s {
+		c.Update(kp(string(r)))
+	}
+}
+
+// current is the modal under test; popped reports whether its last
+// Update asked to close it.
+var current *Confirm
+
+func popped(tea.Cmd) bool {
+	_, pop := current.TakeNav()
+	return pop
+}
+
+// TestConfirmation_EnterDoesNotConfirm: Enter alone, or a wrong typed
+// target, leaves the modal open and sends nothing; only the exact
+// `<context>/<namespace>/<name>` confirms.
+func TestConfirmation_EnterDoesNotConfirm(t *testing.T) {
+	c, reply := newConfirm(true)
+	if _, cmd := c.Update(kp("enter")); popped(cmd) {
+		t.Fatal("Enter alone closed the modal")
+	}
+	if len(reply) != 0 || c.Answered() {
+		t.Fatal("Enter alone sent an answer")
+	}
+	if !strings.Contains(ansi.Strip(c.View()), "Enter alone never confirms") {
+		t.Errorf("the modal does not say why:\n%s", ansi.Strip(c.View()))
+	}
+	typeIn(c, "yes")
+	if _, cmd := c.Update(kp("enter")); popped(cmd) || len(reply) != 0 {
+		t.Fatal("y/yes confirmed a typed confirmation")
+	}
+	typeIn(c, "")
+	for range 3 {
+		c.Update(tea.KeyPressMsg{Code: tea.KeyBackspace})
+	}
+	typeIn(c, "local-1/fintech-prod/payment-service")
+	_, cmd := c.Update(kp("enter"))
+	if !popped(cmd) {
+		t.Fatal("the exact typed target did not close the modal")
+	}
+	got := <-reply
+	if err := actions.CheckAnswer(c.req, got.Answer); err != nil {
+		t.Fatalf("the answer sent does not pass the pipeline's check: %v", err)
+	}
+}
+
+func TestConfirmation_YesNoNeedsAnAnswer(t *testing.T) {
+	c, reply := newConfirm(false)
+	c.Update(kp("enter"))
+	if len(reply) != 0 {
+		t.Fatal("Enter alone confirmed a y/n question")
+	}
+	typeIn(c, "y")
+	if _, cmd := c.Update(kp("enter")); !popped(cmd) || (<-reply).Answer != "y" {
+		t.Fatal("y did not confirm")
+	}
+}
+
+func TestConfirmation_EscCancels(t *testing.T) {
+	c, reply := newConfirm(true)
+	typeIn(c, "local-1/fintech-prod/payment-service")
+	if _, cmd := c.Update(kp("esc")); !popped(cmd) {
+		t.Fatal("Esc did not close the modal")
+	}
+	if got := <-reply; actions.CheckAnswer(c.req, got.Answer) == nil {
+		t.Fatal("Esc sent an answer that confirms")
+	}
+}
+
+func TestConfirmation_Golden(t *testing.T) {
+	c, _ := newConfirm(true)
+	typeIn(c, "local-1/fintech")
+	got := ansi.Strip(c.View())
+	path := filepath.Join("testdata", "confirm_100x20.golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	want := string(b)
+	if got != want {
+		t.Errorf("confirm modal:\n%s", got)
+	}
+}
