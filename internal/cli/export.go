@@ -86,6 +86,7 @@ or extra file; (cd DIR && sha256sum -c MANIFEST.sha256) checks the hashes too.`,
 	fs.StringVar(&o.auditLog, "audit-log", "", "audit log file to copy (default $XDG_STATE_HOME/vigil/audit.jsonl)")
 	fs.StringVar(&o.failOn, "fail-on", string(checks.Fail), "the threshold the JUnit report judges by: fail or warn")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "time limit for the collection")
+	fs.Bool("readonly", true, "accepted so a reviewer's usual flag works: export is always read-only")
 	return c
 }
 
