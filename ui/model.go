@@ -83,6 +83,9 @@ type Model struct {
 	prev      *cluster.Snapshot
 	closed    bool
 	lastCheck time.Time
+	// checkedSynced is true once checks ran on a synced snapshot of the
+	// context on screen (earlier, the inventory is still filling).
+	checkedSynced bool
 }
 
 // New returns the root model.
@@ -137,17 +140,12 @@ func newHelp(c common.Common) help.Model {
 	return h
 }
 
-// Init implements tea.Model: wait for snapshots, start the clock, and
-// evaluate the checks.
+// Init implements tea.Model: wait for snapshots and start the clock; the
+// checks run once the first synced snapshot arrives.
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{tick()}
 	if m.snapshots != nil {
 		cmds = append(cmds, WaitForSnapshot(m.snapshots, m.target.Context, m.target.Generation))
-	}
-	if m.backend != nil {
-		m.data.Checks.Running = true
-		m.lastCheck = m.nowFn()
-		cmds = append(cmds, checksCmd(m.backend, m.target.Context, m.target.Generation))
 	}
 	return tea.Batch(cmds...)
 }
@@ -186,13 +184,17 @@ func (m *Model) toTop(msg tea.Msg) tea.Cmd {
 	c, cmd := m.stack[i].Update(msg)
 	m.stack[i] = c
 	if nv, ok := c.(common.Navigator); ok {
-		child, pop := nv.TakeNav()
+		child, pop, tell := nv.TakeNav()
 		if pop && len(m.stack) > 1 {
 			m.stack = m.stack[:len(m.stack)-1]
 			m.resize()
 		}
 		if child != nil {
 			cmd = tea.Batch(cmd, m.push(child))
+		}
+		for _, t := range tell {
+			_, c := m.Update(t)
+			cmd = tea.Batch(cmd, c)
 		}
 	}
 	return cmd

@@ -15,8 +15,11 @@ func (m *Model) onData(msg tea.Msg) (tea.Cmd, bool) {
 	switch msg := msg.(type) {
 	case tickMsg:
 		m.data.Now = m.nowFn()
+		if m.data.HaveSnap && m.data.History.AddAt(m.data.Snap, m.data.Now) {
+			m.refreshAll()
+		}
 		var cmd tea.Cmd
-		if m.backend != nil && !m.data.Checks.Running && m.data.Now.Sub(m.lastCheck) > ChecksEvery {
+		if m.backend != nil && m.checkedSynced && !m.data.Checks.Running && m.data.Now.Sub(m.lastCheck) > ChecksEvery {
 			cmd = m.evaluateChecks()
 		}
 		return tea.Batch(tick(), cmd), true
@@ -80,17 +83,23 @@ func (m *Model) onSnapshot(msg SnapshotMsg) tea.Cmd {
 		m.prev = &s
 		return next
 	}
-	m.apply(s)
-	return next
+	return tea.Batch(next, m.apply(s))
 }
 
-// apply shows snapshot s.
-func (m *Model) apply(s cluster.Snapshot) {
+// apply shows snapshot s; the first synced one of a context starts the
+// checks (the inventory is complete only then).
+func (m *Model) apply(s cluster.Snapshot) tea.Cmd {
 	m.data.Now = m.nowFn()
 	m.data.Snap, m.data.HaveSnap = s, true
 	m.data.History.Add(s)
 	m.switching = ""
 	m.refreshAll()
+	if s.Synced && !m.checkedSynced && m.backend != nil {
+		m.checkedSynced = true
+		m.data.Checks.Running = false // a run on the unsynced inventory is superseded
+		return m.evaluateChecks()
+	}
+	return nil
 }
 
 // refreshAll tells every screen and stacked component the data changed.
@@ -141,12 +150,13 @@ func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
 	if msg.Err != nil {
 		m.switching = ""
 		m.data.Context = m.target.Context
+		var cmd tea.Cmd
 		if m.prev != nil {
-			m.apply(*m.prev)
+			cmd = m.apply(*m.prev)
 		}
 		m.prev = nil
 		m.flash("switch to "+msg.Name+" failed: "+msg.Err.Error()+" (still on "+m.target.Context+")", true)
-		return nil
+		return cmd
 	}
 	m.prev = nil
 	s := msg.Session
@@ -163,18 +173,18 @@ func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
 	m.Services().SetActions(s.Actions)
 	m.show("svc")
 	m.flash("switched to "+s.Target.Context, false)
+	m.checkedSynced = false
 	m.refreshAll()
+	var cmds []tea.Cmd
 	if e := m.early; e != nil && e.Generation == m.target.Generation && e.Context == m.target.Context {
-		m.apply(*e)
+		cmds = append(cmds, m.apply(*e))
 	}
 	m.early = nil
-	var cmds []tea.Cmd
 	// A Manager's subscription survives switches: its waiter is still
 	// outstanding, and a second one would split the snapshots.
 	if m.snapshots != nil && !sameChannel {
 		cmds = append(cmds, WaitForSnapshot(m.snapshots, m.target.Context, m.target.Generation))
 	}
-	cmds = append(cmds, m.evaluateChecks())
 	return tea.Batch(cmds...)
 }
 

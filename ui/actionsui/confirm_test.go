@@ -50,7 +50,7 @@ func typeIn(c *Confirm, s string) {
 var current *Confirm
 
 func popped(tea.Cmd) bool {
-	_, pop := current.TakeNav()
+	_, pop, _ := current.TakeNav()
 	return pop
 }
 

@@ -134,7 +134,12 @@ func Do(msg tea.Msg) tea.Cmd { return func() tea.Msg { return msg } }
 type Nav struct {
 	push Component
 	pop  bool
+	tell []tea.Msg
 }
+
+// Tell asks the root to handle msg (a ScreenMsg, SwitchContextMsg…) right
+// after this Update, before the next key.
+func (n *Nav) Tell(msg tea.Msg) { n.tell = append(n.tell, msg) }
 
 // PushChild asks the root to push c on top of this component.
 func (n *Nav) PushChild(c Component) { n.push = c }
@@ -143,13 +148,14 @@ func (n *Nav) PushChild(c Component) { n.push = c }
 func (n *Nav) PopSelf() { n.pop = true }
 
 // TakeNav implements Navigator.
-func (n *Nav) TakeNav() (push Component, pop bool) {
-	push, pop = n.push, n.pop
-	n.push, n.pop = nil, false
-	return push, pop
+func (n *Nav) TakeNav() (push Component, pop bool, tell []tea.Msg) {
+	push, pop, tell = n.push, n.pop, n.tell
+	n.push, n.pop, n.tell = nil, false, nil
+	return push, pop, tell
 }
 
-// Navigator is a component that may ask to push or pop (see Nav).
+// Navigator is a component that may ask to push, pop or tell the root
+// something (see Nav).
 type Navigator interface {
-	TakeNav() (push Component, pop bool)
+	TakeNav() (push Component, pop bool, tell []tea.Msg)
 }

@@ -26,6 +26,7 @@ type Row struct {
 
 // Model is the Contexts screen.
 type Model struct {
+	common.Nav
 	common        common.Common
 	data          *common.Data
 	table         *widgets.Table[*Row]
@@ -148,7 +149,7 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		return m, common.Do(common.RefreshFleetMsg{})
 	case key.Matches(k, use):
 		if r, ok := m.table.Selected(); ok {
-			return m, common.Do(common.SwitchContextMsg{Name: r.Info.Name})
+			m.Tell(common.SwitchContextMsg{Name: r.Info.Name})
 		}
 	}
 	return m, nil

@@ -44,8 +44,12 @@ func (s *Store) Reset() {
 
 // Add records snap's services when at least Every has passed since the
 // last recording; it reports whether it recorded.
-func (s *Store) Add(snap cluster.Snapshot) bool {
-	at := snap.Taken
+func (s *Store) Add(snap cluster.Snapshot) bool { return s.AddAt(snap, snap.Taken) }
+
+// AddAt records snap's services as of at: the root samples the snapshot on
+// screen every tick too, so a quiet cluster (few new snapshots) still
+// draws its last minutes.
+func (s *Store) AddAt(snap cluster.Snapshot, at time.Time) bool {
 	if !s.last.IsZero() && at.Sub(s.last) < s.Every {
 		return false
 	}

@@ -113,7 +113,8 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 			return m, tea.Quit
 		}
 		m.PopSelf()
-		return m, common.Do(common.ScreenMsg{Name: name, Arg: arg})
+		m.Tell(common.ScreenMsg{Name: name, Arg: arg})
+		return m, nil
 	}
 	m.input.Update(k)
 	m.note = ""

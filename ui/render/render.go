@@ -50,7 +50,14 @@ func Condition(st theme.Theme, c cluster.Condition) string {
 	if bad {
 		lvl = theme.LevelWarn
 	}
-	return st.For(lvl).Render(fmt.Sprintf("  %s=%s %s: %s", c.Type, c.Status, c.Reason, c.Message))
+	text := fmt.Sprintf("  %s=%s", c.Type, c.Status)
+	if c.Reason != "" {
+		text += " " + c.Reason
+	}
+	if c.Message != "" {
+		text += ": " + c.Message
+	}
+	return st.For(lvl).Render(text)
 }
 
 // VPALines renders a VPA's recommendation next to the requests, drift

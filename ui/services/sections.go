@@ -76,7 +76,11 @@ func (m *Detail) trends(b *lines) {
 		spark("cpu", func(x history.Sample) float64 { return x.CPU }, widgets.Milli(u.CPU))
 		spark("memory", func(x history.Sample) float64 { return x.Memory }, widgets.Bytes(u.Memory))
 	} else {
-		b.add(st.Muted.Render(widgets.Pad("cpu/mem", 9, false) + "usage unavailable: " + dash(m.data.Snap.Usage.Reason)))
+		why := m.data.Snap.Usage.Reason
+		if why == "" {
+			why = "metrics.k8s.io has no figures for its pods yet"
+		}
+		b.add(st.Muted.Render(widgets.Pad("cpu/mem", 9, false) + "usage unavailable: " + why))
 	}
 	spark("alerts", func(x history.Sample) float64 { return x.Firing }, fmt.Sprint(firing(&s)))
 	if u.Available {
