@@ -123,7 +123,7 @@ func (s *Session) pollAlerts(ctx context.Context) {
 			}
 			promFails = sourceResult(&view.Prometheus, err, promFails, now)
 			if err == nil {
-				promAlerts, view.Rules = alerts, rules
+				promAlerts, view.Rules = keepAlerts(alerts, set.AlertLabels), rules
 			}
 			nextProm = now.Add(s.backoff(promFails))
 			view.Prometheus.NextRetry = nextProm
@@ -135,7 +135,7 @@ func (s *Session) pollAlerts(ctx context.Context) {
 			}
 			amFails = sourceResult(&view.Alertmanager, err, amFails, now)
 			if err == nil {
-				amAlerts, view.Silences = alerts, silences
+				amAlerts, view.Silences = keepAlerts(alerts, set.AlertLabels), silences
 			}
 			nextAM = now.Add(s.backoff(amFails))
 			view.Alertmanager.NextRetry = nextAM
@@ -316,6 +316,21 @@ func rankSeverity(s string) int {
 		return r
 	}
 	return 3
+}
+
+// keepAlerts drops the alerts that belong to another cluster (config
+// alertLabels.match), in place.
+func keepAlerts(alerts []Alert, l config.AlertLabels) []Alert {
+	if len(l.Match) == 0 {
+		return alerts
+	}
+	out := alerts[:0]
+	for _, a := range alerts {
+		if l.Keeps(a.Labels) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // JoinAlerts sets each alert's Service from its labels: the namespace is

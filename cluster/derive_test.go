@@ -168,3 +168,18 @@ func TestHealthNotesHPAAndOOM(t *testing.T) {
 		t.Errorf("oomsByPod = %v", ooms)
 	}
 }
+
+func TestKeepAlertsMatchesTheContextsCluster(t *testing.T) {
+	alerts := []Alert{
+		{Name: "PaymentServiceDown", Labels: map[string]string{"cluster": "local-2"}},
+		{Name: "HighErrorRate", Labels: map[string]string{"cluster": "local-1"}},
+		{Name: "Watchdog", Labels: map[string]string{}},
+	}
+	got := keepAlerts(append([]Alert(nil), alerts...), config.AlertLabels{Match: map[string]string{"cluster": "local-1"}})
+	if len(got) != 1 || got[0].Name != "HighErrorRate" {
+		t.Fatalf("match cluster=local-1 kept %+v", got)
+	}
+	if got := keepAlerts(append([]Alert(nil), alerts...), config.AlertLabels{}); len(got) != 3 {
+		t.Fatalf("no match must keep every alert, kept %d", len(got))
+	}
+}

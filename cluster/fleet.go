@@ -192,7 +192,7 @@ func fleetFiring(ctx context.Context, s config.Settings, o ManagerOptions) (int,
 		alerts, _, err := fetchAlertmanager(ctx, clients.am)
 		if err == nil {
 			n := 0
-			for _, a := range alerts {
+			for _, a := range keepAlerts(alerts, s.AlertLabels) {
 				if a.State == "firing" && len(a.SilencedBy) == 0 {
 					n++
 				}
@@ -208,7 +208,7 @@ func fleetFiring(ctx context.Context, s config.Settings, o ManagerOptions) (int,
 		return -1, Explain(err)
 	}
 	n := 0
-	for _, a := range alerts {
+	for _, a := range keepAlerts(alerts, s.AlertLabels) {
 		if a.State == "firing" {
 			n++
 		}

@@ -102,6 +102,20 @@ type AlertLabels struct {
 	Service []string `yaml:"service"`
 	// Namespace are tried in order for the namespace.
 	Namespace []string `yaml:"namespace"`
+	// Match keeps only the alerts carrying all these labels, for a
+	// Prometheus or Alertmanager shared by several clusters (e.g.
+	// cluster: prod-eu); empty keeps every alert.
+	Match map[string]string `yaml:"match"`
+}
+
+// Keeps reports whether an alert with these labels belongs to the context.
+func (l AlertLabels) Keeps(labels map[string]string) bool {
+	for k, v := range l.Match {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 // Default returns the configuration used when no file sets anything.
@@ -135,6 +149,9 @@ func (c Config) For(context string) Settings {
 		}
 		if len(o.AlertLabels.Namespace) > 0 {
 			s.AlertLabels.Namespace = o.AlertLabels.Namespace
+		}
+		if len(o.AlertLabels.Match) > 0 {
+			s.AlertLabels.Match = o.AlertLabels.Match
 		}
 		s.ReadOnly = orPtr(o.ReadOnly, s.ReadOnly)
 		s.ReadOnlyEnforced = orPtr(o.ReadOnlyEnforced, s.ReadOnlyEnforced)

@@ -213,3 +213,20 @@ contexts:
 		t.Errorf("default = %v %q", ro, src)
 	}
 }
+
+func TestAlertMatchPerContext(t *testing.T) {
+	c, err := Parse([]byte("prometheus: http://127.0.0.1:9090\ncontexts:\n  local-1:\n    alertLabels:\n      match: {cluster: local-1}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.For("local-1")
+	if !s.AlertLabels.Keeps(map[string]string{"cluster": "local-1", "job": "x"}) || s.AlertLabels.Keeps(map[string]string{"cluster": "local-2"}) {
+		t.Fatalf("local-1 match = %v", s.AlertLabels.Match)
+	}
+	if len(s.AlertLabels.Service) == 0 {
+		t.Fatal("a context's match must not drop the default service labels")
+	}
+	if m := c.For("local-2").AlertLabels.Match; len(m) != 0 {
+		t.Fatalf("local-2 inherits no match, got %v", m)
+	}
+}

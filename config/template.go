@@ -25,6 +25,8 @@ argocd:
 alertLabels:
   service: [service, app, job]
   namespace: [namespace]
+  # Only alerts with these labels belong here (a Prometheus shared by clusters).
+  # match: {cluster: prod-eu}
 
 # Refuse every mutation (flag --read-only / --write beat this).
 # readOnly: false
