@@ -69,9 +69,15 @@ func VPALines(st theme.Theme, v cluster.VPAInfo) []string {
 		if c.OutOfBounds {
 			lvl = theme.LevelWarn
 		}
-		out = append(out, st.For(lvl).Render(fmt.Sprintf("  %-18s cpu %s req / %s target (%+d%%)  mem %s req / %s target (%+d%%)", c.Name,
-			widgets.Milli(c.Requests.CPU), widgets.Milli(c.Target.CPU), int(c.CPUDrift*100),
-			widgets.Bytes(c.Requests.Memory), widgets.Bytes(c.Target.Memory), int(c.MemoryDrift*100))))
+		bounds := ""
+		if c.OutOfBounds {
+			bounds = " (requests outside the recommended bounds)"
+		}
+		out = append(out, st.For(lvl).Render("  "+c.Name+bounds),
+			st.For(lvl).Render(fmt.Sprintf("    cpu %s requested, %s recommended (%+d%%) [%s–%s]", widgets.Milli(c.Requests.CPU), widgets.Milli(c.Target.CPU),
+				int(c.CPUDrift*100), widgets.Milli(c.LowerBound.CPU), widgets.Milli(c.UpperBound.CPU))),
+			st.For(lvl).Render(fmt.Sprintf("    mem %s requested, %s recommended (%+d%%) [%s–%s]", widgets.Bytes(c.Requests.Memory), widgets.Bytes(c.Target.Memory),
+				int(c.MemoryDrift*100), widgets.Bytes(c.LowerBound.Memory), widgets.Bytes(c.UpperBound.Memory))))
 	}
 	for _, c := range v.Conditions {
 		out = append(out, Condition(st, c))
