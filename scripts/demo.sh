@@ -36,14 +36,39 @@ kubeconfig=$(sed -n 's/^KUBECONFIG=//p' "$out")
 targets=$(sed -n 's/^PROMETHEUS_TARGETS=//p' "$out")
 [ -n "$kubeconfig" ] || { echo "localcluster did not become ready in 120s; see $state/localcluster.err" >&2; exit 1; }
 
+# free_port N: the first port from N up that nothing listens on.
+free_port() {
+	local p=$1
+	while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+	echo "$p"
+}
+config="$state/vigil.yaml"
+{
+	echo "# written by make demo: one Prometheus/Alertmanager serves both local clusters,"
+	echo "# so each context keeps only the alerts labelled with its cluster."
+} >"$config"
 if command -v prometheus >/dev/null && [ -x testdata/prometheus/start.sh ]; then
 	echo "starting Prometheus and Alertmanager on 127.0.0.1 (short 'for:' so alerts fire in ~30s)..." >&2
-	testdata/prometheus/start.sh --state "$state/prom" --targets "$targets" --fast >"$state/prom.out" 2>&1 ||
+	pp=$(free_port 19090)
+	ap=$(free_port $((pp + 3)))
+	if testdata/prometheus/start.sh --state "$state/prom" --targets "$targets" --prom-port "$pp" --am-port "$ap" --fast >"$state/prom.out" 2>&1; then
+		cat >>"$config" <<CFG
+prometheus: http://127.0.0.1:$pp
+alertmanager: http://127.0.0.1:$ap
+contexts:
+CFG
+		for n in 1 2; do
+			for ctx in "local-$n" "local-$n-reviewer"; do
+				printf '  %s:\n    alertLabels:\n      match: {cluster: local-%s}\n' "$ctx" "$n" >>"$config"
+			done
+		done
+	else
 		echo "Prometheus did not start (see $state/prom.out); vigil runs without alerts" >&2
+	fi
 else
 	echo "Prometheus not installed (apt-get install prometheus prometheus-alertmanager): alerts are unavailable" >&2
 fi
 
 echo "KUBECONFIG=$kubeconfig  (try: kubectl --kubeconfig $kubeconfig --context local-1 get pods -A)" >&2
 sleep 1
-KUBECONFIG="$kubeconfig" bin/vigil --context local-1 "$@"
+KUBECONFIG="$kubeconfig" bin/vigil --config "$config" --context local-1 "$@"
