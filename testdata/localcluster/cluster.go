@@ -46,6 +46,7 @@ type cluster struct {
 	sim       *sim.Simulator
 
 	cancelAPI      context.CancelFunc
+	controlsCtx    context.Context
 	cancelControls context.CancelFunc
 	controls       sync.WaitGroup
 }
@@ -171,7 +172,7 @@ func (c *cluster) bootstrap(ctx context.Context, metricsPort int) error {
 // API; they stop when stop cancels them.
 func (c *cluster) startControls(ctx context.Context, podsPerNode int, metricsLn net.Listener) error {
 	ctrlCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	c.cancelControls = cancel
+	c.controlsCtx, c.cancelControls = ctrlCtx, cancel
 	trim := func(obj any) (any, error) {
 		if a, err := meta.Accessor(obj); err == nil {
 			a.SetManagedFields(nil)
@@ -218,9 +219,10 @@ func (c *cluster) startControls(ctx context.Context, podsPerNode int, metricsLn 
 	return nil
 }
 
-// startInformers starts the shared informers and waits for their caches.
+// startInformers starts the shared informers, which live as long as the
+// controls, and waits for their caches (or for ctx).
 func (c *cluster) startInformers(ctx context.Context) {
-	c.informers.Start(ctx.Done())
+	c.informers.Start(c.controlsCtx.Done())
 	c.informers.WaitForCacheSync(ctx.Done())
 }
 

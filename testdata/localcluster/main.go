@@ -84,25 +84,33 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err = run(ctx, o)
-	stop()
 	// A signal during start-up is a clean stop too, whatever it interrupted.
-	if err != nil && ctx.Err() == nil {
-		logf("localcluster: %v", err)
+	signalled := ctx.Err() != nil
+	stop()
+	if err != nil && !signalled {
 		os.Exit(1)
 	}
 }
 
 // run starts everything, prints the contract's stdout lines once ready, and
 // blocks until ctx ends.
-func run(ctx context.Context, o cliOptions) error {
+func run(ctx context.Context, o cliOptions) (err error) {
 	if err := os.MkdirAll(o.dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", o.dir, err)
+		fmt.Fprintf(os.Stderr, "localcluster: create %s: %v\n", o.dir, err)
+		return err
 	}
 	closeLog, err := setupLogging(o.dir)
 	if err != nil {
+		fmt.Fprintln(os.Stderr, "localcluster:", err)
 		return err
 	}
 	defer closeLog()
+	// Runs before closeLog, so the failure also lands in the log file.
+	defer func() {
+		if err != nil && ctx.Err() == nil {
+			logf("localcluster: %v", err)
+		}
+	}()
 
 	start := time.Now()
 	if addr := os.Getenv("LOCALCLUSTER_PPROF"); addr != "" {
