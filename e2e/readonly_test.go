@@ -1,0 +1,381 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/vigil-k8s/vigil/internal/evidence"
+	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/ui/palette"
+)
+
+// TestReadOnlyMakesNoWrites is the proof behind docs/compliance-reviewers.md. In read-only
+// mode against local-1 it drives every screen (the palette's commands) with every key of the
+// KeyMap, opens the action menu and tries every action, and runs every headless action command
+// with its exact confirmation string, so that only read-only mode can stop them. Then it
+// counts, in the apiserver's audit log, vigil's mutating requests (User-Agent vigil/, verbs
+// create/update/patch/delete/deletecollection, self-reviews left out): there must be none, and
+// counting proxies in front of Prometheus, Alertmanager and a stand-in Argo CD must have seen
+// no method but GET. As a control, the same kind of commands without --readonly, against a
+// namespace of the test's own, must show up in both counters, so a broken counter cannot pass.
+func TestReadOnlyMakesNoWrites(t *testing.T) {
+	p, err := lc.StartPrometheus(true)
+	if err != nil {
+		t.Fatalf("Prometheus and Alertmanager are part of the proof: %v", err)
+	}
+	t.Cleanup(p.Stop)
+	prom, am, argo := newCountingProxy(t, p.URL), newCountingProxy(t, p.AlertmanagerURL), newCountingProxy(t, "")
+	env, _ := readOnlyEnv(t, prom, am)
+	ns := lc.Namespace(t, "local-1") // the control's own namespace
+	createControlDeployment(t, ns)
+	start := auditOffsets(t)
+
+	t.Run("ui", func(t *testing.T) { walkUI(t, env) })
+	t.Run("headless", func(t *testing.T) { headlessRefused(t, env, am.URL, argo.URL) })
+
+	// Control: the same commands without --readonly, in the test's namespace, do write.
+	out, err := headless(env, "restart", "deploy/ro-control", "-n", ns, "--context", "local-1",
+		"--reason", "read-only proof control", "--confirm", "local-1/"+ns+"/ro-control", "--timeout", "60s")
+	t.Logf("control restart: err=%v\n%s", err, out)
+	out, err = headless(env, "silence", "create", "RoControl", "-n", ns, "--context", "local-1", "--matcher", "team=ro-control",
+		"--for", "2m", "--alertmanager-url", am.URL, "--reason", "read-only proof control", "--confirm", "local-1/"+ns+"/RoControl")
+	t.Logf("control silence: err=%v\n%s", err, out)
+
+	var inNS, elsewhere []string
+	_ = testcluster.Eventually(30*time.Second, 500*time.Millisecond, func() (bool, error) {
+		inNS, elsewhere = vigilWrites(t, start, ns)
+		return len(inNS) > 0, nil
+	})
+	methods, amWrites := am.counts()
+	promMethods, promWrites := prom.counts()
+	argoMethods, argoWrites := argo.counts()
+	t.Logf("apiserver: %d mutating vigil/ requests in read-only mode, %d in the control (%v)", len(elsewhere), len(inNS), inNS)
+	t.Logf("Prometheus proxy: %v; Alertmanager proxy: %v (non-GET %v); Argo CD stand-in: %v", promMethods, methods, amWrites, argoMethods)
+	if len(inNS) == 0 {
+		t.Errorf("the control (restart without --readonly in %s) left no mutating request in the audit log: the counter proves nothing", ns)
+	}
+	if len(elsewhere) != 0 {
+		t.Errorf("read-only mode let %d mutating requests through: %v", len(elsewhere), elsewhere)
+	}
+	if len(promWrites) != 0 || len(argoWrites) != 0 {
+		t.Errorf("writes reached Prometheus %v or Argo CD %v", promWrites, argoWrites)
+	}
+	if promMethods["GET"]+promMethods["POST"] == 0 || methods["GET"] == 0 {
+		t.Errorf("vigil never queried Prometheus (%v) or Alertmanager (%v) through the proxies: the counts prove nothing", promMethods, methods)
+	}
+	// The control's silence is the only write Alertmanager may have seen.
+	for _, w := range amWrites {
+		if w != "POST /api/v2/silences" {
+			t.Errorf("a write reached Alertmanager: %s", w)
+		}
+	}
+	if len(amWrites) != 1 {
+		t.Errorf("Alertmanager saw %d writes %v, want exactly the control's one silence", len(amWrites), amWrites)
+	}
+}
+
+// createControlDeployment makes deploy/ro-control in ns, with the harness's own client.
+func createControlDeployment(t *testing.T, ns string) {
+	t.Helper()
+	one := int32(1)
+	labels := map[string]string{"app": "ro-control"}
+	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "ro-control", Namespace: ns},
+		Spec: appsv1.DeploymentSpec{Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.fintech.internal/ro-control:1"}}}}}}
+	if _, err := lc.Client(t, "local-1").AppsV1().Deployments(ns).Create(context.Background(), d, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// walkUI drives every screen with every key in read-only mode.
+func walkUI(t *testing.T, env []string) {
+	term, err := StartTerminal(fmt.Sprintf("vigil-ro-%d", time.Now().UnixNano()), 140, 45, env, vigil, "--context", "local-1", "--readonly")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer term.Close()
+	screen, ok := term.WaitFor(45*time.Second, func(s string) bool {
+		return strings.Contains(s, "READ-ONLY") && LineWith(s, "fintech-prod", "payment-service") != ""
+	})
+	if !ok {
+		t.Fatalf("no READ-ONLY badge and services; screen:\n%s", screen)
+	}
+	home := func(s string) bool { return strings.Contains(s, "ctx local-1  ") && !strings.Contains(s, "syncing") }
+	// Each Escape alone, then a pause: Escape followed at once by a key reads as Alt+key.
+	escape := func() {
+		for range 3 {
+			_ = term.Send("Escape")
+			time.Sleep(60 * time.Millisecond)
+		}
+	}
+	command := func(cmd string) {
+		_ = term.Type(":")
+		time.Sleep(40 * time.Millisecond)
+		_ = term.Type(cmd)
+		time.Sleep(40 * time.Millisecond)
+		_ = term.Send("Enter")
+	}
+	goTo := func(cmd string) string {
+		escape()
+		if !home(term.Screen()) { // Enter on the Contexts screen switches: come back to local-1
+			command("ctx local-1")
+			if s, ok := term.WaitFor(30*time.Second, home); !ok {
+				t.Fatalf("could not come back to local-1:\n%s", s)
+			}
+		}
+		command(cmd)
+		s, _ := term.WaitFor(2*time.Second, func(s string) bool { return strings.Contains(s, "READ-ONLY") })
+		return s
+	}
+	var screens []string
+	for _, c := range palette.Commands {
+		switch c.Name {
+		case "q":
+			continue // quitting is tried last
+		case "ns":
+			screens = append(screens, "ns all")
+		default:
+			screens = append(screens, c.Name)
+		}
+	}
+	seen := map[string]bool{}
+	bindings := keyBindings()
+	confirmations := 0
+	// The service detail is walked like a screen: Enter on the first service.
+	openDetail := func() string {
+		goTo("svc")
+		_ = term.Send("Enter")
+		s, ok := term.WaitFor(5*time.Second, func(s string) bool { return strings.Contains(s, "› fintech-") })
+		if !ok {
+			t.Fatalf("no service detail:\n%s", s)
+		}
+		return s
+	}
+	screens = append(screens, "detail")
+	for _, scr := range screens {
+		open := func() string { return goTo(scr) }
+		if scr == "detail" {
+			open = openDetail
+		}
+		s := open()
+		if m := activeTab.FindStringSubmatch(s); m != nil {
+			seen[m[1]] = true
+		}
+		for name, keys := range bindings {
+			if name == "Quit" {
+				continue
+			}
+			for _, k := range keys {
+				tk, literal, ok := tmuxKey(k)
+				if !ok {
+					t.Errorf("KeyMap.%s key %q has no tmux name: add it to tmuxKey", name, k)
+					continue
+				}
+				if literal {
+					_ = term.Type(tk)
+				} else {
+					_ = term.Send(tk)
+				}
+				time.Sleep(120 * time.Millisecond)
+				s := term.Screen()
+				if !strings.Contains(s, "READ-ONLY") {
+					t.Errorf("screen %s, key %s (%s): the READ-ONLY badge is gone:\n%s", scr, k, name, s)
+				}
+				if strings.Contains(s, "to confirm") || strings.Contains(s, "Proceed?") {
+					confirmations++
+					t.Errorf("screen %s, key %s: a confirmation was offered in read-only mode:\n%s", scr, k, s)
+				}
+				open()
+			}
+		}
+	}
+	if len(seen) < len(screens)-3 { // ns and the detail show svc; ctx may keep its title
+		t.Errorf("visited %d distinct screens %v for %d palette commands", len(seen), seen, len(screens))
+	}
+
+	// The action menu of each of the first services: every action is shown disabled by
+	// read-only mode, and Enter on each — followed by its typed confirmation — does nothing.
+	for row := 0; row < 3; row++ {
+		goTo("svc")
+		for i := 0; i < row; i++ {
+			_ = term.Send("Down")
+			time.Sleep(40 * time.Millisecond)
+		}
+		_ = term.Send("Enter")
+		if d, ok := term.WaitFor(5*time.Second, func(s string) bool { return strings.Contains(s, "› fintech-") }); !ok {
+			t.Fatalf("no service detail on row %d:\n%s", row, d)
+		}
+		_ = term.Type("a")
+		menu, ok := term.WaitFor(10*time.Second, func(s string) bool {
+			return strings.Contains(s, "Actions on") && !strings.Contains(s, "checking permissions")
+		})
+		if !ok {
+			t.Fatalf("no action menu on row %d:\n%s", row, menu)
+		}
+		target := ""
+		for _, line := range strings.Split(menu, "\n") {
+			if _, after, found := strings.Cut(line, "Actions on "); found {
+				target = strings.Fields(after)[0]
+			}
+		}
+		n := strings.Count(menu, "disabled: read-only mode")
+		if n == 0 {
+			t.Errorf("the action menu shows no action disabled by read-only mode:\n%s", menu)
+		}
+		for i := 0; i < n; i++ {
+			_ = term.Send("Enter")
+			time.Sleep(150 * time.Millisecond)
+			_ = term.Type("local-1/" + target) // the typed confirmation, were one asked
+			_ = term.Send("Enter", "Down")
+		}
+		s := term.Screen()
+		if strings.Contains(s, "to confirm") || strings.Contains(s, "Proceed?") {
+			t.Errorf("a confirmation was offered in read-only mode:\n%s", s)
+		}
+	}
+	escape()
+	_ = term.Type("q")
+	t.Logf("walked %d screens (%v) × %d bindings; %d confirmations offered", len(screens), seen, len(bindings), confirmations)
+}
+
+// headlessRefused runs every headless action with its exact confirmation string in read-only
+// mode (by --readonly, and by VIGIL_READONLY=1) and expects each to be refused as read-only.
+func headlessRefused(t *testing.T, env []string, amURL, argoURL string) {
+	conn := []string{"--context", "local-1", "--reason", "compliance review", "--timeout", "30s"}
+	runs := [][]string{
+		{"rollback", "deploy/payment-service", "-n", "fintech-prod", "--confirm", "local-1/fintech-prod/payment-service"},
+		{"restart", "deploy/payment-service", "-n", "fintech-prod", "--confirm", "local-1/fintech-prod/payment-service"},
+		{"restart", "sts/postgres", "-n", "fintech-prod", "--confirm", "local-1/fintech-prod/postgres"},
+		{"scale", "deploy/api-gateway", "--replicas", "5", "-n", "fintech-prod", "--confirm", "local-1/fintech-prod/api-gateway"},
+		{"argo", "sync", "fintech-app", "-n", "argocd", "--confirm", "local-1/argocd/fintech-app"},
+		{"argo", "rollback", "fintech-app", "1", "-n", "argocd", "--confirm", "local-1/argocd/fintech-app"},
+		{"argo", "sync", "fintech-app", "-n", "argocd", "--argocd-server-mode", "--argocd-server", argoURL, "--argocd-token", "t",
+			"--argocd-plaintext", "--confirm", "local-1/argocd/fintech-app"},
+		{"secret", "refresh", "es/payment-service-secrets", "-n", "fintech-prod", "--restart-consumers", "--confirm", "local-1/fintech-prod/payment-service-secrets"},
+		{"silence", "create", "PaymentServiceDown", "-n", "fintech-prod", "--for", "1h", "--alertmanager-url", amURL, "--confirm", "local-1/fintech-prod/PaymentServiceDown"},
+		{"silence", "expire", "00000000-0000-0000-0000-000000000000", "--alertmanager-url", amURL, "--confirm", "local-1/00000000-0000-0000-0000-000000000000"},
+	}
+	for _, args := range runs {
+		for _, how := range []string{"--readonly", "VIGIL_READONLY=1"} {
+			a := append(slices.Clone(args), conn...)
+			e := env
+			if how == "--readonly" {
+				a = append(a, "--readonly")
+			} else {
+				e = append(slices.Clone(env), how)
+			}
+			out, err := headless(e, a...)
+			if err == nil || !strings.Contains(out, "refused (read-only): read-only mode") {
+				t.Errorf("vigil %s (%s): want a read-only refusal, got err=%v\n%s", strings.Join(args, " "), how, err, out)
+			}
+		}
+	}
+	// A context whose config enforces read-only cannot be lifted with --write.
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "enforced.yaml")
+	if err := os.WriteFile(cfg, []byte("contexts:\n  local-1:\n    readOnlyEnforced: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := headless(append(slices.Clone(env), "VIGIL_CONFIG="+cfg), append([]string{"scale", "deploy/api-gateway", "--replicas", "5", "-n", "fintech-prod",
+		"--confirm", "local-1/fintech-prod/api-gateway", "--write"}, conn...)...)
+	if err == nil || !strings.Contains(out, "readOnlyEnforced") {
+		t.Errorf("--write on a readOnlyEnforced context: want a refusal naming the setting, got err=%v\n%s", err, out)
+	}
+}
+
+// TestEvidenceBundle: `vigil audit export` in read-only mode writes a bundle that verifies
+// (with vigil and with the manifest's hashes), says whether the credentials could write (the
+// admin context can, the reviewer bound to the view ClusterRole cannot), and names a tampered
+// file.
+func TestEvidenceBundle(t *testing.T) {
+	for _, tc := range []struct {
+		context  string
+		canWrite bool
+	}{{"local-1", true}, {"local-1-reviewer", false}} {
+		t.Run(tc.context, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "evidence")
+			env := []string{"KUBECONFIG=" + lc.Kubeconfig, "XDG_STATE_HOME=" + t.TempDir(), "XDG_CONFIG_HOME=" + t.TempDir()}
+			start := auditOffsets(t)
+			out, err := headless(env, "audit", "export", "--context", tc.context, "--out", dir, "--readonly")
+			if err != nil {
+				t.Fatalf("audit export: %v\n%s", err, out)
+			}
+			if out, err := headless(env, "audit", "export", "--verify", dir); err != nil {
+				t.Fatalf("audit export --verify: %v\n%s", err, out)
+			}
+			raw, err := os.ReadFile(filepath.Join(dir, evidence.IdentityFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var id evidence.Identity
+			if err := json.Unmarshal(raw, &id); err != nil {
+				t.Fatal(err)
+			}
+			if id.CredentialsAllowWrites == nil || *id.CredentialsAllowWrites != tc.canWrite || id.User == "" || id.KubernetesVersion == "" {
+				t.Fatalf("identity %s", raw)
+			}
+			for _, f := range evidence.ReportFiles {
+				if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+					t.Errorf("report %s: %v", f, err)
+				}
+			}
+			if _, elsewhere := vigilWrites(t, start, ""); len(elsewhere) != 0 {
+				t.Errorf("the export wrote: %v", elsewhere)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "report.md"), []byte("all good\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err = headless(env, "audit", "export", "--verify", dir)
+			if err == nil || !strings.Contains(out, "report.md: modified") {
+				t.Fatalf("a tampered bundle: err=%v\n%s", err, out)
+			}
+		})
+	}
+}
+
+// TestReadOnlyHeaderWarning: under --readonly, the header says when the credentials could
+// write anyway (the admin context) and stays quiet when RBAC alone forbids writes (the
+// reviewer context, bound only to the view ClusterRole).
+func TestReadOnlyHeaderWarning(t *testing.T) {
+	for _, tc := range []struct {
+		context string
+		warn    bool
+	}{{"local-1", true}, {"local-1-reviewer", false}} {
+		t.Run(tc.context, func(t *testing.T) {
+			env := []string{"KUBECONFIG=" + lc.Kubeconfig, "NO_COLOR=1", "XDG_STATE_HOME=" + t.TempDir(), "XDG_CONFIG_HOME=" + t.TempDir()}
+			term, err := StartTerminal(fmt.Sprintf("vigil-ro-hdr-%d", time.Now().UnixNano()), 200, 30, env, vigil, "--context", tc.context, "--readonly")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer term.Close()
+			screen, ok := term.WaitFor(45*time.Second, func(s string) bool {
+				return strings.Contains(s, "READ-ONLY") && LineWith(s, "fintech-prod", "payment-service") != ""
+			})
+			if !ok {
+				t.Fatalf("no READ-ONLY badge and services:\n%s", screen)
+			}
+			if tc.warn {
+				screen, ok = term.WaitFor(10*time.Second, func(s string) bool { return strings.Contains(s, "credentials allow writes") })
+			} else {
+				time.Sleep(2 * time.Second)
+				screen = term.Screen()
+				ok = !strings.Contains(screen, "credentials allow writes")
+			}
+			if !ok {
+				t.Fatalf("want the credentials warning %v in the header (ui.Session.WriteWarning, rendered by the header):\n%s", tc.warn, screen)
+			}
+		})
+	}
+}
