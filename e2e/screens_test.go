@@ -159,8 +159,8 @@ func TestScreensShowLiveData(t *testing.T) {
 	_ = term.Send("q")
 }
 
-// TestReadOnlyBadge: --read-only shows in the header.
+// TestReadOnlyBadge: --readonly shows in the header.
 func TestReadOnlyBadge(t *testing.T) {
-	term := startScreens(t, nil, "--context", "local-1", "--read-only")
+	term := startScreens(t, nil, "--context", "local-1", "--readonly")
 	waitLine(t, term, "badge", 30*time.Second, "READ-ONLY")
 }

@@ -95,6 +95,10 @@ func (m *Model) headerView() string {
 		st.Muted.Render("user ") + st.Value.Render(m.target.User)
 	if m.common.ReadOnly {
 		badge := st.Badge.Render(" READ-ONLY ")
+		if m.writeWarning != "" {
+			// The guarantee comes from vigil, not from RBAC: say so.
+			badge += " " + st.Warn.Render(m.writeWarning)
+		}
 		where = ansi.Truncate(where, max(0, w-lipgloss.Width(badge)-1), "…") + " " + badge
 	}
 	return ansi.Truncate(where, w, "…") + "\n" + ansi.Truncate(m.stateLine(), w, "…")

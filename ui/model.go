@@ -73,6 +73,8 @@ type Model struct {
 	help     help.Model
 	fullHelp bool
 
+	// writeWarning is the Session's WriteWarning, shown next to READ-ONLY.
+	writeWarning string
 	// status is a one-line flash (switch errors, action outcomes).
 	status    string
 	statusBad bool
@@ -108,6 +110,8 @@ func New(o Options) *Model {
 		actions:   o.Session.Actions,
 		nowFn:     o.Now,
 		help:      newHelp(o.Common),
+
+		writeWarning: o.Session.WriteWarning,
 	}
 	if o.Backend != nil {
 		d.Contexts = o.Backend.Contexts()

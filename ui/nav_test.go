@@ -260,9 +260,10 @@ func TestTabCyclesScreensAndMouseWheelScrolls(t *testing.T) {
 }
 
 func TestReadOnlyBadge(t *testing.T) {
-	m := New(Options{Common: newTestModel(t, 80, 24).common, Session: Session{Target: Target{Context: "prod"}, ReadOnly: true}})
-	m.Update(tea.WindowSizeMsg{Width: 100, Height: 24})
-	if !strings.Contains(screenText(m), "READ-ONLY") {
-		t.Errorf("no READ-ONLY badge:\n%s", screenText(m))
+	m := New(Options{Common: newTestModel(t, 80, 24).common, Session: Session{Target: Target{Context: "prod"}, ReadOnly: true,
+		WriteWarning: "credentials allow writes; read-only enforced by vigil"}})
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 24})
+	if l := services.LineWith(screenText(m), "READ-ONLY"); !strings.Contains(l, "credentials allow writes") {
+		t.Errorf("no READ-ONLY badge with the credentials warning:\n%s", screenText(m))
 	}
 }

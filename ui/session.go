@@ -162,7 +162,7 @@ func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
 	s := msg.Session
 	sameChannel := s.Snapshots == m.snapshots
 	m.target, m.snapshots, m.actions = s.Target, s.Snapshots, s.Actions
-	m.common.ReadOnly = s.ReadOnly
+	m.common.ReadOnly, m.writeWarning = s.ReadOnly, s.WriteWarning
 	m.closed = false
 	d := m.data
 	d.Context, d.Generation = s.Target.Context, s.Target.Generation
