@@ -179,10 +179,15 @@ func (o *Options) Run(ctx context.Context) error {
 		return err
 	}
 	backend := &ui.ManagerBackend{Manager: mgr, Snapshots: snaps, Actions: o.actionsFor, ReadOnly: o.contextReadOnly}
+	auditPath, err := audit.DefaultPath(o.getenv)
+	if err != nil {
+		o.logger.Warn("audit pane unavailable", "err", err)
+	}
 	model := ui.New(ui.Options{
-		Common:  common.Common{Styles: theme.New(o.getenv("NO_COLOR") != ""), Keys: common.DefaultKeyMap(), ReadOnly: o.readOnly},
-		Session: backend.Current(),
-		Backend: backend,
+		Common:    common.Common{Styles: theme.New(o.getenv("NO_COLOR") != ""), Keys: common.DefaultKeyMap(), ReadOnly: o.readOnly},
+		Session:   backend.Current(),
+		Backend:   backend,
+		AuditPath: auditPath,
 	})
 	if _, err := tea.NewProgram(model, tea.WithContext(ctx)).Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("terminal UI: %w", err)
@@ -258,7 +263,7 @@ func (o *Options) actionsFor(t cluster.Target, generation uint64) actionsui.Prov
 			env.Alertmanager = am
 		}
 	}
-	return &actionsui.Pipeline{Env: env, Audit: log, Generation: generation}
+	return actionsui.NewPipeline(env, log, generation)
 }
 
 func (o *Options) close() {

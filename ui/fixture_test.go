@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
@@ -145,20 +147,41 @@ func findings() []checks.Finding {
 	}
 }
 
-// fakeActions is an actions provider with one enabled and one disabled action.
-type fakeActions struct{ ran []string }
+// fakeActions is an actions provider: items whose ID is in disabled are
+// refused with that reason; Start records "id params target reason".
+type fakeActions struct {
+	ran      []string
+	disabled map[string]string
+	env      *actions.Env
+}
 
-func (f *fakeActions) States(s cluster.Service) tea.Cmd {
+func newFakeActions() *fakeActions {
+	return &fakeActions{disabled: map[string]string{"rollback": "forbidden: you cannot patch deployments in fintech-prod"}}
+}
+
+func (f *fakeActions) Env() *actions.Env {
+	if f.env == nil {
+		f.env = &actions.Env{Context: "local-1"}
+	}
+	return f.env
+}
+
+func (f *fakeActions) States(key string, items []actionsui.Item) tea.Cmd {
 	return func() tea.Msg {
-		return actionsui.StatesMsg{Context: "local-1", Generation: 2, Key: s.Key(), States: []actionsui.State{
-			{ID: "restart", Title: "Restart"},
-			{ID: "rollback", Title: "Roll back", Dangerous: true, Disabled: "forbidden: you cannot patch deployments in fintech-prod"},
-		}}
+		msg := actionsui.StatesMsg{Context: "local-1", Generation: 2, Key: key}
+		for _, it := range items {
+			d := it.Disabled
+			if d == "" {
+				d = f.disabled[it.ID]
+			}
+			msg.States = append(msg.States, actionsui.State{ID: it.ID, Title: it.Title, Dangerous: it.Dangerous, Disabled: d, Target: it.Target})
+		}
+		return msg
 	}
 }
 
-func (f *fakeActions) Run(s cluster.Service, id string) tea.Cmd {
-	f.ran = append(f.ran, id)
+func (f *fakeActions) Start(a *actions.Action, t actions.Target, title, reason string) tea.Cmd {
+	f.ran = append(f.ran, strings.Join(strings.Fields(a.ID+" "+a.Params+" "+t.String()+" "+reason), " "))
 	return nil
 }
 

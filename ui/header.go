@@ -195,6 +195,9 @@ func (m *Model) tabsView() string {
 func (m *Model) statusView() string {
 	st := m.common.Styles
 	w := m.common.Width
+	if m.activity.Busy() {
+		return widgets.Fit(m.activity.View(st), w)
+	}
 	if m.status != "" {
 		if m.statusBad {
 			return st.Crit.Render(widgets.Fit(m.status, w))

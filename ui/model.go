@@ -13,6 +13,7 @@ import (
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/alerts"
+	"github.com/vigil-k8s/vigil/ui/auditlog"
 	"github.com/vigil-k8s/vigil/ui/autoscaling"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/compliance"
@@ -47,6 +48,8 @@ type Options struct {
 	Backend Backend
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// AuditPath is the local audit log the audit pane shows; "" for none.
+	AuditPath string
 }
 
 // screen is one top-level screen, selectable with Tab or its palette name.
@@ -64,6 +67,9 @@ type Model struct {
 	backend   Backend
 	actions   actionsui.Provider
 	nowFn     func() time.Time
+	// activity is the actions running now, shown with a spinner.
+	activity *actionsui.Activity
+	audit    *auditlog.Model
 
 	screens []screen
 	active  int
@@ -110,6 +116,8 @@ func New(o Options) *Model {
 		actions:   o.Session.Actions,
 		nowFn:     o.Now,
 		help:      newHelp(o.Common),
+		activity:  actionsui.NewActivity(),
+		audit:     auditlog.New(o.Common, d, o.AuditPath),
 
 		writeWarning: o.Session.WriteWarning,
 	}
@@ -121,10 +129,11 @@ func New(o Options) *Model {
 	m.screens = []screen{
 		{"svc", services.New(c, d, m.actions)},
 		{"hpa", autoscaling.New(c, d)},
-		{"alerts", alerts.New(c, d)},
+		{"alerts", alerts.New(c, d, m.actions)},
 		{"check", compliance.New(c, d)},
-		{"gitops", gitops.New(c, d)},
+		{"gitops", gitops.New(c, d, m.actions)},
 		{"ctx", contexts.New(c, d)},
+		{"audit", m.audit},
 	}
 	m.stack = []common.Component{m.screens[0].comp}
 	m.refreshAll()
@@ -147,7 +156,7 @@ func newHelp(c common.Common) help.Model {
 // Init implements tea.Model: wait for snapshots and start the clock; the
 // checks run once the first synced snapshot arrives.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{tick()}
+	cmds := []tea.Cmd{tick(), m.audit.Reload()}
 	if m.snapshots != nil {
 		cmds = append(cmds, WaitForSnapshot(m.snapshots, m.target.Context, m.target.Generation))
 	}
@@ -224,6 +233,12 @@ func (m *Model) Target() Target { return m.target }
 
 // FullHelp reports whether the full help is open.
 func (m *Model) FullHelp() bool { return m.fullHelp }
+
+// Activity returns the actions running now.
+func (m *Model) Activity() *actionsui.Activity { return m.activity }
+
+// Audit returns the audit pane.
+func (m *Model) Audit() *auditlog.Model { return m.audit }
 
 // Status returns the flash line.
 func (m *Model) Status() string { return m.status }

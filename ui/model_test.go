@@ -193,7 +193,7 @@ func TestViewGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := newModelWith(t, tt.w, tt.h, &fakeBackend{}, &fakeActions{})
+			m := newModelWith(t, tt.w, tt.h, &fakeBackend{}, newFakeActions())
 			run(m, SnapshotMsg{Snapshot: tt.snap()})
 			run(m, checksNow())
 			for _, k := range tt.keys {

@@ -64,6 +64,9 @@ func (m *Model) command(msg common.ScreenMsg) tea.Cmd {
 		m.show("svc")
 		m.Services().SetNamespace(ns)
 		return nil
+	case "audit":
+		m.show("audit")
+		return m.audit.Reload()
 	case "check":
 		m.show("check")
 		if m.data.Checks.At.IsZero() && !m.data.Checks.Running {
@@ -121,8 +124,11 @@ func (m *Model) onKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 
 // onShow starts what a screen needs when it becomes active.
 func (m *Model) onShow() tea.Cmd {
-	if m.Screen() == "ctx" {
+	switch m.Screen() {
+	case "ctx":
 		return m.refreshFleet()
+	case "audit":
+		return m.audit.Reload()
 	}
 	return nil
 }

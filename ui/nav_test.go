@@ -123,7 +123,7 @@ func TestUnhealthyFirstByDefault(t *testing.T) {
 }
 
 func TestDetailAndActions(t *testing.T) {
-	fa := &fakeActions{}
+	fa := newFakeActions()
 	m := newModelWith(t, 120, 60, &fakeBackend{}, fa)
 	run(m, SnapshotMsg{Snapshot: estate(2)})
 	run(m, press("/"))
@@ -146,12 +146,12 @@ func TestDetailAndActions(t *testing.T) {
 	run(m, press("a"))
 	run(m, press("down")) // Roll back: disabled
 	run(m, press("enter"))
-	if len(fa.ran) != 0 || !strings.Contains(screenText(m), "Roll back is disabled") {
+	if len(fa.ran) != 0 || !strings.Contains(screenText(m), "Roll back… is disabled") {
 		t.Fatalf("a disabled action ran (%v) or no reason shown", fa.ran)
 	}
 	run(m, press("up"))
 	run(m, press("enter"))
-	if !slices.Equal(fa.ran, []string{"restart"}) {
+	if !slices.Equal(fa.ran, []string{"restart deployment/fintech-prod/payment-service"}) {
 		t.Fatalf("ran %v, want restart", fa.ran)
 	}
 	run(m, press("esc"))

@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
+	"github.com/vigil-k8s/vigil/ui/auditlog"
 	"github.com/vigil-k8s/vigil/ui/common"
 )
 
@@ -59,6 +61,11 @@ func (m *Model) onData(msg tea.Msg) (tea.Cmd, bool) {
 		return m.toTop(msg), true
 	case actionsui.EventMsg:
 		return m.onActionEvent(msg), true
+	case spinner.TickMsg:
+		return m.activity.Update(msg), true
+	case auditlog.LoadedMsg:
+		m.audit.Set(msg)
+		return nil, true
 	}
 	return nil, false
 }
@@ -170,7 +177,11 @@ func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
 	d.History.Reset()
 	d.Checks = common.Findings{}
 	d.Contexts = m.backend.Contexts()
-	m.Services().SetActions(s.Actions)
+	for _, sc := range m.screens {
+		if a, ok := sc.comp.(interface{ SetActions(actionsui.Provider) }); ok {
+			a.SetActions(s.Actions)
+		}
+	}
 	m.show("svc")
 	m.flash("switched to "+s.Target.Context, false)
 	m.checkedSynced = false
@@ -205,22 +216,41 @@ func (m *Model) refreshFleet() tea.Cmd {
 	return fleetCmd(m.backend)
 }
 
-// onActionEvent shows an action's progress in the status line.
+// onActionEvent shows an action's progress (spinner and stage) and its
+// outcome in the status line; a finished attempt reloads the audit pane.
 func (m *Model) onActionEvent(msg actionsui.EventMsg) tea.Cmd {
 	e := msg.Event
+	cmd := m.activity.Event(msg)
 	switch {
 	case e.Done && e.Err != nil:
-		m.flash(msg.Title+": "+e.Err.Error(), true)
+		m.flash(msg.Title+" "+msg.Target.String()+": "+e.Err.Error(), true)
 	case e.Done && e.Outcome != nil:
 		text := msg.Title + ": " + e.Outcome.Result.Message
 		if e.Outcome.Result.Verified != "" {
 			text += " (" + e.Outcome.Result.Verified + ")"
 		}
 		m.flash(text, false)
-	case e.Message != "":
-		m.flash(msg.Title+": "+e.Message, false)
 	}
-	return msg.Next
+	if e.Done {
+		cmd = tea.Batch(cmd, m.audit.Reload(), m.offerRestarts(msg))
+	}
+	return tea.Batch(cmd, msg.Next)
+}
+
+// offerRestarts follows a successful secret refresh that did not restart
+// the Secret's consumers with a menu offering to restart each one (the
+// preview listed them).
+func (m *Model) offerRestarts(msg actionsui.EventMsg) tea.Cmd {
+	e := msg.Event
+	if msg.ActionID != "secret-refresh" || e.Err != nil || e.Outcome == nil || m.actions == nil {
+		return nil
+	}
+	items := actionsui.ConsumerRestarts(m.actions, e.Outcome.Preview)
+	if len(items) == 0 {
+		return nil
+	}
+	return m.push(actionsui.NewMenu(m.common, "the consumers of "+msg.Target.String()+" (restart to pick up new values)",
+		"restart-consumers/"+msg.Target.String(), items, nil, false, m.actions))
 }
 
 func (m *Model) flash(s string, bad bool) {

@@ -2,22 +2,26 @@ package actionsui
 
 import (
 	"context"
-	"fmt"
+	"errors"
+	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/actions/audit"
-	"github.com/vigil-k8s/vigil/cluster"
 )
 
 // EventMsg is a progress report of a running action; Next waits for the
-// following one (nil after the last).
+// following one (nil after the last). Target names what it acts on, so the
+// UI can show one spinner per target.
 type EventMsg struct {
-	Event actions.Event
-	Title string
-	Next  tea.Cmd
+	// ActionID is the action's ID (rollback, secret-refresh …).
+	ActionID string
+	Event    actions.Event
+	Title    string
+	Target   actions.Target
+	Next     tea.Cmd
 }
 
 // ConfirmMsg asks the operator to confirm a running action: the root
@@ -29,111 +33,88 @@ type ConfirmMsg struct {
 }
 
 // Pipeline is a Provider over the actions package for one kube context.
+// It holds one actions.Pipeline, so its one-action-per-target lock spans
+// every screen of the context.
 type Pipeline struct {
-	// Env is the context's actions environment.
-	Env *actions.Env
 	// Audit is the audit log every attempt is recorded in.
 	Audit *audit.Log
 	// Generation labels StatesMsg so the root drops a late one.
 	Generation uint64
 	// Timeout bounds one attempt (default 2 minutes).
 	Timeout time.Duration
+
+	env  *actions.Env
+	pl   *actions.Pipeline
+	conf *router
 }
 
 var _ Provider = (*Pipeline)(nil)
 
-// build returns the actions offered for svc.
-func (p *Pipeline) build(svc cluster.Service) []offer {
-	t := actions.Target{Kind: svc.Kind, Namespace: svc.Namespace, Name: svc.Name}
-	env := p.Env
-	out := []offer{
-		{actions.Restart(env), t},
-		{actions.Rollback(env, actions.RollbackParams{}), t},
-		{actions.Scale(env, actions.ScaleParams{Replicas: svc.Desired + 1}), t},
-	}
-	if svc.Desired > 0 {
-		out = append(out, offer{actions.Scale(env, actions.ScaleParams{Replicas: svc.Desired - 1}), t})
-	}
-	if svc.Argo.Name != "" {
-		at := actions.Target{Kind: "Application", Namespace: svc.Argo.Namespace, Name: svc.Argo.Name}
-		out = append(out, offer{actions.ArgoSync(env, actions.ArgoSyncParams{}), at})
-	}
-	return out
+// NewPipeline returns the provider of env's context, recording in log.
+func NewPipeline(env *actions.Env, log *audit.Log, generation uint64) *Pipeline {
+	r := &router{asks: map[string]chan ask{}}
+	return &Pipeline{Audit: log, Generation: generation, env: env, conf: r,
+		pl: &actions.Pipeline{Env: env, Audit: log, Confirmer: r}}
 }
 
-type offer struct {
-	a *actions.Action
-	t actions.Target
-}
-
-func title(o offer) string {
-	if o.a.ID == "scale" {
-		return o.a.Title + " (" + o.a.Params + ")"
-	}
-	return o.a.Title
-}
+// Env implements Provider.
+func (p *Pipeline) Env() *actions.Env { return p.env }
 
 // States implements Provider.
-func (p *Pipeline) States(svc cluster.Service) tea.Cmd {
-	offers := p.build(svc)
-	ctxName, gen, key := p.Env.Context, p.Generation, svc.Key()
+func (p *Pipeline) States(key string, items []Item) tea.Cmd {
+	items = append([]Item(nil), items...)
+	ctxName, gen := p.env.Context, p.Generation
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		msg := StatesMsg{Context: ctxName, Generation: gen, Key: key}
-		for _, o := range offers {
-			msg.States = append(msg.States, State{ID: o.a.ID + ":" + o.a.Params + ":" + o.t.Kind, Title: title(o),
-				Dangerous: o.a.Dangerous, Disabled: o.a.Disabled(ctx, o.t), Target: o.t})
+		for _, it := range items {
+			s := State{ID: it.ID, Title: it.Title, Dangerous: it.Dangerous, Disabled: it.Disabled, Target: it.Target}
+			if s.Disabled == "" && it.Probe != nil {
+				s.Disabled = it.Probe.Disabled(ctx, it.Target)
+			}
+			msg.States = append(msg.States, s)
 		}
 		return msg
 	}
 }
 
-// Run implements Provider: it starts the attempt and returns its first
+// Start implements Provider: it starts the attempt and returns its first
 // message; the rest follow through EventMsg.Next and ConfirmMsg.Next.
-func (p *Pipeline) Run(svc cluster.Service, id string) tea.Cmd {
-	var chosen *offer
-	for _, o := range p.build(svc) {
-		if o.a.ID+":"+o.a.Params+":"+o.t.Kind == id {
-			chosen = &o
-			break
-		}
-	}
-	if chosen == nil {
-		return func() tea.Msg {
-			return EventMsg{Event: actions.Event{Done: true, Err: fmt.Errorf("unknown action %q", id)}}
-		}
-	}
-	asks := make(chan ask)
-	pl := &actions.Pipeline{Env: p.Env, Audit: p.Audit, Confirmer: uiConfirmer{asks: asks}}
+func (p *Pipeline) Start(a *actions.Action, t actions.Target, title, reason string) tea.Cmd {
 	timeout := p.Timeout
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
 	}
-	a, t, name := chosen.a, chosen.t, title(*chosen)
+	pl, r, id, key := p.pl, p.conf, a.ID, t.ConfirmText(p.env.Context)+"#"+t.Kind
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		events, err := pl.Start(ctx, a, t, actions.Request{})
+		asks, own := r.open(key)
+		events, err := pl.Start(ctx, a, t, actions.Request{Reason: reason})
 		if err != nil {
+			if own {
+				r.close(key)
+			}
 			cancel()
-			return EventMsg{Title: name, Event: actions.Event{Done: true, Err: err}}
+			return EventMsg{ActionID: id, Title: title, Target: t, Event: actions.Event{Done: true, Err: err}}
 		}
-		return wait(name, asks, events, cancel)()
+		done := func() { r.close(key); cancel() }
+		return wait(id, title, t, asks, events, done)()
 	}
 }
 
 // wait returns the next event or confirmation request of an attempt.
-func wait(name string, asks <-chan ask, events <-chan actions.Event, cancel func()) tea.Cmd {
+func wait(id, title string, t actions.Target, asks <-chan ask, events <-chan actions.Event, done func()) tea.Cmd {
 	return func() tea.Msg {
 		select {
 		case q := <-asks:
-			return ConfirmMsg{Request: q.req, Reply: q.reply, Next: wait(name, asks, events, cancel)}
+			return ConfirmMsg{Request: q.req, Reply: q.reply, Next: wait(id, title, t, asks, events, done)}
 		case e, ok := <-events:
 			if !ok || e.Done {
-				cancel()
-				return EventMsg{Title: name, Event: e}
+				done()
+				return EventMsg{ActionID: id, Title: title, Target: t, Event: e}
 			}
-			return EventMsg{Title: name, Event: e, Next: wait(name, asks, events, cancel)}
+			return EventMsg{ActionID: id, Title: title, Target: t, Event: e, Next: wait(id, title, t, asks, events, done)}
 		}
 	}
 }
@@ -143,14 +124,44 @@ type ask struct {
 	reply chan actions.Confirmation
 }
 
-// uiConfirmer hands the request to the UI and waits for the modal's answer.
-type uiConfirmer struct{ asks chan<- ask }
+// router is the shared pipeline's Confirmer: it hands a request to the
+// attempt on the same target (the pipeline runs one per target), whose
+// waiter turns it into a ConfirmMsg.
+type router struct {
+	mu   sync.Mutex
+	asks map[string]chan ask
+}
+
+// open returns the ask channel of key; own is false when another attempt
+// holds it (the pipeline will refuse this one as busy).
+func (r *router) open(key string) (chan ask, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ch, ok := r.asks[key]; ok {
+		return ch, false
+	}
+	ch := make(chan ask)
+	r.asks[key] = ch
+	return ch, true
+}
+
+func (r *router) close(key string) {
+	r.mu.Lock()
+	delete(r.asks, key)
+	r.mu.Unlock()
+}
 
 // Confirm implements actions.Confirmer.
-func (c uiConfirmer) Confirm(ctx context.Context, req actions.ConfirmRequest) (actions.Confirmation, error) {
+func (r *router) Confirm(ctx context.Context, req actions.ConfirmRequest) (actions.Confirmation, error) {
+	r.mu.Lock()
+	ch := r.asks[req.Expect+"#"+req.Target.Kind]
+	r.mu.Unlock()
+	if ch == nil {
+		return actions.Confirmation{}, errors.New("no confirmation modal for " + req.Expect)
+	}
 	reply := make(chan actions.Confirmation, 1)
 	select {
-	case c.asks <- ask{req: req, reply: reply}:
+	case ch <- ask{req: req, reply: reply}:
 	case <-ctx.Done():
 		return actions.Confirmation{}, ctx.Err()
 	}

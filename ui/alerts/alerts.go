@@ -1,25 +1,128 @@
 // Package alerts is the Alerts screen: Prometheus and Alertmanager health,
 // then firing and pending alerts grouped by severity and service, with
 // since-when, summary, description and silenced state, then silences.
+// Alert and silence rows are selectable and carry their actions.
 package alerts
 
 import (
 	"fmt"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/render"
 	"github.com/vigil-k8s/vigil/ui/theme"
 	"github.com/vigil-k8s/vigil/ui/widgets"
 )
 
-// New returns the Alerts screen reading d.
-func New(c common.Common, d *common.Data) *common.Page {
-	p := &common.Page{Common: c, Data: d, Name: "Alerts"}
-	p.Build = func(w int) []string { return build(c.Styles, d, w) }
+// Model is the Alerts screen: a page whose alert and silence rows are
+// selectable. Enter shows an alert's labels and annotations (a silence's
+// actions); S silences the selected alert; a lists its actions.
+type Model struct {
+	*common.Page
+	actions actionsui.Provider
+	// picks are the selectable rows in screen order.
+	picks []pick
+}
+
+// pick is one selectable row: an alert or a silence.
+type pick struct {
+	alert   *cluster.Alert
+	silence *cluster.Silence
+}
+
+var (
+	silenceKey = key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "silence"))
+	enterKey   = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "labels"))
+)
+
+// New returns the Alerts screen reading d; ap runs its actions (nil: none).
+func New(c common.Common, d *common.Data, ap actionsui.Provider) *Model {
+	m := &Model{actions: ap}
+	p := &common.Page{Common: c, Data: d, Name: "Alerts", Extra: []key.Binding{enterKey, silenceKey, c.Keys.Actions}}
+	p.Select = func(w int) ([]string, []int) {
+		lines, rows, picks := build(c.Styles, d, w)
+		m.picks = picks
+		return lines, rows
+	}
+	p.Keys = m.keys
+	m.Page = p
+	return m
+}
+
+// SetActions sets the action provider of the context on screen.
+func (m *Model) SetActions(p actionsui.Provider) { m.actions = p }
+
+// Update implements common.Component (the page's, returning the screen).
+func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
+	_, cmd := m.Page.Update(msg)
+	return m, cmd
+}
+
+// Selected returns the alert or silence under the cursor.
+func (m *Model) Selected() (*cluster.Alert, *cluster.Silence) {
+	i, ok := m.Cursor()
+	if !ok || i >= len(m.picks) {
+		return nil, nil
+	}
+	return m.picks[i].alert, m.picks[i].silence
+}
+
+func (m *Model) keys(k tea.KeyPressMsg) (tea.Cmd, bool) {
+	c := m.Common
+	al, sil := m.Selected()
+	switch {
+	case key.Matches(k, c.Keys.Enter) && al != nil:
+		m.PushChild(labelsPage(c, m.Data, *al))
+	case key.Matches(k, silenceKey) && al != nil && m.actions != nil:
+		if c.ReadOnly || len(al.SilencedBy) > 0 {
+			m.PushChild(m.menu(al, sil))
+		} else {
+			m.PushChild(actionsui.SilenceForm(c, m.actions, *al))
+		}
+	case (key.Matches(k, c.Keys.Actions) || key.Matches(k, c.Keys.Enter)) && (al != nil || sil != nil) && m.actions != nil:
+		m.PushChild(m.menu(al, sil))
+	default:
+		return nil, false
+	}
+	return nil, true
+}
+
+func (m *Model) menu(al *cluster.Alert, sil *cluster.Silence) *actionsui.Menu {
+	if al != nil {
+		return actionsui.NewMenu(m.Common, "alert "+al.Name, "alert/"+al.Fingerprint+al.Name, actionsui.AlertItems(m.Common, m.actions, *al), nil, false, m.actions)
+	}
+	return actionsui.NewMenu(m.Common, "silence "+sil.ID, "silence/"+sil.ID, actionsui.SilenceItems(m.actions, *sil), nil, false, m.actions)
+}
+
+// labelsPage shows every label and annotation of an alert.
+func labelsPage(c common.Common, d *common.Data, a cluster.Alert) *common.Page {
+	p := &common.Page{Common: c, Data: d, Name: a.Name, Pop: true}
+	p.Build = func(w int) []string {
+		st := c.Styles
+		out := []string{render.AlertLine(st, a, d.Now, w), "", st.Accent.Render("LABELS")}
+		keys := make([]string, 0, len(a.Labels))
+		for k := range a.Labels {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			out = append(out, widgets.Fit(fmt.Sprintf("  %-20s %s", k, a.Labels[k]), w))
+		}
+		out = append(out, "", st.Accent.Render("ANNOTATIONS"),
+			widgets.Fit("  summary              "+a.Summary, w), widgets.Fit("  description          "+a.Description, w),
+			"", st.Muted.Render(widgets.Fit(fmt.Sprintf("state %s · source %s · since %s · fingerprint %s", a.State, a.Source, a.Since.UTC().Format(time.RFC3339), a.Fingerprint), w)))
+		if len(a.SilencedBy) > 0 {
+			out = append(out, st.Muted.Render(widgets.Fit("silenced by "+strings.Join(a.SilencedBy, ", "), w)))
+		}
+		return out
+	}
 	return p
 }
 
@@ -39,12 +142,12 @@ func source(st theme.Theme, name string, s cluster.AlertSource, now time.Time) s
 
 var severities = []string{"critical", "warning", "info"}
 
-func build(st theme.Theme, d *common.Data, width int) []string {
+func build(st theme.Theme, d *common.Data, width int) (out []string, rows []int, picks []pick) {
 	if !d.HaveSnap {
-		return []string{st.Muted.Render("loading…")}
+		return []string{st.Muted.Render("loading…")}, nil, nil
 	}
 	v := d.Snap.Alerts
-	out := []string{
+	out = []string{
 		source(st, "Prometheus", v.Prometheus, d.Now),
 		source(st, "Alertmanager", v.Alertmanager, d.Now),
 	}
@@ -59,8 +162,8 @@ func build(st theme.Theme, d *common.Data, width int) []string {
 			pending++
 		}
 	}
-	out = append(out, st.For(pick(firing > 0, theme.LevelCrit)).Render(fmt.Sprintf("%d firing", firing))+st.Muted.Render(" · ")+
-		st.For(pick(pending > 0, theme.LevelWarn)).Render(fmt.Sprintf("%d pending", pending))+st.Muted.Render(fmt.Sprintf(" · %d silenced · %d rules", silenced, len(v.Rules))))
+	out = append(out, st.For(pickLevel(firing > 0, theme.LevelCrit)).Render(fmt.Sprintf("%d firing", firing))+st.Muted.Render(" · ")+
+		st.For(pickLevel(pending > 0, theme.LevelWarn)).Render(fmt.Sprintf("%d pending", pending))+st.Muted.Render(fmt.Sprintf(" · %d silenced · %d rules", silenced, len(v.Rules))))
 	if len(v.Alerts) == 0 {
 		if v.Prometheus.Available || v.Alertmanager.Available {
 			out = append(out, "", st.OK.Render("no alert is firing or pending"))
@@ -110,6 +213,7 @@ func build(st theme.Theme, d *common.Data, width int) []string {
 		for _, k := range keys {
 			out = append(out, st.Value.Render("  "+strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(k, "/Deployment"), "/StatefulSet"), "/DaemonSet")))
 			for _, a := range bySvc[k] {
+				rows, picks = append(rows, len(out)), append(picks, pick{alert: &a})
 				out = append(out, "    "+render.AlertLine(st, a, d.Now, width-4))
 				if a.Description != "" && a.Description != a.Summary {
 					out = append(out, st.Muted.Render(widgets.Fit("      "+a.Description, width)))
@@ -123,6 +227,7 @@ func build(st theme.Theme, d *common.Data, width int) []string {
 	if len(v.Silences) > 0 {
 		out = append(out, "", st.Accent.Render(fmt.Sprintf("SILENCES (%d)", len(v.Silences))))
 		for _, s := range v.Silences {
+			rows, picks = append(rows, len(out)), append(picks, pick{silence: &s})
 			out = append(out, widgets.Fit(fmt.Sprintf("  %-8s %s ends in %s by %s: %s", s.State, strings.Join(s.Matchers, ","),
 				widgets.Age(s.EndsAt.Sub(d.Now)), s.CreatedBy, s.Comment), width))
 		}
@@ -139,10 +244,10 @@ func build(st theme.Theme, d *common.Data, width int) []string {
 			out = append(out, st.Warn.Render(widgets.Fit("  "+b, width)))
 		}
 	}
-	return out
+	return out, rows, picks
 }
 
-func pick(bad bool, l theme.Level) theme.Level {
+func pickLevel(bad bool, l theme.Level) theme.Level {
 	if bad {
 		return l
 	}

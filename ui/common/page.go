@@ -3,6 +3,7 @@ package common
 import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vigil-k8s/vigil/ui/widgets"
 )
@@ -27,9 +28,71 @@ type Page struct {
 	// Extra are help bindings of the screen-specific keys.
 	Extra []key.Binding
 	// Pop makes Esc pop the page (a drill-down) rather than do nothing.
-	Pop   bool
-	pager widgets.Pager
-	width int
+	Pop bool
+	// Select, when set, replaces Build and makes rows selectable: it
+	// returns the lines and the line index of each selectable row; the
+	// cursor moves over those rows (Cursor).
+	Select func(width int) (lines []string, rows []int)
+	pager  widgets.Pager
+	width  int
+	height int
+	lines  []string
+	rows   []int
+	cursor int
+}
+
+// Cursor returns the selected row (an index into Select's rows); ok is
+// false when the page has none.
+func (p *Page) Cursor() (int, bool) {
+	return p.cursor, p.cursor < len(p.rows)
+}
+
+// SetCursor moves the cursor to row i.
+func (p *Page) SetCursor(i int) {
+	p.cursor = i
+	p.place()
+}
+
+// place clamps the cursor, draws it and scrolls it into view.
+func (p *Page) place() {
+	p.cursor = max(0, min(p.cursor, len(p.rows)-1))
+	if len(p.rows) == 0 {
+		p.pager.SetLines(p.lines)
+		return
+	}
+	lines := append([]string(nil), p.lines...)
+	at := p.rows[p.cursor]
+	lines[at] = p.Common.Styles.Selected.Render(widgets.Pad("› "+ansi.Strip(lines[at]), p.width, false))
+	p.pager.SetLines(lines)
+	if off := p.pager.Offset(); at < off {
+		p.pager.ScrollTo(at)
+	} else if at >= off+p.height {
+		p.pager.ScrollTo(at - p.height + 1)
+	}
+}
+
+// move moves the cursor for a navigation key; it reports whether k was one.
+func (p *Page) move(k tea.KeyPressMsg) bool {
+	keys := p.Common.Keys
+	page := max(1, p.height/2)
+	switch {
+	case key.Matches(k, keys.Up):
+		p.cursor--
+	case key.Matches(k, keys.Down):
+		p.cursor++
+	case key.Matches(k, keys.PageUp):
+		p.cursor -= page
+	case key.Matches(k, keys.PageDown):
+		p.cursor += page
+	case key.Matches(k, keys.Top):
+		p.cursor = 0
+	case key.Matches(k, keys.Bottom):
+		p.cursor = len(p.rows) - 1
+	default:
+		return false
+	}
+	p.place()
+	return true
 }
 
 // Title implements Titled.
@@ -37,14 +100,20 @@ func (p *Page) Title() string { return p.Name }
 
 // Refresh implements Refresher.
 func (p *Page) Refresh() {
-	if p.width > 0 {
-		p.pager.SetLines(p.Build(p.width))
+	if p.width <= 0 {
+		return
 	}
+	if p.Select == nil {
+		p.pager.SetLines(p.Build(p.width))
+		return
+	}
+	p.lines, p.rows = p.Select(p.width)
+	p.place()
 }
 
 // SetSize implements Component.
 func (p *Page) SetSize(w, h int) {
-	p.width = w
+	p.width, p.height = w, h
 	p.pager.SetSize(w, h)
 	p.Refresh()
 }
@@ -62,6 +131,9 @@ func (p *Page) Update(msg tea.Msg) (Component, tea.Cmd) {
 	}
 	if p.Pop && key.Matches(k, p.Common.Keys.Back) {
 		p.PopSelf()
+		return p, nil
+	}
+	if p.Select != nil && p.move(k) {
 		return p, nil
 	}
 	p.pager.Move(k, NavKeys(p.Common.Keys))

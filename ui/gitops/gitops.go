@@ -8,17 +8,82 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/theme"
 	"github.com/vigil-k8s/vigil/ui/widgets"
 )
 
-// New returns the GitOps & secrets screen reading d.
-func New(c common.Common, d *common.Data) *common.Page {
-	p := &common.Page{Common: c, Data: d, Name: "GitOps"}
-	p.Build = func(w int) []string { return build(c.Styles, d, w) }
-	return p
+// Model is the GitOps & secrets screen: Argo CD applications and
+// ExternalSecrets are selectable rows; Enter (or a) lists the selected
+// row's actions with their disabled reasons.
+type Model struct {
+	*common.Page
+	actions actionsui.Provider
+	picks   []pick
+}
+
+// pick is a selectable row: an application or an ExternalSecret.
+type pick struct {
+	app    *cluster.ArgoApp
+	secret *cluster.ExternalSecretInfo
+}
+
+var enterKey = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "actions"))
+
+// New returns the GitOps & secrets screen reading d; ap runs its actions.
+func New(c common.Common, d *common.Data, ap actionsui.Provider) *Model {
+	m := &Model{actions: ap}
+	p := &common.Page{Common: c, Data: d, Name: "GitOps", Extra: []key.Binding{enterKey}}
+	p.Select = func(w int) ([]string, []int) {
+		lines, rows, picks := build(c.Styles, d, w)
+		m.picks = picks
+		return lines, rows
+	}
+	p.Keys = m.keys
+	m.Page = p
+	return m
+}
+
+// SetActions sets the action provider of the context on screen.
+func (m *Model) SetActions(p actionsui.Provider) { m.actions = p }
+
+// Update implements common.Component (the page's, returning the screen).
+func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
+	_, cmd := m.Page.Update(msg)
+	return m, cmd
+}
+
+// Selected returns the application or ExternalSecret under the cursor.
+func (m *Model) Selected() (*cluster.ArgoApp, *cluster.ExternalSecretInfo) {
+	i, ok := m.Cursor()
+	if !ok || i >= len(m.picks) {
+		return nil, nil
+	}
+	return m.picks[i].app, m.picks[i].secret
+}
+
+func (m *Model) keys(k tea.KeyPressMsg) (tea.Cmd, bool) {
+	c := m.Common
+	if !key.Matches(k, c.Keys.Enter) && !key.Matches(k, c.Keys.Actions) {
+		return nil, false
+	}
+	app, es := m.Selected()
+	if m.actions == nil || (app == nil && es == nil) {
+		return nil, true
+	}
+	if app != nil {
+		m.PushChild(actionsui.NewMenu(c, "application "+app.Namespace+"/"+app.Name, "app/"+app.Namespace+"/"+app.Name,
+			actionsui.ArgoItems(c, m.actions, *app), nil, false, m.actions))
+	} else {
+		m.PushChild(actionsui.NewMenu(c, strings.ToLower(es.Kind)+" "+nsName(es.Namespace, es.Name), "es/"+es.Namespace+"/"+es.Name,
+			actionsui.SecretItems(c, m.actions, *es), nil, false, m.actions))
+	}
+	return nil, true
 }
 
 func short(rev string) string {
@@ -41,12 +106,12 @@ func notInstalled(d *common.Data, group, what string) (string, bool) {
 	return "", false
 }
 
-func build(st theme.Theme, d *common.Data, width int) []string {
+func build(st theme.Theme, d *common.Data, width int) (out []string, rows []int, picks []pick) {
 	if !d.HaveSnap {
-		return []string{st.Muted.Render("loading…")}
+		return []string{st.Muted.Render("loading…")}, nil, nil
 	}
 	snap := d.Snap
-	out := []string{section(st, fmt.Sprintf("ARGO CD APPLICATIONS (%d)", len(snap.ArgoApps)), width)}
+	out = []string{section(st, fmt.Sprintf("ARGO CD APPLICATIONS (%d)", len(snap.ArgoApps)), width)}
 	if note, ok := notInstalled(d, "argoproj.io", "Argo CD"); ok {
 		out = append(out, st.Muted.Render(note))
 	} else if len(snap.ArgoApps) == 0 {
@@ -70,7 +135,9 @@ func build(st theme.Theme, d *common.Data, width int) []string {
 				mode += "+self-heal"
 			}
 		}
-		out = append(out, "", st.For(lvl).Render(widgets.Fit(fmt.Sprintf("%s/%s  %s / %s  at %s  project %s  %s", a.Namespace, a.Name, a.Sync, a.Health, short(a.Revision), a.Project, mode), width)))
+		out = append(out, "")
+		rows, picks = append(rows, len(out)), append(picks, pick{app: &a})
+		out = append(out, st.For(lvl).Render(widgets.Fit(fmt.Sprintf("%s/%s  %s / %s  at %s  project %s  %s", a.Namespace, a.Name, a.Sync, a.Health, short(a.Revision), a.Project, mode), width)))
 		out = append(out, st.Muted.Render(widgets.Fit(fmt.Sprintf("  source %s %s@%s → %s %s · %d resources, %d out of sync",
 			a.RepoURL, a.Path+a.Chart, a.TargetRevision, a.DestServer, a.DestNamespace, a.Resources, a.OutOfSync), width)))
 		if a.HealthMessage != "" {
@@ -117,7 +184,12 @@ func build(st theme.Theme, d *common.Data, width int) []string {
 	if note, ok := notInstalled(d, "external-secrets.io", "External Secrets Operator"); ok {
 		out = append(out, st.Muted.Render(note))
 	} else {
-		out = append(out, externalSecrets(st, d, snap.ExternalSecrets, width)...)
+		for i, l := range externalSecrets(st, d, snap.ExternalSecrets, width) {
+			if i > 0 && len(snap.ExternalSecrets) > 0 {
+				rows, picks = append(rows, len(out)), append(picks, pick{secret: &snap.ExternalSecrets[i-1]})
+			}
+			out = append(out, l)
+		}
 		out = append(out, "", section(st, fmt.Sprintf("SECRET STORES (%d)", len(snap.SecretStores)), width))
 		for _, s := range snap.SecretStores {
 			lvl, ready := theme.LevelOK, "Ready"
@@ -139,7 +211,7 @@ func build(st theme.Theme, d *common.Data, width int) []string {
 		}
 		out = append(out, st.For(lvl).Render(widgets.Fit(fmt.Sprintf("%-40s %-9s keys %s %s", nsName(s.Namespace, s.Name), synced, strings.Join(s.Keys, ","), s.Message), width)))
 	}
-	return out
+	return out, rows, picks
 }
 
 func nsName(ns, name string) string {

@@ -1,5 +1,5 @@
 // Package palette is the ":" command line, as in k9s: `:svc`, `:hpa`,
-// `:alerts`, `:check`, `:gitops`, `:ctx [NAME]`, `:ns [NAME]`, `:q`.
+// `:alerts`, `:check`, `:gitops`, `:ctx [NAME]`, `:audit`, `:ns [NAME]`, `:q`.
 package palette
 
 import (
@@ -30,6 +30,7 @@ var Commands = []Command{
 	{Name: "check", Aliases: []string{"checks", "compliance", "pulse"}, Help: "compliance checklist"},
 	{Name: "gitops", Aliases: []string{"argo", "apps", "secrets", "es", "sealed"}, Help: "Argo CD apps and secrets"},
 	{Name: "ctx", Aliases: []string{"context", "contexts", "fleet"}, Help: "contexts; :ctx NAME switches"},
+	{Name: "audit", Aliases: []string{"log", "audit-log"}, Help: "the local audit log of actions, verified"},
 	{Name: "ns", Aliases: []string{"namespace"}, Help: "namespace filter; :ns NAME, :ns all"},
 	{Name: "q", Aliases: []string{"quit", "q!", "exit"}, Help: "quit"},
 }

@@ -55,7 +55,12 @@ func (m *Detail) Init() tea.Cmd {
 	if m.actions == nil || !m.found {
 		return nil
 	}
-	return m.actions.States(m.svc)
+	return m.actions.States(m.key, m.items())
+}
+
+// items are the service's actions as of the snapshot on screen.
+func (m *Detail) items() []actionsui.Item {
+	return actionsui.ServiceItems(m.common, m.actions, m.svc, &m.data.Snap, m.data.Now)
 }
 
 // Refresh implements common.Refresher: find the service again and rebuild.
@@ -98,7 +103,7 @@ func (m *Detail) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 			m.jump(-1)
 		case key.Matches(msg, keys.Actions):
 			if m.actions != nil && m.found {
-				m.PushChild(actionsui.NewMenu(m.common, m.svc, m.states, m.loaded, m.actions))
+				m.PushChild(actionsui.NewMenu(m.common, m.svc.Namespace+"/"+m.svc.Name, m.key, m.items(), m.states, m.loaded, m.actions))
 			}
 		}
 	}

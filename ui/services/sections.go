@@ -6,6 +6,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/history"
 	"github.com/vigil-k8s/vigil/ui/render"
 	"github.com/vigil-k8s/vigil/ui/theme"
@@ -281,15 +282,7 @@ func (m *Detail) actionLines(b *lines) {
 	case m.stateErr != "":
 		b.add(st.Warn.Render("actions unavailable: " + m.stateErr))
 	}
-	for _, a := range m.states {
-		title := widgets.Pad(a.Title, 28, false)
-		switch {
-		case a.Disabled != "":
-			b.add(st.Muted.Render(title + " disabled: " + a.Disabled))
-		case a.Dangerous:
-			b.add(st.Crit.Render(title) + st.Muted.Render(" available (dangerous: typed confirmation on protected targets)"))
-		default:
-			b.add(st.OK.Render(title) + st.Muted.Render(" available"))
-		}
+	if m.actions != nil {
+		b.add(actionsui.Lines(m.common, m.items(), m.states, m.loaded)...)
 	}
 }

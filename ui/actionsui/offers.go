@@ -1,0 +1,276 @@
+package actionsui
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/vigil-k8s/vigil/actions"
+	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/widgets"
+)
+
+// DefaultSilence is the duration a silence form proposes.
+const DefaultSilence = 2 * time.Hour
+
+// WorkloadTarget is the actions target of a service.
+func WorkloadTarget(svc cluster.Service) actions.Target {
+	return actions.Target{Kind: svc.Kind, Namespace: svc.Namespace, Name: svc.Name}
+}
+
+// ServiceItems are the actions of a service's detail: restart, roll back
+// to a picked revision, scale to a typed count, refresh the
+// ExternalSecrets feeding it, and sync its Argo CD application.
+func ServiceItems(c common.Common, p Provider, svc cluster.Service, snap *cluster.Snapshot, now time.Time) []Item {
+	env, t := p.Env(), WorkloadTarget(svc)
+	items := []Item{
+		{ID: "restart", Title: "Restart", Probe: actions.Restart(env), Target: t},
+		{ID: "rollback", Title: "Roll back…", Dangerous: true, Probe: actions.Rollback(env, actions.RollbackParams{}), Target: t,
+			Open: func() common.Component { return RevisionPicker(c, p, svc, now) }},
+		{ID: "scale", Title: "Scale…", Dangerous: true, Probe: actions.Scale(env, actions.ScaleParams{Replicas: svc.Desired}), Target: t,
+			Open: func() common.Component { return ScaleForm(c, p, svc) }},
+	}
+	for _, es := range snap.ExternalSecrets {
+		if es.Kind == actions.KindExternalSecret && es.Namespace == svc.Namespace && feeds(es, svc.Name) {
+			items = append(items, SecretItems(c, p, es)...)
+		}
+	}
+	if svc.Argo.Name != "" {
+		for _, a := range snap.ArgoApps {
+			if a.Namespace == svc.Argo.Namespace && a.Name == svc.Argo.Name {
+				items = append(items, ArgoItems(c, p, a)...)
+			}
+		}
+	}
+	return items
+}
+
+// feeds guesses from names that an ExternalSecret feeds a workload (the
+// snapshot does not carry pod specs); the refresh's preview lists the
+// real consumers before anything changes.
+func feeds(es cluster.ExternalSecretInfo, workload string) bool {
+	return strings.HasPrefix(es.Name, workload) || strings.HasPrefix(es.Target, workload)
+}
+
+// RevisionPicker lists a workload's rollout history (revision, images,
+// change-cause, age) with the cursor on the previous revision; picking one
+// starts the rollback, whose preview is the template diff.
+func RevisionPicker(c common.Common, p Provider, svc cluster.Service, now time.Time) *Picker {
+	var choices []Choice
+	def := -1
+	for i, r := range svc.Revisions {
+		ch := Choice{Label: fmt.Sprintf("%-5d %-44s %-28s %s", r.Number, widgets.Fit(strings.Join(r.Images, ","), 44),
+			widgets.Fit(orDash(r.ChangeCause), 28), widgets.Since(now, r.Created))}
+		if r.Current {
+			ch.Disabled = "current"
+		} else if def < 0 {
+			def = i
+		}
+		choices = append(choices, ch)
+	}
+	revs := append([]cluster.Revision(nil), svc.Revisions...)
+	env, t := p.Env(), WorkloadTarget(svc)
+	return NewPicker(c, "Roll back "+svc.Namespace+"/"+svc.Name+" to revision", "REV   IMAGES                                       CHANGE-CAUSE                 AGE",
+		choices, max(0, def), func(i int) tea.Cmd {
+			n := revs[i].Number
+			return p.Start(actions.Rollback(env, actions.RollbackParams{ToRevision: n}), t, fmt.Sprintf("Roll back to revision %d", n), "")
+		})
+}
+
+// ScaleForm asks for a replica count; it warns when an HPA owns them.
+func ScaleForm(c common.Common, p Provider, svc cluster.Service) *Form {
+	var notes []string
+	if h := svc.HPA; h.Name != "" {
+		notes = append(notes, fmt.Sprintf("HorizontalPodAutoscaler %s owns the replica count (min %d, max %d): it will override yours", h.Name, h.Min, h.Max))
+	}
+	env, t := p.Env(), WorkloadTarget(svc)
+	return NewForm(c, fmt.Sprintf("Scale %s/%s (now %d)", svc.Namespace, svc.Name, svc.Desired), notes,
+		[]Field{{Label: "replicas", Value: strconv.Itoa(int(svc.Desired))}},
+		func(v []string) (tea.Cmd, error) {
+			n, err := strconv.ParseInt(strings.TrimSpace(v[0]), 10, 32)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("replicas: want a whole number, 0 or more, not %q", v[0])
+			}
+			return p.Start(actions.Scale(env, actions.ScaleParams{Replicas: int32(n)}), t, fmt.Sprintf("Scale to %d", n), ""), nil
+		})
+}
+
+// SecretItems are the actions of an ExternalSecret: refresh now, with the
+// choice of restarting its consumers afterwards.
+func SecretItems(c common.Common, p Provider, es cluster.ExternalSecretInfo) []Item {
+	env := p.Env()
+	t := actions.Target{Kind: es.Kind, Namespace: es.Namespace, Name: es.Name}
+	return []Item{{ID: "secret-refresh:" + t.String(), Title: "Refresh secret " + es.Name + "…", Probe: actions.RefreshSecret(env, actions.SecretRefreshParams{}), Target: t,
+		Open: func() common.Component {
+			return NewForm(c, "Refresh "+t.String(), []string{"waits up to 60s for status.refreshTime to move; the preview lists the consumers"},
+				[]Field{{Label: "restart consumers after", Value: "no", Toggle: true}},
+				func(v []string) (tea.Cmd, error) {
+					a := actions.RefreshSecret(env, actions.SecretRefreshParams{RestartConsumers: v[0] == "yes"})
+					return p.Start(a, t, "Refresh secret", ""), nil
+				})
+		}}}
+}
+
+// ArgoItems are an Argo CD application's actions: sync (target revision by
+// default, prune off) and rollback to a picked history id (disabled while
+// auto-sync is on).
+func ArgoItems(c common.Common, p Provider, app cluster.ArgoApp) []Item {
+	env := p.Env()
+	t := actions.Target{Kind: actions.KindApplication, Namespace: app.Namespace, Name: app.Name}
+	sync := Item{ID: "argo-sync:" + t.String(), Title: "Argo CD sync " + app.Name + "…", Dangerous: true, Probe: actions.ArgoSync(env, actions.ArgoSyncParams{}), Target: t,
+		Open: func() common.Component { return ArgoSyncForm(c, p, app) }}
+	if app.SyncBlocked {
+		sync.Disabled = "sync window closed: " + app.BlockedBy
+	}
+	rb := Item{ID: "argo-rollback:" + t.String(), Title: "Argo CD rollback " + app.Name + "…", Dangerous: true, Target: t,
+		Open: func() common.Component { return ArgoHistoryPicker(c, p, app) }}
+	switch {
+	case app.AutoSync:
+		rb.Disabled = "auto-sync is on"
+	case len(app.History) < 2:
+		rb.Disabled = "no earlier deployment in status.history"
+	default:
+		rb.Probe = actions.ArgoRollback(env, actions.ArgoRollbackParams{ID: app.History[1].ID})
+	}
+	return []Item{sync, rb}
+}
+
+// ArgoSyncForm asks for the revision (default the target revision) and
+// prune (off).
+func ArgoSyncForm(c common.Common, p Provider, app cluster.ArgoApp) *Form {
+	env := p.Env()
+	t := actions.Target{Kind: actions.KindApplication, Namespace: app.Namespace, Name: app.Name}
+	target := app.TargetRevision
+	return NewForm(c, "Argo CD sync "+app.Namespace+"/"+app.Name, nil,
+		[]Field{{Label: "revision", Value: target}, {Label: "prune", Value: "no", Toggle: true}},
+		func(v []string) (tea.Cmd, error) {
+			rev := strings.TrimSpace(v[0])
+			if rev == target {
+				rev = "" // the application's targetRevision, as Argo CD resolves it
+			}
+			a := actions.ArgoSync(env, actions.ArgoSyncParams{Revision: rev, Prune: v[1] == "yes"})
+			return p.Start(a, t, "Argo CD sync", ""), nil
+		})
+}
+
+// ArgoHistoryPicker lists status.history (newest first) with the cursor on
+// the previous deployment.
+func ArgoHistoryPicker(c common.Common, p Provider, app cluster.ArgoApp) *Picker {
+	env := p.Env()
+	t := actions.Target{Kind: actions.KindApplication, Namespace: app.Namespace, Name: app.Name}
+	hist := append([]cluster.ArgoHistory(nil), app.History...)
+	var choices []Choice
+	for i, h := range hist {
+		ch := Choice{Label: fmt.Sprintf("%-4d %-12s %s", h.ID, shortRev(h.Revision), h.DeployedAt.UTC().Format(time.RFC3339))}
+		if i == 0 {
+			ch.Disabled = "deployed now"
+		}
+		choices = append(choices, ch)
+	}
+	return NewPicker(c, "Argo CD rollback "+app.Namespace+"/"+app.Name, "ID   REVISION     DEPLOYED", choices, 1, func(i int) tea.Cmd {
+		return p.Start(actions.ArgoRollback(env, actions.ArgoRollbackParams{ID: hist[i].ID}), t, fmt.Sprintf("Argo CD rollback to %d", hist[i].ID), "")
+	})
+}
+
+// AlertTarget is the actions target of an alert.
+func AlertTarget(a cluster.Alert) actions.Target {
+	return actions.Target{Kind: actions.KindAlert, Namespace: a.Labels["namespace"], Name: a.Name}
+}
+
+// SilenceForm asks for a silence's duration (default 2h) and reason; the
+// matchers are the alert's labels and createdBy the kube user.
+func SilenceForm(c common.Common, p Provider, al cluster.Alert) *Form {
+	env, t := p.Env(), AlertTarget(al)
+	labels := map[string]string{}
+	var shown []string
+	for k, v := range al.Labels {
+		labels[k] = v
+	}
+	for _, k := range sortedKeys(labels) {
+		shown = append(shown, k+"="+labels[k])
+	}
+	return NewForm(c, "Silence "+al.Name, []string{"matchers: " + strings.Join(shown, ", ")},
+		[]Field{{Label: "duration", Value: "2h"}, {Label: "reason"}},
+		func(v []string) (tea.Cmd, error) {
+			d, err := time.ParseDuration(strings.TrimSpace(v[0]))
+			if err != nil || d <= 0 {
+				return nil, fmt.Errorf("duration: want e.g. 30m, 2h, 24h, not %q", v[0])
+			}
+			if strings.TrimSpace(v[1]) == "" {
+				return nil, errors.New("reason: say why (a ticket or incident); it becomes the silence's comment")
+			}
+			a := actions.SilenceAlert(env, actions.SilenceParams{Duration: d, Labels: labels})
+			return p.Start(a, t, "Silence "+d.String(), strings.TrimSpace(v[1])), nil
+		})
+}
+
+// AlertItems are an alert's actions.
+func AlertItems(c common.Common, p Provider, al cluster.Alert) []Item {
+	it := Item{ID: "silence", Title: "Silence alert…", Probe: actions.SilenceAlert(p.Env(), actions.SilenceParams{Duration: DefaultSilence, Labels: al.Labels}),
+		Target: AlertTarget(al), Open: func() common.Component { return SilenceForm(c, p, al) }}
+	if len(al.SilencedBy) > 0 {
+		it.Disabled = "already silenced by " + strings.Join(al.SilencedBy, ", ")
+	}
+	return []Item{it}
+}
+
+// SilenceItems are a silence's actions.
+func SilenceItems(p Provider, s cluster.Silence) []Item {
+	return []Item{{ID: "silence-expire", Title: "Expire silence", Probe: actions.ExpireSilence(p.Env()),
+		Target: actions.Target{Kind: actions.KindSilence, Name: s.ID}}}
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func shortRev(r string) string {
+	if len(r) > 12 {
+		return r[:12]
+	}
+	return r
+}
+
+// ConsumerRestarts are restarts of the workloads a secret refresh's preview
+// listed as consuming the Secret ("deployment/ns/name consumes").
+func ConsumerRestarts(p Provider, pv actions.Preview) []Item {
+	var out []Item
+	for _, d := range pv.Details {
+		ref, ok := strings.CutSuffix(d, " consumes")
+		if !ok {
+			continue
+		}
+		parts := strings.SplitN(ref, "/", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		kind := map[string]string{"deployment": actions.KindDeployment, "statefulset": actions.KindStatefulSet, "daemonset": actions.KindDaemonSet}[parts[0]]
+		if kind == "" {
+			continue
+		}
+		t := actions.Target{Kind: kind, Namespace: parts[1], Name: parts[2]}
+		out = append(out, Item{ID: "restart:" + ref, Title: "Restart " + parts[2], Probe: actions.Restart(p.Env()), Target: t})
+	}
+	return out
+}

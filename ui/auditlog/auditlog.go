@@ -1,0 +1,162 @@
+// Package auditlog is the audit pane: the local audit log of vigil's
+// actions (actions/audit), newest first, under the verification status of
+// its hash chain. The file is read by a command, never in View, and read
+// again when an action finishes.
+package auditlog
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/vigil-k8s/vigil/actions/audit"
+	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/theme"
+	"github.com/vigil-k8s/vigil/ui/widgets"
+)
+
+// LoadedMsg is one reading of the audit log.
+type LoadedMsg struct {
+	// Path is the file read.
+	Path    string
+	Records []audit.Record
+	Report  audit.Report
+	// Err says why the file could not be read or verified.
+	Err error
+}
+
+// Load returns a command that reads and verifies the log at path.
+func Load(path string) tea.Cmd {
+	return func() tea.Msg {
+		rep, err := audit.VerifyFile(path)
+		if err != nil {
+			return LoadedMsg{Path: path, Err: err}
+		}
+		recs, err := audit.ReadFile(path)
+		return LoadedMsg{Path: path, Records: recs, Report: rep, Err: err}
+	}
+}
+
+// Model is the audit pane.
+type Model struct {
+	*common.Page
+	path   string
+	loaded bool
+	msg    LoadedMsg
+}
+
+var reloadKey = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload"))
+
+// New returns the pane over the log at path ("" when there is none).
+func New(c common.Common, d *common.Data, path string) *Model {
+	m := &Model{path: path}
+	p := &common.Page{Common: c, Data: d, Name: "Audit", Extra: []key.Binding{reloadKey}}
+	p.Build = func(w int) []string { return m.build(c.Styles, w) }
+	p.Keys = func(k tea.KeyPressMsg) (tea.Cmd, bool) {
+		if key.Matches(k, reloadKey) {
+			return m.Reload(), true
+		}
+		return nil, false
+	}
+	m.Page = p
+	return m
+}
+
+// Reload returns the command that reads the log again.
+func (m *Model) Reload() tea.Cmd {
+	if m.path == "" {
+		return nil
+	}
+	return Load(m.path)
+}
+
+// Update implements common.Component.
+func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
+	if l, ok := msg.(LoadedMsg); ok {
+		m.Set(l)
+		return m, nil
+	}
+	_, cmd := m.Page.Update(msg)
+	return m, cmd
+}
+
+// Set shows a reading of the log.
+func (m *Model) Set(l LoadedMsg) {
+	if l.Path != m.path {
+		return
+	}
+	m.msg, m.loaded = l, true
+	m.Refresh()
+}
+
+var widths = []int{14, 16, 9, 14, 34, 16, 9}
+
+func (m *Model) build(st theme.Theme, width int) []string {
+	switch {
+	case m.path == "":
+		return []string{st.Muted.Render("no audit log (actions are not available)")}
+	case !m.loaded:
+		return []string{st.Muted.Render("reading " + m.path + "…")}
+	}
+	l := m.msg
+	var out []string
+	switch {
+	case l.Err != nil:
+		out = append(out, st.Crit.Render(widgets.Fit("cannot verify "+l.Path+": "+l.Err.Error(), width)))
+	case l.Report.Broken != nil:
+		b := l.Report.Broken
+		out = append(out, st.Crit.Render(widgets.Fit(fmt.Sprintf("✖ broken at record %d (line %d): %s", b.Seq, b.Line, b.Reason), width)))
+	default:
+		line := fmt.Sprintf("✔ %d records verify", l.Report.Records)
+		if l.Report.IncompleteTail > 0 {
+			line += fmt.Sprintf(" (an incomplete last line of %d bytes is ignored)", l.Report.IncompleteTail)
+		}
+		out = append(out, st.OK.Render(line)+st.Muted.Render(widgets.Fit("  "+l.Path, max(0, width-len([]rune(line))))))
+	}
+	out = append(out, "", st.TableHeader.Render(widgets.Fit(row("TIME (UTC)", "USER", "CONTEXT", "ACTION", "TARGET", "REASON", "RESULT", "ERROR"), width)))
+	if len(l.Records) == 0 {
+		return append(out, st.Muted.Render("no records yet"))
+	}
+	recs := slices.Clone(l.Records)
+	slices.Reverse(recs)
+	for _, r := range recs {
+		result := r.Result
+		if result == "" {
+			result = string(r.Phase)
+		}
+		lvl := theme.LevelOK
+		switch result {
+		case "failed":
+			lvl = theme.LevelCrit
+		case "refused":
+			lvl = theme.LevelWarn
+		case "started", "previewed", "dry-run":
+			lvl = theme.LevelMuted
+		}
+		e := r.Error
+		if r.Stage != "" && e != "" {
+			e = r.Stage + ": " + e
+		}
+		out = append(out, st.For(lvl).Render(widgets.Fit(row(r.Time.UTC().Format("01-02 15:04:05"), r.User, r.Context,
+			r.Action, r.Target, r.Reason, result, e), width)))
+	}
+	return out
+}
+
+func row(cells ...string) string {
+	var b strings.Builder
+	for i, c := range cells {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if i < len(widths) {
+			b.WriteString(widgets.Pad(widgets.Fit(c, widths[i]), widths[i], false))
+		} else {
+			b.WriteString(c)
+		}
+	}
+	return b.String()
+}
