@@ -145,7 +145,11 @@ func Lines(c common.Common, items []Item, states []State, loaded bool) []string 
 func (m *Menu) line(i, w int, selected bool) string {
 	st := m.common.Styles
 	it := m.items[i]
-	line := widgets.Pad(it.Title, 30, false)
+	tw := 12
+	for _, o := range m.items {
+		tw = max(tw, min(44, len([]rune(o.Title))+1))
+	}
+	line := widgets.Pad(it.Title, tw, false)
 	style := st.OK
 	why := m.disabled(i)
 	switch {

@@ -92,7 +92,7 @@ func (m *Model) Set(l LoadedMsg) {
 	m.Refresh()
 }
 
-var widths = []int{14, 16, 9, 14, 34, 16, 9}
+var widths = []int{14, 14, 9, 14, 38, 16, 9}
 
 func (m *Model) build(st theme.Theme, width int) []string {
 	switch {
@@ -116,7 +116,7 @@ func (m *Model) build(st theme.Theme, width int) []string {
 		}
 		out = append(out, st.OK.Render(line)+st.Muted.Render(widgets.Fit("  "+l.Path, max(0, width-len([]rune(line))))))
 	}
-	out = append(out, "", st.TableHeader.Render(widgets.Fit(row("TIME (UTC)", "USER", "CONTEXT", "ACTION", "TARGET", "REASON", "RESULT", "ERROR"), width)))
+	out = append(out, "", st.TableHeader.Render(widgets.Fit(row("TIME (UTC)", "USER", "CONTEXT", "ACTION", "TARGET", "REASON", "RESULT (↳ ERROR)"), width)))
 	if len(l.Records) == 0 {
 		return append(out, st.Muted.Render("no records yet"))
 	}
@@ -141,7 +141,11 @@ func (m *Model) build(st theme.Theme, width int) []string {
 			e = r.Stage + ": " + e
 		}
 		out = append(out, st.For(lvl).Render(widgets.Fit(row(r.Time.UTC().Format("01-02 15:04:05"), r.User, r.Context,
-			r.Action, r.Target, r.Reason, result, e), width)))
+			r.Action, r.Target, r.Reason, result), width)))
+		if e != "" {
+			// The error gets a line of its own: it is what a reviewer reads.
+			out = append(out, st.For(lvl).Render(widgets.Fit("               ↳ "+e, width)))
+		}
 	}
 	return out
 }
