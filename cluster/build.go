@@ -64,6 +64,10 @@ type Extras struct {
 	AlertLabels config.AlertLabels
 	// OOMKills maps "namespace/pod/container" to the OOM kill times seen.
 	OOMKills map[string][]time.Time
+
+	// pods carries derived pod values from one build to the next (a
+	// Session's); nil derives every pod.
+	pods *podCache
 }
 
 // PodUsage is one pod's polled usage.
@@ -93,44 +97,29 @@ type workloadRef struct {
 // filling snap's derived fields. It is pure: same input, same snapshot.
 func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {
 	// Pods belong to a ReplicaSet (Deployment) or directly to a StatefulSet/DaemonSet.
-	rsOwner := make(map[string]string, len(objs.ReplicaSets)) // ns/rs -> deployment
+	rsOwner := make(map[workloadID]string, len(objs.ReplicaSets)) // ReplicaSet → its Deployment
 	for _, rs := range objs.ReplicaSets {
-		if ref := metav1.GetControllerOf(rs); ref != nil && ref.Kind == "Deployment" {
-			rsOwner[rs.Namespace+"/"+rs.Name] = ref.Name
+		if ref := metav1.GetControllerOfNoCopy(rs); ref != nil && ref.Kind == "Deployment" {
+			rsOwner[workloadID{rs.Namespace, rs.Name, "ReplicaSet"}] = ref.Name
 		}
 	}
-	type podsOfWorkload struct {
-		facts []PodFacts
-		infos []PodInfo
+	cache := x.pods
+	if cache == nil {
+		cache = newPodCache()
 	}
-	podsOf := make(map[string]*podsOfWorkload)
+	cache.begin(x.Usage)
+	grouped := make(map[workloadID][]*podEntry, len(cache.byOwner))
 	for _, p := range objs.Pods {
-		ref := metav1.GetControllerOf(p)
-		if ref == nil {
-			continue
+		e := cache.entry(p)
+		if id, ok := e.workload(rsOwner); ok {
+			grouped[id] = append(grouped[id], e)
 		}
-		var key string
-		switch ref.Kind {
-		case "ReplicaSet":
-			dep, ok := rsOwner[p.Namespace+"/"+ref.Name]
-			if !ok {
-				continue
-			}
-			key = p.Namespace + "/" + dep + "/Deployment"
-		case "StatefulSet", "DaemonSet":
-			key = p.Namespace + "/" + ref.Name + "/" + ref.Kind
-		default:
-			continue
-		}
-		w := podsOf[key]
-		if w == nil {
-			w = &podsOfWorkload{}
-			podsOf[key] = w
-		}
-		f := PodFactsOf(p)
-		w.facts = append(w.facts, f)
-		w.infos = append(w.infos, podInfo(p, f, x.Usage))
 	}
+	podsOf := make(map[workloadID]*workloadPods, len(grouped))
+	for id, entries := range grouped {
+		podsOf[id] = cache.group(id, entries)
+	}
+	cache.end(podsOf)
 
 	hpaOf := map[string]HPAInfo{}
 	snap.HPAs = make([]HPAInfo, 0, len(objs.HPAs))
@@ -146,11 +135,9 @@ func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {
 	oomBy := oomsByPod(x.OOMKills, now)
 
 	build := func(s Service, f WorkloadFacts, template corev1.PodTemplateSpec) Service {
-		w := podsOf[s.Key()]
-		if w != nil {
+		if w := podsOf[workloadID{s.Namespace, s.Name, s.Kind}]; w != nil {
 			f.Pods = w.facts
-			s.Pods = w.infos
-			sort.Slice(s.Pods, func(i, j int) bool { return s.Pods[i].Name < s.Pods[j].Name })
+			s.Pods = w.infos // in name order, shared with earlier snapshots: read-only
 		}
 		s.Desired, s.Ready, s.UpToDate, s.Available = f.Desired, f.Ready, f.UpToDate, f.Available
 		s.PodCount = len(s.Pods)

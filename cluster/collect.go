@@ -80,6 +80,7 @@ func (s *Session) collect() (objs Objects, nss []NamespaceStatus, resources []Re
 
 // build lists every cache and derives a Snapshot.
 func (s *Session) build() Snapshot {
+	began := time.Now()
 	now := s.opts.Now()
 	objs, nss, resources, synced := s.collect()
 	usage := s.usage.get()
@@ -95,7 +96,7 @@ func (s *Session) build() Snapshot {
 		Conn: s.conn.state(), Namespaces: nss, Resources: resources, Installed: installed, Usage: usage.Status}
 	Assemble(&snap, objs, Extras{
 		Usage: usage.Pods, Alerts: s.alerts.get(), AlertLabels: s.opts.Settings.AlertLabels,
-		OOMKills: s.trackOOMs(objs.Pods, now),
+		OOMKills: s.trackOOMs(objs.Pods, now), pods: s.podCache,
 	}, now)
 	if nsNote != "" {
 		snap.Problems = append(snap.Problems, nsNote)
@@ -107,6 +108,7 @@ func (s *Session) build() Snapshot {
 		}
 	}
 	snap.Problems = append(snap.Problems, alertProblems(snap.Alerts)...)
+	snap.BuildDuration = time.Since(began)
 	return snap
 }
 

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
-	authorizationv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic/dynamicinformer"
@@ -84,53 +84,110 @@ func (w *nsWatch) shutdown() {
 }
 
 // startInformers looks the optional resources up in discovery, sets up one
-// watch per namespace plus the cluster scope (in parallel, since each needs
-// a namespace check and access reviews) and starts them.
+// watch per namespace plus the cluster scope and starts each as soon as it
+// is set up. The requests that gate a start — discovery, each namespace's
+// existence check and rules review, the cluster scope's access reviews —
+// run concurrently, so start-up pays for about one round trip before the
+// informers list.
 func (s *Session) startInformers(ctx context.Context, namespaces []string) (cluster *nsWatch, watches []*nsWatch) {
-	s.discover()
+	var discovered sync.WaitGroup
+	discovered.Go(s.discover)
 	watches = make([]*nsWatch, len(namespaces))
-	var wg sync.WaitGroup
-	for i, ns := range namespaces {
-		wg.Go(func() { watches[i] = s.setupScope(ctx, ns) })
-	}
-	wg.Go(func() { cluster = s.setupScope(ctx, "") })
-	wg.Wait()
-	cluster.start(ctx.Done())
-	for _, w := range watches {
+	// Built-in resources need no discovery: their informers start as soon
+	// as access is known; the optional ones (CRDs) follow discovery.
+	setup := func(w *nsWatch) {
+		s.addResources(ctx, w, false)
+		w.start(ctx.Done())
+		discovered.Wait()
+		s.addResources(ctx, w, true)
 		w.start(ctx.Done())
 	}
+	var wg sync.WaitGroup
+	for i, ns := range namespaces {
+		wg.Go(func() {
+			var pre sync.WaitGroup
+			missing := make(chan bool, 1)
+			pre.Go(func() { missing <- s.namespaceMissing(ctx, ns) })
+			pre.Go(func() { s.rulesReview(ctx, ns) })
+			pre.Wait()
+			w := s.newScope(ns)
+			w.missing = <-missing
+			setup(w)
+			watches[i] = w
+		})
+	}
+	wg.Go(func() {
+		cluster = s.newScope("")
+		setup(cluster)
+	})
+	wg.Wait()
 	return cluster, watches
 }
 
-// discover records which optional API groups the server serves. A failed
-// discovery leaves them unknown, and they are then tried as if installed:
-// the watch error handler reports what does not work.
+// discover records which optional resources and API groups the server
+// serves. It asks only for the group versions vigil watches (one small
+// request each, in parallel) rather than for the whole discovery document,
+// which is large on clusters with many CRDs and slow to get while the
+// informers list. A group version that cannot be asked about (other than
+// "not found") leaves its resources unknown, and they are then tried as if
+// installed: the watch error handler reports what does not work.
 func (s *Session) discover() {
-	_, lists, err := s.discovery.ServerGroupsAndResources()
-	if err != nil && len(lists) == 0 {
-		s.log.Warn("discovery failed; optional resources will be tried", "err", err)
-		return
+	versions := map[string]bool{"metrics.k8s.io/v1beta1": true} // polled, not watched
+	for _, r := range watched {
+		if r.optional {
+			versions[r.group+"/"+r.version] = true
+		}
+	}
+	type answer struct {
+		gv        string
+		resources []string
+		known     bool
+	}
+	answers := make(chan answer, len(versions))
+	for gv := range versions {
+		go func() {
+			list, err := s.discovery.ServerResourcesForGroupVersion(gv)
+			a := answer{gv: gv, known: err == nil || apierrors.IsNotFound(err)}
+			if err != nil && !a.known {
+				s.log.Warn("discovery failed; optional resources will be tried", "groupVersion", gv, "err", err)
+			}
+			if list != nil {
+				for _, r := range list.APIResources {
+					if !strings.Contains(r.Name, "/") {
+						a.resources = append(a.resources, r.Name)
+					}
+				}
+			}
+			answers <- a
+		}()
 	}
 	served := map[string]bool{}
-	groups := map[string]bool{}
-	for _, l := range lists {
-		group, _, _ := strings.Cut(l.GroupVersion, "/")
-		if !strings.Contains(l.GroupVersion, "/") {
-			group = ""
+	installed := map[string]bool{}
+	unknown := map[string]bool{}
+	for range versions {
+		a := <-answers
+		group, _, _ := strings.Cut(a.gv, "/")
+		for _, r := range a.resources {
+			served[r+"."+group] = true
 		}
-		groups[group] = true
-		for _, r := range l.APIResources {
-			if !strings.Contains(r.Name, "/") {
-				served[r.Name+"."+group] = true
+		if !a.known {
+			unknown[group] = true
+			for _, r := range watched {
+				if r.group+"/"+r.version == a.gv {
+					served[r.name+"."+r.group] = true
+				}
 			}
 		}
+		installed[group] = installed[group] || len(a.resources) > 0
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.served = served
 	s.installed = map[string]bool{}
 	for _, g := range optionalGroups {
-		s.installed[g] = groups[g]
+		if !unknown[g] || installed[g] {
+			s.installed[g] = installed[g]
+		}
 	}
 }
 
@@ -149,11 +206,12 @@ func (s *Session) isServed(r resource) bool {
 	return s.served[r.name+"."+r.group]
 }
 
-func (s *Session) setupScope(ctx context.Context, ns string) *nsWatch {
+// newScope makes the (empty) watch of namespace ns, or of the cluster scope.
+func (s *Session) newScope(ns string) *nsWatch {
 	w := &nsWatch{
 		name:    ns,
-		factory: informers.NewSharedInformerFactoryWithOptions(s.client, 0, informers.WithNamespace(ns), informers.WithTransform(transform)),
-		events: informers.NewSharedInformerFactoryWithOptions(s.client, 0, informers.WithNamespace(ns), informers.WithTransform(transform),
+		factory: informers.NewSharedInformerFactoryWithOptions(s.client, 0, informers.WithNamespace(ns), informers.WithTransform(s.slim.transform)),
+		events: informers.NewSharedInformerFactoryWithOptions(s.client, 0, informers.WithNamespace(ns), informers.WithTransform(s.slim.transform),
 			// Normal events outnumber pods at scale (Scheduled, Pulled,
 			// Started...): keep the ones that tell of trouble.
 			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = "type!=Normal" })),
@@ -169,9 +227,14 @@ func (s *Session) setupScope(ctx context.Context, ns string) *nsWatch {
 	if s.vpa != nil {
 		w.vpa = vpainformers.NewSharedInformerFactoryWithOptions(s.vpa, 0, vpainformers.WithNamespace(ns))
 	}
-	if ns != "" {
-		s.recheckNamespace(ctx, w)
-	}
+	return w
+}
+
+// addResources adds to w, before w is published to the build, the
+// informers of the built-in resources or of the optional ones that its
+// scope watches and the user may list and watch, and records the refused.
+func (s *Session) addResources(ctx context.Context, w *nsWatch, optional bool) {
+	ns := w.name
 	handler := cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { s.touch() },
 		UpdateFunc: func(any, any) { s.touch() },
@@ -180,7 +243,7 @@ func (s *Session) setupScope(ctx context.Context, ns string) *nsWatch {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, r := range watched {
-		if !s.inScope(r, ns) {
+		if r.optional != optional || !s.inScope(r, ns) {
 			continue
 		}
 		if r.optional && !s.isServed(r) {
@@ -191,7 +254,7 @@ func (s *Session) setupScope(ctx context.Context, ns string) *nsWatch {
 			mu.Lock()
 			defer mu.Unlock()
 			if !ok {
-				w.denied[r.key()] = true
+				w.deny(r.key()) // under w.mu: running informers' error handlers write there too
 				return
 			}
 			inf := s.informerFor(w, r)
@@ -200,7 +263,7 @@ func (s *Session) setupScope(ctx context.Context, ns string) *nsWatch {
 			}
 			// Errors here mean the informer already started, which cannot be
 			// since this factory is new: log rather than fail the session.
-			if err := inf.SetTransform(transform); err != nil {
+			if err := inf.SetTransform(s.slim.transform); err != nil {
 				s.log.Debug("set transform", "namespace", ns, "resource", r.key(), "err", err)
 			}
 			if err := inf.SetWatchErrorHandlerWithContext(s.watchErrorHandler(w, r.key())); err != nil {
@@ -213,7 +276,6 @@ func (s *Session) setupScope(ctx context.Context, ns string) *nsWatch {
 		})
 	}
 	wg.Wait()
-	return w
 }
 
 // inScope says whether resource r is watched in scope ns ("" = cluster).
@@ -289,69 +351,9 @@ func (s *Session) watchErrorHandler(w *nsWatch, res string) cache.WatchErrorHand
 	}
 }
 
-// accessCache remembers SelfSubjectAccessReview answers for a session.
-type accessCache struct {
-	mu      sync.Mutex
-	answers map[string]bool
-}
-
-func (c *accessCache) get(key string) (allowed, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	allowed, ok = c.answers[key]
-	return allowed, ok
-}
-
-func (c *accessCache) put(key string, allowed bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.answers == nil {
-		c.answers = map[string]bool{}
-	}
-	c.answers[key] = allowed
-}
-
-// Allowed asks the API server (once per session; answers are cached)
-// whether this user may verb resource (plural) of group in ns ("" = all
-// namespaces or cluster-scoped). If the review itself fails, it answers
-// yes: the watch error handler reports a refusal later.
-func (s *Session) Allowed(ctx context.Context, verb, group, resource, ns string) bool {
-	key := strings.Join([]string{verb, group, resource, ns}, "|")
-	if ok, cached := s.access.get(key); cached {
-		return ok
-	}
-	review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
-		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: verb, Group: group, Resource: resource},
-	}}
-	client := s.reviews
-	if client == nil {
-		client = s.client
-	}
-	res, err := client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
-	if err != nil {
-		s.log.Warn("access review failed; assuming allowed", "namespace", ns, "resource", resource, "verb", verb, "err", err)
-		return true
-	}
-	if !res.Status.Allowed {
-		s.log.Info("access denied", "namespace", ns, "resource", resource, "verb", verb, "reason", res.Status.Reason)
-	}
-	s.access.put(key, res.Status.Allowed)
-	return res.Status.Allowed
-}
-
-// allowed reports whether the user may list and watch r in ns.
-func (s *Session) allowed(ctx context.Context, ns string, r resource) bool {
-	return s.Allowed(ctx, "list", r.group, r.name, ns) && s.Allowed(ctx, "watch", r.group, r.name, ns)
-}
-
 // recheckNamespace asks whether the namespace exists and reports a change.
-// Only NotFound counts as missing: a forbidden or failed GET says nothing.
 func (s *Session) recheckNamespace(ctx context.Context, w *nsWatch) bool {
-	_, err := s.client.CoreV1().Namespaces().Get(ctx, w.name, metav1.GetOptions{})
-	missing := apierrors.IsNotFound(err)
-	if err != nil && !missing {
-		s.log.Debug("namespace check inconclusive", "namespace", w.name, "err", err)
-	}
+	missing := s.namespaceMissing(ctx, w.name)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	changed := w.missing != missing
@@ -359,16 +361,36 @@ func (s *Session) recheckNamespace(ctx context.Context, w *nsWatch) bool {
 	return changed
 }
 
-// waitSynced marks the session dirty once every cache has listed, so the
-// first complete snapshot says Synced even if no event follows.
-func (s *Session) waitSynced(ctx context.Context, watches []*nsWatch) {
+// namespaceMissing asks whether namespace ns is gone. Only NotFound counts
+// as missing: a forbidden or failed GET says nothing.
+func (s *Session) namespaceMissing(ctx context.Context, ns string) bool {
+	_, err := s.client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	missing := apierrors.IsNotFound(err)
+	if err != nil && !missing {
+		s.log.Debug("namespace check inconclusive", "namespace", ns, "err", err)
+	}
+	return missing
+}
+
+// waitSynced marks the session dirty as each scope's caches have listed,
+// and asks for an immediate build once all have, so the first complete
+// snapshot says Synced without waiting out the build interval. It waits on
+// the informers' sync channels, not by polling.
+func (s *Session) waitSynced(ctx context.Context, begun time.Time, watches []*nsWatch) {
 	for _, w := range watches {
-		syncs := make([]cache.InformerSynced, 0, len(w.informers))
+		checkers := make([]cache.DoneChecker, 0, len(w.informers))
 		for _, inf := range w.informers {
-			syncs = append(syncs, inf.HasSynced)
+			checkers = append(checkers, inf.HasSyncedChecker())
 		}
-		cache.WaitForCacheSync(ctx.Done(), syncs...)
+		if !cache.WaitFor(ctx, "", checkers...) {
+			return
+		}
 		s.markDirty()
+	}
+	s.log.Debug("start-up: caches synced", "after", time.Since(begun))
+	select {
+	case s.syncedNow <- struct{}{}:
+	default:
 	}
 }
 

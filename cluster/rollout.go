@@ -15,7 +15,7 @@ const changeCause = "kubernetes.io/change-cause"
 // revisionsByWorkload returns each workload's rollout history, newest first:
 // ReplicaSets for Deployments, ControllerRevisions for StatefulSets and
 // DaemonSets.
-func revisionsByWorkload(objs Objects, rsOwner map[string]string) map[string][]Revision {
+func revisionsByWorkload(objs Objects, rsOwner map[workloadID]string) map[string][]Revision {
 	out := map[string][]Revision{}
 	current := map[string]int64{}
 	for _, d := range objs.Deployments {
@@ -24,7 +24,7 @@ func revisionsByWorkload(objs Objects, rsOwner map[string]string) map[string][]R
 		}
 	}
 	for _, rs := range objs.ReplicaSets {
-		dep, ok := rsOwner[rs.Namespace+"/"+rs.Name]
+		dep, ok := rsOwner[workloadID{rs.Namespace, rs.Name, "ReplicaSet"}]
 		if !ok {
 			continue
 		}

@@ -16,6 +16,9 @@ type Snapshot struct {
 	Seq uint64
 	// Taken is when the snapshot was built.
 	Taken time.Time
+	// BuildDuration is how long building it took (listing the caches and
+	// deriving; a diagnostic).
+	BuildDuration time.Duration
 	// Synced is true once every started informer has listed once.
 	Synced bool
 	// Services are the Deployments and StatefulSets, unhealthy first, then

@@ -14,24 +14,26 @@ import (
 // lastApplied is kubectl's copy of the whole object: often the largest field.
 const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
+// transform slims an object before an informer stores it, with no string
+// sharing across objects (tests; a Session uses its slimmer's transform).
+func transform(obj any) (any, error) { return newSlimmer().transform(obj) }
+
 // transform slims an object before an informer stores it, so 10k pods cost
 // little memory: it drops managedFields, the last-applied annotation and
 // what vigil never shows. Workload templates stay whole (there are few, and
 // the compliance checks read them); pods owned by a controller keep only
-// identity, resources and status, since their spec is the template's.
-// Informers hand it freshly decoded objects, so it edits them in place.
-func transform(obj any) (any, error) {
+// what the snapshot derives from them (slimPod), since the checks read
+// their template from the workload. Informers hand it freshly decoded
+// objects, so it edits them in place.
+func (sl *slimmer) transform(obj any) (any, error) {
 	if m, ok := obj.(metav1.Object); ok {
 		slimMetaOf(m)
 	}
 	switch o := obj.(type) {
 	case *corev1.Pod:
 		if metav1.GetControllerOfNoCopy(o) != nil {
-			o.Spec = corev1.PodSpec{
-				NodeName:       o.Spec.NodeName,
-				InitContainers: slimContainers(o.Spec.InitContainers),
-				Containers:     slimContainers(o.Spec.Containers),
-			}
+			sl.slimPod(o)
+			break
 		}
 		o.Status.PodIPs, o.Status.HostIPs = nil, nil
 		for i := range o.Status.ContainerStatuses {

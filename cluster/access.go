@@ -1,0 +1,152 @@
+package cluster
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// accessCache remembers access answers for a session: SelfSubjectAccessReview
+// results, and per namespace the SelfSubjectRulesReview that answers most
+// list/watch questions of that namespace in one request.
+type accessCache struct {
+	mu      sync.Mutex
+	answers map[string]bool
+	rules   map[string]*nsRules // namespace → its rules review
+}
+
+// nsRules is one namespace's SelfSubjectRulesReview, fetched once.
+type nsRules struct {
+	once  sync.Once
+	rules []authorizationv1.ResourceRule
+	// complete is true when the rules are the whole truth: the review
+	// succeeded, is not marked incomplete and names at least one rule (a
+	// real user always has the self-review rules of system:basic-user, so an
+	// empty list means the authorizer said nothing useful).
+	complete bool
+}
+
+func (c *accessCache) get(key string) (allowed, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	allowed, ok = c.answers[key]
+	return allowed, ok
+}
+
+func (c *accessCache) put(key string, allowed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.answers == nil {
+		c.answers = map[string]bool{}
+	}
+	c.answers[key] = allowed
+}
+
+func (c *accessCache) rulesOf(ns string) *nsRules {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rules == nil {
+		c.rules = map[string]*nsRules{}
+	}
+	r := c.rules[ns]
+	if r == nil {
+		r = &nsRules{}
+		c.rules[ns] = r
+	}
+	return r
+}
+
+func accessKey(verb, group, resource, ns string) string {
+	return strings.Join([]string{verb, group, resource, ns}, "|")
+}
+
+// Allowed asks the API server (once per session; answers are cached)
+// whether this user may verb resource (plural) of group in ns ("" = all
+// namespaces or cluster-scoped). If the review itself fails, it answers
+// yes: the watch error handler reports a refusal later.
+func (s *Session) Allowed(ctx context.Context, verb, group, resource, ns string) bool {
+	key := accessKey(verb, group, resource, ns)
+	if ok, cached := s.access.get(key); cached {
+		return ok
+	}
+	review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: verb, Group: group, Resource: resource},
+	}}
+	client := s.reviews
+	if client == nil {
+		client = s.client
+	}
+	res, err := client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+	if err != nil {
+		s.log.Warn("access review failed; assuming allowed", "namespace", ns, "resource", resource, "verb", verb, "err", err)
+		return true
+	}
+	if !res.Status.Allowed {
+		s.log.Info("access denied", "namespace", ns, "resource", resource, "verb", verb, "reason", res.Status.Reason)
+	}
+	s.access.put(key, res.Status.Allowed)
+	return res.Status.Allowed
+}
+
+// allowed reports whether the user may list and watch r in ns. In a
+// namespace it reads the namespace's rules review first (one request
+// answers every resource); what the rules do not settle — an incomplete
+// review (a webhook authorizer in the chain), a failed one, or the cluster
+// scope — goes to SelfSubjectAccessReviews, list then watch.
+func (s *Session) allowed(ctx context.Context, ns string, r resource) bool {
+	if ns != "" {
+		rules := s.rulesReview(ctx, ns)
+		switch {
+		case rulesAllow(rules.rules, "list", r.group, r.name) && rulesAllow(rules.rules, "watch", r.group, r.name):
+			s.access.put(accessKey("list", r.group, r.name, ns), true)
+			s.access.put(accessKey("watch", r.group, r.name, ns), true)
+			return true
+		case rules.complete:
+			s.log.Info("access denied by rules review", "namespace", ns, "resource", r.key())
+			return false
+		}
+	}
+	return s.Allowed(ctx, "list", r.group, r.name, ns) && s.Allowed(ctx, "watch", r.group, r.name, ns)
+}
+
+// rulesReview returns ns's SelfSubjectRulesReview, asking once per session.
+func (s *Session) rulesReview(ctx context.Context, ns string) *nsRules {
+	r := s.access.rulesOf(ns)
+	r.once.Do(func() {
+		client := s.reviews
+		if client == nil {
+			client = s.client
+		}
+		res, err := client.AuthorizationV1().SelfSubjectRulesReviews().Create(ctx,
+			&authorizationv1.SelfSubjectRulesReview{Spec: authorizationv1.SelfSubjectRulesReviewSpec{Namespace: ns}}, metav1.CreateOptions{})
+		if err != nil {
+			s.log.Debug("rules review failed; using access reviews", "namespace", ns, "err", err)
+			return
+		}
+		r.rules = res.Status.ResourceRules
+		r.complete = !res.Status.Incomplete && res.Status.EvaluationError == "" && len(r.rules) > 0
+	})
+	return r
+}
+
+// rulesAllow reports whether some rule grants verb on every object of
+// resource in group. Rules limited to resourceNames do not grant a list.
+func rulesAllow(rules []authorizationv1.ResourceRule, verb, group, resource string) bool {
+	for _, r := range rules {
+		if len(r.ResourceNames) > 0 {
+			continue
+		}
+		if covers(r.Verbs, verb) && covers(r.APIGroups, group) && covers(r.Resources, resource) {
+			return true
+		}
+	}
+	return false
+}
+
+func covers(list []string, v string) bool {
+	return slices.Contains(list, v) || slices.Contains(list, "*")
+}

@@ -1,0 +1,95 @@
+package cluster
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	kresource "k8s.io/apimachinery/pkg/api/resource"
+)
+
+// TestIncrementalBuildMatchesFull: builds that reuse what earlier builds
+// derived (pods changed, added, removed, moved to a new usage poll) give the
+// snapshot a build from scratch gives.
+func TestIncrementalBuildMatchesFull(t *testing.T) {
+	var objs Objects
+	for d := range 3 {
+		name := fmt.Sprintf("svc-%d", d)
+		objs.Deployments = append(objs.Deployments, deployment("fintech-prod", name, 4, 4, 4))
+		rs := name + "-rs"
+		objs.ReplicaSets = append(objs.ReplicaSets, &appsv1.ReplicaSet{ObjectMeta: meta("fintech-prod", rs, ownedBy("Deployment", name))})
+		for p := range 4 {
+			objs.Pods = append(objs.Pods, pod("fintech-prod", fmt.Sprintf("%s-%d", rs, p), ownedBy("ReplicaSet", rs), true))
+		}
+	}
+	x := Extras{pods: newPodCache()}
+	check := func(step string) {
+		t.Helper()
+		var incr, full Snapshot
+		Assemble(&incr, objs, x, testNow)
+		x2 := x
+		x2.pods = nil
+		Assemble(&full, objs, x2, testNow)
+		if !reflect.DeepEqual(incr.Services, full.Services) {
+			t.Fatalf("%s: incremental build differs from a full one:\n%+v\n%+v", step, incr.Services, full.Services)
+		}
+	}
+	check("first")
+	check("unchanged")
+	objs.Pods[1] = pod("fintech-prod", objs.Pods[1].Name, ownedBy("ReplicaSet", "svc-0-rs"), false, crashing(3, "OOMKilled"))
+	check("one pod changed")
+	objs.Pods = append(objs.Pods[:5], objs.Pods[6:]...)
+	check("one pod removed")
+	objs.Pods = append(objs.Pods, pod("fintech-prod", "svc-2-rs-new", ownedBy("ReplicaSet", "svc-2-rs"), true))
+	check("one pod added")
+	x.Usage = map[string]PodUsage{"fintech-prod/svc-1-rs-0": {Containers: map[string]Resources{"app": {CPU: 5}}}}
+	check("new usage poll")
+}
+
+func TestRulesAllow(t *testing.T) {
+	rules := []authorizationv1.ResourceRule{
+		{Verbs: []string{"get", "list", "watch"}, APIGroups: []string{"apps"}, Resources: []string{"deployments"}},
+		{Verbs: []string{"*"}, APIGroups: []string{""}, Resources: []string{"pods"}},
+		{Verbs: []string{"list", "watch"}, APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"one"}},
+		{Verbs: []string{"list"}, APIGroups: []string{"*"}, Resources: []string{"*"}},
+	}
+	for _, c := range []struct {
+		verb, group, res string
+		want             bool
+	}{
+		{"watch", "apps", "deployments", true},
+		{"watch", "", "pods", true},
+		{"watch", "", "secrets", false}, // by name only
+		{"list", "", "secrets", true},   // the wildcard list rule
+		{"watch", "apps", "replicasets", false},
+	} {
+		if got := rulesAllow(rules, c.verb, c.group, c.res); got != c.want {
+			t.Errorf("rulesAllow(%s %s.%s) = %v, want %v", c.verb, c.res, c.group, got, c.want)
+		}
+	}
+}
+
+func TestSlimPodKeepsWhatTheSnapshotReads(t *testing.T) {
+	p := pod("fintech-prod", "a", ownedBy("ReplicaSet", "rs"), false, crashing(4, "OOMKilled"))
+	p.Labels = map[string]string{"app": "a", appsv1.DefaultDeploymentUniqueLabelKey: "7d9f"}
+	p.Spec.NodeName = "node-1"
+	p.Spec.Containers = []corev1.Container{{Name: "app", Image: "img:1", Resources: corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: kresource.MustParse("100m")}}}}
+	before := PodInfoOf(p, nil)
+	bare := pod("fintech-prod", "bare", ownedBy("Job", "j"), true)
+	bare.OwnerReferences = nil
+	bare.Annotations = map[string]string{"keep": "me"}
+
+	sl := newSlimmer()
+	out, _ := sl.transform(p.DeepCopy())
+	if after := PodInfoOf(out.(*corev1.Pod), nil); !reflect.DeepEqual(after, before) {
+		t.Errorf("PodInfo changed by the slim transform:\n%+v\n%+v", before, after)
+	}
+	out, _ = sl.transform(bare.DeepCopy())
+	if got := out.(*corev1.Pod); got.Annotations["keep"] != "me" {
+		t.Errorf("a pod without controller lost its annotations: %+v", got.ObjectMeta)
+	}
+}
