@@ -5,6 +5,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/ui/common"
@@ -125,8 +126,12 @@ func (m *Confirm) View() string {
 	} else {
 		b = append(b, st.Accent.Render(widgets.Fit(title, w)))
 	}
+	// The preview wraps rather than being cut: the diff is what the
+	// operator confirms.
 	for _, l := range strings.Split(strings.TrimRight(r.Preview.String(), "\n"), "\n") {
-		b = append(b, widgets.Fit(l, w))
+		for _, wl := range strings.Split(ansi.Wrap(l, w, " /,"), "\n") {
+			b = append(b, widgets.Fit(wl, w))
+		}
 	}
 	b = append(b, "", st.Value.Render(widgets.Fit(r.Prompt(), w)))
 	if r.NeedReason {

@@ -64,7 +64,7 @@ func RevisionPicker(c common.Common, p Provider, svc cluster.Service, now time.T
 	var choices []Choice
 	def := -1
 	for i, r := range svc.Revisions {
-		ch := Choice{Label: fmt.Sprintf("%-5d %-44s %-28s %s", r.Number, widgets.Fit(strings.Join(r.Images, ","), 44),
+		ch := Choice{Label: fmt.Sprintf("%-5d %-44s %-28s %s", r.Number, widgets.Fit(shortImages(r.Images), 44),
 			widgets.Fit(orDash(r.ChangeCause), 28), widgets.Since(now, r.Created))}
 		if r.Current {
 			ch.Disabled = "current"
@@ -273,4 +273,14 @@ func ConsumerRestarts(p Provider, pv actions.Preview) []Item {
 		out = append(out, Item{ID: "restart:" + ref, Title: "Restart " + parts[2], Probe: actions.Restart(p.Env()), Target: t})
 	}
 	return out
+}
+
+// shortImages drops the registry and repository path: the tag is what tells
+// revisions apart.
+func shortImages(images []string) string {
+	out := make([]string, len(images))
+	for i, im := range images {
+		out[i] = im[strings.LastIndex(im, "/")+1:]
+	}
+	return strings.Join(out, ",")
 }

@@ -116,7 +116,7 @@ func (m *Model) build(st theme.Theme, width int) []string {
 		}
 		out = append(out, st.OK.Render(line)+st.Muted.Render(widgets.Fit("  "+l.Path, max(0, width-len([]rune(line))))))
 	}
-	out = append(out, "", st.TableHeader.Render(widgets.Fit(row("TIME (UTC)", "USER", "CONTEXT", "ACTION", "TARGET", "REASON", "RESULT (↳ ERROR)"), width)))
+	out = append(out, "", st.TableHeader.Render(widgets.Fit(row("TIME (UTC)", "USER", "CONTEXT", "ACTION", "TARGET", "REASON", "RESULT"), width)))
 	if len(l.Records) == 0 {
 		return append(out, st.Muted.Render("no records yet"))
 	}
