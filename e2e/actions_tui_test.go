@@ -152,6 +152,7 @@ func TestTUISilenceAlert(t *testing.T) {
 	t.Cleanup(p.Stop)
 	cfg := fmt.Sprintf("prometheus: %s\nalertmanager: %s\ncontexts:\n  local-1:\n    alertLabels:\n      match:\n        cluster: local-1\n", p.URL, p.AlertmanagerURL)
 	term, _ := actionsVigil(t, cfg, "--context", "local-1")
+	wait(t, term, 30*time.Second, "the services", has("fintech-prod", "payment-service"))
 	_ = term.Type(":alerts")
 	_ = term.Send("Enter")
 	s := wait(t, term, 45*time.Second, "a firing alert", func(s string) bool {
