@@ -48,6 +48,19 @@ func wait(t *testing.T, term *Terminal, d time.Duration, what string, match func
 	return s
 }
 
+// capture writes the screen to $VIGIL_SCREENS/name (docs/screens is regenerated with
+// VIGIL_SCREENS=$PWD/docs/screens go test ./e2e -run TestTUI).
+func capture(t *testing.T, screen, name string) {
+	t.Helper()
+	dir := os.Getenv("VIGIL_SCREENS")
+	if dir == "" {
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(screen), 0o644); err != nil {
+		t.Error(err)
+	}
+}
+
 func has(parts ...string) func(string) bool {
 	return func(s string) bool { return LineWith(s, parts...) != "" }
 }
@@ -158,6 +171,7 @@ func TestTUISilenceAlert(t *testing.T) {
 	s := wait(t, term, 45*time.Second, "a firing alert", func(s string) bool {
 		return LineWith(s, "›", "firing") != "" && LineWith(s, "Alertmanager", "up") != ""
 	})
+	capture(t, s, "07-alerts.txt")
 	sel := LineWith(s, "›", "firing")
 	name := ""
 	for _, f := range strings.Fields(sel) {
@@ -166,8 +180,12 @@ func TestTUISilenceAlert(t *testing.T) {
 			break
 		}
 	}
+	_ = term.Send("Enter")
+	capture(t, wait(t, term, 5*time.Second, "the alert's labels", has("LABELS")), "17-alert-labels.txt")
+	_ = term.Send("Escape")
+	time.Sleep(300 * time.Millisecond) // Esc then a key too fast reads as alt+key
 	_ = term.Send("S")
-	wait(t, term, 5*time.Second, "the silence form", has("duration: 2h"))
+	capture(t, wait(t, term, 5*time.Second, "the silence form", has("duration: 2h")), "18-silence-form.txt")
 	_ = term.Send("Tab")
 	_ = term.Type("INC-e2e-silence")
 	_ = term.Send("Enter")
@@ -208,4 +226,17 @@ func TestTUISilenceAlert(t *testing.T) {
 		t.Errorf("silence %v: createdBy empty or matchers without %s", found, name)
 	}
 	t.Logf("silence: createdBy=%v matchers=%v", found["createdBy"], found["matchers"])
+	if os.Getenv("VIGIL_SCREENS") == "" {
+		return
+	}
+	_ = term.Type(":audit")
+	_ = term.Send("Enter")
+	capture(t, wait(t, term, 10*time.Second, "the audit record", has("silence", "INC-e2e-silence", "succeeded")), "20-audit.txt")
+	_ = term.Type(":gitops")
+	_ = term.Send("Enter")
+	wait(t, term, 10*time.Second, "the GitOps screen", has("ARGO CD APPLICATIONS"))
+	_ = term.Send("j")
+	capture(t, wait(t, term, 5*time.Second, "the second application selected", func(s string) bool { return strings.Count(s, "› ") == 1 }), "19-gitops-selected.txt")
+	_ = term.Send("Enter")
+	capture(t, wait(t, term, 10*time.Second, "the application's actions", has("Actions on application")), "21-gitops-actions.txt")
 }
