@@ -185,3 +185,13 @@ func Evaluate(c Check, inv *Inventory) []Finding {
 func finding(s Status, r Resource, evidence string, args ...any) Finding {
 	return Finding{Status: s, Resource: r, Evidence: fmt.Sprintf(evidence, args...)}
 }
+
+// failOrPass is the verdict of a check that collects problems on one
+// resource: Fail with every problem as evidence, or Pass with the given
+// evidence when there were none.
+func failOrPass(r Resource, problems []string, passEvidence string, args ...any) Finding {
+	if len(problems) > 0 {
+		return finding(Fail, r, "%s", strings.Join(problems, "; "))
+	}
+	return finding(Pass, r, passEvidence, args...)
+}

@@ -209,11 +209,7 @@ func evalPlaintextConnections(inv *Inventory) []Finding {
 				}
 			}
 		}
-		if len(bad) > 0 {
-			out = append(out, finding(Fail, w.Ref(), "%s", strings.Join(bad, "; ")))
-		} else {
-			out = append(out, finding(Pass, w.Ref(), "no env literal or argument disables TLS"))
-		}
+		out = append(out, failOrPass(w.Ref(), bad, "no env literal or argument disables TLS"))
 	}
 	return out
 }

@@ -190,11 +190,7 @@ func evalProbes(inv *Inventory) []Finding {
 				bad = append(bad, fmt.Sprintf("%s: %s unset", c.Field, strings.Join(missing, ", ")))
 			}
 		}
-		if len(bad) > 0 {
-			out = append(out, finding(Fail, w.Ref(), "%s", strings.Join(bad, "; ")))
-		} else {
-			out = append(out, finding(Pass, w.Ref(), "every container has readinessProbe and livenessProbe"))
-		}
+		out = append(out, failOrPass(w.Ref(), bad, "every container has readinessProbe and livenessProbe"))
 	}
 	return out
 }

@@ -153,11 +153,7 @@ func evalPinned(inv *Inventory) []Finding {
 				good = append(good, field)
 			}
 		}
-		if len(bad) > 0 {
-			out = append(out, finding(Fail, w.Ref(), "%s", strings.Join(bad, "; ")))
-		} else {
-			out = append(out, finding(Pass, w.Ref(), "%s", strings.Join(good, "; ")))
-		}
+		out = append(out, failOrPass(w.Ref(), bad, "%s", strings.Join(good, "; ")))
 	}
 	return out
 }

@@ -129,11 +129,7 @@ func evalWildcards(inv *Inventory) []Finding {
 				bad = append(bad, ruleString(i, rule))
 			}
 		}
-		if len(bad) > 0 {
-			out = append(out, finding(Fail, r.Resource, "%s", strings.Join(bad, "; ")))
-		} else {
-			out = append(out, finding(Pass, r.Resource, "%d rules, none with `*` in apiGroups, resources or verbs", len(r.Rules)))
-		}
+		out = append(out, failOrPass(r.Resource, bad, "%d rules, none with `*` in apiGroups, resources or verbs", len(r.Rules)))
 	}
 	return out
 }

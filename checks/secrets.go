@@ -286,11 +286,7 @@ func evalSecretsExist(inv *Inventory) []Finding {
 			}
 			missing = append(missing, fmt.Sprintf("%s: Secret %s/%s does not exist and nothing produces it", r.Field, w.Namespace, r.Name))
 		}
-		if len(missing) > 0 {
-			out = append(out, finding(Fail, w.Ref(), "%s", strings.Join(missing, "; ")))
-		} else {
-			out = append(out, finding(Pass, w.Ref(), "all %d Secret references resolve", len(refs)))
-		}
+		out = append(out, failOrPass(w.Ref(), missing, "all %d Secret references resolve", len(refs)))
 	}
 	return out
 }
@@ -395,11 +391,7 @@ func evalLiteralEnv(inv *Inventory) []Finding {
 				bad = append(bad, fmt.Sprintf("%s.env[%d](%s): literal value set", c.Field, i, e.Name))
 			}
 		}
-		if len(bad) > 0 {
-			out = append(out, finding(Fail, w.Ref(), "%s", strings.Join(bad, "; ")))
-		} else {
-			out = append(out, finding(Pass, w.Ref(), "no env var named like a password, secret, token or key has a literal value"))
-		}
+		out = append(out, failOrPass(w.Ref(), bad, "no env var named like a password, secret, token or key has a literal value"))
 	}
 	return out
 }
