@@ -15,17 +15,9 @@ func (o *actionOptions) rollbackCommand() *cobra.Command {
 			"vigil rollback deploy/payment-service -n fintech-prod --dry-run",
 			"vigil rollback deploy/payment-service -n fintech-prod --to-revision 2 --reason INC-123 --confirm local-1/fintech-prod/payment-service"),
 		Args: cobra.ExactArgs(1), SilenceUsage: true,
-		RunE: func(c *cobra.Command, args []string) error {
-			t, err := o.workloadTarget(args[0])
-			if err != nil {
-				return err
-			}
-			env, err := o.env()
-			if err != nil {
-				return err
-			}
-			return o.run(c.Context(), env, actions.Rollback(env, actions.RollbackParams{ToRevision: rev}), t)
-		},
+		RunE: o.runOnWorkload(func(env *actions.Env) *actions.Action {
+			return actions.Rollback(env, actions.RollbackParams{ToRevision: rev})
+		}),
 	}
 	o.addFlags(c, true)
 	c.Flags().Int64Var(&rev, "to-revision", 0, "revision to return to (default: the previous one)")
@@ -38,17 +30,7 @@ func (o *actionOptions) restartCommand() *cobra.Command {
 		Short:   "Restart a workload's pods, like kubectl rollout restart, through vigil's guards",
 		Example: actionExample("vigil restart deploy/api-gateway -n fintech-prod --reason INC-9 --confirm local-1/fintech-prod/api-gateway"),
 		Args:    cobra.ExactArgs(1), SilenceUsage: true,
-		RunE: func(c *cobra.Command, args []string) error {
-			t, err := o.workloadTarget(args[0])
-			if err != nil {
-				return err
-			}
-			env, err := o.env()
-			if err != nil {
-				return err
-			}
-			return o.run(c.Context(), env, actions.Restart(env), t)
-		},
+		RunE: o.runOnWorkload(actions.Restart),
 	}
 	o.addFlags(c, true)
 	return c
@@ -61,20 +43,29 @@ func (o *actionOptions) scaleCommand() *cobra.Command {
 		Short:   "Scale a Deployment or StatefulSet through vigil's guards (warns when an HPA owns the replicas)",
 		Example: actionExample("vigil scale deploy/payment-service -n fintech-staging --replicas 3 --confirm yes"),
 		Args:    cobra.ExactArgs(1), SilenceUsage: true,
-		RunE: func(c *cobra.Command, args []string) error {
-			t, err := o.workloadTarget(args[0])
-			if err != nil {
-				return err
-			}
-			env, err := o.env()
-			if err != nil {
-				return err
-			}
-			return o.run(c.Context(), env, actions.Scale(env, actions.ScaleParams{Replicas: replicas}), t)
-		},
+		RunE: o.runOnWorkload(func(env *actions.Env) *actions.Action {
+			return actions.Scale(env, actions.ScaleParams{Replicas: replicas})
+		}),
 	}
 	o.addFlags(c, true)
 	c.Flags().Int32Var(&replicas, "replicas", -1, "the new replica count")
 	_ = c.MarkFlagRequired("replicas")
 	return c
+}
+
+// runOnWorkload is the RunE of the commands whose one argument is a
+// TYPE/NAME workload: it resolves the target and the environment, then runs
+// the action that action builds from that environment.
+func (o *actionOptions) runOnWorkload(action func(env *actions.Env) *actions.Action) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error {
+		t, err := o.workloadTarget(args[0])
+		if err != nil {
+			return err
+		}
+		env, err := o.env()
+		if err != nil {
+			return err
+		}
+		return o.run(c.Context(), env, action(env), t)
+	}
 }
