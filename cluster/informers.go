@@ -89,15 +89,19 @@ func (w *nsWatch) shutdown() {
 // existence check and rules review, the cluster scope's access reviews —
 // run concurrently, so start-up pays for about one round trip before the
 // informers list.
-func (s *Session) startInformers(ctx context.Context, namespaces []string) (cluster *nsWatch, watches []*nsWatch) {
+func (s *Session) startInformers(ctx context.Context, begun time.Time, namespaces []string) (cluster *nsWatch, watches []*nsWatch) {
 	var discovered sync.WaitGroup
-	discovered.Go(s.discover)
+	discovered.Go(func() {
+		s.discover()
+		s.log.Debug("start-up: discovery done", "after", time.Since(begun))
+	})
 	watches = make([]*nsWatch, len(namespaces))
 	// Built-in resources need no discovery: their informers start as soon
 	// as access is known; the optional ones (CRDs) follow discovery.
 	setup := func(w *nsWatch) {
 		s.addResources(ctx, w, false)
 		w.start(ctx.Done())
+		s.log.Debug("start-up: built-in informers started", "namespace", w.name, "after", time.Since(begun))
 		discovered.Wait()
 		s.addResources(ctx, w, true)
 		w.start(ctx.Done())
@@ -379,12 +383,32 @@ func (s *Session) namespaceMissing(ctx context.Context, ns string) bool {
 func (s *Session) waitSynced(ctx context.Context, begun time.Time, watches []*nsWatch) {
 	for _, w := range watches {
 		checkers := make([]cache.DoneChecker, 0, len(w.informers))
-		for _, inf := range w.informers {
+		last, lastAt := "", time.Duration(0) // the slowest, for the start-up diagnostics
+		var mu sync.Mutex
+		var timing sync.WaitGroup
+		for res, inf := range w.informers {
 			checkers = append(checkers, inf.HasSyncedChecker())
+			timing.Go(func() {
+				select {
+				case <-inf.HasSyncedChecker().Done():
+				case <-ctx.Done():
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if d := time.Since(begun); d > lastAt {
+					last, lastAt = res, d
+				}
+			})
 		}
-		if !cache.WaitFor(ctx, "", checkers...) {
+		synced := cache.WaitFor(ctx, "", checkers...)
+		timing.Wait()
+		if !synced {
 			return
 		}
+		mu.Lock()
+		s.log.Debug("start-up: scope synced", "namespace", w.name, "after", time.Since(begun), "last", last, "lastAt", lastAt)
+		mu.Unlock()
 		s.markDirty()
 	}
 	s.log.Debug("start-up: caches synced", "after", time.Since(begun))

@@ -196,6 +196,7 @@ func New(opts Options) (*Session, error) {
 		}
 		polls := rest.CopyConfig(opts.RESTConfig)
 		polls.Timeout = 10 * time.Second
+		polls.AcceptContentTypes = typedCfg.AcceptContentTypes // metrics-server speaks protobuf; JSON otherwise
 		if s.metrics, err = metricsclient.NewForConfig(polls); err != nil {
 			return nil, fmt.Errorf("context %s: building metrics client: %w", opts.Context, err)
 		}
@@ -254,7 +255,7 @@ func (s *Session) Start(ctx context.Context) error {
 		ctx, s.cancel = context.WithCancel(ctx)
 		begun := time.Now()
 		namespaces := s.resolveNamespaces(ctx)
-		cluster, watches := s.startInformers(ctx, namespaces)
+		cluster, watches := s.startInformers(ctx, begun, namespaces)
 		s.log.Debug("start-up: informers started", "after", time.Since(begun))
 		s.mu.Lock()
 		s.namespaces = watches

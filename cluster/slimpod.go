@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -18,13 +19,17 @@ type slimmer struct {
 	mu        sync.Mutex
 	strs      map[string]string
 	resources map[string]corev1.ResourceList
+	// parts are whole pieces of pods that pods of one workload repeat (the
+	// kept labels, owner reference, conditions, containers, statuses of
+	// healthy containers), keyed by their content.
+	parts map[string]any
 }
 
 // maxInterned bounds the pool: values past it are kept as decoded.
 const maxInterned = 1 << 16
 
 func newSlimmer() *slimmer {
-	return &slimmer{strs: map[string]string{}, resources: map[string]corev1.ResourceList{}}
+	return &slimmer{strs: map[string]string{}, resources: map[string]corev1.ResourceList{}, parts: map[string]any{}}
 }
 
 // str returns the pooled copy of v. Callers hold sl.mu.
@@ -47,6 +52,17 @@ func (sl *slimmer) resourceList(l corev1.ResourceList) corev1.ResourceList {
 	if len(l) == 0 {
 		return nil
 	}
+	key := resourceListKey(l)
+	if p, ok := sl.resources[key]; ok {
+		return p
+	}
+	if len(sl.resources) < maxInterned {
+		sl.resources[key] = l
+	}
+	return l
+}
+
+func resourceListKey(l corev1.ResourceList) string {
 	names := make([]string, 0, len(l))
 	for n := range l {
 		names = append(names, string(n))
@@ -60,13 +76,19 @@ func (sl *slimmer) resourceList(l corev1.ResourceList) corev1.ResourceList {
 		key.WriteString(q.String())
 		key.WriteByte(',')
 	}
-	if p, ok := sl.resources[key.String()]; ok {
-		return p
+	return key.String()
+}
+
+// shared returns the pooled value stored under key, or stores and returns v.
+// Callers hold sl.mu and never modify what it returns.
+func shared[T any](sl *slimmer, key string, v T) T {
+	if p, ok := sl.parts[key]; ok {
+		return p.(T)
 	}
-	if len(sl.resources) < maxInterned {
-		sl.resources[key.String()] = l
+	if len(sl.parts) < maxInterned {
+		sl.parts[key] = v
 	}
-	return l
+	return v
 }
 
 // controller is the shared value of a kept owner reference's Controller.
@@ -80,9 +102,11 @@ var keptPodLabels = []string{appsv1.DefaultDeploymentUniqueLabelKey, appsv1.Cont
 // such a pod (its controller reference: they check the template instead):
 // identity and times, the controller reference, the revision labels, node,
 // containers' name, image and resources, phase, the Ready and PodScheduled
-// conditions, and per container status ready, restarts and the reasons and
-// times of its state and last termination. Annotations, other labels,
-// volumes, env, probes, IPs and messages are dropped.
+// conditions (type, status, reason), and per container status ready,
+// restarts, whether it runs, why it waits, and why and when it terminated.
+// Annotations, other labels, volumes, env, probes, IPs, messages and
+// transition times are dropped. Parts that pods of one workload repeat are
+// shared between them (cached objects are never modified).
 func (sl *slimmer) slimPod(p *corev1.Pod) {
 	sl.mu.Lock()
 	defer sl.mu.Unlock()
@@ -90,16 +114,23 @@ func (sl *slimmer) slimPod(p *corev1.Pod) {
 	meta := metav1.ObjectMeta{
 		Name: p.Name, Namespace: sl.str(p.Namespace), UID: p.UID, ResourceVersion: p.ResourceVersion,
 		CreationTimestamp: p.CreationTimestamp, DeletionTimestamp: p.DeletionTimestamp,
-		OwnerReferences: []metav1.OwnerReference{{APIVersion: sl.str(ref.APIVersion), Kind: sl.str(ref.Kind),
-			Name: sl.str(ref.Name), UID: ref.UID, Controller: &controller}},
+		OwnerReferences: shared(sl, "owner|"+ref.APIVersion+"|"+ref.Kind+"|"+ref.Name+"|"+string(ref.UID),
+			[]metav1.OwnerReference{{APIVersion: sl.str(ref.APIVersion), Kind: sl.str(ref.Kind),
+				Name: sl.str(ref.Name), UID: ref.UID, Controller: &controller}}),
 	}
+	var key strings.Builder
+	key.WriteString("labels|")
 	for _, k := range keptPodLabels {
 		if v, ok := p.Labels[k]; ok {
 			if meta.Labels == nil {
 				meta.Labels = make(map[string]string, 1)
 			}
 			meta.Labels[sl.str(k)] = sl.str(v)
+			key.WriteString(k + "=" + v + ",")
 		}
+	}
+	if meta.Labels != nil {
+		meta.Labels = shared(sl, key.String(), meta.Labels)
 	}
 	spec := corev1.PodSpec{
 		NodeName:       sl.str(p.Spec.NodeName),
@@ -112,11 +143,17 @@ func (sl *slimmer) slimPod(p *corev1.Pod) {
 		InitContainerStatuses: sl.containerStatuses(p.Status.InitContainerStatuses),
 		ContainerStatuses:     sl.containerStatuses(p.Status.ContainerStatuses),
 	}
+	key.Reset()
+	key.WriteString("conditions|")
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodReady || c.Type == corev1.PodScheduled {
 			status.Conditions = append(status.Conditions, corev1.PodCondition{Type: corev1.PodConditionType(sl.str(string(c.Type))),
 				Status: corev1.ConditionStatus(sl.str(string(c.Status))), Reason: sl.str(c.Reason)})
+			key.WriteString(string(c.Type) + "=" + string(c.Status) + "/" + c.Reason + ",")
 		}
+	}
+	if status.Conditions != nil {
+		status.Conditions = shared(sl, key.String(), status.Conditions)
 	}
 	*p = corev1.Pod{TypeMeta: p.TypeMeta, ObjectMeta: meta, Spec: spec, Status: status}
 }
@@ -126,11 +163,14 @@ func (sl *slimmer) containers(cs []corev1.Container) []corev1.Container {
 		return nil
 	}
 	out := make([]corev1.Container, len(cs))
+	var key strings.Builder
+	key.WriteString("containers|")
 	for i, c := range cs {
 		out[i] = corev1.Container{Name: sl.str(c.Name), Image: sl.str(c.Image), Resources: corev1.ResourceRequirements{
 			Requests: sl.resourceList(c.Resources.Requests), Limits: sl.resourceList(c.Resources.Limits)}}
+		key.WriteString(c.Name + "|" + c.Image + "|" + resourceListKey(c.Resources.Requests) + "|" + resourceListKey(c.Resources.Limits) + ";")
 	}
-	return out
+	return shared(sl, key.String(), out)
 }
 
 func (sl *slimmer) containerStatuses(list []corev1.ContainerStatus) []corev1.ContainerStatus {
@@ -138,19 +178,40 @@ func (sl *slimmer) containerStatuses(list []corev1.ContainerStatus) []corev1.Con
 		return nil
 	}
 	out := make([]corev1.ContainerStatus, len(list))
+	// Statuses of containers that never terminated repeat across pods
+	// (running and ready, no restarts): those are shared.
+	plain := true
+	var key strings.Builder
+	key.WriteString("statuses|")
 	for i, cs := range list {
 		out[i] = corev1.ContainerStatus{Name: sl.str(cs.Name), Ready: cs.Ready, RestartCount: cs.RestartCount,
 			State: sl.state(cs.State), LastTerminationState: sl.state(cs.LastTerminationState)}
+		if cs.State.Terminated != nil || cs.LastTerminationState.Terminated != nil {
+			plain = false
+			continue
+		}
+		fmt.Fprintf(&key, "%s|%t|%d|%t|", cs.Name, cs.Ready, cs.RestartCount, cs.State.Running != nil)
+		if w := cs.State.Waiting; w != nil {
+			key.WriteString("waiting=" + w.Reason)
+		}
+		key.WriteByte(';')
 	}
-	return out
+	if !plain {
+		return out
+	}
+	return shared(sl, key.String(), out)
 }
+
+// running is the shared state of a running container: when it started is
+// not shown.
+var running = &corev1.ContainerStateRunning{}
 
 // state keeps whether a container runs, why it waits, and why and when it
 // terminated.
 func (sl *slimmer) state(s corev1.ContainerState) corev1.ContainerState {
 	var out corev1.ContainerState
 	if s.Running != nil {
-		out.Running = &corev1.ContainerStateRunning{StartedAt: s.Running.StartedAt}
+		out.Running = running
 	}
 	if s.Waiting != nil {
 		out.Waiting = &corev1.ContainerStateWaiting{Reason: sl.str(s.Waiting.Reason)}
