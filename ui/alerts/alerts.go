@@ -25,10 +25,8 @@ import (
 // selectable. Enter shows an alert's labels and annotations (a silence's
 // actions); S silences the selected alert; a lists its actions.
 type Model struct {
-	*common.Page
+	*common.Picker[pick]
 	actions actionsui.Provider
-	// picks are the selectable rows in screen order.
-	picks []pick
 }
 
 // pick is one selectable row: an alert or a silence.
@@ -46,13 +44,8 @@ var (
 func New(c common.Common, d *common.Data, ap actionsui.Provider) *Model {
 	m := &Model{actions: ap}
 	p := &common.Page{Common: c, Data: d, Name: "Alerts", Extra: []key.Binding{enterKey, silenceKey, c.Keys.Actions}}
-	p.Select = func(w int) ([]string, []int) {
-		lines, rows, picks := build(c.Styles, d, w)
-		m.picks = picks
-		return lines, rows
-	}
 	p.Keys = m.keys
-	m.Page = p
+	m.Picker = common.NewPicker(p, func(w int) ([]string, []int, []pick) { return build(c.Styles, d, w) })
 	return m
 }
 
@@ -67,11 +60,8 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 
 // Selected returns the alert or silence under the cursor.
 func (m *Model) Selected() (*cluster.Alert, *cluster.Silence) {
-	i, ok := m.Cursor()
-	if !ok || i >= len(m.picks) {
-		return nil, nil
-	}
-	return m.picks[i].alert, m.picks[i].silence
+	pk, _ := m.Picked()
+	return pk.alert, pk.silence
 }
 
 func (m *Model) keys(k tea.KeyPressMsg) (tea.Cmd, bool) {

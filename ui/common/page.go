@@ -158,3 +158,32 @@ func (p *Page) FullHelp() [][]key.Binding {
 	k := p.Common.Keys
 	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, append(p.Extra, k.Back, k.NextTab, k.PrevTab), {k.Command, k.Help, k.Quit}}
 }
+
+// Picker is a Page whose selectable rows each stand for a value (an alert,
+// an application, ...), so a screen can act on the row under the cursor.
+type Picker[T any] struct {
+	*Page
+	picks []T
+}
+
+// NewPicker makes p's rows selectable: build renders the lines for a width
+// and returns, with each selectable row's line index, the value it stands for.
+func NewPicker[T any](p *Page, build func(width int) (lines []string, rows []int, picks []T)) *Picker[T] {
+	pk := &Picker[T]{Page: p}
+	p.Select = func(w int) ([]string, []int) {
+		lines, rows, picks := build(w)
+		pk.picks = picks
+		return lines, rows
+	}
+	return pk
+}
+
+// Picked returns the value of the row under the cursor; ok is false when
+// there is none.
+func (pk *Picker[T]) Picked() (v T, ok bool) {
+	i, ok := pk.Cursor()
+	if !ok || i >= len(pk.picks) {
+		return v, false
+	}
+	return pk.picks[i], true
+}

@@ -22,9 +22,8 @@ import (
 // ExternalSecrets are selectable rows; Enter (or a) lists the selected
 // row's actions with their disabled reasons.
 type Model struct {
-	*common.Page
+	*common.Picker[pick]
 	actions actionsui.Provider
-	picks   []pick
 }
 
 // pick is a selectable row: an application or an ExternalSecret.
@@ -39,13 +38,8 @@ var enterKey = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "acti
 func New(c common.Common, d *common.Data, ap actionsui.Provider) *Model {
 	m := &Model{actions: ap}
 	p := &common.Page{Common: c, Data: d, Name: "GitOps", Extra: []key.Binding{enterKey}}
-	p.Select = func(w int) ([]string, []int) {
-		lines, rows, picks := build(c.Styles, d, w)
-		m.picks = picks
-		return lines, rows
-	}
 	p.Keys = m.keys
-	m.Page = p
+	m.Picker = common.NewPicker(p, func(w int) ([]string, []int, []pick) { return build(c.Styles, d, w) })
 	return m
 }
 
@@ -60,11 +54,8 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 
 // Selected returns the application or ExternalSecret under the cursor.
 func (m *Model) Selected() (*cluster.ArgoApp, *cluster.ExternalSecretInfo) {
-	i, ok := m.Cursor()
-	if !ok || i >= len(m.picks) {
-		return nil, nil
-	}
-	return m.picks[i].app, m.picks[i].secret
+	pk, _ := m.Picked()
+	return pk.app, pk.secret
 }
 
 func (m *Model) keys(k tea.KeyPressMsg) (tea.Cmd, bool) {
