@@ -73,24 +73,11 @@ func (p *Page) place() {
 
 // move moves the cursor for a navigation key; it reports whether k was one.
 func (p *Page) move(k tea.KeyPressMsg) bool {
-	keys := p.Common.Keys
-	page := max(1, p.height/2)
-	switch {
-	case key.Matches(k, keys.Up):
-		p.cursor--
-	case key.Matches(k, keys.Down):
-		p.cursor++
-	case key.Matches(k, keys.PageUp):
-		p.cursor -= page
-	case key.Matches(k, keys.PageDown):
-		p.cursor += page
-	case key.Matches(k, keys.Top):
-		p.cursor = 0
-	case key.Matches(k, keys.Bottom):
-		p.cursor = len(p.rows) - 1
-	default:
+	to, ok := NavKeys(p.Common.Keys).Step(k, p.cursor, max(1, p.height/2), len(p.rows)-1)
+	if !ok {
 		return false
 	}
+	p.cursor = to
 	p.place()
 	return true
 }

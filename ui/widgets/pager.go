@@ -3,7 +3,6 @@ package widgets
 import (
 	"strings"
 
-	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
 
@@ -37,23 +36,11 @@ func (p *Pager) ScrollTo(i int) {
 
 // Move handles the navigation keys (which scroll); it reports whether k was one.
 func (p *Pager) Move(k tea.KeyPressMsg, keys NavKeys) bool {
-	page := max(1, p.height-1)
-	switch {
-	case key.Matches(k, keys.Up):
-		p.offset--
-	case key.Matches(k, keys.Down):
-		p.offset++
-	case key.Matches(k, keys.PageUp):
-		p.offset -= page
-	case key.Matches(k, keys.PageDown):
-		p.offset += page
-	case key.Matches(k, keys.Top):
-		p.offset = 0
-	case key.Matches(k, keys.Bottom):
-		p.offset = len(p.lines)
-	default:
+	to, ok := keys.Step(k, p.offset, max(1, p.height-1), len(p.lines))
+	if !ok {
 		return false
 	}
+	p.offset = to
 	p.clamp()
 	return true
 }

@@ -204,28 +204,38 @@ func (t *Table[T]) page() int { return max(1, t.height-1) }
 
 // Move handles the navigation keys; it reports whether k was one.
 func (t *Table[T]) Move(k tea.KeyPressMsg, keys NavKeys) bool {
-	switch {
-	case key.Matches(k, keys.Up):
-		t.cursor--
-	case key.Matches(k, keys.Down):
-		t.cursor++
-	case key.Matches(k, keys.PageUp):
-		t.cursor -= t.page()
-	case key.Matches(k, keys.PageDown):
-		t.cursor += t.page()
-	case key.Matches(k, keys.Top):
-		t.cursor = 0
-	case key.Matches(k, keys.Bottom):
-		t.cursor = len(t.view) - 1
-	default:
+	to, ok := keys.Step(k, t.cursor, t.page(), len(t.view)-1)
+	if !ok {
 		return false
 	}
+	t.cursor = to
 	t.clamp()
 	return true
 }
 
 // NavKeys are the bindings Move and Pager.Move understand.
 type NavKeys struct{ Up, Down, PageUp, PageDown, Top, Bottom key.Binding }
+
+// Step is where navigation key k moves position at: one up or down, a page
+// of page rows, or to 0 or last. The result is not clamped; ok is false when
+// k is not a navigation key.
+func (keys NavKeys) Step(k tea.KeyPressMsg, at, page, last int) (to int, ok bool) {
+	switch {
+	case key.Matches(k, keys.Up):
+		return at - 1, true
+	case key.Matches(k, keys.Down):
+		return at + 1, true
+	case key.Matches(k, keys.PageUp):
+		return at - page, true
+	case key.Matches(k, keys.PageDown):
+		return at + page, true
+	case key.Matches(k, keys.Top):
+		return 0, true
+	case key.Matches(k, keys.Bottom):
+		return last, true
+	}
+	return at, false
+}
 
 func (t *Table[T]) clamp() {
 	t.cursor = max(0, min(t.cursor, len(t.view)-1))
