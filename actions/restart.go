@@ -24,14 +24,7 @@ func Restart(env *Env) *Action {
 		Access: &Access{Verb: "patch", Group: "apps"}, env: env}
 	a.steps = steps{
 		precheck: func(ctx context.Context, t Target) (string, error) {
-			w, err := getWorkload(ctx, env.Kube, t)
-			if err != nil {
-				return "", err
-			}
-			if w.paused {
-				return fmt.Sprintf("paused: %s is paused; resume it first (kubectl rollout resume)", t), nil
-			}
-			return "", nil
+			return pausedRefusal(ctx, env.Kube, t)
 		},
 		preview: func(ctx context.Context, t Target) (Preview, error) {
 			pv := Preview{Summary: fmt.Sprintf("restart the pods of %s (rolling, like kubectl rollout restart)", t)}

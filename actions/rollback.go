@@ -36,12 +36,8 @@ func Rollback(env *Env, p RollbackParams) *Action {
 	}
 	a.steps = steps{
 		precheck: func(ctx context.Context, t Target) (string, error) {
-			w, err := getWorkload(ctx, env.Kube, t)
-			if err != nil {
-				return "", err
-			}
-			if w.paused {
-				return fmt.Sprintf("paused: %s is paused; resume it first (kubectl rollout resume)", t), nil
+			if why, err := pausedRefusal(ctx, env.Kube, t); why != "" || err != nil {
+				return why, err
 			}
 			if _, _, err := rollbackTarget(env, t, p.ToRevision); err != nil {
 				return err.Error(), nil

@@ -27,6 +27,19 @@ func groupKind(kind string) schema.GroupKind {
 	return schema.GroupKind{Group: "apps", Kind: kind}
 }
 
+// pausedRefusal is the precondition of restart and rollback: like kubectl,
+// they refuse a paused workload. It returns the reason, "" when t may proceed.
+func pausedRefusal(ctx context.Context, kube kubernetes.Interface, t Target) (string, error) {
+	w, err := getWorkload(ctx, kube, t)
+	if err != nil {
+		return "", err
+	}
+	if w.paused {
+		return fmt.Sprintf("paused: %s is paused; resume it first (kubectl rollout resume)", t), nil
+	}
+	return "", nil
+}
+
 func getWorkload(ctx context.Context, kube kubernetes.Interface, t Target) (workload, error) {
 	switch t.Kind {
 	case KindDeployment:
