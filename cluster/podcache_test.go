@@ -93,3 +93,32 @@ func TestSlimPodKeepsWhatTheSnapshotReads(t *testing.T) {
 		t.Errorf("a pod without controller lost its annotations: %+v", got.ObjectMeta)
 	}
 }
+
+// TestSlimPodSharesOnlyEqualParts: pods of one workload share the parts
+// they repeat, and a pod that differs keeps its own.
+func TestSlimPodSharesOnlyEqualParts(t *testing.T) {
+	running := corev1.ContainerStatus{Name: "app", Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}
+	a := pod("fintech-prod", "a", ownedBy("ReplicaSet", "rs"), true, running)
+	b := pod("fintech-prod", "b", ownedBy("ReplicaSet", "rs"), true, running)
+	restarted := running
+	restarted.RestartCount = 2
+	c := pod("fintech-prod", "c", ownedBy("ReplicaSet", "rs"), false, restarted)
+	sl := newSlimmer()
+	for _, p := range []*corev1.Pod{a, b, c} {
+		if _, err := sl.transform(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if &a.Status.ContainerStatuses[0] != &b.Status.ContainerStatuses[0] || &a.Status.Conditions[0] != &b.Status.Conditions[0] {
+		t.Error("equal statuses or conditions are not shared")
+	}
+	if &a.Status.ContainerStatuses[0] == &c.Status.ContainerStatuses[0] || c.Status.ContainerStatuses[0].RestartCount != 2 {
+		t.Errorf("a different status was shared: %+v", c.Status.ContainerStatuses)
+	}
+	if &a.Status.Conditions[0] == &c.Status.Conditions[0] {
+		t.Error("different conditions were shared")
+	}
+	if PodFactsOf(c).Ready || PodFactsOf(c).Restarts != 2 || !PodFactsOf(a).Ready {
+		t.Errorf("facts after slimming: a %+v, c %+v", PodFactsOf(a), PodFactsOf(c))
+	}
+}

@@ -191,10 +191,12 @@ func (sl *slimmer) containerStatuses(list []corev1.ContainerStatus) []corev1.Con
 			continue
 		}
 		fmt.Fprintf(&key, "%s|%t|%d|%t|", cs.Name, cs.Ready, cs.RestartCount, cs.State.Running != nil)
-		if w := cs.State.Waiting; w != nil {
-			key.WriteString("waiting=" + w.Reason)
+		for _, st := range []corev1.ContainerState{cs.State, cs.LastTerminationState} {
+			if w := st.Waiting; w != nil {
+				key.WriteString("waiting=" + w.Reason)
+			}
+			fmt.Fprintf(&key, "|%t;", st.Running != nil)
 		}
-		key.WriteByte(';')
 	}
 	if !plain {
 		return out
