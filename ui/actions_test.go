@@ -39,6 +39,19 @@ func openDetail(t *testing.T, m *Model, name string) {
 	run(m, press("enter"))
 }
 
+// detailAction opens the service detail of the workload matching name on a
+// two-cluster estate, then its action menu, and picks the item titled
+// prefix; fa is the provider that records what ran.
+func detailAction(t *testing.T, fa *fakeActions, name, prefix string) *Model {
+	t.Helper()
+	m := newModelWith(t, 120, 50, &fakeBackend{}, fa)
+	run(m, SnapshotMsg{Snapshot: estate(2)})
+	openDetail(t, m, name)
+	run(m, press("a"))
+	menuTo(t, m, prefix)
+	return m
+}
+
 // menuTo moves the open menu's cursor to the item titled prefix and presses Enter.
 func menuTo(t *testing.T, m *Model, prefix string) {
 	t.Helper()
@@ -59,11 +72,7 @@ func menuTo(t *testing.T, m *Model, prefix string) {
 func TestRevisionPicker_DefaultPreviousAndRefusesCurrent(t *testing.T) {
 	fa := newFakeActions()
 	fa.disabled = nil
-	m := newModelWith(t, 120, 50, &fakeBackend{}, fa)
-	run(m, SnapshotMsg{Snapshot: estate(2)})
-	openDetail(t, m, "payment")
-	run(m, press("a"))
-	menuTo(t, m, "Roll back…")
+	m := detailAction(t, fa, "payment", "Roll back…")
 	p, ok := m.Top().(*actionsui.Picker)
 	if !ok {
 		t.Fatalf("Roll back… opened %T", m.Top())
@@ -92,11 +101,7 @@ func TestRevisionPicker_DefaultPreviousAndRefusesCurrent(t *testing.T) {
 
 func TestScaleForm_TypedCountAndHPAWarning(t *testing.T) {
 	fa := newFakeActions()
-	m := newModelWith(t, 120, 50, &fakeBackend{}, fa)
-	run(m, SnapshotMsg{Snapshot: estate(2)})
-	openDetail(t, m, "api-gateway")
-	run(m, press("a"))
-	menuTo(t, m, "Scale…")
+	m := detailAction(t, fa, "api-gateway", "Scale…")
 	f, ok := m.Top().(*actionsui.Form)
 	if !ok {
 		t.Fatalf("Scale… opened %T", m.Top())
@@ -120,11 +125,7 @@ func TestScaleForm_TypedCountAndHPAWarning(t *testing.T) {
 
 func TestDetail_SecretRefreshForItsExternalSecret(t *testing.T) {
 	fa := newFakeActions()
-	m := newModelWith(t, 120, 50, &fakeBackend{}, fa)
-	run(m, SnapshotMsg{Snapshot: estate(2)})
-	openDetail(t, m, "payment")
-	run(m, press("a"))
-	menuTo(t, m, "Refresh secret payment-service-secrets")
+	m := detailAction(t, fa, "payment", "Refresh secret payment-service-secrets")
 	run(m, press(" ")) // restart consumers: yes
 	run(m, press("enter"))
 	want := []string{"secret-refresh restart-consumers=true timeout=1m0s externalsecret/fintech-prod/payment-service-secrets"}
