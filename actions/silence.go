@@ -3,9 +3,10 @@ package actions
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -129,7 +130,7 @@ func SilenceAlert(env *Env, p SilenceParams) *Action {
 			}
 			end := time.Now().Add(p.Duration).UTC().Format(time.RFC3339)
 			pv := Preview{Summary: fmt.Sprintf("silence %s for %s (until %s)", t.Name, p.Duration, end)}
-			for _, k := range sortedKeys(m) {
+			for _, k := range slices.Sorted(maps.Keys(m)) {
 				pv.Details = append(pv.Details, fmt.Sprintf("matcher %s=%q", k, m[k]))
 			}
 			switch {
@@ -239,20 +240,11 @@ func ExpireSilence(env *Env) *Action {
 
 func toMatchers(m map[string]string) models.Matchers {
 	var out models.Matchers
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		name, value, f, t := k, m[k], false, true
 		out = append(out, &models.Matcher{Name: &name, Value: &value, IsRegex: &f, IsEqual: &t})
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func deref(s *string) string {

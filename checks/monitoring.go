@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -152,7 +153,7 @@ type ruleFile struct {
 func (inv *Inventory) definedAlerts() alertSources {
 	var out alertSources
 	for _, cm := range inv.ConfigMaps {
-		for _, key := range sortedKeys(cm.Data) {
+		for _, key := range slices.Sorted(maps.Keys(cm.Data)) {
 			if !strings.Contains(cm.Data[key], "groups:") {
 				continue
 			}
@@ -189,15 +190,6 @@ func (inv *Inventory) definedAlerts() alertSources {
 		}
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func evalAlertRulesDefined(inv *Inventory) []Finding {
@@ -252,7 +244,7 @@ type promConfig struct {
 // ConfigMaps, keyed by where they were found.
 func (inv *Inventory) alertmanagerConfigs() (where []string, cfgs []amConfig) {
 	for _, cm := range inv.ConfigMaps {
-		for _, key := range sortedKeys(cm.Data) {
+		for _, key := range slices.Sorted(maps.Keys(cm.Data)) {
 			if !strings.Contains(key, "alertmanager") {
 				continue
 			}
@@ -276,7 +268,7 @@ func evalAlertmanager(inv *Inventory) []Finding {
 	where, cfgs := inv.alertmanagerConfigs()
 	var promTargets []string
 	for _, cm := range inv.ConfigMaps {
-		for _, key := range sortedKeys(cm.Data) {
+		for _, key := range slices.Sorted(maps.Keys(cm.Data)) {
 			if !strings.HasPrefix(key, "prometheus") {
 				continue
 			}

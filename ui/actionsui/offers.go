@@ -3,6 +3,8 @@ package actionsui
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -191,7 +193,7 @@ func SilenceForm(c common.Common, p Provider, al cluster.Alert) *Form {
 	for k, v := range al.Labels {
 		labels[k] = v
 	}
-	for _, k := range sortedKeys(labels) {
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
 		shown = append(shown, k+"="+labels[k])
 	}
 	return NewForm(c, "Silence "+al.Name, []string{"matchers: " + strings.Join(shown, ", ")},
@@ -223,19 +225,6 @@ func AlertItems(c common.Common, p Provider, al cluster.Alert) []Item {
 func SilenceItems(p Provider, s cluster.Silence) []Item {
 	return []Item{{ID: "silence-expire", Title: "Expire silence", Probe: actions.ExpireSilence(p.Env()),
 		Target: actions.Target{Kind: actions.KindSilence, Name: s.ID}}}
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
 }
 
 func orDash(s string) string {

@@ -6,12 +6,13 @@ package alerts
 
 import (
 	"fmt"
-
-	"charm.land/bubbles/v2/key"
-	tea "charm.land/bubbletea/v2"
+	"maps"
 	"slices"
 	"strings"
 	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
@@ -97,12 +98,7 @@ func labelsPage(c common.Common, d *common.Data, a cluster.Alert) *common.Page {
 	p.Build = func(w int) []string {
 		st := c.Styles
 		out := []string{render.AlertLine(st, a, d.Now, w), "", st.Accent.Render("LABELS")}
-		keys := make([]string, 0, len(a.Labels))
-		for k := range a.Labels {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(a.Labels)) {
 			out = append(out, widgets.Fit(fmt.Sprintf("  %-20s %s", k, a.Labels[k]), w))
 		}
 		out = append(out, "", st.Accent.Render("ANNOTATIONS"),
