@@ -38,27 +38,30 @@ func newBuilder() *builder {
 	return &builder{latest: map[string]int{}, installed: map[string]bool{}}
 }
 
-func (b *builder) put(group, kind string, meta *metav1.ObjectMeta, namespaced bool, source string, add func(*checks.Inventory)) {
-	if namespaced && meta.Namespace == "" {
-		meta.Namespace = metav1.NamespaceDefault
+func (b *builder) put(group, kind string, meta metav1.Object, namespaced bool, source string, add func(*checks.Inventory)) {
+	if namespaced && meta.GetNamespace() == "" {
+		meta.SetNamespace(metav1.NamespaceDefault)
 	}
 	if !namespaced {
-		meta.Namespace = ""
+		meta.SetNamespace("")
 	}
-	key := strings.Join([]string{group, kind, meta.Namespace, meta.Name}, "/")
+	key := strings.Join([]string{group, kind, meta.GetNamespace(), meta.GetName()}, "/")
 	b.latest[key] = len(b.entries)
-	b.entries = append(b.entries, entry{key, checks.Resource{Kind: kind, Namespace: meta.Namespace, Name: meta.Name}, source, add})
+	b.entries = append(b.entries, entry{key, checks.Resource{Kind: kind, Namespace: meta.GetNamespace(), Name: meta.GetName()}, source, add})
 }
 
-// typed decodes js into T and registers it.
-func typed[T any](b *builder, group, kind string, js []byte, source string, namespaced bool,
-	meta func(*T) *metav1.ObjectMeta, add func(*checks.Inventory, T)) error {
+// typed decodes js into the API type T (whose pointer carries its
+// metadata) and registers it.
+func typed[T any, PT interface {
+	*T
+	metav1.Object
+}](b *builder, group, kind string, js []byte, source string, namespaced bool, add func(*checks.Inventory, T)) error {
 	var obj T
 	if err := json.Unmarshal(js, &obj); err != nil {
 		return fmt.Errorf("%s: %w", kind, err)
 	}
-	m := meta(&obj)
-	if m.Name == "" && m.GenerateName == "" {
+	m := PT(&obj)
+	if m.GetName() == "" && m.GetGenerateName() == "" {
 		return fmt.Errorf("%s: metadata.name is required", kind)
 	}
 	b.put(group, kind, m, namespaced, source, func(inv *checks.Inventory) { add(inv, obj) })
@@ -94,76 +97,56 @@ func (b *builder) decode(apiVersion, kind string, js []byte, src string) error {
 	ns := true
 	switch gk {
 	case "/Namespace":
-		return typed(b, group, kind, js, src, false, func(o *corev1.Namespace) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o corev1.Namespace) { inv.Namespaces = append(inv.Namespaces, o) })
+		return typed(b, group, kind, js, src, false, func(inv *checks.Inventory, o corev1.Namespace) { inv.Namespaces = append(inv.Namespaces, o) })
 	case "/Pod":
-		return typed(b, group, kind, js, src, ns, func(o *corev1.Pod) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o corev1.Pod) { inv.Pods = append(inv.Pods, o) })
+		return typed(b, group, kind, js, src, ns, func(inv *checks.Inventory, o corev1.Pod) { inv.Pods = append(inv.Pods, o) })
 	case "/ServiceAccount":
-		return typed(b, group, kind, js, src, ns, func(o *corev1.ServiceAccount) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o corev1.ServiceAccount) {
-				inv.ServiceAccounts = append(inv.ServiceAccounts, o)
-			})
+		return typed(b, group, kind, js, src, ns, func(inv *checks.Inventory, o corev1.ServiceAccount) {
+			inv.ServiceAccounts = append(inv.ServiceAccounts, o)
+		})
 	case "/Service":
-		return typed(b, group, kind, js, src, ns, func(o *corev1.Service) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o corev1.Service) { inv.Services = append(inv.Services, o) })
+		return typed(b, group, kind, js, src, ns, func(inv *checks.Inventory, o corev1.Service) { inv.Services = append(inv.Services, o) })
 	case "/Secret":
-		return typed(b, group, kind, js, src, ns, func(o *corev1.Secret) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o corev1.Secret) {
-				inv.Secrets = append(inv.Secrets, checks.SecretMetadataOnly(o))
-			})
+		return typed(b, group, kind, js, src, ns, func(inv *checks.Inventory, o corev1.Secret) {
+			inv.Secrets = append(inv.Secrets, checks.SecretMetadataOnly(o))
+		})
 	case "/ConfigMap":
-		return typed(b, group, kind, js, src, ns, func(o *corev1.ConfigMap) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o corev1.ConfigMap) { inv.ConfigMaps = append(inv.ConfigMaps, o) })
+		return typed(b, group, kind, js, src, ns, func(inv *checks.Inventory, o corev1.ConfigMap) { inv.ConfigMaps = append(inv.ConfigMaps, o) })
 	case "apps/Deployment":
-		return typed(b, group, kind, js, src, ns, func(o *appsv1.Deployment) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o appsv1.Deployment) { inv.Deployments = append(inv.Deployments, o) })
+		return typed(b, group, kind, js, src, ns, func(inv *checks.Inventory, o appsv1.Deployment) { inv.Deployments = append(inv.Deployments, o) })
 	case "apps/StatefulSet":
-		return typed(b, group, kind, js, src, ns, func(o *appsv1.StatefulSet) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o appsv1.StatefulSet) { inv.StatefulSets = append(inv.StatefulSets, o) })
+		return typed(b, group, kind, js, src, ns, func(inv *checks.Inventory, o appsv1.StatefulSet) { inv.StatefulSets = append(inv.StatefulSets, o) })
 	case "apps/DaemonSet":
-		return typed(b, group, kind, js, src, ns, func(o *appsv1.DaemonSet) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o appsv1.DaemonSet) { inv.DaemonSets = append(inv.DaemonSets, o) })
+		return typed(b, group, kind, js, src, ns, func(inv *checks.Inventory, o appsv1.DaemonSet) { inv.DaemonSets = append(inv.DaemonSets, o) })
 	case "batch/Job":
-		return typed(b, group, kind, js, src, ns, func(o *batchv1.Job) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o batchv1.Job) { inv.Jobs = append(inv.Jobs, o) })
+		return typed(b, group, kind, js, src, ns, func(inv *checks.Inventory, o batchv1.Job) { inv.Jobs = append(inv.Jobs, o) })
 	case "batch/CronJob":
-		return typed(b, group, kind, js, src, ns, func(o *batchv1.CronJob) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o batchv1.CronJob) { inv.CronJobs = append(inv.CronJobs, o) })
+		return typed(b, group, kind, js, src, ns, func(inv *checks.Inventory, o batchv1.CronJob) { inv.CronJobs = append(inv.CronJobs, o) })
 	case "autoscaling/HorizontalPodAutoscaler":
 		if version == "v1" {
-			return typed(b, group, kind, js, src, ns, func(o *autoscalingv1.HorizontalPodAutoscaler) *metav1.ObjectMeta { return &o.ObjectMeta },
-				func(inv *checks.Inventory, o autoscalingv1.HorizontalPodAutoscaler) {
-					inv.HPAs = append(inv.HPAs, hpaV1ToV2(o))
-				})
+			return typed(b, group, kind, js, src, ns, func(inv *checks.Inventory, o autoscalingv1.HorizontalPodAutoscaler) {
+				inv.HPAs = append(inv.HPAs, hpaV1ToV2(o))
+			})
 		}
-		return typed(b, group, kind, js, src, ns, func(o *autoscalingv2.HorizontalPodAutoscaler) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o autoscalingv2.HorizontalPodAutoscaler) { inv.HPAs = append(inv.HPAs, o) })
+		return typed(b, group, kind, js, src, ns, func(inv *checks.Inventory, o autoscalingv2.HorizontalPodAutoscaler) { inv.HPAs = append(inv.HPAs, o) })
 	case "policy/PodDisruptionBudget":
-		return typed(b, group, kind, js, src, ns, func(o *policyv1.PodDisruptionBudget) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o policyv1.PodDisruptionBudget) { inv.PDBs = append(inv.PDBs, o) })
+		return typed(b, group, kind, js, src, ns, func(inv *checks.Inventory, o policyv1.PodDisruptionBudget) { inv.PDBs = append(inv.PDBs, o) })
 	case "networking.k8s.io/NetworkPolicy":
-		return typed(b, group, kind, js, src, ns, func(o *networkingv1.NetworkPolicy) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o networkingv1.NetworkPolicy) {
-				inv.NetworkPolicies = append(inv.NetworkPolicies, o)
-			})
+		return typed(b, group, kind, js, src, ns, func(inv *checks.Inventory, o networkingv1.NetworkPolicy) {
+			inv.NetworkPolicies = append(inv.NetworkPolicies, o)
+		})
 	case "networking.k8s.io/Ingress":
-		return typed(b, group, kind, js, src, ns, func(o *networkingv1.Ingress) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o networkingv1.Ingress) { inv.Ingresses = append(inv.Ingresses, o) })
+		return typed(b, group, kind, js, src, ns, func(inv *checks.Inventory, o networkingv1.Ingress) { inv.Ingresses = append(inv.Ingresses, o) })
 	case "rbac.authorization.k8s.io/Role":
-		return typed(b, group, kind, js, src, ns, func(o *rbacv1.Role) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o rbacv1.Role) { inv.Roles = append(inv.Roles, o) })
+		return typed(b, group, kind, js, src, ns, func(inv *checks.Inventory, o rbacv1.Role) { inv.Roles = append(inv.Roles, o) })
 	case "rbac.authorization.k8s.io/ClusterRole":
-		return typed(b, group, kind, js, src, false, func(o *rbacv1.ClusterRole) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o rbacv1.ClusterRole) { inv.ClusterRoles = append(inv.ClusterRoles, o) })
+		return typed(b, group, kind, js, src, false, func(inv *checks.Inventory, o rbacv1.ClusterRole) { inv.ClusterRoles = append(inv.ClusterRoles, o) })
 	case "rbac.authorization.k8s.io/RoleBinding":
-		return typed(b, group, kind, js, src, ns, func(o *rbacv1.RoleBinding) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o rbacv1.RoleBinding) { inv.RoleBindings = append(inv.RoleBindings, o) })
+		return typed(b, group, kind, js, src, ns, func(inv *checks.Inventory, o rbacv1.RoleBinding) { inv.RoleBindings = append(inv.RoleBindings, o) })
 	case "rbac.authorization.k8s.io/ClusterRoleBinding":
-		return typed(b, group, kind, js, src, false, func(o *rbacv1.ClusterRoleBinding) *metav1.ObjectMeta { return &o.ObjectMeta },
-			func(inv *checks.Inventory, o rbacv1.ClusterRoleBinding) {
-				inv.ClusterRoleBindings = append(inv.ClusterRoleBindings, o)
-			})
+		return typed(b, group, kind, js, src, false, func(inv *checks.Inventory, o rbacv1.ClusterRoleBinding) {
+			inv.ClusterRoleBindings = append(inv.ClusterRoleBindings, o)
+		})
 	case "apiextensions.k8s.io/CustomResourceDefinition":
 		var crd struct {
 			Spec struct {
