@@ -95,14 +95,29 @@ func (s *Session) startInformers(ctx context.Context, begun time.Time, namespace
 		s.discover()
 		s.log.Debug("start-up: discovery done", "after", time.Since(begun))
 	})
+	// The cluster-wide access reviews (cluster-scoped resources, and
+	// whether Argo CD's may be listed in every namespace) are asked at once
+	// too, list and watch in parallel, whether or not the resource is
+	// installed: a review of a missing CRD costs less than waiting.
+	var wide sync.WaitGroup
+	for _, r := range watched {
+		if r.clusterScoped || r.allNamespaces {
+			wide.Go(func() { s.Allowed(ctx, "list", r.group, r.name, "") })
+			wide.Go(func() { s.Allowed(ctx, "watch", r.group, r.name, "") })
+		}
+	}
 	watches = make([]*nsWatch, len(namespaces))
 	// Built-in resources need no discovery: their informers start as soon
 	// as access is known; the optional ones (CRDs) follow discovery.
 	setup := func(w *nsWatch) {
+		if w.name == "" {
+			wide.Wait()
+		}
 		s.addResources(ctx, w, false)
 		w.start(ctx.Done())
 		s.log.Debug("start-up: built-in informers started", "namespace", w.name, "after", time.Since(begun))
 		discovered.Wait()
+		wide.Wait()
 		s.addResources(ctx, w, true)
 		w.start(ctx.Done())
 	}
@@ -214,8 +229,8 @@ func (s *Session) isServed(r resource) bool {
 func (s *Session) newScope(ns string) *nsWatch {
 	w := &nsWatch{
 		name:    ns,
-		factory: informers.NewSharedInformerFactoryWithOptions(s.client, 0, informers.WithNamespace(ns), informers.WithTransform(s.slim.transform)),
-		events: informers.NewSharedInformerFactoryWithOptions(s.client, 0, informers.WithNamespace(ns), informers.WithTransform(s.slim.transform),
+		factory: informers.NewSharedInformerFactoryWithOptions(listThenWatch{s.client}, 0, informers.WithNamespace(ns), informers.WithTransform(s.slim.transform)),
+		events: informers.NewSharedInformerFactoryWithOptions(listThenWatch{s.client}, 0, informers.WithNamespace(ns), informers.WithTransform(s.slim.transform),
 			// Normal events outnumber pods at scale (Scheduled, Pulled,
 			// Started...): keep the ones that tell of trouble.
 			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = "type!=Normal" })),
@@ -223,13 +238,13 @@ func (s *Session) newScope(ns string) *nsWatch {
 		denied:    map[string]bool{},
 	}
 	if s.meta != nil {
-		w.meta = metadatainformer.NewFilteredSharedInformerFactory(s.meta, 0, ns, nil)
+		w.meta = metadatainformer.NewFilteredSharedInformerFactory(metadataListThenWatch{s.meta}, 0, ns, nil)
 	}
 	if s.dyn != nil {
-		w.dyn = dynamicinformer.NewFilteredDynamicSharedInformerFactory(s.dyn, 0, ns, nil)
+		w.dyn = dynamicinformer.NewFilteredDynamicSharedInformerFactory(dynamicListThenWatch{s.dyn}, 0, ns, nil)
 	}
 	if s.vpa != nil {
-		w.vpa = vpainformers.NewSharedInformerFactoryWithOptions(s.vpa, 0, vpainformers.WithNamespace(ns))
+		w.vpa = vpainformers.NewSharedInformerFactoryWithOptions(vpaListThenWatch{s.vpa}, 0, vpainformers.WithNamespace(ns))
 	}
 	return w
 }
