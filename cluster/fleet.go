@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/vigil-k8s/vigil/cluster/readonly"
 	"github.com/vigil-k8s/vigil/config"
 )
 
@@ -58,10 +59,8 @@ func (m *Manager) fleetEntry(ctx context.Context, c ContextInfo) FleetEntry {
 		e.Err, e.Checked = err.Error(), time.Now()
 		return e
 	}
-	cfg := rest.CopyConfig(t.RESTConfig)
-	if m.opts.WrapConfig != nil {
-		cfg = m.opts.WrapConfig(cfg)
-	}
+	// The fleet view only reads, whatever the mode: its clients refuse writes.
+	cfg := readonly.WrapConfig(t.RESTConfig)
 	cfg.Timeout = m.opts.FleetTimeout
 	settings := m.opts.Config.For(c.Name)
 	if len(m.opts.Namespaces) > 0 {
@@ -184,7 +183,7 @@ func fleetFiring(ctx context.Context, s config.Settings, o ManagerOptions) (int,
 	if s.Prometheus == "" && s.Alertmanager == "" {
 		return -1, "no Prometheus configured"
 	}
-	clients, err := newAlertClients(s, o.WrapClient)
+	clients, err := newAlertClients(s, readonly.WrapClient)
 	if err != nil {
 		return -1, err.Error()
 	}

@@ -13,6 +13,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
 
+	"github.com/vigil-k8s/vigil/cluster/readonly"
 	"github.com/vigil-k8s/vigil/config"
 )
 
@@ -37,6 +38,11 @@ type ManagerOptions struct {
 	// WrapClient, when set, wraps the HTTP clients of Prometheus and
 	// Alertmanager (read-only mode: cluster/readonly.WrapClient).
 	WrapClient func(*http.Client) *http.Client
+	// ReadOnly, when set, says whether a context is read-only (flags and
+	// config resolved per context): its session's clients then refuse
+	// writes at the transport even when vigil started on a read-write
+	// context and switched to it.
+	ReadOnly func(context string) bool
 	// FleetTimeout bounds each context's summary; default 5s.
 	FleetTimeout time.Duration
 	// FleetParallel bounds how many contexts are summarised at once; default 4.
@@ -176,8 +182,9 @@ func (m *Manager) Switch(ctx context.Context, name string) (Target, error) {
 		<-oldFwd
 	}
 	settings := m.opts.Config.For(t.Context)
+	wrapConfig, wrapClient := m.wrapsFor(t.Context)
 	o := Options{RESTConfig: t.RESTConfig, Context: t.Context, Generation: gen, Settings: settings,
-		Namespaces: m.opts.Namespaces, WrapConfig: m.opts.WrapConfig, WrapClient: m.opts.WrapClient, Logger: m.log}
+		Namespaces: m.opts.Namespaces, WrapConfig: wrapConfig, WrapClient: wrapClient, Logger: m.log}
 	if m.opts.Tune != nil {
 		m.opts.Tune(&o)
 	}
@@ -268,4 +275,14 @@ func (m *Manager) Stop() {
 	}
 	m.subs = nil
 	m.mu.Unlock()
+}
+
+// wrapsFor returns the client wrappers of a context's session: the
+// read-only transport when the context is read-only, else the configured
+// ones.
+func (m *Manager) wrapsFor(context string) (func(*rest.Config) *rest.Config, func(*http.Client) *http.Client) {
+	if m.opts.ReadOnly != nil && m.opts.ReadOnly(context) {
+		return readonly.WrapConfig, readonly.WrapClient
+	}
+	return m.opts.WrapConfig, m.opts.WrapClient
 }

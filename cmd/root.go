@@ -164,10 +164,9 @@ func (o *Options) Run(ctx context.Context) error {
 	if o.namespacesFromFlag {
 		mo.Namespaces = o.config.Namespaces
 	}
-	if o.readOnly {
-		// One switch for every context: the transport refuses writes.
-		mo.WrapConfig, mo.WrapClient = readonly.WrapConfig, readonly.WrapClient
-	}
+	// Each context's session refuses writes at the transport when that
+	// context is read-only (flag, environment or config), also after :ctx.
+	mo.ReadOnly = o.contextReadOnly
 	mgr, err := cluster.NewManager(mo)
 	if err != nil {
 		return err
