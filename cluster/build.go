@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -209,9 +210,35 @@ func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {
 		}
 	}
 	for i := range snap.Services {
-		snap.Services[i].Alerts = byKey[snap.Services[i].Key()]
+		svc := &snap.Services[i]
+		svc.Alerts = byKey[svc.Key()]
+		svc.Health = withAlerts(svc.Health, svc.Alerts)
 	}
 	SortServices(snap.Services)
+}
+
+// withAlerts adds the service's firing, unsilenced critical and warning
+// alerts to its health: an on-call engineer must not see "OK" beside a
+// firing HighErrorRate. An OK or Progressing service becomes Degraded; a
+// worse one keeps its status and gains the note.
+func withAlerts(h Health, alerts []Alert) Health {
+	var names []string
+	for _, a := range alerts {
+		if a.State != "firing" || len(a.SilencedBy) > 0 || (a.Severity != "critical" && a.Severity != "warning") {
+			continue
+		}
+		if !slices.Contains(names, a.Name) {
+			names = append(names, a.Name)
+		}
+	}
+	if len(names) == 0 {
+		return h
+	}
+	note := "alert " + strings.Join(names, ", ") + " firing"
+	if h.Status == StatusOK || h.Status == StatusProgressing {
+		return Health{Status: StatusDegraded, Reason: joinReason(h.Reason, note)}
+	}
+	return Health{Status: h.Status, Reason: joinReason(h.Reason, note)}
 }
 
 // withAutoscaling adds what the HPA and OOM kills say to a workload's health:

@@ -87,3 +87,31 @@ func TestStatusOrderPutsTroubleFirst(t *testing.T) {
 		}
 	}
 }
+
+func TestWithAlerts(t *testing.T) {
+	firing := func(name, sev string, silenced ...string) Alert {
+		return Alert{Name: name, State: "firing", Severity: sev, SilencedBy: silenced}
+	}
+	cases := []struct {
+		name   string
+		in     Health
+		alerts []Alert
+		want   Health
+	}{
+		{"no alerts", Health{StatusOK, ""}, nil, Health{StatusOK, ""}},
+		{"critical degrades OK", Health{StatusOK, ""}, []Alert{firing("HighErrorRate", "critical")},
+			Health{StatusDegraded, "alert HighErrorRate firing"}},
+		{"warning degrades progressing", Health{StatusProgressing, "rolling out (1/2 updated)"}, []Alert{firing("DatabaseConnectionHigh", "warning")},
+			Health{StatusDegraded, "rolling out (1/2 updated); alert DatabaseConnectionHigh firing"}},
+		{"down stays down", Health{StatusDown, "0/2 ready"}, []Alert{firing("PaymentServiceDown", "critical"), firing("PaymentServiceDown", "critical")},
+			Health{StatusDown, "0/2 ready; alert PaymentServiceDown firing"}},
+		{"silenced is ignored", Health{StatusOK, ""}, []Alert{firing("HighErrorRate", "critical", "s-1")}, Health{StatusOK, ""}},
+		{"pending is ignored", Health{StatusOK, ""}, []Alert{{Name: "HighErrorRate", State: "pending", Severity: "critical"}}, Health{StatusOK, ""}},
+		{"info is ignored", Health{StatusOK, ""}, []Alert{firing("Watchdog", "info")}, Health{StatusOK, ""}},
+	}
+	for _, tc := range cases {
+		if got := withAlerts(tc.in, tc.alerts); got != tc.want {
+			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
