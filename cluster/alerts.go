@@ -104,6 +104,7 @@ func (s *Session) pollAlerts(ctx context.Context) {
 		s.alerts.accept(AlertsResult{Context: s.opts.Context, Generation: s.opts.Generation, View: view}, s.opts.Context, s.opts.Generation)
 		return
 	}
+	rq, rqErr := rateQuery(set.AlertLabels)
 	var promAlerts, amAlerts []Alert
 	var promFails, amFails int
 	nextProm, nextAM := time.Now(), time.Now()
@@ -124,6 +125,17 @@ func (s *Session) pollAlerts(ctx context.Context) {
 			promFails = sourceResult(&view.Prometheus, err, promFails, now)
 			if err == nil {
 				promAlerts, view.Rules = keepAlerts(alerts, set.AlertLabels), rules
+			}
+			view.Rates, view.RatesErr = nil, ""
+			switch {
+			case rqErr != nil:
+				view.RatesErr = rqErr.Error()
+			case err == nil: // a failing Prometheus is already reported
+				rates, err := fetchRates(ctx, clients.prom, rq)
+				if ctx.Err() != nil {
+					return
+				}
+				view.Rates, view.RatesErr = rates, Explain(err)
 			}
 			nextProm = now.Add(s.backoff(promFails))
 			view.Prometheus.NextRetry = nextProm
@@ -339,53 +351,13 @@ func keepAlerts(alerts []Alert, l config.AlertLabels) []Alert {
 // namespace wins. It sorts the alerts (firing first, severity, name) and
 // counts the firing ones. It is pure.
 func JoinAlerts(v AlertsView, services []Service, labels config.AlertLabels) AlertsView {
-	if len(labels.Service) == 0 {
-		labels.Service = config.DefaultServiceLabels
-	}
-	if len(labels.Namespace) == 0 {
-		labels.Namespace = config.DefaultNamespaceLabels
-	}
-	byName := map[string]string{} // ns/name → key, and "/name" when unique across namespaces
-	count := map[string]int{}
-	for _, s := range services {
-		for _, n := range []string{s.Name, s.Labels["app"], s.Labels["app.kubernetes.io/name"]} {
-			if n == "" {
-				continue
-			}
-			if _, ok := byName[s.Namespace+"/"+n]; !ok {
-				byName[s.Namespace+"/"+n] = s.Key()
-			}
-			if count[n] == 0 || byName["/"+n] != s.Key() {
-				count[n]++
-			}
-			byName["/"+n] = s.Key()
-		}
-	}
+	idx := newServiceIndex(services, labels)
 	alerts := make([]Alert, len(v.Alerts))
 	copy(alerts, v.Alerts)
 	v.Firing = 0
 	for i := range alerts {
 		a := &alerts[i]
-		ns := ""
-		for _, l := range labels.Namespace {
-			if ns = a.Labels[l]; ns != "" {
-				break
-			}
-		}
-		for _, l := range labels.Service {
-			name := a.Labels[l]
-			if name == "" {
-				continue
-			}
-			if key, ok := byName[ns+"/"+name]; ok && ns != "" {
-				a.Service = key
-				break
-			}
-			if key, ok := byName["/"+name]; ok && ns == "" && count[name] == 1 {
-				a.Service = key
-				break
-			}
-		}
+		a.Service = idx.lookup(a.Labels)
 		if a.State == "firing" && len(a.SilencedBy) == 0 {
 			v.Firing++
 		}
@@ -407,6 +379,68 @@ func JoinAlerts(v AlertsView, services []Service, labels config.AlertLabels) Ale
 	return v
 }
 
+// serviceIndex finds the service a label set names (an alert's, a
+// Prometheus series'), so alerts and error rates join to services by the
+// same rules.
+type serviceIndex struct {
+	labels config.AlertLabels
+	byName map[string]string // ns/name → key, and "/name" → the last key seen
+	count  map[string]int    // name → how many services it names
+}
+
+// newServiceIndex indexes services by name, app and
+// app.kubernetes.io/name labels; empty label lists take the defaults.
+func newServiceIndex(services []Service, labels config.AlertLabels) serviceIndex {
+	if len(labels.Service) == 0 {
+		labels.Service = config.DefaultServiceLabels
+	}
+	if len(labels.Namespace) == 0 {
+		labels.Namespace = config.DefaultNamespaceLabels
+	}
+	x := serviceIndex{labels: labels, byName: map[string]string{}, count: map[string]int{}}
+	for _, s := range services {
+		for _, n := range []string{s.Name, s.Labels["app"], s.Labels["app.kubernetes.io/name"]} {
+			if n == "" {
+				continue
+			}
+			if _, ok := x.byName[s.Namespace+"/"+n]; !ok {
+				x.byName[s.Namespace+"/"+n] = s.Key()
+			}
+			if x.count[n] == 0 || x.byName["/"+n] != s.Key() {
+				x.count[n]++
+			}
+			x.byName["/"+n] = s.Key()
+		}
+	}
+	return x
+}
+
+// lookup returns the key of the service l names, or "": the namespace is
+// the first of the namespace labels present, and the first service label
+// whose value names a workload in it wins; without a namespace the name
+// must be unique across namespaces.
+func (x serviceIndex) lookup(l map[string]string) string {
+	ns := ""
+	for _, k := range x.labels.Namespace {
+		if ns = l[k]; ns != "" {
+			break
+		}
+	}
+	for _, k := range x.labels.Service {
+		name := l[k]
+		if name == "" {
+			continue
+		}
+		if key, ok := x.byName[ns+"/"+name]; ok && ns != "" {
+			return key
+		}
+		if key, ok := x.byName["/"+name]; ok && ns == "" && x.count[name] == 1 {
+			return key
+		}
+	}
+	return ""
+}
+
 // alertProblems are the notes for unavailable alert sources.
 func alertProblems(v AlertsView) []string {
 	var out []string
@@ -417,6 +451,9 @@ func alertProblems(v AlertsView) []string {
 		if src.s.Configured && !src.s.Available && src.s.Err != "" {
 			out = append(out, fmt.Sprintf("alerts unavailable: %s %s: %s", src.name, src.s.URL, src.s.Err))
 		}
+	}
+	if v.Prometheus.Available && v.RatesErr != "" {
+		out = append(out, fmt.Sprintf("error rates unavailable: Prometheus %s: %s", v.Prometheus.URL, v.RatesErr))
 	}
 	return out
 }

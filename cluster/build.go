@@ -214,6 +214,7 @@ func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {
 		svc.Alerts = byKey[svc.Key()]
 		svc.Health = withAlerts(svc.Health, svc.Alerts)
 	}
+	withRates(snap.Services, x.Alerts.Rates, x.AlertLabels)
 	SortServices(snap.Services)
 }
 

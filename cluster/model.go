@@ -81,6 +81,20 @@ type AlertsView struct {
 	Silences []Silence
 	// Firing counts alerts in state "firing" that are not silenced.
 	Firing int
+	// Rates are Prometheus's HTTP request and 5xx rates over the last two
+	// minutes, one per label set, not yet joined to services; nil when the
+	// query failed or Prometheus is not configured.
+	Rates []RateSeries
+	// RatesErr is why the last rate query failed; empty when it answered.
+	RatesErr string
+}
+
+// RateSeries is one label set's HTTP traffic from http_requests_total.
+type RateSeries struct {
+	// Labels are the series' grouping labels (namespace and service labels).
+	Labels map[string]string
+	// Requests is all requests per second; Errors the 5xx ones.
+	Requests, Errors float64
 }
 
 // AlertSource is the health of an alert endpoint.

@@ -135,6 +135,16 @@ type Service struct {
 	// Usage sums its pods' usage against their requests and limits;
 	// Usage.Available is false when metrics are unavailable.
 	Usage Usage
+	// ErrorRate is the share (0–1) of its HTTP requests answered with a
+	// 5xx over the last two minutes, from Prometheus's http_requests_total;
+	// 0 without traffic. It means nothing unless ErrorRateKnown.
+	ErrorRate float64
+	// ErrorRateKnown is true when Prometheus answered the rate query and
+	// some series joined to the service (by config alertLabels).
+	ErrorRateKnown bool
+	// RequestRate is its HTTP requests per second over the last two
+	// minutes, when ErrorRateKnown.
+	RequestRate float64
 }
 
 // Key returns "namespace/name/kind", unique within a snapshot.

@@ -1,0 +1,42 @@
+package integration
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/vigil-k8s/vigil/cluster"
+)
+
+// TestErrorRatesFromPrometheus: a real Prometheus scraping the simulated
+// services of both clusters; with alertLabels.match cluster=local-1 the
+// session's snapshot carries user-service's 25% 5xx (40 rps per pod) and
+// api-gateway's none.
+func TestErrorRatesFromPrometheus(t *testing.T) {
+	prom, err := lc.StartPrometheus(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prom.Stop()
+	s := start(t, "local-1", func(o *cluster.Options) {
+		o.Settings.Prometheus, o.Settings.Alertmanager = prom.URL, ""
+		o.Settings.AlertLabels.Match = map[string]string{"cluster": "local-1"}
+	})
+	snap := waitSnap(t, s, 60*time.Second, "error rates of user-service and api-gateway", func(s cluster.Snapshot) bool {
+		us, _ := service(s, "fintech-prod", "user-service")
+		gw, _ := service(s, "fintech-prod", "api-gateway")
+		return us.ErrorRateKnown && gw.ErrorRateKnown && us.RequestRate > 0
+	})
+	us, _ := service(snap, "fintech-prod", "user-service")
+	gw, _ := service(snap, "fintech-prod", "api-gateway")
+	t.Logf("user-service %.3f of %.1f rps; api-gateway %.3f of %.1f rps", us.ErrorRate, us.RequestRate, gw.ErrorRate, gw.RequestRate)
+	if math.Abs(us.ErrorRate-0.25) > 0.05 {
+		t.Errorf("user-service error rate = %.3f, want 0.25 ± 0.05", us.ErrorRate)
+	}
+	if gw.ErrorRate > 0.01 {
+		t.Errorf("api-gateway error rate = %.3f, want ~0", gw.ErrorRate)
+	}
+	if snap.Alerts.RatesErr != "" {
+		t.Errorf("RatesErr = %q", snap.Alerts.RatesErr)
+	}
+}
