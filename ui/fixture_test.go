@@ -44,6 +44,8 @@ func estate(gen uint64) cluster.Snapshot {
 			Created: testNow.Add(-time.Duration(i+1) * time.Hour), Usage: cluster.Usage{Available: true, CPU: 200, Memory: 600 << 20}})
 	}
 	pay.PodCount = 2
+	pay.ErrorRateKnown, pay.ErrorRate, pay.RequestRate = true, 0.004, 12
+	gw.ErrorRateKnown, gw.RequestRate = true, 120
 	pay.Revisions = []cluster.Revision{
 		{Number: 3, Name: "payment-service-5f7c", Images: []string{"payment-service:v1.2.3"}, ChangeCause: "deploy v1.2.3", Created: testNow.Add(-2 * time.Hour), Current: true, Replicas: 2, Ready: 2},
 		{Number: 2, Name: "payment-service-6b8d", Images: []string{"payment-service:v1.2.2"}, ChangeCause: "deploy v1.2.2", Created: testNow.Add(-26 * time.Hour)},

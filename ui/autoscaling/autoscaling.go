@@ -110,7 +110,8 @@ func build(st theme.Theme, d *common.Data, width int) []string {
 			reps := history.Values(ser, func(s history.Sample) float64 { return s.Replicas })
 			out = append(out, st.Muted.Render("replicas ")+st.Spark.Render(widgets.Sparkline(reps, 30))+
 				fmt.Sprintf(" %d now · ready %d/%d · cpu %s of request · mem %s", w.svc.Desired, w.svc.Ready, w.svc.Desired,
-					render.Pct(w.svc.Usage.CPUOfRequest()), render.Pct(w.svc.Usage.MemoryOfRequest())))
+					render.Pct(w.svc.Usage.CPUOfRequest()), render.Pct(w.svc.Usage.MemoryOfRequest())),
+				render.ErrorRateLine(st, "errors", *w.svc, ser, snap.Alerts, 30))
 		}
 		left := []string{st.Muted.Render("no HPA")}
 		if w.hpa != nil {

@@ -1,7 +1,7 @@
 // Package history keeps, in memory, a few minutes of per-service samples
-// taken from the snapshots (ready replicas, CPU, memory, firing alerts) so
-// the detail and autoscaling screens can draw sparklines. It never asks the
-// API for anything.
+// taken from the snapshots (ready replicas, CPU, memory, 5xx error rate,
+// firing alerts) so the detail and autoscaling screens can draw
+// sparklines. It never asks the API for anything.
 package history
 
 import (
@@ -17,6 +17,7 @@ type Sample struct {
 	Replicas float64 // HPA current, else desired
 	CPU      float64 // millicores; -1 unknown
 	Memory   float64 // bytes; -1 unknown
+	Errors   float64 // percent of requests answered 5xx; -1 unknown
 	Firing   float64 // firing alerts joined to the service
 }
 
@@ -58,12 +59,15 @@ func (s *Store) AddAt(snap cluster.Snapshot, at time.Time) bool {
 	for _, svc := range snap.Services {
 		k := svc.Key()
 		seen[k] = true
-		smp := Sample{At: at, Ready: float64(svc.Ready), Replicas: float64(svc.Desired), CPU: -1, Memory: -1}
+		smp := Sample{At: at, Ready: float64(svc.Ready), Replicas: float64(svc.Desired), CPU: -1, Memory: -1, Errors: -1}
 		if svc.HPA.Name != "" {
 			smp.Replicas = float64(svc.HPA.Current)
 		}
 		if svc.Usage.Available {
 			smp.CPU, smp.Memory = float64(svc.Usage.CPU), float64(svc.Usage.Memory)
+		}
+		if svc.ErrorRateKnown {
+			smp.Errors = 100 * svc.ErrorRate
 		}
 		for _, a := range svc.Alerts {
 			if a.State == "firing" {

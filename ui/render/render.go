@@ -1,5 +1,5 @@
-// Package render draws domain values (HPAs, VPAs, conditions, alerts) as
-// styled lines that more than one screen shows.
+// Package render draws domain values (HPAs, VPAs, conditions, alerts,
+// error rates) as styled lines that more than one screen shows.
 package render
 
 import (
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/ui/history"
 	"github.com/vigil-k8s/vigil/ui/theme"
 	"github.com/vigil-k8s/vigil/ui/widgets"
 )
@@ -109,4 +110,37 @@ func Pct(r float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%d%%", int(r*100+0.5))
+}
+
+// ErrorRateLine is label (padded to 9) then the service's 5xx share as a
+// sparkline of its kept samples (percent) and "25.0% of 80 req/s" now, or
+// "error rate unavailable: <why>" while the snapshot has no figure for it.
+func ErrorRateLine(st theme.Theme, label string, s cluster.Service, ser []history.Sample, alerts cluster.AlertsView, width int) string {
+	label = widgets.Pad(label, 9, false)
+	if !s.ErrorRateKnown {
+		return st.Muted.Render(label + "error rate unavailable: " + ErrorRateWhy(alerts))
+	}
+	v := history.Values(ser, func(x history.Sample) float64 { return x.Errors })
+	now := fmt.Sprintf("%.1f%% of %s req/s", 100*s.ErrorRate, reqRate(s.RequestRate))
+	return label + st.Spark.Render(widgets.Sparkline(v, width)) + " " + st.For(theme.ErrorRateLevel(s.ErrorRate)).Render(now)
+}
+
+// ErrorRateWhy says why a service has no error rate.
+func ErrorRateWhy(a cluster.AlertsView) string {
+	switch {
+	case !a.Prometheus.Configured:
+		return "no Prometheus configured"
+	case a.RatesErr != "":
+		return a.RatesErr
+	case !a.Prometheus.Available:
+		return "Prometheus unavailable"
+	}
+	return "no http_requests_total series for it"
+}
+
+func reqRate(r float64) string {
+	if r < 10 {
+		return fmt.Sprintf("%.1f", r)
+	}
+	return fmt.Sprintf("%.0f", r)
 }

@@ -83,6 +83,7 @@ func (m *Detail) trends(b *lines) {
 		}
 		b.add(st.Muted.Render(widgets.Pad("cpu/mem", 9, false) + "usage unavailable: " + why))
 	}
+	b.add(render.ErrorRateLine(st, "errors", s, ser, m.data.Snap.Alerts, sparkW))
 	spark("alerts", func(x history.Sample) float64 { return x.Firing }, fmt.Sprint(firing(&s)))
 	if u.Available {
 		b.add(m.usageBar("cpu", float64(u.CPU), float64(u.CPURequest), float64(u.CPULimit), widgets.Milli(u.CPU), widgets.Milli(u.CPURequest), widgets.Milli(u.CPULimit)))

@@ -87,3 +87,15 @@ func Ratio(r float64) Level {
 	}
 	return LevelOK
 }
+
+// ErrorRateLevel maps a 5xx share of requests (0–1) to a level: ≥ 5% is
+// critical, ≥ 1% a warning.
+func ErrorRateLevel(r float64) Level {
+	switch {
+	case r >= 0.05:
+		return LevelCrit
+	case r >= 0.01:
+		return LevelWarn
+	}
+	return LevelOK
+}
