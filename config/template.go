@@ -21,7 +21,8 @@ argocd:
   # server: https://argocd.example.com
   # tokenFile: ~/.config/vigil/argocd-token
 
-# Alert labels that join an alert to a service, tried in order.
+# Alert labels that join an alert (and the 5xx error rate vigil queries from
+# http_requests_total) to a service, tried in order.
 alertLabels:
   service: [service, app, job]
   namespace: [namespace]
