@@ -109,6 +109,7 @@ func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {
 		cache = newPodCache()
 	}
 	cache.begin(x.Usage)
+	cache.deriveNew(objs.Pods)
 	grouped := make(map[workloadID][]*podEntry, len(cache.byOwner))
 	for _, p := range objs.Pods {
 		e := cache.entry(p)

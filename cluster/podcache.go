@@ -2,8 +2,10 @@ package cluster
 
 import (
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -62,19 +64,60 @@ func (c *podCache) begin(usage map[string]PodUsage) {
 func (c *podCache) entry(p *corev1.Pod) *podEntry {
 	e := c.pods[p]
 	if e == nil {
-		f := PodFactsOf(p)
-		info := podInfo(p, f, c.usage)
-		e = &podEntry{facts: &f, info: &info}
-		if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
-			switch ref.Kind {
-			case "ReplicaSet", "StatefulSet", "DaemonSet":
-				e.owner = workloadID{p.Namespace, ref.Name, ref.Kind}
-			}
-		}
+		e = c.derive(p)
 		c.pods[p] = e
 	}
 	e.seen = c.epoch
 	return e
+}
+
+// derive computes p's entry. It only reads the cache, so several may run at once.
+func (c *podCache) derive(p *corev1.Pod) *podEntry {
+	f := PodFactsOf(p)
+	info := podInfo(p, f, c.usage)
+	e := &podEntry{facts: &f, info: &info}
+	if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
+		switch ref.Kind {
+		case "ReplicaSet", "StatefulSet", "DaemonSet":
+			e.owner = workloadID{p.Namespace, ref.Name, ref.Kind}
+		}
+	}
+	return e
+}
+
+// parallelDerive is how many new pods a build must have before it derives
+// them on every core: the first build, and the first after each usage poll,
+// derive every pod; the builds between them a few.
+const parallelDerive = 2000
+
+// deriveNew derives, on every core, the entries of the pods not cached yet
+// when there are at least parallelDerive of them; entry derives the rest.
+func (c *podCache) deriveNew(pods []*corev1.Pod) {
+	var fresh []*corev1.Pod
+	for _, p := range pods {
+		if c.pods[p] == nil {
+			fresh = append(fresh, p)
+		}
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if len(fresh) < parallelDerive || workers < 2 {
+		return
+	}
+	entries := make([]*podEntry, len(fresh))
+	chunk := (len(fresh) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(fresh); lo += chunk {
+		hi := min(lo+chunk, len(fresh))
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				entries[i] = c.derive(fresh[i])
+			}
+		})
+	}
+	wg.Wait()
+	for i, p := range fresh {
+		c.pods[p] = entries[i]
+	}
 }
 
 // workload returns the workload e's pod belongs to; ok is false when it
