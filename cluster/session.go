@@ -59,6 +59,10 @@ type Options struct {
 	Generation uint64
 	// MinBuildInterval bounds the snapshot rate; default 100ms (10 builds/s).
 	MinBuildInterval time.Duration
+	// StartGrace bounds how long, at start-up, the session waits for every
+	// cache to list before it publishes partial models and lets watches
+	// and usage polls start anyway; default 2s.
+	StartGrace time.Duration
 	// Heartbeat is how often the session checks the API server is reachable
 	// while no watch event arrives; default 10s.
 	Heartbeat time.Duration
@@ -85,9 +89,16 @@ type Session struct {
 	slim      *slimmer // the informers' transform and its intern pool
 	dirty     chan struct{}
 	syncedNow chan struct{} // every cache has listed: build now
-	usage     usageState
-	alerts    alertsState
+	// startedUp is closed once the first complete snapshot is published,
+	// or when StartGrace has passed without one. Until then the loop
+	// publishes no partial models, watches wait (holdWatches) and usage
+	// is not polled: the start-up lists have the cores to themselves.
+	startedUp   chan struct{}
+	startUpOnce sync.Once
+	usage       usageState
+	alerts      alertsState
 
+	begun               time.Time // when Start was called
 	startOnce, stopOnce sync.Once
 	cancel              context.CancelFunc
 	wg                  sync.WaitGroup
@@ -137,6 +148,9 @@ func New(opts Options) (*Session, error) {
 	if opts.MinBuildInterval <= 0 {
 		opts.MinBuildInterval = 100 * time.Millisecond
 	}
+	if opts.StartGrace <= 0 {
+		opts.StartGrace = 2 * time.Second
+	}
 	if opts.Heartbeat <= 0 {
 		opts.Heartbeat = 10 * time.Second
 	}
@@ -149,7 +163,7 @@ func New(opts Options) (*Session, error) {
 	s := &Session{
 		opts:  opts,
 		log:   opts.Logger.With("context", opts.Context, "generation", opts.Generation),
-		dirty: make(chan struct{}, 1), syncedNow: make(chan struct{}, 1),
+		dirty: make(chan struct{}, 1), syncedNow: make(chan struct{}, 1), startedUp: make(chan struct{}),
 		subs:     map[chan Snapshot]struct{}{},
 		podCache: newPodCache(),
 		slim:     newSlimmer(),
@@ -165,6 +179,7 @@ func New(opts Options) (*Session, error) {
 		opts.RESTConfig = rest.CopyConfig(opts.RESTConfig)
 		opts.RESTConfig.QPS = max(opts.RESTConfig.QPS, 100)
 		opts.RESTConfig.Burst = max(opts.RESTConfig.Burst, 500)
+		opts.RESTConfig.Wrap(func(rt http.RoundTripper) http.RoundTripper { return holdWatches{next: rt, until: s.startedUp} })
 		// Built-in types travel as protobuf: decoding 10k pods from JSON
 		// costs several times the CPU. Custom resources (dynamic, VPA) and
 		// metrics stay JSON, the only encoding CRDs are served in.
@@ -254,6 +269,7 @@ func (s *Session) Start(ctx context.Context) error {
 		err = nil
 		ctx, s.cancel = context.WithCancel(ctx)
 		begun := time.Now()
+		s.begun = begun
 		namespaces := s.resolveNamespaces(ctx)
 		cluster, watches := s.startInformers(ctx, begun, namespaces)
 		s.log.Debug("start-up: informers started", "after", time.Since(begun))
@@ -261,7 +277,8 @@ func (s *Session) Start(ctx context.Context) error {
 		s.namespaces = watches
 		s.cluster = cluster
 		s.mu.Unlock()
-		s.wg.Add(5)
+		s.wg.Add(6)
+		go func() { defer s.wg.Done(); s.graceEnds(ctx) }()
 		go func() { defer s.wg.Done(); s.loop(ctx) }()
 		go func() { defer s.wg.Done(); s.heartbeat(ctx) }()
 		go func() { defer s.wg.Done(); s.waitSynced(ctx, begun, append([]*nsWatch{cluster}, watches...)) }()
@@ -376,6 +393,8 @@ func (s *Session) loop(ctx context.Context) {
 	defer refresh.Stop()
 	var last time.Time
 	var took time.Duration
+	built := false    // the first snapshot, "syncing", is published at once
+	complete := false // the first complete snapshot was published
 	for {
 		now := false
 		select {
@@ -385,6 +404,13 @@ func (s *Session) loop(ctx context.Context) {
 		case <-s.dirty:
 		case <-s.syncedNow:
 			now = true
+		}
+		if built && !now && !s.isStartedUp() {
+			// While the caches fill, a model of what has listed so far
+			// would show services without their pods (wrong health) and
+			// take CPU from the lists: the first snapshot ("syncing") is
+			// all until every cache has listed or the grace has passed.
+			continue
 		}
 		if wait := max(s.opts.MinBuildInterval, buildSpacing*took) - time.Since(last); wait > 0 && !now {
 			select {
@@ -404,10 +430,39 @@ func (s *Session) loop(ctx context.Context) {
 		snap := s.build()
 		s.publish(snap)
 		s.buildMu.Unlock()
+		built = true
 		took = time.Since(last)
-		if now {
-			s.log.Debug("start-up: complete snapshot built", "took", took)
+		if snap.Synced && !complete {
+			complete = true
+			s.endStartUp() // now watches and usage polls start
+			s.log.Debug("start-up: complete snapshot built", "took", took, "started", last.Sub(s.begun))
 		}
+	}
+}
+
+// graceEnds ends the start-up hold after Options.StartGrace if the caches
+// have not all listed by then: a resource that never lists (a broken
+// aggregated API, say) must not keep the rest off the screen.
+func (s *Session) graceEnds(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+	case <-s.startedUp:
+	case <-time.After(s.opts.StartGrace):
+		s.log.Info("start-up: caches still listing after the grace; showing what has listed", "grace", s.opts.StartGrace)
+		s.endStartUp()
+		s.markDirty()
+	}
+}
+
+// endStartUp closes startedUp, once.
+func (s *Session) endStartUp() { s.startUpOnce.Do(func() { close(s.startedUp) }) }
+
+func (s *Session) isStartedUp() bool {
+	select {
+	case <-s.startedUp:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -4,12 +4,14 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
@@ -149,5 +151,93 @@ func TestNewRequiresAConnection(t *testing.T) {
 	}
 	if _, err := New(Options{Client: fake.NewClientset()}); err == nil {
 		t.Error("New without namespaces succeeded")
+	}
+}
+
+// failPodLists makes the fake API server fail pod lists (as a slow or
+// broken resource would leave its cache unlisted) until release is called.
+func failPodLists(client *fake.Clientset) (release func()) {
+	var ok atomic.Bool
+	client.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if ok.Load() {
+			return false, nil, nil
+		}
+		return true, nil, apierrors.NewServiceUnavailable("pods are still listing")
+	})
+	return func() { ok.Store(true) }
+}
+
+// While some cache has not listed, the session publishes its first
+// ("syncing") snapshot and no model of half the data: payment-service
+// without its pods would read as Down. Once everything has listed, the
+// complete model follows.
+func TestSessionHoldsPartialModelsUntilListed(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+
+	client := fake.NewClientset(
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "fintech-prod"}},
+		deployment("fintech-prod", "payment-service", 1, 1, 1),
+		pod("fintech-prod", "payment-service-1", ownedBy("ReplicaSet", "payment-service-1"), true),
+	)
+	client.PrependReactor("create", "selfsubjectaccessreviews", allowExcept())
+	release := failPodLists(client)
+	s, err := New(Options{Client: client, Context: "test", Namespaces: []string{"fintech-prod"},
+		MinBuildInterval: 10 * time.Millisecond, StartGrace: time.Minute,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, _ := s.Subscribe()
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+
+	first := waitFor(t, ch, "the first snapshot", func(Snapshot) bool { return true })
+	if first.Synced {
+		t.Fatal("first snapshot says synced while pods cannot be listed")
+	}
+	select {
+	case snap := <-ch:
+		t.Fatalf("a partial model was published while pods were unlisted: synced=%v, %d services", snap.Synced, len(snap.Services))
+	case <-time.After(700 * time.Millisecond): // the other informers list and mark the session dirty meanwhile
+	}
+	release() // the informer retries its list (client-go backs off about a second)
+	snap := waitFor(t, ch, "the complete snapshot", func(s Snapshot) bool { return s.Synced })
+	if len(snap.Services) != 1 || snap.Services[0].Health.Status == StatusDown {
+		t.Errorf("complete snapshot: %+v", snap.Services)
+	}
+}
+
+// A cache that does not list within the grace must not keep the rest off
+// the screen: after StartGrace the session publishes what has listed,
+// marked not synced.
+func TestSessionShowsWhatListedAfterTheGrace(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+
+	client := fake.NewClientset(
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "fintech-prod"}},
+		deployment("fintech-prod", "payment-service", 1, 1, 1),
+	)
+	client.PrependReactor("create", "selfsubjectaccessreviews", allowExcept())
+	failPodLists(client)
+	s, err := New(Options{Client: client, Context: "test", Namespaces: []string{"fintech-prod"},
+		MinBuildInterval: 10 * time.Millisecond, StartGrace: 300 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, _ := s.Subscribe()
+	began := time.Now()
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	snap := waitFor(t, ch, "a partial snapshot after the grace", func(s Snapshot) bool { return len(s.Services) == 1 })
+	if snap.Synced {
+		t.Error("snapshot says synced while pods cannot be listed")
+	}
+	if took := time.Since(began); took < 300*time.Millisecond {
+		t.Errorf("partial model published after %v, before the grace", took)
 	}
 }

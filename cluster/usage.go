@@ -45,6 +45,14 @@ func (u *usageState) accept(r UsageResult, ctx string, gen uint64) bool {
 // When metrics.k8s.io is not served, usage is "unavailable" and nothing
 // else is affected.
 func (s *Session) pollUsage(ctx context.Context) {
+	// Usage is joined to listed pods: the first poll waits for the first
+	// complete snapshot (or the start-up grace) rather than decode every
+	// pod's metrics while the informers decode the pods themselves.
+	select {
+	case <-ctx.Done():
+		return
+	case <-s.startedUp:
+	}
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
