@@ -19,8 +19,14 @@ func TestSeededEstateLocal1(t *testing.T) {
 	s := start(t, "local-1", func(o *cluster.Options) {
 		o.Namespaces = append(append([]string(nil), config.DefaultNamespaces...), "fintech-dr")
 	})
-	snap := waitSnap(t, s, 90*time.Second, "a synced snapshot with usage", func(s cluster.Snapshot) bool {
-		return s.Synced && s.Usage.Available && len(s.Services) > 0
+	// The seed's rollouts and crash loops settle after the cluster is up:
+	// wait for the settled estate (a test run first meets it still moving).
+	snap := waitSnap(t, s, 90*time.Second, "a synced snapshot of the settled estate with usage", func(s cluster.Snapshot) bool {
+		pay, ok := service(s, "fintech-prod", "payment-service")
+		settled := ok && len(pay.Pods) == 2 && !pay.Pods[0].Terminating && !pay.Pods[1].Terminating
+		n, ok := service(s, "fintech-prod", "notification-service")
+		settled = settled && ok && strings.Contains(n.Health.Reason, "CrashLoopBackOff")
+		return s.Synced && s.Usage.Available && settled
 	})
 
 	if !hasProblem(snap, `namespace "fintech-dr" does not exist`) {
