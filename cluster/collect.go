@@ -94,10 +94,16 @@ func (s *Session) build() Snapshot {
 
 	snap := Snapshot{Context: s.opts.Context, Generation: s.opts.Generation, Taken: now, Synced: synced,
 		Conn: s.conn.state(), Namespaces: nss, Resources: resources, Installed: installed, Usage: usage.Status}
-	Assemble(&snap, objs, Extras{
-		Usage: usage.Pods, Alerts: s.alerts.get(), AlertLabels: s.opts.Settings.AlertLabels,
-		OOMKills: s.trackOOMs(objs.Pods, now), pods: s.podCache,
-	}, now)
+	// During start-up a snapshot of caches that have not all listed says
+	// only where the lists stand: a model of half of them would show
+	// services without their pods, i.e. wrong health. After the start-up
+	// grace, what has listed is shown (marked not synced).
+	if synced || s.isStartedUp() {
+		Assemble(&snap, objs, Extras{
+			Usage: usage.Pods, Alerts: s.alerts.get(), AlertLabels: s.opts.Settings.AlertLabels,
+			OOMKills: s.trackOOMs(objs.Pods, now), pods: s.podCache,
+		}, now)
+	}
 	if nsNote != "" {
 		snap.Problems = append(snap.Problems, nsNote)
 	}

@@ -406,10 +406,9 @@ func (s *Session) loop(ctx context.Context) {
 			now = true
 		}
 		if built && !now && !s.isStartedUp() {
-			// While the caches fill, a model of what has listed so far
-			// would show services without their pods (wrong health) and
-			// take CPU from the lists: the first snapshot ("syncing") is
-			// all until every cache has listed or the grace has passed.
+			// While the caches fill, the first snapshot ("syncing", no
+			// model: see build) is all: more builds would take CPU from
+			// the lists, until every cache has listed or the grace passed.
 			continue
 		}
 		if wait := max(s.opts.MinBuildInterval, buildSpacing*took) - time.Since(last); wait > 0 && !now {
