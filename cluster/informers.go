@@ -364,6 +364,9 @@ func (s *Session) watchErrorHandler(w *nsWatch, res string) cache.WatchErrorHand
 			if s.conn.fail(Explain(err)) {
 				s.log.Warn("watch failed", "namespace", w.name, "resource", res, "err", err)
 			}
+			// A failing connection will not list soon: show it now rather
+			// than after the start-up grace.
+			s.endStartUp()
 		}
 		s.markDirty()
 		cache.DefaultWatchErrorHandler(ctx, r, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -154,18 +155,21 @@ func TestNewRequiresAConnection(t *testing.T) {
 	}
 }
 
-// failPodLists makes the fake API server fail pod lists (as a slow or
-// broken resource would leave its cache unlisted) until release is called.
-func failPodLists(client *fake.Clientset) (release func()) {
+// failPodLists makes the fake API server answer pod lists with err
+// (NotFound: a cache left unlisted, as by a slow resource; a connection
+// error: an outage) until release is called.
+func failPodLists(client *fake.Clientset, err error) (release func()) {
 	var ok atomic.Bool
 	client.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
 		if ok.Load() {
 			return false, nil, nil
 		}
-		return true, nil, apierrors.NewServiceUnavailable("pods are still listing")
+		return true, nil, err
 	})
 	return func() { ok.Store(true) }
 }
+
+var notListedYet = apierrors.NewNotFound(corev1.Resource("pods"), "")
 
 // While some cache has not listed, the session publishes its first
 // ("syncing") snapshot and no model of half the data: payment-service
@@ -180,7 +184,7 @@ func TestSessionHoldsPartialModelsUntilListed(t *testing.T) {
 		pod("fintech-prod", "payment-service-1", ownedBy("ReplicaSet", "payment-service-1"), true),
 	)
 	client.PrependReactor("create", "selfsubjectaccessreviews", allowExcept())
-	release := failPodLists(client)
+	release := failPodLists(client, notListedYet)
 	s, err := New(Options{Client: client, Context: "test", Namespaces: []string{"fintech-prod"},
 		MinBuildInterval: 10 * time.Millisecond, StartGrace: time.Minute,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -220,7 +224,7 @@ func TestSessionShowsWhatListedAfterTheGrace(t *testing.T) {
 		deployment("fintech-prod", "payment-service", 1, 1, 1),
 	)
 	client.PrependReactor("create", "selfsubjectaccessreviews", allowExcept())
-	failPodLists(client)
+	failPodLists(client, notListedYet)
 	s, err := New(Options{Client: client, Context: "test", Namespaces: []string{"fintech-prod"},
 		MinBuildInterval: 10 * time.Millisecond, StartGrace: 300 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -239,5 +243,33 @@ func TestSessionShowsWhatListedAfterTheGrace(t *testing.T) {
 	}
 	if took := time.Since(began); took < 300*time.Millisecond {
 		t.Errorf("partial model published after %v, before the grace", took)
+	}
+}
+
+// A connection that fails while the caches list ends the start-up at once:
+// the failure shows now, not after the grace.
+func TestSessionShowsAFailingConnectionAtOnce(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+
+	client := fake.NewClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "fintech-prod"}})
+	client.PrependReactor("create", "selfsubjectaccessreviews", allowExcept())
+	failPodLists(client, apierrors.NewServiceUnavailable("apiserver is shutting down"))
+	s, err := New(Options{Client: client, Context: "test", Namespaces: []string{"fintech-prod"},
+		MinBuildInterval: 10 * time.Millisecond, StartGrace: time.Minute,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, _ := s.Subscribe()
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	snap := waitFor(t, ch, "a disconnected snapshot", func(s Snapshot) bool { return !s.Conn.Connected && s.Conn.Reason != "" })
+	if snap.Synced {
+		t.Error("snapshot says synced while pods cannot be listed")
+	}
+	if !strings.Contains(snap.Conn.Reason, "shutting down") {
+		t.Errorf("Conn.Reason = %q, want the API server's answer", snap.Conn.Reason)
 	}
 }
