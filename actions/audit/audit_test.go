@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -128,11 +129,15 @@ func TestIncompleteLastLineIsTolerated(t *testing.T) {
 }
 
 // TestKillDuringBurst re-executes the test binary as writers that append records in a loop,
-// SIGKILLs them mid-burst and verifies the log: every complete record must chain.
+// SIGKILLs them mid-burst and verifies the log: every complete record must chain. Every round
+// must add records from both writers (each round after the first starts on the tail the last
+// kill left, so a writer that cannot continue a killed log fails here), and every writer must
+// have been running when it was killed, not have exited on its own.
 func TestKillDuringBurst(t *testing.T) {
 	if p := os.Getenv("VIGIL_AUDIT_WRITER"); p != "" {
 		l, err := Open(p)
 		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
 		for i := 0; ; i++ {
@@ -144,20 +149,50 @@ func TestKillDuringBurst(t *testing.T) {
 		}
 	}
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	// writers counts, per writer pid, the complete records in the log.
+	writers := func() map[string]int {
+		recs, _ := ReadFile(path)
+		n := map[string]int{}
+		for _, r := range recs {
+			if pid, _, ok := strings.Cut(r.Attempt, "-"); ok {
+				n[pid]++
+			}
+		}
+		return n
+	}
+	before := 0
 	for round := 0; round < 3; round++ {
 		var kids []*exec.Cmd
+		var stderrs []*bytes.Buffer
 		for i := 0; i < 2; i++ { // two processes: the flock keeps one chain
 			cmd := exec.Command(os.Args[0], "-test.run=^TestKillDuringBurst$")
 			cmd.Env = append(os.Environ(), "VIGIL_AUDIT_WRITER="+path)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
 			kids = append(kids, cmd)
+			stderrs = append(stderrs, &stderr)
+		}
+		// Kill mid-burst: only once both writers have appended (or the deadline passes, which
+		// the checks below then report), and then after a while longer.
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			n := writers()
+			if n[fmt.Sprint(kids[0].Process.Pid)] > 0 && n[fmt.Sprint(kids[1].Process.Pid)] > 0 {
+				break
+			}
 		}
 		time.Sleep(time.Duration(150+100*round) * time.Millisecond)
-		for _, k := range kids {
+		for i, k := range kids {
 			_ = k.Process.Signal(syscall.SIGKILL)
-			_ = k.Wait()
+			err := k.Wait()
+			var ee *exec.ExitError
+			ws, ok := k.ProcessState.Sys().(syscall.WaitStatus)
+			if !errors.As(err, &ee) || !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+				t.Fatalf("round %d: writer %d ended by itself before the kill (%v), stderr: %s",
+					round, i, err, stderrs[i])
+			}
 		}
 		rep, err := VerifyFile(path)
 		if err != nil {
@@ -166,10 +201,17 @@ func TestKillDuringBurst(t *testing.T) {
 		if !rep.OK() {
 			t.Fatalf("round %d: chain broken after kill -9: %v", round, rep.Broken)
 		}
-		if rep.Records == 0 {
-			t.Fatalf("round %d: the writers wrote nothing", round)
+		if rep.Records <= before {
+			t.Fatalf("round %d: the writers added nothing (%d records before, %d after)", round, before, rep.Records)
 		}
-		t.Logf("round %d: %d records verify, incomplete tail %d bytes", round, rep.Records, rep.IncompleteTail)
+		n := writers()
+		for i, k := range kids {
+			if n[fmt.Sprint(k.Process.Pid)] == 0 {
+				t.Fatalf("round %d: writer %d (pid %d) appended no record; stderr: %s", round, i, k.Process.Pid, stderrs[i])
+			}
+		}
+		t.Logf("round %d: %d records verify (%d new), incomplete tail %d bytes", round, rep.Records, rep.Records-before, rep.IncompleteTail)
+		before = rep.Records
 	}
 }
 
