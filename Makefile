@@ -11,10 +11,20 @@ LC_SOURCES := $(shell find testdata/localcluster -name '*.go' -o -name go.mod -o
 # Integration tests start real control planes; give them room on a 2-core machine.
 TEST_TIMEOUT ?= 40m
 
-.PHONY: help build localcluster demo test unit integration promtool-test vet lint bench clean
+# Tools of their own module (tools/go.mod), so the main go.mod does not gain them.
+TOOLS_SOURCES := tools/go.mod tools/go.sum $(wildcard tools/testreport/*.go)
+# go test -json goes through bin/testreport: the usual output, every skip with its reason, and a
+# failure for a skip not in SKIPS_ALLOWED.
+SKIPS_ALLOWED := .ci/skips-allowed.txt
+TEST_RESULTS := .state/test/results.jsonl
+# -race on every package but e2e (tmux end-to-end tests of the vigil binary; see RACE_PKGS).
+RACE ?= -race
+PKGS_E2E := github.com/vigil-k8s/vigil/e2e
+
+.PHONY: help build localcluster promtools demo test promtool-test vet lint lint-tools bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 build: ## build bin/vigil
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/vigil .
@@ -24,23 +34,52 @@ localcluster: bin/localcluster ## build bin/localcluster (first build: 5-15 min)
 bin/localcluster: $(LC_SOURCES)
 	@scripts/build-localcluster.sh
 
-demo: build localcluster ## start two seeded local clusters (+ Prometheus) and open vigil on local-1
+promtools: ## promtool, prometheus, alertmanager into bin/ unless on PATH (first build: ~10 min)
+	@scripts/build-promtools.sh
+
+demo: build localcluster promtools ## start two seeded local clusters, Prometheus, Alertmanager and open vigil on local-1
 	@scripts/demo.sh
 
-test: vet localcluster promtool-test ## vet, unit and integration tests, promtool rule tests
-	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+test: lint localcluster promtools promtool-test bin/testreport ## lint, unit and integration tests (-race), e2e, localcluster's tests, promtool tests
+	@mkdir -p $(dir $(TEST_RESULTS)) && rm -f $(TEST_RESULTS)
+	@rc=0; \
+	echo "go test $(RACE) (unit and integration packages)"; \
+	set -o pipefail; \
+	$(GO) test $(RACE) -json -count=1 -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -vxF $(PKGS_E2E)) 2>&1 | bin/testreport -record $(TEST_RESULTS) || rc=1; \
+	echo "go test (e2e)"; \
+	$(GO) test -json -count=1 -timeout $(TEST_TIMEOUT) $(PKGS_E2E) 2>&1 | bin/testreport -record $(TEST_RESULTS) || rc=1; \
+	echo "go test $(RACE) (testdata/localcluster module)"; \
+	(cd testdata/localcluster && $(GO) test $(RACE) -json -count=1 -timeout $(TEST_TIMEOUT) ./...) 2>&1 | bin/testreport -record $(TEST_RESULTS) || rc=1; \
+	bin/testreport -summary -allow $(SKIPS_ALLOWED) $(TEST_RESULTS) || rc=1; \
+	exit $$rc
+
+bin/testreport: $(TOOLS_SOURCES)
+	cd tools && $(GO) build -o ../bin/testreport ./testreport
+
+vet: ## go vet, both modules
+	$(GO) vet ./...
 	cd testdata/localcluster && $(GO) vet ./...
 
-vet: ## go vet
-	$(GO) vet ./...
-
-promtool-test: ## the alert rules' promtool tests
-	@command -v promtool >/dev/null || { echo "promtool missing: apt-get install -y prometheus" >&2; exit 1; }
-	promtool check rules testdata/prometheus/rules/*.yml
+promtool-test: ## the alert rules' promtool tests (promtool from PATH, else built into bin/)
+	@scripts/build-promtools.sh promtool
+	@PATH="$$PATH:$(CURDIR)/bin"; set -e; \
+	echo "promtool: $$(command -v promtool)"; \
+	promtool check rules testdata/prometheus/rules/*.yml; \
 	promtool test rules testdata/prometheus/tests/*.yml
 
-lint: vet ## gofmt check and go vet
+lint-tools: bin/staticcheck bin/shadow
+
+bin/staticcheck bin/shadow &: tools/go.mod tools/go.sum
+	cd tools && $(GO) build -o ../bin/ honnef.co/go/tools/cmd/staticcheck golang.org/x/tools/go/analysis/passes/shadow/cmd/shadow
+
+# shadow runs in its default (non-strict) mode: it reports a shadowed variable that is used
+# after the inner declaration's scope, where the shadowing most likely hides a bug.
+lint: vet lint-tools ## gofmt, go vet, shadow and staticcheck (pinned in tools/go.mod), both modules
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet -vettool=$(CURDIR)/bin/shadow ./...
+	cd testdata/localcluster && $(GO) vet -vettool=$(CURDIR)/bin/shadow ./...
+	bin/staticcheck ./...
+	cd testdata/localcluster && $(CURDIR)/bin/staticcheck ./...
 
 bench: localcluster ## performance benchmarks against a 10k-pod local cluster
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# make demo: two seeded local clusters, Prometheus and Alertmanager when installed, and vigil on
-# local-1. Everything started here is stopped when vigil exits.
+# make demo: two seeded local clusters, Prometheus and Alertmanager, and vigil on local-1.
+# Prometheus and Alertmanager come from PATH (Debian's packages) or else from bin/, where
+# `make promtools` (a prerequisite of `make demo`) builds them from pinned Go modules.
+# Everything started here is stopped when vigil exits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+PATH="$PATH:$root/bin"
+export PATH
 state=${VIGIL_DEMO_STATE:-$root/.state/demo}
 mkdir -p "$state"
 pids=()
@@ -47,7 +51,7 @@ config="$state/vigil.yaml"
 	echo "# written by make demo: one Prometheus/Alertmanager serves both local clusters,"
 	echo "# so each context keeps only the alerts labelled with its cluster."
 } >"$config"
-if command -v prometheus >/dev/null && [ -x testdata/prometheus/start.sh ]; then
+if command -v prometheus >/dev/null && { command -v prometheus-alertmanager || command -v alertmanager; } >/dev/null; then
 	echo "starting Prometheus and Alertmanager on 127.0.0.1 (short 'for:' so alerts fire in ~30s)..." >&2
 	pp=$(free_port 19090)
 	ap=$(free_port $((pp + 3)))
@@ -66,7 +70,7 @@ CFG
 		echo "Prometheus did not start (see $state/prom.out); vigil runs without alerts" >&2
 	fi
 else
-	echo "Prometheus not installed (apt-get install prometheus prometheus-alertmanager): alerts are unavailable" >&2
+	echo "Prometheus or Alertmanager not found on PATH or in bin/ (make promtools builds them): alerts are unavailable" >&2
 fi
 
 echo "KUBECONFIG=$kubeconfig  (try: kubectl --kubeconfig $kubeconfig --context local-1 get pods -A)" >&2

@@ -9,8 +9,10 @@ import (
 	"strings"
 )
 
-// Prometheus is a Prometheus and an Alertmanager from Debian's packages, started by
-// testdata/prometheus/start.sh on loopback ports, scraping the local cluster's services.
+// Prometheus is a Prometheus and an Alertmanager, started by testdata/prometheus/start.sh on
+// loopback ports, scraping the local cluster's services. The binaries come from PATH (Debian's
+// prometheus and prometheus-alertmanager packages) or else from the repository's bin/, where
+// PromBinaries builds them from pinned Go modules when missing.
 type Prometheus struct {
 	// URL and AlertmanagerURL are the two servers' base URLs.
 	URL, AlertmanagerURL string
@@ -20,8 +22,8 @@ type Prometheus struct {
 // StartPrometheus starts Prometheus and Alertmanager over the cluster's service metrics, with
 // the alert rules' `for:` shortened (fast) so that they fire within seconds.
 func (c *Cluster) StartPrometheus(fast bool) (*Prometheus, error) {
-	if _, err := exec.LookPath("prometheus"); err != nil {
-		return nil, fmt.Errorf("prometheus is not installed (apt-get install -y prometheus prometheus-alertmanager): %w", err)
+	if err := PromBinaries(); err != nil {
+		return nil, err
 	}
 	state, err := os.MkdirTemp(c.Dir, "prom-")
 	if err != nil {
@@ -69,6 +71,48 @@ func (c *Cluster) StartPrometheus(fast bool) (*Prometheus, error) {
 // Stop stops both servers.
 func (p *Prometheus) Stop() {
 	_ = exec.Command(filepath.Join(RepoRoot(), "testdata", "prometheus", "stop.sh"), "--state", p.state).Run()
+}
+
+// PromBinaries makes sure prometheus and alertmanager can be found by start.sh: on PATH
+// ($PROMETHEUS_BIN, $ALERTMANAGER_BIN, prometheus, prometheus-alertmanager or alertmanager) or
+// in the repository's bin/. When one is missing it runs scripts/build-promtools.sh (what
+// `make promtools` runs), which builds it from a pinned Go module into bin/: minutes the first
+// time, a no-op afterwards.
+func PromBinaries() error {
+	root := RepoRoot()
+	found := func(env string, names ...string) bool {
+		if p := os.Getenv(env); p != "" {
+			_, err := exec.LookPath(p)
+			return err == nil
+		}
+		for _, n := range names {
+			if _, err := exec.LookPath(n); err == nil {
+				return true
+			}
+			if fi, err := os.Stat(filepath.Join(root, "bin", n)); err == nil && fi.Mode()&0o111 != 0 {
+				return true
+			}
+		}
+		return false
+	}
+	var missing []string
+	if !found("PROMETHEUS_BIN", "prometheus") {
+		missing = append(missing, "prometheus")
+	}
+	if !found("ALERTMANAGER_BIN", "prometheus-alertmanager", "alertmanager") {
+		missing = append(missing, "alertmanager")
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	build := exec.Command(filepath.Join(root, "scripts", "build-promtools.sh"), missing...)
+	build.Dir = root
+	build.Stdout = os.Stderr
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("building %s into bin/ (scripts/build-promtools.sh): %w", strings.Join(missing, " and "), err)
+	}
+	return nil
 }
 
 func freePort() (int, error) {

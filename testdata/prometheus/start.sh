@@ -16,15 +16,17 @@
 #   PROMETHEUS=http://127.0.0.1:P
 #   ALERTMANAGER=http://127.0.0.1:A
 # Stop them with testdata/prometheus/stop.sh --state DIR.
-# Binaries: $PROMETHEUS_BIN (default prometheus) and $ALERTMANAGER_BIN (default
-# prometheus-alertmanager, the Debian name, else alertmanager).
+# Binaries: $PROMETHEUS_BIN and $ALERTMANAGER_BIN, else from PATH (prometheus;
+# prometheus-alertmanager, the Debian name, else alertmanager), else from the repository's bin/
+# (`make promtools` builds them there from pinned Go modules). Works with Prometheus 2.42
+# (Debian) and 3.x, Alertmanager 0.25 (Debian) and 0.31. Needs only bash (no curl).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 state="" targets="" prom_port=19090 am_port=19093 fast=0 timeout=30
 
 die() { echo "start.sh: $*" >&2; exit 1; }
-usage() { sed -n '5,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '5,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -46,16 +48,28 @@ done
 case "$prom_port$am_port" in *[!0-9]*) die "ports must be numbers (--prom-port $prom_port, --am-port $am_port)" ;; esac
 [ "$prom_port" != "$am_port" ] || die "--prom-port and --am-port must differ"
 
-prom_bin="${PROMETHEUS_BIN:-prometheus}"
-command -v "$prom_bin" >/dev/null || die "prometheus binary '$prom_bin' not found (set PROMETHEUS_BIN)"
-if [ -n "${ALERTMANAGER_BIN:-}" ]; then
-  am_bin="$ALERTMANAGER_BIN"
-elif command -v prometheus-alertmanager >/dev/null; then
-  am_bin=prometheus-alertmanager
-else
-  am_bin=alertmanager
-fi
-command -v "$am_bin" >/dev/null || die "alertmanager binary '$am_bin' not found (set ALERTMANAGER_BIN)"
+# Binaries: PATH first (Debian's packages), then the repository's bin/ (built from pinned Go
+# modules by `make promtools`, i.e. scripts/build-promtools.sh).
+root="$(cd "$here/../.." && pwd)"
+PATH="$PATH:$root/bin"
+export PATH
+find_bin() { # first of the names found on PATH (bin/ included)
+  local n
+  for n in "$@"; do
+    if command -v "$n" >/dev/null; then command -v "$n"; return 0; fi
+  done
+  return 1
+}
+missing="not found on PATH or in $root/bin (run 'make promtools' or scripts/build-promtools.sh, or apt-get install prometheus prometheus-alertmanager)"
+prom_bin="${PROMETHEUS_BIN:-$(find_bin prometheus || true)}"
+[ -n "$prom_bin" ] && command -v "$prom_bin" >/dev/null || die "prometheus binary ${PROMETHEUS_BIN:-prometheus} $missing"
+am_bin="${ALERTMANAGER_BIN:-$(find_bin prometheus-alertmanager alertmanager || true)}"
+[ -n "$am_bin" ] && command -v "$am_bin" >/dev/null || die "alertmanager binary ${ALERTMANAGER_BIN:-alertmanager} $missing"
+export PROMETHEUS_BIN="$prom_bin" ALERTMANAGER_BIN="$am_bin"
+
+# Prometheus 2 (Debian's 2.42) and 3 (the pinned v0.316.0 module) take the flags used below
+# alike; only flags both accept are passed. The major version is logged for diagnosis.
+prom_version="$("$prom_bin" --version 2>&1 | sed -n 's/^prometheus, version \([0-9.]*\).*/\1/p' | head -n 1)"
 
 mkdir -p "$state"
 state="$(cd "$state" && pwd)"
@@ -85,8 +99,8 @@ sed -e "s|@TARGETS_FILE@|$(esc "$targets")|" \
     "$here/prometheus.yml" > "$state/prometheus.yml"
 cp "$here/alertmanager.yml" "$state/alertmanager.yml"
 
-if command -v promtool >/dev/null; then
-  promtool check config "$state/prometheus.yml" > "$state/promtool-check.log" 2>&1 ||
+if promtool_bin="$(find_bin promtool)"; then
+  "$promtool_bin" check config "$state/prometheus.yml" > "$state/promtool-check.log" 2>&1 ||
     die "generated $state/prometheus.yml is invalid, see $state/promtool-check.log"
 fi
 
@@ -109,7 +123,16 @@ setsid "$prom_bin" \
 echo $! > "$state/prometheus.pid"
 
 # --- wait for readiness ---
-ready() { curl -fsS -o /dev/null --max-time 1 "$1/-/ready" 2>/dev/null; }
+# ready URL: GET URL/-/ready answers 200 (plain bash /dev/tcp, so curl is not needed).
+ready() {
+  local hostport="${1#http://}"
+  (
+    exec 3<>"/dev/tcp/${hostport%%:*}/${hostport##*:}" || exit 1
+    printf 'GET /-/ready HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n' "$hostport" >&3
+    IFS= read -r -t 2 status <&3 || exit 1
+    case "$status" in "HTTP/"*" 200"*) exit 0 ;; *) exit 1 ;; esac
+  ) 2>/dev/null
+}
 prom_url="http://127.0.0.1:$prom_port"
 am_url="http://127.0.0.1:$am_port"
 deadline=$(( $(date +%s) + timeout ))
@@ -131,5 +154,6 @@ for pair in "alertmanager:$am_url" "prometheus:$prom_url"; do
   done
 done
 
+echo "start.sh: prometheus ${prom_version:-?} ($prom_bin), alertmanager ($am_bin) ready" >&2
 echo "PROMETHEUS=$prom_url"
 echo "ALERTMANAGER=$am_url"
