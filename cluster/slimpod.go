@@ -80,7 +80,8 @@ func appendResourceList(key []byte, l corev1.ResourceList) []byte {
 	for _, n := range names {
 		q := l[n]
 		key = append(append(key, n...), '=')
-		key, exp := q.AsCanonicalBytes(key)
+		var exp int32
+		key, exp = q.AsCanonicalBytes(key)
 		key = strconv.AppendInt(append(key, 'e'), int64(exp), 10)
 		key = append(append(append(key, '/'), q.Format...), ',')
 	}
