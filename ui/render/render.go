@@ -104,12 +104,20 @@ func AlertLine(st theme.Theme, a cluster.Alert, now time.Time, width int) string
 	return st.For(lvl).Render(widgets.Fit(line, width))
 }
 
-// Pct renders a ratio as a whole percentage, "-" when negative (unknown).
+// Pct renders a ratio as a whole percentage in at most four cells, "-"
+// when negative (unknown). From 1000 % on it gives the multiple ("12×"),
+// so a narrow column shows a readable value rather than a cut "206…".
 func Pct(r float64) string {
-	if r < 0 {
+	switch {
+	case r < 0:
 		return "-"
+	case r*100 < 999.5:
+		return fmt.Sprintf("%d%%", int(r*100+0.5))
+	case r < 999.5:
+		return fmt.Sprintf("%d×", int(r+0.5))
+	default:
+		return "≥1k×"
 	}
-	return fmt.Sprintf("%d%%", int(r*100+0.5))
 }
 
 // ErrorRateLine is label (padded to 9) then the service's 5xx share as a

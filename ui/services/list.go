@@ -18,6 +18,7 @@ import (
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/render"
 	"github.com/vigil-k8s/vigil/ui/theme"
 	"github.com/vigil-k8s/vigil/ui/widgets"
 )
@@ -268,9 +269,9 @@ func (m *Model) columns() []widgets.Column[*cluster.Service] {
 			Compare: func(a, b S) int { return cmp.Compare(a.Desired-a.Ready, b.Desired-b.Ready) * -1 }},
 		{Title: "RST", Width: 4, Right: true, Cell: func(s S) string { return fmt.Sprint(s.Restarts) },
 			Compare: func(a, b S) int { return cmp.Compare(b.Restarts, a.Restarts) }},
-		{Title: "CPU", Width: 4, Right: true, Cell: func(s S) string { return pct(s.Usage.CPUOfRequest()) },
+		{Title: "CPU", Width: 4, Right: true, Cell: func(s S) string { return render.Pct(s.Usage.CPUOfRequest()) },
 			Compare: func(a, b S) int { return cmp.Compare(b.Usage.CPUOfRequest(), a.Usage.CPUOfRequest()) }},
-		{Title: "MEM", Width: 4, Right: true, Cell: func(s S) string { return pct(s.Usage.MemoryOfRequest()) },
+		{Title: "MEM", Width: 4, Right: true, Cell: func(s S) string { return render.Pct(s.Usage.MemoryOfRequest()) },
 			Compare: func(a, b S) int { return cmp.Compare(b.Usage.MemoryOfRequest(), a.Usage.MemoryOfRequest()) }},
 		{Title: "HPA", Width: 5, Right: true, Cell: hpaCell,
 			Compare: func(a, b S) int { return cmp.Compare(b.HPA.Saturation, a.HPA.Saturation) }},
@@ -285,13 +286,6 @@ func (m *Model) columns() []widgets.Column[*cluster.Service] {
 			return strings.ReplaceAll(s.Health.Reason, s.Name+"-", "…")
 		}},
 	}
-}
-
-func pct(r float64) string {
-	if r < 0 {
-		return "-"
-	}
-	return fmt.Sprintf("%d%%", int(r*100+0.5))
 }
 
 func hpaCell(s *cluster.Service) string {
