@@ -15,7 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/vigil-k8s/vigil/internal/evidence"
+	"github.com/vigil-k8s/vigil/checks/evidence"
 	"github.com/vigil-k8s/vigil/internal/testcluster"
 	"github.com/vigil-k8s/vigil/ui/palette"
 )

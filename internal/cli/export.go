@@ -13,11 +13,11 @@ import (
 
 	"github.com/vigil-k8s/vigil/actions/audit"
 	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/checks/evidence"
 	"github.com/vigil-k8s/vigil/checks/report"
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/cluster/readonly"
 	"github.com/vigil-k8s/vigil/config"
-	"github.com/vigil-k8s/vigil/internal/evidence"
 	"github.com/vigil-k8s/vigil/internal/version"
 )
 
