@@ -67,7 +67,3 @@ func resourceOf(kind string) string {
 	}
 	return strings.ToLower(kind) + "s"
 }
-
-func isWorkload(kind string) bool {
-	return kind == KindDeployment || kind == KindStatefulSet || kind == KindDaemonSet
-}

@@ -88,12 +88,6 @@ func BuildServices(objs Objects, now time.Time) []Service {
 	return snap.Services
 }
 
-// workloadRef is a workload found while indexing pods.
-type workloadRef struct {
-	key    string
-	labels map[string]string // pod template labels
-}
-
 // Assemble derives everything a Snapshot shows from objects and extras,
 // filling snap's derived fields. It is pure: same input, same snapshot.
 func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {

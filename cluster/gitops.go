@@ -13,10 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// argoInstanceLabel is the label Argo CD puts on what it manages (default
-// tracking method).
-const argoInstanceLabel = "app.kubernetes.io/instance"
-
 func str(o map[string]any, fields ...string) string {
 	v, _, _ := unstructured.NestedString(o, fields...)
 	return v

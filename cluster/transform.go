@@ -63,11 +63,7 @@ func (sl *slimmer) transform(obj any) (any, error) {
 
 func slimMetaOf(m metav1.Object) {
 	m.SetManagedFields(nil)
-	if a := m.GetAnnotations(); a != nil {
-		if _, ok := a[lastApplied]; ok {
-			delete(a, lastApplied)
-		}
-	}
+	delete(m.GetAnnotations(), lastApplied) // a no-op when the map is nil or lacks the key
 }
 
 // slimUnstructured drops the bulky parts of custom resources: Argo CD's

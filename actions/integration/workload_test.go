@@ -28,7 +28,7 @@ const img = "registry.fintech.internal/fintech/payment-service:"
 func TestRollbackEqualsKubectl(t *testing.T) {
 	e := env(t, "local-1")
 	ns := lc.Namespace(t, "local-1")
-	vig := rolledOut(t, e.Kube, ns, "pay-vigil", img+"v1.2.1", img+"v1.2.2", img+"v1.2.3")
+	rolledOut(t, e.Kube, ns, "pay-vigil", img+"v1.2.1", img+"v1.2.2", img+"v1.2.3")
 	kub := rolledOut(t, e.Kube, ns, "pay-kubectl", img+"v1.2.1", img+"v1.2.2", img+"v1.2.3")
 
 	p, path := pipeline(t, e, "y")
@@ -64,7 +64,7 @@ func TestRollbackEqualsKubectl(t *testing.T) {
 	if _, err := rb.Rollback(kub, nil, 0, cmdutil.DryRunNone); err != nil {
 		t.Fatal(err)
 	}
-	vig = waitRevision(t, e.Kube, ns, "pay-vigil", "4")
+	vig := waitRevision(t, e.Kube, ns, "pay-vigil", "4")
 	kub = waitRevision(t, e.Kube, ns, "pay-kubectl", "4")
 	if vig.Spec.Template.Spec.Containers[0].Image != img+"v1.2.2" {
 		t.Fatalf("vigil's rollback left image %s", vig.Spec.Template.Spec.Containers[0].Image)
@@ -208,7 +208,7 @@ func TestScaleWarnsAboutHPA(t *testing.T) {
 	hpa := &autoscalingv2.HorizontalPodAutoscaler{ObjectMeta: metav1.ObjectMeta{Name: "worker"}, Spec: autoscalingv2.HorizontalPodAutoscalerSpec{
 		ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Name: "other"},
 		MinReplicas:    &min, MaxReplicas: 4}}
-	if _, err := e.Kube.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctxT(t, 10*time.Second), hpa, metav1.CreateOptions{}); err != nil {
+	if _, err = e.Kube.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctxT(t, 10*time.Second), hpa, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	out, err = p.Execute(ctxT(t, 30*time.Second), actions.Scale(e, actions.ScaleParams{Replicas: 4}),

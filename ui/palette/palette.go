@@ -168,9 +168,7 @@ func (m *Model) View() string {
 		line += "  " + st.Warn.Render(m.note)
 	default:
 		var hints []string
-		for _, s := range m.suggestions() {
-			hints = append(hints, s)
-		}
+		hints = append(hints, m.suggestions()...)
 		if len(hints) == 0 && m.input.Value() == "" {
 			for _, c := range Commands {
 				hints = append(hints, c.Name)
