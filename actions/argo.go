@@ -284,7 +284,7 @@ func argoWindowCheck(ctx context.Context, env *Env, app *argoApp) (string, error
 	raw, _, _ := unstructured.NestedSlice(proj.Object, "spec", "syncWindows")
 	b, _ := json.Marshal(raw)
 	var windows []SyncWindow
-	if err := json.Unmarshal(b, &windows); err != nil {
+	if err = json.Unmarshal(b, &windows); err != nil {
 		return "", fmt.Errorf("AppProject %s spec.syncWindows: %w", app.project, err)
 	}
 	ok, reason, err := canSync(matchingWindows(windows, app.name, app.destNS, app.destServer, app.destName), true, time.Now())

@@ -103,7 +103,7 @@ func TestArgoServerMode(t *testing.T) {
 		t.Fatalf("rollback with auto-sync: %v", err)
 	}
 	fake.automated = false
-	if _, err := p.Execute(ctx, ArgoRollback(env, ArgoRollbackParams{ID: 1}), app, Request{}); err != nil {
+	if _, err = p.Execute(ctx, ArgoRollback(env, ArgoRollbackParams{ID: 1}), app, Request{}); err != nil {
 		t.Fatal(err)
 	}
 	if last := fake.posts[len(fake.posts)-1]; last["id"] != float64(1) {

@@ -87,12 +87,12 @@ func TestLoad(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(cfg, Default()) {
 		t.Fatalf("Load(missing default path) = %+v, %v; want defaults", cfg, err)
 	}
-	if _, err := Load(Path{File: missing, Explicit: true}); err == nil || !strings.Contains(err.Error(), missing) {
+	if _, err = Load(Path{File: missing, Explicit: true}); err == nil || !strings.Contains(err.Error(), missing) {
 		t.Fatalf("Load(missing explicit path) error = %v, want one naming %s", err, missing)
 	}
 
 	bad := filepath.Join(dir, "bad.yaml")
-	if err := os.WriteFile(bad, []byte("colour: red\n"), 0o600); err != nil {
+	if err = os.WriteFile(bad, []byte("colour: red\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, err = Load(Path{File: bad})
@@ -124,7 +124,7 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		t.Fatalf("Load() = %v, want the unknown key named with file:line", err)
 	}
 	data = "namespaces: [fintech-prod]\ncontexts:\n  local-1:\n    prometheus: ftp://x\n"
-	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+	if err = os.WriteFile(file, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, err = Load(Path{File: file})
@@ -132,14 +132,14 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 		t.Fatalf("Load() = %v, want the bad URL named with file:line", err)
 	}
 	data = "namespaces: [ok, Bad]\n"
-	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+	if err = os.WriteFile(file, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err = Load(Path{File: file}); err == nil || !strings.Contains(err.Error(), file+":1: namespaces[1]") {
 		t.Fatalf("Load() = %v, want namespaces[1] at line 1", err)
 	}
 	data = "readOnly: maybe\n"
-	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+	if err = os.WriteFile(file, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err = Load(Path{File: file}); err == nil || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), "line 1") {

@@ -119,7 +119,7 @@ func (l *Log) Append(r Record) (Record, error) {
 		return r, fmt.Errorf("audit log %s: %w", l.path, err)
 	}
 	defer f.Close()
-	if err := flock(f); err != nil {
+	if err = flock(f); err != nil {
 		return r, fmt.Errorf("audit log %s: lock: %w", l.path, err)
 	}
 	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing releases it anyway
@@ -131,11 +131,11 @@ func (l *Log) Append(r Record) (Record, error) {
 	if cut > 0 {
 		// A writer died mid-line. Drop the fragment so the chain continues from the last
 		// complete record, and say so in this record.
-		size, err := f.Seek(0, io.SeekEnd)
-		if err != nil {
+		var size int64
+		if size, err = f.Seek(0, io.SeekEnd); err != nil {
 			return r, err
 		}
-		if err := f.Truncate(size - cut); err != nil {
+		if err = f.Truncate(size - cut); err != nil {
 			return r, fmt.Errorf("audit log %s: cutting an incomplete last line: %w", l.path, err)
 		}
 		r.Repaired = fmt.Sprintf("cut an incomplete last line of %d bytes left by an interrupted writer", cut)
@@ -145,7 +145,7 @@ func (l *Log) Append(r Record) (Record, error) {
 		sum := sha256.Sum256(last)
 		r.Prev = hex.EncodeToString(sum[:])
 		var prev Record
-		if err := json.Unmarshal(last, &prev); err != nil {
+		if err = json.Unmarshal(last, &prev); err != nil {
 			return r, fmt.Errorf("audit log %s: last record is not JSON (run `vigil audit verify`): %w", l.path, err)
 		}
 		r.Seq = prev.Seq + 1

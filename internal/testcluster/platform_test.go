@@ -175,8 +175,8 @@ func TestCrashLoopRestartsRise(t *testing.T) {
 		t.Fatalf("no CrashLoopBackOff with a restart: %v", err)
 	}
 	err = testcluster.Eventually(90*time.Second, 500*time.Millisecond, func() (bool, error) {
-		n, _, err := restarts()
-		return n > first, err
+		n, _, rerr := restarts()
+		return n > first, rerr
 	})
 	if err != nil {
 		t.Fatalf("restart count stayed at %d: %v", first, err)
@@ -228,14 +228,14 @@ func TestHPAScalesOnSimulatedUsage(t *testing.T) {
 	}
 	for _, p := range pods.Items {
 		patch := `{"metadata":{"annotations":{"sim.vigil.dev/cpu":"150m"}}}`
-		if _, err := cs.CoreV1().Pods(ns).Patch(context.Background(), p.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		if _, err = cs.CoreV1().Pods(ns).Patch(context.Background(), p.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	err = testcluster.Eventually(150*time.Second, time.Second, func() (bool, error) {
-		h, err := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Get(context.Background(), "api-gateway", metav1.GetOptions{})
-		if err != nil {
-			return false, err
+		h, getErr := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Get(context.Background(), "api-gateway", metav1.GetOptions{})
+		if getErr != nil {
+			return false, getErr
 		}
 		return h.Status.DesiredReplicas > 2, fmt.Errorf("desired %d, current metrics %s", h.Status.DesiredReplicas, jsonOf(h.Status.CurrentMetrics))
 	})
@@ -243,8 +243,8 @@ func TestHPAScalesOnSimulatedUsage(t *testing.T) {
 		t.Fatalf("HPA did not scale up on raised usage: %v", err)
 	}
 	err = testcluster.Eventually(60*time.Second, time.Second, func() (bool, error) {
-		d, err := cs.AppsV1().Deployments(ns).Get(context.Background(), "api-gateway", metav1.GetOptions{})
-		return err == nil && *d.Spec.Replicas > 2, err
+		d, getErr := cs.AppsV1().Deployments(ns).Get(context.Background(), "api-gateway", metav1.GetOptions{})
+		return getErr == nil && *d.Spec.Replicas > 2, getErr
 	})
 	if err != nil {
 		t.Fatalf("the Deployment's replicas did not follow the HPA: %v", err)
@@ -264,9 +264,9 @@ func TestMetricsAPIAnswers(t *testing.T) {
 	}
 	mc := metricsclient.NewForConfigOrDie(cfg)
 	err = testcluster.Eventually(60*time.Second, time.Second, func() (bool, error) {
-		pm, err := mc.MetricsV1beta1().PodMetricses("fintech-prod").List(context.Background(), metav1.ListOptions{})
-		if err != nil {
-			return false, err
+		pm, listErr := mc.MetricsV1beta1().PodMetricses("fintech-prod").List(context.Background(), metav1.ListOptions{})
+		if listErr != nil {
+			return false, listErr
 		}
 		for _, p := range pm.Items {
 			for _, c := range p.Containers {
@@ -333,13 +333,13 @@ func TestAuditLogCountsRequests(t *testing.T) {
 	cfg.UserAgent = "audit-probe/" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	for i := 0; i < 3; i++ {
-		if _, err := cs.CoreV1().Namespaces().Get(ctxT(t, 10*time.Second), "fintech-prod", metav1.GetOptions{}); err != nil {
+		if _, err = cs.CoreV1().Namespaces().Get(ctxT(t, 10*time.Second), "fintech-prod", metav1.GetOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	err = testcluster.Eventually(10*time.Second, 100*time.Millisecond, func() (bool, error) {
-		n, err := lc.CountAuditRequests(2, cfg.UserAgent, "get")
-		return n == 3, fmt.Errorf("counted %d gets, want 3 (err %v)", n, err)
+		n, countErr := lc.CountAuditRequests(2, cfg.UserAgent, "get")
+		return n == 3, fmt.Errorf("counted %d gets, want 3 (err %v)", n, countErr)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -31,8 +31,8 @@ func TestSeedAlertsFire(t *testing.T) {
 				} `json:"alerts"`
 			} `json:"data"`
 		}
-		if err := getJSON(p.URL+"/api/v1/alerts", &body); err != nil {
-			return false, err
+		if getErr := getJSON(p.URL+"/api/v1/alerts", &body); getErr != nil {
+			return false, getErr
 		}
 		seen := map[string]bool{}
 		for _, a := range body.Data.Alerts {
@@ -59,8 +59,8 @@ func TestSeedAlertsFire(t *testing.T) {
 		var alerts []struct {
 			Labels map[string]string `json:"labels"`
 		}
-		if err := getJSON(p.AlertmanagerURL+"/api/v2/alerts", &alerts); err != nil {
-			return false, err
+		if getErr := getJSON(p.AlertmanagerURL+"/api/v2/alerts", &alerts); getErr != nil {
+			return false, getErr
 		}
 		names := map[string]bool{}
 		for _, a := range alerts {
