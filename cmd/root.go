@@ -1,6 +1,9 @@
-// Package cmd is vigil's command line: kubectl-style Complete / Validate /
-// Run on cli-runtime's ConfigFlags, so --kubeconfig, --context, KUBECONFIG
-// and in-cluster config behave as they do for kubectl.
+// Package cmd is vigil's whole command line: the root command (the terminal
+// UI) and the headless subcommands (check, config, the guarded actions, audit),
+// kubectl-style Complete / Validate / Run on cli-runtime's ConfigFlags, so
+// --kubeconfig, --context, KUBECONFIG and in-cluster config behave as they do
+// for kubectl, before or after any subcommand. main calls Execute, the one
+// place that prints an error and chooses the exit code.
 package cmd
 
 import (
@@ -26,7 +29,6 @@ import (
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/cluster/readonly"
 	"github.com/vigil-k8s/vigil/config"
-	"github.com/vigil-k8s/vigil/internal/cli"
 	"github.com/vigil-k8s/vigil/internal/version"
 	"github.com/vigil-k8s/vigil/ui"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
@@ -45,8 +47,8 @@ type Options struct {
 	// ConnectTimeout bounds the first contact with the API server.
 	ConnectTimeout time.Duration
 
-	// mode is --readonly (--read-only) and --write; see cli.ResolveMode.
-	mode cli.ModeFlags
+	// mode is --readonly (--read-only) and --write; see ResolveMode.
+	mode ModeFlags
 
 	// Set by Complete.
 	config config.Config
@@ -107,9 +109,9 @@ or the in-cluster service account.`,
 	c.Flags().StringVar(&o.ConfigFile, "config", "", "vigil config file (default $VIGIL_CONFIG, else $XDG_CONFIG_HOME/vigil/config.yaml)")
 	c.Flags().StringSliceVarP(&o.Namespaces, "namespaces", "n", nil, "namespaces to watch, comma-separated (default "+fmt.Sprint(config.DefaultNamespaces)+")")
 	o.mode.AddFlags(c.Flags())
-	c.AddCommand(cli.NewCheckCommand(o.ConfigFlags, c.OutOrStdout(), c.ErrOrStderr()))
-	c.AddCommand(cli.NewConfigCommand(o.getenv, c.OutOrStdout()))
-	c.AddCommand(cli.NewActionCommands(o.ConfigFlags, c.InOrStdin(), c.OutOrStdout(), c.ErrOrStderr())...)
+	c.AddCommand(NewCheckCommand(o.ConfigFlags, c.OutOrStdout(), c.ErrOrStderr()))
+	c.AddCommand(NewConfigCommand(o.getenv, c.OutOrStdout()))
+	c.AddCommand(NewActionCommands(o.ConfigFlags, c.InOrStdin(), c.OutOrStdout(), c.ErrOrStderr())...)
 	return c
 }
 
@@ -139,7 +141,7 @@ func (o *Options) Complete(c *cobra.Command) error {
 	if o.target, err = cluster.ResolveTarget(o.ConfigFlags, version.UserAgent()); err != nil {
 		return err
 	}
-	m, err := cli.ResolveMode(&o.mode, o.config, o.target.Context, o.getenv)
+	m, err := ResolveMode(&o.mode, o.config, o.target.Context, o.getenv)
 	o.readOnly, o.readOnlyFrom = m.ReadOnly, m.Source
 	return err
 }
@@ -174,7 +176,7 @@ func (o *Options) Run(ctx context.Context) error {
 	defer mgr.Stop()
 	snaps, unsubscribe := mgr.Subscribe()
 	defer unsubscribe()
-	if _, err := mgr.Switch(ctx, t.Context); err != nil {
+	if _, err = mgr.Switch(ctx, t.Context); err != nil {
 		return err
 	}
 	backend := &ui.ManagerBackend{Manager: mgr, Snapshots: snaps, Actions: o.actionsFor, ReadOnly: o.contextReadOnly}
@@ -216,7 +218,7 @@ func (o *Options) ping(ctx context.Context) error {
 // contextReadOnly says whether a context is read-only under the flags and
 // config (the header badge; the actions' guard).
 func (o *Options) contextReadOnly(kubeContext string) bool {
-	m, err := cli.ResolveMode(&o.mode, o.config, kubeContext, o.getenv)
+	m, err := ResolveMode(&o.mode, o.config, kubeContext, o.getenv)
 	return m.ReadOnly || err != nil || o.readOnly
 }
 
@@ -226,7 +228,7 @@ func (o *Options) actionsFor(t cluster.Target, generation uint64) actionsui.Prov
 	if t.RESTConfig == nil {
 		return nil
 	}
-	mode := cli.Mode{ReadOnly: o.contextReadOnly(t.Context)}
+	mode := Mode{ReadOnly: o.contextReadOnly(t.Context)}
 	cfg := mode.WrapConfig(t.RESTConfig)
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -313,7 +315,7 @@ func Execute(ctx context.Context) int {
 	if err == nil {
 		return 0
 	}
-	var ee *cli.ExitError
+	var ee *ExitError
 	if errors.As(err, &ee) {
 		// Subcommands (vigil check) choose their exit code and have
 		// already said what they had to; an ExitError with a cause is

@@ -8,7 +8,7 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
-	"github.com/vigil-k8s/vigil/internal/cli"
+	"github.com/vigil-k8s/vigil/cmd"
 )
 
 // vigil runs one headless action command as a runbook would.
@@ -16,7 +16,7 @@ func vigil(t *testing.T, stdin string, args ...string) (string, error) {
 	t.Helper()
 	flags := genericclioptions.NewConfigFlags(true)
 	var out, errOut bytes.Buffer
-	for _, c := range cli.NewActionCommands(flags, strings.NewReader(stdin), &out, &errOut) {
+	for _, c := range cmd.NewActionCommands(flags, strings.NewReader(stdin), &out, &errOut) {
 		if c.Name() == args[0] {
 			if args[0] != "audit" {
 				args = append(args, "--kubeconfig", lc.Kubeconfig)

@@ -1,4 +1,4 @@
-package cli
+package cmd
 
 import (
 	"fmt"
@@ -151,7 +151,8 @@ func (o *actionOptions) auditCommand() *cobra.Command {
 				return err
 			}
 			if asJSON {
-				b, err := os.ReadFile(path)
+				var b []byte
+				b, err = os.ReadFile(path)
 				if err != nil && !os.IsNotExist(err) {
 					return err
 				}

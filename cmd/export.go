@@ -1,4 +1,4 @@
-package cli
+package cmd
 
 import (
 	"context"
@@ -163,8 +163,8 @@ func (o *exportOptions) runExport(ctx context.Context) error {
 	}
 	info := evidence.AuditLogInfo{Source: logPath, Present: logData != nil}
 	if logData != nil {
-		if r, err := audit.VerifyFile(logPath); err != nil {
-			info.Problem = err.Error()
+		if r, verr := audit.VerifyFile(logPath); verr != nil {
+			info.Problem = verr.Error()
 		} else {
 			info.Records, info.ChainVerified, info.Head = r.Records, r.OK(), r.Head
 			if !r.OK() {

@@ -1,4 +1,4 @@
-package cli
+package cmd
 
 import (
 	"context"
@@ -31,26 +31,26 @@ var clientConstruction = regexp.MustCompile(`\bToRESTConfig\(\)|\bNewForConfig(O
 
 // reviewedSites are the client construction sites of the vigil binary, per file, each with
 // how it is kept behind the read-only wrap. A new site fails TestEveryClientGoesThroughReadOnly
-// until it is routed through the wrap (cluster.Options.WrapConfig, cli.Mode.WrapConfig /
+// until it is routed through the wrap (cluster.Options.WrapConfig, cmd.Mode.WrapConfig /
 // WrapClient, cluster/readonly) and listed here with its reason.
 var reviewedSites = map[string]struct {
 	n   int
 	why string
 }{
-	"cluster/kubeconfig.go":          {1, "ResolveTarget builds the Target's rest.Config; every consumer wraps it (Session, fleet, actions, check, export)"},
-	"cluster/session.go":             {7, "clients (the access-review one too) built from copies of opts.RESTConfig after New applied opts.WrapConfig"},
-	"cluster/fleet.go":               {1, "FleetServices gets the config fleetEntry wraps with readonly.WrapConfig always (the fleet only reads)"},
-	"cluster/inventory.go":           {3, "ListInventory gets a wrapped config (check's listLive always wraps; the UI lists from the session's caches)"},
-	"cluster/alerts.go":              {1, "the Prometheus/Alertmanager client is passed through Options.WrapClient on the next line"},
-	"cluster/readonly/readonly.go":   {1, "the wrapper itself (a nil client becomes a wrapped default)"},
-	"actions/silence.go":             {1, "fallback for a nil client; cli and cmd pass Mode.WrapClient's"},
-	"actions/argo_server.go":         {2, "NewArgoServerClient's client is replaced by Mode.WrapClient in argoEnv; the other is a fallback for a nil HTTP"},
-	"internal/cli/actions_common.go": {3, "env(): ResolveMode then Mode.WrapConfig before the clientsets"},
-	"internal/cli/actions_misc.go":   {1, "silence commands: Mode.WrapClient around the Alertmanager client"},
-	"internal/cli/check.go":          {2, "check only reads: readonly.WrapConfig and readonly.WrapClient always"},
-	"internal/cli/export.go":         {1, "export only reads: readonly.WrapConfig always"},
-	"internal/cli/readonly.go":       {1, "Mode.WrapClient's default client, wrapped when read-only"},
-	"cmd/root.go":                    {3, "actionsFor: Mode.WrapConfig before the clientsets, Mode.WrapClient for Alertmanager"},
+	"cluster/kubeconfig.go":        {1, "ResolveTarget builds the Target's rest.Config; every consumer wraps it (Session, fleet, actions, check, export)"},
+	"cluster/session.go":           {7, "clients (the access-review one too) built from copies of opts.RESTConfig after New applied opts.WrapConfig"},
+	"cluster/fleet.go":             {1, "FleetServices gets the config fleetEntry wraps with readonly.WrapConfig always (the fleet only reads)"},
+	"cluster/inventory.go":         {3, "ListInventory gets a wrapped config (check's listLive always wraps; the UI lists from the session's caches)"},
+	"cluster/alerts.go":            {1, "the Prometheus/Alertmanager client is passed through Options.WrapClient on the next line"},
+	"cluster/readonly/readonly.go": {1, "the wrapper itself (a nil client becomes a wrapped default)"},
+	"actions/silence.go":           {1, "fallback for a nil client; cmd passes Mode.WrapClient's"},
+	"actions/argo_server.go":       {2, "NewArgoServerClient's client is replaced by Mode.WrapClient in argoEnv; the other is a fallback for a nil HTTP"},
+	"cmd/actions_common.go":        {3, "env(): ResolveMode then Mode.WrapConfig before the clientsets"},
+	"cmd/actions_misc.go":          {1, "silence commands: Mode.WrapClient around the Alertmanager client"},
+	"cmd/check.go":                 {2, "check only reads: readonly.WrapConfig and readonly.WrapClient always"},
+	"cmd/export.go":                {1, "export only reads: readonly.WrapConfig always"},
+	"cmd/readonly.go":              {1, "Mode.WrapClient's default client, wrapped when read-only"},
+	"cmd/root.go":                  {3, "actionsFor: Mode.WrapConfig before the clientsets, Mode.WrapClient for Alertmanager"},
 }
 
 // TestEveryClientGoesThroughReadOnly fails when a file of the vigil binary gains a way to
@@ -96,7 +96,7 @@ func TestEveryClientGoesThroughReadOnly(t *testing.T) {
 		want, ok := reviewedSites[file]
 		if !ok || len(sites) > want.n {
 			t.Errorf("%s builds a client nobody has reviewed for read-only mode (%d sites, %d reviewed):\n  %s\n"+
-				"route it through the read-only wrap (cluster.Options.WrapConfig, cli.Mode.WrapConfig/WrapClient or cluster/readonly) and list it in reviewedSites with how",
+				"route it through the read-only wrap (cluster.Options.WrapConfig, cmd.Mode.WrapConfig/WrapClient or cluster/readonly) and list it in reviewedSites with how",
 				file, len(sites), want.n, strings.Join(sites, "\n  "))
 		}
 	}

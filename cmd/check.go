@@ -1,7 +1,4 @@
-// Package cli holds vigil's headless subcommands. Each is built by a
-// constructor taking the shared connection flags and output streams, so the
-// root command wires it in and tests call it directly.
-package cli
+package cmd
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package cli
+package cmd
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"github.com/vigil-k8s/vigil/checks/load"
 )
 
-var estate = []string{"-f", "../../testdata/fintech/all", "-f", "../../testdata/fintech/local-1"}
+var estate = []string{"-f", "../testdata/fintech/all", "-f", "../testdata/fintech/local-1"}
 
 // run executes vigil check with args, returning stdout, stderr and the
 // exit code.
@@ -29,7 +29,7 @@ func run(t *testing.T, args ...string) (string, string, int) {
 }
 
 func fixture(id, kind string) string {
-	return filepath.Join("..", "..", "testdata", "checks", id, kind+".yaml")
+	return filepath.Join("..", "testdata", "checks", id, kind+".yaml")
 }
 
 func TestExitCodes(t *testing.T) {
