@@ -87,7 +87,7 @@ func deliveryChecks() []Check {
 }
 
 // argoManaging returns the Argo CD Application whose status lists w.
-func (inv *Inventory) argoManaging(w Workload, group string) (unstructured.Unstructured, bool) {
+func (inv *Inventory) argoManaging(w Workload, group string) (*unstructured.Unstructured, bool) {
 	for _, app := range inv.Applications {
 		res, _, _ := unstructured.NestedSlice(app.Object, "status", "resources")
 		for _, r := range res {
@@ -97,7 +97,7 @@ func (inv *Inventory) argoManaging(w Workload, group string) (unstructured.Unstr
 			}
 		}
 	}
-	return unstructured.Unstructured{}, false
+	return nil, false
 }
 
 func evalGitOps(inv *Inventory) []Finding {

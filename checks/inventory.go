@@ -5,10 +5,14 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	vpav1 "k8s.io/autoscaler/vertical-pod-autoscaler/pkg/apis/autoscaling.k8s.io/v1"
 )
 
 // API groups of the custom resources the catalogue reads. Inventory.Installed
@@ -63,6 +67,7 @@ const (
 	ResPeerAuthentications = "peerauthentications.security.istio.io"
 	ResDestinationRules    = "destinationrules.networking.istio.io"
 	ResPrometheusRules     = "prometheusrules.monitoring.coreos.com"
+	ResStorageClasses      = "storageclasses.storage.k8s.io"
 )
 
 // DefaultAllowedRegistries is the private registry the estate pulls from
@@ -92,41 +97,53 @@ func DefaultConfig() Config {
 	}
 }
 
-// Inventory is everything the catalogue evaluates: plain objects, listed
-// from a cluster (cluster.ListInventory) or read from manifests
-// (checks/load). Secrets carry metadata only; their data is dropped on load.
+// Inventory is everything vigil reads from an estate, one slice per kind of
+// Kinds: listed from a cluster (cluster.ListInventory), held by a live
+// session's informer caches (cluster.Objects is this type) or read from
+// manifests (checks/load). Its objects are pointers a live session shares
+// with its caches: the checks read them and never write to them. Secrets
+// carry metadata only; their data is dropped on load. Kinds marked
+// SessionOnly (ReplicaSets, Events...) are filled by a live session alone.
 type Inventory struct {
-	Namespaces          []corev1.Namespace
-	Pods                []corev1.Pod
-	ServiceAccounts     []corev1.ServiceAccount
-	Services            []corev1.Service
-	Secrets             []corev1.Secret // metadata and type only, never data
-	ConfigMaps          []corev1.ConfigMap
-	Deployments         []appsv1.Deployment
-	StatefulSets        []appsv1.StatefulSet
-	DaemonSets          []appsv1.DaemonSet
-	Jobs                []batchv1.Job
-	CronJobs            []batchv1.CronJob
-	HPAs                []autoscalingv2.HorizontalPodAutoscaler
-	PDBs                []policyv1.PodDisruptionBudget
-	NetworkPolicies     []networkingv1.NetworkPolicy
-	Ingresses           []networkingv1.Ingress
-	Roles               []rbacv1.Role
-	ClusterRoles        []rbacv1.ClusterRole
-	RoleBindings        []rbacv1.RoleBinding
-	ClusterRoleBindings []rbacv1.ClusterRoleBinding
+	Namespaces          []*corev1.Namespace
+	Pods                []*corev1.Pod
+	ServiceAccounts     []*corev1.ServiceAccount
+	Services            []*corev1.Service
+	Secrets             []*corev1.Secret // metadata and type only, never data
+	ConfigMaps          []*corev1.ConfigMap
+	Deployments         []*appsv1.Deployment
+	StatefulSets        []*appsv1.StatefulSet
+	DaemonSets          []*appsv1.DaemonSet
+	Jobs                []*batchv1.Job
+	CronJobs            []*batchv1.CronJob
+	HPAs                []*autoscalingv2.HorizontalPodAutoscaler
+	PDBs                []*policyv1.PodDisruptionBudget
+	NetworkPolicies     []*networkingv1.NetworkPolicy
+	Ingresses           []*networkingv1.Ingress
+	Roles               []*rbacv1.Role
+	ClusterRoles        []*rbacv1.ClusterRole
+	RoleBindings        []*rbacv1.RoleBinding
+	ClusterRoleBindings []*rbacv1.ClusterRoleBinding
+	StorageClasses      []*storagev1.StorageClass
+	VPAs                []*vpav1.VerticalPodAutoscaler
+
+	// Read by a live session only (SessionOnly kinds).
+	ReplicaSets         []*appsv1.ReplicaSet
+	ControllerRevisions []*appsv1.ControllerRevision
+	EndpointSlices      []*discoveryv1.EndpointSlice
+	Events              []*corev1.Event // Warning events only
 
 	// Custom resources, as the API returns them.
-	VPAs                   []unstructured.Unstructured
-	Applications           []unstructured.Unstructured // Argo CD
-	AppProjects            []unstructured.Unstructured // Argo CD
-	ExternalSecrets        []unstructured.Unstructured
-	ClusterExternalSecrets []unstructured.Unstructured
-	SecretStores           []unstructured.Unstructured // SecretStore and ClusterSecretStore
-	SealedSecrets          []unstructured.Unstructured
-	PeerAuthentications    []unstructured.Unstructured
-	DestinationRules       []unstructured.Unstructured
-	PrometheusRules        []unstructured.Unstructured
+	Applications           []*unstructured.Unstructured // Argo CD
+	AppProjects            []*unstructured.Unstructured // Argo CD
+	ExternalSecrets        []*unstructured.Unstructured
+	ClusterExternalSecrets []*unstructured.Unstructured
+	SecretStores           []*unstructured.Unstructured
+	ClusterSecretStores    []*unstructured.Unstructured
+	SealedSecrets          []*unstructured.Unstructured
+	PeerAuthentications    []*unstructured.Unstructured
+	DestinationRules       []*unstructured.Unstructured
+	PrometheusRules        []*unstructured.Unstructured
 
 	// Installed says, per API group in KnownGroups, whether its CRDs exist.
 	// A group missing from the map is treated as not installed.

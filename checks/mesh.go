@@ -38,18 +38,18 @@ func meshChecks() []Check {
 	}
 }
 
-func str(u unstructured.Unstructured, fields ...string) string {
+func str(u *unstructured.Unstructured, fields ...string) string {
 	s, _, _ := unstructured.NestedString(u.Object, fields...)
 	return s
 }
 
-func ref(u unstructured.Unstructured) Resource {
+func ref(u *unstructured.Unstructured) Resource {
 	return Resource{Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName()}
 }
 
 // namespaceWidePA returns the mode of the selector-less PeerAuthentication in
 // ns, and its name, if there is one.
-func namespaceWidePA(pas []unstructured.Unstructured, ns string) (mode, name string, ok bool) {
+func namespaceWidePA(pas []*unstructured.Unstructured, ns string) (mode, name string, ok bool) {
 	for _, pa := range pas {
 		if pa.GetNamespace() != ns {
 			continue

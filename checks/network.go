@@ -46,7 +46,7 @@ func networkChecks() []Check {
 
 // policyTypes returns the policy's effective types (defaulted as the API
 // server does when policyTypes is empty).
-func policyTypes(p networkingv1.NetworkPolicy) (ingress, egress bool) {
+func policyTypes(p *networkingv1.NetworkPolicy) (ingress, egress bool) {
 	if len(p.Spec.PolicyTypes) == 0 {
 		return true, len(p.Spec.Egress) > 0
 	}
@@ -100,8 +100,8 @@ func countPolicies(inv *Inventory, ns string) int {
 }
 
 // selectingPolicies returns the policies in w's namespace selecting its pods.
-func (inv *Inventory) selectingPolicies(w Workload) []networkingv1.NetworkPolicy {
-	var out []networkingv1.NetworkPolicy
+func (inv *Inventory) selectingPolicies(w Workload) []*networkingv1.NetworkPolicy {
+	var out []*networkingv1.NetworkPolicy
 	for _, p := range inv.NetworkPolicies {
 		if p.Namespace == w.Namespace && selects(&p.Spec.PodSelector, w.Template.Labels) {
 			out = append(out, p)

@@ -8,7 +8,8 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	vpav1 "k8s.io/autoscaler/vertical-pod-autoscaler/pkg/apis/autoscaling.k8s.io/v1"
 )
 
 const (
@@ -63,13 +64,13 @@ func scalingChecks() []Check {
 }
 
 // hpaFor returns the HPA scaling the workload, if any.
-func (inv *Inventory) hpaFor(w Workload) (autoscalingv2.HorizontalPodAutoscaler, bool) {
+func (inv *Inventory) hpaFor(w Workload) (*autoscalingv2.HorizontalPodAutoscaler, bool) {
 	for _, h := range inv.HPAs {
 		if h.Namespace == w.Namespace && h.Spec.ScaleTargetRef.Kind == w.Kind && h.Spec.ScaleTargetRef.Name == w.Name {
 			return h, true
 		}
 	}
-	return autoscalingv2.HorizontalPodAutoscaler{}, false
+	return nil, false
 }
 
 // minReplicas is the number of replicas a workload keeps at its lowest:
@@ -112,7 +113,7 @@ func evalHPA(inv *Inventory) []Finding {
 
 // hpaCondition returns "False: reason: message" when the HPA reports the
 // condition false, else "".
-func hpaCondition(h autoscalingv2.HorizontalPodAutoscaler, t autoscalingv2.HorizontalPodAutoscalerConditionType) string {
+func hpaCondition(h *autoscalingv2.HorizontalPodAutoscaler, t autoscalingv2.HorizontalPodAutoscalerConditionType) string {
 	for _, c := range h.Status.Conditions {
 		if c.Type == t && c.Status == corev1.ConditionFalse {
 			return fmt.Sprintf("False: %s: %s", c.Reason, c.Message)
@@ -122,7 +123,7 @@ func hpaCondition(h autoscalingv2.HorizontalPodAutoscaler, t autoscalingv2.Horiz
 }
 
 // hpaResources returns the resources (cpu, memory) an HPA scales on.
-func hpaResources(h autoscalingv2.HorizontalPodAutoscaler) []string {
+func hpaResources(h *autoscalingv2.HorizontalPodAutoscaler) []string {
 	var out []string
 	for _, m := range h.Spec.Metrics {
 		switch {
@@ -141,9 +142,15 @@ func evalVPAConflict(inv *Inventory) []Finding {
 	}
 	var out []Finding
 	for _, v := range inv.VPAs {
-		r := ref(v)
-		kind, name := str(v, "spec", "targetRef", "kind"), str(v, "spec", "targetRef", "name")
-		mode := str(v, "spec", "updatePolicy", "updateMode")
+		r := Resource{Kind: "VerticalPodAutoscaler", Namespace: v.Namespace, Name: v.Name}
+		var kind, name string
+		if v.Spec.TargetRef != nil {
+			kind, name = v.Spec.TargetRef.Kind, v.Spec.TargetRef.Name
+		}
+		mode := ""
+		if v.Spec.UpdatePolicy != nil && v.Spec.UpdatePolicy.UpdateMode != nil {
+			mode = string(*v.Spec.UpdatePolicy.UpdateMode)
+		}
 		if mode == "" {
 			mode = "Auto (default)"
 		}
@@ -152,18 +159,23 @@ func evalVPAConflict(inv *Inventory) []Finding {
 			continue
 		}
 		controlled := map[string]bool{}
-		policies, _, _ := unstructured.NestedSlice(v.Object, "spec", "resourcePolicy", "containerPolicies")
+		var policies []vpav1.ContainerResourcePolicy
+		if v.Spec.ResourcePolicy != nil {
+			policies = v.Spec.ResourcePolicy.ContainerPolicies
+		}
 		if len(policies) == 0 {
 			controlled["cpu"], controlled["memory"] = true, true
 		}
 		for _, p := range policies {
-			pm, _ := p.(map[string]any)
-			if pm["mode"] == "Off" {
+			if p.Mode != nil && *p.Mode == vpav1.ContainerScalingModeOff {
 				continue
 			}
-			res, found, _ := unstructured.NestedStringSlice(pm, "controlledResources")
-			if !found {
-				res = []string{"cpu", "memory"}
+			res := []string{"cpu", "memory"}
+			if p.ControlledResources != nil {
+				res = nil
+				for _, x := range *p.ControlledResources {
+					res = append(res, string(x))
+				}
 			}
 			for _, x := range res {
 				controlled[x] = true

@@ -143,7 +143,7 @@ type producer struct {
 func (p producer) String() string { return p.Kind + " " + p.Namespace + "/" + p.Name }
 
 // readyCondition returns "True", "False: reason: message" or "unset".
-func readyCondition(u unstructured.Unstructured, condType string) string {
+func readyCondition(u *unstructured.Unstructured, condType string) string {
 	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
 	for _, c := range conds {
 		m, ok := c.(map[string]any)
@@ -201,13 +201,13 @@ func (inv *Inventory) producers() map[string][]producer {
 }
 
 // secretMeta returns the listed Secret's metadata, if any.
-func (inv *Inventory) secretMeta(ns, name string) (corev1.Secret, bool) {
+func (inv *Inventory) secretMeta(ns, name string) (*corev1.Secret, bool) {
 	for _, s := range inv.Secrets {
 		if s.Namespace == ns && s.Name == name {
 			return s, true
 		}
 	}
-	return corev1.Secret{}, false
+	return nil, false
 }
 
 func evalSecretSources(inv *Inventory) []Finding {
@@ -296,7 +296,7 @@ func evalExternalSecretsReady(inv *Inventory) []Finding {
 		return []Finding{finding(NotApplicable, clusterResource, "External Secrets Operator absent: no %s CRDs", GroupExternalSecrets)}
 	}
 	var out []Finding
-	for _, group := range [][]unstructured.Unstructured{inv.ExternalSecrets, inv.ClusterExternalSecrets, inv.SecretStores} {
+	for _, group := range [][]*unstructured.Unstructured{inv.ExternalSecrets, inv.ClusterExternalSecrets, inv.SecretStores, inv.ClusterSecretStores} {
 		for _, u := range group {
 			ready := readyCondition(u, "Ready")
 			if ready == "True" {
@@ -342,7 +342,7 @@ func parseInterval(s string) (time.Duration, error) {
 
 func evalRotation(inv *Inventory) []Finding {
 	var out []Finding
-	check := func(u unstructured.Unstructured, fields ...string) {
+	check := func(u *unstructured.Unstructured, fields ...string) {
 		field := strings.Join(fields, ".")
 		v, found, _ := unstructured.NestedFieldNoCopy(u.Object, fields...)
 		if !found {

@@ -110,8 +110,8 @@ func ownedBy(refs []metav1.OwnerReference, kinds ...string) bool {
 var systemNamespaces = []string{"kube-system", "kube-public", "kube-node-lease"}
 
 // scopedNamespaces returns the namespaces namespace-level checks evaluate.
-func (inv *Inventory) scopedNamespaces() []corev1.Namespace {
-	var out []corev1.Namespace
+func (inv *Inventory) scopedNamespaces() []*corev1.Namespace {
+	var out []*corev1.Namespace
 	for _, ns := range inv.Namespaces {
 		if len(inv.Config.Namespaces) > 0 {
 			if slices.Contains(inv.Config.Namespaces, ns.Name) {
@@ -127,13 +127,13 @@ func (inv *Inventory) scopedNamespaces() []corev1.Namespace {
 }
 
 // namespace returns the namespace object by name, if listed.
-func (inv *Inventory) namespace(name string) (corev1.Namespace, bool) {
+func (inv *Inventory) namespace(name string) (*corev1.Namespace, bool) {
 	for _, ns := range inv.Namespaces {
 		if ns.Name == name {
 			return ns, true
 		}
 	}
-	return corev1.Namespace{}, false
+	return nil, false
 }
 
 // isProduction reports whether the workload's namespace is labelled

@@ -101,16 +101,16 @@ func (s *Session) allowed(ctx context.Context, ns string, r resource) bool {
 	if ns != "" {
 		rules := s.rulesReview(ctx, ns)
 		switch {
-		case rulesAllow(rules.rules, "list", r.group, r.name) && rulesAllow(rules.rules, "watch", r.group, r.name):
-			s.access.put(accessKey("list", r.group, r.name, ns), true)
-			s.access.put(accessKey("watch", r.group, r.name, ns), true)
+		case rulesAllow(rules.rules, "list", r.Group, r.Resource) && rulesAllow(rules.rules, "watch", r.Group, r.Resource):
+			s.access.put(accessKey("list", r.Group, r.Resource, ns), true)
+			s.access.put(accessKey("watch", r.Group, r.Resource, ns), true)
 			return true
 		case rules.complete:
-			s.log.Info("access denied by rules review", "namespace", ns, "resource", r.key())
+			s.log.Info("access denied by rules review", "namespace", ns, "resource", r.Key())
 			return false
 		}
 	}
-	return s.Allowed(ctx, "list", r.group, r.name, ns) && s.Allowed(ctx, "watch", r.group, r.name, ns)
+	return s.Allowed(ctx, "list", r.Group, r.Resource, ns) && s.Allowed(ctx, "watch", r.Group, r.Resource, ns)
 }
 
 // rulesReview returns ns's SelfSubjectRulesReview, asking once per session.

@@ -9,51 +9,21 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	vpav1 "k8s.io/autoscaler/vertical-pod-autoscaler/pkg/apis/autoscaling.k8s.io/v1"
 
+	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/config"
 )
 
 // Objects are the objects one snapshot is built from, as listed from the
-// informer caches. The builders only read them.
-type Objects struct {
-	Deployments         []*appsv1.Deployment
-	StatefulSets        []*appsv1.StatefulSet
-	DaemonSets          []*appsv1.DaemonSet
-	ReplicaSets         []*appsv1.ReplicaSet
-	ControllerRevisions []*appsv1.ControllerRevision
-	Pods                []*corev1.Pod
-	Services            []*corev1.Service
-	EndpointSlices      []*discoveryv1.EndpointSlice
-	HPAs                []*autoscalingv2.HorizontalPodAutoscaler
-	PDBs                []*policyv1.PodDisruptionBudget
-	NetworkPolicies     []*networkingv1.NetworkPolicy
-	Ingresses           []*networkingv1.Ingress
-	ServiceAccounts     []*corev1.ServiceAccount
-	Roles               []*rbacv1.Role
-	RoleBindings        []*rbacv1.RoleBinding
-	ClusterRoles        []*rbacv1.ClusterRole
-	ClusterRoleBindings []*rbacv1.ClusterRoleBinding
-	Namespaces          []*corev1.Namespace
-	ConfigMaps          []*corev1.ConfigMap
-	Events              []*corev1.Event
-	Jobs                []*batchv1.Job
-	CronJobs            []*batchv1.CronJob
-	Secrets             []*metav1.PartialObjectMetadata
-	VPAs                []*vpav1.VerticalPodAutoscaler
-	// Custom resources by key ("applications.argoproj.io", ...).
-	Custom map[string][]*unstructured.Unstructured
-}
+// informer caches: one slice per entry of checks.Kinds. The builders and the
+// compliance checks only read them.
+type Objects = checks.Inventory
 
 // Extras are the inputs of a snapshot that do not come from informers.
 type Extras struct {
@@ -127,7 +97,7 @@ func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {
 	sortHPAs(snap.HPAs)
 
 	revs := revisionsByWorkload(objs, rsOwner)
-	argo := argoByWorkload(objs.Custom[resApplications])
+	argo := argoByWorkload(objs.Applications)
 	oomBy := oomsByPod(x.OOMKills, now)
 
 	build := func(s Service, f WorkloadFacts, template corev1.PodTemplateSpec) Service {

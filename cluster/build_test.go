@@ -9,6 +9,8 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/vigil-k8s/vigil/checks"
 )
 
 var testNow = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
@@ -153,8 +155,8 @@ func TestTransformSlimsButKeepsHealthFields(t *testing.T) {
 func allNamespaced() []string {
 	var out []string
 	for _, r := range watched {
-		if !r.clusterScoped && !r.allNamespaces {
-			out = append(out, r.key())
+		if r.Scope == checks.Namespaced {
+			out = append(out, r.Key())
 		}
 	}
 	return out

@@ -5,18 +5,7 @@ import (
 	"sort"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	policyv1 "k8s.io/api/policy/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
-	vpav1 "k8s.io/autoscaler/vertical-pod-autoscaler/pkg/apis/autoscaling.k8s.io/v1"
 )
 
 // collect lists every synced cache into Objects and reports per-namespace
@@ -27,7 +16,6 @@ func (s *Session) collect() (objs Objects, nss []NamespaceStatus, resources []Re
 	served := s.served
 	s.mu.Unlock()
 	synced = true
-	objs.Custom = map[string][]*unstructured.Unstructured{}
 	denied := map[string][]string{}
 	all := watches
 	if cluster != nil {
@@ -58,19 +46,19 @@ func (s *Session) collect() (objs Objects, nss []NamespaceStatus, resources []Re
 		}
 	}
 	for _, r := range watched {
-		rs := ResourceStatus{Resource: r.key()}
+		rs := ResourceStatus{Resource: r.Key()}
 		switch {
-		case r.optional && served != nil && !served[r.name+"."+r.group]:
-			rs.Access, rs.Reason = AccessNotInstalled, fmt.Sprintf("%s is not installed (no %s API)", r.name, r.group)
-		case len(denied[r.key()]) > 0:
+		case r.Optional && served != nil && !served[r.Resource+"."+r.Group]:
+			rs.Access, rs.Reason = AccessNotInstalled, fmt.Sprintf("%s is not installed (no %s API)", r.Resource, r.Group)
+		case len(denied[r.Key()]) > 0:
 			rs.Access = AccessDenied
-			for _, ns := range denied[r.key()] {
+			for _, ns := range denied[r.Key()] {
 				if ns != "" {
 					rs.Namespaces = append(rs.Namespaces, ns)
 				}
 			}
 			sort.Strings(rs.Namespaces)
-			rs.Reason = "no access: list/watch " + r.key() + " forbidden"
+			rs.Reason = "no access: list/watch " + r.Key() + " forbidden"
 		}
 		resources = append(resources, rs)
 	}
@@ -152,60 +140,23 @@ func (s *Session) trackOOMs(pods []*corev1.Pod, now time.Time) map[string][]time
 	return s.ooms
 }
 
-// appendObjects adds a cache's items to objs.
+// kindByKey finds a watched kind by its key ("deployments.apps").
+var kindByKey = func() map[string]resource {
+	m := make(map[string]resource, len(watched))
+	for _, r := range watched {
+		m[r.Key()] = r
+	}
+	return m
+}()
+
+// appendObjects adds a cache's items to their kind's slice in objs: the
+// pointers the cache holds, not copies.
 func appendObjects(objs *Objects, key string, items []any) {
+	k, ok := kindByKey[key]
+	if !ok {
+		return
+	}
 	for _, it := range items {
-		switch o := it.(type) {
-		case *appsv1.Deployment:
-			objs.Deployments = append(objs.Deployments, o)
-		case *appsv1.StatefulSet:
-			objs.StatefulSets = append(objs.StatefulSets, o)
-		case *appsv1.DaemonSet:
-			objs.DaemonSets = append(objs.DaemonSets, o)
-		case *appsv1.ReplicaSet:
-			objs.ReplicaSets = append(objs.ReplicaSets, o)
-		case *appsv1.ControllerRevision:
-			objs.ControllerRevisions = append(objs.ControllerRevisions, o)
-		case *corev1.Pod:
-			objs.Pods = append(objs.Pods, o)
-		case *corev1.Service:
-			objs.Services = append(objs.Services, o)
-		case *discoveryv1.EndpointSlice:
-			objs.EndpointSlices = append(objs.EndpointSlices, o)
-		case *autoscalingv2.HorizontalPodAutoscaler:
-			objs.HPAs = append(objs.HPAs, o)
-		case *policyv1.PodDisruptionBudget:
-			objs.PDBs = append(objs.PDBs, o)
-		case *networkingv1.NetworkPolicy:
-			objs.NetworkPolicies = append(objs.NetworkPolicies, o)
-		case *networkingv1.Ingress:
-			objs.Ingresses = append(objs.Ingresses, o)
-		case *corev1.ServiceAccount:
-			objs.ServiceAccounts = append(objs.ServiceAccounts, o)
-		case *rbacv1.Role:
-			objs.Roles = append(objs.Roles, o)
-		case *rbacv1.RoleBinding:
-			objs.RoleBindings = append(objs.RoleBindings, o)
-		case *rbacv1.ClusterRole:
-			objs.ClusterRoles = append(objs.ClusterRoles, o)
-		case *rbacv1.ClusterRoleBinding:
-			objs.ClusterRoleBindings = append(objs.ClusterRoleBindings, o)
-		case *corev1.Namespace:
-			objs.Namespaces = append(objs.Namespaces, o)
-		case *corev1.ConfigMap:
-			objs.ConfigMaps = append(objs.ConfigMaps, o)
-		case *corev1.Event:
-			objs.Events = append(objs.Events, o)
-		case *batchv1.Job:
-			objs.Jobs = append(objs.Jobs, o)
-		case *batchv1.CronJob:
-			objs.CronJobs = append(objs.CronJobs, o)
-		case *metav1.PartialObjectMetadata:
-			objs.Secrets = append(objs.Secrets, o)
-		case *vpav1.VerticalPodAutoscaler:
-			objs.VPAs = append(objs.VPAs, o)
-		case *unstructured.Unstructured:
-			objs.Custom[key] = append(objs.Custom[key], o)
-		}
+		k.Add(objs, it)
 	}
 }

@@ -233,7 +233,7 @@ func argoByWorkload(apps []*unstructured.Unstructured) map[string]ArgoAppRef {
 func assembleGitOps(snap *Snapshot, objs Objects, now time.Time) {
 	snap.ArgoProjects = nil
 	windows := map[string][]SyncWindow{}
-	for _, u := range objs.Custom[resAppProjects] {
+	for _, u := range objs.AppProjects {
 		p := ArgoProjectOf(u)
 		for i := range p.Windows {
 			p.Windows[i].Active = windowActive(p.Windows[i], now)
@@ -243,7 +243,7 @@ func assembleGitOps(snap *Snapshot, objs Objects, now time.Time) {
 	}
 	sort.Slice(snap.ArgoProjects, func(i, j int) bool { return snap.ArgoProjects[i].Name < snap.ArgoProjects[j].Name })
 	snap.ArgoApps = nil
-	for _, u := range objs.Custom[resApplications] {
+	for _, u := range objs.Applications {
 		snap.ArgoApps = append(snap.ArgoApps, ArgoAppOf(u, windows[str(u.Object, "spec", "project")], now))
 	}
 	sort.Slice(snap.ArgoApps, func(i, j int) bool {
@@ -251,10 +251,10 @@ func assembleGitOps(snap *Snapshot, objs Objects, now time.Time) {
 	})
 
 	snap.ExternalSecrets = nil
-	for _, u := range objs.Custom[resExternalSecrets] {
+	for _, u := range objs.ExternalSecrets {
 		snap.ExternalSecrets = append(snap.ExternalSecrets, ExternalSecretOf(u, now))
 	}
-	for _, u := range objs.Custom[resClusterExtSecrets] {
+	for _, u := range objs.ClusterExternalSecrets {
 		snap.ExternalSecrets = append(snap.ExternalSecrets, ExternalSecretOf(u, now))
 	}
 	sort.Slice(snap.ExternalSecrets, func(i, j int) bool {
@@ -262,13 +262,13 @@ func assembleGitOps(snap *Snapshot, objs Objects, now time.Time) {
 		return a.Kind+"/"+a.Namespace+"/"+a.Name < b.Kind+"/"+b.Namespace+"/"+b.Name
 	})
 	snap.SecretStores = nil
-	for _, key := range []string{resSecretStores, resClusterSecretStores} {
-		for _, u := range objs.Custom[key] {
+	for _, stores := range [][]*unstructured.Unstructured{objs.SecretStores, objs.ClusterSecretStores} {
+		for _, u := range stores {
 			snap.SecretStores = append(snap.SecretStores, SecretStoreOf(u))
 		}
 	}
 	snap.SealedSecrets = nil
-	for _, u := range objs.Custom[resSealedSecrets] {
+	for _, u := range objs.SealedSecrets {
 		snap.SealedSecrets = append(snap.SealedSecrets, SealedSecretOf(u))
 	}
 	sort.Slice(snap.SealedSecrets, func(i, j int) bool {
@@ -340,7 +340,7 @@ func SealedSecretOf(u *unstructured.Unstructured) SealedSecretInfo {
 	return s
 }
 
-func secretsMeta(items []*metav1.PartialObjectMetadata) []SecretMeta {
+func secretsMeta(items []*corev1.Secret) []SecretMeta {
 	out := make([]SecretMeta, 0, len(items))
 	for _, m := range items {
 		s := SecretMeta{Namespace: m.Namespace, Name: m.Name, Created: m.CreationTimestamp.Time}

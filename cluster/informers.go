@@ -16,6 +16,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	vpainformers "k8s.io/autoscaler/vertical-pod-autoscaler/pkg/client/informers/externalversions"
+
+	"github.com/vigil-k8s/vigil/checks"
 )
 
 // nsWatch is the informers of one namespace, or of the cluster scope (name
@@ -24,10 +26,12 @@ type nsWatch struct {
 	name string
 	// factories; nil when the client family is not available.
 	factory informers.SharedInformerFactory
-	events  informers.SharedInformerFactory // Warning events only
-	meta    metadatainformer.SharedInformerFactory
-	dyn     dynamicinformer.DynamicSharedInformerFactory
-	vpa     vpainformers.SharedInformerFactory
+	// filtered are the typed factories of kinds watched with a field
+	// selector (Warning events), by selector.
+	filtered map[string]informers.SharedInformerFactory
+	meta     metadatainformer.SharedInformerFactory
+	dyn      dynamicinformer.DynamicSharedInformerFactory
+	vpa      vpainformers.SharedInformerFactory
 	// informers maps resource key to its informer; denied or not installed
 	// resources have none.
 	informers map[string]cache.SharedIndexInformer
@@ -57,7 +61,9 @@ func (w *nsWatch) deny(res string) bool {
 
 func (w *nsWatch) start(stop <-chan struct{}) {
 	w.factory.Start(stop)
-	w.events.Start(stop)
+	for _, f := range w.filtered {
+		f.Start(stop)
+	}
 	if w.meta != nil {
 		w.meta.Start(stop)
 	}
@@ -71,7 +77,9 @@ func (w *nsWatch) start(stop <-chan struct{}) {
 
 func (w *nsWatch) shutdown() {
 	w.factory.Shutdown()
-	w.events.Shutdown()
+	for _, f := range w.filtered {
+		f.Shutdown()
+	}
 	if w.meta != nil {
 		w.meta.Shutdown()
 	}
@@ -101,9 +109,9 @@ func (s *Session) startInformers(ctx context.Context, begun time.Time, namespace
 	// installed: a review of a missing CRD costs less than waiting.
 	var wide sync.WaitGroup
 	for _, r := range watched {
-		if r.clusterScoped || r.allNamespaces {
-			wide.Go(func() { s.Allowed(ctx, "list", r.group, r.name, "") })
-			wide.Go(func() { s.Allowed(ctx, "watch", r.group, r.name, "") })
+		if r.Scope != checks.Namespaced {
+			wide.Go(func() { s.Allowed(ctx, "list", r.Group, r.Resource, "") })
+			wide.Go(func() { s.Allowed(ctx, "watch", r.Group, r.Resource, "") })
 		}
 	}
 	watches = make([]*nsWatch, len(namespaces))
@@ -153,8 +161,8 @@ func (s *Session) startInformers(ctx context.Context, begun time.Time, namespace
 func (s *Session) discover() {
 	versions := map[string]bool{"metrics.k8s.io/v1beta1": true} // polled, not watched
 	for _, r := range watched {
-		if r.optional {
-			versions[r.group+"/"+r.version] = true
+		if r.Optional {
+			versions[r.Group+"/"+r.Version] = true
 		}
 	}
 	type answer struct {
@@ -192,8 +200,8 @@ func (s *Session) discover() {
 		if !a.known {
 			unknown[group] = true
 			for _, r := range watched {
-				if r.group+"/"+r.version == a.gv {
-					served[r.name+"."+r.group] = true
+				if r.Group+"/"+r.Version == a.gv {
+					served[r.Resource+"."+r.Group] = true
 				}
 			}
 		}
@@ -222,18 +230,15 @@ func (s *Session) isServed(r resource) bool {
 	if s.served == nil {
 		return true
 	}
-	return s.served[r.name+"."+r.group]
+	return s.served[r.Resource+"."+r.Group]
 }
 
 // newScope makes the (empty) watch of namespace ns, or of the cluster scope.
 func (s *Session) newScope(ns string) *nsWatch {
 	w := &nsWatch{
-		name:    ns,
-		factory: informers.NewSharedInformerFactoryWithOptions(listThenWatch{s.client}, 0, informers.WithNamespace(ns), informers.WithTransform(s.slim.transform)),
-		events: informers.NewSharedInformerFactoryWithOptions(listThenWatch{s.client}, 0, informers.WithNamespace(ns), informers.WithTransform(s.slim.transform),
-			// Normal events outnumber pods at scale (Scheduled, Pulled,
-			// Started...): keep the ones that tell of trouble.
-			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = "type!=Normal" })),
+		name:      ns,
+		factory:   informers.NewSharedInformerFactoryWithOptions(listThenWatch{s.client}, 0, informers.WithNamespace(ns), informers.WithTransform(s.slim.transform)),
+		filtered:  map[string]informers.SharedInformerFactory{},
 		informers: map[string]cache.SharedIndexInformer{},
 		denied:    map[string]bool{},
 	}
@@ -262,10 +267,10 @@ func (s *Session) addResources(ctx context.Context, w *nsWatch, optional bool) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, r := range watched {
-		if r.optional != optional || !s.inScope(r, ns) {
+		if r.Optional != optional || !s.inScope(r, ns) {
 			continue
 		}
-		if r.optional && !s.isServed(r) {
+		if r.Optional && !s.isServed(r) {
 			continue // reported as "not installed" by build
 		}
 		wg.Go(func() {
@@ -273,7 +278,7 @@ func (s *Session) addResources(ctx context.Context, w *nsWatch, optional bool) {
 			mu.Lock()
 			defer mu.Unlock()
 			if !ok {
-				w.deny(r.key()) // under w.mu: running informers' error handlers write there too
+				w.deny(r.Key()) // under w.mu: running informers' error handlers write there too
 				return
 			}
 			inf := s.informerFor(w, r)
@@ -282,19 +287,35 @@ func (s *Session) addResources(ctx context.Context, w *nsWatch, optional bool) {
 			}
 			// Errors here mean the informer already started, which cannot be
 			// since this factory is new: log rather than fail the session.
-			if err := inf.SetTransform(s.slim.transform); err != nil {
-				s.log.Debug("set transform", "namespace", ns, "resource", r.key(), "err", err)
+			if err := inf.SetTransform(s.transformFor(r)); err != nil {
+				s.log.Debug("set transform", "namespace", ns, "resource", r.Key(), "err", err)
 			}
-			if err := inf.SetWatchErrorHandlerWithContext(s.watchErrorHandler(w, r.key())); err != nil {
-				s.log.Error("set watch error handler", "namespace", ns, "resource", r.key(), "err", err)
+			if err := inf.SetWatchErrorHandlerWithContext(s.watchErrorHandler(w, r.Key())); err != nil {
+				s.log.Error("set watch error handler", "namespace", ns, "resource", r.Key(), "err", err)
 			}
 			if _, err := inf.AddEventHandler(handler); err != nil {
-				s.log.Error("add event handler", "namespace", ns, "resource", r.key(), "err", err)
+				s.log.Error("add event handler", "namespace", ns, "resource", r.Key(), "err", err)
 			}
-			w.informers[r.key()] = inf
+			w.informers[r.Key()] = inf
 		})
 	}
 	wg.Wait()
+}
+
+// transformFor is the transform of r's informer: the slimmer's, and for
+// kinds read through the metadata API a typed object carrying the metadata
+// alone (a Secret with no data), so the cache holds what Objects holds.
+func (s *Session) transformFor(r resource) cache.TransformFunc {
+	if r.Source != checks.Metadata {
+		return s.slim.transform
+	}
+	return func(obj any) (any, error) {
+		obj, err := s.slim.transform(obj)
+		if m, ok := obj.(*metav1.PartialObjectMetadata); ok && err == nil {
+			return r.FromMetadata(m.ObjectMeta), nil
+		}
+		return obj, err
+	}
 }
 
 // inScope says whether resource r is watched in scope ns ("" = cluster).
@@ -302,9 +323,9 @@ func (s *Session) addResources(ctx context.Context, w *nsWatch, optional bool) {
 // them cluster-wide, else to each namespace.
 func (s *Session) inScope(r resource, ns string) bool {
 	switch {
-	case r.clusterScoped:
+	case r.Scope == checks.ClusterScoped:
 		return ns == ""
-	case r.allNamespaces:
+	case r.Scope == checks.AllNamespaces:
 		wide := s.allowedWide(r)
 		return (ns == "") == wide
 	default:
@@ -318,27 +339,42 @@ func (s *Session) allowedWide(r resource) bool {
 }
 
 func (s *Session) informerFor(w *nsWatch, r resource) cache.SharedIndexInformer {
-	switch r.via {
-	case viaTyped:
-		if r.name == "events" {
-			return r.typed(w.events)
+	switch r.Source {
+	case checks.Typed:
+		f := w.factory
+		if sel := r.FieldSelector; sel != "" {
+			if f = w.filtered[sel]; f == nil {
+				f = informers.NewSharedInformerFactoryWithOptions(listThenWatch{s.client}, 0, informers.WithNamespace(w.name), informers.WithTransform(s.slim.transform),
+					informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = sel }))
+				w.filtered[sel] = f
+			}
 		}
-		return r.typed(w.factory)
-	case viaMetadata:
+		gi, err := f.ForResource(r.GVR())
+		if err != nil {
+			s.log.Error("no typed informer", "resource", r.Key(), "err", err)
+			return nil
+		}
+		return gi.Informer()
+	case checks.Metadata:
 		if w.meta == nil {
 			return nil
 		}
-		return w.meta.ForResource(r.gvr()).Informer()
-	case viaDynamic:
+		return w.meta.ForResource(r.GVR()).Informer()
+	case checks.Dynamic:
 		if w.dyn == nil {
 			return nil
 		}
-		return w.dyn.ForResource(r.gvr()).Informer()
-	case viaVPA:
+		return w.dyn.ForResource(r.GVR()).Informer()
+	case checks.VPA:
 		if w.vpa == nil {
 			return nil
 		}
-		return w.vpa.Autoscaling().V1().VerticalPodAutoscalers().Informer()
+		gi, err := w.vpa.ForResource(r.GVR())
+		if err != nil {
+			s.log.Error("no VPA informer", "resource", r.Key(), "err", err)
+			return nil
+		}
+		return gi.Informer()
 	}
 	return nil
 }

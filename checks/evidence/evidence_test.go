@@ -26,15 +26,15 @@ func testInventory() *checks.Inventory {
 	}
 	return &checks.Inventory{
 		Origin: "context local-1 (namespaces fintech-prod)",
-		Namespaces: []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "fintech-prod",
+		Namespaces: []*corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "fintech-prod",
 			Labels: map[string]string{"pci-scope": "true", "environment": "production"}}}},
-		Deployments: []appsv1.Deployment{{ObjectMeta: metav1.ObjectMeta{Namespace: "fintech-prod", Name: "payment-service"},
+		Deployments: []*appsv1.Deployment{{ObjectMeta: metav1.ObjectMeta{Namespace: "fintech-prod", Name: "payment-service"},
 			Spec: appsv1.DeploymentSpec{Replicas: &two, Template: corev1.PodTemplateSpec{Spec: pod}}}},
-		Pods: []corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Namespace: "fintech-prod", Name: "debug"},
+		Pods: []*corev1.Pod{{ObjectMeta: metav1.ObjectMeta{Namespace: "fintech-prod", Name: "debug"},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "sh", Image: "docker.io/library/busybox:latest"}}}}},
-		Secrets: []corev1.Secret{{ObjectMeta: metav1.ObjectMeta{Namespace: "fintech-prod", Name: "payment-db"},
+		Secrets: []*corev1.Secret{{ObjectMeta: metav1.ObjectMeta{Namespace: "fintech-prod", Name: "payment-db"},
 			Type: corev1.SecretTypeOpaque, Data: map[string][]byte{"password": []byte("hunter2-secret")}}},
-		ConfigMaps: []corev1.ConfigMap{{ObjectMeta: metav1.ObjectMeta{Namespace: "fintech-prod", Name: "cfg"},
+		ConfigMaps: []*corev1.ConfigMap{{ObjectMeta: metav1.ObjectMeta{Namespace: "fintech-prod", Name: "cfg"},
 			Data: map[string]string{"api-key": "hunter2-configmap"}}},
 		Installed: map[string]bool{}, Forbidden: map[string]string{}, Config: checks.DefaultConfig(),
 	}
