@@ -70,6 +70,9 @@ export PROMETHEUS_BIN="$prom_bin" ALERTMANAGER_BIN="$am_bin"
 # Prometheus 2 (Debian's 2.42) and 3 (the pinned v0.316.0 module) take the flags used below
 # alike; only flags both accept are passed. The major version is logged for diagnosis.
 prom_version="$("$prom_bin" --version 2>&1 | sed -n 's/^prometheus, version \([0-9.]*\).*/\1/p' | head -n 1)"
+if [ -z "$prom_version" ] && command -v go >/dev/null; then # go install leaves the version empty
+  prom_version="module $(go version -m "$prom_bin" 2>/dev/null | awk '$1 == "mod" {print $3; exit}')"
+fi
 
 mkdir -p "$state"
 state="$(cd "$state" && pwd)"
