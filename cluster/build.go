@@ -115,6 +115,9 @@ func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {
 		s.Health = DeriveHealth(f, now)
 		s.HPA = hpaOf[s.Key()]
 		s.Revisions = revs[s.Key()]
+		if s.Kind != "Deployment" {
+			countRevisionPods(s.Revisions, s.Pods)
+		}
 		s.Endpoints = endpointsFor(s.Namespace, template.Labels, objs.Services, objs.EndpointSlices)
 		s.PDB = pdbFor(s.Namespace, template.Labels, objs.PDBs)
 		s.VPA = vpaFor(s, template.Spec.Containers, objs.VPAs)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strconv"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -84,4 +85,21 @@ func controllerRevisionImages(cr *appsv1.ControllerRevision) []string {
 		out = append(out, c.Image)
 	}
 	return out
+}
+
+// countRevisionPods fills the pod counts of a StatefulSet's or DaemonSet's
+// ControllerRevisions from its pods' controller-revision-hash label (a
+// ReplicaSet has them in its status; a ControllerRevision has none).
+func countRevisionPods(revs []Revision, pods []PodInfo) {
+	for i := range revs {
+		for _, p := range pods {
+			// A StatefulSet's pods carry the revision's name, a DaemonSet's its hash.
+			if p.Revision != "" && (p.Revision == revs[i].Name || strings.HasSuffix(revs[i].Name, "-"+p.Revision)) {
+				revs[i].Replicas++
+				if p.Ready {
+					revs[i].Ready++
+				}
+			}
+		}
+	}
 }

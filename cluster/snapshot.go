@@ -21,6 +21,10 @@ type Snapshot struct {
 	BuildDuration time.Duration
 	// Synced is true once every started informer has listed once.
 	Synced bool
+	// Findings are the check catalogue's verdicts on the session's objects,
+	// evaluated by the session on its own schedule (Options.ChecksInterval);
+	// zero until the first snapshot with a model.
+	Findings Findings
 	// Services are the Deployments and StatefulSets, unhealthy first, then
 	// by namespace and name, each joined with its pods, Service, HPA, VPA,
 	// PDB, Argo CD app, alerts and usage.
@@ -260,7 +264,8 @@ type Revision struct {
 	Created time.Time
 	// Current is true for the revision the workload runs now.
 	Current bool
-	// Replicas and Ready count the revision's pods (ReplicaSets only).
+	// Replicas and Ready count the revision's pods (a ReplicaSet's status;
+	// for a ControllerRevision, the pods labelled with it).
 	Replicas, Ready int32
 }
 
