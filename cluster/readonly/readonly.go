@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 
@@ -37,7 +38,11 @@ type Transport struct {
 	Base http.RoundTripper
 	// AllowSelfReviews permits the Kubernetes self-review creates (only for API server clients).
 	AllowSelfReviews bool
-	refused          atomic.Int64
+	// PathPrefix is the path of the API server URL (rest.Config.Host), e.g. /k8s/clusters/c-1
+	// behind a Rancher-style proxy: the self reviews are allowed at exactly PathPrefix plus
+	// their path, nowhere else. Empty for an API server at the root.
+	PathPrefix string
+	refused    atomic.Int64
 }
 
 // Refused counts the requests this transport has refused.
@@ -45,7 +50,7 @@ func (t *Transport) Refused() int64 { return t.refused.Load() }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if !Allowed(req, t.AllowSelfReviews) {
+	if !allowed(req, t.AllowSelfReviews, t.PathPrefix) {
 		t.refused.Add(1)
 		if req.Body != nil {
 			_ = req.Body.Close()
@@ -55,8 +60,18 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.Base.RoundTrip(req)
 }
 
-// Allowed says whether a request may pass in read-only mode.
+// Allowed says whether a request may pass in read-only mode, for an API server at the root of
+// its host.
 func Allowed(req *http.Request, allowSelfReviews bool) bool {
+	return allowed(req, allowSelfReviews, "")
+}
+
+// allowed lets reads through, and a POST only to exactly prefix+a self-review path: not to a
+// path that merely ends with one (a service or pod proxy, /api/v1/namespaces/x/services/y/proxy/
+// apis/authorization.k8s.io/v1/selfsubjectaccessreviews, forwards the POST to a workload).
+// The decoded and the escaped path must both match, so an encoded slash or dot segment
+// cannot make a different request look like a self review.
+func allowed(req *http.Request, allowSelfReviews bool, prefix string) bool {
 	switch req.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return true
@@ -64,9 +79,9 @@ func Allowed(req *http.Request, allowSelfReviews bool) bool {
 		if !allowSelfReviews {
 			return false
 		}
-		path := strings.TrimSuffix(req.URL.Path, "/")
+		prefix = strings.TrimSuffix(prefix, "/")
 		for _, p := range selfReviews {
-			if path == p || strings.HasSuffix(path, p) {
+			if req.URL.Path == prefix+p && req.URL.EscapedPath() == prefix+p {
 				return true
 			}
 		}
@@ -78,8 +93,12 @@ func Allowed(req *http.Request, allowSelfReviews bool) bool {
 // wrapper is installed last, so it sits outermost, in front of auth and retries.
 func WrapConfig(cfg *rest.Config) *rest.Config {
 	out := rest.CopyConfig(cfg)
+	prefix := ""
+	if u, err := url.Parse(cfg.Host); err == nil && u.Host != "" {
+		prefix = u.Path // "https://rancher/k8s/clusters/c-1" → /k8s/clusters/c-1
+	}
 	out.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return &Transport{Base: rt, AllowSelfReviews: true}
+		return &Transport{Base: rt, AllowSelfReviews: true, PathPrefix: prefix}
 	})
 	return out
 }

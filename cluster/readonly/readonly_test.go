@@ -37,6 +37,17 @@ func TestAllowed(t *testing.T) {
 		{"POST", "/api/v2/silences", false, false},
 		{"DELETE", "/api/v2/silence/123", false, false},
 		{"POST", "/api/v1/applications/fintech-app/sync", false, false},
+		// Paths that only end with a self review: a service, pod or node proxy forwards the POST
+		// to a workload; a prefix or dot segments name another resource.
+		{"POST", "/api/v1/namespaces/fintech-prod/services/payment-service/proxy/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", true, false},
+		{"POST", "/api/v1/namespaces/fintech-prod/pods/p:8080/proxy/apis/authentication.k8s.io/v1/selfsubjectreviews", true, false},
+		{"POST", "/api/v1/nodes/n1/proxy/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", true, false},
+		{"POST", "/x/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", true, false},
+		{"POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews/", true, false},
+		{"POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews/x", true, false},
+		{"POST", "/api/v1/namespaces/x/pods/../../../../apis/authorization.k8s.io/v1/selfsubjectaccessreviews", true, false},
+		{"POST", "/api/v1/namespaces/x/services/y/proxy%2Fapis/authorization.k8s.io/v1/selfsubjectaccessreviews", true, false},
+		{"POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews%2F..%2F..%2F..%2Fapi%2Fv1%2Fpods", true, false},
 	}
 	for _, tc := range cases {
 		req := httptest.NewRequest(tc.method, tc.url, nil)
@@ -84,6 +95,42 @@ func TestWrapConfigRefusesWritesBeforeTheNetwork(t *testing.T) {
 	}
 	if writes.Load() != 1 || reads.Load() != 1 {
 		t.Fatalf("server saw %d reads and %d posts, want 1 and 1", reads.Load(), writes.Load())
+	}
+}
+
+// TestWrapConfigSelfReviewPathsAreExact drives a real clientset, at the root and behind a
+// path prefix (a Rancher-style proxy): the self review passes at exactly its path, and a POST
+// to a proxy path that merely ends with it never reaches the server.
+func TestWrapConfigSelfReviewPathsAreExact(t *testing.T) {
+	for _, prefix := range []string{"", "/k8s/clusters/c-1"} {
+		var posts []string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			posts = append(posts, r.Method+" "+r.URL.Path)
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"kind":"SelfSubjectAccessReview","apiVersion":"authorization.k8s.io/v1","status":{"allowed":true}}`))
+		}))
+		cs := kubernetes.NewForConfigOrDie(WrapConfig(&rest.Config{Host: srv.URL + prefix}))
+		ctx := context.Background()
+		for _, hostile := range []string{
+			"/api/v1/namespaces/fintech-prod/services/payment-service/proxy/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+			"/api/v1/namespaces/fintech-prod/pods/web-0/proxy/apis/authentication.k8s.io/v1/selfsubjectreviews",
+		} {
+			err := cs.CoreV1().RESTClient().Post().AbsPath(hostile).Body([]byte(`{}`)).Do(ctx).Error()
+			if !errors.Is(err, ErrReadOnly) {
+				t.Errorf("prefix %q: POST %s: got %v, want ErrReadOnly", prefix, hostile, err)
+			}
+		}
+		if len(posts) != 0 {
+			t.Errorf("prefix %q: hostile POSTs reached the server: %v", prefix, posts)
+		}
+		ssar := &authv1.SelfSubjectAccessReview{Spec: authv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authv1.ResourceAttributes{Verb: "patch", Resource: "deployments"}}}
+		if _, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, ssar, metav1.CreateOptions{}); err != nil {
+			t.Errorf("prefix %q: self review must pass: %v", prefix, err)
+		}
+		if want := "POST " + prefix + "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"; len(posts) != 1 || posts[0] != want {
+			t.Errorf("prefix %q: server saw %v, want [%s]", prefix, posts, want)
+		}
+		srv.Close()
 	}
 }
 
