@@ -5,29 +5,30 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/actions/audit"
-	"github.com/vigil-k8s/vigil/config"
 	"github.com/vigil-k8s/vigil/internal/version"
 )
 
-// NewActionCommands returns vigil's headless guarded actions for runbooks: rollback, restart,
+// newActionCommands returns vigil's headless guarded actions for runbooks: rollback, restart,
 // scale, argo (sync|rollback), secret (refresh), silence (create|expire) and audit
 // (verify|log). Every mutation goes through actions.Pipeline: read-only, RBAC,
 // preconditions, server-side dry run, confirmation (--confirm must carry
 // <context>/<namespace>/<name> for protected targets), audit record, execute, verify.
-func NewActionCommands(flags *genericclioptions.ConfigFlags, in io.Reader, out, errOut io.Writer) []*cobra.Command {
-	o := &actionOptions{flags: flags, in: in, out: out, errOut: errOut, getenv: os.Getenv}
+//
+// The connection flags, --config and the read-only switches are g's, persistent on the root.
+func newActionCommands(g *globalFlags, streams genericiooptions.IOStreams) []*cobra.Command {
+	o := &actionOptions{g: g, flags: g.kube, in: streams.In, out: streams.Out, errOut: streams.ErrOut, getenv: g.getenv}
 	return []*cobra.Command{
 		o.rollbackCommand(), o.restartCommand(), o.scaleCommand(), o.argoCommand(),
 		o.secretCommand(), o.silenceCommand(), o.auditCommand(),
@@ -36,6 +37,8 @@ func NewActionCommands(flags *genericclioptions.ConfigFlags, in io.Reader, out, 
 
 // actionOptions are the flags every action command shares.
 type actionOptions struct {
+	// g are the root's persistent flags; flags is g.kube.
+	g           *globalFlags
 	flags       *genericclioptions.ConfigFlags
 	in          io.Reader
 	out, errOut io.Writer
@@ -44,9 +47,7 @@ type actionOptions struct {
 	namespace              string
 	reason, confirm        string
 	dryRun                 bool
-	mode                   ModeFlags
 	resolved               Mode
-	configFile             string
 	auditLog               string
 	protectedContexts      []string
 	requireReason          bool
@@ -54,13 +55,11 @@ type actionOptions struct {
 	timeout                time.Duration
 }
 
-// addFlags adds the connection flags (once per command) and the guard flags.
+// addFlags adds -n when the command targets a namespace, and the guard flags. The
+// connection flags, --config and the read-only switches come from the root.
 func (o *actionOptions) addFlags(c *cobra.Command, namespaced bool) {
 	fs := c.Flags()
-	if o.flags != nil {
-		o.flags.AddFlags(fs)
-	}
-	if namespaced && fs.Lookup("namespace") == nil {
+	if namespaced {
 		fs.StringVarP(&o.namespace, "namespace", "n", "", "namespace of the target (default: the context's namespace)")
 	}
 	o.addGuardFlags(fs)
@@ -70,10 +69,6 @@ func (o *actionOptions) addGuardFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.reason, "reason", "", "why: a ticket or incident, recorded in the audit log")
 	fs.StringVar(&o.confirm, "confirm", "", "confirm without a prompt: <context>/<namespace>/<name> (protected targets), or yes")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "preview only (server-side dry run); change nothing")
-	o.mode.AddFlags(fs)
-	if fs.Lookup("config") == nil {
-		fs.StringVar(&o.configFile, "config", "", "vigil config file, for readOnly/readOnlyEnforced (default $VIGIL_CONFIG, else $XDG_CONFIG_HOME/vigil/config.yaml)")
-	}
 	fs.StringVar(&o.auditLog, "audit-log", "", "audit log file (default $XDG_STATE_HOME/vigil/audit.jsonl)")
 	fs.StringSliceVar(&o.protectedContexts, "protected-context", nil, "contexts whose every target needs the typed confirmation (repeatable)")
 	fs.BoolVar(&o.requireReason, "require-reason", false, "require --reason for every action")
@@ -117,11 +112,11 @@ func (o *actionOptions) env() (*actions.Env, error) {
 	if o.flags.Context != nil && *o.flags.Context != "" {
 		ctxName = *o.flags.Context
 	}
-	vcfg, err := config.Load(config.Resolve(o.configFile, o.getenv))
+	vcfg, err := o.g.loadConfig()
 	if err != nil {
 		return nil, err
 	}
-	if o.resolved, err = ResolveMode(&o.mode, vcfg, ctxName, o.getenv); err != nil {
+	if o.resolved, err = o.g.modeFor(vcfg, ctxName); err != nil {
 		return nil, err
 	}
 	// Read-only mode refuses at the transport too, below the pipeline's own refusal.

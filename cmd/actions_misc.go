@@ -173,6 +173,6 @@ func (o *actionOptions) auditCommand() *cobra.Command {
 		},
 	}
 	logCmd.Flags().BoolVar(&asJSON, "json", false, "print the raw JSON Lines")
-	c.AddCommand(verify, logCmd, NewAuditExportCommand(o.flags, o.getenv, o.out, o.errOut))
+	c.AddCommand(verify, logCmd, newAuditExportCommand(o.g, o.out))
 	return c
 }

@@ -8,13 +8,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/checks/load"
@@ -32,11 +32,14 @@ const (
 	ExitUsage    = 2 // bad flags, unreadable or unparsable input, cluster unreachable
 )
 
-// ExitError carries the process exit code a command wants; main maps it
-// with ExitCode.
+// ExitError carries the process exit code a command wants; Execute prints Err
+// (when there is one) and exits with Code.
 type ExitError struct {
+	// Code is the process exit code.
 	Code int
-	Err  error
+	// Err is the cause, printed once by Execute; nil when the command has
+	// already said all it had to (vigil check's findings are its report).
+	Err error
 }
 
 func (e *ExitError) Error() string {
@@ -80,25 +83,20 @@ type CheckOptions struct {
 	listInventory func(ctx context.Context, o *CheckOptions) (*checks.Inventory, error)
 }
 
-// NewCheckCommand returns `vigil check`: the production-readiness catalogue
-// run headless against a kube context or manifest files, for CI and
-// auditors. Its RunE returns an *ExitError whose Code is the process exit
-// code (see ExitCode); the error text is already printed to errOut when
-// the code is ExitUsage, and is empty when findings reached --fail-on.
-func NewCheckCommand(flags *genericclioptions.ConfigFlags, out, errOut io.Writer) *cobra.Command {
-	return newCheckCommand(newCheckOptions(flags, out, errOut))
-}
-
-// newCheckOptions returns the defaults, listing live clusters with
-// cluster.ListInventory.
-func newCheckOptions(flags *genericclioptions.ConfigFlags, out, errOut io.Writer) *CheckOptions {
-	return &CheckOptions{ConfigFlags: flags, Out: out, ErrOut: errOut, In: os.Stdin, Output: "table", FailOn: "fail",
+// newCheckOptions returns the defaults, listing live clusters of g's kube
+// context with cluster.ListInventory.
+func newCheckOptions(g *globalFlags, streams genericiooptions.IOStreams) *CheckOptions {
+	return &CheckOptions{ConfigFlags: g.kube, Out: streams.Out, ErrOut: streams.ErrOut, In: streams.In, Output: "table", FailOn: "fail",
 		AllowedRegistries: append([]string(nil), checks.DefaultAllowedRegistries...), Timeout: 30 * time.Second,
 		listInventory: listLive}
 }
 
+// newCheckCommand returns `vigil check`: the production-readiness catalogue
+// run headless against a kube context or manifest files, for CI and
+// auditors. Its RunE returns an *ExitError whose Code is the process exit
+// code (see ExitCode): with the cause for ExitUsage, without one when
+// findings reached --fail-on (the report has said it).
 func newCheckCommand(o *CheckOptions) *cobra.Command {
-	flags := o.ConfigFlags
 	c := &cobra.Command{
 		Use:   "check",
 		Short: "Evaluate the production-readiness checklist against a cluster or manifests",
@@ -117,39 +115,24 @@ unreachable). See docs/checks.md for the catalogue and the score.`,
   vigil check -f testdata/fintech/all -f testdata/fintech/local-1 --fail-on warn -o junit`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				err := usage("unexpected arguments %q (manifests go after -f)", args)
-				fmt.Fprintln(o.ErrOut, "vigil check:", err)
-				return err
+				return usage("unexpected arguments %q (manifests go after -f)", args)
 			}
 			return nil
 		},
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(c *cobra.Command, _ []string) error {
-			err := o.Run(c.Context())
-			if err != nil && ExitCode(err) == ExitUsage && err.Error() != "" {
-				fmt.Fprintln(o.ErrOut, "vigil check:", err)
-			}
-			return err
+			return o.Run(c.Context())
 		},
 	}
-	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		fmt.Fprintln(o.ErrOut, "vigil check:", err)
-		return &ExitError{Code: ExitUsage, Err: err}
+	c.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
-	if flags != nil {
-		flags.AddFlags(c.Flags())
-	}
 	fs := c.Flags()
 	fs.StringSliceVarP(&o.Files, "filename", "f", nil, "manifest file or directory to check instead of a cluster (repeatable; - for stdin)")
 	fs.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+strings.Join(report.Formats, ", "))
 	fs.StringVar(&o.FailOn, "fail-on", o.FailOn, "exit 1 when a finding is at or above this status: fail or warn")
-	nsUsage := "namespaces to list from the cluster, comma-separated (default " + fmt.Sprint(config.DefaultNamespaces) + "); with -f, limits namespace-level checks"
-	if fs.ShorthandLookup("n") == nil {
-		fs.StringSliceVarP(&o.Namespaces, "namespaces", "n", nil, nsUsage)
-	} else {
-		fs.StringSliceVar(&o.Namespaces, "namespaces", nil, nsUsage)
-	}
+	fs.StringSliceVarP(&o.Namespaces, "namespaces", "n", nil, "namespaces to list from the cluster, comma-separated (default "+fmt.Sprint(config.DefaultNamespaces)+"); with -f, limits namespace-level checks")
 	fs.StringSliceVar(&o.AllowedRegistries, "allowed-registry", o.AllowedRegistries, "registries (host or host/path) images may come from (repeatable)")
 	fs.BoolVar(&o.ShowPassed, "show-passed", false, "list pass and not-applicable findings in table and markdown output")
 	fs.StringVar(&o.PrometheusURL, "prometheus-url", "", "Prometheus base URL; its /api/v1/rules tells which alert rules are loaded")
@@ -235,7 +218,7 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	}
 	for _, f := range findings {
 		if report.AtOrAbove(f.Status, checks.Status(o.FailOn)) {
-			return &ExitError{Code: ExitFindings, Err: errors.New("")}
+			return &ExitError{Code: ExitFindings}
 		}
 	}
 	return nil

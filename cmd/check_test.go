@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/checks/load"
 )
@@ -19,13 +21,7 @@ var estate = []string{"-f", "../testdata/fintech/all", "-f", "../testdata/fintec
 // exit code.
 func run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	c := NewCheckCommand(nil, &out, &errOut)
-	c.SetArgs(args)
-	c.SetOut(&out)
-	c.SetErr(&errOut)
-	err := c.ExecuteContext(context.Background())
-	return out.String(), errOut.String(), ExitCode(err)
+	return runVigil(t, nil, "", append([]string{"check"}, args...)...)
 }
 
 func fixture(id, kind string) string {
@@ -162,7 +158,7 @@ func TestLiveInventoryIsUsedWithoutFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	var gotNS []string
-	o := newCheckOptions(nil, &out, &errOut)
+	o := newCheckOptions(newGlobalFlags(func(string) string { return "" }), genericiooptions.IOStreams{Out: &out, ErrOut: &errOut})
 	o.listInventory = func(_ context.Context, o *CheckOptions) (*checks.Inventory, error) {
 		gotNS = o.Namespaces
 		return inv, nil

@@ -13,12 +13,11 @@ import (
 	"github.com/vigil-k8s/vigil/config"
 )
 
-// NewConfigCommand returns `vigil config` with its subcommands `init` (write
+// newConfigCommand returns `vigil config` with its subcommands `init` (write
 // the commented default configuration) and `validate` (load a file and
-// report every error with file, line and field). getenv is os.Getenv
-// outside tests; out receives the report.
-func NewConfigCommand(getenv func(string) string, out io.Writer) *cobra.Command {
-	var file string
+// report every error with file, line and field), both on g's --config; out
+// receives the report.
+func newConfigCommand(g *globalFlags, out io.Writer) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "config",
 		Short: "Write or check vigil's configuration file",
@@ -26,7 +25,6 @@ func NewConfigCommand(getenv func(string) string, out io.Writer) *cobra.Command 
 $XDG_CONFIG_HOME/vigil/config.yaml (~/.config/vigil/config.yaml).`,
 		Args: cobra.NoArgs,
 	}
-	c.PersistentFlags().StringVar(&file, "config", "", "config file (default $VIGIL_CONFIG, else $XDG_CONFIG_HOME/vigil/config.yaml)")
 
 	var force bool
 	initCmd := &cobra.Command{
@@ -36,7 +34,7 @@ $XDG_CONFIG_HOME/vigil/config.yaml (~/.config/vigil/config.yaml).`,
   vigil config init --config ./vigil.yaml --force`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			p := config.Resolve(file, getenv)
+			p := g.configPath()
 			if p.File == "" {
 				return errors.New("config init: no place for the file: set HOME, XDG_CONFIG_HOME or --config")
 			}
@@ -50,7 +48,7 @@ $XDG_CONFIG_HOME/vigil/config.yaml (~/.config/vigil/config.yaml).`,
 		Short: "Check the configuration file and print every error with its line",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			p := config.Resolve(file, getenv)
+			p := g.configPath()
 			if p.File == "" {
 				return errors.New("config validate: no file to check: set HOME, XDG_CONFIG_HOME or --config")
 			}

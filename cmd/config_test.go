@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,36 +9,30 @@ import (
 
 func TestConfigInitThenValidate(t *testing.T) {
 	dir := t.TempDir()
-	env := func(k string) string {
-		if k == "XDG_CONFIG_HOME" {
-			return dir
-		}
-		return ""
-	}
-	run := func(args ...string) (string, error) {
-		var out bytes.Buffer
-		c := NewConfigCommand(env, &out)
-		c.SetArgs(args)
-		c.SetOut(&out)
-		c.SetErr(&out)
-		err := c.Execute()
-		return out.String(), err
+	env := map[string]string{"XDG_CONFIG_HOME": dir}
+	run := func(args ...string) (string, string, int) {
+		return runVigil(t, env, "", append([]string{"config"}, args...)...)
 	}
 	file := filepath.Join(dir, "vigil", "config.yaml")
-	if out, err := run("init"); err != nil || !strings.Contains(out, file) {
-		t.Fatalf("init = %q, %v", out, err)
+	if out, errOut, code := run("init"); code != 0 || !strings.Contains(out, file) {
+		t.Fatalf("init = %q, %q, exit %d", out, errOut, code)
 	}
-	if _, err := run("init"); err == nil || !strings.Contains(err.Error(), "--force") {
-		t.Fatalf("second init = %v, want a refusal naming --force", err)
+	if _, errOut, code := run("init"); code != 1 || !strings.Contains(errOut, "--force") {
+		t.Fatalf("second init = %q, exit %d, want a refusal naming --force", errOut, code)
 	}
-	if out, err := run("validate"); err != nil || !strings.Contains(out, "valid") {
-		t.Fatalf("validate = %q, %v", out, err)
+	if out, errOut, code := run("validate"); code != 0 || !strings.Contains(out, "valid") {
+		t.Fatalf("validate = %q, %q, exit %d", out, errOut, code)
+	}
+	// --config before the subcommand, as after it.
+	other := filepath.Join(dir, "other.yaml")
+	if out, errOut, code := runVigil(t, env, "", "--config", other, "config", "init"); code != 0 || !strings.Contains(out, other) {
+		t.Fatalf("--config before config init = %q, %q, exit %d", out, errOut, code)
 	}
 	if err := os.WriteFile(file, []byte("namespaces: [a]\ncontexts:\n  x:\n    readonly: true\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := run("validate")
-	if err == nil || ExitCode(err) != 1 || !strings.Contains(err.Error(), file+":4: contexts.x.readonly") {
-		t.Fatalf("validate(bad) = %v (exit %d), want file:line and field", err, ExitCode(err))
+	_, errOut, code := run("validate")
+	if code != 1 || !strings.Contains(errOut, file+":4: contexts.x.readonly") {
+		t.Fatalf("validate(bad) = %q (exit %d), want file:line and field", errOut, code)
 	}
 }

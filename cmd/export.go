@@ -23,12 +23,11 @@ import (
 
 // exportOptions are `vigil audit export`'s inputs.
 type exportOptions struct {
-	flags       *genericclioptions.ConfigFlags
-	getenv      func(string) string
-	out, errOut io.Writer
+	g     *globalFlags
+	flags *genericclioptions.ConfigFlags
+	out   io.Writer
 
 	dir, verify string
-	configFile  string
 	namespaces  []string
 	auditLog    string
 	failOn      string
@@ -36,11 +35,12 @@ type exportOptions struct {
 	now         func() time.Time
 }
 
-// NewAuditExportCommand returns `vigil audit export`: the evidence bundle of a compliance
+// newAuditExportCommand returns `vigil audit export`: the evidence bundle of a compliance
 // review (--out DIR), or the check of one (--verify DIR). It only reads, so it runs in
-// read-only mode; its Kubernetes client is always built on the read-only transport.
-func NewAuditExportCommand(flags *genericclioptions.ConfigFlags, getenv func(string) string, out, errOut io.Writer) *cobra.Command {
-	o := &exportOptions{flags: flags, getenv: getenv, out: out, errOut: errOut, now: time.Now}
+// read-only mode whatever --readonly or --write say; its Kubernetes client is always built
+// on the read-only transport.
+func newAuditExportCommand(g *globalFlags, out io.Writer) *cobra.Command {
+	o := &exportOptions{g: g, flags: g.kube, out: out, now: time.Now}
 	c := &cobra.Command{
 		Use:   "export --out DIR | --verify DIR",
 		Short: "Write (or verify) an evidence bundle: compliance report, cluster identity, inventory, audit log, SHA-256 manifest",
@@ -75,18 +75,13 @@ or extra file; (cd DIR && sha256sum -c MANIFEST.sha256) checks the hashes too.`,
 			return o.runExport(c.Context())
 		},
 	}
-	if flags != nil {
-		flags.AddFlags(c.Flags())
-	}
 	fs := c.Flags()
 	fs.StringVar(&o.dir, "out", "", "new directory to write the bundle to")
 	fs.StringVar(&o.verify, "verify", "", "verify the bundle in this directory instead")
-	fs.StringVar(&o.configFile, "config", "", "vigil config file (default $VIGIL_CONFIG, else $XDG_CONFIG_HOME/vigil/config.yaml)")
-	fs.StringSliceVar(&o.namespaces, "namespaces", nil, "namespaces to inventory (default: the config's for the context)")
+	fs.StringSliceVarP(&o.namespaces, "namespaces", "n", nil, "namespaces to inventory (default: the config's for the context)")
 	fs.StringVar(&o.auditLog, "audit-log", "", "audit log file to copy (default $XDG_STATE_HOME/vigil/audit.jsonl)")
 	fs.StringVar(&o.failOn, "fail-on", string(checks.Fail), "the threshold the JUnit report judges by: fail or warn")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "time limit for the collection")
-	fs.Bool("readonly", true, "accepted so a reviewer's usual flag works: export is always read-only")
 	return c
 }
 
@@ -113,7 +108,7 @@ func (o *exportOptions) runExport(ctx context.Context) error {
 	defer cancel()
 	collected := o.now().UTC()
 
-	cfg, err := config.Load(config.Resolve(o.configFile, o.getenv))
+	cfg, err := o.g.loadConfig()
 	if err != nil {
 		return err
 	}
@@ -153,7 +148,7 @@ func (o *exportOptions) runExport(ctx context.Context) error {
 
 	logPath := o.auditLog
 	if logPath == "" {
-		if logPath, err = audit.DefaultPath(o.getenv); err != nil {
+		if logPath, err = audit.DefaultPath(o.g.getenv); err != nil {
 			return err
 		}
 	}

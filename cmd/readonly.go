@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -17,8 +18,8 @@ import (
 // EnvReadOnly names the environment variable that asks for read-only mode, like --readonly.
 const EnvReadOnly = "VIGIL_READONLY"
 
-// ModeFlags are the command-line switches of read-only mode. The root command and every
-// headless command register them with AddFlags and resolve them with ResolveMode.
+// ModeFlags are the command-line switches of read-only mode. The root command registers them
+// (persistent, so they go before or after any subcommand); ResolveMode weighs them.
 type ModeFlags struct {
 	// ReadOnly is --readonly (or its older spelling --read-only).
 	ReadOnly bool
@@ -78,47 +79,64 @@ type Mode struct {
 	Enforced bool
 }
 
-// ResolveMode decides the read-only mode of kube context from the flags, the environment
-// ($VIGIL_READONLY) and the config: flag > $VIGIL_READONLY > context readOnly > global readOnly
-// > read-write. A context whose config sets readOnlyEnforced is read-only whatever is asked;
-// asking for --write there is an error that names the setting (and Mode is still read-only,
-// so a caller that ignores the error stays safe).
-func ResolveMode(flags *ModeFlags, cfg config.Config, context string, getenv func(string) string) (Mode, error) {
-	var flagRO *bool
-	var write bool
-	envSource := ""
+// ResolveMode decides the read-only mode of one kube context from the switches (flags), the
+// environment ($VIGIL_READONLY, read through getenv) and the config file. It is the one place
+// the precedence lives, and every command goes by it: the UI at start-up and after each :ctx
+// (each context by its own settings), the headless actions and their clients' transport.
+//
+//	readOnlyEnforced > --readonly / --write > $VIGIL_READONLY > context readOnly > global readOnly > read-write
+//
+// A context whose config sets readOnlyEnforced is read-only whatever is asked; asking for
+// --write (or --readonly=false) there is an error that names the setting, and so are
+// --readonly with --write, and a $VIGIL_READONLY that is not a boolean. On every error Mode is
+// read-only, so a caller that ignores the error stays safe.
+func ResolveMode(flags *ModeFlags, getenv func(string) string, cfg config.Config, context string) (Mode, error) {
+	setting := cfg.ReadOnlySettingOf(context)
+	var readOnlySet, write bool
 	if flags != nil {
-		ro, w := flags.changed()
-		write = w && flags.Write
-		if ro {
-			v := flags.ReadOnly
-			flagRO = &v
-		}
+		readOnlySet, write = flags.changed()
+		write = write && flags.Write
 	}
-	if flagRO == nil && !write && getenv != nil {
+	if write && readOnlySet && flags.ReadOnly {
+		return Mode{ReadOnly: true, Source: "--readonly", Enforced: setting.Enforced},
+			errors.New("--readonly and --write contradict each other: pass one")
+	}
+	// The switch asked for, if any: a flag, else the environment.
+	var asked *bool
+	askedFrom := ""
+	switch {
+	case write:
+		f := false
+		asked, askedFrom = &f, "--write"
+	case readOnlySet:
+		v := flags.ReadOnly
+		asked, askedFrom = &v, "--readonly"
+	case getenv != nil:
 		if v := strings.TrimSpace(getenv(EnvReadOnly)); v != "" {
 			on, err := strconv.ParseBool(v)
 			if err != nil {
-				return Mode{ReadOnly: true, Source: EnvReadOnly}, fmt.Errorf("$%s=%q: want 1 or 0 (read-only mode is kept on)", EnvReadOnly, v)
+				return Mode{ReadOnly: true, Source: EnvReadOnly, Enforced: setting.Enforced},
+					fmt.Errorf("$%s=%q: want 1 or 0 (read-only mode is kept on)", EnvReadOnly, v)
 			}
+			// VIGIL_READONLY=0 is no opinion: the config decides.
 			if on {
-				flagRO, envSource = &on, EnvReadOnly+"="+v
+				asked, askedFrom = &on, EnvReadOnly+"="+v
 			}
 		}
 	}
-	ro, source, err := cfg.ResolveReadOnly(context, flagRO, write)
-	s := cfg.For(context)
-	m := Mode{ReadOnly: ro, Source: source, Enforced: s.ReadOnlyEnforced != nil && *s.ReadOnlyEnforced}
-	if source == "--read-only" {
-		m.Source = "--readonly"
-		if envSource != "" {
-			m.Source = envSource
+	switch {
+	case setting.Enforced:
+		m := Mode{ReadOnly: true, Source: setting.EnforcedFrom, Enforced: true}
+		if asked != nil && !*asked {
+			return m, fmt.Errorf("context %s is read-only by %s: %s cannot override it (edit the config to allow writes)", context, setting.EnforcedFrom, askedFrom)
 		}
+		return m, nil
+	case asked != nil:
+		return Mode{ReadOnly: *asked, Source: askedFrom}, nil
+	case setting.ReadOnly != nil:
+		return Mode{ReadOnly: *setting.ReadOnly, Source: setting.ReadOnlyFrom}, nil
 	}
-	if err != nil {
-		m.ReadOnly = true
-	}
-	return m, err
+	return Mode{ReadOnly: false, Source: "default"}, nil
 }
 
 // WrapConfig returns cfg unchanged in read-write mode, else a copy whose every client refuses

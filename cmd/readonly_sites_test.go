@@ -18,7 +18,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/vigil-k8s/vigil/cluster/readonly"
 	"github.com/vigil-k8s/vigil/internal/testcluster"
@@ -124,10 +123,10 @@ func TestHeadlessActionsRefuseAtTheTransport(t *testing.T) {
 	if err := os.WriteFile(kubeconfig, []byte(kc), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	flags := genericclioptions.NewConfigFlags(false)
-	flags.KubeConfig = &kubeconfig
 	env := map[string]string{EnvReadOnly: "1", "HOME": t.TempDir()}
-	o := &actionOptions{flags: flags, getenv: func(k string) string { return env[k] }}
+	g := newGlobalFlags(func(k string) string { return env[k] })
+	g.kube.KubeConfig = &kubeconfig
+	o := &actionOptions{g: g, flags: g.kube, getenv: g.getenv}
 	e, err := o.env()
 	if err != nil {
 		t.Fatal(err)

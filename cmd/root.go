@@ -19,7 +19,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
@@ -36,19 +36,15 @@ import (
 	"github.com/vigil-k8s/vigil/ui/theme"
 )
 
-// Options are the command's inputs, filled by flags, then Complete.
-type Options struct {
-	// ConfigFlags are kubectl's connection flags (--kubeconfig, --context, ...).
-	ConfigFlags *genericclioptions.ConfigFlags
-	// ConfigFile is --config.
-	ConfigFile string
+// rootOptions are the root command's inputs, filled by flags, then Complete.
+type rootOptions struct {
+	// flags are the connection flags, --config and the read-only switches, shared by every
+	// command.
+	flags *globalFlags
 	// Namespaces is --namespaces/-n; empty means the config file's or the default.
 	Namespaces []string
 	// ConnectTimeout bounds the first contact with the API server.
 	ConnectTimeout time.Duration
-
-	// mode is --readonly (--read-only) and --write; see ResolveMode.
-	mode ModeFlags
 
 	// Set by Complete.
 	config config.Config
@@ -61,31 +57,34 @@ type Options struct {
 	logFile            io.Closer
 	// namespacesFrom names where the namespaces came from, for errors.
 	namespacesFrom string
-	getenv         func(string) string
 }
 
-// NewOptions returns Options with kubectl's connection flags, minus
-// --namespace, whose -n vigil uses for --namespaces.
-func NewOptions() *Options {
-	f := genericclioptions.NewConfigFlags(true)
-	f.Namespace = nil
-	return &Options{ConfigFlags: f, ConnectTimeout: 10 * time.Second, getenv: os.Getenv}
+// NewCommand returns the vigil root command and its subcommands, reading and writing
+// streams. Connection flags, --config and the read-only switches are persistent: they work
+// before and after every subcommand.
+func NewCommand(streams genericiooptions.IOStreams) *cobra.Command {
+	return newCommand(streams, os.Getenv)
 }
 
-// NewCommand returns the vigil root command.
-func NewCommand() *cobra.Command {
-	o := NewOptions()
+func newCommand(streams genericiooptions.IOStreams, getenv func(string) string) *cobra.Command {
+	return newRootCommand(newGlobalFlags(getenv), streams)
+}
+
+// newRootCommand returns the command tree on the global flags g.
+func newRootCommand(g *globalFlags, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &rootOptions{flags: g, ConnectTimeout: 10 * time.Second}
 	c := &cobra.Command{
 		Use:   "vigil",
 		Short: "A terminal cockpit for the fintech services on a Kubernetes cluster",
 		Long: `vigil shows the Deployments and StatefulSets of the watched namespaces of a
 kube context, unhealthy first, kept live by watches.
 
-Connection flags work as in kubectl: --kubeconfig, --context, KUBECONFIG,
-or the in-cluster service account.`,
+Connection flags work as in kubectl, before or after any subcommand:
+--kubeconfig, --context, KUBECONFIG, or the in-cluster service account.`,
 		Example: `  vigil
   vigil --context prod-eu -n fintech-prod,fintech-staging
-  vigil --kubeconfig ./kubeconfig --context local-1`,
+  vigil --kubeconfig ./kubeconfig --context local-1
+  vigil --context prod-eu audit export --out evidence-2026-q4`,
 		Version:       version.String(),
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
@@ -101,24 +100,25 @@ or the in-cluster service account.`,
 			return o.Run(c.Context())
 		},
 	}
+	c.SetIn(streams.In)
+	c.SetOut(streams.Out)
+	c.SetErr(streams.ErrOut)
 	c.SetVersionTemplate("vigil {{.Version}}\n")
-	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return fmt.Errorf("%w (see vigil --help)", err)
+	c.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return fmt.Errorf("%w (see %s --help)", err, c.CommandPath())
 	})
-	o.ConfigFlags.AddFlags(c.Flags())
-	c.Flags().StringVar(&o.ConfigFile, "config", "", "vigil config file (default $VIGIL_CONFIG, else $XDG_CONFIG_HOME/vigil/config.yaml)")
+	g.addFlags(c.PersistentFlags())
 	c.Flags().StringSliceVarP(&o.Namespaces, "namespaces", "n", nil, "namespaces to watch, comma-separated (default "+fmt.Sprint(config.DefaultNamespaces)+")")
-	o.mode.AddFlags(c.Flags())
-	c.AddCommand(NewCheckCommand(o.ConfigFlags, c.OutOrStdout(), c.ErrOrStderr()))
-	c.AddCommand(NewConfigCommand(o.getenv, c.OutOrStdout()))
-	c.AddCommand(NewActionCommands(o.ConfigFlags, c.InOrStdin(), c.OutOrStdout(), c.ErrOrStderr())...)
+	c.AddCommand(newCheckCommand(newCheckOptions(g, streams)))
+	c.AddCommand(newConfigCommand(g, streams.Out))
+	c.AddCommand(newActionCommands(g, streams)...)
 	return c
 }
 
 // Complete loads the config file, merges flags over it (flags > file >
 // defaults), opens the log and resolves the kube context.
-func (o *Options) Complete(c *cobra.Command) error {
-	cfg, err := config.Load(config.Resolve(o.ConfigFile, o.getenv))
+func (o *rootOptions) Complete(c *cobra.Command) error {
+	cfg, err := o.flags.loadConfig()
 	if err != nil {
 		return err
 	}
@@ -127,27 +127,27 @@ func (o *Options) Complete(c *cobra.Command) error {
 		o.namespacesFrom = "--namespaces"
 		o.namespacesFromFlag = true
 	} else {
-		o.namespacesFrom = "config " + config.Resolve(o.ConfigFile, o.getenv).File
+		o.namespacesFrom = "config " + o.flags.configPath().File
 	}
 	o.config = cfg
 
-	if o.logger, o.logFile, err = openLog(o.getenv); err != nil {
+	if o.logger, o.logFile, err = openLog(o.flags.getenv); err != nil {
 		return err
 	}
 	// client-go logs through klog: send it to the file too, never to the
 	// terminal the UI owns.
 	klog.SetSlogLogger(o.logger)
 
-	if o.target, err = cluster.ResolveTarget(o.ConfigFlags, version.UserAgent()); err != nil {
+	if o.target, err = cluster.ResolveTarget(o.flags.kube, version.UserAgent()); err != nil {
 		return err
 	}
-	m, err := ResolveMode(&o.mode, o.config, o.target.Context, o.getenv)
+	m, err := o.flags.modeFor(o.config, o.target.Context)
 	o.readOnly, o.readOnlyFrom = m.ReadOnly, m.Source
 	return err
 }
 
 // Validate checks the merged settings; errors name the flag or field.
-func (o *Options) Validate() error {
+func (o *rootOptions) Validate() error {
 	if err := o.config.Validate(); err != nil {
 		return fmt.Errorf("%s: %w", o.namespacesFrom, err)
 	}
@@ -156,13 +156,13 @@ func (o *Options) Validate() error {
 
 // Run connects, starts the session through a Manager (so :ctx can switch)
 // and runs the UI until the user quits.
-func (o *Options) Run(ctx context.Context) error {
+func (o *rootOptions) Run(ctx context.Context) error {
 	t := o.target
 	o.logger.Info("starting", "version", version.String(), "context", t.Context, "server", t.Server, "namespaces", o.config.Namespaces, "readOnly", o.readOnly, "readOnlyFrom", o.readOnlyFrom)
 	if err := o.ping(ctx); err != nil {
 		return err
 	}
-	mo := cluster.ManagerOptions{Flags: o.ConfigFlags, Config: o.config, UserAgent: version.UserAgent(), Logger: o.logger}
+	mo := cluster.ManagerOptions{Flags: o.flags.kube, Config: o.config, UserAgent: version.UserAgent(), Logger: o.logger}
 	if o.namespacesFromFlag {
 		mo.Namespaces = o.config.Namespaces
 	}
@@ -180,12 +180,12 @@ func (o *Options) Run(ctx context.Context) error {
 		return err
 	}
 	backend := &ui.ManagerBackend{Manager: mgr, Snapshots: snaps, Actions: o.actionsFor, ReadOnly: o.contextReadOnly}
-	auditPath, err := audit.DefaultPath(o.getenv)
+	auditPath, err := audit.DefaultPath(o.flags.getenv)
 	if err != nil {
 		o.logger.Warn("audit pane unavailable", "err", err)
 	}
 	model := ui.New(ui.Options{
-		Common:    common.Common{Styles: theme.New(o.getenv("NO_COLOR") != ""), Keys: common.DefaultKeyMap(), ReadOnly: o.readOnly},
+		Common:    common.Common{Styles: theme.New(o.flags.getenv("NO_COLOR") != ""), Keys: common.DefaultKeyMap(), ReadOnly: o.readOnly},
 		Session:   backend.Current(),
 		Backend:   backend,
 		AuditPath: auditPath,
@@ -198,7 +198,7 @@ func (o *Options) Run(ctx context.Context) error {
 
 // ping fails fast, with the server and context named, when the API server
 // cannot be reached, before the UI takes the terminal.
-func (o *Options) ping(ctx context.Context) error {
+func (o *rootOptions) ping(ctx context.Context) error {
 	t := o.target
 	// The probe only reads: its client refuses writes whatever the mode.
 	sess, err := cluster.New(cluster.Options{RESTConfig: t.RESTConfig, WrapConfig: readonly.WrapConfig, Context: t.Context, Namespaces: o.config.Namespaces, Logger: o.logger})
@@ -215,16 +215,18 @@ func (o *Options) ping(ctx context.Context) error {
 	return nil
 }
 
-// contextReadOnly says whether a context is read-only under the flags and
-// config (the header badge; the actions' guard).
-func (o *Options) contextReadOnly(kubeContext string) bool {
-	m, err := ResolveMode(&o.mode, o.config, kubeContext, o.getenv)
-	return m.ReadOnly || err != nil || o.readOnly
+// contextReadOnly says whether a context is read-only under the flags, the
+// environment and the config (the header badge; the actions' guard; the
+// session's transport), at start-up and after :ctx. Each context goes by its own
+// setting: the start-up context's says nothing about the next one.
+func (o *rootOptions) contextReadOnly(kubeContext string) bool {
+	m, err := o.flags.modeFor(o.config, kubeContext)
+	return m.ReadOnly || err != nil
 }
 
 // actionsFor builds the guarded actions of a context for the UI; nil (no
 // actions shown) when a client or the audit log cannot be had.
-func (o *Options) actionsFor(t cluster.Target, generation uint64) actionsui.Provider {
+func (o *rootOptions) actionsFor(t cluster.Target, generation uint64) actionsui.Provider {
 	if t.RESTConfig == nil {
 		return nil
 	}
@@ -240,7 +242,7 @@ func (o *Options) actionsFor(t cluster.Target, generation uint64) actionsui.Prov
 		o.logger.Warn("actions unavailable", "context", t.Context, "err", err)
 		return nil
 	}
-	path, err := audit.DefaultPath(o.getenv)
+	path, err := audit.DefaultPath(o.flags.getenv)
 	if err != nil {
 		o.logger.Warn("actions unavailable: audit log", "err", err)
 		return nil
@@ -267,7 +269,7 @@ func (o *Options) actionsFor(t cluster.Target, generation uint64) actionsui.Prov
 	return actionsui.NewPipeline(env, log, generation)
 }
 
-func (o *Options) close() {
+func (o *rootOptions) close() {
 	if o.logFile != nil {
 		o.logFile.Close()
 	}
@@ -308,23 +310,34 @@ func openLog(getenv func(string) string) (*slog.Logger, io.Closer, error) {
 	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo})), f, nil
 }
 
-// Execute runs the root command and returns the process exit code, printing
-// any error as one line on stderr.
+// Execute runs vigil with the process's arguments and standard streams and
+// returns its exit code. It is the one place that prints an error: one line,
+// "<command path>: <error>", on stderr.
 func Execute(ctx context.Context) int {
-	err := NewCommand().ExecuteContext(ctx)
+	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	return execute(ctx, NewCommand(streams), streams.ErrOut)
+}
+
+// execute runs root and turns its error into an exit code, printing it once
+// on errOut. An *ExitError without a cause (vigil check's findings, which the
+// report on stdout has shown) prints nothing.
+func execute(ctx context.Context, root *cobra.Command, errOut io.Writer) int {
+	c, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
 	}
+	code := 1
 	var ee *ExitError
 	if errors.As(err, &ee) {
-		// Subcommands (vigil check) choose their exit code and have
-		// already said what they had to; an ExitError with a cause is
-		// still printed.
-		if ee.Err != nil {
-			fmt.Fprintf(os.Stderr, "vigil: %v\n", ee.Err)
+		code = ee.Code
+		if ee.Err == nil && err == error(ee) {
+			return code
 		}
-		return ee.Code
 	}
-	fmt.Fprintf(os.Stderr, "vigil: %v\n", err)
-	return 1
+	name := root.Name()
+	if c != nil {
+		name = c.CommandPath()
+	}
+	fmt.Fprintf(errOut, "%s: %v\n", name, err)
+	return code
 }

@@ -2,8 +2,8 @@
 // decoded over them, then Validate. It does no cluster I/O.
 //
 // Precedence is flags > per-context settings > global settings > defaults;
-// the flag merge happens in the command, which owns the flags (except
-// read-only, whose rules live in ResolveReadOnly).
+// the flag merge happens in the command, which owns the flags (for
+// read-only, cmd.ResolveMode, over ReadOnlySettingOf).
 package config
 
 import (
@@ -183,36 +183,35 @@ func (c Config) matchesProtected(context string) bool {
 	return false
 }
 
-// ResolveReadOnly decides whether context runs read-only, and says why
-// (source): flag > context > global > default (read-write). flagReadOnly is
-// --read-only when given (nil otherwise); flagWrite is --write. A context
-// with readOnlyEnforced stays read-only whatever the flags say: asking for
-// --write there returns readOnly=true and an error naming the setting.
-func (c Config) ResolveReadOnly(context string, flagReadOnly *bool, flagWrite bool) (readOnly bool, source string, err error) {
-	if flagWrite && flagReadOnly != nil && *flagReadOnly {
-		return true, "--read-only", errors.New("--read-only and --write contradict each other: pass one")
-	}
+// ReadOnlySetting is what the file says about one context's read-only mode.
+// The command line (cmd.ResolveMode) weighs it against the flags and the
+// environment: that is the one place the precedence lives.
+type ReadOnlySetting struct {
+	// ReadOnly is the context's readOnly, else the global one; nil when
+	// neither is set.
+	ReadOnly *bool
+	// ReadOnlyFrom names the field ReadOnly came from, with file and line:
+	// "contexts.audit.readOnly (/home/u/.config/vigil/config.yaml:4)".
+	ReadOnlyFrom string
+	// Enforced is readOnlyEnforced (the context's, else the global one):
+	// the context stays read-only whatever the flags say.
+	Enforced bool
+	// EnforcedFrom names the readOnlyEnforced field, as ReadOnlyFrom does.
+	EnforcedFrom string
+}
+
+// ReadOnlySettingOf returns the read-only settings of context, each named
+// by the field that set it.
+func (c Config) ReadOnlySettingOf(context string) ReadOnlySetting {
 	s := c.For(context)
-	if s.ReadOnlyEnforced != nil && *s.ReadOnlyEnforced {
-		src := c.where(context, "readOnlyEnforced")
-		if flagWrite || (flagReadOnly != nil && !*flagReadOnly) {
-			return true, src, fmt.Errorf("context %s is read-only by %s: --write cannot override it (edit the config to allow writes)", context, src)
-		}
-		return true, src, nil
+	r := ReadOnlySetting{ReadOnly: s.ReadOnly, Enforced: s.ReadOnlyEnforced != nil && *s.ReadOnlyEnforced}
+	if r.ReadOnly != nil {
+		r.ReadOnlyFrom = c.where(context, "readOnly")
 	}
-	switch {
-	case flagWrite:
-		return false, "--write", nil
-	case flagReadOnly != nil:
-		return *flagReadOnly, "--read-only", nil
+	if r.Enforced {
+		r.EnforcedFrom = c.where(context, "readOnlyEnforced")
 	}
-	if o, ok := c.Contexts[context]; ok && o.ReadOnly != nil {
-		return *o.ReadOnly, c.where(context, "readOnly"), nil
-	}
-	if c.ReadOnly != nil {
-		return *c.ReadOnly, c.where("", "readOnly"), nil
-	}
-	return false, "default", nil
+	return r
 }
 
 // where names a setting for messages: "config <file>:<line> contexts.<ctx>.<field>".

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -172,7 +173,7 @@ contexts:
 	}
 }
 
-func TestResolveReadOnly(t *testing.T) {
+func TestReadOnlySettingOf(t *testing.T) {
 	cfg, err := Parse([]byte(`
 readOnly: true
 contexts:
@@ -182,35 +183,29 @@ contexts:
 	if err != nil {
 		t.Fatal(err)
 	}
-	yes, no := true, false
 	tests := []struct {
-		name      string
-		ctx       string
-		flagRO    *bool
-		flagWrite bool
-		want      bool
-		source    string
-		wantErr   bool
+		ctx          string
+		readOnly     string // "", "true" or "false"
+		from         string
+		enforced     bool
+		enforcedFrom string
 	}{
-		{"global", "other", nil, false, true, "readOnly", false},
-		{"context beats global", "dev", nil, false, false, "contexts.dev.readOnly", false},
-		{"flag beats context", "dev", &yes, false, true, "--read-only", false},
-		{"write beats global", "other", nil, true, false, "--write", false},
-		{"enforced", "prod", nil, false, true, "contexts.prod.readOnlyEnforced", false},
-		{"enforced refuses --write", "prod", nil, true, true, "contexts.prod.readOnlyEnforced", true},
-		{"enforced refuses --read-only=false", "prod", &no, false, true, "contexts.prod.readOnlyEnforced", true},
-		{"contradiction", "dev", &yes, true, true, "--read-only", true},
+		{ctx: "other", readOnly: "true", from: "readOnly"},
+		{ctx: "dev", readOnly: "false", from: "contexts.dev.readOnly"},
+		{ctx: "prod", readOnly: "true", from: "readOnly", enforced: true, enforcedFrom: "contexts.prod.readOnlyEnforced"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, src, err := cfg.ResolveReadOnly(tt.ctx, tt.flagRO, tt.flagWrite)
-			if got != tt.want || !strings.HasPrefix(src, tt.source) || (err != nil) != tt.wantErr {
-				t.Errorf("ResolveReadOnly = %v, %q, %v; want %v, %q, err=%v", got, src, err, tt.want, tt.source, tt.wantErr)
-			}
-		})
+		got := cfg.ReadOnlySettingOf(tt.ctx)
+		ro := ""
+		if got.ReadOnly != nil {
+			ro = fmt.Sprint(*got.ReadOnly)
+		}
+		if ro != tt.readOnly || got.ReadOnlyFrom != tt.from || got.Enforced != tt.enforced || got.EnforcedFrom != tt.enforcedFrom {
+			t.Errorf("%s: %+v (readOnly %q), want readOnly %q from %q, enforced %v from %q", tt.ctx, got, ro, tt.readOnly, tt.from, tt.enforced, tt.enforcedFrom)
+		}
 	}
-	if ro, src, _ := Default().ResolveReadOnly("x", nil, false); ro || src != "default" {
-		t.Errorf("default = %v %q", ro, src)
+	if got := Default().ReadOnlySettingOf("x"); got.ReadOnly != nil || got.Enforced || got.ReadOnlyFrom != "" {
+		t.Errorf("default = %+v, want nothing set", got)
 	}
 }
 

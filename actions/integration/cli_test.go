@@ -6,30 +6,20 @@ import (
 	"strings"
 	"testing"
 
-	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/vigil-k8s/vigil/cmd"
 )
 
-// vigil runs one headless action command as a runbook would.
+// vigil runs one headless command as a runbook would, through the root command, with the
+// connection flag before the subcommand (the persistent flags of kubectl's rule).
 func vigil(t *testing.T, stdin string, args ...string) (string, error) {
 	t.Helper()
-	flags := genericclioptions.NewConfigFlags(true)
 	var out, errOut bytes.Buffer
-	for _, c := range cmd.NewActionCommands(flags, strings.NewReader(stdin), &out, &errOut) {
-		if c.Name() == args[0] {
-			if args[0] != "audit" {
-				args = append(args, "--kubeconfig", lc.Kubeconfig)
-			}
-			c.SetArgs(args[1:])
-			c.SetOut(&out)
-			c.SetErr(&errOut)
-			err := c.Execute()
-			return out.String() + errOut.String(), err
-		}
-	}
-	t.Fatalf("no command %s", args[0])
-	return "", nil
+	root := cmd.NewCommand(genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut})
+	root.SetArgs(append([]string{"--kubeconfig", lc.Kubeconfig}, args...))
+	err := root.Execute()
+	return out.String() + errOut.String(), err
 }
 
 // TestHeadlessRunbook drives the CLI: a dry run, a refusal without --confirm, a rollback

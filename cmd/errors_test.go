@@ -1,0 +1,50 @@
+package cmd
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestOneErrorPrintedOnce: whatever fails, stderr carries the error once, on one line, from
+// the one place that prints it (execute), and a check that only found failures prints no
+// error at all: its report on stdout has said it.
+func TestOneErrorPrintedOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		code       int
+		wantPrefix string // the one stderr line starts with this; "" means stderr must be empty
+		mention    string
+	}{
+		{"check finds failures", []string{"check", "-f", fixture("ops-probes", "fail"), "--check", "ops-probes"}, ExitFindings, "", ""},
+		{"check passes", []string{"check", "-f", fixture("ops-probes", "pass"), "--check", "ops-probes"}, ExitOK, "", ""},
+		{"check -f missing file", []string{"check", "-f", "/nonexistent"}, ExitUsage, "vigil check: ", "/nonexistent: no such file or directory"},
+		{"check bad flag value", []string{"check", "-f", fixture("ops-probes", "fail"), "-o", "xml"}, ExitUsage, "vigil check: ", `--output "xml"`},
+		{"check unknown flag", []string{"check", "--nope"}, ExitUsage, "vigil check: ", "unknown flag: --nope"},
+		{"root unknown flag", []string{"--nope"}, 1, "vigil: ", "unknown flag: --nope"},
+		{"unknown flag after a nested command", []string{"audit", "verify", "--nope"}, 1, "vigil audit verify: ", "unknown flag: --nope"},
+		{"unknown command", []string{"nope"}, 1, "vigil: ", `unknown command "nope"`},
+		{"config validate missing --config", []string{"config", "validate", "--config", "/nonexistent/vigil.yaml"}, 1, "vigil config validate: ", "/nonexistent/vigil.yaml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errOut, code := runVigil(t, nil, "", tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, errOut)
+			}
+			if tc.wantPrefix == "" {
+				if errOut != "" {
+					t.Errorf("stderr %q, want nothing", errOut)
+				}
+				return
+			}
+			lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+			if len(lines) != 1 || !strings.HasSuffix(errOut, "\n") {
+				t.Fatalf("stderr has %d lines, want one: %q", len(lines), errOut)
+			}
+			if !strings.HasPrefix(lines[0], tc.wantPrefix) || !strings.Contains(lines[0], tc.mention) ||
+				strings.TrimSpace(strings.TrimPrefix(lines[0], tc.wantPrefix)) == "" {
+				t.Errorf("stderr %q, want %q… naming %q", lines[0], tc.wantPrefix, tc.mention)
+			}
+		})
+	}
+}
