@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,30 +19,54 @@ import (
 )
 
 // slowLists delays the LIST of one resource until released, and records
-// the watch requests sent while it waits.
+// the watch requests sent while it waits and the other lists in flight.
 type slowLists struct {
 	next     http.RoundTripper
 	resource string // path suffix, e.g. "/configmaps"
 	listed   chan struct{}
 	release  chan struct{}
+	watched  chan struct{} // closed at the first watch request
 
-	mu          sync.Mutex
-	otherLists  int
-	heldWatches []string // watches sent before the slow list was released
-	released    bool
+	mu            sync.Mutex
+	listsInFlight int       // lists sent and not yet answered, the held one left out
+	lastList      time.Time // when the last list (not the held one) was answered
+	heldWatches   []string  // watches sent before the slow list was released
+	released      bool
+	deployWatchRV string // resourceVersion of the first deployments watch
+	watchedOnce   sync.Once
 }
 
 func (s *slowLists) RoundTrip(r *http.Request) (*http.Response, error) {
-	watch := r.URL.Query().Get("watch") == "true"
+	q := r.URL.Query()
+	watch := q.Get("watch") == "true"
+	held := !watch && strings.HasSuffix(r.URL.Path, s.resource)
+	// An informer's list (limit, resourceVersion), not the heartbeat's GET /version.
+	list := !watch && !held && r.Method == http.MethodGet && (q.Has("limit") || q.Has("resourceVersion"))
 	s.mu.Lock()
-	if watch && !s.released {
-		s.heldWatches = append(s.heldWatches, r.URL.Path)
+	if watch {
+		if !s.released {
+			s.heldWatches = append(s.heldWatches, r.URL.Path)
+		}
+		if strings.HasSuffix(r.URL.Path, "/deployments") && s.deployWatchRV == "" {
+			s.deployWatchRV = r.URL.Query().Get("resourceVersion")
+		}
+	} else if list {
+		s.listsInFlight++
 	}
 	s.mu.Unlock()
-	if !watch && strings.HasSuffix(r.URL.Path, s.resource) {
+	if watch {
+		s.watchedOnce.Do(func() { close(s.watched) })
+	}
+	if held {
 		<-s.release
 	}
 	resp, err := s.next.RoundTrip(r)
+	if list {
+		s.mu.Lock()
+		s.listsInFlight--
+		s.lastList = time.Now()
+		s.mu.Unlock()
+	}
 	if !watch && strings.HasSuffix(r.URL.Path, "/deployments") {
 		select {
 		case s.listed <- struct{}{}:
@@ -49,6 +74,14 @@ func (s *slowLists) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, err
+}
+
+// listsQuiet reports whether no informer list but the held one is in flight
+// and none was answered for the last d.
+func (s *slowLists) listsQuiet(d time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.listsInFlight == 0 && time.Since(s.lastList) >= d
 }
 
 // TestChangesDuringStartUpAreNotLost: at start-up the Session lists every
@@ -71,7 +104,8 @@ func TestChangesDuringStartUpAreNotLost(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	slow := &slowLists{resource: "/configmaps", listed: make(chan struct{}, 1), release: make(chan struct{})}
+	slow := &slowLists{resource: "/configmaps", listed: make(chan struct{}, 1), release: make(chan struct{}),
+		watched: make(chan struct{})}
 	s := start(t, "local-1", func(o *cluster.Options) {
 		o.Namespaces = []string{ns}
 		o.StartGrace = time.Minute
@@ -87,10 +121,32 @@ func TestChangesDuringStartUpAreNotLost(t *testing.T) {
 	}
 	// Listed, not yet watched: scale it now.
 	scale := []byte(`{"spec":{"replicas":3}}`)
-	if _, err := cs.AppsV1().Deployments(ns).Patch(ctx, "late-change", types.MergePatchType, scale, metav1.PatchOptions{}); err != nil {
+	patched, err := cs.AppsV1().Deployments(ns).Patch(ctx, "late-change", types.MergePatchType, scale, metav1.PatchOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // let a watch that was not held have started
+	// Keep the one list held until every other list has been answered, then
+	// for a while longer (holdFor): without the Session's hold, each informer
+	// sends its watch as soon as its own list is in, so a watch shows up here
+	// within milliseconds of the lists; a slow one within holdFor. A watch
+	// ends the wait at once.
+	const holdFor = 3 * time.Second
+	quiet := time.NewTicker(50 * time.Millisecond)
+	defer quiet.Stop()
+	deadline := time.After(30 * time.Second)
+wait:
+	for {
+		select {
+		case <-slow.watched:
+			break wait
+		case <-deadline:
+			t.Fatal("the other lists were never all answered")
+		case <-quiet.C:
+			if slow.listsQuiet(holdFor) {
+				break wait
+			}
+		}
+	}
 	slow.mu.Lock()
 	held := slow.heldWatches
 	slow.released = true
@@ -108,6 +164,18 @@ func TestChangesDuringStartUpAreNotLost(t *testing.T) {
 	})
 	if svc, _ := service(snap, ns, "late-change"); svc.Desired != 3 {
 		t.Errorf("late-change desired = %d, want 3", svc.Desired)
+	}
+	// The deployments watch started from its list, before the patch: the
+	// change reached the snapshot through the watch cache's replay, not
+	// because the watch was already open when the patch was made.
+	slow.mu.Lock()
+	watchRV := slow.deployWatchRV
+	slow.mu.Unlock()
+	wrv, err1 := strconv.ParseUint(watchRV, 10, 64)
+	prv, err2 := strconv.ParseUint(patched.ResourceVersion, 10, 64)
+	if err1 != nil || err2 != nil || wrv == 0 || wrv >= prv {
+		t.Errorf("deployments watch from resourceVersion %q, the patch made %q: want the watch to start from the list, before the patch",
+			watchRV, patched.ResourceVersion)
 	}
 }
 
