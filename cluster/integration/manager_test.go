@@ -2,11 +2,15 @@ package integration
 
 import (
 	"context"
+	"net/http"
+	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/rest"
 
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/config"
@@ -14,14 +18,76 @@ import (
 
 func manager(t *testing.T) *cluster.Manager {
 	t.Helper()
+	return managerWith(t, nil)
+}
+
+// managerWith is manager with the REST configs and HTTP clients of its sessions passed
+// through conns, when not nil.
+func managerWith(t *testing.T, conns *connections) *cluster.Manager {
+	t.Helper()
 	flags := genericclioptions.NewConfigFlags(false)
 	flags.KubeConfig = &lc.Kubeconfig
-	m, err := cluster.NewManager(cluster.ManagerOptions{Flags: flags, Config: config.Default(), UserAgent: "vigil-tests", Logger: quiet(),
-		Tune: func(o *cluster.Options) { o.Heartbeat, o.MinBuildInterval = time.Second, 50*time.Millisecond }})
+	o := cluster.ManagerOptions{Flags: flags, Config: config.Default(), UserAgent: "vigil-tests", Logger: quiet(),
+		Tune: func(o *cluster.Options) { o.Heartbeat, o.MinBuildInterval = time.Second, 50*time.Millisecond }}
+	if conns != nil {
+		o.WrapConfig, o.WrapClient = conns.wrapConfig, conns.wrapClient
+	}
+	m, err := cluster.NewManager(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// connections records the transports under the sessions' clients so that the test can close
+// their idle keep-alive connections: then every connection goroutine left (net/http's and
+// http2's read and write loops, a reader blocked on a socket) belongs to a request still
+// open, such as a watch a stopped session did not end.
+type connections struct {
+	mu         sync.Mutex
+	transports []http.RoundTripper
+	clients    []*http.Client
+}
+
+func (c *connections) wrapConfig(cfg *rest.Config) *rest.Config {
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		c.mu.Lock()
+		c.transports = append(c.transports, rt)
+		c.mu.Unlock()
+		return rt
+	})
+	return cfg
+}
+
+func (c *connections) wrapClient(hc *http.Client) *http.Client {
+	c.mu.Lock()
+	c.clients = append(c.clients, hc)
+	c.mu.Unlock()
+	return hc
+}
+
+// closeIdle closes the idle connections of every recorded transport and client.
+func (c *connections) closeIdle(t *testing.T) {
+	t.Helper()
+	type closeIdler interface{ CloseIdleConnections() }
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, rt := range c.transports {
+		for rt != nil {
+			if ci, ok := rt.(closeIdler); ok {
+				ci.CloseIdleConnections()
+				break
+			}
+			w, ok := rt.(utilnet.RoundTripperWrapper)
+			if !ok {
+				t.Fatalf("cannot close the idle connections of a %T", rt)
+			}
+			rt = w.WrappedRoundTripper()
+		}
+	}
+	for _, hc := range c.clients {
+		hc.CloseIdleConnections()
+	}
 }
 
 // waitManager reads the Manager's subscription until ok accepts a snapshot.
@@ -47,14 +113,9 @@ func waitManager(t *testing.T, ch <-chan cluster.Snapshot, what string, ok func(
 // one subscription, checks generations, then stops: no goroutine of the
 // sessions (informers, pollers, loops) may survive.
 func TestSwitchContextWithoutLeaks(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(),
-		// Idle keep-alive connections of client-go's shared transports.
-		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"),
-		goleak.IgnoreAnyFunction("k8s.io/client-go/util/flowcontrol.(*tokenBucketPassiveRateLimiter).Wait"),
-	)
-	m := manager(t)
+	before := goleak.IgnoreCurrent()
+	conns := &connections{}
+	m := managerWith(t, conns)
 	ch, _ := m.Subscribe()
 	if _, err := m.Switch(context.Background(), "local-1"); err != nil {
 		t.Fatal(err)
@@ -93,7 +154,15 @@ func TestSwitchContextWithoutLeaks(t *testing.T) {
 			t.Error("subscription still open after Stop")
 		}
 	}
-	time.Sleep(200 * time.Millisecond) // let cancelled watch goroutines unwind
+	// With the idle keep-alive connections closed, nothing of the sessions may remain:
+	// no ignore by function, so a watch left open (its connection's loops, its reader
+	// blocked on the socket) or a loop waiting on the rate limiter fails here. goleak
+	// retries for a while, which lets cancelled goroutines unwind.
+	conns.closeIdle(t)
+	if len(conns.transports) == 0 {
+		t.Fatal("no transport was recorded: the leak check would not see the sessions' connections")
+	}
+	goleak.VerifyNone(t, before)
 }
 
 // TestFleetSummary summarises every context at once by short LISTs:
