@@ -188,8 +188,8 @@ func fleetFiring(ctx context.Context, s config.Settings, o ManagerOptions) (int,
 		return -1, err.Error()
 	}
 	if clients.am != nil {
-		alerts, _, err := fetchAlertmanager(ctx, clients.am)
-		if err == nil {
+		alerts, _, amErr := fetchAlertmanager(ctx, clients.am)
+		if amErr == nil {
 			n := 0
 			for _, a := range keepAlerts(alerts, s.AlertLabels) {
 				if a.State == "firing" && len(a.SilencedBy) == 0 {
@@ -199,7 +199,7 @@ func fleetFiring(ctx context.Context, s config.Settings, o ManagerOptions) (int,
 			return n, ""
 		}
 		if clients.prom == nil {
-			return -1, Explain(err)
+			return -1, Explain(amErr)
 		}
 	}
 	alerts, _, err := fetchPrometheus(ctx, clients.prom)

@@ -123,8 +123,9 @@ func (l *lister) list(k checks.Kind, gvr schema.GroupVersionResource, ns string,
 			continue
 		}
 		obj := k.New()
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(v[i].Object, obj); err != nil {
-			return fmt.Errorf("list %s: %s/%s: %w", k.Key(), v[i].GetNamespace(), v[i].GetName(), err)
+		// Not err: that is listAll's, returned below with whatever it did list.
+		if convErr := runtime.DefaultUnstructuredConverter.FromUnstructured(v[i].Object, obj); convErr != nil {
+			return fmt.Errorf("list %s: %s/%s: %w", k.Key(), v[i].GetNamespace(), v[i].GetName(), convErr)
 		}
 		k.Add(l.inv, obj)
 	}

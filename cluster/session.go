@@ -194,7 +194,8 @@ func New(opts Options) (*Session, error) {
 		}
 		s.reviews = rc
 		if s.client == nil {
-			c, err := kubernetes.NewForConfig(typedCfg)
+			var c *kubernetes.Clientset
+			c, err = kubernetes.NewForConfig(typedCfg)
 			if err != nil {
 				return nil, fmt.Errorf("context %s: building client: %w", opts.Context, err)
 			}

@@ -59,7 +59,7 @@ func TestSilenceInRealAlertmanager(t *testing.T) {
 	// refused, the typed <context>/<silence-id> is accepted.
 	expire := actions.Target{Kind: actions.KindSilence, Name: id}
 	p.Confirmer = actions.PresetConfirmer{Answer: "yes"}
-	if _, err := p.Execute(ctxT(t, 30*time.Second), actions.ExpireSilence(e), expire, actions.Request{Reason: "INC-123 over"}); err == nil ||
+	if _, err = p.Execute(ctxT(t, 30*time.Second), actions.ExpireSilence(e), expire, actions.Request{Reason: "INC-123 over"}); err == nil ||
 		!strings.Contains(err.Error(), "not confirmed") {
 		t.Fatalf("yes expired a production silence: %v", err)
 	}

@@ -131,7 +131,7 @@ func Write(dir string, b Bundle) ([]string, error) {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		if err := os.WriteFile(filepath.Join(dir, name), files[name], 0o600); err != nil {
+		if err = os.WriteFile(filepath.Join(dir, name), files[name], 0o600); err != nil {
 			return nil, fmt.Errorf("evidence file %s: %w", name, err)
 		}
 	}

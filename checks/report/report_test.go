@@ -55,7 +55,7 @@ func TestSARIFValidatesAgainstSchema(t *testing.T) {
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
 	const url = "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json"
-	if err := c.AddResource(url, schemaDoc); err != nil {
+	if err = c.AddResource(url, schemaDoc); err != nil {
 		t.Fatal(err)
 	}
 	schema, err := c.Compile(url)

@@ -494,9 +494,9 @@ func BenchmarkSession10kPods(b *testing.B) {
 		informersHeld = append(informersHeld, bareInformers(protobuf(cfg), true))
 		settle()
 		if i < runs-1 {
-			s, _, d := startSession(b, cfg, io.Discard)
-			s.Stop()
-			firsts = append(firsts, d)
+			warm, _, took := startSession(b, cfg, io.Discard)
+			warm.Stop()
+			firsts = append(firsts, took)
 			continue
 		}
 		base = heap()
