@@ -15,7 +15,6 @@ import (
 	amclient "github.com/prometheus/alertmanager/api/v2/client"
 	amalert "github.com/prometheus/alertmanager/api/v2/client/alert"
 	amsilence "github.com/prometheus/alertmanager/api/v2/client/silence"
-	promapi "github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/vigil-k8s/vigil/config"
@@ -67,7 +66,7 @@ func newAlertClients(s config.Settings, wrap func(*http.Client) *http.Client) (a
 		hc = wrap(hc)
 	}
 	if s.Prometheus != "" {
-		pc, err := promapi.NewClient(promapi.Config{Address: s.Prometheus, Client: hc})
+		pc, err := newPrometheusClient(s.Prometheus, hc)
 		if err != nil {
 			return c, fmt.Errorf("prometheus %s: %w", s.Prometheus, err)
 		}
