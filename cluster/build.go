@@ -18,6 +18,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/config"
+	"github.com/vigil-k8s/vigil/internal/termsafe"
 )
 
 // Objects are the objects one snapshot is built from, as listed from the
@@ -482,8 +483,12 @@ func podInfo(p *corev1.Pod, f PodFacts, usage map[string]PodUsage) PodInfo {
 		}
 		info.Usage = addUsage(info.Usage, ci.Usage)
 		info.Usage.Available = haveUsage
+		// Free text of the pod's status and spec: terminal-safe here, as
+		// pod infos are shared between snapshots and skipped by Scrub.
+		ci.Image, ci.State, ci.LastTermination = termsafe.Line(ci.Image), termsafe.Line(ci.State), termsafe.Line(ci.LastTermination)
 		info.Containers = append(info.Containers, ci)
 	}
+	info.Phase, info.Status, info.LastTermination = termsafe.Line(info.Phase), termsafe.Line(info.Status), termsafe.Line(info.LastTermination)
 	return info
 }
 

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/vigil-k8s/vigil/internal/termsafe"
 )
 
 // collect lists every synced cache into Objects and reports per-namespace
@@ -103,6 +105,12 @@ func (s *Session) build() Snapshot {
 	}
 	snap.Problems = append(snap.Problems, alertProblems(snap.Alerts)...)
 	snap.BuildDuration = time.Since(began)
+	if synced || s.isStartedUp() {
+		// After BuildDuration: an evaluation is not part of every build.
+		snap.Findings = s.findingsFor(objs, resources, synced, now)
+	}
+	// Cluster, Prometheus and Argo CD text is data, never terminal control.
+	termsafe.Scrub(&snap)
 	return snap
 }
 

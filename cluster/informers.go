@@ -305,13 +305,14 @@ func (s *Session) addResources(ctx context.Context, w *nsWatch, optional bool) {
 // transformFor is the transform of r's informer: the slimmer's, and for
 // kinds read through the metadata API a typed object carrying the metadata
 // alone (a Secret with no data), so the cache holds what Objects holds.
+// It also marks the objects changed for the checks: a transform runs
+// before the store changes, so a build that lists a new object always
+// knows the objects changed (an event handler runs after, and may be late).
 func (s *Session) transformFor(r resource) cache.TransformFunc {
-	if r.Source != checks.Metadata {
-		return s.slim.transform
-	}
 	return func(obj any) (any, error) {
+		s.checks.changed.Store(true)
 		obj, err := s.slim.transform(obj)
-		if m, ok := obj.(*metav1.PartialObjectMetadata); ok && err == nil {
+		if m, ok := obj.(*metav1.PartialObjectMetadata); ok && err == nil && r.Source == checks.Metadata {
 			return r.FromMetadata(m.ObjectMeta), nil
 		}
 		return obj, err
@@ -382,6 +383,7 @@ func (s *Session) informerFor(w *nsWatch, r resource) cache.SharedIndexInformer 
 // touch is every informer event: the connection is alive and data changed.
 func (s *Session) touch() {
 	s.conn.ok(s.opts.Now())
+	s.checks.changed.Store(true)
 	s.markDirty()
 }
 

@@ -59,6 +59,10 @@ type Options struct {
 	Generation uint64
 	// MinBuildInterval bounds the snapshot rate; default 100ms (10 builds/s).
 	MinBuildInterval time.Duration
+	// ChecksInterval is how often, at most, the check catalogue is
+	// evaluated again after objects change; default DefaultChecksInterval.
+	// The findings are published with the snapshots (Snapshot.Findings).
+	ChecksInterval time.Duration
 	// StartGrace bounds how long, at start-up, the session waits for every
 	// cache to list before it publishes partial models and lets watches
 	// and usage polls start anyway; default 2s.
@@ -97,6 +101,7 @@ type Session struct {
 	startUpOnce sync.Once
 	usage       usageState
 	alerts      alertsState
+	checks      findingsState // guarded by buildMu, but for checks.changed
 
 	begun               time.Time // when Start was called
 	startOnce, stopOnce sync.Once
@@ -147,6 +152,9 @@ func New(opts Options) (*Session, error) {
 	}
 	if opts.MinBuildInterval <= 0 {
 		opts.MinBuildInterval = 100 * time.Millisecond
+	}
+	if opts.ChecksInterval <= 0 {
+		opts.ChecksInterval = DefaultChecksInterval
 	}
 	if opts.StartGrace <= 0 {
 		opts.StartGrace = 2 * time.Second
@@ -429,9 +437,9 @@ func (s *Session) loop(ctx context.Context) {
 		s.buildMu.Lock()
 		snap := s.build()
 		s.publish(snap)
-		s.buildMu.Unlock()
 		built = true
-		took = time.Since(last)
+		took = time.Since(last) - s.checks.took // an evaluation's time is not the build's
+		s.buildMu.Unlock()
 		if snap.Synced && !complete {
 			complete = true
 			s.endStartUp() // now watches and usage polls start

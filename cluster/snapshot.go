@@ -109,7 +109,7 @@ type Service struct {
 	// PodCount counts the pods vigil sees for the workload (len(Pods)).
 	PodCount int
 	// Pods are the workload's pods, sorted by name.
-	Pods []PodInfo
+	Pods []PodInfo `termsafe:"-"` // made terminal-safe in podInfo, shared between snapshots
 	// Restarts is the sum of container restarts over its pods.
 	Restarts int32
 	// Created is the workload's creation time.

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 
-	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 )
@@ -20,9 +19,6 @@ type Backend interface {
 	Switch(ctx context.Context, name string) (Session, error)
 	// Fleet summarises every context.
 	Fleet(ctx context.Context) (cluster.FleetSummary, error)
-	// Checks lists the current context's inventory and evaluates the
-	// catalogue against it.
-	Checks(ctx context.Context) ([]checks.Check, []checks.Finding, error)
 }
 
 // Session is one context's connection as the UI sees it.

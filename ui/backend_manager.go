@@ -2,10 +2,8 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"time"
 
-	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 )
@@ -60,16 +58,4 @@ func (b *ManagerBackend) Switch(ctx context.Context, name string) (Session, erro
 // Fleet implements Backend.
 func (b *ManagerBackend) Fleet(ctx context.Context) (cluster.FleetSummary, error) {
 	return b.Manager.Fleet(ctx), nil
-}
-
-// Checks implements Backend: the catalogue over the session's cached
-// inventory (no extra API calls).
-func (b *ManagerBackend) Checks(context.Context) ([]checks.Check, []checks.Finding, error) {
-	s := b.Manager.Session()
-	if s == nil {
-		return nil, nil, errors.New("no session")
-	}
-	inv := s.Inventory()
-	cat := checks.Catalogue()
-	return cat, checks.Run(cat, &inv), nil
 }

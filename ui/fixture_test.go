@@ -125,10 +125,6 @@ func (f *fakeBackend) Fleet(context.Context) (cluster.FleetSummary, error) {
 	}}, nil
 }
 
-func (f *fakeBackend) Checks(context.Context) ([]checks.Check, []checks.Finding, error) {
-	return catalogue(), findings(), nil
-}
-
 func catalogue() []checks.Check {
 	return []checks.Check{
 		{ID: "pod-security-enforced", Title: "Pod Security Standards enforced", Group: checks.Security, Item: "Pod Security Standards enforced", Severity: checks.High, PCI: []string{"2.2.1"}},

@@ -6,7 +6,6 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/cluster"
 )
 
@@ -29,16 +28,6 @@ type SwitchedMsg struct {
 	Name    string
 	Session Session
 	Err     error
-}
-
-// ChecksMsg is one evaluation of the check catalogue for {Context, Generation}.
-type ChecksMsg struct {
-	Context    string
-	Generation uint64
-	Catalogue  []checks.Check
-	Findings   []checks.Finding
-	Err        error
-	At         time.Time
 }
 
 // FleetMsg is one fleet summary.
@@ -75,16 +64,6 @@ func switchCmd(b Backend, name string) tea.Cmd {
 		defer cancel()
 		s, err := b.Switch(ctx, name)
 		return SwitchedMsg{Name: name, Session: s, Err: err}
-	}
-}
-
-// checksCmd evaluates the catalogue for the context and generation given.
-func checksCmd(b Backend, kubeContext string, gen uint64) tea.Cmd {
-	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cat, fs, err := b.Checks(ctx)
-		return ChecksMsg{Context: kubeContext, Generation: gen, Catalogue: cat, Findings: fs, Err: err, At: time.Now()}
 	}
 }
 

@@ -26,9 +26,6 @@ import (
 // StaleAfter is the data age past which the header turns red.
 const StaleAfter = 30 * time.Second
 
-// ChecksEvery is how often the check catalogue is evaluated again.
-const ChecksEvery = 2 * time.Minute
-
 // Target describes the kube context on screen, for the header.
 type Target struct {
 	Context, Server, User string
@@ -88,12 +85,8 @@ type Model struct {
 	// early is the new session's snapshot that arrived before SwitchedMsg.
 	early *cluster.Snapshot
 	// prev is the old context's snapshot while a switch runs.
-	prev      *cluster.Snapshot
-	closed    bool
-	lastCheck time.Time
-	// checkedSynced is true once checks ran on a synced snapshot of the
-	// context on screen (earlier, the inventory is still filling).
-	checkedSynced bool
+	prev   *cluster.Snapshot
+	closed bool
 }
 
 // New returns the root model.

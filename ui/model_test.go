@@ -194,8 +194,7 @@ func TestViewGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newModelWith(t, tt.w, tt.h, &fakeBackend{}, newFakeActions())
-			run(m, SnapshotMsg{Snapshot: tt.snap()})
-			run(m, checksNow())
+			run(m, SnapshotMsg{Snapshot: withFindings(tt.snap())})
 			for _, k := range tt.keys {
 				run(m, press(k))
 			}
@@ -243,7 +242,15 @@ func TestSessionClosedShowsInHeader(t *testing.T) {
 	}
 }
 
-// checksNow is a checks evaluation of the fake catalogue.
-func checksNow() ChecksMsg {
-	return ChecksMsg{Context: "local-1", Generation: 2, Catalogue: catalogue(), Findings: findings(), At: testNow.Add(-time.Minute)}
+// checksNow is the estate's snapshot carrying the session's evaluation of
+// the fake catalogue.
+func checksNow() SnapshotMsg { return SnapshotMsg{Snapshot: withFindings(estate(2))} }
+
+// withFindings is s with the findings a session publishes once its caches
+// have listed (none before).
+func withFindings(s cluster.Snapshot) cluster.Snapshot {
+	if s.Synced {
+		s.Findings = cluster.Findings{Context: s.Context, Generation: s.Generation, Synced: true, Catalogue: catalogue(), Findings: findings(), At: testNow.Add(-time.Minute)}
+	}
+	return s
 }

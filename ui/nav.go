@@ -27,8 +27,6 @@ func (m *Model) onNav(msg tea.Msg) (tea.Cmd, bool) {
 		return m.command(msg), true
 	case common.SwitchContextMsg:
 		return m.switchTo(msg.Name), true
-	case common.RefreshChecksMsg:
-		return m.evaluateChecks(), true
 	case common.RefreshFleetMsg:
 		return m.refreshFleet(), true
 	case actionsui.ConfirmMsg:
@@ -69,9 +67,6 @@ func (m *Model) command(msg common.ScreenMsg) tea.Cmd {
 		return m.audit.Reload()
 	case "check":
 		m.show("check")
-		if m.data.Checks.At.IsZero() && !m.data.Checks.Running {
-			return m.evaluateChecks()
-		}
 		return nil
 	}
 	m.show(msg.Name)

@@ -20,11 +20,7 @@ func (m *Model) onData(msg tea.Msg) (tea.Cmd, bool) {
 		if m.data.HaveSnap && m.data.History.AddAt(m.data.Snap, m.data.Now) {
 			m.refreshAll()
 		}
-		var cmd tea.Cmd
-		if m.backend != nil && m.checkedSynced && !m.data.Checks.Running && m.data.Now.Sub(m.lastCheck) > ChecksEvery {
-			cmd = m.evaluateChecks()
-		}
-		return tea.Batch(tick(), cmd), true
+		return tick(), true
 	case SnapshotMsg:
 		return m.onSnapshot(msg), true
 	case SessionClosedMsg:
@@ -34,18 +30,6 @@ func (m *Model) onData(msg tea.Msg) (tea.Cmd, bool) {
 		return nil, true
 	case SwitchedMsg:
 		return m.onSwitched(msg), true
-	case ChecksMsg:
-		if msg.Context == m.target.Context && msg.Generation == m.target.Generation {
-			c := common.Findings{Catalogue: msg.Catalogue, Findings: msg.Findings, At: msg.At}
-			if msg.Err != nil {
-				c = m.data.Checks
-				c.Err = msg.Err.Error()
-			}
-			c.Running = false
-			m.data.Checks = c
-			m.refreshAll()
-		}
-		return nil, true
 	case FleetMsg:
 		if msg.Err != nil {
 			m.data.FleetErr = msg.Err.Error()
@@ -93,19 +77,13 @@ func (m *Model) onSnapshot(msg SnapshotMsg) tea.Cmd {
 	return tea.Batch(next, m.apply(s))
 }
 
-// apply shows snapshot s; the first synced one of a context starts the
-// checks (the inventory is complete only then).
+// apply shows snapshot s, with the findings the session evaluated.
 func (m *Model) apply(s cluster.Snapshot) tea.Cmd {
 	m.data.Now = m.nowFn()
 	m.data.Snap, m.data.HaveSnap = s, true
 	m.data.History.Add(s)
 	m.switching = ""
 	m.refreshAll()
-	if s.Synced && !m.checkedSynced && m.backend != nil {
-		m.checkedSynced = true
-		m.data.Checks.Running = false // a run on the unsynced inventory is superseded
-		return m.evaluateChecks()
-	}
 	return nil
 }
 
@@ -175,7 +153,6 @@ func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
 	d.Context, d.Generation = s.Target.Context, s.Target.Generation
 	d.Snap, d.HaveSnap = cluster.Snapshot{Context: s.Target.Context, Generation: s.Target.Generation}, false
 	d.History.Reset()
-	d.Checks = common.Findings{}
 	d.Contexts = m.backend.Contexts()
 	for _, sc := range m.screens {
 		if a, ok := sc.comp.(interface{ SetActions(actionsui.Provider) }); ok {
@@ -184,7 +161,6 @@ func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
 	}
 	m.show("svc")
 	m.flash("switched to "+s.Target.Context, false)
-	m.checkedSynced = false
 	m.refreshAll()
 	var cmds []tea.Cmd
 	if e := m.early; e != nil && e.Generation == m.target.Generation && e.Context == m.target.Context {
@@ -197,16 +173,6 @@ func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
 		cmds = append(cmds, WaitForSnapshot(m.snapshots, m.target.Context, m.target.Generation))
 	}
 	return tea.Batch(cmds...)
-}
-
-func (m *Model) evaluateChecks() tea.Cmd {
-	if m.backend == nil || m.data.Checks.Running {
-		return nil
-	}
-	m.data.Checks.Running = true
-	m.lastCheck = m.nowFn()
-	m.refreshAll()
-	return checksCmd(m.backend, m.target.Context, m.target.Generation)
 }
 
 func (m *Model) refreshFleet() tea.Cmd {

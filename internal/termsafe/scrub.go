@@ -1,6 +1,9 @@
 package termsafe
 
-import "reflect"
+import (
+	"reflect"
+	"sync"
+)
 
 // Scrub makes every string reachable from v (a pointer to a value the
 // caller owns) safe for one line (Line): struct fields, slice and array
@@ -25,11 +28,8 @@ func scrub(v reflect.Value) {
 			v.SetString(Line(s))
 		}
 	case reflect.Struct:
-		t := v.Type()
-		for i := range v.NumField() {
-			if f := t.Field(i); f.IsExported() && f.Tag.Get("termsafe") != "-" {
-				scrub(v.Field(i))
-			}
+		for _, i := range fieldsOf(v.Type()) {
+			scrub(v.Field(i))
 		}
 	case reflect.Array:
 		for i := range v.Len() {
@@ -92,14 +92,17 @@ func dirtyMap(v reflect.Value) bool {
 
 // dirty reports whether v holds a string Scrub would change.
 func dirty(v reflect.Value) bool {
+	if !needs(v.Type()) {
+		return false
+	}
 	switch v.Kind() {
 	case reflect.String:
 		return !Safe(v.String())
 	case reflect.Pointer, reflect.Interface:
 		return !v.IsNil() && dirty(v.Elem())
 	case reflect.Struct:
-		for i := range v.NumField() {
-			if f := v.Type().Field(i); f.IsExported() && f.Tag.Get("termsafe") != "-" && dirty(v.Field(i)) {
+		for _, i := range fieldsOf(v.Type()) {
+			if dirty(v.Field(i)) {
 				return true
 			}
 		}
@@ -115,9 +118,18 @@ func dirty(v reflect.Value) bool {
 	return false
 }
 
+// needsCache remembers needs per type: a snapshot walks the same few
+// types thousands of times per build.
+var needsCache sync.Map // reflect.Type → bool
+
 // needs reports whether values of t can hold a string.
 func needs(t reflect.Type) bool {
-	return needsSeen(t, map[reflect.Type]bool{})
+	if v, ok := needsCache.Load(t); ok {
+		return v.(bool)
+	}
+	n := needsSeen(t, map[reflect.Type]bool{})
+	needsCache.Store(t, n)
+	return n
 }
 
 func needsSeen(t reflect.Type, seen map[reflect.Type]bool) bool {
@@ -140,4 +152,23 @@ func needsSeen(t reflect.Type, seen map[reflect.Type]bool) bool {
 		}
 	}
 	return false
+}
+
+// fieldsCache remembers fieldsOf per struct type.
+var fieldsCache sync.Map // reflect.Type → []int
+
+// fieldsOf lists the fields of struct type t that Scrub visits: exported,
+// not tagged `termsafe:"-"`, and able to hold a string.
+func fieldsOf(t reflect.Type) []int {
+	if v, ok := fieldsCache.Load(t); ok {
+		return v.([]int)
+	}
+	var out []int
+	for i := range t.NumField() {
+		if f := t.Field(i); f.IsExported() && f.Tag.Get("termsafe") != "-" && needs(f.Type) {
+			out = append(out, i)
+		}
+	}
+	fieldsCache.Store(t, out)
+	return out
 }

@@ -118,9 +118,6 @@ type Overlay interface {
 // SwitchContextMsg asks the root to switch to the kube context Name.
 type SwitchContextMsg struct{ Name string }
 
-// RefreshChecksMsg asks the root to evaluate the check catalogue again.
-type RefreshChecksMsg struct{}
-
 // RefreshFleetMsg asks the root to summarise every context again.
 type RefreshFleetMsg struct{}
 

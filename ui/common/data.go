@@ -3,7 +3,6 @@ package common
 import (
 	"time"
 
-	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/ui/history"
 )
@@ -23,39 +22,11 @@ type Data struct {
 	Now time.Time
 	// History holds the last minutes of per-service samples.
 	History *history.Store
-	// Checks is the latest evaluation of the check catalogue.
-	Checks Findings
 	// Fleet is the latest fleet summary; Contexts the kubeconfig's contexts.
 	Fleet    cluster.FleetSummary
 	Contexts []cluster.ContextInfo
 	// FleetErr says why the fleet could not be summarised.
 	FleetErr string
-}
-
-// Findings is one evaluation of the check catalogue.
-type Findings struct {
-	// Catalogue is the checks evaluated; Findings their verdicts.
-	Catalogue []checks.Check
-	Findings  []checks.Finding
-	// At is when it was evaluated; zero before the first.
-	At time.Time
-	// Err says why it could not be evaluated.
-	Err string
-	// Running is true while an evaluation is under way.
-	Running bool
-}
-
-// For returns the findings about the workload namespace/name (and its
-// pods' controller), failures first.
-func (f Findings) For(kind, namespace, name string) []checks.Finding {
-	var out []checks.Finding
-	for _, fd := range f.Findings {
-		r := fd.Resource
-		if r.Namespace == namespace && r.Name == name && (r.Kind == kind || r.Kind == "Deployment" || r.Kind == "StatefulSet") {
-			out = append(out, fd)
-		}
-	}
-	return out
 }
 
 // Refresher is a component that rebuilds derived state (rows, lines) when

@@ -49,8 +49,6 @@ type Model struct {
 
 var _ common.Component = (*Model)(nil)
 
-var refresh = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "re-evaluate"))
-
 // New returns the Compliance screen reading d.
 func New(c common.Common, d *common.Data) *Model {
 	m := &Model{common: c, data: d}
@@ -86,7 +84,7 @@ func (m *Model) Items() []*Item { return m.table.Rows() }
 // Refresh implements common.Refresher: regroup the latest findings.
 func (m *Model) Refresh() {
 	st := m.common.Styles
-	f := m.data.Checks
+	f := m.data.Snap.Findings
 	byID := map[string][]checks.Finding{}
 	for _, fd := range f.Findings {
 		byID[fd.Check] = append(byID[fd.Check], fd)
@@ -115,18 +113,16 @@ func (m *Model) Refresh() {
 
 	var sum []string
 	switch {
-	case f.Running && f.At.IsZero():
+	case f.At.IsZero():
 		sum = append(sum, st.Muted.Render("evaluating the checklist against "+m.data.Context+"…"))
-	case f.Err != "":
-		sum = append(sum, st.Warn.Render("checks: "+f.Err))
-	case !f.At.IsZero():
+	default:
 		score := checks.ComputeScore(f.Catalogue, f.Findings)
 		text := fmt.Sprintf("checklist of %s evaluated %s ago · %d checks", m.data.Context, widgets.Since(m.data.Now, f.At), len(f.Catalogue))
 		if score.Overall != nil {
 			text += fmt.Sprintf(" · score %.0f%%", *score.Overall)
 		}
-		if f.Running {
-			text += " · re-evaluating…"
+		if !f.Synced {
+			text += " · caches still listing"
 		}
 		sum = append(sum, st.Muted.Render(text))
 	}
@@ -158,8 +154,6 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	keys := m.common.Keys
 	switch {
 	case m.table.Move(k, common.NavKeys(keys)):
-	case key.Matches(k, refresh):
-		return m, common.Do(common.RefreshChecksMsg{})
 	case key.Matches(k, keys.Sort):
 		m.table.NextSort()
 	case key.Matches(k, keys.Enter):
@@ -173,13 +167,13 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 // ShortHelp implements common.Component.
 func (m *Model) ShortHelp() []key.Binding {
 	k := m.common.Keys
-	return []key.Binding{k.Down, k.Enter, k.Sort, refresh, k.Command, k.Help, k.Quit}
+	return []key.Binding{k.Down, k.Enter, k.Sort, k.Command, k.Help, k.Quit}
 }
 
 // FullHelp implements common.Component.
 func (m *Model) FullHelp() [][]key.Binding {
 	k := m.common.Keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Enter, k.Sort, refresh}, {k.Command, k.NextTab, k.Help, k.Quit}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Enter, k.Sort}, {k.Command, k.NextTab, k.Help, k.Quit}}
 }
 
 // View implements common.Component.
@@ -202,7 +196,7 @@ func newFindings(c common.Common, d *common.Data, it *Item) *common.Page {
 		st := c.Styles
 		out := []string{st.Accent.Render(string(it.Group) + " › " + it.Item)}
 		byID := map[string][]checks.Finding{}
-		for _, fd := range d.Checks.Findings {
+		for _, fd := range d.Snap.Findings.Findings {
 			byID[fd.Check] = append(byID[fd.Check], fd)
 		}
 		for _, ch := range it.Checks {

@@ -244,13 +244,10 @@ func (m *Detail) events(b *lines) {
 
 func (m *Detail) checks(b *lines) {
 	st, s := m.common.Styles, m.svc
-	c := m.data.Checks
+	c := m.data.Snap.Findings
 	fs := c.For(s.Kind, s.Namespace, s.Name)
 	b.section(fmt.Sprintf("CHECKLIST FINDINGS (%d)", len(fs)), m)
 	switch {
-	case c.At.IsZero() && c.Err != "":
-		b.add(st.Warn.Render("checks unavailable: " + c.Err))
-		return
 	case c.At.IsZero():
 		b.add(st.Muted.Render("evaluating the checklist…"))
 		return

@@ -1,0 +1,142 @@
+package cluster
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiresource "k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/vigil-k8s/vigil/checks"
+)
+
+// resourcesVerdict is the ops-resources finding on Deployment ns/name in
+// snap, or "" when there is none.
+func resourcesVerdict(snap Snapshot, ns, name string) checks.Status {
+	for _, f := range snap.Findings.Findings {
+		if f.Check == "ops-resources" && f.Resource == (checks.Resource{Kind: "Deployment", Namespace: ns, Name: name}) {
+			return f.Status
+		}
+	}
+	return ""
+}
+
+func appDeployment(ns, name string, res corev1.ResourceRequirements) *appsv1.Deployment {
+	d := deployment(ns, name, 1, 1, 1)
+	d.Spec.Template.Spec.Containers = []corev1.Container{{Name: "app", Image: "registry.fintech.internal/app:1", Resources: res}}
+	return d
+}
+
+// TestSessionPublishesFindings proves the findings travel with the
+// snapshot: evaluated by the session from the objects it holds, stamped
+// with its context and generation, again after a change (within the
+// interval), and not again while nothing changes.
+func TestSessionPublishesFindings(t *testing.T) {
+	client := fake.NewClientset(
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "fintech-prod"}},
+		appDeployment("fintech-prod", "payment-service", corev1.ResourceRequirements{}),
+	)
+	client.PrependReactor("create", "selfsubjectaccessreviews", allowExcept())
+	s := newTestSession(t, client, "fintech-prod")
+	s.opts.ChecksInterval = 300 * time.Millisecond
+	ch, unsubscribe := s.Subscribe()
+	defer unsubscribe()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+
+	first := waitFor(t, ch, "a failing ops-resources finding", func(snap Snapshot) bool {
+		return resourcesVerdict(snap, "fintech-prod", "payment-service") == checks.Fail
+	})
+	if f := first.Findings; f.Context != "test" || f.Generation != 7 || f.At.IsZero() || len(f.Catalogue) == 0 {
+		t.Fatalf("findings not stamped: context %q generation %d at %v, %d checks", f.Context, f.Generation, f.At, len(f.Catalogue))
+	}
+
+	// Nothing changes: builds carry the same evaluation.
+	for range 3 {
+		if again := s.Rebuild(); again.Findings.At != first.Findings.At {
+			t.Fatalf("re-evaluated with no change: at %v, then %v", first.Findings.At, again.Findings.At)
+		}
+	}
+
+	// Fixed: the finding passes within the interval and a build.
+	fixed := corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: apiresource.MustParse("100m"), corev1.ResourceMemory: apiresource.MustParse("64Mi")},
+		Limits:   corev1.ResourceList{corev1.ResourceCPU: apiresource.MustParse("200m"), corev1.ResourceMemory: apiresource.MustParse("128Mi")},
+	}
+	changed := time.Now()
+	if _, err := client.AppsV1().Deployments("fintech-prod").Update(ctx, appDeployment("fintech-prod", "payment-service", fixed), metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ch, "the ops-resources finding to pass", func(snap Snapshot) bool {
+		return resourcesVerdict(snap, "fintech-prod", "payment-service") == checks.Pass
+	})
+	if d := time.Since(changed); d > s.opts.ChecksInterval+2*time.Second {
+		t.Errorf("findings followed the change after %v, want within the interval (%v) and a build", d, s.opts.ChecksInterval)
+	}
+}
+
+// TestFindingsCoalesce proves a burst of changes (every 10ms, more often
+// than the loop builds) is evaluated at most once per interval, not once
+// per build.
+func TestFindingsCoalesce(t *testing.T) {
+	client := fake.NewClientset(
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "fintech-prod"}},
+		appDeployment("fintech-prod", "payment-service", corev1.ResourceRequirements{}),
+	)
+	client.PrependReactor("create", "selfsubjectaccessreviews", allowExcept())
+	s := newTestSession(t, client, "fintech-prod")
+	s.opts.ChecksInterval = 400 * time.Millisecond
+	ch, unsubscribe := s.Subscribe()
+	defer unsubscribe()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	waitFor(t, ch, "the first findings", func(snap Snapshot) bool { return !snap.Findings.At.IsZero() })
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 100 { // 1s of changes
+			d := appDeployment("fintech-prod", "payment-service", corev1.ResourceRequirements{})
+			d.Labels = map[string]string{"rev": string(rune('a' + i%26))}
+			if _, err := client.AppsV1().Deployments("fintech-prod").Update(ctx, d, metav1.UpdateOptions{}); err != nil {
+				t.Error(err)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	builds, evaluations := 0, map[time.Time]bool{}
+	began := time.Now()
+	for wait := time.After(1500 * time.Millisecond); ; {
+		select {
+		case snap := <-ch:
+			builds++
+			evaluations[snap.Findings.At] = true
+			continue
+		case <-wait:
+		}
+		break
+	}
+	<-done
+	t.Logf("%d builds, %d evaluations", builds, len(evaluations))
+	// 1.5s at one evaluation per 400ms is at most 4 evaluations (+1 for
+	// the one the window started with).
+	if limit := int(time.Since(began)/s.opts.ChecksInterval) + 2; len(evaluations) > limit || len(evaluations) < 2 {
+		t.Errorf("%d builds carried %d evaluations, want 2..%d (one per interval)", builds, len(evaluations), limit)
+	}
+	if builds <= len(evaluations) {
+		t.Errorf("%d builds for %d evaluations: the burst did not outpace the interval, the test proves nothing", builds, len(evaluations))
+	}
+}
