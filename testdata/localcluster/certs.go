@@ -82,11 +82,11 @@ func ensurePKI(dir string) (pki, error) {
 		if exists(p.path(l.file + ".crt")) {
 			continue
 		}
-		crt, key, err := newLeaf(l.tmpl, l.signer, l.key)
-		if err != nil {
-			return p, fmt.Errorf("issue %s certificate: %w", l.file, err)
+		crt, key, leafErr := newLeaf(l.tmpl, l.signer, l.key)
+		if leafErr != nil {
+			return p, fmt.Errorf("issue %s certificate: %w", l.file, leafErr)
 		}
-		if err := writePair(p.path(l.file), crt, key); err != nil {
+		if err = writePair(p.path(l.file), crt, key); err != nil {
 			return p, err
 		}
 	}
@@ -97,7 +97,7 @@ func ensurePKI(dir string) (pki, error) {
 	if err != nil {
 		return p, fmt.Errorf("generate service-account key: %w", err)
 	}
-	if err := writeKey(p.path("sa.key"), saKey); err != nil {
+	if err = writeKey(p.path("sa.key"), saKey); err != nil {
 		return p, err
 	}
 	pub, err := x509.MarshalPKIXPublicKey(saKey.Public())

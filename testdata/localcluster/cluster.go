@@ -83,7 +83,7 @@ func startCluster(ctx context.Context, dir string, n, podsPerNode int) (*cluster
 	}
 	c.ports = ports{APIServer: apiPort, EtcdClient: etcdClient, EtcdPeer: etcdPeer, MetricsAPI: metricsPort}
 	if c.ports != saved {
-		if err := c.ports.save(portsFile); err != nil {
+		if err = c.ports.save(portsFile); err != nil {
 			return nil, err
 		}
 	}

@@ -79,7 +79,7 @@ func runControllerManager(ctx context.Context, c *clusterSpec, kubeconfigPath st
 	effectiveVersion.SetEmulationVersion(featureGate.EmulationVersion())
 	effectiveVersion.SetMinCompatibilityVersion(featureGate.MinCompatibilityVersion())
 	registry := basecompatibility.NewComponentGlobalsRegistry()
-	if err := registry.Register(basecompatibility.DefaultKubeComponent, effectiveVersion, featureGate); err != nil {
+	if err = registry.Register(basecompatibility.DefaultKubeComponent, effectiveVersion, featureGate); err != nil {
 		return err
 	}
 	s.ComponentGlobalsRegistry = registry
@@ -112,10 +112,10 @@ func runControllerManager(ctx context.Context, c *clusterSpec, kubeconfigPath st
 		"--horizontal-pod-autoscaler-downscale-stabilization=30s",
 		"--controller-start-interval=0s",
 	}
-	if err := fs.Parse(flags); err != nil {
+	if err = fs.Parse(flags); err != nil {
 		return fmt.Errorf("controller-manager flags: %w", err)
 	}
-	if err := registry.Set(); err != nil {
+	if err = registry.Set(); err != nil {
 		return err
 	}
 	cfg, err := s.Config(ctx, all, disabled, aliases)

@@ -95,7 +95,7 @@ func componentConfig(path string, c *clusterSpec, port int, base string) (*rest.
 	ctx.Cluster, ctx.AuthInfo = c.name, base
 	cfg.Contexts[base] = ctx
 	cfg.CurrentContext = base
-	if err := writeKubeconfig(path, cfg); err != nil {
+	if err = writeKubeconfig(path, cfg); err != nil {
 		return nil, err
 	}
 	rc, err := clientcmd.NewDefaultClientConfig(*cfg, nil).ClientConfig()

@@ -43,7 +43,7 @@ func setupLogging(dir string) (func(), error) {
 		"v":               "0",
 		"one_output":      "true",
 	} {
-		if err := fs.Set(k, v); err != nil {
+		if err = fs.Set(k, v); err != nil {
 			return nil, fmt.Errorf("klog flag %s: %w", k, err)
 		}
 	}

@@ -95,7 +95,7 @@ func main() {
 // run starts everything, prints the contract's stdout lines once ready, and
 // blocks until ctx ends.
 func run(ctx context.Context, o cliOptions) (err error) {
-	if err := os.MkdirAll(o.dir, 0o755); err != nil {
+	if err = os.MkdirAll(o.dir, 0o755); err != nil {
 		fmt.Fprintf(os.Stderr, "localcluster: create %s: %v\n", o.dir, err)
 		return err
 	}
@@ -121,12 +121,12 @@ func run(ctx context.Context, o cliOptions) (err error) {
 	// restart without the flag does not leave the nodes over-full.
 	scaleFile := filepath.Join(o.dir, "scale-pods")
 	biggest := o.scalePods
-	if data, err := os.ReadFile(scaleFile); err == nil {
-		if n, err := strconv.Atoi(string(data)); err == nil && n > biggest {
+	if data, readErr := os.ReadFile(scaleFile); readErr == nil {
+		if n, convErr := strconv.Atoi(string(data)); convErr == nil && n > biggest {
 			biggest = n
 		}
 	}
-	if err := writeFileAtomic(scaleFile, []byte(strconv.Itoa(biggest)), 0o644); err != nil {
+	if err = writeFileAtomic(scaleFile, []byte(strconv.Itoa(biggest)), 0o644); err != nil {
 		return err
 	}
 	podsPerNode := podsPerNodeFor(biggest)
@@ -138,13 +138,13 @@ func run(ctx context.Context, o cliOptions) (err error) {
 
 	kc := clientcmdapi.NewConfig()
 	for _, c := range clusters {
-		if err := addCluster(kc, c.spec, c.ports.APIServer); err != nil {
+		if err = addCluster(kc, c.spec, c.ports.APIServer); err != nil {
 			return err
 		}
 	}
 	kc.CurrentContext = clusters[0].spec.name
 	kubeconfig := filepath.Join(o.dir, "kubeconfig")
-	if err := writeKubeconfig(kubeconfig, kc); err != nil {
+	if err = writeKubeconfig(kubeconfig, kc); err != nil {
 		return err
 	}
 

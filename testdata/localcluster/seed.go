@@ -148,15 +148,15 @@ func seedCluster(ctx context.Context, root string, c *cluster) error {
 		return err
 	}
 	digestFile := filepath.Join(c.spec.dir, "seed.sha256")
-	if old, err := os.ReadFile(digestFile); err == nil && string(old) == digest {
+	if old, readErr := os.ReadFile(digestFile); readErr == nil && string(old) == digest {
 		logf("%s: seed unchanged since last run, not re-applied", c.spec.name)
 		return nil
 	}
 	var docs []doc
 	for _, f := range files {
-		d, err := readDocs(f)
-		if err != nil {
-			return err
+		d, docsErr := readDocs(f)
+		if docsErr != nil {
+			return docsErr
 		}
 		docs = append(docs, d...)
 	}
@@ -304,7 +304,7 @@ func (s *seeder) apply(ctx context.Context, d doc) error {
 		return err
 	}
 	opts := metav1.ApplyOptions{FieldManager: seedManager, Force: true}
-	if _, err := ri.Apply(ctx, d.obj.GetName(), d.obj, opts); err != nil {
+	if _, err = ri.Apply(ctx, d.obj.GetName(), d.obj, opts); err != nil {
 		return fmt.Errorf("apply %s: %w", d, err)
 	}
 	status, hasStatus := d.obj.Object["status"]
@@ -384,8 +384,8 @@ func (s *seeder) rollout(ctx context.Context, file string) error {
 			return err
 		}
 		err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
-			u, err := ri.Get(ctx, d.obj.GetName(), metav1.GetOptions{})
-			if err != nil {
+			u, getErr := ri.Get(ctx, d.obj.GetName(), metav1.GetOptions{})
+			if getErr != nil {
 				return false, nil
 			}
 			observed, _, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
