@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigil-k8s/vigil/actions/audit"
+	"github.com/vigil-k8s/vigil/internal/termsafe"
 )
 
 // Stage is a step of the guard pipeline, in order.
@@ -37,7 +38,9 @@ type RefusedError struct {
 	Err    error
 }
 
-func (e *RefusedError) Error() string { return "refused (" + string(e.Stage) + "): " + e.Reason }
+func (e *RefusedError) Error() string {
+	return "refused (" + string(e.Stage) + "): " + termsafe.Line(e.Reason)
+}
 func (e *RefusedError) Unwrap() error { return e.Err }
 
 // Event is a progress report of one attempt.
@@ -163,6 +166,7 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t Target, req Request, at
 	// 4: server-side dry run and preview.
 	report(StageDryRun, "previewing (server-side dry run)")
 	prev, perr := a.steps.preview(ctx, t)
+	termsafe.Scrub(&prev) // change-causes, images, admission messages: data, never terminal control
 	out.Preview = prev
 	if perr != nil {
 		err = &RefusedError{Stage: StageDryRun, Reason: "dry run failed: " + perr.Error(), Err: perr}

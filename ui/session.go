@@ -5,6 +5,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/internal/termsafe"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/auditlog"
 	"github.com/vigil-k8s/vigil/ui/common"
@@ -220,5 +221,5 @@ func (m *Model) offerRestarts(msg actionsui.EventMsg) tea.Cmd {
 }
 
 func (m *Model) flash(s string, bad bool) {
-	m.status, m.statusBad = s, bad
+	m.status, m.statusBad = termsafe.Line(s), bad // errors carry server text
 }

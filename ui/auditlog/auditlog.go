@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/vigil-k8s/vigil/actions/audit"
+	"github.com/vigil-k8s/vigil/internal/termsafe"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/theme"
 	"github.com/vigil-k8s/vigil/ui/widgets"
@@ -36,7 +37,9 @@ func Load(path string) tea.Cmd {
 			return LoadedMsg{Path: path, Err: err}
 		}
 		recs, err := audit.ReadFile(path)
-		return LoadedMsg{Path: path, Records: recs, Report: rep, Err: err}
+		msg := LoadedMsg{Path: path, Records: recs, Report: rep, Err: err}
+		termsafe.Scrub(&msg.Records) // the log holds server errors and typed reasons
+		return msg
 	}
 }
 
