@@ -202,13 +202,13 @@ func TestTUISilenceAlert(t *testing.T) {
 
 	var found map[string]any
 	err = testcluster.Eventually(20*time.Second, 200*time.Millisecond, func() (bool, error) {
-		resp, err := http.Get(p.AlertmanagerURL + "/api/v2/silences")
-		if err != nil {
+		resp, getErr := http.Get(p.AlertmanagerURL + "/api/v2/silences")
+		if getErr != nil {
 			return false, nil
 		}
 		defer resp.Body.Close()
 		var sils []map[string]any
-		if err := json.NewDecoder(resp.Body).Decode(&sils); err != nil {
+		if decErr := json.NewDecoder(resp.Body).Decode(&sils); decErr != nil {
 			return false, nil
 		}
 		for _, s := range sils {

@@ -312,7 +312,7 @@ func TestEvidenceBundle(t *testing.T) {
 			if err != nil {
 				t.Fatalf("audit export: %v\n%s", err, out)
 			}
-			if out, err := headless(env, "audit", "export", "--verify", dir); err != nil {
+			if out, err = headless(env, "audit", "export", "--verify", dir); err != nil {
 				t.Fatalf("audit export --verify: %v\n%s", err, out)
 			}
 			raw, err := os.ReadFile(filepath.Join(dir, evidence.IdentityFile))
@@ -320,21 +320,21 @@ func TestEvidenceBundle(t *testing.T) {
 				t.Fatal(err)
 			}
 			var id evidence.Identity
-			if err := json.Unmarshal(raw, &id); err != nil {
+			if err = json.Unmarshal(raw, &id); err != nil {
 				t.Fatal(err)
 			}
 			if id.CredentialsAllowWrites == nil || *id.CredentialsAllowWrites != tc.canWrite || id.User == "" || id.KubernetesVersion == "" {
 				t.Fatalf("identity %s", raw)
 			}
 			for _, f := range evidence.ReportFiles {
-				if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
-					t.Errorf("report %s: %v", f, err)
+				if fi, statErr := os.Stat(filepath.Join(dir, f)); statErr != nil || fi.Size() == 0 {
+					t.Errorf("report %s: %v", f, statErr)
 				}
 			}
 			if _, elsewhere := vigilWrites(t, start, ""); len(elsewhere) != 0 {
 				t.Errorf("the export wrote: %v", elsewhere)
 			}
-			if err := os.WriteFile(filepath.Join(dir, "report.md"), []byte("all good\n"), 0o600); err != nil {
+			if err = os.WriteFile(filepath.Join(dir, "report.md"), []byte("all good\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			out, err = headless(env, "audit", "export", "--verify", dir)

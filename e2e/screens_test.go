@@ -84,11 +84,11 @@ func TestFindDetailFilterSwitch(t *testing.T) {
 
 	// Detail of fintech-prod/payment-service (the filter keeps it first).
 	_ = term.Send("Enter")
-	if screen, ok := term.WaitFor(3*time.Second, func(s string) bool {
+	if got, ok := term.WaitFor(3*time.Second, func(s string) bool {
 		l := LineWith(s, "/payment", " of ")
 		return l != "" && !strings.Contains(l, "█")
 	}); !ok {
-		t.Fatalf("Enter did not keep the filter and leave typing:\n%s", screen)
+		t.Fatalf("Enter did not keep the filter and leave typing:\n%s", got)
 	}
 	_ = term.Send("g", "Enter")
 	screen = waitLine(t, term, "detail", 5*time.Second, "ROLLOUT HISTORY")
@@ -105,10 +105,10 @@ func TestFindDetailFilterSwitch(t *testing.T) {
 	// Switch: first paint of local-2 within a second, then its estate.
 	start := time.Now()
 	command(t, term, "ctx local-2")
-	if screen, ok := term.WaitFor(time.Second, func(s string) bool {
+	if got, ok := term.WaitFor(time.Second, func(s string) bool {
 		return LineWith(s, "syncing local-2") != "" || LineWith(s, "ctx local-2") != "" || LineWith(s, "→ local-2") != ""
 	}); !ok {
-		t.Fatalf("no first paint of local-2 within 1 s:\n%s", screen)
+		t.Fatalf("no first paint of local-2 within 1 s:\n%s", got)
 	}
 	t.Logf("switch to first paint: %s", time.Since(start).Round(time.Millisecond))
 	screen = waitLine(t, term, "local-2 estate", 30*time.Second, "fintech-prod", "payment-service", "Down")
