@@ -26,8 +26,8 @@ type ModeFlags struct {
 	// Write is --write: leave a read-only config setting, unless the context enforces it.
 	Write bool
 
-	// readOnlySet and writeSet record that the switch was given (one ModeFlags may back the
-	// flag sets of several commands, of which one runs).
+	// readOnlySet and writeSet record that the switch was given, so that ResolveMode tells
+	// "not given" (the environment and config decide) from --readonly=false.
 	readOnlySet, writeSet bool
 }
 
