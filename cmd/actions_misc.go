@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -117,29 +118,44 @@ func (o *actionOptions) silenceCommand() *cobra.Command {
 func (o *actionOptions) auditCommand() *cobra.Command {
 	c := &cobra.Command{Use: "audit", Short: "Read and verify vigil's tamper-evident audit log"}
 	c.PersistentFlags().StringVar(&o.auditLog, "audit-log", "", "audit log file (default $XDG_STATE_HOME/vigil/audit.jsonl)")
+	var head string
 	verify := &cobra.Command{
 		Use:   "verify",
 		Short: "Check the audit log's hash chain and report the first broken record",
-		Args:  cobra.NoArgs, SilenceUsage: true,
+		Long: "Check the audit log's hash chain: every record's prev hash, counting sequence numbers, a complete last line.\n" +
+			"It prints the head hash; note it somewhere vigil cannot write (a ticket, a log shipper) and later\n" +
+			"`vigil audit verify --head HASH` proves the log still holds that record and nothing up to it changed.\n" +
+			"A missing log, an incomplete last line or a head no longer in the log exit non-zero.",
+		Args: cobra.NoArgs, SilenceUsage: true,
 		RunE: func(*cobra.Command, []string) error {
+			if head != "" && (len(head) != 64 || strings.Trim(strings.ToLower(head), "0123456789abcdef") != "") {
+				return fmt.Errorf("--head %q: want the 64 hex digits of a head sha256 that `vigil audit verify` printed", head)
+			}
 			path, err := o.auditPath()
 			if err != nil {
 				return err
 			}
-			rep, err := audit.VerifyFile(path)
+			rep, err := audit.VerifyFileAnchored(path, head)
+			if errors.Is(err, audit.ErrNoLog) {
+				return err
+			}
 			if err != nil {
 				return fmt.Errorf("audit log %s: %w", path, err)
 			}
 			if !rep.OK() {
-				return fmt.Errorf("audit log %s: chain broken at %v (%d records before it verify)", path, rep.Broken, rep.Records)
+				return fmt.Errorf("audit log %s: %s", path, rep.Problem())
 			}
-			fmt.Fprintf(o.out, "audit log %s: %d records verify; head sha256 %s\n", path, rep.Records, rep.Head)
-			if rep.IncompleteTail > 0 {
-				fmt.Fprintf(o.out, "note: an incomplete last line of %d bytes (a writer killed mid-write) is ignored\n", rep.IncompleteTail)
+			fmt.Fprintf(o.out, "audit log %s: %d records verify; head sha256 %s (seq %d)\n", path, rep.Records, rep.Head, rep.HeadSeq)
+			for _, r := range rep.Repairs {
+				fmt.Fprintf(o.out, "note: record %d (line %d) repaired an interrupted write: %s\n", r.Seq, r.Line, r.Reason)
+			}
+			if head != "" {
+				fmt.Fprintf(o.out, "anchored head %s is record %d (line %d): nothing up to it changed\n", rep.Anchor, rep.AnchorSeq, rep.AnchorLine)
 			}
 			return nil
 		},
 	}
+	verify.Flags().StringVar(&head, "head", "", "a head sha256 noted earlier: verify that the log still contains that record and that nothing before it changed")
 	var asJSON bool
 	logCmd := &cobra.Command{
 		Use:   "log",

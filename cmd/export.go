@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -157,14 +158,15 @@ func (o *exportOptions) runExport(ctx context.Context) error {
 		return err
 	}
 	info := evidence.AuditLogInfo{Source: logPath, Present: logData != nil}
-	if logData != nil {
-		if r, verr := audit.VerifyFile(logPath); verr != nil {
+	if logData == nil {
+		info.Problem = "no audit log at " + logPath + ": no guarded action was recorded by this user on this machine"
+	} else {
+		// Verify the bytes copied into the bundle, not the file, which may have grown since.
+		if r, verr := audit.Verify(bytes.NewReader(logData)); verr != nil {
 			info.Problem = verr.Error()
 		} else {
 			info.Records, info.ChainVerified, info.Head = r.Records, r.OK(), r.Head
-			if !r.OK() {
-				info.Problem = fmt.Sprintf("chain broken at %v", r.Broken)
-			}
+			info.Problem = r.Problem()
 		}
 	}
 

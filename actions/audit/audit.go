@@ -4,12 +4,18 @@
 //
 // Writers in several processes share the file safely: it is opened O_APPEND, each append
 // holds an exclusive flock(2) while it reads the last line, writes one line in a single
-// write(2) and fsyncs. A process killed mid-write leaves at worst an incomplete last line,
-// which Verify tolerates and the next Append cuts off (saying so in its record).
+// write(2) and fsyncs. A process killed mid-write leaves at worst an incomplete last line.
+// Verify reports it (the log cannot show what that record said), and the next Append repairs
+// it and says so in its own record: a fragment is cut off and its sequence number skipped, a
+// complete record that only lacks its newline gets it. A sequence number is never used twice.
 //
 // What a hash chain cannot show without an anchor outside the file: that records were cut
 // from the end at a line boundary, or that the newest record was replaced wholesale. Verify
-// therefore reports the head hash, for a reviewer to copy into a ticket or log shipper.
+// therefore reports the head hash, for a reviewer to copy into a ticket or log shipper, and
+// checks a head noted earlier (`vigil audit verify --head HASH`) is still in the chain.
+//
+// The state directory and the log are never followed through a symbolic link: a link there
+// could send the records anywhere, or read someone else's file as the log.
 package audit
 
 import (
@@ -98,13 +104,59 @@ type Log struct {
 	now  func() time.Time
 }
 
+// ErrSymlink is returned (wrapped) when the audit log or its directory is a symbolic link.
+var ErrSymlink = errors.New("is a symbolic link, which vigil does not follow")
+
 // Open returns the log at path, creating its directory (0700) if needed. The file itself is
-// created on first append, mode 0600.
+// created on first append, mode 0600. The directory must not be a symbolic link.
 func Open(path string) (*Log, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("audit log directory %s: %w", filepath.Dir(path), err)
 	}
+	if err := CheckDir(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
 	return &Log{path: path, now: time.Now}, nil
+}
+
+// CheckDir refuses a state directory that is a symbolic link or not a directory, with a
+// one-line error naming it and what to do.
+func CheckDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("audit log directory %s: %w", dir, err)
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("audit log directory %s %w: replace it with a real directory (mode 0700)", dir, ErrSymlink)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("audit log directory %s is not a directory", dir)
+	}
+	return nil
+}
+
+// openNoFollow opens the log itself without following a symbolic link, and refuses anything
+// but a regular file (a FIFO or device would block or lie).
+func openNoFollow(path string, flag int, perm os.FileMode) (*os.File, error) {
+	if err := CheckDir(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, perm)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("audit log %s %w: remove the link; the log must be a regular file", path, ErrSymlink)
+	}
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("audit log %s is not a regular file (%s)", path, fi.Mode().Type())
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // Path is the file's path.
@@ -112,9 +164,10 @@ func (l *Log) Path() string { return l.path }
 
 // Append sets r's Seq, Time and Prev from the current tail, writes it as one line and fsyncs,
 // all under an exclusive flock shared with other vigil processes. It returns the record as
-// written.
+// written. An incomplete last line left by an interrupted writer (or a truncation) is
+// repaired first and the repair recorded in r.Repaired; see repairTail.
 func (l *Log) Append(r Record) (Record, error) {
-	f, err := os.OpenFile(l.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openNoFollow(l.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return r, fmt.Errorf("audit log %s: %w", l.path, err)
 	}
@@ -124,38 +177,37 @@ func (l *Log) Append(r Record) (Record, error) {
 	}
 	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing releases it anyway
 
-	last, cut, err := tail(f)
+	last, frag, err := tail(f)
 	if err != nil {
 		return r, fmt.Errorf("audit log %s: %w", l.path, err)
 	}
-	if cut > 0 {
-		// A writer died mid-line. Drop the fragment so the chain continues from the last
-		// complete record, and say so in this record.
-		var size int64
-		if size, err = f.Seek(0, io.SeekEnd); err != nil {
-			return r, err
+	var prev *Record
+	if last != nil {
+		prev = &Record{}
+		if err = json.Unmarshal(last, prev); err != nil {
+			return r, fmt.Errorf("audit log %s: last record is not JSON (run `vigil audit verify`): %w", l.path, err)
 		}
-		if err = f.Truncate(size - cut); err != nil {
-			return r, fmt.Errorf("audit log %s: cutting an incomplete last line: %w", l.path, err)
+	}
+	var lead []byte // written in front of the record, in the same write(2)
+	if len(frag) > 0 {
+		if last, prev, lead, r.Repaired, err = repairTail(f, last, prev, frag); err != nil {
+			return r, fmt.Errorf("audit log %s: %w", l.path, err)
 		}
-		r.Repaired = fmt.Sprintf("cut an incomplete last line of %d bytes left by an interrupted writer", cut)
 	}
 	r.Prev, r.Seq = "", 1
 	if last != nil {
-		sum := sha256.Sum256(last)
-		r.Prev = hex.EncodeToString(sum[:])
-		var prev Record
-		if err = json.Unmarshal(last, &prev); err != nil {
-			return r, fmt.Errorf("audit log %s: last record is not JSON (run `vigil audit verify`): %w", l.path, err)
-		}
+		r.Prev = lineHash(last)
 		r.Seq = prev.Seq + 1
+	}
+	if r.Repaired != "" && lead == nil { // a fragment was cut: never reuse the number it had
+		r.Seq = max(r.Seq, skippedSeq(frag)) + 1
 	}
 	r.Time = l.now().UTC()
 	line, err := json.Marshal(r)
 	if err != nil {
 		return r, err
 	}
-	line = append(line, '\n')
+	line = append(append(lead, line...), '\n')
 	if _, err := f.Write(line); err != nil {
 		return r, fmt.Errorf("audit log %s: write: %w", l.path, err)
 	}
@@ -163,6 +215,60 @@ func (l *Log) Append(r Record) (Record, error) {
 		return r, fmt.Errorf("audit log %s: fsync: %w", l.path, err)
 	}
 	return r, nil
+}
+
+// repairTail deals with bytes after the last newline. A complete record that chains to the
+// last line and only lacks its newline (a writer stopped between the two, or the newline was
+// cut) is kept: lead is the newline to write before the next record, which then follows it.
+// Anything else is a fragment of a record that was never completely written, or was cut: it
+// is truncated away, and the next record skips the sequence number it had (at least one past
+// the last complete record), so a number is never used twice. Either way the returned note
+// says what was done, with the bytes' length and SHA-256.
+func repairTail(f *os.File, last []byte, prev *Record, frag []byte) (newLast []byte, newPrev *Record, lead []byte, note string, err error) {
+	var rec Record
+	wantPrev, wantSeq := "", int64(1)
+	if prev != nil {
+		wantPrev, wantSeq = lineHash(last), prev.Seq+1
+	}
+	if json.Unmarshal(frag, &rec) == nil && rec.Prev == wantPrev && rec.Seq == wantSeq {
+		return frag, &rec, []byte{'\n'}, fmt.Sprintf(
+			"completed the line of record %d: it lacked its newline (an interrupted writer, or the file was cut)", rec.Seq), nil
+	}
+	size, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, nil, nil, "", err
+	}
+	if err = f.Truncate(size - int64(len(frag))); err != nil {
+		return nil, nil, nil, "", fmt.Errorf("cutting an incomplete last line: %w", err)
+	}
+	skipped := max(wantSeq, skippedSeq(frag))
+	return last, prev, nil, fmt.Sprintf(
+		"cut an incomplete last line of %d bytes (sha256 %s) left by an interrupted writer or a truncation; its sequence number %d is skipped",
+		len(frag), lineHash(frag), skipped), nil
+}
+
+// skippedSeq is the sequence number a record fragment claims ({"seq":N,... as json.Marshal
+// writes a Record), 0 when it claims none.
+func skippedSeq(frag []byte) int64 {
+	rest, ok := bytes.CutPrefix(frag, []byte(`{"seq":`))
+	if !ok {
+		return 0
+	}
+	var n int64
+	for _, c := range rest {
+		if c < '0' || c > '9' || n > (1<<62)/10 {
+			break
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n
+}
+
+// lineHash is the hex SHA-256 of a line's bytes without its newline: what the next record's
+// Prev holds.
+func lineHash(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 func flock(f *os.File) error {
@@ -175,11 +281,11 @@ func flock(f *os.File) error {
 }
 
 // tail returns the last complete line (without newline) and, when the file does not end in a
-// newline, the length of the incomplete fragment after it.
-func tail(f *os.File) (last []byte, cut int64, err error) {
+// newline, the bytes after it.
+func tail(f *os.File) (last, frag []byte, err error) {
 	size, err := f.Seek(0, io.SeekEnd)
 	if err != nil || size == 0 {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	const chunk = 64 << 10
 	var buf []byte
@@ -191,7 +297,7 @@ func tail(f *os.File) (last []byte, cut int64, err error) {
 		off -= n
 		b := make([]byte, n)
 		if _, err := f.ReadAt(b, off); err != nil {
-			return nil, 0, err
+			return nil, nil, err
 		}
 		buf = append(b, buf...)
 		// We need the newline ending the last complete line and the one before it.
@@ -201,9 +307,12 @@ func tail(f *os.File) (last []byte, cut int64, err error) {
 	}
 	end := bytes.LastIndexByte(buf, '\n')
 	if end < 0 { // only a fragment
-		return nil, int64(len(buf)), nil
+		return nil, buf, nil
 	}
-	cut = int64(len(buf) - end - 1)
+	frag = buf[end+1:]
+	if len(frag) == 0 {
+		frag = nil
+	}
 	start := bytes.LastIndexByte(buf[:end], '\n') + 1
-	return buf[start:end], cut, nil
+	return buf[start:end], frag, nil
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/vigil-k8s/vigil/checks/report"
@@ -35,6 +36,19 @@ var ReportFiles = map[string]string{
 	"markdown": "report.md",
 	"junit":    "report.junit.xml",
 	"sarif":    "report.sarif",
+}
+
+// Files are the names every bundle holds besides its manifest: the report in each format,
+// identity, inventory and the audit log (empty when there was none). Verify requires them all.
+func Files() []string {
+	out := []string{IdentityFile, EstateFile, AuditLogFile}
+	for _, format := range report.Formats {
+		if name, ok := ReportFiles[format]; ok {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Identity says who collected the bundle, from where, against which cluster, and when.
@@ -169,14 +183,27 @@ func marshal(v any) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// ReadAuditLog returns the content of the audit log at path, nil when it does not exist.
+// ReadAuditLog returns the content of the audit log at path, nil when it does not exist. It
+// follows no symbolic link, neither the log's nor its directory's: a link could put any file
+// into the bundle as the audit log.
 func ReadAuditLog(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	dir := filepath.Dir(path)
+	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return nil, fmt.Errorf("audit log directory %s is a symbolic link, which vigil does not follow: replace it with a real directory", dir)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("audit log %s is a symbolic link, which vigil does not follow: remove the link", path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("audit log %s: %w", path, err)
+	}
+	if fi, serr := f.Stat(); serr == nil && !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("audit log %s is not a regular file", path)
 	}
 	defer f.Close()
 	return io.ReadAll(f)

@@ -110,6 +110,20 @@ func TestVerifyNamesTheFirstBadFile(t *testing.T) {
 			}
 			return os.WriteFile(filepath.Join(dir, "a", "b"), nil, 0o600)
 		}, "a/b", "extra"},
+		// The issue's bypass: a file removed together with its manifest line.
+		{"audit log and its manifest line deleted", func(dir string) error { return dropFile(dir, AuditLogFile) }, AuditLogFile, "missing"},
+		{"identity and its manifest line deleted", func(dir string) error { return dropFile(dir, IdentityFile) }, IdentityFile, "missing"},
+		{"a report and its manifest line deleted", func(dir string) error { return dropFile(dir, "report.sarif") }, "report.sarif", "missing"},
+		{"audit log replaced by a symbolic link", func(dir string) error {
+			other := filepath.Join(t.TempDir(), "other.jsonl")
+			if err := os.WriteFile(other, []byte(`{"seq":1}`+"\n"), 0o600); err != nil {
+				return err
+			}
+			if err := os.Remove(filepath.Join(dir, AuditLogFile)); err != nil {
+				return err
+			}
+			return os.Symlink(other, filepath.Join(dir, AuditLogFile))
+		}, AuditLogFile, "extra"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,6 +137,54 @@ func TestVerifyNamesTheFirstBadFile(t *testing.T) {
 				t.Fatalf("Verify = %v, want %s %s", err, tc.file, tc.kind)
 			}
 		})
+	}
+}
+
+// dropFile removes name from a bundle and its line from the manifest, leaving every other
+// hash intact.
+func dropFile(dir, name string) error {
+	if err := os.Remove(filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if err != nil {
+		return err
+	}
+	var kept []string
+	for _, line := range strings.SplitAfter(string(raw), "\n") {
+		if !strings.HasSuffix(strings.TrimSuffix(line, "\n"), "  "+name) {
+			kept = append(kept, line)
+		}
+	}
+	if len(kept) == len(strings.SplitAfter(string(raw), "\n")) {
+		return errors.New("the manifest does not list " + name)
+	}
+	return os.WriteFile(filepath.Join(dir, ManifestFile), []byte(strings.Join(kept, "")), 0o600)
+}
+
+// TestReadAuditLogRefusesSymlinks: the log copied into a bundle is never read through a link.
+func TestReadAuditLogRefusesSymlinks(t *testing.T) {
+	base := t.TempDir()
+	real := filepath.Join(base, "real")
+	if err := os.Mkdir(real, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(real, "audit.jsonl"), []byte("x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, filepath.Join(base, "state")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(real, "audit.jsonl"), filepath.Join(real, "link.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Join(base, "state", "audit.jsonl"), filepath.Join(real, "link.jsonl")} {
+		if b, err := ReadAuditLog(p); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+			t.Errorf("ReadAuditLog(%s) = %q, %v; want a refusal", p, b, err)
+		}
+	}
+	if b, err := ReadAuditLog(filepath.Join(real, "audit.jsonl")); err != nil || string(b) != "x\n" {
+		t.Errorf("the control: ReadAuditLog of the real file = %q, %v", b, err)
 	}
 }
 

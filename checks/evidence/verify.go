@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // Problem is the first thing wrong with a bundle, naming the file.
@@ -33,9 +35,11 @@ func (p *Problem) Error() string {
 	return msg
 }
 
-// Verify checks dir against its MANIFEST.sha256: every listed file exists with its SHA-256,
-// and no other file is there. It returns the number of files verified, and a *Problem for the
-// first bad, missing or extra file in name order (or an error for an unreadable manifest).
+// Verify checks dir against its MANIFEST.sha256: every file a bundle always has (Files) is
+// listed, every listed file exists with its SHA-256, and no other file is there. It returns
+// the number of files verified, and a *Problem for the first bad, missing or extra file in
+// name order (or an error for an unreadable manifest). A bundle with a file and its manifest
+// line both deleted is missing that file; a symbolic link is not a bundle file.
 func Verify(dir string) (int, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, ManifestFile))
 	if err != nil {
@@ -57,17 +61,30 @@ func Verify(dir string) (int, error) {
 		if err != nil {
 			return err
 		}
+		if !d.Type().IsRegular() {
+			return &Problem{File: filepath.ToSlash(rel), Kind: "extra", Detail: "not a regular file (" + d.Type().String() + "): a bundle holds only regular files"}
+		}
 		present[filepath.ToSlash(rel)] = true
 		return nil
 	})
+	var p *Problem
+	if errors.As(err, &p) {
+		return 0, p
+	}
 	if err != nil {
 		return 0, fmt.Errorf("evidence bundle %s: %w", dir, err)
 	}
 	delete(present, ManifestFile)
 
-	names := make([]string, 0, len(want)+len(present))
+	required := Files()
+	names := make([]string, 0, len(want)+len(present)+len(required))
 	for name := range want {
 		names = append(names, name)
+	}
+	for _, name := range required {
+		if _, ok := want[name]; !ok {
+			names = append(names, name)
+		}
 	}
 	for name := range present {
 		if _, ok := want[name]; !ok {
@@ -75,9 +92,12 @@ func Verify(dir string) (int, error) {
 		}
 	}
 	slices.Sort(names)
+	names = slices.Compact(names)
 	for _, name := range names {
 		sum, listed := want[name]
 		switch {
+		case !listed && slices.Contains(required, name):
+			return 0, &Problem{File: name, Kind: "missing", Detail: "every bundle has it, and " + ManifestFile + " does not list it"}
 		case !listed:
 			return 0, &Problem{File: name, Kind: "extra", Detail: "not listed in " + ManifestFile}
 		case !present[name]:
@@ -130,7 +150,7 @@ func isHex(s string) bool {
 }
 
 func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return "", err
 	}

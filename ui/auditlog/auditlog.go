@@ -5,6 +5,7 @@
 package auditlog
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -27,12 +28,17 @@ type LoadedMsg struct {
 	Report  audit.Report
 	// Err says why the file could not be read or verified.
 	Err error
+	// Missing is true when there is no log yet (no guarded action has run).
+	Missing bool
 }
 
 // Load returns a command that reads and verifies the log at path.
 func Load(path string) tea.Cmd {
 	return func() tea.Msg {
 		rep, err := audit.VerifyFile(path)
+		if errors.Is(err, audit.ErrNoLog) {
+			return LoadedMsg{Path: path, Missing: true}
+		}
 		if err != nil {
 			return LoadedMsg{Path: path, Err: err}
 		}
@@ -107,15 +113,19 @@ func (m *Model) build(st theme.Theme, width int) []string {
 	l := m.msg
 	var out []string
 	switch {
+	case l.Missing:
+		out = append(out, st.Muted.Render(widgets.Fit("no audit log yet: "+l.Path+" is written on the first guarded action", width)))
 	case l.Err != nil:
 		out = append(out, st.Crit.Render(widgets.Fit("cannot verify "+l.Path+": "+l.Err.Error(), width)))
 	case l.Report.Broken != nil:
 		b := l.Report.Broken
 		out = append(out, st.Crit.Render(widgets.Fit(fmt.Sprintf("✖ broken at record %d (line %d): %s", b.Seq, b.Line, b.Reason), width)))
+	case !l.Report.OK():
+		out = append(out, st.Crit.Render(widgets.Fit("✖ "+l.Report.Problem(), width)))
 	default:
 		line := fmt.Sprintf("✔ %d records verify", l.Report.Records)
-		if l.Report.IncompleteTail > 0 {
-			line += fmt.Sprintf(" (an incomplete last line of %d bytes is ignored)", l.Report.IncompleteTail)
+		if n := len(l.Report.Repairs); n > 0 {
+			line += fmt.Sprintf(" (%d repaired an interrupted write)", n)
 		}
 		out = append(out, st.OK.Render(line)+st.Muted.Render(widgets.Fit("  "+l.Path, max(0, width-len([]rune(line))))))
 	}
