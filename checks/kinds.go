@@ -1,9 +1,11 @@
 package checks
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -73,6 +75,7 @@ type Kind struct {
 	// or cached object (a pointer of newObj's type) to its inventory slot.
 	newObj func() metav1.Object
 	add    func(inv *Inventory, obj any) bool
+	sort   func(inv *Inventory)
 }
 
 // Key is "plural.group" ("pods" for the core group): the key of
@@ -145,6 +148,12 @@ func typedKind[T any, PT interface {
 				*s = append(*s, o)
 			}
 			return ok
+		},
+		sort: func(inv *Inventory) {
+			slices.SortFunc(*slot(inv), func(a, b *T) int {
+				x, y := PT(a), PT(b)
+				return cmp.Or(cmp.Compare(x.GetNamespace(), y.GetNamespace()), cmp.Compare(x.GetName(), y.GetName()))
+			})
 		}}
 }
 
@@ -204,6 +213,17 @@ var Kinds = []Kind{
 	customKind(GroupIstioSecurity, "v1", "peerauthentications", "PeerAuthentication", func(i *Inventory) *[]*unstructured.Unstructured { return &i.PeerAuthentications }),
 	customKind(GroupIstioNetworking, "v1", "destinationrules", "DestinationRule", func(i *Inventory) *[]*unstructured.Unstructured { return &i.DestinationRules }),
 	customKind(GroupPrometheusOp, "v1", "prometheusrules", "PrometheusRule", func(i *Inventory) *[]*unstructured.Unstructured { return &i.PrometheusRules }),
+}
+
+// SortObjects orders each kind's objects by namespace and name, so
+// findings whose evidence names one of several objects (the first binding
+// that grants a token, the policies selecting a pod) do not depend on the
+// order a cache or the API happened to list them in. It reorders the
+// slices, never the objects.
+func (inv *Inventory) SortObjects() {
+	for _, k := range Kinds {
+		k.sort(inv)
+	}
 }
 
 // KindFor returns the entry of a group and kind ("apps", "Deployment").

@@ -89,6 +89,7 @@ func (s *Session) findingsFor(objs Objects, resources []ResourceStatus, synced b
 	if st.catalogue == nil {
 		st.catalogue = checks.Catalogue()
 	}
+	inv.SortObjects() // this build's own slices: the objects stay as cached
 	fs := checks.Run(st.catalogue, &inv)
 	st.took = time.Since(st.last)
 	st.latest = Findings{Context: s.opts.Context, Generation: s.opts.Generation, At: taken, Took: st.took,

@@ -75,12 +75,24 @@ func ListInventory(ctx context.Context, cfg *rest.Config, namespaces []string) (
 				nss = append(slices.Clone(nss), "istio-system")
 			}
 		}
+		if k.Scope == checks.AllNamespaces && !slices.Contains(nss, metav1.NamespaceAll) {
+			// Listed in every namespace when allowed (Argo CD keeps its
+			// Applications in its own), else in the namespaces asked for.
+			if err := l.list(k, gvr, metav1.NamespaceAll, dyn, md); err != nil {
+				return inv, err
+			}
+			if _, refused := inv.Forbidden[k.Key()]; !refused {
+				continue
+			}
+			delete(inv.Forbidden, k.Key())
+		}
 		for _, ns := range nss {
 			if err := l.list(k, gvr, ns, dyn, md); err != nil {
 				return inv, err
 			}
 		}
 	}
+	inv.SortObjects()
 	if len(namespaces) > 0 {
 		inv.Namespaces = slices.DeleteFunc(inv.Namespaces, func(ns *corev1.Namespace) bool { return !slices.Contains(namespaces, ns.Name) })
 	}

@@ -43,8 +43,6 @@ func (sl *slimmer) transform(obj any) (any, error) {
 		for i := range o.Status.Conditions {
 			o.Status.Conditions[i].Message = ""
 		}
-	case *appsv1.StatefulSet:
-		o.Spec.VolumeClaimTemplates = nil
 	case *appsv1.ReplicaSet:
 		// Ownership, counts, revision and images (rollout history) matter.
 		o.Spec.Template = corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: slimContainers(o.Spec.Template.Spec.Containers)}}

@@ -103,3 +103,26 @@ func TestErrorsNameFileAndDocument(t *testing.T) {
 		t.Errorf("empty dir: %v", err)
 	}
 }
+
+// A StorageClass manifest lands in the inventory through its registry
+// entry (checks.Kinds), cluster-scoped: a namespace in the manifest is
+// dropped.
+func TestStorageClassesDecode(t *testing.T) {
+	inv, err := Bytes("sc.yaml", []byte(`apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: encrypted-gp3
+  namespace: ignored
+provisioner: ebs.csi.aws.com
+parameters: {encrypted: "true"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.StorageClasses) != 1 || inv.StorageClasses[0].Name != "encrypted-gp3" || inv.StorageClasses[0].Namespace != "" || inv.StorageClasses[0].Parameters["encrypted"] != "true" {
+		t.Errorf("StorageClasses = %+v", inv.StorageClasses)
+	}
+	if src := inv.Sources[checks.Resource{Kind: "StorageClass", Name: "encrypted-gp3"}]; !strings.HasPrefix(src, "sc.yaml") {
+		t.Errorf("source = %q", src)
+	}
+}

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiresource "k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/cluster"
@@ -73,13 +75,17 @@ func TestFindingsFollowAChangeWithinOneBuild(t *testing.T) {
 		Requests: corev1.ResourceList{corev1.ResourceCPU: apiresource.MustParse("10m"), corev1.ResourceMemory: apiresource.MustParse("16Mi")},
 		Limits:   corev1.ResourceList{corev1.ResourceCPU: apiresource.MustParse("20m"), corev1.ResourceMemory: apiresource.MustParse("32Mi")},
 	}
-	d, err := cs.AppsV1().Deployments(ns).Get(ctx, "bare", metav1.GetOptions{})
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error { // the controller writes its status meanwhile
+		d, err := cs.AppsV1().Deployments(ns).Get(ctx, "bare", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		d.Spec.Template.Spec.Containers[0].Image = "registry.fintech.internal/bare:2"
+		d.Spec.Template.Spec.Containers[0].Resources = fixed
+		_, err = cs.AppsV1().Deployments(ns).Update(ctx, d, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
-		t.Fatal(err)
-	}
-	d.Spec.Template.Spec.Containers[0].Image = "registry.fintech.internal/bare:2"
-	d.Spec.Template.Spec.Containers[0].Resources = fixed
-	if _, err := cs.AppsV1().Deployments(ns).Update(ctx, d, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	shown = waitSnap(t, s, 30*time.Second, "the fixed Deployment on screen", func(snap cluster.Snapshot) bool {
@@ -89,4 +95,66 @@ func TestFindingsFollowAChangeWithinOneBuild(t *testing.T) {
 	if got := verdict(shown, "ops-resources", ns, "bare"); got != checks.Pass {
 		t.Errorf("the snapshot that first shows Deployment %s/bare fixed has ops-resources %q, want pass", ns, got)
 	}
+}
+
+// TestHeadlessListMatchesSessionFindings is differential: the findings a
+// session evaluates from its informer caches equal those of the catalogue
+// run over a headless LIST of the same namespaces (cluster.ListInventory,
+// what `vigil check` does), on both clusters. The two read the API through
+// different clients (typed informers and the metadata API; the dynamic
+// client converted to typed objects) driven by the same registry entries.
+func TestHeadlessListMatchesSessionFindings(t *testing.T) {
+	for _, name := range []string{"local-1", "local-2"} {
+		t.Run(name, func(t *testing.T) {
+			s := start(t, name, nil)
+			cfg, err := lc.RESTConfig(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var diff []string
+			for attempt := 0; attempt < 5; attempt++ { // the seed's pods may still be moving
+				snap := waitSnap(t, s, 90*time.Second, "a synced snapshot with findings", func(snap cluster.Snapshot) bool {
+					return snap.Synced && snap.Findings.Synced
+				})
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				inv, err := cluster.ListInventory(ctx, cfg, s.Inventory().Config.Namespaces)
+				cancel()
+				if err != nil {
+					t.Fatal(err)
+				}
+				inv.LoadedAlertRules = s.Inventory().LoadedAlertRules // polled by the session, fetched apart by `vigil check`
+				diff = findingsDiff(snap.Findings.Findings, checks.Run(checks.Catalogue(), &inv))
+				if len(diff) == 0 {
+					t.Logf("%d findings agree", len(snap.Findings.Findings))
+					return
+				}
+				time.Sleep(2 * time.Second)
+			}
+			t.Errorf("session and headless findings differ:\n%s", strings.Join(diff, "\n"))
+		})
+	}
+}
+
+func findingsDiff(session, headless []checks.Finding) []string {
+	key := func(f checks.Finding) string {
+		return f.Check + " " + f.Resource.String() + " " + string(f.Status) + ": " + f.Evidence
+	}
+	count := map[string]int{}
+	for _, f := range session {
+		count[key(f)]++
+	}
+	for _, f := range headless {
+		count[key(f)]--
+	}
+	var out []string
+	for k, n := range count {
+		switch {
+		case n > 0:
+			out = append(out, "session only:  "+k)
+		case n < 0:
+			out = append(out, "headless only: "+k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
