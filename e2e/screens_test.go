@@ -130,17 +130,30 @@ func TestFindDetailFilterSwitch(t *testing.T) {
 }
 
 // TestScreensShowLiveData opens every screen on local-1 and checks each
-// shows what the seeded estate holds.
+// shows what the seeded estate holds. The Alerts screen runs against a real
+// Prometheus and Alertmanager over the local cluster, and must show what
+// their own APIs say (checkAlertsScreen).
 func TestScreensShowLiveData(t *testing.T) {
-	term := startScreens(t, nil, "--context", "local-1")
+	p, err := lc.StartPrometheus(true)
+	if err != nil {
+		t.Fatalf("Prometheus and Alertmanager are needed (make test builds them into bin/): %v", err)
+	}
+	t.Cleanup(p.Stop)
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("prometheus: %s\nalertmanager: %s\ncontexts:\n  local-1:\n    alertLabels:\n      match:\n        cluster: local-1\n",
+		p.URL, p.AlertmanagerURL)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	term := startScreens(t, nil, "--context", "local-1", "--config", cfg)
 	waitSynced(t, term, "fintech-prod", "payment-service")
+	command(t, term, "alerts")
+	checkAlertsScreen(t, term, p.URL, p.AlertmanagerURL, "local-1")
 	for _, tt := range []struct {
 		cmd  string
 		want []string
 	}{
 		{"hpa", []string{"hpa api-gateway-hpa"}},
 		{"hpa", []string{"vpa payment-service-vpa"}},
-		{"alerts", []string{"Prometheus"}},
 		{"check", []string{"Pod Security Standards enforced"}},
 		{"gitops", []string{"argocd/fintech-app"}},
 		{"gitops", []string{"notification-provider-secrets", "False"}},
