@@ -95,6 +95,18 @@ type Preview struct {
 	// Namespaces are other namespaces the action changes (an Argo CD application's
 	// destination), considered when deciding whether the target is protected.
 	Namespaces []string
+	// Unpinned, when set, says why the change's reach cannot be bounded to known
+	// namespaces (a silence without a namespace matcher, an Argo CD application
+	// deploying to another cluster): the target is then treated as protected.
+	Unpinned string
+	// Plan is what execution will do, exactly as previewed and confirmed (the
+	// revision, the matchers, the resourceVersion it was computed from), as
+	// key=value lines for the audit record.
+	Plan []string
+
+	// plan is the same plan for the execute step, which applies it and no
+	// recomputation of its own.
+	plan any
 }
 
 // String renders the preview as plain text for a terminal or a runbook log.
@@ -133,6 +145,7 @@ type execToken struct {
 	attempt string
 	user    string // the kube user (SelfSubjectReview)
 	reason  string // the operator's reason
+	plan    any    // the previewed plan (Preview.plan), nil when the action has none
 }
 
 // steps are an action's unexported stages.

@@ -46,12 +46,18 @@ func ArgoSync(env *Env, p ArgoSyncParams) *Action {
 	a := &Action{ID: "argo-sync", Title: "Argo CD sync", Dangerous: true, Confirm: ConfirmAuto, env: env,
 		Params: fmt.Sprintf("revision=%s prune=%v", p.Revision, p.Prune)}
 	build := func(app *argoApp, user string) (argoOperation, string, error) {
+		target, _, _ := unstructured.NestedString(app.source, "targetRevision")
+		if target == "" {
+			target = "HEAD"
+		}
 		rev := p.Revision
 		if rev == "" {
-			rev, _, _ = unstructured.NestedString(app.source, "targetRevision")
-			if rev == "" {
-				rev = "HEAD"
-			}
+			rev = target
+		}
+		// argocd-server's own rule (server/application Sync): under auto-sync only the
+		// target revision may be synced, or the next auto-sync undoes it.
+		if app.automated && p.Revision != "" && p.Revision != target {
+			return argoOperation{}, "", fmt.Errorf("cannot sync to %s: auto-sync currently set to %s", p.Revision, target)
 		}
 		op := argoOperation{Sync: &argoSyncOperation{Revision: rev, Prune: p.Prune, SyncOptions: app.syncOptions},
 			InitiatedBy: argoInitiator{Username: user}, Retry: app.retry}
@@ -254,10 +260,13 @@ func withOperation(obj *unstructured.Unstructured, op argoOperation) (*unstructu
 }
 
 func argoPreview(app *argoApp, summary string) Preview {
-	pv := Preview{Summary: summary, Namespaces: []string{app.destNS}}
+	pv := Preview{Summary: summary, Namespaces: append([]string{app.destNS}, app.resourceNS...)}
 	dest := app.destServer
 	if dest == "" {
 		dest = app.destName
+	}
+	if app.remote() {
+		pv.Unpinned = fmt.Sprintf("application %s deploys to another cluster (%s): whether namespace %s is production there cannot be checked from here", app.name, dest, app.destNS)
 	}
 	pv.Details = append(pv.Details,
 		fmt.Sprintf("project %s, destination %s namespace %s", app.project, dest, app.destNS),

@@ -3,6 +3,7 @@ package actions
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -86,6 +87,7 @@ type argoApp struct {
 	destNS      string
 	destServer  string
 	destName    string
+	resourceNS  []string // namespaces of the resources it manages (status.resources)
 	syncStatus  string
 	syncRev     string
 	health      string
@@ -128,6 +130,11 @@ func parseArgoApp(u *unstructured.Unstructured) (*argoApp, error) {
 	a.syncRev, _, _ = unstructured.NestedString(o, "status", "sync", "revision")
 	a.health, _, _ = unstructured.NestedString(o, "status", "health", "status")
 	a.ctrlNS, _, _ = unstructured.NestedString(o, "status", "controllerNamespace")
+	for _, r := range nestedMaps(o, "status", "resources") {
+		if ns, _, _ := unstructured.NestedString(r, "namespace"); ns != "" && !slices.Contains(a.resourceNS, ns) {
+			a.resourceNS = append(a.resourceNS, ns)
+		}
+	}
 	hist, _, _ := unstructured.NestedSlice(o, "status", "history")
 	for _, h := range hist {
 		m, ok := h.(map[string]any)
@@ -144,6 +151,18 @@ func parseArgoApp(u *unstructured.Unstructured) (*argoApp, error) {
 		a.history = append(a.history, e)
 	}
 	return a, nil
+}
+
+// inCluster is Argo CD's name and address of the cluster it runs in.
+const (
+	inClusterName   = "in-cluster"
+	inClusterServer = "https://kubernetes.default.svc"
+)
+
+// remote reports whether the application deploys to another cluster than the
+// one whose namespaces vigil can check.
+func (a *argoApp) remote() bool {
+	return (a.destServer != "" && a.destServer != inClusterServer) || (a.destName != "" && a.destName != inClusterName)
 }
 
 // int64Of reads an ID as the Kubernetes API (int64), encoding/json (float64) or

@@ -32,6 +32,10 @@ const (
 )
 
 // RefusedError is an attempt the pipeline stopped before execution, with the stage and reason.
+// ErrChangedSincePreview is returned when the target moved between the preview and the
+// confirmation: what was confirmed is no longer what would run.
+var ErrChangedSincePreview = errors.New("changed since preview")
+
 type RefusedError struct {
 	Stage  Stage
 	Reason string
@@ -184,6 +188,9 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t Target, req Request, at
 	creq := ConfirmRequest{ActionID: a.ID, Title: a.Title, Dangerous: a.Dangerous, Context: p.Env.Context,
 		Target: t, Expect: t.ConfirmText(p.Env.Context), Preview: prev, Reason: req.Reason}
 	protected, why := p.Env.protected(ctx, t, prev.Namespaces)
+	if !protected && prev.Unpinned != "" {
+		protected, why = true, prev.Unpinned
+	}
 	creq.Typed = a.Confirm == ConfirmTyped || (a.Confirm == ConfirmAuto && protected)
 	creq.Why = why
 	if creq.Typed && why == "" {
@@ -224,7 +231,7 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t Target, req Request, at
 	// 7–8: execute and verify.
 	report(StageExecute, prev.Summary)
 	progress := func(s Stage) func(string) { return func(m string) { report(s, m) } }
-	res, xerr := a.steps.execute(ctx, execToken{attempt: attempt, user: base.User, reason: reason}, t, progress(StageExecute))
+	res, xerr := a.steps.execute(ctx, execToken{attempt: attempt, user: base.User, reason: reason, plan: prev.plan}, t, progress(StageExecute))
 	stage := StageExecute
 	if xerr == nil && a.steps.verify != nil {
 		stage = StageVerify

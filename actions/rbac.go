@@ -66,7 +66,8 @@ func forbiddenReason(a Access, t Target) string {
 
 // protected reports whether t (and the namespaces the preview says it changes) needs a typed
 // confirmation: a protected context, or a namespace labelled environment=production. A
-// namespace that cannot be read counts as protected: when in doubt, ask for more.
+// namespace that cannot be read or is not found counts as protected: when in doubt, ask for
+// more.
 func (e *Env) protected(ctx context.Context, t Target, extra []string) (bool, string) {
 	if e.contextProtected() {
 		return true, fmt.Sprintf("context %s is protected", e.Context)
@@ -79,7 +80,7 @@ func (e *Env) protected(ctx context.Context, t Target, extra []string) (bool, st
 		seen[ns] = true
 		n, err := e.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
-			continue
+			return true, fmt.Sprintf("namespace %s was not found, so it is treated as production", ns)
 		}
 		if err != nil {
 			return true, fmt.Sprintf("namespace %s could not be read (%v), so it is treated as production", ns, shortErr(err))

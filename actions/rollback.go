@@ -8,6 +8,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	cmdutil "k8s.io/kubectl/pkg/cmd/util"
 	"k8s.io/kubectl/pkg/polymorphichelpers"
@@ -54,6 +56,9 @@ func Rollback(env *Env, p RollbackParams) *Action {
 				return Preview{}, err
 			}
 			pv := Preview{Summary: fmt.Sprintf("roll %s back to revision %d", t, rev), Details: templateDiff(w.template, tmpl)}
+			m := w.obj.(metav1.Object)
+			pv.plan = rollbackPlan{revision: rev, from: w.template.DeepCopy()}
+			pv.Plan = []string{fmt.Sprintf("to-revision=%d", rev), fmt.Sprintf("generation=%d", m.GetGeneration()), "resourceVersion=" + m.GetResourceVersion()}
 			if len(pv.Details) == 0 {
 				pv.Details = []string{"no difference in images, env names, resources or probes"}
 			}
@@ -69,12 +74,22 @@ func Rollback(env *Env, p RollbackParams) *Action {
 			pv.DryRun = "server dry-run: " + msg
 			return pv, nil
 		},
-		execute: func(ctx context.Context, _ execToken, t Target, progress func(string)) (Result, error) {
+		execute: func(ctx context.Context, tok execToken, t Target, progress func(string)) (Result, error) {
+			plan, ok := tok.plan.(rollbackPlan)
+			if !ok {
+				return Result{}, fmt.Errorf("no previewed plan to execute")
+			}
 			w, err := getWorkload(ctx, env.Kube, t)
 			if err != nil {
 				return Result{}, err
 			}
-			rev, tmpl, err := rollbackTarget(env, t, p.ToRevision)
+			if !apiequality.Semantic.DeepEqual(w.template, plan.from) {
+				return Result{}, fmt.Errorf("%w: the pod template of %s changed since the preview (a rollout landed: %s); look again",
+					ErrChangedSincePreview, t, strings.Join(templateDiff(plan.from, w.template), "; "))
+			}
+			// The revision previewed, not "previous" computed again: a rollout
+			// between preview and yes must not move the target.
+			rev, tmpl, err := rollbackTarget(env, t, plan.revision)
 			if err != nil {
 				return Result{}, err
 			}
@@ -99,6 +114,16 @@ func Rollback(env *Env, p RollbackParams) *Action {
 		},
 	}
 	return a
+}
+
+// rollbackPlan is what a confirmed rollback applies: the revision previewed,
+// and the live pod template the preview was computed from. The template,
+// not the resourceVersion or generation: controllers write a workload's
+// status every few seconds and an HPA its replicas, but only a change of the
+// template (a rollout) moves what the rollback would do.
+type rollbackPlan struct {
+	revision int64
+	from     *corev1.PodTemplateSpec
 }
 
 // rollbackTarget finds the revision a rollback goes to, and its pod template, from kubectl's

@@ -142,6 +142,13 @@ func SilenceAlert(env *Env, p SilenceParams) *Action {
 			if ns := m["namespace"]; ns != "" && ns != t.Namespace {
 				pv.Namespaces = []string{ns}
 			}
+			if m["namespace"] == "" {
+				pv.Unpinned = "the silence has no namespace matcher: it silences " + t.Name + " in every namespace, production included"
+			}
+			pv.plan = m
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				pv.Plan = append(pv.Plan, fmt.Sprintf("matcher %s=%s", k, m[k]))
+			}
 			pv.DryRun = "no server-side dry run in Alertmanager"
 			if n >= 0 {
 				pv.DryRun += ": matchers taken from its active alerts"
@@ -149,9 +156,9 @@ func SilenceAlert(env *Env, p SilenceParams) *Action {
 			return pv, nil
 		},
 		execute: func(ctx context.Context, tok execToken, t Target, _ func(string)) (Result, error) {
-			m, _, err := matchers(ctx, t)
-			if err != nil {
-				return Result{}, err
+			m, ok := tok.plan.(map[string]string) // the matchers previewed, not computed again
+			if !ok || len(m) == 0 {
+				return Result{}, fmt.Errorf("no previewed matchers to execute")
 			}
 			now := time.Now()
 			start, end := strfmt.DateTime(now), strfmt.DateTime(now.Add(p.Duration))
