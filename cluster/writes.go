@@ -15,8 +15,18 @@ import (
 // that could write: the guarantee then comes from vigil alone, not from RBAC.
 const CredentialsWriteWarning = "credentials allow writes; read-only enforced by vigil"
 
-// WriteVerbs are the verbs that change something.
-var WriteVerbs = []string{"create", "update", "patch", "delete", "deletecollection"}
+// CredentialsUnknownWarning is what the header says when vigil runs read-only on credentials
+// it cannot prove read-only (an incomplete or failed rules review): again the guarantee comes
+// from vigil alone.
+const CredentialsUnknownWarning = "credentials: cannot tell whether they can write; read-only enforced by vigil"
+
+// WriteVerbs are the verbs that change something. impersonate, escalate and bind change
+// nothing themselves but are write power: impersonating another user borrows that user's
+// writes, escalate and bind grant permissions the caller does not have.
+var WriteVerbs = []string{"create", "update", "patch", "delete", "deletecollection", "impersonate", "escalate", "bind"}
+
+// nonResourceWriteVerbs are the verbs of non-resource URLs that are not reads.
+var nonResourceWriteVerbs = []string{"*", "post", "put", "patch", "delete"}
 
 // selfReviewResources are the creates every authenticated user has (system:basic-user) that
 // only ask the API server about the caller and persist nothing: they are not writes.
@@ -25,6 +35,19 @@ var selfReviewResources = map[string]string{
 	"selfsubjectrulesreviews":  "authorization.k8s.io",
 	"selfsubjectreviews":       "authentication.k8s.io",
 }
+
+// WriteVerdict is what can be said of the credentials' power to write.
+type WriteVerdict string
+
+const (
+	// CanWrite: some rule grants a write verb (or impersonate, escalate, bind).
+	CanWrite WriteVerdict = "can write"
+	// CannotWrite: every review answered, completely, and no rule grants a write.
+	CannotWrite WriteVerdict = "cannot write"
+	// CannotTell: a review failed, or the API server said its rule list is incomplete (an
+	// authorizer other than RBAC, such as the webhooks of GKE and EKS, may grant more).
+	CannotTell WriteVerdict = "cannot tell"
+)
 
 // WriteAccess says whether the current credentials may change anything in the watched
 // namespaces, as the API server's SelfSubjectRulesReview lists them.
@@ -38,15 +61,49 @@ type WriteAccess struct {
 	// Incomplete is true when the API server said its rule list may be incomplete (an
 	// authorizer other than RBAC, e.g. a webhook, is in the chain).
 	Incomplete bool
+	// IncompleteWhy is the review's evaluationError, with the namespace, when it gave one.
+	IncompleteWhy string
+	// Namespaces are the namespaces reviewed.
+	Namespaces []string
 	// Err says why a namespace could not be reviewed; empty when all could.
 	Err string
 }
 
+// Verdict is the tri-state answer with the reason a reviewer can check: the granting rule,
+// what made the review inconclusive, or which namespaces were reviewed. "Cannot write" is
+// only said when every review answered and none was incomplete.
+func (w WriteAccess) Verdict() (WriteVerdict, string) {
+	switch {
+	case w.CanWrite:
+		return CanWrite, w.Evidence
+	case !w.Checked && w.Err == "":
+		return CannotTell, "no namespace was reviewed"
+	case !w.Checked:
+		return CannotTell, "the rules review failed: " + w.Err
+	case w.Incomplete:
+		why := "the API server's rules review is incomplete: an authorizer other than RBAC (a webhook, as on GKE or EKS, or the Node authorizer) " +
+			"may grant writes that the review cannot list; no listed rule grants one"
+		if w.IncompleteWhy != "" {
+			why += " (" + w.IncompleteWhy + ")"
+		}
+		return CannotTell, why
+	case w.Err != "":
+		return CannotTell, "some namespaces could not be reviewed: " + w.Err
+	}
+	return CannotWrite, "no rule in the rules review of " + strings.Join(w.Namespaces, ", ") + " grants " + strings.Join(WriteVerbs, ", ")
+}
+
 // Warning is the header's line for read-only mode: CredentialsWriteWarning when the
-// credentials can write, else "".
+// credentials can write, CredentialsUnknownWarning when it cannot be told, else "".
 func (w WriteAccess) Warning(readOnly bool) string {
-	if readOnly && w.CanWrite {
+	if !readOnly {
+		return ""
+	}
+	switch v, _ := w.Verdict(); v {
+	case CanWrite:
 		return CredentialsWriteWarning
+	case CannotTell:
+		return CredentialsUnknownWarning
 	}
 	return ""
 }
@@ -102,10 +159,23 @@ func RulesAllowWrites(rules []authzv1.ResourceRule) (bool, string) {
 	return false, ""
 }
 
+// NonResourceRulesAllowWrites reports whether a non-resource rule grants a verb other than
+// get, head or options on some URL, and names it ("post /some/path").
+func NonResourceRulesAllowWrites(rules []authzv1.NonResourceRule) (bool, string) {
+	for _, r := range rules {
+		for _, v := range r.Verbs {
+			if slices.Contains(nonResourceWriteVerbs, strings.ToLower(v)) && len(r.NonResourceURLs) > 0 {
+				return true, v + " " + r.NonResourceURLs[0]
+			}
+		}
+	}
+	return false, ""
+}
+
 // CheckWrites asks the API server (one SelfSubjectRulesReview per namespace; a create that
 // the read-only transport lets through because it persists nothing) whether the credentials
 // behind kube may write in any of namespaces. It stops at the first namespace that grants a
-// write.
+// write; Verdict turns the result into can write / cannot write / cannot tell.
 func CheckWrites(ctx context.Context, kube kubernetes.Interface, namespaces []string) WriteAccess {
 	var w WriteAccess
 	var errs []string
@@ -117,9 +187,19 @@ func CheckWrites(ctx context.Context, kube kubernetes.Interface, namespaces []st
 			continue
 		}
 		w.Checked = true
-		w.Incomplete = w.Incomplete || rev.Status.Incomplete
+		w.Namespaces = append(w.Namespaces, ns)
+		if rev.Status.Incomplete {
+			w.Incomplete = true
+			if w.IncompleteWhy == "" && rev.Status.EvaluationError != "" {
+				w.IncompleteWhy = ns + ": " + rev.Status.EvaluationError
+			}
+		}
 		if ok, what := RulesAllowWrites(rev.Status.ResourceRules); ok {
 			w.CanWrite, w.Evidence = true, what+" in "+ns
+			return w
+		}
+		if ok, what := NonResourceRulesAllowWrites(rev.Status.NonResourceRules); ok {
+			w.CanWrite, w.Evidence = true, what
 			return w
 		}
 	}

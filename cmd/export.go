@@ -177,9 +177,11 @@ func (o *exportOptions) runExport(ctx context.Context) error {
 		Namespaces: ns, AuditLog: info,
 		Mode: "read-only: every request of this collection went through vigil's read-only transport (only GET and self-reviews leave the process)",
 	}
-	if writes.Checked {
-		can := writes.CanWrite
-		identity.CredentialsAllowWrites, identity.WriteEvidence = &can, writes.Evidence
+	verdict, why := writes.Verdict()
+	identity.CredentialsWrites, identity.WriteEvidence = string(verdict), why
+	if verdict != cluster.CannotTell {
+		can := verdict == cluster.CanWrite
+		identity.CredentialsAllowWrites = &can
 	}
 	files, err := evidence.Write(o.dir, evidence.Bundle{Identity: identity, Estate: evidence.EstateOf(inv),
 		Report: rep, ReportOptions: report.Options{FailOn: checks.Status(o.failOn), ShowPassed: true}, AuditLog: logData})
@@ -191,5 +193,6 @@ func (o *exportOptions) runExport(ctx context.Context) error {
 		fmt.Fprintf(o.out, "  %s\n", f)
 	}
 	fmt.Fprintf(o.out, "verify with: vigil audit export --verify %s   or   (cd %s && sha256sum -c %s)\n", o.dir, o.dir, evidence.ManifestFile)
+	fmt.Fprintf(o.out, "credentials of %s: %s (%s)\n", id.User, verdict, why)
 	return nil
 }

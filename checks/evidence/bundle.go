@@ -72,10 +72,16 @@ type Identity struct {
 	Namespaces []string `json:"namespaces"`
 	// Mode says how writes were prevented during collection.
 	Mode string `json:"mode"`
-	// CredentialsAllowWrites is the SelfSubjectRulesReview verdict over Namespaces (nil when
-	// it could not be had); WriteEvidence names the rule that grants a write.
-	CredentialsAllowWrites *bool  `json:"credentialsAllowWrites"`
-	WriteEvidence          string `json:"writeEvidence,omitempty"`
+	// CredentialsWrites is the SelfSubjectRulesReview verdict over Namespaces: "can write"
+	// (a rule grants a write verb, or impersonate, escalate or bind), "cannot write" (every
+	// review answered completely and none does) or "cannot tell" (a review failed, or the API
+	// server marked it incomplete: a webhook authorizer, as on GKE and EKS, may grant more).
+	// WriteEvidence is the reason: the granting rule, or why it cannot be told.
+	CredentialsWrites string `json:"credentialsWrites"`
+	WriteEvidence     string `json:"writeEvidence"`
+	// CredentialsAllowWrites is the same verdict as a boolean for older readers: true or
+	// false, and null when it cannot be told.
+	CredentialsAllowWrites *bool `json:"credentialsAllowWrites"`
 	// AuditLog describes the copied local audit log.
 	AuditLog AuditLogInfo `json:"auditLog"`
 }
