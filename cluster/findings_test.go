@@ -31,6 +31,23 @@ func appDeployment(ns, name string, res corev1.ResourceRequirements) *appsv1.Dep
 	return d
 }
 
+// startFake starts a session on client, watching fintech-prod, that
+// evaluates the checks at most every interval, and subscribes to it until
+// the test ends.
+func startFake(t *testing.T, client *fake.Clientset, interval time.Duration, denied ...string) (*Session, <-chan Snapshot) {
+	t.Helper()
+	client.PrependReactor("create", "selfsubjectaccessreviews", allowExcept(denied...))
+	s := newTestSession(t, client, "fintech-prod")
+	s.opts.ChecksInterval = interval
+	ch, unsubscribe := s.Subscribe()
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Stop(); cancel(); unsubscribe() })
+	return s, ch
+}
+
 // TestSessionPublishesFindings proves the findings travel with the
 // snapshot: evaluated by the session from the objects it holds, stamped
 // with its context and generation, again after a change (within the
@@ -40,17 +57,8 @@ func TestSessionPublishesFindings(t *testing.T) {
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "fintech-prod"}},
 		appDeployment("fintech-prod", "payment-service", corev1.ResourceRequirements{}),
 	)
-	client.PrependReactor("create", "selfsubjectaccessreviews", allowExcept())
-	s := newTestSession(t, client, "fintech-prod")
-	s.opts.ChecksInterval = 300 * time.Millisecond
-	ch, unsubscribe := s.Subscribe()
-	defer unsubscribe()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop()
+	s, ch := startFake(t, client, 300*time.Millisecond)
+	ctx := context.Background()
 
 	first := waitFor(t, ch, "a failing ops-resources finding", func(snap Snapshot) bool {
 		return resourcesVerdict(snap, "fintech-prod", "payment-service") == checks.Fail
@@ -91,17 +99,8 @@ func TestFindingsCoalesce(t *testing.T) {
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "fintech-prod"}},
 		appDeployment("fintech-prod", "payment-service", corev1.ResourceRequirements{}),
 	)
-	client.PrependReactor("create", "selfsubjectaccessreviews", allowExcept())
-	s := newTestSession(t, client, "fintech-prod")
-	s.opts.ChecksInterval = 400 * time.Millisecond
-	ch, unsubscribe := s.Subscribe()
-	defer unsubscribe()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Stop()
+	s, ch := startFake(t, client, 400*time.Millisecond)
+	ctx := context.Background()
 	waitFor(t, ch, "the first findings", func(snap Snapshot) bool { return !snap.Findings.At.IsZero() })
 
 	done := make(chan struct{})

@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"context"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -29,17 +28,7 @@ func TestStorageClassIsWatchedFromItsRegistryEntry(t *testing.T) {
 		denied []string
 	}{{"allowed", nil}, {"not allowed", []string{"storageclasses"}}} {
 		t.Run(tt.name, func(t *testing.T) {
-			client := fake.NewClientset(objs...)
-			client.PrependReactor("create", "selfsubjectaccessreviews", allowExcept(tt.denied...))
-			s := newTestSession(t, client, "fintech-prod")
-			ch, unsubscribe := s.Subscribe()
-			defer unsubscribe()
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			if err := s.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			defer s.Stop()
+			s, ch := startFake(t, fake.NewClientset(objs...), DefaultChecksInterval, tt.denied...)
 			snap := waitFor(t, ch, "a synced snapshot", func(s Snapshot) bool { return s.Synced })
 			inv := s.Inventory()
 			var status ResourceStatus
