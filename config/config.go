@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -45,8 +46,8 @@ const (
 type Config struct {
 	// Settings are the global defaults every context starts from.
 	Settings `yaml:",inline"`
-	// ProtectedContexts are context names (shell patterns, "prod-*") whose
-	// mutations need typed confirmation.
+	// ProtectedContexts are context names or patterns ("prod-*", matched
+	// as MatchContext says) whose mutations need typed confirmation.
 	ProtectedContexts []string `yaml:"protectedContexts"`
 	// Contexts override Settings per kube context name.
 	Contexts map[string]Settings `yaml:"contexts"`
@@ -56,6 +57,9 @@ type Config struct {
 	lines map[string]int
 	// file is where the Config was read from, for errors.
 	file string
+	// system are the system-wide layers (WithSystem): they can only tighten
+	// the safety settings of this Config, never loosen them.
+	system []Config
 }
 
 // Settings are the knobs that may be set globally or per context. A zero
@@ -130,8 +134,24 @@ func Default() Config {
 
 // For returns the settings of a kube context: the global settings with the
 // context's overrides on top. Namespaces and NamespaceSelector override as
-// a pair: a context setting either replaces both.
+// a pair: a context setting either replaces both. The system-wide layers
+// (WithSystem) then tighten the safety settings: a readOnly,
+// readOnlyEnforced, protected or requireReason that is true there is true
+// here, whatever this file says.
 func (c Config) For(context string) Settings {
+	s := c.own(context)
+	for _, sys := range c.system {
+		t := sys.own(context)
+		s.ReadOnly = tighter(s.ReadOnly, t.ReadOnly)
+		s.ReadOnlyEnforced = tighter(s.ReadOnlyEnforced, t.ReadOnlyEnforced)
+		s.Protected = tighter(s.Protected, t.Protected)
+		s.RequireReason = tighter(s.RequireReason, t.RequireReason)
+	}
+	return s
+}
+
+// own is For without the system-wide layers.
+func (c Config) own(context string) Settings {
 	s := c.Settings
 	s.Namespaces = slices.Clone(s.Namespaces)
 	o, ok := c.Contexts[context]
@@ -175,12 +195,7 @@ func (c Config) IsProtected(context string) bool {
 }
 
 func (c Config) matchesProtected(context string) bool {
-	for _, pat := range c.ProtectedContexts {
-		if ok, _ := filepath.Match(pat, context); ok {
-			return true
-		}
-	}
-	return false
+	return MatchContext(c.ProtectedContexts, context)
 }
 
 // ReadOnlySetting is what the file says about one context's read-only mode.
@@ -201,9 +216,30 @@ type ReadOnlySetting struct {
 }
 
 // ReadOnlySettingOf returns the read-only settings of context, each named
-// by the field that set it.
+// by the field that set it. A system-wide layer's readOnly: true counts as
+// enforced: neither the user's file nor --write can lift it.
 func (c Config) ReadOnlySettingOf(context string) ReadOnlySetting {
-	s := c.For(context)
+	r := c.ownReadOnly(context)
+	for _, sys := range c.system {
+		t := sys.ownReadOnly(context)
+		if t.Enforced && !r.Enforced {
+			r.Enforced, r.EnforcedFrom = true, t.EnforcedFrom
+		}
+		if t.ReadOnly != nil && *t.ReadOnly {
+			if r.ReadOnly == nil || !*r.ReadOnly {
+				r.ReadOnly, r.ReadOnlyFrom = t.ReadOnly, t.ReadOnlyFrom
+			}
+			if !r.Enforced {
+				r.Enforced, r.EnforcedFrom = true, t.ReadOnlyFrom
+			}
+		}
+	}
+	return r
+}
+
+// ownReadOnly is ReadOnlySettingOf without the system-wide layers.
+func (c Config) ownReadOnly(context string) ReadOnlySetting {
+	s := c.own(context)
 	r := ReadOnlySetting{ReadOnly: s.ReadOnly, Enforced: s.ReadOnlyEnforced != nil && *s.ReadOnlyEnforced}
 	if r.ReadOnly != nil {
 		r.ReadOnlyFrom = c.where(context, "readOnly")
@@ -366,7 +402,7 @@ func (c Config) Validate() error {
 		validateSettings(c.Contexts[n], "contexts."+n+".", false, add)
 	}
 	for i, p := range c.ProtectedContexts {
-		if _, err := filepath.Match(p, ""); err != nil {
+		if _, err := path.Match(p, ""); err != nil {
 			add(fmt.Sprintf("protectedContexts[%d]", i), "%q is not a valid pattern: %v", p, err)
 		}
 	}
