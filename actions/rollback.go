@@ -41,7 +41,7 @@ func Rollback(env *Env, p RollbackParams) *Action {
 			if why, err := pausedRefusal(ctx, env.Kube, t); why != "" || err != nil {
 				return why, err
 			}
-			if _, _, err := rollbackTarget(env, t, p.ToRevision); err != nil {
+			if _, _, _, err := rollbackTarget(env, t, p.ToRevision); err != nil {
 				return err.Error(), nil
 			}
 			return "", nil
@@ -51,11 +51,14 @@ func Rollback(env *Env, p RollbackParams) *Action {
 			if err != nil {
 				return Preview{}, err
 			}
-			rev, tmpl, err := rollbackTarget(env, t, p.ToRevision)
+			rev, tmpl, cause, err := rollbackTarget(env, t, p.ToRevision)
 			if err != nil {
 				return Preview{}, err
 			}
 			pv := Preview{Summary: fmt.Sprintf("roll %s back to revision %d", t, rev), Details: templateDiff(w.template, tmpl)}
+			if cause != "" {
+				pv.Details = append(pv.Details, fmt.Sprintf("revision %d was: %s", rev, cause))
+			}
 			m := w.obj.(metav1.Object)
 			pv.plan = rollbackPlan{revision: rev, from: w.template.DeepCopy()}
 			pv.Plan = []string{fmt.Sprintf("to-revision=%d", rev), fmt.Sprintf("generation=%d", m.GetGeneration()), "resourceVersion=" + m.GetResourceVersion()}
@@ -89,7 +92,7 @@ func Rollback(env *Env, p RollbackParams) *Action {
 			}
 			// The revision previewed, not "previous" computed again: a rollout
 			// between preview and yes must not move the target.
-			rev, tmpl, err := rollbackTarget(env, t, plan.revision)
+			rev, tmpl, _, err := rollbackTarget(env, t, plan.revision)
 			if err != nil {
 				return Result{}, err
 			}
@@ -116,6 +119,9 @@ func Rollback(env *Env, p RollbackParams) *Action {
 	return a
 }
 
+// changeCauseAnnotation is the annotation `kubectl rollout history` shows.
+const changeCauseAnnotation = "kubernetes.io/change-cause"
+
 // rollbackPlan is what a confirmed rollback applies: the revision previewed,
 // and the live pod template the preview was computed from. The template,
 // not the resourceVersion or generation: controllers write a workload's
@@ -128,36 +134,38 @@ type rollbackPlan struct {
 
 // rollbackTarget finds the revision a rollback goes to, and its pod template, from kubectl's
 // history viewer: the highest revision but one when toRevision is 0, as kubectl does.
-func rollbackTarget(env *Env, t Target, toRevision int64) (int64, *corev1.PodTemplateSpec, error) {
+func rollbackTarget(env *Env, t Target, toRevision int64) (rev int64, tmpl *corev1.PodTemplateSpec, cause string, err error) {
 	hv, err := polymorphichelpers.HistoryViewerFor(groupKind(t.Kind), env.Kube)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, "", err
 	}
 	hist, err := hv.GetHistory(t.Namespace, t.Name)
 	if err != nil {
-		return 0, nil, fmt.Errorf("reading the revision history of %s: %w", t, err)
+		return 0, nil, "", fmt.Errorf("reading the revision history of %s: %w", t, err)
 	}
 	revs := make([]int64, 0, len(hist))
 	for r := range hist {
 		revs = append(revs, r)
 	}
 	sort.Slice(revs, func(i, j int) bool { return revs[i] < revs[j] })
-	rev := toRevision
+	rev = toRevision
 	if rev == 0 {
 		if len(revs) < 2 {
-			return 0, nil, fmt.Errorf("no previous revision: %s has %d revision(s) in its history", t, len(revs))
+			return 0, nil, "", fmt.Errorf("no previous revision: %s has %d revision(s) in its history", t, len(revs))
 		}
 		rev = revs[len(revs)-2]
 	}
 	obj, ok := hist[rev]
 	if !ok {
-		return 0, nil, fmt.Errorf("revision %d not found in the history of %s (have %v)", rev, t, revs)
+		return 0, nil, "", fmt.Errorf("revision %d not found in the history of %s (have %v)", rev, t, revs)
 	}
-	tmpl := templateOf(obj)
-	if tmpl == nil {
-		return 0, nil, fmt.Errorf("revision %d of %s has no pod template", rev, t)
+	if tmpl = templateOf(obj); tmpl == nil {
+		return 0, nil, "", fmt.Errorf("revision %d of %s has no pod template", rev, t)
 	}
-	return rev, tmpl, nil
+	if m, ok := obj.(metav1.Object); ok {
+		cause = m.GetAnnotations()[changeCauseAnnotation]
+	}
+	return rev, tmpl, cause, nil
 }
 
 func templateOf(obj runtime.Object) *corev1.PodTemplateSpec {

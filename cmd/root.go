@@ -29,6 +29,7 @@ import (
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/cluster/readonly"
 	"github.com/vigil-k8s/vigil/config"
+	"github.com/vigil-k8s/vigil/internal/termsafe"
 	"github.com/vigil-k8s/vigil/internal/version"
 	"github.com/vigil-k8s/vigil/ui"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
@@ -313,8 +314,15 @@ func openLog(getenv func(string) string) (*slog.Logger, io.Closer, error) {
 // Execute runs vigil with the process's arguments and standard streams and
 // returns its exit code. It is the one place that prints an error: one line,
 // "<command path>: <error>", on stderr.
+//
+// Headless output and every error go through termsafe: reports, previews,
+// audit records and server errors quote the cluster, whose text is data,
+// never terminal control. (The TUI writes to the terminal itself and makes
+// cluster text safe where it enters its model.)
 func Execute(ctx context.Context) int {
-	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	out, errOut := termsafe.NewWriter(os.Stdout), termsafe.NewWriter(os.Stderr)
+	defer func() { _ = out.Close(); _ = errOut.Close() }()
+	streams := genericiooptions.IOStreams{In: os.Stdin, Out: out, ErrOut: errOut}
 	return execute(ctx, NewCommand(streams), streams.ErrOut)
 }
 
