@@ -547,11 +547,13 @@ func BenchmarkSession10kPods(b *testing.B) {
 	time.Sleep(2 * time.Second) // reach the steady rate
 	builds, unsubBuilds := s.Subscribe()
 	var built []time.Duration
+	evals := map[time.Time]time.Duration{} // the session's check evaluations in the window
 	collected := make(chan struct{})
 	go func() {
 		defer close(collected)
 		for snap := range builds {
 			built = append(built, snap.BuildDuration)
+			evals[snap.Findings.At] = snap.Findings.Took
 		}
 	}()
 	<-time.After(200 * time.Millisecond) // skip the snapshot Subscribe replays
@@ -569,6 +571,12 @@ func BenchmarkSession10kPods(b *testing.B) {
 		worst = max(worst, d)
 	}
 	mean := sum / time.Duration(max(1, len(built)))
+	var evalSum, evalWorst time.Duration
+	for _, d := range evals {
+		evalSum += d
+		evalWorst = max(evalWorst, d)
+	}
+	evalMean := evalSum / time.Duration(max(1, len(evals)))
 
 	b.ReportMetric(first.Seconds()*1000, "first-snapshot-ms")
 	b.ReportMetric(floor.Seconds()*1000, "list-floor-ms")
@@ -578,6 +586,7 @@ func BenchmarkSession10kPods(b *testing.B) {
 	b.ReportMetric(cpu*100, "cpu-%core@200upd/s")
 	b.ReportMetric(updates, "updates/s")
 	b.ReportMetric(float64(mean.Microseconds())/1000, "incr-build-ms")
+	b.ReportMetric(float64(evalMean.Microseconds())/1000, "checks-eval-ms")
 	fmt.Printf("load average (1/5/15 min) %s at the end of the CPU window\n", loadAverage())
 	fmt.Printf("cluster/ at %d pods (%d cached in services), GOMAXPROCS=%d, %s/%s\n", pods, cached, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
 	fmt.Printf("  first complete snapshot %7.0f ms   bare LIST floor %5.0f ms (protobuf; JSON %4.0f ms)   ratio %.2f× (target ≤ 1.30×)\n", first.Seconds()*1000, floor.Seconds()*1000, jsonFloor.Seconds()*1000, first.Seconds()/floor.Seconds())
@@ -585,6 +594,7 @@ func BenchmarkSession10kPods(b *testing.B) {
 	fmt.Printf("  snapshot rebuild (full) %7.1f ms                           ratio %.2f  (target ≤ 50 ms)\n", float64(rebuild.Microseconds())/1000, float64(rebuild.Microseconds())/1000/50)
 	fmt.Printf("  CPU at %.0f updates/s    %7.1f %% of one core (generator in its own process)  ratio %.2f  (target ≤ 25%%)\n", updates, cpu*100, cpu/0.25)
 	fmt.Printf("    under updates: %d snapshots (~%.1f/s), incremental build mean %.1f ms, max %.1f ms\n", len(built), float64(len(built))/w1.Sub(w0).Seconds(), float64(mean.Microseconds())/1000, float64(worst.Microseconds())/1000)
+	fmt.Printf("    check catalogue: %d evaluations in %.0f s (at most one per %v, off the build's time), mean %.1f ms, max %.1f ms\n", len(evals), w1.Sub(w0).Seconds(), cluster.DefaultChecksInterval, float64(evalMean.Microseconds())/1000, float64(evalWorst.Microseconds())/1000)
 	fmt.Printf("    start-up runs %s ms; floor runs %s ms (medians compared)\n", ms(firsts), ms(floors))
 	fmt.Printf("    the earlier floor (13 of the kinds the Session caches; no CRDs) %s ms: ratio %.2f×\n", ms(narrowFloors), first.Seconds()/median(narrowFloors).Seconds())
 	fmt.Printf("    bare client-go informers of the same kinds (no vigil code) synced in %s ms (median %.0f); with their watches held until all listed, as the Session does, %s ms (median %.0f)\n",
