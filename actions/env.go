@@ -3,7 +3,6 @@ package actions
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 
 	authnv1 "k8s.io/api/authentication/v1"
@@ -23,15 +22,9 @@ type Env struct {
 	Kube    kubernetes.Interface
 	Dynamic dynamic.Interface
 
-	// ReadOnly disables every action ("read-only mode").
-	ReadOnly bool
-	// ProtectedContexts are contexts whose every target is confirmed by typing it, like a
-	// namespace labelled environment=production.
-	ProtectedContexts []string
-	// RequireReason makes a reason mandatory for every action; protected targets always
-	// require one when RequireReasonProtected is set.
-	RequireReason          bool
-	RequireReasonProtected bool
+	// Policy guards the context: the command line resolves it once (cmd.resolvePolicy), for
+	// the UI, the headless commands and the fleet alike.
+	Policy
 
 	// Alertmanager is used by the silence actions; Argo by the Argo CD actions in server mode.
 	Alertmanager *AlertmanagerClient
@@ -62,9 +55,31 @@ func (e *Env) User(ctx context.Context) (string, error) {
 	return u, nil
 }
 
-// contextProtected reports whether the whole context is protected by configuration.
-func (e *Env) contextProtected() bool {
-	return slices.Contains(e.ProtectedContexts, e.Context)
+// Policy is the safety policy of one kube context, resolved once from the flags, the
+// environment, the user's config and the system-wide config, which only tightens. The
+// pipeline applies it the same way whoever asks.
+type Policy struct {
+	// ReadOnly disables every action ("read-only mode").
+	ReadOnly bool
+	// Protected makes every target of the context confirmed by typing it, like a namespace
+	// labelled environment=production; ProtectedWhy says which setting decided.
+	Protected    bool
+	ProtectedWhy string
+	// RequireReason makes a reason mandatory for every action; protected targets always
+	// require one when RequireReasonProtected is set.
+	RequireReason          bool
+	RequireReasonProtected bool
+}
+
+// contextProtected reports whether the whole context is protected by the policy, and why.
+func (e *Env) contextProtected() (bool, string) {
+	if !e.Protected {
+		return false, ""
+	}
+	if e.ProtectedWhy != "" {
+		return true, e.ProtectedWhy
+	}
+	return true, fmt.Sprintf("context %s is protected", e.Context)
 }
 
 // ForgetPermissions drops cached RBAC answers (after a role binding changes).

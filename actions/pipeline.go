@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
 	"github.com/vigil-k8s/vigil/actions/audit"
 	"github.com/vigil-k8s/vigil/internal/termsafe"
 )
@@ -65,6 +67,10 @@ type Request struct {
 	Reason string
 	// DryRun stops after the preview (nothing is changed).
 	DryRun bool
+	// Timeout, when positive, bounds the checks and preview, and then, on a fresh clock
+	// started once the operator has answered, the audit record, execute and verify: the time
+	// a person takes to confirm is no part of any deadline. The caller's ctx still cancels.
+	Timeout time.Duration
 	// Progress receives events synchronously, from the goroutine running the attempt.
 	Progress func(Event)
 }
@@ -156,6 +162,12 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t Target, req Request, at
 		}
 	}()
 
+	// Two deadlines of req.Timeout each: one for the checks and preview, one started after
+	// the confirmation for execute and verify. The confirmation itself has none.
+	outer := ctx
+	ctx, cancel := req.deadline(outer)
+	defer func() { cancel() }()
+
 	// 1–3: read-only, RBAC, preconditions (the same code as Disabled).
 	report(StageReadOnly, "checking read-only mode, permissions and preconditions")
 	if stage, reason, gerr := a.guards(ctx, t); gerr != nil || reason != "" {
@@ -202,7 +214,9 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t Target, req Request, at
 		p.refuse(ctx, a, t, req, attempt, prev.DryRun, err)
 		return out, err
 	}
-	conf, cerr := p.Confirmer.Confirm(ctx, creq)
+	cancel()
+	conf, cerr := p.Confirmer.Confirm(outer, creq)
+	ctx, cancel = req.deadline(outer) // the clock starts now
 	if cerr == nil {
 		cerr = CheckAnswer(creq, conf.Answer)
 	}
@@ -216,7 +230,7 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t Target, req Request, at
 	}
 	if cerr != nil {
 		err = &RefusedError{Stage: StageConfirm, Reason: cerr.Error(), Err: cerr}
-		p.refuse(ctx, a, t, req, attempt, prev.DryRun, err)
+		p.refuse(outer, a, t, req, attempt, prev.DryRun, err)
 		return out, err
 	}
 
@@ -242,12 +256,38 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t Target, req Request, at
 	fin := audit.Record{Phase: audit.PhaseFinished, DryRun: prev.DryRun, Result: "succeeded", User: base.User}
 	if xerr != nil {
 		fin.Result, fin.Stage, fin.Error = "failed", string(stage), xerr.Error()
+		if outcomeUnknown(ctx, xerr) {
+			// The request may have reached the API server: whether the change landed is not
+			// known, and the record must not say it failed.
+			fin.Result = ResultUnknown
+		}
 		err = fmt.Errorf("%s %s: %s: %w", a.ID, t, stage, xerr)
 	}
-	if _, ferr := p.record(ctx, a, t, reason, attempt, fin); ferr != nil {
+	// The finished record is written even when the deadline has passed.
+	if _, ferr := p.record(context.WithoutCancel(outer), a, t, reason, attempt, fin); ferr != nil {
 		err = errors.Join(err, fmt.Errorf("writing the finished audit record: %w", ferr))
 	}
 	return out, err
+}
+
+// ResultUnknown is the finished record's result when execute or verify ran out of time or was
+// cancelled: the request may have been applied, so the outcome is not known (look at the
+// object before retrying).
+const ResultUnknown = "unknown"
+
+// outcomeUnknown reports whether err is a deadline or a cancellation (the attempt's, or a
+// server-side timeout) rather than an answer from the API server.
+func outcomeUnknown(ctx context.Context, err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || ctx.Err() != nil ||
+		apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err)
+}
+
+// deadline is ctx bounded by r.Timeout when it is positive.
+func (r Request) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.Timeout > 0 {
+		return context.WithTimeout(ctx, r.Timeout)
+	}
+	return context.WithCancel(ctx)
 }
 
 // refuse writes the single audit record of a refused attempt. Its own failure is reported

@@ -254,7 +254,7 @@ func TestReasonRequired(t *testing.T) {
 
 func TestProtectedContextNeedsTypedTarget(t *testing.T) {
 	env, _ := fakeEnv(t, allowAll)
-	env.ProtectedContexts = []string{"local-1"}
+	env.Protected = true
 	p, path := newPipeline(t, env, PresetConfirmer{Answer: "yes"})
 	r := &recorder{logPath: path}
 	_, err := p.Execute(context.Background(), r.action(env), stagingTarget, Request{})

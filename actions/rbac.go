@@ -69,8 +69,8 @@ func forbiddenReason(a Access, t Target) string {
 // namespace that cannot be read or is not found counts as protected: when in doubt, ask for
 // more.
 func (e *Env) protected(ctx context.Context, t Target, extra []string) (bool, string) {
-	if e.contextProtected() {
-		return true, fmt.Sprintf("context %s is protected", e.Context)
+	if ok, why := e.contextProtected(); ok {
+		return true, why
 	}
 	seen := map[string]bool{}
 	for _, ns := range append([]string{t.Namespace}, extra...) {

@@ -135,4 +135,11 @@ func TestAuditRefusesASymlinkedStateDirectory(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "is a symbolic link") || strings.Count(errOut, "\n") != 1 {
 		t.Fatalf("symlinked state directory: exit %d, stderr %q", code, errOut)
 	}
+	// The TUI's vigil.log lives there too.
+	if _, _, err := openLog(func(k string) string { return map[string]string{"XDG_STATE_HOME": base}[k] }); err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
+		t.Fatalf("vigil.log through a symlinked state directory: %v", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(base, "elsewhere")); len(entries) != 0 {
+		t.Fatalf("files were written through the link: %v", entries)
+	}
 }

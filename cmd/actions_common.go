@@ -17,6 +17,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/actions/audit"
+	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/internal/version"
 )
 
@@ -44,15 +45,16 @@ type actionOptions struct {
 	out, errOut io.Writer
 	getenv      func(string) string
 
-	namespace              string
-	reason, confirm        string
-	dryRun                 bool
-	resolved               Mode
-	auditLog               string
-	protectedContexts      []string
-	requireReason          bool
-	requireReasonProtected bool
-	timeout                time.Duration
+	namespace       string
+	reason, confirm string
+	dryRun          bool
+	resolved        Mode
+	auditLog        string
+	policy          policyFlags
+	// reasonProtected is the hidden --require-reason-protected, kept so old runbooks that
+	// pass true still run; false is refused.
+	reasonProtected *pflag.Flag
+	timeout         time.Duration
 }
 
 // addFlags adds -n when the command targets a namespace, and the guard flags. The
@@ -70,10 +72,12 @@ func (o *actionOptions) addGuardFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.confirm, "confirm", "", "confirm without a prompt: <context>/<namespace>/<name> (protected targets), or yes")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "preview only (server-side dry run); change nothing")
 	fs.StringVar(&o.auditLog, "audit-log", "", "audit log file (default $XDG_STATE_HOME/vigil/audit.jsonl)")
-	fs.StringSliceVar(&o.protectedContexts, "protected-context", nil, "contexts whose every target needs the typed confirmation (repeatable)")
-	fs.BoolVar(&o.requireReason, "require-reason", false, "require --reason for every action")
-	fs.BoolVar(&o.requireReasonProtected, "require-reason-protected", true, "require --reason for protected targets")
-	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "give up after this long")
+	fs.StringSliceVar(&o.policy.protectedContexts, "protected-context", nil, "contexts (names or patterns such as prod-*, as the config's protectedContexts) whose every target needs the typed confirmation, in addition to the config's (repeatable)")
+	fs.BoolVar(&o.policy.requireReason, "require-reason", false, "require --reason for every action (in addition to the config's requireReason)")
+	fs.Bool("require-reason-protected", true, "protected targets always need --reason, as in the terminal UI; false is refused")
+	_ = fs.MarkHidden("require-reason-protected")
+	o.reasonProtected = fs.Lookup("require-reason-protected")
+	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "give up after this long: the checks and preview, then, from the confirmation on, the change and its verification (the time taken to confirm does not count)")
 }
 
 // ns is the target namespace: -n, else the kubeconfig context's, else "default".
@@ -95,33 +99,33 @@ func (o *actionOptions) ns(fallback string) string {
 	return "default"
 }
 
-// env builds the actions.Env of the selected kube context.
+// env builds the actions.Env of the selected kube context, its policy resolved as the UI's is
+// (resolvePolicy) with the guard flags added.
 func (o *actionOptions) env() (*actions.Env, error) {
 	if o.flags == nil {
 		return nil, errors.New("no kube connection flags")
 	}
-	cfg, err := o.flags.ToRESTConfig()
-	if err != nil {
-		return nil, fmt.Errorf("kube config: %w", err)
+	if f := o.reasonProtected; f != nil && f.Value.String() == "false" {
+		return nil, errors.New("--require-reason-protected=false: protected targets always need a reason, as in the terminal UI; drop the flag")
 	}
-	raw, err := o.flags.ToRawKubeConfigLoader().RawConfig()
-	if err != nil {
-		return nil, fmt.Errorf("kube config: %w", err)
+	if err := o.policy.validate(); err != nil {
+		return nil, err
 	}
-	ctxName := raw.CurrentContext
-	if o.flags.Context != nil && *o.flags.Context != "" {
-		ctxName = *o.flags.Context
+	// The same resolution as the UI's: "in-cluster" for the service account.
+	target, err := cluster.ResolveTarget(o.flags, version.UserAgent())
+	if err != nil {
+		return nil, err
 	}
 	vcfg, err := o.g.loadConfig()
 	if err != nil {
 		return nil, err
 	}
-	if o.resolved, err = o.g.modeFor(vcfg, ctxName); err != nil {
+	policy, mode, err := o.g.resolvePolicy(vcfg, o.g.identityOf(target.Context, target.Server), o.policy)
+	if o.resolved = mode; err != nil {
 		return nil, err
 	}
 	// Read-only mode refuses at the transport too, below the pipeline's own refusal.
-	cfg = o.resolved.WrapConfig(cfg)
-	cfg.UserAgent = version.UserAgent()
+	cfg := o.resolved.WrapConfig(target.RESTConfig)
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -130,9 +134,7 @@ func (o *actionOptions) env() (*actions.Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &actions.Env{Context: ctxName, Server: cfg.Host, Kube: kube, Dynamic: dyn,
-		ReadOnly: o.resolved.ReadOnly, ProtectedContexts: o.protectedContexts,
-		RequireReason: o.requireReason, RequireReasonProtected: o.requireReasonProtected}, nil
+	return &actions.Env{Context: target.Context, Server: target.Server, Kube: kube, Dynamic: dyn, Policy: policy}, nil
 }
 
 func (o *actionOptions) auditPath() (string, error) {
@@ -159,9 +161,8 @@ func (o *actionOptions) run(ctx context.Context, env *actions.Env, a *actions.Ac
 		confirmer = actions.NewPromptConfirmer(o.in, o.errOut)
 	}
 	p := &actions.Pipeline{Env: env, Audit: log, Confirmer: confirmer}
-	ctx, cancel := context.WithTimeout(ctx, o.timeout)
-	defer cancel()
-	out, err := p.Execute(ctx, a, t, actions.Request{Reason: o.reason, DryRun: o.dryRun, Progress: func(e actions.Event) {
+	// --timeout is the pipeline's: a slow answer at the prompt does not eat into the change's time.
+	out, err := p.Execute(ctx, a, t, actions.Request{Reason: o.reason, DryRun: o.dryRun, Timeout: o.timeout, Progress: func(e actions.Event) {
 		if e.Message != "" && (e.Stage == actions.StageExecute || e.Stage == actions.StageVerify) {
 			fmt.Fprintf(o.errOut, "[%s] %s\n", e.Stage, e.Message)
 		}

@@ -43,8 +43,12 @@ func (g *globalFlags) addFlags(fs *pflag.FlagSet) {
 // configPath is where the config file is: --config, else $VIGIL_CONFIG, else the XDG path.
 func (g *globalFlags) configPath() config.Path { return config.Resolve(g.configFile, g.getenv) }
 
-// loadConfig reads the config file over the defaults.
-func (g *globalFlags) loadConfig() (config.Config, error) { return config.Load(g.configPath()) }
+// loadConfig reads the config file over the defaults, with the system-wide config
+// (config.SystemFile, $VIGIL_SYSTEM_CONFIG) on top, which only tightens: the configuration
+// every command goes by.
+func (g *globalFlags) loadConfig() (config.Config, error) {
+	return config.LoadWithSystem(g.configPath(), g.getenv)
+}
 
 // modeFor is the read-only mode of a kube context under these flags, the environment and cfg:
 // what every command (the UI at start-up and after :ctx, the headless actions) goes by.

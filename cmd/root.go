@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -142,7 +143,7 @@ func (o *rootOptions) Complete(c *cobra.Command) error {
 	if o.target, err = cluster.ResolveTarget(o.flags.kube, version.UserAgent()); err != nil {
 		return err
 	}
-	m, err := o.flags.modeFor(o.config, o.target.Context)
+	m, err := o.flags.modeFor(o.config, o.flags.identityOf(o.target.Context, o.target.Server).Key())
 	o.readOnly, o.readOnlyFrom = m.ReadOnly, m.Source
 	return err
 }
@@ -221,7 +222,7 @@ func (o *rootOptions) ping(ctx context.Context) error {
 // session's transport), at start-up and after :ctx. Each context goes by its own
 // setting: the start-up context's says nothing about the next one.
 func (o *rootOptions) contextReadOnly(kubeContext string) bool {
-	m, err := o.flags.modeFor(o.config, kubeContext)
+	m, err := o.flags.modeFor(o.config, o.flags.identityOf(kubeContext, "").Key())
 	return m.ReadOnly || err != nil
 }
 
@@ -231,7 +232,12 @@ func (o *rootOptions) actionsFor(t cluster.Target, generation uint64) actionsui.
 	if t.RESTConfig == nil {
 		return nil
 	}
-	mode := Mode{ReadOnly: o.contextReadOnly(t.Context)}
+	// The policy the headless commands resolve too (resolvePolicy), without their guard flags.
+	policy, mode, err := o.flags.resolvePolicy(o.config, o.flags.identityOf(t.Context, t.Server), policyFlags{})
+	if err != nil {
+		o.logger.Warn("policy", "context", t.Context, "err", err)
+	}
+	mode.ReadOnly = policy.ReadOnly
 	cfg := mode.WrapConfig(t.RESTConfig)
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -254,14 +260,7 @@ func (o *rootOptions) actionsFor(t cluster.Target, generation uint64) actionsui.
 		return nil
 	}
 	s := o.config.For(t.Context)
-	env := &actions.Env{Context: t.Context, Server: t.Server, Kube: kube, Dynamic: dyn,
-		ReadOnly:               mode.ReadOnly,
-		RequireReason:          s.RequireReason != nil && *s.RequireReason,
-		RequireReasonProtected: true,
-	}
-	if o.config.IsProtected(t.Context) {
-		env.ProtectedContexts = []string{t.Context}
-	}
+	env := &actions.Env{Context: t.Context, Server: t.Server, Kube: kube, Dynamic: dyn, Policy: policy}
 	if s.Alertmanager != "" {
 		if am, err := actions.NewAlertmanagerClient(s.Alertmanager, mode.WrapClient(&http.Client{Timeout: 15 * time.Second})); err == nil {
 			env.Alertmanager = am
@@ -303,8 +302,11 @@ func openLog(getenv func(string) string) (*slog.Logger, io.Closer, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("log directory %s: %w", dir, err)
 	}
+	if err := audit.CheckDir(dir); err != nil { // the state directory is never followed through a link
+		return nil, nil, err
+	}
 	path := filepath.Join(dir, "vigil.log")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return nil, nil, fmt.Errorf("log file %s: %w", path, err)
 	}

@@ -119,18 +119,18 @@ func Open(path string) (*Log, error) {
 	return &Log{path: path, now: time.Now}, nil
 }
 
-// CheckDir refuses a state directory that is a symbolic link or not a directory, with a
-// one-line error naming it and what to do.
+// CheckDir refuses a state directory (the audit log's, which also holds vigil.log) that is a
+// symbolic link or not a directory, with a one-line error naming it and what to do.
 func CheckDir(dir string) error {
 	fi, err := os.Lstat(dir)
 	if err != nil {
-		return fmt.Errorf("audit log directory %s: %w", dir, err)
+		return fmt.Errorf("state directory %s: %w", dir, err)
 	}
 	if fi.Mode()&os.ModeSymlink != 0 {
-		return fmt.Errorf("audit log directory %s %w: replace it with a real directory (mode 0700)", dir, ErrSymlink)
+		return fmt.Errorf("state directory %s %w: replace it with a real directory (mode 0700)", dir, ErrSymlink)
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("audit log directory %s is not a directory", dir)
+		return fmt.Errorf("state directory %s is not a directory", dir)
 	}
 	return nil
 }

@@ -40,7 +40,8 @@ type Pipeline struct {
 	Audit *audit.Log
 	// Generation labels StatesMsg so the root drops a late one.
 	Generation uint64
-	// Timeout bounds one attempt (default 2 minutes).
+	// Timeout bounds the checks and preview of one attempt, then, from the confirmation on,
+	// its change and verification (default 2 minutes each).
 	Timeout time.Duration
 
 	env  *actions.Env
@@ -88,9 +89,11 @@ func (p *Pipeline) Start(a *actions.Action, t actions.Target, title, reason stri
 	}
 	pl, r, id, key := p.pl, p.conf, a.ID, t.ConfirmText(p.env.Context)+"#"+t.Kind
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		// The timeout is the pipeline's (Request.Timeout): the time the operator spends on the
+		// confirmation modal is not taken from the change's.
+		ctx, cancel := context.WithCancel(context.Background())
 		asks, own := r.open(key)
-		events, err := pl.Start(ctx, a, t, actions.Request{Reason: reason})
+		events, err := pl.Start(ctx, a, t, actions.Request{Reason: reason, Timeout: timeout})
 		if err != nil {
 			if own {
 				r.close(key)

@@ -142,7 +142,7 @@ func (m *Model) build(st theme.Theme, width int) []string {
 		}
 		lvl := theme.LevelOK
 		switch result {
-		case "failed":
+		case "failed", "unknown": // unknown: a deadline hit after the request was sent
 			lvl = theme.LevelCrit
 		case "refused":
 			lvl = theme.LevelWarn
