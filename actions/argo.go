@@ -107,6 +107,13 @@ func ArgoRollback(env *Env, p ArgoRollbackParams) *Action {
 
 type opBuilder func(app *argoApp, user string) (argoOperation, string, error)
 
+// argoPlan is what a confirmed Argo CD sync or rollback applies: the
+// operation previewed and the application's spec generation it was built from.
+type argoPlan struct {
+	op         argoOperation
+	generation int64
+}
+
 // argoChecks are the preconditions both modes share; it returns a refusal reason.
 func argoChecks(app *argoApp, rollback bool, rollbackID int64) string {
 	switch {
@@ -179,6 +186,10 @@ func argoSteps(a *Action, env *Env, rollback bool, id int64, build opBuilder, ve
 				return Preview{}, err
 			}
 			pv := argoPreview(app, summary)
+			pv.plan = argoPlan{op: op, generation: app.obj.GetGeneration()}
+			if b, err := json.Marshal(op); err == nil {
+				pv.Plan = []string{"operation=" + string(b), fmt.Sprintf("generation=%d", app.obj.GetGeneration())}
+			}
 			// Server-side dry run of the very update SetAppOperation will send.
 			u, err := withOperation(app.obj, op)
 			if err != nil {
@@ -192,6 +203,10 @@ func argoSteps(a *Action, env *Env, rollback bool, id int64, build opBuilder, ve
 			return pv, nil
 		},
 		execute: func(ctx context.Context, tok execToken, t Target, progress func(string)) (Result, error) {
+			plan, ok := tok.plan.(argoPlan)
+			if !ok {
+				return Result{}, fmt.Errorf("no previewed operation to execute")
+			}
 			var want map[string]any
 			for attempt := 1; ; attempt++ { // SetAppOperation: retry on conflict
 				app, err := get(ctx, t)
@@ -201,7 +216,14 @@ func argoSteps(a *Action, env *Env, rollback bool, id int64, build opBuilder, ve
 				if app.operation != nil {
 					return Result{}, ErrArgoOperationInProgress
 				}
-				op, summary, err := build(app, tok.user)
+				// The operation previewed, on the spec it was built from: a spec
+				// changed since (another revision, source, sync options) is refused.
+				if g := app.obj.GetGeneration(); g != plan.generation {
+					return Result{}, fmt.Errorf("%w: application %s's spec changed since the preview (generation %d, previewed %d); look again",
+						ErrChangedSincePreview, t.Name, g, plan.generation)
+				}
+				op := plan.op
+				_, summary, err := build(app, tok.user)
 				if err != nil {
 					return Result{}, err
 				}

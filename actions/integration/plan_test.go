@@ -155,3 +155,43 @@ func TestArgoRefusesWhatArgoServerRefuses(t *testing.T) {
 		t.Fatal("a refused sync set an operation")
 	}
 }
+
+// TestArgoSyncRefusedWhenTheAppMovedSincePreview: the operation previewed
+// is the one set; when the application's spec changes between the preview
+// and the yes (another target revision), the sync is refused, not rebuilt.
+func TestArgoSyncRefusedWhenTheAppMovedSincePreview(t *testing.T) {
+	e := env(t, "local-1")
+	proj := "vigil-move-" + rand.String(5)
+	projects := e.Dynamic.Resource(gvrProj).Namespace("argocd")
+	pr := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "argoproj.io/v1alpha1", "kind": "AppProject",
+		"metadata": map[string]any{"name": proj, "namespace": "argocd"},
+		"spec":     map[string]any{"sourceRepos": []any{"*"}, "destinations": []any{map[string]any{"namespace": "*", "server": "*"}}}}}
+	if _, err := projects.Create(ctxT(t, 10*time.Second), pr, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = projects.Delete(ctxT(t, 10*time.Second), proj, metav1.DeleteOptions{}) })
+	name := testApp(t, e, proj)
+	apps := e.Dynamic.Resource(gvrApp).Namespace("argocd")
+	p, path := pipeline(t, e, "")
+	p.Confirmer = movingConfirmer{answer: "y", move: func() {
+		u, err := apps.Get(context.Background(), name, metav1.GetOptions{})
+		if err == nil {
+			_ = unstructured.SetNestedField(u.Object, "release-2", "spec", "source", "targetRevision")
+			_, err = apps.Update(context.Background(), u, metav1.UpdateOptions{})
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	}}
+	target := actions.Target{Kind: actions.KindApplication, Namespace: "argocd", Name: name}
+	out, err := p.Execute(ctxT(t, 30*time.Second), actions.ArgoSync(e, actions.ArgoSyncParams{}), target, actions.Request{Reason: "INC-4"})
+	if !errors.Is(err, actions.ErrChangedSincePreview) {
+		t.Fatalf("sync after the app moved: %v, want %v (preview %q)", err, actions.ErrChangedSincePreview, out.Preview.Summary)
+	}
+	if op, _ := operationOf(t, e, name); op != nil {
+		t.Fatalf("a refused sync set an operation: %v", op)
+	}
+	if recs := records(t, path); recs[len(recs)-1].Result != "failed" {
+		t.Fatalf("audit %+v", recs)
+	}
+}
