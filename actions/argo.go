@@ -187,7 +187,7 @@ func argoSteps(a *Action, env *Env, rollback bool, id int64, build opBuilder, ve
 			}
 			pv := argoPreview(app, summary)
 			pv.plan = argoPlan{op: op, generation: app.obj.GetGeneration()}
-			if b, err := json.Marshal(op); err == nil {
+			if b, jerr := json.Marshal(op); jerr == nil {
 				pv.Plan = []string{"operation=" + string(b), fmt.Sprintf("generation=%d", app.obj.GetGeneration())}
 			}
 			// Server-side dry run of the very update SetAppOperation will send.

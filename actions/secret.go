@@ -85,9 +85,12 @@ func RefreshSecret(env *Env, p SecretRefreshParams) *Action {
 			if err != nil {
 				return "", err
 			}
-			for _, c := range consumers { // the restarts must be allowed too
+			for _, c := range consumers { // the restarts must be allowed, and possible, too
 				if r, err := env.allowed(ctx, Access{Verb: "patch", Group: "apps", Resource: resourceOf(c.Kind)}, c); err != nil || r != "" {
 					return r, err
+				}
+				if why, err := pausedRefusal(ctx, env.Kube, c); why != "" || err != nil {
+					return why, err
 				}
 			}
 			return "", nil
@@ -115,9 +118,24 @@ func RefreshSecret(env *Env, p SecretRefreshParams) *Action {
 					verb := "consumes"
 					if p.RestartConsumers {
 						verb = "will be restarted after the refresh"
+						// The restart this plan will send, dry-run now.
+						w, err := getWorkload(ctx, env.Kube, c)
+						if err != nil {
+							return pv, err
+						}
+						pt, _, err := restartPatch(w.obj)
+						if err == nil {
+							err = patchWorkload(ctx, env.Kube, c, types.StrategicMergePatchType, pt, metav1.PatchOptions{DryRun: dryRunAll})
+						}
+						if err != nil {
+							pv.DryRun = fmt.Sprintf("server dry-run of restarting %s: %v", c, err)
+							return pv, fmt.Errorf("restarting %s: %w", c, err)
+						}
+						pv.Plan = append(pv.Plan, "restart="+c.String())
 					}
 					pv.Details = append(pv.Details, fmt.Sprintf("%s %s", c, verb))
 				}
+				pv.plan = consumers
 				if !p.RestartConsumers && len(consumers) > 0 {
 					pv.Warnings = append(pv.Warnings, "pods read env from Secrets only at start: restart the consumers to pick up new values")
 				}
@@ -129,7 +147,7 @@ func RefreshSecret(env *Env, p SecretRefreshParams) *Action {
 			pv.DryRun = "server dry-run: ok"
 			return pv, nil
 		},
-		execute: func(ctx context.Context, _ execToken, t Target, progress func(string)) (Result, error) {
+		execute: func(ctx context.Context, tok execToken, t Target, progress func(string)) (Result, error) {
 			es, err := get(ctx, t)
 			if err != nil {
 				return Result{}, err
@@ -157,10 +175,8 @@ func RefreshSecret(env *Env, p SecretRefreshParams) *Action {
 			}
 			msg := fmt.Sprintf("%s refreshed", t)
 			if p.RestartConsumers && t.Kind == KindExternalSecret {
-				consumers, err := secretConsumers(ctx, env, t.Namespace, targetSecretName(es))
-				if err != nil {
-					return Result{state: stamp}, err
-				}
+				// Exactly the workloads previewed and confirmed, not a list computed again.
+				consumers, _ := tok.plan.([]Target)
 				for _, c := range consumers {
 					w, err := getWorkload(ctx, env.Kube, c)
 					if err != nil {
