@@ -175,6 +175,27 @@ func (c *ArgoServerClient) app(ctx context.Context, t Target) (*argoApp, error) 
 	return parseArgoApp(&unstructured.Unstructured{Object: m})
 }
 
+// canSync asks argocd-server's can-i whether the token's user may sync the
+// application ("applications, sync, <project>/<app>", or
+// "<project>/<namespace>/<app>" for an application outside Argo CD's own
+// namespace); it returns "" when allowed, else the reason to show.
+func (c *ArgoServerClient) canSync(ctx context.Context, app *argoApp, t Target) (string, error) {
+	obj := app.project + "/" + t.Name
+	if t.Namespace != "" && app.ctrlNS != "" && t.Namespace != app.ctrlNS {
+		obj = app.project + "/" + t.Namespace + "/" + t.Name
+	}
+	var ans struct {
+		Value string `json:"value"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/api/v1/account/can-i/applications/sync/"+obj, nil, nil, &ans); err != nil {
+		return "", fmt.Errorf("asking Argo CD whether you may sync %s (can-i): %w", obj, err)
+	}
+	if ans.Value != "yes" {
+		return "forbidden by Argo CD's RBAC: you cannot sync applications " + obj, nil
+	}
+	return "", nil
+}
+
 func appNS(t Target) url.Values {
 	if t.Namespace == "" {
 		return nil
@@ -195,6 +216,11 @@ func argoServerSteps(a *Action, env *Env, rollback bool, id int64, build opBuild
 			}
 			if r := argoChecks(app, rollback, id); r != "" {
 				return r, nil
+			}
+			// Argo CD's own RBAC, asked as argocd-server would decide it (a rollback
+			// needs the sync action too): the token's user may not.
+			if r, err := c.canSync(ctx, app, t); err != nil || r != "" {
+				return r, err
 			}
 			var w struct {
 				CanSync       *bool        `json:"canSync"`

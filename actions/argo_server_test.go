@@ -19,6 +19,7 @@ type fakeArgoServer struct {
 	mu        sync.Mutex
 	automated bool
 	canSync   bool
+	denied    bool // can-i answers no
 	operation map[string]any
 	posts     []map[string]any
 	paths     []string
@@ -48,6 +49,8 @@ func (f *fakeArgoServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			app["operation"] = f.operation
 		}
 		json.NewEncoder(w).Encode(app)
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/account/can-i/applications/sync/fintech-project/fintech-app":
+		json.NewEncoder(w).Encode(map[string]any{"value": map[bool]string{true: "no", false: "yes"}[f.denied]})
 	case r.URL.Path == "/api/v1/applications/fintech-app/syncwindows":
 		resp := map[string]any{"canSync": f.canSync}
 		if !f.canSync {
@@ -118,6 +121,15 @@ func TestArgoServerMode(t *testing.T) {
 	if !errors.As(err, &re) || re.Stage != StagePreconditions || !strings.Contains(err.Error(), `sync window closed: deny window "0 0 24 12 *"`) {
 		t.Fatalf("closed window: %v", err)
 	}
+
+	// Argo CD's RBAC says no: refused before any POST, with the object named.
+	fake.canSync, fake.denied = true, true
+	posts := len(fake.posts)
+	_, err = p.Execute(ctx, ArgoSync(env, ArgoSyncParams{}), app, Request{})
+	if !errors.As(err, &re) || re.Stage != StagePreconditions || !strings.Contains(err.Error(), "you cannot sync applications fintech-project/fintech-app") || len(fake.posts) != posts {
+		t.Fatalf("can-i no: %v (posts %d → %d)", err, posts, len(fake.posts))
+	}
+	fake.denied = false
 
 	// A bad token surfaces Argo CD's message.
 	env.Argo.Token = "wrong"
