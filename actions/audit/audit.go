@@ -72,7 +72,9 @@ type Record struct {
 	Reason string `json:"reason,omitempty"`
 	// DryRun is the outcome of the server-side dry run.
 	DryRun string `json:"dryRun,omitempty"`
-	// Result is succeeded, failed, refused or previewed; empty on a started record.
+	// Result is succeeded, failed, unknown (execute or verify ran out of time or was cancelled
+	// after the request may have been sent: the change may have landed), refused or previewed;
+	// empty on a started record.
 	Result string `json:"result,omitempty"`
 	// Stage names the pipeline stage that refused or failed.
 	Stage string `json:"stage,omitempty"`
