@@ -37,7 +37,9 @@ alertLabels:
 # Registries images may come from (compliance checks).
 allowedRegistries: [registry.fintech.internal]
 
-# Contexts whose mutations need the context name typed to confirm (patterns).
+# Contexts whose mutations need the context name typed to confirm: names or
+# path.Match patterns ('*' is any run of characters but '/'), as --protected-context.
+# /etc/vigil/config.yaml, when present, can only add to what this file protects.
 # protectedContexts: ["prod-*"]
 
 # Per-context overrides: any setting above, plus readOnlyEnforced (a
