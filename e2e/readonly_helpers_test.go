@@ -27,14 +27,15 @@ import (
 // countingProxy is a reverse proxy that counts the methods it forwards.
 type countingProxy struct {
 	*httptest.Server
-	mu      sync.Mutex
-	methods map[string]int
-	paths   []string
+	mu       sync.Mutex
+	methods  map[string]int
+	paths    []string
+	requests map[string]int // "METHOD /path" → count, every method
 }
 
 func newCountingProxy(t *testing.T, target string) *countingProxy {
 	t.Helper()
-	p := &countingProxy{methods: map[string]int{}}
+	p := &countingProxy{methods: map[string]int{}, requests: map[string]int{}}
 	var handler http.Handler = http.NotFoundHandler() // a stand-in server (Argo CD) answers 404
 	if target != "" {
 		u, err := url.Parse(target)
@@ -46,6 +47,7 @@ func newCountingProxy(t *testing.T, target string) *countingProxy {
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
 		p.methods[r.Method]++
+		p.requests[r.Method+" "+r.URL.Path]++
 		if r.Method != http.MethodGet {
 			p.paths = append(p.paths, r.Method+" "+r.URL.Path)
 		}
@@ -65,6 +67,17 @@ func (p *countingProxy) counts() (map[string]int, []string) {
 		out[k] = v
 	}
 	return out, slices.Clone(p.paths)
+}
+
+// byRequest returns how often each "METHOD /path" was seen so far.
+func (p *countingProxy) byRequest() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range p.requests {
+		out[k] = v
+	}
+	return out
 }
 
 // mutatingVerbs are the audit verbs that change state.
@@ -171,11 +184,12 @@ func keyBindings() map[string][]string {
 var activeTab = regexp.MustCompile(`\[([^\]]+)\]`)
 
 // readOnlyEnv is a private state/config home with a config pointing vigil's Prometheus and
-// Alertmanager at the counting proxies.
+// Alertmanager at the counting proxies, local-1's alert labels matched on cluster=local-1.
 func readOnlyEnv(t *testing.T, prom, am *countingProxy) (env []string, dir string) {
 	t.Helper()
 	dir = t.TempDir()
-	cfg := fmt.Sprintf("prometheus: %s\nalertmanager: %s\n", prom.URL, am.URL)
+	// Prometheus scrapes both clusters: the match keeps local-1's error rates apart.
+	cfg := fmt.Sprintf("prometheus: %s\nalertmanager: %s\ncontexts:\n  local-1:\n    alertLabels:\n      match:\n        cluster: local-1\n", prom.URL, am.URL)
 	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,7 @@ func TestReadOnlyMakesNoWrites(t *testing.T) {
 	createControlDeployment(t, ns)
 	start := auditOffsets(t)
 
+	t.Run("error rates", func(t *testing.T) { errorRatesShown(t, env) })
 	t.Run("ui", func(t *testing.T) { walkUI(t, env) })
 	t.Run("headless", func(t *testing.T) { headlessRefused(t, env, am.URL, argo.URL) })
 
@@ -73,8 +74,18 @@ func TestReadOnlyMakesNoWrites(t *testing.T) {
 	if len(promWrites) != 0 || len(argoWrites) != 0 {
 		t.Errorf("writes reached Prometheus %v or Argo CD %v", promWrites, argoWrites)
 	}
-	if promMethods["GET"]+promMethods["POST"] == 0 || methods["GET"] == 0 {
+	if promMethods["GET"] == 0 || methods["GET"] == 0 {
 		t.Errorf("vigil never queried Prometheus (%v) or Alertmanager (%v) through the proxies: the counts prove nothing", promMethods, methods)
+	}
+	// GETs and POSTs apart: read-only mode loses no Prometheus query. The error-rate query
+	// (/api/v1/query) arrives as a GET, and no POST, refused or not, is ever needed.
+	promRequests := prom.byRequest()
+	t.Logf("Prometheus requests: %v", promRequests)
+	if promRequests["GET /api/v1/query"] == 0 {
+		t.Errorf("the error-rate query never reached Prometheus as a GET in read-only mode: %v", promRequests)
+	}
+	if promMethods["POST"] != 0 {
+		t.Errorf("Prometheus saw %d POSTs: %v", promMethods["POST"], promWrites)
 	}
 	// The control's silence is the only write Alertmanager may have seen.
 	for _, w := range amWrites {
@@ -84,6 +95,62 @@ func TestReadOnlyMakesNoWrites(t *testing.T) {
 	}
 	if len(amWrites) != 1 {
 		t.Errorf("Alertmanager saw %d writes %v, want exactly the control's one silence", len(amWrites), amWrites)
+	}
+}
+
+// errorRatesShown opens user-service's detail in read-only mode and waits for its error rate:
+// the Prometheus query behind it must pass the read-only transport. The figure is checked
+// against what the simulated service serves (a quarter of its requests are 5xx), so a rate of
+// another service, or none, does not pass.
+func errorRatesShown(t *testing.T, env []string) {
+	term, err := StartTerminal(fmt.Sprintf("vigil-ro-rates-%d", time.Now().UnixNano()), 140, 45, env, vigil, "--context", "local-1", "--readonly")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer term.Close()
+	if s, ok := term.WaitFor(45*time.Second, func(s string) bool {
+		return strings.Contains(s, "READ-ONLY") && LineWith(s, "fintech-prod", "user-service") != ""
+	}); !ok {
+		t.Fatalf("no READ-ONLY badge and services:\n%s", s)
+	}
+	_ = term.Type("/user-service")
+	time.Sleep(200 * time.Millisecond)
+	_ = term.Send("Enter") // leave typing; the filter stays
+	// fintech-staging has a user-service too: open rows until the detail is fintech-prod's.
+	opened := ""
+	for row := 0; row < 3 && !strings.Contains(opened, "› fintech-prod/user-service"); row++ {
+		if row > 0 {
+			_ = term.Send("Escape") // back from the detail to the filtered list
+			time.Sleep(200 * time.Millisecond)
+		}
+		_ = term.Send("g")
+		for i := 0; i < row; i++ {
+			_ = term.Send("Down")
+			time.Sleep(60 * time.Millisecond)
+		}
+		_ = term.Send("Enter")
+		opened, _ = term.WaitFor(5*time.Second, func(s string) bool { return strings.Contains(s, "› fintech-") })
+	}
+	if !strings.Contains(opened, "› fintech-prod/user-service") {
+		t.Fatalf("could not open fintech-prod/user-service's detail:\n%s", opened)
+	}
+	rate := regexp.MustCompile(`errors\s.*?(\d+\.\d)% of (\d+(?:\.\d)?) req/s`)
+	var got []string
+	screen, ok := term.WaitFor(90*time.Second, func(s string) bool {
+		got = rate.FindStringSubmatch(s)
+		return strings.Contains(s, "› fintech-prod/user-service") && got != nil
+	})
+	if !ok {
+		t.Fatalf("read-only mode: no error rate in user-service's detail (%q):\n%s", LineWith(screen, "errors"), screen)
+	}
+	var pct float64
+	fmt.Sscan(got[1], &pct)
+	t.Logf("read-only: user-service errors %s%% of %s req/s", got[1], got[2])
+	if pct < 15 || pct > 35 {
+		t.Errorf("user-service's error rate %.1f%%, want about 25%% (what the simulated service serves):\n%s", pct, screen)
+	}
+	if !strings.Contains(screen, "READ-ONLY") {
+		t.Errorf("the detail is not in read-only mode:\n%s", screen)
 	}
 }
 
@@ -325,7 +392,12 @@ func TestEvidenceBundle(t *testing.T) {
 			if err = json.Unmarshal(raw, &id); err != nil {
 				t.Fatal(err)
 			}
-			if id.CredentialsAllowWrites == nil || *id.CredentialsAllowWrites != tc.canWrite || id.User == "" || id.KubernetesVersion == "" {
+			verdict := "cannot write"
+			if tc.canWrite {
+				verdict = "can write"
+			}
+			if id.CredentialsAllowWrites == nil || *id.CredentialsAllowWrites != tc.canWrite || id.CredentialsWrites != verdict ||
+				id.WriteEvidence == "" || id.User == "" || id.KubernetesVersion == "" {
 				t.Fatalf("identity %s", raw)
 			}
 			for _, f := range evidence.ReportFiles {
