@@ -135,6 +135,12 @@ func TestAuditRefusesASymlinkedStateDirectory(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "is a symbolic link") || strings.Count(errOut, "\n") != 1 {
 		t.Fatalf("symlinked state directory: exit %d, stderr %q", code, errOut)
 	}
+	for _, args := range [][]string{{"audit", "log"}, {"audit", "log", "--json"}} {
+		_, errOut, code = runVigil(t, nil, "", append(args, "--audit-log", filepath.Join(base, "vigil", "audit.jsonl"))...)
+		if code != 1 || !strings.Contains(errOut, "is a symbolic link") {
+			t.Fatalf("vigil %v through a symlinked state directory: exit %d, stderr %q", args, code, errOut)
+		}
+	}
 	// The TUI's vigil.log lives there too.
 	if _, _, err := openLog(func(k string) string { return map[string]string{"XDG_STATE_HOME": base}[k] }); err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
 		t.Fatalf("vigil.log through a symlinked state directory: %v", err)

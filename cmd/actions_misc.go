@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -168,8 +167,7 @@ func (o *actionOptions) auditCommand() *cobra.Command {
 			}
 			if asJSON {
 				var b []byte
-				b, err = os.ReadFile(path)
-				if err != nil && !os.IsNotExist(err) {
+				if b, err = audit.ReadRaw(path); err != nil {
 					return err
 				}
 				_, err = o.out.Write(b)

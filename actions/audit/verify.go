@@ -177,3 +177,17 @@ func ReadFile(path string) ([]Record, error) {
 		out = append(out, rec)
 	}
 }
+
+// ReadRaw returns the bytes of the log at path as they are, nil when there is no log; like
+// every reader here it follows no symbolic link.
+func ReadRaw(path string) ([]byte, error) {
+	f, err := openNoFollow(path, os.O_RDONLY, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
