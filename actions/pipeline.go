@@ -236,7 +236,7 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t Target, req Request, at
 
 	// 6: audit before touching anything; no record, no action.
 	report(StageAudit, "recording the attempt")
-	base, aerr := p.record(ctx, a, t, reason, attempt, audit.Record{Phase: audit.PhaseStarted, DryRun: prev.DryRun})
+	base, aerr := p.record(ctx, a, t, reason, attempt, audit.Record{Phase: audit.PhaseStarted, DryRun: prev.DryRun, Plan: prev.Plan})
 	if aerr != nil {
 		err = &RefusedError{Stage: StageAudit, Reason: "the audit log could not be written, so nothing was changed: " + aerr.Error(), Err: aerr}
 		return out, err
@@ -253,7 +253,8 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t Target, req Request, at
 		res.Verified, xerr = a.steps.verify(ctx, t, res, progress(StageVerify))
 	}
 	out.Result = res
-	fin := audit.Record{Phase: audit.PhaseFinished, DryRun: prev.DryRun, Result: "succeeded", User: base.User}
+	fin := audit.Record{Phase: audit.PhaseFinished, DryRun: prev.DryRun, Plan: prev.Plan, Result: "succeeded", User: base.User,
+		Answer: res.Message, Verified: res.Verified}
 	if xerr != nil {
 		fin.Result, fin.Stage, fin.Error = "failed", string(stage), xerr.Error()
 		if outcomeUnknown(ctx, xerr) {

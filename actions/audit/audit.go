@@ -72,6 +72,13 @@ type Record struct {
 	Reason string `json:"reason,omitempty"`
 	// DryRun is the outcome of the server-side dry run.
 	DryRun string `json:"dryRun,omitempty"`
+	// Plan is what was previewed and confirmed, as executed (the revision, the matchers, the
+	// Argo CD operation, the workloads restarted, what the plan was computed from).
+	Plan []string `json:"plan,omitempty"`
+	// Answer is what the server answered the change (finished records).
+	Answer string `json:"answer,omitempty"`
+	// Verified is what the verify step observed afterwards (finished records).
+	Verified string `json:"verified,omitempty"`
 	// Result is succeeded, failed, unknown (execute or verify ran out of time or was cancelled
 	// after the request may have been sent: the change may have landed), refused or previewed;
 	// empty on a started record.

@@ -89,7 +89,7 @@ func TestNamespacelessSilenceIsProtected(t *testing.T) {
 	if recs := records(t, path); len(recs) != 1 || recs[0].Result != "refused" {
 		t.Fatalf("audit after the refusal %+v", recs)
 	}
-	p, _ = pipeline(t, e, "local-1/PaymentServiceDown")
+	p, path = pipeline(t, e, "local-1/PaymentServiceDown")
 	out, err := p.Execute(ctxT(t, 30*time.Second), a, target, actions.Request{Reason: "INC-9"})
 	if err != nil {
 		t.Fatal(err)
@@ -105,6 +105,13 @@ func TestNamespacelessSilenceIsProtected(t *testing.T) {
 	}
 	if strings.Join(got, ",") != strings.Join(out.Preview.Plan, ",") {
 		t.Errorf("created matchers %v, previewed plan %v", got, out.Preview.Plan)
+	}
+	// The record says what ran, what Alertmanager answered and what was verified.
+	recs := records(t, path)
+	fin := recs[len(recs)-1]
+	if fin.Phase != audit.PhaseFinished || strings.Join(fin.Plan, ",") != strings.Join(got, ",") ||
+		fin.Answer != "silence "+id+" created" || !strings.Contains(fin.Verified, "silence "+id+" is active") {
+		t.Errorf("finished record %+v, want the plan %v, the answer and the verification", fin, got)
 	}
 }
 
