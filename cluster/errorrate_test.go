@@ -198,16 +198,7 @@ func TestPollRates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { s.pollAlerts(ctx); close(done) }()
-			defer func() { cancel(); <-done }()
-			deadline := time.Now().Add(5 * time.Second)
-			v := s.alerts.get()
-			for v.Prometheus.LastSuccess.IsZero() && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond)
-				v = s.alerts.get()
-			}
+			v := firstPoll(t, s)
 			if !v.Prometheus.Available || len(v.Alerts) != 1 {
 				t.Fatalf("alerts: available=%v alerts=%d err=%q", v.Prometheus.Available, len(v.Alerts), v.Prometheus.Err)
 			}
@@ -223,4 +214,22 @@ func TestPollRates(t *testing.T) {
 			}
 		})
 	}
+}
+
+// firstPoll runs s's alerts poller until its first successful Prometheus
+// poll (5 s at most) and returns what it holds then; the poller stops when
+// the test ends.
+func firstPoll(t *testing.T, s *Session) AlertsView {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.pollAlerts(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	deadline := time.Now().Add(5 * time.Second)
+	v := s.alerts.get()
+	for v.Prometheus.LastSuccess.IsZero() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		v = s.alerts.get()
+	}
+	return v
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"k8s.io/client-go/kubernetes/fake"
 
@@ -47,16 +46,7 @@ func TestPollRatesReadOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.pollAlerts(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	deadline := time.Now().Add(5 * time.Second)
-	v := s.alerts.get()
-	for v.Prometheus.LastSuccess.IsZero() && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-		v = s.alerts.get()
-	}
+	v := firstPoll(t, s)
 	if len(v.Rates) != 1 || v.RatesErr != "" {
 		t.Errorf("read-only mode: rates = %+v, err %q; want the one service's rates", v.Rates, v.RatesErr)
 	}
