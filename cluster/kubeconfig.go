@@ -83,6 +83,9 @@ func ResolveTarget(flags *genericclioptions.ConfigFlags, userAgent string) (Targ
 	// Informers list several resources in several namespaces at start;
 	// client-go's default 5 QPS would make that take seconds.
 	cfg.QPS, cfg.Burst = 50, 100
+	// API server warnings go to vigil's log and a headless command's stderr (SetWarnings),
+	// never as client-go's raw klog line.
+	cfg.WarningHandler, cfg.WarningHandlerWithContext = nil, apiWarnings
 	t.Server = cfg.Host
 	t.RESTConfig = cfg
 	return t, nil

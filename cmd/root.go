@@ -139,6 +139,7 @@ func (o *rootOptions) Complete(c *cobra.Command) error {
 	// client-go logs through klog: send it to the file too, never to the
 	// terminal the UI owns.
 	klog.SetSlogLogger(o.logger)
+	cluster.SetWarnings(func() *slog.Logger { return o.logger }, nil)
 
 	if o.target, err = cluster.ResolveTarget(o.flags.kube, version.UserAgent()); err != nil {
 		return err
@@ -313,6 +314,16 @@ func openLog(getenv func(string) string) (*slog.Logger, io.Closer, error) {
 	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo})), f, nil
 }
 
+// headlessLog opens vigil's log for a headless command's API server warnings, or returns nil
+// (the warning is still printed on stderr).
+func headlessLog() *slog.Logger {
+	l, _, err := openLog(os.Getenv)
+	if err != nil {
+		return nil
+	}
+	return l // closed at exit
+}
+
 // Execute runs vigil with the process's arguments and standard streams and
 // returns its exit code. It is the one place that prints an error: one line,
 // "<command path>: <error>", on stderr.
@@ -332,6 +343,9 @@ func Execute(ctx context.Context) int {
 // on errOut. An *ExitError without a cause (vigil check's findings, which the
 // report on stdout has shown) prints nothing.
 func execute(ctx context.Context, root *cobra.Command, errOut io.Writer) int {
+	// A headless command prints each API server warning once as "warning: …" on errOut and
+	// logs it; the TUI's Complete sends them to the log only.
+	cluster.SetWarnings(headlessLog, errOut)
 	c, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
