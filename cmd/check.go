@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
@@ -196,6 +197,13 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 		if err != nil {
 			return &ExitError{Code: ExitUsage, Err: err}
 		}
+		// A namespace asked for that does not exist is said, not scored as an empty one.
+		if missing := missingNamespaces(inv); len(missing) > 0 {
+			for _, ns := range missing {
+				fmt.Fprintf(o.ErrOut, "warning: namespace %q does not exist (%s): nothing in it was checked\n", ns, inv.Origin)
+			}
+			inv.Origin += "; namespaces not found: " + strings.Join(missing, ", ")
+		}
 	}
 	inv.Config.AllowedRegistries = o.AllowedRegistries
 	if o.PrometheusURL != "" {
@@ -253,6 +261,21 @@ func listLive(ctx context.Context, o *CheckOptions) (*checks.Inventory, error) {
 	inv.Origin = origin + " (namespaces " + strings.Join(ns, ", ") + ")"
 	inv.Config.Namespaces = ns
 	return &inv, nil
+}
+
+// missingNamespaces returns the namespaces inv.Config.Namespaces asks for that the cluster's
+// Namespace list lacks; none when that list is unknown (forbidden, or not listed at all).
+func missingNamespaces(inv *checks.Inventory) []string {
+	if _, forbidden := inv.Forbidden[checks.ResNamespaces]; forbidden || len(inv.Namespaces) == 0 {
+		return nil
+	}
+	var missing []string
+	for _, want := range inv.Config.Namespaces {
+		if want != "" && !slices.ContainsFunc(inv.Namespaces, func(n *corev1.Namespace) bool { return n.Name == want }) {
+			missing = append(missing, want)
+		}
+	}
+	return missing
 }
 
 // loadedAlertRules asks Prometheus which alerting rules it has loaded.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/vigil-k8s/vigil/checks"
@@ -170,5 +172,31 @@ func TestLiveInventoryIsUsedWithoutFiles(t *testing.T) {
 	}
 	if len(gotNS) != 1 || gotNS[0] != "shop" || !strings.Contains(out.String(), `"status": "fail"`) {
 		t.Errorf("namespaces %v, output %s", gotNS, out.String())
+	}
+}
+
+// TestMissingNamespaceIsSaid: live check -n with a namespace the cluster lacks says so on stderr
+// and in the report's input line, instead of scoring it as an empty namespace.
+func TestMissingNamespaceIsSaid(t *testing.T) {
+	var out, errOut bytes.Buffer
+	o := newCheckOptions(newGlobalFlags(func(string) string { return "" }), genericiooptions.IOStreams{Out: &out, ErrOut: &errOut})
+	o.listInventory = func(_ context.Context, o *CheckOptions) (*checks.Inventory, error) {
+		inv := &checks.Inventory{Forbidden: map[string]string{}, Installed: map[string]bool{}, Config: checks.DefaultConfig()}
+		for _, n := range []string{"default", "kube-system", "shop"} {
+			inv.Namespaces = append(inv.Namespaces, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n}})
+		}
+		inv.Config.Namespaces = o.Namespaces
+		inv.Origin = "context local-1 (namespaces " + strings.Join(o.Namespaces, ", ") + ")"
+		return inv, nil
+	}
+	c := newCheckCommand(o)
+	c.SetArgs([]string{"-n", "shop,nosuchns", "-o", "markdown"})
+	_ = c.ExecuteContext(context.Background())
+	want := `warning: namespace "nosuchns" does not exist (context local-1 (namespaces shop, nosuchns)): nothing in it was checked` + "\n"
+	if errOut.String() != want {
+		t.Errorf("stderr = %q, want %q", errOut.String(), want)
+	}
+	if !strings.Contains(out.String(), "namespaces not found: nosuchns") {
+		t.Errorf("report does not name the missing namespace:\n%s", out.String())
 	}
 }
