@@ -35,8 +35,11 @@ func (r ConfirmRequest) Prompt() string {
 	if r.Typed {
 		return fmt.Sprintf("Type %s to confirm (%s)", r.Expect, r.Why)
 	}
-	return "Proceed? Type y or yes (Enter alone cancels)"
+	return "Proceed? Type y or yes (" + EnterAloneNeverConfirms + ")"
 }
+
+// EnterAloneNeverConfirms is how every prompt words the rule that an empty answer refuses.
+const EnterAloneNeverConfirms = "Enter alone never confirms"
 
 // Confirmation is an operator's answer.
 type Confirmation struct {
@@ -44,6 +47,10 @@ type Confirmation struct {
 	Answer string
 	// Reason is the operator's reason (ticket, incident).
 	Reason string
+	// Cancelled says the operator cancelled (Esc) rather than answered; Answer and Reason are
+	// then what had been typed so far, recorded with the cancellation. A cancellation never
+	// confirms, whatever Answer holds.
+	Cancelled bool
 }
 
 // Confirmer asks an operator. The TUI implements it with a modal, the CLI with a prompt or
@@ -56,6 +63,10 @@ type Confirmer interface {
 // ErrNotConfirmed is returned (wrapped) when the answer does not confirm.
 var ErrNotConfirmed = errors.New("not confirmed")
 
+// ErrCancelled is returned (wrapped) when the operator cancelled the confirmation. It wraps
+// ErrNotConfirmed: a cancellation is one way of not confirming.
+var ErrCancelled = fmt.Errorf("%w: cancelled by the operator", ErrNotConfirmed)
+
 // CheckAnswer decides whether answer confirms req. Empty input (Enter alone) never confirms;
 // a typed confirmation must match Expect exactly; y/n accepts y or yes — or, for runbooks,
 // the typed string itself.
@@ -63,7 +74,7 @@ func CheckAnswer(req ConfirmRequest, answer string) error {
 	a := strings.TrimSpace(answer)
 	switch {
 	case a == "":
-		return fmt.Errorf("%w: empty answer (Enter alone never confirms)", ErrNotConfirmed)
+		return fmt.Errorf("%w: empty answer (%s)", ErrNotConfirmed, EnterAloneNeverConfirms)
 	case req.Typed && a != req.Expect:
 		return fmt.Errorf("%w: typed %q, expected %q", ErrNotConfirmed, a, req.Expect)
 	case req.Typed:

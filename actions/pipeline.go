@@ -217,7 +217,14 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t Target, req Request, at
 	cancel()
 	conf, cerr := p.Confirmer.Confirm(outer, creq)
 	ctx, cancel = req.deadline(outer) // the clock starts now
-	if cerr == nil {
+	switch {
+	case cerr != nil:
+	case conf.Cancelled:
+		cerr = ErrCancelled
+		if a := strings.TrimSpace(conf.Answer); a != "" {
+			cerr = fmt.Errorf("%w (had typed %q)", ErrCancelled, a)
+		}
+	default:
 		cerr = CheckAnswer(creq, conf.Answer)
 	}
 	reason := strings.TrimSpace(conf.Reason)
@@ -271,6 +278,14 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t Target, req Request, at
 	return out, err
 }
 
+// ResultRefused and ResultCancelled are the results of a refused record: the pipeline stopped
+// the attempt, or the operator cancelled the confirmation (the record keeps the reason and
+// what had been typed).
+const (
+	ResultRefused   = "refused"
+	ResultCancelled = "cancelled"
+)
+
 // ResultUnknown is the finished record's result when execute or verify ran out of time or was
 // cancelled: the request may have been applied, so the outcome is not known (look at the
 // object before retrying).
@@ -295,7 +310,10 @@ func (r Request) deadline(ctx context.Context) (context.Context, context.CancelF
 // through the returned error of the attempt only by the caller's wording; a refusal stays a
 // refusal.
 func (p *Pipeline) refuse(ctx context.Context, a *Action, t Target, req Request, attempt, dry string, err error) {
-	rec := audit.Record{Phase: audit.PhaseRefused, DryRun: dry, Result: "refused", Error: err.Error()}
+	rec := audit.Record{Phase: audit.PhaseRefused, DryRun: dry, Result: ResultRefused, Error: err.Error()}
+	if errors.Is(err, ErrCancelled) {
+		rec.Result = ResultCancelled
+	}
 	var re *RefusedError
 	if errors.As(err, &re) {
 		rec.Stage = string(re.Stage)

@@ -218,7 +218,7 @@ func TestPromptConfirmerEnterAloneDoesNotConfirm(t *testing.T) {
 	if !errors.Is(err, ErrNotConfirmed) || slices.Contains(r.calls, "execute") {
 		t.Fatalf("Enter alone: err %v, calls %v", err, r.calls)
 	}
-	if !strings.Contains(out.String(), "Enter alone cancels") {
+	if !strings.Contains(out.String(), "Proceed? Type y or yes (Enter alone never confirms): ") {
 		t.Errorf("prompt: %q", out.String())
 	}
 	// The typed target on a production namespace, reason asked on the terminal.
@@ -235,6 +235,56 @@ func TestPromptConfirmerEnterAloneDoesNotConfirm(t *testing.T) {
 	recs, _ := audit.ReadFile(path)
 	if recs[len(recs)-1].Reason != "INC-77" {
 		t.Errorf("reason not recorded: %+v", recs[len(recs)-1])
+	}
+}
+
+// cancelConfirmer is an operator who typed a reason and part of the answer, then pressed Esc.
+type cancelConfirmer struct{ answer, reason string }
+
+func (c cancelConfirmer) Confirm(context.Context, ConfirmRequest) (Confirmation, error) {
+	return Confirmation{Answer: c.answer, Reason: c.reason, Cancelled: true}, nil
+}
+
+// TestCancelledConfirmationIsRecordedAsCancelled: a cancellation is refused (even with the full
+// answer typed) and its audit record says cancelled, with the reason and what had been typed;
+// an empty answer with Enter is still "not confirmed", not a cancellation.
+func TestCancelledConfirmationIsRecordedAsCancelled(t *testing.T) {
+	env, _ := fakeEnv(t, allowAll)
+	for _, tc := range []struct{ answer, wantErr string }{
+		{"local-1/fintech-prod/pay", `cancelled by the operator (had typed "local-1/fintech-prod/pay")`},
+		{"local-1/fintech-prod/payment-service", `cancelled by the operator (had typed "local-1/fintech-prod/payment-service")`},
+		{"", "cancelled by the operator"},
+	} {
+		p, path := newPipeline(t, env, cancelConfirmer{answer: tc.answer, reason: "INC-42"})
+		r := &recorder{logPath: path}
+		_, err := p.Execute(context.Background(), r.action(env), prodTarget, Request{})
+		var re *RefusedError
+		if !errors.As(err, &re) || re.Stage != StageConfirm || !errors.Is(err, ErrCancelled) || !errors.Is(err, ErrNotConfirmed) {
+			t.Fatalf("answer %q: err = %v, want a cancellation refused at confirm", tc.answer, err)
+		}
+		if slices.Contains(r.calls, "execute") {
+			t.Fatalf("answer %q: a cancellation executed: %v", tc.answer, r.calls)
+		}
+		recs, _ := audit.ReadFile(path)
+		if len(recs) != 1 {
+			t.Fatalf("answer %q: records %+v, want one", tc.answer, recs)
+		}
+		rec := recs[0]
+		if rec.Phase != audit.PhaseRefused || rec.Result != ResultCancelled || rec.Stage != string(StageConfirm) ||
+			rec.Reason != "INC-42" || !strings.Contains(rec.Error, tc.wantErr) || strings.Contains(rec.Error, "empty answer") {
+			t.Errorf("answer %q: record %+v, want result cancelled, reason INC-42, error containing %q", tc.answer, rec, tc.wantErr)
+		}
+	}
+	// Enter alone stays a refusal (not confirmed), not a cancellation.
+	p, path := newPipeline(t, env, PresetConfirmer{Answer: "", Reason: "INC-43"})
+	r := &recorder{logPath: path}
+	_, err := p.Execute(context.Background(), r.action(env), stagingTarget, Request{})
+	if !errors.Is(err, ErrNotConfirmed) || errors.Is(err, ErrCancelled) {
+		t.Fatalf("Enter alone: err %v", err)
+	}
+	recs, _ := audit.ReadFile(path)
+	if len(recs) != 1 || recs[0].Result != ResultRefused || !strings.Contains(recs[0].Error, "empty answer (Enter alone never confirms)") || recs[0].Reason != "INC-43" {
+		t.Errorf("Enter alone record %+v", recs)
 	}
 }
 

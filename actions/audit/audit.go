@@ -80,7 +80,8 @@ type Record struct {
 	// Verified is what the verify step observed afterwards (finished records).
 	Verified string `json:"verified,omitempty"`
 	// Result is succeeded, failed, unknown (execute or verify ran out of time or was cancelled
-	// after the request may have been sent: the change may have landed), refused or previewed;
+	// after the request may have been sent: the change may have landed), refused, cancelled
+	// (the operator cancelled the confirmation; Error says what had been typed) or previewed;
 	// empty on a started record.
 	Result string `json:"result,omitempty"`
 	// Stage names the pipeline stage that refused or failed.

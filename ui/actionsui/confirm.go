@@ -59,7 +59,9 @@ func (m *Confirm) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	}
 	switch {
 	case key.Matches(k, m.common.Keys.Back):
-		m.send(actions.Confirmation{}) // the pipeline refuses an empty answer
+		// A cancellation, with what was typed: the pipeline records it as cancelled and
+		// never lets it confirm.
+		m.send(actions.Confirmation{Answer: m.answer.Value(), Reason: m.reason.Value(), Cancelled: true})
 		m.PopSelf()
 		return m, nil
 	case k.String() == "tab" && m.req.NeedReason:
@@ -149,7 +151,11 @@ func (m *Confirm) View() string {
 	if m.note != "" {
 		b = append(b, st.Warn.Render(widgets.Fit(m.note, w)))
 	} else {
-		b = append(b, st.Muted.Render("Enter alone never confirms · Esc cancels"))
+		hint := actions.EnterAloneNeverConfirms + " · Esc cancels"
+		if strings.Contains(r.Prompt(), actions.EnterAloneNeverConfirms) {
+			hint = "Esc cancels" // the question already says it
+		}
+		b = append(b, st.Muted.Render(hint))
 	}
 	frame := st.Frame
 	if r.Dangerous {

@@ -105,8 +105,46 @@ func TestConfirmation_EscCancels(t *testing.T) {
 	if _, cmd := c.Update(kp("esc")); !popped(cmd) {
 		t.Fatal("Esc did not close the modal")
 	}
-	if got := <-reply; actions.CheckAnswer(c.req, got.Answer) == nil {
-		t.Fatal("Esc sent an answer that confirms")
+	got := <-reply
+	if !got.Cancelled || got.Answer != "local-1/fintech-prod/payment-service" {
+		t.Fatalf("Esc sent %+v, want a cancellation with what was typed", got)
+	}
+}
+
+// TestConfirmation_EscKeepsTheReason: a reason typed, then Esc, reaches the
+// pipeline as a cancellation carrying the reason and the partial answer.
+func TestConfirmation_EscKeepsTheReason(t *testing.T) {
+	reply := make(chan actions.Confirmation, 1)
+	req := actions.ConfirmRequest{ActionID: "scale", Title: "Scale", Context: "local-1",
+		Target: actions.Target{Kind: "Deployment", Namespace: "fintech-prod", Name: "api-gateway"},
+		Typed:  true, Expect: "local-1/fintech-prod/api-gateway", Why: "production", NeedReason: true}
+	c := NewConfirm(common.Common{Styles: theme.New(true), Keys: common.DefaultKeyMap()}, ConfirmMsg{Request: req, Reply: reply})
+	c.SetSize(100, 20)
+	current = c
+	typeIn(c, "INC-42")
+	c.Update(kp("enter")) // on to the answer
+	typeIn(c, "local-1/fin")
+	if _, cmd := c.Update(kp("esc")); !popped(cmd) {
+		t.Fatal("Esc did not close the modal")
+	}
+	got := <-reply
+	if got != (actions.Confirmation{Answer: "local-1/fin", Reason: "INC-42", Cancelled: true}) {
+		t.Fatalf("Esc sent %+v, want the cancellation with reason INC-42 and answer local-1/fin", got)
+	}
+}
+
+// TestConfirmation_WordingAgrees: the modal states the Enter rule once, the
+// same way, for both kinds of question; nothing says Enter cancels.
+func TestConfirmation_WordingAgrees(t *testing.T) {
+	for _, typed := range []bool{true, false} {
+		c, _ := newConfirm(typed)
+		v := ansi.Strip(c.View())
+		if n := strings.Count(v, "Enter alone never confirms"); n != 1 || strings.Contains(v, "Enter alone cancels") {
+			t.Errorf("typed=%v: the Enter rule is stated %d times (or says Enter cancels):\n%s", typed, n, v)
+		}
+		if !strings.Contains(v, "Esc cancels") {
+			t.Errorf("typed=%v: the modal does not say Esc cancels:\n%s", typed, v)
+		}
 	}
 }
 

@@ -146,7 +146,7 @@ func (m *Model) build(st theme.Theme, width int) []string {
 			lvl = theme.LevelCrit
 		case "refused":
 			lvl = theme.LevelWarn
-		case "started", "previewed", "dry-run":
+		case "started", "previewed", "dry-run", "cancelled": // cancelled: the operator's choice
 			lvl = theme.LevelMuted
 		}
 		e := r.Error
