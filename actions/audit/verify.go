@@ -152,11 +152,8 @@ func VerifyAnchored(r io.Reader, head string) (Report, error) {
 // ReadFile returns the complete records of the log at path, in order, without verifying them;
 // none when there is no log.
 func ReadFile(path string) ([]Record, error) {
-	f, err := openNoFollow(path, os.O_RDONLY, 0)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
+	f, err := openForReading(path)
+	if f == nil || err != nil {
 		return nil, err
 	}
 	defer f.Close()
@@ -181,13 +178,20 @@ func ReadFile(path string) ([]Record, error) {
 // ReadRaw returns the bytes of the log at path as they are, nil when there is no log; like
 // every reader here it follows no symbolic link.
 func ReadRaw(path string) ([]byte, error) {
-	f, err := openNoFollow(path, os.O_RDONLY, 0)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
+	f, err := openForReading(path)
+	if f == nil || err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	return io.ReadAll(f)
+}
+
+// openForReading opens the log at path read-only without following a symbolic link; nil and
+// no error when there is no log.
+func openForReading(path string) (*os.File, error) {
+	f, err := openNoFollow(path, os.O_RDONLY, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	return f, err
 }
