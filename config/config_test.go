@@ -143,8 +143,60 @@ func TestErrorsNameFileLineAndField(t *testing.T) {
 	if err = os.WriteFile(file, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err = Load(Path{File: file}); err == nil || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), "line 1") {
-		t.Fatalf("Load() = %v, want the type error with file and line", err)
+	if _, err = Load(Path{File: file}); err == nil || !strings.Contains(err.Error(), file+`:1: readOnly: want true or false, got the string "maybe"`) {
+		t.Fatalf("Load() = %v, want the type error with file, line and field", err)
+	}
+}
+
+// TestEveryMistakeInOnePass: unknown keys, values of the wrong type and semantic mistakes are
+// reported together, in the file's order, each with file, line and field; none hides another.
+func TestEveryMistakeInOnePass(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "config.yaml")
+	data := `namespaces: fintech-prod
+prometheus: ftp://prom
+readOnly: yes please
+alertLabels:
+  service: app
+  match: [cluster]
+contexts:
+  local-1:
+    namespces: [a]
+    requireReason: 3
+    namespaces: [Bad_NS]
+  local-2: production
+protectedContexts: ["[prod"]
+`
+	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(Path{File: file})
+	if err == nil {
+		t.Fatal("Load() = nil error, want every mistake")
+	}
+	want := []string{
+		"config " + file + `:1: namespaces: want a list of strings, e.g. [a, b], got the string "fintech-prod"`,
+		"config " + file + `:2: prometheus: "ftp://prom" is not an http(s) URL`,
+		"config " + file + `:3: readOnly: want true or false, got the string "yes please"`,
+		"config " + file + `:5: alertLabels.service: want a list of strings, e.g. [a, b], got the string "app"`,
+		"config " + file + `:6: alertLabels.match: want a mapping, got a list`,
+		"config " + file + `:9: contexts.local-1.namespces: unknown field "namespces"`,
+		"config " + file + `:10: contexts.local-1.requireReason: want true or false, got the number 3`,
+		"config " + file + `:11: contexts.local-1.namespaces[0]: "Bad_NS" is not a valid namespace name`,
+		"config " + file + `:12: contexts.local-2: want a mapping, got the string "production"`,
+		"config " + file + `:13: protectedContexts[0]: "[prod" is not a valid pattern`,
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != len(want) {
+		t.Errorf("%d errors, want %d:\n%v", len(lines), len(want), err)
+	}
+	for i, w := range want {
+		if i >= len(lines) || !strings.HasPrefix(lines[i], w) {
+			got := ""
+			if i < len(lines) {
+				got = lines[i]
+			}
+			t.Errorf("error %d = %q, want prefix %q", i, got, w)
+		}
 	}
 }
 

@@ -32,11 +32,11 @@ func parse(data []byte, file string) (Config, error) {
 	if root.Kind != yaml.MappingNode {
 		return Config{}, located(file, root.Line, "", "want a mapping of settings (e.g. namespaces: [fintech-prod])")
 	}
+	// One pass: unknown keys, values of the wrong type and semantic mistakes are all
+	// reported together, each with its file, line and field. walk prunes what it rejects, so
+	// the decode below cannot fail on it and Validate judges what remains.
 	var errs []error
 	walk(root, reflect.TypeOf(Config{}), "", file, cfg.lines, &errs)
-	if len(errs) > 0 {
-		return Config{}, errors.Join(errs...)
-	}
 	// Lists in the file replace the defaults rather than merging into them.
 	for _, key := range []string{"namespaces", "allowedRegistries"} {
 		if _, ok := cfg.lines[key]; ok {
@@ -49,20 +49,34 @@ func parse(data []byte, file string) (Config, error) {
 	if _, ok := cfg.lines["alertLabels.namespace"]; ok {
 		cfg.AlertLabels.Namespace = nil
 	}
-	if err := root.Decode(&cfg); err != nil {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			for _, e := range te.Errors {
-				errs = append(errs, located(file, 0, "", strings.TrimPrefix(e, "yaml: ")))
-			}
-			return Config{}, errors.Join(errs...)
-		}
-		return Config{}, located(file, 0, "", err.Error())
+	if err := root.Decode(&cfg); err != nil { // walk has checked every value: not expected
+		errs = append(errs, located(file, root.Line, "", strings.TrimPrefix(err.Error(), "yaml: ")))
 	}
 	if err := cfg.Validate(); err != nil {
-		return Config{}, err
+		errs = append(errs, unjoin(err)...)
+	}
+	if len(errs) > 0 {
+		slices.SortStableFunc(errs, func(a, b error) int { return lineOf(a) - lineOf(b) })
+		return Config{}, errors.Join(errs...)
 	}
 	return cfg, nil
+}
+
+// unjoin returns the errors an errors.Join holds, or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// lineOf is a FieldError's line, for ordering the report as the file reads.
+func lineOf(err error) int {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return fe.Line
+	}
+	return 0
 }
 
 func setList(s *Settings, key string, v []string) {
@@ -78,48 +92,105 @@ func located(file string, line int, path, msg string) error {
 	return &FieldError{File: file, Line: line, Path: or(path, "(file)"), Msg: msg}
 }
 
-// walk checks node against type t, records the line of every key under
-// prefix and reports unknown keys with their line and the known ones.
-func walk(node *yaml.Node, t reflect.Type, prefix, file string, lines map[string]int, errs *[]error) {
+// walk checks node against type t, records the line of every key under prefix and
+// reports unknown keys and values of the wrong type, each with its line and field. It removes
+// what it reports from the tree and returns false when node itself is to be removed.
+func walk(node *yaml.Node, t reflect.Type, prefix, file string, lines map[string]int, errs *[]error) bool {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	path := strings.TrimSuffix(prefix, ".")
 	switch t.Kind() {
-	case reflect.Struct:
+	case reflect.Struct, reflect.Map:
 		if node.Kind != yaml.MappingNode {
-			*errs = append(*errs, located(file, node.Line, strings.TrimSuffix(prefix, "."), "want a mapping"))
-			return
+			*errs = append(*errs, located(file, node.Line, path, "want a mapping, got "+describe(node)))
+			return false
 		}
-		fields := yamlFields(t)
+		fields := map[string]reflect.Type(nil)
+		if t.Kind() == reflect.Struct {
+			fields = yamlFields(t)
+		}
+		kept := node.Content[:0:0]
 		for i := 0; i+1 < len(node.Content); i += 2 {
 			k, v := node.Content[i], node.Content[i+1]
-			ft, ok := fields[k.Value]
-			path := prefix + k.Value
-			if !ok {
-				*errs = append(*errs, located(file, k.Line, path, fmt.Sprintf("unknown field %q (known fields: %s)", k.Value, strings.Join(sortedKeys(fields), ", "))))
+			ft := t
+			if fields != nil {
+				var ok bool
+				if ft, ok = fields[k.Value]; !ok {
+					*errs = append(*errs, located(file, k.Line, prefix+k.Value, fmt.Sprintf("unknown field %q (known fields: %s)", k.Value, strings.Join(sortedKeys(fields), ", "))))
+					continue
+				}
+			} else {
+				ft = t.Elem()
+			}
+			p := prefix + k.Value
+			if !walk(v, ft, p+".", file, lines, errs) {
 				continue
 			}
-			lines[path] = k.Line
-			walk(v, ft, path+".", file, lines, errs)
+			lines[p] = k.Line
+			kept = append(kept, k, v)
 		}
-	case reflect.Map:
-		if node.Kind != yaml.MappingNode {
-			*errs = append(*errs, located(file, node.Line, strings.TrimSuffix(prefix, "."), "want a mapping"))
-			return
-		}
-		for i := 0; i+1 < len(node.Content); i += 2 {
-			k, v := node.Content[i], node.Content[i+1]
-			lines[prefix+k.Value] = k.Line
-			walk(v, t.Elem(), prefix+k.Value+".", file, lines, errs)
-		}
-	case reflect.Slice:
-		if node.Kind == yaml.SequenceNode {
-			base := strings.TrimSuffix(prefix, ".")
-			for i, item := range node.Content {
-				lines[fmt.Sprintf("%s[%d]", base, i)] = item.Line
-			}
+		node.Content = kept
+		return true
+	}
+	if err := decodeAs(node, t); err != nil {
+		*errs = append(*errs, located(file, node.Line, path, "want "+want(t)+", got "+describe(node)))
+		return false
+	}
+	if node.Kind == yaml.SequenceNode {
+		for i, item := range node.Content {
+			lines[fmt.Sprintf("%s[%d]", path, i)] = item.Line
 		}
 	}
+	return true
+}
+
+// decodeAs decodes node into a fresh value of t: the type check of one leaf.
+func decodeAs(node *yaml.Node, t reflect.Type) error {
+	return node.Decode(reflect.New(t).Interface())
+}
+
+// want says in words what a leaf of type t takes.
+func want(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.String {
+			return "a list of strings, e.g. [a, b]"
+		}
+		return "a list"
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return "a whole number"
+	}
+	return "a " + t.String()
+}
+
+// describe names what the file holds at node, for "want …, got …".
+func describe(node *yaml.Node) string {
+	switch node.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	v := node.Value
+	if len(v) > 40 {
+		v = v[:40] + "…"
+	}
+	switch node.ShortTag() {
+	case "!!bool":
+		return "the boolean " + v
+	case "!!int", "!!float":
+		return "the number " + v
+	case "!!null":
+		return "nothing (null)"
+	}
+	return fmt.Sprintf("the string %q", v)
 }
 
 // yamlFields maps the yaml keys of struct t (following inline fields) to types.
