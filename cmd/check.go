@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -80,6 +81,16 @@ type CheckOptions struct {
 
 	Out, ErrOut io.Writer
 	In          io.Reader
+	// settings are the config file's settings for the context checked (global ones with -f):
+	// what the flags leave unset comes from them, as in the TUI (complete).
+	settings config.Settings
+	// configFile names the config file the settings came from, for the report's input line.
+	configFile string
+	// prometheusFrom names where PrometheusURL came from when not the flag, for errors.
+	prometheusFrom string
+	// loadConfig and contextName are the global flags' (tests replace them).
+	loadConfig  func() (config.Config, error)
+	contextName func() string
 	// listInventory is cluster.ListInventory outside tests.
 	listInventory func(ctx context.Context, o *CheckOptions) (*checks.Inventory, error)
 }
@@ -89,7 +100,54 @@ type CheckOptions struct {
 func newCheckOptions(g *globalFlags, streams genericiooptions.IOStreams) *CheckOptions {
 	return &CheckOptions{ConfigFlags: g.kube, Out: streams.Out, ErrOut: streams.ErrOut, In: streams.In, Output: "table", FailOn: "fail",
 		AllowedRegistries: append([]string(nil), checks.DefaultAllowedRegistries...), Timeout: 30 * time.Second,
+		loadConfig: g.loadConfig, contextName: func() string { return kubeContextName(g.kube) },
 		listInventory: listLive}
+}
+
+// complete fills what the flags left unset from the config file (--config, $VIGIL_CONFIG or
+// the default path) the way the TUI reads it: flags > the context's settings > global
+// settings > defaults, for namespaces (and namespaceSelector), allowedRegistries and
+// prometheus. With -f the global settings apply.
+func (o *CheckOptions) complete(changed func(flag string) bool) error {
+	if o.loadConfig == nil {
+		return nil
+	}
+	cfg, err := o.loadConfig()
+	if err != nil {
+		return err
+	}
+	o.configFile = cfg.File()
+	kubeContext := ""
+	if len(o.Files) == 0 && o.contextName != nil {
+		kubeContext = o.contextName()
+	}
+	o.settings = cfg.For(kubeContext)
+	if !changed("namespaces") && len(o.settings.Namespaces) > 0 && len(o.Files) == 0 {
+		o.Namespaces = append([]string(nil), o.settings.Namespaces...)
+	}
+	if !changed("allowed-registry") && len(o.settings.AllowedRegistries) > 0 {
+		o.AllowedRegistries = append([]string(nil), o.settings.AllowedRegistries...)
+	}
+	if !changed("prometheus-url") && o.PrometheusURL == "" && len(o.Files) == 0 && o.settings.Prometheus != "" {
+		o.PrometheusURL = o.settings.Prometheus
+		o.prometheusFrom = "config " + o.configFile + ": prometheus"
+	}
+	return nil
+}
+
+// kubeContextName is the context the kube flags select: --context, else the kubeconfig's
+// current context; "" when neither is known.
+func kubeContextName(f *genericclioptions.ConfigFlags) string {
+	if f == nil {
+		return ""
+	}
+	if f.Context != nil && *f.Context != "" {
+		return *f.Context
+	}
+	if raw, err := f.ToRawKubeConfigLoader().RawConfig(); err == nil {
+		return raw.CurrentContext
+	}
+	return ""
 }
 
 // newCheckCommand returns `vigil check`: the production-readiness catalogue
@@ -123,6 +181,9 @@ unreachable). See docs/checks.md for the catalogue and the score.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if err := o.complete(c.Flags().Changed); err != nil {
+				return &ExitError{Code: ExitUsage, Err: err}
+			}
 			return o.Run(c.Context())
 		},
 	}
@@ -206,10 +267,13 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 		}
 	}
 	inv.Config.AllowedRegistries = o.AllowedRegistries
+	if o.configFile != "" {
+		inv.Origin += "; config " + o.configFile
+	}
 	if o.PrometheusURL != "" {
 		names, err := loadedAlertRules(ctx, o.PrometheusURL)
 		if err != nil {
-			return usage("--prometheus-url: %w", err)
+			return usage("%s: %w", cmp.Or(o.prometheusFrom, "--prometheus-url"), err)
 		}
 		inv.LoadedAlertRules = names
 	}
@@ -245,6 +309,14 @@ func listLive(ctx context.Context, o *CheckOptions) (*checks.Inventory, error) {
 	cfg = readonly.WrapConfig(cfg)
 	cfg.UserAgent = version.UserAgent()
 	ns := o.Namespaces
+	if len(ns) == 0 && o.settings.NamespaceSelector != "" {
+		if ns, err = cluster.NamespacesMatching(ctx, cfg, o.settings.NamespaceSelector); err != nil {
+			return nil, fmt.Errorf("config namespaceSelector: %w", err)
+		}
+		if len(ns) == 0 {
+			return nil, fmt.Errorf("config namespaceSelector %q matches no namespace", o.settings.NamespaceSelector)
+		}
+	}
 	if len(ns) == 0 {
 		ns = config.DefaultNamespaces
 	}
@@ -253,10 +325,8 @@ func listLive(ctx context.Context, o *CheckOptions) (*checks.Inventory, error) {
 		return nil, err
 	}
 	origin := "cluster"
-	if o.ConfigFlags.Context != nil && *o.ConfigFlags.Context != "" {
-		origin = "context " + *o.ConfigFlags.Context
-	} else if raw, err := o.ConfigFlags.ToRawKubeConfigLoader().RawConfig(); err == nil && raw.CurrentContext != "" {
-		origin = "context " + raw.CurrentContext
+	if name := kubeContextName(o.ConfigFlags); name != "" {
+		origin = "context " + name
 	}
 	inv.Origin = origin + " (namespaces " + strings.Join(ns, ", ") + ")"
 	inv.Config.Namespaces = ns

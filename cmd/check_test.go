@@ -200,3 +200,77 @@ func TestMissingNamespaceIsSaid(t *testing.T) {
 		t.Errorf("report does not name the missing namespace:\n%s", out.String())
 	}
 }
+
+// TestCheckReadsTheConfigFile: headless check takes what its flags leave unset from the same
+// config file as the TUI (flags > the context's settings > global settings > defaults), and
+// says which file in the report's input line.
+func TestCheckReadsTheConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgFile, []byte(`namespaces: [shop]
+allowedRegistries: [docker.io/fintechdev, registry.fintech.internal]
+prometheus: http://prom.example:9090
+contexts:
+  ctx-a:
+    namespaces: [team-a]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {}}]
+contexts: [{name: ctx-a, context: {cluster: c, user: u}}, {name: ctx-b, context: {cluster: c, user: u}}]
+current-context: ctx-b
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	live := func(args ...string) *CheckOptions {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		g := newGlobalFlags(func(string) string { return "" })
+		o := newCheckOptions(g, genericiooptions.IOStreams{Out: &out, ErrOut: &errOut})
+		var seen CheckOptions
+		o.listInventory = func(_ context.Context, o *CheckOptions) (*checks.Inventory, error) {
+			seen = *o
+			return nil, context.Canceled // stop before Prometheus is asked
+		}
+		c := newCheckCommand(o)
+		g.addFlags(c.PersistentFlags()) // the root's persistent flags, as on `vigil check`
+		c.SetArgs(append([]string{"--kubeconfig", kubeconfig, "--config", cfgFile}, args...))
+		_ = c.ExecuteContext(context.Background())
+		return &seen
+	}
+	for _, tc := range []struct {
+		name           string
+		args           []string
+		wantNS, wantRg []string
+		wantProm       string
+	}{
+		{"current context: global settings", nil, []string{"shop"}, []string{"docker.io/fintechdev", "registry.fintech.internal"}, "http://prom.example:9090"},
+		{"--context: its own settings over the global", []string{"--context", "ctx-a"}, []string{"team-a"}, []string{"docker.io/fintechdev", "registry.fintech.internal"}, "http://prom.example:9090"},
+		{"flags win", []string{"--context", "ctx-a", "-n", "x", "--allowed-registry", "r.example", "--prometheus-url", "http://p:1"}, []string{"x"}, []string{"r.example"}, "http://p:1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := live(tc.args...)
+			if strings.Join(o.Namespaces, ",") != strings.Join(tc.wantNS, ",") || strings.Join(o.AllowedRegistries, ",") != strings.Join(tc.wantRg, ",") || o.PrometheusURL != tc.wantProm {
+				t.Errorf("namespaces %v registries %v prometheus %q; want %v %v %q", o.Namespaces, o.AllowedRegistries, o.PrometheusURL, tc.wantNS, tc.wantRg, tc.wantProm)
+			}
+		})
+	}
+
+	// With -f the global allowedRegistries decide images-allowed-registry: docker.io/fintechdev
+	// fails by default and passes once the config allows it.
+	fail := fixture("images-allowed-registry", "fail")
+	if _, _, code := run(t, "-f", fail, "--check", "images-allowed-registry"); code != ExitFindings {
+		t.Fatalf("without config: exit %d, want %d", code, ExitFindings)
+	}
+	out, errOut, code := runVigil(t, nil, "", "--config", cfgFile, "check", "-f", fail, "--check", "images-allowed-registry", "-o", "markdown")
+	if !strings.Contains(out, cfgFile) {
+		t.Errorf("the report's input does not name the config file %s (exit %d, stderr %s):\n%s", cfgFile, code, errOut, out)
+	}
+	if strings.Contains(out, "| fail | Deployment/shop/web |") || !strings.Contains(out, "| fail | Deployment/shop/k6 |") {
+		t.Errorf("config allows docker.io/fintechdev (web) but not docker.io/loadimpact (k6); got (exit %d, %s):\n%s", code, errOut, out)
+	}
+}
