@@ -83,9 +83,10 @@ type Config struct {
 	// means every namespace in the inventory except kube-system,
 	// kube-public and kube-node-lease.
 	Namespaces []string
-	// PCIAllowedFrom are the pod labels of the only peers allowed to reach a
-	// PCI workload (label compliance: pci-dss); each map is one peer. The
-	// seed allows the API gateway alone.
+	// PCIAllowedFrom are the pod labels of the only peers outside the CDE
+	// allowed to reach a PCI workload (namespace or workload labelled
+	// compliance: pci-dss); each map is one peer, and the workloads matching
+	// one are the CDE's entry points. The seed allows the API gateway alone.
 	PCIAllowedFrom []map[string]string
 }
 
