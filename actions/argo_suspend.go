@@ -143,7 +143,7 @@ func ResumeAutoSync(env *Env) *Action {
 			}
 			b, _ := json.Marshal(s.Saved)
 			pv := Preview{Summary: fmt.Sprintf("re-enable automated sync of %s: restore spec.syncPolicy.automated %s", t.Name, b),
-				Details: []string{fmt.Sprintf("suspended by %s at %s (%s)", orUnknown(s.By), s.At.Format(time.RFC3339), orUnknown(s.Reason))},
+				Details:    []string{fmt.Sprintf("suspended by %s at %s (%s)", orUnknown(s.By), s.At.Format(time.RFC3339), orUnknown(s.Reason))},
 				Namespaces: appNamespaces(app)}
 			if st, _, _ := unstructured.NestedString(app.Object, "status", "sync", "status"); st != "" && st != "Synced" {
 				pv.Warnings = append(pv.Warnings, fmt.Sprintf("the app is %s: Argo CD will sync it to Git, undoing direct changes made while suspended, unless Git was reverted first", st))
