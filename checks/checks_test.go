@@ -281,35 +281,3 @@ func TestEveryCheckYieldsAFinding(t *testing.T) {
 		}
 	}
 }
-
-func TestScore(t *testing.T) {
-	cat := []checks.Check{
-		{ID: "a", Group: checks.Security, Severity: checks.Critical},
-		{ID: "b", Group: checks.Security, Severity: checks.Low},
-		{ID: "c", Group: checks.Operations, Severity: checks.Medium},
-		{ID: "d", Group: checks.Compliance, Severity: checks.High},
-	}
-	fs := []checks.Finding{
-		{Check: "a", Status: checks.Pass}, {Check: "a", Status: checks.Fail}, // a: 0.5
-		{Check: "b", Status: checks.Warn},                                       // b: 0.5
-		{Check: "c", Status: checks.Pass}, {Check: "c", Status: checks.Unknown}, // c: 1 (unknown excluded)
-		{Check: "d", Status: checks.NotApplicable}, // d: not scored
-	}
-	s := checks.ComputeScore(cat, fs)
-	want := map[checks.Group]float64{checks.Security: 50, checks.Operations: 100}
-	for g, v := range want {
-		if s.Groups[g] == nil || *s.Groups[g] != v {
-			t.Errorf("%s: got %v, want %v", g, s.Groups[g], v)
-		}
-	}
-	if s.Groups[checks.Compliance] != nil {
-		t.Errorf("compliance: got %v, want nil (nothing scorable)", *s.Groups[checks.Compliance])
-	}
-	// (10*0.5 + 1*0.5 + 3*1) / (10+1+3) = 8.5/14
-	if s.Overall == nil || *s.Overall != 60.7 {
-		t.Errorf("overall: got %v, want 60.7", s.Overall)
-	}
-	if s.Counts[checks.Pass] != 2 || s.Counts[checks.Unknown] != 1 || s.Counts[checks.NotApplicable] != 1 {
-		t.Errorf("counts: %v", s.Counts)
-	}
-}

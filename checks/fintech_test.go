@@ -1,9 +1,7 @@
 package checks_test
 
 import (
-	"math"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -145,82 +143,4 @@ func TestSecretValuesNeverReachFindings(t *testing.T) {
 			}
 		}
 	}
-}
-
-// TestFintechSummary checks the estate's score on both clusters against the formula of
-// docs/checks.md evaluated here, from the findings and the catalogue's groups and severities,
-// with weights written out in the test (critical 10, high 5, medium 3, low 1): ComputeScore's
-// arithmetic is not used to compute what it is compared with.
-func TestFintechSummary(t *testing.T) {
-	weight := map[checks.Severity]float64{checks.Critical: 10, checks.High: 5, checks.Medium: 3, checks.Low: 1}
-	value := map[checks.Status]float64{checks.Pass: 1, checks.Warn: 0.5, checks.Fail: 0}
-	round := func(sum, w float64) float64 { return math.Round(1000*sum/w) / 10 }
-	for _, cluster := range []string{"local-1", "local-2"} {
-		fs, _ := runEstate(t, cluster)
-		cat := checks.Catalogue()
-		s := checks.ComputeScore(cat, fs)
-
-		counts := map[checks.Status]int{}
-		sum, n := map[string]float64{}, map[string]float64{}
-		for _, f := range fs {
-			counts[f.Status]++
-			if v, ok := value[f.Status]; ok {
-				sum[f.Check] += v
-				n[f.Check]++
-			}
-		}
-		groupSum, groupW := map[checks.Group]float64{}, map[checks.Group]float64{}
-		var allSum, allW float64
-		for _, c := range cat {
-			if n[c.ID] == 0 {
-				continue
-			}
-			w, ok := weight[c.Severity]
-			if !ok {
-				t.Fatalf("check %s has severity %q, not one of docs/checks.md's", c.ID, c.Severity)
-			}
-			groupSum[c.Group] += w * sum[c.ID] / n[c.ID]
-			groupW[c.Group] += w
-			allSum += w * sum[c.ID] / n[c.ID]
-			allW += w
-		}
-
-		for _, st := range []checks.Status{checks.Pass, checks.Fail, checks.Warn, checks.NotApplicable, checks.Unknown} {
-			if s.Counts[st] != counts[st] {
-				t.Errorf("%s: %d %s findings counted, want %d", cluster, s.Counts[st], st, counts[st])
-			}
-		}
-		// The estate has deliberate flaws and healthy counterparts in every group
-		// (testdata/fintech/README.md): no group may be unscored, perfect or zero.
-		if counts[checks.Fail] == 0 || counts[checks.Pass] == 0 {
-			t.Errorf("%s: counts %v, want both passes and failures", cluster, counts)
-		}
-		for _, g := range checks.Groups {
-			if groupW[g] == 0 {
-				t.Errorf("%s: group %s has no scorable finding", cluster, g)
-				continue
-			}
-			want := round(groupSum[g], groupW[g])
-			if got := s.Groups[g]; got == nil || *got != want {
-				t.Errorf("%s: group %s scored %v, want %.1f", cluster, g, fmtScore(got), want)
-			}
-			if want <= 0 || want >= 100 {
-				t.Errorf("%s: group %s scores %.1f; the estate's flaws and healthy resources should give neither 0 nor 100", cluster, g, want)
-			}
-		}
-		want := round(allSum, allW)
-		if s.Overall == nil || *s.Overall != want {
-			t.Errorf("%s: overall scored %v, want %.1f", cluster, fmtScore(s.Overall), want)
-		}
-		t.Logf("%s: %d findings %v; score overall %.1f, Security %.1f, Compliance %.1f, Operations %.1f", cluster, len(fs), counts,
-			want, round(groupSum[checks.Security], groupW[checks.Security]),
-			round(groupSum[checks.Compliance], groupW[checks.Compliance]), round(groupSum[checks.Operations], groupW[checks.Operations]))
-	}
-}
-
-func fmtScore(p *float64) string {
-	if p == nil {
-		return "nil"
-	}
-	return strconv.FormatFloat(*p, 'f', 1, 64)
 }
