@@ -160,7 +160,11 @@ func newCheckCommand(o *CheckOptions) *cobra.Command {
 		Use:   "check",
 		Short: "Evaluate the production-readiness checklist against a cluster or manifests",
 		Long: `check evaluates the seed's production-readiness checklist (Security, Compliance,
-Operations) and prints findings with evidence and a score.
+Operations) and prints findings with evidence, a verdict per checklist item
+(met, not met, or unverified with the evidence needed), the coverage (items
+decided of items) and two scores: observed (unknown and not-applicable
+findings left out) and proven (they count 0 where the checklist needs
+evidence; a critical check that scores 0 caps its group at 50).
 
 Input is a live cluster (the current or --context kube context; namespaced
 objects are listed in --namespaces) or, with -f, manifest files and

@@ -91,7 +91,7 @@ func TestJSONShape(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	assertKeys(t, "top", doc, "checks", "findings", "score")
+	assertKeys(t, "top", doc, "checks", "findings", "items", "score")
 	var cs []map[string]json.RawMessage
 	var fs []map[string]json.RawMessage
 	var score map[string]json.RawMessage
@@ -114,7 +114,18 @@ func TestJSONShape(t *testing.T) {
 			t.Errorf("resource without kind: %s", f["resource"])
 		}
 	}
-	assertKeys(t, "score", score, "overall", "groups", "counts")
+	assertKeys(t, "score", score, "overall", "groups", "capped", "proven", "coverage", "counts")
+	var items []map[string]json.RawMessage
+	if err := json.Unmarshal(doc["items"], &items); err != nil || len(items) != len(checks.Checklist) {
+		t.Fatalf("items: %v, %d of %d", err, len(items), len(checks.Checklist))
+	}
+	for _, it := range items {
+		if _, ok := it["needed"]; ok {
+			assertKeys(t, "item", it, "group", "section", "item", "verdict", "checks", "why", "needed")
+		} else {
+			assertKeys(t, "item", it, "group", "section", "item", "verdict", "checks", "why")
+		}
+	}
 	if strings.Contains(out, "PLACEHOLDER") || strings.Contains(out, "UExBQ0VIT0xERVI") {
 		t.Error("JSON output carries Secret data")
 	}

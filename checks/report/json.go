@@ -17,15 +17,20 @@ type jsonCheck struct {
 	Severity checks.Severity `json:"severity"`
 }
 
-// jsonReport is the JSON document: {"checks", "findings", "score"}.
+// jsonReport is the JSON document: {"checks", "findings", "items", "score"}.
 type jsonReport struct {
 	Checks   []jsonCheck      `json:"checks"`
 	Findings []checks.Finding `json:"findings"`
-	Score    checks.Score     `json:"score"`
+	// Items is the verdict per checklist item.
+	Items []checks.ItemVerdict `json:"items"`
+	Score checks.Score         `json:"score"`
 }
 
 func writeJSON(w io.Writer, r Report) error {
-	doc := jsonReport{Checks: []jsonCheck{}, Findings: r.Findings, Score: r.Score}
+	doc := jsonReport{Checks: []jsonCheck{}, Findings: r.Findings, Items: r.Items, Score: r.Score}
+	if doc.Items == nil {
+		doc.Items = []checks.ItemVerdict{}
+	}
 	if doc.Findings == nil {
 		doc.Findings = []checks.Finding{}
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/xml"
+	"fmt"
 	"io"
 	"strings"
 
@@ -89,6 +90,11 @@ func writeJUnit(w io.Writer, r Report, o Options) error {
 		root.Skipped += s.Skipped
 		root.Suites = append(root.Suites, s)
 	}
+	items := checklistSuite(r)
+	root.Tests += items.Tests
+	root.Failures += items.Failures
+	root.Skipped += items.Skipped
+	root.Suites = append(root.Suites, items)
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
@@ -99,4 +105,54 @@ func writeJUnit(w io.Writer, r Report, o Options) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// checklistSuite is the suite "checklist": the scores and coverage as
+// properties, and a testcase per checklist item — not met is a failure,
+// unverified is skipped with the evidence needed, met passes.
+func checklistSuite(r Report) JUnitSuite {
+	sc := r.Score
+	s := JUnitSuite{Name: "checklist", Properties: []JUnitProperty{
+		{"score.observed", fmtScore(sc.Overall)}, {"score.proven", fmtScore(sc.Proven.Overall)},
+		{"coverage.decided", fmt.Sprint(sc.Coverage.Decided)}, {"coverage.items", fmt.Sprint(sc.Coverage.Items)},
+		{"coverage.percent", fmtScore(sc.Coverage.Percent)},
+	}}
+	for _, g := range checks.Groups {
+		s.Properties = append(s.Properties,
+			JUnitProperty{"score.observed." + string(g), fmtScore(sc.Groups[g])},
+			JUnitProperty{"score.proven." + string(g), fmtScore(sc.Proven.Groups[g])})
+	}
+	for _, c := range capLines(r) {
+		s.Properties = append(s.Properties, JUnitProperty{"capped", c})
+	}
+	for _, it := range r.Items {
+		tc := JUnitCase{ClassName: "vigil.checklist." + strings.ToLower(string(it.Group)), Name: it.Item}
+		switch it.Verdict {
+		case checks.NotMet:
+			tc.Failure = &JUnitMessage{Message: it.Why, Type: string(it.Verdict), Text: it.Why + "\nRemediation: " + itemRemediation(r, it)}
+			s.Failures++
+		case checks.Met:
+			tc.SystemOut = "MET: " + it.Why
+		default:
+			tc.Skipped = &JUnitMessage{Message: "unverified: " + it.Why + "; needed: " + strings.Join(it.Needed, "; ")}
+			s.Skipped++
+		}
+		s.Tests++
+		s.Cases = append(s.Cases, tc)
+	}
+	return s
+}
+
+// itemRemediation joins the remediations of the item's failing checks.
+func itemRemediation(r Report, it checks.ItemVerdict) string {
+	var out []string
+	for _, id := range it.Checks {
+		for _, f := range r.Findings {
+			if f.Check == id && f.Status == checks.Fail {
+				out = append(out, id+": "+r.check(id).Remediation)
+				break
+			}
+		}
+	}
+	return strings.Join(out, " ")
 }

@@ -18,11 +18,30 @@ func writeMarkdown(w io.Writer, r Report, o Options) error {
 	if r.Origin != "" {
 		fmt.Fprintf(&b, "Input: %s\n\n", mdEscape(r.Origin))
 	}
-	fmt.Fprintf(&b, "| Group | Score |\n|---|---|\n")
-	for _, g := range checks.Groups {
-		fmt.Fprintf(&b, "| %s | %s |\n", g, fmtScore(r.Score.Groups[g]))
+	capped := func(t checks.Tally, g checks.Group) string {
+		if len(t.Capped[g]) > 0 {
+			return fmt.Sprintf(" (capped: %s)", strings.Join(t.Capped[g], ", "))
+		}
+		return ""
 	}
-	fmt.Fprintf(&b, "| **Overall** | **%s** |\n\n%s\n", fmtScore(r.Score.Overall), summary(r))
+	fmt.Fprintf(&b, "| Group | Observed score | Proven score |\n|---|---|---|\n")
+	for _, g := range checks.Groups {
+		fmt.Fprintf(&b, "| %s | %s%s | %s%s |\n", g, fmtScore(r.Score.Groups[g]), capped(r.Score.Tally, g), fmtScore(r.Score.Proven.Groups[g]), capped(r.Score.Proven, g))
+	}
+	fmt.Fprintf(&b, "| **Overall** | **%s** | **%s** |\n\n", fmtScore(r.Score.Overall), fmtScore(r.Score.Proven.Overall))
+	for _, l := range summary(r) {
+		fmt.Fprintf(&b, "%s  \n", mdEscape(l))
+	}
+	fmt.Fprintf(&b, "\nThe observed score leaves unknown and not-applicable findings out; the proven score counts them as 0 where the checklist needs evidence (docs/checks.md).\n")
+
+	fmt.Fprintf(&b, "\n## Checklist verdicts\n\n| Verdict | Group | Item | Why, or the evidence needed |\n|---|---|---|---|\n")
+	for _, it := range r.Items {
+		why := mdEscape(it.Why)
+		for _, n := range it.Needed {
+			why += "<br>needed: " + mdEscape(n)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", verdictText(it.Verdict), it.Group, mdEscape(it.Item), why)
+	}
 
 	for _, g := range checks.Groups {
 		fmt.Fprintf(&b, "\n## %s\n", g)
@@ -34,6 +53,11 @@ func writeMarkdown(w io.Writer, r Report, o Options) error {
 			if c.Item != item {
 				item = c.Item
 				fmt.Fprintf(&b, "\n### %s\n", mdEscape(item))
+				for _, it := range r.Items {
+					if it.Group == c.Group && it.Item == item {
+						fmt.Fprintf(&b, "\nVerdict: **%s** — %s\n", verdictText(it.Verdict), mdEscape(it.Why))
+					}
+				}
 			}
 			counts := map[checks.Status]int{}
 			var rows []checks.Finding

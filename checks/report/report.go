@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/vigil-k8s/vigil/checks"
 )
@@ -18,6 +19,8 @@ type Report struct {
 	Checks   []checks.Check
 	Findings []checks.Finding
 	Score    checks.Score
+	// Items is the verdict on each item of the seed's checklist.
+	Items []checks.ItemVerdict
 	// Origin says what was checked (context name or "manifests").
 	Origin string
 	// Sources maps resources to "file:line" when they came from files.
@@ -28,7 +31,7 @@ type Report struct {
 
 // New runs nothing: it packages findings with their catalogue and score.
 func New(cat []checks.Check, findings []checks.Finding, inv *checks.Inventory) Report {
-	r := Report{Checks: cat, Findings: findings, Score: checks.ComputeScore(cat, findings)}
+	r := Report{Checks: cat, Findings: findings, Score: checks.ComputeScore(cat, findings), Items: checks.Verdicts(cat, findings)}
 	if inv != nil {
 		r.Origin, r.Sources = inv.Origin, inv.Sources
 	}
@@ -89,4 +92,47 @@ func fmtScore(v *float64) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.1f", *v)
+}
+
+// coverageLine says how many checklist items the run decided.
+func coverageLine(r Report) string {
+	c := r.Score.Coverage
+	return fmt.Sprintf("checklist: %d of %d items decided (%s %%): %d met, %d not met, %d unverified",
+		c.Decided, c.Items, fmtScore(c.Percent), c.Met, c.NotMet, c.Unverified)
+}
+
+// scoreLine gives both scores, overall and per group.
+func scoreLine(r Report) string {
+	s := r.Score
+	var groups []string
+	for _, g := range checks.Groups {
+		groups = append(groups, fmt.Sprintf("%s %s / %s", g, fmtScore(s.Groups[g]), fmtScore(s.Proven.Groups[g])))
+	}
+	return fmt.Sprintf("score: observed %s, proven %s (%s; observed / proven)",
+		fmtScore(s.Overall), fmtScore(s.Proven.Overall), strings.Join(groups, ", "))
+}
+
+// capLines say which groups a critical check held at the cap, per tally.
+func capLines(r Report) []string {
+	var out []string
+	for _, t := range []struct {
+		name string
+		caps map[checks.Group][]string
+	}{{"observed", r.Score.Capped}, {"proven", r.Score.Proven.Capped}} {
+		var parts []string
+		for _, g := range checks.Groups {
+			if ids := t.caps[g]; len(ids) > 0 {
+				parts = append(parts, fmt.Sprintf("%s by %s", g, strings.Join(ids, ", ")))
+			}
+		}
+		if len(parts) > 0 {
+			out = append(out, fmt.Sprintf("%s score capped at %.0f (a critical check scores 0): %s", t.name, checks.CriticalCap, strings.Join(parts, "; ")))
+		}
+	}
+	return out
+}
+
+// verdictText is a verdict as reports print it.
+func verdictText(v checks.Verdict) string {
+	return strings.ToUpper(strings.ReplaceAll(string(v), "-", " "))
 }

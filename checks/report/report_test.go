@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -136,15 +139,16 @@ func TestJUnitParsesBack(t *testing.T) {
 		if err := xml.Unmarshal(out, &suites); err != nil {
 			t.Fatalf("junit does not parse: %v", err)
 		}
-		if suites.Tests != len(r.Findings) || suites.Failures != tc.want ||
-			suites.Skipped != r.Score.Counts[checks.Unknown]+r.Score.Counts[checks.NotApplicable] {
-			t.Errorf("fail-on %s: tests %d failures %d skipped %d; want %d, %d", tc.failOn, suites.Tests, suites.Failures, suites.Skipped, len(r.Findings), tc.want)
+		c := r.Score.Coverage
+		if suites.Tests != len(r.Findings)+c.Items || suites.Failures != tc.want+c.NotMet ||
+			suites.Skipped != r.Score.Counts[checks.Unknown]+r.Score.Counts[checks.NotApplicable]+c.Unverified {
+			t.Errorf("fail-on %s: tests %d failures %d skipped %d; want %d, %d", tc.failOn, suites.Tests, suites.Failures, suites.Skipped, len(r.Findings)+c.Items, tc.want+c.NotMet)
 		}
-		if len(suites.Suites) != len(r.Checks) {
-			t.Errorf("%d suites, want one per check (%d)", len(suites.Suites), len(r.Checks))
+		if len(suites.Suites) != len(r.Checks)+1 || suites.Suites[len(r.Checks)].Name != "checklist" {
+			t.Errorf("%d suites, want one per check (%d) and the checklist", len(suites.Suites), len(r.Checks))
 		}
 		sum := 0
-		for _, s := range suites.Suites {
+		for _, s := range suites.Suites[:len(r.Checks)] {
 			for _, c := range s.Cases {
 				if c.Failure != nil {
 					sum++
@@ -156,6 +160,19 @@ func TestJUnitParsesBack(t *testing.T) {
 		}
 		if sum != tc.want {
 			t.Errorf("counted %d failing cases, want %d", sum, tc.want)
+		}
+		items := suites.Suites[len(suites.Suites)-1]
+		notMet := 0
+		for _, c := range items.Cases {
+			if c.Failure != nil {
+				notMet++
+				if !strings.Contains(c.Failure.Text, "Remediation: ") || strings.HasSuffix(c.Failure.Text, "Remediation: ") {
+					t.Errorf("checklist %s: not met without remediation", c.Name)
+				}
+			}
+		}
+		if len(items.Cases) != c.Items || notMet != c.NotMet {
+			t.Errorf("checklist suite: %d cases, %d failures; want %d, %d", len(items.Cases), notMet, c.Items, c.NotMet)
 		}
 	}
 }
@@ -178,5 +195,120 @@ func TestMarkdownAndTable(t *testing.T) {
 	}
 	if err := report.Write(&bytes.Buffer{}, "yaml", r, report.Options{}); err == nil {
 		t.Error("unknown format accepted")
+	}
+}
+
+// TestEveryFormatCarriesBothScoresAndCoverage parses each format back and
+// finds the observed and proven scores and the coverage of the report (the
+// estate's observed and proven scores differ, so one cannot stand for the
+// other), and every checklist item's verdict.
+func TestEveryFormatCarriesBothScoresAndCoverage(t *testing.T) {
+	r := estateReport(t)
+	s := r.Score
+	f1 := func(p *float64) string { return strconv.FormatFloat(*p, 'f', 1, 64) }
+	if s.Overall == nil || s.Proven.Overall == nil || *s.Overall == *s.Proven.Overall || s.Coverage.Percent == nil {
+		t.Fatalf("estate scores observed %v proven %v: the test needs two different scores", s.Overall, s.Proven.Overall)
+	}
+	if len(r.Items) != s.Coverage.Items || s.Coverage.Decided == 0 || s.Coverage.Decided == s.Coverage.Items {
+		t.Fatalf("estate coverage %+v over %d items: the test needs a partial coverage", s.Coverage, len(r.Items))
+	}
+	type tally struct {
+		Overall *float64            `json:"overall"`
+		Groups  map[string]*float64 `json:"groups"`
+		Capped  map[string][]string `json:"capped"`
+	}
+	type score struct {
+		tally
+		Proven   tally `json:"proven"`
+		Coverage struct {
+			Decided, Items int
+			Percent        *float64
+		} `json:"coverage"`
+	}
+	checkScore := func(format string, got score, items []checks.ItemVerdict) {
+		t.Helper()
+		if got.Overall == nil || *got.Overall != *s.Overall || got.Proven.Overall == nil || *got.Proven.Overall != *s.Proven.Overall {
+			t.Errorf("%s: overall observed %v proven %v, want %v %v", format, got.Overall, got.Proven.Overall, *s.Overall, *s.Proven.Overall)
+		}
+		for _, g := range checks.Groups {
+			if o, p := got.Groups[string(g)], got.Proven.Groups[string(g)]; o == nil || p == nil || *o != *s.Groups[g] || *p != *s.Proven.Groups[g] {
+				t.Errorf("%s: group %s observed %v proven %v", format, g, o, p)
+			}
+			if len(got.Proven.Capped[string(g)]) != len(s.Proven.Capped[g]) {
+				t.Errorf("%s: group %s proven capped by %v, want %v", format, g, got.Proven.Capped[string(g)], s.Proven.Capped[g])
+			}
+		}
+		if got.Coverage.Decided != s.Coverage.Decided || got.Coverage.Items != s.Coverage.Items || got.Coverage.Percent == nil {
+			t.Errorf("%s: coverage %+v, want %+v", format, got.Coverage, s.Coverage)
+		}
+		if len(items) != len(r.Items) {
+			t.Fatalf("%s: %d item verdicts, want %d", format, len(items), len(r.Items))
+		}
+		for i, it := range items {
+			if it.Item != r.Items[i].Item || it.Verdict != r.Items[i].Verdict || (it.Verdict == checks.Unverified && len(it.Needed) == 0) {
+				t.Errorf("%s: item %d %q %s (needed %d), want %q %s", format, i, it.Item, it.Verdict, len(it.Needed), r.Items[i].Item, r.Items[i].Verdict)
+			}
+		}
+	}
+
+	var doc struct {
+		Items []checks.ItemVerdict `json:"items"`
+		Score score                `json:"score"`
+	}
+	if err := json.Unmarshal(render(t, "json", r, report.Options{}), &doc); err != nil {
+		t.Fatal(err)
+	}
+	checkScore("json", doc.Score, doc.Items)
+
+	var sarif struct {
+		Runs []struct {
+			Properties struct {
+				Score     score                `json:"score"`
+				Checklist []checks.ItemVerdict `json:"checklist"`
+			} `json:"properties"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(render(t, "sarif", r, report.Options{}), &sarif); err != nil {
+		t.Fatal(err)
+	}
+	checkScore("sarif", sarif.Runs[0].Properties.Score, sarif.Runs[0].Properties.Checklist)
+
+	var suites report.JUnitSuites
+	if err := xml.Unmarshal(render(t, "junit", r, report.Options{}), &suites); err != nil {
+		t.Fatal(err)
+	}
+	props := map[string]string{}
+	for _, p := range suites.Suites[len(suites.Suites)-1].Properties {
+		props[p.Name] = p.Value
+	}
+	for k, want := range map[string]string{"score.observed": f1(s.Overall), "score.proven": f1(s.Proven.Overall),
+		"coverage.decided": strconv.Itoa(s.Coverage.Decided), "coverage.items": strconv.Itoa(s.Coverage.Items),
+		"score.proven.Compliance": f1(s.Proven.Groups[checks.Compliance])} {
+		if props[k] != want {
+			t.Errorf("junit: property %s = %q, want %q", k, props[k], want)
+		}
+	}
+
+	coverage := fmt.Sprintf("%d of %d items decided", s.Coverage.Decided, s.Coverage.Items)
+	md := string(render(t, "markdown", r, report.Options{}))
+	table := string(render(t, "table", r, report.Options{}))
+	for format, wants := range map[string][]string{
+		"markdown": {fmt.Sprintf("| **Overall** | **%s** | **%s** |", f1(s.Overall), f1(s.Proven.Overall)), coverage, "## Checklist verdicts",
+			fmt.Sprintf("| Compliance | %s | %s |", f1(s.Groups[checks.Compliance]), f1(s.Proven.Groups[checks.Compliance]))},
+		"table": {fmt.Sprintf("observed %s, proven %s", f1(s.Overall), f1(s.Proven.Overall)), coverage,
+			fmt.Sprintf("Compliance %s / %s", f1(s.Groups[checks.Compliance]), f1(s.Proven.Groups[checks.Compliance]))},
+	} {
+		out := map[string]string{"markdown": md, "table": table}[format]
+		for _, w := range wants {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s lacks %q", format, w)
+			}
+		}
+		for _, it := range r.Items {
+			verdict := strings.ToUpper(strings.ReplaceAll(string(it.Verdict), "-", " "))
+			if !regexp.MustCompile(regexp.QuoteMeta(verdict) + `\s+\|?\s*` + string(it.Group) + `\s+\|?\s*` + regexp.QuoteMeta(it.Item)).MatchString(out) {
+				t.Errorf("%s: no verdict line %s for %s", format, verdict, it.Item)
+			}
+		}
 	}
 }

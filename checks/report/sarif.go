@@ -164,7 +164,7 @@ func writeSARIF(w io.Writer, r Report) error {
 		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
 		Version: "2.1.0",
 		Runs: []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results,
-			Properties: map[string]any{"score": r.Score, "origin": r.Origin}}},
+			Properties: map[string]any{"score": r.Score, "checklist": nonNilItems(r.Items), "origin": r.Origin}}},
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -195,6 +195,13 @@ func ruleName(id string) string {
 		}
 	}
 	return b.String()
+}
+
+func nonNilItems(s []checks.ItemVerdict) []checks.ItemVerdict {
+	if s == nil {
+		return []checks.ItemVerdict{}
+	}
+	return s
 }
 
 func nonNil(s []string) []string {

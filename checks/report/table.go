@@ -33,17 +33,31 @@ func writeTable(w io.Writer, r Report, o Options) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\n%s\n", summary(r))
+
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERDICT\tGROUP\tCHECKLIST ITEM\tWHY")
+	for _, it := range r.Items {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", verdictText(it.Verdict), it.Group, it.Item, oneLine(it.Why))
+		for _, n := range it.Needed {
+			fmt.Fprintf(tw, "\t\t\tneeded: %s\n", oneLine(n))
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\n%s\n", strings.Join(summary(r), "\n"))
 	return err
 }
 
-// summary is the one-line verdict shared by table and markdown.
-func summary(r Report) string {
+// summary is the verdict shared by table and markdown: coverage, both
+// scores, caps and counts, one line each.
+func summary(r Report) []string {
 	c := r.Score.Counts
-	return fmt.Sprintf("score %s (Security %s, Compliance %s, Operations %s) — %d checks, %d findings: %d fail, %d warn, %d unknown, %d pass, %d not-applicable",
-		fmtScore(r.Score.Overall), fmtScore(r.Score.Groups[checks.Security]), fmtScore(r.Score.Groups[checks.Compliance]),
-		fmtScore(r.Score.Groups[checks.Operations]), len(r.Checks), len(r.Findings),
-		c[checks.Fail], c[checks.Warn], c[checks.Unknown], c[checks.Pass], c[checks.NotApplicable])
+	out := []string{coverageLine(r), scoreLine(r)}
+	out = append(out, capLines(r)...)
+	return append(out, fmt.Sprintf("%d checks, %d findings: %d fail, %d warn, %d unknown, %d pass, %d not-applicable",
+		len(r.Checks), len(r.Findings), c[checks.Fail], c[checks.Warn], c[checks.Unknown], c[checks.Pass], c[checks.NotApplicable]))
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
