@@ -74,6 +74,7 @@ func startAPIServer(ctx context.Context, c *clusterSpec, ln net.Listener, etcdPo
 		"--event-ttl=1h",
 		"--allow-privileged=true",
 	}
+	flags = append(flags, c.kubeletFlags()...)
 
 	featureGate := utilfeature.DefaultMutableFeatureGate.DeepCopy()
 	effectiveVersion := compatibility.DefaultBuildEffectiveVersion()
@@ -116,6 +117,7 @@ func startAPIServer(ctx context.Context, c *clusterSpec, ln net.Listener, etcdPo
 	if err != nil {
 		return nil, fmt.Errorf("apiserver config: %w", err)
 	}
+	config.KubeAPIs.Extra.KubeletClientConfig.Lookup = c.kubeletDialer()
 	cc, err := config.Complete()
 	if err != nil {
 		return nil, fmt.Errorf("complete apiserver config: %w", err)

@@ -16,6 +16,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/vigil-k8s/vigil/testdata/localcluster/internal/kubelet"
 )
 
 // certValidity is long on purpose: a test DIR may be resumed months later.
@@ -38,7 +40,8 @@ func (p pki) FrontProxyCA() string { return p.path("front-proxy-ca.crt") }
 
 // ensurePKI creates the certificates and keys of one cluster that do not
 // exist yet; existing ones are kept so kubeconfigs handed out stay valid.
-func ensurePKI(dir string) (pki, error) {
+// nodeIPs are the addresses the kubelets' serving certificate is for.
+func ensurePKI(dir string, nodeIPs []net.IP) (pki, error) {
 	p := pki{dir: dir}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return p, fmt.Errorf("create pki dir: %w", err)
@@ -77,6 +80,15 @@ func ensurePKI(dir string) (pki, error) {
 		{"localcluster", ca, caKey, client("localcluster", "system:masters")},
 		{"controller-manager", ca, caKey, client("system:kube-controller-manager", "system:masters")},
 		{"front-proxy-client", fpCA, fpKey, client("front-proxy-client")},
+		// The kubelets (one log server for all simulated nodes) serve
+		// with kubelet-serving and answer only kubelet-client, the
+		// apiserver's --kubelet-client-certificate.
+		{"kubelet-serving", ca, caKey, x509.Certificate{
+			Subject:     pkix.Name{CommonName: "localcluster-kubelet"},
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+			IPAddresses: nodeIPs,
+		}},
+		{"kubelet-client", ca, caKey, client(kubelet.ClientName)},
 	}
 	for _, l := range leaves {
 		if exists(p.path(l.file + ".crt")) {

@@ -22,6 +22,7 @@ import (
 	"k8s.io/component-base/version"
 	aggregator "k8s.io/kube-aggregator/pkg/client/clientset_generated/clientset"
 
+	"github.com/vigil-k8s/vigil/testdata/localcluster/internal/kubelet"
 	"github.com/vigil-k8s/vigil/testdata/localcluster/internal/sim"
 )
 
@@ -31,6 +32,9 @@ type clusterSpec struct {
 	index int    // N
 	dir   string // DIR/local-N
 	pki   pki
+	// kubeletAddr is where the simulated nodes' kubelet port really
+	// listens (see kubeletDialer).
+	kubeletAddr string
 }
 
 // cluster is one running control plane: etcd, apiserver, controller manager,
@@ -44,6 +48,7 @@ type cluster struct {
 	client    kubernetes.Interface
 	informers informers.SharedInformerFactory
 	sim       *sim.Simulator
+	kubeletLn net.Listener
 
 	cancelAPI      context.CancelFunc
 	controlsCtx    context.Context
@@ -56,7 +61,11 @@ type cluster struct {
 func startCluster(ctx context.Context, dir string, n, podsPerNode int) (*cluster, error) {
 	spec := &clusterSpec{name: "local-" + strconv.Itoa(n), index: n, dir: filepath.Join(dir, "local-"+strconv.Itoa(n))}
 	var err error
-	if spec.pki, err = ensurePKI(filepath.Join(spec.dir, "pki")); err != nil {
+	nodeIPs := make([]net.IP, 0, sim.NodeCount)
+	for i := 1; i <= sim.NodeCount; i++ {
+		nodeIPs = append(nodeIPs, net.ParseIP(sim.NodeIP(n, i)))
+	}
+	if spec.pki, err = ensurePKI(filepath.Join(spec.dir, "pki"), nodeIPs); err != nil {
 		return nil, fmt.Errorf("%s certificates: %w", spec.name, err)
 	}
 	c := &cluster{spec: spec}
@@ -81,6 +90,12 @@ func startCluster(ctx context.Context, dir string, n, podsPerNode int) (*cluster
 	if err != nil {
 		return nil, err
 	}
+	// The kubelets' port moves on every start: only the apiserver's dialer
+	// needs to know it.
+	if c.kubeletLn, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		return nil, fmt.Errorf("%s: kubelet listener: %w", spec.name, err)
+	}
+	spec.kubeletAddr = c.kubeletLn.Addr().String()
 	c.ports = ports{APIServer: apiPort, EtcdClient: etcdClient, EtcdPeer: etcdPeer, MetricsAPI: metricsPort}
 	if c.ports != saved {
 		if err = c.ports.save(portsFile); err != nil {
@@ -204,6 +219,11 @@ func (c *cluster) startControls(ctx context.Context, podsPerNode int, metricsLn 
 	if err := serveMetricsAPI(ctrlCtx, metricsLn, c.spec, m); err != nil {
 		return err
 	}
+	kubeletTLS, tlsErr := c.spec.kubeletTLS()
+	if tlsErr != nil {
+		return tlsErr
+	}
+	kubelet.Serve(ctrlCtx, c.kubeletLn, kubeletTLS, c.informers.Core().V1().Pods().Lister(), logf)
 
 	c.controls.Add(2)
 	go func() {
@@ -256,6 +276,9 @@ func (c *cluster) stop() {
 	}
 	if c.etcd != nil {
 		c.etcd.Close()
+	}
+	if c.kubeletLn != nil {
+		_ = c.kubeletLn.Close()
 	}
 }
 

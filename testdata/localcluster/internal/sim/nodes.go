@@ -23,8 +23,14 @@ const heartbeatEvery = 40 * time.Second
 // NodeName returns the name of node i (1-based) of the cluster.
 func NodeName(cluster string, i int) string { return cluster + "-node-" + strconv.Itoa(i) }
 
-// nodeIP returns the InternalIP of node i of cluster number index.
-func nodeIP(index, i int) string { return fmt.Sprintf("172.18.%d.%d", index, 10+i) }
+// NodeIP returns the InternalIP of node i of cluster number index. Nothing
+// listens there: the apiserver reaches the kubelets' port (KubeletPort)
+// through the dialer of the simulated network (see localcluster's
+// apiserver.go).
+func NodeIP(index, i int) string { return fmt.Sprintf("172.18.%d.%d", index, 10+i) }
+
+// KubeletPort is the kubelet port every node reports in its status.
+const KubeletPort = 10250
 
 // desiredNode returns node i as it should exist: labels, taints, capacity.
 func (s *Simulator) desiredNode(i int) *corev1.Node {
@@ -85,10 +91,10 @@ func (s *Simulator) nodeStatus(i int, now metav1.Time, old *corev1.NodeStatus) c
 			cond(corev1.NodeReady, corev1.ConditionTrue, "KubeletReady", "kubelet is posting ready status"),
 		},
 		Addresses: []corev1.NodeAddress{
-			{Type: corev1.NodeInternalIP, Address: nodeIP(s.cfg.Index, i)},
+			{Type: corev1.NodeInternalIP, Address: NodeIP(s.cfg.Index, i)},
 			{Type: corev1.NodeHostName, Address: NodeName(s.cfg.Cluster, i)},
 		},
-		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: 10250}},
+		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: KubeletPort}},
 		NodeInfo: corev1.NodeSystemInfo{
 			MachineID:               "sim-" + NodeName(s.cfg.Cluster, i),
 			SystemUUID:              "sim-" + NodeName(s.cfg.Cluster, i),

@@ -233,5 +233,5 @@ func (s *Simulator) hostIP(node string) string {
 			}
 		}
 	}
-	return nodeIP(s.cfg.Index, 9)
+	return NodeIP(s.cfg.Index, 9)
 }
