@@ -100,7 +100,7 @@ func DefaultConfig() Config {
 
 // Inventory is everything vigil reads from an estate, one slice per kind of
 // Kinds: listed from a cluster (cluster.ListInventory), held by a live
-// session's informer caches (cluster.Objects is this type) or read from
+// session's informer caches (estate.Objects is this type) or read from
 // manifests (checks/load). Its objects are pointers a live session shares
 // with its caches: the checks read them and never write to them. Secrets
 // carry metadata only; their data is dropped on load. Kinds marked

@@ -18,6 +18,7 @@ import (
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/vigil-k8s/vigil/config"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // AlertsResult is one poll of the alert sources, stamped with the session
@@ -27,7 +28,7 @@ type AlertsResult struct {
 	Context    string
 	Generation uint64
 	// View is what the sources said, not yet joined to services.
-	View AlertsView
+	View estate.AlertsView
 }
 
 // alertsState is the latest AlertsResult of a session.
@@ -36,7 +37,7 @@ type alertsState struct {
 	result AlertsResult
 }
 
-func (a *alertsState) get() AlertsView {
+func (a *alertsState) get() estate.AlertsView {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.result.View
@@ -89,9 +90,9 @@ func newAlertClients(s config.Settings, wrap func(*http.Client) *http.Client) (a
 // source never stops anything else.
 func (s *Session) pollAlerts(ctx context.Context) {
 	set := s.opts.Settings
-	view := AlertsView{
-		Prometheus:   AlertSource{URL: set.Prometheus, Configured: set.Prometheus != ""},
-		Alertmanager: AlertSource{URL: set.Alertmanager, Configured: set.Alertmanager != ""},
+	view := estate.AlertsView{
+		Prometheus:   estate.AlertSource{URL: set.Prometheus, Configured: set.Prometheus != ""},
+		Alertmanager: estate.AlertSource{URL: set.Alertmanager, Configured: set.Alertmanager != ""},
 	}
 	clients, err := newAlertClients(set, s.opts.WrapClient)
 	if err != nil {
@@ -104,7 +105,7 @@ func (s *Session) pollAlerts(ctx context.Context) {
 		return
 	}
 	rq, rqErr := rateQuery(set.AlertLabels)
-	var promAlerts, amAlerts []Alert
+	var promAlerts, amAlerts []estate.Alert
 	var promFails, amFails int
 	nextProm, nextAM := time.Now(), time.Now()
 	timer := time.NewTimer(0)
@@ -123,7 +124,7 @@ func (s *Session) pollAlerts(ctx context.Context) {
 			}
 			promFails = sourceResult(&view.Prometheus, err, promFails, now)
 			if err == nil {
-				promAlerts, view.Rules = keepAlerts(alerts, set.AlertLabels), rules
+				promAlerts, view.Rules = estate.KeepAlerts(alerts, set.AlertLabels), rules
 			}
 			view.Rates, view.RatesErr = nil, ""
 			switch {
@@ -146,13 +147,13 @@ func (s *Session) pollAlerts(ctx context.Context) {
 			}
 			amFails = sourceResult(&view.Alertmanager, err, amFails, now)
 			if err == nil {
-				amAlerts, view.Silences = keepAlerts(alerts, set.AlertLabels), silences
+				amAlerts, view.Silences = estate.KeepAlerts(alerts, set.AlertLabels), silences
 			}
 			nextAM = now.Add(s.backoff(amFails))
 			view.Alertmanager.NextRetry = nextAM
 		}
 		out := view
-		out.Alerts = mergeAlerts(promAlerts, view.Prometheus.Available, amAlerts, view.Alertmanager.Available)
+		out.Alerts = estate.MergeAlerts(promAlerts, view.Prometheus.Available, amAlerts, view.Alertmanager.Available)
 		s.alerts.accept(AlertsResult{Context: s.opts.Context, Generation: s.opts.Generation, View: out}, s.opts.Context, s.opts.Generation)
 		s.markDirty()
 		next := nextAM
@@ -176,7 +177,7 @@ func (s *Session) backoff(fails int) time.Duration {
 	return min(d, s.opts.MaxAlertsBackoff)
 }
 
-func sourceResult(src *AlertSource, err error, fails int, now time.Time) int {
+func sourceResult(src *estate.AlertSource, err error, fails int, now time.Time) int {
 	if err != nil {
 		src.Available, src.Err = false, Explain(err)
 		return fails + 1
@@ -185,16 +186,16 @@ func sourceResult(src *AlertSource, err error, fails int, now time.Time) int {
 	return 0
 }
 
-func fetchPrometheus(ctx context.Context, api promv1.API) ([]Alert, []AlertRule, error) {
+func fetchPrometheus(ctx context.Context, api promv1.API) ([]estate.Alert, []estate.AlertRule, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	res, err := api.Alerts(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	alerts := make([]Alert, 0, len(res.Alerts))
+	alerts := make([]estate.Alert, 0, len(res.Alerts))
 	for _, a := range res.Alerts {
-		alerts = append(alerts, Alert{
+		alerts = append(alerts, estate.Alert{
 			Name: string(a.Labels["alertname"]), State: string(a.State), Severity: string(a.Labels["severity"]),
 			Summary: string(a.Annotations["summary"]), Description: string(a.Annotations["description"]),
 			Labels: labelMap(a.Labels), Since: a.ActiveAt, Value: a.Value, Source: "prometheus",
@@ -204,14 +205,14 @@ func fetchPrometheus(ctx context.Context, api promv1.API) ([]Alert, []AlertRule,
 	if err != nil {
 		return nil, nil, err
 	}
-	var rules []AlertRule
+	var rules []estate.AlertRule
 	for _, g := range rr.Groups {
 		for _, r := range g.Rules {
 			ar, ok := r.(promv1.AlertingRule)
 			if !ok {
 				continue
 			}
-			rules = append(rules, AlertRule{Group: g.Name, File: g.File, Name: ar.Name, Query: ar.Query,
+			rules = append(rules, estate.AlertRule{Group: g.Name, File: g.File, Name: ar.Name, Query: ar.Query,
 				For: time.Duration(ar.Duration * float64(time.Second)), State: ar.State, Health: string(ar.Health),
 				LastError: ar.LastError, Active: len(ar.Alerts)})
 		}
@@ -227,16 +228,16 @@ func labelMap[K, V ~string](l map[K]V) map[string]string {
 	return out
 }
 
-func fetchAlertmanager(ctx context.Context, am *amclient.AlertmanagerAPI) ([]Alert, []Silence, error) {
+func fetchAlertmanager(ctx context.Context, am *amclient.AlertmanagerAPI) ([]estate.Alert, []estate.Silence, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	res, err := am.Alert.GetAlerts(amalert.NewGetAlertsParamsWithContext(ctx))
 	if err != nil {
 		return nil, nil, err
 	}
-	var alerts []Alert
+	var alerts []estate.Alert
 	for _, a := range res.Payload {
-		al := Alert{Labels: labelMap(a.Labels), Source: "alertmanager", Summary: a.Annotations["summary"], Description: a.Annotations["description"]}
+		al := estate.Alert{Labels: labelMap(a.Labels), Source: "alertmanager", Summary: a.Annotations["summary"], Description: a.Annotations["description"]}
 		al.Name, al.Severity = al.Labels["alertname"], al.Labels["severity"]
 		if a.Fingerprint != nil {
 			al.Fingerprint = *a.Fingerprint
@@ -257,12 +258,12 @@ func fetchAlertmanager(ctx context.Context, am *amclient.AlertmanagerAPI) ([]Ale
 	if err != nil {
 		return nil, nil, err
 	}
-	var silences []Silence
+	var silences []estate.Silence
 	for _, s := range sres.Payload {
 		if s.Status == nil || s.Status.State == nil || *s.Status.State == "expired" {
 			continue
 		}
-		sl := Silence{State: *s.Status.State}
+		sl := estate.Silence{State: *s.Status.State}
 		if s.ID != nil {
 			sl.ID = *s.ID
 		}
@@ -298,161 +299,4 @@ func fetchAlertmanager(ctx context.Context, am *amclient.AlertmanagerAPI) ([]Ale
 	}
 	sort.Slice(silences, func(i, j int) bool { return silences[i].EndsAt.Before(silences[j].EndsAt) })
 	return alerts, silences, nil
-}
-
-// mergeAlerts prefers Alertmanager's view (it knows silences) and adds
-// Prometheus's pending alerts, which Alertmanager never sees.
-func mergeAlerts(prom []Alert, promOK bool, am []Alert, amOK bool) []Alert {
-	var out []Alert
-	switch {
-	case amOK:
-		out = append(out, am...)
-		if promOK {
-			for _, a := range prom {
-				if a.State == "pending" {
-					out = append(out, a)
-				}
-			}
-		}
-	case promOK:
-		out = append(out, prom...)
-	}
-	return out
-}
-
-var severityRank = map[string]int{"critical": 0, "warning": 1, "info": 2}
-
-func rankSeverity(s string) int {
-	if r, ok := severityRank[s]; ok {
-		return r
-	}
-	return 3
-}
-
-// keepAlerts drops the alerts that belong to another cluster (config
-// alertLabels.match), in place.
-func keepAlerts(alerts []Alert, l config.AlertLabels) []Alert {
-	if len(l.Match) == 0 {
-		return alerts
-	}
-	out := alerts[:0]
-	for _, a := range alerts {
-		if l.Keeps(a.Labels) {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-// JoinAlerts sets each alert's Service from its labels: the namespace is
-// the first of labels.Namespace present, and the first of labels.Service
-// whose value names a workload (or equals a workload's app label) in that
-// namespace wins. It sorts the alerts (firing first, severity, name) and
-// counts the firing ones. It is pure.
-func JoinAlerts(v AlertsView, services []Service, labels config.AlertLabels) AlertsView {
-	idx := newServiceIndex(services, labels)
-	alerts := make([]Alert, len(v.Alerts))
-	copy(alerts, v.Alerts)
-	v.Firing = 0
-	for i := range alerts {
-		a := &alerts[i]
-		a.Service = idx.lookup(a.Labels)
-		if a.State == "firing" && len(a.SilencedBy) == 0 {
-			v.Firing++
-		}
-	}
-	sort.SliceStable(alerts, func(i, j int) bool {
-		a, b := alerts[i], alerts[j]
-		if (a.State == "firing") != (b.State == "firing") {
-			return a.State == "firing"
-		}
-		if rankSeverity(a.Severity) != rankSeverity(b.Severity) {
-			return rankSeverity(a.Severity) < rankSeverity(b.Severity)
-		}
-		if a.Name != b.Name {
-			return a.Name < b.Name
-		}
-		return a.Service < b.Service
-	})
-	v.Alerts = alerts
-	return v
-}
-
-// serviceIndex finds the service a label set names (an alert's, a
-// Prometheus series'), so alerts and error rates join to services by the
-// same rules.
-type serviceIndex struct {
-	labels config.AlertLabels
-	byName map[string]string // ns/name → key, and "/name" → the last key seen
-	count  map[string]int    // name → how many services it names
-}
-
-// newServiceIndex indexes services by name, app and
-// app.kubernetes.io/name labels; empty label lists take the defaults.
-func newServiceIndex(services []Service, labels config.AlertLabels) serviceIndex {
-	if len(labels.Service) == 0 {
-		labels.Service = config.DefaultServiceLabels
-	}
-	if len(labels.Namespace) == 0 {
-		labels.Namespace = config.DefaultNamespaceLabels
-	}
-	x := serviceIndex{labels: labels, byName: map[string]string{}, count: map[string]int{}}
-	for _, s := range services {
-		for _, n := range []string{s.Name, s.Labels["app"], s.Labels["app.kubernetes.io/name"]} {
-			if n == "" {
-				continue
-			}
-			if _, ok := x.byName[s.Namespace+"/"+n]; !ok {
-				x.byName[s.Namespace+"/"+n] = s.Key()
-			}
-			if x.count[n] == 0 || x.byName["/"+n] != s.Key() {
-				x.count[n]++
-			}
-			x.byName["/"+n] = s.Key()
-		}
-	}
-	return x
-}
-
-// lookup returns the key of the service l names, or "": the namespace is
-// the first of the namespace labels present, and the first service label
-// whose value names a workload in it wins; without a namespace the name
-// must be unique across namespaces.
-func (x serviceIndex) lookup(l map[string]string) string {
-	ns := ""
-	for _, k := range x.labels.Namespace {
-		if ns = l[k]; ns != "" {
-			break
-		}
-	}
-	for _, k := range x.labels.Service {
-		name := l[k]
-		if name == "" {
-			continue
-		}
-		if key, ok := x.byName[ns+"/"+name]; ok && ns != "" {
-			return key
-		}
-		if key, ok := x.byName["/"+name]; ok && ns == "" && x.count[name] == 1 {
-			return key
-		}
-	}
-	return ""
-}
-
-// alertProblems are the notes for unavailable alert sources.
-func alertProblems(v AlertsView) []string {
-	var out []string
-	for _, src := range []struct {
-		name string
-		s    AlertSource
-	}{{"Prometheus", v.Prometheus}, {"Alertmanager", v.Alertmanager}} {
-		if src.s.Configured && !src.s.Available && src.s.Err != "" {
-			out = append(out, fmt.Sprintf("alerts unavailable: %s %s: %s", src.name, src.s.URL, src.s.Err))
-		}
-	}
-	if v.Prometheus.Available && v.RatesErr != "" {
-		out = append(out, fmt.Sprintf("error rates unavailable: Prometheus %s: %s", v.Prometheus.URL, v.RatesErr))
-	}
-	return out
 }

@@ -7,12 +7,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/internal/termsafe"
 )
 
 // collect lists every synced cache into Objects and reports per-namespace
 // status. It holds no lock while listing: informer stores are thread-safe.
-func (s *Session) collect() (objs Objects, nss []NamespaceStatus, resources []ResourceStatus, synced bool) {
+func (s *Session) collect() (objs estate.Objects, nss []estate.NamespaceStatus, resources []estate.ResourceStatus, synced bool) {
 	s.mu.Lock()
 	watches, cluster := s.namespaces, s.cluster
 	served := s.served
@@ -24,7 +25,7 @@ func (s *Session) collect() (objs Objects, nss []NamespaceStatus, resources []Re
 		all = append(append([]*nsWatch(nil), watches...), cluster)
 	}
 	for _, w := range all {
-		st := NamespaceStatus{Name: w.name, Synced: true}
+		st := estate.NamespaceStatus{Name: w.name, Synced: true}
 		for key, inf := range w.informers {
 			if !inf.HasSynced() {
 				st.Synced = false
@@ -48,12 +49,12 @@ func (s *Session) collect() (objs Objects, nss []NamespaceStatus, resources []Re
 		}
 	}
 	for _, r := range watched {
-		rs := ResourceStatus{Resource: r.Key()}
+		rs := estate.ResourceStatus{Resource: r.Key()}
 		switch {
 		case r.Optional && served != nil && !served[r.Resource+"."+r.Group]:
-			rs.Access, rs.Reason = AccessNotInstalled, fmt.Sprintf("%s is not installed (no %s API)", r.Resource, r.Group)
+			rs.Access, rs.Reason = estate.AccessNotInstalled, fmt.Sprintf("%s is not installed (no %s API)", r.Resource, r.Group)
 		case len(denied[r.Key()]) > 0:
-			rs.Access = AccessDenied
+			rs.Access = estate.AccessDenied
 			for _, ns := range denied[r.Key()] {
 				if ns != "" {
 					rs.Namespaces = append(rs.Namespaces, ns)
@@ -69,7 +70,7 @@ func (s *Session) collect() (objs Objects, nss []NamespaceStatus, resources []Re
 }
 
 // build lists every cache and derives a Snapshot.
-func (s *Session) build() Snapshot {
+func (s *Session) build() estate.Snapshot {
 	began := time.Now()
 	now := s.opts.Now()
 	objs, nss, resources, synced := s.collect()
@@ -82,16 +83,16 @@ func (s *Session) build() Snapshot {
 	nsNote := s.nsNote
 	s.mu.Unlock()
 
-	snap := Snapshot{Context: s.opts.Context, Generation: s.opts.Generation, Taken: now, Synced: synced,
+	snap := estate.Snapshot{Context: s.opts.Context, Generation: s.opts.Generation, Taken: now, Synced: synced,
 		Conn: s.conn.state(), Namespaces: nss, Resources: resources, Installed: installed, Usage: usage.Status}
 	// During start-up a snapshot of caches that have not all listed says
 	// only where the lists stand: a model of half of them would show
 	// services without their pods, i.e. wrong health. After the start-up
 	// grace, what has listed is shown (marked not synced).
 	if synced || s.isStartedUp() {
-		Assemble(&snap, objs, Extras{
+		estate.Assemble(&snap, objs, estate.Extras{
 			Usage: usage.Pods, Alerts: s.alerts.get(), AlertLabels: s.opts.Settings.AlertLabels,
-			OOMKills: s.trackOOMs(objs.Pods, now), pods: s.podCache,
+			OOMKills: s.trackOOMs(objs.Pods, now), Pods: s.podCache,
 		}, now)
 	}
 	if nsNote != "" {
@@ -99,11 +100,11 @@ func (s *Session) build() Snapshot {
 	}
 	snap.Problems = append(snap.Problems, Problems(snap.Namespaces)...)
 	for _, r := range resources {
-		if r.Access == AccessDenied && len(r.Namespaces) == 0 {
+		if r.Access == estate.AccessDenied && len(r.Namespaces) == 0 {
 			snap.Problems = append(snap.Problems, "no access to "+r.Resource)
 		}
 	}
-	snap.Problems = append(snap.Problems, alertProblems(snap.Alerts)...)
+	snap.Problems = append(snap.Problems, estate.AlertProblems(snap.Alerts)...)
 	snap.BuildDuration = time.Since(began)
 	if synced || s.isStartedUp() {
 		// After BuildDuration: an evaluation is not part of every build.
@@ -159,7 +160,7 @@ var kindByKey = func() map[string]resource {
 
 // appendObjects adds a cache's items to their kind's slice in objs: the
 // pointers the cache holds, not copies.
-func appendObjects(objs *Objects, key string, items []any) {
+func appendObjects(objs *estate.Objects, key string, items []any) {
 	k, ok := kindByKey[key]
 	if !ok {
 		return

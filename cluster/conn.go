@@ -3,6 +3,8 @@ package cluster
 import (
 	"sync"
 	"time"
+
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // connTracker remembers the last successful contact with the API server and
@@ -36,8 +38,8 @@ func (c *connTracker) fail(reason string) (changed bool) {
 	return changed
 }
 
-func (c *connTracker) state() ConnState {
+func (c *connTracker) state() estate.ConnState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return ConnState{Connected: !c.failed && !c.lastContact.IsZero(), LastContact: c.lastContact, Reason: c.reason}
+	return estate.ConnState{Connected: !c.failed && !c.lastContact.IsZero(), LastContact: c.lastContact, Reason: c.reason}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/vigil-k8s/vigil/config"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // rateLabel marks which half of the rate query a series comes from.
@@ -76,7 +77,7 @@ func promMatchers(m map[string]string) ([]string, error) {
 }
 
 // fetchRates runs the rate query and pairs each label set's two sums.
-func fetchRates(ctx context.Context, api promv1.API, query string) ([]RateSeries, error) {
+func fetchRates(ctx context.Context, api promv1.API, query string) ([]estate.RateSeries, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	v, _, _, err := api.Query(ctx, query, time.Now())
@@ -92,8 +93,8 @@ func fetchRates(ctx context.Context, api promv1.API, query string) ([]RateSeries
 
 // pairRates folds the query's "errors" and "requests" series into one
 // RateSeries per label set, sorted by labels. It is pure.
-func pairRates(vec model.Vector) []RateSeries {
-	byLabels := map[string]*RateSeries{}
+func pairRates(vec model.Vector) []estate.RateSeries {
+	byLabels := map[string]*estate.RateSeries{}
 	var keys []string
 	for _, smp := range vec {
 		val := float64(smp.Value)
@@ -106,7 +107,7 @@ func pairRates(vec model.Vector) []RateSeries {
 		k := m.String()
 		r := byLabels[k]
 		if r == nil {
-			r = &RateSeries{Labels: labelMap(m)}
+			r = &estate.RateSeries{Labels: labelMap(m)}
 			byLabels[k] = r
 			keys = append(keys, k)
 		}
@@ -118,54 +119,9 @@ func pairRates(vec model.Vector) []RateSeries {
 		}
 	}
 	sort.Strings(keys)
-	out := make([]RateSeries, 0, len(keys))
+	out := make([]estate.RateSeries, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, *byLabels[k])
 	}
 	return out
-}
-
-// ServiceRate is a service's joined HTTP traffic.
-type ServiceRate struct {
-	// Requests is all requests per second; Errors the 5xx ones.
-	Requests, Errors float64
-}
-
-// JoinRates sums the rate series per service key, joining each series'
-// labels to a service as JoinAlerts joins an alert's. Series that name no
-// service are dropped. It is pure.
-func JoinRates(rates []RateSeries, services []Service, labels config.AlertLabels) map[string]ServiceRate {
-	idx := newServiceIndex(services, labels)
-	out := map[string]ServiceRate{}
-	for _, r := range rates {
-		key := idx.lookup(r.Labels)
-		if key == "" {
-			continue
-		}
-		sr := out[key]
-		sr.Requests += r.Requests
-		sr.Errors += r.Errors
-		out[key] = sr
-	}
-	return out
-}
-
-// withRates sets each service's error and request rates from the joined
-// series; a service no series joined to stays unknown.
-func withRates(services []Service, rates []RateSeries, labels config.AlertLabels) {
-	if len(rates) == 0 {
-		return
-	}
-	joined := JoinRates(rates, services, labels)
-	for i := range services {
-		r, ok := joined[services[i].Key()]
-		if !ok {
-			continue
-		}
-		s := &services[i]
-		s.ErrorRateKnown, s.RequestRate, s.ErrorRate = true, r.Requests, 0
-		if r.Requests > 0 {
-			s.ErrorRate = min(1, r.Errors/r.Requests)
-		}
-	}
 }

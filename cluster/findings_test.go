@@ -12,11 +12,12 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // resourcesVerdict is the ops-resources finding on Deployment ns/name in
 // snap, or "" when there is none.
-func resourcesVerdict(snap Snapshot, ns, name string) checks.Status {
+func resourcesVerdict(snap estate.Snapshot, ns, name string) checks.Status {
 	for _, f := range snap.Findings.Findings {
 		if f.Check == "ops-resources" && f.Resource == (checks.Resource{Kind: "Deployment", Namespace: ns, Name: name}) {
 			return f.Status
@@ -34,7 +35,7 @@ func appDeployment(ns, name string, res corev1.ResourceRequirements) *appsv1.Dep
 // startFake starts a session on client, watching fintech-prod, that
 // evaluates the checks at most every interval, and subscribes to it until
 // the test ends.
-func startFake(t *testing.T, client *fake.Clientset, interval time.Duration, denied ...string) (*Session, <-chan Snapshot) {
+func startFake(t *testing.T, client *fake.Clientset, interval time.Duration, denied ...string) (*Session, <-chan estate.Snapshot) {
 	t.Helper()
 	client.PrependReactor("create", "selfsubjectaccessreviews", allowExcept(denied...))
 	s := newTestSession(t, client, "fintech-prod")
@@ -60,7 +61,7 @@ func TestSessionPublishesFindings(t *testing.T) {
 	s, ch := startFake(t, client, 300*time.Millisecond)
 	ctx := context.Background()
 
-	first := waitFor(t, ch, "a failing ops-resources finding", func(snap Snapshot) bool {
+	first := waitFor(t, ch, "a failing ops-resources finding", func(snap estate.Snapshot) bool {
 		return resourcesVerdict(snap, "fintech-prod", "payment-service") == checks.Fail
 	})
 	if f := first.Findings; f.Context != "test" || f.Generation != 7 || f.At.IsZero() || len(f.Catalogue) == 0 {
@@ -83,7 +84,7 @@ func TestSessionPublishesFindings(t *testing.T) {
 	if _, err := client.AppsV1().Deployments("fintech-prod").Update(ctx, appDeployment("fintech-prod", "payment-service", fixed), metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ch, "the ops-resources finding to pass", func(snap Snapshot) bool {
+	waitFor(t, ch, "the ops-resources finding to pass", func(snap estate.Snapshot) bool {
 		return resourcesVerdict(snap, "fintech-prod", "payment-service") == checks.Pass
 	})
 	if d := time.Since(changed); d > s.opts.ChecksInterval+2*time.Second {
@@ -101,7 +102,7 @@ func TestFindingsCoalesce(t *testing.T) {
 	)
 	s, ch := startFake(t, client, 400*time.Millisecond)
 	ctx := context.Background()
-	waitFor(t, ch, "the first findings", func(snap Snapshot) bool { return !snap.Findings.At.IsZero() })
+	waitFor(t, ch, "the first findings", func(snap estate.Snapshot) bool { return !snap.Findings.At.IsZero() })
 
 	done := make(chan struct{})
 	go func() {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/cluster/readonly"
 	"github.com/vigil-k8s/vigil/config"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // Fleet summarises every context of the kubeconfig at once, without
@@ -21,16 +22,16 @@ import (
 // time) and one alerts query when a Prometheus is configured. The current
 // context's entry comes from its live snapshot instead. The summary carries
 // the Manager generation it started under.
-func (m *Manager) Fleet(ctx context.Context) FleetSummary {
+func (m *Manager) Fleet(ctx context.Context) estate.FleetSummary {
 	_, gen := m.Current()
-	sum := FleetSummary{Generation: gen}
+	sum := estate.FleetSummary{Generation: gen}
 	contexts, err := m.Contexts()
 	if err != nil {
-		sum.Entries = []FleetEntry{{Context: "(kubeconfig)", Err: err.Error(), Firing: -1, Checked: time.Now()}}
+		sum.Entries = []estate.FleetEntry{{Context: "(kubeconfig)", Err: err.Error(), Firing: -1, Checked: time.Now()}}
 		sum.Taken = time.Now()
 		return sum
 	}
-	sum.Entries = make([]FleetEntry, len(contexts))
+	sum.Entries = make([]estate.FleetEntry, len(contexts))
 	sem := make(chan struct{}, m.opts.FleetParallel)
 	var wg sync.WaitGroup
 	for i, c := range contexts {
@@ -46,12 +47,12 @@ func (m *Manager) Fleet(ctx context.Context) FleetSummary {
 	return sum
 }
 
-func (m *Manager) fleetEntry(ctx context.Context, c ContextInfo) FleetEntry {
+func (m *Manager) fleetEntry(ctx context.Context, c estate.ContextInfo) estate.FleetEntry {
 	start := time.Now()
-	e := FleetEntry{Context: c.Name, Server: c.Server, Current: c.Current, Firing: -1}
+	e := estate.FleetEntry{Context: c.Name, Server: c.Server, Current: c.Current, Firing: -1}
 	if sess := m.Session(); c.Current && sess != nil {
 		if snap, ok := sess.Latest(); ok && snap.Synced {
-			return entryFromSnapshot(e, snap, start)
+			return estate.FleetEntryFromSnapshot(e, snap, start)
 		}
 	}
 	t, err := ResolveTarget(m.flagsFor(c.Name), m.opts.UserAgent)
@@ -75,56 +76,16 @@ func (m *Manager) fleetEntry(ctx context.Context, c ContextInfo) FleetEntry {
 		return e
 	}
 	e.Reachable = true
-	countHealth(&e, services)
+	e.CountHealth(services)
 	e.Firing, e.AlertsErr = fleetFiring(ctx, settings, m.opts)
 	e.Took = time.Since(start)
 	return e
 }
 
-func entryFromSnapshot(e FleetEntry, snap Snapshot, start time.Time) FleetEntry {
-	e.Reachable = snap.Conn.Connected
-	if !e.Reachable {
-		e.Err = snap.Conn.Reason
-	}
-	countHealth(&e, snap.Services)
-	switch {
-	case snap.Alerts.Prometheus.Available || snap.Alerts.Alertmanager.Available:
-		e.Firing = snap.Alerts.Firing
-	case !snap.Alerts.Prometheus.Configured && !snap.Alerts.Alertmanager.Configured:
-		e.AlertsErr = "no Prometheus configured"
-	default:
-		e.AlertsErr = snap.Alerts.Prometheus.Err
-	}
-	e.Checked = snap.Conn.LastContact
-	e.Took = time.Since(start)
-	return e
-}
-
-func countHealth(e *FleetEntry, services []Service) {
-	e.Services = len(services)
-	for _, s := range services {
-		switch s.Health.Status {
-		case StatusOK:
-			e.OK++
-		case StatusProgressing:
-			e.Progressing++
-		case StatusDegraded:
-			e.Degraded++
-		case StatusDown:
-			e.Down++
-		default:
-			e.Unknown++
-		}
-		if s.Health.Status <= StatusDegraded && len(e.Worst) < 3 {
-			e.Worst = append(e.Worst, fmt.Sprintf("%s/%s %s", s.Namespace, s.Name, s.Health.Status))
-		}
-	}
-}
-
 // FleetServices lists a context's Deployments and StatefulSets once and
 // derives their health from the controllers' status alone (no pods), as
 // the fleet view does.
-func FleetServices(ctx context.Context, cfg *rest.Config, s config.Settings) ([]Service, error) {
+func FleetServices(ctx context.Context, cfg *rest.Config, s config.Settings) ([]estate.Service, error) {
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -139,7 +100,7 @@ func FleetServices(ctx context.Context, cfg *rest.Config, s config.Settings) ([]
 			namespaces = append(namespaces, ns.Name)
 		}
 	}
-	var objs Objects
+	var objs estate.Objects
 	for _, ns := range namespaces {
 		deps, err := cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
 		if err != nil {
@@ -157,26 +118,15 @@ func FleetServices(ctx context.Context, cfg *rest.Config, s config.Settings) ([]
 		}
 	}
 	now := time.Now()
-	out := make([]Service, 0, len(objs.Deployments)+len(objs.StatefulSets))
+	out := make([]estate.Service, 0, len(objs.Deployments)+len(objs.StatefulSets))
 	for _, d := range objs.Deployments {
-		out = append(out, Service{Namespace: d.Namespace, Name: d.Name, Kind: "Deployment", Health: fleetHealth(DeploymentFacts(d), now)})
+		out = append(out, estate.Service{Namespace: d.Namespace, Name: d.Name, Kind: "Deployment", Health: estate.FleetHealth(estate.DeploymentFacts(d), now)})
 	}
 	for _, st := range objs.StatefulSets {
-		out = append(out, Service{Namespace: st.Namespace, Name: st.Name, Kind: "StatefulSet", Health: fleetHealth(StatefulSetFacts(st), now)})
+		out = append(out, estate.Service{Namespace: st.Namespace, Name: st.Name, Kind: "StatefulSet", Health: estate.FleetHealth(estate.StatefulSetFacts(st), now)})
 	}
-	SortServices(out)
+	estate.SortServices(out)
 	return out, nil
-}
-
-// fleetHealth is DeriveHealth without pod detail: without pods, a rollout
-// that is not complete reads as Progressing unless the controller says it
-// is stuck, and zero ready is Down.
-func fleetHealth(f WorkloadFacts, now time.Time) Health {
-	h := DeriveHealth(f, now)
-	if h.Status == StatusDown && f.Ready == 0 {
-		h.Reason = fmt.Sprintf("0/%d ready", f.Desired)
-	}
-	return h
 }
 
 func fleetFiring(ctx context.Context, s config.Settings, o ManagerOptions) (int, string) {
@@ -191,7 +141,7 @@ func fleetFiring(ctx context.Context, s config.Settings, o ManagerOptions) (int,
 		alerts, _, amErr := fetchAlertmanager(ctx, clients.am)
 		if amErr == nil {
 			n := 0
-			for _, a := range keepAlerts(alerts, s.AlertLabels) {
+			for _, a := range estate.KeepAlerts(alerts, s.AlertLabels) {
 				if a.State == "firing" && len(a.SilencedBy) == 0 {
 					n++
 				}
@@ -207,7 +157,7 @@ func fleetFiring(ctx context.Context, s config.Settings, o ManagerOptions) (int,
 		return -1, Explain(err)
 	}
 	n := 0
-	for _, a := range keepAlerts(alerts, s.AlertLabels) {
+	for _, a := range estate.KeepAlerts(alerts, s.AlertLabels) {
 		if a.State == "firing" {
 			n++
 		}

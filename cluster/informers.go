@@ -18,6 +18,7 @@ import (
 	vpainformers "k8s.io/autoscaler/vertical-pod-autoscaler/pkg/client/informers/externalversions"
 
 	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // nsWatch is the informers of one namespace, or of the cluster scope (name
@@ -477,7 +478,7 @@ func (s *Session) waitSynced(ctx context.Context, begun time.Time, watches []*ns
 // Problems are the human notes about namespaces: missing ones and refused
 // resources, e.g. `namespace "fintech-dr" does not exist` and
 // "no access to pods in fintech-security".
-func Problems(nss []NamespaceStatus) []string {
+func Problems(nss []estate.NamespaceStatus) []string {
 	var out []string
 	for _, ns := range nss {
 		if ns.Missing {

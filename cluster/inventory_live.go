@@ -6,6 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // Inventory returns the live estate for the compliance checks: the
@@ -22,7 +23,7 @@ func (s *Session) Inventory() checks.Inventory {
 // inventoryOf completes collected objects into the checks' inventory:
 // installed groups, refused resources, the configuration and the alert
 // rules Prometheus has loaded. It copies no object.
-func (s *Session) inventoryOf(objs Objects, resources []ResourceStatus) checks.Inventory {
+func (s *Session) inventoryOf(objs estate.Objects, resources []estate.ResourceStatus) checks.Inventory {
 	inv := objs
 	inv.Installed, inv.Forbidden, inv.Config, inv.Origin = map[string]bool{}, map[string]string{}, checks.DefaultConfig(), s.opts.Context
 	inv.Config.Namespaces = s.watchedNames()
@@ -36,7 +37,7 @@ func (s *Session) inventoryOf(objs Objects, resources []ResourceStatus) checks.I
 	}
 	s.mu.Unlock()
 	for _, r := range resources {
-		if r.Access == AccessDenied {
+		if r.Access == estate.AccessDenied {
 			inv.Forbidden[r.Resource] = r.Reason
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/cluster/readonly"
 	"github.com/vigil-k8s/vigil/config"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // ManagerOptions configure a Manager.
@@ -64,7 +65,7 @@ type Manager struct {
 	gen     uint64
 	cancel  context.CancelFunc
 	fwdDone chan struct{}
-	subs    map[chan Snapshot]struct{}
+	subs    map[chan estate.Snapshot]struct{}
 	stopped bool
 }
 
@@ -82,7 +83,7 @@ func NewManager(opts ManagerOptions) (*Manager, error) {
 	if opts.FleetParallel <= 0 {
 		opts.FleetParallel = 4
 	}
-	return &Manager{opts: opts, log: opts.Logger, subs: map[chan Snapshot]struct{}{}}, nil
+	return &Manager{opts: opts, log: opts.Logger, subs: map[chan estate.Snapshot]struct{}{}}, nil
 }
 
 // flagsFor returns a copy of the flags selecting context name ("" = the
@@ -105,7 +106,7 @@ func (m *Manager) flagsFor(name string) *genericclioptions.ConfigFlags {
 
 // Contexts lists the merged kubeconfig's contexts, sorted by name, marking
 // the current one (the Manager's, else the kubeconfig's current-context).
-func (m *Manager) Contexts() ([]ContextInfo, error) {
+func (m *Manager) Contexts() ([]estate.ContextInfo, error) {
 	raw, err := m.opts.Flags.ToRawKubeConfigLoader().RawConfig()
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig: %w", err)
@@ -117,9 +118,9 @@ func (m *Manager) Contexts() ([]ContextInfo, error) {
 			current = *m.opts.Flags.Context
 		}
 	}
-	out := make([]ContextInfo, 0, len(raw.Contexts))
+	out := make([]estate.ContextInfo, 0, len(raw.Contexts))
 	for name, c := range raw.Contexts {
-		info := ContextInfo{Name: name, Cluster: c.Cluster, User: c.AuthInfo, Namespace: c.Namespace,
+		info := estate.ContextInfo{Name: name, Cluster: c.Cluster, User: c.AuthInfo, Namespace: c.Namespace,
 			Current: name == current, Protected: m.opts.Config.IsProtected(name)}
 		if cl, ok := raw.Clusters[c.Cluster]; ok {
 			info.Server = cl.Server
@@ -211,7 +212,7 @@ func (m *Manager) Switch(ctx context.Context, name string) (Target, error) {
 }
 
 // forward copies one session's snapshots to the Manager's subscribers.
-func (m *Manager) forward(ch <-chan Snapshot, done chan struct{}) {
+func (m *Manager) forward(ch <-chan estate.Snapshot, done chan struct{}) {
 	defer close(done)
 	for snap := range ch {
 		m.mu.Lock()
@@ -230,8 +231,8 @@ func (m *Manager) forward(ch <-chan Snapshot, done chan struct{}) {
 // (each snapshot carries Context and Generation: drop older generations)
 // and a func to unsubscribe. Only the newest snapshot is buffered. The
 // channel closes on Stop or unsubscribe.
-func (m *Manager) Subscribe() (<-chan Snapshot, func()) {
-	ch := make(chan Snapshot, 1)
+func (m *Manager) Subscribe() (<-chan estate.Snapshot, func()) {
+	ch := make(chan estate.Snapshot, 1)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.stopped {

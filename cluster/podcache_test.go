@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"fmt"
 	"reflect"
 	"testing"
 
@@ -9,45 +8,9 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	kresource "k8s.io/apimachinery/pkg/api/resource"
-)
 
-// TestIncrementalBuildMatchesFull: builds that reuse what earlier builds
-// derived (pods changed, added, removed, moved to a new usage poll) give the
-// snapshot a build from scratch gives.
-func TestIncrementalBuildMatchesFull(t *testing.T) {
-	var objs Objects
-	for d := range 3 {
-		name := fmt.Sprintf("svc-%d", d)
-		objs.Deployments = append(objs.Deployments, deployment("fintech-prod", name, 4, 4, 4))
-		rs := name + "-rs"
-		objs.ReplicaSets = append(objs.ReplicaSets, &appsv1.ReplicaSet{ObjectMeta: meta("fintech-prod", rs, ownedBy("Deployment", name))})
-		for p := range 4 {
-			objs.Pods = append(objs.Pods, pod("fintech-prod", fmt.Sprintf("%s-%d", rs, p), ownedBy("ReplicaSet", rs), true))
-		}
-	}
-	x := Extras{pods: newPodCache()}
-	check := func(step string) {
-		t.Helper()
-		var incr, full Snapshot
-		Assemble(&incr, objs, x, testNow)
-		x2 := x
-		x2.pods = nil
-		Assemble(&full, objs, x2, testNow)
-		if !reflect.DeepEqual(incr.Services, full.Services) {
-			t.Fatalf("%s: incremental build differs from a full one:\n%+v\n%+v", step, incr.Services, full.Services)
-		}
-	}
-	check("first")
-	check("unchanged")
-	objs.Pods[1] = pod("fintech-prod", objs.Pods[1].Name, ownedBy("ReplicaSet", "svc-0-rs"), false, crashing(3, "OOMKilled"))
-	check("one pod changed")
-	objs.Pods = append(objs.Pods[:5], objs.Pods[6:]...)
-	check("one pod removed")
-	objs.Pods = append(objs.Pods, pod("fintech-prod", "svc-2-rs-new", ownedBy("ReplicaSet", "svc-2-rs"), true))
-	check("one pod added")
-	x.Usage = map[string]PodUsage{"fintech-prod/svc-1-rs-0": {Containers: map[string]Resources{"app": {CPU: 5}}}}
-	check("new usage poll")
-}
+	"github.com/vigil-k8s/vigil/estate"
+)
 
 func TestRulesAllow(t *testing.T) {
 	rules := []authorizationv1.ResourceRule{
@@ -78,14 +41,14 @@ func TestSlimPodKeepsWhatTheSnapshotReads(t *testing.T) {
 	p.Spec.NodeName = "node-1"
 	p.Spec.Containers = []corev1.Container{{Name: "app", Image: "img:1", Resources: corev1.ResourceRequirements{
 		Requests: corev1.ResourceList{corev1.ResourceCPU: kresource.MustParse("100m")}}}}
-	before := PodInfoOf(p, nil)
+	before := estate.PodInfoOf(p, nil)
 	bare := pod("fintech-prod", "bare", ownedBy("Job", "j"), true)
 	bare.OwnerReferences = nil
 	bare.Annotations = map[string]string{"keep": "me"}
 
 	sl := newSlimmer()
 	out, _ := sl.transform(p.DeepCopy())
-	if after := PodInfoOf(out.(*corev1.Pod), nil); !reflect.DeepEqual(after, before) {
+	if after := estate.PodInfoOf(out.(*corev1.Pod), nil); !reflect.DeepEqual(after, before) {
 		t.Errorf("PodInfo changed by the slim transform:\n%+v\n%+v", before, after)
 	}
 	out, _ = sl.transform(bare.DeepCopy())
@@ -118,7 +81,7 @@ func TestSlimPodSharesOnlyEqualParts(t *testing.T) {
 	if &a.Status.Conditions[0] == &c.Status.Conditions[0] {
 		t.Error("different conditions were shared")
 	}
-	if PodFactsOf(c).Ready || PodFactsOf(c).Restarts != 2 || !PodFactsOf(a).Ready {
-		t.Errorf("facts after slimming: a %+v, c %+v", PodFactsOf(a), PodFactsOf(c))
+	if estate.PodFactsOf(c).Ready || estate.PodFactsOf(c).Restarts != 2 || !estate.PodFactsOf(a).Ready {
+		t.Errorf("facts after slimming: a %+v, c %+v", estate.PodFactsOf(a), estate.PodFactsOf(c))
 	}
 }

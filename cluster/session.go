@@ -1,6 +1,8 @@
-// Package cluster is vigil's only door to the Kubernetes API (with the future
-// actions package): it resolves kube contexts, runs one Session of
-// namespace-scoped informers per context and publishes immutable Snapshots.
+// Package cluster is vigil's only door to the Kubernetes API for reading
+// (actions/ writes): it resolves kube contexts, runs one Session of
+// namespace-scoped informers per context, polls metrics, Prometheus and
+// Alertmanager, and publishes immutable estate.Snapshots, which package
+// estate derives from the objects the informers hold.
 package cluster
 
 import (
@@ -23,6 +25,7 @@ import (
 	vpaclient "k8s.io/autoscaler/vertical-pod-autoscaler/pkg/client/clientset/versioned"
 
 	"github.com/vigil-k8s/vigil/config"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // Options configure a Session. RESTConfig or Client must be set.
@@ -117,9 +120,9 @@ type Session struct {
 
 	buildMu  sync.Mutex             // serialises builds (the loop and Rebuild)
 	ooms     map[string][]time.Time // OOM kills seen; guarded by buildMu
-	podCache *podCache              // pods' derived values between builds; guarded by buildMu
-	subs     map[chan Snapshot]struct{}
-	latest   Snapshot
+	podCache *estate.PodCache       // pods' derived values between builds; guarded by buildMu
+	subs     map[chan estate.Snapshot]struct{}
+	latest   estate.Snapshot
 	seq      uint64
 	stopped  bool
 }
@@ -172,8 +175,8 @@ func New(opts Options) (*Session, error) {
 		opts:  opts,
 		log:   opts.Logger.With("context", opts.Context, "generation", opts.Generation),
 		dirty: make(chan struct{}, 1), syncedNow: make(chan struct{}, 1), startedUp: make(chan struct{}),
-		subs:     map[chan Snapshot]struct{}{},
-		podCache: newPodCache(),
+		subs:     map[chan estate.Snapshot]struct{}{},
+		podCache: estate.NewPodCache(),
 		slim:     newSlimmer(),
 	}
 	if opts.Client != nil {
@@ -353,8 +356,8 @@ func (s *Session) resolveNamespaces(ctx context.Context) []string {
 // Subscribe returns a channel that receives the latest snapshot (older ones
 // are dropped if the receiver is slow) and a func to unsubscribe. The
 // channel is closed by Stop or unsubscribe.
-func (s *Session) Subscribe() (<-chan Snapshot, func()) {
-	ch := make(chan Snapshot, 1)
+func (s *Session) Subscribe() (<-chan estate.Snapshot, func()) {
+	ch := make(chan estate.Snapshot, 1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
@@ -376,7 +379,7 @@ func (s *Session) Subscribe() (<-chan Snapshot, func()) {
 }
 
 // Latest returns the last published snapshot; ok is false before the first.
-func (s *Session) Latest() (snap Snapshot, ok bool) {
+func (s *Session) Latest() (snap estate.Snapshot, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.latest, s.seq > 0
@@ -479,7 +482,7 @@ func (s *Session) isStartedUp() bool {
 // loop's share of a core to 1/buildSpacing under any event rate.
 const buildSpacing = 5
 
-func (s *Session) publish(snap Snapshot) {
+func (s *Session) publish(snap estate.Snapshot) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
@@ -537,10 +540,10 @@ func (s *Session) heartbeat(ctx context.Context) {
 // build. Unlike the loop's builds it derives every pod again rather than
 // reusing what earlier builds derived from unchanged pods. It may overlap a
 // loop build; both publish complete snapshots.
-func (s *Session) Rebuild() Snapshot {
+func (s *Session) Rebuild() estate.Snapshot {
 	s.buildMu.Lock()
 	defer s.buildMu.Unlock()
-	s.podCache = newPodCache()
+	s.podCache = estate.NewPodCache()
 	snap := s.build()
 	s.publish(snap)
 	s.mu.Lock()

@@ -17,6 +17,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // These tests use a fake clientset only to prove the Session's plumbing
@@ -53,7 +55,7 @@ func newTestSession(t *testing.T, client *fake.Clientset, namespaces ...string) 
 }
 
 // waitFor reads snapshots until ok accepts one or the deadline passes.
-func waitFor(t *testing.T, ch <-chan Snapshot, what string, ok func(Snapshot) bool) Snapshot {
+func waitFor(t *testing.T, ch <-chan estate.Snapshot, what string, ok func(estate.Snapshot) bool) estate.Snapshot {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
@@ -85,13 +87,13 @@ func TestSessionPublishesLiveSnapshots(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	snap := waitFor(t, ch, "a synced snapshot with payment-service", func(s Snapshot) bool {
+	snap := waitFor(t, ch, "a synced snapshot with payment-service", func(s estate.Snapshot) bool {
 		return s.Synced && len(s.Services) == 1
 	})
 	if snap.Context != "test" || snap.Generation != 7 || snap.Seq == 0 {
 		t.Errorf("snapshot identity = {%q %d seq %d}, want {test 7 seq>0}", snap.Context, snap.Generation, snap.Seq)
 	}
-	if got := snap.Services[0]; got.Name != "payment-service" || got.Health.Status != StatusOK {
+	if got := snap.Services[0]; got.Name != "payment-service" || got.Health.Status != estate.StatusOK {
 		t.Errorf("service = %+v", got)
 	}
 	if len(snap.Problems) != 1 || snap.Problems[0] != `namespace "fintech-dr" does not exist` {
@@ -106,8 +108,8 @@ func TestSessionPublishesLiveSnapshots(t *testing.T) {
 	if _, err := client.AppsV1().Deployments("fintech-prod").UpdateStatus(context.Background(), d, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ch, "payment-service down", func(s Snapshot) bool {
-		return len(s.Services) == 1 && s.Services[0].Health.Status == StatusDown
+	waitFor(t, ch, "payment-service down", func(s estate.Snapshot) bool {
+		return len(s.Services) == 1 && s.Services[0].Health.Status == estate.StatusDown
 	})
 
 	s.Stop()
@@ -132,7 +134,7 @@ func TestSessionReportsDeniedResources(t *testing.T) {
 	}
 	defer s.Stop()
 
-	snap := waitFor(t, ch, "a synced snapshot", func(s Snapshot) bool { return s.Synced })
+	snap := waitFor(t, ch, "a synced snapshot", func(s estate.Snapshot) bool { return s.Synced })
 	if len(snap.Problems) != 1 || snap.Problems[0] != "no access to pods in fintech-security" {
 		t.Errorf("Problems = %q", snap.Problems)
 	}
@@ -197,7 +199,7 @@ func TestSessionHoldsPartialModelsUntilListed(t *testing.T) {
 	}
 	defer s.Stop()
 
-	first := waitFor(t, ch, "the first snapshot", func(Snapshot) bool { return true })
+	first := waitFor(t, ch, "the first snapshot", func(estate.Snapshot) bool { return true })
 	if first.Synced {
 		t.Fatal("first snapshot says synced while pods cannot be listed")
 	}
@@ -207,8 +209,8 @@ func TestSessionHoldsPartialModelsUntilListed(t *testing.T) {
 	case <-time.After(700 * time.Millisecond): // the other informers list and mark the session dirty meanwhile
 	}
 	release() // the informer retries its list (client-go backs off about a second)
-	snap := waitFor(t, ch, "the complete snapshot", func(s Snapshot) bool { return s.Synced })
-	if len(snap.Services) != 1 || snap.Services[0].Health.Status == StatusDown {
+	snap := waitFor(t, ch, "the complete snapshot", func(s estate.Snapshot) bool { return s.Synced })
+	if len(snap.Services) != 1 || snap.Services[0].Health.Status == estate.StatusDown {
 		t.Errorf("complete snapshot: %+v", snap.Services)
 	}
 }
@@ -237,7 +239,7 @@ func TestSessionShowsWhatListedAfterTheGrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Stop()
-	snap := waitFor(t, ch, "a partial snapshot after the grace", func(s Snapshot) bool { return len(s.Services) == 1 })
+	snap := waitFor(t, ch, "a partial snapshot after the grace", func(s estate.Snapshot) bool { return len(s.Services) == 1 })
 	if snap.Synced {
 		t.Error("snapshot says synced while pods cannot be listed")
 	}
@@ -265,7 +267,7 @@ func TestSessionShowsAFailingConnectionAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Stop()
-	snap := waitFor(t, ch, "a disconnected snapshot", func(s Snapshot) bool { return !s.Conn.Connected && s.Conn.Reason != "" })
+	snap := waitFor(t, ch, "a disconnected snapshot", func(s estate.Snapshot) bool { return !s.Conn.Connected && s.Conn.Reason != "" })
 	if snap.Synced {
 		t.Error("snapshot says synced while pods cannot be listed")
 	}

@@ -14,6 +14,8 @@ import (
 	kresource "k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // podGen makes random pods of a small estate: few names and values, so
@@ -114,15 +116,15 @@ func (g podGen) pod(ns string, i int, owner *metav1.OwnerReference) *corev1.Pod 
 }
 
 // usage makes a usage poll for some of the pods.
-func (g podGen) usage(pods []*corev1.Pod) map[string]PodUsage {
-	u := map[string]PodUsage{}
+func (g podGen) usage(pods []*corev1.Pod) map[string]estate.PodUsage {
+	u := map[string]estate.PodUsage{}
 	for _, p := range pods {
 		if g.r.IntN(5) == 0 {
 			continue
 		}
-		pu := PodUsage{Containers: map[string]Resources{}, Window: 30 * time.Second}
+		pu := estate.PodUsage{Containers: map[string]estate.Resources{}, Window: 30 * time.Second}
 		for _, c := range p.Spec.Containers {
-			pu.Containers[c.Name] = Resources{CPU: int64(g.r.IntN(900)), Memory: int64(g.r.IntN(1 << 30))}
+			pu.Containers[c.Name] = estate.Resources{CPU: int64(g.r.IntN(900)), Memory: int64(g.r.IntN(1 << 30))}
 		}
 		u[p.Namespace+"/"+p.Name] = pu
 	}
@@ -157,11 +159,11 @@ func TestSlimmedPodsDeriveWhatOriginalsDo(t *testing.T) {
 		}
 		usage := g.usage(orig)
 		for i := range orig {
-			want, got := PodInfoOf(orig[i], usage), PodInfoOf(slim[i], usage)
+			want, got := estate.PodInfoOf(orig[i], usage), estate.PodInfoOf(slim[i], usage)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("seed %d pod %d: PodInfo of the slimmed pod differs from the original's (slimmed vs original) at %s", seed, i, diff(got, want))
 			}
-			if got, want := PodFactsOf(slim[i]), PodFactsOf(orig[i]); !reflect.DeepEqual(got, want) {
+			if got, want := estate.PodFactsOf(slim[i]), estate.PodFactsOf(orig[i]); !reflect.DeepEqual(got, want) {
 				t.Fatalf("seed %d pod %d: PodFacts differ (slimmed vs original) at %s", seed, i, diff(got, want))
 			}
 			for j, c := range orig[i].Spec.Containers {
@@ -183,7 +185,7 @@ func TestSlimmedEstateBuildsTheSameServices(t *testing.T) {
 	for seed := range uint64(10) {
 		g := podGen{rand.New(rand.NewPCG(seed, 11))}
 		sl := newSlimmer()
-		var orig Objects
+		var orig estate.Objects
 		for d := range 6 {
 			name := fmt.Sprintf("svc-%d", d)
 			dep := deployment("fintech-prod", name, 4, 3, 4)
@@ -213,14 +215,14 @@ func TestSlimmedEstateBuildsTheSameServices(t *testing.T) {
 		for i, p := range orig.Pods {
 			slim.Pods[i] = slimOf(p)
 		}
-		x := Extras{pods: newPodCache()}
+		x := estate.Extras{Pods: estate.NewPodCache()}
 		for round := range 6 {
 			if round%2 == 0 { // a new usage poll every other build
 				x.Usage = g.usage(orig.Pods)
 			}
-			var got, want Snapshot
-			Assemble(&got, slim, x, testNow)
-			Assemble(&want, orig, Extras{Usage: x.Usage}, testNow)
+			var got, want estate.Snapshot
+			estate.Assemble(&got, slim, x, testNow)
+			estate.Assemble(&want, orig, estate.Extras{Usage: x.Usage}, testNow)
 			if !reflect.DeepEqual(got.Services, want.Services) {
 				t.Fatalf("seed %d round %d: services built from slimmed pods differ from the originals' (slimmed vs original) at %s", seed, round, diff(got.Services, want.Services))
 			}

@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // StorageClass is one entry of checks.Kinds and nothing else: the session
@@ -29,9 +30,9 @@ func TestStorageClassIsWatchedFromItsRegistryEntry(t *testing.T) {
 	}{{"allowed", nil}, {"not allowed", []string{"storageclasses"}}} {
 		t.Run(tt.name, func(t *testing.T) {
 			s, ch := startFake(t, fake.NewClientset(objs...), DefaultChecksInterval, tt.denied...)
-			snap := waitFor(t, ch, "a synced snapshot", func(s Snapshot) bool { return s.Synced })
+			snap := waitFor(t, ch, "a synced snapshot", func(s estate.Snapshot) bool { return s.Synced })
 			inv := s.Inventory()
-			var status ResourceStatus
+			var status estate.ResourceStatus
 			for _, r := range snap.Resources {
 				if r.Resource == checks.ResStorageClasses {
 					status = r
@@ -41,7 +42,7 @@ func TestStorageClassIsWatchedFromItsRegistryEntry(t *testing.T) {
 				if len(inv.StorageClasses) != 1 || inv.StorageClasses[0].Parameters["encrypted"] != "true" {
 					t.Errorf("inventory StorageClasses = %v, want encrypted-gp3", inv.StorageClasses)
 				}
-				if status.Resource == "" || status.Access == AccessDenied {
+				if status.Resource == "" || status.Access == estate.AccessDenied {
 					t.Errorf("storageclasses status = %+v, want watched", status)
 				}
 				return
@@ -49,7 +50,7 @@ func TestStorageClassIsWatchedFromItsRegistryEntry(t *testing.T) {
 			if len(inv.StorageClasses) != 0 || inv.Forbidden[checks.ResStorageClasses] == "" {
 				t.Errorf("StorageClasses = %v, Forbidden = %v: want none listed and storageclasses forbidden", inv.StorageClasses, inv.Forbidden)
 			}
-			if status.Access != AccessDenied || len(status.Namespaces) != 0 || !hasString(snap.Problems, "no access to "+checks.ResStorageClasses) {
+			if status.Access != estate.AccessDenied || len(status.Namespaces) != 0 || !hasString(snap.Problems, "no access to "+checks.ResStorageClasses) {
 				t.Errorf("storageclasses status = %+v, problems %q: want no access cluster-wide", status, snap.Problems)
 			}
 			// A check that needs StorageClasses reports unknown, not pass.

@@ -9,6 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // lastApplied is kubectl's copy of the whole object: often the largest field.
@@ -87,7 +89,7 @@ func slimUnstructured(u *unstructured.Unstructured) {
 // revisionImagesOnly keeps of a ControllerRevision's template patch only
 // the container images.
 func revisionImagesOnly(raw []byte) []byte {
-	var p revisionPatch
+	var p estate.RevisionPatch
 	if len(raw) == 0 || json.Unmarshal(raw, &p) != nil {
 		return nil
 	}

@@ -7,6 +7,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // UsageResult is one poll of metrics.k8s.io, stamped with its session.
@@ -15,9 +17,9 @@ type UsageResult struct {
 	Context    string
 	Generation uint64
 	// Status says whether usage is available and when it was taken.
-	Status UsageStatus
+	Status estate.UsageStatus
 	// Pods maps "namespace/pod" to its usage.
-	Pods map[string]PodUsage
+	Pods map[string]estate.PodUsage
 }
 
 type usageState struct {
@@ -81,7 +83,7 @@ func (s *Session) fetchUsage(ctx context.Context) UsageResult {
 		r.Status.Reason = "usage unavailable: metrics.k8s.io is not served"
 		return r
 	}
-	r.Pods = map[string]PodUsage{}
+	r.Pods = map[string]estate.PodUsage{}
 	for _, w := range watches {
 		list, err := s.metrics.MetricsV1beta1().PodMetricses(w.name).List(ctx, metav1.ListOptions{})
 		if err != nil {
@@ -93,13 +95,13 @@ func (s *Session) fetchUsage(ctx context.Context) UsageResult {
 			return r
 		}
 		for _, pm := range list.Items {
-			pu := PodUsage{Containers: make(map[string]Resources, len(pm.Containers)), Window: pm.Window.Duration}
+			pu := estate.PodUsage{Containers: make(map[string]estate.Resources, len(pm.Containers)), Window: pm.Window.Duration}
 			for _, c := range pm.Containers {
-				pu.Containers[c.Name] = resourcesOf(c.Usage)
+				pu.Containers[c.Name] = estate.ResourcesOf(c.Usage)
 			}
 			r.Pods[pm.Namespace+"/"+pm.Name] = pu
 		}
 	}
-	r.Status = UsageStatus{Available: true, Taken: time.Now()}
+	r.Status = estate.UsageStatus{Available: true, Taken: time.Now()}
 	return r
 }

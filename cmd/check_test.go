@@ -17,7 +17,7 @@ import (
 	"github.com/vigil-k8s/vigil/checks/load"
 )
 
-var estate = []string{"-f", "../testdata/fintech/all", "-f", "../testdata/fintech/local-1"}
+var fintechManifests = []string{"-f", "../testdata/fintech/all", "-f", "../testdata/fintech/local-1"}
 
 // run executes vigil check with args, returning stdout, stderr and the
 // exit code.
@@ -36,15 +36,15 @@ func TestExitCodes(t *testing.T) {
 		args []string
 		want int
 	}{
-		{"estate fails", estate, ExitFindings},
+		{"estate fails", fintechManifests, ExitFindings},
 		{"one passing check", []string{"-f", fixture("ops-probes", "pass"), "--check", "ops-probes"}, ExitOK},
 		{"one failing check", []string{"-f", fixture("ops-probes", "fail"), "--check", "ops-probes"}, ExitFindings},
 		{"warn below --fail-on fail", []string{"-f", fixture("rbac-no-stale-rules", "fail"), "--check", "rbac-no-stale-rules"}, ExitOK},
 		{"warn at --fail-on warn", []string{"-f", fixture("rbac-no-stale-rules", "fail"), "--check", "rbac-no-stale-rules", "--fail-on", "warn"}, ExitFindings},
 		{"unknown never fails", []string{"-f", fixture("ops-dr-plan", "unknown"), "--check", "ops-dr-plan", "--fail-on", "warn"}, ExitOK},
-		{"bad output", append([]string{"-o", "xml"}, estate...), ExitUsage},
-		{"bad fail-on", append([]string{"--fail-on", "unknown"}, estate...), ExitUsage},
-		{"unknown check", append([]string{"--check", "nope"}, estate...), ExitUsage},
+		{"bad output", append([]string{"-o", "xml"}, fintechManifests...), ExitUsage},
+		{"bad fail-on", append([]string{"--fail-on", "unknown"}, fintechManifests...), ExitUsage},
+		{"unknown check", append([]string{"--check", "nope"}, fintechManifests...), ExitUsage},
 		{"unknown flag", []string{"--nope"}, ExitUsage},
 		{"missing file", []string{"-f", "does-not-exist.yaml"}, ExitUsage},
 		{"positional args", []string{"extra"}, ExitUsage},
@@ -83,7 +83,7 @@ func TestBadInputNamesFileAndDocument(t *testing.T) {
 
 // TestJSONShape pins the JSON document's keys exactly.
 func TestJSONShape(t *testing.T) {
-	out, _, code := run(t, append([]string{"-o", "json"}, estate...)...)
+	out, _, code := run(t, append([]string{"-o", "json"}, fintechManifests...)...)
 	if code != ExitFindings {
 		t.Fatalf("exit %d", code)
 	}
@@ -153,12 +153,12 @@ func mapKeys(m map[string]json.RawMessage) []string {
 
 func TestEveryFormatRenders(t *testing.T) {
 	for _, f := range []string{"table", "json", "markdown", "junit", "sarif"} {
-		out, _, code := run(t, append([]string{"-o", f}, estate...)...)
+		out, _, code := run(t, append([]string{"-o", f}, fintechManifests...)...)
 		if code != ExitFindings || len(out) < 1000 {
 			t.Errorf("%s: exit %d, %d bytes", f, code, len(out))
 		}
 	}
-	out, _, _ := run(t, estate...)
+	out, _, _ := run(t, fintechManifests...)
 	if !strings.Contains(out, "score ") || !strings.Contains(out, "ingress-tls") || strings.Contains(out, "PASS ") {
 		t.Errorf("table: want failing findings and the score, no passes:\n%s", out)
 	}

@@ -182,7 +182,7 @@ func (o *rootOptions) Run(ctx context.Context) error {
 	if _, err = mgr.Switch(ctx, t.Context); err != nil {
 		return err
 	}
-	backend := &ui.ManagerBackend{Manager: mgr, Snapshots: snaps, Actions: o.actionsFor, ReadOnly: o.contextReadOnly}
+	backend := &managerBackend{Manager: mgr, Snapshots: snaps, Actions: o.actionsFor, ReadOnly: o.contextReadOnly}
 	auditPath, err := audit.DefaultPath(o.flags.getenv)
 	if err != nil {
 		o.logger.Warn("audit pane unavailable", "err", err)

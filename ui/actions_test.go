@@ -13,7 +13,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/actions/audit"
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/alerts"
 	"github.com/vigil-k8s/vigil/ui/auditlog"
@@ -22,11 +22,11 @@ import (
 )
 
 // estateWithSilence is estate with one active silence in Alertmanager.
-func estateWithSilence() cluster.Snapshot {
-	s := estate(2)
-	s.Alerts.Alertmanager = cluster.AlertSource{URL: "http://127.0.0.1:19093", Configured: true, Available: true, LastSuccess: testNow}
+func estateWithSilence() estate.Snapshot {
+	s := seedEstate(2)
+	s.Alerts.Alertmanager = estate.AlertSource{URL: "http://127.0.0.1:19093", Configured: true, Available: true, LastSuccess: testNow}
 	s.Alerts.Alerts[0].Labels = map[string]string{"alertname": "HighErrorRate", "namespace": "fintech-prod", "service": "user-service", "severity": "critical"}
-	s.Alerts.Silences = []cluster.Silence{{ID: "0b1c-silence", State: "active", Matchers: []string{`alertname="DiskFull"`},
+	s.Alerts.Silences = []estate.Silence{{ID: "0b1c-silence", State: "active", Matchers: []string{`alertname="DiskFull"`},
 		CreatedBy: "admin", Comment: "INC-7", StartsAt: testNow.Add(-time.Hour), EndsAt: testNow.Add(time.Hour)}}
 	return s
 }
@@ -45,7 +45,7 @@ func openDetail(t *testing.T, m *Model, name string) {
 func detailAction(t *testing.T, fa *fakeActions, name, prefix string) *Model {
 	t.Helper()
 	m := newModelWith(t, 120, 50, &fakeBackend{}, fa)
-	run(m, SnapshotMsg{Snapshot: estate(2)})
+	run(m, SnapshotMsg{Snapshot: seedEstate(2)})
 	openDetail(t, m, name)
 	run(m, press("a"))
 	menuTo(t, m, prefix)
@@ -218,7 +218,7 @@ func TestReadOnly_SilenceShownDisabled(t *testing.T) {
 func TestGitOps_ArgoRollbackDisabledAndSyncDefaults(t *testing.T) {
 	fa := newFakeActions()
 	m := newModelWith(t, 120, 40, &fakeBackend{}, fa)
-	run(m, SnapshotMsg{Snapshot: estate(2)})
+	run(m, SnapshotMsg{Snapshot: seedEstate(2)})
 	run(m, screenMsgFor("gitops"))
 	if app, _ := m.screens[4].comp.(*gitops.Model).Selected(); app == nil || app.Name != "fintech-app" {
 		t.Fatalf("selected %v", app)
@@ -255,7 +255,7 @@ func TestGitOps_ArgoRollbackDisabledAndSyncDefaults(t *testing.T) {
 // reloads the audit pane.
 func TestActionProgressAndBusy(t *testing.T) {
 	m := newModelWith(t, 120, 30, &fakeBackend{}, newFakeActions())
-	run(m, SnapshotMsg{Snapshot: estate(2)})
+	run(m, SnapshotMsg{Snapshot: seedEstate(2)})
 	tg := actions.Target{Kind: "Deployment", Namespace: "fintech-prod", Name: "payment-service"}
 	m.Update(actionsui.EventMsg{ActionID: "restart", Title: "Restart", Target: tg, Event: actions.Event{Stage: actions.StageDryRun, Message: "previewing (server-side dry run)"}})
 	if !m.Activity().Busy() || !strings.Contains(screenText(m), "Restart deployment/fintech-prod/payment-service [dry-run] previewing") {
@@ -293,7 +293,7 @@ func TestAuditPaneGolden(t *testing.T) {
 			m := New(Options{Common: newModelWith(t, 120, 20, nil, nil).common, Session: Session{Target: Target{Context: "local-1", Server: "https://127.0.0.1:6443", User: "admin", Generation: 2}},
 				Now: func() time.Time { return testNow }, AuditPath: "/state/vigil/audit.jsonl"})
 			m.Update(windowSize(120, 20))
-			run(m, SnapshotMsg{Snapshot: estate(2)})
+			run(m, SnapshotMsg{Snapshot: seedEstate(2)})
 			run(m, screenMsgFor("audit"))
 			run(m, auditlog.LoadedMsg{Path: "/state/vigil/audit.jsonl", Records: auditRecords(), Report: tt.report})
 			got := ansi.Strip(m.Render())

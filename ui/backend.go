@@ -3,7 +3,7 @@ package ui
 import (
 	"context"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 )
 
@@ -14,11 +14,11 @@ import (
 // calls them only from tea.Cmds.
 type Backend interface {
 	// Contexts lists the kubeconfig's contexts.
-	Contexts() []cluster.ContextInfo
+	Contexts() []estate.ContextInfo
 	// Switch stops the current session and starts one on context name.
 	Switch(ctx context.Context, name string) (Session, error)
 	// Fleet summarises every context.
-	Fleet(ctx context.Context) (cluster.FleetSummary, error)
+	Fleet(ctx context.Context) (estate.FleetSummary, error)
 }
 
 // Session is one context's connection as the UI sees it.
@@ -27,7 +27,7 @@ type Session struct {
 	// the generation of Snapshots.
 	Target Target
 	// Snapshots is the session's subscription.
-	Snapshots <-chan cluster.Snapshot
+	Snapshots <-chan estate.Snapshot
 	// Actions lists and runs the context's actions; nil hides them.
 	Actions actionsui.Provider
 	// ReadOnly is true when the context refuses every mutation.

@@ -5,25 +5,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // bigSnapshot is 2,000 services of 5 pods each: 10,000 pods, with usage,
 // revisions and an alert on some, as a large estate would look.
-func bigSnapshot(gen uint64) cluster.Snapshot {
-	s := estate(gen)
+func bigSnapshot(gen uint64) estate.Snapshot {
+	s := seedEstate(gen)
 	s.Services = nil
 	for i := range 2000 {
-		v := svc(fmt.Sprintf("team-%02d", i%40), fmt.Sprintf("bulk-%04d", i), cluster.StatusOK, "", 5, 5)
+		v := svc(fmt.Sprintf("team-%02d", i%40), fmt.Sprintf("bulk-%04d", i), estate.StatusOK, "", 5, 5)
 		if i%97 == 0 {
-			v.Health = cluster.Health{Status: cluster.StatusDegraded, Reason: "4/5 ready; CrashLoopBackOff"}
+			v.Health = estate.Health{Status: estate.StatusDegraded, Reason: "4/5 ready; CrashLoopBackOff"}
 		}
-		v.Usage = cluster.Usage{Available: true, CPU: 120, CPURequest: 500, Memory: 200 << 20, MemoryRequest: 512 << 20}
+		v.Usage = estate.Usage{Available: true, CPU: 120, CPURequest: 500, Memory: 200 << 20, MemoryRequest: 512 << 20}
 		for p := range 5 {
-			v.Pods = append(v.Pods, cluster.PodInfo{Name: fmt.Sprintf("bulk-%04d-%d", i, p), Phase: "Running", Ready: true, Status: "Running", Created: testNow.Add(-time.Hour)})
+			v.Pods = append(v.Pods, estate.PodInfo{Name: fmt.Sprintf("bulk-%04d-%d", i, p), Phase: "Running", Ready: true, Status: "Running", Created: testNow.Add(-time.Hour)})
 		}
 		v.PodCount = 5
-		v.Revisions = []cluster.Revision{{Number: 1, Current: true, Created: testNow.Add(-time.Hour)}}
+		v.Revisions = []estate.Revision{{Number: 1, Current: true, Created: testNow.Add(-time.Hour)}}
 		s.Services = append(s.Services, v)
 	}
 	return s

@@ -7,12 +7,12 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // withPaymentErrors sets payment-service's error rate in snap (known only
 // when rate >= 0) and stamps it at testNow+at.
-func withPaymentErrors(snap cluster.Snapshot, rate float64, at time.Duration) cluster.Snapshot {
+func withPaymentErrors(snap estate.Snapshot, rate float64, at time.Duration) estate.Snapshot {
 	snap.Taken = testNow.Add(at)
 	for i := range snap.Services {
 		s := &snap.Services[i]
@@ -29,7 +29,7 @@ func withPaymentErrors(snap cluster.Snapshot, rate float64, at time.Duration) cl
 func TestDetailErrorRateTrend(t *testing.T) {
 	m := newModelWith(t, 100, 40, &fakeBackend{}, newFakeActions())
 	for i, r := range []float64{0, 0.05, 0.1, 0.25} {
-		run(m, SnapshotMsg{Snapshot: withPaymentErrors(estate(2), r, time.Duration(i)*5*time.Second)})
+		run(m, SnapshotMsg{Snapshot: withPaymentErrors(seedEstate(2), r, time.Duration(i)*5*time.Second)})
 	}
 	for _, k := range []string{"G", "k", "enter"} {
 		run(m, press(k))
@@ -39,7 +39,7 @@ func TestDetailErrorRateTrend(t *testing.T) {
 		t.Errorf("detail errors line = %q, want a rising sparkline and 25.0%% of 80 req/s", line)
 	}
 
-	down := withPaymentErrors(estate(2), -1, 20*time.Second)
+	down := withPaymentErrors(seedEstate(2), -1, 20*time.Second)
 	down.Alerts.RatesErr = "bad_data: parse error"
 	run(m, SnapshotMsg{Snapshot: down})
 	if line := findLine(ansi.Strip(m.Render()), "errors "); !strings.Contains(line, "error rate unavailable: bad_data: parse error") {
@@ -52,13 +52,13 @@ func TestDetailErrorRateTrend(t *testing.T) {
 
 func TestAutoscalingErrorRate(t *testing.T) {
 	m := newModelWith(t, 120, 30, &fakeBackend{}, newFakeActions())
-	snap := withPaymentErrors(estate(2), 0.25, 0)
+	snap := withPaymentErrors(seedEstate(2), 0.25, 0)
 	for i := range snap.Services {
 		if snap.Services[i].Name == "api-gateway" {
 			snap.Services[i].ErrorRateKnown = false
 		}
 	}
-	snap.Alerts.Prometheus = cluster.AlertSource{}
+	snap.Alerts.Prometheus = estate.AlertSource{}
 	run(m, SnapshotMsg{Snapshot: snap})
 	for _, k := range []string{":", "h", "p", "a", "enter"} {
 		run(m, press(k))

@@ -11,87 +11,87 @@ import (
 
 	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/checks"
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 )
 
-func svc(ns, name string, st cluster.Status, reason string, ready, desired int32) cluster.Service {
-	return cluster.Service{Namespace: ns, Name: name, Kind: "Deployment", Desired: desired, Ready: ready, UpToDate: desired,
-		Restarts: 0, Created: testNow.Add(-49 * time.Hour), Health: cluster.Health{Status: st, Reason: reason}}
+func svc(ns, name string, st estate.Status, reason string, ready, desired int32) estate.Service {
+	return estate.Service{Namespace: ns, Name: name, Kind: "Deployment", Desired: desired, Ready: ready, UpToDate: desired,
+		Restarts: 0, Created: testNow.Add(-49 * time.Hour), Health: estate.Health{Status: st, Reason: reason}}
 }
 
-// estate is a snapshot shaped like the seed's fintech estate on local-1.
-func estate(gen uint64) cluster.Snapshot {
-	crash := svc("fintech-prod", "notification-service", cluster.StatusDegraded, "0/1 ready; notification-service-7d9f CrashLoopBackOff (12 restarts)", 0, 1)
+// seedEstate is a snapshot shaped like the seed's fintech estate on local-1.
+func seedEstate(gen uint64) estate.Snapshot {
+	crash := svc("fintech-prod", "notification-service", estate.StatusDegraded, "0/1 ready; notification-service-7d9f CrashLoopBackOff (12 restarts)", 0, 1)
 	crash.Restarts = 12
-	crash.Pods = []cluster.PodInfo{{Name: "notification-service-7d9f", Node: "local-1-node-1", Phase: "Running", Status: "CrashLoopBackOff",
+	crash.Pods = []estate.PodInfo{{Name: "notification-service-7d9f", Node: "local-1-node-1", Phase: "Running", Status: "CrashLoopBackOff",
 		Restarts: 12, LastTermination: "Error", Created: testNow.Add(-3 * time.Hour)}}
 	crash.PodCount = 1
-	sts := svc("fintech-monitoring", "prometheus", cluster.StatusOK, "", 1, 1)
+	sts := svc("fintech-monitoring", "prometheus", estate.StatusOK, "", 1, 1)
 	sts.Kind = "StatefulSet"
-	gw := svc("fintech-prod", "api-gateway", cluster.StatusOK, "", 3, 3)
-	gw.HPA = cluster.HPAInfo{Namespace: "fintech-prod", Name: "api-gateway-hpa", TargetKind: "Deployment", TargetName: "api-gateway",
+	gw := svc("fintech-prod", "api-gateway", estate.StatusOK, "", 3, 3)
+	gw.HPA = estate.HPAInfo{Namespace: "fintech-prod", Name: "api-gateway-hpa", TargetKind: "Deployment", TargetName: "api-gateway",
 		Min: 3, Max: 10, Current: 3, Desired: 3, Saturation: 0.3,
-		Metrics:    []cluster.HPAMetric{{Type: "Resource", Name: "cpu", Target: "70%", Current: "64%", Ratio: 0.91}},
-		Conditions: []cluster.Condition{{Type: "ScalingActive", Status: "True", Reason: "ValidMetricFound", Message: "the HPA was able to compute the replica count"}}}
-	gw.Usage = cluster.Usage{Available: true, CPU: 480, CPURequest: 750, CPULimit: 1500, Memory: 900 << 20, MemoryRequest: 3 << 30, MemoryLimit: 6 << 30}
-	pay := svc("fintech-prod", "payment-service", cluster.StatusOK, "", 2, 2)
+		Metrics:    []estate.HPAMetric{{Type: "Resource", Name: "cpu", Target: "70%", Current: "64%", Ratio: 0.91}},
+		Conditions: []estate.Condition{{Type: "ScalingActive", Status: "True", Reason: "ValidMetricFound", Message: "the HPA was able to compute the replica count"}}}
+	gw.Usage = estate.Usage{Available: true, CPU: 480, CPURequest: 750, CPULimit: 1500, Memory: 900 << 20, MemoryRequest: 3 << 30, MemoryLimit: 6 << 30}
+	pay := svc("fintech-prod", "payment-service", estate.StatusOK, "", 2, 2)
 	pay.Images = []string{"registry.fintech.internal/payment-service:v1.2.3"}
-	pay.Usage = cluster.Usage{Available: true, CPU: 400, CPURequest: 2000, CPULimit: 4000, Memory: 1200 << 20, MemoryRequest: 4 << 30, MemoryLimit: 8 << 30}
-	pay.Argo = cluster.ArgoAppRef{Namespace: "argocd", Name: "fintech-app", Sync: "Synced", Health: "Healthy"}
+	pay.Usage = estate.Usage{Available: true, CPU: 400, CPURequest: 2000, CPULimit: 4000, Memory: 1200 << 20, MemoryRequest: 4 << 30, MemoryLimit: 8 << 30}
+	pay.Argo = estate.ArgoAppRef{Namespace: "argocd", Name: "fintech-app", Sync: "Synced", Health: "Healthy"}
 	for i, n := range []string{"payment-service-5f7c-abcde", "payment-service-5f7c-fghij"} {
-		pay.Pods = append(pay.Pods, cluster.PodInfo{Name: n, Node: "local-1-node-3", Phase: "Running", Ready: true, Status: "Running",
-			Created: testNow.Add(-time.Duration(i+1) * time.Hour), Usage: cluster.Usage{Available: true, CPU: 200, Memory: 600 << 20}})
+		pay.Pods = append(pay.Pods, estate.PodInfo{Name: n, Node: "local-1-node-3", Phase: "Running", Ready: true, Status: "Running",
+			Created: testNow.Add(-time.Duration(i+1) * time.Hour), Usage: estate.Usage{Available: true, CPU: 200, Memory: 600 << 20}})
 	}
 	pay.PodCount = 2
 	pay.ErrorRateKnown, pay.ErrorRate, pay.RequestRate = true, 0.004, 12
 	gw.ErrorRateKnown, gw.RequestRate = true, 120
-	pay.Revisions = []cluster.Revision{
+	pay.Revisions = []estate.Revision{
 		{Number: 3, Name: "payment-service-5f7c", Images: []string{"payment-service:v1.2.3"}, ChangeCause: "deploy v1.2.3", Created: testNow.Add(-2 * time.Hour), Current: true, Replicas: 2, Ready: 2},
 		{Number: 2, Name: "payment-service-6b8d", Images: []string{"payment-service:v1.2.2"}, ChangeCause: "deploy v1.2.2", Created: testNow.Add(-26 * time.Hour)},
 	}
-	pay.VPA = cluster.VPAInfo{Namespace: "fintech-prod", Name: "payment-service-vpa", TargetKind: "Deployment", TargetName: "payment-service", UpdateMode: "Off",
-		Containers: []cluster.VPAContainer{{Name: "payment-service", Target: cluster.Resources{CPU: 203, Memory: 600 << 20},
-			Requests: cluster.Resources{CPU: 1000, Memory: 2 << 30}, CPUDrift: 3.93, MemoryDrift: 2.41, OutOfBounds: true}}, MaxDrift: 3.93}
-	user := svc("fintech-prod", "user-service", cluster.StatusOK, "", 2, 2)
-	user.Alerts = []cluster.Alert{{Name: "HighErrorRate", State: "firing", Severity: "critical", Summary: "High error rate detected",
+	pay.VPA = estate.VPAInfo{Namespace: "fintech-prod", Name: "payment-service-vpa", TargetKind: "Deployment", TargetName: "payment-service", UpdateMode: "Off",
+		Containers: []estate.VPAContainer{{Name: "payment-service", Target: estate.Resources{CPU: 203, Memory: 600 << 20},
+			Requests: estate.Resources{CPU: 1000, Memory: 2 << 30}, CPUDrift: 3.93, MemoryDrift: 2.41, OutOfBounds: true}}, MaxDrift: 3.93}
+	user := svc("fintech-prod", "user-service", estate.StatusOK, "", 2, 2)
+	user.Alerts = []estate.Alert{{Name: "HighErrorRate", State: "firing", Severity: "critical", Summary: "High error rate detected",
 		Description: "Error rate is above 10% for user-service", Since: testNow.Add(-5 * time.Minute), Service: "fintech-prod/user-service/Deployment"}}
-	svcs := []cluster.Service{
+	svcs := []estate.Service{
 		crash,
-		svc("fintech-staging", "user-service", cluster.StatusProgressing, "0/1 ready; ProgressDeadlineExceeded", 0, 1),
+		svc("fintech-staging", "user-service", estate.StatusProgressing, "0/1 ready; ProgressDeadlineExceeded", 0, 1),
 		sts, gw, pay, user,
 	}
-	return cluster.Snapshot{
+	return estate.Snapshot{
 		Context: "local-1", Generation: gen, Seq: 1, Taken: testNow, Synced: true, Services: svcs,
-		HPAs: []cluster.HPAInfo{gw.HPA}, VPAs: []cluster.VPAInfo{pay.VPA},
-		Alerts: cluster.AlertsView{
-			Prometheus:   cluster.AlertSource{URL: "http://127.0.0.1:19090", Configured: true, Available: true, LastSuccess: testNow.Add(-3 * time.Second)},
-			Alertmanager: cluster.AlertSource{URL: "http://127.0.0.1:19093", Configured: true, Available: false, Err: "connection refused"},
+		HPAs: []estate.HPAInfo{gw.HPA}, VPAs: []estate.VPAInfo{pay.VPA},
+		Alerts: estate.AlertsView{
+			Prometheus:   estate.AlertSource{URL: "http://127.0.0.1:19090", Configured: true, Available: true, LastSuccess: testNow.Add(-3 * time.Second)},
+			Alertmanager: estate.AlertSource{URL: "http://127.0.0.1:19093", Configured: true, Available: false, Err: "connection refused"},
 			Alerts:       user.Alerts, Firing: 1,
 		},
-		ArgoApps: []cluster.ArgoApp{{Namespace: "argocd", Name: "fintech-app", Project: "fintech-project", RepoURL: "https://github.com/fintech/k8s-manifests",
+		ArgoApps: []estate.ArgoApp{{Namespace: "argocd", Name: "fintech-app", Project: "fintech-project", RepoURL: "https://github.com/fintech/k8s-manifests",
 			Path: "prod", TargetRevision: "HEAD", DestServer: "https://kubernetes.default.svc", DestNamespace: "fintech-prod", AutoSync: true, Prune: true, SelfHeal: true,
 			Sync: "Synced", Revision: "50ba6163c0ffee", Health: "Healthy", Resources: 12,
-			History: []cluster.ArgoHistory{{ID: 2, Revision: "50ba6163c0ffee", DeployedAt: testNow.Add(-24 * time.Hour)}},
-			Windows: []cluster.SyncWindow{{Kind: "deny", Schedule: "0 0 24 12 *", Duration: "72h"}}}},
-		ExternalSecrets: []cluster.ExternalSecretInfo{
+			History: []estate.ArgoHistory{{ID: 2, Revision: "50ba6163c0ffee", DeployedAt: testNow.Add(-24 * time.Hour)}},
+			Windows: []estate.SyncWindow{{Kind: "deny", Schedule: "0 0 24 12 *", Duration: "72h"}}}},
+		ExternalSecrets: []estate.ExternalSecretInfo{
 			{Kind: "ExternalSecret", Namespace: "fintech-prod", Name: "payment-service-secrets", Store: "vault-backend", StoreKind: "SecretStore", Target: "payment-secrets", RefreshInterval: "5m", LastRefresh: testNow.Add(-2 * time.Minute), Ready: true, Reason: "SecretSynced"},
 			{Kind: "ExternalSecret", Namespace: "fintech-prod", Name: "notification-provider-secrets", Store: "vault-backend", StoreKind: "SecretStore", Target: "notification-provider", RefreshInterval: "1h", Ready: false, Reason: "SecretSyncedError", Message: "remote key does not exist"},
 		},
-		SealedSecrets: []cluster.SealedSecretInfo{{Namespace: "fintech-prod", Name: "payment-secrets", Keys: []string{"database-password", "stripe-secret-key"}, Synced: true}},
+		SealedSecrets: []estate.SealedSecretInfo{{Namespace: "fintech-prod", Name: "payment-secrets", Keys: []string{"database-password", "stripe-secret-key"}, Synced: true}},
 		Installed:     map[string]bool{"argoproj.io": true, "autoscaling.k8s.io": true, "external-secrets.io": true, "bitnami.com": true},
-		Events: []cluster.Event{{Namespace: "fintech-prod", Kind: "Pod", Name: "notification-service-7d9f", Type: "Warning", Reason: "BackOff",
+		Events: []estate.Event{{Namespace: "fintech-prod", Kind: "Pod", Name: "notification-service-7d9f", Type: "Warning", Reason: "BackOff",
 			Message: "Back-off restarting failed container", Count: 40, Last: testNow.Add(-30 * time.Second)}},
 		Problems: []string{`namespace "fintech-dr" does not exist`},
-		Conn:     cluster.ConnState{Connected: true, LastContact: testNow.Add(-2 * time.Second)},
+		Conn:     estate.ConnState{Connected: true, LastContact: testNow.Add(-2 * time.Second)},
 	}
 }
 
 // estate2 is local-2: payment-service down on image pulls, no Argo CD.
-func estate2(gen uint64) cluster.Snapshot {
-	s := estate(gen)
+func estate2(gen uint64) estate.Snapshot {
+	s := seedEstate(gen)
 	s.Context = "local-2"
-	s.Services[4].Health = cluster.Health{Status: cluster.StatusDown, Reason: "0/2 ready; payment-service-7c9d ImagePullBackOff"}
+	s.Services[4].Health = estate.Health{Status: estate.StatusDown, Reason: "0/2 ready; payment-service-7c9d ImagePullBackOff"}
 	s.ArgoApps = nil
 	s.Installed = map[string]bool{"argoproj.io": false}
 	return s
@@ -103,8 +103,8 @@ type fakeBackend struct {
 	fail     bool
 }
 
-func (f *fakeBackend) Contexts() []cluster.ContextInfo {
-	return []cluster.ContextInfo{
+func (f *fakeBackend) Contexts() []estate.ContextInfo {
+	return []estate.ContextInfo{
 		{Name: "local-1", Cluster: "local-1", User: "admin", Server: "https://127.0.0.1:6443"},
 		{Name: "local-2", Cluster: "local-2", User: "admin", Server: "https://127.0.0.1:6444"},
 	}
@@ -118,8 +118,8 @@ func (f *fakeBackend) Switch(_ context.Context, name string) (Session, error) {
 	return Session{Target: Target{Context: name, Server: "https://127.0.0.1:6444", User: "admin", Generation: 3}}, nil
 }
 
-func (f *fakeBackend) Fleet(context.Context) (cluster.FleetSummary, error) {
-	return cluster.FleetSummary{Generation: 2, Taken: testNow, Entries: []cluster.FleetEntry{
+func (f *fakeBackend) Fleet(context.Context) (estate.FleetSummary, error) {
+	return estate.FleetSummary{Generation: 2, Taken: testNow, Entries: []estate.FleetEntry{
 		{Context: "local-1", Reachable: true, Services: 6, OK: 4, Degraded: 1, Progressing: 1, Firing: 1, Checked: testNow, Worst: []string{"fintech-prod/notification-service Degraded"}},
 		{Context: "local-2", Reachable: true, Services: 6, OK: 5, Down: 1, Firing: 1, Checked: testNow, Worst: []string{"fintech-prod/payment-service Down"}},
 	}}, nil

@@ -9,8 +9,9 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/render"
 	"github.com/vigil-k8s/vigil/ui/widgets"
 )
 
@@ -153,16 +154,16 @@ func (m *Model) stateLine() string {
 // counts summarises services by status, worst first, zero counts left out.
 func (m *Model) counts() []string {
 	st := m.common.Styles
-	n := map[cluster.Status]int{}
+	n := map[estate.Status]int{}
 	for _, s := range m.data.Snap.Services {
 		n[s.Health.Status]++
 	}
 	out := []string{st.Muted.Render(fmt.Sprintf("%d services", len(m.data.Snap.Services)))}
-	for _, s := range []cluster.Status{cluster.StatusDown, cluster.StatusDegraded, cluster.StatusUnknown, cluster.StatusProgressing} {
+	for _, s := range []estate.Status{estate.StatusDown, estate.StatusDegraded, estate.StatusUnknown, estate.StatusProgressing} {
 		if n[s] == 0 {
 			continue
 		}
-		out = append(out, st.Health(s).Render(fmt.Sprintf("%d %s", n[s], strings.ToLower(s.String()))))
+		out = append(out, render.Health(st, s).Render(fmt.Sprintf("%d %s", n[s], strings.ToLower(s.String()))))
 	}
 	return out
 }

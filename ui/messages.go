@@ -6,13 +6,13 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // SnapshotMsg carries a cluster snapshot into the UI. It is produced by
 // WaitForSnapshot; its Snapshot carries {Context, Generation}.
 type SnapshotMsg struct {
-	Snapshot cluster.Snapshot
+	Snapshot estate.Snapshot
 }
 
 // SessionClosedMsg says a session's snapshot channel closed (the session stopped).
@@ -32,7 +32,7 @@ type SwitchedMsg struct {
 
 // FleetMsg is one fleet summary.
 type FleetMsg struct {
-	Summary cluster.FleetSummary
+	Summary estate.FleetSummary
 	Err     error
 }
 
@@ -43,7 +43,7 @@ type tickMsg time.Time
 // The root model re-issues it after each SnapshotMsg, so exactly one waiter
 // is outstanding per session. context and generation label the
 // SessionClosedMsg.
-func WaitForSnapshot(ch <-chan cluster.Snapshot, context string, generation uint64) tea.Cmd {
+func WaitForSnapshot(ch <-chan estate.Snapshot, context string, generation uint64) tea.Cmd {
 	return func() tea.Msg {
 		snap, ok := <-ch
 		if !ok {

@@ -10,7 +10,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/alerts"
 	"github.com/vigil-k8s/vigil/ui/auditlog"
@@ -60,7 +60,7 @@ type Model struct {
 	common    common.Common
 	data      *common.Data
 	target    Target
-	snapshots <-chan cluster.Snapshot
+	snapshots <-chan estate.Snapshot
 	backend   Backend
 	actions   actionsui.Provider
 	nowFn     func() time.Time
@@ -83,9 +83,9 @@ type Model struct {
 	statusBad bool
 	switching string
 	// early is the new session's snapshot that arrived before SwitchedMsg.
-	early *cluster.Snapshot
+	early *estate.Snapshot
 	// prev is the old context's snapshot while a switch runs.
-	prev   *cluster.Snapshot
+	prev   *estate.Snapshot
 	closed bool
 }
 
@@ -210,7 +210,7 @@ func (m *Model) toTop(msg tea.Msg) tea.Cmd {
 func (m *Model) Data() *common.Data { return m.data }
 
 // Snapshot returns the snapshot on screen; ok is false before the first.
-func (m *Model) Snapshot() (cluster.Snapshot, bool) { return m.data.Snap, m.data.HaveSnap }
+func (m *Model) Snapshot() (estate.Snapshot, bool) { return m.data.Snap, m.data.HaveSnap }
 
 // Services returns the Services screen.
 func (m *Model) Services() *services.Model { return m.screens[0].comp.(*services.Model) }

@@ -13,7 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/theme"
@@ -75,11 +75,11 @@ func run(m *Model, msg tea.Msg) (quit bool) {
 
 func TestSnapshotFromOtherGenerationIsDropped(t *testing.T) {
 	m := newTestModel(t, 80, 24)
-	m.Update(SnapshotMsg{Snapshot: estate(1)}) // late snapshot of an old session
+	m.Update(SnapshotMsg{Snapshot: seedEstate(1)}) // late snapshot of an old session
 	if _, ok := m.Snapshot(); ok {
 		t.Fatal("model took a snapshot from generation 1 while showing generation 2")
 	}
-	m.Update(SnapshotMsg{Snapshot: estate(2)})
+	m.Update(SnapshotMsg{Snapshot: seedEstate(2)})
 	if s, ok := m.Snapshot(); !ok || s.Generation != 2 {
 		t.Fatalf("model did not take the generation-2 snapshot")
 	}
@@ -109,7 +109,7 @@ func TestKeys(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newTestModel(t, 80, 24)
-			m.Update(SnapshotMsg{Snapshot: estate(2)})
+			m.Update(SnapshotMsg{Snapshot: seedEstate(2)})
 			var cmd tea.Cmd
 			for _, k := range tt.keys {
 				_, cmd = m.Update(press(k))
@@ -130,9 +130,9 @@ func TestKeys(t *testing.T) {
 
 func TestCursorFollowsServiceAcrossSnapshots(t *testing.T) {
 	m := newTestModel(t, 80, 24)
-	m.Update(SnapshotMsg{Snapshot: estate(2)})
+	m.Update(SnapshotMsg{Snapshot: seedEstate(2)})
 	m.Update(press("j")) // user-service in staging
-	next := estate(2)
+	next := seedEstate(2)
 	next.Services = append(next.Services[1:], next.Services[0]) // notification-service recovered
 	m.Update(SnapshotMsg{Snapshot: next})
 	if s, _ := m.Services().Selected(); s.Namespace != "fintech-staging" || s.Name != "user-service" {
@@ -142,10 +142,10 @@ func TestCursorFollowsServiceAcrossSnapshots(t *testing.T) {
 
 func TestRendersOnlyVisibleRows(t *testing.T) {
 	m := newTestModel(t, 80, 24)
-	snap := estate(2)
+	snap := seedEstate(2)
 	snap.Services = nil
 	for i := range 10000 {
-		snap.Services = append(snap.Services, svc("fintech-prod", fmt.Sprintf("bulk-%05d", i), cluster.StatusOK, "", 1, 1))
+		snap.Services = append(snap.Services, svc("fintech-prod", fmt.Sprintf("bulk-%05d", i), estate.StatusOK, "", 1, 1))
 	}
 	m.Update(SnapshotMsg{Snapshot: snap})
 	m.Update(press("G"))
@@ -160,8 +160,8 @@ func TestRendersOnlyVisibleRows(t *testing.T) {
 
 func TestStaleAndDisconnectedHeader(t *testing.T) {
 	m := newTestModel(t, 100, 24)
-	snap := estate(2)
-	snap.Conn = cluster.ConnState{Connected: false, Reason: "connection refused", LastContact: testNow.Add(-45 * time.Second)}
+	snap := seedEstate(2)
+	snap.Conn = estate.ConnState{Connected: false, Reason: "connection refused", LastContact: testNow.Add(-45 * time.Second)}
 	m.Update(SnapshotMsg{Snapshot: snap})
 	out := ansi.Strip(m.Render())
 	for _, want := range []string{"disconnected: connection refused", "data 45s old"} {
@@ -176,20 +176,20 @@ func TestViewGolden(t *testing.T) {
 		name string
 		w, h int
 		keys []string
-		snap func() cluster.Snapshot
+		snap func() estate.Snapshot
 	}{
-		{name: "services_80x24", w: 80, h: 24, snap: func() cluster.Snapshot { return estate(2) }},
-		{name: "detail_100x40", w: 100, h: 40, keys: []string{"G", "k", "enter"}, snap: func() cluster.Snapshot { return estate(2) }},
-		{name: "autoscaling_120x30", w: 120, h: 30, keys: []string{":", "h", "p", "a", "enter"}, snap: func() cluster.Snapshot { return estate(2) }},
-		{name: "alerts_100x24", w: 100, h: 24, keys: []string{":", "a", "l", "e", "r", "t", "s", "enter"}, snap: func() cluster.Snapshot { return estate(2) }},
-		{name: "compliance_100x24", w: 100, h: 24, keys: []string{":", "c", "h", "e", "c", "k", "enter"}, snap: func() cluster.Snapshot { return estate(2) }},
-		{name: "gitops_120x30", w: 120, h: 30, keys: []string{":", "g", "i", "t", "o", "p", "s", "enter"}, snap: func() cluster.Snapshot { return estate(2) }},
-		{name: "contexts_100x24", w: 100, h: 24, keys: []string{":", "c", "t", "x", "enter"}, snap: func() cluster.Snapshot { return estate(2) }},
-		{name: "services_120x24", w: 120, h: 24, keys: []string{"j"}, snap: func() cluster.Snapshot { return estate(2) }},
-		{name: "loading_80x24", w: 80, h: 24, snap: func() cluster.Snapshot {
-			return cluster.Snapshot{Context: "local-1", Generation: 2, Conn: cluster.ConnState{Connected: true, LastContact: testNow}}
+		{name: "services_80x24", w: 80, h: 24, snap: func() estate.Snapshot { return seedEstate(2) }},
+		{name: "detail_100x40", w: 100, h: 40, keys: []string{"G", "k", "enter"}, snap: func() estate.Snapshot { return seedEstate(2) }},
+		{name: "autoscaling_120x30", w: 120, h: 30, keys: []string{":", "h", "p", "a", "enter"}, snap: func() estate.Snapshot { return seedEstate(2) }},
+		{name: "alerts_100x24", w: 100, h: 24, keys: []string{":", "a", "l", "e", "r", "t", "s", "enter"}, snap: func() estate.Snapshot { return seedEstate(2) }},
+		{name: "compliance_100x24", w: 100, h: 24, keys: []string{":", "c", "h", "e", "c", "k", "enter"}, snap: func() estate.Snapshot { return seedEstate(2) }},
+		{name: "gitops_120x30", w: 120, h: 30, keys: []string{":", "g", "i", "t", "o", "p", "s", "enter"}, snap: func() estate.Snapshot { return seedEstate(2) }},
+		{name: "contexts_100x24", w: 100, h: 24, keys: []string{":", "c", "t", "x", "enter"}, snap: func() estate.Snapshot { return seedEstate(2) }},
+		{name: "services_120x24", w: 120, h: 24, keys: []string{"j"}, snap: func() estate.Snapshot { return seedEstate(2) }},
+		{name: "loading_80x24", w: 80, h: 24, snap: func() estate.Snapshot {
+			return estate.Snapshot{Context: "local-1", Generation: 2, Conn: estate.ConnState{Connected: true, LastContact: testNow}}
 		}},
-		{name: "help_80x24", w: 80, h: 24, keys: []string{"?"}, snap: func() cluster.Snapshot { return estate(2) }},
+		{name: "help_80x24", w: 80, h: 24, keys: []string{"?"}, snap: func() estate.Snapshot { return seedEstate(2) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -231,7 +231,7 @@ func golden(t *testing.T, path, got string) {
 
 func TestSessionClosedShowsInHeader(t *testing.T) {
 	m := newTestModel(t, 80, 24)
-	m.Update(SnapshotMsg{Snapshot: estate(2)})
+	m.Update(SnapshotMsg{Snapshot: seedEstate(2)})
 	m.Update(SessionClosedMsg{Context: "local-1", Generation: 1}) // an older session: ignored
 	if strings.Contains(ansi.Strip(m.Render()), "session stopped") {
 		t.Fatal("a closed older session marked the current one stopped")
@@ -244,13 +244,13 @@ func TestSessionClosedShowsInHeader(t *testing.T) {
 
 // checksNow is the estate's snapshot carrying the session's evaluation of
 // the fake catalogue.
-func checksNow() SnapshotMsg { return SnapshotMsg{Snapshot: withFindings(estate(2))} }
+func checksNow() SnapshotMsg { return SnapshotMsg{Snapshot: withFindings(seedEstate(2))} }
 
 // withFindings is s with the findings a session publishes once its caches
 // have listed (none before).
-func withFindings(s cluster.Snapshot) cluster.Snapshot {
+func withFindings(s estate.Snapshot) estate.Snapshot {
 	if s.Synced {
-		s.Findings = cluster.Findings{Context: s.Context, Generation: s.Generation, Synced: true, Catalogue: catalogue(), Findings: findings(), At: testNow.Add(-time.Minute)}
+		s.Findings = estate.Findings{Context: s.Context, Generation: s.Generation, Synced: true, Catalogue: catalogue(), Findings: findings(), At: testNow.Add(-time.Minute)}
 	}
 	return s
 }

@@ -8,7 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/services"
 )
 
@@ -27,7 +27,7 @@ func TestPaletteCommands(t *testing.T) {
 	} {
 		t.Run(tt.typed, func(t *testing.T) {
 			m := newModelWith(t, 120, 40, &fakeBackend{}, nil)
-			run(m, SnapshotMsg{Snapshot: estate(2)})
+			run(m, SnapshotMsg{Snapshot: seedEstate(2)})
 			run(m, checksNow())
 			run(m, press(":"))
 			typeText(m, tt.typed)
@@ -63,7 +63,7 @@ func TestPaletteQuitAndUnknown(t *testing.T) {
 
 func TestQWhileTypingDoesNotQuit(t *testing.T) {
 	m := newTestModel(t, 80, 24)
-	run(m, SnapshotMsg{Snapshot: estate(2)})
+	run(m, SnapshotMsg{Snapshot: seedEstate(2)})
 	run(m, press("/"))
 	if run(m, press("q")) {
 		t.Fatal("q quit while typing a filter")
@@ -75,7 +75,7 @@ func TestQWhileTypingDoesNotQuit(t *testing.T) {
 
 func TestFilterNamespaceSort(t *testing.T) {
 	m := newTestModel(t, 120, 30)
-	run(m, SnapshotMsg{Snapshot: estate(2)})
+	run(m, SnapshotMsg{Snapshot: seedEstate(2)})
 	tbl := m.Services().Table()
 	run(m, press("/"))
 	typeText(m, "pay")
@@ -115,9 +115,9 @@ func TestFilterNamespaceSort(t *testing.T) {
 
 func TestUnhealthyFirstByDefault(t *testing.T) {
 	m := newTestModel(t, 120, 30)
-	run(m, SnapshotMsg{Snapshot: estate(2)})
+	run(m, SnapshotMsg{Snapshot: seedEstate(2)})
 	rows := m.Services().Table().Rows()
-	if rows[0].Health.Status != cluster.StatusDegraded {
+	if rows[0].Health.Status != estate.StatusDegraded {
 		t.Errorf("first row is %s %s", rows[0].Name, rows[0].Health.Status)
 	}
 }
@@ -125,7 +125,7 @@ func TestUnhealthyFirstByDefault(t *testing.T) {
 func TestDetailAndActions(t *testing.T) {
 	fa := newFakeActions()
 	m := newModelWith(t, 120, 60, &fakeBackend{}, fa)
-	run(m, SnapshotMsg{Snapshot: estate(2)})
+	run(m, SnapshotMsg{Snapshot: seedEstate(2)})
 	run(m, press("/"))
 	typeText(m, "payment")
 	run(m, press("enter"))
@@ -163,7 +163,7 @@ func TestDetailAndActions(t *testing.T) {
 func TestSwitchContext(t *testing.T) {
 	fb := &fakeBackend{}
 	m := newModelWith(t, 120, 40, fb, nil)
-	run(m, SnapshotMsg{Snapshot: estate(2)})
+	run(m, SnapshotMsg{Snapshot: seedEstate(2)})
 	// The switch command is not run yet: the first paint already names
 	// the new context and says syncing.
 	m.Update(press(":"))
@@ -186,7 +186,7 @@ func TestSwitchContext(t *testing.T) {
 	if !strings.Contains(screenText(m), "syncing local-2") {
 		t.Errorf("no syncing state before the first snapshot:\n%s", screenText(m))
 	}
-	run(m, SnapshotMsg{Snapshot: estate(2)}) // late, from local-1
+	run(m, SnapshotMsg{Snapshot: seedEstate(2)}) // late, from local-1
 	if _, ok := m.Snapshot(); ok {
 		t.Fatal("took a snapshot of the old generation after the switch")
 	}
@@ -200,7 +200,7 @@ func TestSwitchContext(t *testing.T) {
 func TestSwitchFailureKeepsContext(t *testing.T) {
 	fb := &fakeBackend{fail: true}
 	m := newModelWith(t, 120, 40, fb, nil)
-	run(m, SnapshotMsg{Snapshot: estate(2)})
+	run(m, SnapshotMsg{Snapshot: seedEstate(2)})
 	run(m, press(":"))
 	typeText(m, "ctx local-2")
 	run(m, press("enter"))
@@ -227,7 +227,7 @@ func TestUnknownContext(t *testing.T) {
 func TestContextsScreenEnterSwitches(t *testing.T) {
 	fb := &fakeBackend{}
 	m := newModelWith(t, 120, 40, fb, nil)
-	run(m, SnapshotMsg{Snapshot: estate(2)})
+	run(m, SnapshotMsg{Snapshot: seedEstate(2)})
 	run(m, press(":"))
 	typeText(m, "ctx")
 	run(m, press("enter"))
@@ -243,7 +243,7 @@ func TestContextsScreenEnterSwitches(t *testing.T) {
 
 func TestTabCyclesScreensAndMouseWheelScrolls(t *testing.T) {
 	m := newTestModel(t, 100, 30)
-	run(m, SnapshotMsg{Snapshot: estate(2)})
+	run(m, SnapshotMsg{Snapshot: seedEstate(2)})
 	run(m, press("tab"))
 	if m.Screen() != "hpa" {
 		t.Fatalf("tab: %s", m.Screen())

@@ -4,7 +4,7 @@ import (
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/internal/termsafe"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/auditlog"
@@ -79,7 +79,7 @@ func (m *Model) onSnapshot(msg SnapshotMsg) tea.Cmd {
 }
 
 // apply shows snapshot s, with the findings the session evaluated.
-func (m *Model) apply(s cluster.Snapshot) tea.Cmd {
+func (m *Model) apply(s estate.Snapshot) tea.Cmd {
 	m.data.Now = m.nowFn()
 	m.data.Snap, m.data.HaveSnap = s, true
 	m.data.History.Add(s)
@@ -124,7 +124,7 @@ func (m *Model) switchTo(name string) tea.Cmd {
 	}
 	m.switching = name
 	m.data.Context, m.data.HaveSnap = name, false
-	m.data.Snap = cluster.Snapshot{Context: name}
+	m.data.Snap = estate.Snapshot{Context: name}
 	m.show("svc")
 	m.refreshAll()
 	m.flash("switching to "+name+"…", false)
@@ -152,7 +152,7 @@ func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
 	m.closed = false
 	d := m.data
 	d.Context, d.Generation = s.Target.Context, s.Target.Generation
-	d.Snap, d.HaveSnap = cluster.Snapshot{Context: s.Target.Context, Generation: s.Target.Generation}, false
+	d.Snap, d.HaveSnap = estate.Snapshot{Context: s.Target.Context, Generation: s.Target.Generation}, false
 	d.History.Reset()
 	d.Contexts = m.backend.Contexts()
 	for _, sc := range m.screens {

@@ -10,7 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/theme"
 )
@@ -26,7 +26,7 @@ func waitText(t *testing.T, tm *teatest.TestModel, want string) {
 // arrive on a channel, the user filters to payment-service, opens its
 // detail, goes back and switches to local-2 with :ctx.
 func TestFlowFindDetailSwitch(t *testing.T) {
-	snaps := make(chan cluster.Snapshot, 1)
+	snaps := make(chan estate.Snapshot, 1)
 	fb := &fakeBackend{}
 	m := New(Options{
 		Common:  common.Common{Styles: theme.New(true), Keys: common.DefaultKeyMap()},
@@ -35,7 +35,7 @@ func TestFlowFindDetailSwitch(t *testing.T) {
 		Now:     func() time.Time { return testNow },
 	})
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 40))
-	snaps <- estate(2)
+	snaps <- seedEstate(2)
 	waitText(t, tm, "notification-service")
 
 	tm.Type("/payment")

@@ -42,6 +42,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/config"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/internal/testcluster"
 )
 
@@ -403,7 +404,7 @@ func patcherMain(kubeconfig string) int {
 
 // startSession starts a Session on local-1 as the binary would and waits
 // for its first complete snapshot; it returns the time that took.
-func startSession(b *testing.B, cfg *rest.Config, logs io.Writer) (*cluster.Session, cluster.Snapshot, time.Duration) {
+func startSession(b *testing.B, cfg *rest.Config, logs io.Writer) (*cluster.Session, estate.Snapshot, time.Duration) {
 	sessCfg := rest.CopyConfig(cfg)
 	sessCfg.QPS, sessCfg.Burst = 50, 100 // what cluster.ResolveTarget sets for the real binary
 	s, err := cluster.New(cluster.Options{RESTConfig: sessCfg, Context: "local-1", Settings: config.Default().For("local-1"),
@@ -423,7 +424,7 @@ func startSession(b *testing.B, cfg *rest.Config, logs io.Writer) (*cluster.Sess
 		}
 	}
 	b.Fatal("session stopped before its first complete snapshot")
-	return nil, cluster.Snapshot{}, 0
+	return nil, estate.Snapshot{}, 0
 }
 
 func median(ds []time.Duration) time.Duration {
@@ -476,7 +477,7 @@ func BenchmarkSession10kPods(b *testing.B) {
 	settle := func() { runtime.GC(); time.Sleep(2 * time.Second) } // let the apiserver finish the last run's work
 	var (
 		s     *cluster.Session
-		snap  cluster.Snapshot
+		snap  estate.Snapshot
 		base  uint64
 		logs  syncBuffer
 		first time.Duration

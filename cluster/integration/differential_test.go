@@ -27,6 +27,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/config"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/render"
 )
 
@@ -55,7 +56,7 @@ func TestFiguresMatchTheAPI(t *testing.T) {
 			mc := metricsv1beta1.NewForConfigOrDie(cfg)
 			dc := dynamic.NewForConfigOrDie(cfg)
 			namespaces := config.Default().For(ctx).Namespaces
-			waitSnap(t, s, 90*time.Second, "a synced snapshot with usage", func(s cluster.Snapshot) bool {
+			waitSnap(t, s, 90*time.Second, "a synced snapshot with usage", func(s estate.Snapshot) bool {
 				return s.Synced && s.Usage.Available
 			})
 			var diffs []string
@@ -83,7 +84,7 @@ func TestFiguresMatchTheAPI(t *testing.T) {
 }
 
 // latest returns the session's newest snapshot.
-func latest(t *testing.T, s *cluster.Session) cluster.Snapshot {
+func latest(t *testing.T, s *cluster.Session) estate.Snapshot {
 	t.Helper()
 	ch, stop := s.Subscribe()
 	defer stop()
@@ -93,7 +94,7 @@ func latest(t *testing.T, s *cluster.Session) cluster.Snapshot {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no snapshot within 10s")
 	}
-	return cluster.Snapshot{}
+	return estate.Snapshot{}
 }
 
 // figures are what the screens show of one service, as text.
@@ -408,7 +409,7 @@ func parseQ(s string) *kresource.Quantity {
 
 // shownFigures renders the same figures from a snapshot's service, the way
 // the screens read them.
-func shownFigures(s cluster.Service) figures {
+func shownFigures(s estate.Service) figures {
 	f := figures{}
 	f["ready"] = fmt.Sprintf("%d/%d", s.Ready, s.Desired)
 	f["pods"] = fmt.Sprint(s.PodCount)
@@ -469,7 +470,7 @@ func shownFigures(s cluster.Service) figures {
 }
 
 // compareFigures lists every figure of want that the snapshot shows otherwise.
-func compareFigures(snap cluster.Snapshot, want map[string]figures) []string {
+func compareFigures(snap estate.Snapshot, want map[string]figures) []string {
 	var diffs []string
 	shown := map[string]figures{}
 	for _, s := range snap.Services {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // TestErrorRatesFromPrometheus: a real Prometheus scraping the simulated
@@ -22,7 +23,7 @@ func TestErrorRatesFromPrometheus(t *testing.T) {
 		o.Settings.Prometheus, o.Settings.Alertmanager = prom.URL, ""
 		o.Settings.AlertLabels.Match = map[string]string{"cluster": "local-1"}
 	})
-	snap := waitSnap(t, s, 60*time.Second, "error rates of user-service and api-gateway", func(s cluster.Snapshot) bool {
+	snap := waitSnap(t, s, 60*time.Second, "error rates of user-service and api-gateway", func(s estate.Snapshot) bool {
 		us, _ := service(s, "fintech-prod", "user-service")
 		gw, _ := service(s, "fintech-prod", "api-gateway")
 		return us.ErrorRateKnown && gw.ErrorRateKnown && us.RequestRate > 0

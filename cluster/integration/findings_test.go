@@ -15,10 +15,11 @@ import (
 
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // verdict is check's finding on Deployment ns/name in snap ("" if none).
-func verdict(snap cluster.Snapshot, check, ns, name string) checks.Status {
+func verdict(snap estate.Snapshot, check, ns, name string) checks.Status {
 	for _, f := range snap.Findings.Findings {
 		if f.Check == check && f.Resource == (checks.Resource{Kind: "Deployment", Namespace: ns, Name: name}) {
 			return f.Status
@@ -51,7 +52,7 @@ func TestFindingsFollowAChangeWithinOneBuild(t *testing.T) {
 		o.Namespaces = []string{ns}
 		o.ChecksInterval = time.Millisecond
 	})
-	waitSnap(t, s, 60*time.Second, "a synced snapshot with findings", func(snap cluster.Snapshot) bool {
+	waitSnap(t, s, 60*time.Second, "a synced snapshot with findings", func(snap estate.Snapshot) bool {
 		return snap.Synced && !snap.Findings.At.IsZero()
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -60,7 +61,7 @@ func TestFindingsFollowAChangeWithinOneBuild(t *testing.T) {
 	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, bareDeployment(ns, "registry.fintech.internal/bare:1", corev1.ResourceRequirements{}), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	shown := waitSnap(t, s, 30*time.Second, "the Deployment on screen", func(snap cluster.Snapshot) bool {
+	shown := waitSnap(t, s, 30*time.Second, "the Deployment on screen", func(snap estate.Snapshot) bool {
 		_, ok := service(snap, ns, "bare")
 		return ok
 	})
@@ -88,7 +89,7 @@ func TestFindingsFollowAChangeWithinOneBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shown = waitSnap(t, s, 30*time.Second, "the fixed Deployment on screen", func(snap cluster.Snapshot) bool {
+	shown = waitSnap(t, s, 30*time.Second, "the fixed Deployment on screen", func(snap estate.Snapshot) bool {
 		svc, ok := service(snap, ns, "bare")
 		return ok && slices.Contains(svc.Images, "registry.fintech.internal/bare:2")
 	})
@@ -113,7 +114,7 @@ func TestHeadlessListMatchesSessionFindings(t *testing.T) {
 			}
 			var diff []string
 			for attempt := 0; attempt < 5; attempt++ { // the seed's pods may still be moving
-				snap := waitSnap(t, s, 90*time.Second, "a synced snapshot with findings", func(snap cluster.Snapshot) bool {
+				snap := waitSnap(t, s, 90*time.Second, "a synced snapshot with findings", func(snap estate.Snapshot) bool {
 					return snap.Synced && snap.Findings.Synced
 				})
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

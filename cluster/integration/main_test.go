@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/config"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/internal/testcluster"
 )
 
@@ -51,12 +52,12 @@ func start(t *testing.T, contextName string, tune func(*cluster.Options)) *clust
 }
 
 // waitSnap waits for a snapshot ok accepts; it fails with the last one seen.
-func waitSnap(t *testing.T, s *cluster.Session, timeout time.Duration, what string, ok func(cluster.Snapshot) bool) cluster.Snapshot {
+func waitSnap(t *testing.T, s *cluster.Session, timeout time.Duration, what string, ok func(estate.Snapshot) bool) estate.Snapshot {
 	t.Helper()
 	ch, stop := s.Subscribe()
 	defer stop()
 	deadline := time.After(timeout)
-	var last cluster.Snapshot
+	var last estate.Snapshot
 	for {
 		select {
 		case snap, open := <-ch:
@@ -74,25 +75,25 @@ func waitSnap(t *testing.T, s *cluster.Session, timeout time.Duration, what stri
 	}
 }
 
-func service(snap cluster.Snapshot, ns, name string) (cluster.Service, bool) {
+func service(snap estate.Snapshot, ns, name string) (estate.Service, bool) {
 	for _, s := range snap.Services {
 		if s.Namespace == ns && s.Name == name {
 			return s, true
 		}
 	}
-	return cluster.Service{}, false
+	return estate.Service{}, false
 }
 
-func resource(snap cluster.Snapshot, key string) cluster.ResourceStatus {
+func resource(snap estate.Snapshot, key string) estate.ResourceStatus {
 	for _, r := range snap.Resources {
 		if r.Resource == key {
 			return r
 		}
 	}
-	return cluster.ResourceStatus{}
+	return estate.ResourceStatus{}
 }
 
-func hasProblem(snap cluster.Snapshot, sub string) bool {
+func hasProblem(snap estate.Snapshot, sub string) bool {
 	for _, p := range snap.Problems {
 		if strings.Contains(p, sub) {
 			return true

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/config"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 func manager(t *testing.T) *cluster.Manager {
@@ -91,7 +92,7 @@ func (c *connections) closeIdle(t *testing.T) {
 }
 
 // waitManager reads the Manager's subscription until ok accepts a snapshot.
-func waitManager(t *testing.T, ch <-chan cluster.Snapshot, what string, ok func(cluster.Snapshot) bool) cluster.Snapshot {
+func waitManager(t *testing.T, ch <-chan estate.Snapshot, what string, ok func(estate.Snapshot) bool) estate.Snapshot {
 	t.Helper()
 	deadline := time.After(90 * time.Second)
 	for {
@@ -120,7 +121,7 @@ func TestSwitchContextWithoutLeaks(t *testing.T) {
 	if _, err := m.Switch(context.Background(), "local-1"); err != nil {
 		t.Fatal(err)
 	}
-	waitManager(t, ch, "local-1 synced", func(s cluster.Snapshot) bool { return s.Context == "local-1" && s.Generation == 1 && s.Synced })
+	waitManager(t, ch, "local-1 synced", func(s estate.Snapshot) bool { return s.Context == "local-1" && s.Generation == 1 && s.Synced })
 	contexts, err := m.Contexts()
 	if err != nil || len(contexts) < 4 {
 		t.Fatalf("Contexts() = %+v, %v", contexts, err)
@@ -139,14 +140,14 @@ func TestSwitchContextWithoutLeaks(t *testing.T) {
 	if _, err := m.Switch(context.Background(), "local-2"); err != nil {
 		t.Fatal(err)
 	}
-	snap := waitManager(t, ch, "local-2 synced", func(s cluster.Snapshot) bool { return s.Context == "local-2" && s.Synced })
+	snap := waitManager(t, ch, "local-2 synced", func(s estate.Snapshot) bool { return s.Context == "local-2" && s.Synced })
 	if snap.Generation != 2 {
 		t.Errorf("local-2 generation = %d, want 2", snap.Generation)
 	}
 	if _, err := m.Switch(context.Background(), "local-1"); err != nil {
 		t.Fatal(err)
 	}
-	waitManager(t, ch, "local-1 again", func(s cluster.Snapshot) bool { return s.Context == "local-1" && s.Generation == 3 && s.Synced })
+	waitManager(t, ch, "local-1 again", func(s estate.Snapshot) bool { return s.Context == "local-1" && s.Generation == 3 && s.Synced })
 	m.Stop()
 	if _, open := <-ch; open {
 		// drain the last buffered snapshot, then the channel must close
@@ -173,7 +174,7 @@ func TestFleetSummary(t *testing.T) {
 	start := time.Now()
 	sum := m.Fleet(context.Background())
 	t.Logf("fleet of %d contexts in %s", len(sum.Entries), time.Since(start))
-	byName := map[string]cluster.FleetEntry{}
+	byName := map[string]estate.FleetEntry{}
 	for _, e := range sum.Entries {
 		byName[e.Context] = e
 		t.Logf("%s: reachable=%v err=%q services=%d ok=%d progressing=%d degraded=%d down=%d firing=%d (%s) worst=%q took=%s",

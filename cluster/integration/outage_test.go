@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // proxy is a TCP forwarder with a fixed address whose backend can change:
@@ -79,7 +80,7 @@ func TestPrometheusDownAndBackUp(t *testing.T) {
 	s := start(t, "local-1", func(o *cluster.Options) {
 		o.Settings.Prometheus, o.Settings.Alertmanager = pp.url(), ap.url()
 	})
-	snap := waitSnap(t, s, 150*time.Second, "HighErrorRate firing on user-service", func(s cluster.Snapshot) bool {
+	snap := waitSnap(t, s, 150*time.Second, "HighErrorRate firing on user-service", func(s estate.Snapshot) bool {
 		us, _ := service(s, "fintech-prod", "user-service")
 		for _, a := range us.Alerts {
 			if a.Name == "HighErrorRate" && a.State == "firing" {
@@ -93,7 +94,7 @@ func TestPrometheusDownAndBackUp(t *testing.T) {
 	}
 
 	prom.Stop()
-	down := waitSnap(t, s, 60*time.Second, "alerts unavailable", func(s cluster.Snapshot) bool {
+	down := waitSnap(t, s, 60*time.Second, "alerts unavailable", func(s estate.Snapshot) bool {
 		return !s.Alerts.Prometheus.Available && hasProblem(s, "alerts unavailable: Prometheus")
 	})
 	if !down.Synced || len(down.Services) == 0 || !down.Conn.Connected {
@@ -107,7 +108,7 @@ func TestPrometheusDownAndBackUp(t *testing.T) {
 	}
 	pp.set(prom.URL)
 	ap.set(prom.AlertmanagerURL)
-	waitSnap(t, s, 60*time.Second, "Prometheus back", func(s cluster.Snapshot) bool {
+	waitSnap(t, s, 60*time.Second, "Prometheus back", func(s estate.Snapshot) bool {
 		return s.Alerts.Prometheus.Available && s.Alerts.Prometheus.Err == "" && !hasProblem(s, "alerts unavailable: Prometheus")
 	})
 }
@@ -117,7 +118,7 @@ func TestPrometheusDownAndBackUp(t *testing.T) {
 // itself (same Session, same informers).
 func TestAPIServerRestart(t *testing.T) {
 	s := start(t, "local-2", nil)
-	before := waitSnap(t, s, 90*time.Second, "synced", func(s cluster.Snapshot) bool { return s.Synced && s.Conn.Connected })
+	before := waitSnap(t, s, 90*time.Second, "synced", func(s estate.Snapshot) bool { return s.Synced && s.Conn.Connected })
 	if err := lc.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -127,8 +128,8 @@ func TestAPIServerRestart(t *testing.T) {
 			_ = lc.Restart()
 		}
 	}()
-	down := waitSnap(t, s, 60*time.Second, "disconnected", func(s cluster.Snapshot) bool { return !s.Conn.Connected })
-	aged := waitSnap(t, s, 30*time.Second, "data age growing", func(s cluster.Snapshot) bool {
+	down := waitSnap(t, s, 60*time.Second, "disconnected", func(s estate.Snapshot) bool { return !s.Conn.Connected })
+	aged := waitSnap(t, s, 30*time.Second, "data age growing", func(s estate.Snapshot) bool {
 		return !s.Conn.Connected && s.Taken.Sub(s.Conn.LastContact) > 3*time.Second
 	})
 	t.Logf("down: %q; data age %s at %s", down.Conn.Reason, aged.Taken.Sub(aged.Conn.LastContact).Round(time.Second), aged.Taken.Format(time.TimeOnly))
@@ -139,7 +140,7 @@ func TestAPIServerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	restarted = true
-	back := waitSnap(t, s, 120*time.Second, "reconnected", func(s cluster.Snapshot) bool {
+	back := waitSnap(t, s, 120*time.Second, "reconnected", func(s estate.Snapshot) bool {
 		return s.Conn.Connected && s.Conn.LastContact.After(aged.Taken) && s.Synced
 	})
 	if len(back.Services) == 0 {

@@ -8,6 +8,7 @@ import (
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/config"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // TestSeededEstateLocal1 shows the whole derived model of the seeded estate:
@@ -21,7 +22,7 @@ func TestSeededEstateLocal1(t *testing.T) {
 	})
 	// The seed's rollouts and crash loops settle after the cluster is up:
 	// wait for the settled estate (a test run first meets it still moving).
-	snap := waitSnap(t, s, 90*time.Second, "a synced snapshot of the settled estate with usage", func(s cluster.Snapshot) bool {
+	snap := waitSnap(t, s, 90*time.Second, "a synced snapshot of the settled estate with usage", func(s estate.Snapshot) bool {
 		pay, ok := service(s, "fintech-prod", "payment-service")
 		settled := ok && len(pay.Pods) == 2 && !pay.Pods[0].Terminating && !pay.Pods[1].Terminating
 		n, ok := service(s, "fintech-prod", "notification-service")
@@ -54,7 +55,7 @@ func TestSeededEstateLocal1(t *testing.T) {
 	if !pay.Usage.Available || pay.Usage.CPU == 0 || pay.Usage.CPURequest == 0 {
 		t.Errorf("payment-service usage = %+v", pay.Usage)
 	}
-	if n, ok := service(snap, "fintech-prod", "notification-service"); !ok || n.Health.Status != cluster.StatusDown || !strings.Contains(n.Health.Reason, "CrashLoopBackOff") {
+	if n, ok := service(snap, "fintech-prod", "notification-service"); !ok || n.Health.Status != estate.StatusDown || !strings.Contains(n.Health.Reason, "CrashLoopBackOff") {
 		t.Errorf("notification-service health = %+v", n.Health)
 	}
 	if pg, ok := service(snap, "fintech-prod", "postgres"); !ok || pg.Kind != "StatefulSet" || len(pg.Revisions) == 0 {
@@ -64,7 +65,7 @@ func TestSeededEstateLocal1(t *testing.T) {
 	if !snap.Installed["argoproj.io"] || !snap.Installed["autoscaling.k8s.io"] {
 		t.Errorf("Installed = %v", snap.Installed)
 	}
-	var app cluster.ArgoApp
+	var app estate.ArgoApp
 	for _, a := range snap.ArgoApps {
 		if a.Name == "fintech-app" {
 			app = a
@@ -76,7 +77,7 @@ func TestSeededEstateLocal1(t *testing.T) {
 	if len(snap.ArgoProjects) == 0 || len(snap.ArgoProjects[0].Windows) == 0 {
 		t.Errorf("ArgoProjects = %+v, want fintech-project's deny window", snap.ArgoProjects)
 	}
-	var bad cluster.ExternalSecretInfo
+	var bad estate.ExternalSecretInfo
 	for _, e := range snap.ExternalSecrets {
 		if e.Name == "notification-provider-secrets" {
 			bad = e
@@ -111,18 +112,18 @@ func TestSeededEstateLocal1(t *testing.T) {
 // other failing service is there.
 func TestMissingCRDsLocal2(t *testing.T) {
 	s := start(t, "local-2", nil)
-	snap := waitSnap(t, s, 90*time.Second, "a synced snapshot", func(s cluster.Snapshot) bool { return s.Synced && len(s.Services) > 0 })
+	snap := waitSnap(t, s, 90*time.Second, "a synced snapshot", func(s estate.Snapshot) bool { return s.Synced && len(s.Services) > 0 })
 	if snap.Installed["argoproj.io"] {
 		t.Errorf("Installed[argoproj.io] = true on local-2")
 	}
-	if r := resource(snap, "applications.argoproj.io"); r.Access != cluster.AccessNotInstalled || r.Access.String() != "not installed" {
+	if r := resource(snap, "applications.argoproj.io"); r.Access != estate.AccessNotInstalled || r.Access.String() != "not installed" {
 		t.Errorf("applications.argoproj.io = %+v, want not installed", r)
 	}
 	if len(snap.ArgoApps) != 0 || !snap.Conn.Connected {
 		t.Errorf("ArgoApps = %d, Conn = %+v", len(snap.ArgoApps), snap.Conn)
 	}
 	pay, _ := service(snap, "fintech-prod", "payment-service")
-	if pay.Health.Status != cluster.StatusDown || !strings.Contains(pay.Health.Reason, "ImagePull") {
+	if pay.Health.Status != estate.StatusDown || !strings.Contains(pay.Health.Reason, "ImagePull") {
 		t.Errorf("local-2 payment-service health = %+v", pay.Health)
 	}
 	if len(snap.VPAs) == 0 {
@@ -135,8 +136,8 @@ func TestMissingCRDsLocal2(t *testing.T) {
 // those are "no access" (not "not installed"), the rest works.
 func TestReviewerForbiddenSecrets(t *testing.T) {
 	s := start(t, "local-1-reviewer", nil)
-	snap := waitSnap(t, s, 90*time.Second, "a synced snapshot", func(s cluster.Snapshot) bool { return s.Synced && len(s.Services) > 0 })
-	if r := resource(snap, "secrets"); r.Access != cluster.AccessDenied || len(r.Namespaces) != len(config.DefaultNamespaces) {
+	snap := waitSnap(t, s, 90*time.Second, "a synced snapshot", func(s estate.Snapshot) bool { return s.Synced && len(s.Services) > 0 })
+	if r := resource(snap, "secrets"); r.Access != estate.AccessDenied || len(r.Namespaces) != len(config.DefaultNamespaces) {
 		t.Errorf("secrets = %+v, want no access in every watched namespace", r)
 	}
 	if !hasProblem(snap, "secrets, ") || !hasProblem(snap, "in fintech-prod") {
@@ -148,10 +149,10 @@ func TestReviewerForbiddenSecrets(t *testing.T) {
 	if pay, ok := service(snap, "fintech-prod", "payment-service"); !ok || pay.PodCount != 2 || len(pay.Revisions) == 0 {
 		t.Errorf("reviewer lost services: %d services, payment-service %+v", len(snap.Services), pay)
 	}
-	if r := resource(snap, "applications.argoproj.io"); r.Access != cluster.AccessDenied || !snap.Installed["argoproj.io"] {
+	if r := resource(snap, "applications.argoproj.io"); r.Access != estate.AccessDenied || !snap.Installed["argoproj.io"] {
 		t.Errorf("applications for the reviewer = %+v, installed %v; want installed but no access", r, snap.Installed["argoproj.io"])
 	}
-	if r := resource(snap, "clusterroles.rbac.authorization.k8s.io"); r.Access != cluster.AccessDenied || len(r.Namespaces) != 0 {
+	if r := resource(snap, "clusterroles.rbac.authorization.k8s.io"); r.Access != estate.AccessDenied || len(r.Namespaces) != 0 {
 		t.Errorf("clusterroles for the reviewer = %+v, want no access cluster-wide", r)
 	}
 	if inv := s.Inventory(); inv.Forbidden[checks.ResSecrets] == "" {

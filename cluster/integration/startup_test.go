@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // slowLists delays the LIST of one resource until released, and records
@@ -158,7 +159,7 @@ wait:
 	if len(held) > 0 {
 		t.Errorf("watches sent before every cache listed: %q", held)
 	}
-	snap := waitSnap(t, s, 60*time.Second, "late-change at 3 replicas", func(snap cluster.Snapshot) bool {
+	snap := waitSnap(t, s, 60*time.Second, "late-change at 3 replicas", func(snap estate.Snapshot) bool {
 		svc, ok := service(snap, ns, "late-change")
 		return snap.Synced && ok && svc.Desired == 3
 	})

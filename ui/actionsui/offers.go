@@ -12,7 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/vigil-k8s/vigil/actions"
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/widgets"
 )
@@ -21,14 +21,14 @@ import (
 const DefaultSilence = 2 * time.Hour
 
 // WorkloadTarget is the actions target of a service.
-func WorkloadTarget(svc cluster.Service) actions.Target {
+func WorkloadTarget(svc estate.Service) actions.Target {
 	return actions.Target{Kind: svc.Kind, Namespace: svc.Namespace, Name: svc.Name}
 }
 
 // ServiceItems are the actions of a service's detail: restart, roll back
 // to a picked revision, scale to a typed count, refresh the
 // ExternalSecrets feeding it, and sync its Argo CD application.
-func ServiceItems(c common.Common, p Provider, svc cluster.Service, snap *cluster.Snapshot, now time.Time) []Item {
+func ServiceItems(c common.Common, p Provider, svc estate.Service, snap *estate.Snapshot, now time.Time) []Item {
 	env, t := p.Env(), WorkloadTarget(svc)
 	items := []Item{
 		{ID: "restart", Title: "Restart", Probe: actions.Restart(env), Target: t},
@@ -55,14 +55,14 @@ func ServiceItems(c common.Common, p Provider, svc cluster.Service, snap *cluste
 // feeds guesses from names that an ExternalSecret feeds a workload (the
 // snapshot does not carry pod specs); the refresh's preview lists the
 // real consumers before anything changes.
-func feeds(es cluster.ExternalSecretInfo, workload string) bool {
+func feeds(es estate.ExternalSecretInfo, workload string) bool {
 	return strings.HasPrefix(es.Name, workload) || strings.HasPrefix(es.Target, workload)
 }
 
 // RevisionPicker lists a workload's rollout history (revision, images,
 // change-cause, age) with the cursor on the previous revision; picking one
 // starts the rollback, whose preview is the template diff.
-func RevisionPicker(c common.Common, p Provider, svc cluster.Service, now time.Time) *Picker {
+func RevisionPicker(c common.Common, p Provider, svc estate.Service, now time.Time) *Picker {
 	var choices []Choice
 	def := -1
 	for i, r := range svc.Revisions {
@@ -75,7 +75,7 @@ func RevisionPicker(c common.Common, p Provider, svc cluster.Service, now time.T
 		}
 		choices = append(choices, ch)
 	}
-	revs := append([]cluster.Revision(nil), svc.Revisions...)
+	revs := append([]estate.Revision(nil), svc.Revisions...)
 	env, t := p.Env(), WorkloadTarget(svc)
 	return NewPicker(c, "Roll back "+svc.Namespace+"/"+svc.Name+" to revision", "REV   IMAGES                                       CHANGE-CAUSE                 AGE",
 		choices, max(0, def), func(i int) tea.Cmd {
@@ -85,7 +85,7 @@ func RevisionPicker(c common.Common, p Provider, svc cluster.Service, now time.T
 }
 
 // ScaleForm asks for a replica count; it warns when an HPA owns them.
-func ScaleForm(c common.Common, p Provider, svc cluster.Service) *Form {
+func ScaleForm(c common.Common, p Provider, svc estate.Service) *Form {
 	var notes []string
 	if h := svc.HPA; h.Name != "" {
 		notes = append(notes, fmt.Sprintf("HorizontalPodAutoscaler %s owns the replica count (min %d, max %d): it will override yours", h.Name, h.Min, h.Max))
@@ -104,7 +104,7 @@ func ScaleForm(c common.Common, p Provider, svc cluster.Service) *Form {
 
 // SecretItems are the actions of an ExternalSecret: refresh now, with the
 // choice of restarting its consumers afterwards.
-func SecretItems(c common.Common, p Provider, es cluster.ExternalSecretInfo) []Item {
+func SecretItems(c common.Common, p Provider, es estate.ExternalSecretInfo) []Item {
 	env := p.Env()
 	t := actions.Target{Kind: es.Kind, Namespace: es.Namespace, Name: es.Name}
 	return []Item{{ID: "secret-refresh:" + t.String(), Title: "Refresh secret " + es.Name + "…", Probe: actions.RefreshSecret(env, actions.SecretRefreshParams{}), Target: t,
@@ -121,7 +121,7 @@ func SecretItems(c common.Common, p Provider, es cluster.ExternalSecretInfo) []I
 // ArgoItems are an Argo CD application's actions: sync (target revision by
 // default, prune off) and rollback to a picked history id (disabled while
 // auto-sync is on).
-func ArgoItems(c common.Common, p Provider, app cluster.ArgoApp) []Item {
+func ArgoItems(c common.Common, p Provider, app estate.ArgoApp) []Item {
 	env := p.Env()
 	t := actions.Target{Kind: actions.KindApplication, Namespace: app.Namespace, Name: app.Name}
 	sync := Item{ID: "argo-sync:" + t.String(), Title: "Argo CD sync " + app.Name + "…", Dangerous: true, Probe: actions.ArgoSync(env, actions.ArgoSyncParams{}), Target: t,
@@ -144,7 +144,7 @@ func ArgoItems(c common.Common, p Provider, app cluster.ArgoApp) []Item {
 
 // ArgoSyncForm asks for the revision (default the target revision) and
 // prune (off).
-func ArgoSyncForm(c common.Common, p Provider, app cluster.ArgoApp) *Form {
+func ArgoSyncForm(c common.Common, p Provider, app estate.ArgoApp) *Form {
 	env := p.Env()
 	t := actions.Target{Kind: actions.KindApplication, Namespace: app.Namespace, Name: app.Name}
 	target := app.TargetRevision
@@ -162,10 +162,10 @@ func ArgoSyncForm(c common.Common, p Provider, app cluster.ArgoApp) *Form {
 
 // ArgoHistoryPicker lists status.history (newest first) with the cursor on
 // the previous deployment.
-func ArgoHistoryPicker(c common.Common, p Provider, app cluster.ArgoApp) *Picker {
+func ArgoHistoryPicker(c common.Common, p Provider, app estate.ArgoApp) *Picker {
 	env := p.Env()
 	t := actions.Target{Kind: actions.KindApplication, Namespace: app.Namespace, Name: app.Name}
-	hist := append([]cluster.ArgoHistory(nil), app.History...)
+	hist := append([]estate.ArgoHistory(nil), app.History...)
 	var choices []Choice
 	for i, h := range hist {
 		ch := Choice{Label: fmt.Sprintf("%-4d %-12s %s", h.ID, shortRev(h.Revision), h.DeployedAt.UTC().Format(time.RFC3339))}
@@ -180,13 +180,13 @@ func ArgoHistoryPicker(c common.Common, p Provider, app cluster.ArgoApp) *Picker
 }
 
 // AlertTarget is the actions target of an alert.
-func AlertTarget(a cluster.Alert) actions.Target {
+func AlertTarget(a estate.Alert) actions.Target {
 	return actions.Target{Kind: actions.KindAlert, Namespace: a.Labels["namespace"], Name: a.Name}
 }
 
 // SilenceForm asks for a silence's duration (default 2h) and reason; the
 // matchers are the alert's labels and createdBy the kube user.
-func SilenceForm(c common.Common, p Provider, al cluster.Alert) *Form {
+func SilenceForm(c common.Common, p Provider, al estate.Alert) *Form {
 	env, t := p.Env(), AlertTarget(al)
 	labels := map[string]string{}
 	var shown []string
@@ -212,7 +212,7 @@ func SilenceForm(c common.Common, p Provider, al cluster.Alert) *Form {
 }
 
 // AlertItems are an alert's actions.
-func AlertItems(c common.Common, p Provider, al cluster.Alert) []Item {
+func AlertItems(c common.Common, p Provider, al estate.Alert) []Item {
 	it := Item{ID: "silence", Title: "Silence alert…", Probe: actions.SilenceAlert(p.Env(), actions.SilenceParams{Duration: DefaultSilence, Labels: al.Labels}),
 		Target: AlertTarget(al), Open: func() common.Component { return SilenceForm(c, p, al) }}
 	if len(al.SilencedBy) > 0 {
@@ -222,7 +222,7 @@ func AlertItems(c common.Common, p Provider, al cluster.Alert) []Item {
 }
 
 // SilenceItems are a silence's actions.
-func SilenceItems(p Provider, s cluster.Silence) []Item {
+func SilenceItems(p Provider, s estate.Silence) []Item {
 	return []Item{{ID: "silence-expire", Title: "Expire silence", Probe: actions.ExpireSilence(p.Env()),
 		Target: actions.Target{Kind: actions.KindSilence, Name: s.ID}}}
 }

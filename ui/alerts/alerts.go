@@ -14,7 +14,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/render"
@@ -32,8 +32,8 @@ type Model struct {
 
 // pick is one selectable row: an alert or a silence.
 type pick struct {
-	alert   *cluster.Alert
-	silence *cluster.Silence
+	alert   *estate.Alert
+	silence *estate.Silence
 }
 
 var (
@@ -60,7 +60,7 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 }
 
 // Selected returns the alert or silence under the cursor.
-func (m *Model) Selected() (*cluster.Alert, *cluster.Silence) {
+func (m *Model) Selected() (*estate.Alert, *estate.Silence) {
 	pk, _ := m.Picked()
 	return pk.alert, pk.silence
 }
@@ -85,7 +85,7 @@ func (m *Model) keys(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	return nil, true
 }
 
-func (m *Model) menu(al *cluster.Alert, sil *cluster.Silence) *actionsui.Menu {
+func (m *Model) menu(al *estate.Alert, sil *estate.Silence) *actionsui.Menu {
 	if al != nil {
 		return actionsui.NewMenu(m.Common, "alert "+al.Name, "alert/"+al.Fingerprint+al.Name, actionsui.AlertItems(m.Common, m.actions, *al), nil, false, m.actions)
 	}
@@ -93,7 +93,7 @@ func (m *Model) menu(al *cluster.Alert, sil *cluster.Silence) *actionsui.Menu {
 }
 
 // labelsPage shows every label and annotation of an alert.
-func labelsPage(c common.Common, d *common.Data, a cluster.Alert) *common.Page {
+func labelsPage(c common.Common, d *common.Data, a estate.Alert) *common.Page {
 	p := &common.Page{Common: c, Data: d, Name: a.Name, Pop: true}
 	p.Build = func(w int) []string {
 		st := c.Styles
@@ -112,7 +112,7 @@ func labelsPage(c common.Common, d *common.Data, a cluster.Alert) *common.Page {
 	return p
 }
 
-func source(st theme.Theme, name string, s cluster.AlertSource, now time.Time) string {
+func source(st theme.Theme, name string, s estate.AlertSource, now time.Time) string {
 	switch {
 	case !s.Configured:
 		return st.Muted.Render(fmt.Sprintf("%-13s not configured (set its URL in the vigil config)", name))
@@ -156,7 +156,7 @@ func build(st theme.Theme, d *common.Data, width int) (out []string, rows []int,
 		}
 	}
 	// Group by severity, then service.
-	groups := map[string][]cluster.Alert{}
+	groups := map[string][]estate.Alert{}
 	var others []string
 	for _, a := range v.Alerts {
 		sev := a.Severity
@@ -178,7 +178,7 @@ func build(st theme.Theme, d *common.Data, width int) (out []string, rows []int,
 			name = "no severity"
 		}
 		out = append(out, "", st.For(theme.SeverityLevel(sev)).Render(strings.ToUpper(name)+fmt.Sprintf(" (%d)", len(as))))
-		bySvc := map[string][]cluster.Alert{}
+		bySvc := map[string][]estate.Alert{}
 		var keys []string
 		for _, a := range as {
 			k := a.Service

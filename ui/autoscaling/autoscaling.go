@@ -12,7 +12,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/history"
 	"github.com/vigil-k8s/vigil/ui/render"
@@ -30,9 +30,9 @@ func New(c common.Common, d *common.Data) *common.Page {
 // workload groups the autoscalers of one target.
 type workload struct {
 	ns, kind, name string
-	hpa            *cluster.HPAInfo
-	vpa            *cluster.VPAInfo
-	svc            *cluster.Service
+	hpa            *estate.HPAInfo
+	vpa            *estate.VPAInfo
+	svc            *estate.Service
 }
 
 // DriftWarn is the VPA drift (|request/target - 1|) highlighted as drift.
@@ -143,7 +143,7 @@ func build(st theme.Theme, d *common.Data, width int) []string {
 	return out
 }
 
-func vpaLines(st theme.Theme, v cluster.VPAInfo) []string {
+func vpaLines(st theme.Theme, v estate.VPAInfo) []string {
 	lines := render.VPALines(st, v)
 	if v.MaxDrift >= DriftWarn {
 		lines[0] = st.Warn.Render(ansi.Strip(lines[0]) + " (drift)")

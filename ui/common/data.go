@@ -3,7 +3,7 @@ package common
 import (
 	"time"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/history"
 )
 
@@ -16,15 +16,15 @@ type Data struct {
 	Context    string
 	Generation uint64
 	// Snap is the latest snapshot; HaveSnap is false before the first.
-	Snap     cluster.Snapshot
+	Snap     estate.Snapshot
 	HaveSnap bool
 	// Now is the UI clock (ticks once a second).
 	Now time.Time
 	// History holds the last minutes of per-service samples.
 	History *history.Store
 	// Fleet is the latest fleet summary; Contexts the kubeconfig's contexts.
-	Fleet    cluster.FleetSummary
-	Contexts []cluster.ContextInfo
+	Fleet    estate.FleetSummary
+	Contexts []estate.ContextInfo
 	// FleetErr says why the fleet could not be summarised.
 	FleetErr string
 }

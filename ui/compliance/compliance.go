@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/render"
 	"github.com/vigil-k8s/vigil/ui/widgets"
 )
 
@@ -69,7 +70,7 @@ func New(c common.Common, d *common.Data) *Model {
 		{Title: "PASS", Width: 4, Right: true, Cell: count(checks.Pass), Compare: by(checks.Pass)},
 		{Title: "CHECKS", Width: 6, Right: true, MinTable: 90, Cell: func(it *Item) string { return fmt.Sprint(len(it.Checks)) }},
 	})
-	m.table.Style = func(it *Item) lipgloss.Style { return c.Styles.Check(it.worst()) }
+	m.table.Style = func(it *Item) lipgloss.Style { return render.Check(c.Styles, it.worst()) }
 	m.table.Text = func(it *Item) string { return string(it.Group) + " " + it.Item }
 	m.table.Empty = "evaluating the checklist…"
 	return m
@@ -130,10 +131,10 @@ func (m *Model) Refresh() {
 	for _, g := range checks.Groups {
 		c := groupCounts[g]
 		gl = append(gl, st.Value.Render(string(g))+" "+
-			st.Check(checks.Fail).Render(fmt.Sprintf("%d fail", c[checks.Fail]))+" "+
-			st.Check(checks.Warn).Render(fmt.Sprintf("%d warn", c[checks.Warn]))+" "+
-			st.Check(checks.Unknown).Render(fmt.Sprintf("%d unknown", c[checks.Unknown]))+" "+
-			st.Check(checks.Pass).Render(fmt.Sprintf("%d pass", c[checks.Pass])))
+			render.Check(st, checks.Fail).Render(fmt.Sprintf("%d fail", c[checks.Fail]))+" "+
+			render.Check(st, checks.Warn).Render(fmt.Sprintf("%d warn", c[checks.Warn]))+" "+
+			render.Check(st, checks.Unknown).Render(fmt.Sprintf("%d unknown", c[checks.Unknown]))+" "+
+			render.Check(st, checks.Pass).Render(fmt.Sprintf("%d pass", c[checks.Pass])))
 	}
 	sum = append(sum, strings.Join(gl, st.Muted.Render("  │  ")))
 	m.summary = sum
@@ -212,7 +213,7 @@ func newFindings(c common.Common, d *common.Data, it *Item) *common.Page {
 					if fd.Status != want {
 						continue
 					}
-					out = append(out, st.Check(fd.Status).Render(widgets.Fit(fmt.Sprintf("  %-14s %s: %s", fd.Status, fd.Resource, fd.Evidence), width)))
+					out = append(out, render.Check(st, fd.Status).Render(widgets.Fit(fmt.Sprintf("  %-14s %s: %s", fd.Status, fd.Resource, fd.Evidence), width)))
 					if fd.Status != checks.Pass && fd.Status != checks.NotApplicable && fd.Remediation != "" {
 						out = append(out, st.Muted.Render(widgets.Fit("                 fix: "+fd.Remediation, width)))
 					}

@@ -11,7 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/theme"
 	"github.com/vigil-k8s/vigil/ui/widgets"
@@ -20,8 +20,8 @@ import (
 // Row is one context with its fleet entry (Entry.Checked is zero before
 // the first summary).
 type Row struct {
-	Info  cluster.ContextInfo
-	Entry cluster.FleetEntry
+	Info  estate.ContextInfo
+	Entry estate.FleetEntry
 }
 
 // Model is the Contexts screen.
@@ -120,7 +120,7 @@ func (m *Model) Rows() []*Row { return m.table.Rows() }
 
 // Refresh implements common.Refresher.
 func (m *Model) Refresh() {
-	entries := map[string]cluster.FleetEntry{}
+	entries := map[string]estate.FleetEntry{}
 	for _, e := range m.data.Fleet.Entries {
 		entries[e.Context] = e
 	}

@@ -11,7 +11,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/theme"
@@ -28,8 +28,8 @@ type Model struct {
 
 // pick is a selectable row: an application or an ExternalSecret.
 type pick struct {
-	app    *cluster.ArgoApp
-	secret *cluster.ExternalSecretInfo
+	app    *estate.ArgoApp
+	secret *estate.ExternalSecretInfo
 }
 
 var enterKey = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "actions"))
@@ -53,7 +53,7 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 }
 
 // Selected returns the application or ExternalSecret under the cursor.
-func (m *Model) Selected() (*cluster.ArgoApp, *cluster.ExternalSecretInfo) {
+func (m *Model) Selected() (*estate.ArgoApp, *estate.ExternalSecretInfo) {
 	pk, _ := m.Picked()
 	return pk.app, pk.secret
 }
@@ -212,7 +212,7 @@ func nsName(ns, name string) string {
 	return ns + "/" + name
 }
 
-func externalSecrets(st theme.Theme, d *common.Data, es []cluster.ExternalSecretInfo, width int) []string {
+func externalSecrets(st theme.Theme, d *common.Data, es []estate.ExternalSecretInfo, width int) []string {
 	if len(es) == 0 {
 		return []string{st.Muted.Render("no ExternalSecrets")}
 	}

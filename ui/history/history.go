@@ -7,7 +7,7 @@ package history
 import (
 	"time"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 )
 
 // Sample is one service's figures at one time.
@@ -45,12 +45,12 @@ func (s *Store) Reset() {
 
 // Add records snap's services when at least Every has passed since the
 // last recording; it reports whether it recorded.
-func (s *Store) Add(snap cluster.Snapshot) bool { return s.AddAt(snap, snap.Taken) }
+func (s *Store) Add(snap estate.Snapshot) bool { return s.AddAt(snap, snap.Taken) }
 
 // AddAt records snap's services as of at: the root samples the snapshot on
 // screen every tick too, so a quiet cluster (few new snapshots) still
 // draws its last minutes.
-func (s *Store) AddAt(snap cluster.Snapshot, at time.Time) bool {
+func (s *Store) AddAt(snap estate.Snapshot, at time.Time) bool {
 	if !s.last.IsZero() && at.Sub(s.last) < s.Every {
 		return false
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/history"
 	"github.com/vigil-k8s/vigil/ui/theme"
 	"github.com/vigil-k8s/vigil/ui/widgets"
@@ -16,7 +16,7 @@ import (
 // HPALines renders an HPA: replicas against min/max as a bar, each
 // metric's current vs target, and its conditions. The autoscaling screen
 // uses it too.
-func HPALines(st theme.Theme, h cluster.HPAInfo) []string {
+func HPALines(st theme.Theme, h estate.HPAInfo) []string {
 	fill, empty := widgets.Bar(float64(h.Current), float64(h.Max), float64(h.Min), 20)
 	lvl := theme.LevelOK
 	if h.AtMax {
@@ -45,7 +45,7 @@ func HPALines(st theme.Theme, h cluster.HPAInfo) []string {
 }
 
 // Condition renders a status condition, warning when it is a bad one.
-func Condition(st theme.Theme, c cluster.Condition) string {
+func Condition(st theme.Theme, c estate.Condition) string {
 	lvl := theme.LevelMuted
 	bad := (c.Status == "False" && c.Type != "ScalingLimited") || (c.Status == "True" && c.Type == "ScalingLimited")
 	if bad {
@@ -63,7 +63,7 @@ func Condition(st theme.Theme, c cluster.Condition) string {
 
 // VPALines renders a VPA's recommendation next to the requests, drift
 // highlighted.
-func VPALines(st theme.Theme, v cluster.VPAInfo) []string {
+func VPALines(st theme.Theme, v estate.VPAInfo) []string {
 	out := []string{fmt.Sprintf("vpa %s  mode %s  max drift %d%%", v.Name, v.UpdateMode, int(v.MaxDrift*100))}
 	for _, c := range v.Containers {
 		lvl := theme.LevelOK
@@ -88,7 +88,7 @@ func VPALines(st theme.Theme, v cluster.VPAInfo) []string {
 
 // AlertLine renders one alert in a line of width cells: state, severity,
 // name, since when, silenced state and summary.
-func AlertLine(st theme.Theme, a cluster.Alert, now time.Time, width int) string {
+func AlertLine(st theme.Theme, a estate.Alert, now time.Time, width int) string {
 	lvl := theme.SeverityLevel(a.Severity)
 	state := a.State
 	if len(a.SilencedBy) > 0 {
@@ -123,7 +123,7 @@ func Pct(r float64) string {
 // ErrorRateLine is label (padded to 9) then the service's 5xx share as a
 // sparkline of its kept samples (percent) and "25.0% of 80 req/s" now, or
 // "error rate unavailable: <why>" while the snapshot has no figure for it.
-func ErrorRateLine(st theme.Theme, label string, s cluster.Service, ser []history.Sample, alerts cluster.AlertsView, width int) string {
+func ErrorRateLine(st theme.Theme, label string, s estate.Service, ser []history.Sample, alerts estate.AlertsView, width int) string {
 	label = widgets.Pad(label, 9, false)
 	if !s.ErrorRateKnown {
 		return st.Muted.Render(label + "error rate unavailable: " + ErrorRateWhy(alerts))
@@ -134,7 +134,7 @@ func ErrorRateLine(st theme.Theme, label string, s cluster.Service, ser []histor
 }
 
 // ErrorRateWhy says why a service has no error rate.
-func ErrorRateWhy(a cluster.AlertsView) string {
+func ErrorRateWhy(a estate.AlertsView) string {
 	switch {
 	case !a.Prometheus.Configured:
 		return "no Prometheus configured"

@@ -6,7 +6,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/widgets"
@@ -20,7 +20,7 @@ type Detail struct {
 	common   common.Common
 	data     *common.Data
 	key      string
-	svc      cluster.Service
+	svc      estate.Service
 	found    bool
 	pager    widgets.Pager
 	width    int
@@ -48,7 +48,7 @@ func (m *Detail) Title() string { return m.svc.Namespace + "/" + m.svc.Name }
 func (m *Detail) Key() string { return m.key }
 
 // Service returns the service shown; ok is false once it disappeared.
-func (m *Detail) Service() (cluster.Service, bool) { return m.svc, m.found }
+func (m *Detail) Service() (estate.Service, bool) { return m.svc, m.found }
 
 // Init implements common.Initer: ask for the actions' states.
 func (m *Detail) Init() tea.Cmd {

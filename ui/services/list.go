@@ -15,11 +15,10 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/render"
-	"github.com/vigil-k8s/vigil/ui/theme"
 	"github.com/vigil-k8s/vigil/ui/widgets"
 )
 
@@ -28,7 +27,7 @@ type Model struct {
 	common.Nav
 	common    common.Common
 	data      *common.Data
-	table     *widgets.Table[*cluster.Service]
+	table     *widgets.Table[*estate.Service]
 	filtering bool
 	input     widgets.Input
 	namespace string // "" = all
@@ -44,9 +43,9 @@ var _ common.Component = (*Model)(nil)
 func New(c common.Common, d *common.Data, al actionsui.Provider) *Model {
 	m := &Model{common: c, data: d, actions: al, input: widgets.Input{Prompt: "/"}}
 	m.table = widgets.NewTable(c.Styles, m.columns())
-	m.table.Text = func(s *cluster.Service) string { return s.Namespace + "/" + s.Name }
-	m.table.Style = func(s *cluster.Service) lipgloss.Style { return c.Styles.Health(s.Health.Status) }
-	m.table.Keep = func(s *cluster.Service) bool { return m.namespace == "" || s.Namespace == m.namespace }
+	m.table.Text = func(s *estate.Service) string { return s.Namespace + "/" + s.Name }
+	m.table.Style = func(s *estate.Service) lipgloss.Style { return render.Health(c.Styles, s.Health.Status) }
+	m.table.Keep = func(s *estate.Service) bool { return m.namespace == "" || s.Namespace == m.namespace }
 	m.table.Empty = "no Deployments or StatefulSets in the watched namespaces"
 	return m
 }
@@ -60,7 +59,7 @@ func (m *Model) Capturing() bool { return m.filtering }
 // Refresh implements common.Refresher: take the snapshot's services.
 func (m *Model) Refresh() {
 	svcs := m.data.Snap.Services
-	rows := make([]*cluster.Service, len(svcs))
+	rows := make([]*estate.Service, len(svcs))
 	for i := range svcs {
 		rows[i] = &svcs[i]
 	}
@@ -76,23 +75,23 @@ func (m *Model) Refresh() {
 	}
 	m.table.Columns[0].Width = min(nsW, 20)
 	m.table.Columns[1].MaxWidth = min(nameW, 40)
-	m.table.SetRows(rows, func(s *cluster.Service) string { return s.Key() })
+	m.table.SetRows(rows, func(s *estate.Service) string { return s.Key() })
 }
 
 // SetActions sets the action provider of the context on screen.
 func (m *Model) SetActions(p actionsui.Provider) { m.actions = p }
 
 // Selected returns the service under the cursor.
-func (m *Model) Selected() (cluster.Service, bool) {
+func (m *Model) Selected() (estate.Service, bool) {
 	s, ok := m.table.Selected()
 	if !ok {
-		return cluster.Service{}, false
+		return estate.Service{}, false
 	}
 	return *s, true
 }
 
 // Table exposes the table, for tests.
-func (m *Model) Table() *widgets.Table[*cluster.Service] { return m.table }
+func (m *Model) Table() *widgets.Table[*estate.Service] { return m.table }
 
 // Namespace returns the namespace filter ("" for all).
 func (m *Model) Namespace() string { return m.namespace }
@@ -227,7 +226,7 @@ func (m *Model) statusLines() string {
 	st := m.common.Styles
 	line := ""
 	if s, ok := m.table.Selected(); ok {
-		line = st.Health(s.Health.Status).Render(widgets.Fit(s.Namespace+"/"+s.Name+" "+s.Health.Status.String()+reasonSuffix(s), m.width))
+		line = render.Health(st, s.Health.Status).Render(widgets.Fit(s.Namespace+"/"+s.Name+" "+s.Health.Status.String()+reasonSuffix(s), m.width))
 	}
 	var parts []string
 	switch {
@@ -244,7 +243,7 @@ func (m *Model) statusLines() string {
 	return line + "\n" + widgets.Fit(strings.Join(parts, "  "), m.width)
 }
 
-func reasonSuffix(s *cluster.Service) string {
+func reasonSuffix(s *estate.Service) string {
 	if s.Health.Reason == "" {
 		return ""
 	}
@@ -252,8 +251,8 @@ func reasonSuffix(s *cluster.Service) string {
 }
 
 // columns are the list's columns; narrow terminals drop the right-hand ones.
-func (m *Model) columns() []widgets.Column[*cluster.Service] {
-	type S = *cluster.Service
+func (m *Model) columns() []widgets.Column[*estate.Service] {
+	type S = *estate.Service
 	return []widgets.Column[S]{
 		{Title: "NAMESPACE", Width: 15, Cell: func(s S) string { return s.Namespace },
 			Compare: func(a, b S) int {
@@ -263,7 +262,7 @@ func (m *Model) columns() []widgets.Column[*cluster.Service] {
 			Compare: func(a, b S) int { return strings.Compare(a.Name, b.Name) }},
 		{Title: "HEALTH", Width: 11, Cell: func(s S) string { return s.Health.Status.String() },
 			Compare: func(a, b S) int {
-				return cmp.Compare(theme.HealthLevel(b.Health.Status), theme.HealthLevel(a.Health.Status))
+				return cmp.Compare(render.HealthLevel(b.Health.Status), render.HealthLevel(a.Health.Status))
 			}},
 		{Title: "READY", Width: 5, Right: true, Cell: func(s S) string { return fmt.Sprintf("%d/%d", s.Ready, s.Desired) },
 			Compare: func(a, b S) int { return cmp.Compare(a.Desired-a.Ready, b.Desired-b.Ready) * -1 }},
@@ -288,14 +287,14 @@ func (m *Model) columns() []widgets.Column[*cluster.Service] {
 	}
 }
 
-func hpaCell(s *cluster.Service) string {
+func hpaCell(s *estate.Service) string {
 	if s.HPA.Name == "" {
 		return "-"
 	}
 	return fmt.Sprintf("%d/%d", s.HPA.Current, s.HPA.Max)
 }
 
-func firing(s *cluster.Service) int {
+func firing(s *estate.Service) int {
 	n := 0
 	for _, a := range s.Alerts {
 		if a.State == "firing" {
@@ -305,7 +304,7 @@ func firing(s *cluster.Service) int {
 	return n
 }
 
-func alertCell(s *cluster.Service) string {
+func alertCell(s *estate.Service) string {
 	n, p := firing(s), len(s.Alerts)-firing(s)
 	switch {
 	case n > 0:
@@ -316,7 +315,7 @@ func alertCell(s *cluster.Service) string {
 	return "-"
 }
 
-func argoCell(s *cluster.Service) string {
+func argoCell(s *estate.Service) string {
 	if s.Argo.Name == "" {
 		return "-"
 	}
@@ -324,7 +323,7 @@ func argoCell(s *cluster.Service) string {
 }
 
 // lastRollout is when the current revision was created.
-func lastRollout(s *cluster.Service) (t time.Time) {
+func lastRollout(s *estate.Service) (t time.Time) {
 	for _, r := range s.Revisions {
 		if r.Current {
 			return r.Created

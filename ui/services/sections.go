@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/vigil-k8s/vigil/checks"
-	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/history"
 	"github.com/vigil-k8s/vigil/ui/render"
@@ -32,9 +32,9 @@ func row(widths []int, cells ...string) string {
 func (m *Detail) summary(b *lines) {
 	st, s := m.common.Styles, m.svc
 	head := st.Title.Render(s.Namespace+"/"+s.Name) + " " + st.Muted.Render(strings.ToLower(s.Kind)) + "  " +
-		st.Health(s.Health.Status).Render(s.Health.Status.String())
+		render.Health(st, s.Health.Status).Render(s.Health.Status.String())
 	if s.Health.Reason != "" {
-		head += st.Health(s.Health.Status).Render(": " + s.Health.Reason)
+		head += render.Health(st, s.Health.Status).Render(": " + s.Health.Reason)
 	}
 	b.add(head)
 	b.add(st.Muted.Render("replicas ") + fmt.Sprintf("%d/%d ready · %d up-to-date · %d available · %d pods · %d restarts",
@@ -132,7 +132,7 @@ func (m *Detail) pods(b *lines) {
 		b.add(st.Muted.Render("no pods"))
 		return
 	}
-	w := []int{maxLen(s.Pods, func(p cluster.PodInfo) string { return p.Name }, 4, 48), 18, 5, 4, 16, 16, 5, 6}
+	w := []int{maxLen(s.Pods, func(p estate.PodInfo) string { return p.Name }, 4, 48), 18, 5, 4, 16, 16, 5, 6}
 	b.add(st.TableHeader.Render(row(w, "NAME", "STATUS", "READY", "RST", "LAST TERMINATION", "NODE", "AGE", "CPU/MEM")))
 	for _, p := range s.Pods {
 		ready := "no"
@@ -220,7 +220,7 @@ func (m *Detail) alerts(b *lines) {
 
 func (m *Detail) events(b *lines) {
 	st, s := m.common.Styles, m.svc
-	var evs []cluster.Event
+	var evs []estate.Event
 	for _, e := range m.data.Snap.Events {
 		if e.Namespace == s.Namespace && (e.Name == s.Name || strings.HasPrefix(e.Name, s.Name+"-")) {
 			evs = append(evs, e)
@@ -261,7 +261,7 @@ func (m *Detail) checks(b *lines) {
 			if f.Status != want {
 				continue
 			}
-			b.add(st.Check(f.Status).Render(fmt.Sprintf("%-5s %-34s %s", f.Status, f.Check, f.Evidence)))
+			b.add(render.Check(st, f.Status).Render(fmt.Sprintf("%-5s %-34s %s", f.Status, f.Check, f.Evidence)))
 			if f.Status != checks.Pass && f.Remediation != "" {
 				b.add(st.Muted.Render("      fix: " + f.Remediation))
 			}

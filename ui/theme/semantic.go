@@ -1,14 +1,11 @@
 package theme
 
-import (
-	"charm.land/lipgloss/v2"
+import "charm.land/lipgloss/v2"
 
-	"github.com/vigil-k8s/vigil/checks"
-	"github.com/vigil-k8s/vigil/cluster"
-)
-
-// Level is a semantic severity; every domain state maps to one here, so
-// "what colour is Degraded" is decided in this file only.
+// Level is a semantic severity. Every domain state maps to one (health and
+// check verdicts in ui/render's levels.go), so "what colour is Degraded" is
+// decided there and the colour of a level here; theme itself knows no
+// domain type.
 type Level int
 
 // The levels, mildest first.
@@ -31,36 +28,6 @@ func (t Theme) For(l Level) lipgloss.Style {
 	}
 	return t.OK
 }
-
-// HealthLevel maps a service's health to a level.
-func HealthLevel(s cluster.Status) Level {
-	switch s {
-	case cluster.StatusDown, cluster.StatusDegraded:
-		return LevelCrit
-	case cluster.StatusProgressing, cluster.StatusUnknown:
-		return LevelWarn
-	}
-	return LevelOK
-}
-
-// Health returns the style of a service's health.
-func (t Theme) Health(s cluster.Status) lipgloss.Style { return t.For(HealthLevel(s)) }
-
-// CheckLevel maps a check finding's status to a level.
-func CheckLevel(s checks.Status) Level {
-	switch s {
-	case checks.Fail:
-		return LevelCrit
-	case checks.Warn, checks.Unknown:
-		return LevelWarn
-	case checks.NotApplicable:
-		return LevelMuted
-	}
-	return LevelOK
-}
-
-// Check returns the style of a check finding's status.
-func (t Theme) Check(s checks.Status) lipgloss.Style { return t.For(CheckLevel(s)) }
 
 // SeverityLevel maps an alert severity label (critical, warning, info…)
 // to a level.

@@ -1,4 +1,4 @@
-package cluster
+package estate
 
 import (
 	"reflect"
@@ -11,14 +11,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// podCache remembers, between builds, what each pod contributes to a
+// PodCache remembers, between builds, what each pod contributes to a
 // snapshot, so a build derives only the pods that changed. It is keyed by
 // the cached object itself: an informer replaces an object on every change
 // and never modifies one in place, so the same pointer means the same
 // facts. Values also depend on the usage figures; a new usage poll (a new
-// map) derives every pod again. A podCache belongs to one builder at a time
+// map) derives every pod again. A PodCache belongs to one builder at a time
 // (the Session holds it under buildMu).
-type podCache struct {
+type PodCache struct {
 	epoch   uint64
 	usage   map[string]PodUsage
 	pods    map[*corev1.Pod]*podEntry
@@ -47,12 +47,12 @@ type workloadPods struct {
 	infos   []PodInfo
 }
 
-func newPodCache() *podCache {
-	return &podCache{pods: map[*corev1.Pod]*podEntry{}, byOwner: map[workloadID]*workloadPods{}}
+func NewPodCache() *PodCache {
+	return &PodCache{pods: map[*corev1.Pod]*podEntry{}, byOwner: map[workloadID]*workloadPods{}}
 }
 
 // begin starts a build with the given usage figures.
-func (c *podCache) begin(usage map[string]PodUsage) {
+func (c *PodCache) begin(usage map[string]PodUsage) {
 	c.epoch++
 	if !sameMap(c.usage, usage) {
 		clear(c.pods) // usage is part of every PodInfo: derive all again
@@ -61,7 +61,7 @@ func (c *podCache) begin(usage map[string]PodUsage) {
 }
 
 // entry returns p's derived values, deriving them when p is new or changed.
-func (c *podCache) entry(p *corev1.Pod) *podEntry {
+func (c *PodCache) entry(p *corev1.Pod) *podEntry {
 	e := c.pods[p]
 	if e == nil {
 		e = c.derive(p)
@@ -72,7 +72,7 @@ func (c *podCache) entry(p *corev1.Pod) *podEntry {
 }
 
 // derive computes p's entry. It only reads the cache, so several may run at once.
-func (c *podCache) derive(p *corev1.Pod) *podEntry {
+func (c *PodCache) derive(p *corev1.Pod) *podEntry {
 	f := PodFactsOf(p)
 	info := podInfo(p, f, c.usage)
 	e := &podEntry{facts: &f, info: &info}
@@ -92,7 +92,7 @@ const parallelDerive = 2000
 
 // deriveNew derives, on every core, the entries of the pods not cached yet
 // when there are at least parallelDerive of them; entry derives the rest.
-func (c *podCache) deriveNew(pods []*corev1.Pod) {
+func (c *PodCache) deriveNew(pods []*corev1.Pod) {
 	var fresh []*corev1.Pod
 	for _, p := range pods {
 		if c.pods[p] == nil {
@@ -134,7 +134,7 @@ func (e *podEntry) workload(rsOwner map[workloadID]string) (id workloadID, ok bo
 }
 
 // end forgets pods no longer cached and keeps the workloads shown.
-func (c *podCache) end(shown map[workloadID]*workloadPods) {
+func (c *PodCache) end(shown map[workloadID]*workloadPods) {
 	for p, e := range c.pods {
 		if e.seen != c.epoch {
 			delete(c.pods, p)
@@ -145,7 +145,7 @@ func (c *podCache) end(shown map[workloadID]*workloadPods) {
 
 // group returns a workload's pods in name order with their facts and infos,
 // reusing the last build's when the workload's pods are the same ones.
-func (c *podCache) group(id workloadID, entries []*podEntry) *workloadPods {
+func (c *PodCache) group(id workloadID, entries []*podEntry) *workloadPods {
 	slices.SortFunc(entries, func(a, b *podEntry) int { return strings.Compare(a.info.Name, b.info.Name) })
 	if prev := c.byOwner[id]; prev != nil && slices.Equal(prev.entries, entries) {
 		return prev

@@ -1,38 +1,41 @@
-package ui
+package cmd
 
 import (
 	"context"
 	"time"
 
 	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
+	"github.com/vigil-k8s/vigil/ui"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 )
 
-// ManagerBackend is the Backend over a cluster.Manager.
-type ManagerBackend struct {
+// managerBackend is the ui.Backend over a cluster.Manager: the wiring of the
+// runtime into the UI, kept out of ui so that ui imports no client-go.
+type managerBackend struct {
 	// Manager owns the session on screen.
 	Manager *cluster.Manager
 	// Snapshots is the Manager's subscription (it survives switches).
-	Snapshots <-chan cluster.Snapshot
+	Snapshots <-chan estate.Snapshot
 	// Actions builds the action provider of a context; nil hides actions.
 	Actions func(t cluster.Target, generation uint64) actionsui.Provider
 	// ReadOnly says whether a context is read-only (the header badge).
 	ReadOnly func(context string) bool
 }
 
-var _ Backend = (*ManagerBackend)(nil)
+var _ ui.Backend = (*managerBackend)(nil)
 
 // Contexts implements Backend.
-func (b *ManagerBackend) Contexts() []cluster.ContextInfo {
+func (b *managerBackend) Contexts() []estate.ContextInfo {
 	cs, _ := b.Manager.Contexts()
 	return cs
 }
 
 // Current returns the Session of the context the Manager shows now.
-func (b *ManagerBackend) Current() Session {
+func (b *managerBackend) Current() ui.Session {
 	t := b.Manager.Target()
 	_, gen := b.Manager.Current()
-	s := Session{Target: Target{Context: t.Context, Server: t.Server, User: t.User, Generation: gen}, Snapshots: b.Snapshots}
+	s := ui.Session{Target: ui.Target{Context: t.Context, Server: t.Server, User: t.User, Generation: gen}, Snapshots: b.Snapshots}
 	if b.Actions != nil {
 		s.Actions = b.Actions(t, gen)
 	}
@@ -48,14 +51,14 @@ func (b *ManagerBackend) Current() Session {
 }
 
 // Switch implements Backend.
-func (b *ManagerBackend) Switch(ctx context.Context, name string) (Session, error) {
+func (b *managerBackend) Switch(ctx context.Context, name string) (ui.Session, error) {
 	if _, err := b.Manager.Switch(ctx, name); err != nil {
-		return Session{}, err
+		return ui.Session{}, err
 	}
 	return b.Current(), nil
 }
 
 // Fleet implements Backend.
-func (b *ManagerBackend) Fleet(ctx context.Context) (cluster.FleetSummary, error) {
+func (b *managerBackend) Fleet(ctx context.Context) (estate.FleetSummary, error) {
 	return b.Manager.Fleet(ctx), nil
 }

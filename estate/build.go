@@ -1,4 +1,4 @@
-package cluster
+package estate
 
 import (
 	"fmt"
@@ -37,9 +37,9 @@ type Extras struct {
 	// OOMKills maps "namespace/pod/container" to the OOM kill times seen.
 	OOMKills map[string][]time.Time
 
-	// pods carries derived pod values from one build to the next (a
+	// Pods carries derived pod values from one build to the next (a
 	// Session's); nil derives every pod.
-	pods *podCache
+	Pods *PodCache
 }
 
 // PodUsage is one pod's polled usage.
@@ -69,9 +69,9 @@ func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {
 			rsOwner[workloadID{rs.Namespace, rs.Name, "ReplicaSet"}] = ref.Name
 		}
 	}
-	cache := x.pods
+	cache := x.Pods
 	if cache == nil {
-		cache = newPodCache()
+		cache = NewPodCache()
 	}
 	cache.begin(x.Usage)
 	cache.deriveNew(objs.Pods)
@@ -476,7 +476,7 @@ func podInfo(p *corev1.Pod, f PodFacts, usage map[string]PodUsage) PodInfo {
 				}
 			}
 		}
-		req, lim := resourcesOf(c.Resources.Requests), resourcesOf(c.Resources.Limits)
+		req, lim := ResourcesOf(c.Resources.Requests), ResourcesOf(c.Resources.Limits)
 		ci.Usage = Usage{CPURequest: req.CPU, MemoryRequest: req.Memory, CPULimit: lim.CPU, MemoryLimit: lim.Memory, Window: u.Window}
 		if use, ok := u.Containers[c.Name]; ok {
 			ci.Usage.Available, ci.Usage.CPU, ci.Usage.Memory = true, use.CPU, use.Memory

@@ -1,4 +1,4 @@
-package cluster
+package estate
 
 import (
 	"fmt"
@@ -9,8 +9,6 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/vigil-k8s/vigil/checks"
 )
 
 var testNow = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
@@ -128,62 +126,6 @@ func TestBuildServices(t *testing.T) {
 	}
 }
 
-func TestTransformSlimsButKeepsHealthFields(t *testing.T) {
-	p := pod("fintech-prod", "a", ownedBy("ReplicaSet", "rs"), false, crashing(4, "OOMKilled"))
-	p.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}
-	p.Annotations = map[string]string{lastApplied: "{...}", "keep": "me"}
-	p.Spec.Containers = []corev1.Container{{Name: "app", Image: "img:1", Env: []corev1.EnvVar{{Name: "SECRET_REF"}}}}
-	p.Spec.Volumes = []corev1.Volume{{Name: "v"}}
-	before := PodFactsOf(p)
-
-	out, err := transform(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	slim := out.(*corev1.Pod)
-	if slim.ManagedFields != nil || slim.Annotations != nil || metav1.GetControllerOf(slim) == nil {
-		t.Errorf("metadata not slimmed as expected: %+v", slim.ObjectMeta)
-	}
-	if slim.Spec.Volumes != nil || slim.Spec.Containers[0].Env != nil || slim.Spec.Containers[0].Image != "img:1" {
-		t.Errorf("spec not slimmed as expected: %+v", slim.Spec)
-	}
-	if after := PodFactsOf(slim); after != before {
-		t.Errorf("health facts changed by transform: %+v -> %+v", before, after)
-	}
-}
-
-func allNamespaced() []string {
-	var out []string
-	for _, r := range watched {
-		if r.Scope == checks.Namespaced {
-			out = append(out, r.Key())
-		}
-	}
-	return out
-}
-
-func TestProblems(t *testing.T) {
-	got := Problems([]NamespaceStatus{
-		{Name: "fintech-dr", Missing: true},
-		{Name: "fintech-security", Denied: []string{"pods", "replicasets"}},
-		{Name: "kube-system", Denied: allNamespaced()},
-		{Name: "fintech-prod"},
-	})
-	want := []string{
-		`namespace "fintech-dr" does not exist`,
-		"no access to pods and replicasets in fintech-security",
-		"no access to namespace kube-system",
-	}
-	if len(got) != len(want) {
-		t.Fatalf("Problems() = %q, want %q", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("Problems()[%d] = %q, want %q", i, got[i], want[i])
-		}
-	}
-}
-
 // BenchmarkBuildServices measures one snapshot build over 10k pods in 200
 // Deployments: the work the coalescing loop does at most 10 times a second.
 func BenchmarkBuildServices(b *testing.B) {
@@ -219,7 +161,7 @@ func BenchmarkRebuildServices(b *testing.B) {
 			objs.Pods = append(objs.Pods, pod("fintech-prod", fmt.Sprintf("%s-%02d", rs, p), ownedBy("ReplicaSet", rs), true))
 		}
 	}
-	x := Extras{pods: newPodCache()}
+	x := Extras{Pods: NewPodCache()}
 	var snap Snapshot
 	Assemble(&snap, objs, x, testNow)
 	b.ReportAllocs()

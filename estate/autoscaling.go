@@ -1,4 +1,4 @@
-package cluster
+package estate
 
 import (
 	"fmt"
@@ -156,12 +156,12 @@ func VPAOf(v *vpav1.VerticalPodAutoscaler, template []corev1.Container) VPAInfo 
 	}
 	requests := map[string]Resources{}
 	for _, c := range template {
-		requests[c.Name] = resourcesOf(c.Resources.Requests)
+		requests[c.Name] = ResourcesOf(c.Resources.Requests)
 	}
 	for _, r := range v.Status.Recommendation.ContainerRecommendations {
 		c := VPAContainer{
-			Name: r.ContainerName, Target: resourcesOf(r.Target), LowerBound: resourcesOf(r.LowerBound),
-			UpperBound: resourcesOf(r.UpperBound), UncappedTarget: resourcesOf(r.UncappedTarget), Requests: requests[r.ContainerName],
+			Name: r.ContainerName, Target: ResourcesOf(r.Target), LowerBound: ResourcesOf(r.LowerBound),
+			UpperBound: ResourcesOf(r.UpperBound), UncappedTarget: ResourcesOf(r.UncappedTarget), Requests: requests[r.ContainerName],
 		}
 		c.CPUDrift = drift(c.Requests.CPU, c.Target.CPU)
 		c.MemoryDrift = drift(c.Requests.Memory, c.Target.Memory)
@@ -183,7 +183,8 @@ func outside(v, lo, hi int64) bool {
 	return v > 0 && ((lo > 0 && v < lo) || (hi > 0 && v > hi))
 }
 
-func resourcesOf(l corev1.ResourceList) Resources {
+// ResourcesOf reads the CPU (millicores) and memory (bytes) of a resource list.
+func ResourcesOf(l corev1.ResourceList) Resources {
 	var r Resources
 	if q, ok := l[corev1.ResourceCPU]; ok {
 		r.CPU = q.MilliValue()

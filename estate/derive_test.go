@@ -1,4 +1,4 @@
-package cluster
+package estate
 
 import (
 	"strings"
@@ -175,11 +175,11 @@ func TestKeepAlertsMatchesTheContextsCluster(t *testing.T) {
 		{Name: "HighErrorRate", Labels: map[string]string{"cluster": "local-1"}},
 		{Name: "Watchdog", Labels: map[string]string{}},
 	}
-	got := keepAlerts(append([]Alert(nil), alerts...), config.AlertLabels{Match: map[string]string{"cluster": "local-1"}})
+	got := KeepAlerts(append([]Alert(nil), alerts...), config.AlertLabels{Match: map[string]string{"cluster": "local-1"}})
 	if len(got) != 1 || got[0].Name != "HighErrorRate" {
 		t.Fatalf("match cluster=local-1 kept %+v", got)
 	}
-	if got := keepAlerts(append([]Alert(nil), alerts...), config.AlertLabels{}); len(got) != 3 {
+	if got := KeepAlerts(append([]Alert(nil), alerts...), config.AlertLabels{}); len(got) != 3 {
 		t.Fatalf("no match must keep every alert, kept %d", len(got))
 	}
 }

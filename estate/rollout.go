@@ -1,4 +1,4 @@
-package cluster
+package estate
 
 import (
 	"encoding/json"
@@ -62,8 +62,9 @@ func revisionsByWorkload(objs Objects, rsOwner map[workloadID]string) map[string
 	return out
 }
 
-// revisionPatch is the part of a ControllerRevision's data vigil reads.
-type revisionPatch struct {
+// RevisionPatch is the part of a ControllerRevision's data vigil reads: the
+// container images. cluster's cache transform keeps exactly this of it.
+type RevisionPatch struct {
 	Spec struct {
 		Template struct {
 			Spec struct {
@@ -76,7 +77,7 @@ type revisionPatch struct {
 }
 
 func controllerRevisionImages(cr *appsv1.ControllerRevision) []string {
-	var p revisionPatch
+	var p RevisionPatch
 	if len(cr.Data.Raw) == 0 || json.Unmarshal(cr.Data.Raw, &p) != nil {
 		return nil
 	}
