@@ -105,7 +105,7 @@ func TestFintechEstateLocal1(t *testing.T) {
 		{"ok", "pss-pods-restricted", "Deployment/fintech-prod/payment-service", checks.Pass, "allowed"},
 		{"ok", "pss-pods-restricted", "Deployment/fintech-security/external-secrets", checks.Pass, "allowed"},
 		{"ok", "rbac-no-wildcards", "ClusterRole/external-secrets-controller", checks.Pass, "none with `*`"},
-		{"ok", "rbac-secrets-resource-names", "Role/fintech-prod/fintech-service-account", checks.Pass, "resourceNames=[payment-secrets database-secrets]"},
+		{"ok", "rbac-secrets-resource-names", "RoleBinding/fintech-prod/fintech-service-binding", checks.Pass, "resourceNames=[payment-secrets database-secrets]"},
 		{"ok", "ops-gitops-argocd", "Deployment/fintech-prod/payment-service", checks.Pass, "selfHeal=true"},
 		{"ok", "ops-hpa", "Deployment/fintech-prod/api-gateway", checks.Pass, "spec.minReplicas=3"},
 		{"ok", "ops-rolling-update", "Deployment/fintech-prod/api-gateway", checks.Pass, "maxUnavailable=0"},

@@ -29,20 +29,44 @@ func rbacChecks() []Check {
 			Eval:        evalWildcards,
 		},
 		{
-			ID: "rbac-no-cluster-admin-service-accounts", Title: "No service account is bound to cluster-admin",
+			ID: "rbac-no-cluster-admin-service-accounts", Title: "No subject is bound to cluster-admin or an equivalent role",
 			Group: Security, Item: itemRBAC, PCI: []string{"7.2.1", "7.2.2", "7.2.5"}, Severity: Critical,
-			Rationale:   "A workload whose token is cluster-admin turns any compromise of that pod into full control of the cluster, including every Secret of the cardholder-data environment.",
-			Remediation: "Bind the service account to a ClusterRole/Role listing only what it needs (e.g. get/list/watch on pods, services, endpoints for Prometheus discovery) and delete the cluster-admin binding.",
+			Rationale:   "A user, group or workload token holding every verb on every resource (cluster-admin, or any role with * on * in *) turns any compromise of it into full control of the cluster (of the namespace, through a RoleBinding), including every Secret of the cardholder-data environment. Judged for every subject, groups such as system:serviceaccounts included; only the Kubernetes bootstrap bindings are exempt.",
+			Remediation: "Bind the subject to a ClusterRole/Role listing only what it needs (e.g. get/list/watch on pods, services, endpoints for Prometheus discovery) and delete the cluster-admin-equivalent binding; keep break-glass admin access outside standing bindings.",
 			Needs:       []string{ResRoleBindings, ResClusterRoleBindings, ResRoles, ResClusterRoles},
-			Eval:        evalClusterAdminSA,
+			Eval:        evalClusterAdmin,
 		},
 		{
-			ID: "rbac-secrets-resource-names", Title: "Read access to Secrets is restricted by resourceNames",
+			ID: "rbac-secrets-resource-names", Title: "Bindings grant Secret reads only by resourceNames",
 			Group: Security, Item: itemRBAC, PCI: []string{"7.2.2", "3.6.1", "8.3.2"}, Severity: High,
-			Rationale:   "get/list/watch on all Secrets of a namespace (or the cluster) exposes every credential and key in it; list and watch cannot be narrowed by resourceNames at all.",
+			Rationale:   "get/list/watch on all Secrets of a namespace (or the cluster) exposes every credential and key in it. Judged by effect: the role each binding grants (built-in and aggregated roles resolved, edit and admin included) is searched for a Secret read not narrowed by resourceNames.",
 			Remediation: "Grant only `get` on secrets with resourceNames listing the Secrets the workload mounts (the seed's fintech-service-account Role is the model). Secret controllers (External Secrets, Sealed Secrets) legitimately need more: document them as accepted exceptions.",
-			Needs:       []string{ResRoles, ResClusterRoles},
-			Eval:        evalSecretsResourceNames,
+			Needs:       []string{ResRoleBindings, ResClusterRoleBindings, ResRoles, ResClusterRoles},
+			Eval:        func(inv *Inventory) []Finding { return evalBindingPower(inv, powerSecretRead) },
+		},
+		{
+			ID: "rbac-no-escalation", Title: "No subject may escalate, bind or impersonate",
+			Group: Security, Item: itemRBAC, PCI: []string{"7.2.1", "7.2.2", "7.2.5"}, Severity: Critical,
+			Rationale:   "escalate lets a subject write roles granting more than it holds, bind lets it bind any role (cluster-admin included), impersonate lets it act as another user, group or service account: each is a path around least privilege to everything.",
+			Remediation: "Remove escalate and bind on roles/clusterroles and impersonate on users/groups/serviceaccounts from the role (and any `*` verb or resource that implies them); leave them to the bootstrap controllers and a break-glass procedure.",
+			Needs:       []string{ResRoleBindings, ResClusterRoleBindings, ResRoles, ResClusterRoles},
+			Eval:        func(inv *Inventory) []Finding { return evalBindingPower(inv, powerEscalate) },
+		},
+		{
+			ID: "rbac-no-pod-exec", Title: "No subject may exec into or attach to pods",
+			Group: Security, Item: itemRBAC, PCI: []string{"7.2.2", "7.2.5"}, Severity: High,
+			Rationale:   "pods/exec and pods/attach give a shell in a running container: its mounted Secrets, its service-account token and its network position in the cardholder-data environment, outside any change process.",
+			Remediation: "Remove create/get on pods/exec and pods/attach (and `*` resources or verbs implying them) from standing roles; grant them just in time through a reviewed, audited break-glass role.",
+			Needs:       []string{ResRoleBindings, ResClusterRoleBindings, ResRoles, ResClusterRoles},
+			Eval:        func(inv *Inventory) []Finding { return evalBindingPower(inv, powerExec) },
+		},
+		{
+			ID: "rbac-no-workload-create", Title: "Only delivery identities may create pods or workloads",
+			Group: Security, Item: itemRBAC, PCI: []string{"7.2.2", "7.2.5", "6.5.1"}, Severity: High,
+			Rationale:   "A subject that can create a pod (directly, or through a Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob or ReplicationController) can run it as any service account of the namespace and mount any of its Secrets: it holds everything the namespace holds.",
+			Remediation: "Leave workload creation to the GitOps controller (Argo CD) and the built-in controllers; remove create on pods and workload kinds from human and application roles, or document the delivery identity as an accepted exception.",
+			Needs:       []string{ResRoleBindings, ResClusterRoleBindings, ResRoles, ResClusterRoles},
+			Eval:        func(inv *Inventory) []Finding { return evalBindingPower(inv, powerCreateWorkloads) },
 		},
 		{
 			ID: "rbac-automount-token", Title: "Service account tokens are not mounted where unused",
@@ -87,23 +111,20 @@ type role struct {
 	System bool
 }
 
-// roles returns every Role and ClusterRole; built-in ones are marked System.
+// roles returns every Role and ClusterRole of the inventory; the bootstrap
+// policy's own (by exact kind, namespace and name, never by a "system:"
+// prefix or a label anyone can set) are marked System.
 func (inv *Inventory) roles() []role {
 	var out []role
 	for _, r := range inv.Roles {
-		out = append(out, role{Resource{"Role", r.Namespace, r.Name}, r.Rules, isSystemRBAC(r.Name, r.Labels)})
+		res := Resource{"Role", r.Namespace, r.Name}
+		out = append(out, role{res, r.Rules, isBootstrapRole(res)})
 	}
 	for _, r := range inv.ClusterRoles {
-		out = append(out, role{Resource{"ClusterRole", "", r.Name}, r.Rules, isSystemRBAC(r.Name, r.Labels)})
+		res := Resource{"ClusterRole", "", r.Name}
+		out = append(out, role{res, r.Rules, isBootstrapRole(res)})
 	}
 	return out
-}
-
-// isSystemRBAC reports whether an RBAC object is one Kubernetes bootstraps
-// itself (its defaults are not the estate's to fix).
-func isSystemRBAC(name string, labels map[string]string) bool {
-	return strings.HasPrefix(name, "system:") || labels["kubernetes.io/bootstrapping"] == "rbac-defaults" ||
-		slices.Contains([]string{"cluster-admin", "admin", "edit", "view"}, name)
 }
 
 func ruleString(i int, r rbacv1.PolicyRule) string {
@@ -139,37 +160,17 @@ type binding struct {
 	Resource
 	RoleRef  rbacv1.RoleRef
 	Subjects []rbacv1.Subject
-	System   bool
 }
 
 func (inv *Inventory) bindings() []binding {
 	var out []binding
 	for _, b := range inv.RoleBindings {
-		out = append(out, binding{Resource{"RoleBinding", b.Namespace, b.Name}, b.RoleRef, b.Subjects, isSystemRBAC(b.Name, b.Labels)})
+		out = append(out, binding{Resource{"RoleBinding", b.Namespace, b.Name}, b.RoleRef, b.Subjects})
 	}
 	for _, b := range inv.ClusterRoleBindings {
-		out = append(out, binding{Resource{"ClusterRoleBinding", "", b.Name}, b.RoleRef, b.Subjects, isSystemRBAC(b.Name, b.Labels)})
+		out = append(out, binding{Resource{"ClusterRoleBinding", "", b.Name}, b.RoleRef, b.Subjects})
 	}
 	return out
-}
-
-// isFullAdmin reports whether the referenced role is cluster-admin or a role
-// granting every verb on every resource.
-func (inv *Inventory) isFullAdmin(bindingNS string, ref rbacv1.RoleRef) bool {
-	if ref.Kind == "ClusterRole" && ref.Name == "cluster-admin" {
-		return true
-	}
-	for _, r := range inv.roles() {
-		if r.Kind != ref.Kind || r.Name != ref.Name || (r.Kind == "Role" && r.Namespace != bindingNS) {
-			continue
-		}
-		for _, rule := range r.Rules {
-			if slices.Contains(rule.Verbs, "*") && slices.Contains(rule.Resources, "*") && slices.Contains(rule.APIGroups, "*") {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func subjectNS(s rbacv1.Subject, bindingNS string) string {
@@ -177,69 +178,6 @@ func subjectNS(s rbacv1.Subject, bindingNS string) string {
 		return s.Namespace
 	}
 	return bindingNS
-}
-
-func evalClusterAdminSA(inv *Inventory) []Finding {
-	var out []Finding
-	for _, b := range inv.bindings() {
-		if b.System {
-			continue
-		}
-		var sas []string
-		for i, s := range b.Subjects {
-			if s.Kind == rbacv1.ServiceAccountKind {
-				sas = append(sas, fmt.Sprintf("subjects[%d]=ServiceAccount %s/%s", i, subjectNS(s, b.Namespace), s.Name))
-			}
-		}
-		if len(sas) == 0 {
-			continue
-		}
-		ref := fmt.Sprintf("roleRef=%s/%s", b.RoleRef.Kind, b.RoleRef.Name)
-		if inv.isFullAdmin(b.Namespace, b.RoleRef) {
-			out = append(out, finding(Fail, b.Resource, "%s (every verb on every resource), %s", ref, strings.Join(sas, ", ")))
-		} else {
-			out = append(out, finding(Pass, b.Resource, "%s is not cluster-admin, %s", ref, strings.Join(sas, ", ")))
-		}
-	}
-	return out
-}
-
-var secretReadVerbs = []string{"get", "list", "watch", "*"}
-
-func evalSecretsResourceNames(inv *Inventory) []Finding {
-	var out []Finding
-	for _, r := range inv.roles() {
-		if r.System {
-			continue
-		}
-		var bad, good []string
-		for i, rule := range r.Rules {
-			if !(slices.Contains(rule.APIGroups, "") || slices.Contains(rule.APIGroups, "*")) ||
-				!(slices.Contains(rule.Resources, "secrets") || slices.Contains(rule.Resources, "*")) {
-				continue
-			}
-			reads := slices.ContainsFunc(rule.Verbs, func(v string) bool { return slices.Contains(secretReadVerbs, v) })
-			if !reads {
-				continue
-			}
-			listy := slices.ContainsFunc(rule.Verbs, func(v string) bool { return v == "list" || v == "watch" || v == "*" })
-			switch {
-			case len(rule.ResourceNames) == 0:
-				bad = append(bad, ruleString(i, rule)+" (no resourceNames: every Secret)")
-			case listy:
-				bad = append(bad, ruleString(i, rule)+" (list/watch ignore resourceNames)")
-			default:
-				good = append(good, ruleString(i, rule))
-			}
-		}
-		switch {
-		case len(bad) > 0:
-			out = append(out, finding(Fail, r.Resource, "%s", strings.Join(bad, "; ")))
-		case len(good) > 0:
-			out = append(out, finding(Pass, r.Resource, "%s", strings.Join(good, "; ")))
-		}
-	}
-	return out
 }
 
 // boundServiceAccounts returns "namespace/name" of every service account a

@@ -1,0 +1,113 @@
+package checks
+
+import (
+	"embed"
+	"fmt"
+	"slices"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// The Kubernetes RBAC bootstrap policy: the roles and bindings every API
+// server creates (plugin/pkg/auth/authorizer/rbac/bootstrappolicy), as
+// upstream's own golden files for k8s.io/kubernetes v1.37.2 (Apache-2.0,
+// copied verbatim into checks/rbacdefaults/, see its README.md). vigil
+// reads them to resolve built-in roles a manifest binds to (cluster-admin,
+// admin, edit, view and the aggregation behind them) and to exempt exactly
+// the bootstrap bindings, by name, roleRef and subject.
+//
+//go:embed rbacdefaults/*.yaml
+var rbacDefaultsFS embed.FS
+
+// rbacDefaults is the decoded bootstrap policy.
+type rbacDefaults struct {
+	ClusterRoles        []rbacv1.ClusterRole
+	ClusterRoleBindings []rbacv1.ClusterRoleBinding
+	Roles               []rbacv1.Role        // kube-system, kube-public
+	RoleBindings        []rbacv1.RoleBinding // kube-system, kube-public
+}
+
+var bootstrapRBAC = func() rbacDefaults {
+	var d rbacDefaults
+	read := func(name string, into any) {
+		data, err := rbacDefaultsFS.ReadFile("rbacdefaults/" + name)
+		if err == nil {
+			err = yaml.Unmarshal(data, into)
+		}
+		if err != nil {
+			panic(fmt.Sprintf("checks: embedded RBAC defaults %s: %v", name, err))
+		}
+	}
+	var crs, ctrlRoles struct{ Items []rbacv1.ClusterRole }
+	var crbs, ctrlBindings struct{ Items []rbacv1.ClusterRoleBinding }
+	var rs struct{ Items []rbacv1.Role }
+	var rbs struct{ Items []rbacv1.RoleBinding }
+	read("cluster-roles.yaml", &crs)
+	read("controller-roles.yaml", &ctrlRoles)
+	read("cluster-role-bindings.yaml", &crbs)
+	read("controller-role-bindings.yaml", &ctrlBindings)
+	read("namespace-roles.yaml", &rs)
+	read("namespace-role-bindings.yaml", &rbs)
+	d.ClusterRoles = append(crs.Items, ctrlRoles.Items...)
+	d.ClusterRoleBindings = append(crbs.Items, ctrlBindings.Items...)
+	d.Roles, d.RoleBindings = rs.Items, rbs.Items
+	return d
+}()
+
+// BootstrapBinding is one binding of the Kubernetes bootstrap policy,
+// exempt from the RBAC effect checks for exactly these subjects.
+type BootstrapBinding struct {
+	Resource
+	RoleRef  rbacv1.RoleRef
+	Subjects []rbacv1.Subject
+}
+
+// BootstrapBindings lists the bindings the RBAC checks exempt, in the
+// order of upstream's files (cluster, controller, namespace bindings).
+func BootstrapBindings() []BootstrapBinding {
+	var out []BootstrapBinding
+	for _, b := range bootstrapRBAC.ClusterRoleBindings {
+		out = append(out, BootstrapBinding{Resource{"ClusterRoleBinding", "", b.Name}, b.RoleRef, b.Subjects})
+	}
+	for _, b := range bootstrapRBAC.RoleBindings {
+		out = append(out, BootstrapBinding{Resource{"RoleBinding", b.Namespace, b.Name}, b.RoleRef, b.Subjects})
+	}
+	return out
+}
+
+// sameSubject compares subjects as the authorizer does: kind, name and,
+// for service accounts, namespace (defaulted to the binding's).
+func sameSubject(a, b rbacv1.Subject, bindingNS string) bool {
+	if a.Kind != b.Kind || a.Name != b.Name {
+		return false
+	}
+	return a.Kind != rbacv1.ServiceAccountKind || subjectNS(a, bindingNS) == subjectNS(b, bindingNS)
+}
+
+// bootstrapExempt reports whether subject s of binding b is one the
+// bootstrap policy itself binds: same binding kind, namespace and name,
+// same roleRef, and s among its subjects. A binding renamed, re-pointed or
+// given another subject is judged like any other.
+func bootstrapExempt(b binding, s rbacv1.Subject) bool {
+	for _, d := range BootstrapBindings() {
+		if d.Resource == b.Resource && d.RoleRef.Kind == b.RoleRef.Kind && d.RoleRef.Name == b.RoleRef.Name &&
+			slices.ContainsFunc(d.Subjects, func(x rbacv1.Subject) bool { return sameSubject(x, s, b.Namespace) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// isBootstrapRole reports whether a role is one the bootstrap policy
+// creates, by exact kind, namespace and name: its rules are Kubernetes'
+// own and not the estate's to lint.
+func isBootstrapRole(r Resource) bool {
+	switch r.Kind {
+	case "ClusterRole":
+		return slices.ContainsFunc(bootstrapRBAC.ClusterRoles, func(c rbacv1.ClusterRole) bool { return c.Name == r.Name })
+	case "Role":
+		return slices.ContainsFunc(bootstrapRBAC.Roles, func(c rbacv1.Role) bool { return c.Namespace == r.Namespace && c.Name == r.Name })
+	}
+	return false
+}
