@@ -106,7 +106,8 @@ func directives(t *testing.T, data []byte) (status checks.Status, evidence []str
 // TestFixtures runs every check on its fixtures in testdata/checks/<id>/:
 // pass.yaml must produce only pass (or not-applicable) findings and at
 // least one pass; fail.yaml at least one fail (or the "# status:" given);
-// unknown.yaml (checks the API cannot decide) an unknown. Every "# evidence:"
+// unknown.yaml (checks the API cannot decide) an unknown. pass-*.yaml,
+// fail-*.yaml and unknown-*.yaml are further cases of the same kind. Every "# evidence:"
 // line must appear in some finding's evidence.
 func TestFixtures(t *testing.T) {
 	for _, c := range checks.Catalogue() {
@@ -114,15 +115,15 @@ func TestFixtures(t *testing.T) {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
 		var kinds []string
 		for _, f := range files {
-			kinds = append(kinds, strings.TrimSuffix(filepath.Base(f), ".yaml"))
+			kinds = append(kinds, fixtureKind(f))
 		}
 		hasPass, hasFail, hasUnknown := slices.Contains(kinds, "pass"), slices.Contains(kinds, "fail"), slices.Contains(kinds, "unknown")
 		if !(hasPass && (hasFail || hasUnknown)) && !(hasUnknown && len(kinds) == 1) {
 			t.Errorf("%s: want pass.yaml and fail.yaml (or unknown.yaml) in %s, have %v", c.ID, dir, kinds)
 		}
 		for _, f := range files {
-			kind := strings.TrimSuffix(filepath.Base(f), ".yaml")
-			t.Run(c.ID+"/"+kind, func(t *testing.T) {
+			kind := fixtureKind(f)
+			t.Run(c.ID+"/"+strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
 				data, err := os.ReadFile(f)
 				if err != nil {
 					t.Fatal(err)
@@ -158,6 +159,14 @@ func TestFixtures(t *testing.T) {
 			})
 		}
 	}
+}
+
+// fixtureKind is what a fixture file expects, from its name: pass.yaml,
+// fail.yaml, unknown.yaml, or one of those followed by "-" and what the
+// case is about (fail-two-pdbs.yaml).
+func fixtureKind(path string) string {
+	kind, _, _ := strings.Cut(strings.TrimSuffix(filepath.Base(path), ".yaml"), "-")
+	return kind
 }
 
 func dump(fs []checks.Finding) string {

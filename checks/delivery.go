@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -38,7 +39,7 @@ func deliveryChecks() []Check {
 			Group: Operations, Item: itemRolling, Severity: Medium,
 			Rationale:   "A rolling update only waits for pods that can say they are ready; without a readiness probe traffic hits pods still starting, and without a liveness probe a hung process is never restarted.",
 			Remediation: "Add readinessProbe and livenessProbe (the seed's /ready and /health endpoints) to every serving container.",
-			Needs:       []string{ResDeployments, ResStatefulSets, ResDaemonSets},
+			Needs:       []string{ResDeployments, ResStatefulSets, ResDaemonSets, ResPods},
 			Eval:        evalProbes,
 		},
 		{
@@ -171,7 +172,10 @@ func evalRollingUpdate(inv *Inventory) []Finding {
 func evalProbes(inv *Inventory) []Finding {
 	var out []Finding
 	for _, w := range inv.workloads() {
-		if w.Kind != "Deployment" && w.Kind != "StatefulSet" && w.Kind != "DaemonSet" {
+		// Long-running pods only: a bare Pod counts unless it runs to
+		// completion (restartPolicy Never or OnFailure, like a Job's).
+		bare := w.Kind == "Pod" && (w.Spec().RestartPolicy == "" || w.Spec().RestartPolicy == corev1.RestartPolicyAlways)
+		if w.Kind != "Deployment" && w.Kind != "StatefulSet" && w.Kind != "DaemonSet" && !bare {
 			continue
 		}
 		var bad []string

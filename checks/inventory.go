@@ -1,6 +1,9 @@
 package checks
 
 import (
+	"fmt"
+	"strings"
+
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
@@ -161,9 +164,44 @@ type Inventory struct {
 	// Origin says where the inventory came from, e.g. a context name or
 	// "manifests", for reports.
 	Origin string
+	// Skipped lists the input objects no check judges, each with where it
+	// was read and why (manifests only: a live cluster's kinds are chosen).
+	Skipped []Skipped
 
 	Config Config
 }
+
+// Skipped is one input object that was read but is judged by no check: a
+// kind vigil does not read, an apiVersion the API does not serve for its
+// kind, or an object replaced by a later document.
+type Skipped struct {
+	File       string `json:"file"`
+	Doc        int    `json:"document"` // 1-based index of the YAML document in File
+	Line       int    `json:"line"`
+	Item       int    `json:"item,omitempty"` // 1-based index within a List document, else 0
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name,omitempty"`
+	Reason     string `json:"reason"`
+}
+
+// String renders the skipped object on one line: where, what and why.
+func (s Skipped) String() string {
+	where := fmt.Sprintf("%s: document %d (line %d)", s.File, s.Doc, s.Line)
+	if s.Item > 0 {
+		where += fmt.Sprintf(" items[%d]", s.Item-1)
+	}
+	what := fmt.Sprintf("apiVersion %s kind %s", s.APIVersion, s.Kind)
+	if s.Name != "" {
+		what += " " + strings.TrimPrefix(s.Namespace+"/"+s.Name, "/")
+	}
+	return where + ": " + what + ": " + s.Reason
+}
+
+// fromManifests reports whether the inventory was read from files, where
+// an object missing from the input may exist in the cluster.
+func (inv *Inventory) fromManifests() bool { return strings.HasPrefix(inv.Origin, "manifests") }
 
 // installed reports whether a custom-resource group's CRDs exist.
 func (inv *Inventory) installed(group string) bool { return inv.Installed[group] }

@@ -8,6 +8,8 @@ import (
 
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	vpav1 "k8s.io/autoscaler/vertical-pod-autoscaler/pkg/apis/autoscaling.k8s.io/v1"
 )
@@ -91,6 +93,10 @@ func (inv *Inventory) minReplicas(w Workload) (int32, string) {
 
 func evalHPA(inv *Inventory) []Finding {
 	var out []Finding
+	targets := map[string]bool{}
+	for _, w := range inv.workloads() {
+		targets[w.Kind+"/"+w.Namespace+"/"+w.Name] = true
+	}
 	for _, w := range inv.servingWorkloads() {
 		if w.Kind != "Deployment" || !inv.isProduction(w.Namespace) {
 			continue
@@ -99,16 +105,47 @@ func evalHPA(inv *Inventory) []Finding {
 		switch {
 		case !ok:
 			out = append(out, finding(Fail, w.Ref(), "no HorizontalPodAutoscaler targets Deployment %s (namespace environment=production)", w.Name))
-		case h.Spec.MinReplicas == nil || *h.Spec.MinReplicas < 2:
-			m, _ := inv.minReplicas(w)
-			out = append(out, finding(Fail, w.Ref(), "HorizontalPodAutoscaler %s spec.minReplicas=%d (< 2)", h.Name, m))
-		case hpaCondition(h, autoscalingv2.ScalingActive) != "":
-			out = append(out, finding(Fail, w.Ref(), "HorizontalPodAutoscaler %s status.conditions[ScalingActive]=%s", h.Name, hpaCondition(h, autoscalingv2.ScalingActive)))
 		default:
-			out = append(out, finding(Pass, w.Ref(), "HorizontalPodAutoscaler %s spec.minReplicas=%d spec.maxReplicas=%d", h.Name, *h.Spec.MinReplicas, h.Spec.MaxReplicas))
+			out = append(out, judgeHPA(h, w.Ref()))
 		}
 	}
+	// An HPA whose target is not in the inventory is judged alone: on a
+	// live cluster its target does not exist (kube-score's
+	// horizontalpodautoscaler-has-target); from manifests, its own bounds.
+	for _, h := range inv.HPAs {
+		t := h.Spec.ScaleTargetRef
+		if targets[t.Kind+"/"+h.Namespace+"/"+t.Name] {
+			continue
+		}
+		if ns, ok := inv.namespace(h.Namespace); ok && ns.Labels["environment"] != "production" {
+			continue
+		}
+		r := Resource{Kind: "HorizontalPodAutoscaler", Namespace: h.Namespace, Name: h.Name}
+		if !inv.fromManifests() {
+			out = append(out, finding(Fail, r, "spec.scaleTargetRef %s/%s does not exist in namespace %s: the HPA scales nothing", t.Kind, t.Name, h.Namespace))
+			continue
+		}
+		f := judgeHPA(h, r)
+		f.Evidence += fmt.Sprintf(" (its target %s/%s is not in the input)", t.Kind, t.Name)
+		out = append(out, f)
+	}
 	return out
+}
+
+// judgeHPA is ops-hpa's verdict on one HPA: minReplicas ≥ 2 (unset is 1,
+// the API's default) and ScalingActive not False.
+func judgeHPA(h *autoscalingv2.HorizontalPodAutoscaler, r Resource) Finding {
+	m := int32(1)
+	if h.Spec.MinReplicas != nil {
+		m = *h.Spec.MinReplicas
+	}
+	switch {
+	case m < 2:
+		return finding(Fail, r, "HorizontalPodAutoscaler %s spec.minReplicas=%d (< 2)", h.Name, m)
+	case hpaCondition(h, autoscalingv2.ScalingActive) != "":
+		return finding(Fail, r, "HorizontalPodAutoscaler %s status.conditions[ScalingActive]=%s", h.Name, hpaCondition(h, autoscalingv2.ScalingActive))
+	}
+	return finding(Pass, r, "HorizontalPodAutoscaler %s spec.minReplicas=%d spec.maxReplicas=%d", h.Name, m, h.Spec.MaxReplicas)
 }
 
 // hpaCondition returns "False: reason: message" when the HPA reports the
@@ -216,43 +253,108 @@ func evalClusterAutoscaler(inv *Inventory) []Finding {
 	return []Finding{finding(Unknown, clusterResource, "no cluster-autoscaler or Karpenter Deployment and no kube-system/cluster-autoscaler-status ConfigMap in the inventory; managed platforms run node autoscaling in their control plane, invisible to the API. Evidence would be that ConfigMap or the node pool's autoscaling setting")}
 }
 
+// pdbDisruptionsAllowed is how many of n healthy selected pods a PDB lets
+// the eviction API evict, as the disruption controller computes it
+// (k8s.io/kubernetes pkg/controller/disruption, getExpectedPodCount):
+// a percentage of minAvailable or maxUnavailable is scaled to n rounding
+// up; an integer minAvailable is taken as is. A PDB setting neither keeps
+// nothing (desiredHealthy 0).
+func pdbDisruptionsAllowed(p *policyv1.PodDisruptionBudget, n int) int {
+	desired := 0
+	switch {
+	case p.Spec.MaxUnavailable != nil:
+		mu, err := intstr.GetScaledValueFromIntOrPercent(p.Spec.MaxUnavailable, n, true)
+		if err != nil {
+			return 0
+		}
+		desired = max(n-mu, 0)
+	case p.Spec.MinAvailable != nil:
+		ma, err := intstr.GetScaledValueFromIntOrPercent(p.Spec.MinAvailable, n, true)
+		if err != nil {
+			return 0
+		}
+		desired = ma
+	}
+	return max(n-desired, 0)
+}
+
+// pdbBudget renders the PDB's budget field for evidence.
+func pdbBudget(p *policyv1.PodDisruptionBudget) string {
+	switch {
+	case p.Spec.MaxUnavailable != nil:
+		return "spec.maxUnavailable=" + p.Spec.MaxUnavailable.String()
+	case p.Spec.MinAvailable != nil:
+		return "spec.minAvailable=" + p.Spec.MinAvailable.String()
+	}
+	return "neither spec.minAvailable nor spec.maxUnavailable set"
+}
+
 func evalPDB(inv *Inventory) []Finding {
 	var out []Finding
-	for _, w := range inv.servingWorkloads() {
+	used := map[*policyv1.PodDisruptionBudget]bool{}
+	for _, w := range inv.workloads() {
+		var pdbs []*policyv1.PodDisruptionBudget
+		for _, p := range inv.PDBs {
+			if p.Namespace == w.Namespace && selects(p.Spec.Selector, w.Template.Labels) {
+				pdbs = append(pdbs, p)
+				used[p] = true
+			}
+		}
+		if w.Kind != "Deployment" && w.Kind != "StatefulSet" {
+			continue
+		}
 		min, why := inv.minReplicas(w)
 		if min < 2 {
 			continue // single-replica: see ops-replicas
 		}
-		var found []string
-		status := Fail
-		for _, p := range inv.PDBs {
-			if p.Namespace != w.Namespace || !selects(p.Spec.Selector, w.Template.Labels) {
-				continue
-			}
-			desc := "PodDisruptionBudget " + p.Name
-			blocks := false
-			switch {
-			case p.Spec.MinAvailable != nil:
-				desc += " spec.minAvailable=" + p.Spec.MinAvailable.String()
-				blocks = p.Spec.MinAvailable.IntValue() >= int(min) || p.Spec.MinAvailable.String() == "100%"
-			case p.Spec.MaxUnavailable != nil:
-				desc += " spec.maxUnavailable=" + p.Spec.MaxUnavailable.String()
-				blocks = p.Spec.MaxUnavailable.String() == "0" || p.Spec.MaxUnavailable.String() == "0%"
-			}
-			if blocks {
-				desc += " (allows no disruption at " + why + ")"
-				if status == Fail {
-					status = Warn
-				}
-			} else {
-				status = Pass
-			}
-			found = append(found, desc)
+		var names []string
+		for _, p := range pdbs {
+			names = append(names, "PodDisruptionBudget "+p.Name+" "+pdbBudget(p))
 		}
-		if len(found) == 0 {
+		switch {
+		case len(pdbs) == 0:
 			out = append(out, finding(Fail, w.Ref(), "%s, but no PodDisruptionBudget selects pod labels %s", why, fmtLabels(w.Template.Labels)))
-		} else {
-			out = append(out, finding(status, w.Ref(), "%s; %s", why, strings.Join(found, "; ")))
+		case len(pdbs) > 1:
+			out = append(out, finding(Fail, w.Ref(), "%d PodDisruptionBudgets select its pods (%s): the eviction API refuses to evict a pod with more than one PodDisruptionBudget, so every drain blocks", len(pdbs), strings.Join(names, "; ")))
+		case pdbs[0].Spec.MaxUnavailable == nil && pdbs[0].Spec.MinAvailable == nil:
+			out = append(out, finding(Fail, w.Ref(), "%s; %s: it protects nothing (every pod may be evicted at once)", why, names[0]))
+		default:
+			if n := pdbDisruptionsAllowed(pdbs[0], int(min)); n == 0 {
+				out = append(out, finding(Fail, w.Ref(), "%s; %s allows no disruption at %d replicas (percentages round up): every drain blocks", why, names[0], min))
+			} else {
+				out = append(out, finding(Pass, w.Ref(), "%s; %s allows %d disruption(s) at %d replicas", why, names[0], n, min))
+			}
+		}
+	}
+	// A PDB whose workload is not in the input is judged alone: some
+	// budgets block every drain whatever the replica count.
+	for _, p := range inv.PDBs {
+		if used[p] {
+			continue
+		}
+		r := Resource{Kind: "PodDisruptionBudget", Namespace: p.Namespace, Name: p.Name}
+		budget := pdbBudget(p)
+		var pods int
+		for _, pod := range inv.Pods {
+			if pod.Namespace == p.Namespace && selects(p.Spec.Selector, pod.Labels) {
+				pods++
+			}
+		}
+		blocksAlways := pdbDisruptionsAllowed(p, 1000) == 0
+		neither := p.Spec.MaxUnavailable == nil && p.Spec.MinAvailable == nil
+		switch {
+		case blocksAlways:
+			out = append(out, finding(Fail, r, "%s allows no disruption at any replica count: every drain of a node running its pods blocks (no workload it selects is in the inventory)", budget))
+		case neither:
+			out = append(out, finding(Fail, r, "%s: it protects nothing (no workload it selects is in the inventory)", budget))
+		case pods > 0 && pdbDisruptionsAllowed(p, pods) == 0:
+			out = append(out, finding(Fail, r, "%s allows no disruption with the %d pods it selects: drains block", budget, pods))
+		case pods > 0:
+			out = append(out, finding(Pass, r, "%s allows %d disruption(s) with the %d pods it selects", budget, pdbDisruptionsAllowed(p, pods), pods))
+		case pdbDisruptionsAllowed(p, 1) > 0:
+			out = append(out, finding(Pass, r, "%s allows at least one disruption at any replica count (no workload it selects is in the inventory)", budget))
+		default:
+			out = append(out, finding(Unknown, r, "%s: whether it lets a drain through depends on the replica count, and no workload or pod it selects is in the inventory", budget))
 		}
 	}
 	return out

@@ -3,6 +3,7 @@ package checks
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -46,24 +47,37 @@ func (w Workload) DesiredReplicas() int32 {
 }
 
 // workloads returns every workload of the inventory in a stable order.
-// Pods created by a listed controller kind are left out: their template is
-// evaluated instead.
+// Pods and Jobs whose controller is in the inventory are left out: their
+// controller's template is evaluated instead. One whose controller is not
+// (a Pod exported alone, a Job without its CronJob) is judged itself, so no
+// object of the input goes unjudged.
 func (inv *Inventory) workloads() []Workload {
 	var out []Workload
+	listed := map[string]bool{}
 	for _, d := range inv.Deployments {
+		listed["Deployment/"+d.Namespace+"/"+d.Name] = true
 		out = append(out, Workload{Resource: Resource{"Deployment", d.Namespace, d.Name}, Labels: d.Labels,
 			Replicas: d.Spec.Replicas, Template: d.Spec.Template, Field: "spec.template.spec"})
 	}
 	for _, s := range inv.StatefulSets {
+		listed["StatefulSet/"+s.Namespace+"/"+s.Name] = true
 		out = append(out, Workload{Resource: Resource{"StatefulSet", s.Namespace, s.Name}, Labels: s.Labels,
 			Replicas: s.Spec.Replicas, Template: s.Spec.Template, Field: "spec.template.spec"})
 	}
 	for _, d := range inv.DaemonSets {
+		listed["DaemonSet/"+d.Namespace+"/"+d.Name] = true
 		out = append(out, Workload{Resource: Resource{"DaemonSet", d.Namespace, d.Name}, Labels: d.Labels,
 			Template: d.Spec.Template, Field: "spec.template.spec"})
 	}
+	for _, c := range inv.CronJobs {
+		listed["CronJob/"+c.Namespace+"/"+c.Name] = true
+	}
+	for _, rs := range inv.ReplicaSets {
+		listed["ReplicaSet/"+rs.Namespace+"/"+rs.Name] = true
+	}
 	for _, j := range inv.Jobs {
-		if ownedBy(j.OwnerReferences, "CronJob") {
+		listed["Job/"+j.Namespace+"/"+j.Name] = true
+		if controllerListed(listed, j.Namespace, j.OwnerReferences) {
 			continue
 		}
 		out = append(out, Workload{Resource: Resource{"Job", j.Namespace, j.Name}, Labels: j.Labels,
@@ -74,13 +88,33 @@ func (inv *Inventory) workloads() []Workload {
 			Template: c.Spec.JobTemplate.Spec.Template, Field: "spec.jobTemplate.spec.template.spec"})
 	}
 	for _, p := range inv.Pods {
-		if ownedBy(p.OwnerReferences, "ReplicaSet", "StatefulSet", "DaemonSet", "Job") {
+		if controllerListed(listed, p.Namespace, p.OwnerReferences) {
 			continue
 		}
 		out = append(out, Workload{Resource: Resource{"Pod", p.Namespace, p.Name}, Labels: p.Labels,
 			Template: corev1.PodTemplateSpec{ObjectMeta: p.ObjectMeta, Spec: p.Spec}, Field: "spec"})
 	}
 	return out
+}
+
+// controllerListed reports whether an object's controller is in the
+// inventory (listed holds "Kind/namespace/name"). A ReplicaSet counts when
+// listed, or when the Deployment it is named after is (a Deployment's
+// ReplicaSets are "<deployment>-<pod-template-hash>"; manifests carry no
+// ReplicaSets).
+func controllerListed(listed map[string]bool, ns string, refs []metav1.OwnerReference) bool {
+	for _, r := range refs {
+		if r.Controller == nil || !*r.Controller {
+			continue
+		}
+		if listed[r.Kind+"/"+ns+"/"+r.Name] {
+			return true
+		}
+		if i := strings.LastIndex(r.Name, "-"); r.Kind == "ReplicaSet" && i > 0 && listed["Deployment/"+ns+"/"+r.Name[:i]] {
+			return true
+		}
+	}
+	return false
 }
 
 // servingWorkloads are the long-running, replicated kinds the operations
@@ -93,16 +127,6 @@ func (inv *Inventory) servingWorkloads() []Workload {
 		}
 	}
 	return out
-}
-
-// ownedBy reports whether a controller owner reference has one of kinds.
-func ownedBy(refs []metav1.OwnerReference, kinds ...string) bool {
-	for _, r := range refs {
-		if r.Controller != nil && *r.Controller && slices.Contains(kinds, r.Kind) {
-			return true
-		}
-	}
-	return false
 }
 
 // systemNamespaces are left out of namespace-level checks unless the

@@ -256,6 +256,11 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 			return &ExitError{Code: ExitUsage, Err: err}
 		}
 		inv.Origin = "manifests: " + strings.Join(o.Files, ", ")
+		// Every object read is judged or said: a file whose objects no check
+		// reads must not look like a clean one.
+		for _, s := range inv.Skipped {
+			fmt.Fprintf(o.ErrOut, "skipped: %s\n", s)
+		}
 		inv.Config.Namespaces = o.Namespaces
 	} else {
 		inv, err = o.listInventory(ctx, o)

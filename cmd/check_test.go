@@ -91,7 +91,7 @@ func TestJSONShape(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	assertKeys(t, "top", doc, "checks", "findings", "items", "score")
+	assertKeys(t, "top", doc, "checks", "findings", "items", "score", "skipped") // the estate holds kinds no check reads
 	var cs []map[string]json.RawMessage
 	var fs []map[string]json.RawMessage
 	var score map[string]json.RawMessage
@@ -283,5 +283,30 @@ current-context: ctx-b
 	}
 	if strings.Contains(out, "| fail | Deployment/shop/web |") || !strings.Contains(out, "| fail | Deployment/shop/k6 |") {
 		t.Errorf("config allows docker.io/fintechdev (web) but not docker.io/loadimpact (k6); got (exit %d, %s):\n%s", code, errOut, out)
+
+// TestSkippedInputIsSaid: a file whose only object has an apiVersion the API
+// does not serve for its kind (apiVersion: v1, kind: Deployment, as found in
+// real-world corpora) is not a clean file: vigil check -f names it, with
+// file, document and reason, on stderr and in the report.
+func TestSkippedInputIsSaid(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "web.yaml")
+	if err := os.WriteFile(f, []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	want := f + ": document 2 (line 5): apiVersion v1 kind Deployment shop/web: apiVersion v1 does not serve kind Deployment (the API serves it as apps/v1)"
+	for _, format := range []string{"table", "markdown", "json", "sarif"} {
+		out, errOut, _ := run(t, "-f", f, "-o", format)
+		if !strings.Contains(errOut, "skipped: "+want) {
+			t.Errorf("%s: stderr %q does not name the skipped object", format, errOut)
+		}
+		if format == "json" || format == "sarif" {
+			if !strings.Contains(out, `"reason": "apiVersion v1 does not serve kind Deployment`) || !strings.Contains(out, `"document": 2`) {
+				t.Errorf("%s: report does not list the skipped object:\n%s", format, out)
+			}
+			continue
+		}
+		if !strings.Contains(out, "skipped 1 input objects") || !strings.Contains(out, want) {
+			t.Errorf("%s: report does not list the skipped object:\n%s", format, out)
+		}
 	}
 }

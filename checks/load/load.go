@@ -192,12 +192,22 @@ func (b *builder) addFile(name string, data []byte) error {
 		if err != nil {
 			return &Error{File: name, Doc: idx, Line: doc.line, Err: cleanYAML(err)}
 		}
-		if err := b.addJSON(js, fmt.Sprintf("%s:%d", name, line)); err != nil {
+		if err := b.addJSON(js, position{file: name, doc: idx, line: line}); err != nil {
 			return &Error{File: name, Doc: idx, Line: doc.line, Err: err}
 		}
 	}
 	return nil
 }
+
+// position is where an object was read: file, 1-based document index, the
+// document's first line, and the 1-based index within a List (0 if none).
+type position struct {
+	file      string
+	doc, line int
+	item      int
+}
+
+func (p position) source() string { return fmt.Sprintf("%s:%d", p.file, p.line) }
 
 func cleanYAML(err error) error {
 	msg := strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")
@@ -209,9 +219,13 @@ type typeMeta struct {
 	APIVersion string            `json:"apiVersion"`
 	Kind       string            `json:"kind"`
 	Items      []json.RawMessage `json:"items"`
+	Metadata   struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"metadata"`
 }
 
-func (b *builder) addJSON(js []byte, source string) error {
+func (b *builder) addJSON(js []byte, pos position) error {
 	if bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
 		return nil
 	}
@@ -224,11 +238,21 @@ func (b *builder) addJSON(js []byte, source string) error {
 	}
 	if strings.HasSuffix(tm.Kind, "List") && tm.APIVersion == "v1" {
 		for i, item := range tm.Items {
-			if err := b.addJSON(item, source); err != nil {
+			p := pos
+			p.item = i + 1
+			if err := b.addJSON(item, p); err != nil {
 				return fmt.Errorf("items[%d]: %w", i, err)
 			}
 		}
 		return nil
 	}
-	return b.decode(tm.APIVersion, tm.Kind, js, source)
+	reason, err := b.decode(tm.APIVersion, tm.Kind, js, pos)
+	if err != nil {
+		return err
+	}
+	if reason != "" {
+		b.skipped = append(b.skipped, checks.Skipped{File: pos.file, Doc: pos.doc, Line: pos.line, Item: pos.item,
+			APIVersion: tm.APIVersion, Kind: tm.Kind, Namespace: tm.Metadata.Namespace, Name: tm.Metadata.Name, Reason: reason})
+	}
+	return nil
 }

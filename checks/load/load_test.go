@@ -126,3 +126,61 @@ parameters: {encrypted: "true"}
 		t.Errorf("source = %q", src)
 	}
 }
+
+// Every object read is judged or listed as skipped with its file, document
+// index and reason: a kind under an apiVersion the API does not serve, a
+// kind no check reads, a live-only kind, and an object replaced by a later
+// document. The expected reasons are the apiserver's view, written out
+// here: Deployment is served as apps/v1 only (extensions/v1beta1 and
+// apps/v1beta2 were removed in 1.16), policy/v1beta1 in 1.25.
+func TestSkippedObjectsAreListed(t *testing.T) {
+	inv, err := Bytes("in.yaml", []byte(`apiVersion: v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+---
+apiVersion: extensions/v1beta1
+kind: Deployment
+metadata: {name: old}
+---
+apiVersion: policy/v1beta1
+kind: PodDisruptionBudget
+metadata: {name: pdb, namespace: shop}
+spec: {minAvailable: 1}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: sm, namespace: shop}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: web-1, namespace: shop}
+---
+apiVersion: v1
+kind: List
+items:
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: a, namespace: shop}, data: {k: one}}
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: a, namespace: shop}, data: {k: two}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"in.yaml: document 1 (line 1): apiVersion v1 kind Deployment shop/web: apiVersion v1 does not serve kind Deployment (the API serves it as apps/v1)",
+		"in.yaml: document 2 (line 5): apiVersion extensions/v1beta1 kind Deployment old: apiVersion extensions/v1beta1 does not serve kind Deployment (the API serves it as apps/v1)",
+		"in.yaml: document 3 (line 9): apiVersion policy/v1beta1 kind PodDisruptionBudget shop/pdb: apiVersion policy/v1beta1 is not served for kind PodDisruptionBudget (the API serves policy/v1)",
+		"in.yaml: document 4 (line 14): apiVersion monitoring.coreos.com/v1 kind ServiceMonitor shop/sm: kind read by no check",
+		"in.yaml: document 5 (line 18): apiVersion apps/v1 kind ReplicaSet shop/web-1: kind read from a live cluster only",
+		"in.yaml: document 6 (line 22) items[0]: apiVersion v1 kind ConfigMap shop/a: the same object is read again at in.yaml:22",
+	}
+	if len(inv.Skipped) != len(want) {
+		t.Errorf("%d skipped, want %d: %v", len(inv.Skipped), len(want), inv.Skipped)
+	}
+	for i, w := range want {
+		if i < len(inv.Skipped) && !strings.HasPrefix(inv.Skipped[i].String(), w) {
+			t.Errorf("skipped[%d] = %q, want prefix %q", i, inv.Skipped[i], w)
+		}
+	}
+	if len(inv.Deployments) != 0 || len(inv.PDBs) != 0 || len(inv.ConfigMaps) != 1 || inv.ConfigMaps[0].Data["k"] != "two" {
+		t.Errorf("skipped objects reached the inventory: %d deployments, %d PDBs, configmaps %v", len(inv.Deployments), len(inv.PDBs), inv.ConfigMaps)
+	}
+}

@@ -22,12 +22,13 @@ type jsonReport struct {
 	Checks   []jsonCheck      `json:"checks"`
 	Findings []checks.Finding `json:"findings"`
 	// Items is the verdict per checklist item.
-	Items []checks.ItemVerdict `json:"items"`
-	Score checks.Score         `json:"score"`
+	Items   []checks.ItemVerdict `json:"items"`
+	Score   checks.Score         `json:"score"`
+	Skipped []checks.Skipped     `json:"skipped,omitempty"`
 }
 
 func writeJSON(w io.Writer, r Report) error {
-	doc := jsonReport{Checks: []jsonCheck{}, Findings: r.Findings, Items: r.Items, Score: r.Score}
+	doc := jsonReport{Checks: []jsonCheck{}, Findings: r.Findings, Items: r.Items, Score: r.Score, Skipped: r.Skipped}
 	if doc.Items == nil {
 		doc.Items = []checks.ItemVerdict{}
 	}

@@ -87,6 +87,10 @@ func writeMarkdown(w io.Writer, r Report, o Options) error {
 			}
 		}
 	}
+	if len(r.Skipped) > 0 {
+		b.WriteString("\n## Skipped input\n")
+		_ = writeSkipped(&b, r, mdEscape)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -27,13 +27,15 @@ type Report struct {
 	Sources map[checks.Resource]string
 	// Version is vigil's version, for tools that record it (SARIF).
 	Version string
+	// Skipped lists the input objects no check judged, and why.
+	Skipped []checks.Skipped
 }
 
 // New runs nothing: it packages findings with their catalogue and score.
 func New(cat []checks.Check, findings []checks.Finding, inv *checks.Inventory) Report {
 	r := Report{Checks: cat, Findings: findings, Score: checks.ComputeScore(cat, findings), Items: checks.Verdicts(cat, findings)}
 	if inv != nil {
-		r.Origin, r.Sources = inv.Origin, inv.Sources
+		r.Origin, r.Sources, r.Skipped = inv.Origin, inv.Sources, inv.Skipped
 	}
 	return r
 }

@@ -164,7 +164,7 @@ func writeSARIF(w io.Writer, r Report) error {
 		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
 		Version: "2.1.0",
 		Runs: []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results,
-			Properties: map[string]any{"score": r.Score, "checklist": nonNilItems(r.Items), "origin": r.Origin}}},
+			Properties: sarifProperties(r)}},
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -209,4 +209,12 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+func sarifProperties(r Report) map[string]any {
+	p := map[string]any{"score": r.Score, "checklist": nonNilItems(r.Items), "origin": r.Origin}
+	if len(r.Skipped) > 0 {
+		p["skipped"] = r.Skipped
+	}
+	return p
 }

@@ -46,8 +46,27 @@ func writeTable(w io.Writer, r Report, o Options) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\n%s\n", strings.Join(summary(r), "\n"))
-	return err
+	if _, err := fmt.Fprintf(w, "\n%s\n", strings.Join(summary(r), "\n")); err != nil {
+		return err
+	}
+	return writeSkipped(w, r, oneLine)
+}
+
+// writeSkipped lists the input objects no check judged (table and
+// markdown), each on one line.
+func writeSkipped(w io.Writer, r Report, esc func(string) string) error {
+	if len(r.Skipped) == 0 {
+		return nil
+	}
+	if _, err := fmt.Fprintf(w, "\nskipped %d input objects (judged by no check):\n", len(r.Skipped)); err != nil {
+		return err
+	}
+	for _, s := range r.Skipped {
+		if _, err := fmt.Fprintf(w, "- %s\n", esc(s.String())); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // summary is the verdict shared by table and markdown: coverage, both
