@@ -3,8 +3,8 @@ package load
 import (
 	"cmp"
 	"encoding/json"
-	"slices"
 	"fmt"
+	"slices"
 	"strings"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
