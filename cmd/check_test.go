@@ -283,6 +283,8 @@ current-context: ctx-b
 	}
 	if strings.Contains(out, "| fail | Deployment/shop/web |") || !strings.Contains(out, "| fail | Deployment/shop/k6 |") {
 		t.Errorf("config allows docker.io/fintechdev (web) but not docker.io/loadimpact (k6); got (exit %d, %s):\n%s", code, errOut, out)
+	}
+}
 
 // TestSkippedInputIsSaid: a file whose only object has an apiVersion the API
 // does not serve for its kind (apiVersion: v1, kind: Deployment, as found in
