@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -36,6 +39,10 @@ func ListInventory(ctx context.Context, cfg *rest.Config, namespaces []string) (
 	if cfg == nil {
 		return inv, errors.New("list inventory: no REST config")
 	}
+	// Every list is sent at once (listConcurrency): keep client-side throttling out of it.
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS = max(cfg.QPS, 100)
+	cfg.Burst = max(cfg.Burst, 500)
 	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return inv, fmt.Errorf("discovery client: %w", err)
@@ -48,7 +55,11 @@ func ListInventory(ctx context.Context, cfg *rest.Config, namespaces []string) (
 	if err != nil {
 		return inv, fmt.Errorf("metadata client: %w", err)
 	}
-	l := &lister{ctx: ctx, inv: &inv, namespaces: namespaces}
+	typed, err := newTypedLister(cfg)
+	if err != nil {
+		return inv, err
+	}
+	l := &lister{ctx: ctx, inv: &inv, namespaces: namespaces, typed: typed}
 	if len(namespaces) == 0 {
 		l.namespaces = []string{metav1.NamespaceAll}
 	}
@@ -56,6 +67,12 @@ func ListInventory(ctx context.Context, cfg *rest.Config, namespaces []string) (
 	if err != nil {
 		return inv, err
 	}
+	// Every (kind, namespace) list runs at once, bounded: the time is the slowest list's,
+	// not the sum of ~100 round trips. Objects land in the inventory under l.mu; the order
+	// is restored by SortObjects.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(listConcurrency)
+	l.ctx = gctx
 	for _, k := range checks.Kinds {
 		if k.SessionOnly {
 			continue
@@ -78,25 +95,59 @@ func ListInventory(ctx context.Context, cfg *rest.Config, namespaces []string) (
 		if k.Scope == checks.AllNamespaces && !slices.Contains(nss, metav1.NamespaceAll) {
 			// Listed in every namespace when allowed (Argo CD keeps its
 			// Applications in its own), else in the namespaces asked for.
-			if err := l.list(k, gvr, metav1.NamespaceAll, dyn, md); err != nil {
-				return inv, err
-			}
-			if _, refused := inv.Forbidden[k.Key()]; !refused {
-				continue
-			}
-			delete(inv.Forbidden, k.Key())
+			g.Go(func() error {
+				if err := l.list(k, gvr, metav1.NamespaceAll, dyn, md); err != nil {
+					return err
+				}
+				if !l.dropForbidden(k.Key()) {
+					return nil
+				}
+				for _, ns := range nss {
+					if err := l.list(k, gvr, ns, dyn, md); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			continue
 		}
 		for _, ns := range nss {
-			if err := l.list(k, gvr, ns, dyn, md); err != nil {
-				return inv, err
-			}
+			g.Go(func() error { return l.list(k, gvr, ns, dyn, md) })
 		}
+	}
+	if err := g.Wait(); err != nil {
+		return inv, err
 	}
 	inv.SortObjects()
 	if len(namespaces) > 0 {
 		inv.Namespaces = slices.DeleteFunc(inv.Namespaces, func(ns *corev1.Namespace) bool { return !slices.Contains(namespaces, ns.Name) })
 	}
 	return inv, nil
+}
+
+// listConcurrency bounds the lists in flight: enough to overlap the round trips of every
+// kind in four namespaces, few enough not to queue behind the client's rate limit.
+const listConcurrency = 16
+
+// dropForbidden forgets a refusal of resource and reports whether there was one (an
+// all-namespaces list refused, to be tried namespace by namespace).
+func (l *lister) dropForbidden(resource string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, refused := l.inv.Forbidden[resource]; !refused {
+		return false
+	}
+	delete(l.inv.Forbidden, resource)
+	return true
+}
+
+// add puts listed objects of k into the inventory.
+func (l *lister) add(k checks.Kind, objs []metav1.Object) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, o := range objs {
+		k.Add(l.inv, o)
+	}
 }
 
 // list lists kind k in namespace ns ("" = all or cluster-scoped) into the
@@ -112,13 +163,32 @@ func (l *lister) list(k checks.Kind, gvr schema.GroupVersionResource, ns string,
 		v, err := listAll(l, k.Key(), ns, list, func(x *metav1.PartialObjectMetadataList) ([]metav1.PartialObjectMetadata, string) {
 			return x.Items, x.Continue
 		})
+		objs := make([]metav1.Object, 0, len(v))
 		for i := range v {
 			obj := k.FromMetadata(v[i].ObjectMeta)
 			if s, ok := obj.(*corev1.Secret); ok {
 				*s = checks.SecretMetadataOnly(*s)
 			}
-			k.Add(l.inv, obj)
+			objs = append(objs, obj)
 		}
+		l.add(k, objs)
+		return err
+	}
+	if k.Source == checks.Typed {
+		v, err := listAll(l, k.Key(), ns, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			return l.typed.list(ctx, k, gvr, ns, opts)
+		}, func(x runtime.Object) ([]runtime.Object, string) {
+			items, _ := apimeta.ExtractList(x)
+			lm, _ := apimeta.ListAccessor(x)
+			return items, lm.GetContinue()
+		})
+		objs := make([]metav1.Object, 0, len(v))
+		for _, o := range v {
+			if m, ok := o.(metav1.Object); ok {
+				objs = append(objs, m)
+			}
+		}
+		l.add(k, objs)
 		return err
 	}
 	ri := dyn.Resource(gvr)
@@ -129,9 +199,10 @@ func (l *lister) list(k checks.Kind, gvr schema.GroupVersionResource, ns string,
 	v, err := listAll(l, k.Key(), ns, list, func(x *unstructured.UnstructuredList) ([]unstructured.Unstructured, string) {
 		return x.Items, x.GetContinue()
 	})
+	objs := make([]metav1.Object, 0, len(v))
 	for i := range v {
 		if k.Source == checks.Dynamic {
-			k.Add(l.inv, &v[i])
+			objs = append(objs, &v[i])
 			continue
 		}
 		obj := k.New()
@@ -139,20 +210,26 @@ func (l *lister) list(k checks.Kind, gvr schema.GroupVersionResource, ns string,
 		if convErr := runtime.DefaultUnstructuredConverter.FromUnstructured(v[i].Object, obj); convErr != nil {
 			return fmt.Errorf("list %s: %s/%s: %w", k.Key(), v[i].GetNamespace(), v[i].GetName(), convErr)
 		}
-		k.Add(l.inv, obj)
+		objs = append(objs, obj)
 	}
+	l.add(k, objs)
 	return err
 }
 
 // lister carries what every list call needs.
 type lister struct {
 	ctx        context.Context
-	inv        *checks.Inventory
 	namespaces []string
+	typed      *typedLister
+
+	mu  sync.Mutex // guards inv
+	inv *checks.Inventory
 }
 
 // refused records a 403 or 404 in Forbidden and reports whether err was one.
 func (l *lister) refused(resource string, err error) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	switch {
 	case apierrors.IsForbidden(err):
 		if _, ok := l.inv.Forbidden[resource]; !ok {
@@ -187,7 +264,11 @@ func listAll[T any, L any](l *lister, resource, ns string, list func(context.Con
 		}
 		batch, cont := items(page)
 		for i := range batch {
-			if m, ok := any(&batch[i]).(metav1.Object); ok {
+			m, ok := any(&batch[i]).(metav1.Object) // items held by value
+			if !ok {
+				m, ok = any(batch[i]).(metav1.Object) // by pointer (typed lists' items)
+			}
+			if ok {
 				m.SetManagedFields(nil)
 			}
 		}
