@@ -55,7 +55,7 @@ func (m *Manager) fleetEntry(ctx context.Context, c estate.ContextInfo) estate.F
 			return estate.FleetEntryFromSnapshot(e, snap, start)
 		}
 	}
-	t, err := ResolveTarget(m.flagsFor(c.Name), m.opts.UserAgent)
+	t, err := ResolveConnection(m.flagsFor(c.Name), m.opts.UserAgent)
 	if err != nil {
 		e.Err, e.Checked = err.Error(), time.Now()
 		return e

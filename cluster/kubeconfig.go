@@ -13,8 +13,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// Target is a resolved kube context: where to connect and as whom.
-type Target struct {
+// Connection is a resolved kube context: where to connect and as whom.
+type Connection struct {
 	// Context is the kube context's name, or "in-cluster".
 	Context string
 	// Server is the API server URL.
@@ -27,39 +27,39 @@ type Target struct {
 	RESTConfig *rest.Config
 }
 
-// ResolveTarget resolves the kube context the flags (--kubeconfig, --context,
+// ResolveConnection resolves the kube context the flags (--kubeconfig, --context,
 // KUBECONFIG, in-cluster, ...) select, kubectl-style. Errors name the file
 // and context and say what to do; userAgent is sent with every request.
-func ResolveTarget(flags *genericclioptions.ConfigFlags, userAgent string) (Target, error) {
+func ResolveConnection(flags *genericclioptions.ConfigFlags, userAgent string) (Connection, error) {
 	loader := flags.ToRawKubeConfigLoader()
 	files := kubeconfigFiles(flags, loader)
 	if flags.KubeConfig != nil && *flags.KubeConfig != "" {
 		if _, err := os.Stat(*flags.KubeConfig); err != nil {
-			return Target{}, fmt.Errorf("kubeconfig %s: %w", *flags.KubeConfig, unwrapPathError(err))
+			return Connection{}, fmt.Errorf("kubeconfig %s: %w", *flags.KubeConfig, unwrapPathError(err))
 		}
 	}
 	raw, err := loader.RawConfig()
 	if err != nil {
 		if strings.Contains(err.Error(), files) { // clientcmd already names the file
-			return Target{}, fmt.Errorf("kubeconfig: %w", err)
+			return Connection{}, fmt.Errorf("kubeconfig: %w", err)
 		}
-		return Target{}, fmt.Errorf("kubeconfig %s: %w", files, err)
+		return Connection{}, fmt.Errorf("kubeconfig %s: %w", files, err)
 	}
 	name := raw.CurrentContext
 	if flags.Context != nil && *flags.Context != "" {
 		name = *flags.Context
 	}
-	t := Target{Context: name, Kubeconfig: files}
+	t := Connection{Context: name, Kubeconfig: files}
 	if name != "" {
 		kctx, ok := raw.Contexts[name]
 		if !ok {
-			return Target{}, fmt.Errorf("context %q not found in kubeconfig %s (have: %s)", name, files, contextNames(raw.Contexts))
+			return Connection{}, fmt.Errorf("context %q not found in kubeconfig %s (have: %s)", name, files, contextNames(raw.Contexts))
 		}
 		t.User = kctx.AuthInfo
 	}
 	if name == "" && len(raw.Contexts) == 0 && !inCluster() && !isSet(flags.APIServer) {
 		// Without this, client-go would quietly try http://localhost:8080.
-		return Target{}, fmt.Errorf("no kubeconfig found (looked in %s) and not running inside a cluster: set KUBECONFIG or pass --kubeconfig", files)
+		return Connection{}, fmt.Errorf("no kubeconfig found (looked in %s) and not running inside a cluster: set KUBECONFIG or pass --kubeconfig", files)
 	}
 	if isSet(flags.AuthInfoName) {
 		t.User = *flags.AuthInfoName
@@ -68,9 +68,9 @@ func ResolveTarget(flags *genericclioptions.ConfigFlags, userAgent string) (Targ
 	cfg, err := flags.ToRESTConfig()
 	switch {
 	case clientcmd.IsEmptyConfig(err):
-		return Target{}, fmt.Errorf("no kubeconfig found (looked in %s) and not running inside a cluster: set KUBECONFIG or pass --kubeconfig", files)
+		return Connection{}, fmt.Errorf("no kubeconfig found (looked in %s) and not running inside a cluster: set KUBECONFIG or pass --kubeconfig", files)
 	case err != nil:
-		return Target{}, fmt.Errorf("kubeconfig %s, context %q: %w", files, name, err)
+		return Connection{}, fmt.Errorf("kubeconfig %s, context %q: %w", files, name, err)
 	}
 	if name == "" && inCluster() {
 		// An empty kubeconfig that still yields a config means in-cluster.

@@ -38,22 +38,22 @@ func flagsFor(kubeconfig, context string) *genericclioptions.ConfigFlags {
 	return f
 }
 
-func TestResolveTarget(t *testing.T) {
+func TestResolveConnection(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "kubeconfig")
 	if err := os.WriteFile(path, []byte(testKubeconfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
-	got, err := ResolveTarget(flagsFor(path, "local-1-reviewer"), "vigil/test")
+	got, err := ResolveConnection(flagsFor(path, "local-1-reviewer"), "vigil/test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Context != "local-1-reviewer" || got.User != "reviewer" || got.Server != "https://127.0.0.1:6443" ||
 		got.Kubeconfig != path || got.RESTConfig.UserAgent != "vigil/test" {
-		t.Errorf("ResolveTarget() = %+v", got)
+		t.Errorf("ResolveConnection() = %+v", got)
 	}
-	if got, _ := ResolveTarget(flagsFor(path, ""), "vigil/test"); got.Context != "local-1" {
+	if got, _ := ResolveConnection(flagsFor(path, ""), "vigil/test"); got.Context != "local-1" {
 		t.Errorf("current context = %q, want local-1", got.Context)
 	}
 
@@ -65,7 +65,7 @@ func TestResolveTarget(t *testing.T) {
 	}
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ResolveTarget(flagsFor(tt.kubeconfig, tt.context), "vigil/test")
+			_, err := ResolveConnection(flagsFor(tt.kubeconfig, tt.context), "vigil/test")
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("error = %v\nwant    %s", err, tt.want)
 			}

@@ -61,7 +61,7 @@ type Manager struct {
 
 	mu      sync.Mutex // guards the fields below
 	sess    *Session
-	target  Target
+	target  Connection
 	gen     uint64
 	cancel  context.CancelFunc
 	fwdDone chan struct{}
@@ -149,8 +149,8 @@ func (m *Manager) Session() *Session {
 	return m.sess
 }
 
-// Target returns the resolved current context (server, user, REST config).
-func (m *Manager) Target() Target {
+// Connection returns the resolved current context (server, user, REST config).
+func (m *Manager) Connection() Connection {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.target
@@ -162,15 +162,15 @@ func (m *Manager) Target() Target {
 // session (its informers and pollers end, its subscription closes), start a
 // new one with a bumped generation, and forward its snapshots to
 // Subscribe's channels. On a resolution error the old session keeps running.
-func (m *Manager) Switch(ctx context.Context, name string) (Target, error) {
-	t, err := ResolveTarget(m.flagsFor(name), m.opts.UserAgent)
+func (m *Manager) Switch(ctx context.Context, name string) (Connection, error) {
+	t, err := ResolveConnection(m.flagsFor(name), m.opts.UserAgent)
 	if err != nil {
-		return Target{}, err
+		return Connection{}, err
 	}
 	m.mu.Lock()
 	if m.stopped {
 		m.mu.Unlock()
-		return Target{}, errors.New("cluster: Manager stopped")
+		return Connection{}, errors.New("cluster: Manager stopped")
 	}
 	old, oldCancel, oldFwd := m.sess, m.cancel, m.fwdDone
 	m.gen++
@@ -194,12 +194,12 @@ func (m *Manager) Switch(ctx context.Context, name string) (Target, error) {
 		m.mu.Lock()
 		m.sess, m.cancel, m.fwdDone = nil, nil, nil
 		m.mu.Unlock()
-		return Target{}, err
+		return Connection{}, err
 	}
 	sctx, cancel := context.WithCancel(context.Background())
 	if err := sess.Start(sctx); err != nil {
 		cancel()
-		return Target{}, err
+		return Connection{}, err
 	}
 	ch, _ := sess.Subscribe()
 	done := make(chan struct{})

@@ -12,7 +12,7 @@ import (
 )
 
 // apiWarnings receives the API server's Warning headers (deprecations, "would violate
-// PodSecurity", ...) for every rest.Config ResolveTarget builds, in place of client-go's default
+// PodSecurity", ...) for every rest.Config ResolveConnection builds, in place of client-go's default
 // handler, which prints a raw klog line to stderr (into the TUI's terminal, or as
 // "I1201 04:29:37 … warnings.go:107]" noise in a headless command's output).
 var apiWarnings = &warningSink{}

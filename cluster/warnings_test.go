@@ -19,7 +19,7 @@ import (
 )
 
 // TestAPIWarningsNeverRawKlog: a Warning header from the API server, met by a client built as
-// vigil builds it (ResolveTarget), is logged and printed once as "warning: …" on the headless
+// vigil builds it (ResolveConnection), is logged and printed once as "warning: …" on the headless
 // stream, never as client-go's klog line; with no stream (the TUI) it is logged only.
 func TestAPIWarningsNeverRawKlog(t *testing.T) {
 	const warning = `would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false`
@@ -61,7 +61,7 @@ func TestAPIWarningsNeverRawKlog(t *testing.T) {
 			} else {
 				SetWarnings(func() *slog.Logger { return logger }, nil)
 			}
-			target, err := ResolveTarget(flagsFor(path, "local-1"), "vigil/test")
+			target, err := ResolveConnection(flagsFor(path, "local-1"), "vigil/test")
 			if err != nil {
 				t.Fatal(err)
 			}

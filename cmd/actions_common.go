@@ -112,7 +112,7 @@ func (o *actionOptions) env() (*actions.Env, error) {
 		return nil, err
 	}
 	// The same resolution as the UI's: "in-cluster" for the service account.
-	target, err := cluster.ResolveTarget(o.flags, version.UserAgent())
+	target, err := cluster.ResolveConnection(o.flags, version.UserAgent())
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ type managerBackend struct {
 	// Snapshots is the Manager's subscription (it survives switches).
 	Snapshots <-chan estate.Snapshot
 	// Actions builds the action provider of a context; nil hides actions.
-	Actions func(t cluster.Target, generation uint64) actionsui.Provider
+	Actions func(t cluster.Connection, generation uint64) actionsui.Provider
 	// ReadOnly says whether a context is read-only (the header badge).
 	ReadOnly func(context string) bool
 }
@@ -31,11 +31,11 @@ func (b *managerBackend) Contexts() []estate.ContextInfo {
 	return cs
 }
 
-// Current returns the Session of the context the Manager shows now.
-func (b *managerBackend) Current() ui.Session {
-	t := b.Manager.Target()
+// Current returns the Feed of the context the Manager shows now.
+func (b *managerBackend) Current() ui.Feed {
+	t := b.Manager.Connection()
 	_, gen := b.Manager.Current()
-	s := ui.Session{Target: ui.Target{Context: t.Context, Server: t.Server, User: t.User, Generation: gen}, Snapshots: b.Snapshots}
+	s := ui.Feed{OnScreen: ui.OnScreen{Context: t.Context, Server: t.Server, User: t.User, Generation: gen}, Snapshots: b.Snapshots}
 	if b.Actions != nil {
 		s.Actions = b.Actions(t, gen)
 	}
@@ -51,9 +51,9 @@ func (b *managerBackend) Current() ui.Session {
 }
 
 // Switch implements Backend.
-func (b *managerBackend) Switch(ctx context.Context, name string) (ui.Session, error) {
+func (b *managerBackend) Switch(ctx context.Context, name string) (ui.Feed, error) {
 	if _, err := b.Manager.Switch(ctx, name); err != nil {
-		return ui.Session{}, err
+		return ui.Feed{}, err
 	}
 	return b.Current(), nil
 }

@@ -113,7 +113,7 @@ func (o *exportOptions) runExport(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	t, err := cluster.ResolveTarget(o.flags, version.UserAgent())
+	t, err := cluster.ResolveConnection(o.flags, version.UserAgent())
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ var reviewedSites = map[string]struct {
 	n   int
 	why string
 }{
-	"cluster/kubeconfig.go":        {1, "ResolveTarget builds the Target's rest.Config; every consumer wraps it (Session, fleet, actions, check, export)"},
+	"cluster/kubeconfig.go":        {1, "ResolveConnection builds the Connection's rest.Config; every consumer wraps it (Session, fleet, actions, check, export)"},
 	"cluster/session.go":           {7, "clients (the access-review one too) built from copies of opts.RESTConfig after New applied opts.WrapConfig"},
 	"cluster/inventory_typed.go":   {1, "the typed lists of ListInventory, from a copy (rest.CopyConfig keeps WrapTransport) of the config check's listLive wraps"},
 	"cluster/namespaces.go":        {1, "NamespacesMatching gets check's config, which listLive wraps with readonly.WrapConfig first"},

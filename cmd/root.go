@@ -54,7 +54,7 @@ type rootOptions struct {
 	readOnly           bool
 	readOnlyFrom       string
 	namespacesFromFlag bool
-	target             cluster.Target
+	target             cluster.Connection
 	logger             *slog.Logger
 	logFile            io.Closer
 	// namespacesFrom names where the namespaces came from, for errors.
@@ -141,7 +141,7 @@ func (o *rootOptions) Complete(c *cobra.Command) error {
 	klog.SetSlogLogger(o.logger)
 	cluster.SetWarnings(func() *slog.Logger { return o.logger }, nil)
 
-	if o.target, err = cluster.ResolveTarget(o.flags.kube, version.UserAgent()); err != nil {
+	if o.target, err = cluster.ResolveConnection(o.flags.kube, version.UserAgent()); err != nil {
 		return err
 	}
 	m, err := o.flags.modeFor(o.config, o.flags.identityOf(o.target.Context, o.target.Server).Key())
@@ -189,7 +189,7 @@ func (o *rootOptions) Run(ctx context.Context) error {
 	}
 	model := ui.New(ui.Options{
 		Common:    common.Common{Styles: theme.New(o.flags.getenv("NO_COLOR") != ""), Keys: common.DefaultKeyMap(), ReadOnly: o.readOnly},
-		Session:   backend.Current(),
+		Feed:      backend.Current(),
 		Backend:   backend,
 		AuditPath: auditPath,
 	})
@@ -229,7 +229,7 @@ func (o *rootOptions) contextReadOnly(kubeContext string) bool {
 
 // actionsFor builds the guarded actions of a context for the UI; nil (no
 // actions shown) when a client or the audit log cannot be had.
-func (o *rootOptions) actionsFor(t cluster.Target, generation uint64) actionsui.Provider {
+func (o *rootOptions) actionsFor(t cluster.Connection, generation uint64) actionsui.Provider {
 	if t.RESTConfig == nil {
 		return nil
 	}

@@ -470,7 +470,7 @@ func TestReadOnlyHeaderWarning(t *testing.T) {
 	}
 	shown := time.Now()
 	if screen, ok = term.WaitFor(10*time.Second, func(s string) bool { return strings.Contains(s, warning) }); !ok {
-		t.Fatalf("want the credentials warning in the header (ui.Session.WriteWarning, rendered by the header):\n%s", screen)
+		t.Fatalf("want the credentials warning in the header (ui.Feed.WriteWarning, rendered by the header):\n%s", screen)
 	}
 	took := time.Since(shown)
 	t.Logf("the admin's warning came %s after its header", took.Round(time.Millisecond))

@@ -98,7 +98,7 @@ func TestBuildServices(t *testing.T) {
 
 	type row struct {
 		key      string
-		status   Status
+		status   HealthStatus
 		reason   string
 		restarts int32
 		pods     int

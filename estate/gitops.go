@@ -354,8 +354,8 @@ func secretsMeta(items []*corev1.Secret) []SecretMeta {
 }
 
 // recentEvents returns at most max events, newest first.
-func recentEvents(items []*corev1.Event, max int) []Event {
-	out := make([]Event, 0, min(len(items), max))
+func recentEvents(items []*corev1.Event, max int) []KubeEvent {
+	out := make([]KubeEvent, 0, min(len(items), max))
 	for _, e := range items {
 		last := e.LastTimestamp.Time
 		if e.Series != nil && e.Series.LastObservedTime.After(last) {
@@ -371,7 +371,7 @@ func recentEvents(items []*corev1.Event, max int) []Event {
 		if e.Series != nil && e.Series.Count > count {
 			count = e.Series.Count
 		}
-		out = append(out, Event{Namespace: e.Namespace, Kind: e.InvolvedObject.Kind, Name: e.InvolvedObject.Name,
+		out = append(out, KubeEvent{Namespace: e.Namespace, Kind: e.InvolvedObject.Kind, Name: e.InvolvedObject.Name,
 			Type: e.Type, Reason: e.Reason, Message: strings.TrimSpace(e.Message), Count: max32(count, 1), Last: last})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Last.After(out[j].Last) })

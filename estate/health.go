@@ -7,14 +7,14 @@ import (
 	"time"
 )
 
-// Status is the coarse health of a service, ordered from worst to best so
+// HealthStatus is the coarse health of a service, ordered from worst to best so
 // sorting by it puts trouble first.
-type Status int
+type HealthStatus int
 
 // Statuses, worst first.
 const (
 	// StatusDown means the service wants pods but none is ready.
-	StatusDown Status = iota
+	StatusDown HealthStatus = iota
 	// StatusDegraded means fewer pods are ready than wanted and it is not
 	// just a rollout in progress, or pods are failing.
 	StatusDegraded
@@ -28,7 +28,7 @@ const (
 )
 
 // String returns the status as the UI shows it.
-func (s Status) String() string {
+func (s HealthStatus) String() string {
 	switch s {
 	case StatusDown:
 		return "Down"
@@ -47,7 +47,7 @@ func (s Status) String() string {
 // e.g. "1/2 ready; notification-service-7d9f CrashLoopBackOff (12 restarts)".
 type Health struct {
 	// Status is the coarse state.
-	Status Status
+	Status HealthStatus
 	// Reason explains Status; empty when there is nothing to say.
 	Reason string
 }

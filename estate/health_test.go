@@ -80,7 +80,7 @@ func TestDeriveHealth(t *testing.T) {
 }
 
 func TestStatusOrderPutsTroubleFirst(t *testing.T) {
-	order := []Status{StatusDown, StatusDegraded, StatusUnknown, StatusProgressing, StatusOK}
+	order := []HealthStatus{StatusDown, StatusDegraded, StatusUnknown, StatusProgressing, StatusOK}
 	for i := 1; i < len(order); i++ {
 		if order[i-1] >= order[i] {
 			t.Errorf("%v should sort before %v", order[i-1], order[i])

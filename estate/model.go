@@ -319,8 +319,8 @@ type SecretMeta struct {
 	Created time.Time
 }
 
-// Event is a Kubernetes event.
-type Event struct {
+// KubeEvent is a Kubernetes event (core/v1 Event) as the detail pane shows it.
+type KubeEvent struct {
 	// Namespace, Kind and Name are the involved object's.
 	Namespace, Kind, Name string
 	// Type is "Normal" or "Warning".

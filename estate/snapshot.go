@@ -62,7 +62,7 @@ type Snapshot struct {
 	Secrets []SecretMeta
 	// Events are the most recent Warning and Normal events of the watched
 	// namespaces, newest first, at most MaxEvents.
-	Events []Event
+	Events []KubeEvent
 	// Installed says, per optional API group ("argoproj.io",
 	// "autoscaling.k8s.io", "external-secrets.io", "bitnami.com",
 	// "security.istio.io", "networking.istio.io", "metrics.k8s.io"), whether

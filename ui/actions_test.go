@@ -290,7 +290,7 @@ func TestAuditPaneGolden(t *testing.T) {
 		{"audit_broken_120x20", audit.Report{Records: 1, Broken: &audit.BrokenRecord{Line: 2, Seq: 2, Reason: "prev does not match the SHA-256 of line 1 (edited or removed)"}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			m := New(Options{Common: newModelWith(t, 120, 20, nil, nil).common, Session: Session{Target: Target{Context: "local-1", Server: "https://127.0.0.1:6443", User: "admin", Generation: 2}},
+			m := New(Options{Common: newModelWith(t, 120, 20, nil, nil).common, Feed: Feed{OnScreen: OnScreen{Context: "local-1", Server: "https://127.0.0.1:6443", User: "admin", Generation: 2}},
 				Now: func() time.Time { return testNow }, AuditPath: "/state/vigil/audit.jsonl"})
 			m.Update(windowSize(120, 20))
 			run(m, SnapshotMsg{Snapshot: seedEstate(2)})

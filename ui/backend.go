@@ -16,23 +16,24 @@ type Backend interface {
 	// Contexts lists the kubeconfig's contexts.
 	Contexts() []estate.ContextInfo
 	// Switch stops the current session and starts one on context name.
-	Switch(ctx context.Context, name string) (Session, error)
+	Switch(ctx context.Context, name string) (Feed, error)
 	// Fleet summarises every context.
 	Fleet(ctx context.Context) (estate.FleetSummary, error)
 }
 
-// Session is one context's connection as the UI sees it.
-type Session struct {
-	// Target describes the context for the header; Target.Generation is
-	// the generation of Snapshots.
-	Target Target
+// Feed is what the UI is fed from one context: which context it is, its
+// snapshots, its actions and its mode.
+type Feed struct {
+	// OnScreen describes the context for the header; OnScreen.Generation
+	// is the generation of Snapshots.
+	OnScreen OnScreen
 	// Snapshots is the session's subscription.
 	Snapshots <-chan estate.Snapshot
 	// Actions lists and runs the context's actions; nil hides them.
 	Actions actionsui.Provider
 	// ReadOnly is true when the context refuses every mutation.
 	ReadOnly bool
-	// WriteWarning, when not empty, is cluster.CredentialsWriteWarning: read-only mode on
+	// WriteWarning, when not empty, is the credentials' warning: read-only mode on
 	// credentials that could write (SelfSubjectRulesReview), for the header, so a reviewer
 	// knows the guarantee comes from vigil and not from RBAC.
 	WriteWarning string

@@ -15,7 +15,7 @@ import (
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 )
 
-func svc(ns, name string, st estate.Status, reason string, ready, desired int32) estate.Service {
+func svc(ns, name string, st estate.HealthStatus, reason string, ready, desired int32) estate.Service {
 	return estate.Service{Namespace: ns, Name: name, Kind: "Deployment", Desired: desired, Ready: ready, UpToDate: desired,
 		Restarts: 0, Created: testNow.Add(-49 * time.Hour), Health: estate.Health{Status: st, Reason: reason}}
 }
@@ -80,7 +80,7 @@ func seedEstate(gen uint64) estate.Snapshot {
 		},
 		SealedSecrets: []estate.SealedSecretInfo{{Namespace: "fintech-prod", Name: "payment-secrets", Keys: []string{"database-password", "stripe-secret-key"}, Synced: true}},
 		Installed:     map[string]bool{"argoproj.io": true, "autoscaling.k8s.io": true, "external-secrets.io": true, "bitnami.com": true},
-		Events: []estate.Event{{Namespace: "fintech-prod", Kind: "Pod", Name: "notification-service-7d9f", Type: "Warning", Reason: "BackOff",
+		Events: []estate.KubeEvent{{Namespace: "fintech-prod", Kind: "Pod", Name: "notification-service-7d9f", Type: "Warning", Reason: "BackOff",
 			Message: "Back-off restarting failed container", Count: 40, Last: testNow.Add(-30 * time.Second)}},
 		Problems: []string{`namespace "fintech-dr" does not exist`},
 		Conn:     estate.ConnState{Connected: true, LastContact: testNow.Add(-2 * time.Second)},
@@ -110,12 +110,12 @@ func (f *fakeBackend) Contexts() []estate.ContextInfo {
 	}
 }
 
-func (f *fakeBackend) Switch(_ context.Context, name string) (Session, error) {
+func (f *fakeBackend) Switch(_ context.Context, name string) (Feed, error) {
 	f.switches = append(f.switches, name)
 	if f.fail {
-		return Session{}, errors.New("connection refused")
+		return Feed{}, errors.New("connection refused")
 	}
-	return Session{Target: Target{Context: name, Server: "https://127.0.0.1:6444", User: "admin", Generation: 3}}, nil
+	return Feed{OnScreen: OnScreen{Context: name, Server: "https://127.0.0.1:6444", User: "admin", Generation: 3}}, nil
 }
 
 func (f *fakeBackend) Fleet(context.Context) (estate.FleetSummary, error) {

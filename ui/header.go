@@ -20,7 +20,7 @@ func (m *Model) View() tea.View {
 	v := tea.NewView(m.Render())
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
-	v.WindowTitle = "vigil " + m.target.Context
+	v.WindowTitle = "vigil " + m.onScreen.Context
 	return v
 }
 
@@ -80,20 +80,20 @@ func (m *Model) headerView() string {
 	st := m.common.Styles
 	w := m.common.Width
 	sep := st.Muted.Render("  ")
-	clusterName := strings.TrimPrefix(m.target.Server, "https://")
+	clusterName := strings.TrimPrefix(m.onScreen.Server, "https://")
 	for _, c := range m.data.Contexts {
-		if c.Name == m.target.Context && c.Cluster != "" {
+		if c.Name == m.onScreen.Context && c.Cluster != "" {
 			clusterName = c.Cluster + " (" + strings.TrimPrefix(c.Server, "https://") + ")"
 		}
 	}
-	ctxName := st.Value.Render(m.target.Context)
-	if m.switching != "" && m.switching != m.target.Context {
-		ctxName = st.Muted.Render(m.target.Context+" → ") + st.Warn.Render(m.switching)
+	ctxName := st.Value.Render(m.onScreen.Context)
+	if m.switching != "" && m.switching != m.onScreen.Context {
+		ctxName = st.Muted.Render(m.onScreen.Context+" → ") + st.Warn.Render(m.switching)
 	}
 	where := st.Title.Render("vigil") + sep +
 		st.Muted.Render("ctx ") + ctxName + sep +
 		st.Muted.Render("cluster ") + st.Value.Render(clusterName) + sep +
-		st.Muted.Render("user ") + st.Value.Render(m.target.User)
+		st.Muted.Render("user ") + st.Value.Render(m.onScreen.User)
 	if m.common.ReadOnly {
 		badge := st.Badge.Render(" READ-ONLY ")
 		if m.writeWarning != "" {
@@ -115,7 +115,7 @@ func (m *Model) stateLine() string {
 		return st.Crit.Render("✖ session stopped")
 	}
 	if !m.data.HaveSnap {
-		return st.Warn.Render("◌ syncing " + m.target.Context + "…")
+		return st.Warn.Render("◌ syncing " + m.onScreen.Context + "…")
 	}
 	snap := m.data.Snap
 	c := snap.Conn
@@ -154,12 +154,12 @@ func (m *Model) stateLine() string {
 // counts summarises services by status, worst first, zero counts left out.
 func (m *Model) counts() []string {
 	st := m.common.Styles
-	n := map[estate.Status]int{}
+	n := map[estate.HealthStatus]int{}
 	for _, s := range m.data.Snap.Services {
 		n[s.Health.Status]++
 	}
 	out := []string{st.Muted.Render(fmt.Sprintf("%d services", len(m.data.Snap.Services)))}
-	for _, s := range []estate.Status{estate.StatusDown, estate.StatusDegraded, estate.StatusUnknown, estate.StatusProgressing} {
+	for _, s := range []estate.HealthStatus{estate.StatusDown, estate.StatusDegraded, estate.StatusUnknown, estate.StatusProgressing} {
 		if n[s] == 0 {
 			continue
 		}

@@ -25,9 +25,10 @@ type SessionClosedMsg struct {
 // SwitchedMsg is the outcome of a context switch started by the root.
 type SwitchedMsg struct {
 	// Name is the context asked for.
-	Name    string
-	Session Session
-	Err     error
+	Name string
+	// Feed is the new context's, when Err is nil.
+	Feed Feed
+	Err  error
 }
 
 // FleetMsg is one fleet summary.
@@ -63,7 +64,7 @@ func switchCmd(b Backend, name string) tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		s, err := b.Switch(ctx, name)
-		return SwitchedMsg{Name: name, Session: s, Err: err}
+		return SwitchedMsg{Name: name, Feed: s, Err: err}
 	}
 }
 

@@ -26,8 +26,9 @@ import (
 // StaleAfter is the data age past which the header turns red.
 const StaleAfter = 30 * time.Second
 
-// Target describes the kube context on screen, for the header.
-type Target struct {
+// OnScreen is the kube context on screen, for the header and to drop
+// results of other contexts and older generations.
+type OnScreen struct {
 	Context, Server, User string
 	// Generation is the session generation whose snapshots are accepted.
 	Generation uint64
@@ -37,9 +38,9 @@ type Target struct {
 type Options struct {
 	// Common is shared with every component; Width/Height are set on resize.
 	Common common.Common
-	// Session is the context shown first (its Snapshots may be nil in
+	// Feed is the context shown first (its Snapshots may be nil in
 	// tests that send SnapshotMsg themselves).
-	Session Session
+	Feed Feed
 	// Backend switches contexts, summarises the fleet and evaluates
 	// checks; nil disables those.
 	Backend Backend
@@ -59,7 +60,7 @@ type screen struct {
 type Model struct {
 	common    common.Common
 	data      *common.Data
-	target    Target
+	onScreen  OnScreen
 	snapshots <-chan estate.Snapshot
 	backend   Backend
 	actions   actionsui.Provider
@@ -76,7 +77,7 @@ type Model struct {
 	help     help.Model
 	fullHelp bool
 
-	// writeWarning is the Session's WriteWarning, shown next to READ-ONLY.
+	// writeWarning is the Feed's WriteWarning, shown next to READ-ONLY.
 	writeWarning string
 	// status is a one-line flash (switch errors, action outcomes).
 	status    string
@@ -94,8 +95,8 @@ func New(o Options) *Model {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	o.Common.ReadOnly = o.Common.ReadOnly || o.Session.ReadOnly
-	t := o.Session.Target
+	o.Common.ReadOnly = o.Common.ReadOnly || o.Feed.ReadOnly
+	t := o.Feed.OnScreen
 	if t.Generation == 0 {
 		t.Generation = 1
 	}
@@ -103,16 +104,16 @@ func New(o Options) *Model {
 	m := &Model{
 		common:    o.Common,
 		data:      d,
-		target:    t,
-		snapshots: o.Session.Snapshots,
+		onScreen:  t,
+		snapshots: o.Feed.Snapshots,
 		backend:   o.Backend,
-		actions:   o.Session.Actions,
+		actions:   o.Feed.Actions,
 		nowFn:     o.Now,
 		help:      newHelp(o.Common),
 		activity:  actionsui.NewActivity(),
 		audit:     auditlog.New(o.Common, d, o.AuditPath),
 
-		writeWarning: o.Session.WriteWarning,
+		writeWarning: o.Feed.WriteWarning,
 	}
 	if o.Backend != nil {
 		d.Contexts = o.Backend.Contexts()
@@ -151,7 +152,7 @@ func newHelp(c common.Common) help.Model {
 func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{tick(), m.audit.Reload()}
 	if m.snapshots != nil {
-		cmds = append(cmds, WaitForSnapshot(m.snapshots, m.target.Context, m.target.Generation))
+		cmds = append(cmds, WaitForSnapshot(m.snapshots, m.onScreen.Context, m.onScreen.Generation))
 	}
 	return tea.Batch(cmds...)
 }
@@ -221,8 +222,8 @@ func (m *Model) Top() common.Component { return m.stack[len(m.stack)-1] }
 // Screen returns the name of the active screen.
 func (m *Model) Screen() string { return m.screens[m.active].name }
 
-// Target returns the context on screen.
-func (m *Model) Target() Target { return m.target }
+// OnScreen returns the context on screen.
+func (m *Model) OnScreen() OnScreen { return m.onScreen }
 
 // FullHelp reports whether the full help is open.
 func (m *Model) FullHelp() bool { return m.fullHelp }

@@ -37,7 +37,7 @@ func newModelWith(t testing.TB, w, h int, b Backend, a actionsui.Provider) *Mode
 	t.Helper()
 	m := New(Options{
 		Common:  common.Common{Styles: theme.New(false), Keys: common.DefaultKeyMap()},
-		Session: Session{Target: Target{Context: "local-1", Server: "https://127.0.0.1:6443", User: "admin", Generation: 2}, Actions: a},
+		Feed:    Feed{OnScreen: OnScreen{Context: "local-1", Server: "https://127.0.0.1:6443", User: "admin", Generation: 2}, Actions: a},
 		Backend: b,
 		Now:     func() time.Time { return testNow },
 	})

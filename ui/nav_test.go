@@ -180,7 +180,7 @@ func TestSwitchContext(t *testing.T) {
 	if !slices.Equal(fb.switches, []string{"local-2"}) {
 		t.Fatalf("switches = %v", fb.switches)
 	}
-	if got := m.Target(); got.Context != "local-2" || got.Generation != 3 {
+	if got := m.OnScreen(); got.Context != "local-2" || got.Generation != 3 {
 		t.Fatalf("target %+v after the switch", got)
 	}
 	if !strings.Contains(screenText(m), "syncing local-2") {
@@ -204,8 +204,8 @@ func TestSwitchFailureKeepsContext(t *testing.T) {
 	run(m, press(":"))
 	typeText(m, "ctx local-2")
 	run(m, press("enter"))
-	if m.Target().Context != "local-1" {
-		t.Fatalf("target %s after a failed switch", m.Target().Context)
+	if m.OnScreen().Context != "local-1" {
+		t.Fatalf("target %s after a failed switch", m.OnScreen().Context)
 	}
 	s := screenText(m)
 	if !strings.Contains(s, "switch to local-2 failed: connection refused") || !strings.Contains(s, "notification-service") {
@@ -260,7 +260,7 @@ func TestTabCyclesScreensAndMouseWheelScrolls(t *testing.T) {
 }
 
 func TestReadOnlyBadge(t *testing.T) {
-	m := New(Options{Common: newTestModel(t, 80, 24).common, Session: Session{Target: Target{Context: "prod"}, ReadOnly: true,
+	m := New(Options{Common: newTestModel(t, 80, 24).common, Feed: Feed{OnScreen: OnScreen{Context: "prod"}, ReadOnly: true,
 		WriteWarning: "credentials allow writes; read-only enforced by vigil"}})
 	m.Update(tea.WindowSizeMsg{Width: 160, Height: 24})
 	if l := services.LineWith(screenText(m), "READ-ONLY"); !strings.Contains(l, "credentials allow writes") {

@@ -30,7 +30,7 @@ func TestFlowFindDetailSwitch(t *testing.T) {
 	fb := &fakeBackend{}
 	m := New(Options{
 		Common:  common.Common{Styles: theme.New(true), Keys: common.DefaultKeyMap()},
-		Session: Session{Target: Target{Context: "local-1", User: "admin", Generation: 2}, Snapshots: snaps},
+		Feed:    Feed{OnScreen: OnScreen{Context: "local-1", User: "admin", Generation: 2}, Snapshots: snaps},
 		Backend: fb,
 		Now:     func() time.Time { return testNow },
 	})
@@ -57,8 +57,8 @@ func TestFlowFindDetailSwitch(t *testing.T) {
 	tm.Type("q")
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(*Model)
 	snap, ok := final.Snapshot()
-	if final.Target().Context != "local-2" || !ok || snap.Context != "local-2" {
-		t.Fatalf("final context %s, snapshot of %q (%v); status %q, switches %v, top %T", final.Target().Context, snap.Context, ok, final.Status(), fb.switches, final.Top())
+	if final.OnScreen().Context != "local-2" || !ok || snap.Context != "local-2" {
+		t.Fatalf("final context %s, snapshot of %q (%v); status %q, switches %v, top %T", final.OnScreen().Context, snap.Context, ok, final.Status(), fb.switches, final.Top())
 	}
 	if !bytes.Contains([]byte(ansi.Strip(final.Render())), []byte("Down")) {
 		t.Errorf("local-2's payment-service is not Down on screen:\n%s", ansi.Strip(final.Render()))

@@ -406,7 +406,7 @@ func patcherMain(kubeconfig string) int {
 // for its first complete snapshot; it returns the time that took.
 func startSession(b *testing.B, cfg *rest.Config, logs io.Writer) (*cluster.Session, estate.Snapshot, time.Duration) {
 	sessCfg := rest.CopyConfig(cfg)
-	sessCfg.QPS, sessCfg.Burst = 50, 100 // what cluster.ResolveTarget sets for the real binary
+	sessCfg.QPS, sessCfg.Burst = 50, 100 // what cluster.ResolveConnection sets for the real binary
 	s, err := cluster.New(cluster.Options{RESTConfig: sessCfg, Context: "local-1", Settings: config.Default().For("local-1"),
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {

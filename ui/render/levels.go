@@ -12,7 +12,7 @@ import (
 // level, hence their colour (theme decides the colour of each level).
 
 // HealthLevel maps a service's health to a level.
-func HealthLevel(s estate.Status) theme.Level {
+func HealthLevel(s estate.HealthStatus) theme.Level {
 	switch s {
 	case estate.StatusDown, estate.StatusDegraded:
 		return theme.LevelCrit
@@ -23,7 +23,7 @@ func HealthLevel(s estate.Status) theme.Level {
 }
 
 // Health returns the style of a service's health.
-func Health(t theme.Theme, s estate.Status) lipgloss.Style { return t.For(HealthLevel(s)) }
+func Health(t theme.Theme, s estate.HealthStatus) lipgloss.Style { return t.For(HealthLevel(s)) }
 
 // CheckLevel maps a check finding's status to a level.
 func CheckLevel(s checks.Status) theme.Level {

@@ -220,7 +220,7 @@ func (m *Detail) alerts(b *lines) {
 
 func (m *Detail) events(b *lines) {
 	st, s := m.common.Styles, m.svc
-	var evs []estate.Event
+	var evs []estate.KubeEvent
 	for _, e := range m.data.Snap.Events {
 		if e.Namespace == s.Namespace && (e.Name == s.Name || strings.HasPrefix(e.Name, s.Name+"-")) {
 			evs = append(evs, e)

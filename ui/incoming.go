@@ -25,7 +25,7 @@ func (m *Model) onData(msg tea.Msg) (tea.Cmd, bool) {
 	case SnapshotMsg:
 		return m.onSnapshot(msg), true
 	case SessionClosedMsg:
-		if msg.Context == m.target.Context && msg.Generation == m.target.Generation {
+		if msg.Context == m.onScreen.Context && msg.Generation == m.onScreen.Generation {
 			m.closed = true
 		}
 		return nil, true
@@ -40,7 +40,7 @@ func (m *Model) onData(msg tea.Msg) (tea.Cmd, bool) {
 		m.refreshAll()
 		return nil, true
 	case actionsui.StatesMsg:
-		if msg.Context != m.target.Context || msg.Generation != m.target.Generation {
+		if msg.Context != m.onScreen.Context || msg.Generation != m.onScreen.Generation {
 			return nil, true
 		}
 		return m.toTop(msg), true
@@ -58,15 +58,15 @@ func (m *Model) onData(msg tea.Msg) (tea.Cmd, bool) {
 func (m *Model) onSnapshot(msg SnapshotMsg) tea.Cmd {
 	var next tea.Cmd
 	if m.snapshots != nil {
-		next = WaitForSnapshot(m.snapshots, m.target.Context, m.target.Generation)
+		next = WaitForSnapshot(m.snapshots, m.onScreen.Context, m.onScreen.Generation)
 	}
 	s := msg.Snapshot
-	if m.switching != "" && s.Context == m.switching && s.Generation > m.target.Generation {
+	if m.switching != "" && s.Context == m.switching && s.Generation > m.onScreen.Generation {
 		// The new session's first snapshot can beat SwitchedMsg: keep it.
 		m.early = &s
 		return next
 	}
-	if s.Generation != m.target.Generation || (s.Context != "" && s.Context != m.target.Context) {
+	if s.Generation != m.onScreen.Generation || (s.Context != "" && s.Context != m.onScreen.Context) {
 		return next
 	}
 	if m.switching != "" && s.Context != m.switching {
@@ -135,24 +135,24 @@ func (m *Model) switchTo(name string) tea.Cmd {
 func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
 	if msg.Err != nil {
 		m.switching = ""
-		m.data.Context = m.target.Context
+		m.data.Context = m.onScreen.Context
 		var cmd tea.Cmd
 		if m.prev != nil {
 			cmd = m.apply(*m.prev)
 		}
 		m.prev = nil
-		m.flash("switch to "+msg.Name+" failed: "+msg.Err.Error()+" (still on "+m.target.Context+")", true)
+		m.flash("switch to "+msg.Name+" failed: "+msg.Err.Error()+" (still on "+m.onScreen.Context+")", true)
 		return cmd
 	}
 	m.prev = nil
-	s := msg.Session
+	s := msg.Feed
 	sameChannel := s.Snapshots == m.snapshots
-	m.target, m.snapshots, m.actions = s.Target, s.Snapshots, s.Actions
+	m.onScreen, m.snapshots, m.actions = s.OnScreen, s.Snapshots, s.Actions
 	m.common.ReadOnly, m.writeWarning = s.ReadOnly, s.WriteWarning
 	m.closed = false
 	d := m.data
-	d.Context, d.Generation = s.Target.Context, s.Target.Generation
-	d.Snap, d.HaveSnap = estate.Snapshot{Context: s.Target.Context, Generation: s.Target.Generation}, false
+	d.Context, d.Generation = s.OnScreen.Context, s.OnScreen.Generation
+	d.Snap, d.HaveSnap = estate.Snapshot{Context: s.OnScreen.Context, Generation: s.OnScreen.Generation}, false
 	d.History.Reset()
 	d.Contexts = m.backend.Contexts()
 	for _, sc := range m.screens {
@@ -161,17 +161,17 @@ func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
 		}
 	}
 	m.show("svc")
-	m.flash("switched to "+s.Target.Context, false)
+	m.flash("switched to "+s.OnScreen.Context, false)
 	m.refreshAll()
 	var cmds []tea.Cmd
-	if e := m.early; e != nil && e.Generation == m.target.Generation && e.Context == m.target.Context {
+	if e := m.early; e != nil && e.Generation == m.onScreen.Generation && e.Context == m.onScreen.Context {
 		cmds = append(cmds, m.apply(*e))
 	}
 	m.early = nil
 	// A Manager's subscription survives switches: its waiter is still
 	// outstanding, and a second one would split the snapshots.
 	if m.snapshots != nil && !sameChannel {
-		cmds = append(cmds, WaitForSnapshot(m.snapshots, m.target.Context, m.target.Generation))
+		cmds = append(cmds, WaitForSnapshot(m.snapshots, m.onScreen.Context, m.onScreen.Generation))
 	}
 	return tea.Batch(cmds...)
 }
