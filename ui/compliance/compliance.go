@@ -1,7 +1,8 @@
-// Package compliance is the Compliance screen: the seed's checklist groups
-// (Security, Compliance, Operations) with pass/fail/warn/unknown counts per
-// checklist item, and a drill-down to each item's findings with evidence
-// and remediation.
+// Package compliance is the Compliance screen: the seed's checklist items
+// with their verdict (met, not met, unverified) and pass/fail/warn/unknown
+// counts, the coverage and the observed and proven scores, and a
+// drill-down to each item's verdict, the evidence it still needs, and its
+// findings with evidence and remediation.
 package compliance
 
 import (
@@ -16,25 +17,35 @@ import (
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/render"
+	"github.com/vigil-k8s/vigil/ui/theme"
 	"github.com/vigil-k8s/vigil/ui/widgets"
 )
 
-// Item is one checklist line with the verdicts of its checks.
+// Item is one checklist line with its verdict and the counts of its
+// checks' findings.
 type Item struct {
 	Group  checks.Group
 	Item   string
 	Checks []checks.Check
 	Counts map[checks.Status]int
+	// Verdict is the item's verdict with why and the evidence needed.
+	Verdict checks.ItemVerdict
 }
 
-// worst is the item's worst status.
-func (it *Item) worst() checks.Status {
-	for _, s := range []checks.Status{checks.Fail, checks.Warn, checks.Unknown, checks.Pass} {
-		if it.Counts[s] > 0 {
-			return s
-		}
+// verdictStatus maps a verdict to the status whose colour shows it.
+func verdictStatus(v checks.Verdict) checks.Status {
+	switch v {
+	case checks.Met:
+		return checks.Pass
+	case checks.NotMet:
+		return checks.Fail
 	}
-	return checks.NotApplicable
+	return checks.Unknown
+}
+
+// verdictText is a verdict as the screen prints it.
+func verdictText(v checks.Verdict) string {
+	return strings.ToUpper(strings.ReplaceAll(string(v), "-", " "))
 }
 
 // Model is the Compliance screen.
@@ -60,6 +71,10 @@ func New(c common.Common, d *common.Data) *Model {
 		return func(a, b *Item) int { return cmp.Compare(b.Counts[s], a.Counts[s]) }
 	}
 	m.table = widgets.NewTable(c.Styles, []widgets.Column[*Item]{
+		{Title: "VERDICT", Width: 10, Cell: func(it *Item) string { return verdictText(it.Verdict.Verdict) },
+			Compare: func(a, b *Item) int {
+				return cmp.Compare(verdictRank(a.Verdict.Verdict), verdictRank(b.Verdict.Verdict))
+			}},
 		{Title: "GROUP", Width: 10, Cell: func(it *Item) string { return string(it.Group) },
 			Compare: func(a, b *Item) int { return strings.Compare(string(a.Group), string(b.Group)) }},
 		{Title: "CHECKLIST ITEM", Width: 30, Flex: true, Cell: func(it *Item) string { return it.Item },
@@ -70,10 +85,21 @@ func New(c common.Common, d *common.Data) *Model {
 		{Title: "PASS", Width: 4, Right: true, Cell: count(checks.Pass), Compare: by(checks.Pass)},
 		{Title: "CHECKS", Width: 6, Right: true, MinTable: 90, Cell: func(it *Item) string { return fmt.Sprint(len(it.Checks)) }},
 	})
-	m.table.Style = func(it *Item) lipgloss.Style { return render.Check(c.Styles, it.worst()) }
+	m.table.Style = func(it *Item) lipgloss.Style { return render.Check(c.Styles, verdictStatus(it.Verdict.Verdict)) }
 	m.table.Text = func(it *Item) string { return string(it.Group) + " " + it.Item }
 	m.table.Empty = "evaluating the checklist…"
 	return m
+}
+
+// verdictRank sorts not met first, then unverified, then met.
+func verdictRank(v checks.Verdict) int {
+	switch v {
+	case checks.NotMet:
+		return 0
+	case checks.Unverified:
+		return 1
+	}
+	return 2
 }
 
 // Title implements common.Titled.
@@ -90,17 +116,19 @@ func (m *Model) Refresh() {
 	for _, fd := range f.Findings {
 		byID[fd.Check] = append(byID[fd.Check], fd)
 	}
+	// Rows are the checklist's items (every one, served by a check or not),
+	// each with its verdict.
 	var items []*Item
 	index := map[string]*Item{}
+	key := func(g checks.Group, item string) string { return string(g) + "\x00" + item }
+	for _, v := range checks.Verdicts(f.Catalogue, f.Findings) {
+		it := &Item{Group: v.Group, Item: v.Item, Counts: map[checks.Status]int{}, Verdict: v}
+		index[key(v.Group, v.Item)] = it
+		items = append(items, it)
+	}
 	groupCounts := map[checks.Group]map[checks.Status]int{}
 	for _, c := range f.Catalogue {
-		k := string(c.Group) + "\x00" + c.Item
-		it, ok := index[k]
-		if !ok {
-			it = &Item{Group: c.Group, Item: c.Item, Counts: map[checks.Status]int{}}
-			index[k] = it
-			items = append(items, it)
-		}
+		it := index[key(c.Group, c.Item)]
 		it.Checks = append(it.Checks, c)
 		if groupCounts[c.Group] == nil {
 			groupCounts[c.Group] = map[checks.Status]int{}
@@ -115,17 +143,16 @@ func (m *Model) Refresh() {
 	var sum []string
 	switch {
 	case f.At.IsZero():
-		sum = append(sum, st.Muted.Render("evaluating the checklist against "+m.data.Context+"…"))
+		sum = append(sum, st.Muted.Render("evaluating the checklist against "+m.data.Context+"…"), "")
 	default:
 		score := checks.ComputeScore(f.Catalogue, f.Findings)
-		text := fmt.Sprintf("checklist of %s evaluated %s ago · %d checks", m.data.Context, widgets.Since(m.data.Now, f.At), len(f.Catalogue))
-		if score.Overall != nil {
-			text += fmt.Sprintf(" · score %.0f%%", *score.Overall)
-		}
+		cov := score.Coverage
+		text := fmt.Sprintf("checklist of %s, %s ago · %d/%d items decided: %d met, %d not met, %d unverified · %d checks",
+			m.data.Context, widgets.Since(m.data.Now, f.At), cov.Decided, cov.Items, cov.Met, cov.NotMet, cov.Unverified, len(f.Catalogue))
 		if !f.Synced {
 			text += " · caches still listing"
 		}
-		sum = append(sum, st.Muted.Render(text))
+		sum = append(sum, st.Muted.Render(text), scoreLine(st, score))
 	}
 	var gl []string
 	for _, g := range checks.Groups {
@@ -140,10 +167,33 @@ func (m *Model) Refresh() {
 	m.summary = sum
 }
 
+// summaryLines is how many lines the summary above the table takes.
+const summaryLines = 3
+
+// scoreLine shows both scores, overall and per group (observed / proven),
+// and marks a group a critical check capped.
+func scoreLine(st theme.Theme, s checks.Score) string {
+	num := func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%.0f", *p)
+	}
+	parts := []string{st.Value.Render("score") + " observed " + num(s.Overall) + "% · proven " + st.Value.Render(num(s.Proven.Overall)+"%")}
+	for _, g := range checks.Groups {
+		p := string(g) + " " + num(s.Groups[g]) + "/" + num(s.Proven.Groups[g]) + "%"
+		if len(s.Proven.Capped[g]) > 0 {
+			p += render.Check(st, checks.Fail).Render(" capped")
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, st.Muted.Render(" │ "))
+}
+
 // SetSize implements common.Component.
 func (m *Model) SetSize(w, h int) {
 	m.width, m.height = w, h
-	m.table.SetSize(w, max(0, h-3))
+	m.table.SetSize(w, max(0, h-summaryLines-1))
 }
 
 // Update implements common.Component.
@@ -180,13 +230,13 @@ func (m *Model) FullHelp() [][]key.Binding {
 // View implements common.Component.
 func (m *Model) View() string {
 	lines := append([]string{}, m.summary...)
-	for len(lines) < 2 {
+	for len(lines) < summaryLines {
 		lines = append(lines, "")
 	}
 	for i, l := range lines {
 		lines[i] = widgets.Fit(l, m.width)
 	}
-	return strings.Join(lines[:2], "\n") + "\n\n" + m.table.View()
+	return strings.Join(lines[:summaryLines], "\n") + "\n\n" + m.table.View()
 }
 
 // newFindings is the drill-down of one checklist item: each check with its
@@ -195,7 +245,18 @@ func newFindings(c common.Common, d *common.Data, it *Item) *common.Page {
 	p := &common.Page{Common: c, Data: d, Name: it.Item, Pop: true}
 	p.Build = func(width int) []string {
 		st := c.Styles
-		out := []string{st.Accent.Render(string(it.Group) + " › " + it.Item)}
+		// The verdict of the latest findings, not of when the page opened.
+		v := it.Verdict
+		for _, cur := range checks.Verdicts(d.Snap.Findings.Catalogue, d.Snap.Findings.Findings) {
+			if cur.Group == it.Group && cur.Item == it.Item {
+				v = cur
+			}
+		}
+		out := []string{st.Accent.Render(string(it.Group) + " › " + it.Item),
+			render.Check(st, verdictStatus(v.Verdict)).Render(widgets.Fit(verdictText(v.Verdict)+" — "+v.Why, width))}
+		for _, n := range v.Needed {
+			out = append(out, st.Muted.Render(widgets.Fit("  needed: "+n, width)))
+		}
 		byID := map[string][]checks.Finding{}
 		for _, fd := range d.Snap.Findings.Findings {
 			byID[fd.Check] = append(byID[fd.Check], fd)
