@@ -7,6 +7,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 const (
@@ -139,24 +140,78 @@ func orUnset(s string) string {
 	return s
 }
 
+// rolloutFenceposts is how many pods a RollingUpdate may take down and add
+// at once at n desired replicas, as the Deployment controller resolves them
+// (k8s.io/kubernetes pkg/controller/deployment/util ResolveFenceposts):
+// maxSurge scales rounding up, maxUnavailable rounding down, and when both
+// come to 0, maxUnavailable is 1. Unset values are the API's defaults (25%).
+func rolloutFenceposts(ru *appsv1.RollingUpdateDeployment, n int) (surge, unavailable int) {
+	def := intstr.FromString("25%")
+	ms, mu := &def, &def
+	if ru != nil && ru.MaxSurge != nil {
+		ms = ru.MaxSurge
+	}
+	if ru != nil && ru.MaxUnavailable != nil {
+		mu = ru.MaxUnavailable
+	}
+	surge, _ = intstr.GetScaledValueFromIntOrPercent(ms, n, true)
+	unavailable, _ = intstr.GetScaledValueFromIntOrPercent(mu, n, false)
+	if surge == 0 && unavailable == 0 {
+		unavailable = 1
+	}
+	return surge, unavailable
+}
+
+// replicaRange is the lowest and highest replica count a workload runs at:
+// its HPA's bounds when one scales it, else spec.replicas (default 1).
+func (inv *Inventory) replicaRange(w Workload) (lo, hi int32, why string) {
+	if h, ok := inv.hpaFor(w); ok {
+		lo = 1
+		if h.Spec.MinReplicas != nil {
+			lo = *h.Spec.MinReplicas
+		}
+		return lo, max(h.Spec.MaxReplicas, lo), fmt.Sprintf("%d–%d replicas (HorizontalPodAutoscaler %s)", lo, max(h.Spec.MaxReplicas, lo), h.Name)
+	}
+	n := w.DesiredReplicas()
+	return n, n, fmt.Sprintf("%d replicas", n)
+}
+
 func evalRollingUpdate(inv *Inventory) []Finding {
 	var out []Finding
 	for _, d := range inv.Deployments {
-		w := Workload{Resource: Resource{"Deployment", d.Namespace, d.Name}, Labels: d.Labels, Template: d.Spec.Template}
+		w := Workload{Resource: Resource{"Deployment", d.Namespace, d.Name}, Labels: d.Labels, Replicas: d.Spec.Replicas, Template: d.Spec.Template}
 		critical := inv.isCritical(w)
 		s := d.Spec.Strategy
-		switch {
-		case s.Type == appsv1.RecreateDeploymentStrategyType:
+		if s.Type == appsv1.RecreateDeploymentStrategyType {
 			out = append(out, finding(Fail, w.Ref(), "spec.strategy.type=Recreate: every pod stops before the new ones start"))
-		case !critical:
-			out = append(out, finding(Pass, w.Ref(), "spec.strategy.type=RollingUpdate (not a critical service: maxUnavailable not checked)"))
-		case s.RollingUpdate == nil || s.RollingUpdate.MaxUnavailable == nil:
-			out = append(out, finding(Fail, w.Ref(), "spec.strategy.rollingUpdate.maxUnavailable unset (25%%) on a critical service (PCI label or environment=production)"))
-		case s.RollingUpdate.MaxUnavailable.String() != "0" && s.RollingUpdate.MaxUnavailable.String() != "0%":
-			out = append(out, finding(Fail, w.Ref(), "spec.strategy.rollingUpdate.maxUnavailable=%s on a critical service (want 0)", s.RollingUpdate.MaxUnavailable))
-		default:
-			out = append(out, finding(Pass, w.Ref(), "spec.strategy.rollingUpdate.maxUnavailable=0"))
+			continue
 		}
+		if !critical {
+			out = append(out, finding(Pass, w.Ref(), "spec.strategy.type=RollingUpdate (not a critical service: maxUnavailable not checked)"))
+			continue
+		}
+		mu, ms := "25% (unset: the API's default)", "25% (unset: the API's default)"
+		if s.RollingUpdate != nil && s.RollingUpdate.MaxUnavailable != nil {
+			mu = s.RollingUpdate.MaxUnavailable.String()
+		}
+		if s.RollingUpdate != nil && s.RollingUpdate.MaxSurge != nil {
+			ms = s.RollingUpdate.MaxSurge.String()
+		}
+		lo, hi, why := inv.replicaRange(w)
+		// The capacity a rollout may take away, at the replica count where
+		// it is largest (percentages of more pods round to more).
+		worstN, worst := int(lo), 0
+		for n := int(lo); n <= int(min(hi, 10000)); n++ {
+			if _, u := rolloutFenceposts(s.RollingUpdate, n); u > worst {
+				worstN, worst = n, u
+			}
+		}
+		ev := fmt.Sprintf("spec.strategy.rollingUpdate.maxUnavailable=%s, maxSurge=%s", mu, ms)
+		if worst > 0 {
+			out = append(out, finding(Fail, w.Ref(), "%s: at %d replicas a rollout may take %d pod(s) down (maxUnavailable rounds down, and is 1 when maxSurge also comes to 0) on a critical service (PCI label or environment=production) running %s", ev, worstN, worst, why))
+			continue
+		}
+		out = append(out, finding(Pass, w.Ref(), "%s: at %s a rollout takes no pod down before its replacement is ready (maxUnavailable rounds down to 0)", ev, why))
 	}
 	for _, s := range inv.StatefulSets {
 		r := Resource{"StatefulSet", s.Namespace, s.Name}

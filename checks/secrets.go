@@ -83,10 +83,10 @@ func secretChecks() []Check {
 			Eval:        evalImageScan,
 		},
 		{
-			ID: "secrets-volume-permissions", Title: "Secret volumes are read-only with a restrictive defaultMode",
+			ID: "secrets-volume-permissions", Title: "Secret volume files are readable by their owner (and group) only",
 			Group: Security, Item: itemNoInImages, PCI: []string{"7.2.5", "3.6.1"}, Severity: Medium,
-			Rationale:   "Secret files default to mode 0644: readable by any user in the container. The seed mounts payment-secrets readOnly with defaultMode 0400.",
-			Remediation: "Set defaultMode: 0400 (or 0440 with fsGroup) on the secret volume and readOnly: true on every mount of it.",
+			Rationale:   "Secret files default to mode 0644: readable by any user in the container. The seed mounts payment-secrets with defaultMode 0400. (The kubelet mounts secret volumes read-only whatever volumeMounts[].readOnly says, so that field is not judged.)",
+			Remediation: "Set defaultMode: 0400 (or 0440 with fsGroup) on the secret volume, and no items[].mode wider than that.",
 			Needs:       []string{ResDeployments, ResStatefulSets, ResDaemonSets, ResPods},
 			Eval:        evalSecretVolumes,
 		},
@@ -405,35 +405,61 @@ func evalImageScan(*Inventory) []Finding {
 // at most read to the group.
 func restrictiveMode(m int32) bool { return m&0o037 == 0 }
 
+// secretFileModes returns the modes a secret volume's files get: the
+// volume's defaultMode (0644 when unset, the API's default) and each
+// item's mode, which overrides it for that key, with their fields.
+func secretFileModes(v corev1.Volume, field string) (modes []int32, fields []string) {
+	add := func(m *int32, f string) {
+		if m == nil {
+			modes, fields = append(modes, corev1.SecretVolumeSourceDefaultMode), append(fields, f+" unset (0644)")
+			return
+		}
+		modes, fields = append(modes, *m), append(fields, fmt.Sprintf("%s=%#o", f, *m))
+	}
+	switch {
+	case v.Secret != nil:
+		add(v.Secret.DefaultMode, field+".secret.defaultMode")
+		for i, it := range v.Secret.Items {
+			if it.Mode != nil {
+				add(it.Mode, fmt.Sprintf("%s.secret.items[%d](%s).mode", field, i, it.Key))
+			}
+		}
+	case v.Projected != nil:
+		add(v.Projected.DefaultMode, field+".projected.defaultMode")
+		for j, src := range v.Projected.Sources {
+			if src.Secret == nil {
+				continue
+			}
+			for i, it := range src.Secret.Items {
+				if it.Mode != nil {
+					add(it.Mode, fmt.Sprintf("%s.projected.sources[%d].secret.items[%d](%s).mode", field, j, i, it.Key))
+				}
+			}
+		}
+	}
+	return modes, fields
+}
+
+// evalSecretVolumes judges the file modes of secret volumes. It does not
+// judge volumeMounts[].readOnly: the kubelet mounts secret (and projected)
+// volumes read-only whatever the mount says (pkg/volume/secret's
+// GetAttributes reports ReadOnly, and kubelet_pods.go makeMounts mounts
+// "mount.ReadOnly || mustMountRO"), so an unset readOnly changes nothing.
 func evalSecretVolumes(inv *Inventory) []Finding {
 	var out []Finding
 	for _, w := range inv.workloads() {
 		spec := w.Spec()
 		var bad, good []string
 		for i, v := range spec.Volumes {
-			var mode *int32
-			switch {
-			case v.Secret != nil:
-				mode = v.Secret.DefaultMode
-			case v.Projected != nil && slices.ContainsFunc(v.Projected.Sources, func(s corev1.VolumeProjection) bool { return s.Secret != nil }):
-				mode = v.Projected.DefaultMode
-			default:
+			if v.Secret == nil && (v.Projected == nil || !slices.ContainsFunc(v.Projected.Sources, func(s corev1.VolumeProjection) bool { return s.Secret != nil })) {
 				continue
 			}
-			field := fmt.Sprintf("%s.volumes[%d](%s)", w.Field, i, v.Name)
-			switch {
-			case mode == nil:
-				bad = append(bad, field+" defaultMode unset (0644: world-readable)")
-			case !restrictiveMode(*mode):
-				bad = append(bad, fmt.Sprintf("%s defaultMode=%#o", field, *mode))
-			default:
-				good = append(good, fmt.Sprintf("%s defaultMode=%#o", field, *mode))
-			}
-			for _, c := range allContainers(spec, w.Field) {
-				for j, m := range c.VolumeMounts {
-					if m.Name == v.Name && !m.ReadOnly {
-						bad = append(bad, fmt.Sprintf("%s.volumeMounts[%d](%s) readOnly unset", c.Field, j, m.Name))
-					}
+			modes, fields := secretFileModes(v, fmt.Sprintf("%s.volumes[%d](%s)", w.Field, i, v.Name))
+			for j, m := range modes {
+				if restrictiveMode(m) {
+					good = append(good, fields[j])
+				} else {
+					bad = append(bad, fields[j]+" (readable by other users in the container)")
 				}
 			}
 		}
@@ -441,7 +467,7 @@ func evalSecretVolumes(inv *Inventory) []Finding {
 		case len(bad) > 0:
 			out = append(out, finding(Fail, w.Ref(), "%s", strings.Join(bad, "; ")))
 		case len(good) > 0:
-			out = append(out, finding(Pass, w.Ref(), "%s, mounted readOnly", strings.Join(good, "; ")))
+			out = append(out, finding(Pass, w.Ref(), "%s (the kubelet mounts secret volumes read-only)", strings.Join(good, "; ")))
 		}
 	}
 	return out
