@@ -71,7 +71,7 @@ func Restart(env *Env) *Action {
 			return "pod template carries the new restartedAt", nil
 		},
 	}
-	return a
+	return gitopsAware(env, a, GitOpsParams{}, restartChange(env))
 }
 
 // restartPatch runs kubectl's ObjectRestarterFn on a copy of obj and returns the strategic

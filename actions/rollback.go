@@ -20,6 +20,8 @@ import (
 type RollbackParams struct {
 	// ToRevision is the revision to return to; 0 means the previous one (kubectl's default).
 	ToRevision int64
+	// GitOpsParams: whether to go against an Argo CD app's self-heal.
+	GitOpsParams
 }
 
 // Rollback returns the action that rolls a Deployment, StatefulSet or DaemonSet back with
@@ -116,7 +118,7 @@ func Rollback(env *Env, p RollbackParams) *Action {
 			return "live pod template matches the target revision", nil
 		},
 	}
-	return a
+	return gitopsAware(env, a, p.GitOpsParams, rollbackChange(env, p))
 }
 
 // changeCauseAnnotation is the annotation `kubectl rollout history` shows.

@@ -12,6 +12,8 @@ import (
 type ScaleParams struct {
 	// Replicas is the new replica count.
 	Replicas int32
+	// GitOpsParams: whether to go against an Argo CD app's self-heal.
+	GitOpsParams
 }
 
 // Scale returns the action that sets a Deployment's or StatefulSet's replicas through the
@@ -87,5 +89,5 @@ func Scale(env *Env, p ScaleParams) *Action {
 			return fmt.Sprintf("spec.replicas is %d", p.Replicas), nil
 		},
 	}
-	return a
+	return gitopsAware(env, a, p.GitOpsParams, scaleChange(env, p))
 }

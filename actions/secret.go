@@ -207,7 +207,7 @@ func RefreshSecret(env *Env, p SecretRefreshParams) *Action {
 			return fmt.Sprintf("%s=%s on %s", ann, r.state, t), nil
 		},
 	}
-	return a
+	return gitopsAware(env, a, GitOpsParams{}, nil)
 }
 
 // waitRefresh polls until read returns a refreshTime other than before.

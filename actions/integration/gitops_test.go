@@ -2,7 +2,10 @@ package integration
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,5 +175,209 @@ func TestSuspendAndResumeAutoSyncAsArgoCDDoes(t *testing.T) {
 	}
 	if got := readApp(t, e, name); !reflect.DeepEqual(got.Object["spec"], before.Object["spec"]) {
 		t.Fatalf("spec after resume %v, want %v", got.Object["spec"], before.Object["spec"])
+	}
+}
+
+var payment = actions.Target{Kind: actions.KindDeployment, Namespace: "fintech-prod", Name: "payment-service"}
+
+// TestDirectChangesSayWhatArgoCDWillDo: on local-1, payment-service belongs to fintech-app
+// (automated, prune, selfHeal; ignoreDifferences /spec/replicas of apps Deployments). A direct
+// rollback is refused with the app named and what self-heal will do — revision N being the
+// Deployment's live revision annotation — and goes through only against GitOps, knowingly and
+// on the record; a scale is ignored by the app's ignoreDifferences and says so.
+func TestDirectChangesSayWhatArgoCDWillDo(t *testing.T) {
+	e := env(t, "local-1")
+	d, err := e.Kube.AppsV1().Deployments("fintech-prod").Get(ctxT(t, 10*time.Second), "payment-service", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := d.Annotations["deployment.kubernetes.io/revision"]
+	says := "Argo CD app fintech-app (automated (prune, selfHeal)): self-heal will restore revision " + live + " within ~3 min"
+
+	rb := actions.Rollback(e, actions.RollbackParams{})
+	if r := rb.Disabled(ctxT(t, 20*time.Second), payment); !strings.HasPrefix(r, says) || !strings.Contains(r, "--against-gitops") {
+		t.Fatalf("rollback Disabled = %q, want it to start %q", r, says)
+	}
+	p, path := pipeline(t, e, "local-1/fintech-prod/payment-service")
+	_, err = p.Execute(ctxT(t, 20*time.Second), rb, payment, actions.Request{Reason: "INC-7"})
+	var re *actions.RefusedError
+	if !errors.As(err, &re) || re.Stage != actions.StagePreconditions {
+		t.Fatalf("rollback without --against-gitops: %v", err)
+	}
+
+	// Against GitOps, knowingly: the preview names the app and what self-heal will do.
+	against := actions.Rollback(e, actions.RollbackParams{GitOpsParams: actions.GitOpsParams{AgainstGitOps: true}})
+	out, err := p.Execute(ctxT(t, 20*time.Second), against, payment, actions.Request{Reason: "INC-7", DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("preview:\n%s", out.Preview)
+	if w := strings.Join(out.Preview.Warnings, "\n"); !strings.Contains(w, "Argo CD: "+says) || !strings.Contains(w, "going against GitOps") {
+		t.Fatalf("warnings %q", out.Preview.Warnings)
+	}
+	recs := records(t, path)
+	if last := recs[len(recs)-1]; !strings.Contains(last.Params, "against-gitops=true") || last.Action != "rollback" {
+		t.Fatalf("the knowing drift is not on the record: %+v", last)
+	}
+
+	// Scale: the seeded app ignores /spec/replicas of apps Deployments.
+	app := readApp(t, e, "fintech-app")
+	ignore, _, _ := unstructured.NestedSlice(app.Object, "spec", "ignoreDifferences")
+	if !strings.Contains(fmt.Sprint(ignore), "/spec/replicas") {
+		t.Fatalf("seed changed: ignoreDifferences %v", ignore)
+	}
+	sc := actions.Scale(e, actions.ScaleParams{Replicas: *d.Spec.Replicas + 1})
+	out, err = p.Execute(ctxT(t, 20*time.Second), sc, payment, actions.Request{Reason: "INC-7", DryRun: true})
+	if err != nil {
+		t.Fatalf("scale is ignored by ignoreDifferences and must not be refused: %v", err)
+	}
+	if det := strings.Join(out.Preview.Details, "\n"); !strings.Contains(det, "Argo CD: Argo CD app fintech-app: ignored by ignoreDifferences (/spec/replicas): stays") {
+		t.Fatalf("scale details %q", out.Preview.Details)
+	}
+}
+
+// TestEmergencyRollbackFlow: the guided flow on the seeded fintech-app and payment-service
+// suspends automated sync exactly as `argocd app set --sync-policy none` would, rolls back to
+// revision 2 (its image read from revision 2's ReplicaSet), waits for the rollout, and writes
+// four attempts to the audit log; the header's reminder reads from the Application; re-enable
+// restores the automated block; read-only mode refuses the flow and every step.
+func TestEmergencyRollbackFlow(t *testing.T) {
+	e := env(t, "local-1")
+	user, err := e.User(ctxT(t, 10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	restoreApp(t, e, "fintech-app")
+	deploys := e.Kube.AppsV1().Deployments("fintech-prod")
+	orig, err := deploys.Get(ctxT(t, 10*time.Second), "payment-service", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // roll payment-service forward again for the other tests
+		d, gerr := deploys.Get(ctxT(t, 10*time.Second), "payment-service", metav1.GetOptions{})
+		if gerr == nil {
+			d.Spec.Template = orig.Spec.Template
+			_, gerr = deploys.Update(ctxT(t, 10*time.Second), d, metav1.UpdateOptions{})
+		}
+		if gerr != nil {
+			t.Errorf("restoring payment-service: %v", gerr)
+		}
+	})
+	before := readApp(t, e, "fintech-app")
+
+	// Read-only: the flow and each of its steps are refused, and nothing changes.
+	ro := env(t, "local-1")
+	ro.ReadOnly = true
+	rp, roPath := pipeline(t, ro, "local-1/fintech-prod/payment-service")
+	var re *actions.RefusedError
+	if _, rerr := rp.EmergencyRollback(ctxT(t, 20*time.Second), payment, actions.EmergencyRollbackParams{ToRevision: 2, SuspendFor: time.Hour}, actions.Request{Reason: "INC-7"}); !errors.As(rerr, &re) || re.Stage != actions.StageReadOnly {
+		t.Fatalf("read-only flow: %v", rerr)
+	}
+	for _, s := range []struct {
+		a *actions.Action
+		t actions.Target
+	}{
+		{actions.SuspendAutoSync(ro, actions.SuspendAutoSyncParams{For: time.Hour}), fintechApp},
+		{actions.Rollback(ro, actions.RollbackParams{ToRevision: 2, GitOpsParams: actions.GitOpsParams{AgainstGitOps: true}}), payment},
+		{actions.VerifyHealthy(ro, time.Minute), payment},
+		{actions.ResumeAutoSync(ro), fintechApp},
+	} {
+		if _, rerr := rp.Execute(ctxT(t, 20*time.Second), s.a, s.t, actions.Request{Reason: "INC-7"}); !errors.As(rerr, &re) || re.Stage != actions.StageReadOnly {
+			t.Errorf("read-only %s: %v", s.a.ID, rerr)
+		}
+	}
+	if recs := records(t, roPath); len(recs) != 5 {
+		t.Errorf("read-only: %d audit records, want 5 refusals", len(recs))
+	}
+	if got := readApp(t, e, "fintech-app"); !reflect.DeepEqual(got.Object["spec"], before.Object["spec"]) {
+		t.Fatal("a read-only attempt changed fintech-app")
+	}
+
+	// Revision 2's image, from its ReplicaSet.
+	rss, err := e.Kube.AppsV1().ReplicaSets("fintech-prod").List(ctxT(t, 10*time.Second), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want2 := ""
+	for _, rs := range rss.Items {
+		if metav1.IsControlledBy(&rs, orig) && rs.Annotations["deployment.kubernetes.io/revision"] == "2" {
+			want2 = rs.Spec.Template.Spec.Containers[0].Image
+		}
+	}
+	if want2 == "" || want2 == orig.Spec.Template.Spec.Containers[0].Image {
+		t.Fatalf("revision 2's image %q (live %q)", want2, orig.Spec.Template.Spec.Containers[0].Image)
+	}
+
+	p, path := pipeline(t, e, "local-1/fintech-prod/payment-service")
+	var progress []string
+	start := time.Now()
+	out, err := p.EmergencyRollback(ctxT(t, 3*time.Minute), payment, actions.EmergencyRollbackParams{ToRevision: 2, SuspendFor: 47 * time.Minute, HealthyWithin: 2 * time.Minute},
+		actions.Request{Reason: "INC-7: payment-service v1.2.3 5xx", Progress: func(ev actions.Event) { progress = append(progress, ev.Message) }})
+	t.Logf("preview:\n%s\nresult:\n%s", out.Preview, out.Result.Message)
+	if err != nil {
+		t.Fatalf("flow: %v", err)
+	}
+	if !strings.Contains(out.Preview.Summary, "suspend auto-sync of fintech-app for 47m0s → roll back to revision 2 → verify healthy") {
+		t.Errorf("plan %q", out.Preview.Summary)
+	}
+	for _, step := range []string{"step 1/3: suspend automated sync of fintech-app", "step 2/3: roll payment-service back to revision 2", "step 3/3: verify payment-service is healthy"} {
+		if !slices.Contains(progress, step) {
+			t.Errorf("no progress %q in %q", step, progress)
+		}
+	}
+	after := readApp(t, e, "fintech-app")
+	if want := argoSetSyncPolicyNone(before.Object["spec"].(map[string]any)); !reflect.DeepEqual(after.Object["spec"], want) {
+		t.Fatalf("spec after the flow's suspend\n got  %v\n want %v", after.Object["spec"], want)
+	}
+	d, _ := deploys.Get(ctxT(t, 10*time.Second), "payment-service", metav1.GetOptions{})
+	if img := d.Spec.Template.Spec.Containers[0].Image; img != want2 {
+		t.Fatalf("image after the flow %s, want revision 2's %s", img, want2)
+	}
+	if d.Status.ObservedGeneration < d.Generation || d.Status.AvailableReplicas != *d.Spec.Replicas || d.Status.UpdatedReplicas != *d.Spec.Replicas {
+		t.Fatalf("verified healthy but status %+v", d.Status)
+	}
+
+	// Four attempts: the flow around suspend, rollback and verify.
+	recs := records(t, path)
+	attempts := map[string][]string{}
+	var flowAttempt string
+	for _, r := range recs {
+		attempts[r.Attempt] = append(attempts[r.Attempt], r.Action+":"+string(r.Phase)+":"+r.Result)
+		if r.Action == actions.EmergencyRollbackID {
+			flowAttempt = r.Attempt
+		} else if !strings.Contains(r.Params, "flow=") {
+			t.Errorf("step record without its flow: %+v", r)
+		}
+	}
+	if len(recs) != 8 || len(attempts) != 4 || recs[0].Action != actions.EmergencyRollbackID || recs[7].Action != actions.EmergencyRollbackID ||
+		recs[7].Result != "succeeded" || recs[0].Reason != "INC-7: payment-service v1.2.3 5xx" {
+		t.Fatalf("audit: %d records, attempts %v", len(recs), attempts)
+	}
+	for _, id := range []string{"argo-suspend-auto-sync", "rollback", "verify-healthy"} {
+		found := false
+		for _, r := range recs {
+			found = found || (r.Action == id && r.Result == "succeeded" && strings.Contains(r.Params, "flow="+flowAttempt))
+		}
+		if !found {
+			t.Errorf("no succeeded %s record of flow %s", id, flowAttempt)
+		}
+	}
+
+	// The header's reminder, from the Application as read back.
+	s := gitops.SuspensionOf(after.GetAnnotations())
+	if s == nil {
+		t.Fatal("no suspension on fintech-app")
+	}
+	if got, want := s.Reminder("fintech-app", start), "fintech-app auto-sync suspended by "+user+" for 47 more minutes: re-enable or revert in Git"; got != want {
+		t.Errorf("reminder %q, want %q", got, want)
+	}
+
+	// Re-enable: the automated block comes back exactly.
+	ap, _ := pipeline(t, e, "local-1/argocd/fintech-app")
+	if _, err := ap.Execute(ctxT(t, 30*time.Second), actions.ResumeAutoSync(e), fintechApp, actions.Request{Reason: "INC-7: reverted in Git"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readApp(t, e, "fintech-app"); !reflect.DeepEqual(got.Object["spec"], before.Object["spec"]) {
+		t.Fatalf("spec after re-enable %v, want %v", got.Object["spec"], before.Object["spec"])
 	}
 }
