@@ -122,19 +122,12 @@ func (s *Session) trackOOMs(pods []*corev1.Pod, now time.Time) map[string][]time
 	if s.ooms == nil {
 		s.ooms = map[string][]time.Time{}
 	}
-	for _, p := range pods {
-		for _, cs := range p.Status.ContainerStatuses {
-			t := cs.LastTerminationState.Terminated
-			if t == nil || t.Reason != "OOMKilled" || now.Sub(t.FinishedAt.Time) > time.Hour {
-				continue
-			}
-			key := p.Namespace + "/" + p.Name + "/" + cs.Name
-			seen := s.ooms[key]
-			if len(seen) == 0 || !seen[len(seen)-1].Equal(t.FinishedAt.Time) {
-				s.ooms[key] = append(seen, t.FinishedAt.Time)
-			}
+	recentOOMKills(pods, now, func(key string, at time.Time) {
+		seen := s.ooms[key]
+		if len(seen) == 0 || !seen[len(seen)-1].Equal(at) {
+			s.ooms[key] = append(seen, at)
 		}
-	}
+	})
 	for key, times := range s.ooms {
 		i := 0
 		for i < len(times) && now.Sub(times[i]) > time.Hour {
@@ -167,5 +160,19 @@ func appendObjects(objs *estate.Objects, key string, items []any) {
 	}
 	for _, it := range items {
 		k.Add(objs, it)
+	}
+}
+
+// recentOOMKills calls seen with "namespace/pod/container" and the time for every container of
+// pods whose last run, ended within the hour before now, was killed for running out of memory.
+func recentOOMKills(pods []*corev1.Pod, now time.Time, seen func(key string, at time.Time)) {
+	for _, p := range pods {
+		for _, cs := range p.Status.ContainerStatuses {
+			t := cs.LastTerminationState.Terminated
+			if t == nil || t.Reason != "OOMKilled" || now.Sub(t.FinishedAt.Time) > time.Hour {
+				continue
+			}
+			seen(p.Namespace+"/"+p.Name+"/"+cs.Name, t.FinishedAt.Time)
+		}
 	}
 }

@@ -7,9 +7,12 @@ import (
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/vigil-k8s/vigil/cluster/readonly"
 	"github.com/vigil-k8s/vigil/config"
@@ -69,98 +72,159 @@ func (m *Manager) fleetEntry(ctx context.Context, c estate.ContextInfo) estate.F
 	}
 	ctx, cancel := context.WithTimeout(ctx, m.opts.FleetTimeout)
 	defer cancel()
-	services, err := FleetServices(ctx, cfg, settings)
-	e.Checked, e.Took = time.Now(), time.Since(start)
+	snap, err := FleetSnapshot(ctx, cfg, settings)
 	if err != nil {
+		e.Checked, e.Took = time.Now(), time.Since(start)
 		e.Err = Explain(err)
 		return e
 	}
-	e.Reachable = true
-	e.CountHealth(services)
-	e.Firing, e.AlertsErr = fleetFiring(ctx, settings, m.opts)
-	e.Took = time.Since(start)
-	return e
+	return estate.FleetEntryFromSnapshot(e, snap, start)
 }
 
-// FleetServices lists a context's Deployments and StatefulSets once and
-// derives their health from the controllers' status alone (no pods), as
-// the fleet view does.
-func FleetServices(ctx context.Context, cfg *rest.Config, s config.Settings) ([]estate.Service, error) {
-	cs, err := kubernetes.NewForConfig(cfg)
+// FleetSnapshot lists, once, what a context's service health is derived from — Deployments,
+// StatefulSets, their ReplicaSets and Pods, HPAs — in its watched namespaces, polls its alerts
+// once, and assembles them with estate.Assemble: the derivation a live session uses, so a
+// fleet row counts what `:ctx` to that context would show. Only the session's memory of OOM
+// kills over the last hour is narrower here (the kills the pods' last states still show).
+func FleetSnapshot(ctx context.Context, cfg *rest.Config, s config.Settings) (estate.Snapshot, error) {
+	var snap estate.Snapshot
+	objs, err := fleetObjects(ctx, cfg, s)
 	if err != nil {
-		return nil, err
+		return snap, err
+	}
+	now := time.Now()
+	ooms := map[string][]time.Time{}
+	recentOOMKills(objs.Pods, now, func(key string, at time.Time) { ooms[key] = append(ooms[key], at) })
+	estate.Assemble(&snap, objs, estate.Extras{Alerts: pollAlertsOnce(ctx, s), AlertLabels: s.AlertLabels, OOMKills: ooms}, now)
+	snap.Conn = estate.ConnState{Connected: true, LastContact: now}
+	return snap, nil
+}
+
+// fleetObjects lists the objects FleetSnapshot assembles, every (kind, namespace) at once,
+// built-in kinds as protobuf from the watch cache.
+func fleetObjects(ctx context.Context, cfg *rest.Config, s config.Settings) (estate.Objects, error) {
+	var objs estate.Objects
+	pcfg := rest.CopyConfig(cfg)
+	pcfg.ContentType = "application/vnd.kubernetes.protobuf"
+	pcfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	pcfg.QPS, pcfg.Burst = max(pcfg.QPS, 100), max(pcfg.Burst, 500)
+	cs, err := kubernetes.NewForConfig(pcfg)
+	if err != nil {
+		return objs, err
 	}
 	namespaces := s.Namespaces
 	if len(namespaces) == 0 && s.NamespaceSelector != "" {
 		list, err := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: s.NamespaceSelector})
 		if err != nil {
-			return nil, err
+			return objs, err
 		}
 		for _, ns := range list.Items {
 			namespaces = append(namespaces, ns.Name)
 		}
 	}
-	var objs estate.Objects
+	var mu sync.Mutex
+	g, ctx := errgroup.WithContext(ctx)
+	opts := metav1.ListOptions{ResourceVersion: "0"}
 	for _, ns := range namespaces {
-		deps, err := cs.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
-		if err != nil {
-			return nil, fmt.Errorf("deployments in %s: %w", ns, err)
-		}
-		for i := range deps.Items {
-			objs.Deployments = append(objs.Deployments, &deps.Items[i])
-		}
-		sts, err := cs.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{ResourceVersion: "0"})
-		if err != nil {
-			return nil, fmt.Errorf("statefulsets in %s: %w", ns, err)
-		}
-		for i := range sts.Items {
-			objs.StatefulSets = append(objs.StatefulSets, &sts.Items[i])
-		}
+		g.Go(func() error {
+			l, err := cs.AppsV1().Deployments(ns).List(ctx, opts)
+			if err != nil {
+				return fmt.Errorf("deployments in %s: %w", ns, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for i := range l.Items {
+				objs.Deployments = append(objs.Deployments, &l.Items[i])
+			}
+			return nil
+		})
+		g.Go(func() error {
+			l, err := cs.AppsV1().StatefulSets(ns).List(ctx, opts)
+			if err != nil {
+				return fmt.Errorf("statefulsets in %s: %w", ns, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for i := range l.Items {
+				objs.StatefulSets = append(objs.StatefulSets, &l.Items[i])
+			}
+			return nil
+		})
+		g.Go(func() error {
+			l, err := cs.AppsV1().ReplicaSets(ns).List(ctx, opts)
+			if err != nil {
+				return fmt.Errorf("replicasets in %s: %w", ns, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for i := range l.Items {
+				objs.ReplicaSets = append(objs.ReplicaSets, &l.Items[i])
+			}
+			return nil
+		})
+		g.Go(func() error {
+			l, err := cs.CoreV1().Pods(ns).List(ctx, opts)
+			if err != nil {
+				return fmt.Errorf("pods in %s: %w", ns, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for i := range l.Items {
+				objs.Pods = append(objs.Pods, &l.Items[i])
+			}
+			return nil
+		})
+		g.Go(func() error {
+			l, err := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).List(ctx, opts)
+			if apierrors.IsForbidden(err) || apierrors.IsNotFound(err) {
+				return nil // the health of the services does not wait for HPAs the user cannot read
+			}
+			if err != nil {
+				return fmt.Errorf("horizontalpodautoscalers in %s: %w", ns, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for i := range l.Items {
+				objs.HPAs = append(objs.HPAs, &l.Items[i])
+			}
+			return nil
+		})
 	}
-	now := time.Now()
-	out := make([]estate.Service, 0, len(objs.Deployments)+len(objs.StatefulSets))
-	for _, d := range objs.Deployments {
-		out = append(out, estate.Service{Namespace: d.Namespace, Name: d.Name, Kind: "Deployment", Health: estate.FleetHealth(estate.DeploymentFacts(d), now)})
+	if err := g.Wait(); err != nil {
+		return objs, err
 	}
-	for _, st := range objs.StatefulSets {
-		out = append(out, estate.Service{Namespace: st.Namespace, Name: st.Name, Kind: "StatefulSet", Health: estate.FleetHealth(estate.StatefulSetFacts(st), now)})
-	}
-	estate.SortServices(out)
-	return out, nil
+	objs.SortObjects()
+	return objs, nil
 }
 
-func fleetFiring(ctx context.Context, s config.Settings, o ManagerOptions) (int, string) {
-	if s.Prometheus == "" && s.Alertmanager == "" {
-		return -1, "no Prometheus configured"
+// pollAlertsOnce asks the context's Prometheus and Alertmanager once, as one round of a
+// session's alert polling does, and returns the view a session would build from it.
+func pollAlertsOnce(ctx context.Context, set config.Settings) estate.AlertsView {
+	view := estate.AlertsView{
+		Prometheus:   estate.AlertSource{URL: set.Prometheus, Configured: set.Prometheus != ""},
+		Alertmanager: estate.AlertSource{URL: set.Alertmanager, Configured: set.Alertmanager != ""},
 	}
-	clients, err := newAlertClients(s, readonly.WrapClient)
+	clients, err := newAlertClients(set, readonly.WrapClient)
 	if err != nil {
-		return -1, err.Error()
+		view.Prometheus.Err = err.Error()
+		return view
+	}
+	now := time.Now()
+	var promAlerts, amAlerts []estate.Alert
+	if clients.prom != nil {
+		alerts, rules, err := fetchPrometheus(ctx, clients.prom)
+		sourceResult(&view.Prometheus, err, 0, now)
+		if err == nil {
+			promAlerts, view.Rules = estate.KeepAlerts(alerts, set.AlertLabels), rules
+		}
 	}
 	if clients.am != nil {
-		alerts, _, amErr := fetchAlertmanager(ctx, clients.am)
-		if amErr == nil {
-			n := 0
-			for _, a := range estate.KeepAlerts(alerts, s.AlertLabels) {
-				if a.State == "firing" && len(a.SilencedBy) == 0 {
-					n++
-				}
-			}
-			return n, ""
-		}
-		if clients.prom == nil {
-			return -1, Explain(amErr)
+		alerts, silences, err := fetchAlertmanager(ctx, clients.am)
+		sourceResult(&view.Alertmanager, err, 0, now)
+		if err == nil {
+			amAlerts, view.Silences = estate.KeepAlerts(alerts, set.AlertLabels), silences
 		}
 	}
-	alerts, _, err := fetchPrometheus(ctx, clients.prom)
-	if err != nil {
-		return -1, Explain(err)
-	}
-	n := 0
-	for _, a := range estate.KeepAlerts(alerts, s.AlertLabels) {
-		if a.State == "firing" {
-			n++
-		}
-	}
-	return n, ""
+	view.Alerts = estate.MergeAlerts(promAlerts, view.Prometheus.Available, amAlerts, view.Alertmanager.Available)
+	return view
 }

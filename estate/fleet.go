@@ -49,14 +49,3 @@ func (e *FleetEntry) CountHealth(services []Service) {
 		}
 	}
 }
-
-// FleetHealth is DeriveHealth without pod detail: without pods, a rollout
-// that is not complete reads as Progressing unless the controller says it
-// is stuck, and zero ready is Down.
-func FleetHealth(f WorkloadFacts, now time.Time) Health {
-	h := DeriveHealth(f, now)
-	if h.Status == StatusDown && f.Ready == 0 {
-		h.Reason = fmt.Sprintf("0/%d ready", f.Desired)
-	}
-	return h
-}

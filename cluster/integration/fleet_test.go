@@ -1,0 +1,114 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/config"
+	"github.com/vigil-k8s/vigil/estate"
+)
+
+// TestFleetRowMatchesTheSession is differential (issue 20): after a change that leaves a
+// Deployment's new pods unschedulable (the issue's nodeSelector patch on local-2), the fleet
+// row of the context (one LIST pass, cluster.FleetSnapshot) counts the services by health
+// exactly as a live session of that context does, and both count that Deployment as not OK,
+// which the test decides from the pods it reads itself with client-go (its new pods are not
+// scheduled; PodScheduled=False).
+func TestFleetRowMatchesTheSession(t *testing.T) {
+	const ctxName, ns, name = "local-2", "fintech-staging", "notification-service"
+	cfg, err := lc.RESTConfig(ctxName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	ctx := context.Background()
+	patch := func(sel string) {
+		t.Helper()
+		body := fmt.Sprintf(`{"spec":{"template":{"spec":{"nodeSelector":%s}}}}`, sel)
+		if _, err := cs.AppsV1().Deployments(ns).Patch(ctx, name, types.StrategicMergePatchType, []byte(body), metav1.PatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	patch(`{"disk":"nonexistent"}`)
+	t.Cleanup(func() { patch("null") })
+
+	// The API's view: the Deployment's pods include some that cannot be scheduled.
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		d, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pods, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: labels.Set(d.Spec.Selector.MatchLabels).String()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		unscheduled := 0
+		for _, p := range pods.Items {
+			for _, c := range p.Status.Conditions {
+				if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
+					unscheduled++
+				}
+			}
+		}
+		if unscheduled > 0 {
+			t.Logf("%s/%s: %d of %d pods unschedulable", ns, name, unscheduled, len(pods.Items))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s/%s: no unschedulable pod after the patch", ns, name)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	s := start(t, ctxName, nil)
+	counts := func(services []estate.Service) (estate.FleetEntry, estate.Health) {
+		var e estate.FleetEntry
+		e.CountHealth(services)
+		var h estate.Health
+		for _, svc := range services {
+			if svc.Namespace == ns && svc.Name == name {
+				h = svc.Health
+			}
+		}
+		return e, h
+	}
+	var diff string
+	for attempt := 0; attempt < 10; attempt++ {
+		snap := waitSnap(t, s, 90*time.Second, "a synced snapshot", func(snap estate.Snapshot) bool { return snap.Synced })
+		fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		fleet, err := cluster.FleetSnapshot(fctx, cfg, config.Default().For(ctxName))
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		se, sh := counts(snap.Services)
+		fe, fh := counts(fleet.Services)
+		row := func(e estate.FleetEntry) string {
+			return fmt.Sprintf("services %d ok %d progressing %d degraded %d down %d unknown %d", e.Services, e.OK, e.Progressing, e.Degraded, e.Down, e.Unknown)
+		}
+		diff = ""
+		if row(se) != row(fe) {
+			diff += fmt.Sprintf("session %s\nfleet   %s\n", row(se), row(fe))
+		}
+		if sh.Status == estate.StatusOK || fh.Status == estate.StatusOK || sh.Status != fh.Status {
+			diff += fmt.Sprintf("%s/%s with unschedulable pods: session %s (%s), fleet %s (%s)\n", ns, name, sh.Status, sh.Reason, fh.Status, fh.Reason)
+		}
+		if diff == "" {
+			t.Logf("session and fleet agree: %s; %s/%s %s (%s)", row(se), ns, name, sh.Status, sh.Reason)
+			return
+		}
+		time.Sleep(time.Second) // the two reads may straddle a change
+	}
+	t.Errorf("fleet row and session differ:\n%s", strings.TrimSpace(diff))
+}
