@@ -22,7 +22,7 @@ func networkChecks() []Check {
 			Group: Security, Item: itemNetPolicies, PCI: []string{"1.2.1", "1.3.1", "1.3.2"}, Severity: High,
 			Rationale:   "A pod no Ingress (Egress) policy selects accepts traffic from (sends it to) anywhere; so does one whose policies include a rule admitting every peer on every port (policies are additive). Like kube-score and Polaris, both directions must be isolated.",
 			Remediation: "Select the workload's pods with NetworkPolicies of both policyTypes, Ingress and Egress (a namespace default-deny with podSelector {} is enough to start), and remove rules that admit every peer on every port.",
-			Needs:       []string{ResNetworkPolicies, ResDeployments, ResStatefulSets, ResDaemonSets, ResPods, ResNamespaces},
+			Needs:       []string{ResNetworkPolicies, ResDeployments, ResStatefulSets, ResDaemonSets, ResPods},
 			Eval:        evalPodsSelected,
 		},
 		{
