@@ -24,7 +24,7 @@ func auditChecks() []Check {
 	return []Check{
 		{
 			ID: "audit-namespace-level", Title: "Namespaces declare their audit level",
-			Group: Compliance, Item: itemAuditLogging, PCI: []string{"10.2.1", "10.2.2"}, Severity: Medium,
+			Group: Compliance, Item: itemAuditLogging, Severity: Medium,
 			Rationale:   "The seed marks fintech-prod with audit.kubernetes.io/level: Metadata so the cluster's audit policy can key on it; a namespace without it falls to whatever the default rule is.",
 			Remediation: "Annotate the namespace audit.kubernetes.io/level with Metadata (or Request/RequestResponse for the cardholder-data namespaces) and make the apiserver audit policy honour it.",
 			Needs:       []string{ResNamespaces},
@@ -32,7 +32,7 @@ func auditChecks() []Check {
 		},
 		{
 			ID: "audit-apiserver-policy", Title: "The API server writes an audit log",
-			Group: Compliance, Item: itemAuditLogging, PCI: []string{"10.2.1", "10.2.1.2", "10.3.2"}, Severity: High,
+			Group: Compliance, Item: itemAuditLogging, PCI: []string{"10.2.1", "10.2.1.2"}, Severity: High,
 			Rationale:   "PCI 10.2 needs a record of every access to the cardholder-data environment, including by administrators: only the apiserver's audit log has it.",
 			Remediation: "Run the apiserver with --audit-policy-file and --audit-log-path (or --audit-webhook-config-file), or enable the platform's audit logs, and keep the configuration as evidence.",
 			Eval: func(*Inventory) []Finding {
@@ -41,7 +41,7 @@ func auditChecks() []Check {
 		},
 		{
 			ID: "logs-centralized", Title: "Logs are shipped to a central store",
-			Group: Compliance, Item: itemLogAggregation, PCI: []string{"10.3.3", "10.4.1"}, Severity: Medium,
+			Group: Compliance, Item: itemLogAggregation, PCI: []string{"10.3.3"}, Severity: Medium,
 			Rationale:   "Container logs on a node disappear with the pod or the node; an attacker with node access can also alter them. A shipper copies them off the node.",
 			Remediation: "Run a log shipper (fluent-bit, vector, promtail, OpenTelemetry collector) as a DaemonSet sending to the central store, or enable the platform's logging agent.",
 			Needs:       []string{ResDaemonSets, ResDeployments},
@@ -58,7 +58,7 @@ func auditChecks() []Check {
 		},
 		{
 			ID: "security-event-monitoring", Title: "Security events are detected and alerted on",
-			Group: Compliance, Item: itemSecurityEvents, PCI: []string{"10.4.1", "10.7.2", "11.5.1", "12.10.5"}, Severity: Medium,
+			Group: Compliance, Item: itemSecurityEvents, PCI: []string{"10.4.1.1", "12.10.5"}, Severity: Medium,
 			Rationale:   "Someone must be told when a shell spawns in the payment pod or a Secret is read by an unexpected identity; availability alerts do not cover that.",
 			Remediation: "Run a runtime detector (Falco, Tetragon) as a DaemonSet and route its alerts, and audit-log alerts, to the incident-response channel.",
 			Needs:       []string{ResDaemonSets, ResDeployments},
@@ -127,7 +127,7 @@ func dataChecks() []Check {
 	return []Check{
 		{
 			ID: "data-no-plaintext-connections", Title: "No connection string disables TLS",
-			Group: Compliance, Item: itemTransitAtRest, PCI: []string{"4.2.1", "2.2.7"}, Severity: Medium,
+			Group: Compliance, Item: itemTransitAtRest, PCI: []string{"2.2.5"}, Severity: Medium,
 			Rationale:   "sslmode=disable (or useSSL=false) sends database credentials and data in the clear, outside what the mesh encrypts (e.g. to localhost sidecars bypassing it, or to external databases).",
 			Remediation: "Use sslmode=verify-full (or require inside an mTLS mesh) and move the connection string into a Secret.",
 			Needs:       []string{ResDeployments, ResStatefulSets, ResDaemonSets, ResPods},
@@ -135,7 +135,7 @@ func dataChecks() []Check {
 		},
 		{
 			ID: "data-encrypted-at-rest", Title: "Persistent data is encrypted at rest",
-			Group: Compliance, Item: itemTransitAtRest, PCI: []string{"3.5.1", "3.6.1"}, Severity: High,
+			Group: Compliance, Item: itemTransitAtRest, PCI: []string{"3.5.1.2"}, Severity: High,
 			Rationale:   "Database volumes hold cardholder data; PCI 3.5 needs it unreadable wherever stored.",
 			Remediation: "Use a StorageClass whose disks are encrypted with a customer-managed key (e.g. GCE PD disk-encryption-kms-key) and keep the key's rotation record.",
 			Eval: func(*Inventory) []Finding {
@@ -144,7 +144,7 @@ func dataChecks() []Check {
 		},
 		{
 			ID: "data-pii-procedures", Title: "PII handling procedures exist",
-			Group: Compliance, Item: itemPII, PCI: []string{"3.2.1", "12.5.2", "9.4.1"}, Severity: Medium,
+			Group: Compliance, Item: itemPII, PCI: []string{"3.2.1", "1.2.4"}, Severity: Medium,
 			Rationale:   "Data classification labels (data-classification: confidential/restricted) are only as good as the procedure behind them.",
 			Remediation: "Keep the data-handling procedure (classification, minimisation, retention, deletion) under document control and link it from the namespace annotations.",
 			Eval: func(inv *Inventory) []Finding {
@@ -153,7 +153,7 @@ func dataChecks() []Check {
 		},
 		{
 			ID: "data-backups", Title: "Stateful workloads are backed up",
-			Group: Compliance, Item: itemBackupDR, PCI: []string{"12.10.1", "9.4.1"}, Severity: High,
+			Group: Compliance, Item: itemBackupDR, PCI: []string{"12.10.1"}, Severity: High,
 			Rationale:   "A StatefulSet's volumes are the only copy of its data; without a scheduled, restore-tested backup a lost disk is lost data.",
 			Remediation: "Schedule backups (a CronJob running pg_dump/wal-g to object storage, or Velero schedules with volume snapshots) and rehearse a restore.",
 			Needs:       []string{ResStatefulSets, ResCronJobs},
@@ -161,7 +161,7 @@ func dataChecks() []Check {
 		},
 		{
 			ID: "data-sovereignty", Title: "Data stays in the allowed jurisdictions",
-			Group: Compliance, Item: itemSovereignty, PCI: []string{"12.5.2"}, Severity: Medium,
+			Group: Compliance, Item: itemSovereignty, Severity: Medium,
 			Rationale:   "Regulators (GDPR, local banking rules) constrain where customer data is stored and processed, including backups and external processors.",
 			Remediation: "Document the allowed regions and pin nodes and volumes to them (topology.kubernetes.io/region), including backup buckets and payment processors.",
 			Eval: func(*Inventory) []Finding {

@@ -21,7 +21,7 @@ func deliveryChecks() []Check {
 	return []Check{
 		{
 			ID: "ops-gitops-argocd", Title: "Workloads are managed by a Synced, Healthy, self-healing Argo CD app",
-			Group: Operations, Item: itemGitOps, PCI: []string{"6.5.1", "6.5.2", "6.5.6"}, Severity: High,
+			Group: Operations, Item: itemGitOps, PCI: []string{"6.5.1"}, Severity: High,
 			Rationale:   "Change control (PCI 6.5) needs every change to go through review in Git; a workload applied by hand, or an app that is OutOfSync or lets drift stand (no selfHeal), escapes it.",
 			Remediation: "Add the workload's manifests to the Argo CD Application's source, enable syncPolicy.automated with selfHeal: true, and bring the app back to Synced/Healthy.",
 			Needs:       []string{ResApplications, ResDeployments, ResStatefulSets, ResDaemonSets},
@@ -53,7 +53,7 @@ func deliveryChecks() []Check {
 		},
 		{
 			ID: "ops-rollback-tested", Title: "Rollback procedures have been rehearsed",
-			Group: Operations, Item: itemRollback, PCI: []string{"6.5.1", "12.10.2"}, Severity: Medium,
+			Group: Operations, Item: itemRollback, PCI: []string{"6.5.1"}, Severity: Medium,
 			Rationale:   "A rollback path that was never exercised fails when needed (schema migrations, missing images, pruned revisions).",
 			Remediation: "Rehearse `argocd app rollback` / `kubectl rollout undo` on staging each release and record it in the change ticket.",
 			Eval: func(*Inventory) []Finding {
@@ -62,7 +62,7 @@ func deliveryChecks() []Check {
 		},
 		{
 			ID: "ops-replicas", Title: "Production services run at least two replicas",
-			Group: Operations, Item: itemDR, PCI: []string{"12.10.1"}, Severity: High,
+			Group: Operations, Item: itemDR, Severity: High,
 			Rationale:   "One replica is one node failure, eviction or bad rollout away from an outage.",
 			Remediation: "Run at least 2 replicas (or an HPA with minReplicas ≥ 2); for databases, a replicated setup (operator with a standby).",
 			Needs:       []string{ResDeployments, ResStatefulSets, ResHPAs, ResNamespaces},
@@ -70,7 +70,7 @@ func deliveryChecks() []Check {
 		},
 		{
 			ID: "ops-spread", Title: "Replicas are spread across nodes",
-			Group: Operations, Item: itemDR, PCI: []string{"12.10.1"}, Severity: Medium,
+			Group: Operations, Item: itemDR, Severity: Medium,
 			Rationale:   "Replicas packed on one node fail together: the seed's api-gateway uses pod anti-affinity on kubernetes.io/hostname.",
 			Remediation: "Add podAntiAffinity on kubernetes.io/hostname or topologySpreadConstraints (zone and hostname) to the pod template.",
 			Needs:       []string{ResDeployments, ResStatefulSets, ResHPAs},

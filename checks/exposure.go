@@ -15,7 +15,7 @@ func exposureChecks() []Check {
 	return []Check{
 		{
 			ID: "ingress-tls", Title: "Every Ingress host is served with TLS",
-			Group: Security, Item: itemIngressTLS, PCI: []string{"4.2.1", "4.2.1.1"}, Severity: High,
+			Group: Security, Item: itemIngressTLS, PCI: []string{"4.2.1"}, Severity: High,
 			Rationale:   "A host without a spec.tls entry is served over plain HTTP: credentials and cardholder data cross the network readable.",
 			Remediation: "Add spec.tls with every rule host and a secretName (issued by cert-manager), and redirect HTTP to HTTPS at the ingress controller.",
 			Needs:       []string{ResIngresses},
@@ -23,7 +23,7 @@ func exposureChecks() []Check {
 		},
 		{
 			ID: "images-allowed-registry", Title: "Images come from an allowed private registry",
-			Group: Security, Item: itemRegistry, PCI: []string{"6.3.2", "2.2.1"}, Severity: High,
+			Group: Security, Item: itemRegistry, PCI: []string{"6.3.2"}, Severity: High,
 			Rationale:   "A private registry is where images are scanned, signed and inventoried; a public registry puts an outside party's build in the cardholder-data environment.",
 			Remediation: "Mirror the image into the private registry (scanned and signed there) and reference it by that name; extend the allowed list only for vetted registries.",
 			Needs:       []string{ResDeployments, ResStatefulSets, ResDaemonSets, ResPods},
@@ -31,7 +31,7 @@ func exposureChecks() []Check {
 		},
 		{
 			ID: "images-pinned", Title: "Images are pinned by tag or digest, never :latest",
-			Group: Security, Item: itemRegistry, PCI: []string{"6.5.1", "6.3.2"}, Severity: Medium,
+			Group: Security, Item: itemRegistry, PCI: []string{"6.5.1"}, Severity: Medium,
 			Rationale:   "`:latest` (or no tag) changes under a running Deployment: a restart pulls an untested build, and a rollback cannot bring the old one back.",
 			Remediation: "Reference a release tag (v1.2.3) or, better, a digest (@sha256:...) and let GitOps change it.",
 			Needs:       []string{ResDeployments, ResStatefulSets, ResDaemonSets, ResPods},

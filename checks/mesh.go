@@ -21,7 +21,7 @@ func meshChecks() []Check {
 	return []Check{
 		{
 			ID: "mesh-peer-authentication-strict", Title: "Istio PeerAuthentication is STRICT in every namespace",
-			Group: Security, Item: itemMTLS, PCI: []string{"4.2.1", "8.3.2"}, Severity: High,
+			Group: Security, Item: itemMTLS, PCI: []string{"8.3.2"}, Severity: High,
 			Rationale:   "Istio's default is PERMISSIVE: sidecars accept plaintext, so a pod outside the mesh can talk to a service unencrypted and unauthenticated. STRICT makes mTLS the only way in.",
 			Remediation: "Apply a PeerAuthentication named default with spec.mtls.mode: STRICT in the namespace (or mesh-wide in istio-system), and label the namespace istio-injection=enabled.",
 			Needs:       []string{ResPeerAuthentications, ResNamespaces},
@@ -29,7 +29,7 @@ func meshChecks() []Check {
 		},
 		{
 			ID: "mesh-destination-rule-istio-mutual", Title: "DestinationRules originate ISTIO_MUTUAL TLS",
-			Group: Security, Item: itemMeshEncryption, PCI: []string{"4.2.1"}, Severity: Medium,
+			Group: Security, Item: itemMeshEncryption, PCI: []string{"8.3.2"}, Severity: Medium,
 			Rationale:   "A DestinationRule's trafficPolicy.tls replaces auto-mTLS for its host: DISABLE or SIMPLE there sends plaintext or unauthenticated TLS between services.",
 			Remediation: "Set spec.trafficPolicy.tls.mode: ISTIO_MUTUAL (and on every portLevelSettings entry).",
 			Needs:       []string{ResDestinationRules},

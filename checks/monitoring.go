@@ -24,7 +24,7 @@ func monitoringChecks() []Check {
 	return []Check{
 		{
 			ID: "monitoring-scrape-annotations", Title: "Workloads are scraped by Prometheus",
-			Group: Operations, Item: itemPrometheus, PCI: []string{"10.7.1", "10.7.2"}, Severity: Medium,
+			Group: Operations, Item: itemPrometheus, Severity: Medium,
 			Rationale:   "The seed's prometheus-config keeps only pods annotated prometheus.io/scrape: \"true\"; an unannotated workload has no metrics, so none of the alerts can fire for it.",
 			Remediation: "Annotate the pod template with prometheus.io/scrape: \"true\", prometheus.io/port and prometheus.io/path (or add a ServiceMonitor/PodMonitor if the Prometheus Operator is used).",
 			Needs:       []string{ResDeployments, ResStatefulSets, ResDaemonSets},
@@ -32,7 +32,7 @@ func monitoringChecks() []Check {
 		},
 		{
 			ID: "monitoring-grafana-dashboards", Title: "Grafana dashboards are provisioned",
-			Group: Operations, Item: itemGrafana, PCI: []string{"10.4.1"}, Severity: Low,
+			Group: Operations, Item: itemGrafana, Severity: Low,
 			Rationale:   "Dashboards kept as code (provisioning ConfigMaps) survive a Grafana reinstall and are reviewed like any change.",
 			Remediation: "Provision the dashboards from ConfigMaps labelled grafana_dashboard: \"1\" (Grafana's sidecar) or from files in the Grafana image.",
 			Needs:       []string{ResConfigMaps},
@@ -40,7 +40,7 @@ func monitoringChecks() []Check {
 		},
 		{
 			ID: "monitoring-alert-rules-defined", Title: "Alert rules are defined",
-			Group: Operations, Item: itemAlertRules, PCI: []string{"10.7.2", "12.10.5"}, Severity: High,
+			Group: Operations, Item: itemAlertRules, Severity: High,
 			Rationale:   "Without rules, metrics are collected but nobody is told when payments fail: the seed defines HighErrorRate, PaymentServiceDown and DatabaseConnectionHigh.",
 			Remediation: "Keep the rules in a ConfigMap mounted into Prometheus (the seed's fintech-rules) or in PrometheusRule objects.",
 			Needs:       []string{ResConfigMaps, ResPrometheusRules},
@@ -48,7 +48,7 @@ func monitoringChecks() []Check {
 		},
 		{
 			ID: "monitoring-alert-rules-loaded", Title: "Prometheus has loaded every defined alert rule",
-			Group: Operations, Item: itemAlertRules, PCI: []string{"10.7.2"}, Severity: Medium,
+			Group: Operations, Item: itemAlertRules, Severity: Medium,
 			Rationale:   "A rule file that is not mounted, or fails to parse, is silently missing from Prometheus: the ConfigMap looks right and nothing ever fires.",
 			Remediation: "Mount the rules file into Prometheus and list it in rule_files; check /api/v1/rules (or promtool check rules) after every change.",
 			Needs:       []string{ResConfigMaps, ResPrometheusRules},
@@ -56,7 +56,7 @@ func monitoringChecks() []Check {
 		},
 		{
 			ID: "monitoring-alertmanager", Title: "Alertmanager runs, is configured and is Prometheus's alert target",
-			Group: Operations, Item: itemAlertRules, PCI: []string{"10.7.2", "12.10.5"}, Severity: High,
+			Group: Operations, Item: itemAlertRules, PCI: []string{"12.10.5"}, Severity: High,
 			Rationale:   "Alerts need a route to a human: Prometheus must point at an Alertmanager whose configuration has a route and receivers.",
 			Remediation: "Run Alertmanager with a config that routes to the on-call receiver and list it under alerting.alertmanagers in prometheus.yml.",
 			Needs:       []string{ResConfigMaps, ResDeployments, ResStatefulSets},

@@ -19,7 +19,7 @@ func networkChecks() []Check {
 	return []Check{
 		{
 			ID: "net-pods-selected", Title: "Every workload is isolated for ingress and egress by NetworkPolicies",
-			Group: Security, Item: itemNetPolicies, PCI: []string{"1.2.1", "1.3.1", "1.3.2"}, Severity: High,
+			Group: Security, Item: itemNetPolicies, PCI: []string{"1.3.1", "1.3.2"}, Severity: High,
 			Rationale:   "A pod no Ingress (Egress) policy selects accepts traffic from (sends it to) anywhere; so does one whose policies include a rule admitting every peer on every port (policies are additive). Like kube-score and Polaris, both directions must be isolated.",
 			Remediation: "Select the workload's pods with NetworkPolicies of both policyTypes, Ingress and Egress (a namespace default-deny with podSelector {} is enough to start), and remove rules that admit every peer on every port.",
 			Needs:       []string{ResNetworkPolicies, ResDeployments, ResStatefulSets, ResDaemonSets, ResPods},
@@ -35,7 +35,7 @@ func networkChecks() []Check {
 		},
 		{
 			ID: "net-default-deny", Title: "Namespaces deny ingress and egress by default, and nothing reopens them",
-			Group: Security, Item: itemDenyDefault, PCI: []string{"1.3.1", "1.3.2", "1.2.1"}, Severity: High,
+			Group: Security, Item: itemDenyDefault, PCI: []string{"1.3.1", "1.3.2"}, Severity: High,
 			Rationale:   "Without a default-deny policy for both directions, every new pod starts fully reachable and able to reach anything, until someone remembers to write a policy; a sibling policy admitting every peer on every port undoes the deny for the pods it selects.",
 			Remediation: "Add a NetworkPolicy with podSelector: {} and policyTypes: [Ingress, Egress] and no rules (the seed's fintech-default-deny), then allow DNS and the flows each service needs by peer and port; delete rules that admit every peer on every port (ingress: [{}], egress: [{}], namespaceSelector: {} without ports).",
 			Needs:       []string{ResNetworkPolicies, ResNamespaces},

@@ -21,7 +21,7 @@ func podSecurityChecks() []Check {
 	return []Check{
 		{
 			ID: "pss-namespace-enforce-restricted", Title: "Namespaces enforce the restricted Pod Security Standard",
-			Group: Security, Item: itemPSS, PCI: []string{"2.2.1", "2.2.5", "2.2.6"}, Severity: High,
+			Group: Security, Item: itemPSS, PCI: []string{"2.2.1", "2.2.6"}, Severity: High,
 			Rationale:   "Only the enforce label makes the API server reject a non-compliant pod; warn and audit merely report it, and a namespace without labels admits privileged pods.",
 			Remediation: "Label the namespace pod-security.kubernetes.io/enforce=restricted (pin enforce-version to the cluster's minor), after fixing the pods `kubectl label --dry-run=server` warns about.",
 			Needs:       []string{ResNamespaces},

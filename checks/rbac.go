@@ -14,7 +14,7 @@ func rbacChecks() []Check {
 	return []Check{
 		{
 			ID: "rbac-default-service-account", Title: "Workloads run on their own service account, not `default`",
-			Group: Security, Item: itemRBAC, PCI: []string{"7.2.1", "7.2.5", "8.2.2"}, Severity: High,
+			Group: Security, Item: itemRBAC, PCI: []string{"7.2.5", "8.2.2"}, Severity: High,
 			Rationale:   "The namespace's default service account is shared by everything that names no account, so any permission granted to it leaks to every such pod and audit logs cannot tell the workloads apart.",
 			Remediation: "Create a dedicated ServiceAccount per workload and set spec.template.spec.serviceAccountName to it.",
 			Needs:       []string{ResDeployments, ResStatefulSets, ResDaemonSets, ResPods},
@@ -22,7 +22,7 @@ func rbacChecks() []Check {
 		},
 		{
 			ID: "rbac-no-wildcards", Title: "Roles grant no wildcard verbs, resources or API groups",
-			Group: Security, Item: itemRBAC, PCI: []string{"7.2.1", "7.2.2"}, Severity: High,
+			Group: Security, Item: itemRBAC, PCI: []string{"7.2.2", "7.2.5"}, Severity: High,
 			Rationale:   "A `*` grants every current and future verb or resource, including escalate, bind and impersonate; least privilege needs an explicit list.",
 			Remediation: "Replace `*` with the explicit apiGroups, resources and verbs the subject needs (kubectl auth can-i --list shows what is used).",
 			Needs:       []string{ResRoles, ResClusterRoles},
@@ -30,7 +30,7 @@ func rbacChecks() []Check {
 		},
 		{
 			ID: "rbac-no-cluster-admin-service-accounts", Title: "No subject is bound to cluster-admin or an equivalent role",
-			Group: Security, Item: itemRBAC, PCI: []string{"7.2.1", "7.2.2", "7.2.5"}, Severity: Critical,
+			Group: Security, Item: itemRBAC, PCI: []string{"7.2.2", "7.2.5"}, Severity: Critical,
 			Rationale:   "A user, group or workload token holding every verb on every resource (cluster-admin, or any role with * on * in *) turns any compromise of it into full control of the cluster (of the namespace, through a RoleBinding), including every Secret of the cardholder-data environment. Judged for every subject, groups such as system:serviceaccounts included; only the Kubernetes bootstrap bindings are exempt.",
 			Remediation: "Bind the subject to a ClusterRole/Role listing only what it needs (e.g. get/list/watch on pods, services, endpoints for Prometheus discovery) and delete the cluster-admin-equivalent binding; keep break-glass admin access outside standing bindings.",
 			Needs:       []string{ResRoleBindings, ResClusterRoleBindings, ResRoles, ResClusterRoles},
@@ -38,7 +38,7 @@ func rbacChecks() []Check {
 		},
 		{
 			ID: "rbac-secrets-resource-names", Title: "Bindings grant Secret reads only by resourceNames",
-			Group: Security, Item: itemRBAC, PCI: []string{"7.2.2", "3.6.1", "8.3.2"}, Severity: High,
+			Group: Security, Item: itemRBAC, PCI: []string{"7.2.2", "7.2.5", "3.6.1"}, Severity: High,
 			Rationale:   "get/list/watch on all Secrets of a namespace (or the cluster) exposes every credential and key in it. Judged by effect: the role each binding grants (built-in and aggregated roles resolved, edit and admin included) is searched for a Secret read not narrowed by resourceNames.",
 			Remediation: "Grant only `get` on secrets with resourceNames listing the Secrets the workload mounts (the seed's fintech-service-account Role is the model). Secret controllers (External Secrets, Sealed Secrets) legitimately need more: document them as accepted exceptions.",
 			Needs:       []string{ResRoleBindings, ResClusterRoleBindings, ResRoles, ResClusterRoles},
@@ -46,7 +46,7 @@ func rbacChecks() []Check {
 		},
 		{
 			ID: "rbac-no-escalation", Title: "No subject may escalate, bind or impersonate",
-			Group: Security, Item: itemRBAC, PCI: []string{"7.2.1", "7.2.2", "7.2.5"}, Severity: Critical,
+			Group: Security, Item: itemRBAC, PCI: []string{"7.2.2", "7.2.5"}, Severity: Critical,
 			Rationale:   "escalate lets a subject write roles granting more than it holds, bind lets it bind any role (cluster-admin included), impersonate lets it act as another user, group or service account: each is a path around least privilege to everything.",
 			Remediation: "Remove escalate and bind on roles/clusterroles and impersonate on users/groups/serviceaccounts from the role (and any `*` verb or resource that implies them); leave them to the bootstrap controllers and a break-glass procedure.",
 			Needs:       []string{ResRoleBindings, ResClusterRoleBindings, ResRoles, ResClusterRoles},
@@ -70,7 +70,7 @@ func rbacChecks() []Check {
 		},
 		{
 			ID: "rbac-automount-token", Title: "Service account tokens are not mounted where unused",
-			Group: Security, Item: itemRBAC, PCI: []string{"7.2.5", "8.6.1"}, Severity: Medium,
+			Group: Security, Item: itemRBAC, PCI: []string{"7.2.5"}, Severity: Medium,
 			Rationale:   "A mounted token that no RBAC binding needs is only useful to an attacker inside the pod (API discovery, and any permission later granted to the account).",
 			Remediation: "Set automountServiceAccountToken: false on the ServiceAccount or the pod spec, or bind the account to the Role it needs.",
 			Needs:       []string{ResDeployments, ResStatefulSets, ResDaemonSets, ResPods, ResServiceAccounts, ResRoleBindings, ResClusterRoleBindings},
@@ -78,7 +78,7 @@ func rbacChecks() []Check {
 		},
 		{
 			ID: "rbac-no-stale-rules", Title: "No RBAC rule refers to an API removed from Kubernetes",
-			Group: Security, Item: itemRBAC, PCI: []string{"7.2.4"}, Severity: Low,
+			Group: Security, Item: itemRBAC, PCI: []string{"7.2.4", "7.2.5.1"}, Severity: Low,
 			Rationale:   "Rules for removed APIs (PodSecurityPolicy, gone in 1.25) are dead access that no review notices; PCI asks for periodic review of all access.",
 			Remediation: "Delete the rule (and the Role and binding if nothing else remains) and enforce Pod Security Admission labels instead.",
 			Needs:       []string{ResRoles, ResClusterRoles},

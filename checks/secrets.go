@@ -22,7 +22,7 @@ func secretChecks() []Check {
 	return []Check{
 		{
 			ID: "secrets-from-external-secrets", Title: "Secrets used by workloads come from a Ready ExternalSecret",
-			Group: Security, Item: itemESO, PCI: []string{"3.6.1", "3.7.1", "8.3.2"}, Severity: High,
+			Group: Security, Item: itemESO, PCI: []string{"3.6.1", "8.6.2"}, Severity: High,
 			Rationale:   "A Secret written by hand (or kustomize's secretGenerator) lives only in the cluster and in whatever file made it; one synced by External Secrets from a vault has an owner, an audit trail and a rotation path.",
 			Remediation: "Create an ExternalSecret (spec.target.name = the Secret's name, creationPolicy Owner) against the vault SecretStore, remove other producers (SealedSecret, generators), and fix its Ready condition.",
 			Needs:       []string{ResExternalSecrets, ResClusterExtSecrets, ResSealedSecrets, ResDeployments, ResStatefulSets, ResDaemonSets, ResPods},
@@ -30,7 +30,7 @@ func secretChecks() []Check {
 		},
 		{
 			ID: "secrets-references-exist", Title: "Every Secret a workload references exists",
-			Group: Security, Item: itemESO, PCI: []string{"3.6.1", "12.10.1"}, Severity: High,
+			Group: Security, Item: itemESO, Severity: High,
 			Rationale:   "A missing Secret stops pods from starting (CreateContainerConfigError, or ImagePullBackOff for a missing pull secret): on a recovery cluster this is how a failover fails.",
 			Remediation: "Create the Secret through its ExternalSecret in this cluster (or fix the reference), and include it in the DR runbook's checks.",
 			Needs:       []string{ResSecrets, ResExternalSecrets, ResClusterExtSecrets, ResSealedSecrets, ResDeployments, ResStatefulSets, ResDaemonSets, ResPods},
@@ -38,7 +38,7 @@ func secretChecks() []Check {
 		},
 		{
 			ID: "secrets-external-secret-ready", Title: "ExternalSecrets and SecretStores are Ready",
-			Group: Security, Item: itemESO, PCI: []string{"3.6.1", "10.7.2"}, Severity: Medium,
+			Group: Security, Item: itemESO, PCI: []string{"8.6.3", "3.7.4"}, Severity: Medium,
 			Rationale:   "An ExternalSecret that is not Ready stopped syncing: its Secret is stale or missing, and a rotated credential in the vault never reaches the pods.",
 			Remediation: "Read the Ready condition's message (kubectl describe externalsecret), fix the remote key or the store's auth, and alert on externalsecret_status_condition{condition=\"Ready\",status=\"False\"}.",
 			Needs:       []string{ResExternalSecrets, ResClusterExtSecrets, ResSecretStores, ResClusterSecretStores},
@@ -54,14 +54,14 @@ func secretChecks() []Check {
 		},
 		{
 			ID: "secrets-encrypted-at-rest", Title: "Secrets are encrypted at rest in etcd",
-			Group: Security, Item: itemAtRest, PCI: []string{"3.5.1", "3.6.1"}, Severity: High,
+			Group: Security, Item: itemAtRest, PCI: []string{"8.3.2", "3.6.1"}, Severity: High,
 			Rationale:   "Without an EncryptionConfiguration, Secrets sit base64-encoded in etcd and in every etcd backup.",
 			Remediation: "Configure the API server's --encryption-provider-config with a kms (v2) provider for secrets, or enable the managed platform's envelope encryption, and keep that as audit evidence.",
 			Eval:        evalEncryptionAtRest,
 		},
 		{
 			ID: "secrets-rotation", Title: "Synced secrets refresh on an interval; none are static",
-			Group: Security, Item: itemRotation, PCI: []string{"3.6.1", "3.7.4"}, Severity: Medium,
+			Group: Security, Item: itemRotation, PCI: []string{"8.6.3", "3.7.4"}, Severity: Medium,
 			Rationale:   "Rotation only reaches the cluster if the ExternalSecret refreshes: refreshInterval 0 syncs once and never again, and a SealedSecret's ciphertext is static until someone re-seals it.",
 			Remediation: "Set spec.refreshInterval (e.g. 1h) on every ExternalSecret, replace SealedSecrets with ExternalSecrets, and rotate in the vault on the key's cryptoperiod.",
 			Needs:       []string{ResExternalSecrets, ResClusterExtSecrets, ResSealedSecrets},
@@ -69,7 +69,7 @@ func secretChecks() []Check {
 		},
 		{
 			ID: "secrets-no-literal-env", Title: "No secret-looking environment variable holds a literal value",
-			Group: Security, Item: itemNoInImages, PCI: []string{"8.6.2", "3.6.1"}, Severity: High,
+			Group: Security, Item: itemNoInImages, PCI: []string{"8.6.2"}, Severity: High,
 			Rationale:   "A password, token or key written as env value is in the manifest, in Git, in every ReplicaSet revision and readable by anyone who can get the Deployment.",
 			Remediation: "Move the value into a Secret (synced by an ExternalSecret) and reference it with valueFrom.secretKeyRef.",
 			Needs:       []string{ResDeployments, ResStatefulSets, ResDaemonSets, ResPods},
@@ -77,14 +77,14 @@ func secretChecks() []Check {
 		},
 		{
 			ID: "secrets-image-scan", Title: "Container images carry no embedded secrets",
-			Group: Security, Item: itemNoInImages, PCI: []string{"6.3.2", "8.6.2"}, Severity: Medium,
+			Group: Security, Item: itemNoInImages, PCI: []string{"8.6.2"}, Severity: Medium,
 			Rationale:   "Credentials baked into image layers survive any later rotation of the Secret and ship to every registry mirror.",
 			Remediation: "Scan images in CI (e.g. trivy image --scanners secret, or gitleaks on the build context) and keep the report as evidence.",
 			Eval:        evalImageScan,
 		},
 		{
 			ID: "secrets-volume-permissions", Title: "Secret volume files are readable by their owner (and group) only",
-			Group: Security, Item: itemNoInImages, PCI: []string{"7.2.5", "3.6.1"}, Severity: Medium,
+			Group: Security, Item: itemNoInImages, PCI: []string{"7.2.5"}, Severity: Medium,
 			Rationale:   "Secret files default to mode 0644: readable by any user in the container. The seed mounts payment-secrets with defaultMode 0400. (The kubelet mounts secret volumes read-only whatever volumeMounts[].readOnly says, so that field is not judged.)",
 			Remediation: "Set defaultMode: 0400 (or 0440 with fsGroup) on the secret volume, and no items[].mode wider than that.",
 			Needs:       []string{ResDeployments, ResStatefulSets, ResDaemonSets, ResPods},
