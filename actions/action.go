@@ -12,7 +12,7 @@ package actions
 import (
 	"context"
 	"fmt"
-	"strings"
+	"github.com/vigil-k8s/vigil/actions/spec"
 )
 
 // ConfirmKind is how an action is confirmed.
@@ -38,13 +38,13 @@ func (k ConfirmKind) String() string {
 	}
 }
 
-// Access is the Kubernetes permission an action needs, checked with a SelfSubjectAccessReview
-// for the target's namespace and name.
-type Access struct {
+// Permission is the Kubernetes permission an action needs, checked with a
+// SelfSubjectAccessReview for the object's namespace and name.
+type Permission struct {
 	Verb, Group, Resource, Subresource string
 }
 
-func (a Access) String() string {
+func (a Permission) String() string {
 	r := a.Resource
 	if a.Group != "" {
 		r += "." + a.Group
@@ -55,85 +55,17 @@ func (a Access) String() string {
 	return a.Verb + " " + r
 }
 
-// Target is what an action acts on.
-type Target struct {
-	// Kind is Deployment, StatefulSet, DaemonSet, Application, ExternalSecret,
-	// ClusterExternalSecret, Alert or Silence.
-	Kind string
-	// Namespace is empty for cluster-scoped objects (and for Alertmanager silences).
-	Namespace string
-	// Name is the object's name (an alert's alertname, a silence's ID).
-	Name string
-}
-
-func (t Target) String() string {
-	if t.Namespace == "" {
-		return strings.ToLower(t.Kind) + "/" + t.Name
-	}
-	return strings.ToLower(t.Kind) + "/" + t.Namespace + "/" + t.Name
-}
-
-// ConfirmText is what an operator types to confirm an action on t in a kube context:
-// `<context>/<namespace>/<name>` (`<context>/<name>` when t has no namespace).
-func (t Target) ConfirmText(kubeContext string) string {
-	if t.Namespace == "" {
-		return kubeContext + "/" + t.Name
-	}
-	return kubeContext + "/" + t.Namespace + "/" + t.Name
-}
-
-// Preview is what an operator sees before confirming.
-type Preview struct {
-	// Summary is one line: what will happen.
-	Summary string
-	// Details are the lines of the difference (images, env names, resources, probes …).
-	Details []string
-	// Warnings are things to read twice (an HPA owns the replicas, pods will restart …).
-	Warnings []string
-	// DryRun is the outcome of the server-side dry run ("server dry-run: ok", or why none).
-	DryRun string
-	// Namespaces are other namespaces the action changes (an Argo CD application's
-	// destination), considered when deciding whether the target is protected.
-	Namespaces []string
-	// Unpinned, when set, says why the change's reach cannot be bounded to known
-	// namespaces (a silence without a namespace matcher, an Argo CD application
-	// deploying to another cluster): the target is then treated as protected.
-	Unpinned string
-	// Plan is what execution will do, exactly as previewed and confirmed (the
-	// revision, the matchers, the resourceVersion it was computed from), as
-	// key=value lines for the audit record.
-	Plan []string
-
-	// plan is the same plan for the execute step, which applies it and no
-	// recomputation of its own.
+// previewed is a preview and the plan behind it: the execute step applies the plan, exactly
+// as previewed and confirmed, and no recomputation of its own.
+type previewed struct {
+	spec.Preview
 	plan any
 }
 
-// String renders the preview as plain text for a terminal or a runbook log.
-func (p Preview) String() string {
-	var b strings.Builder
-	b.WriteString(p.Summary)
-	b.WriteByte('\n')
-	for _, d := range p.Details {
-		b.WriteString("  " + d + "\n")
-	}
-	for _, w := range p.Warnings {
-		b.WriteString("  warning: " + w + "\n")
-	}
-	if p.DryRun != "" {
-		b.WriteString("  " + p.DryRun + "\n")
-	}
-	return b.String()
-}
-
-// Result is what an executed action reports.
-type Result struct {
-	// Message is the outcome in a line ("rolled back", "synced to 11a4ab0 requested" …).
-	Message string
-	// Verified says what the verify step observed.
-	Verified string
-
-	// state carries what execute knows and verify needs (the restartedAt it set …).
+// executed is what an execute step reports, and what its verify step needs (the restartedAt
+// it set …).
+type executed struct {
+	spec.Result
 	state any
 }
 
@@ -152,14 +84,14 @@ type execToken struct {
 type steps struct {
 	// precheck returns a non-empty reason when the target's state forbids the action
 	// (paused, auto-sync on, sync window closed, operation in progress …).
-	precheck func(ctx context.Context, t Target) (reason string, err error)
+	precheck func(ctx context.Context, t spec.Object) (reason string, err error)
 	// preview describes the change and runs the server-side dry run.
-	preview func(ctx context.Context, t Target) (Preview, error)
+	preview func(ctx context.Context, t spec.Object) (previewed, error)
 	// execute performs the change.
-	execute func(ctx context.Context, tok execToken, t Target, progress func(string)) (Result, error)
+	execute func(ctx context.Context, tok execToken, t spec.Object, progress func(string)) (executed, error)
 	// verify checks the change landed, given what execute returned; nil means nothing more
 	// to check.
-	verify func(ctx context.Context, t Target, res Result, progress func(string)) (string, error)
+	verify func(ctx context.Context, t spec.Object, res executed, progress func(string)) (string, error)
 }
 
 // Action is one guarded operation, bound to a kube context's Env and to its parameters.
@@ -168,10 +100,10 @@ type Action struct {
 	ID string
 	// Title is the human name shown in menus.
 	Title string
-	// Access is the Kubernetes permission it needs; nil when it does not act through the
+	// Permission is the Kubernetes permission it needs; nil when it does not act through the
 	// Kubernetes API (Alertmanager silences). An empty Resource stands for the target's kind
-	// (deployments, statefulsets, daemonsets): see AccessFor.
-	Access *Access
+	// (deployments, statefulsets, daemonsets): see PermissionFor.
+	Permission *Permission
 	// Dangerous actions are highlighted and never take a default answer.
 	Dangerous bool
 	// Confirm is how it is confirmed.
@@ -183,13 +115,48 @@ type Action struct {
 	steps steps
 }
 
-// AccessFor is the exact permission the action needs on t, checked by a
+// newAction is the action p describes, bound to env and needing perm (nil when it does not
+// act through the Kubernetes API): its ID, title, danger and audit parameters are p's.
+func newAction(env *Env, p spec.Params, perm *Permission) *Action {
+	about := p.About()
+	return &Action{ID: about.ID, Title: about.Title, Dangerous: about.Dangerous, Confirm: ConfirmAuto,
+		Params: p.String(), Permission: perm, env: env}
+}
+
+// New is the action p asks for, bound to env.
+func New(env *Env, p spec.Params) (*Action, error) {
+	switch p := p.(type) {
+	case spec.RestartParams:
+		return Restart(env), nil
+	case spec.RollbackParams:
+		return Rollback(env, p), nil
+	case spec.ScaleParams:
+		return Scale(env, p), nil
+	case spec.SecretRefreshParams:
+		return RefreshSecret(env, p), nil
+	case spec.ArgoSyncParams:
+		return ArgoSync(env, p), nil
+	case spec.ArgoRollbackParams:
+		return ArgoRollback(env, p), nil
+	case spec.SilenceParams:
+		return SilenceAlert(env, p), nil
+	case spec.ExpireSilenceParams:
+		return ExpireSilence(env), nil
+	case spec.SuspendAutoSyncParams:
+		return SuspendAutoSync(env, p), nil
+	case spec.ResumeAutoSyncParams:
+		return ResumeAutoSync(env), nil
+	}
+	return nil, fmt.Errorf("no action takes parameters of type %T", p)
+}
+
+// PermissionFor is the exact permission the action needs on t, checked by a
 // SelfSubjectAccessReview for t's namespace and name.
-func (a *Action) AccessFor(t Target) *Access {
-	if a.Access == nil {
+func (a *Action) PermissionFor(t spec.Object) *Permission {
+	if a.Permission == nil {
 		return nil
 	}
-	acc := *a.Access
+	acc := *a.Permission
 	if acc.Resource == "" {
 		acc.Resource = resourceOf(t.Kind)
 	}
@@ -199,7 +166,7 @@ func (a *Action) AccessFor(t Target) *Access {
 // Disabled returns why the action cannot run on t now, or "" when it can: "read-only mode",
 // "forbidden: you cannot patch deployments in fintech-prod", "paused", "auto-sync is on",
 // "sync window closed" … The UI shows a disabled action with this reason.
-func (a *Action) Disabled(ctx context.Context, t Target) string {
+func (a *Action) Disabled(ctx context.Context, t spec.Object) string {
 	stage, reason, err := a.guards(ctx, t)
 	if err != nil {
 		return fmt.Sprintf("cannot tell (%s): %v", stage, err)
@@ -208,20 +175,20 @@ func (a *Action) Disabled(ctx context.Context, t Target) string {
 }
 
 // guards runs the first three pipeline stages and returns the first refusal.
-func (a *Action) guards(ctx context.Context, t Target) (Stage, string, error) {
+func (a *Action) guards(ctx context.Context, t spec.Object) (spec.Stage, string, error) {
 	if a.env.ReadOnly {
-		return StageReadOnly, "read-only mode", nil
+		return spec.StageReadOnly, "read-only mode", nil
 	}
-	if acc := a.AccessFor(t); acc != nil {
+	if acc := a.PermissionFor(t); acc != nil {
 		reason, err := a.env.allowed(ctx, *acc, t)
 		if err != nil || reason != "" {
-			return StageRBAC, reason, err
+			return spec.StageRBAC, reason, err
 		}
 	}
 	if a.steps.precheck != nil {
 		reason, err := a.steps.precheck(ctx, t)
 		if err != nil || reason != "" {
-			return StagePreconditions, reason, err
+			return spec.StagePreconditions, reason, err
 		}
 	}
 	return "", "", nil

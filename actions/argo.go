@@ -9,31 +9,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-k8s/vigil/actions/spec"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// ArgoSyncParams are an Argo CD sync's parameters.
-type ArgoSyncParams struct {
-	// Revision to sync to; empty means the application's targetRevision.
-	Revision string
-	// Prune deletes resources no longer in Git.
-	Prune bool
-}
-
-// ArgoRollbackParams are an Argo CD rollback's parameters.
-type ArgoRollbackParams struct {
-	// ID is the status.history entry to return to.
-	ID int64
-	// Prune deletes resources no longer in the target revision.
-	Prune bool
-}
-
 // ErrArgoOperationInProgress is Argo CD's "another operation is already in progress".
 var ErrArgoOperationInProgress = errors.New("another operation is already in progress")
 
-// ArgoSync returns the action that asks Argo CD to sync an application (Target: Kind
+// ArgoSync returns the action that asks Argo CD to sync an application (Object: Kind
 // Application, its namespace and name). With env.Argo set it goes through Argo CD's REST API
 // (server mode); otherwise it writes `.operation` through the Kubernetes API exactly as
 // argocd-server's Sync does (util/argo SetAppOperation): refused while an operation runs,
@@ -42,9 +27,8 @@ var ErrArgoOperationInProgress = errors.New("another operation is already in pro
 // One difference remains: without a revision, argocd-server resolves the targetRevision
 // (e.g. "main") to a commit through its repo-server; in Kubernetes mode vigil writes the
 // symbolic revision and Argo CD's controller resolves it when it runs the operation.
-func ArgoSync(env *Env, p ArgoSyncParams) *Action {
-	a := &Action{ID: "argo-sync", Title: "Argo CD sync", Dangerous: true, Confirm: ConfirmAuto, env: env,
-		Params: fmt.Sprintf("revision=%s prune=%v", p.Revision, p.Prune)}
+func ArgoSync(env *Env, p spec.ArgoSyncParams) *Action {
+	a := newAction(env, p, nil)
 	build := func(app *argoApp, user string) (argoOperation, string, error) {
 		target, _, _ := unstructured.NestedString(app.source, "targetRevision")
 		if target == "" {
@@ -82,9 +66,8 @@ func ArgoSync(env *Env, p ArgoSyncParams) *Action {
 // as argocd-server's Rollback does: a sync to status.history[id]'s revision(s) and
 // source(s) with the apply strategy, refused when automated sync is on ("rollback cannot be
 // initiated when auto-sync is enabled").
-func ArgoRollback(env *Env, p ArgoRollbackParams) *Action {
-	a := &Action{ID: "argo-rollback", Title: "Argo CD rollback", Dangerous: true, Confirm: ConfirmAuto, env: env,
-		Params: fmt.Sprintf("id=%d prune=%v", p.ID, p.Prune)}
+func ArgoRollback(env *Env, p spec.ArgoRollbackParams) *Action {
+	a := newAction(env, p, nil)
 	build := func(app *argoApp, user string) (argoOperation, string, error) {
 		h := app.historyEntry(p.ID)
 		if h == nil {
@@ -143,7 +126,7 @@ func argoSteps(a *Action, env *Env, rollback bool, id int64, build opBuilder, ve
 		argoServerSteps(a, env, rollback, id, build, verb, body)
 		return
 	}
-	a.Access = &Access{Verb: "update", Group: "argoproj.io", Resource: "applications"}
+	a.Permission = &Permission{Verb: "update", Group: "argoproj.io", Resource: "applications"}
 	apps := func(ns string) interface {
 		Get(context.Context, string, metav1.GetOptions, ...string) (*unstructured.Unstructured, error)
 		Update(context.Context, *unstructured.Unstructured, metav1.UpdateOptions, ...string) (*unstructured.Unstructured, error)
@@ -151,7 +134,7 @@ func argoSteps(a *Action, env *Env, rollback bool, id int64, build opBuilder, ve
 	} {
 		return env.Dynamic.Resource(gvrApplication).Namespace(ns)
 	}
-	get := func(ctx context.Context, t Target) (*argoApp, error) {
+	get := func(ctx context.Context, t spec.Object) (*argoApp, error) {
 		u, err := apps(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
 		if err != nil {
 			return nil, err
@@ -159,7 +142,7 @@ func argoSteps(a *Action, env *Env, rollback bool, id int64, build opBuilder, ve
 		return parseArgoApp(u)
 	}
 	a.steps = steps{
-		precheck: func(ctx context.Context, t Target) (string, error) {
+		precheck: func(ctx context.Context, t spec.Object) (string, error) {
 			if env.Dynamic == nil {
 				return "", errors.New("no dynamic client for Argo CD applications")
 			}
@@ -172,18 +155,18 @@ func argoSteps(a *Action, env *Env, rollback bool, id int64, build opBuilder, ve
 			}
 			return argoWindowCheck(ctx, env, app)
 		},
-		preview: func(ctx context.Context, t Target) (Preview, error) {
+		preview: func(ctx context.Context, t spec.Object) (previewed, error) {
 			app, err := get(ctx, t)
 			if err != nil {
-				return Preview{}, err
+				return previewed{}, err
 			}
 			user, err := env.User(ctx)
 			if err != nil {
-				return Preview{}, err
+				return previewed{}, err
 			}
 			op, summary, err := build(app, user)
 			if err != nil {
-				return Preview{}, err
+				return previewed{}, err
 			}
 			pv := argoPreview(app, summary)
 			pv.plan = argoPlan{op: op, generation: app.obj.GetGeneration()}
@@ -202,34 +185,34 @@ func argoSteps(a *Action, env *Env, rollback bool, id int64, build opBuilder, ve
 			pv.DryRun = "server dry-run: ok"
 			return pv, nil
 		},
-		execute: func(ctx context.Context, tok execToken, t Target, progress func(string)) (Result, error) {
+		execute: func(ctx context.Context, tok execToken, t spec.Object, progress func(string)) (executed, error) {
 			plan, ok := tok.plan.(argoPlan)
 			if !ok {
-				return Result{}, fmt.Errorf("no previewed operation to execute")
+				return executed{}, fmt.Errorf("no previewed operation to execute")
 			}
 			var want map[string]any
 			for attempt := 1; ; attempt++ { // SetAppOperation: retry on conflict
 				app, err := get(ctx, t)
 				if err != nil {
-					return Result{}, err
+					return executed{}, err
 				}
 				if app.operation != nil {
-					return Result{}, ErrArgoOperationInProgress
+					return executed{}, ErrArgoOperationInProgress
 				}
 				// The operation previewed, on the spec it was built from: a spec
 				// changed since (another revision, source, sync options) is refused.
 				if g := app.obj.GetGeneration(); g != plan.generation {
-					return Result{}, fmt.Errorf("%w: application %s's spec changed since the preview (generation %d, previewed %d); look again",
-						ErrChangedSincePreview, t.Name, g, plan.generation)
+					return executed{}, fmt.Errorf("%w: application %s's spec changed since the preview (generation %d, previewed %d); look again",
+						spec.ErrChangedSincePreview, t.Name, g, plan.generation)
 				}
 				op := plan.op
 				_, summary, err := build(app, tok.user)
 				if err != nil {
-					return Result{}, err
+					return executed{}, err
 				}
 				u, err := withOperation(app.obj, op)
 				if err != nil {
-					return Result{}, err
+					return executed{}, err
 				}
 				want, _, _ = unstructured.NestedMap(u.Object, "operation")
 				updated, err := apps(t.Namespace).Update(ctx, u, metav1.UpdateOptions{})
@@ -239,7 +222,7 @@ func argoSteps(a *Action, env *Env, rollback bool, id int64, build opBuilder, ve
 					continue
 				}
 				if err != nil {
-					return Result{}, fmt.Errorf("setting the operation on application %s: %w", t.Name, err)
+					return executed{}, fmt.Errorf("setting the operation on application %s: %w", t.Name, err)
 				}
 				// Upstream Argo CD's CRD has no status subresource, so the update above cleared
 				// status.operationState. Where status is a subresource, clear it there too.
@@ -249,10 +232,10 @@ func argoSteps(a *Action, env *Env, rollback bool, id int64, build opBuilder, ve
 						progress("could not clear status.operationState through the status subresource: " + shortErr(err))
 					}
 				}
-				return Result{Message: summary + " requested; Argo CD's application controller runs it", state: want}, nil
+				return executed{Result: spec.Result{Message: summary + " requested; Argo CD's application controller runs it"}, state: want}, nil
 			}
 		},
-		verify: func(ctx context.Context, t Target, res Result, _ func(string)) (string, error) {
+		verify: func(ctx context.Context, t spec.Object, res executed, _ func(string)) (string, error) {
 			app, err := get(ctx, t)
 			if err != nil {
 				return "", err
@@ -281,8 +264,8 @@ func withOperation(obj *unstructured.Unstructured, op argoOperation) (*unstructu
 	return u, nil
 }
 
-func argoPreview(app *argoApp, summary string) Preview {
-	pv := Preview{Summary: summary, Namespaces: append([]string{app.destNS}, app.resourceNS...)}
+func argoPreview(app *argoApp, summary string) previewed {
+	pv := previewed{Preview: spec.Preview{Summary: summary, Namespaces: append([]string{app.destNS}, app.resourceNS...)}}
 	dest := app.destServer
 	if dest == "" {
 		dest = app.destName

@@ -14,15 +14,14 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/sets"
 
+	"github.com/vigil-k8s/vigil/actions/spec"
 	"github.com/vigil-k8s/vigil/gitops"
 )
 
-// GitOpsParams are how a direct change of a workload Argo CD manages treats GitOps.
-type GitOpsParams struct {
-	// AgainstGitOps lets a rollback or scale through that self-heal would undo: the operator
-	// records the drift knowingly (--against-gitops). The audit record's params say so.
-	AgainstGitOps bool
-
+// gitopsMode is how gitopsAware treats GitOps for one action: the operator's choice
+// (spec.GitOpsParams), and the guided emergency rollback's suspension of automated sync.
+type gitopsMode struct {
+	spec.GitOpsParams
 	// suspendFirst is set by the guided emergency rollback, which suspends automated sync
 	// before the change: the change is then not refused, and its preview says so.
 	suspendFirst time.Duration
@@ -34,15 +33,15 @@ const fieldManager = "vigil"
 
 // ManagingApp finds the Argo CD Application whose status.resources list t (an empty Target
 // and no error when none does, or when Argo CD's CRD is not installed).
-func ManagingApp(ctx context.Context, env *Env, t Target) (Target, error) {
+func ManagingApp(ctx context.Context, env *Env, t spec.Object) (spec.Object, error) {
 	u, err := managingApp(ctx, env, t)
 	if err != nil || u == nil {
-		return Target{}, err
+		return spec.Object{}, err
 	}
-	return Target{Kind: KindApplication, Namespace: u.GetNamespace(), Name: u.GetName()}, nil
+	return spec.Object{Kind: spec.KindApplication, Namespace: u.GetNamespace(), Name: u.GetName()}, nil
 }
 
-func managingApp(ctx context.Context, env *Env, t Target) (*unstructured.Unstructured, error) {
+func managingApp(ctx context.Context, env *Env, t spec.Object) (*unstructured.Unstructured, error) {
 	if env.Dynamic == nil {
 		return nil, nil
 	}
@@ -57,7 +56,7 @@ func managingApp(ctx context.Context, env *Env, t Target) (*unstructured.Unstruc
 		return nil, fmt.Errorf("listing Argo CD applications: %w", err)
 	}
 	group := "apps"
-	if t.Kind == KindExternalSecret || t.Kind == KindClusterExternalSecret {
+	if t.Kind == spec.KindExternalSecret || t.Kind == spec.KindClusterExternalSecret {
 		group = "external-secrets.io"
 	}
 	for i := range list.Items {
@@ -118,10 +117,10 @@ func reconcileOf(cm *corev1.ConfigMap) time.Duration {
 
 // changeFn builds a direct change of t for the prediction: the live object, the object as the
 // action would leave it, and Git's version in words.
-type changeFn func(ctx context.Context, t Target) (before, after map[string]any, restores string, err error)
+type changeFn func(ctx context.Context, t spec.Object) (before, after map[string]any, restores string, err error)
 
 // predict says what Argo CD will do to the change, nil when no Application manages t.
-func predict(ctx context.Context, env *Env, t Target, action string, change changeFn) (*gitops.Verdict, error) {
+func predict(ctx context.Context, env *Env, t spec.Object, action string, change changeFn) (*gitops.Verdict, error) {
 	app, err := managingApp(ctx, env, t)
 	if err != nil || app == nil {
 		return nil, err
@@ -145,12 +144,12 @@ func gitopsRefusal(v *gitops.Verdict) string {
 // gitopsAware makes a a GitOps-aware direct change: its preview says what Argo CD will do to
 // it, and a change self-heal would undo (v.Blocks) is refused at the preconditions unless g
 // says the operator goes against GitOps knowingly.
-func gitopsAware(env *Env, a *Action, g GitOpsParams, change changeFn) *Action {
+func gitopsAware(env *Env, a *Action, g gitopsMode, change changeFn) *Action {
 	if g.AgainstGitOps {
 		a.Params += " against-gitops=true"
 	}
 	pre, prev := a.steps.precheck, a.steps.preview
-	a.steps.precheck = func(ctx context.Context, t Target) (string, error) {
+	a.steps.precheck = func(ctx context.Context, t spec.Object) (string, error) {
 		if pre != nil {
 			if r, err := pre(ctx, t); r != "" || err != nil {
 				return r, err
@@ -162,7 +161,7 @@ func gitopsAware(env *Env, a *Action, g GitOpsParams, change changeFn) *Action {
 		}
 		return gitopsRefusal(v), nil
 	}
-	a.steps.preview = func(ctx context.Context, t Target) (Preview, error) {
+	a.steps.preview = func(ctx context.Context, t spec.Object) (previewed, error) {
 		pv, err := prev(ctx, t)
 		if err != nil {
 			return pv, err
@@ -196,7 +195,7 @@ func gitopsAware(env *Env, a *Action, g GitOpsParams, change changeFn) *Action {
 }
 
 // workloadChange is the live workload and a copy changed by mutate, as JSON maps.
-func workloadChange(ctx context.Context, env *Env, t Target, mutate func(obj map[string]any) (string, error)) (map[string]any, map[string]any, string, error) {
+func workloadChange(ctx context.Context, env *Env, t spec.Object, mutate func(obj map[string]any) (string, error)) (map[string]any, map[string]any, string, error) {
 	w, err := getWorkload(ctx, env.Kube, t)
 	if err != nil {
 		return nil, nil, "", err
@@ -211,8 +210,8 @@ func workloadChange(ctx context.Context, env *Env, t Target, mutate func(obj map
 }
 
 // rollbackChange puts the target revision's pod template in place.
-func rollbackChange(env *Env, p RollbackParams) changeFn {
-	return func(ctx context.Context, t Target) (map[string]any, map[string]any, string, error) {
+func rollbackChange(env *Env, p spec.RollbackParams) changeFn {
+	return func(ctx context.Context, t spec.Object) (map[string]any, map[string]any, string, error) {
 		return workloadChange(ctx, env, t, func(obj map[string]any) (string, error) {
 			_, tmpl, _, err := rollbackTarget(env, t, p.ToRevision)
 			if err != nil {
@@ -232,8 +231,8 @@ func rollbackChange(env *Env, p RollbackParams) changeFn {
 	}
 }
 
-func scaleChange(env *Env, p ScaleParams) changeFn {
-	return func(ctx context.Context, t Target) (map[string]any, map[string]any, string, error) {
+func scaleChange(env *Env, p spec.ScaleParams) changeFn {
+	return func(ctx context.Context, t spec.Object) (map[string]any, map[string]any, string, error) {
 		return workloadChange(ctx, env, t, func(obj map[string]any) (string, error) {
 			cur, _, _ := unstructured.NestedInt64(obj, "spec", "replicas")
 			_ = unstructured.SetNestedField(obj, int64(p.Replicas), "spec", "replicas")
@@ -243,7 +242,7 @@ func scaleChange(env *Env, p ScaleParams) changeFn {
 }
 
 func restartChange(env *Env) changeFn {
-	return func(ctx context.Context, t Target) (map[string]any, map[string]any, string, error) {
+	return func(ctx context.Context, t spec.Object) (map[string]any, map[string]any, string, error) {
 		return workloadChange(ctx, env, t, func(obj map[string]any) (string, error) {
 			ann, _, _ := unstructured.NestedStringMap(obj, "spec", "template", "metadata", "annotations")
 			if ann == nil {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-k8s/vigil/actions/spec"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 )
@@ -167,7 +168,7 @@ func (c *ArgoServerClient) do(ctx context.Context, method, path string, q url.Va
 	return nil
 }
 
-func (c *ArgoServerClient) app(ctx context.Context, t Target) (*argoApp, error) {
+func (c *ArgoServerClient) app(ctx context.Context, t spec.Object) (*argoApp, error) {
 	var m map[string]any
 	if err := c.do(ctx, http.MethodGet, "/api/v1/applications/"+url.PathEscape(t.Name), appNS(t), nil, &m); err != nil {
 		return nil, err
@@ -179,7 +180,7 @@ func (c *ArgoServerClient) app(ctx context.Context, t Target) (*argoApp, error) 
 // application ("applications, sync, <project>/<app>", or
 // "<project>/<namespace>/<app>" for an application outside Argo CD's own
 // namespace); it returns "" when allowed, else the reason to show.
-func (c *ArgoServerClient) canSync(ctx context.Context, app *argoApp, t Target) (string, error) {
+func (c *ArgoServerClient) canSync(ctx context.Context, app *argoApp, t spec.Object) (string, error) {
 	obj := app.project + "/" + t.Name
 	if t.Namespace != "" && app.ctrlNS != "" && t.Namespace != app.ctrlNS {
 		obj = app.project + "/" + t.Namespace + "/" + t.Name
@@ -196,7 +197,7 @@ func (c *ArgoServerClient) canSync(ctx context.Context, app *argoApp, t Target) 
 	return "", nil
 }
 
-func appNS(t Target) url.Values {
+func appNS(t spec.Object) url.Values {
 	if t.Namespace == "" {
 		return nil
 	}
@@ -207,9 +208,9 @@ func appNS(t Target) url.Values {
 // window answer (/syncwindows canSync), and POST /api/v1/applications/{name}/{verb}.
 func argoServerSteps(a *Action, env *Env, rollback bool, id int64, build opBuilder, verb string, body map[string]any) {
 	c := env.Argo
-	a.Access = nil // Argo CD's RBAC decides, for the token's user
+	a.Permission = nil // Argo CD's RBAC decides, for the token's user
 	a.steps = steps{
-		precheck: func(ctx context.Context, t Target) (string, error) {
+		precheck: func(ctx context.Context, t spec.Object) (string, error) {
 			app, err := c.app(ctx, t)
 			if err != nil {
 				return "", err
@@ -238,20 +239,20 @@ func argoServerSteps(a *Action, env *Env, rollback bool, id int64, build opBuild
 			}
 			return "", nil
 		},
-		preview: func(ctx context.Context, t Target) (Preview, error) {
+		preview: func(ctx context.Context, t spec.Object) (previewed, error) {
 			app, err := c.app(ctx, t)
 			if err != nil {
-				return Preview{}, err
+				return previewed{}, err
 			}
 			_, summary, err := build(app, "")
 			if err != nil {
-				return Preview{}, err
+				return previewed{}, err
 			}
 			pv := argoPreview(app, summary)
 			pv.DryRun = "no side-effect-free dry run in Argo CD's API (a dryRun sync is itself an operation); the server validates the request"
 			return pv, nil
 		},
-		execute: func(ctx context.Context, _ execToken, t Target, _ func(string)) (Result, error) {
+		execute: func(ctx context.Context, _ execToken, t spec.Object, _ func(string)) (executed, error) {
 			req := map[string]any{"name": t.Name}
 			for k, v := range body {
 				req[k] = v
@@ -261,11 +262,11 @@ func argoServerSteps(a *Action, env *Env, rollback bool, id int64, build opBuild
 			}
 			var out map[string]any
 			if err := c.do(ctx, http.MethodPost, "/api/v1/applications/"+url.PathEscape(t.Name)+"/"+verb, nil, req, &out); err != nil {
-				return Result{}, err
+				return executed{}, err
 			}
-			return Result{Message: fmt.Sprintf("argocd server accepted the %s of %s", verb, t.Name)}, nil
+			return executed{Result: spec.Result{Message: fmt.Sprintf("argocd server accepted the %s of %s", verb, t.Name)}}, nil
 		},
-		verify: func(ctx context.Context, t Target, _ Result, _ func(string)) (string, error) {
+		verify: func(ctx context.Context, t spec.Object, _ executed, _ func(string)) (string, error) {
 			app, err := c.app(ctx, t)
 			if err != nil {
 				return "", err

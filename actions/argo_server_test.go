@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/vigil-k8s/vigil/actions/spec"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -76,11 +77,11 @@ func TestArgoServerMode(t *testing.T) {
 	env, _ := fakeEnv(t, nil)
 	env.Argo = NewArgoServerClient(srv.URL, "s3cret", false, false)
 	p, _ := newPipeline(t, env, PresetConfirmer{Answer: "local-1/argocd/fintech-app"})
-	app := Target{Kind: KindApplication, Namespace: "argocd", Name: "fintech-app"}
+	app := spec.Object{Kind: spec.KindApplication, Namespace: "argocd", Name: "fintech-app"}
 	ctx := context.Background()
 
 	// Sync goes through POST .../sync with the token; the destination fintech-prod makes it typed.
-	out, err := p.Execute(ctx, ArgoSync(env, ArgoSyncParams{Revision: "11a4ab0e6d65", Prune: true}), app, Request{Reason: "INC-5"})
+	out, err := p.Execute(ctx, ArgoSync(env, spec.ArgoSyncParams{Revision: "11a4ab0e6d65", Prune: true}), app, spec.Request{Reason: "INC-5"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestArgoServerMode(t *testing.T) {
 	}
 
 	// An operation is now in progress: the next one is refused before any POST.
-	_, err = p.Execute(ctx, ArgoSync(env, ArgoSyncParams{}), app, Request{})
+	_, err = p.Execute(ctx, ArgoSync(env, spec.ArgoSyncParams{}), app, spec.Request{})
 	if err == nil || !strings.Contains(err.Error(), "operation in progress") || len(fake.posts) != 1 {
 		t.Fatalf("second sync: %v (posts %d)", err, len(fake.posts))
 	}
@@ -101,12 +102,12 @@ func TestArgoServerMode(t *testing.T) {
 
 	// Rollback with auto-sync on is refused as argocd-server refuses it.
 	fake.automated = true
-	_, err = p.Execute(ctx, ArgoRollback(env, ArgoRollbackParams{ID: 1}), app, Request{})
+	_, err = p.Execute(ctx, ArgoRollback(env, spec.ArgoRollbackParams{ID: 1}), app, spec.Request{})
 	if err == nil || !strings.Contains(err.Error(), "rollback cannot be initiated when auto-sync is enabled") {
 		t.Fatalf("rollback with auto-sync: %v", err)
 	}
 	fake.automated = false
-	if _, err = p.Execute(ctx, ArgoRollback(env, ArgoRollbackParams{ID: 1}), app, Request{}); err != nil {
+	if _, err = p.Execute(ctx, ArgoRollback(env, spec.ArgoRollbackParams{ID: 1}), app, spec.Request{}); err != nil {
 		t.Fatal(err)
 	}
 	if last := fake.posts[len(fake.posts)-1]; last["id"] != float64(1) {
@@ -116,24 +117,24 @@ func TestArgoServerMode(t *testing.T) {
 
 	// A closed sync window refuses, with the window named.
 	fake.canSync = false
-	_, err = p.Execute(ctx, ArgoSync(env, ArgoSyncParams{}), app, Request{})
-	var re *RefusedError
-	if !errors.As(err, &re) || re.Stage != StagePreconditions || !strings.Contains(err.Error(), `sync window closed: deny window "0 0 24 12 *"`) {
+	_, err = p.Execute(ctx, ArgoSync(env, spec.ArgoSyncParams{}), app, spec.Request{})
+	var re *spec.RefusedError
+	if !errors.As(err, &re) || re.Stage != spec.StagePreconditions || !strings.Contains(err.Error(), `sync window closed: deny window "0 0 24 12 *"`) {
 		t.Fatalf("closed window: %v", err)
 	}
 
 	// Argo CD's RBAC says no: refused before any POST, with the object named.
 	fake.canSync, fake.denied = true, true
 	posts := len(fake.posts)
-	_, err = p.Execute(ctx, ArgoSync(env, ArgoSyncParams{}), app, Request{})
-	if !errors.As(err, &re) || re.Stage != StagePreconditions || !strings.Contains(err.Error(), "you cannot sync applications fintech-project/fintech-app") || len(fake.posts) != posts {
+	_, err = p.Execute(ctx, ArgoSync(env, spec.ArgoSyncParams{}), app, spec.Request{})
+	if !errors.As(err, &re) || re.Stage != spec.StagePreconditions || !strings.Contains(err.Error(), "you cannot sync applications fintech-project/fintech-app") || len(fake.posts) != posts {
 		t.Fatalf("can-i no: %v (posts %d → %d)", err, posts, len(fake.posts))
 	}
 	fake.denied = false
 
 	// A bad token surfaces Argo CD's message.
 	env.Argo.Token = "wrong"
-	if d := ArgoSync(env, ArgoSyncParams{}).Disabled(ctx, app); !strings.Contains(d, "token is invalid") {
+	if d := ArgoSync(env, spec.ArgoSyncParams{}).Disabled(ctx, app); !strings.Contains(d, "token is invalid") {
 		t.Fatalf("bad token: %q", d)
 	}
 }

@@ -12,32 +12,24 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/vigil-k8s/vigil/actions/spec"
 	"github.com/vigil-k8s/vigil/gitops"
 )
-
-// SuspendAutoSyncParams are a suspension's parameters.
-type SuspendAutoSyncParams struct {
-	// For is how long automated sync stays suspended; the header reminds until then, and
-	// after it says the time is up (vigil does not re-enable on its own: that is an action).
-	For time.Duration
-}
 
 // MaxSuspension bounds a suspension: an emergency measure, not a way of living.
 const MaxSuspension = 24 * time.Hour
 
 // SuspendAutoSync returns the action that suspends an Argo CD application's automated sync
-// (Target: Kind Application) the way Argo CD's own CLI turns it off — `argocd app set APP
+// (Object: Kind Application) the way Argo CD's own CLI turns it off — `argocd app set APP
 // --sync-policy none` removes spec.syncPolicy.automated, and spec.syncPolicy too when nothing
 // else is left in it (SyncPolicy.IsZero) — and keeps the automated block that was there,
 // with who, why, when and until when, in annotations on the Application (gitops.Annotation*),
 // so that ResumeAutoSync restores it exactly. It writes through the Kubernetes API with the
 // resourceVersion it read (an update, like argocd-server's UpdateSpec).
-func SuspendAutoSync(env *Env, p SuspendAutoSyncParams) *Action {
-	a := &Action{ID: "argo-suspend-auto-sync", Title: "Suspend Argo CD auto-sync", Dangerous: true, Confirm: ConfirmAuto, env: env,
-		Access: &Access{Verb: "update", Group: "argoproj.io", Resource: "applications"},
-		Params: "for=" + p.For.String()}
+func SuspendAutoSync(env *Env, p spec.SuspendAutoSyncParams) *Action {
+	a := newAction(env, p, &Permission{Verb: "update", Group: "argoproj.io", Resource: "applications"})
 	a.steps = steps{
-		precheck: func(ctx context.Context, t Target) (string, error) {
+		precheck: func(ctx context.Context, t spec.Object) (string, error) {
 			if p.For <= 0 || p.For > MaxSuspension {
 				return fmt.Sprintf("suspend for a duration between 1m and %s, not %s", MaxSuspension, p.For), nil
 			}
@@ -47,23 +39,23 @@ func SuspendAutoSync(env *Env, p SuspendAutoSyncParams) *Action {
 			}
 			return suspendRefusal(app), nil
 		},
-		preview: func(ctx context.Context, t Target) (Preview, error) {
+		preview: func(ctx context.Context, t spec.Object) (previewed, error) {
 			app, err := getApp(ctx, env, t)
 			if err != nil {
-				return Preview{}, err
+				return previewed{}, err
 			}
 			if r := suspendRefusal(app); r != "" {
-				return Preview{}, errors.New(r)
+				return previewed{}, errors.New(r)
 			}
 			auto, _, _ := unstructured.NestedMap(app.Object, "spec", "syncPolicy", "automated")
 			b, _ := json.Marshal(auto)
-			pv := Preview{Summary: fmt.Sprintf("suspend automated sync of %s for %s (until about %s)", t.Name, p.For, time.Now().Add(p.For).UTC().Format("15:04 MST")),
+			pv := previewed{Preview: spec.Preview{Summary: fmt.Sprintf("suspend automated sync of %s for %s (until about %s)", t.Name, p.For, time.Now().Add(p.For).UTC().Format("15:04 MST")),
 				Details: []string{
 					fmt.Sprintf("spec.syncPolicy.automated %s is removed, as `argocd app set %s --sync-policy none` removes it", b, t.Name),
 					"the block is kept in annotation " + gitops.AnnotationSavedAutomated + ", with who, why and until when: re-enabling restores it exactly",
 					"while suspended Argo CD neither syncs new commits nor self-heals; the header reminds until you re-enable or revert in Git",
 				},
-				Namespaces: appNamespaces(app)}
+				Namespaces: appNamespaces(app)}}
 			pv.plan = suspendPlan{saved: auto, generation: app.GetGeneration(), dur: p.For}
 			pv.Plan = []string{"remove=spec.syncPolicy.automated", "saved=" + string(b), fmt.Sprintf("generation=%d", app.GetGeneration()), "for=" + p.For.String()}
 			u, err := suspended(app, auto, "preview", "", time.Now(), p.For)
@@ -77,28 +69,28 @@ func SuspendAutoSync(env *Env, p SuspendAutoSyncParams) *Action {
 			pv.DryRun = "server dry-run: ok"
 			return pv, nil
 		},
-		execute: func(ctx context.Context, tok execToken, t Target, progress func(string)) (Result, error) {
+		execute: func(ctx context.Context, tok execToken, t spec.Object, progress func(string)) (executed, error) {
 			plan, ok := tok.plan.(suspendPlan)
 			if !ok {
-				return Result{}, errors.New("no previewed suspension to execute")
+				return executed{}, errors.New("no previewed suspension to execute")
 			}
 			var until time.Time
 			err := updateApp(ctx, env, t, progress, func(app *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 				auto, found, _ := unstructured.NestedMap(app.Object, "spec", "syncPolicy", "automated")
 				if !found || app.GetGeneration() != plan.generation || !reflect.DeepEqual(auto, plan.saved) {
 					return nil, fmt.Errorf("%w: application %s's sync policy changed since the preview (generation %d, previewed %d); look again",
-						ErrChangedSincePreview, t.Name, app.GetGeneration(), plan.generation)
+						spec.ErrChangedSincePreview, t.Name, app.GetGeneration(), plan.generation)
 				}
 				now := time.Now().UTC()
 				until = now.Add(plan.dur)
 				return suspended(app, plan.saved, tok.user, tok.reason, now, plan.dur)
 			})
 			if err != nil {
-				return Result{}, err
+				return executed{}, err
 			}
-			return Result{Message: fmt.Sprintf("automated sync of %s suspended until %s", t.Name, until.Format(time.RFC3339)), state: plan.saved}, nil
+			return executed{Result: spec.Result{Message: fmt.Sprintf("automated sync of %s suspended until %s", t.Name, until.Format(time.RFC3339))}, state: plan.saved}, nil
 		},
-		verify: func(ctx context.Context, t Target, res Result, _ func(string)) (string, error) {
+		verify: func(ctx context.Context, t spec.Object, res executed, _ func(string)) (string, error) {
 			app, err := getApp(ctx, env, t)
 			if err != nil {
 				return "", err
@@ -121,10 +113,9 @@ func SuspendAutoSync(env *Env, p SuspendAutoSyncParams) *Action {
 // the suspension annotations. Argo CD then syncs to Git: drift made while suspended (a
 // direct rollback) is undone unless Git was changed first, and the preview says so.
 func ResumeAutoSync(env *Env) *Action {
-	a := &Action{ID: "argo-resume-auto-sync", Title: "Re-enable Argo CD auto-sync", Dangerous: true, Confirm: ConfirmAuto, env: env,
-		Access: &Access{Verb: "update", Group: "argoproj.io", Resource: "applications"}}
+	a := newAction(env, spec.ResumeAutoSyncParams{}, &Permission{Verb: "update", Group: "argoproj.io", Resource: "applications"})
 	a.steps = steps{
-		precheck: func(ctx context.Context, t Target) (string, error) {
+		precheck: func(ctx context.Context, t spec.Object) (string, error) {
 			app, err := getApp(ctx, env, t)
 			if err != nil {
 				return "", err
@@ -132,19 +123,19 @@ func ResumeAutoSync(env *Env) *Action {
 			_, r := resumeState(app)
 			return r, nil
 		},
-		preview: func(ctx context.Context, t Target) (Preview, error) {
+		preview: func(ctx context.Context, t spec.Object) (previewed, error) {
 			app, err := getApp(ctx, env, t)
 			if err != nil {
-				return Preview{}, err
+				return previewed{}, err
 			}
 			s, r := resumeState(app)
 			if r != "" {
-				return Preview{}, errors.New(r)
+				return previewed{}, errors.New(r)
 			}
 			b, _ := json.Marshal(s.Saved)
-			pv := Preview{Summary: fmt.Sprintf("re-enable automated sync of %s: restore spec.syncPolicy.automated %s", t.Name, b),
+			pv := previewed{Preview: spec.Preview{Summary: fmt.Sprintf("re-enable automated sync of %s: restore spec.syncPolicy.automated %s", t.Name, b),
 				Details:    []string{fmt.Sprintf("suspended by %s at %s (%s)", orUnknown(s.By), s.At.Format(time.RFC3339), orUnknown(s.Reason))},
-				Namespaces: appNamespaces(app)}
+				Namespaces: appNamespaces(app)}}
 			if st, _, _ := unstructured.NestedString(app.Object, "status", "sync", "status"); st != "" && st != "Synced" {
 				pv.Warnings = append(pv.Warnings, fmt.Sprintf("the app is %s: Argo CD will sync it to Git, undoing direct changes made while suspended, unless Git was reverted first", st))
 			} else {
@@ -163,10 +154,10 @@ func ResumeAutoSync(env *Env) *Action {
 			pv.DryRun = "server dry-run: ok"
 			return pv, nil
 		},
-		execute: func(ctx context.Context, tok execToken, t Target, progress func(string)) (Result, error) {
+		execute: func(ctx context.Context, tok execToken, t spec.Object, progress func(string)) (executed, error) {
 			plan, ok := tok.plan.(resumePlan)
 			if !ok {
-				return Result{}, errors.New("no previewed re-enable to execute")
+				return executed{}, errors.New("no previewed re-enable to execute")
 			}
 			err := updateApp(ctx, env, t, progress, func(app *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 				s, r := resumeState(app)
@@ -174,16 +165,16 @@ func ResumeAutoSync(env *Env) *Action {
 					return nil, errors.New(r)
 				}
 				if app.GetGeneration() != plan.generation || !reflect.DeepEqual(s.Saved, plan.saved) {
-					return nil, fmt.Errorf("%w: application %s changed since the preview; look again", ErrChangedSincePreview, t.Name)
+					return nil, fmt.Errorf("%w: application %s changed since the preview; look again", spec.ErrChangedSincePreview, t.Name)
 				}
 				return resumed(app, plan.saved)
 			})
 			if err != nil {
-				return Result{}, err
+				return executed{}, err
 			}
-			return Result{Message: fmt.Sprintf("automated sync of %s re-enabled", t.Name), state: plan.saved}, nil
+			return executed{Result: spec.Result{Message: fmt.Sprintf("automated sync of %s re-enabled", t.Name)}, state: plan.saved}, nil
 		},
-		verify: func(ctx context.Context, t Target, res Result, _ func(string)) (string, error) {
+		verify: func(ctx context.Context, t spec.Object, res executed, _ func(string)) (string, error) {
 			app, err := getApp(ctx, env, t)
 			if err != nil {
 				return "", err
@@ -212,8 +203,8 @@ type resumePlan struct {
 	generation int64
 }
 
-func getApp(ctx context.Context, env *Env, t Target) (*unstructured.Unstructured, error) {
-	if t.Kind != KindApplication {
+func getApp(ctx context.Context, env *Env, t spec.Object) (*unstructured.Unstructured, error) {
+	if t.Kind != spec.KindApplication {
 		return nil, fmt.Errorf("%s is not an Argo CD application", t)
 	}
 	if env.Dynamic == nil {
@@ -224,7 +215,7 @@ func getApp(ctx context.Context, env *Env, t Target) (*unstructured.Unstructured
 
 // updateApp reads the application, lets change build the object to write, and updates it
 // with the resourceVersion read, again on a conflict (change re-checks the plan each time).
-func updateApp(ctx context.Context, env *Env, t Target, progress func(string), change func(*unstructured.Unstructured) (*unstructured.Unstructured, error)) error {
+func updateApp(ctx context.Context, env *Env, t spec.Object, progress func(string), change func(*unstructured.Unstructured) (*unstructured.Unstructured, error)) error {
 	for attempt := 1; ; attempt++ {
 		app, err := getApp(ctx, env, t)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vigil-k8s/vigil/actions/audit"
+	"github.com/vigil-k8s/vigil/actions/spec"
 )
 
 // slowConfirmer answers like PresetConfirmer, after a person's pause.
@@ -14,11 +15,11 @@ type slowConfirmer struct {
 	answer string
 }
 
-func (c slowConfirmer) Confirm(ctx context.Context, req ConfirmRequest) (Confirmation, error) {
+func (c slowConfirmer) Confirm(ctx context.Context, req spec.ConfirmRequest) (spec.Confirmation, error) {
 	select {
 	case <-time.After(c.pause):
 	case <-ctx.Done():
-		return Confirmation{}, ctx.Err()
+		return spec.Confirmation{}, ctx.Err()
 	}
 	return PresetConfirmer{Answer: c.answer}.Confirm(ctx, req)
 }
@@ -26,19 +27,19 @@ func (c slowConfirmer) Confirm(ctx context.Context, req ConfirmRequest) (Confirm
 // deadlineAction is a test action whose execute reports whether its context was alive and,
 // when hang is set, waits for its deadline as a request the server never answers would.
 func deadlineAction(env *Env, alive *bool, hang bool) *Action {
-	return &Action{ID: "test", Title: "Test", Dangerous: true, Access: &Access{Verb: "patch", Group: "apps"}, env: env,
+	return &Action{ID: "test", Title: "Test", Dangerous: true, Permission: &Permission{Verb: "patch", Group: "apps"}, env: env,
 		steps: steps{
-			precheck: func(context.Context, Target) (string, error) { return "", nil },
-			preview: func(context.Context, Target) (Preview, error) {
-				return Preview{Summary: "do the thing", DryRun: "server dry-run: ok"}, nil
+			precheck: func(context.Context, spec.Object) (string, error) { return "", nil },
+			preview: func(context.Context, spec.Object) (previewed, error) {
+				return previewed{Preview: spec.Preview{Summary: "do the thing", DryRun: "server dry-run: ok"}}, nil
 			},
-			execute: func(ctx context.Context, _ execToken, _ Target, _ func(string)) (Result, error) {
+			execute: func(ctx context.Context, _ execToken, _ spec.Object, _ func(string)) (executed, error) {
 				*alive = ctx.Err() == nil
 				if hang {
 					<-ctx.Done()
-					return Result{}, ctx.Err()
+					return executed{}, ctx.Err()
 				}
-				return Result{Message: "done"}, nil
+				return executed{Result: spec.Result{Message: "done"}}, nil
 			},
 		}}
 }
@@ -49,7 +50,7 @@ func TestConfirmationTimeIsNotPartOfTheDeadline(t *testing.T) {
 	env, _ := fakeEnv(t, allowAll)
 	p, path := newPipeline(t, env, slowConfirmer{pause: 2500 * time.Millisecond, answer: "y"})
 	var alive bool
-	_, err := p.Execute(context.Background(), deadlineAction(env, &alive, false), stagingTarget, Request{Timeout: 2 * time.Second})
+	_, err := p.Execute(context.Background(), deadlineAction(env, &alive, false), stagingTarget, spec.Request{Timeout: 2 * time.Second})
 	if err != nil || !alive {
 		t.Fatalf("a late yes: err %v, execute's context alive %v; want it alive and the action done", err, alive)
 	}
@@ -65,12 +66,12 @@ func TestTimeoutAfterSendingIsUnknown(t *testing.T) {
 	env, _ := fakeEnv(t, allowAll)
 	p, path := newPipeline(t, env, PresetConfirmer{Answer: "y"})
 	var alive bool
-	_, err := p.Execute(context.Background(), deadlineAction(env, &alive, true), stagingTarget, Request{Timeout: 50 * time.Millisecond})
+	_, err := p.Execute(context.Background(), deadlineAction(env, &alive, true), stagingTarget, spec.Request{Timeout: 50 * time.Millisecond})
 	if err == nil {
 		t.Fatal("a timed-out execute reported success")
 	}
 	recs, _ := audit.ReadFile(path)
-	if last := recs[len(recs)-1]; last.Phase != audit.PhaseFinished || last.Result != ResultUnknown || last.Stage != string(StageExecute) {
+	if last := recs[len(recs)-1]; last.Phase != audit.PhaseFinished || last.Result != ResultUnknown || last.Stage != string(spec.StageExecute) {
 		t.Fatalf("last record %+v, want finished with result unknown at execute", last)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 
 	"github.com/vigil-k8s/vigil/actions/audit"
+	"github.com/vigil-k8s/vigil/actions/spec"
 	"github.com/vigil-k8s/vigil/internal/termsafe"
 )
 
@@ -49,7 +50,7 @@ const (
 // verify (started, finished each), the steps' params naming the flow's attempt. Progress is
 // reported step by step. A failure stops the flow; auto-sync then stays suspended, and the
 // error says so (re-enabling is its own action).
-func (p *Pipeline) EmergencyRollback(ctx context.Context, t Target, ep EmergencyRollbackParams, req Request) (out Outcome, err error) {
+func (p *Pipeline) EmergencyRollback(ctx context.Context, t spec.Object, ep EmergencyRollbackParams, req spec.Request) (out spec.Outcome, err error) {
 	if ep.HealthyWithin <= 0 {
 		ep.HealthyWithin = 3 * time.Minute
 	}
@@ -67,43 +68,43 @@ func (p *Pipeline) EmergencyRollback(ctx context.Context, t Target, ep Emergency
 		return out, lerr
 	}
 	defer release()
-	report := func(s Stage, msg string) {
+	report := func(s spec.Stage, msg string) {
 		if req.Progress != nil {
-			req.Progress(Event{Attempt: attempt, Stage: s, Message: msg})
+			req.Progress(spec.Progress{Attempt: attempt, Stage: s, Message: msg})
 		}
 	}
 	defer func() {
 		if req.Progress != nil {
 			o := out
-			req.Progress(Event{Attempt: attempt, Stage: StageDone, Done: true, Outcome: &o, Err: err})
+			req.Progress(spec.Progress{Attempt: attempt, Stage: spec.StageDone, Done: true, Outcome: &o, Err: err})
 		}
 	}()
-	refuse := func(stage Stage, reason string, cause error, dry string) error {
-		e := &RefusedError{Stage: stage, Reason: reason, Err: cause}
+	refuse := func(stage spec.Stage, reason string, cause error, dry string) error {
+		e := &spec.RefusedError{Stage: stage, Reason: reason, Err: cause}
 		p.refuse(ctx, flow, t, req, attempt, dry, e)
 		return e
 	}
 	outer := ctx
-	ctx, cancel := req.deadline(outer)
+	ctx, cancel := deadline(outer, req)
 	defer func() { cancel() }()
 
 	// 1–3: every step's guards, before anything is shown or asked.
-	report(StageReadOnly, "checking read-only mode, permissions and preconditions of every step")
+	report(spec.StageReadOnly, "checking read-only mode, permissions and preconditions of every step")
 	if p.Env.ReadOnly {
-		return out, refuse(StageReadOnly, "read-only mode", nil, "")
+		return out, refuse(spec.StageReadOnly, "read-only mode", nil, "")
 	}
 	app, aerr := ManagingApp(ctx, p.Env, t)
 	switch {
 	case aerr != nil:
-		return out, refuse(StagePreconditions, "cannot tell which Argo CD application manages "+t.String()+": "+aerr.Error(), aerr, "")
+		return out, refuse(spec.StagePreconditions, "cannot tell which Argo CD application manages "+t.String()+": "+aerr.Error(), aerr, "")
 	case app.Name == "":
-		return out, refuse(StagePreconditions, fmt.Sprintf("no Argo CD application manages %s: use a plain rollback", t), nil, "")
+		return out, refuse(spec.StagePreconditions, fmt.Sprintf("no Argo CD application manages %s: use a plain rollback", t), nil, "")
 	}
-	suspend := SuspendAutoSync(p.Env, SuspendAutoSyncParams{For: ep.SuspendFor})
-	rollback := Rollback(p.Env, RollbackParams{ToRevision: ep.ToRevision, GitOpsParams: GitOpsParams{suspendFirst: ep.SuspendFor}})
+	suspend := SuspendAutoSync(p.Env, spec.SuspendAutoSyncParams{For: ep.SuspendFor})
+	rollback := rollback(p.Env, spec.RollbackParams{ToRevision: ep.ToRevision}, ep.SuspendFor)
 	for _, s := range []struct {
 		a *Action
-		t Target
+		t spec.Object
 	}{{suspend, app}, {rollback, t}} {
 		if stage, reason, gerr := s.a.guards(ctx, s.t); gerr != nil || reason != "" {
 			if reason == "" {
@@ -114,19 +115,19 @@ func (p *Pipeline) EmergencyRollback(ctx context.Context, t Target, ep Emergency
 	}
 
 	// 4: both changes previewed, with their server dry runs.
-	report(StageDryRun, "previewing every step (server-side dry runs)")
+	report(spec.StageDryRun, "previewing every step (server-side dry runs)")
 	spv, serr := suspend.steps.preview(ctx, app)
 	termsafe.Scrub(&spv)
 	if serr != nil {
-		return out, refuse(StageDryRun, "suspend: dry run failed: "+serr.Error(), serr, spv.DryRun)
+		return out, refuse(spec.StageDryRun, "suspend: dry run failed: "+serr.Error(), serr, spv.DryRun)
 	}
 	rpv, rerr := rollback.steps.preview(ctx, t)
 	termsafe.Scrub(&rpv)
 	if rerr != nil {
-		return out, refuse(StageDryRun, "rollback: dry run failed: "+rerr.Error(), rerr, rpv.DryRun)
+		return out, refuse(spec.StageDryRun, "rollback: dry run failed: "+rerr.Error(), rerr, rpv.DryRun)
 	}
 	rev := planValue(rpv.Plan, "to-revision")
-	prev := Preview{
+	prev := spec.Preview{
 		Summary: fmt.Sprintf("emergency rollback of %s: suspend auto-sync of %s for %s → roll back to revision %s → verify healthy", t, app.Name, ep.SuspendFor, rev),
 		Details: []string{"1. " + spv.Summary},
 		DryRun:  "suspend " + spv.DryRun + "; rollback " + rpv.DryRun,
@@ -158,22 +159,23 @@ func (p *Pipeline) EmergencyRollback(ctx context.Context, t Target, ep Emergency
 	}
 
 	// 5: one confirmation, always typed, with a reason.
-	report(StageConfirm, "waiting for confirmation")
-	creq := ConfirmRequest{ActionID: flow.ID, Title: flow.Title, Dangerous: true, Context: p.Env.Context, Target: t,
+	report(spec.StageConfirm, "waiting for confirmation")
+	creq := spec.ConfirmRequest{ActionID: flow.ID, Title: flow.Title, Dangerous: true, Context: p.Env.Context, Object: t,
 		Expect: t.ConfirmText(p.Env.Context), Preview: prev, Reason: req.Reason, Typed: true, NeedReason: true,
 		Why: "the emergency rollback suspends GitOps and changes production: it always asks for the typed target"}
-	if p.Confirmer == nil {
-		return out, refuse(StageConfirm, "no way to ask for confirmation", ErrNotConfirmed, prev.DryRun)
+	confirmer := p.confirmer(req)
+	if confirmer == nil {
+		return out, refuse(spec.StageConfirm, "no way to ask for confirmation", spec.ErrNotConfirmed, prev.DryRun)
 	}
 	cancel()
-	conf, cerr := p.Confirmer.Confirm(outer, creq)
-	ctx, cancel = req.deadline(outer)
+	conf, cerr := confirmer.Confirm(outer, creq)
+	ctx, cancel = deadline(outer, req)
 	switch {
 	case cerr != nil:
 	case conf.Cancelled:
-		cerr = ErrCancelled
+		cerr = spec.ErrCancelled
 	default:
-		cerr = CheckAnswer(creq, conf.Answer)
+		cerr = spec.CheckAnswer(creq, conf.Answer)
 	}
 	reason := strings.TrimSpace(conf.Reason)
 	if reason == "" {
@@ -181,19 +183,19 @@ func (p *Pipeline) EmergencyRollback(ctx context.Context, t Target, ep Emergency
 	}
 	req.Reason = reason
 	if cerr == nil && reason == "" {
-		cerr = fmt.Errorf("%w: the emergency rollback needs a reason (give --reason with the incident)", ErrNotConfirmed)
+		cerr = fmt.Errorf("%w: the emergency rollback needs a reason (give --reason with the incident)", spec.ErrNotConfirmed)
 	}
 	if cerr != nil {
-		e := &RefusedError{Stage: StageConfirm, Reason: cerr.Error(), Err: cerr}
+		e := &spec.RefusedError{Stage: spec.StageConfirm, Reason: cerr.Error(), Err: cerr}
 		p.refuse(outer, flow, t, req, attempt, prev.DryRun, e)
 		return out, e
 	}
 
 	// 6: the flow's record before any step.
-	report(StageAudit, "recording the flow")
+	report(spec.StageAudit, "recording the flow")
 	base, ferr := p.record(ctx, flow, t, reason, attempt, audit.Record{Phase: audit.PhaseStarted, DryRun: prev.DryRun, Plan: prev.Plan})
 	if ferr != nil {
-		return out, &RefusedError{Stage: StageAudit, Reason: "the audit log could not be written, so nothing was changed: " + ferr.Error(), Err: ferr}
+		return out, &spec.RefusedError{Stage: spec.StageAudit, Reason: "the audit log could not be written, so nothing was changed: " + ferr.Error(), Err: ferr}
 	}
 
 	// 7: the steps, each its own attempt through the pipeline, with the confirmed plan.
@@ -203,10 +205,10 @@ func (p *Pipeline) EmergencyRollback(ctx context.Context, t Target, ep Emergency
 	steps := []struct {
 		name string
 		a    *Action
-		t    Target
+		t    spec.Object
 	}{
-		{"suspend automated sync of " + app.Name, SuspendAutoSync(p.Env, SuspendAutoSyncParams{For: ep.SuspendFor}), app},
-		{"roll " + t.Name + " back to revision " + rev, Rollback(p.Env, RollbackParams{ToRevision: toRev}), t}, // refused if auto-sync is not suspended by now
+		{"suspend automated sync of " + app.Name, SuspendAutoSync(p.Env, spec.SuspendAutoSyncParams{For: ep.SuspendFor}), app},
+		{"roll " + t.Name + " back to revision " + rev, Rollback(p.Env, spec.RollbackParams{ToRevision: toRev}), t}, // refused if auto-sync is not suspended by now
 		{"verify " + t.Name + " is healthy", VerifyHealthy(p.Env, ep.HealthyWithin), t},
 	}
 	var done []string
@@ -214,10 +216,10 @@ func (p *Pipeline) EmergencyRollback(ctx context.Context, t Target, ep Emergency
 	failed := ""
 	for i, s := range steps {
 		s.a.Params = strings.TrimSpace(s.a.Params + " flow=" + attempt)
-		report(StageExecute, fmt.Sprintf("step %d/%d: %s", i+1, len(steps), s.name))
-		so, e := sub.Execute(ctx, s.a, s.t, Request{Reason: reason, Timeout: req.Timeout, Progress: func(ev Event) {
-			if ev.Message != "" && (ev.Stage == StageExecute || ev.Stage == StageVerify) {
-				report(StageExecute, fmt.Sprintf("step %d/%d: %s", i+1, len(steps), ev.Message))
+		report(spec.StageExecute, fmt.Sprintf("step %d/%d: %s", i+1, len(steps), s.name))
+		so, e := sub.Execute(ctx, s.a, s.t, spec.Request{Reason: reason, Timeout: req.Timeout, Progress: func(ev spec.Progress) {
+			if ev.Message != "" && (ev.Stage == spec.StageExecute || ev.Stage == spec.StageVerify) {
+				report(spec.StageExecute, fmt.Sprintf("step %d/%d: %s", i+1, len(steps), ev.Message))
 			}
 		}})
 		if e != nil {
@@ -226,11 +228,11 @@ func (p *Pipeline) EmergencyRollback(ctx context.Context, t Target, ep Emergency
 		}
 		done = append(done, fmt.Sprintf("%d. %s: %s", i+1, so.Result.Message, so.Result.Verified))
 	}
-	out.Result = Result{Message: strings.Join(done, "\n")}
+	out.Result = spec.Result{Message: strings.Join(done, "\n")}
 	fin := audit.Record{Phase: audit.PhaseFinished, DryRun: prev.DryRun, Plan: prev.Plan, Result: "succeeded", User: base.User,
 		Answer: strings.Join(done, "; ")}
 	if stepErr != nil {
-		fin.Result, fin.Stage, fin.Error = "failed", string(StageExecute), failed+": "+stepErr.Error()
+		fin.Result, fin.Stage, fin.Error = "failed", string(spec.StageExecute), failed+": "+stepErr.Error()
 		err = fmt.Errorf("%s %s: step %q: %w", flow.ID, t, failed, stepErr)
 		if len(done) > 0 {
 			err = fmt.Errorf("%w; automated sync of %s stays suspended: re-enable it (an action) or revert in Git", err, app.Name)
@@ -253,12 +255,12 @@ type stepConfirmer struct {
 	plans  map[string][]string
 }
 
-func (c stepConfirmer) Confirm(_ context.Context, req ConfirmRequest) (Confirmation, error) {
+func (c stepConfirmer) Confirm(_ context.Context, req spec.ConfirmRequest) (spec.Confirmation, error) {
 	if want, ok := c.plans[req.ActionID]; ok && !slices.Equal(confirmedPart(want), confirmedPart(req.Preview.Plan)) {
-		return Confirmation{}, fmt.Errorf("%w: %s plans %v now, the flow confirmed %v; look again",
-			ErrChangedSincePreview, req.ActionID, confirmedPart(req.Preview.Plan), confirmedPart(want))
+		return spec.Confirmation{}, fmt.Errorf("%w: %s plans %v now, the flow confirmed %v; look again",
+			spec.ErrChangedSincePreview, req.ActionID, confirmedPart(req.Preview.Plan), confirmedPart(want))
 	}
-	return Confirmation{Answer: req.Expect, Reason: c.reason}, nil
+	return spec.Confirmation{Answer: req.Expect, Reason: c.reason}, nil
 }
 
 func confirmedPart(plan []string) []string {
@@ -287,31 +289,31 @@ func planValue(plan []string, key string) string {
 func VerifyHealthy(env *Env, within time.Duration) *Action {
 	a := &Action{ID: stepVerify, Title: "Verify healthy", Confirm: ConfirmYesNo, env: env, Params: "within=" + within.String()}
 	a.steps = steps{
-		preview: func(ctx context.Context, t Target) (Preview, error) {
+		preview: func(ctx context.Context, t spec.Object) (previewed, error) {
 			_, msg, err := rolloutDone(ctx, env, t)
-			return Preview{Summary: fmt.Sprintf("wait up to %s for %s to be healthy (now: %s)", within, t, msg), DryRun: "read-only: nothing to dry-run"}, err
+			return previewed{Preview: spec.Preview{Summary: fmt.Sprintf("wait up to %s for %s to be healthy (now: %s)", within, t, msg), DryRun: "read-only: nothing to dry-run"}}, err
 		},
-		execute: func(ctx context.Context, _ execToken, t Target, progress func(string)) (Result, error) {
+		execute: func(ctx context.Context, _ execToken, t spec.Object, progress func(string)) (executed, error) {
 			deadline := time.Now().Add(within)
 			last := ""
 			for {
 				ok, msg, err := rolloutDone(ctx, env, t)
 				if err != nil {
-					return Result{}, err
+					return executed{}, err
 				}
 				if ok {
-					return Result{Message: t.String() + " is healthy", Verified: msg}, nil
+					return executed{Result: spec.Result{Message: t.String() + " is healthy", Verified: msg}}, nil
 				}
 				if msg != last {
 					progress(msg)
 					last = msg
 				}
 				if time.Now().After(deadline) {
-					return Result{}, fmt.Errorf("%s not healthy within %s: %s", t, within, msg)
+					return executed{}, fmt.Errorf("%s not healthy within %s: %s", t, within, msg)
 				}
 				select {
 				case <-ctx.Done():
-					return Result{}, ctx.Err()
+					return executed{}, ctx.Err()
 				case <-time.After(500 * time.Millisecond):
 				}
 			}
@@ -321,7 +323,7 @@ func VerifyHealthy(env *Env, within time.Duration) *Action {
 }
 
 // rolloutDone reports whether t's rollout is complete, and where it stands.
-func rolloutDone(ctx context.Context, env *Env, t Target) (bool, string, error) {
+func rolloutDone(ctx context.Context, env *Env, t spec.Object) (bool, string, error) {
 	w, err := getWorkload(ctx, env.Kube, t)
 	if err != nil {
 		return false, "", err

@@ -32,7 +32,7 @@ type Env struct {
 
 	mu   sync.Mutex
 	user string
-	rbac map[Access]map[string]string // access → namespace/name → reason ("" allowed)
+	rbac map[Permission]map[string]string // access → namespace/name → reason ("" allowed)
 }
 
 // User returns the kube user as the API server sees it (authentication.k8s.io/v1

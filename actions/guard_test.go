@@ -49,7 +49,7 @@ func TestActionExposesNoWayToRun(t *testing.T) {
 	typ := reflect.TypeOf(&Action{})
 	for i := 0; i < typ.NumMethod(); i++ {
 		switch m := typ.Method(i).Name; m {
-		case "Disabled", "AccessFor":
+		case "Disabled", "PermissionFor":
 		default:
 			t.Errorf("Action has exported method %s: only Pipeline may run actions", m)
 		}

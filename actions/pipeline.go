@@ -13,76 +13,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/vigil-k8s/vigil/actions/audit"
+	"github.com/vigil-k8s/vigil/actions/spec"
 	"github.com/vigil-k8s/vigil/internal/termsafe"
 )
-
-// Stage is a step of the guard pipeline, in order.
-type Stage string
-
-// The pipeline's stages, in the order they run.
-const (
-	StageBusy          Stage = "busy"
-	StageReadOnly      Stage = "read-only"
-	StageRBAC          Stage = "rbac"
-	StagePreconditions Stage = "preconditions"
-	StageDryRun        Stage = "dry-run"
-	StageConfirm       Stage = "confirm"
-	StageAudit         Stage = "audit"
-	StageExecute       Stage = "execute"
-	StageVerify        Stage = "verify"
-	StageDone          Stage = "done"
-)
-
-// RefusedError is an attempt the pipeline stopped before execution, with the stage and reason.
-// ErrChangedSincePreview is returned when the target moved between the preview and the
-// confirmation: what was confirmed is no longer what would run.
-var ErrChangedSincePreview = errors.New("changed since preview")
-
-type RefusedError struct {
-	Stage  Stage
-	Reason string
-	Err    error
-}
-
-func (e *RefusedError) Error() string {
-	return "refused (" + string(e.Stage) + "): " + termsafe.Line(e.Reason)
-}
-func (e *RefusedError) Unwrap() error { return e.Err }
-
-// Event is a progress report of one attempt.
-type Event struct {
-	// Attempt identifies the attempt (also in the audit log).
-	Attempt string
-	Stage   Stage
-	Message string
-	// Done marks the last event; Outcome and Err are set on it.
-	Done    bool
-	Outcome *Outcome
-	Err     error
-}
-
-// Request is one attempt's inputs.
-type Request struct {
-	// Reason is the operator's reason given up front (--reason); the Confirmer may supply it.
-	Reason string
-	// DryRun stops after the preview (nothing is changed).
-	DryRun bool
-	// Timeout, when positive, bounds the checks and preview, and then, on a fresh clock
-	// started once the operator has answered, the audit record, execute and verify: the time
-	// a person takes to confirm is no part of any deadline. The caller's ctx still cancels.
-	Timeout time.Duration
-	// Progress receives events synchronously, from the goroutine running the attempt.
-	Progress func(Event)
-}
-
-// Outcome is what an attempt did.
-type Outcome struct {
-	Attempt string
-	Preview Preview
-	// DryRunOnly is true when the request only previewed.
-	DryRunOnly bool
-	Result     Result
-}
 
 // Pipeline runs actions through the guards. It is safe for concurrent use; one attempt per
 // target runs at a time.
@@ -91,8 +24,8 @@ type Pipeline struct {
 	Env *Env
 	// Audit is the tamper-evident log every attempt is recorded in.
 	Audit *audit.Log
-	// Confirmer asks the operator.
-	Confirmer Confirmer
+	// Confirmer asks the operator, unless a request brings its own.
+	Confirmer spec.Confirmer
 
 	mu    sync.Mutex
 	busy  map[string]busyEntry
@@ -106,12 +39,12 @@ type busyEntry struct {
 
 // Execute runs the whole pipeline for a on t and returns when the attempt is over. A refusal
 // is a *RefusedError.
-func (p *Pipeline) Execute(ctx context.Context, a *Action, t Target, req Request) (Outcome, error) {
+func (p *Pipeline) Execute(ctx context.Context, a *Action, t spec.Object, req spec.Request) (spec.Outcome, error) {
 	attempt := p.attemptID()
 	release, err := p.lock(a, t)
 	if err != nil {
 		p.refuse(ctx, a, t, req, attempt, "", err)
-		return Outcome{Attempt: attempt}, err
+		return spec.Outcome{Attempt: attempt}, err
 	}
 	defer release()
 	return p.run(ctx, a, t, req, attempt)
@@ -120,16 +53,16 @@ func (p *Pipeline) Execute(ctx context.Context, a *Action, t Target, req Request
 // Start runs the pipeline in a goroutine and reports progress on the returned channel, whose
 // last event has Done set; it is closed after. A second attempt on a busy target is refused
 // at once, with the error returned here.
-func (p *Pipeline) Start(ctx context.Context, a *Action, t Target, req Request) (<-chan Event, error) {
+func (p *Pipeline) Start(ctx context.Context, a *Action, t spec.Object, req spec.Request) (<-chan spec.Progress, error) {
 	attempt := p.attemptID()
 	release, err := p.lock(a, t)
 	if err != nil {
 		p.refuse(ctx, a, t, req, attempt, "", err)
 		return nil, err
 	}
-	ch := make(chan Event, 16)
+	ch := make(chan spec.Progress, 16)
 	user := req.Progress
-	req.Progress = func(e Event) {
+	req.Progress = func(e spec.Progress) {
 		if user != nil {
 			user(e)
 		}
@@ -144,48 +77,48 @@ func (p *Pipeline) Start(ctx context.Context, a *Action, t Target, req Request) 
 }
 
 // Disabled is a.Disabled: the reason the action cannot run on t, or "".
-func (p *Pipeline) Disabled(ctx context.Context, a *Action, t Target) string {
+func (p *Pipeline) Disabled(ctx context.Context, a *Action, t spec.Object) string {
 	return a.Disabled(ctx, t)
 }
 
-func (p *Pipeline) run(ctx context.Context, a *Action, t Target, req Request, attempt string) (out Outcome, err error) {
+func (p *Pipeline) run(ctx context.Context, a *Action, t spec.Object, req spec.Request, attempt string) (out spec.Outcome, err error) {
 	out.Attempt = attempt
-	report := func(s Stage, msg string) {
+	report := func(s spec.Stage, msg string) {
 		if req.Progress != nil {
-			req.Progress(Event{Attempt: attempt, Stage: s, Message: msg})
+			req.Progress(spec.Progress{Attempt: attempt, Stage: s, Message: msg})
 		}
 	}
 	defer func() {
 		if req.Progress != nil {
 			o := out
-			req.Progress(Event{Attempt: attempt, Stage: StageDone, Done: true, Outcome: &o, Err: err})
+			req.Progress(spec.Progress{Attempt: attempt, Stage: spec.StageDone, Done: true, Outcome: &o, Err: err})
 		}
 	}()
 
 	// Two deadlines of req.Timeout each: one for the checks and preview, one started after
 	// the confirmation for execute and verify. The confirmation itself has none.
 	outer := ctx
-	ctx, cancel := req.deadline(outer)
+	ctx, cancel := deadline(outer, req)
 	defer func() { cancel() }()
 
 	// 1–3: read-only, RBAC, preconditions (the same code as Disabled).
-	report(StageReadOnly, "checking read-only mode, permissions and preconditions")
+	report(spec.StageReadOnly, "checking read-only mode, permissions and preconditions")
 	if stage, reason, gerr := a.guards(ctx, t); gerr != nil || reason != "" {
 		if reason == "" {
 			reason = gerr.Error()
 		}
-		err = &RefusedError{Stage: stage, Reason: reason, Err: gerr}
+		err = &spec.RefusedError{Stage: stage, Reason: reason, Err: gerr}
 		p.refuse(ctx, a, t, req, attempt, "", err)
 		return out, err
 	}
 
 	// 4: server-side dry run and preview.
-	report(StageDryRun, "previewing (server-side dry run)")
+	report(spec.StageDryRun, "previewing (server-side dry run)")
 	prev, perr := a.steps.preview(ctx, t)
-	termsafe.Scrub(&prev) // change-causes, images, admission messages: data, never terminal control
-	out.Preview = prev
+	termsafe.Scrub(&prev.Preview) // change-causes, images, admission messages: data, never terminal control
+	out.Preview = prev.Preview
 	if perr != nil {
-		err = &RefusedError{Stage: StageDryRun, Reason: "dry run failed: " + perr.Error(), Err: perr}
+		err = &spec.RefusedError{Stage: spec.StageDryRun, Reason: "dry run failed: " + perr.Error(), Err: perr}
 		p.refuse(ctx, a, t, req, attempt, prev.DryRun, err)
 		return out, err
 	}
@@ -196,9 +129,9 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t Target, req Request, at
 	}
 
 	// 5: confirmation.
-	report(StageConfirm, "waiting for confirmation")
-	creq := ConfirmRequest{ActionID: a.ID, Title: a.Title, Dangerous: a.Dangerous, Context: p.Env.Context,
-		Target: t, Expect: t.ConfirmText(p.Env.Context), Preview: prev, Reason: req.Reason}
+	report(spec.StageConfirm, "waiting for confirmation")
+	creq := spec.ConfirmRequest{ActionID: a.ID, Title: a.Title, Dangerous: a.Dangerous, Context: p.Env.Context,
+		Object: t, Expect: t.ConfirmText(p.Env.Context), Preview: prev.Preview, Reason: req.Reason}
 	protected, why := p.Env.protected(ctx, t, prev.Namespaces)
 	if !protected && prev.Unpinned != "" {
 		protected, why = true, prev.Unpinned
@@ -209,23 +142,24 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t Target, req Request, at
 		creq.Why = "this action always asks for the typed target"
 	}
 	creq.NeedReason = p.Env.RequireReason || (protected && p.Env.RequireReasonProtected)
-	if p.Confirmer == nil {
-		err = &RefusedError{Stage: StageConfirm, Reason: "no way to ask for confirmation", Err: ErrNotConfirmed}
+	confirmer := p.confirmer(req)
+	if confirmer == nil {
+		err = &spec.RefusedError{Stage: spec.StageConfirm, Reason: "no way to ask for confirmation", Err: spec.ErrNotConfirmed}
 		p.refuse(ctx, a, t, req, attempt, prev.DryRun, err)
 		return out, err
 	}
 	cancel()
-	conf, cerr := p.Confirmer.Confirm(outer, creq)
-	ctx, cancel = req.deadline(outer) // the clock starts now
+	conf, cerr := confirmer.Confirm(outer, creq)
+	ctx, cancel = deadline(outer, req) // the clock starts now
 	switch {
 	case cerr != nil:
 	case conf.Cancelled:
-		cerr = ErrCancelled
+		cerr = spec.ErrCancelled
 		if a := strings.TrimSpace(conf.Answer); a != "" {
-			cerr = fmt.Errorf("%w (had typed %q)", ErrCancelled, a)
+			cerr = fmt.Errorf("%w (had typed %q)", spec.ErrCancelled, a)
 		}
 	default:
-		cerr = CheckAnswer(creq, conf.Answer)
+		cerr = spec.CheckAnswer(creq, conf.Answer)
 	}
 	reason := strings.TrimSpace(conf.Reason)
 	if reason == "" {
@@ -233,33 +167,33 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t Target, req Request, at
 	}
 	req.Reason = reason
 	if cerr == nil && creq.NeedReason && reason == "" {
-		cerr = fmt.Errorf("%w: a reason is required for %s (give --reason with a ticket or incident)", ErrNotConfirmed, t.ConfirmText(p.Env.Context))
+		cerr = fmt.Errorf("%w: a reason is required for %s (give --reason with a ticket or incident)", spec.ErrNotConfirmed, t.ConfirmText(p.Env.Context))
 	}
 	if cerr != nil {
-		err = &RefusedError{Stage: StageConfirm, Reason: cerr.Error(), Err: cerr}
+		err = &spec.RefusedError{Stage: spec.StageConfirm, Reason: cerr.Error(), Err: cerr}
 		p.refuse(outer, a, t, req, attempt, prev.DryRun, err)
 		return out, err
 	}
 
 	// 6: audit before touching anything; no record, no action.
-	report(StageAudit, "recording the attempt")
+	report(spec.StageAudit, "recording the attempt")
 	base, aerr := p.record(ctx, a, t, reason, attempt, audit.Record{Phase: audit.PhaseStarted, DryRun: prev.DryRun, Plan: prev.Plan})
 	if aerr != nil {
-		err = &RefusedError{Stage: StageAudit, Reason: "the audit log could not be written, so nothing was changed: " + aerr.Error(), Err: aerr}
+		err = &spec.RefusedError{Stage: spec.StageAudit, Reason: "the audit log could not be written, so nothing was changed: " + aerr.Error(), Err: aerr}
 		return out, err
 	}
 
 	// 7–8: execute and verify.
-	report(StageExecute, prev.Summary)
-	progress := func(s Stage) func(string) { return func(m string) { report(s, m) } }
-	res, xerr := a.steps.execute(ctx, execToken{attempt: attempt, user: base.User, reason: reason, plan: prev.plan}, t, progress(StageExecute))
-	stage := StageExecute
+	report(spec.StageExecute, prev.Summary)
+	progress := func(s spec.Stage) func(string) { return func(m string) { report(s, m) } }
+	res, xerr := a.steps.execute(ctx, execToken{attempt: attempt, user: base.User, reason: reason, plan: prev.plan}, t, progress(spec.StageExecute))
+	stage := spec.StageExecute
 	if xerr == nil && a.steps.verify != nil {
-		stage = StageVerify
-		report(StageVerify, "verifying")
-		res.Verified, xerr = a.steps.verify(ctx, t, res, progress(StageVerify))
+		stage = spec.StageVerify
+		report(spec.StageVerify, "verifying")
+		res.Verified, xerr = a.steps.verify(ctx, t, res, progress(spec.StageVerify))
 	}
-	out.Result = res
+	out.Result = res.Result
 	fin := audit.Record{Phase: audit.PhaseFinished, DryRun: prev.DryRun, Plan: prev.Plan, Result: "succeeded", User: base.User,
 		Answer: res.Message, Verified: res.Verified}
 	if xerr != nil {
@@ -276,6 +210,14 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t Target, req Request, at
 		err = errors.Join(err, fmt.Errorf("writing the finished audit record: %w", ferr))
 	}
 	return out, err
+}
+
+// confirmer is who asks the operator for req: its own Confirmer, else the pipeline's.
+func (p *Pipeline) confirmer(req spec.Request) spec.Confirmer {
+	if req.Confirmer != nil {
+		return req.Confirmer
+	}
+	return p.Confirmer
 }
 
 // ResultRefused and ResultCancelled are the results of a refused record: the pipeline stopped
@@ -299,7 +241,7 @@ func outcomeUnknown(ctx context.Context, err error) bool {
 }
 
 // deadline is ctx bounded by r.Timeout when it is positive.
-func (r Request) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+func deadline(ctx context.Context, r spec.Request) (context.Context, context.CancelFunc) {
 	if r.Timeout > 0 {
 		return context.WithTimeout(ctx, r.Timeout)
 	}
@@ -309,19 +251,19 @@ func (r Request) deadline(ctx context.Context) (context.Context, context.CancelF
 // refuse writes the single audit record of a refused attempt. Its own failure is reported
 // through the returned error of the attempt only by the caller's wording; a refusal stays a
 // refusal.
-func (p *Pipeline) refuse(ctx context.Context, a *Action, t Target, req Request, attempt, dry string, err error) {
+func (p *Pipeline) refuse(ctx context.Context, a *Action, t spec.Object, req spec.Request, attempt, dry string, err error) {
 	rec := audit.Record{Phase: audit.PhaseRefused, DryRun: dry, Result: ResultRefused, Error: err.Error()}
-	if errors.Is(err, ErrCancelled) {
+	if errors.Is(err, spec.ErrCancelled) {
 		rec.Result = ResultCancelled
 	}
-	var re *RefusedError
+	var re *spec.RefusedError
 	if errors.As(err, &re) {
 		rec.Stage = string(re.Stage)
 	}
 	_, _ = p.record(ctx, a, t, req.Reason, attempt, rec)
 }
 
-func (p *Pipeline) record(ctx context.Context, a *Action, t Target, reason, attempt string, r audit.Record) (audit.Record, error) {
+func (p *Pipeline) record(ctx context.Context, a *Action, t spec.Object, reason, attempt string, r audit.Record) (audit.Record, error) {
 	if p.Audit == nil {
 		return r, errors.New("no audit log configured")
 	}
@@ -338,7 +280,7 @@ func (p *Pipeline) record(ctx context.Context, a *Action, t Target, reason, atte
 }
 
 // lock marks t busy for this pipeline; a second attempt gets a RefusedError at StageBusy.
-func (p *Pipeline) lock(a *Action, t Target) (func(), error) {
+func (p *Pipeline) lock(a *Action, t spec.Object) (func(), error) {
 	key := t.ConfirmText(p.Env.Context) + "#" + t.Kind
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -346,7 +288,7 @@ func (p *Pipeline) lock(a *Action, t Target) (func(), error) {
 		p.busy = map[string]busyEntry{}
 	}
 	if b, ok := p.busy[key]; ok {
-		return nil, &RefusedError{Stage: StageBusy, Reason: fmt.Sprintf("%s is busy: %s started %s ago; one action per target at a time",
+		return nil, &spec.RefusedError{Stage: spec.StageBusy, Reason: fmt.Sprintf("%s is busy: %s started %s ago; one action per target at a time",
 			t, b.action, time.Since(b.since).Round(time.Second))}
 	}
 	p.busy[key] = busyEntry{action: a.ID, since: time.Now()}

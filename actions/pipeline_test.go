@@ -19,6 +19,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/vigil-k8s/vigil/actions/audit"
+	"github.com/vigil-k8s/vigil/actions/spec"
 )
 
 // fakeEnv is an Env over a fake clientset whose SelfSubjectAccessReviews allow what allow
@@ -61,30 +62,30 @@ func (r *recorder) note(s string) {
 }
 
 func (r *recorder) action(env *Env) *Action {
-	return &Action{ID: "test", Title: "Test", Dangerous: true, Access: &Access{Verb: "patch", Group: "apps"}, env: env,
+	return &Action{ID: "test", Title: "Test", Dangerous: true, Permission: &Permission{Verb: "patch", Group: "apps"}, env: env,
 		steps: steps{
-			precheck: func(context.Context, Target) (string, error) { r.note("precheck"); return r.precheck, nil },
-			preview: func(context.Context, Target) (Preview, error) {
+			precheck: func(context.Context, spec.Object) (string, error) { r.note("precheck"); return r.precheck, nil },
+			preview: func(context.Context, spec.Object) (previewed, error) {
 				r.note("preview")
-				return Preview{Summary: "do the thing", DryRun: "server dry-run: ok"}, r.prevErr
+				return previewed{Preview: spec.Preview{Summary: "do the thing", DryRun: "server dry-run: ok"}}, r.prevErr
 			},
-			execute: func(context.Context, execToken, Target, func(string)) (Result, error) {
+			execute: func(context.Context, execToken, spec.Object, func(string)) (executed, error) {
 				r.note("execute")
 				recs, _ := audit.ReadFile(r.logPath)
 				r.started = len(recs) > 0 && recs[len(recs)-1].Phase == audit.PhaseStarted
 				if r.block != nil {
 					<-r.block
 				}
-				return Result{Message: "done"}, nil
+				return executed{Result: spec.Result{Message: "done"}}, nil
 			},
-			verify: func(context.Context, Target, Result, func(string)) (string, error) {
+			verify: func(context.Context, spec.Object, executed, func(string)) (string, error) {
 				r.note("verify")
 				return "checked", nil
 			},
 		}}
 }
 
-func newPipeline(t *testing.T, env *Env, c Confirmer) (*Pipeline, string) {
+func newPipeline(t *testing.T, env *Env, c spec.Confirmer) (*Pipeline, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	l, err := audit.Open(path)
@@ -95,8 +96,8 @@ func newPipeline(t *testing.T, env *Env, c Confirmer) (*Pipeline, string) {
 }
 
 var (
-	prodTarget    = Target{Kind: KindDeployment, Namespace: "fintech-prod", Name: "payment-service"}
-	stagingTarget = Target{Kind: KindDeployment, Namespace: "fintech-staging", Name: "payment-service"}
+	prodTarget    = spec.Object{Kind: spec.KindDeployment, Namespace: "fintech-prod", Name: "payment-service"}
+	stagingTarget = spec.Object{Kind: spec.KindDeployment, Namespace: "fintech-staging", Name: "payment-service"}
 	allowAll      = map[string]bool{"patch deployments fintech-prod": true, "patch deployments fintech-staging": true}
 )
 
@@ -104,13 +105,13 @@ func TestPipelineRunsStagesInOrder(t *testing.T) {
 	env, _ := fakeEnv(t, allowAll)
 	p, path := newPipeline(t, env, PresetConfirmer{Answer: "local-1/fintech-prod/payment-service"})
 	r := &recorder{logPath: path}
-	var stages []Stage
-	out, err := p.Execute(context.Background(), r.action(env), prodTarget, Request{Reason: "INC-123",
-		Progress: func(e Event) { stages = append(stages, e.Stage) }})
+	var stages []spec.Stage
+	out, err := p.Execute(context.Background(), r.action(env), prodTarget, spec.Request{Reason: "INC-123",
+		Progress: func(e spec.Progress) { stages = append(stages, e.Stage) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Stage{StageReadOnly, StageDryRun, StageConfirm, StageAudit, StageExecute, StageVerify, StageDone}
+	want := []spec.Stage{spec.StageReadOnly, spec.StageDryRun, spec.StageConfirm, spec.StageAudit, spec.StageExecute, spec.StageVerify, spec.StageDone}
 	if !slices.Equal(stages, want) {
 		t.Errorf("stages %v, want %v", stages, want)
 	}
@@ -139,26 +140,26 @@ func TestPipelineRefusals(t *testing.T) {
 		precheck  string
 		prevErr   error
 		answer    string
-		target    Target
-		stage     Stage
+		target    spec.Object
+		stage     spec.Stage
 		reason    string
 		wantCalls []string
 	}{
-		{name: "read-only", readOnly: true, allow: allowAll, target: prodTarget, stage: StageReadOnly, reason: "read-only mode"},
-		{name: "forbidden", allow: map[string]bool{}, target: prodTarget, stage: StageRBAC,
+		{name: "read-only", readOnly: true, allow: allowAll, target: prodTarget, stage: spec.StageReadOnly, reason: "read-only mode"},
+		{name: "forbidden", allow: map[string]bool{}, target: prodTarget, stage: spec.StageRBAC,
 			reason: "forbidden: you cannot patch deployments in fintech-prod"},
 		{name: "precondition", allow: allowAll, precheck: "paused: resume it first", target: prodTarget,
-			stage: StagePreconditions, reason: "paused", wantCalls: []string{"precheck"}},
+			stage: spec.StagePreconditions, reason: "paused", wantCalls: []string{"precheck"}},
 		{name: "dry run rejected", allow: allowAll, prevErr: errors.New("admission webhook denied"), target: prodTarget,
-			stage: StageDryRun, reason: "admission webhook denied", wantCalls: []string{"precheck", "preview"}},
-		{name: "enter alone", allow: allowAll, answer: "", target: stagingTarget, stage: StageConfirm,
+			stage: spec.StageDryRun, reason: "admission webhook denied", wantCalls: []string{"precheck", "preview"}},
+		{name: "enter alone", allow: allowAll, answer: "", target: stagingTarget, stage: spec.StageConfirm,
 			reason: "Enter alone never confirms", wantCalls: []string{"precheck", "preview"}},
 		{name: "wrong typed string", allow: allowAll, answer: "local-1/fintech-prod/payment-servic", target: prodTarget,
-			stage: StageConfirm, reason: `expected "local-1/fintech-prod/payment-service"`, wantCalls: []string{"precheck", "preview"}},
+			stage: spec.StageConfirm, reason: `expected "local-1/fintech-prod/payment-service"`, wantCalls: []string{"precheck", "preview"}},
 		{name: "y is not enough in production", allow: allowAll, answer: "y", target: prodTarget,
-			stage: StageConfirm, reason: "expected", wantCalls: []string{"precheck", "preview"}},
+			stage: spec.StageConfirm, reason: "expected", wantCalls: []string{"precheck", "preview"}},
 		{name: "no on staging", allow: allowAll, answer: "n", target: stagingTarget,
-			stage: StageConfirm, reason: `answered "n"`, wantCalls: []string{"precheck", "preview"}},
+			stage: spec.StageConfirm, reason: `answered "n"`, wantCalls: []string{"precheck", "preview"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,15 +168,15 @@ func TestPipelineRefusals(t *testing.T) {
 			p, path := newPipeline(t, env, PresetConfirmer{Answer: tc.answer})
 			r := &recorder{precheck: tc.precheck, prevErr: tc.prevErr, logPath: path}
 			a := r.action(env)
-			_, err := p.Execute(context.Background(), a, tc.target, Request{Reason: "INC-1"})
-			var re *RefusedError
+			_, err := p.Execute(context.Background(), a, tc.target, spec.Request{Reason: "INC-1"})
+			var re *spec.RefusedError
 			if !errors.As(err, &re) || re.Stage != tc.stage || !strings.Contains(re.Error(), tc.reason) {
 				t.Fatalf("err = %v, want refusal at %s containing %q", err, tc.stage, tc.reason)
 			}
 			if !slices.Equal(r.calls, tc.wantCalls) {
 				t.Errorf("steps run %v, want %v", r.calls, tc.wantCalls)
 			}
-			if tc.stage == StageReadOnly || tc.stage == StageRBAC || tc.stage == StagePreconditions {
+			if tc.stage == spec.StageReadOnly || tc.stage == spec.StageRBAC || tc.stage == spec.StagePreconditions {
 				if d := a.Disabled(context.Background(), tc.target); !strings.Contains(d, tc.reason) {
 					t.Errorf("Disabled = %q, want it to contain %q", d, tc.reason)
 				}
@@ -189,10 +190,10 @@ func TestPipelineRefusals(t *testing.T) {
 }
 
 func TestConfirmationRules(t *testing.T) {
-	typed := ConfirmRequest{Typed: true, Expect: "local-1/fintech-prod/payment-service"}
-	yn := ConfirmRequest{Expect: "local-1/fintech-staging/payment-service"}
+	typed := spec.ConfirmRequest{Typed: true, Expect: "local-1/fintech-prod/payment-service"}
+	yn := spec.ConfirmRequest{Expect: "local-1/fintech-staging/payment-service"}
 	for _, tc := range []struct {
-		req    ConfirmRequest
+		req    spec.ConfirmRequest
 		answer string
 		ok     bool
 	}{
@@ -202,7 +203,7 @@ func TestConfirmationRules(t *testing.T) {
 		{yn, "", false}, {yn, "\r\n", false}, {yn, "n", false}, {yn, "no", false}, {yn, "sure", false},
 		{yn, "y", true}, {yn, "YES", true}, {yn, "local-1/fintech-staging/payment-service", true},
 	} {
-		err := CheckAnswer(tc.req, tc.answer)
+		err := spec.CheckAnswer(tc.req, tc.answer)
 		if (err == nil) != tc.ok {
 			t.Errorf("CheckAnswer(typed=%v, %q) = %v, want ok=%v", tc.req.Typed, tc.answer, err, tc.ok)
 		}
@@ -214,8 +215,8 @@ func TestPromptConfirmerEnterAloneDoesNotConfirm(t *testing.T) {
 	var out strings.Builder
 	p, path := newPipeline(t, env, NewPromptConfirmer(strings.NewReader("\n"), &out))
 	r := &recorder{logPath: path}
-	_, err := p.Execute(context.Background(), r.action(env), stagingTarget, Request{Reason: "INC-1"})
-	if !errors.Is(err, ErrNotConfirmed) || slices.Contains(r.calls, "execute") {
+	_, err := p.Execute(context.Background(), r.action(env), stagingTarget, spec.Request{Reason: "INC-1"})
+	if !errors.Is(err, spec.ErrNotConfirmed) || slices.Contains(r.calls, "execute") {
 		t.Fatalf("Enter alone: err %v, calls %v", err, r.calls)
 	}
 	if !strings.Contains(out.String(), "Proceed? Type y or yes (Enter alone never confirms): ") {
@@ -226,7 +227,7 @@ func TestPromptConfirmerEnterAloneDoesNotConfirm(t *testing.T) {
 	out.Reset()
 	p.Confirmer = NewPromptConfirmer(strings.NewReader("INC-77\nlocal-1/fintech-prod/payment-service\n"), &out)
 	r = &recorder{logPath: path}
-	if _, err := p.Execute(context.Background(), r.action(env), prodTarget, Request{}); err != nil {
+	if _, err := p.Execute(context.Background(), r.action(env), prodTarget, spec.Request{}); err != nil {
 		t.Fatalf("typed confirmation: %v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "Type local-1/fintech-prod/payment-service to confirm (namespace fintech-prod is labelled environment=production)") {
@@ -241,8 +242,8 @@ func TestPromptConfirmerEnterAloneDoesNotConfirm(t *testing.T) {
 // cancelConfirmer is an operator who typed a reason and part of the answer, then pressed Esc.
 type cancelConfirmer struct{ answer, reason string }
 
-func (c cancelConfirmer) Confirm(context.Context, ConfirmRequest) (Confirmation, error) {
-	return Confirmation{Answer: c.answer, Reason: c.reason, Cancelled: true}, nil
+func (c cancelConfirmer) Confirm(context.Context, spec.ConfirmRequest) (spec.Confirmation, error) {
+	return spec.Confirmation{Answer: c.answer, Reason: c.reason, Cancelled: true}, nil
 }
 
 // TestCancelledConfirmationIsRecordedAsCancelled: a cancellation is refused (even with the full
@@ -257,9 +258,9 @@ func TestCancelledConfirmationIsRecordedAsCancelled(t *testing.T) {
 	} {
 		p, path := newPipeline(t, env, cancelConfirmer{answer: tc.answer, reason: "INC-42"})
 		r := &recorder{logPath: path}
-		_, err := p.Execute(context.Background(), r.action(env), prodTarget, Request{})
-		var re *RefusedError
-		if !errors.As(err, &re) || re.Stage != StageConfirm || !errors.Is(err, ErrCancelled) || !errors.Is(err, ErrNotConfirmed) {
+		_, err := p.Execute(context.Background(), r.action(env), prodTarget, spec.Request{})
+		var re *spec.RefusedError
+		if !errors.As(err, &re) || re.Stage != spec.StageConfirm || !errors.Is(err, spec.ErrCancelled) || !errors.Is(err, spec.ErrNotConfirmed) {
 			t.Fatalf("answer %q: err = %v, want a cancellation refused at confirm", tc.answer, err)
 		}
 		if slices.Contains(r.calls, "execute") {
@@ -270,7 +271,7 @@ func TestCancelledConfirmationIsRecordedAsCancelled(t *testing.T) {
 			t.Fatalf("answer %q: records %+v, want one", tc.answer, recs)
 		}
 		rec := recs[0]
-		if rec.Phase != audit.PhaseRefused || rec.Result != ResultCancelled || rec.Stage != string(StageConfirm) ||
+		if rec.Phase != audit.PhaseRefused || rec.Result != ResultCancelled || rec.Stage != string(spec.StageConfirm) ||
 			rec.Reason != "INC-42" || !strings.Contains(rec.Error, tc.wantErr) || strings.Contains(rec.Error, "empty answer") {
 			t.Errorf("answer %q: record %+v, want result cancelled, reason INC-42, error containing %q", tc.answer, rec, tc.wantErr)
 		}
@@ -278,8 +279,8 @@ func TestCancelledConfirmationIsRecordedAsCancelled(t *testing.T) {
 	// Enter alone stays a refusal (not confirmed), not a cancellation.
 	p, path := newPipeline(t, env, PresetConfirmer{Answer: "", Reason: "INC-43"})
 	r := &recorder{logPath: path}
-	_, err := p.Execute(context.Background(), r.action(env), stagingTarget, Request{})
-	if !errors.Is(err, ErrNotConfirmed) || errors.Is(err, ErrCancelled) {
+	_, err := p.Execute(context.Background(), r.action(env), stagingTarget, spec.Request{})
+	if !errors.Is(err, spec.ErrNotConfirmed) || errors.Is(err, spec.ErrCancelled) {
 		t.Fatalf("Enter alone: err %v", err)
 	}
 	recs, _ := audit.ReadFile(path)
@@ -293,11 +294,11 @@ func TestReasonRequired(t *testing.T) {
 	env.RequireReason = true
 	p, path := newPipeline(t, env, PresetConfirmer{Answer: "y"})
 	r := &recorder{logPath: path}
-	_, err := p.Execute(context.Background(), r.action(env), stagingTarget, Request{})
+	_, err := p.Execute(context.Background(), r.action(env), stagingTarget, spec.Request{})
 	if err == nil || !strings.Contains(err.Error(), "a reason is required") {
 		t.Fatalf("err %v", err)
 	}
-	if _, err := p.Execute(context.Background(), r.action(env), stagingTarget, Request{Reason: "CHG-9"}); err != nil {
+	if _, err := p.Execute(context.Background(), r.action(env), stagingTarget, spec.Request{Reason: "CHG-9"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -307,8 +308,8 @@ func TestProtectedContextNeedsTypedTarget(t *testing.T) {
 	env.Protected = true
 	p, path := newPipeline(t, env, PresetConfirmer{Answer: "yes"})
 	r := &recorder{logPath: path}
-	_, err := p.Execute(context.Background(), r.action(env), stagingTarget, Request{})
-	if !errors.Is(err, ErrNotConfirmed) {
+	_, err := p.Execute(context.Background(), r.action(env), stagingTarget, spec.Request{})
+	if !errors.Is(err, spec.ErrNotConfirmed) {
 		t.Fatalf("protected context accepted y/n: %v", err)
 	}
 }
@@ -317,29 +318,29 @@ func TestOneActionPerTarget(t *testing.T) {
 	env, _ := fakeEnv(t, allowAll)
 	p, path := newPipeline(t, env, PresetConfirmer{Answer: "y"})
 	r := &recorder{logPath: path, block: make(chan struct{})}
-	ch, err := p.Start(context.Background(), r.action(env), stagingTarget, Request{})
+	ch, err := p.Start(context.Background(), r.action(env), stagingTarget, spec.Request{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for e := range ch { // wait until it executes
-		if e.Stage == StageExecute {
+		if e.Stage == spec.StageExecute {
 			break
 		}
 	}
-	_, err = p.Start(context.Background(), r.action(env), stagingTarget, Request{})
-	var re *RefusedError
-	if !errors.As(err, &re) || re.Stage != StageBusy || !strings.Contains(err.Error(), "busy: test started") {
+	_, err = p.Start(context.Background(), r.action(env), stagingTarget, spec.Request{})
+	var re *spec.RefusedError
+	if !errors.As(err, &re) || re.Stage != spec.StageBusy || !strings.Contains(err.Error(), "busy: test started") {
 		t.Fatalf("second attempt: %v", err)
 	}
 	// Another target is not blocked.
 	other := stagingTarget
 	other.Name = "api-gateway"
 	r2 := &recorder{logPath: path}
-	if _, err := p.Execute(context.Background(), r2.action(env), other, Request{}); err != nil {
+	if _, err := p.Execute(context.Background(), r2.action(env), other, spec.Request{}); err != nil {
 		t.Fatalf("other target: %v", err)
 	}
 	close(r.block)
-	var last Event
+	var last spec.Progress
 	for e := range ch {
 		last = e
 	}
@@ -347,7 +348,7 @@ func TestOneActionPerTarget(t *testing.T) {
 		t.Fatalf("last event %+v", last)
 	}
 	// Free again.
-	if _, err := p.Execute(context.Background(), (&recorder{logPath: path}).action(env), stagingTarget, Request{}); err != nil {
+	if _, err := p.Execute(context.Background(), (&recorder{logPath: path}).action(env), stagingTarget, spec.Request{}); err != nil {
 		t.Fatal(err)
 	}
 	rep, _ := audit.VerifyFile(path)
@@ -360,7 +361,7 @@ func TestDryRunOnlyPreviews(t *testing.T) {
 	env, _ := fakeEnv(t, allowAll)
 	p, path := newPipeline(t, env, nil)
 	r := &recorder{logPath: path}
-	out, err := p.Execute(context.Background(), r.action(env), prodTarget, Request{DryRun: true})
+	out, err := p.Execute(context.Background(), r.action(env), prodTarget, spec.Request{DryRun: true})
 	if err != nil || !out.DryRunOnly || out.Preview.Summary != "do the thing" {
 		t.Fatalf("%+v %v", out, err)
 	}
@@ -378,9 +379,9 @@ func TestAuditFailureStopsExecution(t *testing.T) {
 	p, path := newPipeline(t, env, PresetConfirmer{Answer: "y"})
 	r := &recorder{logPath: path}
 	p.Audit = nil
-	_, err := p.Execute(context.Background(), r.action(env), stagingTarget, Request{})
-	var re *RefusedError
-	if !errors.As(err, &re) || re.Stage != StageAudit || slices.Contains(r.calls, "execute") {
+	_, err := p.Execute(context.Background(), r.action(env), stagingTarget, spec.Request{})
+	var re *spec.RefusedError
+	if !errors.As(err, &re) || re.Stage != spec.StageAudit || slices.Contains(r.calls, "execute") {
 		t.Fatalf("err %v calls %v", err, r.calls)
 	}
 }
@@ -392,7 +393,7 @@ func TestRBACChecksExactAttributes(t *testing.T) {
 		got = append(got, *a.(k8stesting.CreateAction).GetObject().(*authzv1.SelfSubjectAccessReview).Spec.ResourceAttributes)
 		return false, nil, nil
 	})
-	a := Scale(env, ScaleParams{Replicas: 3})
+	a := Scale(env, spec.ScaleParams{Replicas: 3})
 	_ = a.Disabled(context.Background(), prodTarget)
 	want := authzv1.ResourceAttributes{Namespace: "fintech-prod", Verb: "patch", Group: "apps", Resource: "deployments", Subresource: "scale", Name: "payment-service"}
 	if len(got) == 0 || got[0] != want {

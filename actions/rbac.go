@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/vigil-k8s/vigil/actions/spec"
 	authzv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -17,7 +18,7 @@ const ProductionLabel = "environment"
 // allowed asks the API server (SelfSubjectAccessReview) whether the user may perform access on
 // t's exact namespace and name; it returns "" when allowed, else the reason to show. Answers
 // are cached per Env.
-func (e *Env) allowed(ctx context.Context, a Access, t Target) (string, error) {
+func (e *Env) allowed(ctx context.Context, a Permission, t spec.Object) (string, error) {
 	key := t.Namespace + "/" + t.Name
 	e.mu.Lock()
 	if r, ok := e.rbac[a][key]; ok {
@@ -41,7 +42,7 @@ func (e *Env) allowed(ctx context.Context, a Access, t Target) (string, error) {
 	}
 	e.mu.Lock()
 	if e.rbac == nil {
-		e.rbac = map[Access]map[string]string{}
+		e.rbac = map[Permission]map[string]string{}
 	}
 	if e.rbac[a] == nil {
 		e.rbac[a] = map[string]string{}
@@ -52,7 +53,7 @@ func (e *Env) allowed(ctx context.Context, a Access, t Target) (string, error) {
 }
 
 // forbiddenReason reads like kubectl's: "forbidden: you cannot patch deployments in fintech-prod".
-func forbiddenReason(a Access, t Target) string {
+func forbiddenReason(a Permission, t spec.Object) string {
 	res := a.Resource
 	if a.Subresource != "" {
 		res += "/" + a.Subresource
@@ -68,7 +69,7 @@ func forbiddenReason(a Access, t Target) string {
 // confirmation: a protected context, or a namespace labelled environment=production. A
 // namespace that cannot be read or is not found counts as protected: when in doubt, ask for
 // more.
-func (e *Env) protected(ctx context.Context, t Target, extra []string) (bool, string) {
+func (e *Env) protected(ctx context.Context, t spec.Object, extra []string) (bool, string) {
 	if ok, why := e.contextProtected(); ok {
 		return true, why
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/vigil-k8s/vigil/actions/spec"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -20,14 +21,13 @@ const RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt"
 // template, and the difference is sent as a strategic merge patch. A paused Deployment is
 // refused (kubectl refuses it too).
 func Restart(env *Env) *Action {
-	a := &Action{ID: "restart", Title: "Restart", Dangerous: true, Confirm: ConfirmAuto,
-		Access: &Access{Verb: "patch", Group: "apps"}, env: env}
+	a := newAction(env, spec.RestartParams{}, &Permission{Verb: "patch", Group: "apps"})
 	a.steps = steps{
-		precheck: func(ctx context.Context, t Target) (string, error) {
+		precheck: func(ctx context.Context, t spec.Object) (string, error) {
 			return pausedRefusal(ctx, env.Kube, t)
 		},
-		preview: func(ctx context.Context, t Target) (Preview, error) {
-			pv := Preview{Summary: fmt.Sprintf("restart the pods of %s (rolling, like kubectl rollout restart)", t)}
+		preview: func(ctx context.Context, t spec.Object) (previewed, error) {
+			pv := previewed{Preview: spec.Preview{Summary: fmt.Sprintf("restart the pods of %s (rolling, like kubectl rollout restart)", t)}}
 			w, err := getWorkload(ctx, env.Kube, t)
 			if err != nil {
 				return pv, err
@@ -46,21 +46,21 @@ func Restart(env *Env) *Action {
 			pv.DryRun = "server dry-run: ok"
 			return pv, nil
 		},
-		execute: func(ctx context.Context, _ execToken, t Target, _ func(string)) (Result, error) {
+		execute: func(ctx context.Context, _ execToken, t spec.Object, _ func(string)) (executed, error) {
 			w, err := getWorkload(ctx, env.Kube, t)
 			if err != nil {
-				return Result{}, err
+				return executed{}, err
 			}
 			patch, stamp, err := restartPatch(w.obj)
 			if err != nil {
-				return Result{}, err
+				return executed{}, err
 			}
 			if err := patchWorkload(ctx, env.Kube, t, types.StrategicMergePatchType, patch, metav1.PatchOptions{}); err != nil {
-				return Result{}, err
+				return executed{}, err
 			}
-			return Result{Message: fmt.Sprintf("%s restarted (restartedAt %s)", t, stamp), state: stamp}, nil
+			return executed{Result: spec.Result{Message: fmt.Sprintf("%s restarted (restartedAt %s)", t, stamp)}, state: stamp}, nil
 		},
-		verify: func(ctx context.Context, t Target, res Result, _ func(string)) (string, error) {
+		verify: func(ctx context.Context, t spec.Object, res executed, _ func(string)) (string, error) {
 			w, err := getWorkload(ctx, env.Kube, t)
 			if err != nil {
 				return "", err
@@ -71,7 +71,7 @@ func Restart(env *Env) *Action {
 			return "pod template carries the new restartedAt", nil
 		},
 	}
-	return gitopsAware(env, a, GitOpsParams{}, restartChange(env))
+	return gitopsAware(env, a, gitopsMode{}, restartChange(env))
 }
 
 // restartPatch runs kubectl's ObjectRestarterFn on a copy of obj and returns the strategic

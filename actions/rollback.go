@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/vigil-k8s/vigil/actions/spec"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -16,30 +18,19 @@ import (
 	deploymentutil "k8s.io/kubectl/pkg/util/deployment"
 )
 
-// RollbackParams are a rollback's parameters.
-type RollbackParams struct {
-	// ToRevision is the revision to return to; 0 means the previous one (kubectl's default).
-	ToRevision int64
-	// GitOpsParams: whether to go against an Argo CD app's self-heal.
-	GitOpsParams
-}
-
 // Rollback returns the action that rolls a Deployment, StatefulSet or DaemonSet back with
 // kubectl's own rollbacker (polymorphichelpers.RollbackerFor), so it behaves exactly like
 // `kubectl rollout undo` — ReplicaSet history for Deployments, ControllerRevisions for the
 // others — refusing a paused Deployment. The preview is the template difference between now
 // and the target revision.
-func Rollback(env *Env, p RollbackParams) *Action {
-	a := &Action{
-		ID: "rollback", Title: "Roll back", Dangerous: true, Confirm: ConfirmAuto,
-		Access: &Access{Verb: "patch", Group: "apps"},
-		Params: fmt.Sprintf("to-revision=%d", p.ToRevision), env: env,
-	}
-	if p.ToRevision == 0 {
-		a.Params = "to-revision=previous"
-	}
+func Rollback(env *Env, p spec.RollbackParams) *Action { return rollback(env, p, 0) }
+
+// rollback is Rollback, with automated sync of the managing Argo CD application suspended
+// first for suspendFirst when positive (the guided emergency rollback).
+func rollback(env *Env, p spec.RollbackParams, suspendFirst time.Duration) *Action {
+	a := newAction(env, p, &Permission{Verb: "patch", Group: "apps"})
 	a.steps = steps{
-		precheck: func(ctx context.Context, t Target) (string, error) {
+		precheck: func(ctx context.Context, t spec.Object) (string, error) {
 			if why, err := pausedRefusal(ctx, env.Kube, t); why != "" || err != nil {
 				return why, err
 			}
@@ -48,16 +39,16 @@ func Rollback(env *Env, p RollbackParams) *Action {
 			}
 			return "", nil
 		},
-		preview: func(ctx context.Context, t Target) (Preview, error) {
+		preview: func(ctx context.Context, t spec.Object) (previewed, error) {
 			w, err := getWorkload(ctx, env.Kube, t)
 			if err != nil {
-				return Preview{}, err
+				return previewed{}, err
 			}
 			rev, tmpl, cause, err := rollbackTarget(env, t, p.ToRevision)
 			if err != nil {
-				return Preview{}, err
+				return previewed{}, err
 			}
-			pv := Preview{Summary: fmt.Sprintf("roll %s back to revision %d", t, rev), Details: templateDiff(w.template, tmpl)}
+			pv := previewed{Preview: spec.Preview{Summary: fmt.Sprintf("roll %s back to revision %d", t, rev), Details: templateDiff(w.template, tmpl)}}
 			if cause != "" {
 				pv.Details = append(pv.Details, fmt.Sprintf("revision %d was: %s", rev, cause))
 			}
@@ -79,34 +70,34 @@ func Rollback(env *Env, p RollbackParams) *Action {
 			pv.DryRun = "server dry-run: " + msg
 			return pv, nil
 		},
-		execute: func(ctx context.Context, tok execToken, t Target, progress func(string)) (Result, error) {
+		execute: func(ctx context.Context, tok execToken, t spec.Object, progress func(string)) (executed, error) {
 			plan, ok := tok.plan.(rollbackPlan)
 			if !ok {
-				return Result{}, fmt.Errorf("no previewed plan to execute")
+				return executed{}, fmt.Errorf("no previewed plan to execute")
 			}
 			w, err := getWorkload(ctx, env.Kube, t)
 			if err != nil {
-				return Result{}, err
+				return executed{}, err
 			}
 			if !apiequality.Semantic.DeepEqual(w.template, plan.from) {
-				return Result{}, fmt.Errorf("%w: the pod template of %s changed since the preview (a rollout landed: %s); look again",
-					ErrChangedSincePreview, t, strings.Join(templateDiff(plan.from, w.template), "; "))
+				return executed{}, fmt.Errorf("%w: the pod template of %s changed since the preview (a rollout landed: %s); look again",
+					spec.ErrChangedSincePreview, t, strings.Join(templateDiff(plan.from, w.template), "; "))
 			}
 			// The revision previewed, not "previous" computed again: a rollout
 			// between preview and yes must not move the target.
 			rev, tmpl, _, err := rollbackTarget(env, t, plan.revision)
 			if err != nil {
-				return Result{}, err
+				return executed{}, err
 			}
 			rb, err := polymorphichelpers.RollbackerFor(groupKind(t.Kind), env.Kube)
 			if err != nil {
-				return Result{}, err
+				return executed{}, err
 			}
 			progress(fmt.Sprintf("restoring revision %d", rev))
 			msg, err := rb.Rollback(w.obj, nil, rev, cmdutil.DryRunNone)
-			return Result{Message: msg, state: tmpl}, err
+			return executed{Result: spec.Result{Message: msg}, state: tmpl}, err
 		},
-		verify: func(ctx context.Context, t Target, res Result, _ func(string)) (string, error) {
+		verify: func(ctx context.Context, t spec.Object, res executed, _ func(string)) (string, error) {
 			w, err := getWorkload(ctx, env.Kube, t)
 			if err != nil {
 				return "", err
@@ -118,7 +109,7 @@ func Rollback(env *Env, p RollbackParams) *Action {
 			return "live pod template matches the target revision", nil
 		},
 	}
-	return gitopsAware(env, a, p.GitOpsParams, rollbackChange(env, p))
+	return gitopsAware(env, a, gitopsMode{GitOpsParams: p.GitOpsParams, suspendFirst: suspendFirst}, rollbackChange(env, p))
 }
 
 // changeCauseAnnotation is the annotation `kubectl rollout history` shows.
@@ -136,7 +127,7 @@ type rollbackPlan struct {
 
 // rollbackTarget finds the revision a rollback goes to, and its pod template, from kubectl's
 // history viewer: the highest revision but one when toRevision is 0, as kubectl does.
-func rollbackTarget(env *Env, t Target, toRevision int64) (rev int64, tmpl *corev1.PodTemplateSpec, cause string, err error) {
+func rollbackTarget(env *Env, t spec.Object, toRevision int64) (rev int64, tmpl *corev1.PodTemplateSpec, cause string, err error) {
 	hv, err := polymorphichelpers.HistoryViewerFor(groupKind(t.Kind), env.Kube)
 	if err != nil {
 		return 0, nil, "", err

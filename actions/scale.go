@@ -4,29 +4,20 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/vigil-k8s/vigil/actions/spec"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
 
-// ScaleParams are a scale's parameters.
-type ScaleParams struct {
-	// Replicas is the new replica count.
-	Replicas int32
-	// GitOpsParams: whether to go against an Argo CD app's self-heal.
-	GitOpsParams
-}
-
 // Scale returns the action that sets a Deployment's or StatefulSet's replicas through the
 // scale subresource, as `kubectl scale` does. When a HorizontalPodAutoscaler targets the
 // workload the preview warns that the HPA owns the replica count and will override it.
-func Scale(env *Env, p ScaleParams) *Action {
-	a := &Action{ID: "scale", Title: "Scale", Dangerous: true, Confirm: ConfirmAuto,
-		Access: &Access{Verb: "patch", Group: "apps", Subresource: "scale"},
-		Params: fmt.Sprintf("replicas=%d", p.Replicas), env: env}
+func Scale(env *Env, p spec.ScaleParams) *Action {
+	a := newAction(env, p, &Permission{Verb: "patch", Group: "apps", Subresource: "scale"})
 	patch := []byte(fmt.Sprintf(`{"spec":{"replicas":%d}}`, p.Replicas))
 	a.steps = steps{
-		precheck: func(ctx context.Context, t Target) (string, error) {
-			if t.Kind == KindDaemonSet {
+		precheck: func(ctx context.Context, t spec.Object) (string, error) {
+			if t.Kind == spec.KindDaemonSet {
 				return "a DaemonSet runs one pod per node and cannot be scaled", nil
 			}
 			if p.Replicas < 0 {
@@ -35,16 +26,16 @@ func Scale(env *Env, p ScaleParams) *Action {
 			_, err := getWorkload(ctx, env.Kube, t)
 			return "", err
 		},
-		preview: func(ctx context.Context, t Target) (Preview, error) {
+		preview: func(ctx context.Context, t spec.Object) (previewed, error) {
 			w, err := getWorkload(ctx, env.Kube, t)
 			if err != nil {
-				return Preview{}, err
+				return previewed{}, err
 			}
 			cur := int32(1)
 			if w.replicas != nil {
 				cur = *w.replicas
 			}
-			pv := Preview{Summary: fmt.Sprintf("scale %s from %d to %d replicas", t, cur, p.Replicas)}
+			pv := previewed{Preview: spec.Preview{Summary: fmt.Sprintf("scale %s from %d to %d replicas", t, cur, p.Replicas)}}
 			if p.Replicas == 0 {
 				pv.Warnings = append(pv.Warnings, "scaling to 0 stops every pod: the service will be down")
 			}
@@ -72,13 +63,13 @@ func Scale(env *Env, p ScaleParams) *Action {
 			pv.DryRun = "server dry-run: ok"
 			return pv, nil
 		},
-		execute: func(ctx context.Context, _ execToken, t Target, _ func(string)) (Result, error) {
+		execute: func(ctx context.Context, _ execToken, t spec.Object, _ func(string)) (executed, error) {
 			if err := patchWorkload(ctx, env.Kube, t, types.MergePatchType, patch, metav1.PatchOptions{}, "scale"); err != nil {
-				return Result{}, err
+				return executed{}, err
 			}
-			return Result{Message: fmt.Sprintf("%s scaled to %d", t, p.Replicas)}, nil
+			return executed{Result: spec.Result{Message: fmt.Sprintf("%s scaled to %d", t, p.Replicas)}}, nil
 		},
-		verify: func(ctx context.Context, t Target, _ Result, _ func(string)) (string, error) {
+		verify: func(ctx context.Context, t spec.Object, _ executed, _ func(string)) (string, error) {
 			w, err := getWorkload(ctx, env.Kube, t)
 			if err != nil {
 				return "", err
@@ -89,5 +80,5 @@ func Scale(env *Env, p ScaleParams) *Action {
 			return fmt.Sprintf("spec.replicas is %d", p.Replicas), nil
 		},
 	}
-	return gitopsAware(env, a, p.GitOpsParams, scaleChange(env, p))
+	return gitopsAware(env, a, gitopsMode{GitOpsParams: p.GitOpsParams}, scaleChange(env, p))
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/vigil-k8s/vigil/actions/spec"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -26,43 +27,24 @@ var (
 	gvrClusterExternalSecret = schema.GroupVersionResource{Group: "external-secrets.io", Version: "v1", Resource: "clusterexternalsecrets"}
 )
 
-// SecretRefreshParams are a secret refresh's parameters.
-type SecretRefreshParams struct {
-	// Timeout bounds the wait for the controller to refresh (status.refreshTime to move);
-	// default 60 s.
-	Timeout time.Duration
-	// Interval is the polling interval; default 500 ms.
-	Interval time.Duration
-	// RestartConsumers restarts, after the refresh, the workloads that mount the target
-	// Secret or take it through envFrom or env valueFrom (they are listed in the preview).
-	RestartConsumers bool
-}
-
 // RefreshSecret returns the action that makes the External Secrets Operator fetch an
 // ExternalSecret (or ClusterExternalSecret) again now: it sets the force-sync annotation to
 // the current Unix time, waits until status.refreshTime moves, then optionally restarts the
 // workloads that consume the target Secret.
-func RefreshSecret(env *Env, p SecretRefreshParams) *Action {
-	if p.Timeout <= 0 {
-		p.Timeout = time.Minute
-	}
-	if p.Interval <= 0 {
-		p.Interval = 500 * time.Millisecond
-	}
-	a := &Action{ID: "secret-refresh", Title: "Refresh secret", Confirm: ConfirmAuto, env: env,
-		Access: &Access{Verb: "patch", Group: "external-secrets.io"},
-		Params: fmt.Sprintf("restart-consumers=%v timeout=%s", p.RestartConsumers, p.Timeout)}
-	res := func(t Target) (gvr schema.GroupVersionResource, annotation string) {
-		if t.Kind == KindClusterExternalSecret {
+func RefreshSecret(env *Env, p spec.SecretRefreshParams) *Action {
+	p = p.WithDefaults()
+	a := newAction(env, p, &Permission{Verb: "patch", Group: "external-secrets.io"})
+	res := func(t spec.Object) (gvr schema.GroupVersionResource, annotation string) {
+		if t.Kind == spec.KindClusterExternalSecret {
 			return gvrClusterExternalSecret, ClusterForceSyncAnnotation
 		}
 		return gvrExternalSecret, ForceSyncAnnotation
 	}
-	get := func(ctx context.Context, t Target) (*unstructured.Unstructured, error) {
+	get := func(ctx context.Context, t spec.Object) (*unstructured.Unstructured, error) {
 		gvr, _ := res(t)
 		return env.Dynamic.Resource(gvr).Namespace(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
 	}
-	patch := func(ctx context.Context, t Target, opts metav1.PatchOptions) (string, error) {
+	patch := func(ctx context.Context, t spec.Object, opts metav1.PatchOptions) (string, error) {
 		gvr, ann := res(t)
 		stamp := strconv.FormatInt(time.Now().Unix(), 10)
 		body, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{ann: stamp}}})
@@ -70,15 +52,15 @@ func RefreshSecret(env *Env, p SecretRefreshParams) *Action {
 		return stamp, err
 	}
 	a.steps = steps{
-		precheck: func(ctx context.Context, t Target) (string, error) {
-			if t.Kind != KindExternalSecret && t.Kind != KindClusterExternalSecret {
+		precheck: func(ctx context.Context, t spec.Object) (string, error) {
+			if t.Kind != spec.KindExternalSecret && t.Kind != spec.KindClusterExternalSecret {
 				return fmt.Sprintf("%s is not an ExternalSecret or ClusterExternalSecret", t), nil
 			}
 			es, err := get(ctx, t)
 			if err != nil {
 				return "", err
 			}
-			if !p.RestartConsumers || t.Kind != KindExternalSecret {
+			if !p.RestartConsumers || t.Kind != spec.KindExternalSecret {
 				return "", nil
 			}
 			consumers, err := secretConsumers(ctx, env, t.Namespace, targetSecretName(es))
@@ -86,7 +68,7 @@ func RefreshSecret(env *Env, p SecretRefreshParams) *Action {
 				return "", err
 			}
 			for _, c := range consumers { // the restarts must be allowed, and possible, too
-				if r, err := env.allowed(ctx, Access{Verb: "patch", Group: "apps", Resource: resourceOf(c.Kind)}, c); err != nil || r != "" {
+				if r, err := env.allowed(ctx, Permission{Verb: "patch", Group: "apps", Resource: resourceOf(c.Kind)}, c); err != nil || r != "" {
 					return r, err
 				}
 				if why, err := pausedRefusal(ctx, env.Kube, c); why != "" || err != nil {
@@ -95,19 +77,19 @@ func RefreshSecret(env *Env, p SecretRefreshParams) *Action {
 			}
 			return "", nil
 		},
-		preview: func(ctx context.Context, t Target) (Preview, error) {
+		preview: func(ctx context.Context, t spec.Object) (previewed, error) {
 			es, err := get(ctx, t)
 			if err != nil {
-				return Preview{}, err
+				return previewed{}, err
 			}
 			last, _, _ := unstructured.NestedString(es.Object, "status", "refreshTime")
-			pv := Preview{Summary: fmt.Sprintf("force ESO to refresh %s now (last refresh %s)", t, orNone(last))}
-			if t.Kind == KindClusterExternalSecret {
+			pv := previewed{Preview: spec.Preview{Summary: fmt.Sprintf("force ESO to refresh %s now (last refresh %s)", t, orNone(last))}}
+			if t.Kind == spec.KindClusterExternalSecret {
 				// It fans out: the namespaces it provisions decide whether it is protected.
 				pv.Namespaces, _, _ = unstructured.NestedStringSlice(es.Object, "status", "provisionedNamespaces")
 				pv.Details = append(pv.Details, fmt.Sprintf("provisions ExternalSecrets in %v", pv.Namespaces))
 			}
-			if t.Kind == KindExternalSecret {
+			if t.Kind == spec.KindExternalSecret {
 				secret := targetSecretName(es)
 				consumers, err := secretConsumers(ctx, env, t.Namespace, secret)
 				if err != nil {
@@ -147,19 +129,19 @@ func RefreshSecret(env *Env, p SecretRefreshParams) *Action {
 			pv.DryRun = "server dry-run: ok"
 			return pv, nil
 		},
-		execute: func(ctx context.Context, tok execToken, t Target, progress func(string)) (Result, error) {
+		execute: func(ctx context.Context, tok execToken, t spec.Object, progress func(string)) (executed, error) {
 			es, err := get(ctx, t)
 			if err != nil {
-				return Result{}, err
+				return executed{}, err
 			}
 			before, _, _ := unstructured.NestedString(es.Object, "status", "refreshTime")
 			stamp, err := patch(ctx, t, metav1.PatchOptions{})
 			if err != nil {
-				return Result{}, err
+				return executed{}, err
 			}
 			_, ann := res(t)
 			progress(fmt.Sprintf("%s=%s set; waiting for the controller to refresh", ann, stamp))
-			if t.Kind == KindExternalSecret {
+			if t.Kind == spec.KindExternalSecret {
 				after, err := waitRefresh(ctx, p, before, func() (string, error) {
 					u, err := get(ctx, t)
 					if err != nil {
@@ -169,33 +151,33 @@ func RefreshSecret(env *Env, p SecretRefreshParams) *Action {
 					return s, nil
 				}, progress)
 				if err != nil {
-					return Result{state: stamp}, fmt.Errorf("%s: %w", t, err)
+					return executed{state: stamp}, fmt.Errorf("%s: %w", t, err)
 				}
 				progress("refreshed at " + after)
 			}
 			msg := fmt.Sprintf("%s refreshed", t)
-			if p.RestartConsumers && t.Kind == KindExternalSecret {
+			if p.RestartConsumers && t.Kind == spec.KindExternalSecret {
 				// Exactly the workloads previewed and confirmed, not a list computed again.
-				consumers, _ := tok.plan.([]Target)
+				consumers, _ := tok.plan.([]spec.Object)
 				for _, c := range consumers {
 					w, err := getWorkload(ctx, env.Kube, c)
 					if err != nil {
-						return Result{state: stamp}, err
+						return executed{state: stamp}, err
 					}
 					pt, _, err := restartPatch(w.obj)
 					if err == nil {
 						err = patchWorkload(ctx, env.Kube, c, types.StrategicMergePatchType, pt, metav1.PatchOptions{})
 					}
 					if err != nil {
-						return Result{state: stamp}, fmt.Errorf("restarting %s: %w", c, err)
+						return executed{state: stamp}, fmt.Errorf("restarting %s: %w", c, err)
 					}
 					progress("restarted " + c.String())
 				}
 				msg += fmt.Sprintf("; %d consumer(s) restarted", len(consumers))
 			}
-			return Result{Message: msg, state: stamp}, nil
+			return executed{Result: spec.Result{Message: msg}, state: stamp}, nil
 		},
-		verify: func(ctx context.Context, t Target, r Result, _ func(string)) (string, error) {
+		verify: func(ctx context.Context, t spec.Object, r executed, _ func(string)) (string, error) {
 			u, err := get(ctx, t)
 			if err != nil {
 				return "", err
@@ -207,11 +189,11 @@ func RefreshSecret(env *Env, p SecretRefreshParams) *Action {
 			return fmt.Sprintf("%s=%s on %s", ann, r.state, t), nil
 		},
 	}
-	return gitopsAware(env, a, GitOpsParams{}, nil)
+	return gitopsAware(env, a, gitopsMode{}, nil)
 }
 
 // waitRefresh polls until read returns a refreshTime other than before.
-func waitRefresh(ctx context.Context, p SecretRefreshParams, before string, read func() (string, error), progress func(string)) (string, error) {
+func waitRefresh(ctx context.Context, p spec.SecretRefreshParams, before string, read func() (string, error), progress func(string)) (string, error) {
 	deadline := time.Now().Add(p.Timeout)
 	start := time.Now()
 	tick := time.NewTicker(p.Interval)
@@ -249,11 +231,11 @@ func targetSecretName(es *unstructured.Unstructured) string {
 
 // secretConsumers lists the Deployments, StatefulSets and DaemonSets in ns whose pod template
 // mounts secret (volume or projected volume) or reads it through envFrom or env valueFrom.
-func secretConsumers(ctx context.Context, env *Env, ns, secret string) ([]Target, error) {
-	var out []Target
-	check := func(kind, name string, spec *corev1.PodSpec) {
-		if podUsesSecret(spec, secret) {
-			out = append(out, Target{Kind: kind, Namespace: ns, Name: name})
+func secretConsumers(ctx context.Context, env *Env, ns, secret string) ([]spec.Object, error) {
+	var out []spec.Object
+	check := func(kind, name string, pod *corev1.PodSpec) {
+		if podUsesSecret(pod, secret) {
+			out = append(out, spec.Object{Kind: kind, Namespace: ns, Name: name})
 		}
 	}
 	ds, err := env.Kube.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
@@ -261,27 +243,27 @@ func secretConsumers(ctx context.Context, env *Env, ns, secret string) ([]Target
 		return nil, fmt.Errorf("listing Deployments in %s: %w", ns, err)
 	}
 	for i := range ds.Items {
-		check(KindDeployment, ds.Items[i].Name, &ds.Items[i].Spec.Template.Spec)
+		check(spec.KindDeployment, ds.Items[i].Name, &ds.Items[i].Spec.Template.Spec)
 	}
 	ss, err := env.Kube.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("listing StatefulSets in %s: %w", ns, err)
 	}
 	for i := range ss.Items {
-		check(KindStatefulSet, ss.Items[i].Name, &ss.Items[i].Spec.Template.Spec)
+		check(spec.KindStatefulSet, ss.Items[i].Name, &ss.Items[i].Spec.Template.Spec)
 	}
 	dss, err := env.Kube.AppsV1().DaemonSets(ns).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("listing DaemonSets in %s: %w", ns, err)
 	}
 	for i := range dss.Items {
-		check(KindDaemonSet, dss.Items[i].Name, &dss.Items[i].Spec.Template.Spec)
+		check(spec.KindDaemonSet, dss.Items[i].Name, &dss.Items[i].Spec.Template.Spec)
 	}
 	return out, nil
 }
 
-func podUsesSecret(spec *corev1.PodSpec, secret string) bool {
-	for _, v := range spec.Volumes {
+func podUsesSecret(pod *corev1.PodSpec, secret string) bool {
+	for _, v := range pod.Volumes {
 		if v.Secret != nil && v.Secret.SecretName == secret {
 			return true
 		}
@@ -293,7 +275,7 @@ func podUsesSecret(spec *corev1.PodSpec, secret string) bool {
 			}
 		}
 	}
-	cs := append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...)
+	cs := append(append([]corev1.Container{}, pod.InitContainers...), pod.Containers...)
 	for _, c := range cs {
 		for _, e := range c.EnvFrom {
 			if e.SecretRef != nil && e.SecretRef.Name == secret {

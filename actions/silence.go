@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/alertmanager/api/v2/client/alert"
 	"github.com/prometheus/alertmanager/api/v2/client/silence"
 	"github.com/prometheus/alertmanager/api/v2/models"
+	"github.com/vigil-k8s/vigil/actions/spec"
 )
 
 // AlertmanagerClient talks to Alertmanager's v2 API through Alertmanager's own generated
@@ -65,22 +66,12 @@ func (c *AlertmanagerClient) Silence(ctx context.Context, id string) (*models.Ge
 	return res.Payload, nil
 }
 
-// SilenceParams are a silence's parameters.
-type SilenceParams struct {
-	// Duration is how long the silence lasts from now.
-	Duration time.Duration
-	// Labels, when set, are the matchers (the alert the operator picked); otherwise they are
-	// the labels common to the firing alerts with the target's alertname (and namespace).
-	Labels map[string]string
-}
-
 // SilenceAlert returns the action that silences an alert in Alertmanager: exact matchers from
 // the alert's labels, the duration, the operator's reason as comment and the kube user as
-// createdBy. Target: Kind Alert, Name the alertname, Namespace the alert's namespace label.
-func SilenceAlert(env *Env, p SilenceParams) *Action {
-	a := &Action{ID: "silence", Title: "Silence alert", Confirm: ConfirmAuto, env: env,
-		Params: "duration=" + p.Duration.String()}
-	matchers := func(ctx context.Context, t Target) (map[string]string, int, error) {
+// createdBy. Object: Kind Alert, Name the alertname, Namespace the alert's namespace label.
+func SilenceAlert(env *Env, p spec.SilenceParams) *Action {
+	a := newAction(env, p, nil)
+	matchers := func(ctx context.Context, t spec.Object) (map[string]string, int, error) {
 		if len(p.Labels) > 0 {
 			m := map[string]string{"alertname": t.Name}
 			for k, v := range p.Labels {
@@ -112,7 +103,7 @@ func SilenceAlert(env *Env, p SilenceParams) *Action {
 		return m, len(alerts), nil
 	}
 	a.steps = steps{
-		precheck: func(ctx context.Context, t Target) (string, error) {
+		precheck: func(ctx context.Context, t spec.Object) (string, error) {
 			switch {
 			case env.Alertmanager == nil:
 				return "no Alertmanager configured (give --alertmanager-url)", nil
@@ -123,13 +114,13 @@ func SilenceAlert(env *Env, p SilenceParams) *Action {
 			}
 			return "", nil
 		},
-		preview: func(ctx context.Context, t Target) (Preview, error) {
+		preview: func(ctx context.Context, t spec.Object) (previewed, error) {
 			m, n, err := matchers(ctx, t)
 			if err != nil {
-				return Preview{}, err
+				return previewed{}, err
 			}
 			end := time.Now().Add(p.Duration).UTC().Format(time.RFC3339)
-			pv := Preview{Summary: fmt.Sprintf("silence %s for %s (until %s)", t.Name, p.Duration, end)}
+			pv := previewed{Preview: spec.Preview{Summary: fmt.Sprintf("silence %s for %s (until %s)", t.Name, p.Duration, end)}}
 			for _, k := range slices.Sorted(maps.Keys(m)) {
 				pv.Details = append(pv.Details, fmt.Sprintf("matcher %s=%q", k, m[k]))
 			}
@@ -155,10 +146,10 @@ func SilenceAlert(env *Env, p SilenceParams) *Action {
 			}
 			return pv, nil
 		},
-		execute: func(ctx context.Context, tok execToken, t Target, _ func(string)) (Result, error) {
+		execute: func(ctx context.Context, tok execToken, t spec.Object, _ func(string)) (executed, error) {
 			m, ok := tok.plan.(map[string]string) // the matchers previewed, not computed again
 			if !ok || len(m) == 0 {
-				return Result{}, fmt.Errorf("no previewed matchers to execute")
+				return executed{}, fmt.Errorf("no previewed matchers to execute")
 			}
 			now := time.Now()
 			start, end := strfmt.DateTime(now), strfmt.DateTime(now.Add(p.Duration))
@@ -171,12 +162,12 @@ func SilenceAlert(env *Env, p SilenceParams) *Action {
 				Matchers: toMatchers(m), StartsAt: &start, EndsAt: &end, CreatedBy: &user, Comment: &comment}}
 			res, err := env.Alertmanager.api.Silence.PostSilences(silence.NewPostSilencesParamsWithContext(ctx).WithSilence(body))
 			if err != nil {
-				return Result{}, fmt.Errorf("alertmanager %s: creating the silence: %w", env.Alertmanager.URL, err)
+				return executed{}, fmt.Errorf("alertmanager %s: creating the silence: %w", env.Alertmanager.URL, err)
 			}
 			id := res.Payload.SilenceID
-			return Result{Message: "silence " + id + " created", state: id}, nil
+			return executed{Result: spec.Result{Message: "silence " + id + " created"}, state: id}, nil
 		},
-		verify: func(ctx context.Context, _ Target, res Result, _ func(string)) (string, error) {
+		verify: func(ctx context.Context, _ spec.Object, res executed, _ func(string)) (string, error) {
 			id, _ := res.state.(string)
 			s, err := env.Alertmanager.Silence(ctx, id)
 			if err != nil {
@@ -191,11 +182,11 @@ func SilenceAlert(env *Env, p SilenceParams) *Action {
 	return a
 }
 
-// ExpireSilence returns the action that expires a silence. Target: Kind Silence, Name its ID.
+// ExpireSilence returns the action that expires a silence. Object: Kind Silence, Name its ID.
 func ExpireSilence(env *Env) *Action {
-	a := &Action{ID: "silence-expire", Title: "Expire silence", Confirm: ConfirmAuto, env: env}
+	a := newAction(env, spec.ExpireSilenceParams{}, nil)
 	a.steps = steps{
-		precheck: func(ctx context.Context, t Target) (string, error) {
+		precheck: func(ctx context.Context, t spec.Object) (string, error) {
 			if env.Alertmanager == nil {
 				return "no Alertmanager configured (give --alertmanager-url)", nil
 			}
@@ -208,12 +199,12 @@ func ExpireSilence(env *Env) *Action {
 			}
 			return "", nil
 		},
-		preview: func(ctx context.Context, t Target) (Preview, error) {
+		preview: func(ctx context.Context, t spec.Object) (previewed, error) {
 			s, err := env.Alertmanager.Silence(ctx, t.Name)
 			if err != nil {
-				return Preview{}, err
+				return previewed{}, err
 			}
-			pv := Preview{Summary: fmt.Sprintf("expire silence %s (created by %s: %q)", t.Name, deref(s.CreatedBy), deref(s.Comment))}
+			pv := previewed{Preview: spec.Preview{Summary: fmt.Sprintf("expire silence %s (created by %s: %q)", t.Name, deref(s.CreatedBy), deref(s.Comment))}}
 			for _, m := range s.Matchers {
 				pv.Details = append(pv.Details, fmt.Sprintf("matcher %s=%q", deref(m.Name), deref(m.Value)))
 				if deref(m.Name) == "namespace" {
@@ -224,14 +215,14 @@ func ExpireSilence(env *Env) *Action {
 			pv.DryRun = "no server-side dry run in Alertmanager"
 			return pv, nil
 		},
-		execute: func(ctx context.Context, _ execToken, t Target, _ func(string)) (Result, error) {
+		execute: func(ctx context.Context, _ execToken, t spec.Object, _ func(string)) (executed, error) {
 			_, err := env.Alertmanager.api.Silence.DeleteSilence(silence.NewDeleteSilenceParamsWithContext(ctx).WithSilenceID(strfmt.UUID(t.Name)))
 			if err != nil {
-				return Result{}, fmt.Errorf("alertmanager %s: expiring silence %s: %w", env.Alertmanager.URL, t.Name, err)
+				return executed{}, fmt.Errorf("alertmanager %s: expiring silence %s: %w", env.Alertmanager.URL, t.Name, err)
 			}
-			return Result{Message: "silence " + t.Name + " expired"}, nil
+			return executed{Result: spec.Result{Message: "silence " + t.Name + " expired"}}, nil
 		},
-		verify: func(ctx context.Context, t Target, _ Result, _ func(string)) (string, error) {
+		verify: func(ctx context.Context, t spec.Object, _ executed, _ func(string)) (string, error) {
 			s, err := env.Alertmanager.Silence(ctx, t.Name)
 			if err != nil {
 				return "", err

@@ -3,6 +3,7 @@ package actions
 import (
 	"context"
 	"encoding/json"
+	"github.com/vigil-k8s/vigil/actions/spec"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -47,8 +48,8 @@ func TestSilenceMatchersFromFiringAlerts(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, _ := newPipeline(t, env, PresetConfirmer{Answer: "local-1/fintech-prod/HighErrorRate"})
-	out, err := p.Execute(context.Background(), SilenceAlert(env, SilenceParams{Duration: 30 * time.Minute}),
-		Target{Kind: KindAlert, Namespace: "fintech-prod", Name: "HighErrorRate"}, Request{Reason: "INC-5"})
+	out, err := p.Execute(context.Background(), SilenceAlert(env, spec.SilenceParams{Duration: 30 * time.Minute}),
+		spec.Object{Kind: spec.KindAlert, Namespace: "fintech-prod", Name: "HighErrorRate"}, spec.Request{Reason: "INC-5"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,11 +63,11 @@ func TestSilenceMatchersFromFiringAlerts(t *testing.T) {
 	if strings.Join(names, ",") != "alertname,namespace,severity" || posted["createdBy"] != "oncall@fintech" || posted["comment"] != "INC-5" {
 		t.Fatalf("posted %v", posted)
 	}
-	if d := SilenceAlert(env, SilenceParams{Duration: 30 * 24 * time.Hour}).Disabled(context.Background(), Target{Kind: KindAlert, Name: "x"}); !strings.Contains(d, "7-day limit") {
+	if d := SilenceAlert(env, spec.SilenceParams{Duration: 30 * 24 * time.Hour}).Disabled(context.Background(), spec.Object{Kind: spec.KindAlert, Name: "x"}); !strings.Contains(d, "7-day limit") {
 		t.Errorf("long silence: %q", d)
 	}
 	env.Alertmanager = nil
-	if d := SilenceAlert(env, SilenceParams{Duration: time.Hour}).Disabled(context.Background(), Target{Kind: KindAlert, Name: "x"}); !strings.Contains(d, "no Alertmanager configured") {
+	if d := SilenceAlert(env, spec.SilenceParams{Duration: time.Hour}).Disabled(context.Background(), spec.Object{Kind: spec.KindAlert, Name: "x"}); !strings.Contains(d, "no Alertmanager configured") {
 		t.Errorf("no alertmanager: %q", d)
 	}
 }

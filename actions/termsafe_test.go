@@ -2,16 +2,17 @@ package actions
 
 import (
 	"context"
+	"github.com/vigil-k8s/vigil/actions/spec"
 	"strings"
 	"testing"
 )
 
 // capturing confirms nothing and keeps what it was asked.
-type capturing struct{ req ConfirmRequest }
+type capturing struct{ req spec.ConfirmRequest }
 
-func (c *capturing) Confirm(_ context.Context, r ConfirmRequest) (Confirmation, error) {
+func (c *capturing) Confirm(_ context.Context, r spec.ConfirmRequest) (spec.Confirmation, error) {
 	c.req = r
-	return Confirmation{}, nil
+	return spec.Confirmation{}, nil
 }
 
 // TestHostilePreviewIsEscaped: a preview that quotes the cluster (a
@@ -23,11 +24,11 @@ func TestHostilePreviewIsEscaped(t *testing.T) {
 	p, _ := newPipeline(t, env, c)
 	r := &recorder{}
 	a := r.action(env)
-	a.steps.preview = func(context.Context, Target) (Preview, error) {
-		return Preview{Summary: "roll back to \x1b[2J\x1b[Hrevision 2", Details: []string{"change-cause: \x1b]8;;https://evil/\x07fix\x1b]8;;\x07 \u202eok"},
-			Warnings: []string{"\u009b31mred"}, DryRun: "server dry-run: admission webhook says \x1bP+q\x1b\\"}, nil
+	a.steps.preview = func(context.Context, spec.Object) (previewed, error) {
+		return previewed{Preview: spec.Preview{Summary: "roll back to \x1b[2J\x1b[Hrevision 2", Details: []string{"change-cause: \x1b]8;;https://evil/\x07fix\x1b]8;;\x07 \u202eok"},
+			Warnings: []string{"\u009b31mred"}, DryRun: "server dry-run: admission webhook says \x1bP+q\x1b\\"}}, nil
 	}
-	out, err := p.Execute(context.Background(), a, prodTarget, Request{Reason: "INC-1"})
+	out, err := p.Execute(context.Background(), a, prodTarget, spec.Request{Reason: "INC-1"})
 	if err == nil {
 		t.Fatal("an empty answer confirmed")
 	}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/vigil-k8s/vigil/actions/spec"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,7 +30,7 @@ func groupKind(kind string) schema.GroupKind {
 
 // pausedRefusal is the precondition of restart and rollback: like kubectl,
 // they refuse a paused workload. It returns the reason, "" when t may proceed.
-func pausedRefusal(ctx context.Context, kube kubernetes.Interface, t Target) (string, error) {
+func pausedRefusal(ctx context.Context, kube kubernetes.Interface, t spec.Object) (string, error) {
 	w, err := getWorkload(ctx, kube, t)
 	if err != nil {
 		return "", err
@@ -40,42 +41,42 @@ func pausedRefusal(ctx context.Context, kube kubernetes.Interface, t Target) (st
 	return "", nil
 }
 
-func getWorkload(ctx context.Context, kube kubernetes.Interface, t Target) (workload, error) {
+func getWorkload(ctx context.Context, kube kubernetes.Interface, t spec.Object) (workload, error) {
 	switch t.Kind {
-	case KindDeployment:
+	case spec.KindDeployment:
 		d, err := kube.AppsV1().Deployments(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
 		if err != nil {
 			return workload{}, err
 		}
-		d.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind(KindDeployment))
+		d.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind(spec.KindDeployment))
 		return workload{obj: d, template: &d.Spec.Template, paused: d.Spec.Paused, replicas: d.Spec.Replicas}, nil
-	case KindStatefulSet:
+	case spec.KindStatefulSet:
 		s, err := kube.AppsV1().StatefulSets(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
 		if err != nil {
 			return workload{}, err
 		}
-		s.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind(KindStatefulSet))
+		s.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind(spec.KindStatefulSet))
 		return workload{obj: s, template: &s.Spec.Template, replicas: s.Spec.Replicas}, nil
-	case KindDaemonSet:
+	case spec.KindDaemonSet:
 		d, err := kube.AppsV1().DaemonSets(t.Namespace).Get(ctx, t.Name, metav1.GetOptions{})
 		if err != nil {
 			return workload{}, err
 		}
-		d.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind(KindDaemonSet))
+		d.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind(spec.KindDaemonSet))
 		return workload{obj: d, template: &d.Spec.Template}, nil
 	}
 	return workload{}, fmt.Errorf("%s is not a workload (Deployment, StatefulSet or DaemonSet)", t)
 }
 
 // patchWorkload patches a workload (or its subresource) with opts.
-func patchWorkload(ctx context.Context, kube kubernetes.Interface, t Target, pt types.PatchType, data []byte, opts metav1.PatchOptions, sub ...string) error {
+func patchWorkload(ctx context.Context, kube kubernetes.Interface, t spec.Object, pt types.PatchType, data []byte, opts metav1.PatchOptions, sub ...string) error {
 	var err error
 	switch t.Kind {
-	case KindDeployment:
+	case spec.KindDeployment:
 		_, err = kube.AppsV1().Deployments(t.Namespace).Patch(ctx, t.Name, pt, data, opts, sub...)
-	case KindStatefulSet:
+	case spec.KindStatefulSet:
 		_, err = kube.AppsV1().StatefulSets(t.Namespace).Patch(ctx, t.Name, pt, data, opts, sub...)
-	case KindDaemonSet:
+	case spec.KindDaemonSet:
 		_, err = kube.AppsV1().DaemonSets(t.Namespace).Patch(ctx, t.Name, pt, data, opts, sub...)
 	default:
 		err = fmt.Errorf("%s is not a workload", t)

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-k8s/vigil/actions"
+	"github.com/vigil-k8s/vigil/actions/spec"
 )
 
 // argoFlags select Kubernetes mode (default: .operation through the kube API) or server mode
@@ -85,8 +86,8 @@ AppProject's sync windows; rollback is refused while automated sync is on.
 			if err != nil {
 				return err
 			}
-			t := actions.Target{Kind: actions.KindApplication, Namespace: o.ns("argocd"), Name: args[0]}
-			return o.run(c.Context(), env, actions.ArgoSync(env, actions.ArgoSyncParams{Revision: revision, Prune: prune}), t)
+			t := spec.Object{Kind: spec.KindApplication, Namespace: o.ns("argocd"), Name: args[0]}
+			return o.run(c.Context(), env, actions.ArgoSync(env, spec.ArgoSyncParams{Revision: revision, Prune: prune}), t)
 		},
 	}
 	o.addFlags(sync, true)
@@ -108,8 +109,8 @@ AppProject's sync windows; rollback is refused while automated sync is on.
 			if err != nil {
 				return err
 			}
-			t := actions.Target{Kind: actions.KindApplication, Namespace: o.ns("argocd"), Name: args[0]}
-			return o.run(c.Context(), env, actions.ArgoRollback(env, actions.ArgoRollbackParams{ID: id, Prune: rbPrune}), t)
+			t := spec.Object{Kind: spec.KindApplication, Namespace: o.ns("argocd"), Name: args[0]}
+			return o.run(c.Context(), env, actions.ArgoRollback(env, spec.ArgoRollbackParams{ID: id, Prune: rbPrune}), t)
 		},
 	}
 	o.addFlags(rollback, true)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/actions/audit"
+	"github.com/vigil-k8s/vigil/actions/spec"
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/internal/version"
 )
@@ -145,7 +146,7 @@ func (o *actionOptions) auditPath() (string, error) {
 }
 
 // run sends one action through the pipeline and prints its preview, progress and result.
-func (o *actionOptions) run(ctx context.Context, env *actions.Env, a *actions.Action, t actions.Target) error {
+func (o *actionOptions) run(ctx context.Context, env *actions.Env, a *actions.Action, t spec.Object) error {
 	path, err := o.auditPath()
 	if err != nil {
 		return err
@@ -154,7 +155,7 @@ func (o *actionOptions) run(ctx context.Context, env *actions.Env, a *actions.Ac
 	if err != nil {
 		return err
 	}
-	var confirmer actions.Confirmer
+	var confirmer spec.Confirmer
 	if o.confirm != "" {
 		confirmer = actions.PresetConfirmer{Answer: o.confirm, Reason: o.reason}
 	} else {
@@ -162,8 +163,8 @@ func (o *actionOptions) run(ctx context.Context, env *actions.Env, a *actions.Ac
 	}
 	p := &actions.Pipeline{Env: env, Audit: log, Confirmer: confirmer}
 	// --timeout is the pipeline's: a slow answer at the prompt does not eat into the change's time.
-	out, err := p.Execute(ctx, a, t, actions.Request{Reason: o.reason, DryRun: o.dryRun, Timeout: o.timeout, Progress: func(e actions.Event) {
-		if e.Message != "" && (e.Stage == actions.StageExecute || e.Stage == actions.StageVerify) {
+	out, err := p.Execute(ctx, a, t, spec.Request{Reason: o.reason, DryRun: o.dryRun, Timeout: o.timeout, Progress: func(e spec.Progress) {
+		if e.Message != "" && (e.Stage == spec.StageExecute || e.Stage == spec.StageVerify) {
 			fmt.Fprintf(o.errOut, "[%s] %s\n", e.Stage, e.Message)
 		}
 	}})
@@ -185,13 +186,13 @@ func (o *actionOptions) run(ctx context.Context, env *actions.Env, a *actions.Ac
 }
 
 // workloadTarget parses TYPE/NAME for the workload commands.
-func (o *actionOptions) workloadTarget(ref string) (actions.Target, error) {
-	t, err := actions.ParseTarget(ref, o.ns(""), actions.KindDeployment)
+func (o *actionOptions) workloadTarget(ref string) (spec.Object, error) {
+	t, err := spec.ParseObject(ref, o.ns(""), spec.KindDeployment)
 	if err != nil {
 		return t, err
 	}
 	switch t.Kind {
-	case actions.KindDeployment, actions.KindStatefulSet, actions.KindDaemonSet:
+	case spec.KindDeployment, spec.KindStatefulSet, spec.KindDaemonSet:
 		return t, nil
 	}
 	return t, fmt.Errorf("%s: want a deploy/, sts/ or ds/ workload", ref)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/actions/audit"
+	"github.com/vigil-k8s/vigil/actions/spec"
 )
 
 func (o *actionOptions) secretCommand() *cobra.Command {
@@ -26,7 +27,7 @@ func (o *actionOptions) secretCommand() *cobra.Command {
 			"vigil secret refresh es/payment-service-secrets -n fintech-prod --restart-consumers --reason INC-7 --confirm local-1/fintech-prod/payment-service-secrets"),
 		Args: cobra.ExactArgs(1), SilenceUsage: true,
 		RunE: func(c *cobra.Command, args []string) error {
-			t, err := actions.ParseTarget(args[0], o.ns(""), actions.KindExternalSecret)
+			t, err := spec.ParseObject(args[0], o.ns(""), spec.KindExternalSecret)
 			if err != nil {
 				return err
 			}
@@ -34,7 +35,7 @@ func (o *actionOptions) secretCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return o.run(c.Context(), env, actions.RefreshSecret(env, actions.SecretRefreshParams{Timeout: wait, RestartConsumers: restart}), t)
+			return o.run(c.Context(), env, actions.RefreshSecret(env, spec.SecretRefreshParams{Timeout: wait, RestartConsumers: restart}), t)
 		},
 	}
 	o.addFlags(refresh, true)
@@ -90,8 +91,8 @@ func (o *actionOptions) silenceCommand() *cobra.Command {
 			if len(labels) > 0 && ns != "" {
 				labels["namespace"] = ns
 			}
-			t := actions.Target{Kind: actions.KindAlert, Namespace: ns, Name: args[0]}
-			return o.run(c.Context(), env, actions.SilenceAlert(env, actions.SilenceParams{Duration: dur, Labels: labels}), t)
+			t := spec.Object{Kind: spec.KindAlert, Namespace: ns, Name: args[0]}
+			return o.run(c.Context(), env, actions.SilenceAlert(env, spec.SilenceParams{Duration: dur, Labels: labels}), t)
 		},
 	}
 	o.addFlags(create, true)
@@ -106,7 +107,7 @@ func (o *actionOptions) silenceCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return o.run(c.Context(), env, actions.ExpireSilence(env), actions.Target{Kind: actions.KindSilence, Name: args[0]})
+			return o.run(c.Context(), env, actions.ExpireSilence(env), spec.Object{Kind: spec.KindSilence, Name: args[0]})
 		},
 	}
 	o.addFlags(expire, false)

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-k8s/vigil/actions"
+	"github.com/vigil-k8s/vigil/actions/spec"
 )
 
 func (o *actionOptions) rollbackCommand() *cobra.Command {
@@ -16,7 +17,7 @@ func (o *actionOptions) rollbackCommand() *cobra.Command {
 			"vigil rollback deploy/payment-service -n fintech-prod --to-revision 2 --reason INC-123 --confirm local-1/fintech-prod/payment-service"),
 		Args: cobra.ExactArgs(1), SilenceUsage: true,
 		RunE: o.runOnWorkload(func(env *actions.Env) *actions.Action {
-			return actions.Rollback(env, actions.RollbackParams{ToRevision: rev})
+			return actions.Rollback(env, spec.RollbackParams{ToRevision: rev})
 		}),
 	}
 	o.addFlags(c, true)
@@ -44,7 +45,7 @@ func (o *actionOptions) scaleCommand() *cobra.Command {
 		Example: actionExample("vigil scale deploy/payment-service -n fintech-staging --replicas 3 --confirm yes"),
 		Args:    cobra.ExactArgs(1), SilenceUsage: true,
 		RunE: o.runOnWorkload(func(env *actions.Env) *actions.Action {
-			return actions.Scale(env, actions.ScaleParams{Replicas: replicas})
+			return actions.Scale(env, spec.ScaleParams{Replicas: replicas})
 		}),
 	}
 	o.addFlags(c, true)

@@ -267,7 +267,7 @@ func (o *rootOptions) actionsFor(t cluster.Connection, generation uint64) action
 			env.Alertmanager = am
 		}
 	}
-	return actionsui.NewPipeline(env, log, generation)
+	return actionsui.NewPipeline(actions.NewRunner(env, log), generation)
 }
 
 func (o *rootOptions) close() {

@@ -11,8 +11,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/actions/audit"
+	"github.com/vigil-k8s/vigil/actions/spec"
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/alerts"
@@ -168,9 +168,9 @@ func TestSilence_EnterDoesNotConfirm(t *testing.T) {
 		t.Fatalf("ran %v, want %v", fa.ran, want)
 	}
 	// The pipeline asks: Enter alone leaves the modal open and answers nothing.
-	reply := make(chan actions.Confirmation, 1)
-	req := actions.ConfirmRequest{ActionID: "silence", Title: "Silence alert", Context: "local-1", Target: actionsui.AlertTarget(*al),
-		Expect: "local-1/fintech-prod/HighErrorRate", Reason: "INC-42", Preview: actions.Preview{Summary: "silence HighErrorRate for 2h"}}
+	reply := make(chan spec.Confirmation, 1)
+	req := spec.ConfirmRequest{ActionID: "silence", Title: "Silence alert", Context: "local-1", Object: actionsui.AlertObject(*al),
+		Expect: "local-1/fintech-prod/HighErrorRate", Reason: "INC-42", Preview: spec.Preview{Summary: "silence HighErrorRate for 2h"}}
 	run(m, actionsui.ConfirmMsg{Request: req, Reply: reply})
 	run(m, press("enter"))
 	if _, ok := m.Top().(*actionsui.Confirm); !ok || len(reply) != 0 {
@@ -256,17 +256,17 @@ func TestGitOps_ArgoRollbackDisabledAndSyncDefaults(t *testing.T) {
 func TestActionProgressAndBusy(t *testing.T) {
 	m := newModelWith(t, 120, 30, &fakeBackend{}, newFakeActions())
 	run(m, SnapshotMsg{Snapshot: seedEstate(2)})
-	tg := actions.Target{Kind: "Deployment", Namespace: "fintech-prod", Name: "payment-service"}
-	m.Update(actionsui.EventMsg{ActionID: "restart", Title: "Restart", Target: tg, Event: actions.Event{Stage: actions.StageDryRun, Message: "previewing (server-side dry run)"}})
+	tg := spec.Object{Kind: "Deployment", Namespace: "fintech-prod", Name: "payment-service"}
+	m.Update(actionsui.ProgressMsg{ActionID: "restart", Title: "Restart", Object: tg, Progress: spec.Progress{Stage: spec.StageDryRun, Message: "previewing (server-side dry run)"}})
 	if !m.Activity().Busy() || !strings.Contains(screenText(m), "Restart deployment/fintech-prod/payment-service [dry-run] previewing") {
 		t.Fatalf("no progress shown:\n%s", screenText(m))
 	}
-	busy := &actions.RefusedError{Stage: actions.StageBusy, Reason: "deployment/fintech-prod/payment-service is busy: restart started 2s ago; one action per target at a time"}
-	m.Update(actionsui.EventMsg{ActionID: "rollback", Title: "Roll back", Target: tg, Event: actions.Event{Done: true, Err: busy}})
+	busy := &spec.RefusedError{Stage: spec.StageBusy, Reason: "deployment/fintech-prod/payment-service is busy: restart started 2s ago; one action per target at a time"}
+	m.Update(actionsui.ProgressMsg{ActionID: "rollback", Title: "Roll back", Object: tg, Progress: spec.Progress{Done: true, Err: busy}})
 	if !strings.Contains(m.Status(), "one action per target at a time") {
 		t.Errorf("status %q", m.Status())
 	}
-	m.Update(actionsui.EventMsg{ActionID: "restart", Title: "Restart", Target: tg, Event: actions.Event{Done: true, Err: errors.New("boom")}})
+	m.Update(actionsui.ProgressMsg{ActionID: "restart", Title: "Restart", Object: tg, Progress: spec.Progress{Done: true, Err: errors.New("boom")}})
 	if m.Activity().Busy() {
 		t.Error("still busy after Done")
 	}

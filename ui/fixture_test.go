@@ -9,7 +9,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/vigil-k8s/vigil/actions"
+	"github.com/vigil-k8s/vigil/actions/spec"
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
@@ -146,22 +146,14 @@ func findings() []checks.Finding {
 }
 
 // fakeActions is an actions provider: items whose ID is in disabled are
-// refused with that reason; Start records "id params target reason".
+// refused with that reason; Start records "id params object reason".
 type fakeActions struct {
 	ran      []string
 	disabled map[string]string
-	env      *actions.Env
 }
 
 func newFakeActions() *fakeActions {
 	return &fakeActions{disabled: map[string]string{"rollback": "forbidden: you cannot patch deployments in fintech-prod"}}
-}
-
-func (f *fakeActions) Env() *actions.Env {
-	if f.env == nil {
-		f.env = &actions.Env{Context: "local-1"}
-	}
-	return f.env
 }
 
 func (f *fakeActions) States(key string, items []actionsui.Item) tea.Cmd {
@@ -172,14 +164,14 @@ func (f *fakeActions) States(key string, items []actionsui.Item) tea.Cmd {
 			if d == "" {
 				d = f.disabled[it.ID]
 			}
-			msg.States = append(msg.States, actionsui.State{ID: it.ID, Title: it.Title, Dangerous: it.Dangerous, Disabled: d, Target: it.Target})
+			msg.States = append(msg.States, actionsui.State{ID: it.ID, Title: it.Title, Dangerous: it.Dangerous, Disabled: d, Object: it.Object})
 		}
 		return msg
 	}
 }
 
-func (f *fakeActions) Start(a *actions.Action, t actions.Target, title, reason string) tea.Cmd {
-	f.ran = append(f.ran, strings.Join(strings.Fields(a.ID+" "+a.Params+" "+t.String()+" "+reason), " "))
+func (f *fakeActions) Start(p spec.Params, o spec.Object, title, reason string) tea.Cmd {
+	f.ran = append(f.ran, strings.Join(strings.Fields(p.About().ID+" "+p.String()+" "+o.String()+" "+reason), " "))
 	return nil
 }
 

@@ -44,7 +44,7 @@ func (m *Model) onData(msg tea.Msg) (tea.Cmd, bool) {
 			return nil, true
 		}
 		return m.toTop(msg), true
-	case actionsui.EventMsg:
+	case actionsui.ProgressMsg:
 		return m.onActionEvent(msg), true
 	case spinner.TickMsg:
 		return m.activity.Update(msg), true
@@ -185,12 +185,12 @@ func (m *Model) refreshFleet() tea.Cmd {
 
 // onActionEvent shows an action's progress (spinner and stage) and its
 // outcome in the status line; a finished attempt reloads the audit pane.
-func (m *Model) onActionEvent(msg actionsui.EventMsg) tea.Cmd {
-	e := msg.Event
-	cmd := m.activity.Event(msg)
+func (m *Model) onActionEvent(msg actionsui.ProgressMsg) tea.Cmd {
+	e := msg.Progress
+	cmd := m.activity.Progress(msg)
 	switch {
 	case e.Done && e.Err != nil:
-		m.flash(msg.Title+" "+msg.Target.String()+": "+e.Err.Error(), true)
+		m.flash(msg.Title+" "+msg.Object.String()+": "+e.Err.Error(), true)
 	case e.Done && e.Outcome != nil:
 		text := msg.Title + ": " + e.Outcome.Result.Message
 		if e.Outcome.Result.Verified != "" {
@@ -207,17 +207,17 @@ func (m *Model) onActionEvent(msg actionsui.EventMsg) tea.Cmd {
 // offerRestarts follows a successful secret refresh that did not restart
 // the Secret's consumers with a menu offering to restart each one (the
 // preview listed them).
-func (m *Model) offerRestarts(msg actionsui.EventMsg) tea.Cmd {
-	e := msg.Event
+func (m *Model) offerRestarts(msg actionsui.ProgressMsg) tea.Cmd {
+	e := msg.Progress
 	if msg.ActionID != "secret-refresh" || e.Err != nil || e.Outcome == nil || m.actions == nil {
 		return nil
 	}
-	items := actionsui.ConsumerRestarts(m.actions, e.Outcome.Preview)
+	items := actionsui.ConsumerRestarts(e.Outcome.Preview)
 	if len(items) == 0 {
 		return nil
 	}
-	return m.push(actionsui.NewMenu(m.common, "the consumers of "+msg.Target.String()+" (restart to pick up new values)",
-		"restart-consumers/"+msg.Target.String(), items, nil, false, m.actions))
+	return m.push(actionsui.NewMenu(m.common, "the consumers of "+msg.Object.String()+" (restart to pick up new values)",
+		"restart-consumers/"+msg.Object.String(), items, nil, false, m.actions))
 }
 
 func (m *Model) flash(s string, bad bool) {

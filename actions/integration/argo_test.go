@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/rand"
 
 	"github.com/vigil-k8s/vigil/actions"
+	"github.com/vigil-k8s/vigil/actions/spec"
 )
 
 var (
@@ -96,10 +97,10 @@ func TestArgoSyncAndRollbackWriteWhatArgoServerWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := testApp(t, e, "fintech-project")
-	target := actions.Target{Kind: actions.KindApplication, Namespace: "argocd", Name: name}
+	target := spec.Object{Kind: spec.KindApplication, Namespace: "argocd", Name: name}
 	p, path := pipeline(t, e, "yes")
 	const sha = "f558d93453d1d52762007fd34a56b52a0bb60290"
-	out, err := p.Execute(ctxT(t, 30*time.Second), actions.ArgoSync(e, actions.ArgoSyncParams{Revision: sha, Prune: true}), target, actions.Request{Reason: "CHG-42"})
+	out, err := p.Execute(ctxT(t, 30*time.Second), actions.ArgoSync(e, spec.ArgoSyncParams{Revision: sha, Prune: true}), target, spec.Request{Reason: "CHG-42"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +122,7 @@ func TestArgoSyncAndRollbackWriteWhatArgoServerWrites(t *testing.T) {
 	}
 
 	// While the operation is set, another one is refused (SetAppOperation's check).
-	a := actions.ArgoSync(e, actions.ArgoSyncParams{})
+	a := actions.ArgoSync(e, spec.ArgoSyncParams{})
 	if d := a.Disabled(ctxT(t, 10*time.Second), target); !strings.Contains(d, "another operation is already in progress") || !strings.Contains(d, user) {
 		t.Errorf("Disabled while an operation runs = %q", d)
 	}
@@ -135,7 +136,7 @@ func TestArgoSyncAndRollbackWriteWhatArgoServerWrites(t *testing.T) {
 
 	// Rollback to history 0: Operation{Sync: {Revision: h.revision, SyncOptions, SyncStrategy:
 	// {apply: {}}, Source: &h.source}, InitiatedBy: {Username}}.
-	if _, err := p.Execute(ctxT(t, 30*time.Second), actions.ArgoRollback(e, actions.ArgoRollbackParams{ID: 0}), target, actions.Request{}); err != nil {
+	if _, err := p.Execute(ctxT(t, 30*time.Second), actions.ArgoRollback(e, spec.ArgoRollbackParams{ID: 0}), target, spec.Request{}); err != nil {
 		t.Fatal(err)
 	}
 	op, _ = operationOf(t, e, name)
@@ -159,14 +160,14 @@ func TestArgoSyncAndRollbackWriteWhatArgoServerWrites(t *testing.T) {
 func TestArgoRefusals(t *testing.T) {
 	e := env(t, "local-1")
 	p, _ := pipeline(t, e, "local-1/argocd/fintech-app")
-	fintech := actions.Target{Kind: actions.KindApplication, Namespace: "argocd", Name: "fintech-app"}
-	rb := actions.ArgoRollback(e, actions.ArgoRollbackParams{ID: 1})
+	fintech := spec.Object{Kind: spec.KindApplication, Namespace: "argocd", Name: "fintech-app"}
+	rb := actions.ArgoRollback(e, spec.ArgoRollbackParams{ID: 1})
 	if d := rb.Disabled(ctxT(t, 10*time.Second), fintech); d != "auto-sync is on: rollback cannot be initiated when auto-sync is enabled" {
 		t.Errorf("rollback of fintech-app: Disabled = %q", d)
 	}
-	_, err := p.Execute(ctxT(t, 10*time.Second), rb, fintech, actions.Request{Reason: "INC-1"})
-	var re *actions.RefusedError
-	if !errors.As(err, &re) || re.Stage != actions.StagePreconditions {
+	_, err := p.Execute(ctxT(t, 10*time.Second), rb, fintech, spec.Request{Reason: "INC-1"})
+	var re *spec.RefusedError
+	if !errors.As(err, &re) || re.Stage != spec.StagePreconditions {
 		t.Errorf("rollback of fintech-app: %v", err)
 	}
 	if op, _ := operationOf(t, e, "fintech-app"); op != nil {
@@ -186,8 +187,8 @@ func TestArgoRefusals(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = projects.Delete(ctxT(t, 10*time.Second), proj, metav1.DeleteOptions{}) })
 	name := testApp(t, e, proj)
-	target := actions.Target{Kind: actions.KindApplication, Namespace: "argocd", Name: name}
-	sync := actions.ArgoSync(e, actions.ArgoSyncParams{})
+	target := spec.Object{Kind: spec.KindApplication, Namespace: "argocd", Name: name}
+	sync := actions.ArgoSync(e, spec.ArgoSyncParams{})
 	if d := sync.Disabled(ctxT(t, 10*time.Second), target); !strings.HasPrefix(d, `sync window closed: deny window "* * * * *" for 1h`) {
 		t.Errorf("deny window: Disabled = %q", d)
 	}
@@ -201,7 +202,7 @@ func TestArgoRefusals(t *testing.T) {
 	if d := sync.Disabled(ctxT(t, 10*time.Second), target); d != "" {
 		t.Errorf("deny window with manualSync: Disabled = %q", d)
 	}
-	if d := actions.ArgoRollback(e, actions.ArgoRollbackParams{ID: 7}).Disabled(ctxT(t, 10*time.Second), target); !strings.Contains(d, "does not have deployment with id 7") {
+	if d := actions.ArgoRollback(e, spec.ArgoRollbackParams{ID: 7}).Disabled(ctxT(t, 10*time.Second), target); !strings.Contains(d, "does not have deployment with id 7") {
 		t.Errorf("missing history id: %q", d)
 	}
 }

@@ -14,10 +14,11 @@ import (
 	"k8s.io/apimachinery/pkg/util/rand"
 
 	"github.com/vigil-k8s/vigil/actions"
+	"github.com/vigil-k8s/vigil/actions/spec"
 	"github.com/vigil-k8s/vigil/gitops"
 )
 
-var fintechApp = actions.Target{Kind: actions.KindApplication, Namespace: "argocd", Name: "fintech-app"}
+var fintechApp = spec.Object{Kind: spec.KindApplication, Namespace: "argocd", Name: "fintech-app"}
 
 // readApp reads an Application back with client-go's dynamic client.
 func readApp(t *testing.T, e *actions.Env, name string) *unstructured.Unstructured {
@@ -87,7 +88,7 @@ func TestSuspendAndResumeAutoSyncAsArgoCDDoes(t *testing.T) {
 	p, path := pipeline(t, e, "local-1/argocd/fintech-app")
 
 	start := time.Now()
-	out, err := p.Execute(ctxT(t, 30*time.Second), actions.SuspendAutoSync(e, actions.SuspendAutoSyncParams{For: 47 * time.Minute}), fintechApp, actions.Request{Reason: "INC-7: payment-service v1.2.3 5xx"})
+	out, err := p.Execute(ctxT(t, 30*time.Second), actions.SuspendAutoSync(e, spec.SuspendAutoSyncParams{For: 47 * time.Minute}), fintechApp, spec.Request{Reason: "INC-7: payment-service v1.2.3 5xx"})
 	if err != nil {
 		t.Fatalf("suspend: %v\n%s", err, out.Preview)
 	}
@@ -115,19 +116,19 @@ func TestSuspendAndResumeAutoSyncAsArgoCDDoes(t *testing.T) {
 	}
 
 	// A second suspension is refused; so is a resume by someone in read-only mode.
-	if d := actions.SuspendAutoSync(e, actions.SuspendAutoSyncParams{For: time.Hour}).Disabled(ctxT(t, 10*time.Second), fintechApp); d == "" {
+	if d := actions.SuspendAutoSync(e, spec.SuspendAutoSyncParams{For: time.Hour}).Disabled(ctxT(t, 10*time.Second), fintechApp); d == "" {
 		t.Error("a second suspension was allowed")
 	}
 	ro := env(t, "local-1")
 	ro.ReadOnly = true
 	rp, _ := pipeline(t, ro, "local-1/argocd/fintech-app")
-	_, err = rp.Execute(ctxT(t, 10*time.Second), actions.ResumeAutoSync(ro), fintechApp, actions.Request{Reason: "x"})
-	var re *actions.RefusedError
-	if !errors.As(err, &re) || re.Stage != actions.StageReadOnly {
+	_, err = rp.Execute(ctxT(t, 10*time.Second), actions.ResumeAutoSync(ro), fintechApp, spec.Request{Reason: "x"})
+	var re *spec.RefusedError
+	if !errors.As(err, &re) || re.Stage != spec.StageReadOnly {
 		t.Fatalf("read-only resume: %v", err)
 	}
 
-	if _, err := p.Execute(ctxT(t, 30*time.Second), actions.ResumeAutoSync(e), fintechApp, actions.Request{Reason: "INC-7: fixed in Git"}); err != nil {
+	if _, err := p.Execute(ctxT(t, 30*time.Second), actions.ResumeAutoSync(e), fintechApp, spec.Request{Reason: "INC-7: fixed in Git"}); err != nil {
 		t.Fatalf("resume: %v", err)
 	}
 	resumed := readApp(t, e, "fintech-app")
@@ -158,9 +159,9 @@ func TestSuspendAndResumeAutoSyncAsArgoCDDoes(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = apps.Delete(ctxT(t, 10*time.Second), name, metav1.DeleteOptions{}) })
 	before = readApp(t, e, name)
-	target := actions.Target{Kind: actions.KindApplication, Namespace: "argocd", Name: name}
+	target := spec.Object{Kind: spec.KindApplication, Namespace: "argocd", Name: name}
 	p2, _ := pipeline(t, e, "yes")
-	if _, err := p2.Execute(ctxT(t, 30*time.Second), actions.SuspendAutoSync(e, actions.SuspendAutoSyncParams{For: time.Hour}), target, actions.Request{Reason: "r"}); err != nil {
+	if _, err := p2.Execute(ctxT(t, 30*time.Second), actions.SuspendAutoSync(e, spec.SuspendAutoSyncParams{For: time.Hour}), target, spec.Request{Reason: "r"}); err != nil {
 		t.Fatal(err)
 	}
 	after = readApp(t, e, name)
@@ -170,7 +171,7 @@ func TestSuspendAndResumeAutoSyncAsArgoCDDoes(t *testing.T) {
 	if want := argoSetSyncPolicyNone(before.Object["spec"].(map[string]any)); !reflect.DeepEqual(after.Object["spec"], want) {
 		t.Fatalf("spec after suspend\n got  %v\n want %v", after.Object["spec"], want)
 	}
-	if _, err := p2.Execute(ctxT(t, 30*time.Second), actions.ResumeAutoSync(e), target, actions.Request{Reason: "r"}); err != nil {
+	if _, err := p2.Execute(ctxT(t, 30*time.Second), actions.ResumeAutoSync(e), target, spec.Request{Reason: "r"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := readApp(t, e, name); !reflect.DeepEqual(got.Object["spec"], before.Object["spec"]) {
@@ -178,7 +179,7 @@ func TestSuspendAndResumeAutoSyncAsArgoCDDoes(t *testing.T) {
 	}
 }
 
-var payment = actions.Target{Kind: actions.KindDeployment, Namespace: "fintech-prod", Name: "payment-service"}
+var payment = spec.Object{Kind: spec.KindDeployment, Namespace: "fintech-prod", Name: "payment-service"}
 
 // TestDirectChangesSayWhatArgoCDWillDo: on local-1, payment-service belongs to fintech-app
 // (automated, prune, selfHeal; ignoreDifferences /spec/replicas of apps Deployments). A direct
@@ -194,20 +195,20 @@ func TestDirectChangesSayWhatArgoCDWillDo(t *testing.T) {
 	live := d.Annotations["deployment.kubernetes.io/revision"]
 	says := "Argo CD app fintech-app (automated (prune, selfHeal)): self-heal will restore revision " + live + " within ~3 min"
 
-	rb := actions.Rollback(e, actions.RollbackParams{})
+	rb := actions.Rollback(e, spec.RollbackParams{})
 	if r := rb.Disabled(ctxT(t, 20*time.Second), payment); !strings.HasPrefix(r, says) || !strings.Contains(r, "--against-gitops") {
 		t.Fatalf("rollback Disabled = %q, want it to start %q", r, says)
 	}
 	p, path := pipeline(t, e, "local-1/fintech-prod/payment-service")
-	_, err = p.Execute(ctxT(t, 20*time.Second), rb, payment, actions.Request{Reason: "INC-7"})
-	var re *actions.RefusedError
-	if !errors.As(err, &re) || re.Stage != actions.StagePreconditions {
+	_, err = p.Execute(ctxT(t, 20*time.Second), rb, payment, spec.Request{Reason: "INC-7"})
+	var re *spec.RefusedError
+	if !errors.As(err, &re) || re.Stage != spec.StagePreconditions {
 		t.Fatalf("rollback without --against-gitops: %v", err)
 	}
 
 	// Against GitOps, knowingly: the preview names the app and what self-heal will do.
-	against := actions.Rollback(e, actions.RollbackParams{GitOpsParams: actions.GitOpsParams{AgainstGitOps: true}})
-	out, err := p.Execute(ctxT(t, 20*time.Second), against, payment, actions.Request{Reason: "INC-7", DryRun: true})
+	against := actions.Rollback(e, spec.RollbackParams{GitOpsParams: spec.GitOpsParams{AgainstGitOps: true}})
+	out, err := p.Execute(ctxT(t, 20*time.Second), against, payment, spec.Request{Reason: "INC-7", DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,8 +227,8 @@ func TestDirectChangesSayWhatArgoCDWillDo(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(ignore), "/spec/replicas") {
 		t.Fatalf("seed changed: ignoreDifferences %v", ignore)
 	}
-	sc := actions.Scale(e, actions.ScaleParams{Replicas: *d.Spec.Replicas + 1})
-	out, err = p.Execute(ctxT(t, 20*time.Second), sc, payment, actions.Request{Reason: "INC-7", DryRun: true})
+	sc := actions.Scale(e, spec.ScaleParams{Replicas: *d.Spec.Replicas + 1})
+	out, err = p.Execute(ctxT(t, 20*time.Second), sc, payment, spec.Request{Reason: "INC-7", DryRun: true})
 	if err != nil {
 		t.Fatalf("scale is ignored by ignoreDifferences and must not be refused: %v", err)
 	}
@@ -269,20 +270,20 @@ func TestEmergencyRollbackFlow(t *testing.T) {
 	ro := env(t, "local-1")
 	ro.ReadOnly = true
 	rp, roPath := pipeline(t, ro, "local-1/fintech-prod/payment-service")
-	var re *actions.RefusedError
-	if _, rerr := rp.EmergencyRollback(ctxT(t, 20*time.Second), payment, actions.EmergencyRollbackParams{ToRevision: 2, SuspendFor: time.Hour}, actions.Request{Reason: "INC-7"}); !errors.As(rerr, &re) || re.Stage != actions.StageReadOnly {
+	var re *spec.RefusedError
+	if _, rerr := rp.EmergencyRollback(ctxT(t, 20*time.Second), payment, actions.EmergencyRollbackParams{ToRevision: 2, SuspendFor: time.Hour}, spec.Request{Reason: "INC-7"}); !errors.As(rerr, &re) || re.Stage != spec.StageReadOnly {
 		t.Fatalf("read-only flow: %v", rerr)
 	}
 	for _, s := range []struct {
 		a *actions.Action
-		t actions.Target
+		t spec.Object
 	}{
-		{actions.SuspendAutoSync(ro, actions.SuspendAutoSyncParams{For: time.Hour}), fintechApp},
-		{actions.Rollback(ro, actions.RollbackParams{ToRevision: 2, GitOpsParams: actions.GitOpsParams{AgainstGitOps: true}}), payment},
+		{actions.SuspendAutoSync(ro, spec.SuspendAutoSyncParams{For: time.Hour}), fintechApp},
+		{actions.Rollback(ro, spec.RollbackParams{ToRevision: 2, GitOpsParams: spec.GitOpsParams{AgainstGitOps: true}}), payment},
 		{actions.VerifyHealthy(ro, time.Minute), payment},
 		{actions.ResumeAutoSync(ro), fintechApp},
 	} {
-		if _, rerr := rp.Execute(ctxT(t, 20*time.Second), s.a, s.t, actions.Request{Reason: "INC-7"}); !errors.As(rerr, &re) || re.Stage != actions.StageReadOnly {
+		if _, rerr := rp.Execute(ctxT(t, 20*time.Second), s.a, s.t, spec.Request{Reason: "INC-7"}); !errors.As(rerr, &re) || re.Stage != spec.StageReadOnly {
 			t.Errorf("read-only %s: %v", s.a.ID, rerr)
 		}
 	}
@@ -312,7 +313,7 @@ func TestEmergencyRollbackFlow(t *testing.T) {
 	var progress []string
 	start := time.Now()
 	out, err := p.EmergencyRollback(ctxT(t, 3*time.Minute), payment, actions.EmergencyRollbackParams{ToRevision: 2, SuspendFor: 47 * time.Minute, HealthyWithin: 2 * time.Minute},
-		actions.Request{Reason: "INC-7: payment-service v1.2.3 5xx", Progress: func(ev actions.Event) { progress = append(progress, ev.Message) }})
+		spec.Request{Reason: "INC-7: payment-service v1.2.3 5xx", Progress: func(ev spec.Progress) { progress = append(progress, ev.Message) }})
 	t.Logf("preview:\n%s\nresult:\n%s", out.Preview, out.Result.Message)
 	if err != nil {
 		t.Fatalf("flow: %v", err)
@@ -374,7 +375,7 @@ func TestEmergencyRollbackFlow(t *testing.T) {
 
 	// Re-enable: the automated block comes back exactly.
 	ap, _ := pipeline(t, e, "local-1/argocd/fintech-app")
-	if _, err := ap.Execute(ctxT(t, 30*time.Second), actions.ResumeAutoSync(e), fintechApp, actions.Request{Reason: "INC-7: reverted in Git"}); err != nil {
+	if _, err := ap.Execute(ctxT(t, 30*time.Second), actions.ResumeAutoSync(e), fintechApp, spec.Request{Reason: "INC-7: reverted in Git"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := readApp(t, e, "fintech-app"); !reflect.DeepEqual(got.Object["spec"], before.Object["spec"]) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/actions/audit"
+	"github.com/vigil-k8s/vigil/actions/spec"
 )
 
 // movingConfirmer answers like an operator, but only after someone else has
@@ -23,9 +24,9 @@ type movingConfirmer struct {
 	move   func()
 }
 
-func (m movingConfirmer) Confirm(_ context.Context, _ actions.ConfirmRequest) (actions.Confirmation, error) {
+func (m movingConfirmer) Confirm(_ context.Context, _ spec.ConfirmRequest) (spec.Confirmation, error) {
 	m.move()
-	return actions.Confirmation{Answer: m.answer}, nil
+	return spec.Confirmation{Answer: m.answer}, nil
 }
 
 // TestRollbackRefusedWhenTheTargetMovedSincePreview: a rollback previewed
@@ -44,10 +45,10 @@ func TestRollbackRefusedWhenTheTargetMovedSincePreview(t *testing.T) {
 		}
 		waitRevision(t, e.Kube, ns, "moving", "4")
 	}}
-	target := actions.Target{Kind: actions.KindDeployment, Namespace: ns, Name: "moving"}
-	out, err := p.Execute(ctxT(t, 60*time.Second), actions.Rollback(e, actions.RollbackParams{}), target, actions.Request{Reason: "INC-7"})
-	if !errors.Is(err, actions.ErrChangedSincePreview) {
-		t.Fatalf("rollback after the target moved: err %v, want %v (preview %q)", err, actions.ErrChangedSincePreview, out.Preview.Summary)
+	target := spec.Object{Kind: spec.KindDeployment, Namespace: ns, Name: "moving"}
+	out, err := p.Execute(ctxT(t, 60*time.Second), actions.Rollback(e, spec.RollbackParams{}), target, spec.Request{Reason: "INC-7"})
+	if !errors.Is(err, spec.ErrChangedSincePreview) {
+		t.Fatalf("rollback after the target moved: err %v, want %v (preview %q)", err, spec.ErrChangedSincePreview, out.Preview.Summary)
 	}
 	if !strings.Contains(out.Preview.Summary, "revision 2") {
 		t.Errorf("previewed %q, want revision 2", out.Preview.Summary)
@@ -80,17 +81,17 @@ func TestNamespacelessSilenceIsProtected(t *testing.T) {
 	if e.Alertmanager, err = actions.NewAlertmanagerClient(prom.AlertmanagerURL, nil); err != nil {
 		t.Fatal(err)
 	}
-	target := actions.Target{Kind: actions.KindAlert, Name: "PaymentServiceDown"}
-	a := actions.SilenceAlert(e, actions.SilenceParams{Duration: time.Hour, Labels: map[string]string{"severity": "critical"}})
+	target := spec.Object{Kind: spec.KindAlert, Name: "PaymentServiceDown"}
+	a := actions.SilenceAlert(e, spec.SilenceParams{Duration: time.Hour, Labels: map[string]string{"severity": "critical"}})
 	p, path := pipeline(t, e, "yes")
-	if _, err = p.Execute(ctxT(t, 30*time.Second), a, target, actions.Request{Reason: "INC-9"}); !errors.Is(err, actions.ErrNotConfirmed) {
+	if _, err = p.Execute(ctxT(t, 30*time.Second), a, target, spec.Request{Reason: "INC-9"}); !errors.Is(err, spec.ErrNotConfirmed) {
 		t.Fatalf("a plain yes for a namespace-less silence: err %v, want not confirmed", err)
 	}
 	if recs := records(t, path); len(recs) != 1 || recs[0].Result != "refused" {
 		t.Fatalf("audit after the refusal %+v", recs)
 	}
 	p, path = pipeline(t, e, "local-1/PaymentServiceDown")
-	out, err := p.Execute(ctxT(t, 30*time.Second), a, target, actions.Request{Reason: "INC-9"})
+	out, err := p.Execute(ctxT(t, 30*time.Second), a, target, spec.Request{Reason: "INC-9"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,8 +123,8 @@ func TestNamespacelessSilenceIsProtected(t *testing.T) {
 func TestArgoRefusesWhatArgoServerRefuses(t *testing.T) {
 	e := env(t, "local-1")
 	p, _ := pipeline(t, e, "local-1/argocd/fintech-app")
-	fintech := actions.Target{Kind: actions.KindApplication, Namespace: "argocd", Name: "fintech-app"}
-	_, err := p.Execute(ctxT(t, 10*time.Second), actions.ArgoSync(e, actions.ArgoSyncParams{Revision: "0123abc"}), fintech, actions.Request{Reason: "INC-2"})
+	fintech := spec.Object{Kind: spec.KindApplication, Namespace: "argocd", Name: "fintech-app"}
+	_, err := p.Execute(ctxT(t, 10*time.Second), actions.ArgoSync(e, spec.ArgoSyncParams{Revision: "0123abc"}), fintech, spec.Request{Reason: "INC-2"})
 	if err == nil || !strings.Contains(err.Error(), "cannot sync to 0123abc: auto-sync currently set to") {
 		t.Fatalf("sync of an auto-synced app to another revision: %v", err)
 	}
@@ -153,9 +154,9 @@ func TestArgoRefusesWhatArgoServerRefuses(t *testing.T) {
 	if _, err := apps.Update(ctxT(t, 10*time.Second), u, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	target := actions.Target{Kind: actions.KindApplication, Namespace: "argocd", Name: name}
+	target := spec.Object{Kind: spec.KindApplication, Namespace: "argocd", Name: name}
 	p, _ = pipeline(t, e, "yes")
-	if _, err := p.Execute(ctxT(t, 10*time.Second), actions.ArgoSync(e, actions.ArgoSyncParams{}), target, actions.Request{Reason: "INC-3"}); !errors.Is(err, actions.ErrNotConfirmed) {
+	if _, err := p.Execute(ctxT(t, 10*time.Second), actions.ArgoSync(e, spec.ArgoSyncParams{}), target, spec.Request{Reason: "INC-3"}); !errors.Is(err, spec.ErrNotConfirmed) {
 		t.Fatalf("sync of a remote-destination app on a plain yes: %v, want not confirmed", err)
 	}
 	if op, _ := operationOf(t, e, name); op != nil {
@@ -190,10 +191,10 @@ func TestArgoSyncRefusedWhenTheAppMovedSincePreview(t *testing.T) {
 			t.Error(err)
 		}
 	}}
-	target := actions.Target{Kind: actions.KindApplication, Namespace: "argocd", Name: name}
-	out, err := p.Execute(ctxT(t, 30*time.Second), actions.ArgoSync(e, actions.ArgoSyncParams{}), target, actions.Request{Reason: "INC-4"})
-	if !errors.Is(err, actions.ErrChangedSincePreview) {
-		t.Fatalf("sync after the app moved: %v, want %v (preview %q)", err, actions.ErrChangedSincePreview, out.Preview.Summary)
+	target := spec.Object{Kind: spec.KindApplication, Namespace: "argocd", Name: name}
+	out, err := p.Execute(ctxT(t, 30*time.Second), actions.ArgoSync(e, spec.ArgoSyncParams{}), target, spec.Request{Reason: "INC-4"})
+	if !errors.Is(err, spec.ErrChangedSincePreview) {
+		t.Fatalf("sync after the app moved: %v, want %v (preview %q)", err, spec.ErrChangedSincePreview, out.Preview.Summary)
 	}
 	if op, _ := operationOf(t, e, name); op != nil {
 		t.Fatalf("a refused sync set an operation: %v", op)

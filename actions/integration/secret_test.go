@@ -14,6 +14,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/actions/audit"
+	"github.com/vigil-k8s/vigil/actions/spec"
 )
 
 var gvrES = schema.GroupVersionResource{Group: "external-secrets.io", Version: "v1", Resource: "externalsecrets"}
@@ -88,9 +89,9 @@ func TestSecretRefresh(t *testing.T) {
 
 	p, path := pipeline(t, e, "y")
 	var progress []string
-	target := actions.Target{Kind: actions.KindExternalSecret, Namespace: ns, Name: "payment-service-secrets"}
-	out, err := p.Execute(ctxT(t, 60*time.Second), actions.RefreshSecret(e, actions.SecretRefreshParams{Timeout: 20 * time.Second, RestartConsumers: true}),
-		target, actions.Request{Reason: "INC-7", Progress: func(ev actions.Event) { progress = append(progress, ev.Message) }})
+	target := spec.Object{Kind: spec.KindExternalSecret, Namespace: ns, Name: "payment-service-secrets"}
+	out, err := p.Execute(ctxT(t, 60*time.Second), actions.RefreshSecret(e, spec.SecretRefreshParams{Timeout: 20 * time.Second, RestartConsumers: true}),
+		target, spec.Request{Reason: "INC-7", Progress: func(ev spec.Progress) { progress = append(progress, ev.Message) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,8 +131,8 @@ func TestSecretRefreshTimesOut(t *testing.T) {
 	externalSecret(t, e, ns, "orphan", "orphan-secret")
 	p, path := pipeline(t, e, "y")
 	start := time.Now()
-	_, err := p.Execute(ctxT(t, 30*time.Second), actions.RefreshSecret(e, actions.SecretRefreshParams{Timeout: 2 * time.Second, Interval: 200 * time.Millisecond}),
-		actions.Target{Kind: actions.KindExternalSecret, Namespace: ns, Name: "orphan"}, actions.Request{})
+	_, err := p.Execute(ctxT(t, 30*time.Second), actions.RefreshSecret(e, spec.SecretRefreshParams{Timeout: 2 * time.Second, Interval: 200 * time.Millisecond}),
+		spec.Object{Kind: spec.KindExternalSecret, Namespace: ns, Name: "orphan"}, spec.Request{})
 	if err == nil || !strings.Contains(err.Error(), "did not move within 2s") || !strings.Contains(err.Error(), "External Secrets Operator running") {
 		t.Fatalf("err %v", err)
 	}
@@ -154,12 +155,12 @@ func TestSecretRefreshTimesOut(t *testing.T) {
 func TestClusterExternalSecretRefresh(t *testing.T) {
 	e := env(t, "local-2")
 	p, _ := pipeline(t, e, "yes")
-	target := actions.Target{Kind: actions.KindClusterExternalSecret, Name: "registry-pull-credentials"}
-	if _, err := p.Execute(ctxT(t, 30*time.Second), actions.RefreshSecret(e, actions.SecretRefreshParams{}), target, actions.Request{Reason: "CHG-3"}); !errors.Is(err, actions.ErrNotConfirmed) {
+	target := spec.Object{Kind: spec.KindClusterExternalSecret, Name: "registry-pull-credentials"}
+	if _, err := p.Execute(ctxT(t, 30*time.Second), actions.RefreshSecret(e, spec.SecretRefreshParams{}), target, spec.Request{Reason: "CHG-3"}); !errors.Is(err, spec.ErrNotConfirmed) {
 		t.Fatalf("yes for a ClusterExternalSecret provisioning into fintech-prod: %v", err)
 	}
 	p.Confirmer = actions.PresetConfirmer{Answer: "local-2/registry-pull-credentials"}
-	out, err := p.Execute(ctxT(t, 30*time.Second), actions.RefreshSecret(e, actions.SecretRefreshParams{}), target, actions.Request{Reason: "CHG-3"})
+	out, err := p.Execute(ctxT(t, 30*time.Second), actions.RefreshSecret(e, spec.SecretRefreshParams{}), target, spec.Request{Reason: "CHG-3"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vigil-k8s/vigil/actions"
+	"github.com/vigil-k8s/vigil/actions/spec"
 )
 
 // TestSilenceInRealAlertmanager creates a silence in a real Alertmanager (Debian's, started by
@@ -26,9 +27,9 @@ func TestSilenceInRealAlertmanager(t *testing.T) {
 
 	// fintech-prod is production: the typed target confirms.
 	p, path := pipeline(t, e, "local-1/fintech-prod/PaymentServiceDown")
-	target := actions.Target{Kind: actions.KindAlert, Namespace: "fintech-prod", Name: "PaymentServiceDown"}
-	a := actions.SilenceAlert(e, actions.SilenceParams{Duration: 2 * time.Hour, Labels: map[string]string{"namespace": "fintech-prod", "severity": "critical"}})
-	out, err := p.Execute(ctxT(t, 30*time.Second), a, target, actions.Request{Reason: "INC-123: payment-service maintenance"})
+	target := spec.Object{Kind: spec.KindAlert, Namespace: "fintech-prod", Name: "PaymentServiceDown"}
+	a := actions.SilenceAlert(e, spec.SilenceParams{Duration: 2 * time.Hour, Labels: map[string]string{"namespace": "fintech-prod", "severity": "critical"}})
+	out, err := p.Execute(ctxT(t, 30*time.Second), a, target, spec.Request{Reason: "INC-123: payment-service maintenance"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,14 +58,14 @@ func TestSilenceInRealAlertmanager(t *testing.T) {
 
 	// Expire it. The silence's namespace matcher (fintech-prod) makes it protected: "yes" is
 	// refused, the typed <context>/<silence-id> is accepted.
-	expire := actions.Target{Kind: actions.KindSilence, Name: id}
+	expire := spec.Object{Kind: spec.KindSilence, Name: id}
 	p.Confirmer = actions.PresetConfirmer{Answer: "yes"}
-	if _, err = p.Execute(ctxT(t, 30*time.Second), actions.ExpireSilence(e), expire, actions.Request{Reason: "INC-123 over"}); err == nil ||
+	if _, err = p.Execute(ctxT(t, 30*time.Second), actions.ExpireSilence(e), expire, spec.Request{Reason: "INC-123 over"}); err == nil ||
 		!strings.Contains(err.Error(), "not confirmed") {
 		t.Fatalf("yes expired a production silence: %v", err)
 	}
 	p.Confirmer = actions.PresetConfirmer{Answer: "local-1/" + id}
-	out, err = p.Execute(ctxT(t, 30*time.Second), actions.ExpireSilence(e), expire, actions.Request{Reason: "INC-123 over"})
+	out, err = p.Execute(ctxT(t, 30*time.Second), actions.ExpireSilence(e), expire, spec.Request{Reason: "INC-123 over"})
 	if err != nil {
 		t.Fatal(err)
 	}

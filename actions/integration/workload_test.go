@@ -18,6 +18,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/actions/audit"
+	"github.com/vigil-k8s/vigil/actions/spec"
 )
 
 const img = "registry.fintech.internal/fintech/payment-service:"
@@ -32,11 +33,11 @@ func TestRollbackEqualsKubectl(t *testing.T) {
 	kub := rolledOut(t, e.Kube, ns, "pay-kubectl", img+"v1.2.1", img+"v1.2.2", img+"v1.2.3")
 
 	p, path := pipeline(t, e, "y")
-	target := actions.Target{Kind: actions.KindDeployment, Namespace: ns, Name: "pay-vigil"}
-	a := actions.Rollback(e, actions.RollbackParams{})
+	target := spec.Object{Kind: spec.KindDeployment, Namespace: ns, Name: "pay-vigil"}
+	a := actions.Rollback(e, spec.RollbackParams{})
 
 	// A dry run previews the template difference and changes nothing.
-	out, err := p.Execute(ctxT(t, 30*time.Second), a, target, actions.Request{DryRun: true})
+	out, err := p.Execute(ctxT(t, 30*time.Second), a, target, spec.Request{DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func TestRollbackEqualsKubectl(t *testing.T) {
 		t.Fatal("the dry run changed the Deployment")
 	}
 
-	out, err = p.Execute(ctxT(t, 30*time.Second), a, target, actions.Request{Reason: "INC-123"})
+	out, err = p.Execute(ctxT(t, 30*time.Second), a, target, spec.Request{Reason: "INC-123"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestRollbackEqualsKubectl(t *testing.T) {
 	}
 
 	// --to-revision picks a chosen revision (1 is v1.2.1).
-	if _, err := p.Execute(ctxT(t, 30*time.Second), actions.Rollback(e, actions.RollbackParams{ToRevision: 1}), target, actions.Request{}); err != nil {
+	if _, err := p.Execute(ctxT(t, 30*time.Second), actions.Rollback(e, spec.RollbackParams{ToRevision: 1}), target, spec.Request{}); err != nil {
 		t.Fatal(err)
 	}
 	if d := waitRevision(t, e.Kube, ns, "pay-vigil", "5"); d.Spec.Template.Spec.Containers[0].Image != img+"v1.2.1" {
@@ -113,8 +114,8 @@ func TestRollbackStatefulSetThroughControllerRevisions(t *testing.T) {
 	}
 	waitRevisions(t, e, ns, 2)
 	p, _ := pipeline(t, e, "yes")
-	out, err := p.Execute(ctxT(t, 30*time.Second), actions.Rollback(e, actions.RollbackParams{}),
-		actions.Target{Kind: actions.KindStatefulSet, Namespace: ns, Name: "ledger"}, actions.Request{})
+	out, err := p.Execute(ctxT(t, 30*time.Second), actions.Rollback(e, spec.RollbackParams{}),
+		spec.Object{Kind: spec.KindStatefulSet, Namespace: ns, Name: "ledger"}, spec.Request{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,15 +150,15 @@ func TestPausedIsRefused(t *testing.T) {
 	if _, err := e.Kube.AppsV1().Deployments(ns).Patch(ctxT(t, 10*time.Second), "paused", types.MergePatchType, []byte(`{"spec":{"paused":true}}`), metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	target := actions.Target{Kind: actions.KindDeployment, Namespace: ns, Name: "paused"}
+	target := spec.Object{Kind: spec.KindDeployment, Namespace: ns, Name: "paused"}
 	p, path := pipeline(t, e, "y")
-	for _, a := range []*actions.Action{actions.Rollback(e, actions.RollbackParams{}), actions.Restart(e)} {
+	for _, a := range []*actions.Action{actions.Rollback(e, spec.RollbackParams{}), actions.Restart(e)} {
 		if d := a.Disabled(ctxT(t, 10*time.Second), target); !strings.HasPrefix(d, "paused") {
 			t.Errorf("%s Disabled = %q", a.ID, d)
 		}
-		_, err := p.Execute(ctxT(t, 10*time.Second), a, target, actions.Request{})
-		var re *actions.RefusedError
-		if !errors.As(err, &re) || re.Stage != actions.StagePreconditions {
+		_, err := p.Execute(ctxT(t, 10*time.Second), a, target, spec.Request{})
+		var re *spec.RefusedError
+		if !errors.As(err, &re) || re.Stage != spec.StagePreconditions {
 			t.Errorf("%s on a paused Deployment: %v", a.ID, err)
 		}
 	}
@@ -177,7 +178,7 @@ func TestRestartLikeKubectl(t *testing.T) {
 	ns := lc.Namespace(t, "local-1")
 	rolledOut(t, e.Kube, ns, "gateway", img+"v1.2.3")
 	p, _ := pipeline(t, e, "y")
-	out, err := p.Execute(ctxT(t, 30*time.Second), actions.Restart(e), actions.Target{Kind: actions.KindDeployment, Namespace: ns, Name: "gateway"}, actions.Request{})
+	out, err := p.Execute(ctxT(t, 30*time.Second), actions.Restart(e), spec.Object{Kind: spec.KindDeployment, Namespace: ns, Name: "gateway"}, spec.Request{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,8 +194,8 @@ func TestRestartLikeKubectl(t *testing.T) {
 func TestScaleWarnsAboutHPA(t *testing.T) {
 	e := env(t, "local-1")
 	p, _ := pipeline(t, e, "")
-	out, err := p.Execute(ctxT(t, 30*time.Second), actions.Scale(e, actions.ScaleParams{Replicas: 5}),
-		actions.Target{Kind: actions.KindDeployment, Namespace: "fintech-prod", Name: "api-gateway"}, actions.Request{DryRun: true})
+	out, err := p.Execute(ctxT(t, 30*time.Second), actions.Scale(e, spec.ScaleParams{Replicas: 5}),
+		spec.Object{Kind: spec.KindDeployment, Namespace: "fintech-prod", Name: "api-gateway"}, spec.Request{DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,14 +212,14 @@ func TestScaleWarnsAboutHPA(t *testing.T) {
 	if _, err = e.Kube.AutoscalingV2().HorizontalPodAutoscalers(ns).Create(ctxT(t, 10*time.Second), hpa, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	out, err = p.Execute(ctxT(t, 30*time.Second), actions.Scale(e, actions.ScaleParams{Replicas: 4}),
-		actions.Target{Kind: actions.KindDeployment, Namespace: ns, Name: "worker"}, actions.Request{})
+	out, err = p.Execute(ctxT(t, 30*time.Second), actions.Scale(e, spec.ScaleParams{Replicas: 4}),
+		spec.Object{Kind: spec.KindDeployment, Namespace: ns, Name: "worker"}, spec.Request{})
 	if err == nil {
 		t.Fatal("an empty answer confirmed a scale")
 	}
 	p.Confirmer = actions.PresetConfirmer{Answer: "yes"}
-	out, err = p.Execute(ctxT(t, 30*time.Second), actions.Scale(e, actions.ScaleParams{Replicas: 4}),
-		actions.Target{Kind: actions.KindDeployment, Namespace: ns, Name: "worker"}, actions.Request{})
+	out, err = p.Execute(ctxT(t, 30*time.Second), actions.Scale(e, spec.ScaleParams{Replicas: 4}),
+		spec.Object{Kind: spec.KindDeployment, Namespace: ns, Name: "worker"}, spec.Request{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,27 +234,27 @@ func TestReviewerIsForbiddenEverywhere(t *testing.T) {
 	for _, ctxName := range []string{"local-1-reviewer", "local-2-reviewer"} {
 		e := env(t, ctxName)
 		p, path := pipeline(t, e, ctxName+"/fintech-prod/payment-service")
-		pay := actions.Target{Kind: actions.KindDeployment, Namespace: "fintech-prod", Name: "payment-service"}
+		pay := spec.Object{Kind: spec.KindDeployment, Namespace: "fintech-prod", Name: "payment-service"}
 		cases := []struct {
 			a      *actions.Action
-			t      actions.Target
+			t      spec.Object
 			reason string
 		}{
-			{actions.Rollback(e, actions.RollbackParams{}), pay, "forbidden: you cannot patch deployments in fintech-prod"},
+			{actions.Rollback(e, spec.RollbackParams{}), pay, "forbidden: you cannot patch deployments in fintech-prod"},
 			{actions.Restart(e), pay, "forbidden: you cannot patch deployments in fintech-prod"},
-			{actions.Scale(e, actions.ScaleParams{Replicas: 3}), pay, "forbidden: you cannot patch deployments/scale in fintech-prod"},
-			{actions.RefreshSecret(e, actions.SecretRefreshParams{}), actions.Target{Kind: actions.KindExternalSecret, Namespace: "fintech-prod", Name: "payment-service-secrets"},
+			{actions.Scale(e, spec.ScaleParams{Replicas: 3}), pay, "forbidden: you cannot patch deployments/scale in fintech-prod"},
+			{actions.RefreshSecret(e, spec.SecretRefreshParams{}), spec.Object{Kind: spec.KindExternalSecret, Namespace: "fintech-prod", Name: "payment-service-secrets"},
 				"forbidden: you cannot patch externalsecrets in fintech-prod"},
-			{actions.ArgoSync(e, actions.ArgoSyncParams{}), actions.Target{Kind: actions.KindApplication, Namespace: "argocd", Name: "fintech-app"},
+			{actions.ArgoSync(e, spec.ArgoSyncParams{}), spec.Object{Kind: spec.KindApplication, Namespace: "argocd", Name: "fintech-app"},
 				"forbidden: you cannot update applications in argocd"},
 		}
 		for _, c := range cases {
 			if d := c.a.Disabled(ctxT(t, 10*time.Second), c.t); d != c.reason {
 				t.Errorf("%s %s %s: Disabled = %q, want %q", ctxName, c.a.ID, c.t, d, c.reason)
 			}
-			_, err := p.Execute(ctxT(t, 10*time.Second), c.a, c.t, actions.Request{Reason: "INC-1"})
-			var re *actions.RefusedError
-			if !errors.As(err, &re) || re.Stage != actions.StageRBAC {
+			_, err := p.Execute(ctxT(t, 10*time.Second), c.a, c.t, spec.Request{Reason: "INC-1"})
+			var re *spec.RefusedError
+			if !errors.As(err, &re) || re.Stage != spec.StageRBAC {
 				t.Errorf("%s %s: %v", ctxName, c.a.ID, err)
 			}
 		}
@@ -268,22 +269,22 @@ func TestReviewerIsForbiddenEverywhere(t *testing.T) {
 // and Enter alone are refused; the exact <context>/<namespace>/<name> is accepted.
 func TestProductionNeedsTheTypedTarget(t *testing.T) {
 	e := env(t, "local-2")
-	pay := actions.Target{Kind: actions.KindDeployment, Namespace: "fintech-prod", Name: "payment-service"}
+	pay := spec.Object{Kind: spec.KindDeployment, Namespace: "fintech-prod", Name: "payment-service"}
 	before, err := e.Kube.AppsV1().Deployments("fintech-prod").Get(ctxT(t, 10*time.Second), "payment-service", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, answer := range []string{"", "y", "yes", "local-1/fintech-prod/payment-service", "local-2/fintech-prod/payment"} {
 		p, _ := pipeline(t, e, answer)
-		_, err := p.Execute(ctxT(t, 10*time.Second), actions.Scale(e, actions.ScaleParams{Replicas: 3}), pay, actions.Request{Reason: "INC-1"})
-		if !errors.Is(err, actions.ErrNotConfirmed) {
+		_, err := p.Execute(ctxT(t, 10*time.Second), actions.Scale(e, spec.ScaleParams{Replicas: 3}), pay, spec.Request{Reason: "INC-1"})
+		if !errors.Is(err, spec.ErrNotConfirmed) {
 			t.Errorf("answer %q: %v", answer, err)
 		}
 	}
 	// A reason is required for protected targets when configured.
 	e.RequireReasonProtected = true
 	p, _ := pipeline(t, e, "local-2/fintech-prod/payment-service")
-	if _, err := p.Execute(ctxT(t, 10*time.Second), actions.Scale(e, actions.ScaleParams{Replicas: 3}), pay, actions.Request{}); err == nil ||
+	if _, err := p.Execute(ctxT(t, 10*time.Second), actions.Scale(e, spec.ScaleParams{Replicas: 3}), pay, spec.Request{}); err == nil ||
 		!strings.Contains(err.Error(), "a reason is required") {
 		t.Errorf("no reason: %v", err)
 	}
@@ -293,7 +294,7 @@ func TestProductionNeedsTheTypedTarget(t *testing.T) {
 	}
 	// The exact string confirms (a dry-run-safe scale to the current count).
 	cur := *before.Spec.Replicas
-	if _, err := p.Execute(ctxT(t, 30*time.Second), actions.Scale(e, actions.ScaleParams{Replicas: cur}), pay, actions.Request{Reason: "CHG-1"}); err != nil {
+	if _, err := p.Execute(ctxT(t, 30*time.Second), actions.Scale(e, spec.ScaleParams{Replicas: cur}), pay, spec.Request{Reason: "CHG-1"}); err != nil {
 		t.Fatalf("typed confirmation refused: %v", err)
 	}
 }

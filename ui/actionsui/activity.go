@@ -44,11 +44,11 @@ func (a *Activity) Running() []Running {
 	return out
 }
 
-// Event records msg; it returns the spinner's first tick when an action
+// Progress records msg; it returns the spinner's first tick when an action
 // starts while none ran.
-func (a *Activity) Event(msg EventMsg) tea.Cmd {
-	k := msg.Target.String() + " " + msg.Title
-	if msg.Event.Done {
+func (a *Activity) Progress(msg ProgressMsg) tea.Cmd {
+	k := msg.Object.String() + " " + msg.Title
+	if msg.Progress.Done {
 		if _, ok := a.running[k]; ok {
 			delete(a.running, k)
 			a.order = slices.DeleteFunc(a.order, func(s string) bool { return s == k })
@@ -58,7 +58,7 @@ func (a *Activity) Event(msg EventMsg) tea.Cmd {
 	if _, ok := a.running[k]; !ok {
 		a.order = append(a.order, k)
 	}
-	a.running[k] = Running{Title: msg.Title, Target: msg.Target.String(), Stage: string(msg.Event.Stage), Message: msg.Event.Message}
+	a.running[k] = Running{Title: msg.Title, Target: msg.Object.String(), Stage: string(msg.Progress.Stage), Message: msg.Progress.Message}
 	if !a.ticking {
 		a.ticking = true
 		return a.spin.Tick

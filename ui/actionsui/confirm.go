@@ -7,7 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/vigil-k8s/vigil/actions"
+	"github.com/vigil-k8s/vigil/actions/spec"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/widgets"
 )
@@ -19,8 +19,8 @@ import (
 type Confirm struct {
 	common.Nav
 	common        common.Common
-	req           actions.ConfirmRequest
-	reply         chan<- actions.Confirmation
+	req           spec.ConfirmRequest
+	reply         chan<- spec.Confirmation
 	answer        widgets.Input
 	reason        widgets.Input
 	onReason      bool
@@ -61,7 +61,7 @@ func (m *Confirm) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	case key.Matches(k, m.common.Keys.Back):
 		// A cancellation, with what was typed: the pipeline records it as cancelled and
 		// never lets it confirm.
-		m.send(actions.Confirmation{Answer: m.answer.Value(), Reason: m.reason.Value(), Cancelled: true})
+		m.send(spec.Confirmation{Answer: m.answer.Value(), Reason: m.reason.Value(), Cancelled: true})
 		m.PopSelf()
 		return m, nil
 	case k.String() == "tab" && m.req.NeedReason:
@@ -76,7 +76,7 @@ func (m *Confirm) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 			m.onReason = false
 			return m, nil
 		}
-		if err := actions.CheckAnswer(m.req, m.answer.Value()); err != nil {
+		if err := spec.CheckAnswer(m.req, m.answer.Value()); err != nil {
 			m.note = err.Error()
 			return m, nil
 		}
@@ -84,7 +84,7 @@ func (m *Confirm) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 			m.onReason, m.note = true, "a reason (ticket or incident) is required"
 			return m, nil
 		}
-		m.send(actions.Confirmation{Answer: m.answer.Value(), Reason: m.reason.Value()})
+		m.send(spec.Confirmation{Answer: m.answer.Value(), Reason: m.reason.Value()})
 		m.PopSelf()
 		return m, nil
 	}
@@ -97,7 +97,7 @@ func (m *Confirm) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	return m, nil
 }
 
-func (m *Confirm) send(c actions.Confirmation) {
+func (m *Confirm) send(c spec.Confirmation) {
 	m.answered = true
 	select {
 	case m.reply <- c:
@@ -122,7 +122,7 @@ func (m *Confirm) View() string {
 	w := max(20, min(m.width-6, 100))
 	r := m.req
 	var b []string
-	title := r.Title + " " + r.Target.String() + " in " + r.Context
+	title := r.Title + " " + r.Object.String() + " in " + r.Context
 	if r.Dangerous {
 		b = append(b, st.Crit.Render(widgets.Fit("⚠ "+title, w)))
 	} else {
@@ -151,8 +151,8 @@ func (m *Confirm) View() string {
 	if m.note != "" {
 		b = append(b, st.Warn.Render(widgets.Fit(m.note, w)))
 	} else {
-		hint := actions.EnterAloneNeverConfirms + " · Esc cancels"
-		if strings.Contains(r.Prompt(), actions.EnterAloneNeverConfirms) {
+		hint := spec.EnterAloneNeverConfirms + " · Esc cancels"
+		if strings.Contains(r.Prompt(), spec.EnterAloneNeverConfirms) {
 			hint = "Esc cancels" // the question already says it
 		}
 		b = append(b, st.Muted.Render(hint))

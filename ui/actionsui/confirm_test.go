@@ -10,19 +10,19 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/vigil-k8s/vigil/actions"
+	"github.com/vigil-k8s/vigil/actions/spec"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/theme"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-func newConfirm(typed bool) (*Confirm, chan actions.Confirmation) {
-	reply := make(chan actions.Confirmation, 1)
-	req := actions.ConfirmRequest{ActionID: "rollback", Title: "Roll back", Dangerous: true, Context: "local-1",
-		Target: actions.Target{Kind: "Deployment", Namespace: "fintech-prod", Name: "payment-service"},
+func newConfirm(typed bool) (*Confirm, chan spec.Confirmation) {
+	reply := make(chan spec.Confirmation, 1)
+	req := spec.ConfirmRequest{ActionID: "rollback", Title: "Roll back", Dangerous: true, Context: "local-1",
+		Object: spec.Object{Kind: "Deployment", Namespace: "fintech-prod", Name: "payment-service"},
 		Typed:  typed, Expect: "local-1/fintech-prod/payment-service", Why: "namespace fintech-prod is production",
-		Preview: actions.Preview{Summary: "roll back to revision 2", Details: []string{"image payment-service:v1.2.3 → v1.2.2"}, DryRun: "server dry-run: ok"}}
+		Preview: spec.Preview{Summary: "roll back to revision 2", Details: []string{"image payment-service:v1.2.3 → v1.2.2"}, DryRun: "server dry-run: ok"}}
 	c := NewConfirm(common.Common{Styles: theme.New(true), Keys: common.DefaultKeyMap()}, ConfirmMsg{Request: req, Reply: reply})
 	c.SetSize(100, 20)
 	current = c
@@ -82,7 +82,7 @@ func TestConfirmation_EnterDoesNotConfirm(t *testing.T) {
 		t.Fatal("the exact typed target did not close the modal")
 	}
 	got := <-reply
-	if err := actions.CheckAnswer(c.req, got.Answer); err != nil {
+	if err := spec.CheckAnswer(c.req, got.Answer); err != nil {
 		t.Fatalf("the answer sent does not pass the pipeline's check: %v", err)
 	}
 }
@@ -114,9 +114,9 @@ func TestConfirmation_EscCancels(t *testing.T) {
 // TestConfirmation_EscKeepsTheReason: a reason typed, then Esc, reaches the
 // pipeline as a cancellation carrying the reason and the partial answer.
 func TestConfirmation_EscKeepsTheReason(t *testing.T) {
-	reply := make(chan actions.Confirmation, 1)
-	req := actions.ConfirmRequest{ActionID: "scale", Title: "Scale", Context: "local-1",
-		Target: actions.Target{Kind: "Deployment", Namespace: "fintech-prod", Name: "api-gateway"},
+	reply := make(chan spec.Confirmation, 1)
+	req := spec.ConfirmRequest{ActionID: "scale", Title: "Scale", Context: "local-1",
+		Object: spec.Object{Kind: "Deployment", Namespace: "fintech-prod", Name: "api-gateway"},
 		Typed:  true, Expect: "local-1/fintech-prod/api-gateway", Why: "production", NeedReason: true}
 	c := NewConfirm(common.Common{Styles: theme.New(true), Keys: common.DefaultKeyMap()}, ConfirmMsg{Request: req, Reply: reply})
 	c.SetSize(100, 20)
@@ -128,7 +128,7 @@ func TestConfirmation_EscKeepsTheReason(t *testing.T) {
 		t.Fatal("Esc did not close the modal")
 	}
 	got := <-reply
-	if got != (actions.Confirmation{Answer: "local-1/fin", Reason: "INC-42", Cancelled: true}) {
+	if got != (spec.Confirmation{Answer: "local-1/fin", Reason: "INC-42", Cancelled: true}) {
 		t.Fatalf("Esc sent %+v, want the cancellation with reason INC-42 and answer local-1/fin", got)
 	}
 }

@@ -108,7 +108,7 @@ func (m *Menu) choose() tea.Cmd {
 		m.note = it.Title + " is disabled: " + why
 		return nil
 	}
-	if !m.loaded && it.Probe != nil {
+	if !m.loaded && it.Action != nil {
 		m.note = "still checking permissions and preconditions…"
 		return nil
 	}
@@ -117,10 +117,10 @@ func (m *Menu) choose() tea.Cmd {
 		m.Tell(common.PushMsg{Component: it.Open()})
 		return nil
 	}
-	if it.Probe == nil || m.provider == nil {
+	if it.Action == nil || m.provider == nil {
 		return nil
 	}
-	return m.provider.Start(it.Probe, it.Target, it.Title, "")
+	return m.provider.Start(it.Action, it.Object, it.Title, "")
 }
 
 // ShortHelp implements common.Component.
@@ -156,7 +156,7 @@ func (m *Menu) line(i, w int, selected bool) string {
 	case why != "":
 		line += " disabled: " + why
 		style = st.Muted
-	case !m.loaded && it.Probe != nil:
+	case !m.loaded && it.Action != nil:
 		line += " checking…"
 		style = st.Muted
 	case it.Dangerous:

@@ -11,7 +11,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/vigil-k8s/vigil/actions"
+	"github.com/vigil-k8s/vigil/actions/spec"
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/widgets"
@@ -20,25 +20,23 @@ import (
 // DefaultSilence is the duration a silence form proposes.
 const DefaultSilence = 2 * time.Hour
 
-// WorkloadTarget is the actions target of a service.
-func WorkloadTarget(svc estate.Service) actions.Target {
-	return actions.Target{Kind: svc.Kind, Namespace: svc.Namespace, Name: svc.Name}
+// WorkloadObject is the object a service's actions act on.
+func WorkloadObject(svc estate.Service) spec.Object {
+	return spec.Object{Kind: svc.Kind, Namespace: svc.Namespace, Name: svc.Name}
 }
 
 // ServiceItems are the actions of a service's detail: restart, roll back
 // to a picked revision, scale to a typed count, refresh the
 // ExternalSecrets feeding it, and sync its Argo CD application.
 func ServiceItems(c common.Common, p Provider, svc estate.Service, snap *estate.Snapshot, now time.Time) []Item {
-	env, t := p.Env(), WorkloadTarget(svc)
-	items := []Item{
-		{ID: "restart", Title: "Restart", Probe: actions.Restart(env), Target: t},
-		{ID: "rollback", Title: "Roll back…", Dangerous: true, Probe: actions.Rollback(env, actions.RollbackParams{}), Target: t,
-			Open: func() common.Component { return RevisionPicker(c, p, svc, now) }},
-		{ID: "scale", Title: "Scale…", Dangerous: true, Probe: actions.Scale(env, actions.ScaleParams{Replicas: svc.Desired}), Target: t,
-			Open: func() common.Component { return ScaleForm(c, p, svc) }},
-	}
+	o := WorkloadObject(svc)
+	rollback := actionItem("rollback", "Roll back…", spec.RollbackParams{}, o)
+	rollback.Open = func() common.Component { return RevisionPicker(c, p, svc, now) }
+	scale := actionItem("scale", "Scale…", spec.ScaleParams{Replicas: svc.Desired}, o)
+	scale.Open = func() common.Component { return ScaleForm(c, p, svc) }
+	items := []Item{actionItem("restart", "Restart", spec.RestartParams{}, o), rollback, scale}
 	for _, es := range snap.ExternalSecrets {
-		if es.Kind == actions.KindExternalSecret && es.Namespace == svc.Namespace && feeds(es, svc.Name) {
+		if es.Kind == spec.KindExternalSecret && es.Namespace == svc.Namespace && feeds(es, svc.Name) {
 			items = append(items, SecretItems(c, p, es)...)
 		}
 	}
@@ -76,11 +74,11 @@ func RevisionPicker(c common.Common, p Provider, svc estate.Service, now time.Ti
 		choices = append(choices, ch)
 	}
 	revs := append([]estate.Revision(nil), svc.Revisions...)
-	env, t := p.Env(), WorkloadTarget(svc)
+	o := WorkloadObject(svc)
 	return NewPicker(c, "Roll back "+svc.Namespace+"/"+svc.Name+" to revision", "REV   IMAGES                                       CHANGE-CAUSE                 AGE",
 		choices, max(0, def), func(i int) tea.Cmd {
 			n := revs[i].Number
-			return p.Start(actions.Rollback(env, actions.RollbackParams{ToRevision: n}), t, fmt.Sprintf("Roll back to revision %d", n), "")
+			return p.Start(spec.RollbackParams{ToRevision: n}, o, fmt.Sprintf("Roll back to revision %d", n), "")
 		})
 }
 
@@ -90,7 +88,7 @@ func ScaleForm(c common.Common, p Provider, svc estate.Service) *Form {
 	if h := svc.HPA; h.Name != "" {
 		notes = append(notes, fmt.Sprintf("HorizontalPodAutoscaler %s owns the replica count (min %d, max %d): it will override yours", h.Name, h.Min, h.Max))
 	}
-	env, t := p.Env(), WorkloadTarget(svc)
+	o := WorkloadObject(svc)
 	return NewForm(c, fmt.Sprintf("Scale %s/%s (now %d)", svc.Namespace, svc.Name, svc.Desired), notes,
 		[]Field{{Label: "replicas", Value: strconv.Itoa(int(svc.Desired))}},
 		func(v []string) (tea.Cmd, error) {
@@ -98,38 +96,36 @@ func ScaleForm(c common.Common, p Provider, svc estate.Service) *Form {
 			if err != nil || n < 0 {
 				return nil, fmt.Errorf("replicas: want a whole number, 0 or more, not %q", v[0])
 			}
-			return p.Start(actions.Scale(env, actions.ScaleParams{Replicas: int32(n)}), t, fmt.Sprintf("Scale to %d", n), ""), nil
+			return p.Start(spec.ScaleParams{Replicas: int32(n)}, o, fmt.Sprintf("Scale to %d", n), ""), nil
 		})
 }
 
 // SecretItems are the actions of an ExternalSecret: refresh now, with the
 // choice of restarting its consumers afterwards.
 func SecretItems(c common.Common, p Provider, es estate.ExternalSecretInfo) []Item {
-	env := p.Env()
-	t := actions.Target{Kind: es.Kind, Namespace: es.Namespace, Name: es.Name}
-	return []Item{{ID: "secret-refresh:" + t.String(), Title: "Refresh secret " + es.Name + "…", Probe: actions.RefreshSecret(env, actions.SecretRefreshParams{}), Target: t,
-		Open: func() common.Component {
-			return NewForm(c, "Refresh "+t.String(), []string{"waits up to 60s for status.refreshTime to move; the preview lists the consumers"},
-				[]Field{{Label: "restart consumers after", Value: "no", Toggle: true}},
-				func(v []string) (tea.Cmd, error) {
-					a := actions.RefreshSecret(env, actions.SecretRefreshParams{RestartConsumers: v[0] == "yes"})
-					return p.Start(a, t, "Refresh secret", ""), nil
-				})
-		}}}
+	o := spec.Object{Kind: es.Kind, Namespace: es.Namespace, Name: es.Name}
+	it := actionItem("secret-refresh:"+o.String(), "Refresh secret "+es.Name+"…", spec.SecretRefreshParams{}, o)
+	it.Open = func() common.Component {
+		return NewForm(c, "Refresh "+o.String(), []string{"waits up to 60s for status.refreshTime to move; the preview lists the consumers"},
+			[]Field{{Label: "restart consumers after", Value: "no", Toggle: true}},
+			func(v []string) (tea.Cmd, error) {
+				return p.Start(spec.SecretRefreshParams{RestartConsumers: v[0] == "yes"}, o, "Refresh secret", ""), nil
+			})
+	}
+	return []Item{it}
 }
 
 // ArgoItems are an Argo CD application's actions: sync (target revision by
 // default, prune off) and rollback to a picked history id (disabled while
 // auto-sync is on).
 func ArgoItems(c common.Common, p Provider, app estate.ArgoApp) []Item {
-	env := p.Env()
-	t := actions.Target{Kind: actions.KindApplication, Namespace: app.Namespace, Name: app.Name}
-	sync := Item{ID: "argo-sync:" + t.String(), Title: "Argo CD sync " + app.Name + "…", Dangerous: true, Probe: actions.ArgoSync(env, actions.ArgoSyncParams{}), Target: t,
-		Open: func() common.Component { return ArgoSyncForm(c, p, app) }}
+	o := spec.Object{Kind: spec.KindApplication, Namespace: app.Namespace, Name: app.Name}
+	sync := actionItem("argo-sync:"+o.String(), "Argo CD sync "+app.Name+"…", spec.ArgoSyncParams{}, o)
+	sync.Open = func() common.Component { return ArgoSyncForm(c, p, app) }
 	if app.SyncBlocked {
 		sync.Disabled = "sync window closed: " + app.BlockedBy
 	}
-	rb := Item{ID: "argo-rollback:" + t.String(), Title: "Argo CD rollback " + app.Name + "…", Dangerous: true, Target: t,
+	rb := Item{ID: "argo-rollback:" + o.String(), Title: "Argo CD rollback " + app.Name + "…", Dangerous: spec.ArgoRollbackParams{}.About().Dangerous, Object: o,
 		Open: func() common.Component { return ArgoHistoryPicker(c, p, app) }}
 	switch {
 	case app.AutoSync:
@@ -137,7 +133,7 @@ func ArgoItems(c common.Common, p Provider, app estate.ArgoApp) []Item {
 	case len(app.History) < 2:
 		rb.Disabled = "no earlier deployment in status.history"
 	default:
-		rb.Probe = actions.ArgoRollback(env, actions.ArgoRollbackParams{ID: app.History[1].ID})
+		rb.Action = spec.ArgoRollbackParams{ID: app.History[1].ID}
 	}
 	return []Item{sync, rb}
 }
@@ -145,8 +141,7 @@ func ArgoItems(c common.Common, p Provider, app estate.ArgoApp) []Item {
 // ArgoSyncForm asks for the revision (default the target revision) and
 // prune (off).
 func ArgoSyncForm(c common.Common, p Provider, app estate.ArgoApp) *Form {
-	env := p.Env()
-	t := actions.Target{Kind: actions.KindApplication, Namespace: app.Namespace, Name: app.Name}
+	o := spec.Object{Kind: spec.KindApplication, Namespace: app.Namespace, Name: app.Name}
 	target := app.TargetRevision
 	return NewForm(c, "Argo CD sync "+app.Namespace+"/"+app.Name, nil,
 		[]Field{{Label: "revision", Value: target}, {Label: "prune", Value: "no", Toggle: true}},
@@ -155,16 +150,14 @@ func ArgoSyncForm(c common.Common, p Provider, app estate.ArgoApp) *Form {
 			if rev == target {
 				rev = "" // the application's targetRevision, as Argo CD resolves it
 			}
-			a := actions.ArgoSync(env, actions.ArgoSyncParams{Revision: rev, Prune: v[1] == "yes"})
-			return p.Start(a, t, "Argo CD sync", ""), nil
+			return p.Start(spec.ArgoSyncParams{Revision: rev, Prune: v[1] == "yes"}, o, "Argo CD sync", ""), nil
 		})
 }
 
 // ArgoHistoryPicker lists status.history (newest first) with the cursor on
 // the previous deployment.
 func ArgoHistoryPicker(c common.Common, p Provider, app estate.ArgoApp) *Picker {
-	env := p.Env()
-	t := actions.Target{Kind: actions.KindApplication, Namespace: app.Namespace, Name: app.Name}
+	o := spec.Object{Kind: spec.KindApplication, Namespace: app.Namespace, Name: app.Name}
 	hist := append([]estate.ArgoHistory(nil), app.History...)
 	var choices []Choice
 	for i, h := range hist {
@@ -175,19 +168,19 @@ func ArgoHistoryPicker(c common.Common, p Provider, app estate.ArgoApp) *Picker 
 		choices = append(choices, ch)
 	}
 	return NewPicker(c, "Argo CD rollback "+app.Namespace+"/"+app.Name, "ID   REVISION     DEPLOYED", choices, 1, func(i int) tea.Cmd {
-		return p.Start(actions.ArgoRollback(env, actions.ArgoRollbackParams{ID: hist[i].ID}), t, fmt.Sprintf("Argo CD rollback to %d", hist[i].ID), "")
+		return p.Start(spec.ArgoRollbackParams{ID: hist[i].ID}, o, fmt.Sprintf("Argo CD rollback to %d", hist[i].ID), "")
 	})
 }
 
-// AlertTarget is the actions target of an alert.
-func AlertTarget(a estate.Alert) actions.Target {
-	return actions.Target{Kind: actions.KindAlert, Namespace: a.Labels["namespace"], Name: a.Name}
+// AlertObject is the object an alert's actions act on.
+func AlertObject(a estate.Alert) spec.Object {
+	return spec.Object{Kind: spec.KindAlert, Namespace: a.Labels["namespace"], Name: a.Name}
 }
 
 // SilenceForm asks for a silence's duration (default 2h) and reason; the
 // matchers are the alert's labels and createdBy the kube user.
 func SilenceForm(c common.Common, p Provider, al estate.Alert) *Form {
-	env, t := p.Env(), AlertTarget(al)
+	o := AlertObject(al)
 	labels := map[string]string{}
 	var shown []string
 	for k, v := range al.Labels {
@@ -206,15 +199,14 @@ func SilenceForm(c common.Common, p Provider, al estate.Alert) *Form {
 			if strings.TrimSpace(v[1]) == "" {
 				return nil, errors.New("reason: say why (a ticket or incident); it becomes the silence's comment")
 			}
-			a := actions.SilenceAlert(env, actions.SilenceParams{Duration: d, Labels: labels})
-			return p.Start(a, t, "Silence "+d.String(), strings.TrimSpace(v[1])), nil
+			return p.Start(spec.SilenceParams{Duration: d, Labels: labels}, o, "Silence "+d.String(), strings.TrimSpace(v[1])), nil
 		})
 }
 
 // AlertItems are an alert's actions.
 func AlertItems(c common.Common, p Provider, al estate.Alert) []Item {
-	it := Item{ID: "silence", Title: "Silence alert…", Probe: actions.SilenceAlert(p.Env(), actions.SilenceParams{Duration: DefaultSilence, Labels: al.Labels}),
-		Target: AlertTarget(al), Open: func() common.Component { return SilenceForm(c, p, al) }}
+	it := actionItem("silence", "Silence alert…", spec.SilenceParams{Duration: DefaultSilence, Labels: al.Labels}, AlertObject(al))
+	it.Open = func() common.Component { return SilenceForm(c, p, al) }
 	if len(al.SilencedBy) > 0 {
 		it.Disabled = "already silenced by " + strings.Join(al.SilencedBy, ", ")
 	}
@@ -222,9 +214,8 @@ func AlertItems(c common.Common, p Provider, al estate.Alert) []Item {
 }
 
 // SilenceItems are a silence's actions.
-func SilenceItems(p Provider, s estate.Silence) []Item {
-	return []Item{{ID: "silence-expire", Title: "Expire silence", Probe: actions.ExpireSilence(p.Env()),
-		Target: actions.Target{Kind: actions.KindSilence, Name: s.ID}}}
+func SilenceItems(s estate.Silence) []Item {
+	return []Item{actionItem("silence-expire", "Expire silence", spec.ExpireSilenceParams{}, spec.Object{Kind: spec.KindSilence, Name: s.ID})}
 }
 
 func orDash(s string) string {
@@ -243,7 +234,7 @@ func shortRev(r string) string {
 
 // ConsumerRestarts are restarts of the workloads a secret refresh's preview
 // listed as consuming the Secret ("deployment/ns/name consumes").
-func ConsumerRestarts(p Provider, pv actions.Preview) []Item {
+func ConsumerRestarts(pv spec.Preview) []Item {
 	var out []Item
 	for _, d := range pv.Details {
 		ref, ok := strings.CutSuffix(d, " consumes")
@@ -254,12 +245,11 @@ func ConsumerRestarts(p Provider, pv actions.Preview) []Item {
 		if len(parts) != 3 {
 			continue
 		}
-		kind := map[string]string{"deployment": actions.KindDeployment, "statefulset": actions.KindStatefulSet, "daemonset": actions.KindDaemonSet}[parts[0]]
+		kind := map[string]string{"deployment": spec.KindDeployment, "statefulset": spec.KindStatefulSet, "daemonset": spec.KindDaemonSet}[parts[0]]
 		if kind == "" {
 			continue
 		}
-		t := actions.Target{Kind: kind, Namespace: parts[1], Name: parts[2]}
-		out = append(out, Item{ID: "restart:" + ref, Title: "Restart " + parts[2], Probe: actions.Restart(p.Env()), Target: t})
+		out = append(out, actionItem("restart:"+ref, "Restart "+parts[2], spec.RestartParams{}, spec.Object{Kind: kind, Namespace: parts[1], Name: parts[2]}))
 	}
 	return out
 }

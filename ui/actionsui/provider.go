@@ -2,77 +2,65 @@ package actionsui
 
 import (
 	"context"
-	"errors"
-	"sync"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/vigil-k8s/vigil/actions"
-	"github.com/vigil-k8s/vigil/actions/audit"
+	"github.com/vigil-k8s/vigil/actions/spec"
 )
 
-// EventMsg is a progress report of a running action; Next waits for the
-// following one (nil after the last). Target names what it acts on, so the
-// UI can show one spinner per target.
-type EventMsg struct {
+// ProgressMsg is a progress report of a running action; Next waits for the
+// following one (nil after the last). Object names what it acts on, so the
+// UI can show one spinner per object.
+type ProgressMsg struct {
 	// ActionID is the action's ID (rollback, secret-refresh …).
 	ActionID string
-	Event    actions.Event
+	Progress spec.Progress
 	Title    string
-	Target   actions.Target
+	Object   spec.Object
 	Next     tea.Cmd
 }
 
 // ConfirmMsg asks the operator to confirm a running action: the root
 // pushes a Confirm modal, which answers on Reply. Next keeps listening.
 type ConfirmMsg struct {
-	Request actions.ConfirmRequest
-	Reply   chan<- actions.Confirmation
+	Request spec.ConfirmRequest
+	Reply   chan<- spec.Confirmation
 	Next    tea.Cmd
 }
 
-// Pipeline is a Provider over the actions package for one kube context.
-// It holds one actions.Pipeline, so its one-action-per-target lock spans
-// every screen of the context.
+// Pipeline is the Provider over one kube context's spec.Runner, whose one
+// guard pipeline (and its one-action-per-object lock) spans every screen of
+// the context.
 type Pipeline struct {
-	// Audit is the audit log every attempt is recorded in.
-	Audit *audit.Log
 	// Generation labels StatesMsg so the root drops a late one.
 	Generation uint64
 	// Timeout bounds the checks and preview of one attempt, then, from the confirmation on,
 	// its change and verification (default 2 minutes each).
 	Timeout time.Duration
 
-	env  *actions.Env
-	pl   *actions.Pipeline
-	conf *router
+	runner spec.Runner
 }
 
 var _ Provider = (*Pipeline)(nil)
 
-// NewPipeline returns the provider of env's context, recording in log.
-func NewPipeline(env *actions.Env, log *audit.Log, generation uint64) *Pipeline {
-	r := &router{asks: map[string]chan ask{}}
-	return &Pipeline{Audit: log, Generation: generation, env: env, conf: r,
-		pl: &actions.Pipeline{Env: env, Audit: log, Confirmer: r}}
+// NewPipeline returns the provider over r, the runner of one context.
+func NewPipeline(r spec.Runner, generation uint64) *Pipeline {
+	return &Pipeline{Generation: generation, runner: r}
 }
-
-// Env implements Provider.
-func (p *Pipeline) Env() *actions.Env { return p.env }
 
 // States implements Provider.
 func (p *Pipeline) States(key string, items []Item) tea.Cmd {
 	items = append([]Item(nil), items...)
-	ctxName, gen := p.env.Context, p.Generation
+	r, gen := p.runner, p.Generation
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		msg := StatesMsg{Context: ctxName, Generation: gen, Key: key}
+		msg := StatesMsg{Context: r.Context(), Generation: gen, Key: key}
 		for _, it := range items {
-			s := State{ID: it.ID, Title: it.Title, Dangerous: it.Dangerous, Disabled: it.Disabled, Target: it.Target}
-			if s.Disabled == "" && it.Probe != nil {
-				s.Disabled = it.Probe.Disabled(ctx, it.Target)
+			s := State{ID: it.ID, Title: it.Title, Dangerous: it.Dangerous, Disabled: it.Disabled, Object: it.Object}
+			if s.Disabled == "" && it.Action != nil {
+				s.Disabled = r.Disabled(ctx, it.Action, it.Object)
 			}
 			msg.States = append(msg.States, s)
 		}
@@ -81,97 +69,64 @@ func (p *Pipeline) States(key string, items []Item) tea.Cmd {
 }
 
 // Start implements Provider: it starts the attempt and returns its first
-// message; the rest follow through EventMsg.Next and ConfirmMsg.Next.
-func (p *Pipeline) Start(a *actions.Action, t actions.Target, title, reason string) tea.Cmd {
+// message; the rest follow through ProgressMsg.Next and ConfirmMsg.Next.
+func (p *Pipeline) Start(params spec.Params, o spec.Object, title, reason string) tea.Cmd {
 	timeout := p.Timeout
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
 	}
-	pl, r, id, key := p.pl, p.conf, a.ID, t.ConfirmText(p.env.Context)+"#"+t.Kind
+	r, id := p.runner, params.About().ID
 	return func() tea.Msg {
 		// The timeout is the pipeline's (Request.Timeout): the time the operator spends on the
 		// confirmation modal is not taken from the change's.
 		ctx, cancel := context.WithCancel(context.Background())
-		asks, own := r.open(key)
-		events, err := pl.Start(ctx, a, t, actions.Request{Reason: reason, Timeout: timeout})
+		asks := make(chan ask)
+		progress, err := r.Start(ctx, params, o, spec.Request{Reason: reason, Timeout: timeout, Confirmer: modal(asks)})
 		if err != nil {
-			if own {
-				r.close(key)
-			}
 			cancel()
-			return EventMsg{ActionID: id, Title: title, Target: t, Event: actions.Event{Done: true, Err: err}}
+			return ProgressMsg{ActionID: id, Title: title, Object: o, Progress: spec.Progress{Done: true, Err: err}}
 		}
-		done := func() { r.close(key); cancel() }
-		return wait(id, title, t, asks, events, done)()
+		return wait(id, title, o, asks, progress, cancel)()
 	}
 }
 
-// wait returns the next event or confirmation request of an attempt.
-func wait(id, title string, t actions.Target, asks <-chan ask, events <-chan actions.Event, done func()) tea.Cmd {
+// wait returns the next progress report or confirmation request of an attempt.
+func wait(id, title string, o spec.Object, asks <-chan ask, progress <-chan spec.Progress, done func()) tea.Cmd {
 	return func() tea.Msg {
 		select {
 		case q := <-asks:
-			return ConfirmMsg{Request: q.req, Reply: q.reply, Next: wait(id, title, t, asks, events, done)}
-		case e, ok := <-events:
+			return ConfirmMsg{Request: q.req, Reply: q.reply, Next: wait(id, title, o, asks, progress, done)}
+		case e, ok := <-progress:
 			if !ok || e.Done {
 				done()
-				return EventMsg{ActionID: id, Title: title, Target: t, Event: e}
+				return ProgressMsg{ActionID: id, Title: title, Object: o, Progress: e}
 			}
-			return EventMsg{ActionID: id, Title: title, Target: t, Event: e, Next: wait(id, title, t, asks, events, done)}
+			return ProgressMsg{ActionID: id, Title: title, Object: o, Progress: e, Next: wait(id, title, o, asks, progress, done)}
 		}
 	}
 }
 
 type ask struct {
-	req   actions.ConfirmRequest
-	reply chan actions.Confirmation
+	req   spec.ConfirmRequest
+	reply chan spec.Confirmation
 }
 
-// router is the shared pipeline's Confirmer: it hands a request to the
-// attempt on the same target (the pipeline runs one per target), whose
-// waiter turns it into a ConfirmMsg.
-type router struct {
-	mu   sync.Mutex
-	asks map[string]chan ask
-}
+// modal is one attempt's Confirmer: it hands the request to the attempt's
+// waiter, which turns it into a ConfirmMsg, and waits for the modal's answer.
+type modal chan ask
 
-// open returns the ask channel of key; own is false when another attempt
-// holds it (the pipeline will refuse this one as busy).
-func (r *router) open(key string) (chan ask, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if ch, ok := r.asks[key]; ok {
-		return ch, false
-	}
-	ch := make(chan ask)
-	r.asks[key] = ch
-	return ch, true
-}
-
-func (r *router) close(key string) {
-	r.mu.Lock()
-	delete(r.asks, key)
-	r.mu.Unlock()
-}
-
-// Confirm implements actions.Confirmer.
-func (r *router) Confirm(ctx context.Context, req actions.ConfirmRequest) (actions.Confirmation, error) {
-	r.mu.Lock()
-	ch := r.asks[req.Expect+"#"+req.Target.Kind]
-	r.mu.Unlock()
-	if ch == nil {
-		return actions.Confirmation{}, errors.New("no confirmation modal for " + req.Expect)
-	}
-	reply := make(chan actions.Confirmation, 1)
+// Confirm implements spec.Confirmer.
+func (m modal) Confirm(ctx context.Context, req spec.ConfirmRequest) (spec.Confirmation, error) {
+	reply := make(chan spec.Confirmation, 1)
 	select {
-	case ch <- ask{req: req, reply: reply}:
+	case m <- ask{req: req, reply: reply}:
 	case <-ctx.Done():
-		return actions.Confirmation{}, ctx.Err()
+		return spec.Confirmation{}, ctx.Err()
 	}
 	select {
 	case a := <-reply:
 		return a, nil
 	case <-ctx.Done():
-		return actions.Confirmation{}, ctx.Err()
+		return spec.Confirmation{}, ctx.Err()
 	}
 }

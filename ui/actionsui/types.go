@@ -1,14 +1,15 @@
-// Package actionsui connects the actions package to the UI: action menus
+// Package actionsui connects the guarded actions to the UI: action menus
 // that show every action with its disabled reason, forms and pickers that
-// collect an action's parameters, the runner that sends an action through
-// the guard pipeline, the progress of running actions, and a confirmation
-// modal that Enter alone never satisfies.
+// collect an action's parameters, the provider that sends an action
+// through a kube context's spec.Runner, the progress of running actions,
+// and a confirmation modal that Enter alone never satisfies. It speaks the
+// actions' vocabulary (actions/spec), never the actions package itself.
 package actionsui
 
 import (
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/vigil-k8s/vigil/actions"
+	"github.com/vigil-k8s/vigil/actions/spec"
 	"github.com/vigil-k8s/vigil/ui/common"
 )
 
@@ -20,8 +21,8 @@ type State struct {
 	Dangerous bool
 	// Disabled says why the action cannot run now; "" when it can.
 	Disabled string
-	// Target is what the action acts on.
-	Target actions.Target
+	// Object is what the action acts on.
+	Object spec.Object
 }
 
 // StatesMsg carries the Disabled reasons of a menu's items; Context and
@@ -41,31 +42,35 @@ type Item struct {
 	ID, Title string
 	// Dangerous items are drawn in the critical style.
 	Dangerous bool
-	// Probe is the action whose Disabled reason the menu shows, and the
+	// Action is the action whose Disabled reason the menu shows, and the
 	// one Enter starts when Open is nil.
-	Probe *actions.Action
-	// Target is what Probe acts on.
-	Target actions.Target
+	Action spec.Params
+	// Object is what Action acts on.
+	Object spec.Object
 	// Disabled is a reason known without asking the API server (from the
-	// snapshot: "auto-sync is on"); it wins over Probe's.
+	// snapshot: "auto-sync is on"); it wins over Action's.
 	Disabled string
 	// Open, when set, returns the form or picker that collects the
 	// action's parameters and starts it.
 	Open func() common.Component
 }
 
-// Provider builds and runs a kube context's actions. cmd wraps the actions
-// package in a Pipeline; tests pass a fake.
+// actionItem is the menu entry of the action params on o: as dangerous as
+// the action is.
+func actionItem(id, title string, params spec.Params, o spec.Object) Item {
+	return Item{ID: id, Title: title, Dangerous: params.About().Dangerous, Action: params, Object: o}
+}
+
+// Provider runs a kube context's actions for the UI. cmd wraps the
+// context's spec.Runner in a Pipeline; tests pass a fake.
 type Provider interface {
-	// Env is the context's actions environment to build actions against.
-	Env() *actions.Env
-	// States returns a command that asks each item's Probe why it is
+	// States returns a command that asks each item's Action why it is
 	// disabled (RBAC and preconditions ask the API server, so never in
 	// View); it answers a StatesMsg labelled key.
 	States(key string, items []Item) tea.Cmd
-	// Start returns a command that starts a on t through the guard
-	// pipeline; it reports with EventMsg and asks with ConfirmMsg. title
-	// names the attempt on screen; reason, when typed in a form, is the
-	// operator's reason (the confirmation modal shows it).
-	Start(a *actions.Action, t actions.Target, title, reason string) tea.Cmd
+	// Start returns a command that starts the action params on o through
+	// the guard pipeline; it reports with ProgressMsg and asks with
+	// ConfirmMsg. title names the attempt on screen; reason, when typed in
+	// a form, is the operator's reason (the confirmation modal shows it).
+	Start(params spec.Params, o spec.Object, title, reason string) tea.Cmd
 }

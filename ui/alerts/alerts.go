@@ -89,7 +89,7 @@ func (m *Model) menu(al *estate.Alert, sil *estate.Silence) *actionsui.Menu {
 	if al != nil {
 		return actionsui.NewMenu(m.Common, "alert "+al.Name, "alert/"+al.Fingerprint+al.Name, actionsui.AlertItems(m.Common, m.actions, *al), nil, false, m.actions)
 	}
-	return actionsui.NewMenu(m.Common, "silence "+sil.ID, "silence/"+sil.ID, actionsui.SilenceItems(m.actions, *sil), nil, false, m.actions)
+	return actionsui.NewMenu(m.Common, "silence "+sil.ID, "silence/"+sil.ID, actionsui.SilenceItems(*sil), nil, false, m.actions)
 }
 
 // labelsPage shows every label and annotation of an alert.
