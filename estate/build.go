@@ -97,6 +97,7 @@ func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {
 	}
 	sortHPAs(snap.HPAs)
 
+	causes := podCauses(objs.Events)
 	revs := revisionsByWorkload(objs, rsOwner)
 	argo := argoByWorkload(objs.Applications)
 	oomBy := oomsByPod(x.OOMKills, now)
@@ -104,6 +105,7 @@ func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {
 	build := func(s Service, f WorkloadFacts, template corev1.PodTemplateSpec) Service {
 		if w := podsOf[workloadID{s.Namespace, s.Name, s.Kind}]; w != nil {
 			f.Pods = w.facts
+			f.Causes = causes[s.Namespace]
 			s.Pods = w.infos // in name order, shared with earlier snapshots: read-only
 		}
 		s.Desired, s.Ready, s.UpToDate, s.Available = f.Desired, f.Ready, f.UpToDate, f.Available
@@ -533,4 +535,40 @@ func replicas(p *int32) int32 {
 		return 1
 	}
 	return *p
+}
+
+// causeReasons are the Warning event reasons that say why a pod is in trouble, with the
+// kubelet's and the scheduler's own words: a failing probe, a back-off, a scheduling failure.
+var causeReasons = map[string]bool{"Unhealthy": true, "BackOff": true, "FailedScheduling": true, "Failed": true, "FailedMount": true, "FailedCreatePodSandBox": true}
+
+// podCauses maps namespace → pod name → the message of the pod's latest Warning event among
+// causeReasons. Events name pods, so a replaced pod's events never describe its successor.
+func podCauses(events []*corev1.Event) map[string]map[string]string {
+	type latest struct {
+		at  time.Time
+		msg string
+	}
+	by := map[string]map[string]latest{}
+	for _, e := range events {
+		if e.Type != corev1.EventTypeWarning || e.InvolvedObject.Kind != "Pod" || !causeReasons[e.Reason] {
+			continue
+		}
+		at := eventTime(e)
+		m := by[e.Namespace]
+		if m == nil {
+			m = map[string]latest{}
+			by[e.Namespace] = m
+		}
+		if cur, ok := m[e.InvolvedObject.Name]; !ok || at.After(cur.at) {
+			m[e.InvolvedObject.Name] = latest{at, strings.TrimSpace(e.Message)}
+		}
+	}
+	out := make(map[string]map[string]string, len(by))
+	for ns, m := range by {
+		out[ns] = make(map[string]string, len(m))
+		for pod, l := range m {
+			out[ns][pod] = l.msg
+		}
+	}
+	return out
 }

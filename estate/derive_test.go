@@ -183,3 +183,32 @@ func TestKeepAlertsMatchesTheContextsCluster(t *testing.T) {
 		t.Fatalf("no match must keep every alert, kept %d", len(got))
 	}
 }
+
+// TestReasonNamesTheCurrentPodsCause: a not-ready pod's reason carries the message of its
+// latest trouble event (not an older one, not another pod's), and among stuck pods the newest
+// (the current rollout's) is named.
+func TestReasonNamesTheCurrentPodsCause(t *testing.T) {
+	ev := func(pod, reason, msg string, ago time.Duration) *corev1.Event {
+		e := &corev1.Event{Type: corev1.EventTypeWarning, Reason: reason, Message: msg,
+			InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: "ns", Name: pod}}
+		e.Namespace = "ns"
+		e.LastTimestamp.Time = testNow.Add(-ago)
+		return e
+	}
+	causes := podCauses([]*corev1.Event{
+		ev("b-new", "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 500", 3*time.Minute),
+		ev("b-new", "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 503", time.Minute),
+		ev("b-new", "Pulled", "pulled", 0), // not a cause
+		ev("a-old", "Unhealthy", "Liveness probe failed: timeout", 0),
+	})
+	w := WorkloadFacts{Kind: "Deployment", Desired: 2, Ready: 0, Generation: 1, ObservedGeneration: 1, Causes: causes["ns"],
+		Pods: []PodFacts{
+			{Name: "a-old", Phase: "Running", Created: testNow.Add(-time.Hour)},
+			{Name: "b-new", Phase: "Running", Created: testNow.Add(-5 * time.Minute)},
+		}}
+	h := DeriveHealth(w, testNow)
+	want := "0/2 ready; b-new not ready: Readiness probe failed: HTTP probe failed with statuscode: 503"
+	if h.Status != StatusDown || h.Reason != want {
+		t.Errorf("DeriveHealth = %v %q, want Down %q", h.Status, h.Reason, want)
+	}
+}

@@ -357,16 +357,7 @@ func secretsMeta(items []*corev1.Secret) []SecretMeta {
 func recentEvents(items []*corev1.Event, max int) []KubeEvent {
 	out := make([]KubeEvent, 0, min(len(items), max))
 	for _, e := range items {
-		last := e.LastTimestamp.Time
-		if e.Series != nil && e.Series.LastObservedTime.After(last) {
-			last = e.Series.LastObservedTime.Time
-		}
-		if last.IsZero() {
-			last = e.EventTime.Time
-		}
-		if last.IsZero() {
-			last = e.CreationTimestamp.Time
-		}
+		last := eventTime(e)
 		count := e.Count
 		if e.Series != nil && e.Series.Count > count {
 			count = e.Series.Count
@@ -379,6 +370,22 @@ func recentEvents(items []*corev1.Event, max int) []KubeEvent {
 		out = out[:max]
 	}
 	return out
+}
+
+// eventTime is when an event last happened: its series' last observation, its last
+// timestamp, its event time or, failing all, its creation.
+func eventTime(e *corev1.Event) time.Time {
+	last := e.LastTimestamp.Time
+	if e.Series != nil && e.Series.LastObservedTime.After(last) {
+		last = e.Series.LastObservedTime.Time
+	}
+	if last.IsZero() {
+		last = e.EventTime.Time
+	}
+	if last.IsZero() {
+		last = e.CreationTimestamp.Time
+	}
+	return last
 }
 
 func max32(a, b int32) int32 {

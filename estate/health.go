@@ -69,6 +69,10 @@ type WorkloadFacts struct {
 	ProgressDeadlineExceeded bool
 	// Pods are the workload's pods.
 	Pods []PodFacts
+	// Causes maps a pod's name to the latest cause its Warning events give for its trouble
+	// ("Readiness probe failed: HTTP probe failed with statuscode: 503"): what a reason
+	// naming that pod adds. Nil when no events are known.
+	Causes map[string]string
 }
 
 // PodFacts are the plain values of one pod that health looks at.
@@ -126,15 +130,15 @@ func DeriveHealth(w WorkloadFacts, now time.Time) Health {
 		return Health{StatusUnknown, "controller has not reported status yet"}
 	case w.Desired == 0 && w.Ready == 0:
 		if failing.Name != "" {
-			return Health{StatusDegraded, "scaled to 0; " + describePod(failing, failingN)}
+			return Health{StatusDegraded, "scaled to 0; " + w.describe(failing, failingN)}
 		}
 		return Health{StatusOK, "scaled to 0"}
 	case w.Ready == 0:
 		if failing.Name != "" {
-			return Health{StatusDown, ready + "; " + describePod(failing, failingN)}
+			return Health{StatusDown, ready + "; " + w.describe(failing, failingN)}
 		}
 		if p, ok := stuckPod(w.Pods, now); ok {
-			return Health{StatusDown, ready + "; " + describePod(p, 1)}
+			return Health{StatusDown, ready + "; " + w.describe(p, 1)}
 		}
 		if len(w.Pods) == 0 {
 			return Health{StatusDown, ready + "; no pods"}
@@ -142,14 +146,14 @@ func DeriveHealth(w WorkloadFacts, now time.Time) Health {
 		return Health{StatusDown, ready + "; pods starting"}
 	case failing.Name != "":
 		if w.Ready >= w.Desired {
-			return Health{StatusDegraded, "rollout blocked; " + describePod(failing, failingN)}
+			return Health{StatusDegraded, "rollout blocked; " + w.describe(failing, failingN)}
 		}
-		return Health{StatusDegraded, ready + "; " + describePod(failing, failingN)}
+		return Health{StatusDegraded, ready + "; " + w.describe(failing, failingN)}
 	case w.ProgressDeadlineExceeded:
 		return Health{StatusDegraded, fmt.Sprintf("%s; rollout stuck (ProgressDeadlineExceeded, %d/%d updated)", ready, w.UpToDate, w.Desired)}
 	case w.Ready < w.Desired:
 		if p, ok := stuckPod(w.Pods, now); ok {
-			return Health{StatusDegraded, ready + "; " + describePod(p, 1)}
+			return Health{StatusDegraded, ready + "; " + w.describe(p, 1)}
 		}
 		if w.UpToDate < w.Desired {
 			return Health{StatusProgressing, fmt.Sprintf("%s; rolling out (%d/%d updated)", ready, w.UpToDate, w.Desired)}
@@ -198,10 +202,16 @@ func podRank(p PodFacts) int {
 }
 
 // stuckPod returns a not-ready pod older than the startup grace, which is a
-// problem even without a failure reason (e.g. a failing readiness probe).
+// problem even without a failure reason (e.g. a failing readiness probe): the newest such
+// pod (the current rollout's, not one a restart is replacing), by name among equals.
 func stuckPod(pods []PodFacts, now time.Time) (PodFacts, bool) {
 	sorted := append([]PodFacts(nil), pods...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	sort.Slice(sorted, func(i, j int) bool {
+		if !sorted[i].Created.Equal(sorted[j].Created) {
+			return sorted[i].Created.After(sorted[j].Created)
+		}
+		return sorted[i].Name < sorted[j].Name
+	})
 	for _, p := range sorted {
 		grace := startupGrace
 		if p.Phase == "Running" {
@@ -212,6 +222,16 @@ func stuckPod(pods []PodFacts, now time.Time) (PodFacts, bool) {
 		}
 	}
 	return PodFacts{}, false
+}
+
+// describe is describePod with the cause the pod's events give, when known:
+// "user-service-6f9d not ready: Readiness probe failed: HTTP probe failed with statuscode: 503".
+func (w WorkloadFacts) describe(p PodFacts, n int) string {
+	s := describePod(p, n)
+	if cause := w.Causes[p.Name]; cause != "" {
+		s += ": " + cause
+	}
+	return s
 }
 
 // describePod renders a pod's trouble, e.g.
