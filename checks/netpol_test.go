@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -451,4 +452,63 @@ func TestFintechNetworkVerdicts(t *testing.T) {
 			t.Errorf("%s is not in PCI scope, yet judged: %s", f.Resource, f.Evidence)
 		}
 	}
+}
+
+// TestPodsSelectedVerdictsHoldUnderBruteForce: what net-pods-selected says
+// of a random estate's workload holds in the brute-force evaluation. "Not
+// isolated for ingress" means a pod of a namespace nobody names reaches it
+// on every port and protocol asked; "not isolated for egress" that it
+// reaches such a pod everywhere; an isolation "undone" by a rule that the
+// outsider pod or an outside address gets in (or out) everywhere.
+func TestPodsSelectedVerdictsHoldUnderBruteForce(t *testing.T) {
+	ports := []int32{1, 53, 80, 443, 5432, 8080, 8150, 65535}
+	outsider := bruteEndpoint{ns: "zz-outsider", labels: map[string]string{}}
+	outside := bruteEndpoint{ip: "198.51.100.9"}
+	everywhere := func(inv *checks.Inventory, src, dst bruteEndpoint) bool {
+		for _, port := range ports {
+			for _, proto := range []corev1.Protocol{corev1.ProtocolTCP, corev1.ProtocolUDP} {
+				if !bruteAdmits(inv, src, dst, port, proto) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	c := mustCheck(t, "net-pods-selected")
+	counts := map[string]int{}
+	for seed := range uint64(400) {
+		inv := randomInventory(rand.New(rand.NewPCG(seed, 15)))
+		for _, f := range checks.Evaluate(c, inv) {
+			i := slices.IndexFunc(inv.Deployments, func(d *appsv1.Deployment) bool {
+				return f.Resource == checks.Resource{Kind: "Deployment", Namespace: d.Namespace, Name: d.Name}
+			})
+			if i < 0 {
+				continue
+			}
+			d := inv.Deployments[i]
+			w := bruteEndpoint{ns: d.Namespace, labels: d.Spec.Template.Labels, ports: d.Spec.Template.Spec.Containers[0].Ports}
+			claims := map[string]bool{
+				"not isolated for ingress": everywhere(inv, outsider, w),
+				"not isolated for egress":  everywhere(inv, w, outsider),
+				"no NetworkPolicy in":      everywhere(inv, outsider, w) && everywhere(inv, w, outsider),
+				"ingress isolation undone": everywhere(inv, outsider, w) || everywhere(inv, outside, w),
+				"egress isolation undone":  everywhere(inv, w, outsider) || everywhere(inv, w, outside),
+			}
+			for claim, holds := range claims {
+				if !strings.Contains(f.Evidence, claim) {
+					continue
+				}
+				counts[claim]++
+				if !holds {
+					t.Fatalf("seed %d: %s says %q, the brute force disagrees: %s", seed, f.Resource, claim, f.Evidence)
+				}
+			}
+		}
+	}
+	for claim := range map[string]bool{"not isolated for ingress": true, "not isolated for egress": true, "ingress isolation undone": true, "egress isolation undone": true} {
+		if counts[claim] == 0 {
+			t.Errorf("no random estate produced %q: the generator does not exercise it", claim)
+		}
+	}
+	t.Logf("claims checked: %v", counts)
 }
