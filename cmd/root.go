@@ -114,6 +114,7 @@ Connection flags work as in kubectl, before or after any subcommand:
 	c.AddCommand(newCheckCommand(newCheckOptions(g, streams)))
 	c.AddCommand(newConfigCommand(g, streams.Out))
 	c.AddCommand(newActionCommands(g, streams)...)
+	c.AddCommand(newLogsCommand(g, streams))
 	return c
 }
 

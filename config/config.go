@@ -88,6 +88,9 @@ type Settings struct {
 	RequireReason *bool `yaml:"requireReason"`
 	// AllowedRegistries are the registries images may come from (checks).
 	AllowedRegistries []string `yaml:"allowedRegistries"`
+	// Logs, when false, disables container logs (see LogsOf): for
+	// contexts whose logs carry payload data a reviewer must not see.
+	Logs *bool `yaml:"logs"`
 }
 
 // ArgoCD configures access to Argo CD.
@@ -146,6 +149,7 @@ func (c Config) For(context string) Settings {
 		s.ReadOnlyEnforced = tighter(s.ReadOnlyEnforced, t.ReadOnlyEnforced)
 		s.Protected = tighter(s.Protected, t.Protected)
 		s.RequireReason = tighter(s.RequireReason, t.RequireReason)
+		s.Logs = fewerLogs(s.Logs, t.Logs)
 	}
 	return s
 }
@@ -177,6 +181,7 @@ func (c Config) own(context string) Settings {
 		s.ReadOnlyEnforced = orPtr(o.ReadOnlyEnforced, s.ReadOnlyEnforced)
 		s.Protected = orPtr(o.Protected, s.Protected)
 		s.RequireReason = orPtr(o.RequireReason, s.RequireReason)
+		s.Logs = orPtr(o.Logs, s.Logs)
 		if len(o.AllowedRegistries) > 0 {
 			s.AllowedRegistries = o.AllowedRegistries
 		}
@@ -273,6 +278,8 @@ func fieldSet(s Settings, field string) bool {
 		return s.ReadOnly != nil
 	case "readOnlyEnforced":
 		return s.ReadOnlyEnforced != nil
+	case "logs":
+		return s.Logs != nil
 	}
 	return false
 }

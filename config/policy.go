@@ -77,7 +77,7 @@ func (id Identity) String() string {
 }
 
 // WithSystem returns c with system-wide layers on top. Each layer can only tighten c's safety
-// settings (readOnly, readOnlyEnforced, protected, requireReason, protectedContexts), for
+// settings (readOnly, readOnlyEnforced, protected, requireReason, logs, protectedContexts), for
 // every context: For and ReadOnlySettingOf take the stricter of c and the layers, and a
 // layer's readOnly: true is enforced (--write cannot lift it).
 func (c Config) WithSystem(layers ...Config) Config {
@@ -89,7 +89,7 @@ func (c Config) WithSystem(layers ...Config) Config {
 func (c Config) System() []Config { return c.system }
 
 // systemKey is a key the system-wide file may set: the safety settings, globally or per context.
-var systemKey = regexp.MustCompile(`^((contexts\.[^.]+\.)?(readOnly|readOnlyEnforced|protected|requireReason)|protectedContexts(\[\d+\])?|contexts(\.[^.]+)?)$`)
+var systemKey = regexp.MustCompile(`^((contexts\.[^.]+\.)?(readOnly|readOnlyEnforced|protected|requireReason|logs)|protectedContexts(\[\d+\])?|contexts(\.[^.]+)?)$`)
 
 // LoadSystem reads the system-wide layers: SystemFile, then $VIGIL_SYSTEM_CONFIG (read through
 // getenv) when set. A layer whose file does not exist is skipped; one that cannot be read or
@@ -117,7 +117,7 @@ func LoadSystem(getenv func(string) string) ([]Config, error) {
 		for _, k := range sortedKeys(c.lines) {
 			if !systemKey.MatchString(k) {
 				errs = append(errs, &FieldError{File: f, Line: c.lines[k], Path: k,
-					Msg: "not a safety setting: the system-wide config sets only readOnly, readOnlyEnforced, protected, requireReason and protectedContexts (globally or under contexts.<name>)"})
+					Msg: "not a safety setting: the system-wide config sets only readOnly, readOnlyEnforced, protected, requireReason, logs (false only counts) and protectedContexts (globally or under contexts.<name>)"})
 			}
 		}
 		if err := errors.Join(errs...); err != nil {

@@ -33,6 +33,9 @@ alertLabels:
 # readOnly: false
 # Ask for a reason, written to the audit log, before any mutation.
 # requireReason: false
+# Container logs (vigil logs, the l key); false where logs carry payload data
+# a reviewer must not see. Logs are reads: read-only mode allows them.
+# logs: true
 
 # Registries images may come from (compliance checks).
 allowedRegistries: [registry.fintech.internal]
