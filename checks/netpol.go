@@ -321,17 +321,51 @@ func peerList(d netDirection) string {
 	return "to"
 }
 
+// openPorts says whether a rule's ports admit every port: no ports, or
+// every TCP port (an entry without port, or numbered ranges covering
+// 1-65535), TCP being what the services listen on. Named ports never
+// count: they open only what a container declares.
+func openPorts(ports []networkingv1.NetworkPolicyPort) (string, bool) {
+	if len(ports) == 0 {
+		return "every port", true
+	}
+	covered := make([]bool, 65536)
+	for _, p := range ports {
+		if portProtocol(p.Protocol) != corev1.ProtocolTCP {
+			continue
+		}
+		if p.Port == nil {
+			return "every TCP port", true
+		}
+		if p.Port.Type == intstr.String {
+			continue
+		}
+		lo, hi := p.Port.IntVal, p.Port.IntVal
+		if p.EndPort != nil && *p.EndPort >= lo {
+			hi = *p.EndPort
+		}
+		for q := max(lo, 1); q <= min(hi, 65535); q++ {
+			covered[q] = true
+		}
+	}
+	if slices.Contains(covered[1:], false) {
+		return "", false
+	}
+	return "every TCP port", true
+}
+
 // opensEverything reports whether a rule admits every peer on every port:
 // such a rule undoes any isolation of the pods its policy selects.
 func (inv *Inventory) opensEverything(r netRule) (string, bool) {
-	if len(r.Ports) > 0 {
+	ports, all := openPorts(r.Ports)
+	if !all {
 		return "", false
 	}
 	what, open := inv.openPeers(r)
 	if !open {
 		return "", false
 	}
-	return fmt.Sprintf("%s admits %s on every port", r.Field(), what), true
+	return fmt.Sprintf("%s admits %s on %s", r.Field(), what, ports), true
 }
 
 // reopened returns, for an isolation, the rules that admit everything.

@@ -202,8 +202,8 @@ func (inv *Inventory) pciIngressProblems(w Workload, iso netIsolation, allowed [
 	entry := isEntryPoint(w, allowed)
 	var bad []string
 	for _, r := range iso.Rules {
-		if len(r.Ports) == 0 {
-			bad = append(bad, fmt.Sprintf("%s admits on all ports", r.Field()))
+		if ports, all := openPorts(r.Ports); all {
+			bad = append(bad, fmt.Sprintf("%s admits on %s", r.Field(), ports))
 		}
 		if what, open := inv.openPeers(r); open {
 			bad = append(bad, fmt.Sprintf("%s admits %s on %s", r.Field(), what, describePorts(r.Ports)))
@@ -241,8 +241,8 @@ func evalPCIIngress(inv *Inventory) []Finding {
 			problems = append(problems, "no NetworkPolicy with policyTypes Egress selects it: may connect anywhere")
 		} else {
 			for _, r := range eg.Rules {
-				if len(r.Ports) == 0 {
-					problems = append(problems, fmt.Sprintf("%s allows egress on all ports", r.Field()))
+				if ports, all := openPorts(r.Ports); all {
+					problems = append(problems, fmt.Sprintf("%s allows egress on %s", r.Field(), ports))
 				}
 			}
 		}
