@@ -177,6 +177,10 @@ func (o *exportOptions) runExport(ctx context.Context) error {
 		Namespaces: ns, AuditLog: info,
 		Mode: "read-only: every request of this collection went through vigil's read-only transport (only GET and self-reviews leave the process)",
 	}
+	identity.Logs = "enabled"
+	if ls := cfg.LogsOf(t.Context); !ls.Enabled {
+		identity.Logs = "disabled by " + ls.From
+	}
 	verdict, why := writes.Verdict()
 	identity.CredentialsWrites, identity.WriteEvidence = string(verdict), why
 	if verdict != cluster.CannotTell {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -300,6 +301,36 @@ func TestLogsAgainstTheLocalCluster(t *testing.T) {
 		}
 		if out.String() != "" {
 			t.Errorf("logs printed anyway:\n%s", out.String())
+		}
+		// The evidence bundle records it, and records enabled logs as enabled.
+		for _, tc := range []struct{ config, want string }{
+			{cfg, "disabled by contexts.local-1.logs (" + cfg + ":3)"},
+			{filepath.Join(t.TempDir(), "none.yaml"), "enabled"},
+		} {
+			if tc.want == "enabled" {
+				if err := os.WriteFile(tc.config, []byte("readOnly: true\n"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dir := filepath.Join(t.TempDir(), "bundle")
+			var eout, eerr syncBuffer
+			home := t.TempDir()
+			env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, "config"), "XDG_STATE_HOME": filepath.Join(home, "state")}
+			c := newCommand(genericiooptions.IOStreams{In: strings.NewReader(""), Out: &eout, ErrOut: &eerr}, func(k string) string { return env[k] })
+			c.SetArgs([]string{"audit", "export", "--kubeconfig", lc.Kubeconfig, "--context", "local-1", "--config", tc.config, "-n", ns, "--out", dir})
+			if err := c.ExecuteContext(ctx); err != nil {
+				t.Fatalf("audit export: %v\n%s", err, eerr.String())
+			}
+			raw, err := os.ReadFile(filepath.Join(dir, "identity.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var id struct {
+				Logs *string `json:"logs"`
+			}
+			if err := json.Unmarshal(raw, &id); err != nil || id.Logs == nil || *id.Logs != tc.want {
+				t.Errorf("identity.json logs = %q (%v), want %q", deref(id.Logs), err, tc.want)
+			}
 		}
 	})
 }

@@ -84,6 +84,10 @@ type Identity struct {
 	CredentialsAllowWrites *bool `json:"credentialsAllowWrites"`
 	// AuditLog describes the copied local audit log.
 	AuditLog AuditLogInfo `json:"auditLog"`
+	// Logs says whether container logs (vigil logs, the l key) were enabled for the
+	// context: "enabled", or "disabled by" the config field that turned them off, so a
+	// reviewer can show payload data was not on offer.
+	Logs string `json:"logs"`
 }
 
 // AuditLogInfo describes the local audit log copied into the bundle.
