@@ -62,3 +62,27 @@ func TestLogBufferAgainstAPlainModel(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLogBufferFlood: one producer appending while a reader drains, as a followed flood
+// does; ns/op is per line appended and read.
+func BenchmarkLogBufferFlood(b *testing.B) {
+	buf := NewLogBuffer(DefaultLogCapacity)
+	line := LogLine{Pod: "api-gateway-78cd598dfd-5pns9", Container: "api-gateway", Text: "level=info method=GET path=/api/v1/api-gateway/810 status=200 duration_ms=214 request_id=073530fff67cca84"}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range b.N {
+			buf.Append(line)
+		}
+	}()
+	read := 0
+	for read < b.N-int(buf.Stats().Dropped) {
+		select {
+		case <-buf.Ready():
+		case <-done:
+		}
+		read += len(buf.ReadNew(0))
+	}
+	<-done
+	b.ReportMetric(float64(buf.Stats().Dropped), "dropped")
+}
