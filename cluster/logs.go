@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/internal/termsafe"
 )
 
@@ -55,10 +56,10 @@ const maxLogLine = 16 << 10
 // ErrNoPods says the service's selector matches no pod.
 var ErrNoPods = errors.New("no pods")
 
-// LogStream is a service's merged log being read into a LogBuffer.
+// LogStream is a service's merged log being read into an estate.LogBuffer.
 type LogStream struct {
 	// Buffer receives the lines, time-ordered across pods.
-	Buffer *LogBuffer
+	Buffer *estate.LogBuffer
 	// Selector is the service's pod selector, as a string.
 	Selector string
 	done     chan struct{}
@@ -73,8 +74,8 @@ func (s *LogStream) Done() <-chan struct{} { return s.done }
 func (s *LogStream) Err() error { return s.err }
 
 // ServiceLogs resolves the service's pod selector and starts reading its
-// pods' logs into a new LogBuffer. Errors finding the service come back
-// at once; later ones per container become LogNote lines.
+// pods' logs into a new estate.LogBuffer. Errors finding the service come back
+// at once; later ones per container become estate.LogNote lines.
 func ServiceLogs(ctx context.Context, client kubernetes.Interface, req LogRequest) (*LogStream, error) {
 	sel, err := serviceSelector(ctx, client, req.Namespace, req.Service)
 	if err != nil {
@@ -86,7 +87,7 @@ func ServiceLogs(ctx context.Context, client kubernetes.Interface, req LogReques
 	if req.Holdback <= 0 {
 		req.Holdback = 500 * time.Millisecond
 	}
-	s := &LogStream{Buffer: NewLogBuffer(req.Capacity), Selector: sel.String(), done: make(chan struct{})}
+	s := &LogStream{Buffer: estate.NewLogBuffer(req.Capacity), Selector: sel.String(), done: make(chan struct{})}
 	r := &logReader{client: client, req: req, sel: sel, out: s.Buffer, seen: map[logKey]seenAt{}}
 	go func() {
 		defer close(s.done)
@@ -145,7 +146,7 @@ type logReader struct {
 	client kubernetes.Interface
 	req    LogRequest
 	sel    labels.Selector
-	out    *LogBuffer
+	out    *estate.LogBuffer
 
 	mu   sync.Mutex
 	seen map[logKey]seenAt
@@ -193,7 +194,7 @@ func (r *logReader) backlog(ctx context.Context, pods []corev1.Pod) error {
 	if len(jobs) == 0 && r.req.Container != "" && len(pods) > 0 {
 		return fmt.Errorf("no container %q in the pods of %s/%s", r.req.Container, r.req.Namespace, r.req.Service)
 	}
-	results := make([][]LogLine, len(jobs))
+	results := make([][]estate.LogLine, len(jobs))
 	sem := make(chan struct{}, 8)
 	var wg sync.WaitGroup
 	for i, j := range jobs {
@@ -203,8 +204,8 @@ func (r *logReader) backlog(ctx context.Context, pods []corev1.Pod) error {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			opts := r.podLogOptions(j.container)
-			var lines []LogLine
-			err := r.stream(ctx, j.pod, opts, func(l LogLine) bool { lines = append(lines, l); return true })
+			var lines []estate.LogLine
+			err := r.stream(ctx, j.pod, opts, func(l estate.LogLine) bool { lines = append(lines, l); return true })
 			if err != nil {
 				lines = append(lines, r.note(j.pod, j.container, err))
 			}
@@ -217,7 +218,7 @@ func (r *logReader) backlog(ctx context.Context, pods []corev1.Pod) error {
 	}
 	merged := mergeByTime(results)
 	for _, l := range merged {
-		if l.Kind == LogText {
+		if l.Kind == estate.LogText {
 			r.markSeen(l)
 		}
 	}
@@ -234,17 +235,17 @@ func (r *logReader) podLogOptions(container string) *corev1.PodLogOptions {
 	return o
 }
 
-func (r *logReader) note(pod, container string, err error) LogLine {
+func (r *logReader) note(pod, container string, err error) estate.LogLine {
 	msg := err.Error()
 	var status apierrors.APIStatus
 	if errors.As(err, &status) && status.Status().Message != "" {
 		msg = status.Status().Message
 	}
-	return LogLine{Time: time.Now(), Pod: termsafe.Line(pod), Container: termsafe.Line(container), Previous: r.req.Previous, Kind: LogNote, Text: termsafe.Line(msg)}
+	return estate.LogLine{Time: time.Now(), Pod: termsafe.Line(pod), Container: termsafe.Line(container), Previous: r.req.Previous, Kind: estate.LogNote, Text: termsafe.Line(msg)}
 }
 
 // markSeen records l as the last line read of its container.
-func (r *logReader) markSeen(l LogLine) {
+func (r *logReader) markSeen(l estate.LogLine) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	k := logKey{l.Pod, l.Container}
@@ -261,7 +262,7 @@ func (r *logReader) markSeen(l LogLine) {
 // stream reads one container's log and calls line for each line (with
 // its timestamp parsed, text sanitised) until the log ends, ctx ends or
 // line returns false.
-func (r *logReader) stream(ctx context.Context, pod string, opts *corev1.PodLogOptions, line func(LogLine) bool) error {
+func (r *logReader) stream(ctx context.Context, pod string, opts *corev1.PodLogOptions, line func(estate.LogLine) bool) error {
 	rc, err := r.client.CoreV1().Pods(r.req.Namespace).GetLogs(pod, opts).Stream(ctx)
 	if err != nil {
 		return err
@@ -272,7 +273,7 @@ func (r *logReader) stream(ctx context.Context, pod string, opts *corev1.PodLogO
 	for {
 		raw, cut, err := readLine(br)
 		if len(raw) > 0 || cut {
-			l := LogLine{Pod: podName, Container: container, Previous: opts.Previous, Kind: LogText}
+			l := estate.LogLine{Pod: podName, Container: container, Previous: opts.Previous, Kind: estate.LogText}
 			ts, text, ok := strings.Cut(string(raw), " ")
 			if t, perr := time.Parse(time.RFC3339Nano, ts); ok && perr == nil {
 				l.Time, l.Text = t, text
@@ -318,8 +319,8 @@ func readLine(br *bufio.Reader) (line []byte, cut bool, err error) {
 
 // mergeByTime merges lists that are each in time order into one, stably:
 // lines of the same instant keep the order of the lists.
-func mergeByTime(lists [][]LogLine) []LogLine {
-	var all []LogLine
+func mergeByTime(lists [][]estate.LogLine) []estate.LogLine {
+	var all []estate.LogLine
 	for _, l := range lists {
 		all = append(all, l...)
 	}
@@ -334,7 +335,7 @@ func mergeByTime(lists [][]LogLine) []LogLine {
 func (r *logReader) follow(ctx context.Context, initial map[string]bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	lines := make(chan LogLine, 1024)
+	lines := make(chan estate.LogLine, 1024)
 	f := &follower{r: r, ctx: ctx, lines: lines, streams: map[logKey]*followed{}, known: map[string]bool{}, initial: initial}
 	factory := informers.NewSharedInformerFactoryWithOptions(r.client, 0, informers.WithNamespace(r.req.Namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = r.sel.String() }))
@@ -377,7 +378,7 @@ type followed struct {
 type follower struct {
 	r       *logReader
 	ctx     context.Context
-	lines   chan<- LogLine
+	lines   chan<- estate.LogLine
 	initial map[string]bool // the pods the backlog read
 
 	mu      sync.Mutex
@@ -385,7 +386,7 @@ type follower struct {
 	known   map[string]bool // pods present
 }
 
-func (f *follower) send(l LogLine) bool {
+func (f *follower) send(l estate.LogLine) bool {
 	select {
 	case f.lines <- l:
 		return true
@@ -408,7 +409,7 @@ func (f *follower) onPod(obj any, gone bool) {
 	if gone || pod.DeletionTimestamp != nil {
 		if f.known[pod.Name] {
 			delete(f.known, pod.Name)
-			go f.send(LogLine{Time: time.Now(), Pod: name, Kind: LogPodGone, Text: "pod " + name + " is gone"})
+			go f.send(estate.LogLine{Time: time.Now(), Pod: name, Kind: estate.LogPodGone, Text: "pod " + name + " is gone"})
 		}
 		if gone {
 			for k, s := range f.streams {
@@ -424,7 +425,7 @@ func (f *follower) onPod(obj any, gone bool) {
 	if !f.known[pod.Name] {
 		f.known[pod.Name] = true
 		if !f.initial[pod.Name] {
-			go f.send(LogLine{Time: time.Now(), Pod: name, Kind: LogPodAdded, Text: "pod " + name + " appeared"})
+			go f.send(estate.LogLine{Time: time.Now(), Pod: name, Kind: estate.LogPodAdded, Text: "pod " + name + " appeared"})
 		}
 	}
 	for _, c := range f.r.containersOf(pod) {
@@ -463,7 +464,7 @@ func (f *follower) streamContainer(ctx context.Context, pod, container string, s
 		opts.SinceTime = &since
 	}
 	skip := seen.count
-	err := f.r.stream(ctx, pod, opts, func(l LogLine) bool {
+	err := f.r.stream(ctx, pod, opts, func(l estate.LogLine) bool {
 		if l.Time.Before(seen.at) {
 			return true
 		}
@@ -512,7 +513,7 @@ type reorder struct {
 }
 
 type held struct {
-	line    LogLine
+	line    estate.LogLine
 	arrived time.Time
 	seq     uint64
 }
@@ -535,14 +536,14 @@ func (h *heldHeap) Pop() any {
 	return x
 }
 
-func (q *reorder) push(l LogLine, now time.Time) {
+func (q *reorder) push(l estate.LogLine, now time.Time) {
 	q.seq++
 	heap.Push(&q.items, held{line: l, arrived: now, seq: q.seq})
 }
 
 // release pops, oldest first, the lines that have waited the holdback.
-func (q *reorder) release(now time.Time) []LogLine {
-	var out []LogLine
+func (q *reorder) release(now time.Time) []estate.LogLine {
+	var out []estate.LogLine
 	for q.items.Len() > 0 && !q.items[0].arrived.After(now.Add(-q.holdback)) {
 		out = append(out, heap.Pop(&q.items).(held).line)
 	}
@@ -551,8 +552,8 @@ func (q *reorder) release(now time.Time) []LogLine {
 
 // overflow pops the oldest lines beyond the limit: a flood does not grow
 // the queue past the buffer's size.
-func (q *reorder) overflow() []LogLine {
-	var out []LogLine
+func (q *reorder) overflow() []estate.LogLine {
+	var out []estate.LogLine
 	for q.items.Len() > q.limit {
 		out = append(out, heap.Pop(&q.items).(held).line)
 	}
@@ -560,10 +561,16 @@ func (q *reorder) overflow() []LogLine {
 }
 
 // drain pops every line.
-func (q *reorder) drain() []LogLine {
-	var out []LogLine
+func (q *reorder) drain() []estate.LogLine {
+	var out []estate.LogLine
 	for q.items.Len() > 0 {
 		out = append(out, heap.Pop(&q.items).(held).line)
 	}
 	return out
+}
+
+// ServiceLogs streams a service's logs with the session's client (read-only
+// wrapped when the session is: logs are reads).
+func (s *Session) ServiceLogs(ctx context.Context, req LogRequest) (*LogStream, error) {
+	return ServiceLogs(ctx, s.client, req)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/cluster/readonly"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/internal/version"
 )
 
@@ -143,16 +144,16 @@ func (o *logsOptions) run(ctx context.Context) error {
 
 // print writes one line: log text on stdout, notes and pod changes on
 // stderr. Everything in l has passed termsafe.Line (cluster.ServiceLogs).
-func (o *logsOptions) print(l cluster.LogLine) {
+func (o *logsOptions) print(l estate.LogLine) {
 	var w io.Writer = o.Out
 	prefix := ""
 	if o.timestamps {
 		prefix = l.Time.UTC().Format(time.RFC3339Nano) + " "
 	}
 	switch l.Kind {
-	case cluster.LogText:
+	case estate.LogText:
 		fmt.Fprintf(w, "%s[%s/%s] %s\n", prefix, l.Pod, l.Container, l.Text)
-	case cluster.LogNote:
+	case estate.LogNote:
 		fmt.Fprintf(o.ErrOut, "vigil: [%s/%s] %s\n", l.Pod, l.Container, l.Text)
 	default:
 		fmt.Fprintf(o.ErrOut, "vigil: %s\n", l.Text)

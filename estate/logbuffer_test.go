@@ -1,4 +1,4 @@
-package cluster
+package estate
 
 import (
 	"math/rand/v2"
@@ -66,7 +66,7 @@ func TestLogBufferAgainstAPlainModel(t *testing.T) {
 // BenchmarkLogBufferFlood: one producer appending while a reader drains, as a followed flood
 // does; ns/op is per line appended and read.
 func BenchmarkLogBufferFlood(b *testing.B) {
-	buf := NewLogBuffer(DefaultLogCapacity)
+	buf := NewLogBuffer(20000)
 	line := LogLine{Pod: "api-gateway-78cd598dfd-5pns9", Container: "api-gateway", Text: "level=info method=GET path=/api/v1/api-gateway/810 status=200 duration_ms=214 request_id=073530fff67cca84"}
 	done := make(chan struct{})
 	go func() {
