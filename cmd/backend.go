@@ -5,9 +5,11 @@ import (
 	"time"
 
 	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/config"
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
+	"github.com/vigil-k8s/vigil/ui/common"
 )
 
 // managerBackend is the ui.Backend over a cluster.Manager: the wiring of the
@@ -21,6 +23,8 @@ type managerBackend struct {
 	Actions func(t cluster.Connection, generation uint64) actionsui.Provider
 	// ReadOnly says whether a context is read-only (the header badge).
 	ReadOnly func(context string) bool
+	// Config says whether a context's logs are enabled (logs: false).
+	Config config.Config
 }
 
 var _ ui.Backend = (*managerBackend)(nil)
@@ -42,6 +46,7 @@ func (b *managerBackend) Current() ui.Feed {
 	if b.ReadOnly != nil {
 		s.ReadOnly = b.ReadOnly(t.Context)
 	}
+	s.Logs, s.LogsOff = b.logsOpener(t.Context)
 	if sess := b.Manager.Session(); s.ReadOnly && sess != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		s.WriteWarning = sess.Writes(ctx).Warning(true)
@@ -61,4 +66,25 @@ func (b *managerBackend) Switch(ctx context.Context, name string) (ui.Feed, erro
 // Fleet implements Backend.
 func (b *managerBackend) Fleet(ctx context.Context) (estate.FleetSummary, error) {
 	return b.Manager.Fleet(ctx), nil
+}
+
+// logsOpener opens services' logs through the session on screen (its
+// client, read-only wrapped when the session is), unless the config turns
+// logs off for the context: then it says which setting did.
+func (b *managerBackend) logsOpener(kubeContext string) (common.LogsOpener, string) {
+	if ls := b.Config.LogsOf(kubeContext); !ls.Enabled {
+		return nil, "logs are disabled for context " + kubeContext + " by " + ls.From
+	}
+	sess := b.Manager.Session()
+	if sess == nil {
+		return nil, "logs: no session for context " + kubeContext
+	}
+	return func(ctx context.Context, req common.LogsRequest) (common.LogsFeed, error) {
+		st, err := sess.ServiceLogs(ctx, cluster.LogRequest{Namespace: req.Namespace, Service: req.Service,
+			Previous: req.Previous, Since: req.Since, Follow: !req.Previous})
+		if err != nil {
+			return common.LogsFeed{}, err
+		}
+		return common.LogsFeed{Buffer: st.Buffer, Done: st.Done(), Err: st.Err}, nil
+	}, ""
 }

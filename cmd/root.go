@@ -183,7 +183,7 @@ func (o *rootOptions) Run(ctx context.Context) error {
 	if _, err = mgr.Switch(ctx, t.Context); err != nil {
 		return err
 	}
-	backend := &managerBackend{Manager: mgr, Snapshots: snaps, Actions: o.actionsFor, ReadOnly: o.contextReadOnly}
+	backend := &managerBackend{Manager: mgr, Snapshots: snaps, Actions: o.actionsFor, ReadOnly: o.contextReadOnly, Config: o.config}
 	auditPath, err := audit.DefaultPath(o.flags.getenv)
 	if err != nil {
 		o.logger.Warn("audit pane unavailable", "err", err)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
+	"github.com/vigil-k8s/vigil/ui/common"
 )
 
 // Backend is what the UI needs beyond the snapshots of the context on
@@ -37,4 +38,7 @@ type Feed struct {
 	// credentials that could write (SelfSubjectRulesReview), for the header, so a reviewer
 	// knows the guarantee comes from vigil and not from RBAC.
 	WriteWarning string
+	// Logs opens a service's logs; nil with LogsOff saying why (logs: false).
+	Logs    common.LogsOpener
+	LogsOff string
 }

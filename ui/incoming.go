@@ -152,6 +152,7 @@ func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
 	m.closed = false
 	d := m.data
 	d.Context, d.Generation = s.OnScreen.Context, s.OnScreen.Generation
+	d.Logs, d.LogsOff = s.Logs, s.LogsOff
 	d.Snap, d.HaveSnap = estate.Snapshot{Context: s.OnScreen.Context, Generation: s.OnScreen.Generation}, false
 	d.History.Reset()
 	d.Contexts = m.backend.Contexts()

@@ -100,7 +100,8 @@ func New(o Options) *Model {
 	if t.Generation == 0 {
 		t.Generation = 1
 	}
-	d := &common.Data{Context: t.Context, Generation: t.Generation, Now: o.Now(), History: history.New(60, 5*time.Second)}
+	d := &common.Data{Context: t.Context, Generation: t.Generation, Now: o.Now(), History: history.New(60, 5*time.Second),
+		Logs: o.Feed.Logs, LogsOff: o.Feed.LogsOff}
 	m := &Model{
 		common:    o.Common,
 		data:      d,

@@ -27,6 +27,10 @@ type Data struct {
 	Contexts []estate.ContextInfo
 	// FleetErr says why the fleet could not be summarised.
 	FleetErr string
+	// Logs opens a service's logs in the context on screen; nil when
+	// LogsOff says why not (logs: false in the config).
+	Logs    LogsOpener
+	LogsOff string
 }
 
 // Refresher is a component that rebuilds derived state (rows, lines) when

@@ -101,6 +101,8 @@ func (m *Detail) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 			m.jump(1)
 		case key.Matches(msg, keys.PrevTab):
 			m.jump(-1)
+		case key.Matches(msg, keyLogs) && m.found:
+			m.openLogs(m.svc.Namespace, m.svc.Name, crashLooping(m.svc))
 		case key.Matches(msg, keys.Actions):
 			if m.actions != nil && m.found {
 				m.PushChild(actionsui.NewMenu(m.common, m.svc.Namespace+"/"+m.svc.Name, m.key, m.items(), m.states, m.loaded, m.actions))
@@ -146,7 +148,7 @@ func (m *Detail) FullHelp() [][]key.Binding {
 	k := m.common.Keys
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{nextSection, prevSection, k.Actions, k.Back},
+		{nextSection, prevSection, k.Actions, keyLogs, k.Back},
 		{k.Command, k.Help, k.Quit},
 	}
 }

@@ -154,6 +154,10 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		if s, ok := m.table.Selected(); ok {
 			m.PushChild(NewDetail(m.common, m.data, s.Key(), m.actions))
 		}
+	case key.Matches(k, keyLogs):
+		if s, ok := m.table.Selected(); ok {
+			m.openLogs(s.Namespace, s.Name, false)
+		}
 	}
 	return m, nil
 }
@@ -201,7 +205,7 @@ func (m *Model) FullHelp() [][]key.Binding {
 	k := m.common.Keys
 	return [][]key.Binding{
 		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Enter, k.Filter, k.Namespace, k.Sort, k.SortReverse, k.Back},
+		{k.Enter, keyLogs, k.Filter, k.Namespace, k.Sort, k.SortReverse, k.Back},
 		{k.Command, k.NextTab, k.PrevTab, k.Help, k.Quit},
 	}
 }

@@ -1,0 +1,371 @@
+// Package logs is the logs view: the merged log of every pod of a service
+// (cluster.ServiceLogs through common.LogsOpener), followed as it grows,
+// each line tagged by pod and container in the pod's colour, with search.
+// Its memory is the stream's ring buffer plus the lines on hand (at most
+// the buffer's capacity); lines a slow frame rate could not take are
+// counted and shown as dropped, never waited for.
+package logs
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/vigil-k8s/vigil/estate"
+	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/widgets"
+)
+
+// Keys of the logs view beyond the common ones.
+var (
+	keyFollow   = key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow"))
+	keyPrevious = key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "previous"))
+	keyNext     = key.NewBinding(key.WithKeys("n"), key.WithHelp("n/N", "next/prev match"))
+	keyPrev     = key.NewBinding(key.WithKeys("N"))
+	keySearch   = key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search"))
+)
+
+// Model is the logs view of one service.
+type Model struct {
+	common.Nav
+	c    common.Common
+	open common.LogsOpener
+	req  common.LogsRequest
+
+	gen     int // the stream's generation: messages of a replaced stream are dropped
+	feed    common.LogsFeed
+	cancel  context.CancelFunc
+	waitID  int
+	armedAt time.Time
+	ended   bool
+	err     string
+
+	lines    []estate.LogLine
+	capacity int
+	offset   int
+	follow   bool
+
+	searching bool
+	input     widgets.Input
+	query     string
+	width     int
+	height    int
+}
+
+// New returns the logs view of namespace/service, reading with open.
+func New(c common.Common, open common.LogsOpener, namespace, service string, previous bool) *Model {
+	m := &Model{c: c, open: open, req: common.LogsRequest{Namespace: namespace, Service: service, Previous: previous}, follow: true}
+	m.input.Prompt = "/"
+	m.SetSize(c.Width, c.Height)
+	return m
+}
+
+// Title implements common.Titled.
+func (m *Model) Title() string { return "logs " + m.req.Namespace + "/" + m.req.Service }
+
+// Capturing implements common.Capturing: while typing a search.
+func (m *Model) Capturing() bool { return m.searching }
+
+// openedMsg carries a started stream (or why it did not start).
+type openedMsg struct {
+	gen    int
+	feed   common.LogsFeed
+	cancel context.CancelFunc
+	err    error
+}
+
+// readyMsg says the stream of generation gen has new lines; endedMsg that
+// it ended. wait tells the waits apart (see rearm).
+type readyMsg struct{ gen, wait int }
+type endedMsg struct{ gen, wait int }
+
+// Init implements common.Initer: it starts the stream.
+func (m *Model) Init() tea.Cmd {
+	m.gen++
+	gen, open, req := m.gen, m.open, m.req
+	return func() tea.Msg {
+		ctx, cancel := context.WithCancel(context.Background())
+		feed, err := open(ctx, req)
+		if err != nil {
+			cancel()
+		}
+		return openedMsg{gen: gen, feed: feed, cancel: cancel, err: err}
+	}
+}
+
+// wait returns a command that waits for the stream's next lines or end.
+func (m *Model) wait() tea.Cmd {
+	m.waitID++
+	m.armedAt = time.Now()
+	gen, id, feed := m.gen, m.waitID, m.feed
+	return func() tea.Msg {
+		select {
+		case <-feed.Buffer.Ready():
+			return readyMsg{gen, id}
+		case <-feed.Done:
+			return endedMsg{gen, id}
+		}
+	}
+}
+
+// rearm starts another wait when the last one's message has not come back
+// for a while: the root sends messages to the top of the focus stack, so a
+// palette opened over this view swallows it.
+func (m *Model) rearm() tea.Cmd {
+	if m.feed.Buffer == nil || m.ended || time.Since(m.armedAt) < time.Second {
+		return nil
+	}
+	return m.wait()
+}
+
+// Stop ends the stream.
+func (m *Model) Stop() {
+	if m.cancel != nil {
+		m.cancel()
+		m.cancel = nil
+	}
+}
+
+// Update implements common.Component.
+func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
+	switch msg := msg.(type) {
+	case openedMsg:
+		if msg.gen != m.gen {
+			if msg.cancel != nil {
+				msg.cancel()
+			}
+			return m, nil
+		}
+		if msg.err != nil {
+			m.err, m.ended = msg.err.Error(), true
+			return m, nil
+		}
+		m.feed, m.cancel = msg.feed, msg.cancel
+		m.capacity = msg.feed.Buffer.Stats().Capacity
+		return m, m.wait()
+	case readyMsg:
+		if msg.gen != m.gen {
+			return m, nil
+		}
+		m.take()
+		if msg.wait != m.waitID {
+			return m, nil // an older wait: the current one is out
+		}
+		return m, m.wait()
+	case endedMsg:
+		if msg.gen != m.gen {
+			return m, nil
+		}
+		m.take()
+		m.ended = true
+		if m.feed.Err != nil {
+			if err := m.feed.Err(); err != nil && !strings.Contains(err.Error(), "context canceled") {
+				m.err = err.Error()
+			}
+		}
+		return m, nil
+	case tea.KeyPressMsg:
+		return m, tea.Batch(m.key(msg), m.rearm())
+	}
+	return m, nil
+}
+
+// take moves the buffer's new lines into the view, keeping at most its capacity.
+func (m *Model) take() {
+	m.lines = append(m.lines, m.feed.Buffer.ReadNew(0)...)
+	if over := len(m.lines) - max(m.capacity, 1); over > 0 {
+		m.lines = append(m.lines[:0:0], m.lines[over:]...)
+		m.offset = max(0, m.offset-over)
+	}
+	if m.follow {
+		m.offset = m.maxOffset()
+	}
+}
+
+func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
+	keys := m.c.Keys
+	if m.searching {
+		switch {
+		case k.String() == "enter":
+			m.searching, m.query = false, m.input.Value()
+			m.jump(1, true)
+		case key.Matches(k, keys.Back):
+			m.searching = false
+		default:
+			m.input.Update(k)
+		}
+		return nil
+	}
+	switch {
+	case key.Matches(k, keys.Back):
+		m.Stop()
+		m.ended = true
+		m.PopSelf()
+	case key.Matches(k, keySearch):
+		m.searching = true
+		m.input.SetValue("")
+	case key.Matches(k, keyNext):
+		m.jump(1, false)
+	case key.Matches(k, keyPrev):
+		m.jump(-1, false)
+	case key.Matches(k, keyFollow):
+		m.follow = !m.follow
+		if m.follow {
+			m.offset = m.maxOffset()
+		}
+	case key.Matches(k, keyPrevious):
+		m.Stop()
+		m.req.Previous = !m.req.Previous
+		m.lines, m.offset, m.ended, m.err, m.feed = nil, 0, false, "", common.LogsFeed{}
+		return m.Init()
+	case key.Matches(k, keys.Up):
+		m.scroll(-1)
+	case key.Matches(k, keys.Down):
+		m.scroll(1)
+	case key.Matches(k, keys.PageUp):
+		m.scroll(-m.body())
+	case key.Matches(k, keys.PageDown):
+		m.scroll(m.body())
+	case key.Matches(k, keys.Top):
+		m.follow, m.offset = false, 0
+	case key.Matches(k, keys.Bottom):
+		m.follow, m.offset = true, m.maxOffset()
+	}
+	return nil
+}
+
+func (m *Model) scroll(n int) {
+	m.offset = min(max(0, m.offset+n), m.maxOffset())
+	m.follow = m.offset == m.maxOffset() && n > 0
+}
+
+// jump moves to the next (dir 1) or previous (-1) line matching the query,
+// from the top of the view (inclusive when here is true).
+func (m *Model) jump(dir int, here bool) {
+	if m.query == "" || len(m.lines) == 0 {
+		return
+	}
+	start := m.offset
+	if !here {
+		start += dir
+	}
+	for i := range len(m.lines) {
+		j := ((start+dir*i)%len(m.lines) + len(m.lines)) % len(m.lines)
+		if strings.Contains(m.lines[j].Text, m.query) {
+			m.follow, m.offset = false, j
+			return
+		}
+	}
+}
+
+// Offset is the index of the first line shown; Following says whether the
+// view sticks to the newest line.
+func (m *Model) Offset() int     { return m.offset }
+func (m *Model) Following() bool { return m.follow }
+
+func (m *Model) body() int      { return max(1, m.height-2) }
+func (m *Model) maxOffset() int { return max(0, len(m.lines)-m.body()) }
+
+// SetSize implements common.Component.
+func (m *Model) SetSize(w, h int) { m.width, m.height = w, h }
+
+// View implements common.Component.
+func (m *Model) View() string {
+	st := m.c.Styles
+	var b strings.Builder
+	state := "paused"
+	if m.follow {
+		state = "following"
+	}
+	if m.ended {
+		state = "ended"
+	}
+	what := "logs of " + m.req.Namespace + "/" + m.req.Service
+	if m.req.Previous {
+		what = "previous " + what
+	}
+	head := fmt.Sprintf("%s · %s · %d lines", what, state, len(m.lines))
+	if m.feed.Buffer != nil {
+		s := m.feed.Buffer.Stats()
+		head += fmt.Sprintf(" · buffer %d/%d (%s)", s.Lines, s.Capacity, widgets.Bytes(int64(s.Bytes)))
+		if s.Dropped > 0 {
+			head += fmt.Sprintf(" · %d dropped", s.Dropped)
+		}
+	}
+	b.WriteString(st.Accent.Render(widgets.Fit(head, m.width)) + "\n")
+	end := min(len(m.lines), m.offset+m.body())
+	for i := m.offset; i < end; i++ {
+		b.WriteString(m.render(m.lines[i]) + "\n")
+	}
+	for i := end - m.offset; i < m.body(); i++ {
+		b.WriteString("\n")
+	}
+	switch {
+	case m.searching:
+		b.WriteString(m.input.View())
+	case m.err != "":
+		b.WriteString(st.Crit.Render(widgets.Fit(m.err, m.width)))
+	case m.query != "":
+		b.WriteString(st.Muted.Render(widgets.Fit("/"+m.query+"  n/N next/prev · f follow · p previous · esc back", m.width)))
+	default:
+		b.WriteString(st.Muted.Render(widgets.Fit("/ search · f follow · p previous · g/G top/bottom · esc back", m.width)))
+	}
+	return b.String()
+}
+
+// render draws one line: its tag in the pod's colour, then the text with
+// the search matches highlighted. Text and names were sanitised by cluster.
+func (m *Model) render(l estate.LogLine) string {
+	st := m.c.Styles
+	switch l.Kind {
+	case estate.LogPodAdded, estate.LogPodGone, estate.LogNote:
+		tag := ""
+		if l.Container != "" {
+			tag = "[" + m.tag(l) + "] "
+		}
+		return st.Note.Render(widgets.Fit("── "+tag+l.Text, m.width))
+	}
+	tag := "[" + m.tag(l) + "] "
+	text := widgets.Fit(l.Text, max(0, m.width-len([]rune(tag))))
+	if m.query != "" && strings.Contains(text, m.query) {
+		parts := strings.Split(text, m.query)
+		text = strings.Join(parts, st.Selected.Render(m.query))
+	}
+	return m.tagStyle(l.Pod).Render(tag) + text
+}
+
+// tag is the line's short source: the pod's name without the service's
+// prefix, and the container.
+func (m *Model) tag(l estate.LogLine) string {
+	pod := strings.TrimPrefix(l.Pod, m.req.Service+"-")
+	if l.Container == "" {
+		return pod
+	}
+	return pod + "/" + l.Container
+}
+
+// tagStyle gives each pod one of the theme's colours, by its name.
+func (m *Model) tagStyle(pod string) lipgloss.Style {
+	st := m.c.Styles
+	styles := []lipgloss.Style{st.Accent, st.OK, st.Warn, st.TableHeader, st.Title, st.BarFill}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(pod))
+	return styles[h.Sum32()%uint32(len(styles))]
+}
+
+// ShortHelp implements common.Component.
+func (m *Model) ShortHelp() []key.Binding {
+	return []key.Binding{keySearch, keyNext, keyFollow, keyPrevious, m.c.Keys.Back}
+}
+
+// FullHelp implements common.Component.
+func (m *Model) FullHelp() [][]key.Binding {
+	k := m.c.Keys
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, m.ShortHelp()}
+}

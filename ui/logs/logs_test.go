@@ -1,0 +1,195 @@
+package logs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/vigil-k8s/vigil/estate"
+	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/theme"
+)
+
+// fakeStream is a LogsOpener over a buffer the test fills, recording the requests.
+type fakeStream struct {
+	buf  *estate.LogBuffer
+	done chan struct{}
+	reqs []common.LogsRequest
+	err  error
+}
+
+func (f *fakeStream) open(_ context.Context, req common.LogsRequest) (common.LogsFeed, error) {
+	f.reqs = append(f.reqs, req)
+	if f.err != nil {
+		return common.LogsFeed{}, f.err
+	}
+	return common.LogsFeed{Buffer: f.buf, Done: f.done, Err: func() error { return nil }}, nil
+}
+
+func line(pod string, i int, text string) estate.LogLine {
+	return estate.LogLine{Time: time.Unix(int64(1000+i), 0), Pod: pod, Container: "api-gateway", Kind: estate.LogText, Text: text}
+}
+
+func newView(t testing.TB, f *fakeStream, h int) *Model {
+	t.Helper()
+	c := common.Common{Styles: theme.New(true), Keys: common.DefaultKeyMap(), Width: 100, Height: h}
+	m := New(c, f.open, "fintech-prod", "api-gateway", false)
+	m.Update(run(t, m.Init()))
+	return m
+}
+
+// run executes a command as the runtime would and returns its message.
+func run(t testing.TB, cmd tea.Cmd) tea.Msg {
+	t.Helper()
+	if cmd == nil {
+		t.Fatal("no command")
+	}
+	return cmd()
+}
+
+// feed appends lines and delivers the view's wait.
+func feed(t testing.TB, m *Model, lines ...estate.LogLine) {
+	t.Helper()
+	cmd := m.wait()
+	m.feed.Buffer.Append(lines...)
+	m.Update(run(t, cmd))
+}
+
+func press(m *Model, keys ...string) {
+	for _, k := range keys {
+		var msg tea.KeyPressMsg
+		switch k {
+		case "enter":
+			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
+		case "esc":
+			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
+		case "up":
+			msg = tea.KeyPressMsg{Code: tea.KeyUp}
+		default:
+			msg = tea.KeyPressMsg{Code: rune(k[0]), Text: k}
+		}
+		m.Update(msg)
+	}
+}
+
+func TestFollowSearchAndPrevious(t *testing.T) {
+	f := &fakeStream{buf: estate.NewLogBuffer(100), done: make(chan struct{})}
+	m := newView(t, f, 7) // 5 lines of body
+	var lines []estate.LogLine
+	for i := range 20 {
+		text := fmt.Sprintf("status=200 n=%d", i)
+		if i == 3 || i == 12 {
+			text = fmt.Sprintf("status=500 n=%d", i)
+		}
+		lines = append(lines, line([]string{"api-gateway-78cd598dfd-5pns9", "api-gateway-78cd598dfd-gphll"}[i%2], i, text))
+	}
+	feed(t, m, lines...)
+	if !m.Following() || m.Offset() != 15 {
+		t.Fatalf("following %v at %d, want the last 5 of 20 lines (offset 15)", m.Following(), m.Offset())
+	}
+	view := ansi.Strip(m.View())
+	if !strings.Contains(view, "[78cd598dfd-5pns9/api-gateway] status=200 n=18") || !strings.Contains(view, "[78cd598dfd-gphll/api-gateway] status=200 n=19") {
+		t.Fatalf("the newest lines, tagged by pod, are not on screen:\n%s", view)
+	}
+	if !strings.Contains(view, "20 lines · buffer 20/100") {
+		t.Errorf("header does not give the buffer's size:\n%s", view)
+	}
+
+	press(m, "/", "s", "t", "a", "t", "u", "s", "=", "5", "enter")
+	if m.Following() || m.Offset() != 3 {
+		t.Fatalf("search for status=500: following %v at %d, want paused at line 3", m.Following(), m.Offset())
+	}
+	press(m, "n")
+	if m.Offset() != 12 {
+		t.Errorf("n: at %d, want 12", m.Offset())
+	}
+	press(m, "n")
+	if m.Offset() != 3 {
+		t.Errorf("n wraps: at %d, want 3", m.Offset())
+	}
+	press(m, "N")
+	if m.Offset() != 12 {
+		t.Errorf("N: at %d, want 12", m.Offset())
+	}
+	// Paused: new lines do not move the view; f follows again.
+	feed(t, m, line("api-gateway-78cd598dfd-5pns9", 20, "status=200 n=20"))
+	if m.Offset() != 12 {
+		t.Errorf("paused view moved to %d on new lines", m.Offset())
+	}
+	press(m, "f")
+	if !m.Following() || m.Offset() != 16 {
+		t.Errorf("f: following %v at %d, want the bottom (16)", m.Following(), m.Offset())
+	}
+	press(m, "up")
+	if m.Following() {
+		t.Error("scrolling up kept following")
+	}
+
+	_, cmd := m.Update(tea.KeyPressMsg{Code: 'p', Text: "p"})
+	msgs := []tea.Msg{run(t, cmd)}
+	if batch, ok := msgs[0].(tea.BatchMsg); ok {
+		msgs = msgs[:0]
+		for _, c := range batch {
+			if c != nil {
+				msgs = append(msgs, c())
+			}
+		}
+	}
+	for _, msg := range msgs {
+		if _, ok := msg.(openedMsg); ok {
+			m.Update(msg)
+		}
+	}
+	if view := ansi.Strip(m.View()); !strings.Contains(view, "previous logs of fintech-prod/api-gateway") {
+		t.Errorf("the previous view does not say so:\n%s", view)
+	}
+	if len(f.reqs) != 2 || !f.reqs[1].Previous || f.reqs[0].Previous {
+		t.Fatalf("p did not reopen with previous: %+v", f.reqs)
+	}
+}
+
+func TestDroppedAndDisabled(t *testing.T) {
+	f := &fakeStream{buf: estate.NewLogBuffer(10), done: make(chan struct{})}
+	m := newView(t, f, 8)
+	var lines []estate.LogLine
+	for i := range 25 {
+		lines = append(lines, line("api-gateway-78cd598dfd-5pns9", i, fmt.Sprintf("n=%d", i)))
+	}
+	feed(t, m, lines...)
+	if view := ansi.Strip(m.View()); !strings.Contains(view, "10 lines · buffer 10/10") || !strings.Contains(view, "15 dropped") {
+		t.Errorf("a flood past the buffer should show 10 lines kept and 15 dropped:\n%s", view)
+	}
+
+	off := &fakeStream{err: errors.New("logs are disabled for context audit by contexts.audit.logs (/etc/vigil/config.yaml:7)")}
+	m = newView(t, off, 8)
+	if view := ansi.Strip(m.View()); !strings.Contains(view, "disabled for context audit by contexts.audit.logs") {
+		t.Errorf("a disabled context does not say why:\n%s", view)
+	}
+}
+
+// BenchmarkKeyToFrameUnderFlood: with the buffer full and 10,000 lines a second arriving
+// (about 170 per 60 Hz frame), one keypress and the frame after it. Must stay far below 16 ms.
+func BenchmarkKeyToFrameUnderFlood(b *testing.B) {
+	f := &fakeStream{buf: estate.NewLogBuffer(20000), done: make(chan struct{})}
+	m := newView(b, f, 50)
+	var fill []estate.LogLine
+	for i := range 20000 {
+		fill = append(fill, line("api-gateway-78cd598dfd-5pns9", i, "level=info method=GET path=/api/v1/api-gateway/810 status=200 duration_ms=214"))
+	}
+	feed(b, m, fill...)
+	batch := fill[:170]
+	keys := []string{"up", "f", "n"}
+	m.query = "status=500"
+	b.ResetTimer()
+	for i := range b.N {
+		feed(b, m, batch...)
+		press(m, keys[i%len(keys)])
+		_ = m.View()
+	}
+}
