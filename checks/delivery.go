@@ -2,10 +2,12 @@ package checks
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -294,19 +296,53 @@ func evalSpread(inv *Inventory) []Finding {
 			continue
 		}
 		spec := w.Spec()
-		switch {
-		case len(spec.TopologySpreadConstraints) > 0:
-			var keys []string
-			for _, t := range spec.TopologySpreadConstraints {
-				keys = append(keys, t.TopologyKey)
+		own := w.Template.Labels
+		// A constraint or anti-affinity term spreads the workload only if
+		// its labelSelector matches the workload's own pods: the scheduler
+		// counts (or avoids) the pods the selector matches, and a nil
+		// selector matches none (kube-score's pod-topology-spread-constraints
+		// and deployment-pod-anti-affinity checks judge the same).
+		var good, ignored []string
+		for i, c := range spec.TopologySpreadConstraints {
+			f := fmt.Sprintf("%s.topologySpreadConstraints[%d](%s)", w.Field, i, c.TopologyKey)
+			if selects(c.LabelSelector, own) {
+				good = append(good, f)
+			} else {
+				ignored = append(ignored, f+" labelSelector "+spreadSelector(c.LabelSelector)+" does not match its pods "+fmtLabels(own))
 			}
-			out = append(out, finding(Pass, w.Ref(), "%s.topologySpreadConstraints on %s", w.Field, strings.Join(keys, ", ")))
-		case spec.Affinity != nil && spec.Affinity.PodAntiAffinity != nil &&
-			(len(spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution) > 0 || len(spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution) > 0):
-			out = append(out, finding(Pass, w.Ref(), "%s.affinity.podAntiAffinity set", w.Field))
+		}
+		if pa := spec.Affinity; pa != nil && pa.PodAntiAffinity != nil {
+			terms := pa.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution
+			for _, wt := range pa.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution {
+				terms = append(terms, wt.PodAffinityTerm)
+			}
+			for i, term := range terms {
+				f := fmt.Sprintf("%s.affinity.podAntiAffinity term %d (%s)", w.Field, i, term.TopologyKey)
+				ownNS := len(term.Namespaces) == 0 && term.NamespaceSelector == nil || slices.Contains(term.Namespaces, w.Namespace) ||
+					term.NamespaceSelector != nil && len(term.NamespaceSelector.MatchLabels) == 0 && len(term.NamespaceSelector.MatchExpressions) == 0
+				if selects(term.LabelSelector, own) && ownNS {
+					good = append(good, f)
+				} else {
+					ignored = append(ignored, f+" labelSelector "+spreadSelector(term.LabelSelector)+" does not match its own pods "+fmtLabels(own))
+				}
+			}
+		}
+		switch {
+		case len(good) > 0:
+			out = append(out, finding(Pass, w.Ref(), "%s spread its own pods", strings.Join(good, ", ")))
+		case len(ignored) > 0:
+			out = append(out, finding(Fail, w.Ref(), "%s, but %s: nothing spreads its replicas", why, strings.Join(ignored, "; ")))
 		default:
 			out = append(out, finding(Fail, w.Ref(), "%s, but %s has neither affinity.podAntiAffinity nor topologySpreadConstraints", why, w.Field))
 		}
 	}
 	return out
+}
+
+// spreadSelector renders a spread or anti-affinity selector for evidence.
+func spreadSelector(sel *metav1.LabelSelector) string {
+	if sel == nil {
+		return "unset (matches no pod)"
+	}
+	return metav1.FormatLabelSelector(sel)
 }

@@ -16,8 +16,8 @@ func exposureChecks() []Check {
 		{
 			ID: "ingress-tls", Title: "Every Ingress host is served with TLS",
 			Group: Security, Item: itemIngressTLS, PCI: []string{"4.2.1"}, Severity: High,
-			Rationale:   "A host without a spec.tls entry is served over plain HTTP: credentials and cardholder data cross the network readable.",
-			Remediation: "Add spec.tls with every rule host and a secretName (issued by cert-manager), and redirect HTTP to HTTPS at the ingress controller.",
+			Rationale:   "A host without a spec.tls entry is served over plain HTTP: credentials and cardholder data cross the network readable. A tls entry whose Secret does not exist makes the controller serve its default, untrusted certificate.",
+			Remediation: "Add spec.tls with every rule host (a wildcard covers one label) and a secretName whose Secret exists (issued by cert-manager), and redirect HTTP to HTTPS at the ingress controller.",
 			Needs:       []string{ResIngresses},
 			Eval:        evalIngressTLS,
 		},
@@ -40,38 +40,83 @@ func exposureChecks() []Check {
 	}
 }
 
+// hostCovered reports whether a certificate name (a spec.tls host) covers
+// a request host per RFC 6125 §6.4.3 as TLS clients check it: names compare
+// case-insensitively; a wildcard "*." stands for exactly one leftmost label
+// ("*.example.com" covers "api.example.com", not "example.com" or
+// "a.b.example.com"). A wildcard rule host is covered by the same wildcard.
+func hostCovered(certName, host string) bool {
+	certName, host = strings.ToLower(strings.TrimSuffix(certName, ".")), strings.ToLower(strings.TrimSuffix(host, "."))
+	if certName == host {
+		return true
+	}
+	suffix, ok := strings.CutPrefix(certName, "*.")
+	if !ok || strings.HasPrefix(host, "*.") {
+		return false
+	}
+	label, rest, found := strings.Cut(host, ".")
+	return found && label != "" && rest == suffix
+}
+
+// certManagerIssued reports whether cert-manager's ingress-shim is asked
+// to issue the Ingress's certificates (it creates the Secret).
+func certManagerIssued(annotations map[string]string) bool {
+	return annotations["cert-manager.io/cluster-issuer"] != "" || annotations["cert-manager.io/issuer"] != ""
+}
+
 func evalIngressTLS(inv *Inventory) []Finding {
+	prods := inv.producers()
+	_, secretsForbidden := inv.Forbidden[ResSecrets]
 	var out []Finding
 	for _, ing := range inv.Ingresses {
 		r := Resource{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
-		covered := map[string]string{}
+		if len(ing.Spec.TLS) == 0 {
+			out = append(out, finding(Fail, r, "spec.tls unset: served over plain HTTP (%d rules)", len(ing.Spec.Rules)))
+			continue
+		}
+		var bad, good, unknown []string
+		// Every TLS entry's certificate Secret must exist (metadata only): a
+		// missing one makes the controller serve its default, untrusted
+		// certificate.
 		for i, t := range ing.Spec.TLS {
-			for _, h := range t.Hosts {
-				covered[h] = fmt.Sprintf("spec.tls[%d] secretName=%s", i, t.SecretName)
-			}
-			if len(t.Hosts) == 0 {
-				covered["*"] = fmt.Sprintf("spec.tls[%d] secretName=%s", i, t.SecretName)
+			f := fmt.Sprintf("spec.tls[%d]", i)
+			switch _, exists := inv.secretMeta(ing.Namespace, t.SecretName); {
+			case t.SecretName == "":
+				bad = append(bad, f+" has no secretName")
+			case exists:
+			case secretsForbidden:
+				unknown = append(unknown, fmt.Sprintf("%s secretName=%s: Secrets cannot be listed (%s)", f, t.SecretName, inv.Forbidden[ResSecrets]))
+			case inv.fromManifests() && (len(prods[ing.Namespace+"/"+t.SecretName]) > 0 || certManagerIssued(ing.Annotations)):
+				// From manifests, a producer in the input stands for the Secret.
+			case certManagerIssued(ing.Annotations):
+				bad = append(bad, fmt.Sprintf("%s secretName=%s: Secret %s/%s does not exist (cert-manager has not issued it)", f, t.SecretName, ing.Namespace, t.SecretName))
+			default:
+				bad = append(bad, fmt.Sprintf("%s secretName=%s: Secret %s/%s does not exist and nothing produces it", f, t.SecretName, ing.Namespace, t.SecretName))
 			}
 		}
-		var bad, good []string
 		for i, rule := range ing.Spec.Rules {
 			host := rule.Host
+			covering := -1
+			for j, t := range ing.Spec.TLS {
+				if host == "" && len(t.Hosts) == 0 || slices.ContainsFunc(t.Hosts, func(h string) bool { return hostCovered(h, host) }) {
+					covering = j
+					break
+				}
+			}
 			if host == "" {
 				host = "*"
 			}
-			if c, ok := covered[host]; ok && !strings.HasSuffix(c, "secretName=") {
-				good = append(good, fmt.Sprintf("spec.rules[%d].host=%s covered by %s", i, host, c))
-			} else if ok {
-				bad = append(bad, fmt.Sprintf("spec.rules[%d].host=%s in spec.tls without secretName", i, host))
-			} else {
-				bad = append(bad, fmt.Sprintf("spec.rules[%d].host=%s has no spec.tls entry (plain HTTP)", i, host))
+			if covering < 0 {
+				bad = append(bad, fmt.Sprintf("spec.rules[%d].host=%s is covered by no spec.tls host (plain HTTP, or a certificate that does not name it)", i, host))
+				continue
 			}
+			good = append(good, fmt.Sprintf("spec.rules[%d].host=%s covered by spec.tls[%d] secretName=%s", i, host, covering, ing.Spec.TLS[covering].SecretName))
 		}
 		switch {
-		case len(ing.Spec.TLS) == 0:
-			out = append(out, finding(Fail, r, "spec.tls unset: served over plain HTTP (%d rules)", len(ing.Spec.Rules)))
 		case len(bad) > 0:
 			out = append(out, finding(Fail, r, "%s", strings.Join(bad, "; ")))
+		case len(unknown) > 0:
+			out = append(out, finding(Unknown, r, "%s; %s", strings.Join(good, "; "), strings.Join(unknown, "; ")))
 		default:
 			out = append(out, finding(Pass, r, "%s", strings.Join(good, "; ")))
 		}
