@@ -264,8 +264,8 @@ spec:
 		want              checks.Status
 		ev                string
 	}{
-		{"istio absent", "mesh-peer-authentication-strict", ns, checks.NotApplicable, "Istio absent"},
-		{"istio DR absent", "mesh-destination-rule-istio-mutual", ns, checks.NotApplicable, "Istio absent"},
+		{"istio not in the manifests", "mesh-peer-authentication-strict", ns, checks.Unknown, "CRDs are not in the input"},
+		{"istio DR not in the manifests", "mesh-destination-rule-istio-mutual", ns, checks.Unknown, "CRDs are not in the input"},
 		{"argo absent", "ops-gitops-argocd", ns + deploy, checks.Warn, "Argo CD absent"},
 		{"argo present, no app", "ops-gitops-argocd", argoCRD + ns + deploy, checks.Fail, "no Argo CD Application lists"},
 		{"eso absent", "secrets-external-secret-ready", ns, checks.NotApplicable, "External Secrets Operator absent"},
@@ -277,6 +277,20 @@ spec:
 				t.Errorf("got %s, want %s with %q", dump(fs), tc.want, tc.ev)
 			}
 		})
+	}
+}
+
+// TestIstioAbsentLiveFails: the seed's checklist requires "Service mesh
+// with mTLS enabled"; a live cluster whose discovery shows no Istio CRDs
+// does not meet it, so the mesh checks fail rather than leave the score as
+// not-applicable.
+func TestIstioAbsentLiveFails(t *testing.T) {
+	inv := mustLoad(t, "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n")
+	inv.Origin = "context local-2 (namespaces shop)"
+	for _, id := range []string{"mesh-peer-authentication-strict", "mesh-destination-rule-istio-mutual"} {
+		if fs := checks.Evaluate(mustCheck(t, id), inv); worst(fs) != checks.Fail || !strings.Contains(fs[0].Evidence, "Istio absent") {
+			t.Errorf("%s: got %s, want fail with \"Istio absent\"", id, dump(fs))
+		}
 	}
 }
 

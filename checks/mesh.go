@@ -66,11 +66,37 @@ func namespaceWidePA(pas []*unstructured.Unstructured, ns string) (mode, name st
 	return "", "", false
 }
 
+// istioAbsent is the verdict of a mesh check when Istio's CRDs are not
+// installed. The seed's checklist requires "Service mesh with mTLS enabled"
+// and "Service mesh traffic encryption": a cluster without a mesh does not
+// meet them, so live it fails (never not-applicable, which would leave the
+// score). Manifests may simply not carry the CRDs: unknown.
+func istioAbsent(inv *Inventory, group string) []Finding {
+	if inv.fromManifests() {
+		return []Finding{finding(Unknown, clusterResource, "Istio's %s CRDs are not in the input: whether the cluster runs the mesh the seed's checklist requires cannot be told from these manifests", group)}
+	}
+	return []Finding{finding(Fail, clusterResource, "Istio absent: no %s CRDs, so no service mesh and no mTLS between services, which the seed's checklist requires", group)}
+}
+
+// meshDefault is the mode that applies where nothing sets one: the
+// mesh-wide PeerAuthentication's, unless it is unset too (Istio's default
+// is PERMISSIVE).
+func meshDefault(pas []*unstructured.Unstructured) (mode, src string) {
+	m, name, ok := namespaceWidePA(pas, istioRootNamespace)
+	switch {
+	case !ok:
+		return "PERMISSIVE", "no mesh-wide PeerAuthentication: Istio's default PERMISSIVE"
+	case m == "UNSET":
+		return "PERMISSIVE", fmt.Sprintf("mesh-wide PeerAuthentication %s/%s spec.mtls.mode unset: Istio's default PERMISSIVE", istioRootNamespace, name)
+	}
+	return m, fmt.Sprintf("mesh-wide PeerAuthentication %s/%s spec.mtls.mode=%s", istioRootNamespace, name, m)
+}
+
 func evalPeerAuthentication(inv *Inventory) []Finding {
 	if !inv.installed(GroupIstioSecurity) {
-		return []Finding{finding(NotApplicable, clusterResource, "Istio absent: no %s CRDs", GroupIstioSecurity)}
+		return istioAbsent(inv, GroupIstioSecurity)
 	}
-	meshMode, meshName, meshOK := namespaceWidePA(inv.PeerAuthentications, istioRootNamespace)
+	meshMode, meshSrc := meshDefault(inv.PeerAuthentications)
 	var out []Finding
 	for _, ns := range inv.scopedNamespaces() {
 		if ns.Name == istioRootNamespace {
@@ -79,12 +105,12 @@ func evalPeerAuthentication(inv *Inventory) []Finding {
 		r := Resource{Kind: "Namespace", Name: ns.Name}
 		mode, name, ok := namespaceWidePA(inv.PeerAuthentications, ns.Name)
 		src := fmt.Sprintf("PeerAuthentication %s/%s spec.mtls.mode=%s", ns.Name, name, mode)
-		if !ok && meshOK {
-			mode, src = meshMode, fmt.Sprintf("mesh-wide PeerAuthentication %s/%s spec.mtls.mode=%s", istioRootNamespace, meshName, meshMode)
-		}
-		if !ok && !meshOK {
-			out = append(out, finding(Fail, r, "no PeerAuthentication in the namespace or mesh-wide: Istio's default PERMISSIVE applies"))
-			continue
+		switch {
+		case !ok:
+			mode, src = meshMode, meshSrc
+		case mode == "UNSET":
+			// UNSET inherits from the parent: the mesh-wide policy.
+			mode, src = meshMode, fmt.Sprintf("PeerAuthentication %s/%s spec.mtls.mode unset (inherits), %s", ns.Name, name, meshSrc)
 		}
 		var loose []string
 		for _, pa := range inv.PeerAuthentications {
@@ -96,7 +122,7 @@ func evalPeerAuthentication(inv *Inventory) []Finding {
 			}
 			if pl, found, _ := unstructured.NestedMap(pa.Object, "spec", "portLevelMtls"); found {
 				for _, port := range slices.Sorted(maps.Keys(pl)) {
-					if m, _, _ := unstructured.NestedString(pl, port, "mode"); m != "" && m != "STRICT" {
+					if m, _, _ := unstructured.NestedString(pl, port, "mode"); m != "" && m != "STRICT" && m != "UNSET" {
 						loose = append(loose, fmt.Sprintf("PeerAuthentication %s spec.portLevelMtls[%s].mode=%s", pa.GetName(), port, m))
 					}
 				}
@@ -119,7 +145,7 @@ func evalPeerAuthentication(inv *Inventory) []Finding {
 
 func evalDestinationRules(inv *Inventory) []Finding {
 	if !inv.installed(GroupIstioNetworking) {
-		return []Finding{finding(NotApplicable, clusterResource, "Istio absent: no %s CRDs", GroupIstioNetworking)}
+		return istioAbsent(inv, GroupIstioNetworking)
 	}
 	var out []Finding
 	for _, dr := range inv.DestinationRules {
