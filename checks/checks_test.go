@@ -304,3 +304,23 @@ func TestEveryCheckYieldsAFinding(t *testing.T) {
 		}
 	}
 }
+
+// TestLiteralSecretValuesNeverInEvidence: secrets-no-literal-env names the
+// variable and the kind of secret found in its value, never the value.
+func TestLiteralSecretValuesNeverInEvidence(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "checks", "secrets-no-literal-env", "fail-values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := checks.Evaluate(mustCheck(t, "secrets-no-literal-env"), mustLoad(t, string(data)))
+	if worst(fs) != checks.Fail {
+		t.Fatalf("got %s", dump(fs))
+	}
+	for _, f := range fs {
+		for _, v := range []string{"MIIBOgIBAAJBAKj34", "AKIAIOSFODNN7EXAMPLE", "eyJhbGciOiJIUzI1NiIs", "s3cr3t-Pa55"} {
+			if strings.Contains(f.Evidence, v) || strings.Contains(f.Remediation, v) {
+				t.Errorf("finding repeats a secret value: %s", f.Evidence)
+			}
+		}
+	}
+}

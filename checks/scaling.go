@@ -195,29 +195,7 @@ func evalVPAConflict(inv *Inventory) []Finding {
 			out = append(out, finding(Pass, r, "spec.updatePolicy.updateMode=%s: does not resize running pods", mode))
 			continue
 		}
-		controlled := map[string]bool{}
-		var policies []vpav1.ContainerResourcePolicy
-		if v.Spec.ResourcePolicy != nil {
-			policies = v.Spec.ResourcePolicy.ContainerPolicies
-		}
-		if len(policies) == 0 {
-			controlled["cpu"], controlled["memory"] = true, true
-		}
-		for _, p := range policies {
-			if p.Mode != nil && *p.Mode == vpav1.ContainerScalingModeOff {
-				continue
-			}
-			res := []string{"cpu", "memory"}
-			if p.ControlledResources != nil {
-				res = nil
-				for _, x := range *p.ControlledResources {
-					res = append(res, string(x))
-				}
-			}
-			for _, x := range res {
-				controlled[x] = true
-			}
-		}
+		controlled := vpaControlled(v, inv.containerNames(kind, v.GetNamespace(), name))
 		w := Workload{Resource: Resource{Kind: kind, Namespace: v.GetNamespace(), Name: name}}
 		h, ok := inv.hpaFor(w)
 		if !ok {
@@ -393,4 +371,69 @@ func evalResources(inv *Inventory) []Finding {
 		}
 	}
 	return out
+}
+
+// containerNames lists the containers of a workload's pod template, or nil
+// when the workload is not in the inventory.
+func (inv *Inventory) containerNames(kind, ns, name string) []string {
+	for _, w := range inv.workloads() {
+		if w.Kind == kind && w.Namespace == ns && w.Name == name {
+			names := []string{}
+			for _, c := range w.Spec().Containers {
+				names = append(names, c.Name)
+			}
+			return names
+		}
+	}
+	return nil
+}
+
+// vpaControlled returns the resources a VPA resizes on some container of
+// its target. A container's policy is the one naming it, else the "*"
+// policy, else the VPA's default (mode Auto, cpu and memory): containers a
+// containerPolicies list does not name are still controlled. With the
+// target's containers unknown (nil), any container not named counts.
+func vpaControlled(v *vpav1.VerticalPodAutoscaler, containers []string) map[string]bool {
+	byName := map[string]*vpav1.ContainerResourcePolicy{}
+	if v.Spec.ResourcePolicy != nil {
+		for i := range v.Spec.ResourcePolicy.ContainerPolicies {
+			p := &v.Spec.ResourcePolicy.ContainerPolicies[i]
+			byName[p.ContainerName] = p
+		}
+	}
+	controlled := map[string]bool{}
+	add := func(p *vpav1.ContainerResourcePolicy) {
+		if p != nil && p.Mode != nil && *p.Mode == vpav1.ContainerScalingModeOff {
+			return
+		}
+		res := []string{"cpu", "memory"}
+		if p != nil && p.ControlledResources != nil {
+			res = nil
+			for _, x := range *p.ControlledResources {
+				res = append(res, string(x))
+			}
+		}
+		for _, x := range res {
+			controlled[x] = true
+		}
+	}
+	policyFor := func(c string) *vpav1.ContainerResourcePolicy {
+		if p, ok := byName[c]; ok {
+			return p
+		}
+		return byName[vpav1.DefaultContainerResourcePolicy]
+	}
+	if containers == nil {
+		for n, p := range byName {
+			if n != vpav1.DefaultContainerResourcePolicy {
+				add(p)
+			}
+		}
+		add(byName[vpav1.DefaultContainerResourcePolicy]) // an unnamed container
+		return controlled
+	}
+	for _, c := range containers {
+		add(policyFor(c))
+	}
+	return controlled
 }

@@ -68,7 +68,7 @@ func secretChecks() []Check {
 			Eval:        evalRotation,
 		},
 		{
-			ID: "secrets-no-literal-env", Title: "No secret-looking environment variable holds a literal value",
+			ID: "secrets-no-literal-env", Title: "No environment variable holds a literal secret",
 			Group: Security, Item: itemNoInImages, PCI: []string{"8.6.2"}, Severity: High,
 			Rationale:   "A password, token or key written as env value is in the manifest, in Git, in every ReplicaSet revision and readable by anyone who can get the Deployment.",
 			Remediation: "Move the value into a Secret (synced by an ExternalSecret) and reference it with valueFrom.secretKeyRef.",
@@ -375,23 +375,61 @@ func evalRotation(inv *Inventory) []Finding {
 // secretLooking matches environment variable names that suggest a credential.
 var secretLooking = regexp.MustCompile(`(?i)(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|_KEY$|^KEY|CREDENTIAL)`)
 
+// secretValues are the kinds of secret recognised in a value, whatever the
+// variable is called, after gitleaks' rules (private-key, aws-access-token,
+// jwt, github-pat, slack tokens, stripe-access-token) plus URLs carrying a
+// password. A password that is a Kubernetes $(VAR) or a ${VAR} reference is
+// not a literal.
+var secretValues = []struct {
+	kind string
+	re   *regexp.Regexp
+}{
+	{"a private key", regexp.MustCompile(`-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY( BLOCK)?-----`)},
+	{"an AWS access key ID", regexp.MustCompile(`\b(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b`)},
+	{"a JSON Web Token", regexp.MustCompile(`\bey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9/\\_-]{17,}\.(?:[a-zA-Z0-9/\\_-]{10,}={0,2})?`)},
+	{"a GitHub token", regexp.MustCompile(`\bgh[pousr]_[0-9a-zA-Z]{36}\b`)},
+	{"a Slack token", regexp.MustCompile(`\bxox[abposr]-[0-9A-Za-z-]{10,}`)},
+	{"a Stripe secret key", regexp.MustCompile(`\b[rs]k_(?:live|test)_[0-9a-zA-Z]{10,99}\b`)},
+	{"a connection string with a password", regexp.MustCompile(`\b[a-zA-Z][a-zA-Z0-9+.-]*://[^:/?#@\s]+:([^@/?#\s]+)@`)},
+}
+
+// secretInValue names the kind of secret a literal holds, or "".
+func secretInValue(v string) string {
+	for _, sv := range secretValues {
+		m := sv.re.FindStringSubmatch(v)
+		if m == nil {
+			continue
+		}
+		if len(m) > 1 && (strings.HasPrefix(m[1], "$(") || strings.HasPrefix(m[1], "${")) {
+			continue // a reference to another variable, not the password
+		}
+		return sv.kind
+	}
+	return ""
+}
+
 func evalLiteralEnv(inv *Inventory) []Finding {
 	var out []Finding
 	for _, w := range inv.workloads() {
 		var bad []string
 		for _, c := range allContainers(w.Spec(), w.Field) {
 			for i, e := range c.Env {
-				if e.Value == "" || e.ValueFrom != nil || !secretLooking.MatchString(e.Name) {
+				if e.Value == "" || e.ValueFrom != nil {
 					continue
 				}
-				if strings.HasPrefix(e.Value, "/") {
+				// Never the value itself: evidence ends up in CI logs. The
+				// variable's name and the kind of secret found are enough.
+				if kind := secretInValue(e.Value); kind != "" {
+					bad = append(bad, fmt.Sprintf("%s.env[%d](%s): literal value holds %s", c.Field, i, e.Name, kind))
+					continue
+				}
+				if !secretLooking.MatchString(e.Name) || strings.HasPrefix(e.Value, "/") {
 					continue // a path to a mounted file, not the secret itself
 				}
-				// Never the value itself: evidence ends up in CI logs.
 				bad = append(bad, fmt.Sprintf("%s.env[%d](%s): literal value set", c.Field, i, e.Name))
 			}
 		}
-		out = append(out, failOrPass(w.Ref(), bad, "no env var named like a password, secret, token or key has a literal value"))
+		out = append(out, failOrPass(w.Ref(), bad, "no env var holds a literal secret (by name: password, secret, token, key; by value: keys, tokens, passwords in URLs)"))
 	}
 	return out
 }
