@@ -23,10 +23,10 @@ const (
 func auditChecks() []Check {
 	return []Check{
 		{
-			ID: "audit-namespace-level", Title: "Namespaces declare their audit level",
-			Group: Compliance, Item: itemAuditLogging, Severity: Medium,
-			Rationale:   "The seed marks fintech-prod with audit.kubernetes.io/level: Metadata so the cluster's audit policy can key on it; a namespace without it falls to whatever the default rule is.",
-			Remediation: "Annotate the namespace audit.kubernetes.io/level with Metadata (or Request/RequestResponse for the cardholder-data namespaces) and make the apiserver audit policy honour it.",
+			ID: "audit-namespace-level", Title: "No namespace claims an audit level through an annotation the apiserver ignores",
+			Group: Compliance, Item: itemAuditLogging, Severity: Low,
+			Rationale:   "The seed annotates fintech-prod with audit.kubernetes.io/level: Metadata, but no Kubernetes component reads that annotation: the apiserver's audit level comes from the rules of its audit Policy (--audit-policy-file), matched by namespace name. The annotation gives a reviewer false assurance that the namespace is audited at that level (estate flaw F26).",
+			Remediation: "Remove the annotation and put the namespace in the apiserver's audit Policy instead (a rule with namespaces: [<name>] and level: Metadata, or RequestResponse for cardholder-data namespaces); keep the Policy as evidence (audit-apiserver-policy).",
 			Needs:       []string{ResNamespaces},
 			Eval:        evalAuditAnnotation,
 		},
@@ -44,7 +44,7 @@ func auditChecks() []Check {
 			Group: Compliance, Item: itemLogAggregation, PCI: []string{"10.3.3"}, Severity: Medium,
 			Rationale:   "Container logs on a node disappear with the pod or the node; an attacker with node access can also alter them. A shipper copies them off the node.",
 			Remediation: "Run a log shipper (fluent-bit, vector, promtail, OpenTelemetry collector) as a DaemonSet sending to the central store, or enable the platform's logging agent.",
-			Needs:       []string{ResDaemonSets, ResDeployments},
+			Needs:       []string{ResDaemonSets, ResDeployments, ResStatefulSets},
 			Eval:        evalLogShipper,
 		},
 		{
@@ -61,25 +61,26 @@ func auditChecks() []Check {
 			Group: Compliance, Item: itemSecurityEvents, PCI: []string{"10.4.1.1", "12.10.5"}, Severity: Medium,
 			Rationale:   "Someone must be told when a shell spawns in the payment pod or a Secret is read by an unexpected identity; availability alerts do not cover that.",
 			Remediation: "Run a runtime detector (Falco, Tetragon) as a DaemonSet and route its alerts, and audit-log alerts, to the incident-response channel.",
-			Needs:       []string{ResDaemonSets, ResDeployments},
+			Needs:       []string{ResDaemonSets, ResDeployments, ResStatefulSets},
 			Eval:        evalSecurityMonitor,
 		},
 	}
 }
 
+// evalAuditAnnotation fails a namespace that carries the
+// audit.kubernetes.io/level annotation: the apiserver never reads it (its
+// audit Policy decides the level), so it claims an audit level nothing
+// applies. A namespace without it claims nothing and passes; whether the
+// apiserver audits at all is audit-apiserver-policy's question.
 func evalAuditAnnotation(inv *Inventory) []Finding {
 	var out []Finding
 	field := "metadata.annotations[" + annotationAuditLevel + "]"
 	for _, ns := range inv.scopedNamespaces() {
 		r := Resource{Kind: "Namespace", Name: ns.Name}
-		v, ok := ns.Annotations[annotationAuditLevel]
-		switch {
-		case !ok:
-			out = append(out, finding(Fail, r, "%s unset", field))
-		case slices.Contains([]string{"Metadata", "Request", "RequestResponse"}, v):
-			out = append(out, finding(Pass, r, "%s=%s (a convention for the apiserver's audit Policy to key on; the policy itself is audit-apiserver-policy)", field, v))
-		default:
-			out = append(out, finding(Fail, r, "%s=%s (not Metadata, Request or RequestResponse)", field, v))
+		if v, ok := ns.Annotations[annotationAuditLevel]; ok {
+			out = append(out, finding(Fail, r, "%s=%s is read by no Kubernetes component: the apiserver audits this namespace at whatever its audit Policy's rules say, not at %s", field, v, v))
+		} else {
+			out = append(out, finding(Pass, r, "%s unset: the namespace claims no audit level of its own (the level is the apiserver audit Policy's: see audit-apiserver-policy)", field))
 		}
 	}
 	return out
@@ -103,9 +104,44 @@ func (inv *Inventory) findWorkloadByImage(re *regexp.Regexp, kinds ...string) st
 
 var logShippers = regexp.MustCompile(`(?i)(fluent-?bit|fluentd|vector|promtail|grafana/alloy|filebeat|opentelemetry-collector|otel/|logstash|datadog/agent)`)
 
+// nodeAgent judges a per-node agent (log shipper, runtime detector) found
+// by image: it must run as a DaemonSet, on every node it is scheduled to.
+// A DaemonSet whose status says fewer pods are ready than scheduled leaves
+// those nodes uncovered; one scheduled nowhere covers nothing; an agent
+// that runs only as a Deployment (an aggregator, a forwarder) collects
+// nothing from the nodes. ok is false when no such workload exists.
+func (inv *Inventory) nodeAgent(re *regexp.Regexp, what string) (f Finding, ok bool) {
+	var deployment string
+	for _, d := range inv.DaemonSets {
+		for _, c := range d.Spec.Template.Spec.Containers {
+			if !re.MatchString(parseImage(c.Image).Path) {
+				continue
+			}
+			r := fmt.Sprintf("DaemonSet/%s/%s (%s)", d.Namespace, d.Name, c.Image)
+			st := d.Status
+			switch {
+			case st.ObservedGeneration == 0 && st.DesiredNumberScheduled == 0:
+				return finding(Pass, clusterResource, "%s found: %s (its status is not in the input)", what, r), true
+			case st.DesiredNumberScheduled == 0:
+				return finding(Fail, clusterResource, "%s %s is scheduled on no node (status.desiredNumberScheduled=0): it covers nothing", what, r), true
+			case st.NumberReady < st.DesiredNumberScheduled:
+				return finding(Fail, clusterResource, "%s %s is ready on %d of %d nodes (status.numberReady < desiredNumberScheduled): the other nodes are not covered", what, r, st.NumberReady, st.DesiredNumberScheduled), true
+			}
+			return finding(Pass, clusterResource, "%s found: %s, ready on all %d nodes", what, r, st.DesiredNumberScheduled), true
+		}
+	}
+	if w := inv.findWorkloadByImage(re, "Deployment", "StatefulSet"); w != "" {
+		deployment = w
+	}
+	if deployment != "" {
+		return finding(Fail, clusterResource, "%s runs only as %s, not as a DaemonSet: nothing collects from each node", what, deployment), true
+	}
+	return Finding{}, false
+}
+
 func evalLogShipper(inv *Inventory) []Finding {
-	if w := inv.findWorkloadByImage(logShippers, "DaemonSet", "Deployment"); w != "" {
-		return []Finding{finding(Pass, clusterResource, "log shipper found: %s", w)}
+	if f, ok := inv.nodeAgent(logShippers, "log shipper"); ok {
+		return []Finding{f}
 	}
 	return []Finding{finding(Unknown, clusterResource, "no log-shipper DaemonSet (fluent-bit, fluentd, vector, promtail, filebeat, otel collector) in the inventory; logs may still be shipped by the platform's node agent (e.g. GKE Cloud Logging), which the API does not show. Evidence would be the agent's DaemonSet or the platform logging setting")}
 }
@@ -113,8 +149,8 @@ func evalLogShipper(inv *Inventory) []Finding {
 var securityMonitors = regexp.MustCompile(`(?i)(falco|tetragon|sysdig|aquasec|neuvector|tracee)`)
 
 func evalSecurityMonitor(inv *Inventory) []Finding {
-	if w := inv.findWorkloadByImage(securityMonitors, "DaemonSet", "Deployment"); w != "" {
-		return []Finding{finding(Pass, clusterResource, "runtime security monitor found: %s", w)}
+	if f, ok := inv.nodeAgent(securityMonitors, "runtime security monitor"); ok {
+		return []Finding{f}
 	}
 	alerts := strings.Join(inv.definedAlerts().names(), ", ")
 	if alerts == "" {
@@ -221,15 +257,26 @@ func evalBackups(inv *Inventory) []Finding {
 			continue
 		}
 		r := Resource{Kind: "StatefulSet", Namespace: s.Namespace, Name: s.Name}
-		var found string
+		w := Workload{Resource: r, Labels: s.Labels, Template: s.Spec.Template}
+		var found, suspended string
 		for _, cj := range inv.CronJobs {
-			if cj.Namespace == s.Namespace && strings.Contains(strings.ToLower(cj.Name), "backup") {
-				found = cj.Name
+			if cj.Namespace != s.Namespace || !strings.Contains(strings.ToLower(cj.Name), "backup") {
+				continue
 			}
+			if cj.Spec.Suspend != nil && *cj.Spec.Suspend {
+				suspended = cj.Name
+				continue
+			}
+			found = cj.Name
 		}
-		if found != "" {
+		switch {
+		case found != "":
 			out = append(out, finding(Pass, r, "spec.volumeClaimTemplates[%d]; CronJob %s/%s backs up (restore testing is not visible to the API)", len(s.Spec.VolumeClaimTemplates), s.Namespace, found))
-		} else {
+		case suspended != "":
+			out = append(out, finding(Fail, r, "spec.volumeClaimTemplates has %d claims and its backup CronJob %s/%s is suspended (spec.suspend=true): no backup runs", len(s.Spec.VolumeClaimTemplates), s.Namespace, suspended))
+		case inv.isCritical(w):
+			out = append(out, finding(Fail, r, "spec.volumeClaimTemplates has %d claims on a critical service (PCI label or environment=production) and no backup CronJob is in namespace %s; a backup taken outside the cluster (Velero, managed snapshots) is not visible to vigil: its schedule is the evidence needed", len(s.Spec.VolumeClaimTemplates), s.Namespace))
+		default:
 			out = append(out, finding(Warn, r, "spec.volumeClaimTemplates has %d claims and no backup CronJob is in namespace %s; backups taken outside the cluster (Velero, managed snapshots) are not visible to vigil", len(s.Spec.VolumeClaimTemplates), s.Namespace))
 		}
 	}

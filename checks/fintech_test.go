@@ -72,7 +72,7 @@ func TestFintechEstateLocal1(t *testing.T) {
 		{"F9", "monitoring-scrape-annotations", "Deployment/fintech-staging/api-gateway", checks.Fail, "not scraped"},
 		{"F9", "monitoring-scrape-annotations", "Deployment/fintech-staging/user-service", checks.Fail, "not scraped"},
 		{"F10", "ops-replicas", "StatefulSet/fintech-prod/postgres", checks.Fail, "spec.replicas=1"},
-		{"F10", "data-backups", "StatefulSet/fintech-prod/postgres", checks.Warn, "no backup CronJob"},
+		{"F10", "data-backups", "StatefulSet/fintech-prod/postgres", checks.Fail, "no backup CronJob"},
 		{"F11", "ops-resources", "Deployment/fintech-monitoring/grafana", checks.Fail, "limits.memory unset"},
 		{"F12", "ops-probes", "Deployment/fintech-prod/user-service", checks.Fail, "readinessProbe, livenessProbe unset"},
 		{"F13", "rbac-no-stale-rules", "ClusterRole/fintech-psp-user", checks.Warn, "podsecuritypolicies"},
@@ -90,6 +90,7 @@ func TestFintechEstateLocal1(t *testing.T) {
 		{"F24", "ops-resources", "Deployment/kube-system/sealed-secrets-controller", checks.Fail, "requests.cpu, requests.memory, limits.memory unset"},
 		{"F24", "images-allowed-registry", "Deployment/kube-system/sealed-secrets-controller", checks.Fail, "registry quay.io"},
 		{"F25", "secrets-external-secret-ready", "ExternalSecret/fintech-prod/notification-provider-secrets", checks.Fail, "SecretSyncedError"},
+		{"F26", "audit-namespace-level", "Namespace/fintech-prod", checks.Fail, "audit.kubernetes.io/level]=Metadata is read by no Kubernetes component"},
 		{"F26", "audit-apiserver-policy", "Cluster", checks.Unknown, "convention the apiserver does not read"},
 		// The staging Argo CD app (manual sync, OutOfSync, Degraded).
 		{"staging-app", "ops-gitops-argocd", "Deployment/fintech-staging/user-service", checks.Fail, "status.sync.status=OutOfSync status.health.status=Degraded"},
