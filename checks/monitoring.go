@@ -1,11 +1,13 @@
 package checks
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 )
@@ -35,7 +37,7 @@ func monitoringChecks() []Check {
 			Group: Operations, Item: itemGrafana, Severity: Low,
 			Rationale:   "Dashboards kept as code (provisioning ConfigMaps) survive a Grafana reinstall and are reviewed like any change.",
 			Remediation: "Provision the dashboards from ConfigMaps labelled grafana_dashboard: \"1\" (Grafana's sidecar) or from files in the Grafana image.",
-			Needs:       []string{ResConfigMaps},
+			Needs:       []string{ResConfigMaps, ResDeployments, ResStatefulSets},
 			Eval:        evalDashboards,
 		},
 		{
@@ -96,22 +98,63 @@ func evalScrape(inv *Inventory) []Finding {
 }
 
 func evalDashboards(inv *Inventory) []Finding {
-	var names []string
+	var names, broken []string
 	for _, cm := range inv.ConfigMaps {
-		if cm.Labels["grafana_dashboard"] != "" {
-			names = append(names, cm.Namespace+"/"+cm.Name)
+		if cm.Labels["grafana_dashboard"] == "" {
+			continue
 		}
+		names = append(names, cm.Namespace+"/"+cm.Name)
+		for _, key := range slices.Sorted(maps.Keys(cm.Data)) {
+			if strings.HasSuffix(key, ".json") && !json.Valid([]byte(cm.Data[key])) {
+				broken = append(broken, fmt.Sprintf("ConfigMap %s/%s data[%s]", cm.Namespace, cm.Name, key))
+			}
+		}
+	}
+	if len(broken) > 0 {
+		return []Finding{finding(Fail, clusterResource, "dashboard %s is not valid JSON: Grafana's provisioning rejects it", strings.Join(broken, ", "))}
 	}
 	if len(names) > 0 {
 		return []Finding{finding(Pass, clusterResource, "dashboard ConfigMaps (label grafana_dashboard): %s", strings.Join(names, ", "))}
 	}
-	grafana := "no Grafana workload in the inventory"
+	var grafana *Workload
 	for _, w := range inv.workloads() {
 		if strings.Contains(parseImage(firstImage(w)).Path, "grafana/grafana") {
-			grafana = "Grafana runs as " + w.Ref().String()
+			grafana = &w
 		}
 	}
-	return []Finding{finding(Unknown, clusterResource, "no ConfigMap labelled grafana_dashboard; %s, and dashboards kept in its database are not visible to the Kubernetes API. Evidence would be provisioning ConfigMaps or Grafana's /api/search listing the service dashboards", grafana)}
+	if grafana == nil {
+		return []Finding{finding(Unknown, clusterResource, "no ConfigMap labelled grafana_dashboard and no Grafana workload in the inventory; dashboards of a Grafana elsewhere are not visible to the Kubernetes API. Evidence would be provisioning ConfigMaps or Grafana's /api/search listing the service dashboards")}
+	}
+	store, provisioned := grafanaStorage(grafana)
+	switch {
+	case provisioned != "":
+		return []Finding{finding(Pass, clusterResource, "Grafana %s mounts dashboards from %s", grafana.Ref(), provisioned)}
+	case store == "":
+		return []Finding{finding(Fail, clusterResource, "Grafana runs as %s with no dashboard provisioned (no ConfigMap labelled grafana_dashboard, none mounted) and its data directory /var/lib/grafana on no persistent volume: any dashboard lives in a database lost at the pod's next restart", grafana.Ref())}
+	}
+	return []Finding{finding(Unknown, clusterResource, "no ConfigMap labelled grafana_dashboard; Grafana %s keeps its database on %s, where dashboards made in its UI are not visible to the Kubernetes API. Evidence would be Grafana's /api/search listing the service dashboards", grafana.Ref(), store)}
+}
+
+// grafanaStorage returns the persistent volume claim behind Grafana's data
+// directory (/var/lib/grafana, its default), and a ConfigMap volume
+// mounted where dashboards are provisioned from, if any.
+func grafanaStorage(w *Workload) (store, provisioned string) {
+	vols := map[string]corev1.Volume{}
+	for _, v := range w.Spec().Volumes {
+		vols[v.Name] = v
+	}
+	for _, c := range w.Spec().Containers {
+		for _, m := range c.VolumeMounts {
+			v := vols[m.Name]
+			switch {
+			case strings.Contains(m.MountPath, "dashboards") && (v.ConfigMap != nil || v.Projected != nil):
+				provisioned = fmt.Sprintf("volume %s at %s", m.Name, m.MountPath)
+			case m.MountPath == "/var/lib/grafana" && v.PersistentVolumeClaim != nil:
+				store = "PersistentVolumeClaim " + v.PersistentVolumeClaim.ClaimName
+			}
+		}
+	}
+	return store, provisioned
 }
 
 func firstImage(w Workload) string {

@@ -44,6 +44,7 @@ func scalingChecks() []Check {
 			Group: Operations, Item: itemAutoscaler, Severity: Low,
 			Rationale:   "HPAs add pods; without a cluster autoscaler they stay Pending once the nodes are full.",
 			Remediation: "Enable the platform's node autoscaling or deploy cluster-autoscaler (kube-system) with the node groups' bounds.",
+			Needs:       []string{ResDeployments, ResConfigMaps},
 			Eval:        evalClusterAutoscaler,
 		},
 		{
@@ -219,14 +220,42 @@ func evalVPAConflict(inv *Inventory) []Finding {
 
 var clusterAutoscalerImage = regexp.MustCompile(`cluster-autoscaler|karpenter`)
 
+// autoscalerHealth reads the health the cluster autoscaler writes to its
+// status ConfigMap: "Health: Healthy" in the text format, "health:" then
+// "status: Healthy" in the YAML one (cluster-autoscaler ≥ 1.30).
+var autoscalerHealth = regexp.MustCompile(`(?i)health:\s*(?:status:\s*)?([A-Za-z]+)`)
+
 func evalClusterAutoscaler(inv *Inventory) []Finding {
+	var status, statusWhere string
+	for _, cm := range inv.ConfigMaps {
+		if cm.Namespace == "kube-system" && cm.Name == "cluster-autoscaler-status" {
+			statusWhere = "ConfigMap kube-system/cluster-autoscaler-status"
+			if m := autoscalerHealth.FindStringSubmatch(cm.Data["status"]); m != nil {
+				status = m[1]
+			}
+		}
+	}
+	for _, d := range inv.Deployments {
+		for _, c := range d.Spec.Template.Spec.Containers {
+			if !clusterAutoscalerImage.MatchString(parseImage(c.Image).Path) {
+				continue
+			}
+			if d.Spec.Replicas != nil && *d.Spec.Replicas == 0 {
+				return []Finding{finding(Fail, clusterResource, "autoscaler Deployment/%s/%s (%s) has spec.replicas=0: no node is added or removed", d.Namespace, d.Name, c.Image)}
+			}
+		}
+	}
+	switch {
+	case status != "" && !strings.EqualFold(status, "Healthy"):
+		return []Finding{finding(Fail, clusterResource, "%s data[status] reports health %s: the autoscaler is not scaling nodes", statusWhere, status)}
+	case status != "":
+		return []Finding{finding(Pass, clusterResource, "%s data[status] reports health Healthy", statusWhere)}
+	}
 	if w := inv.findWorkloadByImage(clusterAutoscalerImage, "Deployment"); w != "" {
 		return []Finding{finding(Pass, clusterResource, "autoscaler found: %s", w)}
 	}
-	for _, cm := range inv.ConfigMaps {
-		if cm.Namespace == "kube-system" && cm.Name == "cluster-autoscaler-status" {
-			return []Finding{finding(Pass, clusterResource, "ConfigMap kube-system/cluster-autoscaler-status exists (the autoscaler reports there)")}
-		}
+	if statusWhere != "" {
+		return []Finding{finding(Pass, clusterResource, "%s exists (the autoscaler reports there)", statusWhere)}
 	}
 	return []Finding{finding(Unknown, clusterResource, "no cluster-autoscaler or Karpenter Deployment and no kube-system/cluster-autoscaler-status ConfigMap in the inventory; managed platforms run node autoscaling in their control plane, invisible to the API. Evidence would be that ConfigMap or the node pool's autoscaling setting")}
 }
