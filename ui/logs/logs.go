@@ -29,7 +29,12 @@ var (
 	keyNext     = key.NewBinding(key.WithKeys("n"), key.WithHelp("n/N", "next/prev match"))
 	keyPrev     = key.NewBinding(key.WithKeys("N"))
 	keySearch   = key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search"))
+	keyStamps   = key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timestamps"))
+	keySince    = key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "since 1m/15m/1h/all"))
 )
+
+// sinceChoices are what s cycles through; 0 is all the kubelet has.
+var sinceChoices = []time.Duration{0, time.Minute, 15 * time.Minute, time.Hour}
 
 // Model is the logs view of one service.
 type Model struct {
@@ -50,6 +55,8 @@ type Model struct {
 	capacity int
 	offset   int
 	follow   bool
+
+	stamps bool
 
 	searching bool
 	input     widgets.Input
@@ -220,10 +227,19 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			m.offset = m.maxOffset()
 		}
 	case key.Matches(k, keyPrevious):
-		m.Stop()
 		m.req.Previous = !m.req.Previous
-		m.lines, m.offset, m.ended, m.err, m.feed = nil, 0, false, "", common.LogsFeed{}
-		return m.Init()
+		return m.reopen()
+	case key.Matches(k, keySince):
+		i := 0
+		for j, d := range sinceChoices {
+			if d == m.req.Since {
+				i = j
+			}
+		}
+		m.req.Since = sinceChoices[(i+1)%len(sinceChoices)]
+		return m.reopen()
+	case key.Matches(k, keyStamps):
+		m.stamps = !m.stamps
 	case key.Matches(k, keys.Up):
 		m.scroll(-1)
 	case key.Matches(k, keys.Down):
@@ -238,6 +254,13 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.follow, m.offset = true, m.maxOffset()
 	}
 	return nil
+}
+
+// reopen replaces the stream with one for the changed request.
+func (m *Model) reopen() tea.Cmd {
+	m.Stop()
+	m.lines, m.offset, m.ended, m.err, m.feed, m.follow = nil, 0, false, "", common.LogsFeed{}, true
+	return m.Init()
 }
 
 func (m *Model) scroll(n int) {
@@ -290,6 +313,9 @@ func (m *Model) View() string {
 	if m.req.Previous {
 		what = "previous " + what
 	}
+	if m.req.Since > 0 {
+		what += " since " + widgets.Age(m.req.Since)
+	}
 	head := fmt.Sprintf("%s · %s · %d lines", what, state, len(m.lines))
 	if m.feed.Buffer != nil {
 		s := m.feed.Buffer.Stats()
@@ -314,7 +340,7 @@ func (m *Model) View() string {
 	case m.query != "":
 		b.WriteString(st.Muted.Render(widgets.Fit("/"+m.query+"  n/N next/prev · f follow · p previous · esc back", m.width)))
 	default:
-		b.WriteString(st.Muted.Render(widgets.Fit("/ search · f follow · p previous · g/G top/bottom · esc back", m.width)))
+		b.WriteString(st.Muted.Render(widgets.Fit("/ search · f follow · p previous · s since · t timestamps · g/G top/bottom · esc back", m.width)))
 	}
 	return b.String()
 }
@@ -332,6 +358,9 @@ func (m *Model) render(l estate.LogLine) string {
 		return st.Note.Render(widgets.Fit("── "+tag+l.Text, m.width))
 	}
 	tag := "[" + m.tag(l) + "] "
+	if m.stamps {
+		tag = l.Time.UTC().Format(time.RFC3339) + " " + tag
+	}
 	text := widgets.Fit(l.Text, max(0, m.width-len([]rune(tag))))
 	if m.query != "" && strings.Contains(text, m.query) {
 		parts := strings.Split(text, m.query)
@@ -367,5 +396,5 @@ func (m *Model) ShortHelp() []key.Binding {
 // FullHelp implements common.Component.
 func (m *Model) FullHelp() [][]key.Binding {
 	k := m.c.Keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, m.ShortHelp()}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, m.ShortHelp(), {keySince, keyStamps}}
 }

@@ -131,7 +131,19 @@ func TestFollowSearchAndPrevious(t *testing.T) {
 		t.Error("scrolling up kept following")
 	}
 
-	_, cmd := m.Update(tea.KeyPressMsg{Code: 'p', Text: "p"})
+	pressOpen(t, m, 'p')
+	if view := ansi.Strip(m.View()); !strings.Contains(view, "previous logs of fintech-prod/api-gateway") {
+		t.Errorf("the previous view does not say so:\n%s", view)
+	}
+	if len(f.reqs) != 2 || !f.reqs[1].Previous || f.reqs[0].Previous {
+		t.Fatalf("p did not reopen with previous: %+v", f.reqs)
+	}
+}
+
+// pressOpen presses a key that reopens the stream and delivers the new stream to the view.
+func pressOpen(t *testing.T, m *Model, k rune) {
+	t.Helper()
+	_, cmd := m.Update(tea.KeyPressMsg{Code: k, Text: string(k)})
 	msgs := []tea.Msg{run(t, cmd)}
 	if batch, ok := msgs[0].(tea.BatchMsg); ok {
 		msgs = msgs[:0]
@@ -146,11 +158,31 @@ func TestFollowSearchAndPrevious(t *testing.T) {
 			m.Update(msg)
 		}
 	}
-	if view := ansi.Strip(m.View()); !strings.Contains(view, "previous logs of fintech-prod/api-gateway") {
-		t.Errorf("the previous view does not say so:\n%s", view)
+}
+
+func TestSinceAndTimestamps(t *testing.T) {
+	f := &fakeStream{buf: estate.NewLogBuffer(10), done: make(chan struct{})}
+	m := newView(t, f, 8)
+	feed(t, m, line("api-gateway-78cd598dfd-5pns9", 0, "n=0"))
+	if view := ansi.Strip(m.View()); strings.Contains(view, "1970-01-01T00:16:40Z") {
+		t.Fatalf("timestamps shown before t:\n%s", view)
 	}
-	if len(f.reqs) != 2 || !f.reqs[1].Previous || f.reqs[0].Previous {
-		t.Fatalf("p did not reopen with previous: %+v", f.reqs)
+	press(m, "t")
+	if view := ansi.Strip(m.View()); !strings.Contains(view, "1970-01-01T00:16:40Z [78cd598dfd-5pns9/api-gateway] n=0") {
+		t.Errorf("t does not show the kubelet's timestamps:\n%s", view)
+	}
+	var got []time.Duration
+	for range 4 {
+		pressOpen(t, m, 's')
+		got = append(got, f.reqs[len(f.reqs)-1].Since)
+	}
+	want := []time.Duration{time.Minute, 15 * time.Minute, time.Hour, 0}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("s reopened with since %v, want %v", got, want)
+	}
+	pressOpen(t, m, 's')
+	if view := ansi.Strip(m.View()); !strings.Contains(view, "logs of fintech-prod/api-gateway since 1m") {
+		t.Errorf("the header does not say since 1m:\n%s", view)
 	}
 }
 
