@@ -2,6 +2,8 @@ package checks
 
 import (
 	"fmt"
+	"maps"
+	"path"
 	"slices"
 	"strings"
 
@@ -26,7 +28,7 @@ func deliveryChecks() []Check {
 			Group: Operations, Item: itemGitOps, PCI: []string{"6.5.1"}, Severity: High,
 			Rationale:   "Change control (PCI 6.5) needs every change to go through review in Git; a workload applied by hand, or an app that is OutOfSync or lets drift stand (no selfHeal), escapes it.",
 			Remediation: "Add the workload's manifests to the Argo CD Application's source, enable syncPolicy.automated with selfHeal: true, and bring the app back to Synced/Healthy.",
-			Needs:       []string{ResApplications, ResDeployments, ResStatefulSets, ResDaemonSets},
+			Needs:       []string{ResApplications, ResAppProjects, ResDeployments, ResStatefulSets, ResDaemonSets},
 			Eval:        evalGitOps,
 		},
 		{
@@ -130,6 +132,112 @@ func evalGitOps(inv *Inventory) []Finding {
 			out = append(out, finding(Pass, w.Ref(), "%s", ev))
 		} else {
 			out = append(out, finding(Fail, w.Ref(), "%s", ev))
+		}
+	}
+	if inv.installed(GroupArgoCD) {
+		out = append(out, evalAppProjects(inv)...)
+	}
+	return out
+}
+
+// kindsIn lists, for an Application destination namespace, the kinds
+// of objects the inventory holds there, as "group/Kind".
+func (inv *Inventory) kindsIn(ns string) []string {
+	seen := map[string]bool{}
+	add := func(group, kind string, n int) {
+		if n > 0 {
+			seen[group+"/"+kind] = true
+		}
+	}
+	count := func(nsOf func(i int) string, n int) int {
+		c := 0
+		for i := 0; i < n; i++ {
+			if nsOf(i) == ns {
+				c++
+			}
+		}
+		return c
+	}
+	add("", "Service", count(func(i int) string { return inv.Services[i].Namespace }, len(inv.Services)))
+	add("", "ServiceAccount", count(func(i int) string { return inv.ServiceAccounts[i].Namespace }, len(inv.ServiceAccounts)))
+	add("", "ConfigMap", count(func(i int) string { return inv.ConfigMaps[i].Namespace }, len(inv.ConfigMaps)))
+	add("apps", "Deployment", count(func(i int) string { return inv.Deployments[i].Namespace }, len(inv.Deployments)))
+	add("apps", "StatefulSet", count(func(i int) string { return inv.StatefulSets[i].Namespace }, len(inv.StatefulSets)))
+	add("apps", "DaemonSet", count(func(i int) string { return inv.DaemonSets[i].Namespace }, len(inv.DaemonSets)))
+	add("autoscaling", "HorizontalPodAutoscaler", count(func(i int) string { return inv.HPAs[i].Namespace }, len(inv.HPAs)))
+	add("policy", "PodDisruptionBudget", count(func(i int) string { return inv.PDBs[i].Namespace }, len(inv.PDBs)))
+	add("networking.k8s.io", "NetworkPolicy", count(func(i int) string { return inv.NetworkPolicies[i].Namespace }, len(inv.NetworkPolicies)))
+	add("networking.k8s.io", "Ingress", count(func(i int) string { return inv.Ingresses[i].Namespace }, len(inv.Ingresses)))
+	add("rbac.authorization.k8s.io", "Role", count(func(i int) string { return inv.Roles[i].Namespace }, len(inv.Roles)))
+	add("rbac.authorization.k8s.io", "RoleBinding", count(func(i int) string { return inv.RoleBindings[i].Namespace }, len(inv.RoleBindings)))
+	add(GroupVPA, "VerticalPodAutoscaler", count(func(i int) string { return inv.VPAs[i].Namespace }, len(inv.VPAs)))
+	add(GroupIstioSecurity, "PeerAuthentication", count(func(i int) string { return inv.PeerAuthentications[i].GetNamespace() }, len(inv.PeerAuthentications)))
+	add(GroupIstioNetworking, "DestinationRule", count(func(i int) string { return inv.DestinationRules[i].GetNamespace() }, len(inv.DestinationRules)))
+	add(GroupExternalSecrets, "ExternalSecret", count(func(i int) string { return inv.ExternalSecrets[i].GetNamespace() }, len(inv.ExternalSecrets)))
+	return slices.Sorted(maps.Keys(seen))
+}
+
+// projectPermits is Argo CD's AppProject.IsGroupKindPermitted for a
+// namespaced kind: with no namespaceResourceWhitelist every kind is
+// allowed, with an empty one none; a blacklist entry forbids. Entries match
+// group and kind as globs.
+func projectPermits(proj *unstructured.Unstructured, group, kind string) bool {
+	in := func(field string) (list []any, found bool) {
+		list, found, _ = unstructured.NestedSlice(proj.Object, "spec", field)
+		return list, found
+	}
+	matches := func(list []any) bool {
+		for _, e := range list {
+			m, _ := e.(map[string]any)
+			g, _ := m["group"].(string)
+			k, _ := m["kind"].(string)
+			if okG, _ := path.Match(g, group); okG {
+				if okK, _ := path.Match(k, kind); okK {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	white, found := in("namespaceResourceWhitelist")
+	black, _ := in("namespaceResourceBlacklist")
+	whitelisted := !found || len(white) != 0 && matches(white)
+	return whitelisted && !(len(black) != 0 && matches(black))
+}
+
+// evalAppProjects judges each AppProject against what its Applications
+// deploy into: kinds present in a destination namespace that the project
+// does not permit cannot come from Git through it (estate flaw F23).
+func evalAppProjects(inv *Inventory) []Finding {
+	var out []Finding
+	for _, proj := range inv.AppProjects {
+		namespaces := map[string]bool{}
+		for _, app := range inv.Applications {
+			project := str(app, "spec", "project")
+			if project == "" {
+				project = "default"
+			}
+			if ns := str(app, "spec", "destination", "namespace"); project == proj.GetName() && ns != "" {
+				namespaces[ns] = true
+			}
+		}
+		if len(namespaces) == 0 {
+			continue
+		}
+		var denied []string
+		for _, ns := range slices.Sorted(maps.Keys(namespaces)) {
+			for _, gk := range inv.kindsIn(ns) {
+				group, kind, _ := strings.Cut(gk, "/")
+				if !projectPermits(proj, group, kind) {
+					denied = append(denied, fmt.Sprintf("%s (%s)", kind, ns))
+				}
+			}
+		}
+		r := ref(proj)
+		if len(denied) > 0 {
+			out = append(out, finding(Fail, r, "spec.namespaceResourceWhitelist/Blacklist does not permit %s, which its Applications' destination namespaces hold: those objects cannot come from Git through this project", strings.Join(denied, ", ")))
+		} else {
+			out = append(out, finding(Pass, r, "permits every kind its Applications' destination namespaces (%s) hold", strings.Join(slices.Sorted(maps.Keys(namespaces)), ", ")))
 		}
 	}
 	return out

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -185,8 +186,10 @@ type ruleFile struct {
 	Groups []struct {
 		Name  string `json:"name"`
 		Rules []struct {
-			Alert  string `json:"alert"`
-			Record string `json:"record"`
+			Alert       string            `json:"alert"`
+			Record      string            `json:"record"`
+			Expr        string            `json:"expr"`
+			Annotations map[string]string `json:"annotations"`
 		} `json:"rules"`
 	} `json:"groups"`
 }
@@ -244,7 +247,48 @@ func evalAlertRulesDefined(inv *Inventory) []Finding {
 	for _, s := range srcs {
 		parts = append(parts, fmt.Sprintf("%s: %d alerts (%s)", s.Where, len(s.Alerts), strings.Join(s.Alerts, ", ")))
 	}
-	return []Finding{finding(Pass, clusterResource, "%s", strings.Join(parts, "; "))}
+	return append([]Finding{finding(Pass, clusterResource, "%s", strings.Join(parts, "; "))}, inv.percentWithoutRatio()...)
+}
+
+// percentInText finds a percentage in an alert's summary or description.
+var percentInText = regexp.MustCompile(`\d+(\.\d+)?\s*%`)
+
+// percentWithoutRatio warns about alert rules whose annotations promise a
+// percentage while the expression divides nothing: it then thresholds an
+// absolute value (a rate of errors per second, not a share of requests),
+// and fires on busy services and never on quiet ones (estate flaw F21:
+// HighErrorRate "above 10%" on rate(5xx) > 0.1).
+func (inv *Inventory) percentWithoutRatio() []Finding {
+	var out []Finding
+	for _, cm := range inv.ConfigMaps {
+		var bad []string
+		for _, key := range slices.Sorted(maps.Keys(cm.Data)) {
+			if !strings.Contains(cm.Data[key], "groups:") {
+				continue
+			}
+			var rf ruleFile
+			if yaml.Unmarshal([]byte(cm.Data[key]), &rf) != nil {
+				continue
+			}
+			for _, g := range rf.Groups {
+				for _, r := range g.Rules {
+					if r.Alert == "" || strings.Contains(r.Expr, "/") {
+						continue
+					}
+					for _, a := range []string{"summary", "description"} {
+						if m := percentInText.FindString(r.Annotations[a]); m != "" {
+							bad = append(bad, fmt.Sprintf("data[%s] alert %s: annotations.%s speaks of %s but expr %q divides nothing: it thresholds an absolute value, not a ratio", key, r.Alert, a, m, r.Expr))
+							break
+						}
+					}
+				}
+			}
+		}
+		if len(bad) > 0 {
+			out = append(out, finding(Warn, Resource{Kind: "ConfigMap", Namespace: cm.Namespace, Name: cm.Name}, "%s", strings.Join(bad, "; ")))
+		}
+	}
+	return out
 }
 
 func evalAlertRulesLoaded(inv *Inventory) []Finding {
