@@ -90,6 +90,7 @@ func TestFintechEstateLocal1(t *testing.T) {
 		{"F24", "ops-resources", "Deployment/kube-system/sealed-secrets-controller", checks.Fail, "requests.cpu, requests.memory, limits.memory unset"},
 		{"F24", "images-allowed-registry", "Deployment/kube-system/sealed-secrets-controller", checks.Fail, "registry quay.io"},
 		{"F25", "secrets-external-secret-ready", "ExternalSecret/fintech-prod/notification-provider-secrets", checks.Fail, "SecretSyncedError"},
+		{"F15", "mesh-fields-known", "DestinationRule/fintech-prod/payment-service-dr", checks.Fail, "spec.trafficPolicy.circuitBreaker: not DestinationRule fields"},
 		{"F21", "monitoring-alert-rules-defined", "ConfigMap/fintech-monitoring/fintech-rules", checks.Warn, "alert HighErrorRate: annotations.description speaks of 10% but expr"},
 		{"F23", "ops-gitops-argocd", "AppProject/argocd/fintech-project", checks.Fail, "does not permit ServiceAccount (fintech-prod), VerticalPodAutoscaler (fintech-prod), HorizontalPodAutoscaler (fintech-prod)"},
 		{"F26", "audit-namespace-level", "Namespace/fintech-prod", checks.Fail, "audit.kubernetes.io/level]=Metadata is read by no Kubernetes component"},

@@ -35,6 +35,14 @@ func meshChecks() []Check {
 			Needs:       []string{ResDestinationRules},
 			Eval:        evalDestinationRules,
 		},
+		{
+			ID: "mesh-fields-known", Title: "Istio policies carry only fields Istio defines",
+			Group: Security, Item: itemMeshEncryption, Severity: Low,
+			Rationale:   "A misspelt or invented field in a DestinationRule or PeerAuthentication (the seed's `circuitBreaker`, a `tls.mdoe`) is not configuration: Istio's own CRD schema rejects it, and where a CRD preserves unknown fields it is silently ignored, so the policy the author meant (outlier detection, a TLS mode) is not in force.",
+			Remediation: "Replace the field with Istio's (circuit breaking is trafficPolicy.connectionPool and outlierDetection) and apply Istio's CRDs with their schema so the apiserver rejects unknown fields.",
+			Needs:       []string{ResDestinationRules, ResPeerAuthentications},
+			Eval:        evalMeshFields,
+		},
 	}
 }
 
@@ -168,6 +176,75 @@ func evalDestinationRules(inv *Inventory) []Finding {
 		default:
 			out = append(out, finding(Fail, r, "spec.trafficPolicy.tls.mode=%s, but %s", mode, strings.Join(bad, "; ")))
 		}
+	}
+	return out
+}
+
+// istioFields are the fields of the Istio objects vigil reads, per path
+// (security.istio.io and networking.istio.io v1 reference: PeerAuthentication,
+// DestinationRule, TrafficPolicy, ClientTLSSettings, Subset).
+var istioFields = map[string][]string{
+	"PeerAuthentication spec":           {"selector", "mtls", "portLevelMtls"},
+	"PeerAuthentication spec.mtls":      {"mode"},
+	"DestinationRule spec":              {"host", "trafficPolicy", "subsets", "exportTo", "workloadSelector"},
+	"DestinationRule trafficPolicy":     {"loadBalancer", "connectionPool", "outlierDetection", "tls", "portLevelSettings", "tunnel", "proxyProtocol", "retryBudget"},
+	"DestinationRule portLevelSettings": {"port", "loadBalancer", "connectionPool", "outlierDetection", "tls"},
+	"DestinationRule tls":               {"mode", "clientCertificate", "privateKey", "caCertificates", "credentialName", "subjectAltNames", "sni", "insecureSkipVerify", "caCrl"},
+	"DestinationRule subsets":           {"name", "labels", "trafficPolicy"},
+}
+
+// unknownFields lists the keys of m (at field) not in istioFields[schema].
+func unknownFields(m map[string]any, schema, field string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if !slices.Contains(istioFields[schema], k) {
+			out = append(out, field+"."+k)
+		}
+	}
+	return out
+}
+
+func evalMeshFields(inv *Inventory) []Finding {
+	var out []Finding
+	judge := func(u *unstructured.Unstructured, bad []string) {
+		if len(bad) > 0 {
+			out = append(out, finding(Fail, ref(u), "%s: not %s fields (rejected by Istio's CRD schema, else ignored): the policy they were meant to set is not in force", strings.Join(bad, ", "), u.GetKind()))
+		} else {
+			out = append(out, finding(Pass, ref(u), "every field is one Istio defines"))
+		}
+	}
+	sub := func(m map[string]any, key string) map[string]any {
+		v, _ := m[key].(map[string]any)
+		return v
+	}
+	trafficPolicy := func(tp map[string]any, field string) []string {
+		bad := unknownFields(tp, "DestinationRule trafficPolicy", field)
+		bad = append(bad, unknownFields(sub(tp, "tls"), "DestinationRule tls", field+".tls")...)
+		pls, _ := tp["portLevelSettings"].([]any)
+		for i, pl := range pls {
+			m, _ := pl.(map[string]any)
+			f := fmt.Sprintf("%s.portLevelSettings[%d]", field, i)
+			bad = append(bad, unknownFields(m, "DestinationRule portLevelSettings", f)...)
+			bad = append(bad, unknownFields(sub(m, "tls"), "DestinationRule tls", f+".tls")...)
+		}
+		return bad
+	}
+	for _, pa := range inv.PeerAuthentications {
+		spec := sub(pa.Object, "spec")
+		judge(pa, append(unknownFields(spec, "PeerAuthentication spec", "spec"), unknownFields(sub(spec, "mtls"), "PeerAuthentication spec.mtls", "spec.mtls")...))
+	}
+	for _, dr := range inv.DestinationRules {
+		spec := sub(dr.Object, "spec")
+		bad := unknownFields(spec, "DestinationRule spec", "spec")
+		bad = append(bad, trafficPolicy(sub(spec, "trafficPolicy"), "spec.trafficPolicy")...)
+		subsets, _ := spec["subsets"].([]any)
+		for i, ss := range subsets {
+			m, _ := ss.(map[string]any)
+			f := fmt.Sprintf("spec.subsets[%d]", i)
+			bad = append(bad, unknownFields(m, "DestinationRule subsets", f)...)
+			bad = append(bad, trafficPolicy(sub(m, "trafficPolicy"), f+".trafficPolicy")...)
+		}
+		judge(dr, bad)
 	}
 	return out
 }
