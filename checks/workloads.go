@@ -72,9 +72,6 @@ func (inv *Inventory) workloads() []Workload {
 	for _, c := range inv.CronJobs {
 		listed["CronJob/"+c.Namespace+"/"+c.Name] = true
 	}
-	for _, rs := range inv.ReplicaSets {
-		listed["ReplicaSet/"+rs.Namespace+"/"+rs.Name] = true
-	}
 	for _, j := range inv.Jobs {
 		listed["Job/"+j.Namespace+"/"+j.Name] = true
 		if controllerListed(listed, j.Namespace, j.OwnerReferences) {
@@ -99,9 +96,10 @@ func (inv *Inventory) workloads() []Workload {
 
 // controllerListed reports whether an object's controller is in the
 // inventory (listed holds "Kind/namespace/name"). A ReplicaSet counts when
-// listed, or when the Deployment it is named after is (a Deployment's
-// ReplicaSets are "<deployment>-<pod-template-hash>"; manifests carry no
-// ReplicaSets).
+// the Deployment it is named after is (a Deployment's ReplicaSets are
+// "<deployment>-<pod-template-hash>"): manifests and a headless LIST carry
+// no ReplicaSets, so a live session's own ReplicaSets are not consulted
+// either, and both judge the same pods.
 func controllerListed(listed map[string]bool, ns string, refs []metav1.OwnerReference) bool {
 	for _, r := range refs {
 		if r.Controller == nil || !*r.Controller {
