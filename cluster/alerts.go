@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -201,9 +202,41 @@ func fetchPrometheus(ctx context.Context, api promv1.API) ([]estate.Alert, []est
 			Labels: labelMap(a.Labels), Since: a.ActiveAt, Value: a.Value, Source: "prometheus",
 		})
 	}
-	rr, err := api.Rules(ctx, nil)
+	rules, err := fetchRules(ctx, api)
 	if err != nil {
 		return nil, nil, err
+	}
+	return alerts, rules, nil
+}
+
+// LoadedAlertRules asks the Prometheus at address which alerting rules it
+// has loaded (GET /api/v1/rules) through hc, as a Session's poll does:
+// vigil check's monitoring-alert-rules-loaded reads the names. The result
+// is not nil when Prometheus answered, even without rules.
+func LoadedAlertRules(ctx context.Context, address string, hc *http.Client) ([]string, error) {
+	pc, err := newPrometheusClient(address, hc)
+	if err != nil {
+		return nil, fmt.Errorf("prometheus %s: %w", address, err)
+	}
+	rules, err := fetchRules(ctx, promv1.NewAPI(pc))
+	if perr := (*promv1.Error)(nil); errors.As(err, &perr) {
+		return nil, fmt.Errorf("GET /api/v1/rules: %s", perr.Msg) // not "client_error: client error: 404"
+	}
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(rules))
+	for _, r := range rules {
+		names = append(names, r.Name)
+	}
+	return names, nil
+}
+
+// fetchRules returns Prometheus's alerting rules (recording rules skipped).
+func fetchRules(ctx context.Context, api promv1.API) ([]estate.AlertRule, error) {
+	rr, err := api.Rules(ctx, nil)
+	if err != nil {
+		return nil, err
 	}
 	var rules []estate.AlertRule
 	for _, g := range rr.Groups {
@@ -217,7 +250,7 @@ func fetchPrometheus(ctx context.Context, api promv1.API) ([]estate.Alert, []est
 				LastError: ar.LastError, Active: len(ar.Alerts)})
 		}
 	}
-	return alerts, rules, nil
+	return rules, nil
 }
 
 func labelMap[K, V ~string](l map[K]V) map[string]string {

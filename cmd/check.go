@@ -3,7 +3,6 @@ package cmd
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -280,7 +279,7 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 		inv.Origin += "; config " + o.configFile
 	}
 	if o.PrometheusURL != "" {
-		names, err := loadedAlertRules(ctx, o.PrometheusURL)
+		names, err := cluster.LoadedAlertRules(ctx, o.PrometheusURL, readonly.WrapClient(&http.Client{Timeout: 30 * time.Second}))
 		if err != nil {
 			return usage("%s: %w", cmp.Or(o.prometheusFrom, "--prometheus-url"), err)
 		}
@@ -355,43 +354,4 @@ func missingNamespaces(inv *checks.Inventory) []string {
 		}
 	}
 	return missing
-}
-
-// loadedAlertRules asks Prometheus which alerting rules it has loaded.
-func loadedAlertRules(ctx context.Context, base string) ([]string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/api/v1/rules?type=alert", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := readonly.WrapClient(&http.Client{Timeout: 30 * time.Second}).Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET /api/v1/rules: %s", resp.Status)
-	}
-	var body struct {
-		Status string `json:"status"`
-		Data   struct {
-			Groups []struct {
-				Rules []struct {
-					Name string `json:"name"`
-					Type string `json:"type"`
-				} `json:"rules"`
-			} `json:"groups"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 32<<20)).Decode(&body); err != nil {
-		return nil, fmt.Errorf("GET /api/v1/rules: %w", err)
-	}
-	names := []string{}
-	for _, g := range body.Data.Groups {
-		for _, r := range g.Rules {
-			if r.Type == "" || r.Type == "alerting" {
-				names = append(names, r.Name)
-			}
-		}
-	}
-	return names, nil
 }
