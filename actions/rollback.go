@@ -58,6 +58,13 @@ func rollback(env *Env, p spec.RollbackParams, suspendFirst time.Duration) *Acti
 			if len(pv.Details) == 0 {
 				pv.Details = []string{"no difference in images, env names, resources or probes"}
 			}
+			// Then the whole template, so that what the summary lines do not cover is shown too.
+			if d := templateUnifiedDiff("live pod template", fmt.Sprintf("revision %d", rev), w.template, tmpl); len(d) > 0 {
+				pv.Details = append(pv.Details, "pod template, in full (env values as hashes):")
+				pv.Details = append(pv.Details, d...)
+			} else {
+				pv.Details = append(pv.Details, fmt.Sprintf("the pod template of revision %d is the one running now: nothing will change", rev))
+			}
 			rb, err := polymorphichelpers.RollbackerFor(groupKind(t.Kind), env.Kube)
 			if err != nil {
 				return pv, err
