@@ -116,6 +116,7 @@ AppProject's sync windows; rollback is refused while automated sync is on.
 	o.addFlags(rollback, true)
 	rollback.Flags().BoolVar(&rbPrune, "prune", false, "delete resources not in the target revision")
 	c.AddCommand(sync, rollback)
+	c.AddCommand(o.autoSyncCommands()...)
 	return c
 }
 

@@ -26,7 +26,7 @@ func TestActionCommandsAreAllThere(t *testing.T) {
 			names = append(names, c.Name()+" "+s.Name())
 		}
 	}
-	want := "argo argo rollback argo sync audit audit export audit log audit verify restart rollback scale secret secret refresh silence silence create silence expire"
+	want := "argo argo resume-auto-sync argo rollback argo suspend-auto-sync argo sync audit audit export audit log audit verify restart rollback scale secret secret refresh silence silence create silence expire"
 	if got := strings.Join(names, " "); got != want {
 		t.Errorf("commands %q\nwant     %q", got, want)
 	}

@@ -3,6 +3,7 @@ package integration
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -380,5 +381,60 @@ func TestEmergencyRollbackFlow(t *testing.T) {
 	}
 	if got := readApp(t, e, "fintech-app"); !reflect.DeepEqual(got.Object["spec"], before.Object["spec"]) {
 		t.Fatalf("spec after re-enable %v, want %v", got.Object["spec"], before.Object["spec"])
+	}
+}
+
+// TestHeadlessGitOpsGuards: a headless rollback of payment-service without a GitOps flag is
+// refused with the app and what self-heal will do; --against-gitops previews the knowing
+// drift; --suspend-auto-sync previews the guided flow's plan; read-only mode refuses the
+// suspension and re-enable commands; re-enable without a suspension is refused.
+func TestHeadlessGitOpsGuards(t *testing.T) {
+	e := env(t, "local-1")
+	before := readApp(t, e, "fintech-app")
+	d0, err := e.Kube.AppsV1().Deployments("fintech-prod").Get(ctxT(t, 10*time.Second), "payment-service", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(t.TempDir(), "audit.jsonl")
+	common := []string{"deploy/payment-service", "-n", "fintech-prod", "--context", "local-1", "--audit-log", log, "--reason", "INC-7",
+		"--to-revision", "2", "--confirm", "local-1/fintech-prod/payment-service"}
+
+	out, err := vigil(t, "", append([]string{"rollback"}, common...)...)
+	if err == nil || !strings.Contains(err.Error(), "refused (preconditions): Argo CD app fintech-app (automated (prune, selfHeal)): self-heal will restore revision "+d0.Annotations["deployment.kubernetes.io/revision"]) ||
+		!strings.Contains(err.Error(), "--against-gitops") {
+		t.Fatalf("rollback without a GitOps flag: %v\n%s", err, out)
+	}
+	out, err = vigil(t, "", append([]string{"rollback", "--against-gitops", "--dry-run"}, common...)...)
+	if err != nil || !strings.Contains(out, "warning: going against GitOps") || !strings.Contains(out, "warning: Argo CD: Argo CD app fintech-app") {
+		t.Fatalf("--against-gitops --dry-run: %v\n%s", err, out)
+	}
+	out, err = vigil(t, "", append([]string{"rollback", "--suspend-auto-sync", "30m", "--dry-run"}, common...)...)
+	if err != nil || !strings.Contains(out, "suspend auto-sync of fintech-app for 30m0s → roll back to revision 2 → verify healthy") || !strings.Contains(out, "dry run: nothing changed") {
+		t.Fatalf("--suspend-auto-sync --dry-run: %v\n%s", err, out)
+	}
+	out, err = vigil(t, "", append([]string{"rollback", "--suspend-auto-sync", "30m", "--against-gitops"}, common...)...)
+	if err == nil || !strings.Contains(err.Error(), "exclude each other") {
+		t.Fatalf("both flags: %v\n%s", err, out)
+	}
+	app := []string{"-n", "argocd", "--context", "local-1", "--audit-log", log, "--reason", "INC-7", "--confirm", "local-1/argocd/fintech-app"}
+	out, err = vigil(t, "", append([]string{"argo", "suspend-auto-sync", "fintech-app", "--for", "10m", "--read-only"}, app...)...)
+	if err == nil || !strings.Contains(err.Error(), "refused (read-only): read-only mode") {
+		t.Fatalf("read-only suspend: %v\n%s", err, out)
+	}
+	out, err = vigil(t, "", append([]string{"argo", "resume-auto-sync", "fintech-app", "--read-only"}, app...)...)
+	if err == nil || !strings.Contains(err.Error(), "refused (read-only): read-only mode") {
+		t.Fatalf("read-only resume: %v\n%s", err, out)
+	}
+	out, err = vigil(t, "", append([]string{"argo", "resume-auto-sync", "fintech-app"}, app...)...)
+	if err == nil || !strings.Contains(err.Error(), "automated sync of fintech-app is on: nothing to re-enable") {
+		t.Fatalf("resume while on: %v\n%s", err, out)
+	}
+	d1, _ := e.Kube.AppsV1().Deployments("fintech-prod").Get(ctxT(t, 10*time.Second), "payment-service", metav1.GetOptions{})
+	if d1.Generation != d0.Generation || !reflect.DeepEqual(readApp(t, e, "fintech-app").Object["spec"], before.Object["spec"]) {
+		t.Fatal("a refused or dry-run command changed payment-service or fintech-app")
+	}
+	out, err = vigil(t, "", "audit", "verify", "--audit-log", log)
+	if err != nil {
+		t.Fatalf("audit verify: %v\n%s", err, out)
 	}
 }
