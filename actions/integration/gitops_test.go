@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/rand"
@@ -17,6 +19,7 @@ import (
 	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/actions/spec"
 	"github.com/vigil-k8s/vigil/gitops"
+	"github.com/vigil-k8s/vigil/internal/testcluster"
 )
 
 var fintechApp = spec.Object{Kind: spec.KindApplication, Namespace: "argocd", Name: "fintech-app"}
@@ -312,7 +315,6 @@ func TestEmergencyRollbackFlow(t *testing.T) {
 
 	p, path := pipeline(t, e, "local-1/fintech-prod/payment-service")
 	var progress []string
-	start := time.Now()
 	out, err := p.EmergencyRollback(ctxT(t, 3*time.Minute), payment, actions.EmergencyRollbackParams{ToRevision: 2, SuspendFor: 47 * time.Minute, HealthyWithin: 2 * time.Minute},
 		spec.Request{Reason: "INC-7: payment-service v1.2.3 5xx", Progress: func(ev spec.Progress) { progress = append(progress, ev.Message) }})
 	t.Logf("preview:\n%s\nresult:\n%s", out.Preview, out.Result.Message)
@@ -370,7 +372,7 @@ func TestEmergencyRollbackFlow(t *testing.T) {
 	if s == nil {
 		t.Fatal("no suspension on fintech-app")
 	}
-	if got, want := s.Reminder("fintech-app", start), "fintech-app auto-sync suspended by "+user+" for 47 more minutes: re-enable or revert in Git"; got != want {
+	if got, want := s.Reminder("fintech-app", s.At), "fintech-app auto-sync suspended by "+user+" for 47 more minutes: re-enable or revert in Git"; got != want {
 		t.Errorf("reminder %q, want %q", got, want)
 	}
 
@@ -391,13 +393,36 @@ func TestEmergencyRollbackFlow(t *testing.T) {
 func TestHeadlessGitOpsGuards(t *testing.T) {
 	e := env(t, "local-1")
 	before := readApp(t, e, "fintech-app")
-	d0, err := e.Kube.AppsV1().Deployments("fintech-prod").Get(ctxT(t, 10*time.Second), "payment-service", metav1.GetOptions{})
-	if err != nil {
+	// Wait until the deployment controller has caught up with what other tests did.
+	var d0 *appsv1.Deployment
+	if err := testcluster.Eventually(60*time.Second, 100*time.Millisecond, func() (bool, error) {
+		var gerr error
+		d0, gerr = e.Kube.AppsV1().Deployments("fintech-prod").Get(ctxT(t, 10*time.Second), "payment-service", metav1.GetOptions{})
+		return gerr == nil && d0.Status.ObservedGeneration >= d0.Generation, gerr
+	}); err != nil {
 		t.Fatal(err)
 	}
 	log := filepath.Join(t.TempDir(), "audit.jsonl")
+	// The previous revision, as kubectl picks it: the highest ReplicaSet revision but one
+	// (other tests of this package roll payment-service back and forth).
+	rss, err := e.Kube.AppsV1().ReplicaSets("fintech-prod").List(ctxT(t, 10*time.Second), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var revs []int
+	for _, rs := range rss.Items {
+		if metav1.IsControlledBy(&rs, d0) {
+			n, _ := strconv.Atoi(rs.Annotations["deployment.kubernetes.io/revision"])
+			revs = append(revs, n)
+		}
+	}
+	slices.Sort(revs)
+	if len(revs) < 2 {
+		t.Fatalf("revisions %v", revs)
+	}
+	previous := strconv.Itoa(revs[len(revs)-2])
 	common := []string{"deploy/payment-service", "-n", "fintech-prod", "--context", "local-1", "--audit-log", log, "--reason", "INC-7",
-		"--to-revision", "2", "--confirm", "local-1/fintech-prod/payment-service"}
+		"--confirm", "local-1/fintech-prod/payment-service"}
 
 	out, err := vigil(t, "", append([]string{"rollback"}, common...)...)
 	if err == nil || !strings.Contains(err.Error(), "refused (preconditions): Argo CD app fintech-app (automated (prune, selfHeal)): self-heal will restore revision "+d0.Annotations["deployment.kubernetes.io/revision"]) ||
@@ -409,7 +434,7 @@ func TestHeadlessGitOpsGuards(t *testing.T) {
 		t.Fatalf("--against-gitops --dry-run: %v\n%s", err, out)
 	}
 	out, err = vigil(t, "", append([]string{"rollback", "--suspend-auto-sync", "30m", "--dry-run"}, common...)...)
-	if err != nil || !strings.Contains(out, "suspend auto-sync of fintech-app for 30m0s → roll back to revision 2 → verify healthy") || !strings.Contains(out, "dry run: nothing changed") {
+	if err != nil || !strings.Contains(out, "suspend auto-sync of fintech-app for 30m0s → roll back to revision "+previous+" → verify healthy") || !strings.Contains(out, "dry run: nothing changed") {
 		t.Fatalf("--suspend-auto-sync --dry-run: %v\n%s", err, out)
 	}
 	out, err = vigil(t, "", append([]string{"rollback", "--suspend-auto-sync", "30m", "--against-gitops"}, common...)...)
