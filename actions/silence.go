@@ -5,18 +5,16 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"net/url"
 	"slices"
-	"strings"
 	"time"
 
-	httptransport "github.com/go-openapi/runtime/client"
 	"github.com/go-openapi/strfmt"
 	amclient "github.com/prometheus/alertmanager/api/v2/client"
 	"github.com/prometheus/alertmanager/api/v2/client/alert"
 	"github.com/prometheus/alertmanager/api/v2/client/silence"
 	"github.com/prometheus/alertmanager/api/v2/models"
 	"github.com/vigil-k8s/vigil/actions/spec"
+	"github.com/vigil-k8s/vigil/internal/alertmanager"
 )
 
 // AlertmanagerClient talks to Alertmanager's v2 API through Alertmanager's own generated
@@ -33,15 +31,14 @@ type AlertmanagerClient struct {
 
 // NewAlertmanagerClient returns a client for the Alertmanager at rawURL; hc may be nil.
 func NewAlertmanagerClient(rawURL string, hc *http.Client) (*AlertmanagerClient, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("alertmanager URL %q: want e.g. http://alertmanager:9093", rawURL)
-	}
 	if hc == nil {
 		hc = &http.Client{Timeout: 15 * time.Second}
 	}
-	tr := httptransport.NewWithClient(u.Host, strings.TrimSuffix(u.Path, "/")+amclient.DefaultBasePath, []string{u.Scheme}, hc)
-	return &AlertmanagerClient{URL: rawURL, api: amclient.New(tr, strfmt.Default)}, nil
+	api, err := alertmanager.NewAPI(rawURL, hc)
+	if err != nil {
+		return nil, err
+	}
+	return &AlertmanagerClient{URL: rawURL, api: api}, nil
 }
 
 // Alerts returns the active alerts with alertname (and namespace, when not empty).

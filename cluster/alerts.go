@@ -5,14 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	httptransport "github.com/go-openapi/runtime/client"
-	"github.com/go-openapi/strfmt"
 	amclient "github.com/prometheus/alertmanager/api/v2/client"
 	amalert "github.com/prometheus/alertmanager/api/v2/client/alert"
 	amsilence "github.com/prometheus/alertmanager/api/v2/client/silence"
@@ -20,6 +17,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/config"
 	"github.com/vigil-k8s/vigil/estate"
+	"github.com/vigil-k8s/vigil/internal/alertmanager"
 )
 
 // AlertsResult is one poll of the alert sources, stamped with the session
@@ -75,12 +73,11 @@ func newAlertClients(s config.Settings, wrap func(*http.Client) *http.Client) (a
 		c.prom = promv1.NewAPI(pc)
 	}
 	if s.Alertmanager != "" {
-		u, err := url.Parse(s.Alertmanager)
-		if err != nil || u.Host == "" {
-			return c, fmt.Errorf("alertmanager URL %q: want e.g. http://alertmanager:9093", s.Alertmanager)
+		am, err := alertmanager.NewAPI(s.Alertmanager, hc)
+		if err != nil {
+			return c, err
 		}
-		tr := httptransport.NewWithClient(u.Host, strings.TrimSuffix(u.Path, "/")+amclient.DefaultBasePath, []string{u.Scheme}, hc)
-		c.am = amclient.New(tr, strfmt.Default)
+		c.am = am
 	}
 	return c, nil
 }
