@@ -67,6 +67,8 @@ type previewed struct {
 type executed struct {
 	spec.Result
 	state any
+	// followUps are what the outcome offers next, once verified.
+	followUps spec.FollowUps
 }
 
 // execToken is minted only by Pipeline.Execute (pipeline.go); an action's execute step

@@ -194,6 +194,9 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t spec.Object, req spec.R
 		res.Verified, xerr = a.steps.verify(ctx, t, res, progress(spec.StageVerify))
 	}
 	out.Result = res.Result
+	if xerr == nil {
+		out.FollowUps = res.followUps
+	}
 	fin := audit.Record{Phase: audit.PhaseFinished, DryRun: prev.DryRun, Plan: prev.Plan, Result: "succeeded", User: base.User,
 		Answer: res.Message, Verified: res.Verified}
 	if xerr != nil {

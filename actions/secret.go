@@ -156,9 +156,16 @@ func RefreshSecret(env *Env, p spec.SecretRefreshParams) *Action {
 				progress("refreshed at " + after)
 			}
 			msg := fmt.Sprintf("%s refreshed", t)
+			consumers, _ := tok.plan.([]spec.Object) // exactly the workloads previewed
+			var next spec.FollowUps
+			if !p.RestartConsumers && len(consumers) > 0 {
+				next.Title = "the consumers of " + t.String() + " (restart to pick up new values)"
+				for _, c := range consumers {
+					next.Offers = append(next.Offers, spec.Offer{Title: "Restart " + c.Name, Params: spec.RestartParams{}, Object: c})
+				}
+			}
 			if p.RestartConsumers && t.Kind == spec.KindExternalSecret {
 				// Exactly the workloads previewed and confirmed, not a list computed again.
-				consumers, _ := tok.plan.([]spec.Object)
 				for _, c := range consumers {
 					w, err := getWorkload(ctx, env.Kube, c)
 					if err != nil {
@@ -175,7 +182,7 @@ func RefreshSecret(env *Env, p spec.SecretRefreshParams) *Action {
 				}
 				msg += fmt.Sprintf("; %d consumer(s) restarted", len(consumers))
 			}
-			return executed{Result: spec.Result{Message: msg}, state: stamp}, nil
+			return executed{Result: spec.Result{Message: msg}, state: stamp, followUps: next}, nil
 		},
 		verify: func(ctx context.Context, t spec.Object, r executed, _ func(string)) (string, error) {
 			u, err := get(ctx, t)

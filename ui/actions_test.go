@@ -330,3 +330,34 @@ func TestSelectionGoldens(t *testing.T) {
 func screenMsgFor(name string) common.ScreenMsg { return common.ScreenMsg{Name: name} }
 
 func windowSize(w, h int) tea.WindowSizeMsg { return tea.WindowSizeMsg{Width: w, Height: h} }
+
+// TestOutcomeFollowUpsAreOffered: what a finished attempt's outcome declares
+// next (a secret refresh's consumers to restart) opens as a menu; picking an
+// offer starts that action; a failed attempt offers nothing.
+func TestOutcomeFollowUpsAreOffered(t *testing.T) {
+	fa := newFakeActions()
+	m := newModelWith(t, 120, 30, &fakeBackend{}, fa)
+	run(m, SnapshotMsg{Snapshot: seedEstate(2)})
+	es := spec.Object{Kind: spec.KindExternalSecret, Namespace: "fintech-prod", Name: "payment-service-secrets"}
+	consumer := spec.Object{Kind: spec.KindDeployment, Namespace: "fintech-prod", Name: "payment-service"}
+	out := &spec.Outcome{Attempt: "a1", Result: spec.Result{Message: "refreshed"}, FollowUps: spec.FollowUps{
+		Title:  "the consumers of externalsecret/fintech-prod/payment-service-secrets (restart to pick up new values)",
+		Offers: []spec.Offer{{Title: "Restart payment-service", Params: spec.RestartParams{}, Object: consumer}}}}
+	failed := actionsui.ProgressMsg{ActionID: "secret-refresh", Title: "Refresh secret", Object: es,
+		Progress: spec.Progress{Done: true, Outcome: out, Err: errors.New("verify: annotation missing")}}
+	run(m, failed)
+	if _, ok := m.Top().(*actionsui.Menu); ok {
+		t.Fatalf("a failed attempt offered its follow-ups:\n%s", screenText(m))
+	}
+	run(m, actionsui.ProgressMsg{ActionID: "secret-refresh", Title: "Refresh secret", Object: es, Progress: spec.Progress{Done: true, Outcome: out}})
+	if _, ok := m.Top().(*actionsui.Menu); !ok {
+		t.Fatalf("no follow-up menu (top %T):\n%s", m.Top(), screenText(m))
+	}
+	if s := screenText(m); !strings.Contains(s, "the consumers of externalsecret/fintech-prod/payment-service-secrets") {
+		t.Errorf("the menu is not titled by the outcome:\n%s", s)
+	}
+	menuTo(t, m, "Restart payment-service")
+	if want := []string{"restart deployment/fintech-prod/payment-service"}; !slices.Equal(fa.ran, want) {
+		t.Fatalf("ran %v, want %v", fa.ran, want)
+	}
+}

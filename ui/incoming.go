@@ -200,25 +200,25 @@ func (m *Model) onActionEvent(msg actionsui.ProgressMsg) tea.Cmd {
 		m.flash(text, false)
 	}
 	if e.Done {
-		cmd = tea.Batch(cmd, m.audit.Reload(), m.offerRestarts(msg))
+		cmd = tea.Batch(cmd, m.audit.Reload(), m.offerFollowUps(msg))
 	}
 	return tea.Batch(cmd, msg.Next)
 }
 
-// offerRestarts follows a successful secret refresh that did not restart
-// the Secret's consumers with a menu offering to restart each one (the
-// preview listed them).
-func (m *Model) offerRestarts(msg actionsui.ProgressMsg) tea.Cmd {
+// offerFollowUps opens a menu of what a successful attempt's outcome
+// offers next (the consumers of a refreshed Secret to restart …): the
+// operator picks; nothing runs by itself.
+func (m *Model) offerFollowUps(msg actionsui.ProgressMsg) tea.Cmd {
 	e := msg.Progress
-	if msg.ActionID != "secret-refresh" || e.Err != nil || e.Outcome == nil || m.actions == nil {
+	if e.Err != nil || e.Outcome == nil || m.actions == nil {
 		return nil
 	}
-	items := actionsui.ConsumerRestarts(e.Outcome.Preview)
+	f := e.Outcome.FollowUps
+	items := actionsui.FollowUpItems(f)
 	if len(items) == 0 {
 		return nil
 	}
-	return m.push(actionsui.NewMenu(m.common, "the consumers of "+msg.Object.String()+" (restart to pick up new values)",
-		"restart-consumers/"+msg.Object.String(), items, nil, false, m.actions))
+	return m.push(actionsui.NewMenu(m.common, f.Title, "follow-ups/"+e.Attempt+"/"+msg.Object.String(), items, nil, false, m.actions))
 }
 
 func (m *Model) flash(s string, bad bool) {

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -120,6 +121,21 @@ func TestSecretRefresh(t *testing.T) {
 	}
 	if recs := records(t, path); len(recs) != 2 || recs[1].Result != "succeeded" {
 		t.Fatalf("audit %+v", recs)
+	}
+	if len(out.FollowUps.Offers) != 0 {
+		t.Errorf("consumers restarted, yet offered again: %+v", out.FollowUps)
+	}
+
+	// Without restarting, the outcome offers the restart of exactly the consumer (the
+	// Deployment this test made read the Secret), for the operator to pick.
+	time.Sleep(1100 * time.Millisecond) // force-sync and refreshTime count whole seconds
+	out, err = p.Execute(ctxT(t, 60*time.Second), actions.RefreshSecret(e, spec.SecretRefreshParams{Timeout: 20 * time.Second}), target, spec.Request{Reason: "INC-7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []spec.Offer{{Title: "Restart consumer", Params: spec.RestartParams{}, Object: spec.Object{Kind: spec.KindDeployment, Namespace: ns, Name: "consumer"}}}
+	if !reflect.DeepEqual(out.FollowUps.Offers, want) || !strings.Contains(out.FollowUps.Title, target.String()) {
+		t.Errorf("follow-ups %+v, want %+v", out.FollowUps, want)
 	}
 }
 

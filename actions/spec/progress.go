@@ -59,6 +59,8 @@ type Outcome struct {
 	// DryRunOnly is true when the request only previewed.
 	DryRunOnly bool
 	Result     Result
+	// FollowUps are what the action offers next, once it succeeded; empty when nothing.
+	FollowUps FollowUps
 }
 
 // ErrChangedSincePreview is returned when the object moved between the preview and the
@@ -78,3 +80,20 @@ func (e *RefusedError) Error() string {
 
 // Unwrap returns the cause of the refusal, when there was one.
 func (e *RefusedError) Unwrap() error { return e.Err }
+
+// FollowUps are actions an attempt's outcome offers next (restart the consumers of a
+// refreshed Secret …), for the operator to pick: nothing runs by itself.
+type FollowUps struct {
+	// Title says what they are and why ("the consumers of … (restart to pick up new values)").
+	Title string
+	// Offers are the actions, each on its object.
+	Offers []Offer
+}
+
+// Offer is one follow-up: the action params on Object.
+type Offer struct {
+	// Title names it in a menu ("Restart payment-service").
+	Title  string
+	Params Params
+	Object Object
+}

@@ -232,24 +232,11 @@ func shortRev(r string) string {
 	return r
 }
 
-// ConsumerRestarts are restarts of the workloads a secret refresh's preview
-// listed as consuming the Secret ("deployment/ns/name consumes").
-func ConsumerRestarts(pv spec.Preview) []Item {
+// FollowUpItems are the follow-ups an outcome offers, as menu items.
+func FollowUpItems(f spec.FollowUps) []Item {
 	var out []Item
-	for _, d := range pv.Details {
-		ref, ok := strings.CutSuffix(d, " consumes")
-		if !ok {
-			continue
-		}
-		parts := strings.SplitN(ref, "/", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		kind := map[string]string{"deployment": spec.KindDeployment, "statefulset": spec.KindStatefulSet, "daemonset": spec.KindDaemonSet}[parts[0]]
-		if kind == "" {
-			continue
-		}
-		out = append(out, actionItem("restart:"+ref, "Restart "+parts[2], spec.RestartParams{}, spec.Object{Kind: kind, Namespace: parts[1], Name: parts[2]}))
+	for _, o := range f.Offers {
+		out = append(out, actionItem(o.Params.About().ID+":"+o.Object.String(), o.Title, o.Params, o.Object))
 	}
 	return out
 }
