@@ -2,6 +2,7 @@ package estate
 
 import (
 	"fmt"
+	"github.com/vigil-k8s/vigil/gitops"
 	"path"
 	"sort"
 	"strings"
@@ -82,6 +83,9 @@ func ArgoAppOf(u *unstructured.Unstructured, windows []SyncWindow, now time.Time
 	if auto, ok, _ := unstructured.NestedMap(o, "spec", "syncPolicy", "automated"); ok {
 		a.AutoSync = true
 		a.Prune, a.SelfHeal = boolean(auto, "prune"), boolean(auto, "selfHeal")
+	}
+	if sus := gitops.SuspensionOf(u.GetAnnotations()); sus != nil {
+		a.Suspension = &ArgoSuspension{By: sus.By, Reason: sus.Reason, Broken: sus.Broken, At: sus.At, Until: sus.Until}
 	}
 	if op, ok, _ := unstructured.NestedMap(o, "status", "operationState"); ok {
 		a.Operation = ArgoOperation{

@@ -1,6 +1,10 @@
 package estate
 
-import "time"
+import (
+	"time"
+
+	"github.com/vigil-k8s/vigil/gitops"
+)
 
 // NamespaceStatus is what vigil knows about one watched namespace.
 type NamespaceStatus struct {
@@ -203,6 +207,9 @@ type ArgoApp struct {
 	SyncBlocked bool
 	// BlockedBy describes the window, e.g. "deny 0 0 24 12 * for 72h".
 	BlockedBy string
+	// Suspension is set while vigil has suspended its automated sync (the
+	// vigil-k8s.io/suspended-* annotations gitops.SuspendAutoSync writes).
+	Suspension *ArgoSuspension
 	// Workloads are the Keys of services it manages.
 	Workloads []string
 }
@@ -392,4 +399,19 @@ type FleetSummary struct {
 	Taken time.Time
 	// Entries are sorted by context name.
 	Entries []FleetEntry
+}
+
+// ArgoSuspension is an Argo CD application's automated sync suspended by vigil: by whom, why,
+// since and until when (zero when no expiry was given); Broken says why its annotations could
+// not be read, when they could not.
+type ArgoSuspension struct {
+	By, Reason, Broken string
+	At, Until          time.Time
+}
+
+// Reminder is the header's line for it: "fintech-app auto-sync suspended by alice for 47 more
+// minutes: re-enable or revert in Git", or that its time is up.
+func (s ArgoSuspension) Reminder(app string, now time.Time) string {
+	g := gitops.Suspension{By: s.By, Reason: s.Reason, At: s.At, Until: s.Until}
+	return g.Reminder(app, now)
 }

@@ -133,6 +133,13 @@ func (m *Model) stateLine() string {
 	default:
 		parts = append(parts, st.OK.Render("● connected"))
 	}
+	// While vigil has suspended an Argo CD application's auto-sync, the header says so first:
+	// the drift it allows must not be forgotten.
+	for _, a := range snap.ArgoApps {
+		if a.Suspension != nil {
+			parts = append(parts, st.Warn.Render("⏸ "+a.Suspension.Reminder(a.Name, m.data.Now)))
+		}
+	}
 	ageText := "data " + widgets.Age(age) + " old"
 	if c.LastContact.IsZero() {
 		ageText = "no data yet"

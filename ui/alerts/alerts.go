@@ -150,6 +150,17 @@ func build(st theme.Theme, d *common.Data, width int) (out []string, rows []int,
 	}
 	out = append(out, st.For(pickLevel(firing > 0, theme.LevelCrit)).Render(fmt.Sprintf("%d firing", firing))+st.Muted.Render(" · ")+
 		st.For(pickLevel(pending > 0, theme.LevelWarn)).Render(fmt.Sprintf("%d pending", pending))+st.Muted.Render(fmt.Sprintf(" · %d silenced · %d rules", silenced, len(v.Rules))))
+	// Alerts quieted by a direct change are only half the story: an application whose
+	// auto-sync vigil suspended drifts from Git until someone re-enables it.
+	for _, a := range d.Snap.ArgoApps {
+		if a.Suspension != nil {
+			line := "⏸ " + a.Suspension.Reminder(a.Name, d.Now)
+			if a.OutOfSync > 0 {
+				line += fmt.Sprintf(" (drift: %d resources out of sync)", a.OutOfSync)
+			}
+			out = append(out, st.Warn.Render(widgets.Fit(line, width)))
+		}
+	}
 	if len(v.Alerts) == 0 {
 		if v.Prometheus.Available || v.Alertmanager.Available {
 			out = append(out, "", st.OK.Render("no alert is firing or pending"))

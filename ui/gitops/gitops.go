@@ -117,6 +117,10 @@ func build(st theme.Theme, d *common.Data, width int) (out []string, rows []int,
 			lvl = theme.LevelWarn
 		}
 		mode := "manual sync"
+		if a.Suspension != nil {
+			mode = "auto-sync SUSPENDED"
+			lvl = max(lvl, theme.LevelWarn)
+		}
 		if a.AutoSync {
 			mode = "auto-sync"
 			if a.Prune {
@@ -131,6 +135,16 @@ func build(st theme.Theme, d *common.Data, width int) (out []string, rows []int,
 		out = append(out, st.For(lvl).Render(widgets.Fit(fmt.Sprintf("%s/%s  %s / %s  at %s  project %s  %s", a.Namespace, a.Name, a.Sync, a.Health, short(a.Revision), a.Project, mode), width)))
 		out = append(out, st.Muted.Render(widgets.Fit(fmt.Sprintf("  source %s %s@%s → %s %s · %d resources, %d out of sync",
 			a.RepoURL, a.Path+a.Chart, a.TargetRevision, a.DestServer, a.DestNamespace, a.Resources, a.OutOfSync), width)))
+		if sus := a.Suspension; sus != nil {
+			line := "  " + sus.Reminder(a.Name, d.Now)
+			if sus.Reason != "" {
+				line += " (reason: " + sus.Reason + ")"
+			}
+			if a.OutOfSync > 0 {
+				line += fmt.Sprintf("; drift: %d resources out of sync", a.OutOfSync)
+			}
+			out = append(out, st.Warn.Render(widgets.Fit(line, width)))
+		}
 		if a.HealthMessage != "" {
 			out = append(out, st.For(lvl).Render(widgets.Fit("  health: "+a.HealthMessage, width)))
 		}
