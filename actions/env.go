@@ -9,6 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/vigil-k8s/vigil/cluster"
 )
 
 // Env is what actions need of one kube context: its clients and the policy that guards it.
@@ -30,9 +32,9 @@ type Env struct {
 	Alertmanager *AlertmanagerClient
 	Argo         *ArgoServerClient
 
-	mu   sync.Mutex
-	user string
-	rbac map[Permission]map[string]string // access → namespace/name → reason ("" allowed)
+	mu      sync.Mutex
+	user    string
+	reviews cluster.AccessReviews // the RBAC guard's answers
 }
 
 // User returns the kube user as the API server sees it (authentication.k8s.io/v1
@@ -84,7 +86,5 @@ func (e *Env) contextProtected() (bool, string) {
 
 // ForgetPermissions drops cached RBAC answers (after a role binding changes).
 func (e *Env) ForgetPermissions() {
-	e.mu.Lock()
-	e.rbac = nil
-	e.mu.Unlock()
+	e.reviews.Forget()
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/vigil-k8s/vigil/actions/spec"
-	authzv1 "k8s.io/api/authorization/v1"
+	"github.com/vigil-k8s/vigil/cluster"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,37 +19,15 @@ const ProductionLabel = "environment"
 // t's exact namespace and name; it returns "" when allowed, else the reason to show. Answers
 // are cached per Env.
 func (e *Env) allowed(ctx context.Context, a Permission, t spec.Object) (string, error) {
-	key := t.Namespace + "/" + t.Name
-	e.mu.Lock()
-	if r, ok := e.rbac[a][key]; ok {
-		e.mu.Unlock()
-		return r, nil
-	}
-	e.mu.Unlock()
-	review := &authzv1.SelfSubjectAccessReview{Spec: authzv1.SelfSubjectAccessReviewSpec{
-		ResourceAttributes: &authzv1.ResourceAttributes{
-			Namespace: t.Namespace, Verb: a.Verb, Group: a.Group,
-			Resource: a.Resource, Subresource: a.Subresource, Name: t.Name,
-		},
-	}}
-	res, err := e.Kube.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+	ok, _, err := e.reviews.Review(ctx, e.Kube, cluster.AccessQuery{Verb: a.Verb, Group: a.Group, Resource: a.Resource,
+		Subresource: a.Subresource, Namespace: t.Namespace, Name: t.Name})
 	if err != nil {
 		return "", fmt.Errorf("checking whether you may %s (SelfSubjectAccessReview): %w", a, err)
 	}
-	reason := ""
-	if !res.Status.Allowed || res.Status.Denied {
-		reason = forbiddenReason(a, t)
+	if !ok {
+		return forbiddenReason(a, t), nil
 	}
-	e.mu.Lock()
-	if e.rbac == nil {
-		e.rbac = map[Permission]map[string]string{}
-	}
-	if e.rbac[a] == nil {
-		e.rbac[a] = map[string]string{}
-	}
-	e.rbac[a][key] = reason
-	e.mu.Unlock()
-	return reason, nil
+	return "", nil
 }
 
 // forbiddenReason reads like kubectl's: "forbidden: you cannot patch deployments in fintech-prod".

@@ -3,20 +3,79 @@ package cluster
 import (
 	"context"
 	"slices"
-	"strings"
 	"sync"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 )
 
 // accessCache remembers access answers for a session: SelfSubjectAccessReview
-// results, and per namespace the SelfSubjectRulesReview that answers most
-// list/watch questions of that namespace in one request.
+// results (AccessReviews), and per namespace the SelfSubjectRulesReview that
+// answers most list/watch questions of that namespace in one request.
 type accessCache struct {
+	reviews AccessReviews
 	mu      sync.Mutex
-	answers map[string]bool
 	rules   map[string]*nsRules // namespace → its rules review
+}
+
+// AccessQuery is one question for a SelfSubjectAccessReview: may the caller do Verb on
+// Resource (plural; Subresource when set) of Group, in Namespace ("" = all namespaces or
+// cluster-scoped), on the object Name ("" = any)?
+type AccessQuery struct {
+	Verb, Group, Resource, Subresource, Namespace, Name string
+}
+
+// AccessReviews is vigil's one SelfSubjectAccessReview cache: each question is asked of the
+// API server once and its answer remembered; a failed review is not. A Session uses one
+// before it starts an informer, the actions' RBAC guard one per kube context. The zero
+// value is ready to use.
+type AccessReviews struct {
+	mu      sync.Mutex
+	answers map[AccessQuery]accessAnswer
+}
+
+type accessAnswer struct {
+	allowed bool
+	reason  string
+}
+
+// Review answers q, from the cache or with a SelfSubjectAccessReview sent through client;
+// reason is the authorizer's, when it gave one.
+func (c *AccessReviews) Review(ctx context.Context, client kubernetes.Interface, q AccessQuery) (allowed bool, reason string, err error) {
+	c.mu.Lock()
+	a, ok := c.answers[q]
+	c.mu.Unlock()
+	if ok {
+		return a.allowed, a.reason, nil
+	}
+	review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: q.Namespace, Verb: q.Verb, Group: q.Group,
+			Resource: q.Resource, Subresource: q.Subresource, Name: q.Name},
+	}}
+	res, err := client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+	if err != nil {
+		return false, "", err
+	}
+	a = accessAnswer{allowed: res.Status.Allowed && !res.Status.Denied, reason: res.Status.Reason}
+	c.remember(q, a)
+	return a.allowed, a.reason, nil
+}
+
+// Forget drops every remembered answer (after a role binding changes).
+func (c *AccessReviews) Forget() {
+	c.mu.Lock()
+	c.answers = nil
+	c.mu.Unlock()
+}
+
+func (c *AccessReviews) remember(q AccessQuery, a accessAnswer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.answers == nil {
+		c.answers = map[AccessQuery]accessAnswer{}
+	}
+	c.answers[q] = a
 }
 
 // nsRules is one namespace's SelfSubjectRulesReview, fetched once.
@@ -28,22 +87,6 @@ type nsRules struct {
 	// real user always has the self-review rules of system:basic-user, so an
 	// empty list means the authorizer said nothing useful).
 	complete bool
-}
-
-func (c *accessCache) get(key string) (allowed, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	allowed, ok = c.answers[key]
-	return allowed, ok
-}
-
-func (c *accessCache) put(key string, allowed bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.answers == nil {
-		c.answers = map[string]bool{}
-	}
-	c.answers[key] = allowed
 }
 
 func (c *accessCache) rulesOf(ns string) *nsRules {
@@ -60,36 +103,24 @@ func (c *accessCache) rulesOf(ns string) *nsRules {
 	return r
 }
 
-func accessKey(verb, group, resource, ns string) string {
-	return strings.Join([]string{verb, group, resource, ns}, "|")
-}
-
 // Allowed asks the API server (once per session; answers are cached)
 // whether this user may verb resource (plural) of group in ns ("" = all
 // namespaces or cluster-scoped). If the review itself fails, it answers
 // yes: the watch error handler reports a refusal later.
 func (s *Session) Allowed(ctx context.Context, verb, group, resource, ns string) bool {
-	key := accessKey(verb, group, resource, ns)
-	if ok, cached := s.access.get(key); cached {
-		return ok
-	}
-	review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
-		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: verb, Group: group, Resource: resource},
-	}}
 	client := s.reviews
 	if client == nil {
 		client = s.client
 	}
-	res, err := client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+	ok, reason, err := s.access.reviews.Review(ctx, client, AccessQuery{Verb: verb, Group: group, Resource: resource, Namespace: ns})
 	if err != nil {
 		s.log.Warn("access review failed; assuming allowed", "namespace", ns, "resource", resource, "verb", verb, "err", err)
 		return true
 	}
-	if !res.Status.Allowed {
-		s.log.Info("access denied", "namespace", ns, "resource", resource, "verb", verb, "reason", res.Status.Reason)
+	if !ok {
+		s.log.Info("access denied", "namespace", ns, "resource", resource, "verb", verb, "reason", reason)
 	}
-	s.access.put(key, res.Status.Allowed)
-	return res.Status.Allowed
+	return ok
 }
 
 // allowed reports whether the user may list and watch r in ns. In a
@@ -102,8 +133,8 @@ func (s *Session) allowed(ctx context.Context, ns string, r resource) bool {
 		rules := s.rulesReview(ctx, ns)
 		switch {
 		case rulesAllow(rules.rules, "list", r.Group, r.Resource) && rulesAllow(rules.rules, "watch", r.Group, r.Resource):
-			s.access.put(accessKey("list", r.Group, r.Resource, ns), true)
-			s.access.put(accessKey("watch", r.Group, r.Resource, ns), true)
+			s.access.reviews.remember(AccessQuery{Verb: "list", Group: r.Group, Resource: r.Resource, Namespace: ns}, accessAnswer{allowed: true})
+			s.access.reviews.remember(AccessQuery{Verb: "watch", Group: r.Group, Resource: r.Resource, Namespace: ns}, accessAnswer{allowed: true})
 			return true
 		case rules.complete:
 			s.log.Info("access denied by rules review", "namespace", ns, "resource", r.Key())
