@@ -136,7 +136,12 @@ func TestMissingCRDsLocal2(t *testing.T) {
 // those are "no access" (not "not installed"), the rest works.
 func TestReviewerForbiddenSecrets(t *testing.T) {
 	s := start(t, "local-1-reviewer", nil)
-	snap := waitSnap(t, s, 90*time.Second, "a synced snapshot", func(s estate.Snapshot) bool { return s.Synced && len(s.Services) > 0 })
+	// Run first in the package, the seed's rollouts may still be replacing payment-service's
+	// pods: wait for the estate to settle (its old pods gone) before judging what it shows.
+	snap := waitSnap(t, s, 90*time.Second, "a synced, settled snapshot", func(s estate.Snapshot) bool {
+		pay, ok := service(s, "fintech-prod", "payment-service")
+		return s.Synced && ok && pay.PodCount == 2
+	})
 	if r := resource(snap, "secrets"); r.Access != estate.AccessDenied || len(r.Namespaces) != len(config.DefaultNamespaces) {
 		t.Errorf("secrets = %+v, want no access in every watched namespace", r)
 	}
