@@ -62,12 +62,7 @@ func SuspendAutoSync(env *Env, p spec.SuspendAutoSyncParams) *Action {
 			if err != nil {
 				return pv, err
 			}
-			if _, err := env.Dynamic.Resource(gvrApplication).Namespace(t.Namespace).Update(ctx, u, metav1.UpdateOptions{DryRun: dryRunAll}); err != nil {
-				pv.DryRun = "server dry-run: " + err.Error()
-				return pv, err
-			}
-			pv.DryRun = "server dry-run: ok"
-			return pv, nil
+			return pv, dryRunApp(ctx, env, t.Namespace, u, &pv.Preview)
 		},
 		execute: func(ctx context.Context, tok execToken, t spec.Object, progress func(string)) (executed, error) {
 			plan, ok := tok.plan.(suspendPlan)
@@ -147,12 +142,7 @@ func ResumeAutoSync(env *Env) *Action {
 			if err != nil {
 				return pv, err
 			}
-			if _, err := env.Dynamic.Resource(gvrApplication).Namespace(t.Namespace).Update(ctx, u, metav1.UpdateOptions{DryRun: dryRunAll}); err != nil {
-				pv.DryRun = "server dry-run: " + err.Error()
-				return pv, err
-			}
-			pv.DryRun = "server dry-run: ok"
-			return pv, nil
+			return pv, dryRunApp(ctx, env, t.Namespace, u, &pv.Preview)
 		},
 		execute: func(ctx context.Context, tok execToken, t spec.Object, progress func(string)) (executed, error) {
 			plan, ok := tok.plan.(resumePlan)
@@ -337,4 +327,14 @@ func appNamespaces(app *unstructured.Unstructured) []string {
 		return nil
 	}
 	return append([]string{parsed.destNS}, parsed.resourceNS...)
+}
+
+// dryRunApp sends the Application update u as a server dry run and records the answer in pv.
+func dryRunApp(ctx context.Context, env *Env, namespace string, u *unstructured.Unstructured, pv *spec.Preview) error {
+	if _, err := env.Dynamic.Resource(gvrApplication).Namespace(namespace).Update(ctx, u, metav1.UpdateOptions{DryRun: dryRunAll}); err != nil {
+		pv.DryRun = "server dry-run: " + err.Error()
+		return err
+	}
+	pv.DryRun = "server dry-run: ok"
+	return nil
 }

@@ -145,15 +145,17 @@ func (o *actionOptions) auditPath() (string, error) {
 	return audit.DefaultPath(o.getenv)
 }
 
-// run sends one action through the pipeline and prints its preview, progress and result.
-func (o *actionOptions) run(ctx context.Context, env *actions.Env, a *actions.Action, t spec.Object) error {
+// pipeline is the guard pipeline of env for a headless command: the audit log of the flags or
+// the environment (auditPath, for messages), and the confirmation --confirm presets or the
+// terminal prompt asks for.
+func (o *actionOptions) pipeline(env *actions.Env) (p *actions.Pipeline, auditPath string, err error) {
 	path, err := o.auditPath()
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	log, err := audit.Open(path)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	var confirmer spec.Confirmer
 	if o.confirm != "" {
@@ -161,7 +163,15 @@ func (o *actionOptions) run(ctx context.Context, env *actions.Env, a *actions.Ac
 	} else {
 		confirmer = actions.NewPromptConfirmer(o.in, o.errOut)
 	}
-	p := &actions.Pipeline{Env: env, Audit: log, Confirmer: confirmer}
+	return &actions.Pipeline{Env: env, Audit: log, Confirmer: confirmer}, path, nil
+}
+
+// run sends one action through the pipeline and prints its preview, progress and result.
+func (o *actionOptions) run(ctx context.Context, env *actions.Env, a *actions.Action, t spec.Object) error {
+	p, path, err := o.pipeline(env)
+	if err != nil {
+		return err
+	}
 	// --timeout is the pipeline's: a slow answer at the prompt does not eat into the change's time.
 	out, err := p.Execute(ctx, a, t, spec.Request{Reason: o.reason, DryRun: o.dryRun, Timeout: o.timeout, Progress: func(e spec.Progress) {
 		if e.Message != "" && (e.Stage == spec.StageExecute || e.Stage == spec.StageVerify) {

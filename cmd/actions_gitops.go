@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vigil-k8s/vigil/actions"
-	"github.com/vigil-k8s/vigil/actions/audit"
 	"github.com/vigil-k8s/vigil/actions/spec"
 )
 
@@ -42,21 +41,10 @@ func (f *gitopsFlags) validate() error {
 // runEmergencyRollback runs the guided emergency rollback and prints its plan, progress and
 // outcome, as run does for one action.
 func (o *actionOptions) runEmergencyRollback(ctx context.Context, env *actions.Env, t spec.Object, ep actions.EmergencyRollbackParams) error {
-	path, err := o.auditPath()
+	p, path, err := o.pipeline(env)
 	if err != nil {
 		return err
 	}
-	log, err := audit.Open(path)
-	if err != nil {
-		return err
-	}
-	var confirmer spec.Confirmer
-	if o.confirm != "" {
-		confirmer = actions.PresetConfirmer{Answer: o.confirm, Reason: o.reason}
-	} else {
-		confirmer = actions.NewPromptConfirmer(o.in, o.errOut)
-	}
-	p := &actions.Pipeline{Env: env, Audit: log, Confirmer: confirmer}
 	out, err := p.EmergencyRollback(ctx, t, ep, spec.Request{Reason: o.reason, DryRun: o.dryRun, Timeout: o.timeout, Progress: func(e spec.Progress) {
 		if e.Message != "" && e.Stage == spec.StageExecute {
 			fmt.Fprintf(o.errOut, "[%s] %s\n", e.Stage, e.Message)
