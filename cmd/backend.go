@@ -80,7 +80,7 @@ func (b *managerBackend) logsOpener(kubeContext string) (common.LogsOpener, stri
 		return nil, "logs: no session for context " + kubeContext
 	}
 	return func(ctx context.Context, req common.LogsRequest) (common.LogsFeed, error) {
-		st, err := sess.ServiceLogs(ctx, cluster.LogRequest{Namespace: req.Namespace, Service: req.Service,
+		st, err := sess.ServiceLogs(ctx, cluster.LogRequest{Namespace: req.Namespace, Service: req.Service, Container: req.Container,
 			Previous: req.Previous, Since: req.Since, Follow: !req.Previous})
 		if err != nil {
 			return common.LogsFeed{}, err

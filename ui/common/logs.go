@@ -10,6 +10,8 @@ import (
 // LogsRequest says which logs of a service a logs view reads.
 type LogsRequest struct {
 	Namespace, Service string
+	// Container keeps one container's lines; empty reads every container.
+	Container string
 	// Previous reads each container's previous run.
 	Previous bool
 	// Since keeps lines newer than this; 0 keeps all.

@@ -10,12 +10,14 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/common"
@@ -31,6 +33,8 @@ var (
 	keySearch   = key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search"))
 	keyStamps   = key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timestamps"))
 	keySince    = key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "since 1m/15m/1h/all"))
+	keyWrap     = key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "wrap"))
+	keyPick     = key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "container"))
 )
 
 // sinceChoices are what s cycles through; 0 is all the kubelet has.
@@ -57,6 +61,13 @@ type Model struct {
 	follow   bool
 
 	stamps bool
+	wrap   bool
+
+	// containers are the container names seen in the stream (across
+	// reopens); picking is the container picker's cursor, -1 when closed
+	// (0 is every container, i+1 is containers[i]).
+	containers []string
+	picking    int
 
 	searching bool
 	input     widgets.Input
@@ -67,7 +78,7 @@ type Model struct {
 
 // New returns the logs view of namespace/service, reading with open.
 func New(c common.Common, open common.LogsOpener, namespace, service string, previous bool) *Model {
-	m := &Model{c: c, open: open, req: common.LogsRequest{Namespace: namespace, Service: service, Previous: previous}, follow: true}
+	m := &Model{c: c, open: open, req: common.LogsRequest{Namespace: namespace, Service: service, Previous: previous}, follow: true, picking: -1}
 	m.input.Prompt = "/"
 	m.SetSize(c.Width, c.Height)
 	return m
@@ -76,8 +87,9 @@ func New(c common.Common, open common.LogsOpener, namespace, service string, pre
 // Title implements common.Titled.
 func (m *Model) Title() string { return "logs " + m.req.Namespace + "/" + m.req.Service }
 
-// Capturing implements common.Capturing: while typing a search.
-func (m *Model) Capturing() bool { return m.searching }
+// Capturing implements common.Capturing: while typing a search or picking
+// a container.
+func (m *Model) Capturing() bool { return m.searching || m.picking >= 0 }
 
 // openedMsg carries a started stream (or why it did not start).
 type openedMsg struct {
@@ -185,7 +197,14 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 
 // take moves the buffer's new lines into the view, keeping at most its capacity.
 func (m *Model) take() {
+	n := len(m.lines)
 	m.lines = append(m.lines, m.feed.Buffer.ReadNew(0)...)
+	for _, l := range m.lines[n:] {
+		if l.Container != "" && !slices.Contains(m.containers, l.Container) {
+			m.containers = append(m.containers, l.Container)
+			slices.Sort(m.containers)
+		}
+	}
 	if over := len(m.lines) - max(m.capacity, 1); over > 0 {
 		m.lines = append(m.lines[:0:0], m.lines[over:]...)
 		m.offset = max(0, m.offset-over)
@@ -208,6 +227,9 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 			m.input.Update(k)
 		}
 		return nil
+	}
+	if m.picking >= 0 {
+		return m.pick(k)
 	}
 	switch {
 	case key.Matches(k, keys.Back):
@@ -240,6 +262,17 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return m.reopen()
 	case key.Matches(k, keyStamps):
 		m.stamps = !m.stamps
+	case key.Matches(k, keyWrap):
+		m.wrap = !m.wrap
+		m.offset = min(m.offset, m.maxOffset())
+		if m.follow {
+			m.offset = m.maxOffset()
+		}
+	case key.Matches(k, keyPick):
+		m.picking = 0
+		if i := slices.Index(m.containers, m.req.Container); i >= 0 {
+			m.picking = i + 1
+		}
 	case key.Matches(k, keys.Up):
 		m.scroll(-1)
 	case key.Matches(k, keys.Down):
@@ -252,6 +285,32 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.follow, m.offset = false, 0
 	case key.Matches(k, keys.Bottom):
 		m.follow, m.offset = true, m.maxOffset()
+	}
+	return nil
+}
+
+// pick handles a key while the container picker is open: up/down move,
+// enter reads the chosen container's lines only (or every container's),
+// esc closes the picker.
+func (m *Model) pick(k tea.KeyPressMsg) tea.Cmd {
+	keys := m.c.Keys
+	switch {
+	case key.Matches(k, keys.Back):
+		m.picking = -1
+	case key.Matches(k, keys.Up):
+		m.picking = max(0, m.picking-1)
+	case key.Matches(k, keys.Down):
+		m.picking = min(len(m.containers), m.picking+1)
+	case k.String() == "enter":
+		want := ""
+		if m.picking > 0 {
+			want = m.containers[m.picking-1]
+		}
+		m.picking = -1
+		if want != m.req.Container {
+			m.req.Container = want
+			return m.reopen()
+		}
 	}
 	return nil
 }
@@ -292,8 +351,23 @@ func (m *Model) jump(dir int, here bool) {
 func (m *Model) Offset() int     { return m.offset }
 func (m *Model) Following() bool { return m.follow }
 
-func (m *Model) body() int      { return max(1, m.height-2) }
-func (m *Model) maxOffset() int { return max(0, len(m.lines)-m.body()) }
+func (m *Model) body() int { return max(1, m.height-2) }
+
+// maxOffset is the offset that shows the newest line at the bottom: with
+// wrap, as many lines from the end as their rows fit.
+func (m *Model) maxOffset() int {
+	if !m.wrap {
+		return max(0, len(m.lines)-m.body())
+	}
+	rows := 0
+	for i := len(m.lines) - 1; i >= 0; i-- {
+		rows += len(m.rows(m.lines[i]))
+		if rows > m.body() {
+			return min(i+1, len(m.lines)-1)
+		}
+	}
+	return 0
+}
 
 // SetSize implements common.Component.
 func (m *Model) SetSize(w, h int) { m.width, m.height = w, h }
@@ -313,6 +387,9 @@ func (m *Model) View() string {
 	if m.req.Previous {
 		what = "previous " + what
 	}
+	if m.req.Container != "" {
+		what += " container " + m.req.Container
+	}
 	if m.req.Since > 0 {
 		what += " since " + widgets.Age(m.req.Since)
 	}
@@ -325,14 +402,22 @@ func (m *Model) View() string {
 		}
 	}
 	b.WriteString(st.Accent.Render(widgets.Fit(head, m.width)) + "\n")
-	end := min(len(m.lines), m.offset+m.body())
-	for i := m.offset; i < end; i++ {
-		b.WriteString(m.render(m.lines[i]) + "\n")
+	shown := 0
+	for i := m.offset; i < len(m.lines) && shown < m.body(); i++ {
+		for _, r := range m.rows(m.lines[i]) {
+			if shown == m.body() {
+				break
+			}
+			b.WriteString(r + "\n")
+			shown++
+		}
 	}
-	for i := end - m.offset; i < m.body(); i++ {
+	for ; shown < m.body(); shown++ {
 		b.WriteString("\n")
 	}
 	switch {
+	case m.picking >= 0:
+		b.WriteString(m.pickerLine())
 	case m.searching:
 		b.WriteString(m.input.View())
 	case m.err != "":
@@ -340,14 +425,34 @@ func (m *Model) View() string {
 	case m.query != "":
 		b.WriteString(st.Muted.Render(widgets.Fit("/"+m.query+"  n/N next/prev · f follow · p previous · esc back", m.width)))
 	default:
-		b.WriteString(st.Muted.Render(widgets.Fit("/ search · f follow · p previous · s since · t timestamps · g/G top/bottom · esc back", m.width)))
+		b.WriteString(st.Muted.Render(widgets.Fit("/ search · f follow · p previous · s since · t timestamps · w wrap · c container · g/G top/bottom · esc back", m.width)))
 	}
 	return b.String()
 }
 
-// render draws one line: its tag in the pod's colour, then the text with
-// the search matches highlighted. Text and names were sanitised by cluster.
-func (m *Model) render(l estate.LogLine) string {
+// pickerLine is the container picker: every container, then each one
+// seen, the cursor's choice selected.
+func (m *Model) pickerLine() string {
+	st := m.c.Styles
+	opts := append([]string{"all containers"}, m.containers...)
+	var b strings.Builder
+	b.WriteString(st.Accent.Render("container: "))
+	for i, o := range opts {
+		if i == m.picking {
+			b.WriteString(st.Selected.Render("[" + o + "]"))
+		} else {
+			b.WriteString(" " + o + " ")
+		}
+	}
+	b.WriteString(st.Muted.Render("  ↑/↓ move · enter read · esc cancel"))
+	return widgets.Fit(b.String(), m.width)
+}
+
+// rows draws one line: its tag in the pod's colour, then the text with
+// the search matches highlighted; cut at the width, or with wrap broken
+// into rows, the continuations indented under the text. Text and names
+// were sanitised by cluster.
+func (m *Model) rows(l estate.LogLine) []string {
 	st := m.c.Styles
 	switch l.Kind {
 	case estate.LogPodAdded, estate.LogPodGone, estate.LogNote:
@@ -355,18 +460,31 @@ func (m *Model) render(l estate.LogLine) string {
 		if l.Container != "" {
 			tag = "[" + m.tag(l) + "] "
 		}
-		return st.Note.Render(widgets.Fit("── "+tag+l.Text, m.width))
+		return []string{st.Note.Render(widgets.Fit("── "+tag+l.Text, m.width))}
 	}
 	tag := "[" + m.tag(l) + "] "
 	if m.stamps {
 		tag = l.Time.UTC().Format(time.RFC3339) + " " + tag
 	}
-	text := widgets.Fit(l.Text, max(0, m.width-len([]rune(tag))))
-	if m.query != "" && strings.Contains(text, m.query) {
-		parts := strings.Split(text, m.query)
-		text = strings.Join(parts, st.Selected.Render(m.query))
+	room := max(1, m.width-ansi.StringWidth(tag))
+	var parts []string
+	if m.wrap {
+		parts = strings.Split(ansi.Hardwrap(l.Text, room, true), "\n")
+	} else {
+		parts = []string{widgets.Fit(l.Text, room)}
 	}
-	return m.tagStyle(l.Pod).Render(tag) + text
+	out := make([]string, len(parts))
+	for i, text := range parts {
+		if m.query != "" && strings.Contains(text, m.query) {
+			text = strings.Join(strings.Split(text, m.query), st.Selected.Render(m.query))
+		}
+		if i == 0 {
+			out[i] = m.tagStyle(l.Pod).Render(tag) + text
+		} else {
+			out[i] = strings.Repeat(" ", ansi.StringWidth(tag)) + text
+		}
+	}
+	return out
 }
 
 // tag is the line's short source: the pod's name without the service's
@@ -390,7 +508,7 @@ func (m *Model) tagStyle(pod string) lipgloss.Style {
 
 // ShortHelp implements common.Component.
 func (m *Model) ShortHelp() []key.Binding {
-	return []key.Binding{keySearch, keyNext, keyFollow, keyPrevious, m.c.Keys.Back}
+	return []key.Binding{keySearch, keyNext, keyFollow, keyPrevious, keyWrap, keyPick, m.c.Keys.Back}
 }
 
 // FullHelp implements common.Component.

@@ -225,3 +225,106 @@ func BenchmarkKeyToFrameUnderFlood(b *testing.B) {
 		_ = m.View()
 	}
 }
+
+// TestWrap: w breaks a line longer than the width into rows, every character of it on screen
+// once, the continuation indented under the text; following still shows the newest line.
+func TestWrap(t *testing.T) {
+	f := &fakeStream{buf: estate.NewLogBuffer(100), done: make(chan struct{})}
+	m := newView(t, f, 8) // 6 rows of body, 100 columns
+	long := strings.Repeat("0123456789", 30) // 5 rows of 69 columns beside the tag
+	feed(t, m, line("api-gateway-78cd598dfd-5pns9", 0, "first"), line("api-gateway-78cd598dfd-5pns9", 1, long), line("api-gateway-78cd598dfd-5pns9", 2, "last"))
+	if view := ansi.Strip(m.View()); strings.Contains(view, long) || strings.Count(view, "0123456789") >= 30 {
+		t.Fatalf("without wrap the long line should be cut:\n%s", view)
+	}
+	press(m, "w")
+	view := ansi.Strip(m.View())
+	tag := "[78cd598dfd-5pns9/api-gateway] "
+	var got strings.Builder
+	inLong := false
+	for _, r := range strings.Split(view, "\n") {
+		switch {
+		case strings.HasPrefix(r, tag+"0123"):
+			inLong = true
+			got.WriteString(strings.TrimPrefix(r, tag))
+		case inLong && strings.HasPrefix(r, strings.Repeat(" ", len(tag))):
+			got.WriteString(strings.TrimSpace(r))
+		default:
+			inLong = false
+		}
+	}
+	if got.String() != long {
+		t.Fatalf("wrapped rows join to %q, want the whole line (%d chars):\n%s", got.String(), len(long), view)
+	}
+	if !strings.Contains(view, tag+"last") {
+		t.Errorf("following with wrap does not show the newest line:\n%s", view)
+	}
+	if m.Offset() != 1 {
+		t.Errorf("with wrap the bottom starts at line %d, want 1 (the long line's 5 rows and last fill the 6)", m.Offset())
+	}
+	press(m, "w")
+	if view := ansi.Strip(m.View()); strings.Count(view, "0123456789") >= 30 {
+		t.Errorf("w again does not cut:\n%s", view)
+	}
+}
+
+// TestContainerPicker: c lists every container the stream showed; choosing one reopens the
+// stream for it alone and the header says so; choosing all again reads every container.
+func TestContainerPicker(t *testing.T) {
+	f := &fakeStream{buf: estate.NewLogBuffer(100), done: make(chan struct{})}
+	m := newView(t, f, 8)
+	side := line("api-gateway-78cd598dfd-5pns9", 1, "envoy ready")
+	side.Container = "istio-proxy"
+	feed(t, m, line("api-gateway-78cd598dfd-5pns9", 0, "listening"), side)
+	press(m, "c")
+	if !m.Capturing() {
+		t.Fatal("the picker does not capture keys")
+	}
+	view := ansi.Strip(m.View())
+	if !strings.Contains(view, "[all containers]") || !strings.Contains(view, " api-gateway ") || !strings.Contains(view, " istio-proxy ") {
+		t.Fatalf("the picker does not list all, api-gateway and istio-proxy:\n%s", view)
+	}
+	press(m, "j", "j")
+	deliver(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	if m.Capturing() || len(f.reqs) != 2 || f.reqs[1].Container != "istio-proxy" {
+		t.Fatalf("choosing istio-proxy: capturing %v, requests %+v", m.Capturing(), f.reqs)
+	}
+	if view := ansi.Strip(m.View()); !strings.Contains(view, "logs of fintech-prod/api-gateway container istio-proxy") {
+		t.Errorf("the header does not name the container:\n%s", view)
+	}
+	press(m, "c")
+	if view := ansi.Strip(m.View()); !strings.Contains(view, "[istio-proxy]") || !strings.Contains(view, " api-gateway ") {
+		t.Fatalf("the picker forgot a container or does not start on the one read:\n%s", view)
+	}
+	press(m, "esc")
+	if m.Capturing() || len(f.reqs) != 2 {
+		t.Fatalf("esc in the picker: capturing %v, requests %d", m.Capturing(), len(f.reqs))
+	}
+	press(m, "c", "k", "k")
+	deliver(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	if len(f.reqs) != 3 || f.reqs[2].Container != "" {
+		t.Fatalf("choosing all containers: requests %+v", f.reqs)
+	}
+}
+
+// deliver sends msg and delivers a reopened stream, as pressOpen.
+func deliver(t *testing.T, m *Model, msg tea.Msg) {
+	t.Helper()
+	_, cmd := m.Update(msg)
+	if cmd == nil {
+		return
+	}
+	out := cmd()
+	if batch, ok := out.(tea.BatchMsg); ok {
+		for _, c := range batch {
+			if c != nil {
+				if o, ok := c().(openedMsg); ok {
+					m.Update(o)
+				}
+			}
+		}
+		return
+	}
+	if o, ok := out.(openedMsg); ok {
+		m.Update(o)
+	}
+}
