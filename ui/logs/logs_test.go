@@ -230,7 +230,7 @@ func BenchmarkKeyToFrameUnderFlood(b *testing.B) {
 // once, the continuation indented under the text; following still shows the newest line.
 func TestWrap(t *testing.T) {
 	f := &fakeStream{buf: estate.NewLogBuffer(100), done: make(chan struct{})}
-	m := newView(t, f, 8) // 6 rows of body, 100 columns
+	m := newView(t, f, 8)                    // 6 rows of body, 100 columns
 	long := strings.Repeat("0123456789", 30) // 5 rows of 69 columns beside the tag
 	feed(t, m, line("api-gateway-78cd598dfd-5pns9", 0, "first"), line("api-gateway-78cd598dfd-5pns9", 1, long), line("api-gateway-78cd598dfd-5pns9", 2, "last"))
 	if view := ansi.Strip(m.View()); strings.Contains(view, long) || strings.Count(view, "0123456789") >= 30 {
