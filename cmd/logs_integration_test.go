@@ -20,7 +20,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
 // syncBuffer is a bytes.Buffer a running command writes while the test reads.
@@ -42,7 +42,7 @@ func (s *syncBuffer) String() string {
 }
 
 // vigilLogs runs `vigil logs ARGS` (the command tree main runs) until it returns or ctx ends.
-func vigilLogs(ctx context.Context, t *testing.T, lc *testcluster.Cluster, out, errOut *syncBuffer, args ...string) error {
+func vigilLogs(ctx context.Context, t *testing.T, lc *clustertest.Cluster, out, errOut *syncBuffer, args ...string) error {
 	t.Helper()
 	home := t.TempDir()
 	env := map[string]string{"HOME": home, "XDG_CONFIG_HOME": filepath.Join(home, "config"), "XDG_STATE_HOME": filepath.Join(home, "state")}
@@ -130,7 +130,7 @@ func TestLogsAgainstTheLocalCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a local cluster")
 	}
-	lc, err := testcluster.Start(testcluster.Options{Clusters: 1, Seed: true})
+	lc, err := clustertest.Start(clustertest.Options{Clusters: 1, Seed: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestLogsAgainstTheLocalCluster(t *testing.T) {
 		}
 		return l.Items
 	}
-	if err := testcluster.Eventually(90*time.Second, 500*time.Millisecond, func() (bool, error) {
+	if err := clustertest.Eventually(90*time.Second, 500*time.Millisecond, func() (bool, error) {
 		running := 0
 		for _, p := range podsOf("api-gateway") {
 			if len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].State.Running != nil {
@@ -234,7 +234,7 @@ func TestLogsAgainstTheLocalCluster(t *testing.T) {
 		}()
 		waitFor := func(what string, ok func(map[string][]logLine) bool) {
 			t.Helper()
-			if err := testcluster.Eventually(90*time.Second, 200*time.Millisecond, func() (bool, error) {
+			if err := clustertest.Eventually(90*time.Second, 200*time.Millisecond, func() (bool, error) {
 				return ok(byPod(parseVigilLogs(t, out.String()))), nil
 			}); err != nil {
 				t.Fatalf("%s: %v\nstdout:\n%s\nstderr:\n%s", what, err, out.String(), errOut.String())

@@ -20,7 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/vigil-k8s/vigil/cluster/readonly"
-	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
 // clientConstruction matches the ways Go code gets a Kubernetes or HTTP client: a rest.Config
@@ -60,7 +60,7 @@ var reviewedSites = map[string]struct {
 // through the read-only wrap. The proof that the reviewed ones do is e2e/readonly_test.go
 // (the apiserver's audit log and counting proxies in front of Prometheus and Alertmanager).
 func TestEveryClientGoesThroughReadOnly(t *testing.T) {
-	root := testcluster.RepoRoot()
+	root := clustertest.RepoRoot()
 	found := map[string][]string{}
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -71,7 +71,7 @@ func TestEveryClientGoesThroughReadOnly(t *testing.T) {
 		if d.IsDir() {
 			// testdata holds the local cluster (its own module); the harness and e2e drive
 			// tests, not the binary.
-			if slices.Contains([]string{"testdata", "e2e", "internal/testcluster", ".git", "bin"}, rel) {
+			if slices.Contains([]string{"testdata", "e2e", "internal/clustertest", ".git", "bin"}, rel) {
 				return filepath.SkipDir
 			}
 			return nil

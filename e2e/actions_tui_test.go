@@ -18,7 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
 // actionsVigil starts vigil in tmux with its own state directory (audit log) and config.
@@ -92,7 +92,7 @@ func rolledOutDeployment(t *testing.T, cs kubernetes.Interface, ns, name string,
 func waitRev(t *testing.T, cs kubernetes.Interface, ns, name, rev string) *appsv1.Deployment {
 	t.Helper()
 	var d *appsv1.Deployment
-	err := testcluster.Eventually(30*time.Second, 100*time.Millisecond, func() (bool, error) {
+	err := clustertest.Eventually(30*time.Second, 100*time.Millisecond, func() (bool, error) {
 		var err error
 		d, err = cs.AppsV1().Deployments(ns).Get(context.Background(), name, metav1.GetOptions{})
 		if err != nil {
@@ -206,7 +206,7 @@ func TestTUISilenceAlert(t *testing.T) {
 		t.Fatalf("no alert name on the selected row %q", sel)
 	}
 	var found map[string]any
-	err = testcluster.Eventually(20*time.Second, 200*time.Millisecond, func() (bool, error) {
+	err = clustertest.Eventually(20*time.Second, 200*time.Millisecond, func() (bool, error) {
 		resp, getErr := http.Get(p.AlertmanagerURL + "/api/v2/silences")
 		if getErr != nil {
 			return false, nil

@@ -9,7 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
 // TestLogsInTheTerminal: as the view-only reviewer, l in notification-service's detail shows its
@@ -26,7 +26,7 @@ func TestLogsInTheTerminal(t *testing.T) {
 	}
 
 	var pod string
-	if err := testcluster.Eventually(60*time.Second, 500*time.Millisecond, func() (bool, error) {
+	if err := clustertest.Eventually(60*time.Second, 500*time.Millisecond, func() (bool, error) {
 		crash, err := cs.CoreV1().Pods("fintech-prod").List(ctx, metav1.ListOptions{LabelSelector: "app=notification-service"})
 		if err != nil || len(crash.Items) != 1 || len(crash.Items[0].Status.ContainerStatuses) != 1 {
 			return false, err

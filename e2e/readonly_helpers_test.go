@@ -20,7 +20,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 
-	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 	"github.com/vigil-k8s/vigil/ui/common"
 )
 
@@ -121,7 +121,7 @@ func vigilWrites(t *testing.T, from map[int]int64, ns string) (inNS, elsewhere [
 		sc := bufio.NewScanner(f)
 		sc.Buffer(make([]byte, 1<<20), 1<<24)
 		for sc.Scan() {
-			var ev testcluster.AuditEvent
+			var ev clustertest.AuditEvent
 			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
 				continue // a line being written
 			}

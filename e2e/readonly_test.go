@@ -18,7 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vigil-k8s/vigil/checks/evidence"
-	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 	"github.com/vigil-k8s/vigil/ui/palette"
 )
 
@@ -56,7 +56,7 @@ func TestReadOnlyMakesNoWrites(t *testing.T) {
 	t.Logf("control silence: err=%v\n%s", err, out)
 
 	var inNS, elsewhere []string
-	_ = testcluster.Eventually(30*time.Second, 500*time.Millisecond, func() (bool, error) {
+	_ = clustertest.Eventually(30*time.Second, 500*time.Millisecond, func() (bool, error) {
 		inNS, elsewhere = vigilWrites(t, start, ns)
 		return len(inNS) > 0, nil
 	})

@@ -10,11 +10,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
 var (
-	lc    *testcluster.Cluster
+	lc    *clustertest.Cluster
 	vigil string
 )
 
@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
 		os.Exit(1)
 	}
-	testcluster.Main(m, testcluster.Options{Clusters: 2, Seed: true}, &lc)
+	clustertest.Main(m, clustertest.Options{Clusters: 2, Seed: true}, &lc)
 }
 
 func startVigil(t *testing.T, args ...string) *Terminal {

@@ -12,7 +12,7 @@ import (
 	authnv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
 // kubeUser is the user name the API server gives the context's credentials, asked with a
@@ -78,7 +78,7 @@ func checkSilence(t *testing.T, amURL string, sil map[string]any, alertName, clu
 		t.Errorf("silence matchers %v: want alertname=%q and cluster=%q", matchers, alertName, cluster)
 	}
 	var silenced []amAlert
-	err := testcluster.Eventually(30*time.Second, 500*time.Millisecond, func() (bool, error) {
+	err := clustertest.Eventually(30*time.Second, 500*time.Millisecond, func() (bool, error) {
 		as, err := amAlerts(amURL)
 		if err != nil {
 			return false, nil

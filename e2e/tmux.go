@@ -10,14 +10,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
 // BuildVigil builds bin/vigil into dir and returns its path.
 func BuildVigil(dir string) (string, error) {
 	out := filepath.Join(dir, "vigil")
 	cmd := exec.Command("go", "build", "-o", out, ".")
-	cmd.Dir = testcluster.RepoRoot()
+	cmd.Dir = clustertest.RepoRoot()
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build vigil: %w\n%s", err, b)
 	}

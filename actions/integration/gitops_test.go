@@ -19,7 +19,7 @@ import (
 	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/actions/spec"
 	"github.com/vigil-k8s/vigil/gitops"
-	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
 var fintechApp = spec.Object{Kind: spec.KindApplication, Namespace: "argocd", Name: "fintech-app"}
@@ -395,7 +395,7 @@ func TestHeadlessGitOpsGuards(t *testing.T) {
 	before := readApp(t, e, "fintech-app")
 	// Wait until the deployment controller has caught up with what other tests did.
 	var d0 *appsv1.Deployment
-	if err := testcluster.Eventually(60*time.Second, 100*time.Millisecond, func() (bool, error) {
+	if err := clustertest.Eventually(60*time.Second, 100*time.Millisecond, func() (bool, error) {
 		var gerr error
 		d0, gerr = e.Kube.AppsV1().Deployments("fintech-prod").Get(ctxT(t, 10*time.Second), "payment-service", metav1.GetOptions{})
 		return gerr == nil && d0.Status.ObservedGeneration >= d0.Generation, gerr

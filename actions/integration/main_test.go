@@ -1,5 +1,5 @@
 // Package integration runs vigil's guarded actions against the project's real local control
-// plane (bin/localcluster via internal/testcluster): contexts local-1 (admin, Argo CD CRDs and
+// plane (bin/localcluster via internal/clustertest): contexts local-1 (admin, Argo CD CRDs and
 // the seeded fintech-app), local-2 and the view-only local-N-reviewer.
 package integration
 
@@ -18,13 +18,13 @@ import (
 
 	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/actions/audit"
-	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
-var lc *testcluster.Cluster
+var lc *clustertest.Cluster
 
 func TestMain(m *testing.M) {
-	testcluster.Main(m, testcluster.Options{Clusters: 2, Seed: true}, &lc)
+	clustertest.Main(m, clustertest.Options{Clusters: 2, Seed: true}, &lc)
 }
 
 func ctxT(t *testing.T, d time.Duration) context.Context {
@@ -100,7 +100,7 @@ func rolledOut(t *testing.T, cs kubernetes.Interface, ns, name string, images ..
 func waitRevision(t *testing.T, cs kubernetes.Interface, ns, name, rev string) *appsv1.Deployment {
 	t.Helper()
 	var d *appsv1.Deployment
-	err := testcluster.Eventually(60*time.Second, 100*time.Millisecond, func() (bool, error) {
+	err := clustertest.Eventually(60*time.Second, 100*time.Millisecond, func() (bool, error) {
 		var err error
 		d, err = cs.AppsV1().Deployments(ns).Get(context.Background(), name, metav1.GetOptions{})
 		if err != nil {

@@ -43,12 +43,12 @@ import (
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/config"
 	"github.com/vigil-k8s/vigil/estate"
-	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
 const scalePods = 10000
 
-var lc *testcluster.Cluster
+var lc *clustertest.Cluster
 
 func TestMain(m *testing.M) {
 	if kubeconfig := os.Getenv(patcherEnv); kubeconfig != "" {
@@ -61,10 +61,10 @@ func TestMain(m *testing.M) {
 	if kubeconfig := os.Getenv("VIGIL_BENCH_KUBECONFIG"); kubeconfig != "" {
 		// An already running `bin/localcluster --seed --scale-pods 10000`
 		// (its KUBECONFIG= line): repeated runs skip the minutes of start-up.
-		lc = &testcluster.Cluster{Kubeconfig: kubeconfig}
+		lc = &clustertest.Cluster{Kubeconfig: kubeconfig}
 		os.Exit(m.Run())
 	}
-	testcluster.Main(m, testcluster.Options{Clusters: 1, Seed: true, ScalePods: scalePods, ReadyTimeout: 15 * time.Minute}, &lc)
+	clustertest.Main(m, clustertest.Options{Clusters: 1, Seed: true, ScalePods: scalePods, ReadyTimeout: 15 * time.Minute}, &lc)
 }
 
 // floorList lists, with bare client-go clients, the objects a Session

@@ -25,7 +25,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/checks/load"
-	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
 // defaultedKinds are the kinds checks/load defaults, by apiVersion/kind.
@@ -51,7 +51,7 @@ func TestLoaderDefaultsMatchAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns := lc.Namespace(t, "local-1")
-	root := testcluster.RepoRoot()
+	root := clustertest.RepoRoot()
 	files, _ := filepath.Glob(filepath.Join(root, "testdata", "checks", "*", "*.yaml"))
 	estate, _ := filepath.Glob(filepath.Join(root, "testdata", "fintech", "all", "*.yaml"))
 	files = append(files, estate...)

@@ -1,5 +1,5 @@
 // Package integration runs cluster/ against the project's real local control
-// plane (bin/localcluster via internal/testcluster): local-1 (Argo CD
+// plane (bin/localcluster via internal/clustertest): local-1 (Argo CD
 // installed), local-2 (no Argo CD CRDs, a different failing service) and the
 // view-only local-N-reviewer contexts. One pair of clusters serves the
 // package; tests run one after another because one restarts the apiserver.
@@ -16,13 +16,13 @@ import (
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/config"
 	"github.com/vigil-k8s/vigil/estate"
-	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
-var lc *testcluster.Cluster
+var lc *clustertest.Cluster
 
 func TestMain(m *testing.M) {
-	testcluster.Main(m, testcluster.Options{Clusters: 2, Seed: true}, &lc)
+	clustertest.Main(m, clustertest.Options{Clusters: 2, Seed: true}, &lc)
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

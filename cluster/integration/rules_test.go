@@ -14,7 +14,7 @@ import (
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/cluster/readonly"
 	"github.com/vigil-k8s/vigil/estate"
-	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
 // TestLoadedAlertRulesOneFetch: the alerting rules vigil check reads
@@ -23,7 +23,7 @@ import (
 // says: the alert names of its raw /api/v1/rules?type=alert answer, which
 // are those of the rule file it was started with.
 func TestLoadedAlertRulesOneFetch(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(testcluster.RepoRoot(), "testdata", "prometheus", "rules", "fintech-rules.yml"))
+	raw, err := os.ReadFile(filepath.Join(clustertest.RepoRoot(), "testdata", "prometheus", "rules", "fintech-rules.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,10 @@
-// Package testcluster runs the project's own control plane (bin/localcluster) for integration
+// Package clustertest runs the project's own control plane (bin/localcluster) for integration
 // tests: it builds or finds the binary, starts it once per test package, waits for its
 // KUBECONFIG line, hands each test its own namespace and stops the process by PID.
 //
 // It never lets a test pass silently: if the binary cannot be built or the clusters do not
 // come up, TestMain fails the package.
-package testcluster
+package clustertest
 
 import (
 	"bufio"

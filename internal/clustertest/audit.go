@@ -1,4 +1,4 @@
-package testcluster
+package clustertest
 
 import "encoding/json"
 

@@ -1,4 +1,4 @@
-package testcluster_test
+package clustertest_test
 
 // These tests prove the local control plane itself: that it is a real Kubernetes that the rest
 // of vigil's integration tests may trust. They run against bin/localcluster with the seeded
@@ -25,13 +25,13 @@ import (
 	"k8s.io/kubectl/pkg/polymorphichelpers"
 	metricsclient "k8s.io/metrics/pkg/client/clientset/versioned"
 
-	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
-var lc *testcluster.Cluster
+var lc *clustertest.Cluster
 
 func TestMain(m *testing.M) {
-	testcluster.Main(m, testcluster.Options{Clusters: 2, Seed: true}, &lc)
+	clustertest.Main(m, clustertest.Options{Clusters: 2, Seed: true}, &lc)
 }
 
 func ctxT(t *testing.T, d time.Duration) context.Context {
@@ -68,7 +68,7 @@ func deployment(name string, replicas int32, image string, annotations map[strin
 func waitObserved(t *testing.T, cs kubernetes.Interface, ns, name string) *appsv1.Deployment {
 	t.Helper()
 	var d *appsv1.Deployment
-	err := testcluster.Eventually(60*time.Second, 200*time.Millisecond, func() (bool, error) {
+	err := clustertest.Eventually(60*time.Second, 200*time.Millisecond, func() (bool, error) {
 		var err error
 		d, err = cs.AppsV1().Deployments(ns).Get(context.Background(), name, metav1.GetOptions{})
 		if err != nil {
@@ -133,7 +133,7 @@ func TestRollbackWithKubectl(t *testing.T) {
 		t.Fatalf("kubectl rollback: %v", err)
 	}
 	t.Logf("kubectl rollback said: %s", msg)
-	err = testcluster.Eventually(60*time.Second, 200*time.Millisecond, func() (bool, error) {
+	err = clustertest.Eventually(60*time.Second, 200*time.Millisecond, func() (bool, error) {
 		d = waitObserved(t, cs, ns, name)
 		return d.Annotations["deployment.kubernetes.io/revision"] == "4", nil
 	})
@@ -166,7 +166,7 @@ func TestCrashLoopRestartsRise(t *testing.T) {
 		return st.RestartCount, reason, nil
 	}
 	var first int32
-	err := testcluster.Eventually(60*time.Second, 250*time.Millisecond, func() (bool, error) {
+	err := clustertest.Eventually(60*time.Second, 250*time.Millisecond, func() (bool, error) {
 		n, reason, err := restarts()
 		first = n
 		return reason == "CrashLoopBackOff" && n >= 1, err
@@ -174,7 +174,7 @@ func TestCrashLoopRestartsRise(t *testing.T) {
 	if err != nil {
 		t.Fatalf("no CrashLoopBackOff with a restart: %v", err)
 	}
-	err = testcluster.Eventually(90*time.Second, 500*time.Millisecond, func() (bool, error) {
+	err = clustertest.Eventually(90*time.Second, 500*time.Millisecond, func() (bool, error) {
 		n, _, rerr := restarts()
 		return n > first, rerr
 	})
@@ -211,7 +211,7 @@ func TestHPAScalesOnSimulatedUsage(t *testing.T) {
 		t.Fatal(err)
 	}
 	// At 30% of the request the HPA must settle at its minimum and report a current utilisation.
-	err := testcluster.Eventually(90*time.Second, time.Second, func() (bool, error) {
+	err := clustertest.Eventually(90*time.Second, time.Second, func() (bool, error) {
 		h, err := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Get(context.Background(), "api-gateway", metav1.GetOptions{})
 		if err != nil {
 			return false, err
@@ -232,7 +232,7 @@ func TestHPAScalesOnSimulatedUsage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err = testcluster.Eventually(150*time.Second, time.Second, func() (bool, error) {
+	err = clustertest.Eventually(150*time.Second, time.Second, func() (bool, error) {
 		h, getErr := cs.AutoscalingV2().HorizontalPodAutoscalers(ns).Get(context.Background(), "api-gateway", metav1.GetOptions{})
 		if getErr != nil {
 			return false, getErr
@@ -242,7 +242,7 @@ func TestHPAScalesOnSimulatedUsage(t *testing.T) {
 	if err != nil {
 		t.Fatalf("HPA did not scale up on raised usage: %v", err)
 	}
-	err = testcluster.Eventually(60*time.Second, time.Second, func() (bool, error) {
+	err = clustertest.Eventually(60*time.Second, time.Second, func() (bool, error) {
 		d, getErr := cs.AppsV1().Deployments(ns).Get(context.Background(), "api-gateway", metav1.GetOptions{})
 		return getErr == nil && *d.Spec.Replicas > 2, getErr
 	})
@@ -263,7 +263,7 @@ func TestMetricsAPIAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	mc := metricsclient.NewForConfigOrDie(cfg)
-	err = testcluster.Eventually(60*time.Second, time.Second, func() (bool, error) {
+	err = clustertest.Eventually(60*time.Second, time.Second, func() (bool, error) {
 		pm, listErr := mc.MetricsV1beta1().PodMetricses("fintech-prod").List(context.Background(), metav1.ListOptions{})
 		if listErr != nil {
 			return false, listErr
@@ -337,7 +337,7 @@ func TestAuditLogCountsRequests(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err = testcluster.Eventually(10*time.Second, 100*time.Millisecond, func() (bool, error) {
+	err = clustertest.Eventually(10*time.Second, 100*time.Millisecond, func() (bool, error) {
 		n, countErr := lc.CountAuditRequests(2, cfg.UserAgent, "get")
 		return n == 3, fmt.Errorf("counted %d gets, want 3 (err %v)", n, countErr)
 	})

@@ -1,4 +1,4 @@
-package testcluster_test
+package clustertest_test
 
 import (
 	"encoding/json"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
 // TestSeedAlertsFire: Prometheus scrapes the simulated services of both clusters and the seed's
@@ -22,7 +22,7 @@ func TestSeedAlertsFire(t *testing.T) {
 	t.Cleanup(p.Stop)
 	want := []string{"DatabaseConnectionHigh", "HighErrorRate", "PaymentServiceDown"}
 	var firing []string
-	err = testcluster.Eventually(150*time.Second, 2*time.Second, func() (bool, error) {
+	err = clustertest.Eventually(150*time.Second, 2*time.Second, func() (bool, error) {
 		var body struct {
 			Data struct {
 				Alerts []struct {
@@ -55,7 +55,7 @@ func TestSeedAlertsFire(t *testing.T) {
 	if err != nil {
 		t.Fatalf("seed alerts did not all fire in Prometheus: %v", err)
 	}
-	err = testcluster.Eventually(60*time.Second, time.Second, func() (bool, error) {
+	err = clustertest.Eventually(60*time.Second, time.Second, func() (bool, error) {
 		var alerts []struct {
 			Labels map[string]string `json:"labels"`
 		}
