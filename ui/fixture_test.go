@@ -41,7 +41,8 @@ func seedEstate(gen uint64) estate.Snapshot {
 	pay.Argo = estate.ArgoAppRef{Namespace: "argocd", Name: "fintech-app", Sync: "Synced", Health: "Healthy"}
 	for i, n := range []string{"payment-service-5f7c-abcde", "payment-service-5f7c-fghij"} {
 		pay.Pods = append(pay.Pods, estate.PodInfo{Name: n, Node: "local-1-node-3", Phase: "Running", Ready: true, Status: "Running",
-			Created: testNow.Add(-time.Duration(i+1) * time.Hour), Usage: estate.Usage{Available: true, CPU: 200, Memory: 600 << 20}})
+			Created: testNow.Add(-time.Duration(i+1) * time.Hour), Usage: estate.Usage{Available: true, CPU: 200, Memory: 600 << 20},
+			Containers: []estate.ContainerInfo{{Name: "payment-service", Ready: true}, {Name: "istio-proxy", Ready: true}}})
 	}
 	pay.PodCount = 2
 	pay.ErrorRateKnown, pay.ErrorRate, pay.RequestRate = true, 0.004, 12

@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"fmt"
+
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/vigil-k8s/vigil/actions/spec"
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/internal/termsafe"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
@@ -20,6 +23,8 @@ func (m *Model) onData(msg tea.Msg) (tea.Cmd, bool) {
 		m.data.Now = m.nowFn()
 		if m.data.HaveSnap && m.data.History.AddAt(m.data.Snap, m.data.Now) {
 			m.refreshAll()
+		} else {
+			m.retime()
 		}
 		return tick(), true
 	case SnapshotMsg:
@@ -83,6 +88,7 @@ func (m *Model) apply(s estate.Snapshot) tea.Cmd {
 	m.data.Now = m.nowFn()
 	m.data.Snap, m.data.HaveSnap = s, true
 	m.data.History.Add(s)
+	m.expireStatus()
 	m.switching = ""
 	m.refreshAll()
 	return nil
@@ -98,6 +104,17 @@ func (m *Model) refreshAll() {
 	for _, c := range m.stack[1:] {
 		if r, ok := c.(common.Refresher); ok {
 			r.Refresh()
+		}
+	}
+}
+
+// retime redraws what is on screen for the new clock: pages render their
+// lines (ages, "polled 3s ago") ahead of View, so they are rebuilt each
+// tick; tables compute their cells in View and need nothing.
+func (m *Model) retime() {
+	for _, c := range m.stack {
+		if _, ok := c.(common.Clocked); ok {
+			c.(common.Refresher).Refresh()
 		}
 	}
 }
@@ -198,6 +215,9 @@ func (m *Model) onActionEvent(msg actionsui.ProgressMsg) tea.Cmd {
 			text += " (" + e.Outcome.Result.Verified + ")"
 		}
 		m.flash(text, false)
+		if o := msg.Object; o.Kind == spec.KindDeployment || o.Kind == spec.KindStatefulSet {
+			m.statusAbout = o.Namespace + "/" + o.Name + "/" + o.Kind
+		}
 	}
 	if e.Done {
 		cmd = tea.Batch(cmd, m.audit.Reload(), m.offerFollowUps(msg))
@@ -223,4 +243,38 @@ func (m *Model) offerFollowUps(msg actionsui.ProgressMsg) tea.Cmd {
 
 func (m *Model) flash(s string, bad bool) {
 	m.status, m.statusBad = termsafe.Line(s), bad // errors carry server text
+	m.statusAbout, m.statusWas = "", ""
+}
+
+// expireStatus clears an outcome about a service once the service changed
+// after it: the first snapshot after the outcome is the state it speaks
+// of, any later difference makes it stale.
+func (m *Model) expireStatus() {
+	if m.statusAbout == "" {
+		return
+	}
+	now := "gone"
+	for _, s := range m.data.Snap.Services {
+		if s.Key() == m.statusAbout {
+			now = serviceState(s)
+		}
+	}
+	switch {
+	case m.statusWas == "":
+		m.statusWas = now
+	case m.statusWas != now:
+		m.status, m.statusBad, m.statusAbout, m.statusWas = "", false, "", ""
+	}
+}
+
+// serviceState is what an action outcome about s speaks of: its desired
+// replicas, images, current revision.
+func serviceState(s estate.Service) string {
+	rev := int64(0)
+	for _, r := range s.Revisions {
+		if r.Current {
+			rev = r.Number
+		}
+	}
+	return fmt.Sprint(s.Desired, s.Images, rev)
 }

@@ -82,7 +82,12 @@ type Model struct {
 	// status is a one-line flash (switch errors, action outcomes).
 	status    string
 	statusBad bool
-	switching string
+	// statusAbout is the service an action outcome in the status line is
+	// about (its Key); statusWas is how that service looked in the first
+	// snapshot after the outcome. When a later one differs (an HPA set the
+	// replicas back), the outcome is stale and the line is cleared.
+	statusAbout, statusWas string
+	switching              string
 	// early is the new session's snapshot that arrived before SwitchedMsg.
 	early *estate.Snapshot
 	// prev is the old context's snapshot while a switch runs.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -29,6 +30,9 @@ func (m *Model) onNav(msg tea.Msg) (tea.Cmd, bool) {
 		return m.switchTo(msg.Name), true
 	case common.RefreshFleetMsg:
 		return m.refreshFleet(), true
+	case common.NoteMsg:
+		m.flash(msg.Text, msg.Bad)
+		return nil, true
 	case actionsui.ConfirmMsg:
 		return tea.Batch(m.push(actionsui.NewConfirm(m.common, msg)), msg.Next), true
 	}
@@ -59,6 +63,10 @@ func (m *Model) command(msg common.ScreenMsg) tea.Cmd {
 		if ns == "all" || ns == "-A" {
 			ns = ""
 		}
+		if why := m.badNamespace(ns); why != "" {
+			m.flash(why, true)
+			return nil
+		}
 		m.show("svc")
 		m.Services().SetNamespace(ns)
 		return nil
@@ -71,6 +79,43 @@ func (m *Model) command(msg common.ScreenMsg) tea.Cmd {
 	}
 	m.show(msg.Name)
 	return nil
+}
+
+// watchedNamespaces are the namespaces the session watches (those with
+// services when the snapshot does not list them), sorted.
+func (m *Model) watchedNamespaces() []string {
+	var out []string
+	for _, ns := range m.data.Snap.Namespaces {
+		if ns.Name != "" {
+			out = append(out, ns.Name)
+		}
+	}
+	if len(out) == 0 {
+		for _, s := range m.data.Snap.Services {
+			out = append(out, s.Namespace)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// badNamespace says why ns cannot be the namespace filter: it does not
+// exist or is not watched. "" (all) and anything before the first
+// snapshot pass.
+func (m *Model) badNamespace(ns string) string {
+	if ns == "" || !m.data.HaveSnap {
+		return ""
+	}
+	for _, st := range m.data.Snap.Namespaces {
+		if st.Name == ns && st.Missing {
+			return "namespace " + ns + " does not exist in " + m.onScreen.Context
+		}
+	}
+	watched := m.watchedNamespaces()
+	if slices.Contains(watched, ns) {
+		return ""
+	}
+	return "namespace " + ns + " is not watched in " + m.onScreen.Context + " (watched: " + strings.Join(watched, ", ") + "; :ns all for every one)"
 }
 
 // show makes the named screen active, dropping details and modals.
@@ -106,7 +151,9 @@ func (m *Model) onKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 		for _, c := range m.data.Contexts {
 			names = append(names, c.Name)
 		}
-		return m.push(palette.New(m.common, names)), true
+		p := palette.New(m.common, names)
+		p.Namespaces = append([]string{"all"}, m.watchedNamespaces()...)
+		return m.push(p), true
 	case len(m.stack) == 1 && key.Matches(k, keys.NextTab):
 		m.show(m.screens[(m.active+1)%len(m.screens)].name)
 		return m.onShow(), true

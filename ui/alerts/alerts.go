@@ -79,10 +79,26 @@ func (m *Model) keys(k tea.KeyPressMsg) (tea.Cmd, bool) {
 		}
 	case (key.Matches(k, c.Keys.Actions) || key.Matches(k, c.Keys.Enter)) && (al != nil || sil != nil) && m.actions != nil:
 		m.PushChild(m.menu(al, sil))
+	case key.Matches(k, silenceKey) || key.Matches(k, c.Keys.Actions):
+		// Say why nothing opens rather than do nothing.
+		m.Tell(common.NoteMsg{Text: m.why(key.Matches(k, silenceKey), al, sil)})
 	default:
 		return nil, false
 	}
 	return nil, true
+}
+
+// why says why S (silence) or a (actions) opened nothing.
+func (m *Model) why(silence bool, al *estate.Alert, sil *estate.Silence) string {
+	switch {
+	case m.actions == nil:
+		return "actions are not available in this session"
+	case silence && sil != nil:
+		return "S silences an alert: the selected row is silence " + sil.ID + " (a for its actions)"
+	case silence:
+		return "no alert selected: nothing is firing or pending to silence"
+	}
+	return "no alert or silence selected"
 }
 
 func (m *Model) menu(al *estate.Alert, sil *estate.Silence) *actionsui.Menu {

@@ -118,6 +118,13 @@ type Overlay interface {
 // SwitchContextMsg asks the root to switch to the kube context Name.
 type SwitchContextMsg struct{ Name string }
 
+// NoteMsg asks the root to say Text in the status line (why a key did
+// nothing); Bad shows it as an error.
+type NoteMsg struct {
+	Text string
+	Bad  bool
+}
+
 // RefreshFleetMsg asks the root to summarise every context again.
 type RefreshFleetMsg struct{}
 

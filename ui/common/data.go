@@ -38,3 +38,10 @@ type Data struct {
 type Refresher interface {
 	Refresh()
 }
+
+// Clocked is a Refresher whose rendered lines carry clock-derived text
+// (ages): the root refreshes it on every clock tick while it is visible.
+type Clocked interface {
+	Refresher
+	Clocked()
+}

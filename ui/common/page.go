@@ -98,6 +98,9 @@ func (p *Page) Refresh() {
 	p.place()
 }
 
+// Clocked implements Clocked: pages render ages ahead of View.
+func (p *Page) Clocked() {}
+
 // SetSize implements Component.
 func (p *Page) SetSize(w, h int) {
 	p.width, p.height = w, h

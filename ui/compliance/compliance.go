@@ -227,6 +227,9 @@ func (m *Model) FullHelp() [][]key.Binding {
 	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Enter, k.Sort}, {k.Command, k.NextTab, k.Help, k.Quit}}
 }
 
+// Clocked implements common.Clocked: the summary's age is rendered in Refresh.
+func (m *Model) Clocked() {}
+
 // View implements common.Component.
 func (m *Model) View() string {
 	lines := append([]string{}, m.summary...)

@@ -64,7 +64,12 @@ func (m *Model) keys(k tea.KeyPressMsg) (tea.Cmd, bool) {
 		return nil, false
 	}
 	app, es := m.Selected()
-	if m.actions == nil || (app == nil && es == nil) {
+	switch {
+	case m.actions == nil:
+		m.Tell(common.NoteMsg{Text: "actions are not available in this session"})
+		return nil, true
+	case app == nil && es == nil:
+		m.Tell(common.NoteMsg{Text: "no application or ExternalSecret selected"})
 		return nil, true
 	}
 	if app != nil {

@@ -59,8 +59,12 @@ type Model struct {
 	input  widgets.Input
 	note   string
 	width  int
-	// Contexts completes `:ctx NAME`.
-	Contexts []string
+	// Contexts completes `:ctx NAME`; Namespaces completes `:ns NAME`.
+	Contexts, Namespaces []string
+	// cycle is what a second Tab steps through once the typed text is the
+	// candidates' longest common prefix; cycleAt is the one shown.
+	cycle   []string
+	cycleAt int
 }
 
 var _ common.Component = (*Model)(nil)
@@ -96,9 +100,7 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		m.PopSelf()
 		return m, nil
 	case k.String() == "tab":
-		if s := m.suggestions(); len(s) > 0 {
-			m.input.SetValue(s[0])
-		}
+		m.complete()
 		return m, nil
 	case k.String() == "enter":
 		name, arg, ok := Resolve(m.input.Value())
@@ -118,21 +120,63 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		return m, nil
 	}
 	m.input.Update(k)
-	m.note = ""
+	m.note, m.cycle = "", nil
 	return m, nil
+}
+
+// complete is Tab, as in a shell: the first completes the typed text to
+// the candidates' longest common prefix; once there, each Tab steps
+// through the candidates (the hint line lists them).
+func (m *Model) complete() {
+	if len(m.cycle) > 0 && m.input.Value() == m.cycle[m.cycleAt] {
+		m.cycleAt = (m.cycleAt + 1) % len(m.cycle)
+		m.input.SetValue(m.cycle[m.cycleAt])
+		return
+	}
+	m.cycle = nil
+	s := m.suggestions()
+	switch {
+	case len(s) == 0:
+		m.note = "nothing completes " + m.input.Value()
+		return
+	case len(s) == 1:
+		m.input.SetValue(s[0])
+		return
+	}
+	if p := commonPrefix(s); len(p) > len(m.input.Value()) {
+		m.input.SetValue(p)
+		return
+	}
+	m.cycle, m.cycleAt = s, 0
+	m.input.SetValue(s[0])
+}
+
+// commonPrefix is the longest prefix every one of s starts with.
+func commonPrefix(s []string) string {
+	p := s[0]
+	for _, x := range s[1:] {
+		i := 0
+		for i < len(p) && i < len(x) && p[i] == x[i] {
+			i++
+		}
+		p = p[:i]
+	}
+	return p
 }
 
 // suggestions are the completions of the typed text.
 func (m *Model) suggestions() []string {
 	v := strings.ToLower(m.input.Value())
 	var out []string
-	if rest, ok := strings.CutPrefix(v, "ctx "); ok {
-		for _, c := range m.Contexts {
-			if strings.HasPrefix(strings.ToLower(c), rest) {
-				out = append(out, "ctx "+c)
+	for cmd, names := range map[string][]string{"ctx ": m.Contexts, "ns ": m.Namespaces} {
+		if rest, ok := strings.CutPrefix(v, cmd); ok {
+			for _, c := range names {
+				if strings.HasPrefix(strings.ToLower(c), rest) {
+					out = append(out, cmd+c)
+				}
 			}
+			return out
 		}
-		return out
 	}
 	for _, c := range Commands {
 		for _, n := range append([]string{c.Name}, c.Aliases...) {
@@ -168,7 +212,11 @@ func (m *Model) View() string {
 		line += "  " + st.Warn.Render(m.note)
 	default:
 		var hints []string
-		hints = append(hints, m.suggestions()...)
+		if len(m.cycle) > 0 {
+			hints = append(hints, m.cycle...)
+		} else {
+			hints = append(hints, m.suggestions()...)
+		}
 		if len(hints) == 0 && m.input.Value() == "" {
 			for _, c := range Commands {
 				hints = append(hints, c.Name)
@@ -176,5 +224,6 @@ func (m *Model) View() string {
 		}
 		line += "  " + st.Muted.Render(strings.Join(hints, " "))
 	}
-	return widgets.Fit(line, m.width)
+	// The whole width: the line it is drawn over must not show through.
+	return widgets.Pad(line, m.width, false)
 }

@@ -75,15 +75,46 @@ func VPALines(st theme.Theme, v estate.VPAInfo) []string {
 			bounds = " (requests outside the recommended bounds)"
 		}
 		out = append(out, st.For(lvl).Render("  "+c.Name+bounds),
-			st.For(lvl).Render(fmt.Sprintf("    cpu %s requested, %s recommended (%+d%%) [%s–%s]", widgets.Milli(c.Requests.CPU), widgets.Milli(c.Target.CPU),
-				int(c.CPUDrift*100), widgets.Milli(c.LowerBound.CPU), widgets.Milli(c.UpperBound.CPU))),
-			st.For(lvl).Render(fmt.Sprintf("    mem %s requested, %s recommended (%+d%%) [%s–%s]", widgets.Bytes(c.Requests.Memory), widgets.Bytes(c.Target.Memory),
-				int(c.MemoryDrift*100), widgets.Bytes(c.LowerBound.Memory), widgets.Bytes(c.UpperBound.Memory))))
+			st.For(lvl).Render("    "+VPAResource("cpu", c.Requests.CPU, c.Target.CPU, c.LowerBound.CPU, c.UpperBound.CPU, millicores)),
+			st.For(lvl).Render("    "+VPAResource("mem", c.Requests.Memory, c.Target.Memory, c.LowerBound.Memory, c.UpperBound.Memory, widgets.Bytes)))
 	}
 	for _, c := range v.Conditions {
 		out = append(out, Condition(st, c))
 	}
 	return out
+}
+
+// VPAResource says how a container's requests of one resource compare with
+// what the VPA recommends, always as requests ÷ recommendation:
+// "cpu  requests 500m are 2.5× the 203m VPA recommends (range 150m–400m)".
+func VPAResource(name string, req, target, lo, hi int64, format func(int64) string) string {
+	rng := ""
+	if lo > 0 || hi > 0 {
+		rng = " (range " + format(lo) + "–" + format(hi) + ")"
+	}
+	switch {
+	case target <= 0 && req <= 0:
+		return name + "  no requests, no VPA recommendation yet"
+	case target <= 0:
+		return name + "  requests " + format(req) + ", no VPA recommendation yet"
+	case req <= 0:
+		return name + "  no requests; VPA recommends " + format(target) + rng
+	}
+	return fmt.Sprintf("%s  requests %s are %s× the %s VPA recommends%s", name, format(req), times(float64(req)/float64(target)), format(target), rng)
+}
+
+// millicores renders CPU in one unit throughout a VPA line: 1000m, 203m.
+func millicores(m int64) string { return fmt.Sprintf("%dm", m) }
+
+// times renders a ratio with two significant figures: 2.5, 0.41, 12.
+func times(r float64) string {
+	switch {
+	case r >= 10:
+		return fmt.Sprintf("%.0f", r)
+	case r >= 1:
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", r), ".0")
+	}
+	return fmt.Sprintf("%.2g", r)
 }
 
 // AlertLine renders one alert in a line of width cells: state, severity,

@@ -75,6 +75,9 @@ func (m *Detail) Refresh() {
 	m.rebuild()
 }
 
+// Clocked implements common.Clocked: the detail renders ages ahead of View.
+func (m *Detail) Clocked() {}
+
 // SetSize implements common.Component.
 func (m *Detail) SetSize(w, h int) {
 	m.width, m.height = w, h

@@ -135,10 +135,7 @@ func (m *Detail) pods(b *lines) {
 	w := []int{maxLen(s.Pods, func(p estate.PodInfo) string { return p.Name }, 4, 48), 18, 5, 4, 16, 16, 5, 6}
 	b.add(st.TableHeader.Render(row(w, "NAME", "STATUS", "READY", "RST", "LAST TERMINATION", "NODE", "AGE", "CPU/MEM")))
 	for _, p := range s.Pods {
-		ready := "no"
-		if p.Ready {
-			ready = "yes"
-		}
+		ready := podReady(p)
 		use := "-"
 		if p.Usage.Available {
 			use = widgets.Milli(p.Usage.CPU) + "/" + widgets.Bytes(p.Usage.Memory)
@@ -150,6 +147,20 @@ func (m *Detail) pods(b *lines) {
 		line := row(w, p.Name, p.Status, ready, fmt.Sprint(p.Restarts), dash(p.LastTermination), dash(p.Node), widgets.Since(m.data.Now, p.Created), use)
 		b.add(st.For(lvl).Render(line))
 	}
+}
+
+// podReady is kubectl's READY: ready containers / containers.
+func podReady(p estate.PodInfo) string {
+	if len(p.Containers) == 0 {
+		return "-"
+	}
+	n := 0
+	for _, c := range p.Containers {
+		if c.Ready {
+			n++
+		}
+	}
+	return fmt.Sprintf("%d/%d", n, len(p.Containers))
 }
 
 func maxLen[T any](xs []T, f func(T) string, lo, hi int) int {

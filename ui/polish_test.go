@@ -1,0 +1,251 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-k8s/vigil/actions/spec"
+	"github.com/vigil-k8s/vigil/estate"
+	"github.com/vigil-k8s/vigil/ui/actionsui"
+	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/services"
+	"github.com/vigil-k8s/vigil/ui/theme"
+)
+
+// The polish list of issue 20: each behaviour at the two sizes a k9s user
+// lives in.
+var polishSizes = []struct{ w, h int }{{80, 24}, {160, 45}}
+
+func eachSize(t *testing.T, f func(t *testing.T, w, h int)) {
+	for _, sz := range polishSizes {
+		t.Run(fmt.Sprintf("%dx%d", sz.w, sz.h), func(t *testing.T) { f(t, sz.w, sz.h) })
+	}
+}
+
+// watchedEstate is the seed estate with the session's namespace report:
+// fintech-dr is watched but does not exist.
+func watchedEstate() estate.Snapshot {
+	s := seedEstate(2)
+	for _, ns := range []string{"fintech-monitoring", "fintech-prod", "fintech-staging"} {
+		s.Namespaces = append(s.Namespaces, estate.NamespaceStatus{Name: ns, Synced: true})
+	}
+	s.Namespaces = append(s.Namespaces, estate.NamespaceStatus{Name: "fintech-dr", Missing: true, Synced: true})
+	return s
+}
+
+// The palette is drawn over the screen's last line: nothing of that line
+// may show through after its own text.
+func TestPaletteCoversTheLineBeneath(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		m := newModelWith(t, w, h, &fakeBackend{}, nil)
+		run(m, SnapshotMsg{Snapshot: seedEstate(2)})
+		if !strings.Contains(screenText(m), "all namespaces · sort default") {
+			t.Fatalf("the services status line is not where the palette goes:\n%s", screenText(m))
+		}
+		run(m, press(":"))
+		run(m, press("h"))
+		line := services.LineWith(screenText(m), ":h█")
+		if got := strings.TrimRight(line, " "); got != ":h█  hpa" {
+			t.Errorf("palette line = %q, want %q (the line beneath shows through)", got, ":h█  hpa")
+		}
+	})
+}
+
+// Tab completes to the longest common prefix, then cycles, as a shell.
+func TestPaletteTabCompletesTheCommonPrefix(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		m := newModelWith(t, w, h, &fakeBackend{}, nil)
+		run(m, SnapshotMsg{Snapshot: watchedEstate()})
+		run(m, press(":"))
+		typeText(m, "ctx l")
+		for i, want := range []string{"ctx local-", "ctx local-1", "ctx local-2", "ctx local-1"} {
+			run(m, press("tab"))
+			if l := services.LineWith(screenText(m), ":ctx"); !strings.HasPrefix(l, ":"+want+"█") {
+				t.Fatalf("tab %d: %q, want :%s█", i+1, l, want)
+			}
+		}
+		// The candidates are listed while cycling.
+		if l := services.LineWith(screenText(m), ":ctx"); !strings.Contains(l, "ctx local-1 ctx local-2") {
+			t.Errorf("candidates not listed: %q", l)
+		}
+		run(m, press("esc"))
+		// :ns completes the watched namespaces.
+		run(m, press(":"))
+		typeText(m, "ns fintech-p")
+		run(m, press("tab"))
+		if l := services.LineWith(screenText(m), ":ns"); !strings.HasPrefix(l, ":ns fintech-prod█") {
+			t.Errorf(":ns fintech-p<Tab> = %q", l)
+		}
+	})
+}
+
+// :ns refuses a namespace that is not watched or does not exist.
+func TestNamespaceCommandRefusesUnknown(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		m := newModelWith(t, w, h, &fakeBackend{}, nil)
+		run(m, SnapshotMsg{Snapshot: watchedEstate()})
+		for _, tt := range []struct{ ns, want string }{
+			{"bogus", "namespace bogus is not watched in local-1"},
+			{"fintech-dr", "namespace fintech-dr does not exist in local-1"},
+		} {
+			run(m, press(":"))
+			typeText(m, "ns "+tt.ns)
+			run(m, press("enter"))
+			if ns := m.Services().Namespace(); ns != "" {
+				t.Errorf(":ns %s accepted (filter %q)", tt.ns, ns)
+			}
+			if !strings.Contains(m.Status(), tt.want) || !strings.Contains(screenText(m), tt.want[:min(len(tt.want), w-2)]) {
+				t.Errorf(":ns %s: status %q, want %q on screen:\n%s", tt.ns, m.Status(), tt.want, screenText(m))
+			}
+		}
+		run(m, press(":"))
+		typeText(m, "ns fintech-prod")
+		run(m, press("enter"))
+		if ns := m.Services().Namespace(); ns != "fintech-prod" {
+			t.Errorf(":ns fintech-prod: filter %q", ns)
+		}
+	})
+}
+
+// A pod's READY is ready containers / containers, as kubectl prints it.
+func TestPodReadyCountsContainers(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		s := seedEstate(2)
+		pay := &s.Services[4]
+		pay.Pods[1].Ready = false
+		pay.Pods[1].Containers[1].Ready = false
+		m := newModelWith(t, w, h, &fakeBackend{}, nil)
+		run(m, SnapshotMsg{Snapshot: s})
+		openDetail(t, m, "payment-service")
+		for _, p := range pay.Pods {
+			ready := 0
+			for _, c := range p.Containers {
+				if c.Ready {
+					ready++
+				}
+			}
+			want := fmt.Sprintf(" %d/%d ", ready, len(p.Containers))
+			if l := services.LineWith(screenText(m), p.Name); !strings.Contains(l, want) {
+				t.Errorf("pod row %q lacks READY%s", l, want)
+			}
+		}
+	})
+}
+
+// The VPA line reads requests against the recommendation as one ratio.
+func TestVPALineReadsAsARatio(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		s := seedEstate(2)
+		c := &s.Services[4].VPA.Containers[0]
+		c.Requests.CPU, c.Target.CPU, c.LowerBound.CPU, c.UpperBound.CPU = 500, 203, 150, 400
+		s.VPAs = []estate.VPAInfo{s.Services[4].VPA}
+		m := newModelWith(t, w, h, &fakeBackend{}, nil)
+		run(m, SnapshotMsg{Snapshot: s})
+		run(m, press(":"))
+		typeText(m, "hpa")
+		run(m, press("enter"))
+		m.Update(windowSize(max(w, 160), h)) // the VPA column is beside the HPA one
+		want := fmt.Sprintf("cpu  requests 500m are %.1f× the 203m VPA recommends (range 150m–400m)", 500.0/203)
+		if !strings.Contains(screenText(m), want) {
+			t.Errorf("no %q:\n%s", want, screenText(m))
+		}
+	})
+}
+
+// S and a on the Alerts screen say why nothing opens.
+func TestAlertsKeysSayWhyNothingOpens(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		s := seedEstate(2)
+		s.Alerts.Alerts, s.Alerts.Firing = nil, 0
+		m := newModelWith(t, w, h, &fakeBackend{}, newFakeActions())
+		run(m, SnapshotMsg{Snapshot: s})
+		run(m, press(":"))
+		typeText(m, "alerts")
+		run(m, press("enter"))
+		for _, tt := range []struct{ key, want string }{
+			{"S", "no alert selected"},
+			{"a", "no alert or silence selected"},
+		} {
+			run(m, press(tt.key))
+			if l := services.LineWith(screenText(m), tt.want); l == "" {
+				t.Errorf("%s with no alert: no %q on screen:\n%s", tt.key, tt.want, screenText(m))
+			}
+		}
+	})
+}
+
+// Enter on a disabled action says the reason, also at 80×24.
+func TestDisabledActionSaysWhy(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		fa := newFakeActions()
+		m := newModelWith(t, w, h, &fakeBackend{}, fa)
+		run(m, SnapshotMsg{Snapshot: seedEstate(2)})
+		openDetail(t, m, "payment-service")
+		run(m, press("a"))
+		run(m, press("down")) // Roll back: disabled (forbidden)
+		run(m, press("enter"))
+		if len(fa.ran) != 0 || !strings.Contains(screenText(m), "Roll back… is disabled: forbidden") {
+			t.Errorf("ran %v; screen:\n%s", fa.ran, screenText(m))
+		}
+	})
+}
+
+// Ages on pages follow the clock tick, not the last snapshot.
+func TestAgesFollowTheClock(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		now := testNow
+		m := New(Options{
+			Common:  common.Common{Styles: theme.New(false), Keys: common.DefaultKeyMap()},
+			Feed:    Feed{OnScreen: OnScreen{Context: "local-1", Generation: 2}},
+			Backend: &fakeBackend{},
+			Now:     func() time.Time { return now },
+		})
+		m.Update(windowSize(w, h))
+		run(m, SnapshotMsg{Snapshot: seedEstate(2)})
+		run(m, press(":"))
+		typeText(m, "alerts")
+		run(m, press("enter"))
+		// Prometheus was polled 3s before the snapshot (seedEstate).
+		for _, d := range []time.Duration{0, time.Second, 2 * time.Second} {
+			now = testNow.Add(d)
+			m.Update(tickMsg(now))
+			want := fmt.Sprintf("polled %s ago", time.Duration(3*time.Second+d).String())
+			if l := services.LineWith(screenText(m), "Prometheus"); !strings.Contains(l, want) {
+				t.Errorf("at +%s: %q, want %q", d, l, want)
+			}
+		}
+	})
+}
+
+// An action's outcome about a service leaves the status line once the
+// service changed after it (an HPA set the replicas back).
+func TestOutcomeExpiresWhenItsServiceChanges(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		m := newModelWith(t, w, h, &fakeBackend{}, newFakeActions())
+		snap := func(seq uint64, replicas int32) estate.Snapshot {
+			s := seedEstate(2)
+			s.Seq = seq
+			s.Services[3].Desired = replicas
+			return s
+		}
+		run(m, SnapshotMsg{Snapshot: snap(1, 2)})
+		tg := spec.Object{Kind: "Deployment", Namespace: "fintech-prod", Name: "api-gateway"}
+		m.Update(actionsui.ProgressMsg{ActionID: "scale", Title: "Scale", Object: tg,
+			Progress: spec.Progress{Done: true, Outcome: &spec.Outcome{Result: spec.Result{Message: "scaled to 4"}}}})
+		const said = "Scale: scaled to 4"
+		if !strings.Contains(screenText(m), said) {
+			t.Fatalf("outcome not shown:\n%s", screenText(m))
+		}
+		run(m, SnapshotMsg{Snapshot: snap(2, 4)}) // the scale, seen
+		run(m, SnapshotMsg{Snapshot: snap(3, 4)}) // nothing new
+		if !strings.Contains(screenText(m), said) {
+			t.Fatalf("outcome gone while it still holds:\n%s", screenText(m))
+		}
+		run(m, SnapshotMsg{Snapshot: snap(4, 2)}) // the HPA set it back
+		if strings.Contains(screenText(m), said) {
+			t.Errorf("outcome still shown after api-gateway went back to 2:\n%s", screenText(m))
+		}
+	})
+}
