@@ -17,17 +17,10 @@ import (
 )
 
 // EmergencyRollbackParams are the guided emergency rollback's parameters.
-type EmergencyRollbackParams struct {
-	// ToRevision is the workload revision to return to; 0 means the previous one.
-	ToRevision int64
-	// SuspendFor is how long automated sync of the managing Argo CD app stays suspended.
-	SuspendFor time.Duration
-	// HealthyWithin bounds the verify step (default 3 minutes).
-	HealthyWithin time.Duration
-}
+type EmergencyRollbackParams = spec.EmergencyRollbackParams
 
 // EmergencyRollbackID is the flow's ID in the audit log.
-const EmergencyRollbackID = "emergency-rollback"
+const EmergencyRollbackID = "emergency-rollback" // spec.EmergencyRollbackParams{}.About().ID
 
 // The flow's steps, as their actions' IDs in the audit log.
 const (
@@ -50,24 +43,98 @@ const (
 // verify (started, finished each), the steps' params naming the flow's attempt. Progress is
 // reported step by step. A failure stops the flow; auto-sync then stays suspended, and the
 // error says so (re-enabling is its own action).
-func (p *Pipeline) EmergencyRollback(ctx context.Context, t spec.Object, ep EmergencyRollbackParams, req spec.Request) (out spec.Outcome, err error) {
+func (p *Pipeline) EmergencyRollback(ctx context.Context, t spec.Object, ep EmergencyRollbackParams, req spec.Request) (spec.Outcome, error) {
+	flow := emergencyFlow(p.Env, ep)
+	attempt := p.attemptID()
+	release, err := p.lock(flow, t)
+	if err != nil {
+		p.refuse(ctx, flow, t, req, attempt, "", err)
+		return spec.Outcome{Attempt: attempt}, err
+	}
+	defer release()
+	return p.emergencyRollback(ctx, flow, t, ep, req, attempt)
+}
+
+// StartEmergencyRollback runs EmergencyRollback in a goroutine, as Start runs an action: it
+// reports on the returned channel, whose last event has Done set, and closes it after. A
+// second attempt on a busy workload is refused at once, with the error returned here.
+func (p *Pipeline) StartEmergencyRollback(ctx context.Context, t spec.Object, ep EmergencyRollbackParams, req spec.Request) (<-chan spec.Progress, error) {
+	flow := emergencyFlow(p.Env, ep)
+	attempt := p.attemptID()
+	release, err := p.lock(flow, t)
+	if err != nil {
+		p.refuse(ctx, flow, t, req, attempt, "", err)
+		return nil, err
+	}
+	ch := make(chan spec.Progress, 16)
+	user := req.Progress
+	req.Progress = func(e spec.Progress) {
+		if user != nil {
+			user(e)
+		}
+		ch <- e
+	}
+	go func() {
+		defer close(ch)
+		defer release()
+		_, _ = p.emergencyRollback(ctx, flow, t, ep, req, attempt)
+	}()
+	return ch, nil
+}
+
+// EmergencyDisabled returns why the guided emergency rollback of t cannot run now (read-only
+// mode, no Argo CD app manages t, the app's auto-sync is off or already suspended, a step's
+// permission or precondition), or "" when it can. It asks the API server.
+func (p *Pipeline) EmergencyDisabled(ctx context.Context, t spec.Object, ep EmergencyRollbackParams) string {
+	_, _, _, stage, reason, err := emergencyGuards(ctx, p.Env, t, ep)
+	if err != nil {
+		return fmt.Sprintf("cannot tell (%s): %v", stage, err)
+	}
+	return reason
+}
+
+// emergencyFlow is the flow's own action, in whose name its lock, confirmation and first and
+// last audit records are taken.
+func emergencyFlow(env *Env, ep EmergencyRollbackParams) *Action {
+	return &Action{ID: EmergencyRollbackID, Title: "Emergency rollback (suspend auto-sync → roll back → verify healthy)",
+		Dangerous: true, Confirm: ConfirmTyped, env: env, Params: ep.String()}
+}
+
+// emergencyGuards runs the guards of every step of the flow on t: read-only mode, the managing
+// Argo CD app, then the suspension's guards on the app and the rollback's on t. It returns the
+// app and both actions, or the first refusal (a stage with a reason or an error).
+func emergencyGuards(ctx context.Context, env *Env, t spec.Object, ep EmergencyRollbackParams) (app spec.Object, suspend, rb *Action, stage spec.Stage, reason string, err error) {
+	if env.ReadOnly {
+		return app, nil, nil, spec.StageReadOnly, "read-only mode", nil
+	}
+	app, err = ManagingApp(ctx, env, t)
+	switch {
+	case err != nil:
+		return app, nil, nil, spec.StagePreconditions, "cannot tell which Argo CD application manages " + t.String() + ": " + err.Error(), err
+	case app.Name == "":
+		return app, nil, nil, spec.StagePreconditions, fmt.Sprintf("no Argo CD application manages %s: use a plain rollback", t), nil
+	}
+	suspend = SuspendAutoSync(env, spec.SuspendAutoSyncParams{For: ep.SuspendFor})
+	rb = rollback(env, spec.RollbackParams{ToRevision: ep.ToRevision}, ep.SuspendFor)
+	for _, s := range []struct {
+		a *Action
+		t spec.Object
+	}{{suspend, app}, {rb, t}} {
+		if stage, reason, err := s.a.guards(ctx, s.t); err != nil || reason != "" {
+			if reason == "" {
+				reason = err.Error()
+			}
+			return app, suspend, rb, stage, s.a.Title + ": " + reason, err
+		}
+	}
+	return app, suspend, rb, "", "", nil
+}
+
+func (p *Pipeline) emergencyRollback(ctx context.Context, flow *Action, t spec.Object, ep EmergencyRollbackParams, req spec.Request, attempt string) (out spec.Outcome, err error) {
 	if ep.HealthyWithin <= 0 {
 		ep.HealthyWithin = 3 * time.Minute
 	}
-	flow := &Action{ID: EmergencyRollbackID, Title: "Emergency rollback (suspend auto-sync → roll back → verify healthy)",
-		Dangerous: true, Confirm: ConfirmTyped, env: p.Env,
-		Params: fmt.Sprintf("to-revision=%d suspend-for=%s", ep.ToRevision, ep.SuspendFor)}
-	if ep.ToRevision == 0 {
-		flow.Params = "to-revision=previous suspend-for=" + ep.SuspendFor.String()
-	}
-	attempt := p.attemptID()
 	out.Attempt = attempt
-	release, lerr := p.lock(flow, t)
-	if lerr != nil {
-		p.refuse(ctx, flow, t, req, attempt, "", lerr)
-		return out, lerr
-	}
-	defer release()
 	report := func(s spec.Stage, msg string) {
 		if req.Progress != nil {
 			req.Progress(spec.Progress{Attempt: attempt, Stage: s, Message: msg})
@@ -90,28 +157,9 @@ func (p *Pipeline) EmergencyRollback(ctx context.Context, t spec.Object, ep Emer
 
 	// 1–3: every step's guards, before anything is shown or asked.
 	report(spec.StageReadOnly, "checking read-only mode, permissions and preconditions of every step")
-	if p.Env.ReadOnly {
-		return out, refuse(spec.StageReadOnly, "read-only mode", nil, "")
-	}
-	app, aerr := ManagingApp(ctx, p.Env, t)
-	switch {
-	case aerr != nil:
-		return out, refuse(spec.StagePreconditions, "cannot tell which Argo CD application manages "+t.String()+": "+aerr.Error(), aerr, "")
-	case app.Name == "":
-		return out, refuse(spec.StagePreconditions, fmt.Sprintf("no Argo CD application manages %s: use a plain rollback", t), nil, "")
-	}
-	suspend := SuspendAutoSync(p.Env, spec.SuspendAutoSyncParams{For: ep.SuspendFor})
-	rollback := rollback(p.Env, spec.RollbackParams{ToRevision: ep.ToRevision}, ep.SuspendFor)
-	for _, s := range []struct {
-		a *Action
-		t spec.Object
-	}{{suspend, app}, {rollback, t}} {
-		if stage, reason, gerr := s.a.guards(ctx, s.t); gerr != nil || reason != "" {
-			if reason == "" {
-				reason = gerr.Error()
-			}
-			return out, refuse(stage, s.a.Title+": "+reason, gerr, "")
-		}
+	app, suspend, rollback, stage, why, gerr := emergencyGuards(ctx, p.Env, t, ep)
+	if gerr != nil || why != "" {
+		return out, refuse(stage, why, gerr, "")
 	}
 
 	// 4: both changes previewed, with their server dry runs.

@@ -27,6 +27,9 @@ func (r *Runner) Context() string { return r.pl.Env.Context }
 
 // Disabled implements spec.Runner.
 func (r *Runner) Disabled(ctx context.Context, p spec.Params, o spec.Object) string {
+	if ep, ok := p.(spec.EmergencyRollbackParams); ok {
+		return r.pl.EmergencyDisabled(ctx, o, ep)
+	}
 	a, err := New(r.pl.Env, p)
 	if err != nil {
 		return fmt.Sprintf("cannot tell: %v", err)
@@ -35,7 +38,12 @@ func (r *Runner) Disabled(ctx context.Context, p spec.Params, o spec.Object) str
 }
 
 // Start implements spec.Runner.
+// The guided emergency rollback (spec.EmergencyRollbackParams) is a flow of three actions
+// behind one confirmation: Pipeline.StartEmergencyRollback.
 func (r *Runner) Start(ctx context.Context, p spec.Params, o spec.Object, req spec.Request) (<-chan spec.Progress, error) {
+	if ep, ok := p.(spec.EmergencyRollbackParams); ok {
+		return r.pl.StartEmergencyRollback(ctx, o, ep, req)
+	}
 	a, err := New(r.pl.Env, p)
 	if err != nil {
 		return nil, err

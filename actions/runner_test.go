@@ -27,6 +27,7 @@ var everyParams = []struct {
 	{"silence-expire", spec.ExpireSilenceParams{}, spec.Object{Kind: spec.KindSilence, Name: "0b1c"}},
 	{"argo-suspend-auto-sync", spec.SuspendAutoSyncParams{For: time.Hour}, spec.Object{Kind: spec.KindApplication, Namespace: "argocd", Name: "fintech-app"}},
 	{"argo-resume-auto-sync", spec.ResumeAutoSyncParams{}, spec.Object{Kind: spec.KindApplication, Namespace: "argocd", Name: "fintech-app"}},
+	{"emergency-rollback", spec.EmergencyRollbackParams{ToRevision: 2, SuspendFor: time.Hour}, prodTarget},
 }
 
 // TestRunnerBuildsEveryAction: the Runner the UI reaches builds the action each spec.Params

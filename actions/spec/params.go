@@ -194,3 +194,30 @@ func (ResumeAutoSyncParams) About() About {
 
 // String implements Params.
 func (ResumeAutoSyncParams) String() string { return "" }
+
+// EmergencyRollbackParams run the guided emergency rollback of a workload an Argo CD app
+// manages with automated sync: suspend the app's automated sync for SuspendFor, roll the
+// workload back to ToRevision, verify it healthy within HealthyWithin; one typed
+// confirmation with a reason, each step its own audited attempt.
+type EmergencyRollbackParams struct {
+	// ToRevision is the workload revision to return to; 0 means the previous one.
+	ToRevision int64
+	// SuspendFor is how long automated sync of the managing Argo CD app stays suspended.
+	SuspendFor time.Duration
+	// HealthyWithin bounds the verify step (default 3 minutes).
+	HealthyWithin time.Duration
+}
+
+// About implements Params.
+func (EmergencyRollbackParams) About() About {
+	return About{ID: "emergency-rollback", Title: "Emergency rollback", Dangerous: true}
+}
+
+// String implements Params.
+func (p EmergencyRollbackParams) String() string {
+	rev := "previous"
+	if p.ToRevision != 0 {
+		rev = fmt.Sprint(p.ToRevision)
+	}
+	return "to-revision=" + rev + " suspend-for=" + p.SuspendFor.String()
+}

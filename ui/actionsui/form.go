@@ -5,6 +5,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/widgets"
@@ -134,7 +135,10 @@ func (f *Form) View() string {
 	w := max(20, min(f.width-8, 100))
 	b := []string{st.Accent.Render(widgets.Fit(f.title, w))}
 	for _, n := range f.notes {
-		b = append(b, st.Warn.Render(widgets.Fit(n, w)))
+		// Notes wrap rather than being cut: they say what will happen.
+		for _, l := range strings.Split(ansi.Wrap(n, w, " /,"), "\n") {
+			b = append(b, st.Warn.Render(widgets.Fit(l, w)))
+		}
 	}
 	b = append(b, "")
 	for i := range f.inputs {

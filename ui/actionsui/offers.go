@@ -26,28 +26,84 @@ func WorkloadObject(svc estate.Service) spec.Object {
 }
 
 // ServiceItems are the actions of a service's detail: restart, roll back
-// to a picked revision, scale to a typed count, refresh the
-// ExternalSecrets feeding it, and sync its Argo CD application.
+// to a picked revision (and, when its Argo CD application syncs
+// automatically, the guided emergency rollback), scale to a typed count,
+// refresh the ExternalSecrets feeding it, and its Argo CD application's.
 func ServiceItems(c common.Common, p Provider, svc estate.Service, snap *estate.Snapshot, now time.Time) []Item {
 	o := WorkloadObject(svc)
 	rollback := actionItem("rollback", "Roll back…", spec.RollbackParams{}, o)
 	rollback.Open = func() common.Component { return RevisionPicker(c, p, svc, now) }
 	scale := actionItem("scale", "Scale…", spec.ScaleParams{Replicas: svc.Desired}, o)
 	scale.Open = func() common.Component { return ScaleForm(c, p, svc) }
-	items := []Item{actionItem("restart", "Restart", spec.RestartParams{}, o), rollback, scale}
+	items := []Item{actionItem("restart", "Restart", spec.RestartParams{}, o), rollback}
+	var app *estate.ArgoApp
+	if svc.Argo.Name != "" {
+		for i, a := range snap.ArgoApps {
+			if a.Namespace == svc.Argo.Namespace && a.Name == svc.Argo.Name {
+				app = &snap.ArgoApps[i]
+			}
+		}
+	}
+	if app != nil && (app.AutoSync || app.Suspension != nil) {
+		items = append(items, emergencyItem(c, p, svc, *app, now))
+	}
+	items = append(items, scale)
 	for _, es := range snap.ExternalSecrets {
 		if es.Kind == spec.KindExternalSecret && es.Namespace == svc.Namespace && feeds(es, svc.Name) {
 			items = append(items, SecretItems(c, p, es)...)
 		}
 	}
-	if svc.Argo.Name != "" {
-		for _, a := range snap.ArgoApps {
-			if a.Namespace == svc.Argo.Namespace && a.Name == svc.Argo.Name {
-				items = append(items, ArgoItems(c, p, a)...)
-			}
-		}
+	if app != nil {
+		items = append(items, ArgoItems(c, p, *app)...)
 	}
 	return items
+}
+
+// DefaultSuspension is how long the emergency rollback's form proposes to suspend automated
+// sync.
+const DefaultSuspension = time.Hour
+
+// emergencyItem is the guided emergency rollback of a workload whose Argo CD app syncs
+// automatically: pick the revision, say for how long auto-sync stays suspended, then the
+// pipeline shows the plan (suspend → roll back → verify healthy) and asks once, typed, with a
+// reason. Under a suspension vigil made, the plain rollback is the way (nothing to suspend).
+func emergencyItem(c common.Common, p Provider, svc estate.Service, app estate.ArgoApp, now time.Time) Item {
+	o := WorkloadObject(svc)
+	it := actionItem("emergency-rollback", "Emergency rollback…", spec.EmergencyRollbackParams{SuspendFor: DefaultSuspension}, o)
+	it.Open = func() common.Component { return EmergencyPicker(c, p, svc, app.Name, now) }
+	if sus := app.Suspension; sus != nil && !app.AutoSync {
+		it.Disabled = "auto-sync of " + app.Name + " is already suspended (" + sus.Reminder(app.Name, now) + "): use Roll back…"
+	}
+	return it
+}
+
+// EmergencyPicker is the emergency rollback's first step: the revision picker of a plain
+// rollback, whose pick opens EmergencyForm.
+func EmergencyPicker(c common.Common, p Provider, svc estate.Service, appName string, now time.Time) *Picker {
+	return revisionPicker(c, svc, now, "Emergency rollback of "+svc.Namespace+"/"+svc.Name+": 1. the revision to return to", func(n int64) tea.Cmd {
+		return common.Push(EmergencyForm(c, p, svc, appName, n))
+	})
+}
+
+// EmergencyForm shows the emergency rollback's plan for revision rev and asks how long
+// automated sync of the app stays suspended; submitting starts the flow, whose one
+// confirmation (typed, with a reason) shows every step's preview and server dry run.
+func EmergencyForm(c common.Common, p Provider, svc estate.Service, appName string, rev int64) *Form {
+	o := WorkloadObject(svc)
+	notes := []string{
+		fmt.Sprintf("plan: suspend auto-sync of %s → roll back to revision %d → verify healthy", appName, rev),
+		"each step runs through the guards and is audited; the confirmation shows every step's preview and asks once, typed, with a reason",
+		"auto-sync stays suspended until you re-enable it (an action) or revert in Git; the header reminds you",
+	}
+	return NewForm(c, fmt.Sprintf("Emergency rollback of %s/%s: 2. suspend auto-sync for", svc.Namespace, svc.Name), notes,
+		[]Field{{Label: "suspend auto-sync for", Value: DefaultSuspension.String()}},
+		func(v []string) (tea.Cmd, error) {
+			d, err := time.ParseDuration(strings.TrimSpace(v[0]))
+			if err != nil || d <= 0 {
+				return nil, fmt.Errorf("suspend auto-sync for: want a duration such as 30m or 1h, not %q", v[0])
+			}
+			return p.Start(spec.EmergencyRollbackParams{ToRevision: rev, SuspendFor: d}, o, fmt.Sprintf("Emergency rollback to revision %d", rev), ""), nil
+		})
 }
 
 // feeds guesses from names that an ExternalSecret feeds a workload (the
@@ -61,6 +117,14 @@ func feeds(es estate.ExternalSecretInfo, workload string) bool {
 // change-cause, age) with the cursor on the previous revision; picking one
 // starts the rollback, whose preview is the template diff.
 func RevisionPicker(c common.Common, p Provider, svc estate.Service, now time.Time) *Picker {
+	o := WorkloadObject(svc)
+	return revisionPicker(c, svc, now, "Roll back "+svc.Namespace+"/"+svc.Name+" to revision", func(n int64) tea.Cmd {
+		return p.Start(spec.RollbackParams{ToRevision: n}, o, fmt.Sprintf("Roll back to revision %d", n), "")
+	})
+}
+
+// revisionPicker lists svc's rollout history under title; pick receives the revision chosen.
+func revisionPicker(c common.Common, svc estate.Service, now time.Time, title string, pick func(rev int64) tea.Cmd) *Picker {
 	var choices []Choice
 	def := -1
 	for i, r := range svc.Revisions {
@@ -74,12 +138,8 @@ func RevisionPicker(c common.Common, p Provider, svc estate.Service, now time.Ti
 		choices = append(choices, ch)
 	}
 	revs := append([]estate.Revision(nil), svc.Revisions...)
-	o := WorkloadObject(svc)
-	return NewPicker(c, "Roll back "+svc.Namespace+"/"+svc.Name+" to revision", "REV   IMAGES                                       CHANGE-CAUSE                 AGE",
-		choices, max(0, def), func(i int) tea.Cmd {
-			n := revs[i].Number
-			return p.Start(spec.RollbackParams{ToRevision: n}, o, fmt.Sprintf("Roll back to revision %d", n), "")
-		})
+	return NewPicker(c, title, "REV   IMAGES                                       CHANGE-CAUSE                 AGE",
+		choices, max(0, def), func(i int) tea.Cmd { return pick(revs[i].Number) })
 }
 
 // ScaleForm asks for a replica count; it warns when an HPA owns them.
@@ -116,8 +176,8 @@ func SecretItems(c common.Common, p Provider, es estate.ExternalSecretInfo) []It
 }
 
 // ArgoItems are an Argo CD application's actions: sync (target revision by
-// default, prune off) and rollback to a picked history id (disabled while
-// auto-sync is on).
+// default, prune off), rollback to a picked history id (disabled while
+// auto-sync is on), and re-enabling the automated sync vigil suspended.
 func ArgoItems(c common.Common, p Provider, app estate.ArgoApp) []Item {
 	o := spec.Object{Kind: spec.KindApplication, Namespace: app.Namespace, Name: app.Name}
 	sync := actionItem("argo-sync:"+o.String(), "Argo CD sync "+app.Name+"…", spec.ArgoSyncParams{}, o)
@@ -135,7 +195,12 @@ func ArgoItems(c common.Common, p Provider, app estate.ArgoApp) []Item {
 	default:
 		rb.Action = spec.ArgoRollbackParams{ID: app.History[1].ID}
 	}
-	return []Item{sync, rb}
+	items := []Item{sync, rb}
+	if app.Suspension != nil {
+		// vigil suspended its automated sync (the emergency rollback): re-enabling is an action.
+		items = append(items, actionItem("argo-resume-auto-sync:"+o.String(), "Re-enable auto-sync of "+app.Name, spec.ResumeAutoSyncParams{}, o))
+	}
+	return items
 }
 
 // ArgoSyncForm asks for the revision (default the target revision) and
