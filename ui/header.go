@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -90,19 +91,85 @@ func (m *Model) headerView() string {
 	if m.switching != "" && m.switching != m.onScreen.Context {
 		ctxName = st.Muted.Render(m.onScreen.Context+" → ") + st.Warn.Render(m.switching)
 	}
-	where := st.Title.Render("vigil") + sep +
-		st.Muted.Render("ctx ") + ctxName + sep +
-		st.Muted.Render("cluster ") + st.Value.Render(clusterName) + sep +
-		st.Muted.Render("user ") + st.Value.Render(m.onScreen.User)
+	var badge, warning string
 	if m.common.ReadOnly {
-		badge := st.Badge.Render(" READ-ONLY ")
+		badge = st.Badge.Render(" READ-ONLY ")
 		if m.writeWarning != "" {
-			// The guarantee comes from vigil, not from RBAC: say so.
-			badge += " " + st.Warn.Render(m.writeWarning)
+			warning = st.Warn.Render(m.writeWarning)
 		}
-		where = ansi.Truncate(where, max(0, w-lipgloss.Width(badge)-1), "…") + " " + badge
 	}
-	return ansi.Truncate(where, w, "…") + "\n" + ansi.Truncate(m.stateLine(), w, "…")
+	where := headerWhere(w, sep, headerSeg{text: st.Title.Render("vigil")}, headerSeg{text: st.Muted.Render("ctx ") + ctxName, keep: true},
+		headerSeg{text: st.Muted.Render("cluster ") + st.Value.Render(clusterName), prio: 1, cut: true},
+		headerSeg{text: st.Muted.Render("user ") + st.Value.Render(m.onScreen.User), prio: 3, cut: true},
+		headerSeg{text: badge, keep: true, glue: " "},
+		// The guarantee comes from vigil, not from RBAC: say so, as room allows.
+		headerSeg{text: warning, prio: 2, cut: true, glue: " "},
+	)
+	return where + "\n" + ansi.Truncate(m.stateLine(), w, "…")
+}
+
+// headerSeg is one part of the header's first line. keep parts (the context name, the
+// READ-ONLY badge) are never cut while they fit the line; the others give way in order of prio
+// (lowest first kept): a cut one is truncated with "…", one with no room left is left out.
+// glue is what precedes it (sep when empty).
+type headerSeg struct {
+	text      string
+	keep, cut bool
+	prio      int
+	glue      string
+}
+
+// headerWhere lays segs out on one line of at most w cells: first the kept ones, then the
+// others by prio while room remains, in their own order on the line.
+func headerWhere(w int, sep string, segs ...headerSeg) string {
+	glue := func(i int) string {
+		if i == 0 {
+			return ""
+		}
+		if segs[i].glue != "" {
+			return segs[i].glue
+		}
+		return sep
+	}
+	shown := make([]string, len(segs))
+	room := w
+	for i, s := range segs {
+		if s.keep && s.text != "" {
+			shown[i] = s.text
+			room -= lipgloss.Width(glue(i) + s.text)
+		}
+	}
+	order := make([]int, 0, len(segs))
+	for i, s := range segs {
+		if !s.keep && s.text != "" {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return segs[a].prio - segs[b].prio })
+	for _, i := range order {
+		g, s := glue(i), segs[i]
+		need := lipgloss.Width(g + s.text)
+		switch {
+		case need <= room:
+			shown[i] = s.text
+			room -= need
+		case s.cut && room-lipgloss.Width(g) >= 14:
+			shown[i] = ansi.Truncate(s.text, room-lipgloss.Width(g), "…")
+			room = 0
+		}
+	}
+	var b strings.Builder
+	for i, s := range shown {
+		if s == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(glue(i))
+		}
+		b.WriteString(s)
+	}
+	// Only a context name longer than the line itself is cut.
+	return ansi.Truncate(b.String(), w, "…")
 }
 
 // stateLine renders connection state, data age and health counts.

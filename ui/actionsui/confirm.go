@@ -1,6 +1,7 @@
 package actionsui
 
 import (
+	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -27,6 +28,9 @@ type Confirm struct {
 	note          string
 	answered      bool
 	width, height int
+	// scroll is the first preview line shown when the preview is taller than the modal's room
+	// (the question and the answer always stay on screen).
+	scroll int
 }
 
 var _ common.Component = (*Confirm)(nil)
@@ -63,6 +67,10 @@ func (m *Confirm) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		// never lets it confirm.
 		m.send(spec.Confirmation{Answer: m.answer.Value(), Reason: m.reason.Value(), Cancelled: true})
 		m.PopSelf()
+		return m, nil
+	case k.String() == "up" || k.String() == "down" || k.String() == "pgup" || k.String() == "pgdown":
+		step := map[string]int{"up": -1, "down": 1, "pgup": -max(1, m.height/2), "pgdown": max(1, m.height/2)}[k.String()]
+		m.scroll = max(0, m.scroll+step) // View clamps the upper end
 		return m, nil
 	case k.String() == "tab" && m.req.NeedReason:
 		m.onReason = !m.onReason
@@ -123,40 +131,59 @@ func (m *Confirm) View() string {
 	r := m.req
 	var b []string
 	title := r.Title + " " + r.Object.String() + " in " + r.Context
+	// The title, the question and what is typed wrap, never cut: the context name and the
+	// token to type are what the operator reads and copies, however long (an EKS ARN).
+	titleStyle := st.Accent
 	if r.Dangerous {
-		b = append(b, st.Crit.Render(widgets.Fit("⚠ "+title, w)))
-	} else {
-		b = append(b, st.Accent.Render(widgets.Fit(title, w)))
+		titleStyle, title = st.Crit, "⚠ "+title
+	}
+	for _, l := range wrapWords(title, w) {
+		b = append(b, titleStyle.Render(l))
 	}
 	// The preview wraps rather than being cut: the diff is what the
 	// operator confirms.
+	var preview []string
 	for _, l := range strings.Split(strings.TrimRight(r.Preview.String(), "\n"), "\n") {
 		for _, wl := range strings.Split(ansi.Wrap(l, w, " /,"), "\n") {
-			b = append(b, widgets.Fit(wl, w))
+			preview = append(preview, widgets.Fit(wl, w))
 		}
 	}
-	b = append(b, "", st.Value.Render(widgets.Fit(r.Prompt(), w)))
+	tail := []string{""}
+	for _, l := range wrapWords(r.Prompt(), w) {
+		tail = append(tail, st.Value.Render(l))
+	}
 	if r.NeedReason {
 		line := m.reason.Prompt + m.reason.Value()
 		if m.onReason {
 			line = m.reason.View()
 		}
-		b = append(b, widgets.Fit(line, w))
+		tail = append(tail, strings.Split(ansi.Hardwrap(line, w, true), "\n")...)
 	}
+	answer := m.answer.View()
 	if m.onReason {
-		b = append(b, m.answer.Prompt+m.answer.Value())
-	} else {
-		b = append(b, widgets.Fit(m.answer.View(), w))
+		answer = m.answer.Prompt + m.answer.Value()
 	}
+	tail = append(tail, strings.Split(ansi.Hardwrap(answer, w, true), "\n")...)
 	if m.note != "" {
-		b = append(b, st.Warn.Render(widgets.Fit(m.note, w)))
+		for _, l := range wrapWords(m.note, w) {
+			tail = append(tail, st.Warn.Render(l))
+		}
 	} else {
 		hint := spec.EnterAloneNeverConfirms + " · Esc cancels"
 		if strings.Contains(r.Prompt(), spec.EnterAloneNeverConfirms) {
 			hint = "Esc cancels" // the question already says it
 		}
-		b = append(b, st.Muted.Render(hint))
+		tail = append(tail, st.Muted.Render(hint))
 	}
+	// Taller than the room (2 lines of frame): the preview scrolls, the question stays.
+	if room := m.height - 2 - len(b) - len(tail); m.height > 0 && len(preview) > room {
+		show := max(1, room-1)
+		m.scroll = min(m.scroll, max(0, len(preview)-show))
+		end := min(len(preview), m.scroll+show)
+		more := fmt.Sprintf("preview lines %d–%d of %d (↑/↓ pgup/pgdn scroll)", m.scroll+1, end, len(preview))
+		preview = append(preview[m.scroll:end:end], st.Muted.Render(widgets.Fit(more, w)))
+	}
+	b = append(append(b, preview...), tail...)
 	frame := st.Frame
 	if r.Dangerous {
 		frame = st.FrameDanger
@@ -166,3 +193,47 @@ func (m *Confirm) View() string {
 
 // Placement implements common.Overlay.
 func (m *Confirm) Placement() string { return "center" }
+
+// wrapWords wraps plain text to lines of at most w cells at spaces. A word longer than a line
+// (a long context name in a token to type) is broken after its "/" separators, and only when
+// a part is still too long, inside it: every character is shown, in order, each part of a
+// broken word starting a line of its own.
+func wrapWords(text string, w int) []string {
+	var lines []string
+	line := ""
+	add := func(word string) {
+		switch {
+		case line == "":
+			line = word
+		case ansi.StringWidth(line+" "+word) <= w:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+	}
+	for _, word := range strings.Fields(text) {
+		if ansi.StringWidth(word) <= w {
+			add(word)
+			continue
+		}
+		var parts []string
+		part := ""
+		for _, piece := range strings.SplitAfter(word, "/") {
+			if part != "" && ansi.StringWidth(part+piece) > w {
+				parts = append(parts, part)
+				part = ""
+			}
+			part += piece
+		}
+		for _, p := range append(parts, part) {
+			for _, hp := range strings.Split(ansi.Hardwrap(p, w, false), "\n") {
+				if line != "" {
+					lines = append(lines, line)
+				}
+				line = hp
+			}
+		}
+	}
+	return append(lines, line)
+}

@@ -2,6 +2,7 @@ package actionsui
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -168,5 +169,62 @@ func TestConfirmation_Golden(t *testing.T) {
 	want := string(b)
 	if got != want {
 		t.Errorf("confirm modal:\n%s", got)
+	}
+}
+
+// eksContext is an EKS-style context name: an ARN of about 60 characters.
+const eksContext = "arn:aws:eks:eu-west-1:123456789012:cluster/prod-payments-eu"
+
+// TestConfirmation_LongContextNeverCut: at 80 columns with an EKS ARN as the context, the
+// token to type and the context name are shown whole (wrapped, never cut with "…"), as is what
+// has been typed; no line is wider than the terminal, and a preview taller than the room
+// scrolls (↓) while the question stays on screen.
+func TestConfirmation_LongContextNeverCut(t *testing.T) {
+	var details []string
+	for i := range 40 {
+		details = append(details, fmt.Sprintf("diff line %d", i))
+	}
+	for _, size := range [][2]int{{80, 19}, {160, 40}} {
+		width, height := size[0], size[1]
+		reply := make(chan spec.Confirmation, 1)
+		obj := spec.Object{Kind: "Deployment", Namespace: "fintech-prod", Name: "payment-service"}
+		req := spec.ConfirmRequest{ActionID: "rollback", Title: "Roll back", Dangerous: true, Context: eksContext,
+			Object: obj, Typed: true, Expect: obj.ConfirmText(eksContext), Why: "namespace fintech-prod is production",
+			NeedReason: true, Preview: spec.Preview{Summary: "roll back to revision 2", Details: details}}
+		c := NewConfirm(common.Common{Styles: theme.New(true), Keys: common.DefaultKeyMap()}, ConfirmMsg{Request: req, Reply: reply})
+		c.SetSize(width, height)
+		current = c
+		typeIn(c, "INC-7")
+		c.Update(kp("enter"))
+		typeIn(c, req.Expect[:70])
+		v := ansi.Strip(c.View())
+		var joined strings.Builder
+		for _, l := range strings.Split(v, "\n") {
+			if w := ansi.StringWidth(l); w > width {
+				t.Errorf("width %d: a line of %d cells: %q", width, w, l)
+			}
+			joined.WriteString(strings.Trim(l, "│┃ █"))
+		}
+		if n := strings.Count(v, "\n") + 1; n > height {
+			t.Errorf("width %d: the modal is %d lines high, the room %d", width, n, height)
+		}
+		c.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+		if after := ansi.Strip(c.View()); after == v {
+			t.Errorf("width %d: ↓ did not scroll the preview:\n%s", width, after)
+		}
+		for range 50 {
+			c.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+		}
+		if after := ansi.Strip(c.View()); !strings.Contains(after, "diff line 39") || !strings.Contains(after, "Type") {
+			t.Errorf("width %d: the end of the preview cannot be reached with the question on screen:\n%s", width, after)
+		}
+		if strings.Contains(v, "…") {
+			t.Errorf("width %d: something is cut:\n%s", width, v)
+		}
+		for _, want := range []string{"Type" + req.Expect + "to confirm", "in" + eksContext, ">" + req.Expect[:70]} {
+			if !strings.Contains(strings.ReplaceAll(joined.String(), " ", ""), strings.ReplaceAll(want, " ", "")) {
+				t.Errorf("width %d: %q is not shown whole:\n%s", width, want, v)
+			}
+		}
 	}
 }

@@ -1,0 +1,38 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// TestHeaderKeepsLongContext: with an EKS-style context name (an ARN of about 60 characters),
+// the header's first line shows the whole name at 80 and 160 columns, and with --readonly the
+// READ-ONLY badge beside it: the cluster, the user and the credentials warning give way first.
+func TestHeaderKeepsLongContext(t *testing.T) {
+	const eks = "arn:aws:eks:eu-west-1:123456789012:cluster/prod-payments-eu"
+	for _, readOnly := range []bool{false, true} {
+		for _, size := range [][2]int{{80, 24}, {160, 45}} {
+			m := New(Options{Common: newTestModel(t, size[0], size[1]).common, Feed: Feed{
+				OnScreen: OnScreen{Context: eks, Server: "https://ABCDEF0123456789.gr7.eu-west-1.eks.amazonaws.com", User: "arn:aws:iam::123456789012:user/alice"},
+				ReadOnly: readOnly, WriteWarning: "credentials allow writes; read-only enforced by vigil"}})
+			m.Update(tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+			head := strings.Split(screenText(m), "\n")[0]
+			if w := ansi.StringWidth(head); w > size[0] {
+				t.Errorf("%v: the header is %d cells wide", size, w)
+			}
+			if !strings.Contains(head, "ctx "+eks) {
+				t.Errorf("%v readonly=%v: the context name is cut: %q", size, readOnly, head)
+			}
+			if readOnly && !strings.Contains(head, "READ-ONLY") {
+				t.Errorf("%v: no READ-ONLY badge: %q", size, head)
+			}
+			if size[0] == 160 && !strings.Contains(head, "cluster ") {
+				t.Errorf("%v: the cluster gave way though there is room: %q", size, head)
+			}
+			t.Logf("%v readonly=%v: %q", size, readOnly, head)
+		}
+	}
+}
