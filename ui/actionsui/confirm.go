@@ -127,7 +127,7 @@ func (m *Confirm) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHel
 // View implements common.Component.
 func (m *Confirm) View() string {
 	st := m.common.Styles
-	w := max(20, min(m.width-6, 100))
+	w := max(20, min(m.width-6, 140)) // wide enough for a long token on one line
 	r := m.req
 	var b []string
 	title := r.Title + " " + r.Object.String() + " in " + r.Context
