@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/vigil-k8s/vigil/internal/testcluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
 // eksContext is an EKS-style context name (an ARN, ~60 characters), as `aws eks
@@ -103,7 +103,7 @@ func TestTUILongContextConfirmation(t *testing.T) {
 			_ = term.Send("Enter")
 			_ = term.Type(token)
 			_ = term.Send("Enter")
-			err := testcluster.Eventually(30*time.Second, 200*time.Millisecond, func() (bool, error) {
+			err := clustertest.Eventually(30*time.Second, 200*time.Millisecond, func() (bool, error) {
 				d, err := cs.AppsV1().Deployments(ns).Get(context.Background(), "pay", metav1.GetOptions{})
 				if err != nil {
 					return false, err
