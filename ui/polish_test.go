@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -246,6 +247,146 @@ func TestOutcomeExpiresWhenItsServiceChanges(t *testing.T) {
 		run(m, SnapshotMsg{Snapshot: snap(4, 2)}) // the HPA set it back
 		if strings.Contains(screenText(m), said) {
 			t.Errorf("outcome still shown after api-gateway went back to 2:\n%s", screenText(m))
+		}
+	})
+}
+
+// cellAt reads the cell of header column title from a table line: the
+// header is padded as the cells are, so a left-aligned cell starts where
+// its title starts and a right-aligned one ends where its title ends.
+func cellAt(header, line, title string, right bool) string {
+	i := strings.Index(header, title)
+	if i < 0 {
+		return ""
+	}
+	r := []rune(line)
+	start := len([]rune(header[:i]))
+	if right {
+		end := min(len(r), start+len([]rune(title)))
+		j := end
+		for j > 0 && r[j-1] != ' ' {
+			j--
+		}
+		return string(r[j:end])
+	}
+	j := start
+	for j < len(r) && r[j] != ' ' {
+		j++
+	}
+	return string(r[start:j])
+}
+
+// One meaning for the sort arrow on every column: ↑ lowest value first,
+// ↓ highest first; the sorted column's title is never cut by it.
+func TestSortArrowsMeanOneThing(t *testing.T) {
+	// The value each checked column shows, read back from the screen.
+	num := func(s string) float64 {
+		if s == "-" {
+			return -1
+		}
+		if a, b, ok := strings.Cut(s, "/"); ok { // READY: the fraction ready
+			var x, y float64
+			fmt.Sscan(a, &x)
+			fmt.Sscan(b, &y)
+			return x / max(y, 1)
+		}
+		var x float64
+		fmt.Sscan(strings.TrimSuffix(strings.TrimSuffix(s, "%"), "!"), &x)
+		return x
+	}
+	cols := map[string]struct {
+		right   bool
+		numeric bool
+	}{"NAMESPACE": {}, "NAME": {}, "READY": {true, true}, "RST": {true, true}, "CPU": {true, true}, "MEM": {true, true}}
+	eachSize(t, func(t *testing.T, w, h int) {
+		m := newModelWith(t, w, h, &fakeBackend{}, nil)
+		run(m, SnapshotMsg{Snapshot: seedEstate(2)})
+		seen := map[string]bool{}
+		for range 14 {
+			run(m, press("s"))
+			for _, rev := range []bool{false, true} {
+				if rev {
+					run(m, press("S"))
+				}
+				screen := strings.Split(screenText(m), "\n")
+				hi := slices.IndexFunc(screen, func(l string) bool { return strings.HasPrefix(l, "NAMESPACE") })
+				if hi < 0 {
+					t.Fatalf("no table header:\n%s", screenText(m))
+				}
+				header := screen[hi]
+				col, arrow := "", ""
+				for _, f := range strings.Fields(header) {
+					if a, ok := strings.CutSuffix(f, "↑"); ok {
+						col, arrow = a, "↑"
+					} else if a, ok := strings.CutSuffix(f, "↓"); ok {
+						col, arrow = a, "↓"
+					}
+				}
+				if strings.Contains(header, "…") {
+					t.Errorf("header cut: %q", header)
+				}
+				if col == "" {
+					continue // the input order
+				}
+				if st := services.LineWith(screenText(m), "sort "); !strings.Contains(st, "sort "+strings.ToLower(col)+" "+arrow) {
+					t.Errorf("status line %q does not say sort %s %s", st, strings.ToLower(col), arrow)
+				}
+				c, ok := cols[col]
+				if !ok {
+					continue
+				}
+				seen[col+arrow] = true
+				var vals []string
+				for _, l := range screen[hi+1 : hi+7] {
+					vals = append(vals, cellAt(header, l, col+arrow, c.right))
+				}
+				for i := 1; i < len(vals); i++ {
+					var cmp int
+					if c.numeric {
+						a, b := num(vals[i-1]), num(vals[i])
+						cmp = map[bool]int{true: -1, false: 1}[a < b]
+						if a == b {
+							cmp = 0
+						}
+					} else {
+						cmp = strings.Compare(vals[i-1], vals[i])
+					}
+					if (arrow == "↑" && cmp > 0) || (arrow == "↓" && cmp < 0) {
+						t.Errorf("%s%s: %q before %q (column %v)", col, arrow, vals[i-1], vals[i], vals)
+					}
+				}
+			}
+		}
+		for col := range cols {
+			if !seen[col+"↑"] || !seen[col+"↓"] {
+				t.Errorf("%s not seen sorted both ways (%v)", col, seen)
+			}
+		}
+	})
+}
+
+// Columns are as wide as their content where the width allows: nothing is
+// cut while the line has room to spare.
+func TestColumnsFitTheirContent(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		s := seedEstate(2)
+		s.Services[4].Argo.Sync, s.Services[4].Argo.Health = "OutOfSync", "Degraded"
+		s.Services[0].Name = "notification-service-long"
+		m := newModelWith(t, w, h, &fakeBackend{}, nil)
+		run(m, SnapshotMsg{Snapshot: s})
+		screen := strings.Split(screenText(m), "\n")
+		hi := slices.IndexFunc(screen, func(l string) bool { return strings.HasPrefix(l, "NAMESPACE") })
+		for _, l := range screen[hi : hi+7] {
+			if strings.Contains(l, "…") && strings.HasSuffix(l, " ") || strings.Contains(l, "…") && len([]rune(l)) < w {
+				t.Errorf("a cell is cut while the line has room (%d of %d cells): %q", len([]rune(l)), w, l)
+			}
+		}
+		if w >= 160 {
+			for _, want := range []string{"OutOfSync/Degraded", "notification-service-long"} {
+				if !strings.Contains(screenText(m), want) {
+					t.Errorf("%q cut at %d columns:\n%s", want, w, screenText(m))
+				}
+			}
 		}
 	})
 }

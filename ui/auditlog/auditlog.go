@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -101,6 +100,7 @@ func (m *Model) Set(l LoadedMsg) {
 	m.Refresh()
 }
 
+// widths are the columns' widths when the width cannot hold their content.
 var widths = []int{14, 14, 9, 14, 38, 16, 9}
 
 func (m *Model) build(st theme.Theme, width int) []string {
@@ -129,19 +129,23 @@ func (m *Model) build(st theme.Theme, width int) []string {
 		}
 		out = append(out, st.OK.Render(line)+st.Muted.Render(widgets.Fit("  "+l.Path, max(0, width-len([]rune(line))))))
 	}
-	out = append(out, "", st.TableHeader.Render(widgets.Fit(row("TIME (UTC)", "USER", "CONTEXT", "ACTION", "TARGET", "REASON", "RESULT"), width)))
+	head := []string{"TIME (UTC)", "USER", "CONTEXT", "ACTION", "TARGET", "REASON", "RESULT"}
+	recs := slices.Clone(l.Records)
+	slices.Reverse(recs)
+	cells := [][]string{head}
+	for _, r := range recs {
+		cells = append(cells, []string{r.Time.UTC().Format("01-02 15:04:05"), r.User, r.Context, r.Action, r.Target, r.Reason, result(r)})
+	}
+	// Columns as wide as their content where the width allows; REASON,
+	// free text, takes what is left.
+	w := widgets.TextWidths(width, widths, 5, cells...)
+	out = append(out, "", st.TableHeader.Render(widgets.Fit(widgets.Row(w, head...), width)))
 	if len(l.Records) == 0 {
 		return append(out, st.Muted.Render("no records yet"))
 	}
-	recs := slices.Clone(l.Records)
-	slices.Reverse(recs)
-	for _, r := range recs {
-		result := r.Result
-		if result == "" {
-			result = string(r.Phase)
-		}
+	for i, r := range recs {
 		lvl := theme.LevelOK
-		switch result {
+		switch result(r) {
 		case "failed", "unknown": // unknown: a deadline hit after the request was sent
 			lvl = theme.LevelCrit
 		case "refused":
@@ -153,8 +157,7 @@ func (m *Model) build(st theme.Theme, width int) []string {
 		if r.Stage != "" && e != "" {
 			e = r.Stage + ": " + e
 		}
-		out = append(out, st.For(lvl).Render(widgets.Fit(row(r.Time.UTC().Format("01-02 15:04:05"), r.User, r.Context,
-			r.Action, r.Target, r.Reason, result), width)))
+		out = append(out, st.For(lvl).Render(widgets.Fit(widgets.Row(w, cells[i+1]...), width)))
 		if e != "" {
 			// The error gets a line of its own: it is what a reviewer reads.
 			out = append(out, st.For(lvl).Render(widgets.Fit("               ↳ "+e, width)))
@@ -163,17 +166,10 @@ func (m *Model) build(st theme.Theme, width int) []string {
 	return out
 }
 
-func row(cells ...string) string {
-	var b strings.Builder
-	for i, c := range cells {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		if i < len(widths) {
-			b.WriteString(widgets.Pad(widgets.Fit(c, widths[i]), widths[i], false))
-		} else {
-			b.WriteString(c)
-		}
+// result is a record's result, else its phase.
+func result(r audit.Record) string {
+	if r.Result != "" {
+		return r.Result
 	}
-	return b.String()
+	return string(r.Phase)
 }

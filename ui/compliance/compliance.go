@@ -71,7 +71,7 @@ func New(c common.Common, d *common.Data) *Model {
 		return func(a, b *Item) int { return cmp.Compare(b.Counts[s], a.Counts[s]) }
 	}
 	m.table = widgets.NewTable(c.Styles, []widgets.Column[*Item]{
-		{Title: "VERDICT", Width: 10, Cell: func(it *Item) string { return verdictText(it.Verdict.Verdict) },
+		{Title: "VERDICT", Width: 10, Descending: true, Cell: func(it *Item) string { return verdictText(it.Verdict.Verdict) },
 			Compare: func(a, b *Item) int {
 				return cmp.Compare(verdictRank(a.Verdict.Verdict), verdictRank(b.Verdict.Verdict))
 			}},
@@ -79,10 +79,10 @@ func New(c common.Common, d *common.Data) *Model {
 			Compare: func(a, b *Item) int { return strings.Compare(string(a.Group), string(b.Group)) }},
 		{Title: "CHECKLIST ITEM", Width: 30, Flex: true, Cell: func(it *Item) string { return it.Item },
 			Compare: func(a, b *Item) int { return strings.Compare(a.Item, b.Item) }},
-		{Title: "FAIL", Width: 4, Right: true, Cell: count(checks.Fail), Compare: by(checks.Fail)},
-		{Title: "WARN", Width: 4, Right: true, Cell: count(checks.Warn), Compare: by(checks.Warn)},
-		{Title: "UNKN", Width: 4, Right: true, Cell: count(checks.Unknown), Compare: by(checks.Unknown)},
-		{Title: "PASS", Width: 4, Right: true, Cell: count(checks.Pass), Compare: by(checks.Pass)},
+		{Title: "FAIL", Width: 4, Right: true, Cell: count(checks.Fail), Compare: by(checks.Fail), Descending: true},
+		{Title: "WARN", Width: 4, Right: true, Cell: count(checks.Warn), Compare: by(checks.Warn), Descending: true},
+		{Title: "UNKN", Width: 4, Right: true, Cell: count(checks.Unknown), Compare: by(checks.Unknown), Descending: true},
+		{Title: "PASS", Width: 4, Right: true, Cell: count(checks.Pass), Compare: by(checks.Pass), Descending: true},
 		{Title: "CHECKS", Width: 6, Right: true, MinTable: 90, Cell: func(it *Item) string { return fmt.Sprint(len(it.Checks)) }},
 	})
 	m.table.Style = func(it *Item) lipgloss.Style { return render.Check(c.Styles, verdictStatus(it.Verdict.Verdict)) }

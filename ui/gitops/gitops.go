@@ -201,12 +201,21 @@ func build(st theme.Theme, d *common.Data, width int) (out []string, rows []int,
 			out = append(out, l)
 		}
 		out = append(out, "", section(st, fmt.Sprintf("SECRET STORES (%d)", len(snap.SecretStores)), width))
-		for _, s := range snap.SecretStores {
-			lvl, ready := theme.LevelOK, "Ready"
+		cells := make([][]string, len(snap.SecretStores))
+		for i, s := range snap.SecretStores {
+			ready := "Ready"
 			if !s.Ready {
-				lvl, ready = theme.LevelCrit, "NotReady"
+				ready = "NotReady"
 			}
-			out = append(out, st.For(lvl).Render(widgets.Fit(fmt.Sprintf("%-18s %-34s %-8s %-9s %s %s", s.Kind, nsName(s.Namespace, s.Name), s.Provider, ready, s.Reason, s.Message), width)))
+			cells[i] = []string{s.Kind, nsName(s.Namespace, s.Name), s.Provider, ready, strings.TrimSpace(s.Reason + " " + s.Message)}
+		}
+		w := widgets.TextWidths(width, []int{18, 34, 8, 9, 12}, -1, cells...)
+		for i, s := range snap.SecretStores {
+			lvl := theme.LevelOK
+			if !s.Ready {
+				lvl = theme.LevelCrit
+			}
+			out = append(out, st.For(lvl).Render(widgets.Fit(widgets.Row(w, cells[i]...), width)))
 		}
 	}
 
@@ -235,14 +244,12 @@ func externalSecrets(st theme.Theme, d *common.Data, es []estate.ExternalSecretI
 	if len(es) == 0 {
 		return []string{st.Muted.Render("no ExternalSecrets")}
 	}
-	w := []int{46, 8, 9, 8, 30}
-	out := []string{st.TableHeader.Render(widgets.Fit(row(w, "NAME", "READY", "REFRESHED", "INTERVAL", "STORE → SECRET", "REASON"), width))}
+	head := []string{"NAME", "READY", "REFRESHED", "INTERVAL", "STORE → SECRET", "REASON"}
+	cells := [][]string{head}
 	for _, e := range es {
-		lvl, ready := theme.LevelOK, "True"
+		ready := "True"
 		if !e.Ready {
-			lvl, ready = theme.LevelCrit, "False"
-		} else if e.Stale {
-			lvl = theme.LevelWarn
+			ready = "False"
 		}
 		name := nsName(e.Namespace, e.Name)
 		if e.Kind == "ClusterExternalSecret" {
@@ -262,22 +269,18 @@ func externalSecrets(st theme.Theme, d *common.Data, es []estate.ExternalSecretI
 		if len(e.Namespaces) > 0 {
 			reason += " ns " + strings.Join(e.Namespaces, ",")
 		}
-		out = append(out, st.For(lvl).Render(widgets.Fit(row(w, name, ready, refreshed, e.RefreshInterval, e.StoreKind+"/"+e.Store+" → "+e.Target, reason), width)))
+		cells = append(cells, []string{name, ready, refreshed, e.RefreshInterval, e.StoreKind + "/" + e.Store + " → " + e.Target, reason})
+	}
+	w := widgets.TextWidths(width, []int{46, 8, 9, 8, 30, 12}, -1, cells...)
+	out := []string{st.TableHeader.Render(widgets.Fit(widgets.Row(w, head...), width))}
+	for i, e := range es {
+		lvl := theme.LevelOK
+		if !e.Ready {
+			lvl = theme.LevelCrit
+		} else if e.Stale {
+			lvl = theme.LevelWarn
+		}
+		out = append(out, st.For(lvl).Render(widgets.Fit(widgets.Row(w, cells[i+1]...), width)))
 	}
 	return out
-}
-
-func row(widths []int, cells ...string) string {
-	var b strings.Builder
-	for i, c := range cells {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		if i < len(widths) {
-			b.WriteString(widgets.Pad(c, widths[i], false))
-		} else {
-			b.WriteString(c)
-		}
-	}
-	return b.String()
 }

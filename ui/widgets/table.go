@@ -28,6 +28,10 @@ type Column[T any] struct {
 	// Compare orders rows when the user sorts by this column; nil means
 	// the column is not sortable.
 	Compare func(a, b T) int
+	// Descending says Compare puts the highest value first (restarts,
+	// CPU, the worst health): the header's arrow tells the direction of
+	// the values, ↑ lowest first, ↓ highest first, whatever the column.
+	Descending bool
 }
 
 // Table is a scrolling, sortable, filterable list of rows that draws only
@@ -46,6 +50,7 @@ type Table[T any] struct {
 
 	styles        theme.Theme
 	rows          []T
+	content       []int // per column, the widest cell over rows
 	view          []int // indexes into rows: filtered, then sorted
 	filter        string
 	sortCol       int // -1: the input order
@@ -68,6 +73,7 @@ func (t *Table[T]) SetRows(rows []T, id func(T) string) {
 		sel = id(r)
 	}
 	t.rows = rows
+	t.measure()
 	t.refresh()
 	if sel != "" {
 		for i, ri := range t.view {
@@ -125,16 +131,32 @@ func (t *Table[T]) NextSort() {
 	t.SortBy(-1, false)
 }
 
-// SortName names the current sort, for a status line.
+// SortName names the current sort, for a status line: the column and
+// the header's arrow.
 func (t *Table[T]) SortName() string {
 	if t.sortCol < 0 {
 		return "default"
 	}
-	n := strings.ToLower(t.Columns[t.sortCol].Title)
-	if t.reverse {
-		return n + " ↓"
+	return strings.ToLower(t.Columns[t.sortCol].Title) + " " + t.arrow()
+}
+
+// arrow is the sorted column's direction: ↑ lowest value first, ↓ highest.
+func (t *Table[T]) arrow() string {
+	if t.Columns[t.sortCol].Descending != t.reverse {
+		return "↓"
 	}
-	return n + " ↑"
+	return "↑"
+}
+
+// measure records each column's widest cell over every row (not only the
+// filtered ones, so widths hold still while the user types a filter).
+func (t *Table[T]) measure() {
+	t.content = make([]int, len(t.Columns))
+	for i, c := range t.Columns {
+		for _, r := range t.rows {
+			t.content[i] = max(t.content[i], ansi.StringWidth(c.Cell(r)))
+		}
+	}
 }
 
 func (t *Table[T]) refresh() {
@@ -249,40 +271,31 @@ func (t *Table[T]) clamp() {
 	t.offset = max(0, min(t.offset, len(t.view)-page))
 }
 
-// layout returns the visible columns with their widths for the table width.
+// layout returns the visible columns with their widths for the table
+// width: each as wide as its content when it fits (never narrower than its
+// Width, its title, or, sorted, its title and arrow), the space left
+// to the Flex columns; when it does not fit, the columns closest to whole
+// are made whole first.
 func (t *Table[T]) layout() ([]Column[T], []int) {
 	var cols []Column[T]
-	for _, c := range t.Columns {
-		if c.MinTable == 0 || t.width >= c.MinTable {
-			cols = append(cols, c)
+	var mins, natural, maxw []int
+	var flex []bool
+	for i, c := range t.Columns {
+		if c.MinTable != 0 && t.width < c.MinTable {
+			continue
 		}
-	}
-	widths := make([]int, len(cols))
-	used, flex := len(cols)-1, 0
-	for i, c := range cols {
-		widths[i] = c.Width
-		used += c.Width
-		if c.Flex {
-			flex++
+		lo := max(c.Width, ansi.StringWidth(c.Title))
+		if i == t.sortCol {
+			lo = max(c.Width, ansi.StringWidth(c.Title)+1) // the arrow never cuts the title
 		}
-	}
-	left := t.width - used
-	// Capped columns first, so what they cannot take goes to the others.
-	for pass := 0; pass < 2; pass++ {
-		for i, c := range cols {
-			if !c.Flex || left <= 0 || (pass == 0) != (c.MaxWidth > 0) {
-				continue
-			}
-			share := left / flex
-			if c.MaxWidth > 0 {
-				share = min(left, max(0, c.MaxWidth-widths[i]))
-			}
-			widths[i] += share
-			left -= share
-			flex--
+		nat := lo
+		if i < len(t.content) {
+			nat = max(lo, t.content[i])
 		}
+		cols = append(cols, c)
+		mins, natural, maxw, flex = append(mins, lo), append(natural, nat), append(maxw, c.MaxWidth), append(flex, c.Flex)
 	}
-	return cols, widths
+	return cols, Widths(t.width, mins, natural, maxw, flex)
 }
 
 // View draws the header and the visible rows.
@@ -297,11 +310,7 @@ func (t *Table[T]) View() string {
 	for i, c := range cols {
 		title := c.Title
 		if t.sortCol >= 0 && t.Columns[t.sortCol].Title == c.Title {
-			if t.reverse {
-				title += "↓"
-			} else {
-				title += "↑"
-			}
+			title += t.arrow()
 		}
 		head[i] = Pad(title, widths[i], c.Right)
 	}
