@@ -152,15 +152,21 @@ func Run(cat []Check, inv *Inventory) []Finding {
 
 // Evaluate runs one check, filling defaults and guarding forbidden input.
 func Evaluate(c Check, inv *Inventory) []Finding {
-	var denied []string
+	var denied, failing []string
 	for _, res := range c.Needs {
 		if reason, ok := inv.Forbidden[res]; ok {
 			denied = append(denied, fmt.Sprintf("no access to %s (%s)", res, reason))
+		} else if reason, ok := inv.Failing[res]; ok {
+			failing = append(failing, fmt.Sprintf("%s cannot be read (%s)", res, reason))
 		}
 	}
 	if len(denied) > 0 {
 		return []Finding{{Check: c.ID, Status: Unknown, Resource: clusterResource,
-			Evidence: strings.Join(denied, "; "), Remediation: "grant vigil list/get on the resource, or run with an identity that has it"}}
+			Evidence: strings.Join(append(denied, failing...), "; "), Remediation: "grant vigil list/get on the resource, or run with an identity that has it"}}
+	}
+	if len(failing) > 0 {
+		return []Finding{{Check: c.ID, Status: Unknown, Resource: clusterResource,
+			Evidence: strings.Join(failing, "; "), Remediation: "repair the API that serves the resource (e.g. the aggregated APIService's backend); vigil reads it again once it answers"}}
 	}
 	fs := c.Eval(inv)
 	if len(fs) == 0 {

@@ -155,6 +155,10 @@ type Inventory struct {
 	// Forbidden maps a resource (Res* constants) to why it could not be
 	// listed; checks that need it report unknown with that reason.
 	Forbidden map[string]string
+	// Failing maps a resource to why reading it failed for another reason
+	// than a refusal (a broken aggregated API); checks that need it report
+	// unknown with that reason.
+	Failing map[string]string
 	// LoadedAlertRules are the alert names Prometheus reports as loaded
 	// (/api/v1/rules); nil means not known.
 	LoadedAlertRules []string

@@ -2,7 +2,9 @@ package cluster
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,19 +18,26 @@ import (
 func (s *Session) collect() (objs estate.Objects, nss []estate.NamespaceStatus, resources []estate.ResourceStatus, synced bool) {
 	s.mu.Lock()
 	watches, cluster := s.namespaces, s.cluster
-	served := s.served
+	served, undiscovered := s.served, s.undiscovered
 	s.mu.Unlock()
 	synced = true
 	denied := map[string][]string{}
+	failing := map[string][]string{} // resource → its failing reasons, one per scope
+	failingIn := map[string][]string{}
 	all := watches
 	if cluster != nil {
 		all = append(append([]*nsWatch(nil), watches...), cluster)
 	}
 	for _, w := range all {
 		st := estate.NamespaceStatus{Name: w.name, Synced: true}
+		fails := w.failingNow()
 		for key, inf := range w.informers {
 			if !inf.HasSynced() {
-				st.Synced = false
+				// A failing resource is reported as such: it does not hold
+				// the rest of the session in "syncing".
+				if _, ok := fails[key]; !ok {
+					st.Synced = false
+				}
 				continue
 			}
 			appendObjects(&objs, key, inf.GetStore().List())
@@ -42,6 +51,14 @@ func (s *Session) collect() (objs estate.Objects, nss []estate.NamespaceStatus, 
 			}
 		}
 		w.mu.Unlock()
+		for res, reason := range fails {
+			if !slices.Contains(failing[res], reason) {
+				failing[res] = append(failing[res], reason)
+			}
+			if w.name != "" {
+				failingIn[res] = append(failingIn[res], w.name)
+			}
+		}
 		sort.Strings(st.Denied)
 		synced = synced && st.Synced
 		if w != cluster {
@@ -51,6 +68,8 @@ func (s *Session) collect() (objs estate.Objects, nss []estate.NamespaceStatus, 
 	for _, r := range watched {
 		rs := estate.ResourceStatus{Resource: r.Key()}
 		switch {
+		case undiscovered[r.Key()] != "":
+			rs.Access, rs.Reason = estate.AccessFailing, undiscovered[r.Key()]
 		case r.Optional && served != nil && !served[r.Resource+"."+r.Group]:
 			rs.Access, rs.Reason = estate.AccessNotInstalled, fmt.Sprintf("%s is not installed (no %s API)", r.Resource, r.Group)
 		case len(denied[r.Key()]) > 0:
@@ -62,6 +81,12 @@ func (s *Session) collect() (objs estate.Objects, nss []estate.NamespaceStatus, 
 			}
 			sort.Strings(rs.Namespaces)
 			rs.Reason = "no access: list/watch " + r.Key() + " forbidden"
+		case len(failing[r.Key()]) > 0:
+			rs.Access = estate.AccessFailing
+			rs.Namespaces = failingIn[r.Key()]
+			sort.Strings(rs.Namespaces)
+			sort.Strings(failing[r.Key()])
+			rs.Reason = strings.Join(failing[r.Key()], "; ")
 		}
 		resources = append(resources, rs)
 	}
@@ -102,6 +127,9 @@ func (s *Session) build() estate.Snapshot {
 	for _, r := range resources {
 		if r.Access == estate.AccessDenied && len(r.Namespaces) == 0 {
 			snap.Problems = append(snap.Problems, "no access to "+r.Resource)
+		}
+		if r.Access == estate.AccessFailing {
+			snap.Problems = append(snap.Problems, r.Resource+" unknown: "+r.Reason)
 		}
 	}
 	snap.Problems = append(snap.Problems, estate.AlertProblems(snap.Alerts)...)

@@ -2,7 +2,9 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -37,9 +39,45 @@ type nsWatch struct {
 	// resources have none.
 	informers map[string]cache.SharedIndexInformer
 
-	mu      sync.Mutex // guards missing and denied, which change at run time
+	mu      sync.Mutex // guards missing, denied and failing, which change at run time
 	missing bool
 	denied  map[string]bool
+	// failing maps a resource whose list or watch failed for another
+	// reason than a refusal (a broken aggregated API: 503) to that reason,
+	// until the resource is read again.
+	failing map[string]string
+}
+
+// fail records why res cannot be listed and reports whether that is news.
+func (w *nsWatch) fail(res, reason string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.failing[res] == reason {
+		return false
+	}
+	if w.failing == nil {
+		w.failing = map[string]string{}
+	}
+	w.failing[res] = reason
+	return true
+}
+
+// recovered forgets that res failed and reports whether it had.
+func (w *nsWatch) recovered(res string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.failing[res]; !ok {
+		return false
+	}
+	delete(w.failing, res)
+	return true
+}
+
+// failingNow returns a copy of the failing resources and their reasons.
+func (w *nsWatch) failingNow() map[string]string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return maps.Clone(w.failing)
 }
 
 func (w *nsWatch) isMissing() bool {
@@ -157,8 +195,8 @@ func (s *Session) startInformers(ctx context.Context, begun time.Time, namespace
 // request each, in parallel) rather than for the whole discovery document,
 // which is large on clusters with many CRDs and slow to get while the
 // informers list. A group version that cannot be asked about (other than
-// "not found") leaves its resources unknown, and they are then tried as if
-// installed: the watch error handler reports what does not work.
+// "not found": a broken aggregated API answers 503) leaves its group's
+// installation unknown and its resources failing with the reason.
 func (s *Session) discover() {
 	versions := map[string]bool{"metrics.k8s.io/v1beta1": true} // polled, not watched
 	for _, r := range watched {
@@ -170,6 +208,7 @@ func (s *Session) discover() {
 		gv        string
 		resources []string
 		known     bool
+		reason    string // why the group version could not be asked about
 	}
 	answers := make(chan answer, len(versions))
 	for gv := range versions {
@@ -177,7 +216,8 @@ func (s *Session) discover() {
 			list, err := s.discovery.ServerResourcesForGroupVersion(gv)
 			a := answer{gv: gv, known: err == nil || apierrors.IsNotFound(err)}
 			if err != nil && !a.known {
-				s.log.Warn("discovery failed; optional resources will be tried", "groupVersion", gv, "err", err)
+				a.reason = Explain(err)
+				s.log.Warn("discovery failed; its resources are unknown", "groupVersion", gv, "err", err)
 			}
 			if list != nil {
 				for _, r := range list.APIResources {
@@ -192,6 +232,7 @@ func (s *Session) discover() {
 	served := map[string]bool{}
 	installed := map[string]bool{}
 	unknown := map[string]bool{}
+	undiscovered := map[string]string{}
 	for range versions {
 		a := <-answers
 		group, _, _ := strings.Cut(a.gv, "/")
@@ -199,10 +240,13 @@ func (s *Session) discover() {
 			served[r+"."+group] = true
 		}
 		if !a.known {
+			// Neither served nor not installed: the kinds of a group
+			// version that cannot be discovered are failing, with the
+			// reason, and get no informer (its lists would fail alike).
 			unknown[group] = true
 			for _, r := range watched {
 				if r.Group+"/"+r.Version == a.gv {
-					served[r.Resource+"."+r.Group] = true
+					undiscovered[r.Key()] = "discovery of " + a.gv + " failed: " + a.reason
 				}
 			}
 		}
@@ -211,6 +255,7 @@ func (s *Session) discover() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.served = served
+	s.undiscovered = undiscovered
 	s.installed = map[string]bool{}
 	for _, g := range optionalGroups {
 		if !unknown[g] || installed[g] {
@@ -223,8 +268,8 @@ func (s *Session) discover() {
 var optionalGroups = []string{"argoproj.io", "autoscaling.k8s.io", "external-secrets.io", "bitnami.com",
 	"security.istio.io", "networking.istio.io", "monitoring.coreos.com", "metrics.k8s.io"}
 
-// isServed reports whether discovery lists an optional resource; true when
-// discovery failed (unknown).
+// isServed reports whether discovery lists an optional resource; true
+// before discovery ran.
 func (s *Session) isServed(r resource) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -260,11 +305,6 @@ func (s *Session) newScope(ns string) *nsWatch {
 // scope watches and the user may list and watch, and records the refused.
 func (s *Session) addResources(ctx context.Context, w *nsWatch, optional bool) {
 	ns := w.name
-	handler := cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { s.touch() },
-		UpdateFunc: func(any, any) { s.touch() },
-		DeleteFunc: func(any) { s.touch() },
-	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, r := range watched {
@@ -294,7 +334,7 @@ func (s *Session) addResources(ctx context.Context, w *nsWatch, optional bool) {
 			if err := inf.SetWatchErrorHandlerWithContext(s.watchErrorHandler(w, r.Key())); err != nil {
 				s.log.Error("set watch error handler", "namespace", ns, "resource", r.Key(), "err", err)
 			}
-			if _, err := inf.AddEventHandler(handler); err != nil {
+			if _, err := inf.AddEventHandler(s.eventHandler(w, r.Key())); err != nil {
 				s.log.Error("add event handler", "namespace", ns, "resource", r.Key(), "err", err)
 			}
 			w.informers[r.Key()] = inf
@@ -381,6 +421,22 @@ func (s *Session) informerFor(w *nsWatch, r resource) cache.SharedIndexInformer 
 	return nil
 }
 
+// eventHandler is the handler of res's informer in w: every event is
+// touch, and says res is read again if it was failing.
+func (s *Session) eventHandler(w *nsWatch, res string) cache.ResourceEventHandlerFuncs {
+	event := func() {
+		if w.recovered(res) {
+			s.log.Info("resource readable again", "namespace", w.name, "resource", res)
+		}
+		s.touch()
+	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { event() },
+		UpdateFunc: func(any, any) { event() },
+		DeleteFunc: func(any) { event() },
+	}
+}
+
 // touch is every informer event: the connection is alive and data changed.
 func (s *Session) touch() {
 	s.conn.ok(s.opts.Now())
@@ -389,9 +445,13 @@ func (s *Session) touch() {
 }
 
 // watchErrorHandler turns a failed list/watch into state the UI shows:
-// forbidden means "no access", anything else means disconnected.
+// forbidden means "no access"; an answer of the API server with another
+// error (a broken aggregated API's 503, a 500) marks this resource
+// failing, never the session. Whether the connection itself is down is
+// the health probe's to say: any other failure asks for one now.
 func (s *Session) watchErrorHandler(w *nsWatch, res string) cache.WatchErrorHandlerWithContext {
 	return func(ctx context.Context, r *cache.Reflector, err error) {
+		var status apierrors.APIStatus
 		switch {
 		case apierrors.IsForbidden(err):
 			if w.deny(res) {
@@ -399,13 +459,17 @@ func (s *Session) watchErrorHandler(w *nsWatch, res string) cache.WatchErrorHand
 			}
 		case apierrors.IsNotFound(err):
 			s.log.Debug("resource not served", "namespace", w.name, "resource", res, "err", err)
-		default:
-			if s.conn.fail(Explain(err)) {
-				s.log.Warn("watch failed", "namespace", w.name, "resource", res, "err", err)
+		case errors.As(err, &status) && !apierrors.IsResourceExpired(err) && !apierrors.IsGone(err):
+			if w.fail(res, "list failing: "+Explain(err)) {
+				s.log.Warn("list/watch failing", "namespace", w.name, "resource", res, "err", err)
 			}
-			// A failing connection will not list soon: show it now rather
-			// than after the start-up grace.
+			// A failing resource will not list soon: show the rest now
+			// rather than after the start-up grace.
 			s.endStartUp()
+			s.probeNow()
+		default:
+			s.log.Debug("watch failed; probing the connection", "namespace", w.name, "resource", res, "err", err)
+			s.probeNow()
 		}
 		s.markDirty()
 		cache.DefaultWatchErrorHandler(ctx, r, err)

@@ -25,7 +25,7 @@ func (s *Session) Inventory() checks.Inventory {
 // rules Prometheus has loaded. It copies no object.
 func (s *Session) inventoryOf(objs estate.Objects, resources []estate.ResourceStatus) checks.Inventory {
 	inv := objs
-	inv.Installed, inv.Forbidden, inv.Config, inv.Origin = map[string]bool{}, map[string]string{}, checks.DefaultConfig(), s.opts.Context
+	inv.Installed, inv.Forbidden, inv.Failing, inv.Config, inv.Origin = map[string]bool{}, map[string]string{}, map[string]string{}, checks.DefaultConfig(), s.opts.Context
 	inv.Config.Namespaces = s.watchedNames()
 	if len(s.opts.Settings.AllowedRegistries) > 0 {
 		inv.Config.AllowedRegistries = slices.Clone(s.opts.Settings.AllowedRegistries)
@@ -37,8 +37,11 @@ func (s *Session) inventoryOf(objs estate.Objects, resources []estate.ResourceSt
 	}
 	s.mu.Unlock()
 	for _, r := range resources {
-		if r.Access == estate.AccessDenied {
+		switch r.Access {
+		case estate.AccessDenied:
 			inv.Forbidden[r.Resource] = r.Reason
+		case estate.AccessFailing:
+			inv.Failing[r.Resource] = r.Reason
 		}
 	}
 	inv.Namespaces = make([]*corev1.Namespace, 0, len(inv.Config.Namespaces))

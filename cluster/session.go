@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -95,6 +96,7 @@ type Session struct {
 	access    accessCache
 	slim      *slimmer // the informers' transform and its intern pool
 	dirty     chan struct{}
+	probe     chan struct{} // a watch failed: probe the connection now
 	syncedNow chan struct{} // every cache has listed: build now
 	// startedUp is closed once the first complete snapshot is published,
 	// or when StartGrace has passed without one. Until then the loop
@@ -117,6 +119,10 @@ type Session struct {
 	served     map[string]bool // "plural.group" → discovery lists it; nil = unknown
 	installed  map[string]bool // optional API group → served
 	nsNote     string          // why the watched namespaces could not be resolved
+
+	// undiscovered maps the watched resources whose group version could
+	// not be discovered to why.
+	undiscovered map[string]string
 
 	buildMu  sync.Mutex             // serialises builds (the loop and Rebuild)
 	ooms     map[string][]time.Time // OOM kills seen; guarded by buildMu
@@ -174,7 +180,7 @@ func New(opts Options) (*Session, error) {
 	s := &Session{
 		opts:  opts,
 		log:   opts.Logger.With("context", opts.Context, "generation", opts.Generation),
-		dirty: make(chan struct{}, 1), syncedNow: make(chan struct{}, 1), startedUp: make(chan struct{}),
+		dirty: make(chan struct{}, 1), probe: make(chan struct{}, 1), syncedNow: make(chan struct{}, 1), startedUp: make(chan struct{}),
 		subs:     map[chan estate.Snapshot]struct{}{},
 		podCache: estate.NewPodCache(),
 		slim:     newSlimmer(),
@@ -500,8 +506,19 @@ func (s *Session) publish(snap estate.Snapshot) {
 	}
 }
 
-// heartbeat proves the API server reachable when watches are quiet, and
-// re-checks namespaces that were missing.
+// probeNow asks the heartbeat for a health probe at once (a watch
+// failed); asks made while one is pending are one.
+func (s *Session) probeNow() {
+	select {
+	case s.probe <- struct{}{}:
+	default:
+	}
+}
+
+// heartbeat is where the connection state comes from: it probes the API
+// server (GET /version, with the probe client's deadline) every Heartbeat
+// and whenever a watch fails, re-checks namespaces that were missing, and
+// reads the failing resources again.
 func (s *Session) heartbeat(ctx context.Context) {
 	t := time.NewTicker(s.opts.Heartbeat)
 	defer t.Stop()
@@ -510,12 +527,16 @@ func (s *Session) heartbeat(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-s.probe:
 		}
 		if _, err := s.discovery.ServerVersion(); err != nil {
 			if s.conn.fail(Explain(err)) {
 				s.log.Warn("api server unreachable", "err", err)
 				s.markDirty()
 			}
+			// A failing connection will not list soon: show it now rather
+			// than after the start-up grace.
+			s.endStartUp()
 			continue
 		}
 		if s.conn.ok(s.opts.Now()) {
@@ -525,12 +546,47 @@ func (s *Session) heartbeat(ctx context.Context) {
 		// the data age a UI shows stays honest on a quiet cluster.
 		s.markDirty()
 		s.mu.Lock()
-		watches := s.namespaces
+		watches, cluster := s.namespaces, s.cluster
 		s.mu.Unlock()
 		for _, w := range watches {
 			if w.isMissing() && s.recheckNamespace(ctx, w) {
 				s.markDirty()
 			}
+		}
+		if cluster != nil {
+			watches = append(slices.Clone(watches), cluster)
+		}
+		for _, w := range watches {
+			s.recheckFailing(ctx, w)
+		}
+	}
+}
+
+// recheckFailing reads each failing resource of w again (one object,
+// metadata only) and forgets the failure when that works and the
+// resource's informer has listed: a kind with no objects sends no event
+// that would say it is readable again.
+func (s *Session) recheckFailing(ctx context.Context, w *nsWatch) {
+	if s.meta == nil {
+		return
+	}
+	for res := range w.failingNow() {
+		r, ok := kindByKey[res]
+		inf := w.informers[res] // w.informers is fixed once w is published
+		if !ok || inf == nil || !inf.HasSynced() {
+			continue
+		}
+		ri := s.meta.Resource(r.GVR())
+		list := ri.List
+		if r.Namespaced() {
+			list = ri.Namespace(w.name).List
+		}
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := list(pctx, metav1.ListOptions{Limit: 1})
+		cancel()
+		if err == nil && w.recovered(res) {
+			s.log.Info("resource readable again", "namespace", w.name, "resource", res)
+			s.markDirty()
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/estate"
 )
 
@@ -248,12 +250,15 @@ func TestSessionShowsWhatListedAfterTheGrace(t *testing.T) {
 	}
 }
 
-// A connection that fails while the caches list ends the start-up at once:
-// the failure shows now, not after the grace.
-func TestSessionShowsAFailingConnectionAtOnce(t *testing.T) {
+// A resource that fails while the caches list ends the start-up at once:
+// the failure shows now, not after the grace, as that resource's state with
+// the API server's answer; the connection, which answers its health probe,
+// stays connected.
+func TestSessionShowsAFailingResourceAtOnce(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 
-	client := fake.NewClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "fintech-prod"}})
+	client := fake.NewClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "fintech-prod"}},
+		deployment("fintech-prod", "payment-service", 1, 1, 1))
 	client.PrependReactor("create", "selfsubjectaccessreviews", allowExcept())
 	failPodLists(client, apierrors.NewServiceUnavailable("apiserver is shutting down"))
 	s, err := New(Options{Client: client, Context: "test", Namespaces: []string{"fintech-prod"},
@@ -267,11 +272,28 @@ func TestSessionShowsAFailingConnectionAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Stop()
-	snap := waitFor(t, ch, "a disconnected snapshot", func(s estate.Snapshot) bool { return !s.Conn.Connected && s.Conn.Reason != "" })
-	if snap.Synced {
-		t.Error("snapshot says synced while pods cannot be listed")
+	snap := waitFor(t, ch, "pods failing", func(s estate.Snapshot) bool {
+		return len(s.Services) == 1 && resourceStatus(s, "pods").Access == estate.AccessFailing
+	})
+	if !snap.Conn.Connected || snap.Conn.Reason != "" {
+		t.Errorf("Conn = %+v, want connected: one failing resource is not the connection", snap.Conn)
 	}
-	if !strings.Contains(snap.Conn.Reason, "shutting down") {
-		t.Errorf("Conn.Reason = %q, want the API server's answer", snap.Conn.Reason)
+	if r := resourceStatus(snap, "pods"); !strings.Contains(r.Reason, "shutting down") || !slices.Equal(r.Namespaces, []string{"fintech-prod"}) {
+		t.Errorf("pods status = %+v, want failing in fintech-prod with the API server's answer", r)
 	}
+	if !slices.ContainsFunc(snap.Problems, func(p string) bool { return strings.HasPrefix(p, "pods unknown: ") }) {
+		t.Errorf("Problems = %q, want pods unknown with the reason", snap.Problems)
+	}
+	if r := resourceStatus(snap, checks.ResDeployments); r.Access != estate.AccessWatched {
+		t.Errorf("deployments status = %+v, want watched", r)
+	}
+}
+
+func resourceStatus(snap estate.Snapshot, res string) estate.ResourceStatus {
+	for _, r := range snap.Resources {
+		if r.Resource == res {
+			return r
+		}
+	}
+	return estate.ResourceStatus{}
 }

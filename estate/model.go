@@ -42,15 +42,22 @@ const (
 	// AccessDenied means a SelfSubjectAccessReview or the API refused
 	// list/watch: screens say "no access".
 	AccessDenied
+	// AccessFailing means the resource could be neither discovered nor
+	// listed for another reason than a refusal (a broken aggregated API
+	// answering 503, say): screens and checks say "unknown" with the
+	// reason, while the rest of the session carries on.
+	AccessFailing
 )
 
-// String returns "watched", "not installed" or "no access".
+// String returns "watched", "not installed", "no access" or "unknown".
 func (a Access) String() string {
 	switch a {
 	case AccessNotInstalled:
 		return "not installed"
 	case AccessDenied:
 		return "no access"
+	case AccessFailing:
+		return "unknown"
 	}
 	return "watched"
 }
@@ -60,7 +67,7 @@ type ResourceStatus struct {
 	// Resource is "plural.group" as in checks' Res* names, e.g.
 	// "applications.argoproj.io", "pods", "clusterroles.rbac.authorization.k8s.io".
 	Resource string
-	// Access is watched, not installed or denied.
+	// Access is watched, not installed, denied or failing.
 	Access Access
 	// Namespaces lists where access was denied; empty when denied
 	// cluster-wide or not applicable.
