@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vigil-k8s/vigil/actions/spec"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/theme"
 )
@@ -225,6 +227,22 @@ func TestConfirmation_LongContextNeverCut(t *testing.T) {
 			if !strings.Contains(strings.ReplaceAll(joined.String(), " ", ""), strings.ReplaceAll(want, " ", "")) {
 				t.Errorf("width %d: %q is not shown whole:\n%s", width, want, v)
 			}
+		}
+	}
+}
+
+// TestRevisionPickerKeepsDigestTail: the rollback picker's IMAGES column keeps the end of an
+// image too long for it (the digest), so two revisions differing there read differently.
+func TestRevisionPickerKeepsDigestTail(t *testing.T) {
+	base := "registry.fintech.internal/fintech/payment-service@sha256:" + strings.Repeat("0", 63)
+	svc := estate.Service{Namespace: "fintech-prod", Name: "payment-service", Revisions: []estate.Revision{
+		{Number: 2, Images: []string{base + "a"}, Current: true}, {Number: 1, Images: []string{base + "b"}}}}
+	p := revisionPicker(common.Common{Styles: theme.New(true), Keys: common.DefaultKeyMap()}, svc, time.Now(), "Roll back", func(int64) tea.Cmd { return nil })
+	p.SetSize(120, 20)
+	v := ansi.Strip(p.View())
+	for _, want := range []string{"0000a ", "0000b "} {
+		if !strings.Contains(v, want) {
+			t.Errorf("the picker lacks the digest tail %q:\n%s", want, v)
 		}
 	}
 }

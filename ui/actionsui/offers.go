@@ -128,7 +128,7 @@ func revisionPicker(c common.Common, svc estate.Service, now time.Time, title st
 	var choices []Choice
 	def := -1
 	for i, r := range svc.Revisions {
-		ch := Choice{Label: fmt.Sprintf("%-5d %-44s %-28s %s", r.Number, widgets.Fit(shortImages(r.Images), 44),
+		ch := Choice{Label: fmt.Sprintf("%-5d %-44s %-28s %s", r.Number, widgets.FitTail(shortImages(r.Images), 44),
 			widgets.Fit(orDash(r.ChangeCause), 28), widgets.Since(now, r.Created))}
 		if r.Current {
 			ch.Disabled = "current"

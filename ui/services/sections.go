@@ -178,14 +178,22 @@ func (m *Detail) history(b *lines) {
 		b.add(st.Muted.Render("no revisions"))
 		return
 	}
-	w := []int{4, 6, 40, 5}
+	// The images take the width the change-cause leaves: two revisions must not read the same.
+	// Too narrow for them, an image keeps its tail (tag or digest), what tells revisions apart.
+	images := func(r estate.Revision) string { return strings.Join(r.Images, ",") }
+	causeW := maxLen(s.Revisions, func(r estate.Revision) string { return dash(r.ChangeCause) }, 12, 30)
+	imgW := maxLen(s.Revisions, images, 6, 1<<20)
+	if room := b.width - (4 + 1 + 6 + 1) - (1 + 5 + 1) - causeW; imgW > room {
+		imgW = max(16, room)
+	}
+	w := []int{4, 6, imgW, 5}
 	b.add(st.TableHeader.Render(row(w, "REV", "PODS", "IMAGES", "AGE", "CHANGE-CAUSE")))
 	for _, r := range s.Revisions {
 		rev := fmt.Sprint(r.Number)
 		if r.Current {
 			rev += "*"
 		}
-		line := row(w, rev, fmt.Sprintf("%d/%d", r.Ready, r.Replicas), strings.Join(r.Images, ","), widgets.Since(m.data.Now, r.Created), dash(r.ChangeCause))
+		line := row(w, rev, fmt.Sprintf("%d/%d", r.Ready, r.Replicas), widgets.FitTail(images(r), imgW), widgets.Since(m.data.Now, r.Created), dash(r.ChangeCause))
 		if r.Current {
 			b.add(st.Value.Render(line))
 		} else {

@@ -28,6 +28,18 @@ func Pad(s string, w int, right bool) string {
 // Fit truncates s to w cells with "…" (no padding).
 func Fit(s string, w int) string { return ansi.Truncate(s, max(0, w), "…") }
 
+// FitTail truncates s to w cells keeping its end, "…" in front: for values told apart by their
+// tail (an image's tag or digest).
+func FitTail(s string, w int) string {
+	if ansi.StringWidth(s) <= w {
+		return s
+	}
+	if w <= 1 {
+		return ansi.Truncate("…", max(0, w), "")
+	}
+	return "…" + ansi.TruncateLeft(s, ansi.StringWidth(s)-(w-1), "")
+}
+
 // Age renders a duration kubectl-style: 45s, 12m, 5h, 3d, 2y.
 func Age(d time.Duration) string {
 	switch {
