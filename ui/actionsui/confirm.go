@@ -27,17 +27,19 @@ type Confirm struct {
 	onReason      bool
 	note          string
 	answered      bool
+	keyMap        ConfirmKeyMap
 	width, height int
 	// scroll is the first preview line shown when the preview is taller than the modal's room
-	// (the question and the answer always stay on screen).
-	scroll int
+	// (the question and the answer always stay on screen); scrolls says it was, at the last View.
+	scroll  int
+	scrolls bool
 }
 
 var _ common.Component = (*Confirm)(nil)
 
 // NewConfirm returns the modal for msg.
 func NewConfirm(c common.Common, msg ConfirmMsg) *Confirm {
-	m := &Confirm{common: c, req: msg.Request, reply: msg.Reply, answer: widgets.Input{Prompt: "> "}, reason: widgets.Input{Prompt: "reason: "}}
+	m := &Confirm{common: c, req: msg.Request, reply: msg.Reply, answer: widgets.Input{Prompt: "> "}, reason: widgets.Input{Prompt: "reason: "}, keyMap: DefaultConfirmKeyMap()}
 	m.reason.SetValue(msg.Request.Reason)
 	m.onReason = msg.Request.NeedReason && strings.TrimSpace(msg.Request.Reason) == ""
 	return m
@@ -61,21 +63,22 @@ func (m *Confirm) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	if !ok || m.answered {
 		return m, nil
 	}
+	keys := m.keys()
 	switch {
-	case key.Matches(k, m.common.Keys.Back):
+	case key.Matches(k, keys.Cancel):
 		// A cancellation, with what was typed: the pipeline records it as cancelled and
 		// never lets it confirm.
 		m.send(spec.Confirmation{Answer: m.answer.Value(), Reason: m.reason.Value(), Cancelled: true})
 		m.PopSelf()
 		return m, nil
-	case k.String() == "up" || k.String() == "down" || k.String() == "pgup" || k.String() == "pgdown":
+	case key.Matches(k, keys.Scroll):
 		step := map[string]int{"up": -1, "down": 1, "pgup": -max(1, m.height/2), "pgdown": max(1, m.height/2)}[k.String()]
 		m.scroll = max(0, m.scroll+step) // View clamps the upper end
 		return m, nil
-	case k.String() == "tab" && m.req.NeedReason:
+	case key.Matches(k, keys.Field):
 		m.onReason = !m.onReason
 		return m, nil
-	case k.String() == "enter":
+	case key.Matches(k, keys.Submit):
 		if m.onReason {
 			if strings.TrimSpace(m.reason.Value()) == "" {
 				m.note = "a reason (ticket or incident) is required"
@@ -114,15 +117,10 @@ func (m *Confirm) send(c spec.Confirmation) {
 }
 
 // ShortHelp implements common.Component.
-func (m *Confirm) ShortHelp() []key.Binding {
-	return []key.Binding{
-		key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit the typed answer")),
-		key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
-	}
-}
+func (m *Confirm) ShortHelp() []key.Binding { return m.keys().ShortHelp() }
 
 // FullHelp implements common.Component.
-func (m *Confirm) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+func (m *Confirm) FullHelp() [][]key.Binding { return m.keys().FullHelp() }
 
 // View implements common.Component.
 func (m *Confirm) View() string {
@@ -176,7 +174,9 @@ func (m *Confirm) View() string {
 		tail = append(tail, st.Muted.Render(hint))
 	}
 	// Taller than the room (2 lines of frame): the preview scrolls, the question stays.
-	if room := m.height - 2 - len(b) - len(tail); m.height > 0 && len(preview) > room {
+	room := m.height - 2 - len(b) - len(tail)
+	m.scrolls = m.height > 0 && len(preview) > room
+	if m.scrolls {
 		show := max(1, room-1)
 		m.scroll = min(m.scroll, max(0, len(preview)-show))
 		end := min(len(preview), m.scroll+show)

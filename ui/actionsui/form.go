@@ -34,6 +34,7 @@ type Form struct {
 	focus         int
 	note          string
 	submit        func(values []string) (tea.Cmd, error)
+	keyMap        FormKeyMap
 	width, height int
 }
 
@@ -42,7 +43,7 @@ var _ common.Component = (*Form)(nil)
 // NewForm returns a form titled title with notes (warnings, context) above
 // its fields; submit receives the values in field order.
 func NewForm(c common.Common, title string, notes []string, fields []Field, submit func(values []string) (tea.Cmd, error)) *Form {
-	f := &Form{common: c, title: title, notes: notes, submit: submit}
+	f := &Form{common: c, title: title, notes: notes, submit: submit, keyMap: DefaultFormKeyMap()}
 	for _, fd := range fields {
 		in := widgets.Input{Prompt: fd.Label + ": "}
 		in.SetValue(fd.Value)
@@ -80,17 +81,18 @@ func (f *Form) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	if !ok {
 		return f, nil
 	}
-	switch k.String() {
-	case "esc":
+	keys := f.keys()
+	switch {
+	case key.Matches(k, keys.Cancel):
 		f.PopSelf()
 		return f, nil
-	case "tab", "down":
+	case key.Matches(k, keys.Next):
 		f.focus = (f.focus + 1) % max(1, len(f.inputs))
 		return f, nil
-	case "shift+tab", "up":
+	case key.Matches(k, keys.Prev):
 		f.focus = (f.focus + len(f.inputs) - 1) % max(1, len(f.inputs))
 		return f, nil
-	case "enter":
+	case key.Matches(k, keys.Submit):
 		cmd, err := f.submit(f.Values())
 		if err != nil {
 			f.note = err.Error()
@@ -103,7 +105,7 @@ func (f *Form) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		return f, nil
 	}
 	if f.toggles[f.focus] {
-		if k.String() == "space" || k.Text == " " || k.Text == "y" || k.Text == "n" {
+		if key.Matches(k, keys.Toggle) {
 			v := "yes"
 			if f.inputs[f.focus].Value() == "yes" {
 				v = "no"
@@ -118,16 +120,10 @@ func (f *Form) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 }
 
 // ShortHelp implements common.Component.
-func (f *Form) ShortHelp() []key.Binding {
-	return []key.Binding{
-		key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next field")),
-		key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "preview (confirmation follows)")),
-		key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
-	}
-}
+func (f *Form) ShortHelp() []key.Binding { return f.keys().ShortHelp() }
 
 // FullHelp implements common.Component.
-func (f *Form) FullHelp() [][]key.Binding { return [][]key.Binding{f.ShortHelp()} }
+func (f *Form) FullHelp() [][]key.Binding { return f.keys().FullHelp() }
 
 // View implements common.Component.
 func (f *Form) View() string {
@@ -184,6 +180,7 @@ type Picker struct {
 	cursor        int
 	note          string
 	pick          func(i int) tea.Cmd
+	keyMap        ListKeyMap
 	width, height int
 }
 
@@ -191,7 +188,7 @@ var _ common.Component = (*Picker)(nil)
 
 // NewPicker returns a picker with the cursor on row def.
 func NewPicker(c common.Common, title, header string, choices []Choice, def int, pick func(i int) tea.Cmd) *Picker {
-	return &Picker{common: c, title: title, header: header, choices: choices, cursor: max(0, min(def, len(choices)-1)), pick: pick}
+	return &Picker{common: c, title: title, header: header, choices: choices, cursor: max(0, min(def, len(choices)-1)), pick: pick, keyMap: PickerKeyMap(c.Keys)}
 }
 
 // Title implements common.Titled.
@@ -212,7 +209,7 @@ func (p *Picker) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	if !ok {
 		return p, nil
 	}
-	keys := p.common.Keys
+	keys := p.keyMap
 	switch {
 	case key.Matches(k, keys.Back):
 		p.PopSelf()
@@ -220,7 +217,7 @@ func (p *Picker) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		p.cursor = max(0, p.cursor-1)
 	case key.Matches(k, keys.Down):
 		p.cursor = max(0, min(len(p.choices)-1, p.cursor+1))
-	case key.Matches(k, keys.Enter):
+	case key.Matches(k, keys.Choose):
 		if p.cursor >= len(p.choices) {
 			return p, nil
 		}
@@ -235,13 +232,10 @@ func (p *Picker) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 }
 
 // ShortHelp implements common.Component.
-func (p *Picker) ShortHelp() []key.Binding {
-	k := p.common.Keys
-	return []key.Binding{k.Up, k.Down, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "preview (confirmation follows)")), k.Back}
-}
+func (p *Picker) ShortHelp() []key.Binding { return p.keyMap.ShortHelp() }
 
 // FullHelp implements common.Component.
-func (p *Picker) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
+func (p *Picker) FullHelp() [][]key.Binding { return p.keyMap.FullHelp() }
 
 // View implements common.Component.
 func (p *Picker) View() string {

@@ -23,6 +23,7 @@ type Menu struct {
 	provider      Provider
 	cursor        int
 	note          string
+	keyMap        ListKeyMap
 	width, height int
 }
 
@@ -32,7 +33,7 @@ var _ common.Component = (*Menu)(nil)
 // StatesMsg that fills in the disabled reasons (states already known may
 // be passed, loaded when complete).
 func NewMenu(c common.Common, title, key string, items []Item, states []State, loaded bool, p Provider) *Menu {
-	m := &Menu{common: c, title: title, key: key, items: items, provider: p, loaded: loaded, states: map[string]State{}}
+	m := &Menu{common: c, title: title, key: key, items: items, provider: p, loaded: loaded, states: map[string]State{}, keyMap: MenuKeyMap(c.Keys)}
 	m.setStates(states)
 	return m
 }
@@ -84,7 +85,7 @@ func (m *Menu) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 			}
 		}
 	case tea.KeyPressMsg:
-		k := m.common.Keys
+		k := m.keyMap
 		switch {
 		case key.Matches(msg, k.Back):
 			m.PopSelf()
@@ -92,7 +93,7 @@ func (m *Menu) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 			m.cursor = max(0, m.cursor-1)
 		case key.Matches(msg, k.Down):
 			m.cursor = max(0, min(len(m.items)-1, m.cursor+1))
-		case key.Matches(msg, k.Enter):
+		case key.Matches(msg, k.Choose):
 			return m, m.choose()
 		}
 	}
@@ -124,13 +125,10 @@ func (m *Menu) choose() tea.Cmd {
 }
 
 // ShortHelp implements common.Component.
-func (m *Menu) ShortHelp() []key.Binding {
-	k := m.common.Keys
-	return []key.Binding{k.Up, k.Down, key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")), k.Back}
-}
+func (m *Menu) ShortHelp() []key.Binding { return m.keyMap.ShortHelp() }
 
 // FullHelp implements common.Component.
-func (m *Menu) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }
+func (m *Menu) FullHelp() [][]key.Binding { return m.keyMap.FullHelp() }
 
 // Lines renders the items with their states, for a detail page.
 func Lines(c common.Common, items []Item, states []State, loaded bool) []string {

@@ -28,6 +28,7 @@ import (
 type Model struct {
 	*common.Picker[pick]
 	actions actionsui.Provider
+	keyMap  KeyMap
 }
 
 // pick is one selectable row: an alert or a silence.
@@ -36,15 +37,39 @@ type pick struct {
 	silence *estate.Silence
 }
 
-var (
-	silenceKey = key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "silence"))
-	enterKey   = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "labels"))
-)
+// KeyMap is the Alerts screen's keys: the help shows them and the screen
+// handles them.
+type KeyMap struct {
+	common.KeyMap
+	// Labels (enter) shows the selected alert's labels, a silence's actions.
+	Labels key.Binding
+	// Silence (S) silences the selected alert.
+	Silence key.Binding
+}
+
+// DefaultKeyMap returns the Alerts screen's keys over the shared ones.
+func DefaultKeyMap(shared common.KeyMap) KeyMap {
+	return KeyMap{
+		KeyMap:  shared,
+		Labels:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "labels")),
+		Silence: key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "silence")),
+	}
+}
+
+// ShortHelp implements common.Help.
+func (k KeyMap) ShortHelp() []key.Binding { return k.page().ShortHelp() }
+
+// FullHelp implements common.Help.
+func (k KeyMap) FullHelp() [][]key.Binding { return k.page().FullHelp() }
+
+func (k KeyMap) page() common.PageKeys {
+	return common.PageKeys{KeyMap: k.KeyMap, Own: []key.Binding{k.Labels, k.Silence, k.Actions}}
+}
 
 // New returns the Alerts screen reading d; ap runs its actions (nil: none).
 func New(c common.Common, d *common.Data, ap actionsui.Provider) *Model {
-	m := &Model{actions: ap}
-	p := &common.Page{Common: c, Data: d, Name: "Alerts", Extra: []key.Binding{enterKey, silenceKey, c.Keys.Actions}}
+	m := &Model{actions: ap, keyMap: DefaultKeyMap(c.Keys)}
+	p := &common.Page{Common: c, Data: d, Name: "Alerts", Help: m.keyMap}
 	p.Keys = m.keys
 	m.Picker = common.NewPicker(p, func(w int) ([]string, []int, []pick) { return build(c.Styles, d, w) })
 	return m
@@ -66,22 +91,22 @@ func (m *Model) Selected() (*estate.Alert, *estate.Silence) {
 }
 
 func (m *Model) keys(k tea.KeyPressMsg) (tea.Cmd, bool) {
-	c := m.Common
+	c, km := m.Common, m.keyMap
 	al, sil := m.Selected()
 	switch {
-	case key.Matches(k, c.Keys.Enter) && al != nil:
+	case key.Matches(k, km.Labels) && al != nil:
 		m.PushChild(labelsPage(c, m.Data, *al))
-	case key.Matches(k, silenceKey) && al != nil && m.actions != nil:
+	case key.Matches(k, km.Silence) && al != nil && m.actions != nil:
 		if c.ReadOnly || len(al.SilencedBy) > 0 {
 			m.PushChild(m.menu(al, sil))
 		} else {
 			m.PushChild(actionsui.SilenceForm(c, m.actions, *al))
 		}
-	case (key.Matches(k, c.Keys.Actions) || key.Matches(k, c.Keys.Enter)) && (al != nil || sil != nil) && m.actions != nil:
+	case (key.Matches(k, km.Actions) || key.Matches(k, km.Labels)) && (al != nil || sil != nil) && m.actions != nil:
 		m.PushChild(m.menu(al, sil))
-	case key.Matches(k, silenceKey) || key.Matches(k, c.Keys.Actions):
+	case key.Matches(k, km.Silence) || key.Matches(k, km.Actions):
 		// Say why nothing opens rather than do nothing.
-		m.Tell(common.NoteMsg{Text: m.why(key.Matches(k, silenceKey), al, sil)})
+		m.Tell(common.NoteMsg{Text: m.why(key.Matches(k, km.Silence), al, sil)})
 	default:
 		return nil, false
 	}

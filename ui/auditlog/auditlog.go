@@ -56,15 +56,37 @@ type Model struct {
 	msg    LoadedMsg
 }
 
-var reloadKey = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload"))
+// KeyMap is the audit pane's keys: the help shows them and the pane
+// handles them.
+type KeyMap struct {
+	common.KeyMap
+	// Reload (r) reads the log again.
+	Reload key.Binding
+}
+
+// DefaultKeyMap returns the audit pane's keys over the shared ones.
+func DefaultKeyMap(shared common.KeyMap) KeyMap {
+	return KeyMap{KeyMap: shared, Reload: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload"))}
+}
+
+// ShortHelp implements common.Help.
+func (k KeyMap) ShortHelp() []key.Binding { return k.page().ShortHelp() }
+
+// FullHelp implements common.Help.
+func (k KeyMap) FullHelp() [][]key.Binding { return k.page().FullHelp() }
+
+func (k KeyMap) page() common.PageKeys {
+	return common.PageKeys{KeyMap: k.KeyMap, Own: []key.Binding{k.Reload}}
+}
 
 // New returns the pane over the log at path ("" when there is none).
 func New(c common.Common, d *common.Data, path string) *Model {
 	m := &Model{path: path}
-	p := &common.Page{Common: c, Data: d, Name: "Audit", Extra: []key.Binding{reloadKey}}
+	km := DefaultKeyMap(c.Keys)
+	p := &common.Page{Common: c, Data: d, Name: "Audit", Help: km}
 	p.Build = func(w int) []string { return m.build(c.Styles, w) }
 	p.Keys = func(k tea.KeyPressMsg) (tea.Cmd, bool) {
-		if key.Matches(k, reloadKey) {
+		if key.Matches(k, km.Reload) {
 			return m.Reload(), true
 		}
 		return nil, false

@@ -25,8 +25,9 @@ type Page struct {
 	Build func(width int) []string
 	// Keys handles screen-specific keys before scrolling; nil for none.
 	Keys func(k tea.KeyPressMsg) (tea.Cmd, bool)
-	// Extra are help bindings of the screen-specific keys.
-	Extra []key.Binding
+	// Help is the page's key map, with the bindings Keys handles; nil is
+	// PageKeys with none of its own.
+	Help Help
 	// Pop makes Esc pop the page (a drill-down) rather than do nothing.
 	Pop bool
 	// Select, when set, replaces Build and makes rows selectable: it
@@ -133,21 +134,19 @@ func (p *Page) Update(msg tea.Msg) (Component, tea.Cmd) {
 // View implements Component.
 func (p *Page) View() string { return p.pager.View() }
 
-// ShortHelp implements Component.
-func (p *Page) ShortHelp() []key.Binding {
-	k := p.Common.Keys
-	out := append([]key.Binding{k.Down, k.PageDown}, p.Extra...)
-	if p.Pop {
-		out = append(out, k.Back)
+// help is the page's key map.
+func (p *Page) help() Help {
+	if p.Help != nil {
+		return p.Help
 	}
-	return append(out, k.Command, k.Help, k.Quit)
+	return PageKeys{KeyMap: p.Common.Keys, Pushed: p.Pop}
 }
 
+// ShortHelp implements Component.
+func (p *Page) ShortHelp() []key.Binding { return p.help().ShortHelp() }
+
 // FullHelp implements Component.
-func (p *Page) FullHelp() [][]key.Binding {
-	k := p.Common.Keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, append(p.Extra, k.Back, k.NextTab, k.PrevTab), {k.Command, k.Help, k.Quit}}
-}
+func (p *Page) FullHelp() [][]key.Binding { return p.help().FullHelp() }
 
 // Picker is a Page whose selectable rows each stand for a value (an alert,
 // an application, ...), so a screen can act on the row under the cursor.

@@ -55,15 +55,30 @@ type Model struct {
 	data    *common.Data
 	table   *widgets.Table[*Item]
 	summary []string
+	keyMap  KeyMap
 	width   int
 	height  int
 }
 
 var _ common.Component = (*Model)(nil)
 
+// KeyMap is the Compliance screen's keys: the help shows them and the
+// screen handles them (Enter opens an item's findings, s sorts).
+type KeyMap struct{ common.KeyMap }
+
+// ShortHelp implements common.Help.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Down, k.Enter, k.Sort, k.Command, k.Help, k.Quit}
+}
+
+// FullHelp implements common.Help.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{k.NavHelp(), {k.Enter, k.Sort}, k.RootHelp(true)}
+}
+
 // New returns the Compliance screen reading d.
 func New(c common.Common, d *common.Data) *Model {
-	m := &Model{common: c, data: d}
+	m := &Model{common: c, data: d, keyMap: KeyMap{c.Keys}}
 	count := func(s checks.Status) func(*Item) string {
 		return func(it *Item) string { return fmt.Sprint(it.Counts[s]) }
 	}
@@ -202,9 +217,9 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	if !ok {
 		return m, nil
 	}
-	keys := m.common.Keys
+	keys := m.keyMap
 	switch {
-	case m.table.Move(k, common.NavKeys(keys)):
+	case m.table.Move(k, common.NavKeys(keys.KeyMap)):
 	case key.Matches(k, keys.Sort):
 		m.table.NextSort()
 	case key.Matches(k, keys.Enter):
@@ -216,16 +231,10 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 }
 
 // ShortHelp implements common.Component.
-func (m *Model) ShortHelp() []key.Binding {
-	k := m.common.Keys
-	return []key.Binding{k.Down, k.Enter, k.Sort, k.Command, k.Help, k.Quit}
-}
+func (m *Model) ShortHelp() []key.Binding { return m.keyMap.ShortHelp() }
 
 // FullHelp implements common.Component.
-func (m *Model) FullHelp() [][]key.Binding {
-	k := m.common.Keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Enter, k.Sort}, {k.Command, k.NextTab, k.Help, k.Quit}}
-}
+func (m *Model) FullHelp() [][]key.Binding { return m.keyMap.FullHelp() }
 
 // Clocked implements common.Clocked: the summary's age is rendered in Refresh.
 func (m *Model) Clocked() {}

@@ -30,17 +30,44 @@ type Model struct {
 	common        common.Common
 	data          *common.Data
 	table         *widgets.Table[*Row]
+	keyMap        KeyMap
 	width, height int
 }
 
 var _ common.Component = (*Model)(nil)
 
-var refresh = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh fleet"))
-var use = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "switch to context"))
+// KeyMap is the Contexts screen's keys: the help shows them and the
+// screen handles them.
+type KeyMap struct {
+	common.KeyMap
+	// Use (enter) switches to the selected context.
+	Use key.Binding
+	// Refresh (r) summarises every context again.
+	Refresh key.Binding
+}
+
+// DefaultKeyMap returns the Contexts screen's keys over the shared ones.
+func DefaultKeyMap(shared common.KeyMap) KeyMap {
+	return KeyMap{
+		KeyMap:  shared,
+		Use:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "switch to context")),
+		Refresh: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh fleet")),
+	}
+}
+
+// ShortHelp implements common.Help.
+func (k KeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Down, k.Use, k.Refresh, k.Command, k.Help, k.Quit}
+}
+
+// FullHelp implements common.Help.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{k.NavHelp(), {k.Use, k.Refresh}, k.RootHelp(true)}
+}
 
 // New returns the Contexts screen reading d.
 func New(c common.Common, d *common.Data) *Model {
-	m := &Model{common: c, data: d}
+	m := &Model{common: c, data: d, keyMap: DefaultKeyMap(c.Keys)}
 	m.table = widgets.NewTable(c.Styles, []widgets.Column[*Row]{
 		{Title: " ", Width: 1, Cell: func(r *Row) string {
 			if r.Info.Name == d.Context {
@@ -144,10 +171,10 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		return m, nil
 	}
 	switch {
-	case m.table.Move(k, common.NavKeys(m.common.Keys)):
-	case key.Matches(k, refresh):
+	case m.table.Move(k, common.NavKeys(m.keyMap.KeyMap)):
+	case key.Matches(k, m.keyMap.Refresh):
 		return m, common.Do(common.RefreshFleetMsg{})
-	case key.Matches(k, use):
+	case key.Matches(k, m.keyMap.Use):
 		if r, ok := m.table.Selected(); ok {
 			m.Tell(common.SwitchContextMsg{Name: r.Info.Name})
 		}
@@ -156,16 +183,10 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 }
 
 // ShortHelp implements common.Component.
-func (m *Model) ShortHelp() []key.Binding {
-	k := m.common.Keys
-	return []key.Binding{k.Down, use, refresh, k.Command, k.Help, k.Quit}
-}
+func (m *Model) ShortHelp() []key.Binding { return m.keyMap.ShortHelp() }
 
 // FullHelp implements common.Component.
-func (m *Model) FullHelp() [][]key.Binding {
-	k := m.common.Keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {use, refresh}, {k.Command, k.NextTab, k.Help, k.Quit}}
-}
+func (m *Model) FullHelp() [][]key.Binding { return m.keyMap.FullHelp() }
 
 // View implements common.Component.
 func (m *Model) View() string {

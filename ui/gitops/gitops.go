@@ -24,6 +24,7 @@ import (
 type Model struct {
 	*common.Picker[pick]
 	actions actionsui.Provider
+	keyMap  KeyMap
 }
 
 // pick is a selectable row: an application or an ExternalSecret.
@@ -32,12 +33,33 @@ type pick struct {
 	secret *estate.ExternalSecretInfo
 }
 
-var enterKey = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "actions"))
+// KeyMap is the GitOps screen's keys: the help shows them and the screen
+// handles them.
+type KeyMap struct {
+	common.KeyMap
+	// Open (enter or a) lists the selected row's actions.
+	Open key.Binding
+}
+
+// DefaultKeyMap returns the GitOps screen's keys over the shared ones.
+func DefaultKeyMap(shared common.KeyMap) KeyMap {
+	return KeyMap{KeyMap: shared, Open: key.NewBinding(key.WithKeys("enter", "a"), key.WithHelp("enter/a", "actions"))}
+}
+
+// ShortHelp implements common.Help.
+func (k KeyMap) ShortHelp() []key.Binding { return k.page().ShortHelp() }
+
+// FullHelp implements common.Help.
+func (k KeyMap) FullHelp() [][]key.Binding { return k.page().FullHelp() }
+
+func (k KeyMap) page() common.PageKeys {
+	return common.PageKeys{KeyMap: k.KeyMap, Own: []key.Binding{k.Open}}
+}
 
 // New returns the GitOps & secrets screen reading d; ap runs its actions.
 func New(c common.Common, d *common.Data, ap actionsui.Provider) *Model {
-	m := &Model{actions: ap}
-	p := &common.Page{Common: c, Data: d, Name: "GitOps", Extra: []key.Binding{enterKey}}
+	m := &Model{actions: ap, keyMap: DefaultKeyMap(c.Keys)}
+	p := &common.Page{Common: c, Data: d, Name: "GitOps", Help: m.keyMap}
 	p.Keys = m.keys
 	m.Picker = common.NewPicker(p, func(w int) ([]string, []int, []pick) { return build(c.Styles, d, w) })
 	return m
@@ -60,7 +82,7 @@ func (m *Model) Selected() (*estate.ArgoApp, *estate.ExternalSecretInfo) {
 
 func (m *Model) keys(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	c := m.Common
-	if !key.Matches(k, c.Keys.Enter) && !key.Matches(k, c.Keys.Actions) {
+	if !key.Matches(k, m.keyMap.Open) {
 		return nil, false
 	}
 	app, es := m.Selected()

@@ -24,18 +24,81 @@ import (
 	"github.com/vigil-k8s/vigil/ui/widgets"
 )
 
-// Keys of the logs view beyond the common ones.
-var (
-	keyFollow   = key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow"))
-	keyPrevious = key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "previous"))
-	keyNext     = key.NewBinding(key.WithKeys("n"), key.WithHelp("n/N", "next/prev match"))
-	keyPrev     = key.NewBinding(key.WithKeys("N"))
-	keySearch   = key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search"))
-	keyStamps   = key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timestamps"))
-	keySince    = key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "since 1m/15m/1h/all"))
-	keyWrap     = key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "wrap"))
-	keyPick     = key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "container"))
+// KeyMap is the logs view's keys: the help shows them and the view handles
+// them. Which apply depends on the view's state (keys).
+type KeyMap struct {
+	common.KeyMap
+	Follow, Previous, Search, Stamps, Since, Wrap, Pick key.Binding
+	// Next (n) and Prev (N) jump between the lines matching the search.
+	Next, Prev key.Binding
+	// Done (enter) ends typing a search, or picks the container.
+	Done key.Binding
+	// mode is what the view is doing: reading, searching or picking.
+	mode mode
+}
+
+type mode int
+
+const (
+	reading mode = iota
+	searching
+	picking
 )
+
+// DefaultKeyMap returns the logs view's keys over the shared ones.
+func DefaultKeyMap(shared common.KeyMap) KeyMap {
+	return KeyMap{
+		KeyMap:   shared,
+		Follow:   key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow")),
+		Previous: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "previous")),
+		Next:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n/N", "next/prev match")),
+		Prev:     key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "prev match")),
+		Search:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+		Stamps:   key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "timestamps")),
+		Since:    key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "since 1m/15m/1h/all")),
+		Wrap:     key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "wrap")),
+		Pick:     key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "container")),
+		Done:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "done")),
+	}
+}
+
+// ShortHelp implements common.Help.
+func (k KeyMap) ShortHelp() []key.Binding {
+	switch k.mode {
+	case searching:
+		return []key.Binding{k.Done, k.Back}
+	case picking:
+		return []key.Binding{k.Up, k.Down, k.Done, k.Back}
+	}
+	return []key.Binding{k.Search, k.Next, k.Follow, k.Previous, k.Wrap, k.Pick, k.Back}
+}
+
+// FullHelp implements common.Help.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	if k.mode != reading {
+		return [][]key.Binding{k.ShortHelp()}
+	}
+	return [][]key.Binding{k.NavHelp(), k.ShortHelp(), {k.Prev, k.Since, k.Stamps}, k.RootHelp(false)}
+}
+
+// keys is the key map in the view's state: n and N only once there is a
+// search.
+func (m *Model) keys() KeyMap {
+	k := m.keyMap
+	switch {
+	case m.searching:
+		k.mode = searching
+		k.Done.SetHelp("enter", "search")
+		k.Back.SetHelp("esc", "cancel")
+	case m.picking >= 0:
+		k.mode = picking
+		k.Done.SetHelp("enter", "pick")
+		k.Back.SetHelp("esc", "close")
+	}
+	k.Next.SetEnabled(m.query != "")
+	k.Prev.SetEnabled(m.query != "")
+	return k
+}
 
 // sinceChoices are what s cycles through; 0 is all the kubelet has.
 var sinceChoices = []time.Duration{0, time.Minute, 15 * time.Minute, time.Hour}
@@ -72,13 +135,14 @@ type Model struct {
 	searching bool
 	input     widgets.Input
 	query     string
+	keyMap    KeyMap
 	width     int
 	height    int
 }
 
 // New returns the logs view of namespace/service, reading with open.
 func New(c common.Common, open common.LogsOpener, namespace, service string, previous bool) *Model {
-	m := &Model{c: c, open: open, req: common.LogsRequest{Namespace: namespace, Service: service, Previous: previous}, follow: true, picking: -1}
+	m := &Model{c: c, open: open, req: common.LogsRequest{Namespace: namespace, Service: service, Previous: previous}, follow: true, picking: -1, keyMap: DefaultKeyMap(c.Keys)}
 	m.input.Prompt = "/"
 	m.SetSize(c.Width, c.Height)
 	return m
@@ -215,10 +279,10 @@ func (m *Model) take() {
 }
 
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
-	keys := m.c.Keys
+	keys := m.keys()
 	if m.searching {
 		switch {
-		case k.String() == "enter":
+		case key.Matches(k, keys.Done):
 			m.searching, m.query = false, m.input.Value()
 			m.jump(1, true)
 		case key.Matches(k, keys.Back):
@@ -229,29 +293,29 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	}
 	if m.picking >= 0 {
-		return m.pick(k)
+		return m.pick(k, keys)
 	}
 	switch {
 	case key.Matches(k, keys.Back):
 		m.Stop()
 		m.ended = true
 		m.PopSelf()
-	case key.Matches(k, keySearch):
+	case key.Matches(k, keys.Search):
 		m.searching = true
 		m.input.SetValue("")
-	case key.Matches(k, keyNext):
+	case key.Matches(k, keys.Next):
 		m.jump(1, false)
-	case key.Matches(k, keyPrev):
+	case key.Matches(k, keys.Prev):
 		m.jump(-1, false)
-	case key.Matches(k, keyFollow):
+	case key.Matches(k, keys.Follow):
 		m.follow = !m.follow
 		if m.follow {
 			m.offset = m.maxOffset()
 		}
-	case key.Matches(k, keyPrevious):
+	case key.Matches(k, keys.Previous):
 		m.req.Previous = !m.req.Previous
 		return m.reopen()
-	case key.Matches(k, keySince):
+	case key.Matches(k, keys.Since):
 		i := 0
 		for j, d := range sinceChoices {
 			if d == m.req.Since {
@@ -260,15 +324,15 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 		m.req.Since = sinceChoices[(i+1)%len(sinceChoices)]
 		return m.reopen()
-	case key.Matches(k, keyStamps):
+	case key.Matches(k, keys.Stamps):
 		m.stamps = !m.stamps
-	case key.Matches(k, keyWrap):
+	case key.Matches(k, keys.Wrap):
 		m.wrap = !m.wrap
 		m.offset = min(m.offset, m.maxOffset())
 		if m.follow {
 			m.offset = m.maxOffset()
 		}
-	case key.Matches(k, keyPick):
+	case key.Matches(k, keys.Pick):
 		m.picking = 0
 		if i := slices.Index(m.containers, m.req.Container); i >= 0 {
 			m.picking = i + 1
@@ -292,8 +356,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 // pick handles a key while the container picker is open: up/down move,
 // enter reads the chosen container's lines only (or every container's),
 // esc closes the picker.
-func (m *Model) pick(k tea.KeyPressMsg) tea.Cmd {
-	keys := m.c.Keys
+func (m *Model) pick(k tea.KeyPressMsg, keys KeyMap) tea.Cmd {
 	switch {
 	case key.Matches(k, keys.Back):
 		m.picking = -1
@@ -301,7 +364,7 @@ func (m *Model) pick(k tea.KeyPressMsg) tea.Cmd {
 		m.picking = max(0, m.picking-1)
 	case key.Matches(k, keys.Down):
 		m.picking = min(len(m.containers), m.picking+1)
-	case k.String() == "enter":
+	case key.Matches(k, keys.Done):
 		want := ""
 		if m.picking > 0 {
 			want = m.containers[m.picking-1]
@@ -507,12 +570,7 @@ func (m *Model) tagStyle(pod string) lipgloss.Style {
 }
 
 // ShortHelp implements common.Component.
-func (m *Model) ShortHelp() []key.Binding {
-	return []key.Binding{keySearch, keyNext, keyFollow, keyPrevious, keyWrap, keyPick, m.c.Keys.Back}
-}
+func (m *Model) ShortHelp() []key.Binding { return m.keys().ShortHelp() }
 
 // FullHelp implements common.Component.
-func (m *Model) FullHelp() [][]key.Binding {
-	k := m.c.Keys
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, m.ShortHelp(), {keySince, keyStamps}}
-}
+func (m *Model) FullHelp() [][]key.Binding { return m.keys().FullHelp() }

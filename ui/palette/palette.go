@@ -65,13 +65,37 @@ type Model struct {
 	// candidates' longest common prefix; cycleAt is the one shown.
 	cycle   []string
 	cycleAt int
+	keyMap  KeyMap
 }
 
 var _ common.Component = (*Model)(nil)
 
+// KeyMap is the palette's keys: the help shows them and the palette
+// handles them; every other key edits the command.
+type KeyMap struct {
+	// Run (enter) runs the command; Complete (tab) completes it; Cancel
+	// (esc) closes the palette.
+	Run, Complete, Cancel key.Binding
+}
+
+// DefaultKeyMap returns the palette's keys.
+func DefaultKeyMap() KeyMap {
+	return KeyMap{
+		Run:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")),
+		Complete: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete")),
+		Cancel:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
+	}
+}
+
+// ShortHelp implements common.Help.
+func (k KeyMap) ShortHelp() []key.Binding { return []key.Binding{k.Run, k.Complete, k.Cancel} }
+
+// FullHelp implements common.Help.
+func (k KeyMap) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
 // New returns an empty palette.
 func New(c common.Common, contexts []string) *Model {
-	return &Model{common: c, input: widgets.Input{Prompt: ":"}, Contexts: contexts}
+	return &Model{common: c, input: widgets.Input{Prompt: ":"}, Contexts: contexts, keyMap: DefaultKeyMap()}
 }
 
 // Value returns the text typed.
@@ -96,13 +120,13 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		return m, nil
 	}
 	switch {
-	case key.Matches(k, m.common.Keys.Back):
+	case key.Matches(k, m.keyMap.Cancel):
 		m.PopSelf()
 		return m, nil
-	case k.String() == "tab":
+	case key.Matches(k, m.keyMap.Complete):
 		m.complete()
 		return m, nil
-	case k.String() == "enter":
+	case key.Matches(k, m.keyMap.Run):
 		name, arg, ok := Resolve(m.input.Value())
 		if !ok {
 			if strings.TrimSpace(m.input.Value()) == "" {
@@ -190,18 +214,10 @@ func (m *Model) suggestions() []string {
 }
 
 // ShortHelp implements common.Component.
-func (m *Model) ShortHelp() []key.Binding {
-	return []key.Binding{
-		key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run")),
-		key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete")),
-		key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
-	}
-}
+func (m *Model) ShortHelp() []key.Binding { return m.keyMap.ShortHelp() }
 
 // FullHelp implements common.Component.
-func (m *Model) FullHelp() [][]key.Binding {
-	return [][]key.Binding{m.ShortHelp()}
-}
+func (m *Model) FullHelp() [][]key.Binding { return m.keyMap.FullHelp() }
 
 // View is the command line: prompt, text, and the matching commands.
 func (m *Model) View() string {

@@ -30,13 +30,54 @@ type Detail struct {
 	stateErr string
 	loaded   bool  // states arrived
 	sections []int // first line of each section, for tab jumps
+	keyMap   DetailKeyMap
 }
 
 var _ common.Component = (*Detail)(nil)
 
+// DetailKeyMap is the detail view's keys: the help shows them and the view
+// handles them.
+type DetailKeyMap struct {
+	common.KeyMap
+	// NextSection (tab) and PrevSection (shift+tab) jump between sections.
+	NextSection, PrevSection key.Binding
+	// Logs (l) opens the service's logs, the previous run's when a pod
+	// crash-loops.
+	Logs key.Binding
+}
+
+// DefaultDetailKeyMap returns the detail view's keys over the shared ones.
+func DefaultDetailKeyMap(shared common.KeyMap) DetailKeyMap {
+	return DetailKeyMap{
+		KeyMap:      shared,
+		NextSection: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next section")),
+		PrevSection: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev section")),
+		Logs:        keyLogs,
+	}
+}
+
+// ShortHelp implements common.Help.
+func (k DetailKeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Down, k.NextSection, k.Actions, k.Back, k.Command, k.Help}
+}
+
+// FullHelp implements common.Help.
+func (k DetailKeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{k.NavHelp(), {k.NextSection, k.PrevSection, k.Actions, k.Logs, k.Back}, k.RootHelp(false)}
+}
+
+// keys is the key map in the view's state: logs and actions only while the
+// service exists (and actions only with a provider).
+func (m *Detail) keys() DetailKeyMap {
+	k := m.keyMap
+	k.Logs.SetEnabled(m.found)
+	k.Actions.SetEnabled(m.found && m.actions != nil)
+	return k
+}
+
 // NewDetail returns the detail view of the service with key k.
 func NewDetail(c common.Common, d *common.Data, k string, ap actionsui.Provider) *Detail {
-	m := &Detail{common: c, data: d, key: k, actions: ap}
+	m := &Detail{common: c, data: d, key: k, actions: ap, keyMap: DefaultDetailKeyMap(c.Keys)}
 	m.Refresh()
 	return m
 }
@@ -95,21 +136,19 @@ func (m *Detail) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		}
 		return m, nil
 	case tea.KeyPressMsg:
-		keys := m.common.Keys
+		keys := m.keys()
 		switch {
-		case m.pager.Move(msg, nav(keys)):
+		case m.pager.Move(msg, common.NavKeys(keys.KeyMap)):
 		case key.Matches(msg, keys.Back):
 			m.PopSelf()
-		case key.Matches(msg, keys.NextTab):
+		case key.Matches(msg, keys.NextSection):
 			m.jump(1)
-		case key.Matches(msg, keys.PrevTab):
+		case key.Matches(msg, keys.PrevSection):
 			m.jump(-1)
-		case key.Matches(msg, keyLogs) && m.found:
+		case key.Matches(msg, keys.Logs):
 			m.openLogs(m.svc.Namespace, m.svc.Name, crashLooping(m.svc))
 		case key.Matches(msg, keys.Actions):
-			if m.actions != nil && m.found {
-				m.PushChild(actionsui.NewMenu(m.common, m.svc.Namespace+"/"+m.svc.Name, m.key, m.items(), m.states, m.loaded, m.actions))
-			}
+			m.PushChild(actionsui.NewMenu(m.common, m.svc.Namespace+"/"+m.svc.Name, m.key, m.items(), m.states, m.loaded, m.actions))
 		}
 	}
 	return m, nil
@@ -136,25 +175,10 @@ func (m *Detail) jump(dir int) {
 }
 
 // ShortHelp implements common.Component.
-func (m *Detail) ShortHelp() []key.Binding {
-	k := m.common.Keys
-	return []key.Binding{k.Down, nextSection, k.Actions, k.Back, k.Command, k.Help}
-}
-
-var (
-	nextSection = key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next section"))
-	prevSection = key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev section"))
-)
+func (m *Detail) ShortHelp() []key.Binding { return m.keys().ShortHelp() }
 
 // FullHelp implements common.Component.
-func (m *Detail) FullHelp() [][]key.Binding {
-	k := m.common.Keys
-	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{nextSection, prevSection, k.Actions, keyLogs, k.Back},
-		{k.Command, k.Help, k.Quit},
-	}
-}
+func (m *Detail) FullHelp() [][]key.Binding { return m.keys().FullHelp() }
 
 // View implements common.Component.
 func (m *Detail) View() string {

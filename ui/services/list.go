@@ -33,15 +33,65 @@ type Model struct {
 	namespace string // "" = all
 	// Actions lists a service's actions for the detail view; nil hides them.
 	actions actionsui.Provider
+	keyMap  KeyMap
 	width   int
 	height  int
 }
 
 var _ common.Component = (*Model)(nil)
 
+// KeyMap is the Services list's keys: the help shows them and the list
+// handles them.
+type KeyMap struct {
+	common.KeyMap
+	// Logs (l) opens the selected service's logs.
+	Logs key.Binding
+	// KeepFilter (enter) ends typing a filter and keeps it.
+	KeepFilter key.Binding
+	// ClearFilter (esc) drops the filter and the namespace.
+	ClearFilter key.Binding
+	// filtering: a filter is being typed.
+	filtering bool
+}
+
+// DefaultKeyMap returns the Services list's keys over the shared ones.
+func DefaultKeyMap(shared common.KeyMap) KeyMap {
+	return KeyMap{
+		KeyMap:      shared,
+		Logs:        keyLogs,
+		KeepFilter:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")),
+		ClearFilter: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
+	}
+}
+
+// ShortHelp implements common.Help.
+func (k KeyMap) ShortHelp() []key.Binding {
+	if k.filtering {
+		return []key.Binding{k.KeepFilter, k.ClearFilter}
+	}
+	return []key.Binding{k.Enter, k.Filter, k.Namespace, k.Sort, k.Command, k.Help, k.Quit}
+}
+
+// FullHelp implements common.Help.
+func (k KeyMap) FullHelp() [][]key.Binding {
+	if k.filtering {
+		return [][]key.Binding{k.ShortHelp()}
+	}
+	return [][]key.Binding{k.NavHelp(), {k.Enter, k.Logs, k.Filter, k.Namespace, k.Sort, k.SortReverse, k.ClearFilter}, k.RootHelp(true)}
+}
+
+// keys is the key map in the list's state: typing a filter or not; Esc
+// only when there is a filter or namespace to clear.
+func (m *Model) keys() KeyMap {
+	k := m.keyMap
+	k.filtering = m.filtering
+	k.ClearFilter.SetEnabled(m.filtering || m.table.Filter() != "" || m.namespace != "")
+	return k
+}
+
 // New returns the Services list reading d.
 func New(c common.Common, d *common.Data, al actionsui.Provider) *Model {
-	m := &Model{common: c, data: d, actions: al, input: widgets.Input{Prompt: "/"}}
+	m := &Model{common: c, data: d, actions: al, input: widgets.Input{Prompt: "/"}, keyMap: DefaultKeyMap(c.Keys)}
 	m.table = widgets.NewTable(c.Styles, m.columns())
 	m.table.Text = func(s *estate.Service) string { return s.Namespace + "/" + s.Name }
 	m.table.Style = func(s *estate.Service) lipgloss.Style { return render.Health(c.Styles, s.Health.Status) }
@@ -123,12 +173,12 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	if !ok {
 		return m, nil
 	}
-	keys := m.common.Keys
+	keys := m.keys()
 	if m.filtering {
 		switch {
-		case k.String() == "enter":
+		case key.Matches(k, keys.KeepFilter):
 			m.filtering = false
-		case key.Matches(k, keys.Back):
+		case key.Matches(k, keys.ClearFilter):
 			m.filtering = false
 			m.SetFilter("")
 		case m.input.Update(k):
@@ -137,10 +187,10 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		return m, nil
 	}
 	switch {
-	case m.table.Move(k, nav(keys)):
+	case m.table.Move(k, common.NavKeys(keys.KeyMap)):
 	case key.Matches(k, keys.Filter):
 		m.filtering = true
-	case key.Matches(k, keys.Back) && (m.table.Filter() != "" || m.namespace != ""):
+	case key.Matches(k, keys.ClearFilter):
 		m.SetFilter("")
 		m.SetNamespace("")
 	case key.Matches(k, keys.Sort):
@@ -154,7 +204,7 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 		if s, ok := m.table.Selected(); ok {
 			m.PushChild(NewDetail(m.common, m.data, s.Key(), m.actions))
 		}
-	case key.Matches(k, keyLogs):
+	case key.Matches(k, keys.Logs):
 		if s, ok := m.table.Selected(); ok {
 			m.openLogs(s.Namespace, s.Name, false)
 		}
@@ -187,28 +237,11 @@ func (m *Model) nextNamespace() {
 	}
 }
 
-func nav(k common.KeyMap) widgets.NavKeys {
-	return widgets.NavKeys{Up: k.Up, Down: k.Down, PageUp: k.PageUp, PageDown: k.PageDown, Top: k.Top, Bottom: k.Bottom}
-}
-
 // ShortHelp implements common.Component.
-func (m *Model) ShortHelp() []key.Binding {
-	k := m.common.Keys
-	if m.filtering {
-		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")), k.Back}
-	}
-	return []key.Binding{k.Enter, k.Filter, k.Namespace, k.Sort, k.Command, k.Help, k.Quit}
-}
+func (m *Model) ShortHelp() []key.Binding { return m.keys().ShortHelp() }
 
 // FullHelp implements common.Component.
-func (m *Model) FullHelp() [][]key.Binding {
-	k := m.common.Keys
-	return [][]key.Binding{
-		{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom},
-		{k.Enter, keyLogs, k.Filter, k.Namespace, k.Sort, k.SortReverse, k.Back},
-		{k.Command, k.NextTab, k.PrevTab, k.Help, k.Quit},
-	}
-}
+func (m *Model) FullHelp() [][]key.Binding { return m.keys().FullHelp() }
 
 // View implements common.Component.
 func (m *Model) View() string {

@@ -11,7 +11,8 @@ import (
 	"github.com/vigil-k8s/vigil/ui/logs"
 )
 
-// keyLogs opens the logs of the selected service.
+// keyLogs opens the logs of a service: the Logs binding of the list's and
+// the detail view's key maps.
 var keyLogs = key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "logs"))
 
 // logsView is the logs view of ns/name; where logs are off (logs: false) it
