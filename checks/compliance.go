@@ -44,7 +44,7 @@ func auditChecks() []Check {
 			Group: Compliance, Item: itemLogAggregation, PCI: []string{"10.3.3"}, Severity: Medium,
 			Rationale:   "Container logs on a node disappear with the pod or the node; an attacker with node access can also alter them. A shipper copies them off the node.",
 			Remediation: "Run a log shipper (fluent-bit, vector, promtail, OpenTelemetry collector) as a DaemonSet sending to the central store, or enable the platform's logging agent.",
-			Needs:       []string{ResDaemonSets, ResDeployments, ResStatefulSets},
+			Needs:       []string{ResDaemonSets, ResDeployments, ResStatefulSets, ResAllDaemonSets, ResAllDeployments},
 			Eval:        evalLogShipper,
 		},
 		{
@@ -61,7 +61,7 @@ func auditChecks() []Check {
 			Group: Compliance, Item: itemSecurityEvents, PCI: []string{"10.4.1.1", "12.10.5"}, Severity: Medium,
 			Rationale:   "Someone must be told when a shell spawns in the payment pod or a Secret is read by an unexpected identity; availability alerts do not cover that.",
 			Remediation: "Run a runtime detector (Falco, Tetragon) as a DaemonSet and route its alerts, and audit-log alerts, to the incident-response channel.",
-			Needs:       []string{ResDaemonSets, ResDeployments, ResStatefulSets},
+			Needs:       []string{ResDaemonSets, ResDeployments, ResStatefulSets, ResAllDaemonSets, ResAllDeployments},
 			Eval:        evalSecurityMonitor,
 		},
 	}
@@ -87,9 +87,14 @@ func evalAuditAnnotation(inv *Inventory) []Finding {
 }
 
 // findWorkloadByImage returns the first workload (of the given kinds) with a
-// container image matching re, as "Kind/ns/name (image)".
+// container image matching re, as "Kind/ns/name (image)": those of the
+// watched namespaces, then the Deployments of every namespace.
 func (inv *Inventory) findWorkloadByImage(re *regexp.Regexp, kinds ...string) string {
-	for _, w := range inv.workloads() {
+	ws := inv.workloads()
+	for _, d := range inv.AllDeployments {
+		ws = append(ws, Workload{Resource: Resource{"Deployment", d.Namespace, d.Name}, Template: d.Spec.Template})
+	}
+	for _, w := range ws {
 		if !slices.Contains(kinds, w.Kind) {
 			continue
 		}
@@ -112,7 +117,7 @@ var logShippers = regexp.MustCompile(`(?i)(fluent-?bit|fluentd|vector|promtail|g
 // nothing from the nodes. ok is false when no such workload exists.
 func (inv *Inventory) nodeAgent(re *regexp.Regexp, what string) (f Finding, ok bool) {
 	var deployment string
-	for _, d := range inv.DaemonSets {
+	for _, d := range union(inv.DaemonSets, inv.AllDaemonSets) {
 		for _, c := range d.Spec.Template.Spec.Containers {
 			if !re.MatchString(parseImage(c.Image).Path) {
 				continue

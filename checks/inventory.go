@@ -71,6 +71,12 @@ const (
 	ResDestinationRules    = "destinationrules.networking.istio.io"
 	ResPrometheusRules     = "prometheusrules.monitoring.coreos.com"
 	ResStorageClasses      = "storageclasses.storage.k8s.io"
+	ResNodes               = "nodes"
+	// Second readings (Kind.Reading), for the cluster-level checks.
+	ResAllDaemonSets    = ResDaemonSets + " " + readingAll
+	ResAllDeployments   = ResDeployments + " " + readingAll
+	ResAutoscalerStatus = "configmaps cluster-autoscaler-status in kube-system"
+	ResAPIServerPods    = "pods component=kube-apiserver in kube-system"
 )
 
 // DefaultAllowedRegistries is the private registry the estate pulls from
@@ -130,6 +136,17 @@ type Inventory struct {
 	ClusterRoleBindings []*rbacv1.ClusterRoleBinding
 	StorageClasses      []*storagev1.StorageClass
 	VPAs                []*vpav1.VerticalPodAutoscaler
+	Nodes               []*corev1.Node
+
+	// Read for the cluster-level checks whatever the watched namespaces
+	// (second readings): node agents and autoscalers in every namespace,
+	// the autoscaler's status ConfigMap and the apiserver's mirror pod in
+	// kube-system. From manifests they stay empty: the checks read the
+	// slots above as well.
+	AllDaemonSets    []*appsv1.DaemonSet
+	AllDeployments   []*appsv1.Deployment
+	AutoscalerStatus []*corev1.ConfigMap
+	APIServerPods    []*corev1.Pod
 
 	// Read by a live session only (SessionOnly kinds).
 	ReplicaSets         []*appsv1.ReplicaSet

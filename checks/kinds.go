@@ -48,10 +48,18 @@ const (
 	Namespaced Scope = iota
 	// ClusterScoped kinds are read once for the cluster.
 	ClusterScoped
-	// AllNamespaces kinds are namespaced but read in every namespace when
-	// the user may list them there (Argo CD keeps Applications in its own
-	// namespace), else in the watched namespaces.
+	// AllNamespaces kinds are namespaced and read across every namespace,
+	// whatever the watched ones: what the cluster-level checks look for
+	// lives where the platform put it (Argo CD's Applications in argocd, a
+	// log shipper in logging, the autoscaler in kube-system). A user who may
+	// not list them cluster-wide gets them Forbidden, and the checks needing
+	// them say unknown with the reason: the watched namespaces alone would
+	// be a partial view (every workload failing ops-gitops-argocd because
+	// its Application lives in argocd).
 	AllNamespaces
+	// InNamespace kinds are read in one namespace, Kind.Namespace (the
+	// apiserver's mirror pod in kube-system), whatever the watched ones.
+	InNamespace
 )
 
 // Kind is one kind of object vigil reads. Its entry in Kinds is the only
@@ -68,8 +76,18 @@ type Kind struct {
 	// SessionOnly kinds feed the live cockpit, not the checks: the
 	// headless LIST and manifest decoding skip them.
 	SessionOnly bool
-	// FieldSelector narrows what a session watches ("type!=Normal").
+	// FieldSelector narrows what a session watches ("type!=Normal"), and
+	// with Namespace and LabelSelector what a targeted reading lists.
 	FieldSelector string
+	// LabelSelector narrows a targeted reading ("component=kube-apiserver").
+	LabelSelector string
+	// Namespace is where an InNamespace kind is read.
+	Namespace string
+	// Reading names a second reading of a kind declared above, in another
+	// scope or with selectors, into its own Inventory slot (DaemonSets in
+	// every namespace beside those of the watched ones). It qualifies the
+	// key; manifest decoding uses the first reading only.
+	Reading string
 
 	// newObj returns an empty object to decode into; add appends a decoded
 	// or cached object (a pointer of newObj's type) to its inventory slot.
@@ -78,13 +96,18 @@ type Kind struct {
 	sort   func(inv *Inventory)
 }
 
-// Key is "plural.group" ("pods" for the core group): the key of
-// Inventory.Forbidden and of the Res* constants.
+// Key is "plural.group" ("pods" for the core group), followed by the
+// reading's name for a second reading ("daemonsets.apps in all
+// namespaces"): the key of Inventory.Forbidden and of the Res* constants.
 func (k Kind) Key() string {
-	if k.Group == "" {
-		return k.Resource
+	key := k.Resource
+	if k.Group != "" {
+		key += "." + k.Group
 	}
-	return k.Resource + "." + k.Group
+	if k.Reading != "" {
+		key += " " + k.Reading
+	}
+	return key
 }
 
 // GVR is the kind's group, version and resource.
@@ -164,12 +187,15 @@ func customKind(group, version, resource, kind string, slot func(*Inventory) *[]
 	return k
 }
 
-func (k Kind) clusterScoped() Kind    { k.Scope = ClusterScoped; return k }
-func (k Kind) allNamespaces() Kind    { k.Scope = AllNamespaces; return k }
-func (k Kind) sessionOnly() Kind      { k.SessionOnly = true; return k }
-func (k Kind) via(s Source) Kind      { k.Source = s; return k }
-func (k Kind) optional() Kind         { k.Optional = true; return k }
-func (k Kind) fields(sel string) Kind { k.FieldSelector = sel; return k }
+func (k Kind) clusterScoped() Kind      { k.Scope = ClusterScoped; return k }
+func (k Kind) allNamespaces() Kind      { k.Scope = AllNamespaces; return k }
+func (k Kind) sessionOnly() Kind        { k.SessionOnly = true; return k }
+func (k Kind) via(s Source) Kind        { k.Source = s; return k }
+func (k Kind) optional() Kind           { k.Optional = true; return k }
+func (k Kind) fields(sel string) Kind   { k.FieldSelector = sel; return k }
+func (k Kind) labels(sel string) Kind   { k.LabelSelector = sel; return k }
+func (k Kind) reading(name string) Kind { k.Reading = name; return k }
+func (k Kind) in(ns string) Kind        { k.Scope, k.Namespace = InNamespace, ns; return k }
 
 // Kinds is every kind vigil reads, one entry each. Adding a kind is one
 // entry here (and an Inventory field for it) plus the checks that read it.
@@ -203,6 +229,19 @@ var Kinds = []Kind{
 	// keep the ones that tell of trouble.
 	typedKind("", "v1", "events", "Event", func(i *Inventory) *[]*corev1.Event { return &i.Events }).sessionOnly().fields("type!=Normal"),
 
+	// Second readings, cluster-wide or targeted, for the cluster-level
+	// checks: node agents (log shippers, runtime detectors) and autoscalers
+	// run where the platform put them, outside the watched namespaces.
+	// DaemonSets and Deployments are few beside pods; no pod is read
+	// cluster-wide, only the apiserver's mirror pod in kube-system.
+	typedKind("apps", "v1", "daemonsets", "DaemonSet", func(i *Inventory) *[]*appsv1.DaemonSet { return &i.AllDaemonSets }).allNamespaces().reading(readingAll),
+	typedKind("apps", "v1", "deployments", "Deployment", func(i *Inventory) *[]*appsv1.Deployment { return &i.AllDeployments }).allNamespaces().reading(readingAll),
+	typedKind("", "v1", "configmaps", "ConfigMap", func(i *Inventory) *[]*corev1.ConfigMap { return &i.AutoscalerStatus }).
+		in("kube-system").fields("metadata.name=cluster-autoscaler-status").reading("cluster-autoscaler-status in kube-system"),
+	typedKind("", "v1", "pods", "Pod", func(i *Inventory) *[]*corev1.Pod { return &i.APIServerPods }).
+		in("kube-system").labels("component=kube-apiserver").reading("component=kube-apiserver in kube-system"),
+	typedKind("", "v1", "nodes", "Node", func(i *Inventory) *[]*corev1.Node { return &i.Nodes }).clusterScoped(),
+
 	customKind(GroupArgoCD, "v1alpha1", "applications", "Application", func(i *Inventory) *[]*unstructured.Unstructured { return &i.Applications }).allNamespaces(),
 	customKind(GroupArgoCD, "v1alpha1", "appprojects", "AppProject", func(i *Inventory) *[]*unstructured.Unstructured { return &i.AppProjects }).allNamespaces(),
 	customKind(GroupExternalSecrets, "v1", "externalsecrets", "ExternalSecret", func(i *Inventory) *[]*unstructured.Unstructured { return &i.ExternalSecrets }),
@@ -235,7 +274,32 @@ func KindFor(group, kind string) (Kind, bool) {
 var kindsByGroupKind = func() map[string]Kind {
 	m := make(map[string]Kind, len(Kinds))
 	for _, k := range Kinds {
-		m[k.Group+"/"+k.Kind] = k
+		if k.Reading == "" {
+			m[k.Group+"/"+k.Kind] = k
+		}
 	}
 	return m
 }()
+
+// readingAll names the second readings of kinds in every namespace.
+const readingAll = "in all namespaces"
+
+// union returns the objects of a and then those of b that a does not hold
+// (by namespace and name): a kind's reading in the watched namespaces and
+// its second reading in every namespace, each object once.
+func union[T metav1.Object](a, b []T) []T {
+	if len(b) == 0 {
+		return a
+	}
+	seen := make(map[string]bool, len(a))
+	for _, o := range a {
+		seen[o.GetNamespace()+"/"+o.GetName()] = true
+	}
+	out := slices.Clip(a)
+	for _, o := range b {
+		if !seen[o.GetNamespace()+"/"+o.GetName()] {
+			out = append(out, o)
+		}
+	}
+	return out
+}

@@ -44,7 +44,7 @@ func scalingChecks() []Check {
 			Group: Operations, Item: itemAutoscaler, Severity: Low,
 			Rationale:   "HPAs add pods; without a cluster autoscaler they stay Pending once the nodes are full.",
 			Remediation: "Enable the platform's node autoscaling or deploy cluster-autoscaler (kube-system) with the node groups' bounds.",
-			Needs:       []string{ResDeployments, ResConfigMaps},
+			Needs:       []string{ResDeployments, ResConfigMaps, ResAllDeployments, ResAutoscalerStatus},
 			Eval:        evalClusterAutoscaler,
 		},
 		{
@@ -227,7 +227,7 @@ var autoscalerHealth = regexp.MustCompile(`(?i)health:\s*(?:status:\s*)?([A-Za-z
 
 func evalClusterAutoscaler(inv *Inventory) []Finding {
 	var status, statusWhere string
-	for _, cm := range inv.ConfigMaps {
+	for _, cm := range union(inv.ConfigMaps, inv.AutoscalerStatus) {
 		if cm.Namespace == "kube-system" && cm.Name == "cluster-autoscaler-status" {
 			statusWhere = "ConfigMap kube-system/cluster-autoscaler-status"
 			if m := autoscalerHealth.FindStringSubmatch(cm.Data["status"]); m != nil {
@@ -235,7 +235,7 @@ func evalClusterAutoscaler(inv *Inventory) []Finding {
 			}
 		}
 	}
-	for _, d := range inv.Deployments {
+	for _, d := range union(inv.Deployments, inv.AllDeployments) {
 		for _, c := range d.Spec.Template.Spec.Containers {
 			if !clusterAutoscalerImage.MatchString(parseImage(c.Image).Path) {
 				continue

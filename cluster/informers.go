@@ -29,8 +29,9 @@ type nsWatch struct {
 	name string
 	// factories; nil when the client family is not available.
 	factory informers.SharedInformerFactory
-	// filtered are the typed factories of kinds watched with a field
-	// selector (Warning events), by selector.
+	// filtered are the typed factories of kinds watched with a selector
+	// (Warning events) or in a namespace of their own (targeted readings),
+	// by "namespace|field selector|label selector".
 	filtered map[string]informers.SharedInformerFactory
 	meta     metadatainformer.SharedInformerFactory
 	dyn      dynamicinformer.DynamicSharedInformerFactory
@@ -142,13 +143,18 @@ func (s *Session) startInformers(ctx context.Context, begun time.Time, namespace
 		s.discover()
 		s.log.Debug("start-up: discovery done", "after", time.Since(begun))
 	})
-	// The cluster-wide access reviews (cluster-scoped resources, and
-	// whether Argo CD's may be listed in every namespace) are asked at once
-	// too, list and watch in parallel, whether or not the resource is
-	// installed: a review of a missing CRD costs less than waiting.
+	// The access reviews of the cluster scope's resources (cluster-scoped
+	// ones, those read in every namespace, the targeted readings in
+	// kube-system) are asked at once too, list and watch in parallel,
+	// whether or not the resource is installed: a review of a missing CRD
+	// costs less than waiting.
 	var wide sync.WaitGroup
 	for _, r := range watched {
-		if r.Scope != checks.Namespaced {
+		switch r.Scope {
+		case checks.Namespaced:
+		case checks.InNamespace:
+			wide.Go(func() { s.rulesReview(ctx, r.Namespace) })
+		default:
 			wide.Go(func() { s.Allowed(ctx, "list", r.Group, r.Resource, "") })
 			wide.Go(func() { s.Allowed(ctx, "watch", r.Group, r.Resource, "") })
 		}
@@ -315,7 +321,7 @@ func (s *Session) addResources(ctx context.Context, w *nsWatch, optional bool) {
 			continue // reported as "not installed" by build
 		}
 		wg.Go(func() {
-			ok := s.allowed(ctx, ns, r)
+			ok := s.allowed(ctx, readNamespace(r, ns), r)
 			mu.Lock()
 			defer mu.Unlock()
 			if !ok {
@@ -352,6 +358,12 @@ func (s *Session) addResources(ctx context.Context, w *nsWatch, optional bool) {
 func (s *Session) transformFor(r resource) cache.TransformFunc {
 	return func(obj any) (any, error) {
 		s.checks.changed.Store(true)
+		if m, ok := obj.(metav1.Object); ok && r.Scope == checks.InNamespace {
+			// A targeted reading (the apiserver's mirror pod) is read for
+			// what the slimmer drops (a pod's command): metadata only.
+			slimMetaOf(m)
+			return obj, nil
+		}
 		obj, err := s.slim.transform(obj)
 		if m, ok := obj.(*metav1.PartialObjectMetadata); ok && err == nil && r.Source == checks.Metadata {
 			return r.FromMetadata(m.ObjectMeta), nil
@@ -360,35 +372,33 @@ func (s *Session) transformFor(r resource) cache.TransformFunc {
 	}
 }
 
-// inScope says whether resource r is watched in scope ns ("" = cluster).
-// All-namespaces resources go to the cluster scope when the user may list
-// them cluster-wide, else to each namespace.
+// inScope says whether resource r is watched in scope ns ("" = cluster):
+// namespaced resources in each watched namespace, every other scope (the
+// cluster, all namespaces, a namespace of its own) in the cluster scope,
+// as checks.Kinds declares and cluster.ListInventory lists.
 func (s *Session) inScope(r resource, ns string) bool {
-	switch {
-	case r.Scope == checks.ClusterScoped:
-		return ns == ""
-	case r.Scope == checks.AllNamespaces:
-		wide := s.allowedWide(r)
-		return (ns == "") == wide
-	default:
-		return ns != ""
-	}
+	return (r.Scope == checks.Namespaced) == (ns != "")
 }
 
-// allowedWide reports (and caches) whether r may be listed in all namespaces.
-func (s *Session) allowedWide(r resource) bool {
-	return s.allowed(context.Background(), metav1.NamespaceAll, r)
+// readNamespace is where resource r is read from scope ns: its own
+// namespace for a targeted reading, else the scope's.
+func readNamespace(r resource, ns string) string {
+	if r.Scope == checks.InNamespace {
+		return r.Namespace
+	}
+	return ns
 }
 
 func (s *Session) informerFor(w *nsWatch, r resource) cache.SharedIndexInformer {
 	switch r.Source {
 	case checks.Typed:
 		f := w.factory
-		if sel := r.FieldSelector; sel != "" {
-			if f = w.filtered[sel]; f == nil {
-				f = informers.NewSharedInformerFactoryWithOptions(listThenWatch{s.client}, 0, informers.WithNamespace(w.name), informers.WithTransform(s.slim.transform),
-					informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = sel }))
-				w.filtered[sel] = f
+		if ns := readNamespace(r, w.name); r.FieldSelector != "" || r.LabelSelector != "" || ns != w.name {
+			key := ns + "|" + r.FieldSelector + "|" + r.LabelSelector
+			if f = w.filtered[key]; f == nil {
+				f = informers.NewSharedInformerFactoryWithOptions(listThenWatch{s.client}, 0, informers.WithNamespace(ns), informers.WithTransform(s.slim.transform),
+					informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector, o.LabelSelector = r.FieldSelector, r.LabelSelector }))
+				w.filtered[key] = f
 			}
 		}
 		gi, err := f.ForResource(r.GVR())

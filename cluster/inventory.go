@@ -83,33 +83,21 @@ func ListInventory(ctx context.Context, cfg *rest.Config, namespaces []string) (
 				continue
 			}
 		}
+		// Where each kind is read is its registry entry's scope, as in a
+		// session: namespaced kinds in the namespaces asked for, the others
+		// (cluster-scoped, all namespaces) once, targeted readings in
+		// their own namespace.
 		nss := []string{metav1.NamespaceAll}
-		if k.Namespaced() {
+		switch k.Scope {
+		case checks.Namespaced:
 			nss = l.namespaces
 			// Istio's PeerAuthentication in the root namespace applies
 			// mesh-wide, so it is listed there too.
 			if k.Group == checks.GroupIstioSecurity && !slices.Contains(nss, metav1.NamespaceAll) && !slices.Contains(nss, "istio-system") {
 				nss = append(slices.Clone(nss), "istio-system")
 			}
-		}
-		if k.Scope == checks.AllNamespaces && !slices.Contains(nss, metav1.NamespaceAll) {
-			// Listed in every namespace when allowed (Argo CD keeps its
-			// Applications in its own), else in the namespaces asked for.
-			g.Go(func() error {
-				if err := l.list(k, gvr, metav1.NamespaceAll, dyn, md); err != nil {
-					return err
-				}
-				if !l.dropForbidden(k.Key()) {
-					return nil
-				}
-				for _, ns := range nss {
-					if err := l.list(k, gvr, ns, dyn, md); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			continue
+		case checks.InNamespace:
+			nss = []string{k.Namespace}
 		}
 		for _, ns := range nss {
 			g.Go(func() error { return l.list(k, gvr, ns, dyn, md) })
@@ -128,18 +116,6 @@ func ListInventory(ctx context.Context, cfg *rest.Config, namespaces []string) (
 // listConcurrency bounds the lists in flight: enough to overlap the round trips of every
 // kind in four namespaces, few enough not to queue behind the client's rate limit.
 const listConcurrency = 16
-
-// dropForbidden forgets a refusal of resource and reports whether there was one (an
-// all-namespaces list refused, to be tried namespace by namespace).
-func (l *lister) dropForbidden(resource string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, refused := l.inv.Forbidden[resource]; !refused {
-		return false
-	}
-	delete(l.inv.Forbidden, resource)
-	return true
-}
 
 // add puts listed objects of k into the inventory.
 func (l *lister) add(k checks.Kind, objs []metav1.Object) {
@@ -160,7 +136,7 @@ func (l *lister) list(k checks.Kind, gvr schema.GroupVersionResource, ns string,
 		if k.Namespaced() {
 			list = ri.Namespace(ns).List
 		}
-		v, err := listAll(l, k.Key(), ns, list, func(x *metav1.PartialObjectMetadataList) ([]metav1.PartialObjectMetadata, string) {
+		v, err := listAll(l, k, ns, list, func(x *metav1.PartialObjectMetadataList) ([]metav1.PartialObjectMetadata, string) {
 			return x.Items, x.Continue
 		})
 		objs := make([]metav1.Object, 0, len(v))
@@ -175,7 +151,7 @@ func (l *lister) list(k checks.Kind, gvr schema.GroupVersionResource, ns string,
 		return err
 	}
 	if k.Source == checks.Typed {
-		v, err := listAll(l, k.Key(), ns, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		v, err := listAll(l, k, ns, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 			return l.typed.list(ctx, k, gvr, ns, opts)
 		}, func(x runtime.Object) ([]runtime.Object, string) {
 			items, _ := apimeta.ExtractList(x)
@@ -196,7 +172,7 @@ func (l *lister) list(k checks.Kind, gvr schema.GroupVersionResource, ns string,
 	if k.Namespaced() {
 		list = ri.Namespace(ns).List
 	}
-	v, err := listAll(l, k.Key(), ns, list, func(x *unstructured.UnstructuredList) ([]unstructured.Unstructured, string) {
+	v, err := listAll(l, k, ns, list, func(x *unstructured.UnstructuredList) ([]unstructured.Unstructured, string) {
 		return x.Items, x.GetContinue()
 	})
 	objs := make([]metav1.Object, 0, len(v))
@@ -245,11 +221,13 @@ func (l *lister) refused(resource string, err error) bool {
 	return false
 }
 
-// listAll pages through a list call (500 at a time), dropping managed
-// fields. A refused list yields nothing and no error.
-func listAll[T any, L any](l *lister, resource, ns string, list func(context.Context, metav1.ListOptions) (L, error), items func(L) ([]T, string)) ([]T, error) {
+// listAll pages through a list call of kind k (500 at a time, with the
+// kind's selectors), dropping managed fields. A refused list yields nothing
+// and no error.
+func listAll[T any, L any](l *lister, k checks.Kind, ns string, list func(context.Context, metav1.ListOptions) (L, error), items func(L) ([]T, string)) ([]T, error) {
 	var out []T
-	opts := metav1.ListOptions{Limit: 500}
+	resource := k.Key()
+	opts := metav1.ListOptions{Limit: 500, FieldSelector: k.FieldSelector, LabelSelector: k.LabelSelector}
 	for {
 		page, err := list(l.ctx, opts)
 		if err != nil {
