@@ -2,6 +2,7 @@ package checks
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -35,9 +36,8 @@ func auditChecks() []Check {
 			Group: Compliance, Item: itemAuditLogging, PCI: []string{"10.2.1", "10.2.1.2"}, Severity: High,
 			Rationale:   "PCI 10.2 needs a record of every access to the cardholder-data environment, including by administrators: only the apiserver's audit log has it.",
 			Remediation: "Run the apiserver with --audit-policy-file and --audit-log-path (or --audit-webhook-config-file), or enable the platform's audit logs, and keep the configuration as evidence.",
-			Eval: func(*Inventory) []Finding {
-				return []Finding{finding(Unknown, clusterResource, "the apiserver's --audit-policy-file/--audit-log-path flags are not exposed by the Kubernetes API; the audit.kubernetes.io/level namespace annotation is a convention the apiserver does not read. Evidence would be the audit Policy and a sample of the audit log (or the cloud audit-log setting)")}
-			},
+			Needs:       []string{ResAPIServerPods},
+			Eval:        evalAPIServerAudit,
 		},
 		{
 			ID: "logs-centralized", Title: "Logs are shipped to a central store",
@@ -179,8 +179,9 @@ func dataChecks() []Check {
 			Group: Compliance, Item: itemTransitAtRest, PCI: []string{"3.5.1.2"}, Severity: High,
 			Rationale:   "Database volumes hold cardholder data; PCI 3.5 needs it unreadable wherever stored.",
 			Remediation: "Use a StorageClass whose disks are encrypted with a customer-managed key (e.g. GCE PD disk-encryption-kms-key) and keep the key's rotation record.",
-			Eval: func(*Inventory) []Finding {
-				return []Finding{finding(Unknown, clusterResource, "disk encryption is a property of the storage backend: vigil lists no StorageClasses or PersistentVolumes and the cloud disk's encryption key is not in the Kubernetes API; evidence would be the StorageClass parameters (e.g. disk-encryption-kms-key) and the cloud disk's encryption setting. In transit: see mesh-* and data-no-plaintext-connections")}
+			Needs:       []string{ResStorageClasses},
+			Eval: func(inv *Inventory) []Finding {
+				return []Finding{finding(Unknown, clusterResource, "disk encryption is a property of the storage backend: the StorageClasses (%s) name a provisioner and parameters, but whether its disks are encrypted, and with whose key, is the cloud disk's setting, not in the Kubernetes API; evidence would be the StorageClass parameters (e.g. disk-encryption-kms-key) and the cloud disk's encryption setting. In transit: see mesh-* and data-no-plaintext-connections", inv.storageClassesSeen())}
 			},
 		},
 		{
@@ -205,8 +206,9 @@ func dataChecks() []Check {
 			Group: Compliance, Item: itemSovereignty, Severity: Medium,
 			Rationale:   "Regulators (GDPR, local banking rules) constrain where customer data is stored and processed, including backups and external processors.",
 			Remediation: "Document the allowed regions and pin nodes and volumes to them (topology.kubernetes.io/region), including backup buckets and payment processors.",
-			Eval: func(*Inventory) []Finding {
-				return []Finding{finding(Unknown, clusterResource, "location is a property of nodes, volumes, backup buckets and external processors: vigil lists no Nodes or PersistentVolumes and the rest is outside the cluster. Evidence would be the nodes' and volumes' topology.kubernetes.io/region labels against the documented allowed regions, plus the processors' contracts")}
+			Needs:       []string{ResNodes},
+			Eval: func(inv *Inventory) []Finding {
+				return []Finding{finding(Unknown, clusterResource, "location is a property of nodes, volumes, backup buckets and external processors: %s, but the allowed regions are a document, and volumes, buckets and processors are not read. Evidence would be the nodes' and volumes' topology.kubernetes.io/region labels against the documented allowed regions, plus the processors' contracts", inv.nodeRegions())}
 			},
 		},
 	}
@@ -286,4 +288,44 @@ func evalBackups(inv *Inventory) []Finding {
 		}
 	}
 	return out
+}
+
+// nodeRegions says where the inventory's nodes are, by their
+// topology.kubernetes.io/region label.
+func (inv *Inventory) nodeRegions() string {
+	if len(inv.Nodes) == 0 {
+		return "no Node in the inventory"
+	}
+	count := map[string]int{}
+	for _, n := range inv.Nodes {
+		r := n.Labels["topology.kubernetes.io/region"]
+		if r == "" {
+			r = "no region label"
+		}
+		count[r]++
+	}
+	parts := make([]string, 0, len(count))
+	for _, r := range slices.Sorted(maps.Keys(count)) {
+		parts = append(parts, fmt.Sprintf("%s (%d)", r, count[r]))
+	}
+	return fmt.Sprintf("the %d nodes' topology.kubernetes.io/region: %s", len(inv.Nodes), strings.Join(parts, ", "))
+}
+
+// storageClassesSeen names the StorageClasses with their provisioner and
+// the parameters that speak of encryption.
+func (inv *Inventory) storageClassesSeen() string {
+	if len(inv.StorageClasses) == 0 {
+		return "none in the inventory"
+	}
+	var out []string
+	for _, sc := range inv.StorageClasses {
+		s := sc.Name + " " + sc.Provisioner
+		for _, k := range slices.Sorted(maps.Keys(sc.Parameters)) {
+			if l := strings.ToLower(k); strings.Contains(l, "encrypt") || strings.Contains(l, "kms") {
+				s += fmt.Sprintf(" %s=%s", k, sc.Parameters[k])
+			}
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, "; ")
 }

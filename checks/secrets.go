@@ -57,6 +57,7 @@ func secretChecks() []Check {
 			Group: Security, Item: itemAtRest, PCI: []string{"8.3.2", "3.6.1"}, Severity: High,
 			Rationale:   "Without an EncryptionConfiguration, Secrets sit base64-encoded in etcd and in every etcd backup.",
 			Remediation: "Configure the API server's --encryption-provider-config with a kms (v2) provider for secrets, or enable the managed platform's envelope encryption, and keep that as audit evidence.",
+			Needs:       []string{ResAPIServerPods},
 			Eval:        evalEncryptionAtRest,
 		},
 		{
@@ -325,11 +326,6 @@ func evalSingleProducer(inv *Inventory) []Finding {
 		}
 	}
 	return out
-}
-
-func evalEncryptionAtRest(*Inventory) []Finding {
-	return []Finding{finding(Unknown, clusterResource,
-		"the Kubernetes API does not expose the apiserver's encryption configuration (--encryption-provider-config); evidence would be that EncryptionConfiguration listing a kms or aescbc/secretbox provider first for secrets, or the managed platform's envelope-encryption setting (e.g. GKE database encryption with a Cloud KMS key)")}
 }
 
 // parseInterval reads an ESO refresh interval ("1h", "5m", "0").

@@ -133,6 +133,20 @@ func floorList(b *testing.B, cfg *rest.Config, allKinds bool) (time.Duration, in
 		wg.Go(func() { _, err := cs.CoreV1().Namespaces().List(ctx, o); fail(err) })
 		wg.Go(func() { _, err := cs.RbacV1().ClusterRoles().List(ctx, o); fail(err) })
 		wg.Go(func() { _, err := cs.RbacV1().ClusterRoleBindings().List(ctx, o); fail(err) })
+		// The cluster-level checks' readings (checks.Kinds): nodes, node
+		// agents and autoscalers in every namespace, the autoscaler's status
+		// and the apiserver's mirror pod in kube-system.
+		wg.Go(func() { _, err := cs.CoreV1().Nodes().List(ctx, o); fail(err) })
+		wg.Go(func() { _, err := cs.AppsV1().DaemonSets("").List(ctx, o); fail(err) })
+		wg.Go(func() { _, err := cs.AppsV1().Deployments("").List(ctx, o); fail(err) })
+		wg.Go(func() {
+			_, err := cs.CoreV1().ConfigMaps("kube-system").List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=cluster-autoscaler-status"})
+			fail(err)
+		})
+		wg.Go(func() {
+			_, err := cs.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{LabelSelector: "component=kube-apiserver"})
+			fail(err)
+		})
 		for _, gvr := range clusterWideCRDs {
 			wg.Go(func() { _, _ = dyn.Resource(gvr).List(ctx, o) })
 		}
