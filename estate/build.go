@@ -112,8 +112,8 @@ func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {
 		s.PodCount = len(s.Pods)
 		for _, p := range s.Pods {
 			s.Restarts += p.Restarts
-			s.Usage = addUsage(s.Usage, p.Usage)
 		}
+		s.Usage, s.UsagePods = ServiceUsage(s.Pods)
 		s.Images = imagesOf(template.Spec.Containers)
 		s.Health = DeriveHealth(f, now)
 		s.HPA = hpaOf[s.Key()]
@@ -504,6 +504,28 @@ func containerStatus(list []corev1.ContainerStatus, name string) *corev1.Contain
 }
 
 // addUsage sums b into a; the sum is available while every part is.
+// ServiceUsage is the one derivation of a workload's usage from its pods' rows (the figures
+// the detail's pod rows show): the sum over the pods metrics.k8s.io has figures for, with the
+// requests and limits of those same pods so that ratios compare like with like, and how many
+// pods that is. A pod too young for a figure (or Pending) leaves the others' usage shown. With
+// no pod measured the usage is unavailable and the requests and limits are all pods'.
+func ServiceUsage(pods []PodInfo) (Usage, int) {
+	var all, measured Usage
+	n := 0
+	for _, p := range pods {
+		all = addUsage(all, p.Usage)
+		if p.Usage.Available {
+			measured = addUsage(measured, p.Usage)
+			n++
+		}
+	}
+	if n == 0 {
+		all.Available = false
+		return all, 0
+	}
+	return measured, n
+}
+
 func addUsage(a, b Usage) Usage {
 	empty := a == (Usage{})
 	a.CPU += b.CPU

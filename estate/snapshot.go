@@ -136,9 +136,11 @@ type Service struct {
 	Argo ArgoAppRef
 	// Alerts are the firing and pending alerts joined to it by labels.
 	Alerts []Alert
-	// Usage sums its pods' usage against their requests and limits;
-	// Usage.Available is false when metrics are unavailable.
+	// Usage is ServiceUsage of Pods: the usage of the pods metrics.k8s.io has figures for,
+	// against those pods' requests and limits; Usage.Available is false when it has none.
 	Usage Usage
+	// UsagePods counts the pods Usage sums (of PodCount).
+	UsagePods int
 	// ErrorRate is the share (0–1) of its HTTP requests answered with a
 	// 5xx over the last two minutes, from Prometheus's http_requests_total;
 	// 0 without traffic. It means nothing unless ErrorRateKnown.

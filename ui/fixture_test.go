@@ -44,7 +44,7 @@ func seedEstate(gen uint64) estate.Snapshot {
 			Created: testNow.Add(-time.Duration(i+1) * time.Hour), Usage: estate.Usage{Available: true, CPU: 200, Memory: 600 << 20},
 			Containers: []estate.ContainerInfo{{Name: "payment-service", Ready: true}, {Name: "istio-proxy", Ready: true}}})
 	}
-	pay.PodCount = 2
+	pay.PodCount, pay.UsagePods = 2, 2
 	pay.ErrorRateKnown, pay.ErrorRate, pay.RequestRate = true, 0.004, 12
 	gw.ErrorRateKnown, gw.RequestRate = true, 120
 	pay.Revisions = []estate.Revision{

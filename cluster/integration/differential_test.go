@@ -175,7 +175,10 @@ func expectedFigures(t *testing.T, kc kubernetes.Interface, mc metricsv1beta1.In
 			f["pods"] = fmt.Sprint(len(ps))
 			var restarts int32
 			var cpu, mem, cpuReq, memReq, cpuLim, memLim int64
-			allUsage := true
+			// Usage sums the pods metrics.k8s.io has figures for, against those pods' requests
+			// and limits; with none measured, requests and limits are all pods'.
+			var mReq, mMemReq, mLim, mMemLim int64
+			measured := 0
 			var podLines []string
 			for _, p := range ps {
 				var podRestarts int32
@@ -184,25 +187,32 @@ func expectedFigures(t *testing.T, kc kubernetes.Interface, mc metricsv1beta1.In
 				}
 				restarts += podRestarts
 				u, ok := usage[p.Name]
-				allUsage = allUsage && ok
-				var pc, pm, pcr, pmr int64
+				var pc, pm, pcr, pmr, pcl, pml int64
 				for _, c := range p.Spec.Containers {
 					pcr += c.Resources.Requests.Cpu().MilliValue()
 					pmr += c.Resources.Requests.Memory().Value()
-					cpuLim += c.Resources.Limits.Cpu().MilliValue()
-					memLim += c.Resources.Limits.Memory().Value()
+					pcl += c.Resources.Limits.Cpu().MilliValue()
+					pml += c.Resources.Limits.Memory().Value()
 					pc += u[c.Name][0]
 					pm += u[c.Name][1]
 				}
-				cpu, mem, cpuReq, memReq = cpu+pc, mem+pm, cpuReq+pcr, memReq+pmr
+				cpuReq, memReq, cpuLim, memLim = cpuReq+pcr, memReq+pmr, cpuLim+pcl, memLim+pml
+				if ok {
+					measured++
+					cpu, mem, mReq, mMemReq, mLim, mMemLim = cpu+pc, mem+pm, mReq+pcr, mMemReq+pmr, mLim+pcl, mMemLim+pml
+				}
 				podLines = append(podLines, fmt.Sprintf("%s rst=%d cpu=%d/%d mem=%d/%d", p.Name, podRestarts, pc, pcr, pm, pmr))
 			}
 			sort.Strings(podLines)
 			f["restarts"] = fmt.Sprint(restarts)
 			f["pods detail"] = strings.Join(podLines, "; ")
+			if measured > 0 {
+				cpuReq, memReq, cpuLim, memLim = mReq, mMemReq, mLim, mMemLim
+			}
 			f["requests"] = fmt.Sprintf("cpu %dm mem %d", cpuReq, memReq)
 			f["limits"] = fmt.Sprintf("cpu %dm mem %d", cpuLim, memLim)
-			if allUsage && len(ps) > 0 {
+			f["measured pods"] = fmt.Sprint(measured)
+			if measured > 0 {
 				f["usage"] = fmt.Sprintf("cpu %dm mem %d", cpu, mem)
 				f["CPU"], f["MEM"] = render.Pct(ratio(cpu, cpuReq)), render.Pct(ratio(mem, memReq))
 				f["CPU of limit"], f["MEM of limit"] = render.Pct(ratio(cpu, cpuLim)), render.Pct(ratio(mem, memLim))
@@ -420,6 +430,7 @@ func shownFigures(s estate.Service) figures {
 	}
 	sort.Strings(podLines)
 	f["pods detail"] = strings.Join(podLines, "; ")
+	f["measured pods"] = fmt.Sprint(s.UsagePods)
 	f["requests"] = fmt.Sprintf("cpu %dm mem %d", s.Usage.CPURequest, s.Usage.MemoryRequest)
 	f["limits"] = fmt.Sprintf("cpu %dm mem %d", s.Usage.CPULimit, s.Usage.MemoryLimit)
 	if s.Usage.Available {

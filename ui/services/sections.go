@@ -73,10 +73,7 @@ func (m *Detail) trends(b *lines) {
 	spark("ready", func(x history.Sample) float64 { return x.Ready }, fmt.Sprintf("%d/%d", s.Ready, s.Desired))
 	spark("replicas", func(x history.Sample) float64 { return x.Replicas }, fmt.Sprint(s.Desired))
 	u := s.Usage
-	if u.Available {
-		spark("cpu", func(x history.Sample) float64 { return x.CPU }, widgets.Milli(u.CPU))
-		spark("memory", func(x history.Sample) float64 { return x.Memory }, widgets.Bytes(u.Memory))
-	} else {
+	if !u.Available {
 		why := m.data.Snap.Usage.Reason
 		if why == "" {
 			why = "metrics.k8s.io has no figures for its pods yet"
@@ -86,20 +83,26 @@ func (m *Detail) trends(b *lines) {
 	b.add(render.ErrorRateLine(st, "errors", s, ser, m.data.Snap.Alerts, sparkW))
 	spark("alerts", func(x history.Sample) float64 { return x.Firing }, fmt.Sprint(firing(&s)))
 	if u.Available {
-		b.add(m.usageBar("cpu", float64(u.CPU), float64(u.CPURequest), float64(u.CPULimit), widgets.Milli(u.CPU), widgets.Milli(u.CPURequest), widgets.Milli(u.CPULimit)))
-		b.add(m.usageBar("memory", float64(u.Memory), float64(u.MemoryRequest), float64(u.MemoryLimit), widgets.Bytes(u.Memory), widgets.Bytes(u.MemoryRequest), widgets.Bytes(u.MemoryLimit)))
+		// One row per resource: its trend, then its use against the request and limit, a bar
+		// between them where the width allows.
+		bar := 0
+		if b.width >= 9+sparkW+1+20+1+32 {
+			bar = 20
+		}
+		b.add(widgets.Pad("cpu", 9, false) + st.Spark.Render(widgets.Sparkline(history.Values(ser, func(x history.Sample) float64 { return x.CPU }), sparkW)) + " " +
+			m.usageBar(bar, float64(u.CPU), float64(u.CPURequest), float64(u.CPULimit), widgets.Milli(u.CPU), widgets.Milli(u.CPURequest), widgets.Milli(u.CPULimit)))
+		b.add(widgets.Pad("memory", 9, false) + st.Spark.Render(widgets.Sparkline(history.Values(ser, func(x history.Sample) float64 { return x.Memory }), sparkW)) + " " +
+			m.usageBar(bar, float64(u.Memory), float64(u.MemoryRequest), float64(u.MemoryLimit), widgets.Bytes(u.Memory), widgets.Bytes(u.MemoryRequest), widgets.Bytes(u.MemoryLimit)))
+		if s.UsagePods < s.PodCount {
+			b.add(st.Muted.Render(widgets.Pad("", 9, false) + fmt.Sprintf("usage of %d of %d pods: metrics.k8s.io has no figures for the others yet (CPU/MEM \"-\" below)", s.UsagePods, s.PodCount)))
+		}
 	}
 }
 
-// usageBar draws use against the limit (or the request when no limit),
-// marking the request.
-func (m *Detail) usageBar(label string, used, req, lim float64, usedS, reqS, limS string) string {
+// usageBar draws use against the limit (or the request when no limit) in w cells, marking
+// the request (no bar when w is 0), then the figures, coloured by how close use is to them.
+func (m *Detail) usageBar(w int, used, req, lim float64, usedS, reqS, limS string) string {
 	st := m.common.Styles
-	scale := lim
-	if scale <= 0 {
-		scale = max(req, used)
-	}
-	fill, empty := widgets.Bar(used, scale, req, 30)
 	lvl := theme.LevelOK
 	if req > 0 {
 		lvl = theme.Ratio(used / req)
@@ -107,8 +110,16 @@ func (m *Detail) usageBar(label string, used, req, lim float64, usedS, reqS, lim
 	if lim > 0 {
 		lvl = max(lvl, theme.Ratio(used/lim))
 	}
-	txt := fmt.Sprintf(" %s of request %s, limit %s", usedS, orDash(req, reqS), orDash(lim, limS))
-	return widgets.Pad(label, 9, false) + st.For(lvl).Render(fill) + st.BarEmpty.Render(empty) + txt
+	txt := fmt.Sprintf("%s of request %s, limit %s", usedS, orDash(req, reqS), orDash(lim, limS))
+	if w <= 0 {
+		return st.For(lvl).Render(txt)
+	}
+	scale := lim
+	if scale <= 0 {
+		scale = max(req, used)
+	}
+	fill, empty := widgets.Bar(used, scale, req, w)
+	return st.For(lvl).Render(fill) + st.BarEmpty.Render(empty) + " " + txt
 }
 
 func orDash(v float64, s string) string {
