@@ -602,9 +602,12 @@ func TestVerdicts(t *testing.T) {
 // TestChecklistIsTheSeeds compares checks.Checklist with the seed's
 // Production Readiness Checklist (shared/seeds beside the repository), and
 // every catalogue check's item and required check with the checklist.
-func TestChecklistIsTheSeeds(t *testing.T) {
-	// The repository's verbatim copy of the seed's checklist, so a clean clone tests it too;
-	// where the seed itself is beside the repository, the copy is held to it as well.
+// seedChecklist reads the seed's checklist from the repository's verbatim copy, so a clean
+// clone tests it too; where the seed itself is beside the repository, the copy is held to it as
+// well. It is the one statement of the seed's items the tests compare checks.Checklist and the
+// catalogue with.
+func seedChecklist(t *testing.T) []checks.ChecklistItem {
+	t.Helper()
 	copyPath := filepath.Join("..", "testdata", "seed-checklist.md")
 	data, err := os.ReadFile(copyPath)
 	if err != nil {
@@ -640,6 +643,11 @@ func TestChecklistIsTheSeeds(t *testing.T) {
 			in = false
 		}
 	}
+	return seed
+}
+
+func TestChecklistIsTheSeeds(t *testing.T) {
+	seed := seedChecklist(t)
 	if len(seed) != 32 || !slices.Equal(seed, checks.Checklist) {
 		t.Errorf("the seed's checklist (%d items) differs from checks.Checklist (%d):\n%v\n%v", len(seed), len(checks.Checklist), seed, checks.Checklist)
 	}
