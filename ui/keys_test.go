@@ -79,19 +79,25 @@ func helpKeys(c common.Component) map[string]bool {
 	return out
 }
 
-// handledKeys presses every key, each on a fresh scene, and returns those
-// that did something: changed the screen or returned a command.
+// handledKeys presses every key on the scene and returns those that did
+// something: changed the screen or returned a command. A key that did
+// something leaves the next key a fresh scene; one that did nothing leaves
+// the scene as it found it, on screen.
 func handledKeys(t *testing.T, sc keyScene) (handled map[string]bool, capturing bool) {
 	handled = map[string]bool{}
+	m := sc.open(t)
+	if c, ok := m.Top().(common.Capturing); ok && c.Capturing() {
+		capturing = true
+	}
+	before := m.Render()
 	for _, k := range everyKey() {
-		m := sc.open(t)
-		if c, ok := m.Top().(common.Capturing); ok && c.Capturing() {
-			capturing = true
-		}
-		before := m.Render()
 		_, cmd := m.Update(k)
-		if cmd != nil || m.Render() != before {
-			handled[k.String()] = true
+		if cmd == nil && m.Render() == before {
+			continue
+		}
+		handled[k.String()] = true
+		if m = sc.open(t); m.Render() != before {
+			t.Fatalf("the scene is not the same twice:\n%s\n----\n%s", before, m.Render())
 		}
 	}
 	return handled, capturing
