@@ -142,7 +142,9 @@ type Inventory struct {
 	// (second readings): node agents and autoscalers in every namespace,
 	// the autoscaler's status ConfigMap and the apiserver's mirror pod in
 	// kube-system. From manifests they stay empty: the checks read the
-	// slots above as well.
+	// slots above as well. A session keeps of AllDaemonSets and
+	// AllDeployments only the containers' names and images, the replicas
+	// and the status: all the checks read of them.
 	AllDaemonSets    []*appsv1.DaemonSet
 	AllDeployments   []*appsv1.Deployment
 	AutoscalerStatus []*corev1.ConfigMap

@@ -368,6 +368,9 @@ func (s *Session) transformFor(r resource) cache.TransformFunc {
 		if m, ok := obj.(*metav1.PartialObjectMetadata); ok && err == nil && r.Source == checks.Metadata {
 			return r.FromMetadata(m.ObjectMeta), nil
 		}
+		if r.Reading != "" {
+			slimSecondReading(obj)
+		}
 		return obj, err
 	}
 }

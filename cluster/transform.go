@@ -110,3 +110,23 @@ func slimContainers(cs []corev1.Container) []corev1.Container {
 	}
 	return out
 }
+
+// slimSecondReading keeps, of a DaemonSet or Deployment read in every
+// namespace for the cluster-level checks (node agents, autoscalers), what
+// those checks read: the containers' names and images, the replicas and the
+// status. Those of the watched namespaces are also read whole.
+func slimSecondReading(obj any) {
+	images := func(t *corev1.PodTemplateSpec) {
+		cs := make([]corev1.Container, len(t.Spec.Containers))
+		for i, c := range t.Spec.Containers {
+			cs[i] = corev1.Container{Name: c.Name, Image: c.Image}
+		}
+		*t = corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: cs}}
+	}
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		images(&o.Spec.Template)
+	case *appsv1.DaemonSet:
+		images(&o.Spec.Template)
+	}
+}
