@@ -50,7 +50,8 @@ func statusOf(r checkReport, check, ns, name string) string {
 }
 
 // TestCheckLiveEstate runs `vigil check` against the live local cluster: the seeded estate's
-// deliberate flaws are found (README F5, F16, F18), healthy counterparts pass, the exit code says
+// deliberate flaws are found (README F5, F15, F16, F18, F21, F23, F26), healthy counterparts and
+// the Argo-managed services pass, the exit code says
 // there are failures, and the reviewer context reports what it may not see as unknown rather than
 // as a pass.
 func TestCheckLiveEstate(t *testing.T) {
@@ -62,11 +63,21 @@ func TestCheckLiveEstate(t *testing.T) {
 		t.Errorf("catalogue has %d checks", len(r.Checks))
 	}
 	cases := []struct{ check, ns, name, want string }{
-		{"rbac-default-service-account", "fintech-prod", "user-service", "fail"},    // F5
-		{"images-allowed-registry", "fintech-prod", "notification-service", "fail"}, // F16
-		{"pss-pods-restricted", "fintech-prod", "notification-service", "fail"},     // F18
-		{"images-allowed-registry", "fintech-prod", "payment-service", "pass"},      // healthy counterpart
-		{"rbac-default-service-account", "fintech-prod", "payment-service", "pass"}, // healthy counterpart
+		{"rbac-default-service-account", "fintech-prod", "user-service", "fail"},          // F5
+		{"images-allowed-registry", "fintech-prod", "notification-service", "fail"},       // F16
+		{"pss-pods-restricted", "fintech-prod", "notification-service", "fail"},           // F18
+		{"images-allowed-registry", "fintech-prod", "payment-service", "pass"},            // healthy counterpart
+		{"rbac-default-service-account", "fintech-prod", "payment-service", "pass"},       // healthy counterpart
+		{"mesh-fields-known", "fintech-prod", "payment-service-dr", "fail"},               // F15
+		{"monitoring-alert-rules-defined", "fintech-monitoring", "fintech-rules", "warn"}, // F21
+		{"ops-gitops-argocd", "argocd", "fintech-project", "fail"},                        // F23, in argocd
+		{"audit-namespace-level", "", "fintech-prod", "fail"},                             // F26
+		// Argo CD's Applications live in argocd, outside the watched namespaces: the services
+		// fintech-app manages (Synced, Healthy, selfHeal) pass.
+		{"ops-gitops-argocd", "fintech-prod", "api-gateway", "pass"},
+		{"ops-gitops-argocd", "fintech-prod", "payment-service", "pass"},
+		{"ops-gitops-argocd", "fintech-prod", "user-service", "pass"},
+		{"ops-gitops-argocd", "fintech-prod", "postgres", "pass"},
 	}
 	for _, tc := range cases {
 		if got := statusOf(r, tc.check, tc.ns, tc.name); got != tc.want {
