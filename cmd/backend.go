@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/vigil-k8s/vigil/cluster"
@@ -66,6 +67,24 @@ func (b *managerBackend) Switch(ctx context.Context, name string) (ui.Feed, erro
 // Fleet implements Backend.
 func (b *managerBackend) Fleet(ctx context.Context) (estate.FleetSummary, error) {
 	return b.Manager.Fleet(ctx), nil
+}
+
+// Manifest implements Backend: a GET through the session on screen.
+func (b *managerBackend) Manifest(ctx context.Context, ref estate.ObjectRef) (string, error) {
+	sess := b.Manager.Session()
+	if sess == nil {
+		return "", errors.New("no session: not connected to a context")
+	}
+	return sess.Manifest(ctx, ref)
+}
+
+// Events implements Backend: LISTs through the session on screen.
+func (b *managerBackend) Events(ctx context.Context, ref estate.ObjectRef) (estate.ObjectEvents, error) {
+	sess := b.Manager.Session()
+	if sess == nil {
+		return estate.ObjectEvents{}, errors.New("no session: not connected to a context")
+	}
+	return sess.ObjectEvents(ctx, ref)
 }
 
 // logsOpener opens services' logs through the session on screen (its

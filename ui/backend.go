@@ -20,6 +20,12 @@ type Backend interface {
 	Switch(ctx context.Context, name string) (Feed, error)
 	// Fleet summarises every context.
 	Fleet(ctx context.Context) (estate.FleetSummary, error)
+	// Manifest returns the YAML of an object of the context on screen as
+	// the API server returns it now; a Secret's is metadata only.
+	Manifest(ctx context.Context, ref estate.ObjectRef) (string, error)
+	// Events returns the events of every type, newest first, and the
+	// conditions of an object of the context on screen and of its pods.
+	Events(ctx context.Context, ref estate.ObjectRef) (estate.ObjectEvents, error)
 }
 
 // Feed is what the UI is fed from one context: which context it is, its

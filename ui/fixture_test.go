@@ -102,6 +102,8 @@ func estate2(gen uint64) estate.Snapshot {
 type fakeBackend struct {
 	switches []string
 	fail     bool
+	manifest func(estate.ObjectRef) (string, error)
+	events   func(estate.ObjectRef) (estate.ObjectEvents, error)
 }
 
 func (f *fakeBackend) Contexts() []estate.ContextInfo {
@@ -117,6 +119,20 @@ func (f *fakeBackend) Switch(_ context.Context, name string) (Feed, error) {
 		return Feed{}, errors.New("connection refused")
 	}
 	return Feed{OnScreen: OnScreen{Context: name, Server: "https://127.0.0.1:6444", User: "admin", Generation: 3}}, nil
+}
+
+func (f *fakeBackend) Manifest(_ context.Context, ref estate.ObjectRef) (string, error) {
+	if f.manifest == nil {
+		return "", errors.New("no manifest in this fake")
+	}
+	return f.manifest(ref)
+}
+
+func (f *fakeBackend) Events(_ context.Context, ref estate.ObjectRef) (estate.ObjectEvents, error) {
+	if f.events == nil {
+		return estate.ObjectEvents{Ref: ref}, nil
+	}
+	return f.events(ref)
 }
 
 func (f *fakeBackend) Fleet(context.Context) (estate.FleetSummary, error) {

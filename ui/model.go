@@ -123,6 +123,7 @@ func New(o Options) *Model {
 	}
 	if o.Backend != nil {
 		d.Contexts = o.Backend.Contexts()
+		d.Manifest, d.Events = o.Backend.Manifest, o.Backend.Events
 	}
 
 	c := o.Common

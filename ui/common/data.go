@@ -1,6 +1,7 @@
 package common
 
 import (
+	"context"
 	"time"
 
 	"github.com/vigil-k8s/vigil/estate"
@@ -31,6 +32,12 @@ type Data struct {
 	// LogsOff says why not (logs: false in the config).
 	Logs    LogsOpener
 	LogsOff string
+	// Manifest returns an object's YAML as the API server returns it
+	// (Secrets: metadata only); Events the events of every type and the
+	// conditions of an object and its pods. Both block on the network:
+	// call them from a tea.Cmd. Nil without a backend.
+	Manifest func(ctx context.Context, ref estate.ObjectRef) (string, error)
+	Events   func(ctx context.Context, ref estate.ObjectRef) (estate.ObjectEvents, error)
 }
 
 // Refresher is a component that rebuilds derived state (rows, lines) when

@@ -2,6 +2,7 @@ package services
 
 import (
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -9,6 +10,7 @@ import (
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/events"
 	"github.com/vigil-k8s/vigil/ui/widgets"
 )
 
@@ -31,6 +33,14 @@ type Detail struct {
 	loaded   bool  // states arrived
 	sections []int // first line of each section, for tab jumps
 	keyMap   DetailKeyMap
+
+	// evs are the events of every type and the conditions of the
+	// workload and its pods, fetched at evsAt (zero before they arrive);
+	// evsErr says why they could not be.
+	evs      estate.ObjectEvents
+	evsAt    time.Time
+	evsErr   string
+	evsAsked time.Time
 }
 
 var _ common.Component = (*Detail)(nil)
@@ -44,6 +54,10 @@ type DetailKeyMap struct {
 	// Logs (l) opens the service's logs, the previous run's when a pod
 	// crash-loops.
 	Logs key.Binding
+	// YAML (y) chooses an object the page shows and shows its YAML;
+	// Events (e) shows the events and conditions of the workload and its
+	// pods.
+	YAML, Events key.Binding
 }
 
 // DefaultDetailKeyMap returns the detail view's keys over the shared ones.
@@ -53,6 +67,8 @@ func DefaultDetailKeyMap(shared common.KeyMap) DetailKeyMap {
 		NextSection: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "next section")),
 		PrevSection: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "prev section")),
 		Logs:        keyLogs,
+		YAML:        keyYAML,
+		Events:      keyEvents,
 	}
 }
 
@@ -63,7 +79,7 @@ func (k DetailKeyMap) ShortHelp() []key.Binding {
 
 // FullHelp implements common.Help.
 func (k DetailKeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{k.NavHelp(), {k.NextSection, k.PrevSection, k.Actions, k.Logs, k.Back}, k.RootHelp(false)}
+	return [][]key.Binding{k.NavHelp(), {k.NextSection, k.PrevSection, k.Actions, k.Logs, k.YAML, k.Events, k.Back}, k.RootHelp(false)}
 }
 
 // keys is the key map in the view's state: logs and actions only while the
@@ -71,6 +87,8 @@ func (k DetailKeyMap) FullHelp() [][]key.Binding {
 func (m *Detail) keys() DetailKeyMap {
 	k := m.keyMap
 	k.Logs.SetEnabled(m.found)
+	k.YAML.SetEnabled(m.found)
+	k.Events.SetEnabled(m.found)
 	k.Actions.SetEnabled(m.found && m.actions != nil)
 	return k
 }
@@ -91,12 +109,30 @@ func (m *Detail) Key() string { return m.key }
 // Service returns the service shown; ok is false once it disappeared.
 func (m *Detail) Service() (estate.Service, bool) { return m.svc, m.found }
 
-// Init implements common.Initer: ask for the actions' states.
+// Init implements common.Initer: ask for the actions' states and the
+// events of every type.
 func (m *Detail) Init() tea.Cmd {
-	if m.actions == nil || !m.found {
+	if !m.found {
 		return nil
 	}
-	return m.actions.States(m.key, m.items())
+	cmds := []tea.Cmd{m.loadEvents()}
+	if m.actions != nil {
+		cmds = append(cmds, m.actions.States(m.key, m.items()))
+	}
+	return tea.Batch(cmds...)
+}
+
+// eventsMaxAge is how old the fetched events may get before a key in the
+// view fetches them again.
+const eventsMaxAge = 15 * time.Second
+
+// loadEvents fetches the events and conditions of the workload and its pods.
+func (m *Detail) loadEvents() tea.Cmd {
+	if m.data.Events == nil {
+		return nil
+	}
+	m.evsAsked = m.data.Now
+	return events.Load(m.data.Events, workloadRef(m.svc))
 }
 
 // items are the service's actions as of the snapshot on screen.
@@ -135,7 +171,22 @@ func (m *Detail) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 			m.rebuild()
 		}
 		return m, nil
+	case events.FetchedMsg:
+		if msg.Ref == workloadRef(m.svc) {
+			m.evsErr = ""
+			if msg.Err != nil {
+				m.evsErr = msg.Err.Error()
+			} else {
+				m.evs, m.evsAt = msg.Events, m.data.Now
+			}
+			m.rebuild()
+		}
+		return m, nil
 	case tea.KeyPressMsg:
+		var cmd tea.Cmd
+		if m.found && m.data.Events != nil && m.data.Now.Sub(m.evsAsked) > eventsMaxAge {
+			cmd = m.loadEvents()
+		}
 		keys := m.keys()
 		switch {
 		case m.pager.Move(msg, common.NavKeys(keys.KeyMap)):
@@ -147,9 +198,14 @@ func (m *Detail) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 			m.jump(-1)
 		case key.Matches(msg, keys.Logs):
 			m.openLogs(m.svc.Namespace, m.svc.Name, crashLooping(m.svc))
+		case key.Matches(msg, keys.YAML):
+			m.PushChild(yamlChooser(m.common, m.data, m.svc))
+		case key.Matches(msg, keys.Events):
+			m.PushChild(eventsView(m.common, m.data, workloadRef(m.svc)))
 		case key.Matches(msg, keys.Actions):
 			m.PushChild(actionsui.NewMenu(m.common, m.svc.Namespace+"/"+m.svc.Name, m.key, m.items(), m.states, m.loaded, m.actions))
 		}
+		return m, cmd
 	}
 	return m, nil
 }

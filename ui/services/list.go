@@ -46,6 +46,9 @@ type KeyMap struct {
 	common.KeyMap
 	// Logs (l) opens the selected service's logs.
 	Logs key.Binding
+	// YAML (y) shows the selected workload's YAML; Events (e) the events
+	// and conditions of it and its pods.
+	YAML, Events key.Binding
 	// KeepFilter (enter) ends typing a filter and keeps it.
 	KeepFilter key.Binding
 	// ClearFilter (esc) drops the filter and the namespace.
@@ -59,6 +62,8 @@ func DefaultKeyMap(shared common.KeyMap) KeyMap {
 	return KeyMap{
 		KeyMap:      shared,
 		Logs:        keyLogs,
+		YAML:        keyYAML,
+		Events:      keyEvents,
 		KeepFilter:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter")),
 		ClearFilter: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter")),
 	}
@@ -77,7 +82,7 @@ func (k KeyMap) FullHelp() [][]key.Binding {
 	if k.filtering {
 		return [][]key.Binding{k.ShortHelp()}
 	}
-	return [][]key.Binding{k.NavHelp(), {k.Enter, k.Logs, k.Filter, k.Namespace, k.Sort, k.SortReverse, k.ClearFilter}, k.RootHelp(true)}
+	return [][]key.Binding{k.NavHelp(), {k.Enter, k.Logs, k.YAML, k.Events, k.Filter, k.Namespace, k.Sort, k.SortReverse, k.ClearFilter}, k.RootHelp(true)}
 }
 
 // keys is the key map in the list's state: typing a filter or not; Esc
@@ -207,6 +212,14 @@ func (m *Model) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 	case key.Matches(k, keys.Logs):
 		if s, ok := m.table.Selected(); ok {
 			m.openLogs(s.Namespace, s.Name, false)
+		}
+	case key.Matches(k, keys.YAML):
+		if s, ok := m.table.Selected(); ok {
+			m.PushChild(yamlView(m.common, m.data, workloadRef(*s)))
+		}
+	case key.Matches(k, keys.Events):
+		if s, ok := m.table.Selected(); ok {
+			m.PushChild(eventsView(m.common, m.data, workloadRef(*s)))
 		}
 	}
 	return m, nil

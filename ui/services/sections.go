@@ -7,6 +7,7 @@ import (
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
+	"github.com/vigil-k8s/vigil/ui/events"
 	"github.com/vigil-k8s/vigil/ui/history"
 	"github.com/vigil-k8s/vigil/ui/render"
 	"github.com/vigil-k8s/vigil/ui/theme"
@@ -248,27 +249,70 @@ func (m *Detail) alerts(b *lines) {
 	}
 }
 
+// detailEvents is how many events the detail shows; e shows them all.
+const detailEvents = 10
+
 func (m *Detail) events(b *lines) {
+	st, s := m.common.Styles, m.svc
+	if m.evsAt.IsZero() {
+		m.warningEvents(b)
+		return
+	}
+	evs := m.evs.Events
+	b.section(fmt.Sprintf("RECENT EVENTS (%d of every type, newest first; e: all, filter, conditions)", len(evs)), m)
+	if len(evs) == 0 {
+		b.add(st.Muted.Render("no events of " + strings.ToLower(s.Kind) + " " + s.Name + ", its ReplicaSets or its pods"))
+	} else {
+		b.add(st.TableHeader.Render(events.EventHeader()))
+	}
+	for _, e := range evs[:min(len(evs), detailEvents)] {
+		b.add(events.EventLine(st, e, m.data.Now))
+	}
+	var notTrue []estate.ObjectCondition
+	for _, c := range m.evs.Conditions {
+		if c.Kind != "Pod" || c.Status != "True" {
+			notTrue = append(notTrue, c)
+		}
+	}
+	b.section(fmt.Sprintf("CONDITIONS (%s's; its pods' that are not True)", strings.ToLower(s.Kind)), m)
+	if len(notTrue) == 0 {
+		b.add(st.Muted.Render("none"))
+	}
+	for _, c := range notTrue {
+		lvl := theme.LevelOK
+		if c.Status != "True" {
+			lvl = theme.LevelWarn
+		}
+		b.add(st.For(lvl).Render(fmt.Sprintf("%-40s %-22s %-7s %-24s %5s %s", widgets.Fit(strings.ToLower(c.Kind)+"/"+c.Name, 40), c.Type, c.Status, dash(c.Reason), widgets.Since(m.data.Now, c.Since), c.Message)))
+	}
+}
+
+// warningEvents shows the snapshot's events (the session watches Warning
+// events only) until the events of every type arrive.
+func (m *Detail) warningEvents(b *lines) {
 	st, s := m.common.Styles, m.svc
 	var evs []estate.KubeEvent
 	for _, e := range m.data.Snap.Events {
 		if e.Namespace == s.Namespace && (e.Name == s.Name || strings.HasPrefix(e.Name, s.Name+"-")) {
 			evs = append(evs, e)
-			if len(evs) == 10 {
+			if len(evs) == detailEvents {
 				break
 			}
 		}
 	}
-	b.section(fmt.Sprintf("RECENT EVENTS (%d)", len(evs)), m)
+	title := fmt.Sprintf("RECENT EVENTS (%d warnings; fetching every type…)", len(evs))
+	if m.evsErr != "" || m.data.Events == nil {
+		title = fmt.Sprintf("RECENT EVENTS (%d warnings)", len(evs))
+	}
+	b.section(title, m)
+	if m.evsErr != "" {
+		b.add(st.Warn.Render("events of every type unavailable: " + m.evsErr))
+	}
 	if len(evs) == 0 {
-		b.add(st.Muted.Render("no recent events"))
+		b.add(st.Muted.Render("no recent warnings"))
 	}
 	for _, e := range evs {
-		lvl := theme.LevelMuted
-		if e.Type == "Warning" {
-			lvl = theme.LevelWarn
-		}
-		b.add(st.For(lvl).Render(fmt.Sprintf("%5s %-7s %-22s %s/%s ×%d: %s", widgets.Since(m.data.Now, e.Last), e.Type, e.Reason, strings.ToLower(e.Kind), e.Name, e.Count, e.Message)))
+		b.add(events.EventLine(st, e, m.data.Now))
 	}
 }
 
