@@ -168,3 +168,44 @@ func detailLines(m *Model, d *services.Detail) []string {
 	}
 	return out
 }
+
+// TestYAMLOnTheAutoscalingScreen: y on the Autoscaling screen offers every HPA and VPA of the
+// snapshot and shows the chosen one's YAML through the Backend.
+func TestYAMLOnTheAutoscalingScreen(t *testing.T) {
+	var asked []estate.ObjectRef
+	b := &fakeBackend{manifest: func(ref estate.ObjectRef) (string, error) {
+		asked = append(asked, ref)
+		return "kind: " + ref.Kind + "\n", nil
+	}}
+	m := newModelWith(t, 120, 40, b, nil)
+	snap := seedEstate(2)
+	m.Update(SnapshotMsg{Snapshot: snap})
+	run(m, press("tab"))
+	if m.Screen() != "hpa" {
+		t.Fatalf("tab went to %s", m.Screen())
+	}
+	run(m, press("y"))
+	ch, ok := m.Top().(*objects.Chooser)
+	if !ok {
+		t.Fatalf("y opened %T", m.Top())
+	}
+	var want []string
+	for _, h := range snap.HPAs {
+		want = append(want, "HorizontalPodAutoscaler "+h.Namespace+"/"+h.Name)
+	}
+	for _, v := range snap.VPAs {
+		want = append(want, "VerticalPodAutoscaler "+v.Namespace+"/"+v.Name)
+	}
+	var got []string
+	for _, r := range ch.Refs() {
+		got = append(got, r.String())
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") || len(want) < 2 {
+		t.Fatalf("offered %v, want %v", got, want)
+	}
+	run(m, press("j"))
+	run(m, press("enter"))
+	if _, ok := m.Top().(*manifest.Model); !ok || len(asked) != 1 || asked[0].String() != want[1] {
+		t.Fatalf("enter opened %T asking %v, want %s", m.Top(), asked, want[1])
+	}
+}

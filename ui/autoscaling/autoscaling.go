@@ -10,11 +10,15 @@ import (
 	"slices"
 	"strings"
 
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/history"
+	"github.com/vigil-k8s/vigil/ui/manifest"
+	"github.com/vigil-k8s/vigil/ui/objects"
 	"github.com/vigil-k8s/vigil/ui/render"
 	"github.com/vigil-k8s/vigil/ui/theme"
 	"github.com/vigil-k8s/vigil/ui/widgets"
@@ -24,8 +28,30 @@ import (
 func New(c common.Common, d *common.Data) *common.Page {
 	p := &common.Page{Common: c, Data: d, Name: "Autoscaling"}
 	p.Build = func(w int) []string { return build(c.Styles, d, w) }
+	p.Help = common.PageKeys{KeyMap: c.Keys, Own: []key.Binding{keyYAML}}
+	p.Keys = func(k tea.KeyPressMsg) (tea.Cmd, bool) {
+		if !key.Matches(k, keyYAML) {
+			return nil, false
+		}
+		var refs []estate.ObjectRef
+		for _, h := range d.Snap.HPAs {
+			refs = append(refs, estate.ObjectRef{Kind: "HorizontalPodAutoscaler", Namespace: h.Namespace, Name: h.Name})
+		}
+		for _, v := range d.Snap.VPAs {
+			refs = append(refs, estate.ObjectRef{Kind: "VerticalPodAutoscaler", Namespace: v.Namespace, Name: v.Name})
+		}
+		if len(refs) > 0 {
+			p.PushChild(objects.NewChooser(c, "YAML of", refs, func(ref estate.ObjectRef) common.Component {
+				return manifest.New(c, d.Manifest, ref)
+			}))
+		}
+		return nil, true
+	}
 	return p
 }
+
+// keyYAML (y) chooses an HPA or VPA the screen shows and shows its YAML.
+var keyYAML = key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yaml"))
 
 // workload groups the autoscalers of one target.
 type workload struct {
