@@ -7,9 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigil-k8s/vigil/actions/audit"
 	"github.com/vigil-k8s/vigil/actions/spec"
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
+	"github.com/vigil-k8s/vigil/ui/auditlog"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/services"
 	"github.com/vigil-k8s/vigil/ui/theme"
@@ -387,6 +389,63 @@ func TestColumnsFitTheirContent(t *testing.T) {
 					t.Errorf("%q cut at %d columns:\n%s", want, w, screenText(m))
 				}
 			}
+		}
+	})
+}
+
+// cutWithRoom returns the lines of screen holding one of parts that show
+// a cell cut ("…") although the line has room to spare.
+func cutWithRoom(screen string, w int, parts ...string) []string {
+	var bad []string
+	for _, l := range strings.Split(screen, "\n") {
+		for _, p := range parts {
+			if strings.Contains(l, p) && strings.Contains(l, "…") && len([]rune(strings.TrimRight(l, " "))) < w {
+				bad = append(bad, l)
+			}
+		}
+	}
+	return bad
+}
+
+// The GitOps secrets and stores and the audit pane's columns fit their
+// content where the width allows (ARGO, secret stores, audit TARGET were
+// cut at fixed widths while space sat unused).
+func TestTextColumnsFitTheirContent(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		s := seedEstate(2)
+		s.SecretStores = []estate.SecretStoreInfo{{Kind: "ClusterSecretStore", Name: "vault-backend-fintech-production-eu", Provider: "vault", Ready: true, Reason: "Valid", Message: "store validated"}}
+		m := newModelWith(t, w, h, &fakeBackend{}, newFakeActions())
+		run(m, SnapshotMsg{Snapshot: s})
+		run(m, screenMsgFor("gitops"))
+		for range 3 {
+			run(m, press("pgdown"))
+		}
+		screen := screenText(m)
+		if bad := cutWithRoom(screen, w, "SecretStore/", "ClusterSecretStore"); len(bad) > 0 {
+			t.Errorf("cut with room to spare:\n%s", strings.Join(bad, "\n"))
+		}
+		if w >= 160 {
+			for _, want := range []string{"SecretStore/vault-backend → notification-provider", "vault-backend-fintech-production-eu vault"} {
+				if !strings.Contains(screen, want) {
+					t.Errorf("%q cut at %d columns:\n%s", want, w, screen)
+				}
+			}
+		}
+
+		recs := auditRecords()
+		recs[1].Target = "deployment/fintech-prod/payment-service-canary-eu-west-1"
+		m = New(Options{Common: m.common, Feed: Feed{OnScreen: OnScreen{Context: "local-1", Generation: 2}},
+			Now: func() time.Time { return testNow }, AuditPath: "/state/vigil/audit.jsonl"})
+		m.Update(windowSize(w, h))
+		run(m, SnapshotMsg{Snapshot: s})
+		run(m, screenMsgFor("audit"))
+		run(m, auditlog.LoadedMsg{Path: "/state/vigil/audit.jsonl", Records: recs, Report: audit.Report{Records: 3}})
+		screen = screenText(m)
+		if bad := cutWithRoom(screen, w, "admin"); len(bad) > 0 {
+			t.Errorf("audit rows cut with room to spare:\n%s", strings.Join(bad, "\n"))
+		}
+		if w >= 160 && !strings.Contains(screen, recs[1].Target) {
+			t.Errorf("TARGET %q cut at %d columns:\n%s", recs[1].Target, w, screen)
 		}
 	})
 }
