@@ -209,3 +209,39 @@ func TestYAMLOnTheAutoscalingScreen(t *testing.T) {
 		t.Fatalf("enter opened %T asking %v, want %s", m.Top(), asked, want[1])
 	}
 }
+
+// TestYAMLOnTheGitOpsScreen: y on an application shows its YAML; on an ExternalSecret it offers
+// the ExternalSecret and the Secret it writes, whose view is what the Backend returns.
+func TestYAMLOnTheGitOpsScreen(t *testing.T) {
+	var asked []estate.ObjectRef
+	b := &fakeBackend{manifest: func(ref estate.ObjectRef) (string, error) {
+		asked = append(asked, ref)
+		return "kind: " + ref.Kind + "\n", nil
+	}}
+	m := newModelWith(t, 120, 40, b, nil)
+	m.Update(SnapshotMsg{Snapshot: seedEstate(2)})
+	run(m, screenMsgFor("gitops"))
+	run(m, press("y"))
+	if _, ok := m.Top().(*manifest.Model); !ok || len(asked) != 1 || asked[0].String() != "Application argocd/fintech-app" {
+		t.Fatalf("y on the application opened %T asking %v", m.Top(), asked)
+	}
+	run(m, press("esc"))
+	run(m, press("j"))
+	run(m, press("y"))
+	ch, ok := m.Top().(*objects.Chooser)
+	if !ok {
+		t.Fatalf("y on the ExternalSecret opened %T", m.Top())
+	}
+	var got []string
+	for _, r := range ch.Refs() {
+		got = append(got, r.String())
+	}
+	if want := "ExternalSecret fintech-prod/payment-service-secrets,Secret fintech-prod/payment-secrets"; strings.Join(got, ",") != want {
+		t.Fatalf("offered %v, want %s", got, want)
+	}
+	run(m, press("j"))
+	run(m, press("enter"))
+	if _, ok := m.Top().(*manifest.Model); !ok || asked[len(asked)-1].String() != "Secret fintech-prod/payment-secrets" {
+		t.Fatalf("enter opened %T asking %v", m.Top(), asked)
+	}
+}

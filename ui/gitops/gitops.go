@@ -14,6 +14,8 @@ import (
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/common"
+	"github.com/vigil-k8s/vigil/ui/manifest"
+	"github.com/vigil-k8s/vigil/ui/objects"
 	"github.com/vigil-k8s/vigil/ui/theme"
 	"github.com/vigil-k8s/vigil/ui/widgets"
 )
@@ -39,11 +41,15 @@ type KeyMap struct {
 	common.KeyMap
 	// Open (enter or a) lists the selected row's actions.
 	Open key.Binding
+	// YAML (y) shows the selected application's YAML, or offers the
+	// selected ExternalSecret's and its target Secret's (metadata only).
+	YAML key.Binding
 }
 
 // DefaultKeyMap returns the GitOps screen's keys over the shared ones.
 func DefaultKeyMap(shared common.KeyMap) KeyMap {
-	return KeyMap{KeyMap: shared, Open: key.NewBinding(key.WithKeys("enter", "a"), key.WithHelp("enter/a", "actions"))}
+	return KeyMap{KeyMap: shared, Open: key.NewBinding(key.WithKeys("enter", "a"), key.WithHelp("enter/a", "actions")),
+		YAML: key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yaml"))}
 }
 
 // ShortHelp implements common.Help.
@@ -53,7 +59,7 @@ func (k KeyMap) ShortHelp() []key.Binding { return k.page().ShortHelp() }
 func (k KeyMap) FullHelp() [][]key.Binding { return k.page().FullHelp() }
 
 func (k KeyMap) page() common.PageKeys {
-	return common.PageKeys{KeyMap: k.KeyMap, Own: []key.Binding{k.Open}}
+	return common.PageKeys{KeyMap: k.KeyMap, Own: []key.Binding{k.Open, k.YAML}}
 }
 
 // New returns the GitOps & secrets screen reading d; ap runs its actions.
@@ -82,6 +88,10 @@ func (m *Model) Selected() (*estate.ArgoApp, *estate.ExternalSecretInfo) {
 
 func (m *Model) keys(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	c := m.Common
+	if key.Matches(k, m.keyMap.YAML) {
+		m.yaml()
+		return nil, true
+	}
 	if !key.Matches(k, m.keyMap.Open) {
 		return nil, false
 	}
@@ -102,6 +112,27 @@ func (m *Model) keys(k tea.KeyPressMsg) (tea.Cmd, bool) {
 			actionsui.SecretItems(c, m.actions, *es), nil, false, m.actions))
 	}
 	return nil, true
+}
+
+// yaml shows the selected application's YAML, or offers the selected
+// ExternalSecret's and its target Secret's.
+func (m *Model) yaml() {
+	c, d := m.Common, m.Data
+	app, es := m.Selected()
+	switch {
+	case app != nil:
+		m.PushChild(manifest.New(c, d.Manifest, estate.ObjectRef{Kind: "Application", Namespace: app.Namespace, Name: app.Name}))
+	case es != nil:
+		refs := []estate.ObjectRef{{Kind: es.Kind, Namespace: es.Namespace, Name: es.Name}}
+		if es.Namespace != "" && es.Target != "" {
+			refs = append(refs, estate.ObjectRef{Kind: "Secret", Namespace: es.Namespace, Name: es.Target})
+		}
+		m.PushChild(objects.NewChooser(c, "YAML of", refs, func(ref estate.ObjectRef) common.Component {
+			return manifest.New(c, d.Manifest, ref)
+		}))
+	default:
+		m.Tell(common.NoteMsg{Text: "no application or ExternalSecret selected"})
+	}
 }
 
 func short(rev string) string {
