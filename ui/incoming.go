@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"time"
 
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
@@ -21,6 +22,9 @@ func (m *Model) onData(msg tea.Msg) (tea.Cmd, bool) {
 	switch msg := msg.(type) {
 	case tickMsg:
 		m.data.Now = m.nowFn()
+		if !m.statusUntil.IsZero() && !m.data.Now.Before(m.statusUntil) {
+			m.flash("", false)
+		}
 		if m.data.HaveSnap && m.data.History.AddAt(m.data.Snap, m.data.Now) {
 			m.refreshAll()
 		} else {
@@ -243,7 +247,16 @@ func (m *Model) offerFollowUps(msg actionsui.ProgressMsg) tea.Cmd {
 
 func (m *Model) flash(s string, bad bool) {
 	m.status, m.statusBad = termsafe.Line(s), bad // errors carry server text
-	m.statusAbout, m.statusWas = "", ""
+	m.statusAbout, m.statusWas, m.statusUntil = "", "", time.Time{}
+}
+
+// NoteFor is how long a note (why a key did nothing) stays in the status line.
+const NoteFor = 8 * time.Second
+
+// note says in the status line why a key did nothing, until NoteFor passed.
+func (m *Model) note(s string, bad bool) {
+	m.flash(s, bad)
+	m.statusUntil = m.nowFn().Add(NoteFor)
 }
 
 // expireStatus clears an outcome about a service once the service changed

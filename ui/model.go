@@ -87,7 +87,10 @@ type Model struct {
 	// snapshot after the outcome. When a later one differs (an HPA set the
 	// replicas back), the outcome is stale and the line is cleared.
 	statusAbout, statusWas string
-	switching              string
+	// statusUntil, when set, is when a note (why a key did nothing) leaves
+	// the status line.
+	statusUntil time.Time
+	switching   string
 	// early is the new session's snapshot that arrived before SwitchedMsg.
 	early *estate.Snapshot
 	// prev is the old context's snapshot while a switch runs.

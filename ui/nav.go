@@ -31,7 +31,7 @@ func (m *Model) onNav(msg tea.Msg) (tea.Cmd, bool) {
 	case common.RefreshFleetMsg:
 		return m.refreshFleet(), true
 	case common.NoteMsg:
-		m.flash(msg.Text, msg.Bad)
+		m.note(msg.Text, msg.Bad)
 		return nil, true
 	case actionsui.ConfirmMsg:
 		return tea.Batch(m.push(actionsui.NewConfirm(m.common, msg)), msg.Next), true

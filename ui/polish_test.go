@@ -150,9 +150,14 @@ func TestVPALineReadsAsARatio(t *testing.T) {
 		typeText(m, "hpa")
 		run(m, press("enter"))
 		m.Update(windowSize(max(w, 160), h)) // the VPA column is beside the HPA one
-		want := fmt.Sprintf("cpu  requests 500m are %.1f× the 203m VPA recommends (range 150m–400m)", 500.0/203)
-		if !strings.Contains(screenText(m), want) {
-			t.Errorf("no %q:\n%s", want, screenText(m))
+		mem := float64(c.Requests.Memory) / float64(c.Target.Memory)
+		for _, want := range []string{
+			fmt.Sprintf("cpu  requests 500m are %.1f× the 203m VPA recommends (range 150m–400m)", 500.0/203),
+			fmt.Sprintf("vpa payment-service-vpa  mode Off  requests %.1f–%.1f× recommended", 500.0/203, mem),
+		} {
+			if !strings.Contains(screenText(m), want) {
+				t.Errorf("no %q:\n%s", want, screenText(m))
+			}
 		}
 	})
 }
@@ -446,6 +451,35 @@ func TestTextColumnsFitTheirContent(t *testing.T) {
 		}
 		if w >= 160 && !strings.Contains(screen, recs[1].Target) {
 			t.Errorf("TARGET %q cut at %d columns:\n%s", recs[1].Target, w, screen)
+		}
+	})
+}
+
+// A note on why a key did nothing leaves the status line after NoteFor.
+func TestNotesExpire(t *testing.T) {
+	eachSize(t, func(t *testing.T, w, h int) {
+		now := testNow
+		m := New(Options{
+			Common:  common.Common{Styles: theme.New(false), Keys: common.DefaultKeyMap()},
+			Feed:    Feed{OnScreen: OnScreen{Context: "local-1", Generation: 2}, Actions: newFakeActions()},
+			Backend: &fakeBackend{},
+			Now:     func() time.Time { return now },
+		})
+		m.Update(windowSize(w, h))
+		s := seedEstate(2)
+		s.Alerts.Alerts, s.Alerts.Firing = nil, 0
+		run(m, SnapshotMsg{Snapshot: s})
+		run(m, screenMsgFor("alerts"))
+		run(m, press("S"))
+		for _, tt := range []struct {
+			after time.Duration
+			shown bool
+		}{{NoteFor - time.Second, true}, {NoteFor, false}} {
+			now = testNow.Add(tt.after)
+			m.Update(tickMsg(now))
+			if got := services.LineWith(screenText(m), "no alert selected") != ""; got != tt.shown {
+				t.Errorf("at +%s the note shown = %v, want %v", tt.after, got, tt.shown)
+			}
 		}
 	})
 }

@@ -4,6 +4,7 @@ package render
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -64,7 +65,24 @@ func Condition(st theme.Theme, c estate.Condition) string {
 // VPALines renders a VPA's recommendation next to the requests, drift
 // highlighted.
 func VPALines(st theme.Theme, v estate.VPAInfo) []string {
-	out := []string{fmt.Sprintf("vpa %s  mode %s  max drift %d%%", v.Name, v.UpdateMode, int(v.MaxDrift*100))}
+	head := fmt.Sprintf("vpa %s  mode %s", v.Name, v.UpdateMode)
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, c := range v.Containers {
+		for _, rt := range [][2]int64{{c.Requests.CPU, c.Target.CPU}, {c.Requests.Memory, c.Target.Memory}} {
+			if rt[0] > 0 && rt[1] > 0 {
+				r := float64(rt[0]) / float64(rt[1])
+				lo, hi = min(lo, r), max(hi, r)
+			}
+		}
+	}
+	switch {
+	case lo > hi: // no resource with both figures
+	case times(lo) == times(hi):
+		head += "  requests " + times(hi) + "× recommended"
+	default:
+		head += "  requests " + times(lo) + "–" + times(hi) + "× recommended"
+	}
+	out := []string{head}
 	for _, c := range v.Containers {
 		lvl := theme.LevelOK
 		if c.OutOfBounds {
