@@ -23,6 +23,7 @@ type Chooser struct {
 	refs   []estate.ObjectRef
 	open   func(estate.ObjectRef) common.Component
 	cursor int
+	width  int
 }
 
 // NewChooser returns a chooser of refs titled title.
@@ -66,7 +67,7 @@ func (m *Chooser) Update(msg tea.Msg) (common.Component, tea.Cmd) {
 }
 
 // SetSize implements common.Component.
-func (m *Chooser) SetSize(int, int) {}
+func (m *Chooser) SetSize(w, _ int) { m.width = w }
 
 // View implements common.Component.
 func (m *Chooser) View() string {
@@ -75,7 +76,11 @@ func (m *Chooser) View() string {
 	for _, r := range m.refs {
 		w = max(w, len([]rune(r.String()))+2)
 	}
-	w = min(w, max(20, m.c.Width-6))
+	room := m.width
+	if room <= 0 {
+		room = m.c.Width
+	}
+	w = min(w, max(20, room-6))
 	lines := []string{st.Accent.Render(widgets.Fit(m.title, w))}
 	for i, r := range m.refs {
 		l := widgets.Pad(widgets.Fit("  "+r.String(), w), w, false)
