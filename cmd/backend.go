@@ -24,6 +24,9 @@ type managerBackend struct {
 	Actions func(t cluster.Connection, generation uint64) actionsui.Provider
 	// ReadOnly says whether a context is read-only (the header badge).
 	ReadOnly func(context string) bool
+	// ReadOnlyWhy, when set, is why every context is read-only whatever
+	// its settings (no state directory), shown beside READ-ONLY.
+	ReadOnlyWhy string
 	// Config says whether a context's logs are enabled (logs: false).
 	Config config.Config
 }
@@ -48,7 +51,9 @@ func (b *managerBackend) Current() ui.Feed {
 		s.ReadOnly = b.ReadOnly(t.Context)
 	}
 	s.Logs, s.LogsOff = b.logsOpener(t.Context)
-	if sess := b.Manager.Session(); s.ReadOnly && sess != nil {
+	if b.ReadOnlyWhy != "" {
+		s.WriteWarning = b.ReadOnlyWhy
+	} else if sess := b.Manager.Session(); s.ReadOnly && sess != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		s.WriteWarning = sess.Writes(ctx).Warning(true)
 		cancel()

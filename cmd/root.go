@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"syscall"
 	"time"
 
@@ -57,6 +59,12 @@ type rootOptions struct {
 	target             cluster.Connection
 	logger             *slog.Logger
 	logFile            io.Closer
+	// noState says why the state directory cannot be written, "" when it
+	// can: vigil then runs read-only (actions need the audit log there)
+	// and keeps its log's warnings for stderr at exit (noStateLog).
+	noState    string
+	noStateLog *boundedBuffer
+	errOut     io.Writer
 	// namespacesFrom names where the namespaces came from, for errors.
 	namespacesFrom string
 }
@@ -74,7 +82,7 @@ func newCommand(streams genericiooptions.IOStreams, getenv func(string) string) 
 
 // newRootCommand returns the command tree on the global flags g.
 func newRootCommand(g *globalFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &rootOptions{flags: g, ConnectTimeout: 10 * time.Second}
+	o := &rootOptions{flags: g, ConnectTimeout: 10 * time.Second, errOut: streams.ErrOut}
 	c := &cobra.Command{
 		Use:   "vigil",
 		Short: "A terminal cockpit for the fintech services on a Kubernetes cluster",
@@ -135,7 +143,11 @@ func (o *rootOptions) Complete(c *cobra.Command) error {
 	o.config = cfg
 
 	if o.logger, o.logFile, err = openLog(o.flags.getenv); err != nil {
-		return err
+		// Reads need no state directory: vigil starts, read-only, and
+		// says why; the log's warnings go to stderr at exit.
+		o.noState = noStateReason(err)
+		o.noStateLog = &boundedBuffer{max: 64 << 10}
+		o.logger = slog.New(slog.NewTextHandler(o.noStateLog, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	// client-go logs through klog: send it to the file too, never to the
 	// terminal the UI owns.
@@ -147,7 +159,18 @@ func (o *rootOptions) Complete(c *cobra.Command) error {
 	}
 	m, err := o.flags.modeFor(o.config, o.flags.identityOf(o.target.Context, o.target.Server).Key())
 	o.readOnly, o.readOnlyFrom = m.ReadOnly, m.Source
+	if o.noState != "" {
+		o.readOnly, o.readOnlyFrom = true, o.noState
+	}
 	return err
+}
+
+// noStateReason is the read-only reason shown when the state directory
+// cannot be written, e.g. "no state directory (log directory
+// /dev/null/state/vigil: mkdir /dev/null: not a directory): actions are
+// disabled, they need the audit log".
+func noStateReason(err error) string {
+	return "no state directory (" + err.Error() + "): actions are disabled, they need the audit log"
 }
 
 // Validate checks the merged settings; errors name the flag or field.
@@ -183,7 +206,7 @@ func (o *rootOptions) Run(ctx context.Context) error {
 	if _, err = mgr.Switch(ctx, t.Context); err != nil {
 		return err
 	}
-	backend := &managerBackend{Manager: mgr, Snapshots: snaps, Actions: o.actionsFor, ReadOnly: o.contextReadOnly, Config: o.config}
+	backend := &managerBackend{Manager: mgr, Snapshots: snaps, Actions: o.actionsFor, ReadOnly: o.contextReadOnly, ReadOnlyWhy: o.noState, Config: o.config}
 	auditPath, err := audit.DefaultPath(o.flags.getenv)
 	if err != nil {
 		o.logger.Warn("audit pane unavailable", "err", err)
@@ -224,6 +247,9 @@ func (o *rootOptions) ping(ctx context.Context) error {
 // session's transport), at start-up and after :ctx. Each context goes by its own
 // setting: the start-up context's says nothing about the next one.
 func (o *rootOptions) contextReadOnly(kubeContext string) bool {
+	if o.noState != "" {
+		return true
+	}
 	m, err := o.flags.modeFor(o.config, o.flags.identityOf(kubeContext, "").Key())
 	return m.ReadOnly || err != nil
 }
@@ -238,6 +264,9 @@ func (o *rootOptions) actionsFor(t cluster.Connection, generation uint64) action
 	policy, mode, err := o.flags.resolvePolicy(o.config, o.flags.identityOf(t.Context, t.Server), policyFlags{})
 	if err != nil {
 		o.logger.Warn("policy", "context", t.Context, "err", err)
+	}
+	if o.noState != "" {
+		policy.ReadOnly = true
 	}
 	mode.ReadOnly = policy.ReadOnly
 	cfg := mode.WrapConfig(t.RESTConfig)
@@ -257,9 +286,14 @@ func (o *rootOptions) actionsFor(t cluster.Connection, generation uint64) action
 		return nil
 	}
 	log, err := audit.Open(path)
-	if err != nil {
+	if err != nil && !policy.ReadOnly {
 		o.logger.Warn("actions unavailable: audit log", "path", path, "err", err)
 		return nil
+	}
+	if err != nil {
+		// Read-only refuses every action before anything is recorded: the
+		// actions are listed, disabled with the reason, with no audit log.
+		log = nil
 	}
 	s := o.config.For(t.Context)
 	env := &actions.Env{Context: t.Context, Server: t.Server, Kube: kube, Dynamic: dyn, Policy: policy}
@@ -275,6 +309,42 @@ func (o *rootOptions) close() {
 	if o.logFile != nil {
 		o.logFile.Close()
 	}
+	if o.noStateLog != nil && o.errOut != nil {
+		fmt.Fprintf(o.errOut, "vigil: ran read-only with no log file: %s\n", o.noState)
+		_, _ = o.errOut.Write(o.noStateLog.Bytes())
+	}
+}
+
+// boundedBuffer keeps what is written to it up to max bytes, then drops
+// what comes after: the log's warnings when there is no log file, printed
+// at exit once the terminal is the shell's again.
+type boundedBuffer struct {
+	mu      sync.Mutex
+	buf     []byte
+	max     int
+	dropped int
+}
+
+func (b *boundedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.buf)+len(p) > b.max {
+		b.dropped += len(p)
+		return len(p), nil
+	}
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+// Bytes returns what was kept, and a line counting what was dropped.
+func (b *boundedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := slices.Clone(b.buf)
+	if b.dropped > 0 {
+		out = fmt.Appendf(out, "(%d more bytes of log dropped)\n", b.dropped)
+	}
+	return out
 }
 
 // ReachError says the API server of a context could not be reached.
