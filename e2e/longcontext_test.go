@@ -30,11 +30,11 @@ func eksVigil(t *testing.T, w, h int, args ...string) *Terminal {
 	}
 	kc.Contexts[eksContext] = kc.Contexts["local-1"].DeepCopy()
 	kcPath := filepath.Join(dir, "kubeconfig")
-	if err := clientcmd.WriteToFile(*kc, kcPath); err != nil {
+	if err = clientcmd.WriteToFile(*kc, kcPath); err != nil {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(dir, "config.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("contexts:\n  %q:\n    protected: true\n", eksContext)), 0o600); err != nil {
+	if err = os.WriteFile(cfg, []byte(fmt.Sprintf("contexts:\n  %q:\n    protected: true\n", eksContext)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	env := []string{"KUBECONFIG=" + kcPath, "NO_COLOR=1", "XDG_STATE_HOME=" + filepath.Join(dir, "state"), "XDG_CONFIG_HOME=" + filepath.Join(dir, "config")}

@@ -145,9 +145,9 @@ func deployAgents(t *testing.T, cs kubernetes.Interface) agents {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		_ = cs.AppsV1().Deployments("kube-system").Delete(ctx, ca.Name, metav1.DeleteOptions{})
+		cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer ccancel()
+		_ = cs.AppsV1().Deployments("kube-system").Delete(cctx, ca.Name, metav1.DeleteOptions{})
 	})
 	for _, ns := range []string{a.shipperNS, a.detectorNS} {
 		for {
@@ -241,16 +241,16 @@ func expectedScopeVerdicts(ctx context.Context, t *testing.T, admin kubernetes.I
 	agent("security-event-monitoring", "falco", a.detectorNS)
 
 	// ops-cluster-autoscaler: the Deployment in kube-system, no status ConfigMap.
-	if _, err := admin.CoreV1().ConfigMaps("kube-system").Get(ctx, "cluster-autoscaler-status", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-		t.Fatalf("kube-system/cluster-autoscaler-status: %v; the test expects none", err)
+	if _, cmErr := admin.CoreV1().ConfigMaps("kube-system").Get(ctx, "cluster-autoscaler-status", metav1.GetOptions{}); !apierrors.IsNotFound(cmErr) {
+		t.Fatalf("kube-system/cluster-autoscaler-status: %v; the test expects none", cmErr)
 	}
 	want = append(want, scopeWant{"ops-cluster-autoscaler", cluster, checks.Pass, []string{"Deployment/kube-system/cluster-autoscaler-scope-test"}})
 
 	// data-sovereignty names every node the API lists.
 	if _, ok := refused[checks.ResNodes]; !ok {
-		nodes, err := admin.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-		if err != nil {
-			t.Fatal(err)
+		nodes, nodesErr := admin.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if nodesErr != nil {
+			t.Fatal(nodesErr)
 		}
 		want = append(want, scopeWant{"data-sovereignty", cluster, checks.Unknown, []string{fmt.Sprintf("the %d nodes' topology.kubernetes.io/region", len(nodes.Items))}})
 	}

@@ -39,12 +39,12 @@ func TestUsageOfPartlyMeasuredWorkload(t *testing.T) {
 	})
 	two := int32(2)
 	d.Spec.Replicas = &two
-	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+	if _, err = cs.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	err = clustertest.Eventually(60*time.Second, 200*time.Millisecond, func() (bool, error) {
-		got, err := cs.AppsV1().Deployments(ns).Get(ctx, "bare", metav1.GetOptions{})
-		return err == nil && got.Status.ReadyReplicas == 2, err
+		got, getErr := cs.AppsV1().Deployments(ns).Get(ctx, "bare", metav1.GetOptions{})
+		return getErr == nil && got.Status.ReadyReplicas == 2, getErr
 	})
 	if err != nil {
 		t.Fatalf("bare never had 2 ready pods: %v", err)
