@@ -311,12 +311,26 @@ func evalPDB(inv *Inventory) []Finding {
 			continue
 		}
 		min, why := inv.minReplicas(w)
-		if min < 2 {
-			continue // single-replica: see ops-replicas
-		}
 		var names []string
 		for _, p := range pdbs {
 			names = append(names, "PodDisruptionBudget "+p.Name+" "+pdbBudget(p))
+		}
+		if min < 2 {
+			// One replica needs no budget (its count is ops-replicas'
+			// concern), but a budget selecting it still decides drains:
+			// minAvailable 1 of 1 blocks every drain of its node.
+			switch {
+			case min < 1 || len(pdbs) == 0:
+			case len(pdbs) > 1:
+				out = append(out, finding(Fail, w.Ref(), "%d PodDisruptionBudgets select its pods (%s): the eviction API refuses to evict a pod with more than one PodDisruptionBudget, so every drain blocks", len(pdbs), strings.Join(names, "; ")))
+			case pdbs[0].Spec.MaxUnavailable == nil && pdbs[0].Spec.MinAvailable == nil:
+				out = append(out, finding(Fail, w.Ref(), "%s; %s: it protects nothing (every pod may be evicted at once)", why, names[0]))
+			case pdbDisruptionsAllowed(pdbs[0], int(min)) == 0:
+				out = append(out, finding(Fail, w.Ref(), "%s; %s allows no disruption at %d replica: every drain of its node blocks", why, names[0], min))
+			default:
+				out = append(out, finding(Pass, w.Ref(), "%s; %s allows %d disruption(s) at %d replica", why, names[0], pdbDisruptionsAllowed(pdbs[0], int(min)), min))
+			}
+			continue
 		}
 		switch {
 		case len(pdbs) == 0:
