@@ -80,7 +80,7 @@ func (s *Session) collect() (objs estate.Objects, nss []estate.NamespaceStatus, 
 				}
 			}
 			sort.Strings(rs.Namespaces)
-			rs.Reason = "no access: list/watch " + r.Key() + " forbidden"
+			rs.Reason = "list/watch of " + r.Key() + " refused"
 		case len(failing[r.Key()]) > 0:
 			rs.Access = estate.AccessFailing
 			rs.Namespaces = failingIn[r.Key()]

@@ -40,24 +40,25 @@ const (
 	// that is not installed): screens say "not installed".
 	AccessNotInstalled
 	// AccessDenied means a SelfSubjectAccessReview or the API refused
-	// list/watch: screens say "no access".
+	// list/watch: screens say "forbidden" with the reason.
 	AccessDenied
 	// AccessFailing means the resource could be neither discovered nor
 	// listed for another reason than a refusal (a broken aggregated API
-	// answering 503, say): screens and checks say "unknown" with the
-	// reason, while the rest of the session carries on.
+	// answering 503, say): screens say "failing" and checks "unknown", with
+	// the reason, while the rest of the session carries on.
 	AccessFailing
 )
 
-// String returns "watched", "not installed", "no access" or "unknown".
+// String returns "watched", "not installed", "forbidden" or "failing":
+// the words every screen uses for a kind it cannot show.
 func (a Access) String() string {
 	switch a {
 	case AccessNotInstalled:
 		return "not installed"
 	case AccessDenied:
-		return "no access"
+		return "forbidden"
 	case AccessFailing:
-		return "unknown"
+		return "failing"
 	}
 	return "watched"
 }

@@ -14,6 +14,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/history"
@@ -115,13 +116,13 @@ func build(st theme.Theme, d *common.Data, width int) []string {
 			drift++
 		}
 	}
-	out = append(out, st.Muted.Render(fmt.Sprintf("%d HPAs · %d VPAs · ", len(snap.HPAs), len(snap.VPAs)))+
+	hpas, vpas := snap.Visibility("", checks.ResHPAs), snap.Visibility("", checks.ResVPAs)
+	out = append(out, st.Muted.Render(render.Counted(len(snap.HPAs), "HPAs", hpas)+" · "+render.Counted(len(snap.VPAs), "VPAs", vpas)+" · ")+
 		st.For(lvl(sat > 0, theme.LevelCrit)).Render(fmt.Sprintf("%d saturated or failing", sat))+st.Muted.Render(" · ")+
 		st.For(lvl(drift > 0, theme.LevelWarn)).Render(fmt.Sprintf("%d drifting ≥%d%%", drift, int(DriftWarn*100))))
-	if ok, known := snap.Installed["autoscaling.k8s.io"]; known && !ok {
-		out = append(out, st.Muted.Render("VerticalPodAutoscaler CRDs are not installed in this cluster"))
-	}
-	if len(ws) == 0 {
+	out = append(out, render.UnseenLines(st, "HorizontalPodAutoscalers", hpas, width)...)
+	out = append(out, render.UnseenLines(st, "VerticalPodAutoscalers", vpas, width)...)
+	if len(ws) == 0 && hpas.Known() && vpas.Known() {
 		out = append(out, "", st.Muted.Render("no HorizontalPodAutoscaler or VerticalPodAutoscaler in the watched namespaces"))
 	}
 	side := width >= 110
@@ -139,11 +140,11 @@ func build(st theme.Theme, d *common.Data, width int) []string {
 					render.Pct(w.svc.Usage.CPUOfRequest()), render.Pct(w.svc.Usage.MemoryOfRequest())),
 				render.ErrorRateLine(st, "errors", *w.svc, ser, snap.Alerts, 30))
 		}
-		left := []string{st.Muted.Render("no HPA")}
+		left := []string{none(st, "HPA", snap.Visibility(w.ns, checks.ResHPAs))}
 		if w.hpa != nil {
 			left = render.HPALines(st, *w.hpa)
 		}
-		right := []string{st.Muted.Render("no VPA")}
+		right := []string{none(st, "VPA", snap.Visibility(w.ns, checks.ResVPAs))}
 		if w.vpa != nil {
 			right = vpaLines(st, *w.vpa)
 		}
@@ -164,9 +165,23 @@ func build(st theme.Theme, d *common.Data, width int) []string {
 		}
 	}
 	if len(without) > 0 {
-		out = append(out, "", st.Warn.Render(fmt.Sprintf("%d services without an HPA or VPA: ", len(without)))+strings.Join(without, ", "))
+		what := fmt.Sprintf("%d services without an HPA or VPA: ", len(without))
+		if !hpas.Known() || !vpas.Known() {
+			// Whether they have one is not known: say what is known.
+			what = fmt.Sprintf("%d services with no HPA or VPA seen (%s · %s): ", len(without), render.Counted(len(snap.HPAs), "HPAs", hpas), render.Counted(len(snap.VPAs), "VPAs", vpas))
+		}
+		out = append(out, "", st.Warn.Render(what)+strings.Join(without, ", "))
 	}
 	return out
+}
+
+// none is what a workload's HPA or VPA column says when it has none: "no
+// HPA" when that is known, else why it is not ("HPA forbidden: …").
+func none(st theme.Theme, what string, v estate.Visibility) string {
+	if v.Known() {
+		return st.Muted.Render("no " + what)
+	}
+	return st.For(render.UnseenLevel(v)).Render(what + " " + v.Access.String())
 }
 
 func vpaLines(st theme.Theme, v estate.VPAInfo) []string {

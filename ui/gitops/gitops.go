@@ -11,11 +11,13 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/manifest"
 	"github.com/vigil-k8s/vigil/ui/objects"
+	"github.com/vigil-k8s/vigil/ui/render"
 	"github.com/vigil-k8s/vigil/ui/theme"
 	"github.com/vigil-k8s/vigil/ui/widgets"
 )
@@ -146,24 +148,15 @@ func section(st theme.Theme, title string, width int) string {
 	return st.Accent.Render(title) + " " + st.Muted.Render(strings.Repeat("─", max(0, width-len([]rune(title))-1)))
 }
 
-// notInstalled returns the note for an API group the cluster lacks.
-func notInstalled(d *common.Data, group, what string) (string, bool) {
-	ok, known := d.Snap.Installed[group]
-	if known && !ok {
-		return what + " is not installed in this cluster (no " + group + " CRDs)", true
-	}
-	return "", false
-}
-
 func build(st theme.Theme, d *common.Data, width int) (out []string, rows []int, picks []pick) {
 	if !d.HaveSnap {
 		return []string{st.Muted.Render("loading…")}, nil, nil
 	}
 	snap := d.Snap
-	out = []string{section(st, fmt.Sprintf("ARGO CD APPLICATIONS (%d)", len(snap.ArgoApps)), width)}
-	if note, ok := notInstalled(d, "argoproj.io", "Argo CD"); ok {
-		out = append(out, st.Muted.Render(note))
-	} else if len(snap.ArgoApps) == 0 {
+	apps := snap.Visibility("", checks.ResApplications)
+	out = []string{section(st, fmt.Sprintf("ARGO CD APPLICATIONS (%s)", render.Count(len(snap.ArgoApps), apps)), width)}
+	out = append(out, render.UnseenLines(st, "", apps, width)...)
+	if apps.Seen() && len(snap.ArgoApps) == 0 {
 		out = append(out, st.Muted.Render("no Applications"))
 	}
 	for _, a := range snap.ArgoApps {
@@ -243,17 +236,21 @@ func build(st theme.Theme, d *common.Data, width int) (out []string, rows []int,
 		}
 	}
 
-	out = append(out, "", section(st, fmt.Sprintf("EXTERNAL SECRETS (%d)", len(snap.ExternalSecrets)), width))
-	if note, ok := notInstalled(d, "external-secrets.io", "External Secrets Operator"); ok {
-		out = append(out, st.Muted.Render(note))
-	} else {
-		for i, l := range externalSecrets(st, d, snap.ExternalSecrets, width) {
+	ess := snap.Visibility("", checks.ResExternalSecrets, checks.ResClusterExtSecrets)
+	out = append(out, "", section(st, fmt.Sprintf("EXTERNAL SECRETS (%s)", render.Count(len(snap.ExternalSecrets), ess)), width))
+	out = append(out, render.UnseenLines(st, "", ess, width)...)
+	if ess.Access != estate.AccessNotInstalled {
+		for i, l := range externalSecrets(st, d, snap.ExternalSecrets, ess.Seen(), width) {
 			if i > 0 && len(snap.ExternalSecrets) > 0 {
 				rows, picks = append(rows, len(out)), append(picks, pick{secret: &snap.ExternalSecrets[i-1]})
 			}
 			out = append(out, l)
 		}
-		out = append(out, "", section(st, fmt.Sprintf("SECRET STORES (%d)", len(snap.SecretStores)), width))
+	}
+	stores := snap.Visibility("", checks.ResSecretStores, checks.ResClusterSecretStores)
+	if stores.Access != estate.AccessNotInstalled {
+		out = append(out, "", section(st, fmt.Sprintf("SECRET STORES (%s)", render.Count(len(snap.SecretStores), stores)), width))
+		out = append(out, render.UnseenLines(st, "", stores, width)...)
 		cells := make([][]string, len(snap.SecretStores))
 		for i, s := range snap.SecretStores {
 			ready := "Ready"
@@ -272,10 +269,9 @@ func build(st theme.Theme, d *common.Data, width int) (out []string, rows []int,
 		}
 	}
 
-	out = append(out, "", section(st, fmt.Sprintf("SEALED SECRETS (%d)", len(snap.SealedSecrets)), width))
-	if note, ok := notInstalled(d, "bitnami.com", "Sealed Secrets"); ok {
-		out = append(out, st.Muted.Render(note))
-	}
+	sealed := snap.Visibility("", checks.ResSealedSecrets)
+	out = append(out, "", section(st, fmt.Sprintf("SEALED SECRETS (%s)", render.Count(len(snap.SealedSecrets), sealed)), width))
+	out = append(out, render.UnseenLines(st, "", sealed, width)...)
 	for _, s := range snap.SealedSecrets {
 		lvl, synced := theme.LevelOK, "Synced"
 		if !s.Synced {
@@ -293,9 +289,14 @@ func nsName(ns, name string) string {
 	return ns + "/" + name
 }
 
-func externalSecrets(st theme.Theme, d *common.Data, es []estate.ExternalSecretInfo, width int) []string {
-	if len(es) == 0 {
+// externalSecrets is the table of es; seen says they are all there are
+// (else an empty list says nothing: the reason is on the line above).
+func externalSecrets(st theme.Theme, d *common.Data, es []estate.ExternalSecretInfo, seen bool, width int) []string {
+	switch {
+	case len(es) == 0 && seen:
 		return []string{st.Muted.Render("no ExternalSecrets")}
+	case len(es) == 0:
+		return nil
 	}
 	head := []string{"NAME", "READY", "REFRESHED", "INTERVAL", "STORE → SECRET", "REASON"}
 	cells := [][]string{head}

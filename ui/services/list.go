@@ -15,6 +15,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/common"
@@ -36,6 +37,10 @@ type Model struct {
 	keyMap  KeyMap
 	width   int
 	height  int
+	// unseen is, per namespace, the HPA and ARGO cells of a service with
+	// none when vigil cannot tell that it has none (render.Cell): "-" only
+	// where HPAs and Applications are read.
+	unseen map[string][2]string
 }
 
 var _ common.Component = (*Model)(nil)
@@ -127,6 +132,13 @@ func (m *Model) Refresh() {
 	nsW, nameW := len("NAMESPACE"), 16
 	for _, s := range rows {
 		nsW, nameW = max(nsW, len(s.Namespace)), max(nameW, len(s.Name))
+	}
+	m.unseen = map[string][2]string{}
+	for _, s := range rows {
+		if _, ok := m.unseen[s.Namespace]; !ok {
+			m.unseen[s.Namespace] = [2]string{render.Cell(m.data.Snap.Visibility(s.Namespace, checks.ResHPAs)),
+				render.Cell(m.data.Snap.Visibility(s.Namespace, checks.ResApplications))}
+		}
 	}
 	m.table.Columns[0].Width = min(nsW, 20)
 	m.table.Columns[1].MaxWidth = min(nameW, 40)
@@ -322,12 +334,14 @@ func (m *Model) columns() []widgets.Column[*estate.Service] {
 			Compare: func(a, b S) int { return cmp.Compare(b.Usage.CPUOfRequest(), a.Usage.CPUOfRequest()) }},
 		{Title: "MEM", Descending: true, Width: 4, Right: true, Cell: func(s S) string { return render.Pct(s.Usage.MemoryOfRequest()) },
 			Compare: func(a, b S) int { return cmp.Compare(b.Usage.MemoryOfRequest(), a.Usage.MemoryOfRequest()) }},
-		{Title: "HPA", Descending: true, Width: 5, Right: true, Cell: hpaCell,
+		{Title: "HPA", Descending: true, Width: 5, Right: true, Cell: func(s S) string { return hpaCell(s, m.unseen[s.Namespace][0]) },
 			Compare: func(a, b S) int { return cmp.Compare(b.HPA.Saturation, a.HPA.Saturation) }},
 		{Title: "ALRT", Descending: true, Width: 4, Right: true, Cell: func(s S) string { return alertCell(s) },
 			Compare: func(a, b S) int { return cmp.Compare(firing(b), firing(a)) }},
-		{Title: "ARGO", Width: 14, MinTable: 100, Cell: argoCell,
-			Compare: func(a, b S) int { return strings.Compare(argoCell(a), argoCell(b)) }},
+		{Title: "ARGO", Width: 14, MinTable: 100, Cell: func(s S) string { return argoCell(s, m.unseen[s.Namespace][1]) },
+			Compare: func(a, b S) int {
+				return strings.Compare(argoCell(a, m.unseen[a.Namespace][1]), argoCell(b, m.unseen[b.Namespace][1]))
+			}},
 		{Title: "ROLLOUT", Width: 7, Right: true, MinTable: 100, Cell: func(s S) string { return widgets.Since(m.data.Now, lastRollout(s)) },
 			Compare: func(a, b S) int { return lastRollout(b).Compare(lastRollout(a)) }},
 		{Title: "REASON", Width: 12, Flex: true, MinTable: 120, Cell: func(s S) string {
@@ -337,9 +351,10 @@ func (m *Model) columns() []widgets.Column[*estate.Service] {
 	}
 }
 
-func hpaCell(s *estate.Service) string {
+// hpaCell is the HPA's current/max replicas; none is the cell without one.
+func hpaCell(s *estate.Service, none string) string {
 	if s.HPA.Name == "" {
-		return "-"
+		return or(none, "-")
 	}
 	return fmt.Sprintf("%d/%d", s.HPA.Current, s.HPA.Max)
 }
@@ -365,9 +380,10 @@ func alertCell(s *estate.Service) string {
 	return "-"
 }
 
-func argoCell(s *estate.Service) string {
+// argoCell is the Application's sync/health; none is the cell without one.
+func argoCell(s *estate.Service, none string) string {
 	if s.Argo.Name == "" {
-		return "-"
+		return or(none, "-")
 	}
 	return s.Argo.Sync + "/" + s.Argo.Health
 }

@@ -43,7 +43,10 @@ func (m *Detail) summary(b *lines) {
 	if len(s.Images) > 0 {
 		b.add(st.Muted.Render("images   ") + strings.Join(s.Images, ", "))
 	}
-	if s.PDB.Name != "" {
+	snap := &m.data.Snap
+	if s.PDB.Name == "" {
+		b.add(render.UnseenLines(st, "pdb", snap.Visibility(s.Namespace, checks.ResPDBs), b.width)...)
+	} else {
 		p := s.PDB
 		line := fmt.Sprintf("pdb %s min %s max-unavail %s · %d/%d healthy · %d disruptions allowed", p.Name, dash(p.MinAvailable), dash(p.MaxUnavailable), p.CurrentHealthy, p.DesiredHealthy, p.DisruptionsAllowed)
 		if p.Blocking {
@@ -57,6 +60,8 @@ func (m *Detail) summary(b *lines) {
 	}
 	if s.Argo.Name != "" {
 		b.add(st.Muted.Render("argo cd  ") + fmt.Sprintf("%s/%s %s/%s", s.Argo.Namespace, s.Argo.Name, s.Argo.Sync, s.Argo.Health))
+	} else if v := snap.Visibility(s.Namespace, checks.ResApplications); !v.Known() {
+		b.add(render.UnseenLines(st, "argo cd ", v, b.width)...)
 	}
 	m.trends(b)
 }
@@ -217,15 +222,22 @@ func (m *Detail) history(b *lines) {
 func (m *Detail) autoscaling(b *lines) {
 	st, s := m.common.Styles, m.svc
 	b.section("AUTOSCALING", m)
-	if s.HPA.Name == "" {
-		b.add(st.Muted.Render("no HorizontalPodAutoscaler targets this workload"))
-	} else {
+	snap := &m.data.Snap
+	switch v := snap.Visibility(s.Namespace, checks.ResHPAs); {
+	case s.HPA.Name != "":
 		b.add(render.HPALines(st, s.HPA)...)
+	case v.Seen():
+		b.add(st.Muted.Render("no HorizontalPodAutoscaler targets this workload"))
+	default:
+		b.add(render.UnseenLines(st, "HorizontalPodAutoscalers", v, b.width)...)
 	}
-	if s.VPA.Name == "" {
-		b.add(st.Muted.Render("no VerticalPodAutoscaler targets this workload"))
-	} else {
+	switch v := snap.Visibility(s.Namespace, checks.ResVPAs); {
+	case s.VPA.Name != "":
 		b.add(render.VPALines(st, s.VPA)...)
+	case v.Seen():
+		b.add(st.Muted.Render("no VerticalPodAutoscaler targets this workload"))
+	default:
+		b.add(render.UnseenLines(st, "VerticalPodAutoscalers", v, b.width)...)
 	}
 }
 
