@@ -91,6 +91,10 @@ type Finding struct {
 	Resource    Resource `json:"resource"`
 	Evidence    string   `json:"evidence"`
 	Remediation string   `json:"remediation"`
+	// Attestation is the attestation that stands in for this finding (a pass that was
+	// unknown), or one that no longer does and says why (the finding stays unknown); nil
+	// when none was made (checks/attest).
+	Attestation *Attested `json:"attestation,omitempty"`
 }
 
 // Check is one line of the catalogue.

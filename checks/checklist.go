@@ -112,6 +112,10 @@ type ItemVerdict struct {
 	// one line per undecided check (what it could not see, from its
 	// findings).
 	Needed []string `json:"needed,omitempty"`
+	// Attestations are the attestations made for the item or its checks
+	// (vigil attest): those that hold stand in for unknown findings, those
+	// that no longer hold say why (expired, file altered).
+	Attestations []Attested `json:"attestations,omitempty"`
 }
 
 // maxNeededExamples bounds the findings quoted per undecided check.
@@ -138,6 +142,7 @@ func Verdicts(cat []Check, findings []Finding) []ItemVerdict {
 	for _, it := range items {
 		v := ItemVerdict{ChecklistItem: it, Checks: []string{}}
 		var failing, passing, undecided, vacuous []string
+		allAttested := true // every passing check's passes are attested
 		for _, c := range cat {
 			if c.Group != it.Group || c.Item != it.Item {
 				continue
@@ -157,9 +162,22 @@ func Verdicts(cat []Check, findings []Finding) []ItemVerdict {
 			case n[Unknown] > 0 || n[Warn] > 0 || (required && n[NotApplicable] > 0):
 				undecided = append(undecided, needed(c, fs, required))
 			case n[Pass] > 0:
-				passing = append(passing, fmt.Sprintf("%s: %d pass", c.ID, n[Pass]))
+				line, attested := passLine(c.ID, fs, n[Pass])
+				passing = append(passing, line)
+				allAttested = allAttested && attested
 			default:
 				vacuous = append(vacuous, fmt.Sprintf("%s: %s", c.ID, fs[0].Evidence))
+			}
+		}
+		var reverted []string
+		for _, id := range v.Checks {
+			for _, f := range byCheck[id] {
+				if a := f.Attestation; a != nil && !slices.ContainsFunc(v.Attestations, a.same) {
+					v.Attestations = append(v.Attestations, *a)
+					if !a.Holds {
+						reverted = append(reverted, a.revertedText())
+					}
+				}
 			}
 		}
 		switch {
@@ -168,8 +186,15 @@ func Verdicts(cat []Check, findings []Finding) []ItemVerdict {
 		case len(undecided) > 0:
 			v.Verdict, v.Needed = Unverified, undecided
 			v.Why = fmt.Sprintf("%d of %d checks undecided", len(undecided), len(v.Checks))
+			for _, r := range reverted {
+				v.Why += "; " + r
+			}
 		case len(passing) > 0:
 			v.Verdict, v.Why = Met, strings.Join(passing, "; ")
+			if only := onlyAttestation(v.Attestations); only != nil && allAttested {
+				// One attestation decided the item: it reads "met — attested by …".
+				v.Why = only.String()
+			}
 		case len(v.Checks) == 0:
 			v.Verdict, v.Why = Unverified, "no check of this run serves the item"
 			v.Needed = []string{"run the checks of this item (docs/checks.md), or evidence from outside vigil"}
@@ -226,4 +251,43 @@ func countUndecided(fs []Finding, required bool) int {
 		}
 	}
 	return n
+}
+
+// passLine is a passing check's line of an item's why: its count of passes,
+// or the attestation that stands in for what vigil could not see; attested
+// is true when every pass is attested.
+func passLine(id string, fs []Finding, pass int) (line string, attested bool) {
+	var by []string
+	k := 0
+	for _, f := range fs {
+		if a := f.Attestation; a != nil && a.Holds && f.Status == Pass {
+			k++
+			if s := a.String(); !slices.Contains(by, s) {
+				by = append(by, s)
+			}
+		}
+	}
+	switch {
+	case k == 0:
+		return fmt.Sprintf("%s: %d pass", id, pass), false
+	case k == pass:
+		return fmt.Sprintf("%s: %s", id, strings.Join(by, ", ")), true
+	}
+	return fmt.Sprintf("%s: %d pass, %d of them %s", id, pass, k, strings.Join(by, ", ")), false
+}
+
+// onlyAttestation is the one attestation of an item that holds, nil when
+// none or several do.
+func onlyAttestation(as []Attested) *Attested {
+	var only *Attested
+	for i := range as {
+		if !as[i].Holds {
+			continue
+		}
+		if only != nil {
+			return nil
+		}
+		only = &as[i]
+	}
+	return only
 }

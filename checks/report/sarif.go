@@ -144,8 +144,17 @@ func writeSARIF(w io.Writer, r Report) error {
 			res.Kind, res.Level = "fail", "warning"
 		case checks.Unknown:
 			res.Kind, res.Level = "review", "none"
+		case checks.Pass:
+			if f.Attestation == nil {
+				continue
+			}
+			// An attested pass is shown: the evidence came from a person, not the API.
+			res.Kind, res.Level = "pass", "none"
 		default:
 			continue
+		}
+		if f.Attestation != nil {
+			res.Properties["attestation"] = f.Attestation
 		}
 		if f.Remediation != "" {
 			res.Message.Text += " Remediation: " + f.Remediation
