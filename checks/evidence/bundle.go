@@ -13,11 +13,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"syscall"
 	"time"
 
+	"github.com/vigil-k8s/vigil/checks/attest"
 	"github.com/vigil-k8s/vigil/checks/report"
 )
 
@@ -112,6 +114,18 @@ type Bundle struct {
 	ReportOptions report.Options
 	// AuditLog is the content of the local audit log (nil when there is none).
 	AuditLog []byte
+	// Attestations are the context's attestations that held at collection, with their
+	// evidence files: attestations/<key>.json and attestations/files/<sha256>.
+	Attestations []Attestation
+}
+
+// AttestationsDir is the bundle's directory of attestations.
+const AttestationsDir = "attestations"
+
+// Attestation is an attestation in a bundle: its record and the evidence file it vouches with.
+type Attestation struct {
+	Record  attest.Attestation
+	Content []byte
 }
 
 // Write creates dir (which must not exist or be empty), writes the bundle's files and then
@@ -148,6 +162,15 @@ func Write(dir string, b Bundle) ([]string, error) {
 	if files[AuditLogFile] == nil {
 		files[AuditLogFile] = []byte{}
 	}
+	for _, a := range b.Attestations {
+		if sum := attest.SumHex(a.Content); sum != a.Record.SHA256 {
+			return nil, fmt.Errorf("attestation of %s: the evidence file hashes to sha256 %s, attested %s", a.Record.Target(), sum, a.Record.SHA256)
+		}
+		if files[path.Join(AttestationsDir, a.Record.Key()+".json")], err = a.Record.Marshal(); err != nil {
+			return nil, err
+		}
+		files[path.Join(AttestationsDir, attest.FilesDir, a.Record.SHA256)] = a.Content
+	}
 
 	names := make([]string, 0, len(files)+1)
 	for name := range files {
@@ -155,7 +178,10 @@ func Write(dir string, b Bundle) ([]string, error) {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		if err = os.WriteFile(filepath.Join(dir, name), files[name], 0o600); err != nil {
+		if err = os.MkdirAll(filepath.Join(dir, filepath.Dir(filepath.FromSlash(name))), 0o700); err != nil {
+			return nil, fmt.Errorf("evidence directory %s: %w", dir, err)
+		}
+		if err = os.WriteFile(filepath.Join(dir, filepath.FromSlash(name)), files[name], 0o600); err != nil {
 			return nil, fmt.Errorf("evidence file %s: %w", name, err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/vigil-k8s/vigil/checks/attest"
 )
 
 // Problem is the first thing wrong with a bundle, naming the file.
@@ -111,7 +114,54 @@ func Verify(dir string) (int, error) {
 			return 0, &Problem{File: name, Kind: "modified", Detail: "manifest sha256 " + sum + ", file sha256 " + got}
 		}
 	}
+	if _, err := VerifyAttestations(dir); err != nil {
+		return 0, err
+	}
 	return len(want), nil
+}
+
+// VerifyAttestations checks each attestation of the bundle against what it vouches with and
+// what chains it: its evidence file in attestations/files has its SHA-256, it was made for the
+// bundle's context, and the bundle's audit log, whose hash chain verifies up to it, holds its
+// record, agreeing. Expiry is not checked: the bundle shows what held when it was collected.
+// It returns the number of attestations verified, or a *Problem for the first that does not.
+func VerifyAttestations(dir string) (int, error) {
+	names, err := filepath.Glob(filepath.Join(dir, AttestationsDir, "*.json"))
+	if err != nil || len(names) == 0 {
+		return 0, err
+	}
+	slices.Sort(names)
+	logBytes, err := os.ReadFile(filepath.Join(dir, AuditLogFile))
+	if err != nil {
+		return 0, &Problem{File: AuditLogFile, Kind: "missing", Detail: err.Error()}
+	}
+	chain := attest.ChainOf(logBytes)
+	var id Identity
+	if b, rerr := os.ReadFile(filepath.Join(dir, IdentityFile)); rerr == nil {
+		_ = json.Unmarshal(b, &id)
+	}
+	for _, p := range names {
+		rel := AttestationsDir + "/" + filepath.Base(p)
+		var s attest.Stored
+		b, rerr := os.ReadFile(p)
+		if rerr == nil {
+			rerr = json.Unmarshal(b, &s.Attestation)
+		}
+		if rerr != nil {
+			return 0, &Problem{File: rel, Kind: "attestation", Detail: "not an attestation: " + rerr.Error()}
+		}
+		if s.FileSHA256, rerr = fileSHA256(filepath.Join(dir, AttestationsDir, attest.FilesDir, s.SHA256)); rerr != nil {
+			s.FileProblem = rerr.Error()
+		}
+		why := attest.Integrity(s, chain)
+		if why == "" && id.Context != "" && s.Context != id.Context {
+			why = fmt.Sprintf("it was made for context %q, and the bundle is of %q", s.Context, id.Context)
+		}
+		if why != "" {
+			return 0, &Problem{File: rel, Kind: "attestation", Detail: why}
+		}
+	}
+	return len(names), nil
 }
 
 // parseManifest reads sha256sum lines ("<hex>  <name>" or "<hex> *<name>"); names must be
