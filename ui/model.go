@@ -10,6 +10,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/alerts"
@@ -48,6 +49,8 @@ type Options struct {
 	Now func() time.Time
 	// AuditPath is the local audit log the audit pane shows; "" for none.
 	AuditPath string
+	// Attest lays a context's attestations over its findings (common.Data.Attest); nil for none.
+	Attest func(kubeContext string, cat []checks.Check, findings []checks.Finding, now time.Time) []checks.Finding
 }
 
 // screen is one top-level screen, selectable with Tab or its palette name.
@@ -109,7 +112,7 @@ func New(o Options) *Model {
 		t.Generation = 1
 	}
 	d := &common.Data{Context: t.Context, Generation: t.Generation, Now: o.Now(), History: history.New(60, 5*time.Second),
-		Logs: o.Feed.Logs, LogsOff: o.Feed.LogsOff}
+		Logs: o.Feed.Logs, LogsOff: o.Feed.LogsOff, Attest: o.Attest}
 	m := &Model{
 		common:    o.Common,
 		data:      d,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/history"
 )
@@ -38,6 +39,19 @@ type Data struct {
 	// call them from a tea.Cmd. Nil without a backend.
 	Manifest func(ctx context.Context, ref estate.ObjectRef) (string, error)
 	Events   func(ctx context.Context, ref estate.ObjectRef) (estate.ObjectEvents, error)
+	// Attest lays a context's attestations (vigil attest) over its findings
+	// at now; nil for none. It reads local state only, and quickly.
+	Attest func(kubeContext string, cat []checks.Check, findings []checks.Finding, now time.Time) []checks.Finding
+}
+
+// Findings are the findings of the context on screen with its
+// attestations laid over them: what the Compliance screen shows.
+func (d *Data) Findings() []checks.Finding {
+	f := d.Snap.Findings
+	if d.Attest == nil || len(f.Findings) == 0 {
+		return f.Findings
+	}
+	return d.Attest(d.Context, f.Catalogue, f.Findings, d.Now)
 }
 
 // Refresher is a component that rebuilds derived state (rows, lines) when

@@ -127,8 +127,9 @@ func (m *Model) Items() []*Item { return m.table.Rows() }
 func (m *Model) Refresh() {
 	st := m.common.Styles
 	f := m.data.Snap.Findings
+	findings := m.data.Findings() // with the context's attestations
 	byID := map[string][]checks.Finding{}
-	for _, fd := range f.Findings {
+	for _, fd := range findings {
 		byID[fd.Check] = append(byID[fd.Check], fd)
 	}
 	// Rows are the checklist's items (every one, served by a check or not),
@@ -136,7 +137,7 @@ func (m *Model) Refresh() {
 	var items []*Item
 	index := map[string]*Item{}
 	key := func(g checks.Group, item string) string { return string(g) + "\x00" + item }
-	for _, v := range checks.Verdicts(f.Catalogue, f.Findings) {
+	for _, v := range checks.Verdicts(f.Catalogue, findings) {
 		it := &Item{Group: v.Group, Item: v.Item, Counts: map[checks.Status]int{}, Verdict: v}
 		index[key(v.Group, v.Item)] = it
 		items = append(items, it)
@@ -160,7 +161,7 @@ func (m *Model) Refresh() {
 	case f.At.IsZero():
 		sum = append(sum, st.Muted.Render("evaluating the checklist against "+m.data.Context+"…"), "")
 	default:
-		score := checks.ComputeScore(f.Catalogue, f.Findings)
+		score := checks.ComputeScore(f.Catalogue, findings)
 		cov := score.Coverage
 		text := fmt.Sprintf("checklist of %s, %s ago · %d/%d items decided: %d met, %d not met, %d unverified · %d checks",
 			m.data.Context, widgets.Since(m.data.Now, f.At), cov.Decided, cov.Items, cov.Met, cov.NotMet, cov.Unverified, len(f.Catalogue))
@@ -259,7 +260,8 @@ func newFindings(c common.Common, d *common.Data, it *Item) *common.Page {
 		st := c.Styles
 		// The verdict of the latest findings, not of when the page opened.
 		v := it.Verdict
-		for _, cur := range checks.Verdicts(d.Snap.Findings.Catalogue, d.Snap.Findings.Findings) {
+		findings := d.Findings()
+		for _, cur := range checks.Verdicts(d.Snap.Findings.Catalogue, findings) {
 			if cur.Group == it.Group && cur.Item == it.Item {
 				v = cur
 			}
@@ -270,7 +272,7 @@ func newFindings(c common.Common, d *common.Data, it *Item) *common.Page {
 			out = append(out, st.Muted.Render(widgets.Fit("  needed: "+n, width)))
 		}
 		byID := map[string][]checks.Finding{}
-		for _, fd := range d.Snap.Findings.Findings {
+		for _, fd := range findings {
 			byID[fd.Check] = append(byID[fd.Check], fd)
 		}
 		for _, ch := range it.Checks {
