@@ -59,6 +59,7 @@ func ArgoSync(env *Env, p spec.ArgoSyncParams) *Action {
 	}
 	body := map[string]any{"revision": p.Revision, "prune": p.Prune}
 	argoSteps(a, env, false, 0, build, "sync", body)
+	argoSyncDiff(a, env, p.Revision)
 	return a
 }
 

@@ -25,6 +25,7 @@ type fakeArgoServer struct {
 	posts     []map[string]any
 	paths     []string
 	auth      string
+	managed   []byte // the managed-resources answer
 }
 
 func (f *fakeArgoServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -52,6 +53,8 @@ func (f *fakeArgoServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(app)
 	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/account/can-i/applications/sync/fintech-project/fintech-app":
 		json.NewEncoder(w).Encode(map[string]any{"value": map[bool]string{true: "no", false: "yes"}[f.denied]})
+	case r.Method == http.MethodGet && r.URL.Path == "/api/v1/applications/fintech-app/managed-resources" && f.managed != nil:
+		w.Write(f.managed)
 	case r.URL.Path == "/api/v1/applications/fintech-app/syncwindows":
 		resp := map[string]any{"canSync": f.canSync}
 		if !f.canSync {

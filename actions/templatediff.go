@@ -19,13 +19,19 @@ const templateDiffContext = 2
 // values are shown as a hash of the value, never in clear: a changed value still shows as a
 // changed line. Nil when the templates are the same.
 func templateUnifiedDiff(fromLabel, toLabel string, from, to *corev1.PodTemplateSpec) []string {
-	a, b := templateYAML(from), templateYAML(to)
+	return unifiedYAMLDiff(fromLabel, toLabel, templateYAML(from), templateYAML(to))
+}
+
+// unifiedYAMLDiff is the unified diff of two YAML texts, with templateDiffContext lines of
+// context: the one rendering of a difference every preview uses (a rollback's pod template,
+// what an Argo CD sync would change). Nil when the texts are the same.
+func unifiedYAMLDiff(fromLabel, toLabel, a, b string) []string {
 	if a == b {
 		return nil
 	}
 	d, err := udiff.ToUnified(fromLabel, toLabel, a, udiff.Lines(a, b), templateDiffContext)
 	if err != nil {
-		return []string{"pod template diff unavailable: " + err.Error()}
+		return []string{"diff unavailable: " + err.Error()}
 	}
 	return strings.Split(strings.TrimRight(d, "\n"), "\n")
 }
