@@ -47,4 +47,8 @@ type Feed struct {
 	// Logs opens a service's logs; nil with LogsOff saying why (logs: false).
 	Logs    common.LogsOpener
 	LogsOff string
+	// ArgoDiff returns what a sync of an Argo CD application would change;
+	// nil with ArgoDiffOff saying why and how to get it (Kubernetes mode).
+	ArgoDiff    common.ArgoDiffFunc
+	ArgoDiffOff string
 }

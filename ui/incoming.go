@@ -174,6 +174,7 @@ func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
 	d := m.data
 	d.Context, d.Generation = s.OnScreen.Context, s.OnScreen.Generation
 	d.Logs, d.LogsOff = s.Logs, s.LogsOff
+	d.ArgoDiff, d.ArgoDiffOff = s.ArgoDiff, s.ArgoDiffOff
 	d.Snap, d.HaveSnap = estate.Snapshot{Context: s.OnScreen.Context, Generation: s.OnScreen.Generation}, false
 	d.History.Reset()
 	d.Contexts = m.backend.Contexts()

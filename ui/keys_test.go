@@ -273,6 +273,13 @@ func keyScenes() []keyScene {
 			pressAll(m, "j")
 			return m
 		}},
+		{"argo-diff", func(t *testing.T) *Model {
+			m := sceneModel(t, 120, 30)
+			m.data.ArgoDiff = func(context.Context, string, string) (estate.ArgoDiff, error) { return longArgoDiff(), nil }
+			run(m, screenMsgFor("gitops"))
+			pressAll(m, "d", "n") // mid-diff: n, N and every scroll key move
+			return m
+		}},
 		{"contexts", func(t *testing.T) *Model {
 			m := sceneModel(t, 120, 30)
 			run(m, screenMsgFor("ctx"))

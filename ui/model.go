@@ -112,7 +112,7 @@ func New(o Options) *Model {
 		t.Generation = 1
 	}
 	d := &common.Data{Context: t.Context, Generation: t.Generation, Now: o.Now(), History: history.New(60, 5*time.Second),
-		Logs: o.Feed.Logs, LogsOff: o.Feed.LogsOff, Attest: o.Attest}
+		Logs: o.Feed.Logs, LogsOff: o.Feed.LogsOff, Attest: o.Attest, ArgoDiff: o.Feed.ArgoDiff, ArgoDiffOff: o.Feed.ArgoDiffOff}
 	m := &Model{
 		common:    o.Common,
 		data:      d,

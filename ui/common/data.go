@@ -42,6 +42,12 @@ type Data struct {
 	// Attest lays a context's attestations (vigil attest) over its findings
 	// at now; nil for none. It reads local state only, and quickly.
 	Attest func(kubeContext string, cat []checks.Check, findings []checks.Finding, now time.Time) []checks.Finding
+	// ArgoDiff returns what a sync of an Argo CD application would change
+	// (argocd-server's managed-resources API); nil when ArgoDiffOff says
+	// why not (Kubernetes mode: the diff needs the Argo CD server). It
+	// blocks on the network: call it from a tea.Cmd.
+	ArgoDiff    ArgoDiffFunc
+	ArgoDiffOff string
 }
 
 // Findings are the findings of the context on screen with its
@@ -53,6 +59,10 @@ func (d *Data) Findings() []checks.Finding {
 	}
 	return d.Attest(d.Context, f.Catalogue, f.Findings, d.Now)
 }
+
+// ArgoDiffFunc returns what a sync of the Argo CD application
+// namespace/name would change.
+type ArgoDiffFunc func(ctx context.Context, namespace, name string) (estate.ArgoDiff, error)
 
 // Refresher is a component that rebuilds derived state (rows, lines) when
 // the root's Data changed (a new snapshot, findings, a fleet summary).

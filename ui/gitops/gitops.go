@@ -46,12 +46,15 @@ type KeyMap struct {
 	// YAML (y) shows the selected application's YAML, or offers the
 	// selected ExternalSecret's and its target Secret's (metadata only).
 	YAML key.Binding
+	// Diff (d) shows what a sync of the selected application would change.
+	Diff key.Binding
 }
 
 // DefaultKeyMap returns the GitOps screen's keys over the shared ones.
 func DefaultKeyMap(shared common.KeyMap) KeyMap {
 	return KeyMap{KeyMap: shared, Open: key.NewBinding(key.WithKeys("enter", "a"), key.WithHelp("enter/a", "actions")),
-		YAML: key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yaml"))}
+		YAML: key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yaml")),
+		Diff: key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "diff"))}
 }
 
 // ShortHelp implements common.Help.
@@ -61,7 +64,7 @@ func (k KeyMap) ShortHelp() []key.Binding { return k.page().ShortHelp() }
 func (k KeyMap) FullHelp() [][]key.Binding { return k.page().FullHelp() }
 
 func (k KeyMap) page() common.PageKeys {
-	return common.PageKeys{KeyMap: k.KeyMap, Own: []key.Binding{k.Open, k.YAML}}
+	return common.PageKeys{KeyMap: k.KeyMap, Own: []key.Binding{k.Open, k.YAML, k.Diff}}
 }
 
 // New returns the GitOps & secrets screen reading d; ap runs its actions.
@@ -92,6 +95,10 @@ func (m *Model) keys(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	c := m.Common
 	if key.Matches(k, m.keyMap.YAML) {
 		m.yaml()
+		return nil, true
+	}
+	if key.Matches(k, m.keyMap.Diff) {
+		m.diff()
 		return nil, true
 	}
 	if !key.Matches(k, m.keyMap.Open) {
