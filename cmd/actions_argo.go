@@ -33,9 +33,14 @@ func (f *argoFlags) add(c *cobra.Command) {
 	fs.BoolVar(&f.plainText, "argocd-plaintext", false, "talk http to the Argo CD server")
 }
 
-func (o *actionOptions) argoClient(f *argoFlags) (*actions.ArgoServerClient, error) {
+func (o *actionOptions) argoClient(f *argoFlags, kubeContext string) (*actions.ArgoServerClient, error) {
 	if !f.serverMode && f.server == "" {
-		return nil, nil
+		// No flag: the context's argocd settings in vigil's config decide (mode: server).
+		cfg, err := o.g.loadConfig()
+		if err != nil {
+			return nil, err
+		}
+		return argoServerOf(cfg.For(kubeContext).ArgoCD, o.getenv, nil)
 	}
 	server, token, insecure, plain := f.server, f.token, f.insecure, f.plainText
 	if token == "" {
@@ -125,7 +130,7 @@ func (o *actionOptions) argoEnv(f *argoFlags) (*actions.Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	if env.Argo, err = o.argoClient(f); err != nil {
+	if env.Argo, err = o.argoClient(f, env.Context); err != nil {
 		return nil, err
 	}
 	if env.Argo != nil {

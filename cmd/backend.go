@@ -29,6 +29,9 @@ type managerBackend struct {
 	ReadOnlyWhy string
 	// Config says whether a context's logs are enabled (logs: false).
 	Config config.Config
+	// ArgoDiff returns what the d key on an Argo CD application reads in a
+	// context, or why there is none (Kubernetes mode).
+	ArgoDiff func(kubeContext string) (common.ArgoDiffFunc, string)
 }
 
 var _ ui.Backend = (*managerBackend)(nil)
@@ -51,6 +54,9 @@ func (b *managerBackend) Current() ui.Feed {
 		s.ReadOnly = b.ReadOnly(t.Context)
 	}
 	s.Logs, s.LogsOff = b.logsOpener(t.Context)
+	if b.ArgoDiff != nil {
+		s.ArgoDiff, s.ArgoDiffOff = b.ArgoDiff(t.Context)
+	}
 	if b.ReadOnlyWhy != "" {
 		s.WriteWarning = b.ReadOnlyWhy
 	} else if sess := b.Manager.Session(); s.ReadOnly && sess != nil {

@@ -45,7 +45,7 @@ var reviewedSites = map[string]struct {
 	"cluster/alerts.go":            {1, "the Prometheus/Alertmanager client is passed through Options.WrapClient on the next line"},
 	"cluster/readonly/readonly.go": {1, "the wrapper itself (a nil client becomes a wrapped default)"},
 	"actions/silence.go":           {1, "fallback for a nil client; cmd passes Mode.WrapClient's"},
-	"actions/argo_server.go":       {2, "NewArgoServerClient's client is replaced by Mode.WrapClient in argoEnv; the other is a fallback for a nil HTTP"},
+	"actions/argo_server.go":       {2, "NewArgoServerClient's client is replaced by Mode.WrapClient (argoEnv, actionsFor) or readonly.WrapClient (argoDiffFor: the d key only reads); the other is a fallback for a nil HTTP"},
 	"cmd/actions_common.go":        {3, "env(): ResolveMode then Mode.WrapConfig before the clientsets"},
 	"cmd/actions_misc.go":          {1, "silence commands: Mode.WrapClient around the Alertmanager client"},
 	"cmd/check.go":                 {2, "check only reads: readonly.WrapConfig and readonly.WrapClient always"},

@@ -206,7 +206,8 @@ func (o *rootOptions) Run(ctx context.Context) error {
 	if _, err = mgr.Switch(ctx, t.Context); err != nil {
 		return err
 	}
-	backend := &managerBackend{Manager: mgr, Snapshots: snaps, Actions: o.actionsFor, ReadOnly: o.contextReadOnly, ReadOnlyWhy: o.noState, Config: o.config}
+	backend := &managerBackend{Manager: mgr, Snapshots: snaps, Actions: o.actionsFor, ReadOnly: o.contextReadOnly, ReadOnlyWhy: o.noState, Config: o.config,
+		ArgoDiff: o.argoDiffFor}
 	auditPath, err := audit.DefaultPath(o.flags.getenv)
 	if err != nil {
 		o.logger.Warn("audit pane unavailable", "err", err)
@@ -254,6 +255,12 @@ func (o *rootOptions) contextReadOnly(kubeContext string) bool {
 	return m.ReadOnly || err != nil
 }
 
+// argoDiffFor is what the d key on an Argo CD application reads in a context: argocd-server's
+// managed-resources diff (a read: its client refuses every method but GET), or why none.
+func (o *rootOptions) argoDiffFor(kubeContext string) (common.ArgoDiffFunc, string) {
+	return argoDiffOf(o.config.For(kubeContext).ArgoCD, o.flags.getenv, readonly.WrapClient)
+}
+
 // actionsFor builds the guarded actions of a context for the UI; nil (no
 // actions shown) when a client or the audit log cannot be had.
 func (o *rootOptions) actionsFor(t cluster.Connection, generation uint64) actionsui.Provider {
@@ -297,6 +304,10 @@ func (o *rootOptions) actionsFor(t cluster.Connection, generation uint64) action
 	}
 	s := o.config.For(t.Context)
 	env := &actions.Env{Context: t.Context, Server: t.Server, Kube: kube, Dynamic: dyn, Policy: policy}
+	// argocd.mode: server sends sync and rollback through argocd-server with its token.
+	if env.Argo, err = argoServerOf(s.ArgoCD, o.flags.getenv, mode.WrapClient); err != nil {
+		o.logger.Warn("Argo CD server mode unavailable: Argo CD actions go through the Kubernetes API", "context", t.Context, "err", err)
+	}
 	if s.Alertmanager != "" {
 		if am, err := actions.NewAlertmanagerClient(s.Alertmanager, mode.WrapClient(&http.Client{Timeout: 15 * time.Second})); err == nil {
 			env.Alertmanager = am

@@ -15,7 +15,9 @@ namespaces: [fintech-prod, fintech-staging, fintech-monitoring, fintech-security
 # alertmanager: http://alertmanager.fintech-monitoring:9093
 
 # How vigil reaches Argo CD: "kubernetes" (Application resources, default) or
-# "server" (argocd-server REST API with a token read from tokenFile).
+# "server" (argocd-server REST API with a token read from tokenFile, else
+# $ARGOCD_AUTH_TOKEN): sync and rollback under Argo CD's RBAC, and what a sync
+# would change, per resource (d on the GitOps screen, the sync confirmation).
 argocd:
   mode: kubernetes
   # server: https://argocd.example.com
