@@ -264,6 +264,10 @@ func TestArgoSyncPreviewShowsTheDiff(t *testing.T) {
 	if len(fake.posts) != 0 {
 		t.Fatalf("a dry run posted %v", fake.posts)
 	}
+	// What vigil argo sync --dry-run prints: terminal control from Argo CD comes out inert.
+	if strings.ContainsAny(pv, "\x1b\a") || !strings.Contains(pv, "EVIL") {
+		t.Errorf("the preview carries terminal control, or lost the hostile key:\n%q", pv)
+	}
 
 	fake.managed = []byte(`{"items":[{"kind":"ConfigMap","name":"x","normalizedLiveState":"{not json"}]}`)
 	out, err = p.Execute(context.Background(), ArgoSync(env, spec.ArgoSyncParams{}), app, spec.Request{DryRun: true, Reason: "CHG-1"})
@@ -308,5 +312,35 @@ func TestArgoDiffLeavesOutWhatSyncNeverChanges(t *testing.T) {
 	}
 	if len(d.Resources) != 1 || !reflect.DeepEqual(d.Resources[0].Fields, []string{"data.x"}) {
 		t.Fatalf("%+v", d.Resources)
+	}
+}
+
+// TestArgoSyncPreviewInKubernetesMode: without the Argo CD server the sync's preview says that
+// the diff needs it and how to configure it; a sync to another revision than the target says
+// the diff is of the target revision.
+func TestArgoSyncPreviewInKubernetesMode(t *testing.T) {
+	app := spec.Object{Kind: spec.KindApplication, Namespace: "argocd", Name: "fintech-app"}
+	base := func() *Action {
+		return &Action{steps: steps{preview: func(context.Context, spec.Object) (previewed, error) {
+			return previewed{Preview: spec.Preview{Summary: "sync fintech-app to main"}}, nil
+		}}}
+	}
+	a := base()
+	argoSyncDiff(a, &Env{}, "")
+	pv, err := a.steps.preview(context.Background(), app)
+	if err != nil || !strings.Contains(pv.Preview.String(), "  "+ArgoDiffNeedsServer+"\n") {
+		t.Fatalf("Kubernetes mode preview: %v\n%s", err, pv.Preview.String())
+	}
+	for _, how := range []string{"argocd.mode: server", "argocd.server", "argocd.tokenFile", "--argocd-server-mode --argocd-server URL --argocd-token TOKEN"} {
+		if !strings.Contains(ArgoDiffNeedsServer, how) {
+			t.Errorf("the note does not say %q", how)
+		}
+	}
+
+	srv := serveManagedResources(t, managedResourcesFixture(t))
+	a = base()
+	argoSyncDiff(a, &Env{Argo: NewArgoServerClient(srv.URL, "s3cret", false, false)}, "11a4ab0")
+	if pv, err = a.steps.preview(context.Background(), app); err != nil || !strings.Contains(pv.Preview.String(), "against the application's target revision, not 11a4ab0") {
+		t.Fatalf("another revision: %v\n%s", err, pv.Preview.String())
 	}
 }
