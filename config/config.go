@@ -91,6 +91,41 @@ type Settings struct {
 	// Logs, when false, disables container logs (see LogsOf): for
 	// contexts whose logs carry payload data a reviewer must not see.
 	Logs *bool `yaml:"logs"`
+	// Fleet says where the Contexts screen's summary of a context comes
+	// from: one LIST pass of its API server (the default) or PromQL over
+	// kube-state-metrics series in a Prometheus shared by the fleet.
+	Fleet Fleet `yaml:"fleet"`
+}
+
+// DefaultClusterLabel is the label that tells one cluster's
+// kube-state-metrics series from another's in a fleet Prometheus.
+const DefaultClusterLabel = "cluster"
+
+// Fleet is the fleet source of a context's summary on the Contexts screen.
+type Fleet struct {
+	// Prometheus, when set, is the base URL of a Prometheus (or Thanos
+	// Query, Mimir: any /api/v1/query) holding every cluster's
+	// kube-state-metrics series; the summary then comes from PromQL, not
+	// from LISTs against the context's API server.
+	Prometheus string `yaml:"prometheus"`
+	// ClusterLabel is the label naming the cluster on those series;
+	// default "cluster".
+	ClusterLabel string `yaml:"clusterLabel"`
+	// Cluster is the value of ClusterLabel for this context's series;
+	// default the context's name. Per context only.
+	Cluster string `yaml:"cluster"`
+}
+
+// FleetCluster is the cluster label value of context's series: fleet.cluster
+// when set, else the context's name.
+func (s Settings) FleetCluster(context string) string {
+	return or(s.Fleet.Cluster, context)
+}
+
+// FleetClusterLabel is the label naming clusters: fleet.clusterLabel when
+// set, else DefaultClusterLabel.
+func (s Settings) FleetClusterLabel() string {
+	return or(s.Fleet.ClusterLabel, DefaultClusterLabel)
 }
 
 // ArgoCD configures access to Argo CD.
@@ -182,6 +217,9 @@ func (c Config) own(context string) Settings {
 		s.Protected = orPtr(o.Protected, s.Protected)
 		s.RequireReason = orPtr(o.RequireReason, s.RequireReason)
 		s.Logs = orPtr(o.Logs, s.Logs)
+		s.Fleet.Prometheus = or(o.Fleet.Prometheus, s.Fleet.Prometheus)
+		s.Fleet.ClusterLabel = or(o.Fleet.ClusterLabel, s.Fleet.ClusterLabel)
+		s.Fleet.Cluster = o.Fleet.Cluster // a cluster names one context's series: never inherited
 		if len(o.AllowedRegistries) > 0 {
 			s.AllowedRegistries = o.AllowedRegistries
 		}
@@ -383,6 +421,9 @@ func (e *FieldError) Error() string {
 	return loc + e.Path + ": " + e.Msg
 }
 
+// promLabelName is what Prometheus accepts as a label name.
+var promLabelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
 // dns1123Label is what Kubernetes accepts as a namespace name.
 var dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
@@ -407,6 +448,9 @@ func (c Config) Validate() error {
 	slices.Sort(names)
 	for _, n := range names {
 		validateSettings(c.Contexts[n], "contexts."+n+".", false, add)
+		if c.Contexts[n].Fleet.Cluster != "" && c.own(n).Fleet.Prometheus == "" {
+			add("contexts."+n+".fleet.cluster", "has no effect without fleet.prometheus (globally or for this context): the summary comes from LISTs")
+		}
 	}
 	for i, p := range c.ProtectedContexts {
 		if _, err := path.Match(p, ""); err != nil {
@@ -437,7 +481,7 @@ func validateSettings(s Settings, prefix string, global bool, add func(path, for
 	if s.NamespaceSelector != "" && !validSelector(s.NamespaceSelector) {
 		add(prefix+"namespaceSelector", "%q is not a label selector (e.g. team=payments,env!=dev)", s.NamespaceSelector)
 	}
-	for field, u := range map[string]string{"prometheus": s.Prometheus, "alertmanager": s.Alertmanager, "argocd.server": s.ArgoCD.Server} {
+	for field, u := range map[string]string{"prometheus": s.Prometheus, "alertmanager": s.Alertmanager, "argocd.server": s.ArgoCD.Server, "fleet.prometheus": s.Fleet.Prometheus} {
 		if u != "" && !validURL(u) {
 			add(prefix+field, "%q is not an http(s) URL (e.g. http://prometheus.fintech-monitoring:9090)", u)
 		}
@@ -455,6 +499,15 @@ func validateSettings(s Settings, prefix string, global bool, add func(path, for
 		if l == "" {
 			add(fmt.Sprintf("%salertLabels.service[%d]", prefix, i), "empty label name")
 		}
+	}
+	if l := s.Fleet.ClusterLabel; l != "" && !promLabelName.MatchString(l) {
+		add(prefix+"fleet.clusterLabel", "%q is not a Prometheus label name (letters, digits and '_', not starting with a digit), e.g. cluster", l)
+	}
+	switch c := s.Fleet.Cluster; {
+	case c != "" && global:
+		add(prefix+"fleet.cluster", "names one context's series: set it per context (contexts.NAME.fleet.cluster), not globally")
+	case strings.ContainsAny(c, "\n\r\t") || (c != "" && strings.TrimSpace(c) != c):
+		add(prefix+"fleet.cluster", "%q: a cluster label value without spaces or control characters at its ends", c)
 	}
 	for i, r := range s.AllowedRegistries {
 		if r == "" || strings.Contains(r, "://") {

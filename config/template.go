@@ -39,6 +39,16 @@ alertLabels:
 # a reviewer must not see. Logs are reads: read-only mode allows them.
 # logs: true
 
+# Where the Contexts screen's summary of each context comes from. Without this,
+# one LIST pass per context against its API server. With it, PromQL over the
+# kube-state-metrics series of every cluster in one Prometheus (or Thanos Query,
+# Mimir): a fixed number of queries however many contexts. Series are told
+# apart by clusterLabel (default cluster) whose value is the context's name
+# unless a context sets fleet.cluster. See docs/fleet.md.
+# fleet:
+#   prometheus: http://thanos-query.monitoring:9090
+#   clusterLabel: cluster
+
 # Registries images may come from (compliance checks).
 allowedRegistries: [registry.fintech.internal]
 
@@ -56,4 +66,6 @@ allowedRegistries: [registry.fintech.internal]
 #     prometheus: http://prometheus.prod-eu.internal:9090
 #   local-1:
 #     namespaces: [fintech-prod]
+#   prod-eu-admin:
+#     fleet: {cluster: prod-eu}  # its series carry cluster="prod-eu", not its context name
 `
