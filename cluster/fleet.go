@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sort"
 	"sync"
 	"time"
@@ -20,11 +21,14 @@ import (
 )
 
 // Fleet summarises every context of the kubeconfig at once, without
-// informers: per context, short LISTs of Deployments and StatefulSets in
-// its watched namespaces (FleetTimeout each, FleetParallel contexts at a
-// time) and one alerts query when a Prometheus is configured. The current
-// context's entry comes from its live snapshot instead. The summary carries
-// the Manager generation it started under.
+// informers. A context with a fleet Prometheus (config fleet.prometheus) is
+// summarised from kube-state-metrics series there: one set of queries per
+// Prometheus for all such contexts (FleetTimeout). Any other context gets
+// short LISTs of Deployments and StatefulSets in its watched namespaces
+// (FleetTimeout each, FleetParallel contexts at a time) and one alerts query
+// when a Prometheus is configured. The current context's entry comes from
+// its live snapshot instead. Each entry names its Source. The summary
+// carries the Manager generation it started under.
 func (m *Manager) Fleet(ctx context.Context) estate.FleetSummary {
 	_, gen := m.Current()
 	sum := estate.FleetSummary{Generation: gen}
@@ -35,13 +39,35 @@ func (m *Manager) Fleet(ctx context.Context) estate.FleetSummary {
 		return sum
 	}
 	sum.Entries = make([]estate.FleetEntry, len(contexts))
+	type promKey struct{ url, label string }
+	proms := map[promKey][]int{}
 	sem := make(chan struct{}, m.opts.FleetParallel)
 	var wg sync.WaitGroup
 	for i, c := range contexts {
+		if e, ok := m.sessionEntry(c); ok {
+			sum.Entries[i] = e
+			continue
+		}
+		if s := m.settingsFor(c.Name); s.Fleet.Prometheus != "" {
+			k := promKey{s.Fleet.Prometheus, s.FleetClusterLabel()}
+			proms[k] = append(proms[k], i)
+			continue
+		}
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			sum.Entries[i] = m.fleetEntry(ctx, c)
+		})
+	}
+	for k, idx := range proms {
+		wg.Go(func() {
+			cs := make([]estate.ContextInfo, len(idx))
+			for j, i := range idx {
+				cs[j] = contexts[i]
+			}
+			for j, e := range m.promFleetEntries(ctx, k.url, k.label, cs) {
+				sum.Entries[idx[j]] = e
+			}
 		})
 	}
 	wg.Wait()
@@ -50,14 +76,64 @@ func (m *Manager) Fleet(ctx context.Context) estate.FleetSummary {
 	return sum
 }
 
+// settingsFor is a context's settings as the fleet reads them: the config's,
+// with the --namespace flags over them.
+func (m *Manager) settingsFor(name string) config.Settings {
+	s := m.opts.Config.For(name)
+	if len(m.opts.Namespaces) > 0 {
+		s.Namespaces, s.NamespaceSelector = m.opts.Namespaces, ""
+	}
+	return s
+}
+
+// sessionEntry is the current context's entry from its live, synced snapshot.
+func (m *Manager) sessionEntry(c estate.ContextInfo) (estate.FleetEntry, bool) {
+	sess := m.Session()
+	if !c.Current || sess == nil {
+		return estate.FleetEntry{}, false
+	}
+	snap, ok := sess.Latest()
+	if !ok || !snap.Synced {
+		return estate.FleetEntry{}, false
+	}
+	e := estate.FleetEntry{Context: c.Name, Server: c.Server, Current: c.Current, Firing: -1, Source: estate.FleetFromSession}
+	return estate.FleetEntryFromSnapshot(e, snap, time.Now()), true
+}
+
+// promFleetEntries summarises contexts from the fleet Prometheus at url in one pass. A query
+// that fails, or a cluster without series, degrades those rows, each with a one-line reason.
+func (m *Manager) promFleetEntries(ctx context.Context, url, label string, contexts []estate.ContextInfo) []estate.FleetEntry {
+	start := time.Now()
+	entries := make([]estate.FleetEntry, len(contexts))
+	targets := make([]FleetTarget, len(contexts))
+	for i, c := range contexts {
+		entries[i] = estate.FleetEntry{Context: c.Name, Server: c.Server, Current: c.Current, Firing: -1, Source: estate.FleetFromPrometheus}
+		targets[i] = FleetTarget{Context: c.Name, Settings: m.settingsFor(c.Name)}
+	}
+	// The fleet view only reads, whatever the mode: its client refuses writes.
+	pf, err := NewPromFleet(url, label, readonly.WrapClient(&http.Client{Timeout: m.opts.FleetTimeout}))
+	if err != nil {
+		for i := range entries {
+			entries[i].Err, entries[i].Checked = oneLine(err.Error()), time.Now()
+		}
+		return entries
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.opts.FleetTimeout)
+	defer cancel()
+	snaps, errs := pf.Snapshots(ctx, targets, time.Now())
+	for i := range entries {
+		if errs[i] != nil {
+			entries[i].Err, entries[i].Checked, entries[i].Took = oneLine(errs[i].Error()), time.Now(), time.Since(start)
+			continue
+		}
+		entries[i] = estate.FleetEntryFromSnapshot(entries[i], snaps[i], start)
+	}
+	return entries
+}
+
 func (m *Manager) fleetEntry(ctx context.Context, c estate.ContextInfo) estate.FleetEntry {
 	start := time.Now()
-	e := estate.FleetEntry{Context: c.Name, Server: c.Server, Current: c.Current, Firing: -1}
-	if sess := m.Session(); c.Current && sess != nil {
-		if snap, ok := sess.Latest(); ok && snap.Synced {
-			return estate.FleetEntryFromSnapshot(e, snap, start)
-		}
-	}
+	e := estate.FleetEntry{Context: c.Name, Server: c.Server, Current: c.Current, Firing: -1, Source: estate.FleetFromList}
 	t, err := ResolveConnection(m.flagsFor(c.Name), m.opts.UserAgent)
 	if err != nil {
 		e.Err, e.Checked = err.Error(), time.Now()
@@ -66,10 +142,7 @@ func (m *Manager) fleetEntry(ctx context.Context, c estate.ContextInfo) estate.F
 	// The fleet view only reads, whatever the mode: its clients refuse writes.
 	cfg := readonly.WrapConfig(t.RESTConfig)
 	cfg.Timeout = m.opts.FleetTimeout
-	settings := m.opts.Config.For(c.Name)
-	if len(m.opts.Namespaces) > 0 {
-		settings.Namespaces = m.opts.Namespaces
-	}
+	settings := m.settingsFor(c.Name)
 	ctx, cancel := context.WithTimeout(ctx, m.opts.FleetTimeout)
 	defer cancel()
 	snap, err := FleetSnapshot(ctx, cfg, settings)
@@ -87,17 +160,22 @@ func (m *Manager) fleetEntry(ctx context.Context, c estate.ContextInfo) estate.F
 // fleet row counts what `:ctx` to that context would show. Only the session's memory of OOM
 // kills over the last hour is narrower here (the kills the pods' last states still show).
 func FleetSnapshot(ctx context.Context, cfg *rest.Config, s config.Settings) (estate.Snapshot, error) {
-	var snap estate.Snapshot
 	objs, err := fleetObjects(ctx, cfg, s)
 	if err != nil {
-		return snap, err
+		return estate.Snapshot{}, err
 	}
-	now := time.Now()
+	return assembleFleet(objs, pollAlertsOnce(ctx, s), s, time.Now()), nil
+}
+
+// assembleFleet is what both fleet sources end with: the objects they read (listed, or rebuilt
+// from kube-state-metrics series) and the alerts, assembled at now as a session would.
+func assembleFleet(objs estate.Objects, alerts estate.AlertsView, s config.Settings, now time.Time) estate.Snapshot {
+	var snap estate.Snapshot
 	ooms := map[string][]time.Time{}
 	recentOOMKills(objs.Pods, now, func(key string, at time.Time) { ooms[key] = append(ooms[key], at) })
-	estate.Assemble(&snap, objs, estate.Extras{Alerts: pollAlertsOnce(ctx, s), AlertLabels: s.AlertLabels, OOMKills: ooms}, now)
+	estate.Assemble(&snap, objs, estate.Extras{Alerts: alerts, AlertLabels: s.AlertLabels, OOMKills: ooms}, now)
 	snap.Conn = estate.ConnState{Connected: true, LastContact: now}
-	return snap, nil
+	return snap
 }
 
 // fleetObjects lists the objects FleetSnapshot assembles, every (kind, namespace) at once,

@@ -362,15 +362,30 @@ type ContextInfo struct {
 	Protected bool
 }
 
+// Fleet sources: where a FleetEntry's figures come from.
+const (
+	// FleetFromSession is the running session's snapshot (the current context).
+	FleetFromSession = "session"
+	// FleetFromList is one LIST pass against the context's API server.
+	FleetFromList = "LIST"
+	// FleetFromPrometheus is PromQL over kube-state-metrics series in the
+	// fleet Prometheus (config fleet.prometheus).
+	FleetFromPrometheus = "prometheus"
+)
+
 // FleetEntry is one context's summary in the fleet view. It comes from
-// short LISTs, not informers, so it is only as fresh as Checked.
+// short LISTs or a fleet Prometheus, not informers, so it is only as fresh
+// as Checked.
 type FleetEntry struct {
 	// Context is the kube context; Server its API server URL.
 	Context, Server string
+	// Source says what produced the entry: FleetFromSession, FleetFromList
+	// or FleetFromPrometheus.
+	Source string
 	// Current is true for the context the Manager watches now.
 	Current bool
-	// Reachable is false when the LISTs failed; Err says why ("connection
-	// refused", "forbidden", "timed out").
+	// Reachable is false when the LISTs or the queries failed; Err says why
+	// ("connection refused", "forbidden", "timed out", "no series").
 	Reachable bool
 	// Err is the reason the context could not be summarised; empty when Reachable.
 	Err string

@@ -137,8 +137,8 @@ func (f *fakeBackend) Events(_ context.Context, ref estate.ObjectRef) (estate.Ob
 
 func (f *fakeBackend) Fleet(context.Context) (estate.FleetSummary, error) {
 	return estate.FleetSummary{Generation: 2, Taken: testNow, Entries: []estate.FleetEntry{
-		{Context: "local-1", Reachable: true, Services: 6, OK: 4, Degraded: 1, Progressing: 1, Firing: 1, Checked: testNow, Worst: []string{"fintech-prod/notification-service Degraded"}},
-		{Context: "local-2", Reachable: true, Services: 6, OK: 5, Down: 1, Firing: 1, Checked: testNow, Worst: []string{"fintech-prod/payment-service Down"}},
+		{Context: "local-1", Source: estate.FleetFromSession, Reachable: true, Services: 6, OK: 4, Degraded: 1, Progressing: 1, Firing: 1, Checked: testNow, Worst: []string{"fintech-prod/notification-service Degraded"}},
+		{Context: "local-2", Source: estate.FleetFromPrometheus, Reachable: true, Services: 6, OK: 5, Down: 1, Firing: 1, Checked: testNow, Worst: []string{"fintech-prod/payment-service Down"}},
 	}}, nil
 }
 

@@ -1,6 +1,8 @@
 // Package contexts is the Contexts / fleet screen: every kubeconfig
 // context with its fleet summary (services by health, worst ones, firing
-// alerts, reachability). Enter switches to the selected context.
+// alerts, reachability) and where the summary came from (FROM: the live
+// session, a LIST pass, or the fleet Prometheus). Enter switches to the
+// selected context.
 package contexts
 
 import (
@@ -79,6 +81,7 @@ func New(c common.Common, d *common.Data) *Model {
 			Compare: func(a, b *Row) int { return strings.Compare(a.Info.Name, b.Info.Name) }},
 		{Title: "CLUSTER", Width: 12, MinTable: 100, Cell: func(r *Row) string { return r.Info.Cluster }},
 		{Title: "STATE", Width: 11, Cell: state},
+		{Title: "FROM", Width: 10, Cell: func(r *Row) string { return r.Entry.Source }},
 		{Title: "SVC", Width: 4, Right: true, Cell: func(r *Row) string { return num(r, r.Entry.Services) }},
 		{Title: "OK", Width: 3, Right: true, Cell: func(r *Row) string { return num(r, r.Entry.OK) }},
 		{Title: "PROG", Width: 4, Right: true, Cell: func(r *Row) string { return num(r, r.Entry.Progressing) }},
@@ -103,6 +106,8 @@ func state(r *Row) string {
 	switch {
 	case r.Entry.Checked.IsZero():
 		return "…"
+	case !r.Entry.Reachable && r.Entry.Source == estate.FleetFromPrometheus:
+		return "no data" // the query failed, not the cluster: WORST / ERROR says why
 	case !r.Entry.Reachable:
 		return "unreachable"
 	}
