@@ -188,6 +188,6 @@ func (o *actionOptions) auditCommand() *cobra.Command {
 		},
 	}
 	logCmd.Flags().BoolVar(&asJSON, "json", false, "print the raw JSON Lines")
-	c.AddCommand(verify, logCmd, newAuditExportCommand(o.g, o.out))
+	c.AddCommand(verify, logCmd, newAuditExportCommand(o.g, o.out, o.errOut))
 	return c
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/actions/audit"
 	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/checks/attest"
 	"github.com/vigil-k8s/vigil/checks/evidence"
 	"github.com/vigil-k8s/vigil/checks/report"
 	"github.com/vigil-k8s/vigil/cluster"
@@ -24,9 +26,9 @@ import (
 
 // exportOptions are `vigil audit export`'s inputs.
 type exportOptions struct {
-	g     *globalFlags
-	flags *genericclioptions.ConfigFlags
-	out   io.Writer
+	g           *globalFlags
+	flags       *genericclioptions.ConfigFlags
+	out, errOut io.Writer
 
 	dir, verify string
 	namespaces  []string
@@ -40,8 +42,8 @@ type exportOptions struct {
 // review (--out DIR), or the check of one (--verify DIR). It only reads, so it runs in
 // read-only mode whatever --readonly or --write say; its Kubernetes client is always built
 // on the read-only transport.
-func newAuditExportCommand(g *globalFlags, out io.Writer) *cobra.Command {
-	o := &exportOptions{g: g, flags: g.kube, out: out, now: time.Now}
+func newAuditExportCommand(g *globalFlags, out, errOut io.Writer) *cobra.Command {
+	o := &exportOptions{g: g, flags: g.kube, out: out, errOut: errOut, now: time.Now}
 	c := &cobra.Command{
 		Use:   "export --out DIR | --verify DIR",
 		Short: "Write (or verify) an evidence bundle: compliance report, cluster identity, inventory, audit log, SHA-256 manifest",
@@ -55,10 +57,13 @@ review into a new directory:
                     whether the credentials themselves could write
   inventory.json    namespaces and labels, workloads, images, Secret names (never data)
   audit-log.jsonl   a copy of vigil's local audit log of actions
+  attestations/     the context's attestations that hold (vigil attest), each
+                    with its evidence file (files/<sha256>); the reports show them
   MANIFEST.sha256   the SHA-256 of every file, as sha256sum prints it
 
 --verify DIR checks a bundle against its manifest and names the first modified, missing
-or extra file; (cd DIR && sha256sum -c MANIFEST.sha256) checks the hashes too.`,
+or extra file, then each attestation against its evidence file and the bundle's audit
+log; (cd DIR && sha256sum -c MANIFEST.sha256) checks the hashes too.`,
 		Example: actionExample(
 			"vigil audit export --context prod-eu --out evidence-2026-q4",
 			"vigil audit export --verify evidence-2026-q4"),
@@ -92,7 +97,28 @@ func (o *exportOptions) runVerify() error {
 		return fmt.Errorf("evidence bundle %s does not verify: %w", o.verify, err)
 	}
 	fmt.Fprintf(o.out, "evidence bundle %s: %d files match %s; no file missing or extra\n", o.verify, n, evidence.ManifestFile)
+	if k, _ := evidence.VerifyAttestations(o.verify); k > 0 {
+		fmt.Fprintf(o.out, "%d attestations: each evidence file has its sha256, and the bundle's audit log chains its record\n", k)
+	}
 	return nil
+}
+
+// attestedFile is the stored evidence file of an attestation, read again and checked against
+// its SHA-256.
+func attestedFile(getenv func(string) string, a attest.Stored) ([]byte, error) {
+	stateDir, err := attest.StateDir(getenv)
+	if err != nil {
+		return nil, err
+	}
+	p := attest.ForContext(stateDir, a.Context).FilePath(a.SHA256)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("attestation of %s: %w", a.Target(), err)
+	}
+	if attest.SumHex(b) != a.SHA256 {
+		return nil, fmt.Errorf("attestation of %s: %s changed while the bundle was collected", a.Target(), p)
+	}
+	return b, nil
 }
 
 func (o *exportOptions) runExport(ctx context.Context) error {
@@ -144,7 +170,26 @@ func (o *exportOptions) runExport(ctx context.Context) error {
 		inv.Config.AllowedRegistries = settings.AllowedRegistries
 	}
 	cat := checks.Catalogue()
-	rep := report.New(cat, checks.Run(cat, inv), inv)
+	findings := checks.Run(cat, inv)
+	// The context's attestations stand in for what the API cannot show, in the report as in
+	// vigil check; those that hold travel in the bundle with their evidence files.
+	atts, chain, problems := loadAttestations(o.g.getenv, t.Context)
+	for _, p := range problems {
+		fmt.Fprintf(o.errOut, "warning: %s\n", p)
+	}
+	findings = attest.Apply(cat, findings, atts, t.Context, chain, collected)
+	var bundled []evidence.Attestation
+	for _, a := range atts {
+		if !attest.State(a, t.Context, chain, collected).Holds {
+			continue
+		}
+		content, rerr := attestedFile(o.g.getenv, a)
+		if rerr != nil {
+			return rerr
+		}
+		bundled = append(bundled, evidence.Attestation{Record: a.Attestation, Content: content})
+	}
+	rep := report.New(cat, findings, inv)
 	rep.Version = version.String()
 
 	logPath := o.auditLog
@@ -188,7 +233,8 @@ func (o *exportOptions) runExport(ctx context.Context) error {
 		identity.CredentialsAllowWrites = &can
 	}
 	files, err := evidence.Write(o.dir, evidence.Bundle{Identity: identity, Estate: evidence.EstateOf(inv),
-		Report: rep, ReportOptions: report.Options{FailOn: checks.Status(o.failOn), ShowPassed: true}, AuditLog: logData})
+		Report: rep, ReportOptions: report.Options{FailOn: checks.Status(o.failOn), ShowPassed: true}, AuditLog: logData,
+		Attestations: bundled})
 	if err != nil {
 		return err
 	}

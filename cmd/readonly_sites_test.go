@@ -50,6 +50,7 @@ var reviewedSites = map[string]struct {
 	"cmd/actions_misc.go":          {1, "silence commands: Mode.WrapClient around the Alertmanager client"},
 	"cmd/check.go":                 {2, "check only reads: readonly.WrapConfig and readonly.WrapClient always"},
 	"cmd/export.go":                {1, "export only reads: readonly.WrapConfig always"},
+	"cmd/attest.go":                {1, "attest only reads the cluster (SelfSubjectReview, the lists of check): readonly.WrapConfig always; it writes local state only"},
 	"cmd/logs.go":                  {1, "logs only read: readonly.WrapConfig always"},
 	"cmd/readonly.go":              {1, "Mode.WrapClient's default client, wrapped when read-only"},
 	"cmd/root.go":                  {3, "actionsFor: Mode.WrapConfig before the clientsets, Mode.WrapClient for Alertmanager"},

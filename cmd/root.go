@@ -123,6 +123,7 @@ Connection flags work as in kubectl, before or after any subcommand:
 	c.AddCommand(newConfigCommand(g, streams.Out))
 	c.AddCommand(newActionCommands(g, streams)...)
 	c.AddCommand(newLogsCommand(g, streams))
+	c.AddCommand(newAttestCommand(g, streams))
 	return c
 }
 
@@ -217,6 +218,7 @@ func (o *rootOptions) Run(ctx context.Context) error {
 		Feed:      backend.Current(),
 		Backend:   backend,
 		AuditPath: auditPath,
+		Attest:    (&attestOverlay{getenv: o.flags.getenv}).Apply,
 	})
 	if _, err := tea.NewProgram(model, tea.WithContext(ctx)).Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("terminal UI: %w", err)
