@@ -94,6 +94,18 @@ type steps struct {
 	// verify checks the change landed, given what execute returned; nil means nothing more
 	// to check.
 	verify func(ctx context.Context, t spec.Object, res executed, progress func(string)) (string, error)
+	// outcome, when set, says the change only requested an operation another controller
+	// runs (an Argo CD sync): the finished record says "requested", and the pipeline then
+	// waits with it for what became of the operation (see Pipeline.OperationWait).
+	outcome func(ctx context.Context, t spec.Object, res executed, progress func(string)) (operationResult, error)
+}
+
+// operationResult is what became of a requested operation.
+type operationResult struct {
+	// Failed is true when the operation ended in failure (Argo CD's Failed or Error).
+	Failed bool
+	// Message says so, as the controller reported it.
+	Message string
 }
 
 // Action is one guarded operation, bound to a kube context's Env and to its parameters.

@@ -242,12 +242,103 @@ func argoSteps(a *Action, env *Env, rollback bool, id int64, build opBuilder, ve
 				return "", err
 			}
 			if !reflect.DeepEqual(app.operation, res.state) {
+				// A quick controller may have run it already: its operationState says so.
+				if st := app.operationState(); app.operation == nil && reflect.DeepEqual(st.operation, res.state) {
+					return "operation taken up by Argo CD's application controller (" + st.phase + ")", nil
+				}
 				got, _ := json.Marshal(app.operation)
 				return "", fmt.Errorf("application %s has operation %s, not the one vigil set", t.Name, got)
 			}
 			return "operation recorded on the application", nil
 		},
+		outcome: argoOutcome(get),
 	}
+}
+
+// argoPoll is how often argoOutcome reads the application.
+var argoPoll = time.Second
+
+// argoOpState is what an application's status.operationState says of its operation.
+type argoOpState struct {
+	phase, message string
+	startedAt      string
+	by             string
+	automated      bool
+	// operation is the operation it reports on, as .operation held it.
+	operation map[string]any
+}
+
+func (a *argoApp) operationState() argoOpState {
+	o := a.obj.Object
+	str := func(f ...string) string {
+		v, _, _ := unstructured.NestedString(o, append([]string{"status", "operationState"}, f...)...)
+		return v
+	}
+	st := argoOpState{phase: str("phase"), message: str("message"), startedAt: str("startedAt"), by: str("operation", "initiatedBy", "username")}
+	st.automated, _, _ = unstructured.NestedBool(o, "status", "operationState", "operation", "initiatedBy", "automated")
+	st.operation, _, _ = unstructured.NestedMap(o, "status", "operationState", "operation")
+	return st
+}
+
+// argoOutcome waits until Argo CD's application controller has run the operation vigil
+// requested: status.operationState reaches Succeeded, Failed or Error. It reports each phase
+// as it is seen (Running, with when it started and who asked). An operation that goes away
+// without a result, or a result of someone else's operation, is an error: what became of
+// vigil's is not known.
+func argoOutcome(get func(context.Context, spec.Object) (*argoApp, error)) func(context.Context, spec.Object, executed, func(string)) (operationResult, error) {
+	return func(ctx context.Context, t spec.Object, res executed, progress func(string)) (operationResult, error) {
+		want, _ := res.state.(map[string]any) // the operation set (Kubernetes mode); nil through argocd-server
+		seen, lastErr := "", error(nil)
+		for {
+			app, err := get(ctx, t)
+			if err == nil {
+				st := app.operationState()
+				mine := want == nil || st.phase == "" || reflect.DeepEqual(st.operation, want) ||
+					(!st.automated && st.by == initiator(want))
+				switch {
+				case !mine:
+					by := st.by
+					if st.automated {
+						by = "automated"
+					}
+					return operationResult{}, fmt.Errorf("application %s reports an operation of %s (%s), not vigil's", t.Name, by, st.phase)
+				case st.phase == "Succeeded", st.phase == "Failed", st.phase == "Error":
+					msg := "Argo CD operation " + st.phase
+					if st.message != "" {
+						msg += ": " + st.message
+					}
+					return operationResult{Failed: st.phase != "Succeeded", Message: msg}, nil
+				case app.operation == nil && st.phase == "":
+					return operationResult{}, fmt.Errorf("the operation left application %s without a result (terminated, or replaced)", t.Name)
+				}
+				now := "requested; Argo CD's application controller has not started it yet"
+				if st.phase != "" {
+					now = fmt.Sprintf("Argo CD operation %s (started %s by %s)", st.phase, st.startedAt, st.by)
+				}
+				if now != seen {
+					progress(now)
+					seen = now
+				}
+			} else {
+				lastErr = err
+			}
+			select {
+			case <-ctx.Done():
+				late := fmt.Errorf("no result of the operation on application %s in time (last seen: %s): %w", t.Name, orUnknown(seen), ctx.Err())
+				if lastErr != nil {
+					late = errors.Join(late, fmt.Errorf("last read: %w", lastErr))
+				}
+				return operationResult{}, late
+			case <-time.After(argoPoll):
+			}
+		}
+	}
+}
+
+// initiator is the username of an operation's initiatedBy.
+func initiator(op map[string]any) string {
+	u, _, _ := unstructured.NestedString(op, "initiatedBy", "username")
+	return u
 }
 
 // withOperation returns a copy of obj with .operation set to op and status.operationState removed.

@@ -277,5 +277,6 @@ func argoServerSteps(a *Action, env *Env, rollback bool, id int64, build opBuild
 			}
 			return "operation accepted by Argo CD" + map[bool]string{true: " (phase " + phase + ")", false: ""}[phase != ""], nil
 		},
+		outcome: argoOutcome(c.app),
 	}
 }

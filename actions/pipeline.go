@@ -26,11 +26,18 @@ type Pipeline struct {
 	Audit *audit.Log
 	// Confirmer asks the operator, unless a request brings its own.
 	Confirmer spec.Confirmer
+	// OperationWait bounds how long an attempt that requested an operation (an Argo CD
+	// sync) waits, after its finished record, for the operation's result, recorded in an
+	// outcome record: "unknown" when none came in time. Zero is DefaultOperationWait.
+	OperationWait time.Duration
 
 	mu    sync.Mutex
 	busy  map[string]busyEntry
 	newID func() string
 }
+
+// DefaultOperationWait is how long an attempt waits for a requested operation's result.
+const DefaultOperationWait = 5 * time.Minute
 
 type busyEntry struct {
 	action string
@@ -47,7 +54,7 @@ func (p *Pipeline) Execute(ctx context.Context, a *Action, t spec.Object, req sp
 		return spec.Outcome{Attempt: attempt}, err
 	}
 	defer release()
-	return p.run(ctx, a, t, req, attempt)
+	return p.run(ctx, a, t, req, attempt, release)
 }
 
 // Start runs the pipeline in a goroutine and reports progress on the returned channel, whose
@@ -71,7 +78,7 @@ func (p *Pipeline) Start(ctx context.Context, a *Action, t spec.Object, req spec
 	go func() {
 		defer close(ch)
 		defer release()
-		_, _ = p.run(ctx, a, t, req, attempt)
+		_, _ = p.run(ctx, a, t, req, attempt, release)
 	}()
 	return ch, nil
 }
@@ -81,7 +88,10 @@ func (p *Pipeline) Disabled(ctx context.Context, a *Action, t spec.Object) strin
 	return a.Disabled(ctx, t)
 }
 
-func (p *Pipeline) run(ctx context.Context, a *Action, t spec.Object, req spec.Request, attempt string) (out spec.Outcome, err error) {
+// run is one attempt; release frees the target (idempotent): an attempt waiting for a
+// requested operation's result frees it first, so the target's other actions (suspending
+// its auto-sync) are not refused as busy meanwhile.
+func (p *Pipeline) run(ctx context.Context, a *Action, t spec.Object, req spec.Request, attempt string, release func()) (out spec.Outcome, err error) {
 	out.Attempt = attempt
 	report := func(s spec.Stage, msg string) {
 		if req.Progress != nil {
@@ -199,6 +209,11 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t spec.Object, req spec.R
 	}
 	fin := audit.Record{Phase: audit.PhaseFinished, DryRun: prev.DryRun, Plan: prev.Plan, Result: "succeeded", User: base.User,
 		Answer: res.Message, Verified: res.Verified}
+	requested := xerr == nil && a.steps.outcome != nil
+	if requested {
+		// Only the request is done: its result is the operation's, recorded after it.
+		fin.Result = ResultRequested
+	}
 	if xerr != nil {
 		fin.Result, fin.Stage, fin.Error = "failed", string(stage), xerr.Error()
 		if outcomeUnknown(ctx, xerr) {
@@ -212,7 +227,44 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t spec.Object, req spec.R
 	if _, ferr := p.record(context.WithoutCancel(outer), a, t, reason, attempt, fin); ferr != nil {
 		err = errors.Join(err, fmt.Errorf("writing the finished audit record: %w", ferr))
 	}
+	if requested && err == nil {
+		release()
+		err = p.await(outer, a, t, reason, attempt, fin, res, &out, report)
+	}
 	return out, err
+}
+
+// await waits, up to OperationWait, for what became of the operation a finished attempt
+// requested, reporting its progress, and records it in an outcome record: succeeded, failed
+// (an error of the attempt), or unknown when no result came in time or it could not be read.
+func (p *Pipeline) await(outer context.Context, a *Action, t spec.Object, reason, attempt string, fin audit.Record, res executed,
+	out *spec.Outcome, report func(spec.Stage, string)) error {
+	wait := p.OperationWait
+	if wait <= 0 {
+		wait = DefaultOperationWait
+	}
+	ctx, cancel := context.WithTimeout(outer, wait)
+	defer cancel()
+	report(spec.StageOperation, "waiting for the operation's result")
+	got, oerr := a.steps.outcome(ctx, t, res, func(m string) { report(spec.StageOperation, m) })
+	got.Message = termsafe.Line(got.Message) // the controller's message: data, never terminal control
+	rec := audit.Record{Phase: audit.PhaseOutcome, Plan: fin.Plan, User: fin.User, Result: "succeeded", Answer: got.Message}
+	var err error
+	switch {
+	case oerr != nil:
+		rec.Result, rec.Stage, rec.Error = ResultUnknown, string(spec.StageOperation), oerr.Error()
+		out.Result.Operation = "unknown: " + oerr.Error()
+	case got.Failed:
+		rec.Result = "failed"
+		out.Result.Operation = got.Message
+		err = fmt.Errorf("%s %s: %s: %s", a.ID, t, spec.StageOperation, got.Message)
+	default:
+		out.Result.Operation = got.Message
+	}
+	if _, ferr := p.record(context.WithoutCancel(outer), a, t, reason, attempt, rec); ferr != nil {
+		err = errors.Join(err, fmt.Errorf("writing the outcome audit record: %w", ferr))
+	}
+	return err
 }
 
 // confirmer is who asks the operator for req: its own Confirmer, else the pipeline's.
@@ -230,6 +282,11 @@ const (
 	ResultRefused   = "refused"
 	ResultCancelled = "cancelled"
 )
+
+// ResultRequested is the finished record's result of an attempt that only requested an
+// operation another controller runs (an Argo CD sync): an outcome record follows with the
+// operation's result.
+const ResultRequested = "requested"
 
 // ResultUnknown is the finished record's result when execute or verify ran out of time or was
 // cancelled: the request may have been applied, so the outcome is not known (look at the
@@ -295,11 +352,11 @@ func (p *Pipeline) lock(a *Action, t spec.Object) (func(), error) {
 			t, b.action, time.Since(b.since).Round(time.Second))}
 	}
 	p.busy[key] = busyEntry{action: a.ID, since: time.Now()}
-	return func() {
+	return sync.OnceFunc(func() {
 		p.mu.Lock()
 		delete(p.busy, key)
 		p.mu.Unlock()
-	}, nil
+	}), nil
 }
 
 func (p *Pipeline) attemptID() string {

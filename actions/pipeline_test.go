@@ -92,7 +92,9 @@ func newPipeline(t *testing.T, env *Env, c spec.Confirmer) (*Pipeline, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Pipeline{Env: env, Audit: l, Confirmer: c}, path
+	// No controller runs the Argo CD operations these tests request: their result is not
+	// waited for long.
+	return &Pipeline{Env: env, Audit: l, Confirmer: c, OperationWait: 100 * time.Millisecond}, path
 }
 
 var (

@@ -76,6 +76,9 @@ By default they write the Application's .operation through the Kubernetes API
 exactly as argocd-server does; --argocd-server-mode uses Argo CD's REST API
 with a token instead. Both refuse while an operation runs and honour the
 AppProject's sync windows; rollback is refused while automated sync is on.
+The audit log records the request as "requested"; vigil then waits (up to
+5 minutes) for Argo CD's controller to run the operation and records its
+result (succeeded, failed, or unknown when none came in time).
 -n is the Application's namespace (default argocd).`,
 	}
 	f.add(c)

@@ -174,7 +174,7 @@ func (o *actionOptions) run(ctx context.Context, env *actions.Env, a *actions.Ac
 	}
 	// --timeout is the pipeline's: a slow answer at the prompt does not eat into the change's time.
 	out, err := p.Execute(ctx, a, t, spec.Request{Reason: o.reason, DryRun: o.dryRun, Timeout: o.timeout, Progress: func(e spec.Progress) {
-		if e.Message != "" && (e.Stage == spec.StageExecute || e.Stage == spec.StageVerify) {
+		if e.Message != "" && (e.Stage == spec.StageExecute || e.Stage == spec.StageVerify || e.Stage == spec.StageOperation) {
 			fmt.Fprintf(o.errOut, "[%s] %s\n", e.Stage, e.Message)
 		}
 	}})
@@ -191,6 +191,9 @@ func (o *actionOptions) run(ctx context.Context, env *actions.Env, a *actions.Ac
 	fmt.Fprintf(o.out, "%s\n", out.Result.Message)
 	if out.Result.Verified != "" {
 		fmt.Fprintf(o.out, "verified: %s\n", out.Result.Verified)
+	}
+	if out.Result.Operation != "" {
+		fmt.Fprintf(o.out, "operation: %s\n", out.Result.Operation)
 	}
 	return nil
 }

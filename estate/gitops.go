@@ -101,6 +101,20 @@ func ArgoAppOf(u *unstructured.Unstructured, windows []SyncWindow, now time.Time
 			a.Operation.Revision = str(op, "syncResult", "revision")
 		}
 	}
+	if req, ok, _ := unstructured.NestedMap(o, "operation"); ok {
+		// .operation is set until the controller has finished it: the
+		// operation is pending. Before the controller takes it up there is
+		// no operationState of it (the requester cleared the last one), or
+		// only the last one's, finished.
+		a.Operation.Pending = true
+		if a.Operation.Phase == "" || a.Operation.Finished() {
+			a.Operation = ArgoOperation{Phase: ArgoPhaseRequested, Pending: true,
+				Revision: str(req, "sync", "revision"), InitiatedBy: str(req, "initiatedBy", "username")}
+			if boolean(req, "initiatedBy", "automated") {
+				a.Operation.InitiatedBy = "automated"
+			}
+		}
+	}
 	for _, h := range list(o, "status", "history") {
 		m, ok := h.(map[string]any)
 		if !ok {

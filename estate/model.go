@@ -224,8 +224,13 @@ type ArgoApp struct {
 
 // ArgoOperation is an Application's operation state.
 type ArgoOperation struct {
-	// Phase is "Running", "Succeeded", "Failed", "Error" or "Terminating".
+	// Phase is "Running", "Succeeded", "Failed", "Error" or "Terminating"
+	// (status.operationState.phase), or ArgoPhaseRequested.
 	Phase string
+	// Pending is true while the operation is requested or running: the
+	// Application's .operation is set (Argo CD's controller removes it when
+	// the operation has finished).
+	Pending bool
 	// Message is the operation's message.
 	Message string
 	// Revision is the revision it syncs to.
@@ -234,6 +239,20 @@ type ArgoOperation struct {
 	StartedAt, FinishedAt time.Time
 	// InitiatedBy is the user, or "automated".
 	InitiatedBy string
+}
+
+// ArgoPhaseRequested is the phase of an operation requested (.operation
+// set) that Argo CD's application controller has not taken up yet.
+const ArgoPhaseRequested = "Requested"
+
+// Finished reports whether the operation has ended: Succeeded, Failed or
+// Error, the phases Argo CD's controller ends an operation in.
+func (o ArgoOperation) Finished() bool {
+	switch o.Phase {
+	case "Succeeded", "Failed", "Error":
+		return true
+	}
+	return false
 }
 
 // ArgoHistory is one deployment of an Application.

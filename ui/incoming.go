@@ -219,13 +219,20 @@ func (m *Model) onActionEvent(msg actionsui.ProgressMsg) tea.Cmd {
 		if e.Outcome.Result.Verified != "" {
 			text += " (" + e.Outcome.Result.Verified + ")"
 		}
+		if op := e.Outcome.Result.Operation; op != "" {
+			text += "; " + op
+		}
 		m.flash(text, false)
 		if o := msg.Object; o.Kind == spec.KindDeployment || o.Kind == spec.KindStatefulSet {
 			m.statusAbout = o.Namespace + "/" + o.Name + "/" + o.Kind
 		}
 	}
-	if e.Done {
+	switch {
+	case e.Done:
 		cmd = tea.Batch(cmd, m.audit.Reload(), m.offerFollowUps(msg))
+	case e.Stage == spec.StageOperation:
+		// The request is recorded ("requested"); its result comes later.
+		cmd = tea.Batch(cmd, m.audit.Reload())
 	}
 	return tea.Batch(cmd, msg.Next)
 }

@@ -45,6 +45,11 @@ const (
 	PhaseRefused Phase = "refused"
 	// PhaseDryRun is the single record of an attempt that only previewed.
 	PhaseDryRun Phase = "dry-run"
+	// PhaseOutcome follows a finished record whose result is "requested" (an
+	// Argo CD sync asks Argo CD's controller to run an operation): what
+	// became of the operation, succeeded, failed, or unknown when no result
+	// came in time.
+	PhaseOutcome Phase = "outcome"
 )
 
 // Record is one line of the audit log.
@@ -55,7 +60,7 @@ type Record struct {
 	Time time.Time `json:"time"`
 	// Attempt ties the started and finished records of one attempt together.
 	Attempt string `json:"attempt"`
-	// Phase is started, finished, refused or dry-run.
+	// Phase is started, finished, refused, dry-run or outcome.
 	Phase Phase `json:"phase"`
 	// User is the kube user as the API server sees it (SelfSubjectReview).
 	User string `json:"user"`
@@ -80,9 +85,10 @@ type Record struct {
 	// Verified is what the verify step observed afterwards (finished records).
 	Verified string `json:"verified,omitempty"`
 	// Result is succeeded, failed, unknown (execute or verify ran out of time or was cancelled
-	// after the request may have been sent: the change may have landed), refused, cancelled
-	// (the operator cancelled the confirmation; Error says what had been typed) or previewed;
-	// empty on a started record.
+	// after the request may have been sent: the change may have landed), requested (the
+	// change asked a controller to run an operation; an outcome record follows with its
+	// result), refused, cancelled (the operator cancelled the confirmation; Error says what
+	// had been typed) or previewed; empty on a started record.
 	Result string `json:"result,omitempty"`
 	// Stage names the pipeline stage that refused or failed.
 	Stage string `json:"stage,omitempty"`

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/rand"
 
 	"github.com/vigil-k8s/vigil/actions"
+	"github.com/vigil-k8s/vigil/actions/audit"
 	"github.com/vigil-k8s/vigil/actions/spec"
 )
 
@@ -149,7 +150,9 @@ func TestArgoSyncAndRollbackWriteWhatArgoServerWrites(t *testing.T) {
 	if !reflect.DeepEqual(asJSON(t, op), want) {
 		t.Fatalf("rollback operation\n got  %v\n want %v", asJSON(t, op), want)
 	}
-	if recs := records(t, path); len(recs) != 4 || recs[1].Result != "succeeded" || recs[3].Action != "argo-rollback" {
+	// Each is recorded as requested; no controller runs them, so their outcome is unknown.
+	if recs := records(t, path); len(recs) != 6 || recs[1].Result != actions.ResultRequested || recs[2].Phase != audit.PhaseOutcome ||
+		recs[2].Result != actions.ResultUnknown || recs[4].Action != "argo-rollback" || recs[4].Result != actions.ResultRequested {
 		t.Fatalf("audit %+v", recs)
 	}
 }

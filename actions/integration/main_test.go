@@ -59,7 +59,10 @@ func pipeline(t *testing.T, e *actions.Env, answer string) (*actions.Pipeline, s
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &actions.Pipeline{Env: e, Audit: l, Confirmer: actions.PresetConfirmer{Answer: answer}}, path
+	// No Argo CD controller runs here: an Argo CD operation requested gets no result, and
+	// after this wait its outcome record says unknown (TestArgoSyncRecordsTheOperationResult
+	// plays the controller and waits longer).
+	return &actions.Pipeline{Env: e, Audit: l, Confirmer: actions.PresetConfirmer{Answer: answer}, OperationWait: 2 * time.Second}, path
 }
 
 func deployment(name string, replicas int32, image string) *appsv1.Deployment {

@@ -48,4 +48,8 @@ type Result struct {
 	Message string
 	// Verified says what the verify step observed.
 	Verified string
+	// Operation is what became of the operation the action requested, as
+	// its controller reported it ("Argo CD operation Succeeded: successfully
+	// synced"), or why that is not known; empty when it requested none.
+	Operation string
 }

@@ -21,7 +21,10 @@ const (
 	StageAudit         Stage = "audit"
 	StageExecute       Stage = "execute"
 	StageVerify        Stage = "verify"
-	StageDone          Stage = "done"
+	// StageOperation waits for what became of an operation the action only
+	// requested (an Argo CD sync, which Argo CD's controller runs).
+	StageOperation Stage = "operation"
+	StageDone      Stage = "done"
 )
 
 // Progress is a report of one attempt.

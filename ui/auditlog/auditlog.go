@@ -172,7 +172,7 @@ func (m *Model) build(st theme.Theme, width int) []string {
 			lvl = theme.LevelCrit
 		case "refused":
 			lvl = theme.LevelWarn
-		case "started", "previewed", "dry-run", "cancelled": // cancelled: the operator's choice
+		case "started", "previewed", "dry-run", "cancelled", "requested": // cancelled: the operator's choice; requested: its outcome follows
 			lvl = theme.LevelMuted
 		}
 		e := r.Error

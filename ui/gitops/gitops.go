@@ -174,6 +174,9 @@ func build(st theme.Theme, d *common.Data, width int) (out []string, rows []int,
 		case a.Sync != "Synced" || a.Health != "Healthy":
 			lvl = theme.LevelWarn
 		}
+		if a.Operation.Pending {
+			lvl = max(lvl, theme.LevelWarn)
+		}
 		mode := "manual sync"
 		if a.Suspension != nil {
 			mode = "auto-sync SUSPENDED"
@@ -207,11 +210,7 @@ func build(st theme.Theme, d *common.Data, width int) (out []string, rows []int,
 			out = append(out, st.For(lvl).Render(widgets.Fit("  health: "+a.HealthMessage, width)))
 		}
 		if op := a.Operation; op.Phase != "" {
-			ol := theme.LevelMuted
-			if op.Phase == "Failed" || op.Phase == "Error" {
-				ol = theme.LevelCrit
-			}
-			out = append(out, st.For(ol).Render(widgets.Fit(fmt.Sprintf("  operation %s to %s by %s, started %s ago: %s", op.Phase, short(op.Revision), op.InitiatedBy, widgets.Since(d.Now, op.StartedAt), op.Message), width)))
+			out = append(out, operationLine(st, op, d, width))
 		}
 		for _, c := range a.Conditions {
 			out = append(out, st.Warn.Render(widgets.Fit("  "+c.Type+": "+c.Message, width)))
@@ -287,6 +286,38 @@ func build(st theme.Theme, d *common.Data, width int) (out []string, rows []int,
 		out = append(out, st.For(lvl).Render(widgets.Fit(fmt.Sprintf("%-40s %-9s keys %s %s", nsName(s.Namespace, s.Name), synced, strings.Join(s.Keys, ","), s.Message), width)))
 	}
 	return out, rows, picks
+}
+
+// operationLine is an application's operation: pending (requested, or
+// running, until Argo CD's controller finishes it) with its phase, who
+// asked and since when, or the last one's result.
+func operationLine(st theme.Theme, op estate.ArgoOperation, d *common.Data, width int) string {
+	var text string
+	lvl := theme.LevelMuted
+	switch {
+	case op.Pending && op.Phase == estate.ArgoPhaseRequested:
+		lvl = theme.LevelWarn
+		text = fmt.Sprintf("  operation PENDING: requested by %s, to %s; Argo CD's application controller has not started it yet", orDash(op.InitiatedBy), short(op.Revision))
+	case op.Pending:
+		lvl = theme.LevelWarn
+		text = fmt.Sprintf("  operation PENDING: %s, started %s ago by %s, to %s", op.Phase, widgets.Since(d.Now, op.StartedAt), orDash(op.InitiatedBy), short(op.Revision))
+		if op.Message != "" {
+			text += ": " + op.Message
+		}
+	default:
+		if op.Phase == "Failed" || op.Phase == "Error" {
+			lvl = theme.LevelCrit
+		}
+		text = fmt.Sprintf("  operation %s to %s by %s, started %s ago: %s", op.Phase, short(op.Revision), op.InitiatedBy, widgets.Since(d.Now, op.StartedAt), op.Message)
+	}
+	return st.For(lvl).Render(widgets.Fit(text, width))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func nsName(ns, name string) string {
