@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 	"time"
 
@@ -241,9 +240,9 @@ func argoSteps(a *Action, env *Env, rollback bool, id int64, build opBuilder, ve
 			if err != nil {
 				return "", err
 			}
-			if !reflect.DeepEqual(app.operation, res.state) {
+			if !sameJSON(app.operation, res.state) {
 				// A quick controller may have run it already: its operationState says so.
-				if st := app.operationState(); app.operation == nil && reflect.DeepEqual(st.operation, res.state) {
+				if st := app.operationState(); app.operation == nil && sameJSON(st.operation, res.state) {
 					return "operation taken up by Argo CD's application controller (" + st.phase + ")", nil
 				}
 				got, _ := json.Marshal(app.operation)
@@ -293,7 +292,7 @@ func argoOutcome(get func(context.Context, spec.Object) (*argoApp, error)) func(
 			app, err := get(ctx, t)
 			if err == nil {
 				st := app.operationState()
-				mine := want == nil || st.phase == "" || reflect.DeepEqual(st.operation, want) ||
+				mine := want == nil || st.phase == "" || sameJSON(st.operation, want) ||
 					(!st.automated && st.by == initiator(want))
 				switch {
 				case !mine:
@@ -333,6 +332,15 @@ func argoOutcome(get func(context.Context, spec.Object) (*argoApp, error)) func(
 			}
 		}
 	}
+}
+
+// sameJSON reports whether a and b are the same JSON: an operation as sent (numbers of the
+// spec's retry as the converter typed them) and as the API server stores it (int64) differ in
+// Go types only.
+func sameJSON(a, b any) bool {
+	ja, erra := json.Marshal(a)
+	jb, errb := json.Marshal(b)
+	return erra == nil && errb == nil && string(ja) == string(jb)
 }
 
 // initiator is the username of an operation's initiatedBy.
