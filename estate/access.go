@@ -48,8 +48,8 @@ func (s *Snapshot) Visibility(ns string, resources ...string) Visibility {
 				seen++ // refused elsewhere, read in ns
 				continue
 			}
-			if len(st.Namespaces) > 0 {
-				seen++ // read in the other namespaces
+			if len(st.Namespaces) > 0 && s.watchedBeyond(st.Namespaces) {
+				seen++ // read in the other watched namespaces
 			}
 			if worst.Access == AccessWatched || (worst.Access == AccessFailing && st.Access == AccessDenied) {
 				worst = Visibility{Access: st.Access, Resource: st.Resource, Reason: st.Reason}
@@ -90,4 +90,15 @@ func (s *Snapshot) resourceStatus(res string) ResourceStatus {
 		}
 	}
 	return ResourceStatus{Resource: res}
+}
+
+// watchedBeyond reports whether a watched namespace that exists is not in
+// nss: a kind refused in nss is read there.
+func (s *Snapshot) watchedBeyond(nss []string) bool {
+	for _, n := range s.Namespaces {
+		if !n.Missing && !slices.Contains(nss, n.Name) {
+			return true
+		}
+	}
+	return false
 }

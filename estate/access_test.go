@@ -31,6 +31,8 @@ func TestVisibility(t *testing.T) {
 		{"refused in that namespace", []ResourceStatus{denied(es, "fintech-prod")}, nil, "fintech-prod",
 			Visibility{Access: AccessDenied, Resource: es, Reason: "refused", Partial: true}},
 		{"refused in another namespace", []ResourceStatus{denied(es, "fintech-prod")}, nil, "fintech-staging", Visibility{}},
+		{"refused in every watched namespace", []ResourceStatus{denied(es, "fintech-prod", "fintech-staging"), denied(ces)}, nil, "",
+			Visibility{Access: AccessDenied, Resource: es, Namespaces: []string{"fintech-prod", "fintech-staging"}, Reason: "refused"}},
 		{"refusal before failure", []ResourceStatus{failing, denied(es)}, nil, "", Visibility{Access: AccessDenied, Resource: es, Reason: "refused"}},
 		{"failing", []ResourceStatus{{Resource: es}, failing}, nil, "", Visibility{Access: AccessFailing, Resource: ces, Reason: "503", Partial: true}},
 		{"none installed", []ResourceStatus{missing(es), missing(ces)}, nil, "", Visibility{Access: AccessNotInstalled, Resource: es}},
@@ -38,7 +40,8 @@ func TestVisibility(t *testing.T) {
 		{"group not installed", nil, map[string]bool{"external-secrets.io": false}, "", Visibility{Access: AccessNotInstalled, Resource: es}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := Snapshot{Resources: tc.resources, Installed: tc.installed}
+			s := Snapshot{Resources: tc.resources, Installed: tc.installed,
+				Namespaces: []NamespaceStatus{{Name: "fintech-prod"}, {Name: "fintech-staging"}, {Name: "fintech-dr", Missing: true}}}
 			got := s.Visibility(tc.ns, es, ces)
 			if got.Access != tc.want.Access || got.Resource != tc.want.Resource || got.Reason != tc.want.Reason ||
 				got.Partial != tc.want.Partial || !slices.Equal(got.Namespaces, tc.want.Namespaces) {
