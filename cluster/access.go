@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -31,6 +32,8 @@ type AccessQuery struct {
 // before it starts an informer, the actions' RBAC guard one per kube context. The zero
 // value is ready to use.
 type AccessReviews struct {
+	// Timeout bounds each review; 0 means DefaultRequestTimeout.
+	Timeout time.Duration
 	mu      sync.Mutex
 	answers map[AccessQuery]accessAnswer
 }
@@ -49,6 +52,12 @@ func (c *AccessReviews) Review(ctx context.Context, client kubernetes.Interface,
 	if ok {
 		return a.allowed, a.reason, nil
 	}
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	review := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
 		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: q.Namespace, Verb: q.Verb, Group: q.Group,
 			Resource: q.Resource, Subresource: q.Subresource, Name: q.Name},
@@ -152,7 +161,9 @@ func (s *Session) rulesReview(ctx context.Context, ns string) *nsRules {
 		if client == nil {
 			client = s.client
 		}
-		res, err := client.AuthorizationV1().SelfSubjectRulesReviews().Create(ctx,
+		rctx, cancel := s.request(ctx)
+		defer cancel()
+		res, err := client.AuthorizationV1().SelfSubjectRulesReviews().Create(rctx,
 			&authorizationv1.SelfSubjectRulesReview{Spec: authorizationv1.SelfSubjectRulesReviewSpec{Namespace: ns}}, metav1.CreateOptions{})
 		if err != nil {
 			s.log.Debug("rules review failed; using access reviews", "namespace", ns, "err", err)

@@ -502,6 +502,8 @@ func (s *Session) recheckNamespace(ctx context.Context, w *nsWatch) bool {
 // namespaceMissing asks whether namespace ns is gone. Only NotFound counts
 // as missing: a forbidden or failed GET says nothing.
 func (s *Session) namespaceMissing(ctx context.Context, ns string) bool {
+	ctx, cancel := s.request(ctx)
+	defer cancel()
 	_, err := s.client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 	missing := apierrors.IsNotFound(err)
 	if err != nil && !missing {

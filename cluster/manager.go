@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,6 +50,9 @@ type ManagerOptions struct {
 	// Tune, when set, adjusts each Session's Options before New (tests
 	// shorten intervals with it).
 	Tune func(*Options)
+	// ConnectTimeout bounds a switch's first contact with the API server;
+	// default DefaultConnectTimeout.
+	ConnectTimeout time.Duration
 }
 
 // Manager owns the Session of the context vigil shows and switches it: the
@@ -59,12 +61,16 @@ type Manager struct {
 	opts ManagerOptions
 	log  *slog.Logger
 
+	// build and resolve are the switch's steps; tests replace them.
+	build   builder
+	resolve func(name string) (Connection, error)
+
 	mu      sync.Mutex // guards the fields below
-	sess    *Session
-	target  Connection
-	gen     uint64
-	cancel  context.CancelFunc
-	fwdDone chan struct{}
+	cur     *shown     // the session shown; nil before the first switch landed
+	target  Connection // cur's context
+	gen     uint64     // cur's generation
+	lastGen uint64     // the last generation given to a session
+	running *inflight  // the switch in flight
 	subs    map[chan estate.Snapshot]struct{}
 	stopped bool
 }
@@ -83,7 +89,13 @@ func NewManager(opts ManagerOptions) (*Manager, error) {
 	if opts.FleetParallel <= 0 {
 		opts.FleetParallel = 4
 	}
-	return &Manager{opts: opts, log: opts.Logger, subs: map[chan estate.Snapshot]struct{}{}}, nil
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = DefaultConnectTimeout
+	}
+	m := &Manager{opts: opts, log: opts.Logger, subs: map[chan estate.Snapshot]struct{}{}}
+	m.build = m.buildSession
+	m.resolve = func(name string) (Connection, error) { return ResolveConnection(m.flagsFor(name), m.opts.UserAgent) }
+	return m, nil
 }
 
 // flagsFor returns a copy of the flags selecting context name ("" = the
@@ -132,21 +144,25 @@ func (m *Manager) Contexts() ([]estate.ContextInfo, error) {
 }
 
 // Current returns the context shown and the generation of its session
-// (0 before the first Switch).
+// (0 before the first Switch landed).
 func (m *Manager) Current() (context string, generation uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.sess == nil {
+	if m.cur == nil {
 		return "", m.gen
 	}
-	return m.sess.Context(), m.gen
+	return m.cur.sess.Context(), m.gen
 }
 
-// Session returns the current session (nil before the first Switch).
+// Session returns the current session (nil before the first Switch landed).
 func (m *Manager) Session() *Session {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.sess
+	if m.cur == nil {
+		return nil
+	}
+	s, _ := m.cur.sess.(*Session)
+	return s
 }
 
 // Connection returns the resolved current context (server, user, REST config).
@@ -154,61 +170,6 @@ func (m *Manager) Connection() Connection {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.target
-}
-
-// Switch makes context name ("" = the kubeconfig's or --context's) the one
-// shown, as one operation: resolve its REST config with cli-runtime
-// overrides (the kubeconfig is never rewritten), cancel and stop the old
-// session (its informers and pollers end, its subscription closes), start a
-// new one with a bumped generation, and forward its snapshots to
-// Subscribe's channels. On a resolution error the old session keeps running.
-func (m *Manager) Switch(ctx context.Context, name string) (Connection, error) {
-	t, err := ResolveConnection(m.flagsFor(name), m.opts.UserAgent)
-	if err != nil {
-		return Connection{}, err
-	}
-	m.mu.Lock()
-	if m.stopped {
-		m.mu.Unlock()
-		return Connection{}, errors.New("cluster: Manager stopped")
-	}
-	old, oldCancel, oldFwd := m.sess, m.cancel, m.fwdDone
-	m.gen++
-	gen := m.gen
-	m.mu.Unlock()
-
-	if old != nil {
-		oldCancel()
-		old.Stop()
-		<-oldFwd
-	}
-	settings := m.opts.Config.For(t.Context)
-	wrapConfig, wrapClient := m.wrapsFor(t.Context)
-	o := Options{RESTConfig: t.RESTConfig, Context: t.Context, Generation: gen, Settings: settings,
-		Namespaces: m.opts.Namespaces, WrapConfig: wrapConfig, WrapClient: wrapClient, Logger: m.log}
-	if m.opts.Tune != nil {
-		m.opts.Tune(&o)
-	}
-	sess, err := New(o)
-	if err != nil {
-		m.mu.Lock()
-		m.sess, m.cancel, m.fwdDone = nil, nil, nil
-		m.mu.Unlock()
-		return Connection{}, err
-	}
-	sctx, cancel := context.WithCancel(context.Background())
-	if err := sess.Start(sctx); err != nil {
-		cancel()
-		return Connection{}, err
-	}
-	ch, _ := sess.Subscribe()
-	done := make(chan struct{})
-	go m.forward(ch, done)
-	m.mu.Lock()
-	m.sess, m.target, m.cancel, m.fwdDone = sess, t, cancel, done
-	m.mu.Unlock()
-	m.log.Info("switched context", "context", t.Context, "generation", gen, "server", t.Server)
-	return t, nil
 }
 
 // forward copies one session's snapshots to the Manager's subscribers.
@@ -240,8 +201,8 @@ func (m *Manager) Subscribe() (<-chan estate.Snapshot, func()) {
 		return ch, func() {}
 	}
 	m.subs[ch] = struct{}{}
-	if m.sess != nil {
-		if snap, ok := m.sess.Latest(); ok {
+	if m.cur != nil {
+		if snap, ok := m.cur.sess.Latest(); ok {
 			ch <- snap
 		}
 	}
@@ -255,7 +216,8 @@ func (m *Manager) Subscribe() (<-chan estate.Snapshot, func()) {
 	}
 }
 
-// Stop ends the current session and closes every subscription.
+// Stop cancels a switch in flight and waits for it, ends the current
+// session and closes every subscription.
 func (m *Manager) Stop() {
 	m.mu.Lock()
 	if m.stopped {
@@ -263,12 +225,15 @@ func (m *Manager) Stop() {
 		return
 	}
 	m.stopped = true
-	sess, cancel, fwd := m.sess, m.cancel, m.fwdDone
+	running, cur := m.running, m.cur
+	m.cur = nil
 	m.mu.Unlock()
-	if sess != nil {
-		cancel()
-		sess.Stop()
-		<-fwd
+	if running != nil {
+		running.cancel(errStopping)
+		<-running.done
+	}
+	if cur != nil {
+		cur.stop()
 	}
 	m.mu.Lock()
 	for ch := range m.subs {

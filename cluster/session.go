@@ -74,6 +74,11 @@ type Options struct {
 	// Heartbeat is how often the session checks the API server is reachable
 	// while no watch event arrives; default 10s.
 	Heartbeat time.Duration
+	// RequestTimeout bounds each request Start waits on (the namespaces'
+	// GETs, the rules and access reviews): a server that accepts the
+	// connection but never answers must not hold a start or a context
+	// switch; default DefaultRequestTimeout.
+	RequestTimeout time.Duration
 	// Logger receives diagnostics; default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
@@ -171,6 +176,9 @@ func New(opts Options) (*Session, error) {
 	if opts.Heartbeat <= 0 {
 		opts.Heartbeat = 10 * time.Second
 	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = DefaultRequestTimeout
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -185,6 +193,7 @@ func New(opts Options) (*Session, error) {
 		podCache: estate.NewPodCache(),
 		slim:     newSlimmer(),
 	}
+	s.access.reviews.Timeout = opts.RequestTimeout
 	if opts.Client != nil {
 		s.client = opts.Client
 		s.discovery = opts.Client.Discovery()
@@ -278,6 +287,32 @@ func (s *Session) Ping(ctx context.Context) (string, error) {
 	}
 }
 
+// Ready waits until the session's start-up has ended (every cache has
+// listed, or Options.StartGrace passed, or the connection failed) or ctx
+// ends, and says whether the session can be shown: an error when its API
+// server cannot be reached (after Start, a failed health probe), with why.
+// A kind that fails alone (a broken aggregated API, a refusal) is that
+// kind's state in the snapshots, not an error here.
+func (s *Session) Ready(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.startedUp:
+	}
+	if c := s.conn.state(); !c.Connected && c.Reason != "" {
+		return errors.New(c.Reason)
+	}
+	return nil
+}
+
+// DefaultRequestTimeout is Options.RequestTimeout's default.
+const DefaultRequestTimeout = 10 * time.Second
+
+// request bounds one request Start waits on by Options.RequestTimeout.
+func (s *Session) request(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.opts.RequestTimeout)
+}
+
 // Start checks namespaces and access, starts the informers and the snapshot
 // loop, and returns without waiting for the caches to fill. Snapshots flow
 // to subscribers until Stop or until ctx ends. Start may be called once.
@@ -340,7 +375,9 @@ func (s *Session) resolveNamespaces(ctx context.Context) []string {
 		return s.opts.Namespaces
 	}
 	sel := s.opts.Settings.NamespaceSelector
-	list, err := s.client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: sel})
+	rctx, cancel := s.request(ctx)
+	defer cancel()
+	list, err := s.client.CoreV1().Namespaces().List(rctx, metav1.ListOptions{LabelSelector: sel})
 	if err != nil {
 		s.mu.Lock()
 		s.nsNote = fmt.Sprintf("namespace selector %q: %s", sel, Explain(err))
