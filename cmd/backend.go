@@ -32,6 +32,10 @@ type managerBackend struct {
 	// ArgoDiff returns what the d key on an Argo CD application reads in a
 	// context, or why there is none (Kubernetes mode).
 	ArgoDiff func(kubeContext string) (common.ArgoDiffFunc, string)
+	// Start is the context vigil started on, as resolved from the flags;
+	// a switch to it asks for the flags' own choice (which also holds
+	// in-cluster, where the name is no kubeconfig context's).
+	Start string
 }
 
 var _ ui.Backend = (*managerBackend)(nil)
@@ -69,6 +73,9 @@ func (b *managerBackend) Current() ui.Feed {
 
 // Switch implements Backend.
 func (b *managerBackend) Switch(ctx context.Context, name string) (ui.Feed, error) {
+	if name == b.Start {
+		name = ""
+	}
 	if _, err := b.Manager.Switch(ctx, name); err != nil {
 		return ui.Feed{}, err
 	}

@@ -182,15 +182,14 @@ func (o *rootOptions) Validate() error {
 	return nil
 }
 
-// Run connects, starts the session through a Manager (so :ctx can switch)
-// and runs the UI until the user quits.
+// Run starts the UI over a Manager, which connects to the context (and
+// :ctx switches). A context that cannot be reached does not stop vigil:
+// the UI opens on the Contexts screen saying why, and another can be chosen.
 func (o *rootOptions) Run(ctx context.Context) error {
 	t := o.target
 	o.logger.Info("starting", "version", version.String(), "context", t.Context, "server", t.Server, "namespaces", o.config.Namespaces, "readOnly", o.readOnly, "readOnlyFrom", o.readOnlyFrom)
-	if err := o.ping(ctx); err != nil {
-		return err
-	}
-	mo := cluster.ManagerOptions{Flags: o.flags.kube, Config: o.config, UserAgent: version.UserAgent(), Logger: o.logger}
+	mo := cluster.ManagerOptions{Flags: o.flags.kube, Config: o.config, UserAgent: version.UserAgent(), Logger: o.logger,
+		ConnectTimeout: o.ConnectTimeout}
 	if o.namespacesFromFlag {
 		mo.Namespaces = o.config.Namespaces
 	}
@@ -204,44 +203,27 @@ func (o *rootOptions) Run(ctx context.Context) error {
 	defer mgr.Stop()
 	snaps, unsubscribe := mgr.Subscribe()
 	defer unsubscribe()
-	if _, err = mgr.Switch(ctx, t.Context); err != nil {
-		return err
-	}
-	backend := &managerBackend{Manager: mgr, Snapshots: snaps, Actions: o.actionsFor, ReadOnly: o.contextReadOnly, ReadOnlyWhy: o.noState, Config: o.config,
-		ArgoDiff: o.argoDiffFor}
+	backend := &managerBackend{Manager: mgr, Snapshots: snaps, Actions: o.actionsFor, ReadOnly: o.contextReadOnly, ReadOnlyWhy: o.noState,
+		Config: o.config, Start: t.Context, ArgoDiff: o.argoDiffFor}
 	auditPath, err := audit.DefaultPath(o.flags.getenv)
 	if err != nil {
 		o.logger.Warn("audit pane unavailable", "err", err)
 	}
+	// The UI connects (Options.Connect): it shows "connecting" at once and
+	// the Contexts screen with the reason when the server cannot be reached.
+	feed := ui.Feed{OnScreen: ui.OnScreen{Context: t.Context, Server: t.Server, User: t.User}, Snapshots: snaps,
+		ReadOnly: o.readOnly, WriteWarning: o.noState}
 	model := ui.New(ui.Options{
 		Common:    common.Common{Styles: theme.New(o.flags.getenv("NO_COLOR") != ""), Keys: common.DefaultKeyMap(), ReadOnly: o.readOnly},
-		Feed:      backend.Current(),
+		Feed:      feed,
 		Backend:   backend,
 		AuditPath: auditPath,
 		Attest:    (&attestOverlay{getenv: o.flags.getenv}).Apply,
+		Connect:   true,
 	})
 	if _, err := tea.NewProgram(model, tea.WithContext(ctx)).Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("terminal UI: %w", err)
 	}
-	return nil
-}
-
-// ping fails fast, with the server and context named, when the API server
-// cannot be reached, before the UI takes the terminal.
-func (o *rootOptions) ping(ctx context.Context) error {
-	t := o.target
-	// The probe only reads: its client refuses writes whatever the mode.
-	sess, err := cluster.New(cluster.Options{RESTConfig: t.RESTConfig, WrapConfig: readonly.WrapConfig, Context: t.Context, Namespaces: o.config.Namespaces, Logger: o.logger})
-	if err != nil {
-		return err
-	}
-	pingCtx, cancel := context.WithTimeout(ctx, o.ConnectTimeout)
-	defer cancel()
-	serverVersion, err := sess.Ping(pingCtx)
-	if err != nil {
-		return &ReachError{Server: t.Server, Context: t.Context, Err: err}
-	}
-	o.logger.Info("connected", "serverVersion", serverVersion)
 	return nil
 }
 
@@ -359,18 +341,6 @@ func (b *boundedBuffer) Bytes() []byte {
 	}
 	return out
 }
-
-// ReachError says the API server of a context could not be reached.
-type ReachError struct {
-	Server, Context string
-	Err             error
-}
-
-func (e *ReachError) Error() string {
-	return fmt.Sprintf("cannot reach %s (context %s): %s", e.Server, e.Context, cluster.Explain(e.Err))
-}
-
-func (e *ReachError) Unwrap() error { return e.Err }
 
 // openLog opens $XDG_STATE_HOME/vigil/vigil.log (~/.local/state when unset)
 // for appending.

@@ -286,13 +286,13 @@ func TestAuditPaneGolden(t *testing.T) {
 		name   string
 		report audit.Report
 	}{
-		{"audit_120x20", audit.Report{Records: 3}},
-		{"audit_broken_120x20", audit.Report{Records: 1, Broken: &audit.BrokenRecord{Line: 2, Seq: 2, Reason: "prev does not match the SHA-256 of line 1 (edited or removed)"}}},
+		{"audit_120x24", audit.Report{Records: 3}},
+		{"audit_broken_120x24", audit.Report{Records: 1, Broken: &audit.BrokenRecord{Line: 2, Seq: 2, Reason: "prev does not match the SHA-256 of line 1 (edited or removed)"}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			m := New(Options{Common: newModelWith(t, 120, 20, nil, nil).common, Feed: Feed{OnScreen: OnScreen{Context: "local-1", Server: "https://127.0.0.1:6443", User: "admin", Generation: 2}},
+			m := New(Options{Common: newModelWith(t, 120, 24, nil, nil).common, Feed: Feed{OnScreen: OnScreen{Context: "local-1", Server: "https://127.0.0.1:6443", User: "admin", Generation: 2}},
 				Now: func() time.Time { return testNow }, AuditPath: "/state/vigil/audit.jsonl"})
-			m.Update(windowSize(120, 20))
+			m.Update(windowSize(120, 24))
 			run(m, SnapshotMsg{Snapshot: seedEstate(2)})
 			run(m, screenMsgFor("audit"))
 			run(m, auditlog.LoadedMsg{Path: "/state/vigil/audit.jsonl", Records: auditRecords(), Report: tt.report})

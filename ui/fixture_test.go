@@ -102,6 +102,11 @@ func estate2(gen uint64) estate.Snapshot {
 type fakeBackend struct {
 	switches []string
 	fail     bool
+	// failFor fails the switches to some contexts only.
+	failFor map[string]error
+	// feed, when set, completes the Feed of a switch that landed.
+	feed     func(f *Feed)
+	gen      uint64 // the last generation handed out (from 2: the first feed's)
 	manifest func(estate.ObjectRef) (string, error)
 	events   func(estate.ObjectRef) (estate.ObjectEvents, error)
 }
@@ -118,7 +123,18 @@ func (f *fakeBackend) Switch(_ context.Context, name string) (Feed, error) {
 	if f.fail {
 		return Feed{}, errors.New("connection refused")
 	}
-	return Feed{OnScreen: OnScreen{Context: name, Server: "https://127.0.0.1:6444", User: "admin", Generation: 3}}, nil
+	if err := f.failFor[name]; err != nil {
+		return Feed{}, err
+	}
+	if f.gen < 2 {
+		f.gen = 2
+	}
+	f.gen++
+	feed := Feed{OnScreen: OnScreen{Context: name, Server: "https://127.0.0.1:6444", User: "admin", Generation: f.gen}}
+	if f.feed != nil {
+		f.feed(&feed)
+	}
+	return feed, nil
 }
 
 func (f *fakeBackend) Manifest(_ context.Context, ref estate.ObjectRef) (string, error) {

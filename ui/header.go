@@ -31,10 +31,44 @@ func (m *Model) Render() string {
 	if w <= 0 || h <= 0 {
 		return ""
 	}
+	if m.tooSmall() {
+		return m.tooSmallView()
+	}
 	bodyH := max(0, h-m.chromeHeight())
 	body := m.bodyView(bodyH)
 	parts := []string{m.headerView(), m.tabsView(), body, m.statusView(), m.helpView()}
 	return strings.Join(parts, "\n")
+}
+
+// MinWidth and MinHeight are the smallest terminal the screens are drawn
+// in: below, the chrome (two header lines, tabs, status, help) would
+// overflow and crowd out the body.
+const MinWidth, MinHeight = 80, 24
+
+// tooSmall reports whether the terminal is below MinWidth×MinHeight.
+func (m *Model) tooSmall() bool {
+	return m.common.Width < MinWidth || m.common.Height < MinHeight
+}
+
+// tooSmallView asks for a larger terminal, with the current size, centred
+// and cut to the terminal.
+func (m *Model) tooSmallView() string {
+	w, h := m.common.Width, m.common.Height
+	st := m.common.Styles
+	lines := []string{
+		st.Warn.Render(fmt.Sprintf("enlarge the terminal to at least %d×%d", MinWidth, MinHeight)),
+		st.Muted.Render(fmt.Sprintf("now %d×%d · q quits", w, h)),
+	}
+	out := make([]string, h)
+	top := max(0, (h-len(lines))/2)
+	for i, l := range lines {
+		if top+i >= h {
+			break
+		}
+		pad := max(0, (w-lipgloss.Width(l))/2)
+		out[top+i] = ansi.Truncate(strings.Repeat(" ", pad)+l, w, "…")
+	}
+	return strings.Join(out, "\n")
 }
 
 // bodyView draws the focused component, or the component under a modal
@@ -88,8 +122,11 @@ func (m *Model) headerView() string {
 		}
 	}
 	ctxName := st.Value.Render(m.onScreen.Context)
-	if m.switching != "" && m.switching != m.onScreen.Context {
-		ctxName = st.Muted.Render(m.onScreen.Context+" → ") + st.Warn.Render(m.switching)
+	if sw := m.sess.switching; sw != "" && (sw != m.onScreen.Context || m.onScreen.Generation == 0) {
+		ctxName = st.Muted.Render(m.onScreen.Context+" → ") + st.Warn.Render(sw)
+		if m.onScreen.Generation == 0 {
+			ctxName = st.Warn.Render(sw)
+		}
 	}
 	var badge, warning string
 	if m.common.ReadOnly {
@@ -175,8 +212,11 @@ func headerWhere(w int, sep string, segs ...headerSeg) string {
 // stateLine renders connection state, data age and health counts.
 func (m *Model) stateLine() string {
 	st := m.common.Styles
-	if m.switching != "" && !m.data.HaveSnap {
-		return st.Warn.Render("◌ syncing " + m.switching + "…")
+	if m.sess.down != "" && m.sess.switching == "" {
+		return st.Crit.Render("✖ no session: " + m.sess.down)
+	}
+	if m.onScreen.Generation == 0 {
+		return st.Warn.Render("◌ connecting to " + m.sess.switching + "…")
 	}
 	if m.closed {
 		return st.Crit.Render("✖ session stopped")

@@ -64,36 +64,12 @@ func (m *Model) onData(msg tea.Msg) (tea.Cmd, bool) {
 	return nil, false
 }
 
-func (m *Model) onSnapshot(msg SnapshotMsg) tea.Cmd {
-	var next tea.Cmd
-	if m.snapshots != nil {
-		next = WaitForSnapshot(m.snapshots, m.onScreen.Context, m.onScreen.Generation)
-	}
-	s := msg.Snapshot
-	if m.switching != "" && s.Context == m.switching && s.Generation > m.onScreen.Generation {
-		// The new session's first snapshot can beat SwitchedMsg: keep it.
-		m.early = &s
-		return next
-	}
-	if s.Generation != m.onScreen.Generation || (s.Context != "" && s.Context != m.onScreen.Context) {
-		return next
-	}
-	if m.switching != "" && s.Context != m.switching {
-		// Still the old session while the switch runs: keep it aside in
-		// case the switch fails, but keep showing "syncing".
-		m.prev = &s
-		return next
-	}
-	return tea.Batch(next, m.apply(s))
-}
-
 // apply shows snapshot s, with the findings the session evaluated.
 func (m *Model) apply(s estate.Snapshot) tea.Cmd {
 	m.data.Now = m.nowFn()
 	m.data.Snap, m.data.HaveSnap = s, true
 	m.data.History.Add(s)
 	m.expireStatus()
-	m.switching = ""
 	m.refreshAll()
 	return nil
 }
@@ -121,82 +97,6 @@ func (m *Model) retime() {
 			c.(common.Refresher).Refresh()
 		}
 	}
-}
-
-// switchTo starts a switch to context name; the screen says so at once.
-func (m *Model) switchTo(name string) tea.Cmd {
-	if m.backend == nil {
-		m.flash("context switching is not available", true)
-		return nil
-	}
-	known := len(m.data.Contexts) == 0
-	for _, c := range m.data.Contexts {
-		known = known || c.Name == name
-	}
-	if !known {
-		m.flash("no context "+name+" in the kubeconfig (see :ctx)", true)
-		return nil
-	}
-	// First paint of the new context at once: its name and "syncing…";
-	// the old snapshot is kept aside in case the switch fails.
-	if m.data.HaveSnap {
-		prev := m.data.Snap
-		m.prev = &prev
-	}
-	m.switching = name
-	m.data.Context, m.data.HaveSnap = name, false
-	m.data.Snap = estate.Snapshot{Context: name}
-	m.show("svc")
-	m.refreshAll()
-	m.flash("switching to "+name+"…", false)
-	return switchCmd(m.backend, name)
-}
-
-// onSwitched takes the new session: new generation, empty data, home screen.
-func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
-	if msg.Err != nil {
-		m.switching = ""
-		m.data.Context = m.onScreen.Context
-		var cmd tea.Cmd
-		if m.prev != nil {
-			cmd = m.apply(*m.prev)
-		}
-		m.prev = nil
-		m.flash("switch to "+msg.Name+" failed: "+msg.Err.Error()+" (still on "+m.onScreen.Context+")", true)
-		return cmd
-	}
-	m.prev = nil
-	s := msg.Feed
-	sameChannel := s.Snapshots == m.snapshots
-	m.onScreen, m.snapshots, m.actions = s.OnScreen, s.Snapshots, s.Actions
-	m.common.ReadOnly, m.writeWarning = s.ReadOnly, s.WriteWarning
-	m.closed = false
-	d := m.data
-	d.Context, d.Generation = s.OnScreen.Context, s.OnScreen.Generation
-	d.Logs, d.LogsOff = s.Logs, s.LogsOff
-	d.ArgoDiff, d.ArgoDiffOff = s.ArgoDiff, s.ArgoDiffOff
-	d.Snap, d.HaveSnap = estate.Snapshot{Context: s.OnScreen.Context, Generation: s.OnScreen.Generation}, false
-	d.History.Reset()
-	d.Contexts = m.backend.Contexts()
-	for _, sc := range m.screens {
-		if a, ok := sc.comp.(interface{ SetActions(actionsui.Provider) }); ok {
-			a.SetActions(s.Actions)
-		}
-	}
-	m.show("svc")
-	m.flash("switched to "+s.OnScreen.Context, false)
-	m.refreshAll()
-	var cmds []tea.Cmd
-	if e := m.early; e != nil && e.Generation == m.onScreen.Generation && e.Context == m.onScreen.Context {
-		cmds = append(cmds, m.apply(*e))
-	}
-	m.early = nil
-	// A Manager's subscription survives switches: its waiter is still
-	// outstanding, and a second one would split the snapshots.
-	if m.snapshots != nil && !sameChannel {
-		cmds = append(cmds, WaitForSnapshot(m.snapshots, m.onScreen.Context, m.onScreen.Generation))
-	}
-	return tea.Batch(cmds...)
 }
 
 func (m *Model) refreshFleet() tea.Cmd {

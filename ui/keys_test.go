@@ -173,8 +173,18 @@ func keysEstate() estate.Snapshot {
 
 // sceneModel is a fresh root model of w×h cells on keysEstate with actions.
 func sceneModel(t *testing.T, w, h int) *Model {
+	return sceneWith(t, w, h, nil)
+}
+
+// sceneWith is sceneModel with the snapshot changed by more (rows enough
+// to scroll at the minimum height of 24 lines).
+func sceneWith(t *testing.T, w, h int, more func(*estate.Snapshot)) *Model {
 	m := newModelWith(t, w, h, &threeContexts{}, newFakeActions())
-	run(m, SnapshotMsg{Snapshot: withFindings(keysEstate())})
+	s := withFindings(keysEstate())
+	if more != nil {
+		more(&s)
+	}
+	run(m, SnapshotMsg{Snapshot: s})
 	return m
 }
 
@@ -204,7 +214,7 @@ func logsModel(t *testing.T) *Model {
 		Backend: &threeContexts{},
 		Now:     func() time.Time { return testNow },
 	})
-	m.Update(tea.WindowSizeMsg{Width: 100, Height: 20})
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 24})
 	run(m, SnapshotMsg{Snapshot: keysEstate()})
 	openDetail(t, m, "payment")
 	pressAll(m, "esc", "esc", "l", "/")
@@ -223,7 +233,7 @@ func keyScenes() []keyScene {
 		}},
 		{"services-filtering", func(t *testing.T) *Model { m := sceneModel(t, 120, 30); pressAll(m, "/", "e"); return m }},
 		{"detail", func(t *testing.T) *Model {
-			m := sceneModel(t, 100, 20)
+			m := sceneModel(t, 100, 24)
 			openDetail(t, m, "payment")
 			pressAll(m, "j")
 			return m
@@ -232,7 +242,13 @@ func keyScenes() []keyScene {
 		{"logs-search", func(t *testing.T) *Model { m := logsModel(t); pressAll(m, "/", "r"); return m }},
 		{"logs-containers", func(t *testing.T) *Model { m := logsModel(t); pressAll(m, "c", "down"); return m }},
 		{"autoscaling", func(t *testing.T) *Model {
-			m := sceneModel(t, 100, 16)
+			m := sceneWith(t, 100, 24, func(s *estate.Snapshot) {
+				for i := range 12 {
+					h := s.HPAs[0]
+					h.Name, h.TargetName = fmt.Sprintf("extra-%02d-hpa", i), fmt.Sprintf("extra-%02d", i)
+					s.HPAs = append(s.HPAs, h)
+				}
+			})
 			run(m, screenMsgFor("hpa"))
 			pressAll(m, "j")
 			return m
@@ -244,7 +260,11 @@ func keyScenes() []keyScene {
 			return m
 		}},
 		{"alert-labels", func(t *testing.T) *Model {
-			m := sceneModel(t, 120, 14)
+			m := sceneWith(t, 120, 24, func(s *estate.Snapshot) {
+				for i := range 20 {
+					s.Alerts.Alerts[0].Labels[fmt.Sprintf("label_%02d", i)] = "value"
+				}
+			})
 			run(m, screenMsgFor("alerts"))
 			pressAll(m, "enter", "j")
 			return m
@@ -262,7 +282,13 @@ func keyScenes() []keyScene {
 			return m
 		}},
 		{"findings", func(t *testing.T) *Model {
-			m := sceneModel(t, 120, 10)
+			m := sceneWith(t, 120, 24, func(s *estate.Snapshot) {
+				f := s.Findings.Findings[0]
+				for i := range 20 {
+					f.Resource.Name = fmt.Sprintf("fintech-extra-%02d", i)
+					s.Findings.Findings = append(s.Findings.Findings, f)
+				}
+			})
 			run(m, screenMsgFor("check"))
 			pressAll(m, "j", "enter", "j") // Pod Security Standards enforced: a failure and its fix
 			return m
@@ -289,10 +315,10 @@ func keyScenes() []keyScene {
 		{"audit", func(t *testing.T) *Model {
 			m := New(Options{Common: common.Common{Styles: theme.New(false), Keys: common.DefaultKeyMap()}, Feed: Feed{OnScreen: OnScreen{Context: "local-1", Generation: 2}},
 				Now: func() time.Time { return testNow }, AuditPath: "/state/vigil/audit.jsonl"})
-			m.Update(windowSize(120, 12))
+			m.Update(windowSize(120, 24))
 			run(m, SnapshotMsg{Snapshot: keysEstate()})
 			run(m, screenMsgFor("audit"))
-			run(m, auditlog.LoadedMsg{Path: "/state/vigil/audit.jsonl", Records: manyAuditRecords(), Report: audit.Report{Records: 12}})
+			run(m, auditlog.LoadedMsg{Path: "/state/vigil/audit.jsonl", Records: manyAuditRecords(), Report: audit.Report{Records: 36}})
 			pressAll(m, "j")
 			return m
 		}},
@@ -337,11 +363,11 @@ func keyScenes() []keyScene {
 	}
 }
 
-// manyAuditRecords is auditRecords four times over, renumbered: longer
+// manyAuditRecords is auditRecords twelve times over, renumbered: longer
 // than the pane.
 func manyAuditRecords() []audit.Record {
 	var out []audit.Record
-	for range 4 {
+	for range 12 {
 		for _, r := range auditRecords() {
 			r.Seq = int64(len(out) + 1)
 			out = append(out, r)

@@ -26,6 +26,8 @@ type SessionClosedMsg struct {
 type SwitchedMsg struct {
 	// Name is the context asked for.
 	Name string
+	// Seq numbers the switch: only the latest one's answer ends the wait.
+	Seq uint64
 	// Feed is the new context's, when Err is nil.
 	Feed Feed
 	Err  error
@@ -58,13 +60,17 @@ func tick() tea.Cmd {
 	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return tickMsg(t) })
 }
 
-// switchCmd switches b to name; it copies what it needs.
-func switchCmd(b Backend, name string) tea.Cmd {
+// SwitchTimeout bounds a whole context switch: reaching the server,
+// starting the session and its first sync.
+const SwitchTimeout = 15 * time.Second
+
+// switchCmd switches b to name as switch seq; it copies what it needs.
+func switchCmd(b Backend, name string, seq uint64) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), SwitchTimeout)
 		defer cancel()
 		s, err := b.Switch(ctx, name)
-		return SwitchedMsg{Name: name, Feed: s, Err: err}
+		return SwitchedMsg{Name: name, Seq: seq, Feed: s, Err: err}
 	}
 }
 

@@ -8,18 +8,14 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
-	"github.com/vigil-k8s/vigil/ui/alerts"
 	"github.com/vigil-k8s/vigil/ui/auditlog"
-	"github.com/vigil-k8s/vigil/ui/autoscaling"
 	"github.com/vigil-k8s/vigil/ui/common"
-	"github.com/vigil-k8s/vigil/ui/compliance"
-	"github.com/vigil-k8s/vigil/ui/contexts"
-	"github.com/vigil-k8s/vigil/ui/gitops"
 	"github.com/vigil-k8s/vigil/ui/history"
 	"github.com/vigil-k8s/vigil/ui/services"
 )
@@ -51,6 +47,11 @@ type Options struct {
 	AuditPath string
 	// Attest lays a context's attestations over its findings (common.Data.Attest); nil for none.
 	Attest func(kubeContext string, cat []checks.Check, findings []checks.Finding, now time.Time) []checks.Finding
+	// Connect, when set, starts the session of Feed.OnScreen.Context
+	// through Backend.Switch (Feed has no session yet): the header says
+	// so until it lands, and a context that cannot be reached opens the
+	// Contexts screen with why, from which another can be chosen.
+	Connect bool
 }
 
 // screen is one top-level screen, selectable with Tab or its palette name.
@@ -93,12 +94,11 @@ type Model struct {
 	// statusUntil, when set, is when a note (why a key did nothing) leaves
 	// the status line.
 	statusUntil time.Time
-	switching   string
-	// early is the new session's snapshot that arrived before SwitchedMsg.
-	early *estate.Snapshot
-	// prev is the old context's snapshot while a switch runs.
-	prev   *estate.Snapshot
+	// sess is the state of context switches (session.go).
+	sess   session
 	closed bool
+	// connect is Init's switch to the first context (Options.Connect).
+	connect tea.Cmd
 }
 
 // New returns the root model.
@@ -108,7 +108,7 @@ func New(o Options) *Model {
 	}
 	o.Common.ReadOnly = o.Common.ReadOnly || o.Feed.ReadOnly
 	t := o.Feed.OnScreen
-	if t.Generation == 0 {
+	if t.Generation == 0 && !o.Connect {
 		t.Generation = 1
 	}
 	d := &common.Data{Context: t.Context, Generation: t.Generation, Now: o.Now(), History: history.New(60, 5*time.Second),
@@ -132,15 +132,11 @@ func New(o Options) *Model {
 		d.Manifest, d.Events = o.Backend.Manifest, o.Backend.Events
 	}
 
-	c := o.Common
-	m.screens = []screen{
-		{"svc", services.New(c, d, m.actions)},
-		{"hpa", autoscaling.New(c, d)},
-		{"alerts", alerts.New(c, d, m.actions)},
-		{"check", compliance.New(c, d)},
-		{"gitops", gitops.New(c, d, m.actions)},
-		{"ctx", contexts.New(c, d)},
-		{"audit", m.audit},
+	m.screens = m.newScreens()
+	if o.Connect && o.Backend != nil {
+		m.sess.seq++
+		m.sess.switching = t.Context
+		m.connect = switchCmd(o.Backend, t.Context, m.sess.seq)
 	}
 	m.stack = []common.Component{m.screens[0].comp}
 	m.refreshAll()
@@ -163,7 +159,7 @@ func newHelp(c common.Common) help.Model {
 // Init implements tea.Model: wait for snapshots and start the clock; the
 // checks run once the first synced snapshot arrives.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{tick(), m.audit.Reload()}
+	cmds := []tea.Cmd{tick(), m.audit.Reload(), m.connect}
 	if m.snapshots != nil {
 		cmds = append(cmds, WaitForSnapshot(m.snapshots, m.onScreen.Context, m.onScreen.Generation))
 	}
@@ -186,10 +182,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.resize()
 		return m, nil
 	case tea.KeyPressMsg:
+		if m.tooSmall() {
+			// Nothing is drawn but the request to enlarge: no key acts
+			// unseen, but quitting.
+			if k := msg.String(); k == "ctrl+c" || key.Matches(msg, m.common.Keys.Quit) {
+				return m, tea.Quit
+			}
+			return m, nil
+		}
 		if cmd, ok := m.onKey(msg); ok {
 			return m, cmd
 		}
 	case tea.MouseWheelMsg:
+		if m.tooSmall() {
+			return m, nil
+		}
 		return m, m.toTop(wheelKey(msg))
 	}
 	return m, m.toTop(msg)

@@ -29,6 +29,9 @@ type Data struct {
 	Contexts []estate.ContextInfo
 	// FleetErr says why the fleet could not be summarised.
 	FleetErr string
+	// Down says why no session is shown (the context vigil started on
+	// could not be reached); "" once one is.
+	Down string
 	// Logs opens a service's logs in the context on screen; nil when
 	// LogsOff says why not (logs: false in the config).
 	Logs    LogsOpener

@@ -205,5 +205,11 @@ func (m *Model) View() string {
 	default:
 		head += " · summarising the fleet…"
 	}
+	if m.data.Down != "" {
+		// No session: vigil could not reach the context it started on.
+		// Say why above the list to choose another from.
+		down := st.Crit.Render(widgets.Fit("✖ "+m.data.Down, m.width))
+		return down + "\n" + st.Muted.Render(widgets.Fit(head, m.width)) + "\n" + m.table.View()
+	}
 	return st.Muted.Render(widgets.Fit(head, m.width)) + "\n\n" + m.table.View()
 }
