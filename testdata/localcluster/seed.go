@@ -359,7 +359,29 @@ func (s *seeder) waitEstablished(ctx context.Context, crds []doc) error {
 		k, _, _ := unstructured.NestedString(u.Object, "spec", "names", "kind")
 		s.crdKind[schema.GroupKind{Group: g, Kind: k}] = true
 	}
-	s.mapper.Reset()
+	// Established does not mean discovery lists the kind yet: the apiserver
+	// publishes a new group's discovery document asynchronously, later under
+	// load ("unknown kind VerticalPodAutoscalerCheckpoint" seeding local-2 at
+	// load 20). Wait until the REST mapper resolves every CRD's kind.
+	for _, d := range crds {
+		var gk schema.GroupKind
+		if g, _, _ := unstructured.NestedString(d.obj.Object, "spec", "group"); g != "" {
+			k, _, _ := unstructured.NestedString(d.obj.Object, "spec", "names", "kind")
+			gk = schema.GroupKind{Group: g, Kind: k}
+		}
+		if gk.Kind == "" {
+			continue
+		}
+		var mapErr error
+		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
+			s.mapper.Reset()
+			_, mapErr = s.mapper.RESTMapping(gk)
+			return mapErr == nil, nil
+		})
+		if err != nil {
+			return fmt.Errorf("CRD %s established but discovery does not serve %s: %v", d.obj.GetName(), gk, mapErr)
+		}
+	}
 	return nil
 }
 
