@@ -42,11 +42,16 @@ func TestHostileClusterTextIsShownEscaped(t *testing.T) {
 	}
 	waitRev(t, cs, ns, "web", "3")
 	now := metav1.NewTime(time.Now())
+	// The UID as a controller's recorder sets it: events are found by the object's UID, as kubectl describe does.
+	web, err := cs.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ev := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "web.hostile", Namespace: ns},
-		InvolvedObject: corev1.ObjectReference{Kind: "Deployment", Namespace: ns, Name: "web", APIVersion: "apps/v1"},
+		InvolvedObject: corev1.ObjectReference{Kind: "Deployment", Namespace: ns, Name: "web", APIVersion: "apps/v1", UID: web.UID},
 		Type:           corev1.EventTypeWarning, Reason: "Hostile", Message: "probe failed " + evil, Count: 1,
 		FirstTimestamp: now, LastTimestamp: now, Source: corev1.EventSource{Component: "e2e"}}
-	if _, err := cs.CoreV1().Events(ns).Create(ctx, ev, metav1.CreateOptions{}); err != nil {
+	if _, err = cs.CoreV1().Events(ns).Create(ctx, ev, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 
