@@ -43,7 +43,7 @@ spec:
 		t.Fatalf("kubectl apply: %v\n%s", err, out)
 	}
 	term := startVigil(t, "--context", "local-1", "-n", ns)
-	if screen, ok := term.WaitFor(30*time.Second, func(s string) bool { return strings.Contains(s, "Services") }); !ok {
+	if screen, ok := term.WaitFor(30*time.Second, func(s string) bool { return strings.Contains(s, "● connected") }); !ok {
 		t.Fatalf("vigil did not start:\n%s", screen)
 	}
 	_ = term.Send(":")
