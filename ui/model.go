@@ -136,6 +136,7 @@ func New(o Options) *Model {
 	if o.Connect && o.Backend != nil {
 		m.sess.seq++
 		m.sess.switching = t.Context
+		m.sess.recording = true
 		m.connect = switchCmd(o.Backend, t.Context, m.sess.seq)
 	}
 	m.stack = []common.Component{m.screens[0].comp}
@@ -190,9 +191,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			}
 			return m, nil
 		}
+		m.record(msg)
 		if cmd, ok := m.onKey(msg); ok {
 			return m, cmd
 		}
+	case tea.PasteMsg:
+		m.record(msg)
 	case tea.MouseWheelMsg:
 		if m.tooSmall() {
 			return m, nil

@@ -35,6 +35,30 @@ type session struct {
 	// down says why no session is shown (the first one could not be
 	// reached); "" once one is.
 	down string
+	// typed is what was typed while the first session was connecting
+	// (recording): the screens act on it at once, and when the session
+	// lands and the screens are built again for it, it is typed again on
+	// them, so nothing pressed before the first snapshot is lost.
+	typed     []tea.Msg
+	recording bool
+}
+
+// record keeps a key or paste typed while the first session connects.
+func (m *Model) record(msg tea.Msg) {
+	if !m.sess.recording {
+		return
+	}
+	switch msg.(type) {
+	case tea.KeyPressMsg, tea.PasteMsg:
+		m.sess.typed = append(m.sess.typed, msg)
+	}
+}
+
+// stopRecording ends the recording and returns what was typed.
+func (m *Model) stopRecording() []tea.Msg {
+	typed := m.sess.typed
+	m.sess.recording, m.sess.typed = false, nil
+	return typed
 }
 
 // switchTo starts a switch to context name; the header says so at once.
@@ -51,6 +75,8 @@ func (m *Model) switchTo(name string) tea.Cmd {
 		m.flash("no context "+name+" in the kubeconfig (see :ctx)", true)
 		return nil
 	}
+	// What was typed for the first context does not follow to another.
+	m.stopRecording()
 	m.sess.seq++
 	m.sess.switching = name
 	m.flash("switching to "+name+"…", false)
@@ -94,6 +120,7 @@ func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
 		m.flash("switched to "+m.onScreen.Context, false)
 	case m.sess.down != "" || m.onScreen.Generation == 0:
 		// Nothing shown yet: the Contexts screen, with why.
+		m.stopRecording()
 		m.sess.down = msg.Err.Error()
 		m.data.Down = m.sess.down
 		m.flash(msg.Err.Error()+" (choose a context: Enter, or :ctx NAME)", true)
@@ -110,7 +137,10 @@ func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
 // new feed's, at once: generation, snapshots, actions, read-only flag and
 // warning, logs, the data, and the screens themselves (built again with the
 // new flag and actions, dropping details and modals of the old context).
+// What was typed while the first session connected is typed again on the
+// new screens.
 func (m *Model) adopt(f Feed) tea.Cmd {
+	typed := m.stopRecording()
 	sameChannel := f.Snapshots == m.snapshots
 	m.onScreen, m.snapshots, m.actions = f.OnScreen, f.Snapshots, f.Actions
 	m.common.ReadOnly, m.writeWarning = f.ReadOnly, f.WriteWarning
@@ -126,6 +156,7 @@ func (m *Model) adopt(f Feed) tea.Cmd {
 		d.Contexts = m.backend.Contexts()
 	}
 	m.screens = m.newScreens()
+	m.fullHelp = false
 	m.show("svc")
 	m.refreshAll()
 	var cmds []tea.Cmd
@@ -133,6 +164,10 @@ func (m *Model) adopt(f Feed) tea.Cmd {
 		cmds = append(cmds, m.apply(*e))
 	}
 	m.sess.early = nil
+	for _, msg := range typed {
+		_, cmd := m.Update(msg)
+		cmds = append(cmds, cmd)
+	}
 	// A Manager's subscription survives switches: its waiter is still
 	// outstanding, and a second one would split the snapshots.
 	if m.snapshots != nil && !sameChannel {

@@ -182,3 +182,46 @@ func TestStartOnUnreachableContext(t *testing.T) {
 		t.Errorf("the old reason is still shown:\n%s", s)
 	}
 }
+
+// TestKeysTypedWhileConnectingAreKept: what is typed before the first
+// session lands (a screen chosen, a filter begun) is still in effect on the
+// screens built for the session, as if typed after it.
+func TestKeysTypedWhileConnectingAreKept(t *testing.T) {
+	fb := &fakeBackend{}
+	m := New(Options{
+		Common:  common.Common{Styles: theme.New(false), Keys: common.DefaultKeyMap()},
+		Feed:    Feed{OnScreen: OnScreen{Context: "local-1", Server: "https://127.0.0.1:1", User: "admin"}},
+		Backend: fb, Connect: true,
+		Now: func() time.Time { return testNow },
+	})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	run(m, press("/"))
+	typeText(m, "payment")
+	run(m, press("enter"))
+	run(m, press("?"))
+	run(m, m.connect())
+	run(m, SnapshotMsg{Snapshot: seedEstate(m.OnScreen().Generation)})
+	s := screenText(m)
+	if m.Screen() != "svc" || !m.FullHelp() {
+		t.Fatalf("screen %s, full help %v after the session landed, want svc with the full help", m.Screen(), m.FullHelp())
+	}
+	if services.LineWith(s, "payment-service") == "" || services.LineWith(s, "user-service") != "" {
+		t.Errorf("the filter typed while connecting is not applied:\n%s", s)
+	}
+
+	// A screen chosen while connecting stays chosen.
+	m = New(Options{
+		Common:  common.Common{Styles: theme.New(false), Keys: common.DefaultKeyMap()},
+		Feed:    Feed{OnScreen: OnScreen{Context: "local-1", Server: "https://127.0.0.1:1", User: "admin"}},
+		Backend: &fakeBackend{}, Connect: true,
+		Now: func() time.Time { return testNow },
+	})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	run(m, press(":"))
+	typeText(m, "gitops")
+	run(m, press("enter"))
+	run(m, m.connect())
+	if m.Screen() != "gitops" || m.OnScreen().Context != "local-1" || m.OnScreen().Generation == 0 {
+		t.Fatalf("on %s (%+v) after the session landed, want gitops of local-1", m.Screen(), m.OnScreen())
+	}
+}
