@@ -198,7 +198,7 @@ unreachable). See docs/checks.md for the catalogue and the score.`,
 	})
 	fs := c.Flags()
 	fs.StringSliceVarP(&o.Files, "filename", "f", nil, "manifest file or directory to check instead of a cluster (repeatable; - for stdin)")
-	fs.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+strings.Join(report.Formats, ", "))
+	fs.StringVarP(&o.Output, "output", "o", o.Output, "output format: "+strings.Join(outputFormats(), ", "))
 	fs.StringVar(&o.FailOn, "fail-on", o.FailOn, "exit 1 when a finding is at or above this status: fail or warn")
 	fs.StringSliceVarP(&o.Namespaces, "namespaces", "n", nil, "namespaces to list from the cluster, comma-separated (default "+fmt.Sprint(config.DefaultNamespaces)+"); with -f, limits namespace-level checks")
 	fs.StringSliceVar(&o.AllowedRegistries, "allowed-registry", o.AllowedRegistries, "registries (host or host/path) images may come from (repeatable)")
@@ -209,6 +209,11 @@ unreachable). See docs/checks.md for the catalogue and the score.`,
 	return c
 }
 
+// outputFormats are vigil check's -o values: the report's formats and prometheus.
+func outputFormats() []string {
+	return append(slices.Clone(report.Formats), report.Prometheus)
+}
+
 // usage wraps an error as an ExitUsage error.
 func usage(format string, args ...any) error {
 	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
@@ -216,8 +221,8 @@ func usage(format string, args ...any) error {
 
 // Validate checks the flags.
 func (o *CheckOptions) Validate() error {
-	if !slices.Contains(report.Formats, o.Output) && o.Output != "md" {
-		return usage("--output %q: want one of %s", o.Output, strings.Join(report.Formats, ", "))
+	if !slices.Contains(outputFormats(), o.Output) && o.Output != "md" {
+		return usage("--output %q: want one of %s", o.Output, strings.Join(outputFormats(), ", "))
 	}
 	if o.FailOn != string(checks.Fail) && o.FailOn != string(checks.Warn) {
 		return usage("--fail-on %q: want fail or warn", o.FailOn)
@@ -247,6 +252,40 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	start := time.Now()
+	rep, err := o.evaluate(ctx)
+	if err != nil {
+		return err
+	}
+	if o.Output == report.Prometheus {
+		cl := ""
+		if len(o.Files) == 0 {
+			cl = kubeContextName(o.ConfigFlags)
+		}
+		err = report.WritePrometheus(o.Out, []report.Run{{Context: cl, Report: &rep, At: start, Duration: time.Since(start)}})
+	} else {
+		err = report.Write(o.Out, o.Output, rep, report.Options{FailOn: checks.Status(o.FailOn), ShowPassed: o.ShowPassed})
+	}
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("writing %s output: %w", o.Output, err)}
+	}
+	if o.reachesFailOn(rep) {
+		return &ExitError{Code: ExitFindings}
+	}
+	return nil
+}
+
+// reachesFailOn reports whether a finding of rep is at or above --fail-on.
+func (o *CheckOptions) reachesFailOn(rep report.Report) bool {
+	return slices.ContainsFunc(rep.Findings, func(f checks.Finding) bool {
+		return report.AtOrAbove(f.Status, checks.Status(o.FailOn))
+	})
+}
+
+// evaluate loads the inventory (files or the flags' kube context, within --timeout),
+// evaluates the catalogue and packages the report; every output format renders it.
+// Its error is an *ExitError with ExitUsage.
+func (o *CheckOptions) evaluate(ctx context.Context) (report.Report, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 
@@ -255,7 +294,7 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	if len(o.Files) > 0 {
 		inv, err = load.Paths(o.Files, o.In)
 		if err != nil {
-			return &ExitError{Code: ExitUsage, Err: err}
+			return report.Report{}, &ExitError{Code: ExitUsage, Err: err}
 		}
 		inv.Origin = "manifests: " + strings.Join(o.Files, ", ")
 		// Every object read is judged or said: a file whose objects no check
@@ -267,7 +306,7 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	} else {
 		inv, err = o.listInventory(ctx, o)
 		if err != nil {
-			return &ExitError{Code: ExitUsage, Err: err}
+			return report.Report{}, &ExitError{Code: ExitUsage, Err: err}
 		}
 		// A namespace asked for that does not exist is said, not scored as an empty one.
 		if missing := missingNamespaces(inv); len(missing) > 0 {
@@ -284,7 +323,7 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	if o.PrometheusURL != "" {
 		names, err := cluster.LoadedAlertRules(ctx, o.PrometheusURL, readonly.WrapClient(&http.Client{Timeout: 30 * time.Second}))
 		if err != nil {
-			return usage("%s: %w", cmp.Or(o.prometheusFrom, "--prometheus-url"), err)
+			return report.Report{}, usage("%s: %w", cmp.Or(o.prometheusFrom, "--prometheus-url"), err)
 		}
 		inv.LoadedAlertRules = names
 	}
@@ -300,15 +339,7 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	}
 	rep := report.New(cat, findings, inv)
 	rep.Version = version.String()
-	if err := report.Write(o.Out, o.Output, rep, report.Options{FailOn: checks.Status(o.FailOn), ShowPassed: o.ShowPassed}); err != nil {
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("writing %s output: %w", o.Output, err)}
-	}
-	for _, f := range findings {
-		if report.AtOrAbove(f.Status, checks.Status(o.FailOn)) {
-			return &ExitError{Code: ExitFindings}
-		}
-	}
-	return nil
+	return rep, nil
 }
 
 // listLive lists the inventory of the flags' kube context.
