@@ -31,7 +31,7 @@ func (s *Session) collect() (objs estate.Objects, nss []estate.NamespaceStatus, 
 	for _, w := range all {
 		st := estate.NamespaceStatus{Name: w.name, Synced: true}
 		fails := w.failingNow()
-		for key, inf := range w.informers {
+		for key, inf := range w.informersNow() {
 			if !inf.HasSynced() {
 				// A failing resource is reported as such: it does not hold
 				// the rest of the session in "syncing".

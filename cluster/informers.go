@@ -37,12 +37,19 @@ type nsWatch struct {
 	dyn      dynamicinformer.DynamicSharedInformerFactory
 	vpa      vpainformers.SharedInformerFactory
 	// informers maps resource key to its informer; denied or not installed
-	// resources have none.
+	// resources have none. A rescan adds and parks informers at run time.
 	informers map[string]cache.SharedIndexInformer
+	// parked are the informers of kinds no longer served (rescan.go).
+	parked map[string]cache.SharedIndexInformer
 
-	mu      sync.Mutex // guards missing, denied and failing, which change at run time
+	mu      sync.Mutex // guards informers, parked, missing, denied, retries and failing, which change at run time
 	missing bool
 	denied  map[string]bool
+	// retries says when each refused kind is tried again (rescan.go).
+	retries map[string]retry
+	// setup serialises setting informers up: a factory's maps are not
+	// safe for concurrent ForResource/InformerFor.
+	setup sync.Mutex
 	// failing maps a resource whose list or watch failed for another
 	// reason than a refusal (a broken aggregated API: 503) to that reason,
 	// until the resource is read again.
@@ -311,7 +318,6 @@ func (s *Session) newScope(ns string) *nsWatch {
 // scope watches and the user may list and watch, and records the refused.
 func (s *Session) addResources(ctx context.Context, w *nsWatch, optional bool) {
 	ns := w.name
-	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, r := range watched {
 		if r.Optional != optional || !s.inScope(r, ns) {
@@ -321,32 +327,41 @@ func (s *Session) addResources(ctx context.Context, w *nsWatch, optional bool) {
 			continue // reported as "not installed" by build
 		}
 		wg.Go(func() {
-			ok := s.allowed(ctx, readNamespace(r, ns), r)
-			mu.Lock()
-			defer mu.Unlock()
-			if !ok {
-				w.deny(r.Key()) // under w.mu: running informers' error handlers write there too
+			if !s.allowed(ctx, readNamespace(r, ns), r) {
+				w.deny(r.Key())
 				return
 			}
-			inf := s.informerFor(w, r)
-			if inf == nil {
-				return
-			}
-			// Errors here mean the informer already started, which cannot be
-			// since this factory is new: log rather than fail the session.
-			if err := inf.SetTransform(s.transformFor(r)); err != nil {
-				s.log.Debug("set transform", "namespace", ns, "resource", r.Key(), "err", err)
-			}
-			if err := inf.SetWatchErrorHandlerWithContext(s.watchErrorHandler(w, r.Key())); err != nil {
-				s.log.Error("set watch error handler", "namespace", ns, "resource", r.Key(), "err", err)
-			}
-			if _, err := inf.AddEventHandler(s.eventHandler(w, r.Key())); err != nil {
-				s.log.Error("add event handler", "namespace", ns, "resource", r.Key(), "err", err)
-			}
-			w.informers[r.Key()] = inf
+			s.addInformer(w, r)
 		})
 	}
 	wg.Wait()
+}
+
+// addInformer sets up r's informer in w (transform, error and event
+// handlers) and records it; the caller starts w. It reports whether there
+// is one (a client family may be missing).
+func (s *Session) addInformer(w *nsWatch, r resource) bool {
+	w.setup.Lock() // a factory's informers are set up one at a time
+	defer w.setup.Unlock()
+	inf := s.informerFor(w, r)
+	if inf == nil {
+		return false
+	}
+	// Errors here mean the informer already started, which cannot be
+	// since this factory is new: log rather than fail the session.
+	if err := inf.SetTransform(s.transformFor(r)); err != nil {
+		s.log.Debug("set transform", "namespace", w.name, "resource", r.Key(), "err", err)
+	}
+	if err := inf.SetWatchErrorHandlerWithContext(s.watchErrorHandler(w, r.Key())); err != nil {
+		s.log.Error("set watch error handler", "namespace", w.name, "resource", r.Key(), "err", err)
+	}
+	if _, err := inf.AddEventHandler(s.eventHandler(w, r.Key())); err != nil {
+		s.log.Error("add event handler", "namespace", w.name, "resource", r.Key(), "err", err)
+	}
+	w.mu.Lock()
+	w.informers[r.Key()] = inf
+	w.mu.Unlock()
+	return true
 }
 
 // transformFor is the transform of r's informer: the slimmer's, and for
@@ -472,6 +487,9 @@ func (s *Session) watchErrorHandler(w *nsWatch, res string) cache.WatchErrorHand
 			}
 		case apierrors.IsNotFound(err):
 			s.log.Debug("resource not served", "namespace", w.name, "resource", res, "err", err)
+			if w.informer(res) != nil {
+				s.rescanNow() // its CRD went away: stop showing its objects
+			}
 		case errors.As(err, &status) && !apierrors.IsResourceExpired(err) && !apierrors.IsGone(err):
 			if w.fail(res, "list failing: "+Explain(err)) {
 				s.log.Warn("list/watch failing", "namespace", w.name, "resource", res, "err", err)
@@ -518,11 +536,12 @@ func (s *Session) namespaceMissing(ctx context.Context, ns string) bool {
 // the informers' sync channels, not by polling.
 func (s *Session) waitSynced(ctx context.Context, begun time.Time, watches []*nsWatch) {
 	for _, w := range watches {
-		checkers := make([]cache.DoneChecker, 0, len(w.informers))
+		infs := w.informersNow()
+		checkers := make([]cache.DoneChecker, 0, len(infs))
 		last, lastAt := "", time.Duration(0) // the slowest, for the start-up diagnostics
 		var mu sync.Mutex
 		var timing sync.WaitGroup
-		for res, inf := range w.informers {
+		for res, inf := range infs {
 			checkers = append(checkers, inf.HasSyncedChecker())
 			timing.Go(func() {
 				select {

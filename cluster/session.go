@@ -74,6 +74,10 @@ type Options struct {
 	// Heartbeat is how often the session checks the API server is reachable
 	// while no watch event arrives; default 10s.
 	Heartbeat time.Duration
+	// Rescan is how often the session asks discovery again and tries
+	// refused kinds again (each with its own backoff, from Rescan up to 5
+	// minutes); default DefaultRescan.
+	Rescan time.Duration
 	// RequestTimeout bounds each request Start waits on (the namespaces'
 	// GETs, the rules and access reviews): a server that accepts the
 	// connection but never answers must not hold a start or a context
@@ -102,6 +106,7 @@ type Session struct {
 	slim      *slimmer // the informers' transform and its intern pool
 	dirty     chan struct{}
 	probe     chan struct{} // a watch failed: probe the connection now
+	rescanAsk chan struct{} // a watch found its kind gone: rescan now
 	syncedNow chan struct{} // every cache has listed: build now
 	// startedUp is closed once the first complete snapshot is published,
 	// or when StartGrace has passed without one. Until then the loop
@@ -179,6 +184,9 @@ func New(opts Options) (*Session, error) {
 	if opts.RequestTimeout <= 0 {
 		opts.RequestTimeout = DefaultRequestTimeout
 	}
+	if opts.Rescan <= 0 {
+		opts.Rescan = DefaultRescan
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -188,7 +196,7 @@ func New(opts Options) (*Session, error) {
 	s := &Session{
 		opts:  opts,
 		log:   opts.Logger.With("context", opts.Context, "generation", opts.Generation),
-		dirty: make(chan struct{}, 1), probe: make(chan struct{}, 1), syncedNow: make(chan struct{}, 1), startedUp: make(chan struct{}),
+		dirty: make(chan struct{}, 1), probe: make(chan struct{}, 1), rescanAsk: make(chan struct{}, 1), syncedNow: make(chan struct{}, 1), startedUp: make(chan struct{}),
 		subs:     map[chan estate.Snapshot]struct{}{},
 		podCache: estate.NewPodCache(),
 		slim:     newSlimmer(),
@@ -330,13 +338,14 @@ func (s *Session) Start(ctx context.Context) error {
 		s.namespaces = watches
 		s.cluster = cluster
 		s.mu.Unlock()
-		s.wg.Add(6)
+		s.wg.Add(7)
 		go func() { defer s.wg.Done(); s.graceEnds(ctx) }()
 		go func() { defer s.wg.Done(); s.loop(ctx) }()
 		go func() { defer s.wg.Done(); s.heartbeat(ctx) }()
 		go func() { defer s.wg.Done(); s.waitSynced(ctx, begun, append([]*nsWatch{cluster}, watches...)) }()
 		go func() { defer s.wg.Done(); s.pollUsage(ctx) }()
 		go func() { defer s.wg.Done(); s.pollAlerts(ctx) }()
+		go func() { defer s.wg.Done(); s.rescanLoop(ctx) }()
 		s.markDirty()
 	})
 	return err
@@ -609,7 +618,7 @@ func (s *Session) recheckFailing(ctx context.Context, w *nsWatch) {
 	}
 	for res := range w.failingNow() {
 		r, ok := kindByKey[res]
-		inf := w.informers[res] // w.informers is fixed once w is published
+		inf := w.informer(res)
 		if !ok || inf == nil || !inf.HasSynced() {
 			continue
 		}
