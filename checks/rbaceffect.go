@@ -35,6 +35,9 @@ type resolvedRole struct {
 	// From says how the role was found: "", "built-in" (the bootstrap
 	// policy), and the ClusterRoles aggregated into it.
 	From string
+	// RuleFrom names, rule by rule, the role each rule was read from: the
+	// role itself or a ClusterRole aggregated into it.
+	RuleFrom []string
 }
 
 // resolveRole resolves a binding's roleRef; ok is false when the role is
@@ -43,12 +46,12 @@ func (inv *Inventory) resolveRole(bindingNS string, ref rbacv1.RoleRef) (resolve
 	if ref.Kind == "Role" {
 		for _, r := range inv.Roles {
 			if r.Namespace == bindingNS && r.Name == ref.Name {
-				return resolvedRole{Rules: r.Rules}, true
+				return resolvedRole{Rules: r.Rules, RuleFrom: repeat(r.Name, len(r.Rules))}, true
 			}
 		}
 		for _, r := range bootstrapRBAC.Roles {
 			if r.Namespace == bindingNS && r.Name == ref.Name {
-				return resolvedRole{Rules: r.Rules, From: "built-in"}, true
+				return resolvedRole{Rules: r.Rules, From: "built-in", RuleFrom: repeat(r.Name, len(r.Rules))}, true
 			}
 		}
 		return resolvedRole{}, false
@@ -71,6 +74,7 @@ func (inv *Inventory) resolveRole(bindingNS string, ref rbacv1.RoleRef) (resolve
 		}
 		seen[c.Name] = true
 		res.Rules = append(res.Rules, c.Rules...)
+		res.RuleFrom = append(res.RuleFrom, repeat(c.Name, len(c.Rules))...)
 		if c.AggregationRule == nil {
 			return
 		}
@@ -89,6 +93,15 @@ func (inv *Inventory) resolveRole(bindingNS string, ref rbacv1.RoleRef) (resolve
 		res.From = strings.TrimPrefix(res.From+", aggregating "+strings.Join(aggregated, ", "), ", ")
 	}
 	return res, true
+}
+
+// repeat returns n copies of s.
+func repeat(s string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
 }
 
 // The authorizer's matching (k8s.io/kubernetes pkg/apis/rbac/v1 helpers).

@@ -124,6 +124,7 @@ Connection flags work as in kubectl, before or after any subcommand:
 	c.AddCommand(newActionCommands(g, streams)...)
 	c.AddCommand(newLogsCommand(g, streams))
 	c.AddCommand(newAttestCommand(g, streams))
+	c.AddCommand(newWhoCanCommand(g, streams))
 	return c
 }
 
