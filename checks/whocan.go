@@ -166,21 +166,21 @@ func WhoCan(inv *Inventory, q WhoCanQuestion) WhoCanAnswer {
 		}
 		role, ok := inv.resolveRole(b.Namespace, b.RoleRef)
 		if !ok {
-			ans.Notes = append(ans.Notes, fmt.Sprintf("%s: roleRef %s/%s does not exist; the authorizer grants nothing by it", b.Resource, b.RoleRef.Kind, b.RoleRef.Name))
+			ans.Notes = append(ans.Notes, fmt.Sprintf("%s: roleRef %s/%s does not exist: it grants nothing", b.Resource, b.RoleRef.Kind, b.RoleRef.Name))
 			continue
+		}
+		roleRes := Resource{Kind: b.RoleRef.Kind, Name: b.RoleRef.Name}
+		if b.RoleRef.Kind == "Role" {
+			roleRes.Namespace = b.Namespace
 		}
 		path, named, ok := matchRole(role, b.RoleRef.Name, q)
 		if !ok {
 			if len(named) > 0 {
-				ans.Notes = append(ans.Notes, fmt.Sprintf("%s → %s/%s allows it on resourceNames %v only (ask about one of them by NAME)", b.Resource, b.RoleRef.Kind, b.RoleRef.Name, named))
+				ans.Notes = append(ans.Notes, fmt.Sprintf("%s → %s allows it on resourceNames %v only (ask about one of them by NAME)", b.Resource, roleRes, named))
 			}
 			continue
 		}
-		path.Binding = b.Resource
-		path.Role = Resource{Kind: b.RoleRef.Kind, Name: b.RoleRef.Name}
-		if b.RoleRef.Kind == "Role" {
-			path.Role.Namespace = b.Namespace
-		}
+		path.Binding, path.Role = b.Resource, roleRes
 		path.BuiltIn = strings.HasPrefix(role.From, "built-in")
 		if path.AggregatedFrom == b.RoleRef.Name {
 			path.AggregatedFrom = ""

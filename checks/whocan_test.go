@@ -80,7 +80,7 @@ func TestWhoCan(t *testing.T) {
 				"Group auditors": "ClusterRoleBinding/auditors → ClusterRole/secret-auditor [aggregated from ClusterRole/secret-reader-piece]",
 				"User alice":     editSecrets,
 			},
-			[]string{"RoleBinding/prod/app → Role/named-secrets allows it on resourceNames [payment-secrets] only"}},
+			[]string{"RoleBinding/prod/app → Role/prod/named-secrets allows it on resourceNames [payment-secrets] only"}},
 		{"resourceNames: the named secret",
 			WhoCanQuestion{Verb: "get", Resource: "secrets", Name: "payment-secrets", Namespace: "prod"},
 			map[string]string{
