@@ -77,6 +77,10 @@ type CheckOptions struct {
 	PrometheusURL     string
 	Checks            []string
 	Timeout           time.Duration
+	// AllContexts evaluates every kube context of the kubeconfig (runFleet), Parallel at
+	// a time.
+	AllContexts bool
+	Parallel    int
 
 	Out, ErrOut io.Writer
 	In          io.Reader
@@ -90,6 +94,9 @@ type CheckOptions struct {
 	// getenv finds the state directory, whose attestations vigil check lays over the
 	// findings of a live context; nil for none.
 	getenv func(string) string
+	// changed reports whether a flag was set on the command line (cobra's), for complete
+	// per context under --all-contexts.
+	changed func(flag string) bool
 	// loadConfig and contextName are the global flags' (tests replace them).
 	loadConfig  func() (config.Config, error)
 	contextName func() string
@@ -101,7 +108,7 @@ type CheckOptions struct {
 // context with cluster.ListInventory.
 func newCheckOptions(g *globalFlags, streams genericiooptions.IOStreams) *CheckOptions {
 	return &CheckOptions{ConfigFlags: g.kube, Out: streams.Out, ErrOut: streams.ErrOut, In: streams.In, Output: "table", FailOn: "fail",
-		AllowedRegistries: append([]string(nil), checks.DefaultAllowedRegistries...), Timeout: 30 * time.Second,
+		AllowedRegistries: append([]string(nil), checks.DefaultAllowedRegistries...), Timeout: 30 * time.Second, Parallel: DefaultParallel,
 		loadConfig: g.loadConfig, contextName: func() string { return kubeContextName(g.kube) }, getenv: g.getenv,
 		listInventory: listLive}
 }
@@ -172,10 +179,17 @@ Input is a live cluster (the current or --context kube context; namespaced
 objects are listed in --namespaces) or, with -f, manifest files and
 directories (multi-document YAML or JSON, read recursively; "-" is stdin).
 
+With --all-contexts every context of the kubeconfig is evaluated (--parallel
+at a time, each as --context would, with its own --timeout): one report per
+context and a fleet summary, in table, json or prometheus. A context that
+cannot be reached is its error line; the others still report.
+
 Exit codes: 0 no finding at or above --fail-on; 1 at least one;
 2 usage or input error (bad flag, unreadable or unparsable file, cluster
-unreachable). See docs/checks.md for the catalogue and the score.`,
+unreachable; with --all-contexts, any context that could not be evaluated).
+See docs/checks.md for the catalogue, the score and the metrics.`,
 		Example: `  vigil check --context prod-eu
+  vigil check --all-contexts -o prometheus > /var/lib/node_exporter/textfile/vigil.prom
   vigil check -f deploy/ -o sarif > vigil.sarif
   vigil check -f testdata/fintech/all -f testdata/fintech/local-1 --fail-on warn -o junit`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -187,6 +201,11 @@ unreachable). See docs/checks.md for the catalogue and the score.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(c *cobra.Command, _ []string) error {
+			o.changed = c.Flags().Changed
+			if o.AllContexts {
+				// Each context completes its own settings (runFleet).
+				return o.Run(c.Context())
+			}
 			if err := o.complete(c.Flags().Changed); err != nil {
 				return &ExitError{Code: ExitUsage, Err: err}
 			}
@@ -205,7 +224,9 @@ unreachable). See docs/checks.md for the catalogue and the score.`,
 	fs.BoolVar(&o.ShowPassed, "show-passed", false, "list pass and not-applicable findings in table and markdown output")
 	fs.StringVar(&o.PrometheusURL, "prometheus-url", "", "Prometheus base URL; its /api/v1/rules tells which alert rules are loaded")
 	fs.StringSliceVar(&o.Checks, "check", nil, "run only these check IDs (comma-separated; default all)")
-	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "time limit for listing the cluster and querying Prometheus")
+	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "time limit for listing the cluster and querying Prometheus (per context with --all-contexts)")
+	fs.BoolVar(&o.AllContexts, "all-contexts", false, "evaluate every context of the kubeconfig, one report per context and a fleet summary (-o table, json or prometheus)")
+	fs.IntVar(&o.Parallel, "parallel", o.Parallel, "with --all-contexts, how many contexts to evaluate at once")
 	return c
 }
 
@@ -223,6 +244,18 @@ func usage(format string, args ...any) error {
 func (o *CheckOptions) Validate() error {
 	if !slices.Contains(outputFormats(), o.Output) && o.Output != "md" {
 		return usage("--output %q: want one of %s", o.Output, strings.Join(outputFormats(), ", "))
+	}
+	if o.AllContexts {
+		switch {
+		case len(o.Files) > 0:
+			return usage("--all-contexts evaluates clusters: it does not take -f")
+		case o.ConfigFlags != nil && o.ConfigFlags.Context != nil && *o.ConfigFlags.Context != "":
+			return usage("--all-contexts evaluates every context: drop --context %q", *o.ConfigFlags.Context)
+		case !slices.Contains(report.FleetFormats, o.Output):
+			return usage("--output %q with --all-contexts: want one of %s", o.Output, strings.Join(report.FleetFormats, ", "))
+		case o.Parallel < 1:
+			return usage("--parallel %d: want 1 or more", o.Parallel)
+		}
 	}
 	if o.FailOn != string(checks.Fail) && o.FailOn != string(checks.Warn) {
 		return usage("--fail-on %q: want fail or warn", o.FailOn)
@@ -245,12 +278,16 @@ func (o *CheckOptions) Validate() error {
 
 // Run loads the inventory, evaluates the catalogue, writes the report and
 // returns the exit status as an *ExitError (nil when below --fail-on).
+// With --all-contexts it evaluates every kube context (runFleet).
 func (o *CheckOptions) Run(ctx context.Context) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if o.AllContexts {
+		return o.runFleet(ctx)
 	}
 	start := time.Now()
 	rep, err := o.evaluate(ctx)

@@ -28,6 +28,13 @@ type jsonReport struct {
 }
 
 func writeJSON(w io.Writer, r Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(newJSONReport(r))
+}
+
+// newJSONReport is r as the JSON output shows it.
+func newJSONReport(r Report) jsonReport {
 	doc := jsonReport{Checks: []jsonCheck{}, Findings: r.Findings, Items: r.Items, Score: r.Score, Skipped: r.Skipped}
 	if doc.Items == nil {
 		doc.Items = []checks.ItemVerdict{}
@@ -42,7 +49,5 @@ func writeJSON(w io.Writer, r Report) error {
 		}
 		doc.Checks = append(doc.Checks, jsonCheck{c.ID, c.Title, c.Group, c.Item, pci, c.Severity})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return doc
 }

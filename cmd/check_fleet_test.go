@@ -1,0 +1,187 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/checks/load"
+)
+
+// fleetFixture is a kubeconfig with the contexts names (the first current), and a config file giving
+// context a its own namespaces.
+func fleetFixture(t *testing.T, names []string) (kubeconfig, cfgFile string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfgFile = filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfgFile, []byte("namespaces: [shop]\ncontexts:\n  a:\n    namespaces: [team-a]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig = filepath.Join(dir, "kubeconfig")
+	var ctxs []string
+	for _, n := range names {
+		ctxs = append(ctxs, "{name: "+n+", context: {cluster: c, user: u}}")
+	}
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {}}]
+contexts: [`+strings.Join(ctxs, ", ")+`]
+current-context: `+names[0]+`
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return kubeconfig, cfgFile
+}
+
+// fakeFleet runs `vigil check ARGS` with a listInventory that answers per context: a and c
+// the failing ingress-tls fixture, b and d the passing one, down an error of two lines. It
+// records the namespaces each context was listed with and the most contexts listed at once.
+type fakeFleet struct {
+	// contexts are the kubeconfig's; default a, b, c, d and down.
+	contexts    []string
+	mu          sync.Mutex
+	namespaces  map[string][]string
+	inFlight    atomic.Int32
+	maxInFlight atomic.Int32
+}
+
+func (f *fakeFleet) run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	if f.contexts == nil {
+		f.contexts = []string{"b", "a", "c", "d", "down"}
+	}
+	kubeconfig, cfgFile := fleetFixture(t, f.contexts)
+	pass, err := load.Paths([]string{fixture("ingress-tls", "pass")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fail, err := load.Paths([]string{fixture("ingress-tls", "fail")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.namespaces = map[string][]string{}
+	var out, errOut bytes.Buffer
+	g := newGlobalFlags(func(string) string { return "" })
+	o := newCheckOptions(g, genericiooptions.IOStreams{Out: &out, ErrOut: &errOut})
+	o.listInventory = func(_ context.Context, o *CheckOptions) (*checks.Inventory, error) {
+		name := kubeContextName(o.ConfigFlags)
+		n := f.inFlight.Add(1)
+		defer f.inFlight.Add(-1)
+		for m := f.maxInFlight.Load(); n > m && !f.maxInFlight.CompareAndSwap(m, n); m = f.maxInFlight.Load() {
+		}
+		time.Sleep(50 * time.Millisecond)
+		f.mu.Lock()
+		f.namespaces[name] = o.Namespaces
+		f.mu.Unlock()
+		var inv checks.Inventory
+		switch name {
+		case "a", "c":
+			inv = *fail
+		case "b", "d":
+			inv = *pass
+		default:
+			return nil, errors.New("Get \"https://127.0.0.1:1/api\": dial tcp 127.0.0.1:1:\nconnect: connection refused")
+		}
+		inv.Origin = "context " + name
+		return &inv, nil
+	}
+	c := newCheckCommand(o)
+	g.addFlags(c.PersistentFlags())
+	c.SetArgs(append([]string{"--kubeconfig", kubeconfig, "--config", cfgFile, "--check", "ingress-tls"}, args...))
+	code := execute(context.Background(), c, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+// TestAllContextsFleet: every context evaluated as `--context X` alone would be (its own
+// config settings; the same JSON report), at most --parallel at once; an unreachable
+// context is its error line and exit 2 while the others report; exit 1 when findings reach
+// --fail-on anywhere.
+func TestAllContextsFleet(t *testing.T) {
+	var f fakeFleet
+	out, errOut, code := f.run(t, "--all-contexts", "--parallel", "2", "-o", "json")
+	if code != ExitUsage || !strings.Contains(errOut, "1 of 5 contexts could not be evaluated: down") {
+		t.Errorf("exit %d, stderr %q: want 2 naming down", code, errOut)
+	}
+	if m := f.maxInFlight.Load(); m != 2 {
+		t.Errorf("at most %d contexts listed at once with --parallel 2, want 2", m)
+	}
+	if !slices.Equal(f.namespaces["a"], []string{"team-a"}) || !slices.Equal(f.namespaces["b"], []string{"shop"}) {
+		t.Errorf("namespaces per context %v: want a's own (team-a), the global ones (shop) for b", f.namespaces)
+	}
+	var fleet struct {
+		Contexts []struct {
+			Context string          `json:"context"`
+			Error   string          `json:"error"`
+			Report  json.RawMessage `json:"report"`
+		} `json:"contexts"`
+		Summary []struct {
+			Context string `json:"context"`
+			Error   string `json:"error"`
+			Fail    int    `json:"fail"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(out), &fleet); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(fleet.Contexts) != 5 || len(fleet.Summary) != 5 {
+		t.Fatalf("want 5 contexts and 5 summary lines:\n%s", out)
+	}
+	for i, c := range fleet.Contexts {
+		s := fleet.Summary[i]
+		if c.Context == "down" {
+			if c.Error != `Get "https://127.0.0.1:1/api": dial tcp 127.0.0.1:1: connect: connection refused` || s.Error != c.Error {
+				t.Errorf("down: error %q, summary %q", c.Error, s.Error)
+			}
+			continue
+		}
+		var single fakeFleet
+		alone, _, _ := single.run(t, "--context", c.Context, "-o", "json")
+		if !jsonEqual(t, c.Report, json.RawMessage(alone)) {
+			t.Errorf("%s: fleet report differs from --context %s -o json", c.Context, c.Context)
+		}
+		if wantFail := map[string]bool{"a": true, "c": true}[c.Context]; (s.Fail > 0) != wantFail {
+			t.Errorf("summary %s: %d failing findings", c.Context, s.Fail)
+		}
+	}
+
+	// Without the dead context: exit 1 from a's findings, 0 when only passing contexts are
+	// there (--fail-on reaches nothing in b and d).
+	for _, tc := range []struct {
+		contexts []string
+		want     int
+	}{{[]string{"b", "a"}, ExitFindings}, {[]string{"b", "d"}, ExitOK}} {
+		g := fakeFleet{contexts: tc.contexts}
+		if _, errOut, code := g.run(t, "--all-contexts"); code != tc.want || errOut != "" {
+			t.Errorf("contexts %v: exit %d (want %d), stderr %q", tc.contexts, code, tc.want, errOut)
+		}
+	}
+	if _, errOut, code := f.run(t, "--all-contexts", "--check", "ingress-tls", "-o", "prometheus"); code != ExitUsage || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("prometheus: exit %d, stderr %q", code, errOut)
+	}
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--all-contexts", "-f", "x.yaml"}, ExitUsage},
+		{[]string{"--all-contexts", "--context", "a"}, ExitUsage},
+		{[]string{"--all-contexts", "-o", "junit"}, ExitUsage},
+		{[]string{"--all-contexts", "--parallel", "0"}, ExitUsage},
+	} {
+		if _, errOut, code := f.run(t, tc.args...); code != tc.want {
+			t.Errorf("%v: exit %d, want %d (%s)", tc.args, code, tc.want, errOut)
+		}
+	}
+}
