@@ -69,3 +69,25 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+// TestFleetTableEscapesControl: a context's name and its error (text from the kubeconfig
+// and the network) reach the terminal escaped, each on one line.
+func TestFleetTableEscapesControl(t *testing.T) {
+	var buf bytes.Buffer
+	runs := []report.Run{{Context: "\x1b[31mred", Err: "dial: \x1b]0;pwned\x07\nsecond line"}}
+	if err := report.WriteFleet(&buf, "table", runs, report.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if strings.ContainsAny(out, "\x1b\x07") {
+		t.Errorf("control characters reached the output: %q", out)
+	}
+	if !strings.Contains(out, "fleet: 1 contexts, 0 evaluated, 1 could not be") || strings.Count(out, "second line") != 2 {
+		t.Errorf("want the error once under the heading and once in the summary, each on its line:\n%s", out)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "second line") {
+			t.Errorf("an error's newline split its line:\n%s", out)
+		}
+	}
+}
