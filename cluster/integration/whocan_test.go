@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
 // TestWhoCanAgreesWithSubjectAccessReview holds vigil who-can's derivation (cluster.ListRBAC →
@@ -184,4 +185,75 @@ func review(ctx context.Context, t *testing.T, cs kubernetes.Interface, q checks
 		t.Fatalf("SubjectAccessReview %+v: %v", spec, err)
 	}
 	return r.Status.Allowed, r.Status.Reason
+}
+
+// TestWhoCanFollowsAggregationLikeTheController: a ClusterRole aggregating another by label,
+// bound by a RoleBinding in a namespace of the test's own. Once the API server's aggregation
+// controller has filled it, who-can names the service account with the piece the rule came
+// from, and SubjectAccessReview agrees; and from the aggregating role as a manifest declares
+// it (rules empty, only the aggregationRule), the answer is the same: the derivation expands
+// the aggregation itself.
+func TestWhoCanFollowsAggregationLikeTheController(t *testing.T) {
+	cfg, err := lc.RESTConfig("local-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := kubernetes.NewForConfigOrDie(cfg)
+	ns := lc.Namespace(t, "local-1")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	label := map[string]string{"vigil.test/who-can-" + ns: "true"}
+	agg := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: ns + "-aggregated"},
+		AggregationRule: &rbacv1.AggregationRule{ClusterRoleSelectors: []metav1.LabelSelector{{MatchLabels: label}}}}
+	piece := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: ns + "-piece", Labels: label},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"}}}}
+	for _, r := range []*rbacv1.ClusterRole{agg, piece} {
+		if _, cerr := cs.RbacV1().ClusterRoles().Create(ctx, r, metav1.CreateOptions{}); cerr != nil {
+			t.Fatal(cerr)
+		}
+		t.Cleanup(func() { _ = cs.RbacV1().ClusterRoles().Delete(context.Background(), r.Name, metav1.DeleteOptions{}) })
+	}
+	rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "reader"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: agg.Name},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: "reader", Namespace: ns}}}
+	if _, err = cs.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	q := checks.WhoCanQuestion{Verb: "get", Resource: "configmaps", Name: "any", Namespace: ns}
+	want := "ServiceAccount " + ns + "/reader"
+	// The controller fills the aggregating role asynchronously; the authorizer is the judge.
+	if err = clustertest.Eventually(30*time.Second, 200*time.Millisecond, func() (bool, error) {
+		ok, _ := review(ctx, t, cs, q, rbacv1.ServiceAccountKind, "reader", ns)
+		return ok, nil
+	}); err != nil {
+		t.Fatalf("the aggregation controller never granted %s: %v", want, err)
+	}
+	inv, err := cluster.ListRBAC(ctx, cfg, ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As a manifest declares it: the aggregating role's rules empty.
+	declared := inv
+	declared.ClusterRoles = slices.Clone(inv.ClusterRoles)
+	for i, r := range declared.ClusterRoles {
+		if r.Name == agg.Name {
+			if len(r.Rules) == 0 {
+				t.Fatalf("%s has no rules in the API: the controller did not fill it", r.Name)
+			}
+			bare := r.DeepCopy()
+			bare.Rules = nil
+			declared.ClusterRoles[i] = bare
+		}
+	}
+	for what, in := range map[string]*checks.Inventory{"as the API shows it": &inv, "as declared": &declared} {
+		ans := checks.WhoCan(in, q)
+		i := slices.IndexFunc(ans.Subjects, func(s checks.WhoCanSubject) bool { return s.String() == want })
+		if i < 0 {
+			t.Errorf("%s: %s not returned by who-can %s (SubjectAccessReview allows it)", what, want, q)
+			continue
+		}
+		if p := ans.Subjects[i].Via[0]; p.Binding.String() != "RoleBinding/"+ns+"/reader" || p.AggregatedFrom != piece.Name {
+			t.Errorf("%s: %s via %s (aggregated from %q), want RoleBinding/%s/reader and the rule from %s", what, want, p, p.AggregatedFrom, ns, piece.Name)
+		}
+	}
 }
