@@ -78,6 +78,12 @@ func ResolveConnection(flags *genericclioptions.ConfigFlags, userAgent string) (
 	} else if name == "" {
 		t.Context = "(no context)" // --server without a kubeconfig
 	}
+	// TLS material (a CA file that is not PEM, a key that does not match
+	// its certificate) fails here, once, naming the context and the file,
+	// rather than later in whichever client is built first.
+	if _, err = rest.TLSConfigFor(cfg); err != nil {
+		return Connection{}, fmt.Errorf("context %q: TLS settings%s: %w", t.Context, tlsFiles(cfg), err)
+	}
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = userAgent
 	// Informers list several resources in several namespaces at start;
@@ -89,6 +95,20 @@ func ResolveConnection(flags *genericclioptions.ConfigFlags, userAgent string) (
 	t.Server = cfg.Host
 	t.RESTConfig = cfg
 	return t, nil
+}
+
+// tlsFiles names the TLS files a config reads, for an error about them.
+func tlsFiles(cfg *rest.Config) string {
+	var files []string
+	for _, f := range []struct{ what, path string }{{"certificate-authority", cfg.CAFile}, {"client-certificate", cfg.CertFile}, {"client-key", cfg.KeyFile}} {
+		if f.path != "" {
+			files = append(files, f.what+" "+f.path)
+		}
+	}
+	if len(files) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(files, ", ") + ")"
 }
 
 // inCluster reports whether the in-cluster service account config applies,

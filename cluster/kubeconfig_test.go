@@ -57,9 +57,21 @@ func TestResolveConnection(t *testing.T) {
 		t.Errorf("current context = %q, want local-1", got.Context)
 	}
 
+	badCA := filepath.Join(dir, "ca.crt")
+	if err := os.WriteFile(badCA, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	badPath := filepath.Join(dir, "bad-ca")
+	bad := "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:6443\", certificate-authority: " + badCA +
+		"}\nusers:\n- name: u\n  user: {token: t}\ncontexts:\n- name: bad-ca\n  context: {cluster: c, user: u}\n"
+	if err := os.WriteFile(badPath, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	errs := []struct {
 		name, kubeconfig, context, want string
 	}{
+		{"CA file not PEM", badPath, "bad-ca", `context "bad-ca": TLS settings (certificate-authority ` + badCA + `): unable to load root certificates: unable to parse bytes as PEM block`},
 		{"unknown context", path, "nope", fmt.Sprintf(`context "nope" not found in kubeconfig %s (have: local-1, local-1-reviewer)`, path)},
 		{"missing file", filepath.Join(dir, "missing"), "", "kubeconfig " + filepath.Join(dir, "missing") + ": no such file or directory"},
 	}

@@ -384,13 +384,13 @@ func listLive(ctx context.Context, o *CheckOptions) (*checks.Inventory, error) {
 	if o.ConfigFlags == nil {
 		return nil, errors.New("no kube connection flags: pass -f to check manifests")
 	}
-	cfg, err := o.ConfigFlags.ToRESTConfig()
+	// The TUI's resolution: its errors name the kubeconfig, the context and the file at fault.
+	t, err := cluster.ResolveConnection(o.ConfigFlags, version.UserAgent())
 	if err != nil {
-		return nil, fmt.Errorf("kube config: %w", err)
+		return nil, err
 	}
 	// check only lists: its client refuses writes whatever the mode.
-	cfg = readonly.WrapConfig(cfg)
-	cfg.UserAgent = version.UserAgent()
+	cfg := readonly.WrapConfig(t.RESTConfig)
 	ns := o.Namespaces
 	if len(ns) == 0 && o.settings.NamespaceSelector != "" {
 		if ns, err = cluster.NamespacesMatching(ctx, cfg, o.settings.NamespaceSelector); err != nil {
