@@ -203,23 +203,28 @@ type lister struct {
 }
 
 // refused records a 403 or 404 in Forbidden and reports whether err was one.
+// Of several namespaces' refusals, listed in parallel, the first in sort
+// order is kept, so the evidence does not change from run to run.
 func (l *lister) refused(resource string, err error) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
 	case apierrors.IsForbidden(err):
-		if _, ok := l.inv.Forbidden[resource]; !ok {
+		if cur, ok := l.inv.Forbidden[resource]; !ok || (cur != notServed && err.Error() < cur) {
 			l.inv.Forbidden[resource] = err.Error()
 		}
 		return true
 	case apierrors.IsNotFound(err):
 		if _, ok := l.inv.Forbidden[resource]; !ok {
-			l.inv.Forbidden[resource] = "not served by the API server"
+			l.inv.Forbidden[resource] = notServed
 		}
 		return true
 	}
 	return false
 }
+
+// notServed is Forbidden's entry of a kind the API server does not serve.
+const notServed = "not served by the API server"
 
 // listAll pages through a list call of kind k (500 at a time, with the
 // kind's selectors), dropping managed fields. A refused list yields nothing

@@ -3,7 +3,6 @@ package cmd
 import (
 	"encoding/json"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -113,7 +112,9 @@ func TestCheckAllContextsAgainstLocalClusters(t *testing.T) {
 			t.Errorf("%s: %s", c.Context, c.Error)
 			continue
 		}
-		if !jsonEqual(t, forbiddenNamespace.ReplaceAll(c.Report, []byte(`$1*`)), forbiddenNamespace.ReplaceAll(single[c.Context], []byte(`$1*`))) {
+		// Whole, the refusals' evidence included: cluster.ListInventory keeps the same 403
+		// of several namespaces' (the first in sort order) on every run.
+		if !jsonEqual(t, c.Report, single[c.Context]) {
 			t.Errorf("%s: the fleet's report differs from `vigil check --context %s -o json`", c.Context, c.Context)
 		}
 	}
@@ -154,12 +155,6 @@ func TestCheckAllContextsAgainstLocalClusters(t *testing.T) {
 		t.Errorf("table lacks the fleet summary:\n%s", table[max(0, len(table)-1500):])
 	}
 }
-
-// forbiddenNamespace is the namespace a 403's message names. cluster.ListInventory lists
-// the namespaces concurrently and keeps the first 403 per resource, so which namespace a
-// restricted identity's "no access" evidence names varies from run to run (the reviewer
-// contexts); the comparison leaves that one word out.
-var forbiddenNamespace = regexp.MustCompile(`(in the namespace \\")[a-z0-9-]+`)
 
 // jsonEqual compares two JSON documents by value, logging the first differing top-level key.
 func jsonEqual(t *testing.T, a, b json.RawMessage) bool {
