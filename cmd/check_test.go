@@ -91,7 +91,7 @@ func TestJSONShape(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	assertKeys(t, "top", doc, "checks", "findings", "items", "score", "skipped") // the estate holds kinds no check reads
+	assertKeys(t, "top", doc, "checks", "findings", "items", "score", "skipped", "reachability") // the estate holds kinds no check reads, and PCI workloads
 	var cs []map[string]json.RawMessage
 	var fs []map[string]json.RawMessage
 	var score map[string]json.RawMessage
@@ -115,6 +115,16 @@ func TestJSONShape(t *testing.T) {
 		}
 	}
 	assertKeys(t, "score", score, "overall", "groups", "capped", "proven", "coverage", "counts")
+	var reach map[string]json.RawMessage
+	if err := json.Unmarshal(doc["reachability"], &reach); err != nil {
+		t.Fatal(err)
+	}
+	assertKeys(t, "reachability", reach, "scope", "ingress", "egress", "asked")
+	var edges []map[string]json.RawMessage
+	if err := json.Unmarshal(reach["ingress"], &edges); err != nil || len(edges) == 0 {
+		t.Fatalf("reachability ingress: %v, %d edges", err, len(edges))
+	}
+	assertKeys(t, "edge", edges[0], "from", "to", "ports", "via")
 	var items []map[string]json.RawMessage
 	if err := json.Unmarshal(doc["items"], &items); err != nil || len(items) != len(checks.Checklist) {
 		t.Fatalf("items: %v, %d of %d", err, len(items), len(checks.Checklist))

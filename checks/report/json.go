@@ -25,6 +25,8 @@ type jsonReport struct {
 	Items   []checks.ItemVerdict `json:"items"`
 	Score   checks.Score         `json:"score"`
 	Skipped []checks.Skipped     `json:"skipped,omitempty"`
+	// Reachability is who reaches the PCI workloads (NetworkPolicy).
+	Reachability *checks.Reachability `json:"reachability,omitempty"`
 }
 
 func writeJSON(w io.Writer, r Report) error {
@@ -35,7 +37,7 @@ func writeJSON(w io.Writer, r Report) error {
 
 // newJSONReport is r as the JSON output shows it.
 func newJSONReport(r Report) jsonReport {
-	doc := jsonReport{Checks: []jsonCheck{}, Findings: r.Findings, Items: r.Items, Score: r.Score, Skipped: r.Skipped}
+	doc := jsonReport{Checks: []jsonCheck{}, Findings: r.Findings, Items: r.Items, Score: r.Score, Skipped: r.Skipped, Reachability: r.Reach}
 	if doc.Items == nil {
 		doc.Items = []checks.ItemVerdict{}
 	}

@@ -87,6 +87,19 @@ func writeMarkdown(w io.Writer, r Report, o Options) error {
 			}
 		}
 	}
+	if r.Reach != nil {
+		fmt.Fprintf(&b, "\n## Who reaches the cardholder-data scope (NetworkPolicy; PCI-DSS 1.2, 1.3)\n\nScope: %s\n\nAsked: %s\n",
+			mdEscape(strings.Join(r.Reach.Scope, "; ")), mdEscape(r.Reach.Asked))
+		for _, part := range []struct {
+			title string
+			edges []checks.ReachEdge
+		}{{"Into the scope", r.Reach.Ingress}, {"Out of the scope", r.Reach.Egress}} {
+			fmt.Fprintf(&b, "\n### %s (%d)\n\n| From | To | Ports | Admitted by |\n|---|---|---|---|\n", part.title, len(part.edges))
+			for _, e := range part.edges {
+				fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdEscape(e.From), mdEscape(e.To), mdEscape(strings.Join(e.Ports, ", ")), mdEscape(strings.Join(e.Via, "; ")))
+			}
+		}
+	}
 	if len(r.Skipped) > 0 {
 		b.WriteString("\n## Skipped input\n")
 		_ = writeSkipped(&b, r, mdEscape)

@@ -29,6 +29,9 @@ type Report struct {
 	Version string
 	// Skipped lists the input objects no check judged, and why.
 	Skipped []checks.Skipped
+	// Reach is who reaches the PCI workloads and where they send; nil
+	// when nothing is in PCI scope.
+	Reach *checks.Reachability
 }
 
 // New runs nothing: it packages findings with their catalogue and score.
@@ -36,6 +39,9 @@ func New(cat []checks.Check, findings []checks.Finding, inv *checks.Inventory) R
 	r := Report{Checks: cat, Findings: findings, Score: checks.ComputeScore(cat, findings), Items: checks.Verdicts(cat, findings)}
 	if inv != nil {
 		r.Origin, r.Sources, r.Skipped = inv.Origin, inv.Sources, inv.Skipped
+		if m := inv.Reachability(); len(m.Scope) > 0 {
+			r.Reach = &m
+		}
 	}
 	return r
 }

@@ -46,10 +46,37 @@ func writeTable(w io.Writer, r Report, o Options) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if err := writeReach(w, r); err != nil {
+		return err
+	}
 	if _, err := fmt.Fprintf(w, "\n%s\n", strings.Join(summary(r), "\n")); err != nil {
 		return err
 	}
 	return writeSkipped(w, r, oneLine)
+}
+
+// writeReach is the reachability matrix of the PCI scope as two tables.
+func writeReach(w io.Writer, r Report) error {
+	if r.Reach == nil {
+		return nil
+	}
+	fmt.Fprintf(w, "\nWHO REACHES THE CARDHOLDER-DATA SCOPE (NetworkPolicy; PCI-DSS 1.2, 1.3)\nscope: %s\nasked: %s\n",
+		oneLine(strings.Join(r.Reach.Scope, "; ")), oneLine(r.Reach.Asked))
+	for _, part := range []struct {
+		title string
+		edges []checks.ReachEdge
+	}{{"INTO THE SCOPE", r.Reach.Ingress}, {"OUT OF THE SCOPE", r.Reach.Egress}} {
+		fmt.Fprintf(w, "\n%s (%d)\n", part.title, len(part.edges))
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "FROM\tTO\tPORTS\tADMITTED BY")
+		for _, e := range part.edges {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", oneLine(e.From), oneLine(e.To), strings.Join(e.Ports, ","), oneLine(strings.Join(e.Via, "; ")))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeSkipped lists the input objects no check judged (table and
