@@ -81,6 +81,10 @@ type CheckOptions struct {
 	// a time.
 	AllContexts bool
 	Parallel    int
+	// Since, when set, reports the drift from the last evaluation recorded at or before it
+	// (RFC 3339, a date, or a duration back from now); NoHistory records nothing.
+	Since     string
+	NoHistory bool
 
 	Out, ErrOut io.Writer
 	In          io.Reader
@@ -227,6 +231,8 @@ See docs/checks.md for the catalogue, the score and the metrics.`,
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "time limit for listing the cluster and querying Prometheus (per context with --all-contexts)")
 	fs.BoolVar(&o.AllContexts, "all-contexts", false, "evaluate every context of the kubeconfig, one report per context and a fleet summary (-o table, json or prometheus)")
 	fs.IntVar(&o.Parallel, "parallel", o.Parallel, "with --all-contexts, how many contexts to evaluate at once")
+	fs.StringVar(&o.Since, "since", "", "report the drift since the last evaluation recorded at or before this time: RFC 3339, YYYY-MM-DD, or a duration back from now (24h)")
+	fs.BoolVar(&o.NoHistory, "no-history", false, "do not record this evaluation in the state directory's history")
 	return c
 }
 
@@ -255,6 +261,17 @@ func (o *CheckOptions) Validate() error {
 			return usage("--output %q with --all-contexts: want one of %s", o.Output, strings.Join(report.FleetFormats, ", "))
 		case o.Parallel < 1:
 			return usage("--parallel %d: want 1 or more", o.Parallel)
+		}
+	}
+	if o.Since != "" {
+		switch {
+		case len(o.Files) > 0 || o.AllContexts:
+			return usage("--since compares evaluations of one context recorded by earlier runs: it does not take -f or --all-contexts")
+		case o.Output == report.Prometheus:
+			return usage("--since: -o prometheus carries no drift (chart the metrics over time instead)")
+		}
+		if _, err := parseSince(o.Since, time.Now()); err != nil {
+			return usage("--since %q: %v", o.Since, err)
 		}
 	}
 	if o.FailOn != string(checks.Fail) && o.FailOn != string(checks.Warn) {
@@ -293,6 +310,11 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	rep, err := o.evaluate(ctx)
 	if err != nil {
 		return err
+	}
+	if len(o.Files) == 0 {
+		if err = o.recordHistory(&rep, start); err != nil {
+			return err
+		}
 	}
 	if o.Output == report.Prometheus {
 		cl := ""

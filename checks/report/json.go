@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/checks/history"
 )
 
 // jsonCheck is a catalogue entry as the JSON output shows it.
@@ -27,6 +28,8 @@ type jsonReport struct {
 	Skipped []checks.Skipped     `json:"skipped,omitempty"`
 	// Reachability is who reaches the PCI workloads (NetworkPolicy).
 	Reachability *checks.Reachability `json:"reachability,omitempty"`
+	// Drift is what changed since --since.
+	Drift *history.Drift `json:"drift,omitempty"`
 }
 
 func writeJSON(w io.Writer, r Report) error {
@@ -37,7 +40,7 @@ func writeJSON(w io.Writer, r Report) error {
 
 // newJSONReport is r as the JSON output shows it.
 func newJSONReport(r Report) jsonReport {
-	doc := jsonReport{Checks: []jsonCheck{}, Findings: r.Findings, Items: r.Items, Score: r.Score, Skipped: r.Skipped, Reachability: r.Reach}
+	doc := jsonReport{Checks: []jsonCheck{}, Findings: r.Findings, Items: r.Items, Score: r.Score, Skipped: r.Skipped, Reachability: r.Reach, Drift: r.Drift}
 	if doc.Items == nil {
 		doc.Items = []checks.ItemVerdict{}
 	}

@@ -87,6 +87,12 @@ func writeMarkdown(w io.Writer, r Report, o Options) error {
 			}
 		}
 	}
+	if r.Drift != nil {
+		b.WriteString("\n## Drift\n\n")
+		for _, l := range r.Drift.Lines() {
+			fmt.Fprintf(&b, "- %s\n", mdEscape(l))
+		}
+	}
 	if r.Reach != nil {
 		fmt.Fprintf(&b, "\n## Who reaches the cardholder-data scope (NetworkPolicy; PCI-DSS 1.2, 1.3)\n\nScope: %s\n\nAsked: %s\n",
 			mdEscape(strings.Join(r.Reach.Scope, "; ")), mdEscape(r.Reach.Asked))

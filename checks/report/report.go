@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/checks/history"
 )
 
 // Formats lists the output formats, the default first.
@@ -32,6 +33,9 @@ type Report struct {
 	// Reach is who reaches the PCI workloads and where they send; nil
 	// when nothing is in PCI scope.
 	Reach *checks.Reachability
+	// Drift is what changed since an earlier evaluation (vigil check
+	// --since); nil when not asked.
+	Drift *history.Drift
 }
 
 // New runs nothing: it packages findings with their catalogue and score.

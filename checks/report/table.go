@@ -49,6 +49,12 @@ func writeTable(w io.Writer, r Report, o Options) error {
 	if err := writeReach(w, r); err != nil {
 		return err
 	}
+	if r.Drift != nil {
+		fmt.Fprintln(w, "\nDRIFT")
+		for _, l := range r.Drift.Lines() {
+			fmt.Fprintln(w, oneLine(l))
+		}
+	}
 	if _, err := fmt.Fprintf(w, "\n%s\n", strings.Join(summary(r), "\n")); err != nil {
 		return err
 	}

@@ -1,0 +1,191 @@
+// Package history is what vigil check remembers of each live evaluation (a
+// summary: the scores, the coverage, per check its counts by status, per
+// checklist item its verdict, and the failing findings by name) and the
+// drift between two of them: what changed since a date. It is pure: the
+// caller reads and appends the file (one JSON entry per line).
+package history
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/vigil-k8s/vigil/checks"
+)
+
+// Entry is one evaluation's summary.
+type Entry struct {
+	Time    time.Time `json:"time"`
+	Context string    `json:"context"`
+	// Observed and Proven are the overall scores (nil: nothing scored).
+	Observed *float64 `json:"observed"`
+	Proven   *float64 `json:"proven"`
+	// Decided and Items are the coverage: checklist items decided of all.
+	Decided int `json:"decided"`
+	Items   int `json:"items"`
+	// Checks counts each check's findings by status.
+	Checks map[string]map[checks.Status]int `json:"checks"`
+	// Verdicts is each checklist item's verdict, by the item's text.
+	Verdicts map[string]checks.Verdict `json:"verdicts"`
+	// Failing are the failing findings, "check resource", sorted.
+	Failing []string `json:"failing"`
+}
+
+// Summarize is the entry of one evaluation.
+func Summarize(kubeContext string, at time.Time, findings []checks.Finding, items []checks.ItemVerdict, score checks.Score) Entry {
+	e := Entry{Time: at.UTC(), Context: kubeContext, Observed: score.Overall, Proven: score.Proven.Overall,
+		Decided: score.Coverage.Decided, Items: score.Coverage.Items,
+		Checks: map[string]map[checks.Status]int{}, Verdicts: map[string]checks.Verdict{}, Failing: []string{}}
+	for _, f := range findings {
+		if e.Checks[f.Check] == nil {
+			e.Checks[f.Check] = map[checks.Status]int{}
+		}
+		e.Checks[f.Check][f.Status]++
+		if f.Status == checks.Fail {
+			e.Failing = append(e.Failing, failingKey(f))
+		}
+	}
+	sort.Strings(e.Failing)
+	for _, it := range items {
+		e.Verdicts[it.Item] = it.Verdict
+	}
+	return e
+}
+
+func failingKey(f checks.Finding) string { return f.Check + " " + f.Resource.String() }
+
+// Read returns the entries of a history file in order; lines that are not
+// an entry (a write cut short) are counted in skipped, not fatal.
+func Read(r io.Reader) (entries []Entry, skipped int, err error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<16), 64<<20)
+	for sc.Scan() {
+		var e Entry
+		if json.Unmarshal(sc.Bytes(), &e) != nil || e.Time.IsZero() {
+			skipped++
+			continue
+		}
+		entries = append(entries, e)
+	}
+	return entries, skipped, sc.Err()
+}
+
+// Line is e as one line of the history file.
+func Line(e Entry) ([]byte, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// At returns the last entry at or before t: the state as of t.
+func At(entries []Entry, t time.Time) (Entry, bool) {
+	var out Entry
+	found := false
+	for _, e := range entries {
+		if !e.Time.After(t) && (!found || !e.Time.Before(out.Time)) {
+			out, found = e, true
+		}
+	}
+	return out, found
+}
+
+// Drift is what changed between two evaluations.
+type Drift struct {
+	Since time.Time `json:"since"`
+	Now   time.Time `json:"now"`
+	// Observed and Proven are the overall scores then and now.
+	Observed [2]*float64 `json:"observed"`
+	Proven   [2]*float64 `json:"proven"`
+	// Coverage is the items decided then and now.
+	Coverage [2]int `json:"coverage"`
+	// Items are the checklist items whose verdict changed.
+	Items []ItemChange `json:"items"`
+	// NewFailures failed now and not then; Fixed failed then and not now.
+	NewFailures []string `json:"newFailures"`
+	Fixed       []string `json:"fixed"`
+	// Checks are the checks whose failing count changed.
+	Checks []CheckChange `json:"checks"`
+}
+
+// ItemChange is one checklist item's verdict then and now.
+type ItemChange struct {
+	Item string         `json:"item"`
+	From checks.Verdict `json:"from"`
+	To   checks.Verdict `json:"to"`
+}
+
+// CheckChange is one check's failing findings then and now.
+type CheckChange struct {
+	Check string `json:"check"`
+	From  int    `json:"from"`
+	To    int    `json:"to"`
+}
+
+// Between is the drift from then to now.
+func Between(then, now Entry) Drift {
+	d := Drift{Since: then.Time, Now: now.Time, Observed: [2]*float64{then.Observed, now.Observed},
+		Proven: [2]*float64{then.Proven, now.Proven}, Coverage: [2]int{then.Decided, now.Decided},
+		Items: []ItemChange{}, NewFailures: []string{}, Fixed: []string{}, Checks: []CheckChange{}}
+	for item, v := range now.Verdicts {
+		if was, ok := then.Verdicts[item]; ok && was != v {
+			d.Items = append(d.Items, ItemChange{item, was, v})
+		}
+	}
+	sort.Slice(d.Items, func(i, j int) bool { return d.Items[i].Item < d.Items[j].Item })
+	for _, f := range now.Failing {
+		if _, ok := slices.BinarySearch(then.Failing, f); !ok {
+			d.NewFailures = append(d.NewFailures, f)
+		}
+	}
+	for _, f := range then.Failing {
+		if _, ok := slices.BinarySearch(now.Failing, f); !ok {
+			d.Fixed = append(d.Fixed, f)
+		}
+	}
+	ids := map[string]bool{}
+	for id := range now.Checks {
+		ids[id] = true
+	}
+	for id := range then.Checks {
+		ids[id] = true
+	}
+	for id := range ids {
+		if a, b := then.Checks[id][checks.Fail], now.Checks[id][checks.Fail]; a != b {
+			d.Checks = append(d.Checks, CheckChange{id, a, b})
+		}
+	}
+	sort.Slice(d.Checks, func(i, j int) bool { return d.Checks[i].Check < d.Checks[j].Check })
+	return d
+}
+
+// Lines is d in words, one change per line, for the table output.
+func (d Drift) Lines() []string {
+	out := []string{fmt.Sprintf("since %s (now %s): observed %s → %s, proven %s → %s, coverage %d → %d items decided",
+		d.Since.Format(time.RFC3339), d.Now.Format(time.RFC3339), pct(d.Observed[0]), pct(d.Observed[1]), pct(d.Proven[0]), pct(d.Proven[1]), d.Coverage[0], d.Coverage[1])}
+	for _, c := range d.Items {
+		out = append(out, fmt.Sprintf("item %q: %s → %s", c.Item, c.From, c.To))
+	}
+	for _, f := range d.NewFailures {
+		out = append(out, "new failure: "+f)
+	}
+	for _, f := range d.Fixed {
+		out = append(out, "fixed: "+f)
+	}
+	if len(out) == 1 {
+		out = append(out, "no change")
+	}
+	return out
+}
+
+func pct(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", *p)
+}

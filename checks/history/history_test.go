@@ -1,0 +1,66 @@
+package history
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigil-k8s/vigil/checks"
+)
+
+// TestReadAndAt: a line cut short by a killed writer is skipped, not fatal; At picks the
+// last entry at or before a time, whatever the file's order, and none before the first.
+func TestReadAndAt(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	var b strings.Builder
+	for _, h := range []int{0, 2, 1} {
+		l, err := Line(Summarize("local-1", t0.Add(time.Duration(h)*time.Hour), nil, nil, checks.Score{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(l)
+	}
+	b.WriteString(`{"time":"2026-12-01T12:00:00Z","cont`) // cut short
+	entries, skipped, err := Read(strings.NewReader(b.String()))
+	if err != nil || len(entries) != 3 || skipped != 1 {
+		t.Fatalf("Read: %d entries, %d skipped, %v; want 3, 1", len(entries), skipped, err)
+	}
+	for _, tc := range []struct {
+		at   time.Duration
+		want time.Duration
+		ok   bool
+	}{{-time.Minute, 0, false}, {0, 0, true}, {90 * time.Minute, time.Hour, true}, {5 * time.Hour, 2 * time.Hour, true}} {
+		e, ok := At(entries, t0.Add(tc.at))
+		if ok != tc.ok || (ok && !e.Time.Equal(t0.Add(tc.want))) {
+			t.Errorf("At(+%v) = %v, %v; want +%v, %v", tc.at, e.Time, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestBetween: new failures, fixed ones, verdict changes and per-check counts, on entries
+// built by hand.
+func TestBetween(t *testing.T) {
+	res := func(n string) checks.Resource {
+		return checks.Resource{Kind: "Deployment", Namespace: "fintech-prod", Name: n}
+	}
+	then := Summarize("c", time.Unix(0, 0), []checks.Finding{
+		{Check: "images-pinned", Status: checks.Fail, Resource: res("a")},
+		{Check: "images-pinned", Status: checks.Pass, Resource: res("b")},
+	}, []checks.ItemVerdict{{ChecklistItem: checks.ChecklistItem{Item: "Images pinned"}, Verdict: checks.NotMet}}, checks.Score{})
+	now := Summarize("c", time.Unix(60, 0), []checks.Finding{
+		{Check: "images-pinned", Status: checks.Pass, Resource: res("a")},
+		{Check: "images-pinned", Status: checks.Fail, Resource: res("b")},
+		{Check: "ops-probes", Status: checks.Fail, Resource: res("b")},
+	}, []checks.ItemVerdict{{ChecklistItem: checks.ChecklistItem{Item: "Images pinned"}, Verdict: checks.NotMet}}, checks.Score{})
+	d := Between(then, now)
+	if strings.Join(d.NewFailures, "|") != "images-pinned Deployment/fintech-prod/b|ops-probes Deployment/fintech-prod/b" ||
+		strings.Join(d.Fixed, "|") != "images-pinned Deployment/fintech-prod/a" || len(d.Items) != 0 {
+		t.Errorf("Between = %+v", d)
+	}
+	if len(d.Checks) != 1 || d.Checks[0] != (CheckChange{"ops-probes", 0, 1}) {
+		t.Errorf("check changes %+v, want ops-probes 0 → 1 (images-pinned stays at 1)", d.Checks)
+	}
+	if l := d.Lines(); !strings.Contains(strings.Join(l, "\n"), "new failure: ops-probes Deployment/fintech-prod/b") {
+		t.Errorf("Lines = %q", l)
+	}
+}
