@@ -85,6 +85,8 @@ type CheckOptions struct {
 	// (RFC 3339, a date, or a duration back from now); NoHistory records nothing.
 	Since     string
 	NoHistory bool
+	// Reachability adds the matrix of who reaches the PCI workloads to the report.
+	Reachability bool
 
 	Out, ErrOut io.Writer
 	In          io.Reader
@@ -233,6 +235,7 @@ See docs/checks.md for the catalogue, the score and the metrics.`,
 	fs.IntVar(&o.Parallel, "parallel", o.Parallel, "with --all-contexts, how many contexts to evaluate at once")
 	fs.StringVar(&o.Since, "since", "", "report the drift since the last evaluation recorded at or before this time: RFC 3339, YYYY-MM-DD, or a duration back from now (24h)")
 	fs.BoolVar(&o.NoHistory, "no-history", false, "do not record this evaluation in the state directory's history")
+	fs.BoolVar(&o.Reachability, "reachability", false, "add who reaches the PCI workloads, and where they send, by the NetworkPolicies (seconds on hundreds of workloads)")
 	return c
 }
 
@@ -398,6 +401,11 @@ func (o *CheckOptions) evaluate(ctx context.Context) (report.Report, error) {
 	}
 	rep := report.New(cat, findings, inv)
 	rep.Version = version.String()
+	if o.Reachability {
+		if m := inv.Reachability(); len(m.Scope) > 0 {
+			rep.Reach = &m
+		}
+	}
 	return rep, nil
 }
 

@@ -83,7 +83,7 @@ func TestBadInputNamesFileAndDocument(t *testing.T) {
 
 // TestJSONShape pins the JSON document's keys exactly.
 func TestJSONShape(t *testing.T) {
-	out, _, code := run(t, append([]string{"-o", "json"}, fintechManifests...)...)
+	out, _, code := run(t, append([]string{"-o", "json", "--reachability"}, fintechManifests...)...)
 	if code != ExitFindings {
 		t.Fatalf("exit %d", code)
 	}

@@ -30,8 +30,8 @@ type Report struct {
 	Version string
 	// Skipped lists the input objects no check judged, and why.
 	Skipped []checks.Skipped
-	// Reach is who reaches the PCI workloads and where they send; nil
-	// when nothing is in PCI scope.
+	// Reach is who reaches the PCI workloads and where they send (vigil
+	// check --reachability); nil when not asked or nothing is in scope.
 	Reach *checks.Reachability
 	// Drift is what changed since an earlier evaluation (vigil check
 	// --since); nil when not asked.
@@ -43,9 +43,6 @@ func New(cat []checks.Check, findings []checks.Finding, inv *checks.Inventory) R
 	r := Report{Checks: cat, Findings: findings, Score: checks.ComputeScore(cat, findings), Items: checks.Verdicts(cat, findings)}
 	if inv != nil {
 		r.Origin, r.Sources, r.Skipped = inv.Origin, inv.Sources, inv.Skipped
-		if m := inv.Reachability(); len(m.Scope) > 0 {
-			r.Reach = &m
-		}
 	}
 	return r
 }
