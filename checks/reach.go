@@ -54,40 +54,89 @@ var ReachProbePorts = []int32{25, 53, 80, 443, 5432, 6379, 8080}
 type reachPeer struct {
 	name string
 	ep   NetEndpoint
+	// class is what the model can tell of the end (classKey): two ends of
+	// one class get the same answers, so a pair of classes is asked once.
+	class string
+}
+
+// classKey is everything the isolation model reads of an end: its
+// namespace, its ports, and which selectors of the inventory's policies
+// match it (each policy's podSelector, each peer's podSelector and
+// namespaceSelector); an outside address is its own class. Workloads no
+// rule tells apart (the bulk of a large estate) share a class.
+func (inv *Inventory) classKey(e NetEndpoint, nsLabels map[string]map[string]string) string {
+	if !e.isPod() {
+		return "ip " + e.IP.String()
+	}
+	var b strings.Builder
+	b.WriteString(e.Namespace)
+	b.WriteByte('|')
+	for _, p := range e.Ports {
+		fmt.Fprintf(&b, "%s:%d/%s,", p.Name, p.ContainerPort, portProtocol(&p.Protocol))
+	}
+	b.WriteByte('|')
+	nsl, ok := nsLabels[e.Namespace]
+	if !ok {
+		nsl = inv.nsLabels(e.Namespace)
+		nsLabels[e.Namespace] = nsl
+	}
+	bit := func(v bool) {
+		if v {
+			b.WriteByte('1')
+		} else {
+			b.WriteByte('0')
+		}
+	}
+	for _, p := range inv.NetworkPolicies {
+		bit(p.Namespace == e.Namespace && selects(&p.Spec.PodSelector, e.Labels))
+		for _, d := range []netDirection{dirIngress, dirEgress} {
+			for _, r := range policyRules(p, d) {
+				for _, peer := range r.Peers {
+					bit(peer.PodSelector != nil && selects(peer.PodSelector, e.Labels))
+					bit(peer.NamespaceSelector != nil && selects(peer.NamespaceSelector, nsl))
+				}
+			}
+		}
+	}
+	return b.String()
 }
 
 // Reachability computes the matrix of the inventory's PCI workloads.
 func (inv *Inventory) Reachability() Reachability {
 	var scope, peers []reachPeer
 	r := Reachability{Ingress: []ReachEdge{}, Egress: []ReachEdge{}, Scope: []string{}}
+	nsLabels := map[string]map[string]string{}
 	for _, w := range inv.workloads() {
-		p := reachPeer{name: w.Namespace + "/" + w.Name, ep: workloadEndpoint(w)}
+		ep := workloadEndpoint(w)
+		p := reachPeer{name: w.Namespace + "/" + w.Name, ep: ep, class: inv.classKey(ep, nsLabels)}
 		peers = append(peers, p)
 		if why, ok := inv.pciScope(w); ok {
 			scope = append(scope, p)
 			r.Scope = append(r.Scope, p.name+" ("+why+")")
 		}
 	}
-	peers = append(peers, reachPeer{name: "a pod in another namespace, unlabelled", ep: stranger})
+	peers = append(peers, reachPeer{name: "a pod in another namespace, unlabelled", ep: stranger, class: inv.classKey(stranger, nsLabels)})
 	for _, ip := range ReachOutside {
-		peers = append(peers, reachPeer{name: "outside " + ip.String(), ep: NetEndpoint{IP: ip}})
+		ep := NetEndpoint{IP: ip}
+		peers = append(peers, reachPeer{name: "outside " + ip.String(), ep: ep, class: inv.classKey(ep, nsLabels)})
 	}
-	var asked []string
+	asked := map[[2]string]ReachEdge{}
+	var outside []string
 	for _, ip := range ReachOutside {
-		asked = append(asked, ip.String())
+		outside = append(outside, ip.String())
 	}
 	var probe []string
 	for _, p := range ReachProbePorts {
 		probe = append(probe, fmt.Sprint(p))
 	}
-	r.Asked = "every workload, a pod in a namespace of its own with no labels, and the outside addresses " + strings.Join(asked, ", ") +
+	r.Asked = "every workload, a pod in a namespace of its own with no labels, and the outside addresses " + strings.Join(outside, ", ") +
 		"; on each destination's container ports, or on " + strings.Join(probe, ", ") + " (TCP and UDP) where it declares none"
 	for _, dst := range scope {
 		for _, src := range peers {
 			if src.name == dst.name {
 				continue
 			}
-			if e, ok := inv.reachEdge(src, dst); ok {
+			if e, ok := inv.reachEdgeOnce(asked, src, dst); ok {
 				r.Ingress = append(r.Ingress, e)
 			}
 		}
@@ -97,12 +146,24 @@ func (inv *Inventory) Reachability() Reachability {
 			if src.name == dst.name {
 				continue
 			}
-			if e, ok := inv.reachEdge(src, dst); ok {
+			if e, ok := inv.reachEdgeOnce(asked, src, dst); ok {
 				r.Egress = append(r.Egress, e)
 			}
 		}
 	}
 	return r
+}
+
+// reachEdgeOnce is reachEdge asked once per pair of classes.
+func (inv *Inventory) reachEdgeOnce(asked map[[2]string]ReachEdge, src, dst reachPeer) (ReachEdge, bool) {
+	k := [2]string{src.class, dst.class}
+	e, ok := asked[k]
+	if !ok {
+		e, _ = inv.reachEdge(src, dst)
+		asked[k] = e
+	}
+	e.From, e.To = src.name, dst.name
+	return e, len(e.Ports) > 0
 }
 
 // reachPorts are the ports a connection to e is asked on.

@@ -235,7 +235,7 @@ See docs/checks.md for the catalogue, the score and the metrics.`,
 	fs.IntVar(&o.Parallel, "parallel", o.Parallel, "with --all-contexts, how many contexts to evaluate at once")
 	fs.StringVar(&o.Since, "since", "", "report the drift since the last evaluation recorded at or before this time: RFC 3339, YYYY-MM-DD, or a duration back from now (24h)")
 	fs.BoolVar(&o.NoHistory, "no-history", false, "do not record this evaluation in the state directory's history")
-	fs.BoolVar(&o.Reachability, "reachability", false, "add who reaches the PCI workloads, and where they send, by the NetworkPolicies (seconds on hundreds of workloads)")
+	fs.BoolVar(&o.Reachability, "reachability", false, "add who reaches the PCI workloads, and where they send, by the NetworkPolicies (a long list on a large estate)")
 	return c
 }
 
