@@ -446,9 +446,37 @@ func (f *follower) onPod(obj any, gone bool) {
 	}
 }
 
-// streamContainer follows one container from the last line read of it
-// (or, the first time, the request's Since), skipping repeats.
+// streamContainer follows one container (streamFrom), asking again after
+// an error while its pod is followed.
 func (f *follower) streamContainer(ctx context.Context, pod, container string, s *followed) {
+	// A container the pod's status says runs may not serve its log yet
+	// (the kubelet answers "waiting to start" for a moment): the same run
+	// sends no further pod event, so it is asked again here (said once),
+	// each time from the last line read.
+	for attempt := 0; ; attempt++ {
+		err := f.streamFrom(ctx, pod, container)
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		if attempt == 0 {
+			f.send(f.r.note(pod, container, err))
+		}
+		if apierrors.IsNotFound(err) || apierrors.IsForbidden(err) || attempt >= maxLogRetries || !f.isKnown(pod) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(min(time.Duration(attempt+1)*500*time.Millisecond, 3*time.Second)):
+		}
+	}
+	f.mu.Lock()
+	s.streaming = false
+	f.mu.Unlock()
+}
+
+// streamFrom follows one container from the last line read of it (or, the
+// first time, the request's Since), skipping repeats.
+func (f *follower) streamFrom(ctx context.Context, pod, container string) error {
 	opts := f.r.podLogOptions(container)
 	opts.Follow, opts.Previous = true, false
 	f.r.mu.Lock()
@@ -464,7 +492,7 @@ func (f *follower) streamContainer(ctx context.Context, pod, container string, s
 		opts.SinceTime = &since
 	}
 	skip := seen.count
-	err := f.r.stream(ctx, pod, opts, func(l estate.LogLine) bool {
+	return f.r.stream(ctx, pod, opts, func(l estate.LogLine) bool {
 		if l.Time.Before(seen.at) {
 			return true
 		}
@@ -475,12 +503,17 @@ func (f *follower) streamContainer(ctx context.Context, pod, container string, s
 		f.r.markSeen(l)
 		return f.send(l)
 	})
-	if err != nil && ctx.Err() == nil {
-		f.send(f.r.note(pod, container, err))
-	}
+}
+
+// maxLogRetries bounds how often a container's log is asked again after
+// an error (about a minute).
+const maxLogRetries = 25
+
+// isKnown reports whether pod is still followed (not gone).
+func (f *follower) isKnown(pod string) bool {
 	f.mu.Lock()
-	s.streaming = false
-	f.mu.Unlock()
+	defer f.mu.Unlock()
+	return f.known[pod]
 }
 
 // logRunID is the container ID of the run container c's log shows: the
