@@ -60,9 +60,12 @@ func TestHostileClusterTextIsShownEscaped(t *testing.T) {
 	_ = term.Send("Enter")
 	s := wait(t, term, 15*time.Second, "the change-cause escaped in the rollout history", has(`deploy \x1b]0;owned`))
 	// The event is further down the page: page until it shows.
+	// Each page is looked at once it is drawn: under load a second PageDown sent before the
+	// first was drawn would skip a page unseen.
 	for i := 0; i < 12 && !strings.Contains(s, `probe failed \x1b]0;owned`); i++ {
+		prev := s
 		_ = term.Send("PageDown")
-		s, _ = term.WaitFor(time.Second, has(`probe failed \x1b]0;owned`))
+		s, _ = term.WaitFor(3*time.Second, func(now string) bool { return now != prev })
 	}
 	if !strings.Contains(s, `probe failed \x1b]0;owned`) {
 		t.Errorf("the event message never showed escaped:\n%s", s)

@@ -205,7 +205,14 @@ func walkUI(t *testing.T, env []string) {
 			}
 		}
 		command(cmd)
-		s, _ := term.WaitFor(2*time.Second, func(s string) bool { return strings.Contains(s, "READ-ONLY") })
+		// The screen the command opens, once drawn (under load the capture must not be
+		// taken before it).
+		want := map[string]string{"svc": "Services", "ns all": "Services", "hpa": "Autoscaling", "alerts": "Alerts",
+			"check": "Compliance", "gitops": "GitOps", "ctx": "Contexts", "audit": "Audit"}[cmd]
+		s, _ := term.WaitFor(5*time.Second, func(s string) bool {
+			m := activeTab.FindStringSubmatch(s)
+			return strings.Contains(s, "READ-ONLY") && (want == "" || (m != nil && m[1] == want))
+		})
 		return s
 	}
 	var screens []string
