@@ -5,7 +5,6 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -221,14 +220,9 @@ func (s *Session) mayListNow(ctx context.Context, ns string, r resource) bool {
 	if s.meta == nil {
 		return false
 	}
-	ri := s.meta.Resource(r.GVR())
-	list := ri.List
-	if r.Namespaced() && readNamespace(r, ns) != "" {
-		list = ri.Namespace(readNamespace(r, ns)).List
-	}
 	ctx, cancel := s.request(ctx)
 	defer cancel()
-	_, err := list(ctx, metav1.ListOptions{Limit: 1})
+	err := s.listOne(ctx, r, readNamespace(r, ns))
 	if err != nil && !apierrors.IsForbidden(err) {
 		s.log.Debug("refused kind: try inconclusive", "namespace", ns, "resource", r.Key(), "err", err)
 	}

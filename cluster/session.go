@@ -622,19 +622,27 @@ func (s *Session) recheckFailing(ctx context.Context, w *nsWatch) {
 		if !ok || inf == nil || !inf.HasSynced() {
 			continue
 		}
-		ri := s.meta.Resource(r.GVR())
-		list := ri.List
-		if r.Namespaced() {
-			list = ri.Namespace(w.name).List
-		}
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err := list(pctx, metav1.ListOptions{Limit: 1})
+		err := s.listOne(pctx, r, w.name)
 		cancel()
 		if err == nil && w.recovered(res) {
 			s.log.Info("resource readable again", "namespace", w.name, "resource", res)
 			s.markDirty()
 		}
 	}
+}
+
+// listOne lists one object's metadata of r in ns ("" for every namespace,
+// or r is cluster-scoped): whether the API server lets r be read now,
+// answered as it would answer an informer's list. s.meta must be set.
+func (s *Session) listOne(ctx context.Context, r resource, ns string) error {
+	ri := s.meta.Resource(r.GVR())
+	list := ri.List
+	if r.Namespaced() && ns != "" {
+		list = ri.Namespace(ns).List
+	}
+	_, err := list(ctx, metav1.ListOptions{Limit: 1})
+	return err
 }
 
 // Rebuild builds and publishes a snapshot now, outside the coalescing loop's

@@ -187,14 +187,7 @@ func TestStartOnUnreachableContext(t *testing.T) {
 // session lands (a screen chosen, a filter begun) is still in effect on the
 // screens built for the session, as if typed after it.
 func TestKeysTypedWhileConnectingAreKept(t *testing.T) {
-	fb := &fakeBackend{}
-	m := New(Options{
-		Common:  common.Common{Styles: theme.New(false), Keys: common.DefaultKeyMap()},
-		Feed:    Feed{OnScreen: OnScreen{Context: "local-1", Server: "https://127.0.0.1:1", User: "admin"}},
-		Backend: fb, Connect: true,
-		Now: func() time.Time { return testNow },
-	})
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m := connecting()
 	run(m, press("/"))
 	typeText(m, "payment")
 	run(m, press("enter"))
@@ -210,13 +203,7 @@ func TestKeysTypedWhileConnectingAreKept(t *testing.T) {
 	}
 
 	// A screen chosen while connecting stays chosen.
-	m = New(Options{
-		Common:  common.Common{Styles: theme.New(false), Keys: common.DefaultKeyMap()},
-		Feed:    Feed{OnScreen: OnScreen{Context: "local-1", Server: "https://127.0.0.1:1", User: "admin"}},
-		Backend: &fakeBackend{}, Connect: true,
-		Now: func() time.Time { return testNow },
-	})
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	m = connecting()
 	run(m, press(":"))
 	typeText(m, "gitops")
 	run(m, press("enter"))
@@ -224,4 +211,17 @@ func TestKeysTypedWhileConnectingAreKept(t *testing.T) {
 	if m.Screen() != "gitops" || m.OnScreen().Context != "local-1" || m.OnScreen().Generation == 0 {
 		t.Fatalf("on %s (%+v) after the session landed, want gitops of local-1", m.Screen(), m.OnScreen())
 	}
+}
+
+// connecting is a root model at 120×40 that connects to local-1 (Options.Connect) through a
+// fake backend; its first switch has not answered yet.
+func connecting() *Model {
+	m := New(Options{
+		Common:  common.Common{Styles: theme.New(false), Keys: common.DefaultKeyMap()},
+		Feed:    Feed{OnScreen: OnScreen{Context: "local-1", Server: "https://127.0.0.1:1", User: "admin"}},
+		Backend: &fakeBackend{}, Connect: true,
+		Now: func() time.Time { return testNow },
+	})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+	return m
 }
