@@ -215,12 +215,13 @@ func (o *rootOptions) Run(ctx context.Context) error {
 	feed := ui.Feed{OnScreen: ui.OnScreen{Context: t.Context, Server: t.Server, User: t.User}, Snapshots: snaps,
 		ReadOnly: o.readOnly, WriteWarning: o.noState}
 	model := ui.New(ui.Options{
-		Common:    common.Common{Styles: theme.New(o.flags.getenv("NO_COLOR") != ""), Keys: common.DefaultKeyMap(), ReadOnly: o.readOnly},
-		Feed:      feed,
-		Backend:   backend,
-		AuditPath: auditPath,
-		Attest:    (&attestOverlay{getenv: o.flags.getenv}).Apply,
-		Connect:   true,
+		Common:      common.Common{Styles: theme.New(o.flags.getenv("NO_COLOR") != ""), Keys: common.DefaultKeyMap(), ReadOnly: o.readOnly},
+		Feed:        feed,
+		Backend:     backend,
+		AuditPath:   auditPath,
+		Attest:      (&attestOverlay{getenv: o.flags.getenv}).Apply,
+		Evaluations: &historyStore{getenv: o.flags.getenv, now: time.Now},
+		Connect:     true,
 	})
 	if _, err := tea.NewProgram(model, tea.WithContext(ctx)).Run(); err != nil && !errors.Is(err, tea.ErrProgramKilled) {
 		return fmt.Errorf("terminal UI: %w", err)

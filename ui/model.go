@@ -47,6 +47,8 @@ type Options struct {
 	AuditPath string
 	// Attest lays a context's attestations over its findings (common.Data.Attest); nil for none.
 	Attest func(kubeContext string, cat []checks.Check, findings []checks.Finding, now time.Time) []checks.Finding
+	// Evaluations is the checklist's history (common.Data.Evaluations); nil for none.
+	Evaluations common.Evaluations
 	// Connect, when set, starts the session of Feed.OnScreen.Context
 	// through Backend.Switch (Feed has no session yet): the header says
 	// so until it lands, and a context that cannot be reached opens the
@@ -112,7 +114,7 @@ func New(o Options) *Model {
 		t.Generation = 1
 	}
 	d := &common.Data{Context: t.Context, Generation: t.Generation, Now: o.Now(), History: history.New(60, 5*time.Second),
-		Logs: o.Feed.Logs, LogsOff: o.Feed.LogsOff, Attest: o.Attest, ArgoDiff: o.Feed.ArgoDiff, ArgoDiffOff: o.Feed.ArgoDiffOff}
+		Logs: o.Feed.Logs, LogsOff: o.Feed.LogsOff, Attest: o.Attest, Evaluations: o.Evaluations, ArgoDiff: o.Feed.ArgoDiff, ArgoDiffOff: o.Feed.ArgoDiffOff}
 	m := &Model{
 		common:    o.Common,
 		data:      d,

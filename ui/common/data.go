@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vigil-k8s/vigil/checks"
+	evalhistory "github.com/vigil-k8s/vigil/checks/history"
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/history"
 )
@@ -45,6 +46,9 @@ type Data struct {
 	// Attest lays a context's attestations (vigil attest) over its findings
 	// at now; nil for none. It reads local state only, and quickly.
 	Attest func(kubeContext string, cat []checks.Check, findings []checks.Finding, now time.Time) []checks.Finding
+	// Evaluations are the contexts' recorded checklist evaluations (vigil
+	// check's history); nil without a state directory.
+	Evaluations Evaluations
 	// ArgoDiff returns what a sync of an Argo CD application would change
 	// (argocd-server's managed-resources API); nil when ArgoDiffOff says
 	// why not (Kubernetes mode: the diff needs the Argo CD server). It
@@ -61,6 +65,22 @@ func (d *Data) Findings() []checks.Finding {
 		return f.Findings
 	}
 	return d.Attest(d.Context, f.Catalogue, f.Findings, d.Now)
+}
+
+// Evaluations is the history of checklist evaluations in the state
+// directory. Both methods read or append local files only, and quickly.
+type Evaluations interface {
+	// Recorded is a context's recorded evaluations, oldest first.
+	Recorded(kubeContext string) []Run
+	// Offer records a live evaluation unless the context has one recorded
+	// less than an hour ago.
+	Offer(e evalhistory.Entry)
+}
+
+// Run is one recorded evaluation; Here says this process recorded it.
+type Run struct {
+	evalhistory.Entry
+	Here bool
 }
 
 // ArgoDiffFunc returns what a sync of the Argo CD application

@@ -9,12 +9,14 @@ import (
 	"cmp"
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
 	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/checks/history"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/render"
 	"github.com/vigil-k8s/vigil/ui/theme"
@@ -30,6 +32,9 @@ type Item struct {
 	Counts map[checks.Status]int
 	// Verdict is the item's verdict with why and the evidence needed.
 	Verdict checks.ItemVerdict
+	// Trend is the item's verdict in the recorded evaluations, oldest
+	// first, ending with the live one.
+	Trend []checks.Verdict
 }
 
 // verdictStatus maps a verdict to the status whose colour shows it.
@@ -55,6 +60,11 @@ type Model struct {
 	data    *common.Data
 	table   *widgets.Table[*Item]
 	summary []string
+	// live is the evaluation on screen as the history records it, and
+	// runs the context's recorded evaluations (Data.Evaluations).
+	live    history.Entry
+	offered time.Time // the evaluation last offered to the history
+	runs    []common.Run
 	keyMap  KeyMap
 	width   int
 	height  int
@@ -98,6 +108,7 @@ func New(c common.Common, d *common.Data) *Model {
 		{Title: "WARN", Width: 4, Right: true, Cell: count(checks.Warn), Compare: by(checks.Warn), Descending: true},
 		{Title: "UNKN", Width: 4, Right: true, Cell: count(checks.Unknown), Compare: by(checks.Unknown), Descending: true},
 		{Title: "PASS", Width: 4, Right: true, Cell: count(checks.Pass), Compare: by(checks.Pass), Descending: true},
+		{Title: "TREND", Width: trendRuns, MinTable: 100, Cell: func(it *Item) string { return trendText(it.Trend) }},
 		{Title: "CHECKS", Width: 6, Right: true, MinTable: 90, Cell: func(it *Item) string { return fmt.Sprint(len(it.Checks)) }},
 	})
 	m.table.Style = func(it *Item) lipgloss.Style { return render.Check(c.Styles, verdictStatus(it.Verdict.Verdict)) }
@@ -154,6 +165,14 @@ func (m *Model) Refresh() {
 			groupCounts[c.Group][fd.Status]++
 		}
 	}
+	var score checks.Score
+	if !f.At.IsZero() {
+		score = checks.ComputeScore(f.Catalogue, findings)
+		m.record(findings, items, score)
+		for _, it := range items {
+			it.Trend = trend(m.runs, m.live, it.Item)
+		}
+	}
 	m.table.SetRows(items, func(it *Item) string { return string(it.Group) + it.Item })
 
 	var sum []string
@@ -161,7 +180,6 @@ func (m *Model) Refresh() {
 	case f.At.IsZero():
 		sum = append(sum, st.Muted.Render("evaluating the checklist against "+m.data.Context+"…"), "")
 	default:
-		score := checks.ComputeScore(f.Catalogue, findings)
 		cov := score.Coverage
 		text := fmt.Sprintf("checklist of %s, %s ago · %d/%d items decided: %d met, %d not met, %d unverified · %d checks",
 			m.data.Context, widgets.Since(m.data.Now, f.At), cov.Decided, cov.Items, cov.Met, cov.NotMet, cov.Unverified, len(f.Catalogue))
@@ -180,11 +198,141 @@ func (m *Model) Refresh() {
 			render.Check(st, checks.Pass).Render(fmt.Sprintf("%d pass", c[checks.Pass])))
 	}
 	sum = append(sum, strings.Join(gl, st.Muted.Render("  │  ")))
+	switch {
+	case f.At.IsZero():
+	case m.data.Evaluations == nil:
+		sum = append(sum, st.Muted.Render("no history: no state directory to record evaluations in"))
+	default:
+		sum = append(sum, driftLine(st, m.data.Now, m.runs, m.live))
+	}
 	m.summary = sum
 }
 
 // summaryLines is how many lines the summary above the table takes.
-const summaryLines = 3
+const summaryLines = 4
+
+// trendRuns is how many evaluations the TREND column shows, the live one last.
+const trendRuns = 8
+
+// record summarises the evaluation on screen, offers it to the history
+// (the history keeps one an hour) once the caches have listed, and reads
+// the context's recorded evaluations.
+func (m *Model) record(findings []checks.Finding, items []*Item, score checks.Score) {
+	f := m.data.Snap.Findings
+	if m.live.Context != m.data.Context || !m.live.Time.Equal(f.At) {
+		verdicts := make([]checks.ItemVerdict, len(items))
+		for i, it := range items {
+			verdicts[i] = it.Verdict
+		}
+		m.live = history.Summarize(m.data.Context, f.At, findings, verdicts, score)
+	}
+	if f.Synced && m.data.Evaluations != nil && !m.offered.Equal(f.At) {
+		m.offered = f.At
+		m.data.Evaluations.Offer(m.live)
+	}
+	m.runs = nil
+	if m.data.Evaluations != nil {
+		m.runs = m.data.Evaluations.Recorded(m.data.Context)
+	}
+}
+
+// trend is item's verdict in the last recorded evaluations and the live
+// one, oldest first ("" where a run did not have the item). A run that is
+// the live evaluation itself (recorded from it) is not counted twice.
+func trend(runs []common.Run, live history.Entry, item string) []checks.Verdict {
+	var out []checks.Verdict
+	for _, r := range runs {
+		if !r.Time.Equal(live.Time.UTC()) {
+			out = append(out, r.Verdicts[item])
+		}
+	}
+	out = append(out, live.Verdicts[item])
+	return out[max(0, len(out)-trendRuns):]
+}
+
+// trendText draws a trend: ✓ met, ✗ not met, ? unverified, · not recorded.
+func trendText(t []checks.Verdict) string {
+	var b strings.Builder
+	for _, v := range t {
+		switch v {
+		case checks.Met:
+			b.WriteString("✓")
+		case checks.NotMet:
+			b.WriteString("✗")
+		case checks.Unverified:
+			b.WriteString("?")
+		default:
+			b.WriteString("·")
+		}
+	}
+	return b.String()
+}
+
+// baseline is the evaluation the screen compares with: the last one
+// recorded before the live one by someone else than this process (vigil
+// check, another session), else the last one recorded before it at all.
+func baseline(runs []common.Run, live history.Entry) (common.Run, bool) {
+	var mine, other common.Run
+	var haveMine, haveOther bool
+	for _, r := range runs {
+		if !r.Time.Before(live.Time.UTC()) {
+			continue
+		}
+		if r.Here {
+			mine, haveMine = r, true
+		} else {
+			other, haveOther = r, true
+		}
+	}
+	if haveOther {
+		return other, true
+	}
+	return mine, haveMine
+}
+
+// driftLine says what changed since the baseline: items whose verdict
+// moved, new failures, fixed ones.
+func driftLine(st theme.Theme, now time.Time, runs []common.Run, live history.Entry) string {
+	base, ok := baseline(runs, live)
+	if !ok {
+		return st.Muted.Render("no earlier evaluation recorded: vigil check records each run, this screen one an hour")
+	}
+	d := history.Between(base.Entry, live)
+	head := fmt.Sprintf("since the run of %s (%s ago, %d recorded): ", base.Time.Local().Format("01-02 15:04"),
+		widgets.Since(now, base.Time), len(runs))
+	var parts []string
+	switch n := len(d.NewFailures); n {
+	case 0:
+	case 1:
+		parts = append(parts, "1 new failure: "+d.NewFailures[0])
+	default:
+		parts = append(parts, fmt.Sprintf("%d new failures (first: %s)", n, d.NewFailures[0]))
+	}
+	if n := len(d.Fixed); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d fixed", n))
+	}
+	for _, c := range d.Items {
+		parts = append(parts, fmt.Sprintf("%s %s → %s", c.Item, c.From, c.To))
+	}
+	if len(parts) == 0 {
+		return st.Muted.Render(head + "no change")
+	}
+	style := st.Muted
+	if len(d.NewFailures) > 0 || worsened(d.Items) {
+		style = render.Check(st, checks.Fail)
+	}
+	return style.Render(head + strings.Join(parts, " · "))
+}
+
+// worsened says whether an item's verdict moved away from met.
+func worsened(items []history.ItemChange) bool {
+	for _, c := range items {
+		if verdictRank(c.To) < verdictRank(c.From) {
+			return true
+		}
+	}
+	return false
+}
 
 // scoreLine shows both scores, overall and per group (observed / proven),
 // and marks a group a critical check capped.
@@ -270,6 +418,17 @@ func newFindings(c common.Common, d *common.Data, it *Item) *common.Page {
 			render.Check(st, verdictStatus(v.Verdict)).Render(widgets.Fit(verdictText(v.Verdict)+" — "+v.Why, width))}
 		for _, n := range v.Needed {
 			out = append(out, st.Muted.Render(widgets.Fit("  needed: "+n, width)))
+		}
+		if d.Evaluations != nil {
+			runs := d.Evaluations.Recorded(d.Context)
+			var when []string
+			for _, r := range runs[max(0, len(runs)-trendRuns):] {
+				v := cmp.Or(string(r.Verdicts[it.Item]), "not recorded")
+				when = append(when, r.Time.Local().Format("01-02 15:04")+" "+v)
+			}
+			if len(when) > 0 {
+				out = append(out, st.Muted.Render(widgets.Fit("  recorded: "+strings.Join(when, " · "), width)))
+			}
 		}
 		byID := map[string][]checks.Finding{}
 		for _, fd := range findings {

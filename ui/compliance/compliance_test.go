@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/checks/history"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/theme"
 )
@@ -40,7 +41,7 @@ func screen(t *testing.T) (*Model, *common.Data) {
 		checks.Finding{Check: "audit-apiserver-policy", Status: checks.Unknown, Resource: checks.Resource{Kind: "Cluster"},
 			Evidence: "evidence would be the audit Policy"})
 	m := New(common.Common{Styles: theme.New(true), Keys: common.DefaultKeyMap()}, d)
-	m.SetSize(120, 50)
+	m.SetSize(220, 50)
 	m.Refresh()
 	return m, d
 }
@@ -120,5 +121,73 @@ func TestDrillDownFollowsNewFindings(t *testing.T) {
 	fs[len(fs)-1].Status = checks.Pass
 	if got := ansi.Strip(strings.Join(page.Build(200), "\n")); !strings.Contains(got, "MET — audit-apiserver-policy: 1 pass") {
 		t.Errorf("page after the evidence came:\n%s", got)
+	}
+}
+
+// runsOf is an Evaluations of fixed runs; Offer keeps what it was offered.
+type runsOf struct {
+	runs    []common.Run
+	offered []history.Entry
+}
+
+func (r *runsOf) Recorded(string) []common.Run { return r.runs }
+func (r *runsOf) Offer(e history.Entry)        { r.offered = append(r.offered, e) }
+
+// TestTrendAndDriftSinceTheLastRun: three recorded runs (two of vigil check, one
+// recorded by this screen) and the live evaluation. The TREND column reads each
+// item's verdicts oldest first, the live one last; the drift line compares with
+// the last run someone else recorded, and names the failure that is new since it.
+// The expected glyphs and counts are written out by hand from the runs below.
+func TestTrendAndDriftSinceTheLastRun(t *testing.T) {
+	m, d := screen(t)
+	at := d.Snap.Findings.At
+	const rbac, registry, audit = "RBAC configured for all service accounts", "Private container registry", "Audit logging enabled"
+	run := func(ago time.Duration, here bool, v map[string]checks.Verdict, failing ...string) common.Run {
+		return common.Run{Entry: history.Entry{Time: at.Add(-ago).UTC(), Context: "local-1", Verdicts: v, Failing: failing}, Here: here}
+	}
+	ev := &runsOf{runs: []common.Run{
+		run(48*time.Hour, false, map[string]checks.Verdict{rbac: checks.Met, registry: checks.NotMet}),
+		run(24*time.Hour, false, map[string]checks.Verdict{rbac: checks.Met, registry: checks.Met, audit: checks.Unverified}),
+		run(2*time.Hour, true, map[string]checks.Verdict{rbac: checks.NotMet, registry: checks.Met, audit: checks.Unverified},
+			"rbac-no-cluster-admin-service-accounts ServiceAccount/ns/sa0"),
+	}}
+	d.Evaluations = ev
+	m.Refresh()
+	want := map[string]string{rbac: "✓✓✗✗", registry: "✗✓✓✓", audit: "·???"}
+	for _, it := range m.Items() {
+		if w, ok := want[it.Item]; ok {
+			if got := trendText(it.Trend); !strings.HasSuffix(got, w) || len([]rune(got)) != 4 {
+				t.Errorf("%s: trend %q, want %q", it.Item, got, w)
+			}
+			delete(want, it.Item)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no rows for %v", want)
+	}
+	view := ansi.Strip(m.View())
+	// The baseline is the run of 24 h ago (the 2 h one was recorded here): RBAC went
+	// from met to not met, and sa0's failure is new since then.
+	for _, s := range []string{"since the run of", "(24h ago, 3 recorded): 1 new failure: rbac-no-cluster-admin-service-accounts ServiceAccount/ns/sa0", rbac + " met → not-met", "TREND"} {
+		if !strings.Contains(view, s) {
+			t.Errorf("view lacks %q:\n%s", s, view)
+		}
+	}
+	if len(ev.offered) != 1 || !ev.offered[0].Time.Equal(at) || ev.offered[0].Verdicts[rbac] != checks.NotMet {
+		t.Errorf("offered %+v; want the live evaluation once", ev.offered)
+	}
+	m.Refresh() // the same evaluation again: not offered twice
+	if len(ev.offered) != 1 {
+		t.Errorf("offered %d times for one evaluation", len(ev.offered))
+	}
+}
+
+// TestNoHistorySaysHowItIsMade: with nothing recorded the line says who records.
+func TestNoHistorySaysHowItIsMade(t *testing.T) {
+	m, d := screen(t)
+	d.Evaluations = &runsOf{}
+	m.Refresh()
+	if view := ansi.Strip(m.View()); !strings.Contains(view, "no earlier evaluation recorded: vigil check records each run") {
+		t.Errorf("view:\n%s", view)
 	}
 }
