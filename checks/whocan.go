@@ -46,6 +46,21 @@ func ParseResource(arg string) (resource, group, subresource string) {
 	return resource, group, subresource
 }
 
+// NewWhoCanQuestion is the question of a command line: an API verb, a resource as
+// ParseResource reads it, an optional object name and namespace. It refuses a verb
+// with a space or slash and an empty resource, saying what is wanted.
+func NewWhoCanQuestion(verb, resource, name, namespace string) (WhoCanQuestion, error) {
+	q := WhoCanQuestion{Verb: verb, Name: name, Namespace: namespace}
+	q.Resource, q.Group, q.Subresource = ParseResource(resource)
+	switch {
+	case q.Verb == "" || strings.ContainsAny(q.Verb, " /"):
+		return q, fmt.Errorf("verb %q: want an API verb such as get, list, create, impersonate", q.Verb)
+	case q.Resource == "":
+		return q, fmt.Errorf("resource %q: want a resource such as pods, pods/exec or deployments.apps", resource)
+	}
+	return q, nil
+}
+
 // String renders the question: verb resource[.group][/subresource] [name] [-n ns].
 func (q WhoCanQuestion) String() string {
 	res := q.Resource

@@ -62,7 +62,7 @@ func (s *Session) findingsFor(objs estate.Objects, resources []estate.ResourceSt
 	fs := checks.Run(st.catalogue, &inv)
 	st.took = time.Since(st.last)
 	st.latest = estate.Findings{Context: s.opts.Context, Generation: s.opts.Generation, At: taken, Took: st.took,
-		Synced: synced, Catalogue: st.catalogue, Findings: slices.Clip(fs)}
+		Synced: synced, Catalogue: st.catalogue, Findings: slices.Clip(fs), Inventory: &inv}
 	s.log.Debug("checks evaluated", "findings", len(fs), "took", st.took)
 	return st.latest
 }

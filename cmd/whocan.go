@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -96,16 +95,13 @@ func (o *whoCanOptions) complete(args []string) error {
 	if o.output != "text" && o.output != "json" {
 		return usage("--output %q: want text or json", o.output)
 	}
-	q := checks.WhoCanQuestion{Verb: args[0], Namespace: o.namespace}
-	q.Resource, q.Group, q.Subresource = checks.ParseResource(args[1])
+	name := ""
 	if len(args) == 3 {
-		q.Name = args[2]
+		name = args[2]
 	}
-	switch {
-	case q.Verb == "" || strings.ContainsAny(q.Verb, " /"):
-		return usage("verb %q: want an API verb such as get, list, create, impersonate", q.Verb)
-	case q.Resource == "":
-		return usage("resource %q: want a resource such as pods, pods/exec or deployments.apps", args[1])
+	q, err := checks.NewWhoCanQuestion(args[0], args[1], name, o.namespace)
+	if err != nil {
+		return usage("%v", err)
 	}
 	o.question = q
 	return nil

@@ -22,6 +22,9 @@ type Findings struct {
 	// Catalogue is the checks evaluated; Findings their verdicts.
 	Catalogue []checks.Check
 	Findings  []checks.Finding
+	// Inventory is what was evaluated, to be read only: the who-can and
+	// reachability pages ask it (nil before the first evaluation).
+	Inventory *checks.Inventory
 }
 
 // For returns the findings about the workload namespace/name (and its

@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/vigil-k8s/vigil/ui/access"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/palette"
@@ -76,6 +77,10 @@ func (m *Model) command(msg common.ScreenMsg) tea.Cmd {
 	case "check":
 		m.show("check")
 		return nil
+	case "who-can":
+		return m.push(access.NewWhoCan(m.common, m.data, msg.Arg))
+	case "reach":
+		return m.push(access.NewReach(m.common, m.data))
 	}
 	m.show(msg.Name)
 	return nil

@@ -29,6 +29,8 @@ var Commands = []Command{
 	{Name: "alerts", Aliases: []string{"alert", "al"}, Help: "alerts"},
 	{Name: "check", Aliases: []string{"checks", "compliance", "pulse"}, Help: "compliance checklist"},
 	{Name: "gitops", Aliases: []string{"argo", "apps", "secrets", "es", "sealed"}, Help: "Argo CD apps and secrets"},
+	{Name: "who-can", Aliases: []string{"whocan", "can", "rbac"}, Help: "who can VERB RESOURCE [NAME] [-n NS], from RBAC"},
+	{Name: "reach", Aliases: []string{"reachability", "netpol"}, Help: "who reaches the PCI scope (NetworkPolicy)"},
 	{Name: "ctx", Aliases: []string{"context", "contexts", "fleet"}, Help: "contexts; :ctx NAME switches"},
 	{Name: "audit", Aliases: []string{"log", "audit-log"}, Help: "the local audit log of actions, verified"},
 	{Name: "ns", Aliases: []string{"namespace"}, Help: "namespace filter; :ns NAME, :ns all"},
