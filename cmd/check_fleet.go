@@ -113,6 +113,7 @@ func (o *CheckOptions) evaluateContext(ctx context.Context, name string, errOut 
 		var rep report.Report
 		if rep, err = co.evaluate(ctx); err == nil {
 			run.Report = &rep
+			err = co.recordHistory(&rep, run.At) // each context's own history, as vigil check --context records it
 		}
 	}
 	run.Duration = time.Since(run.At)

@@ -151,3 +151,51 @@ func tableRow(screen, item string) string {
 	}
 	return ""
 }
+
+// TestContextsScreenShowsEachContextsProvenScore (issue 16, part 6, on screen): after
+// `vigil check --all-contexts`, which records each context's evaluation, the Contexts screen's
+// PROVEN column shows each other context's proven score as that run's JSON fleet summary
+// gives it, and the context on screen its live one.
+func TestContextsScreenShowsEachContextsProvenScore(t *testing.T) {
+	e := newAttestEnv(t)
+	out, errOut, code := e.vigil("check", "--all-contexts", "-o", "json")
+	if code > 2 {
+		t.Fatalf("vigil check --all-contexts: exit %d: %s", code, errOut)
+	}
+	var fleet struct {
+		Summary []struct {
+			Context string
+			Proven  *float64
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &fleet); err != nil {
+		t.Fatal(err)
+	}
+	if len(fleet.Summary) < 2 {
+		t.Fatalf("precondition: fleet summary of %d contexts:\n%s", len(fleet.Summary), out)
+	}
+	term, err := StartTerminal(fmt.Sprintf("vigil-proven-%d", time.Now().UnixNano()), 200, 40, e.env, vigil, "--context", "local-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(term.Close)
+	waitSynced(t, term, "fintech-prod", "payment-service")
+	command(t, term, "ctx")
+	waitLine(t, term, "the live score of local-1", 30*time.Second, "local-1", "% live")
+	screen := term.Screen()
+	for _, s := range fleet.Summary {
+		if s.Context == "local-1" || s.Proven == nil {
+			continue
+		}
+		want := fmt.Sprintf(" %.0f%% ", *s.Proven)
+		row := ""
+		for _, l := range strings.Split(screen, "\n") {
+			if f := strings.Fields(strings.TrimPrefix(l, "*")); len(f) > 0 && f[0] == s.Context {
+				row = l
+			}
+		}
+		if !strings.Contains(row, want) {
+			t.Errorf("%s's row %q lacks its recorded proven score%s", s.Context, row, want)
+		}
+	}
+}

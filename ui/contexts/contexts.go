@@ -8,11 +8,13 @@ package contexts
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
+	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/theme"
@@ -24,6 +26,9 @@ import (
 type Row struct {
 	Info  estate.ContextInfo
 	Entry estate.FleetEntry
+	// Proven is the checklist's proven score: live for the context on
+	// screen, else the last evaluation recorded (vigil check), with its age.
+	Proven string
 }
 
 // Model is the Contexts screen.
@@ -34,6 +39,12 @@ type Model struct {
 	table         *widgets.Table[*Row]
 	keyMap        KeyMap
 	width, height int
+	// live caches the proven score of the evaluation on screen.
+	live struct {
+		context string
+		at      time.Time
+		text    string
+	}
 }
 
 var _ common.Component = (*Model)(nil)
@@ -88,6 +99,7 @@ func New(c common.Common, d *common.Data) *Model {
 		{Title: "DEGR", Width: 4, Right: true, Cell: func(r *Row) string { return num(r, r.Entry.Degraded) }},
 		{Title: "DOWN", Width: 4, Right: true, Cell: func(r *Row) string { return num(r, r.Entry.Down) }},
 		{Title: "FIRING", Width: 6, Right: true, Cell: firing},
+		{Title: "PROVEN", Width: 9, Right: true, MinTable: 140, Cell: func(r *Row) string { return r.Proven }},
 		{Title: "CHECKED", Width: 7, Right: true, MinTable: 90, Cell: func(r *Row) string { return widgets.Since(d.Now, r.Entry.Checked) }},
 		{Title: "WORST / ERROR", Width: 20, Flex: true, Cell: func(r *Row) string {
 			if r.Entry.Err != "" {
@@ -158,9 +170,36 @@ func (m *Model) Refresh() {
 	}
 	rows := make([]*Row, 0, len(m.data.Contexts))
 	for _, c := range m.data.Contexts {
-		rows = append(rows, &Row{Info: c, Entry: entries[c.Name]})
+		rows = append(rows, &Row{Info: c, Entry: entries[c.Name], Proven: m.proven(c.Name)})
 	}
 	m.table.SetRows(rows, func(r *Row) string { return r.Info.Name })
+}
+
+// proven is a context's proven score: live for the context on screen, else
+// the last one its history recorded with its age, "-" for none.
+func (m *Model) proven(name string) string {
+	pct := func(p *float64) string {
+		if p == nil {
+			return "–"
+		}
+		return fmt.Sprintf("%.0f%%", *p)
+	}
+	if f := m.data.Snap.Findings; name == m.data.Context && !f.At.IsZero() && (f.Context == "" || f.Context == name) {
+		if m.live.context != name || !m.live.at.Equal(f.At) {
+			s := checks.ComputeScore(f.Catalogue, m.data.Findings())
+			m.live.context, m.live.at, m.live.text = name, f.At, pct(s.Proven.Overall)+" live"
+		}
+		return m.live.text
+	}
+	if m.data.Evaluations == nil {
+		return "-"
+	}
+	runs := m.data.Evaluations.Recorded(name)
+	if len(runs) == 0 {
+		return "-"
+	}
+	last := runs[len(runs)-1]
+	return pct(last.Proven) + " " + widgets.Since(m.data.Now, last.Time)
 }
 
 // SetSize implements common.Component.
