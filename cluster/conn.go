@@ -15,6 +15,9 @@ type connTracker struct {
 	lastContact time.Time
 	failed      bool
 	reason      string
+	// doubt is set by a failure and taken by the health probe's next
+	// success: the watches open across the failure may have stalled.
+	doubt bool
 }
 
 // ok records a success at t and reports whether the session was disconnected.
@@ -34,8 +37,17 @@ func (c *connTracker) fail(reason string) (changed bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	changed = !c.failed || c.reason != reason
-	c.failed, c.reason = true, reason
+	c.failed, c.reason, c.doubt = true, reason, true
 	return changed
+}
+
+// takeDoubt reports whether a failure was recorded since the last call.
+func (c *connTracker) takeDoubt() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d := c.doubt
+	c.doubt = false
+	return d
 }
 
 func (c *connTracker) state() estate.ConnState {

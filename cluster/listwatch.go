@@ -1,8 +1,11 @@
 package cluster
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -52,21 +55,96 @@ func (vpaListThenWatch) IsWatchListSemanticsUnSupported() bool { return true }
 // between (if that were ever too old, the informer lists again). Held
 // until the first snapshot is built, the hundred watch set-ups do not take
 // the cores from that build either.
+//
+// It also records every watch in flight in open, so that the Session can
+// end them when the connection was lost (see openWatches).
 type holdWatches struct {
 	next  http.RoundTripper
 	until <-chan struct{}
+	open  *openWatches
 }
 
 func (h holdWatches) RoundTrip(r *http.Request) (*http.Response, error) {
-	if strings.Contains(r.URL.RawQuery, "watch=") && r.URL.Query().Get("watch") == "true" {
-		select {
-		case <-h.until:
-		case <-r.Context().Done():
-			return nil, r.Context().Err()
-		}
+	if !strings.Contains(r.URL.RawQuery, "watch=") || r.URL.Query().Get("watch") != "true" {
+		return h.next.RoundTrip(r)
 	}
-	return h.next.RoundTrip(r)
+	select {
+	case <-h.until:
+	case <-r.Context().Done():
+		return nil, r.Context().Err()
+	}
+	if h.open == nil {
+		return h.next.RoundTrip(r)
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	done := h.open.add(cancel)
+	resp, err := h.next.RoundTrip(r.WithContext(ctx))
+	if err != nil {
+		done()
+		return nil, err
+	}
+	resp.Body = &watchBody{ReadCloser: resp.Body, done: done}
+	return resp, nil
 }
 
 // WrappedRoundTripper lets client-go's debugging and cancellation helpers see through.
 func (h holdWatches) WrappedRoundTripper() http.RoundTripper { return h.next }
+
+// openWatches are a Session's watch requests in flight. A watch whose
+// connection stalled (a half-open TCP connection, a proxy or middlebox that
+// stopped forwarding but still acknowledges) never ends by itself: the
+// informer waits on it forever and every later change of its kind is lost,
+// while new requests (the health probe) work and the session says
+// connected. So once the health probe has failed, the next probe that
+// succeeds ends every watch then open (cutAll); each informer watches
+// again from the last resourceVersion it saw (or lists again), which
+// costs the server little when the old watches were healthy after all.
+type openWatches struct {
+	mu   sync.Mutex
+	seq  uint64
+	open map[uint64]context.CancelFunc
+}
+
+// add records a watch's cancel func and returns the func that forgets and
+// cancels it (idempotent), called when its body is closed.
+func (o *openWatches) add(cancel context.CancelFunc) (done func()) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.open == nil {
+		o.open = map[uint64]context.CancelFunc{}
+	}
+	o.seq++
+	id := o.seq
+	o.open[id] = cancel
+	return func() {
+		o.mu.Lock()
+		delete(o.open, id)
+		o.mu.Unlock()
+		cancel()
+	}
+}
+
+// cutAll cancels every open watch and returns how many there were.
+func (o *openWatches) cutAll() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := len(o.open)
+	for id, cancel := range o.open {
+		cancel()
+		delete(o.open, id)
+	}
+	return n
+}
+
+// watchBody is a watch's response body that forgets the watch when closed.
+type watchBody struct {
+	io.ReadCloser
+	once sync.Once
+	done func()
+}
+
+func (b *watchBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.done)
+	return err
+}

@@ -65,3 +65,68 @@ func TestHoldWatchesHoldsOnlyWatchesUntilListed(t *testing.T) {
 		t.Error("the watch was still held after the caches listed")
 	}
 }
+
+// A watch whose stream stalled (headers sent, then nothing) is ended by
+// cutAll, and forgotten once its body is closed; lists are not recorded.
+func TestCutAllEndsAStalledWatch(t *testing.T) {
+	stalled := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		http.NewResponseController(w).Flush()
+		if r.URL.Query().Get("watch") == "true" {
+			select { // the body never continues
+			case <-stalled:
+			case <-r.Context().Done():
+			}
+		}
+	}))
+	defer srv.Close()
+	defer close(stalled)
+	listed := make(chan struct{})
+	close(listed)
+	var open openWatches
+	c := &http.Client{Transport: holdWatches{next: http.DefaultTransport, until: listed, open: &open}}
+	list, err := c.Get(srv.URL + "/api/v1/pods")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list.Body.Close()
+	resp, err := c.Get(srv.URL + "/api/v1/pods?watch=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan error, 1)
+	go func() {
+		_, rerr := resp.Body.Read(make([]byte, 1))
+		read <- rerr
+	}()
+	select {
+	case <-read:
+		t.Fatal("the stalled watch returned before the cut")
+	case <-time.After(100 * time.Millisecond):
+	}
+	if n := open.cutAll(); n != 1 {
+		t.Errorf("cutAll cut %d watches, want the one watch", n)
+	}
+	select {
+	case rerr := <-read:
+		if rerr == nil {
+			t.Error("the cut watch read on")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stalled watch was not ended by cutAll")
+	}
+	resp.Body.Close()
+	if n := open.cutAll(); n != 0 {
+		t.Errorf("a second cutAll cut %d watches, want none", n)
+	}
+	// A watch closed by its reader is forgotten without a cut.
+	resp, err = c.Get(srv.URL + "/api/v1/pods?watch=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if n := open.cutAll(); n != 0 {
+		t.Errorf("a closed watch was still open: cutAll cut %d", n)
+	}
+}

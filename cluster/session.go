@@ -114,6 +114,7 @@ type Session struct {
 	// is not polled: the start-up lists have the cores to themselves.
 	startedUp   chan struct{}
 	startUpOnce sync.Once
+	watches     openWatches // the informers' watches in flight
 	usage       usageState
 	alerts      alertsState
 	checks      findingsState // guarded by buildMu, but for checks.changed
@@ -213,7 +214,9 @@ func New(opts Options) (*Session, error) {
 		opts.RESTConfig = rest.CopyConfig(opts.RESTConfig)
 		opts.RESTConfig.QPS = max(opts.RESTConfig.QPS, 100)
 		opts.RESTConfig.Burst = max(opts.RESTConfig.Burst, 500)
-		opts.RESTConfig.Wrap(func(rt http.RoundTripper) http.RoundTripper { return holdWatches{next: rt, until: s.startedUp} })
+		opts.RESTConfig.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+			return holdWatches{next: rt, until: s.startedUp, open: &s.watches}
+		})
 		// Built-in types travel as protobuf: decoding 10k pods from JSON
 		// costs several times the CPU. Custom resources (dynamic, VPA) and
 		// metrics stay JSON, the only encoding CRDs are served in.
@@ -587,6 +590,13 @@ func (s *Session) heartbeat(ctx context.Context) {
 		}
 		if s.conn.ok(s.opts.Now()) {
 			s.log.Info("api server reachable again")
+		}
+		if s.conn.takeDoubt() {
+			// A watch open across the failure may be stalled for good
+			// and would say nothing: watch again (openWatches).
+			if n := s.watches.cutAll(); n > 0 {
+				s.log.Info("connection was lost: watching again", "watches", n)
+			}
 		}
 		// Publish the fresh contact time even when nothing else changed, so
 		// the data age a UI shows stays honest on a quiet cluster.
