@@ -73,6 +73,7 @@ func TestWhoCanAndReachOnScreen(t *testing.T) {
 		if shown != len(ans.Subjects) || shown == 0 {
 			t.Errorf("%d subjects on screen, vigil who-can answers %d:\n%s", shown, len(ans.Subjects), screen)
 		}
+		capture(t, screen, "26-who-can.txt")
 		_ = term.Send("Escape")
 	})
 
@@ -97,6 +98,7 @@ func TestWhoCanAndReachOnScreen(t *testing.T) {
 		command(t, term, "reach")
 		screen := waitLine(t, term, "the reachability header", 30*time.Second,
 			fmt.Sprintf("%d workloads, %d connections in, %d out", len(r.Scope), len(r.Ingress), len(r.Egress)))
+		capture(t, screen, "27-reach.txt")
 		for _, e := range append(r.Ingress, r.Egress...) {
 			if LineWith(screen, e.From+" → "+e.To) == "" {
 				t.Errorf("no row %s → %s:\n%s", e.From, e.To, screen)

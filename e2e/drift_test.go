@@ -129,7 +129,7 @@ func TestComplianceTrendAfterDrift(t *testing.T) {
 			problems = append(problems, "precondition: no item's verdict moved")
 		}
 		if len(problems) == 0 {
-			capture(t, screen, "24-compliance-drift.txt")
+			capture(t, screen, "25-compliance-drift.txt")
 			return
 		}
 		if time.Now().After(deadline) {
@@ -182,7 +182,8 @@ func TestContextsScreenShowsEachContextsProvenScore(t *testing.T) {
 	waitSynced(t, term, "fintech-prod", "payment-service")
 	command(t, term, "ctx")
 	waitLine(t, term, "the live score of local-1", 30*time.Second, "local-1", "% live")
-	screen := term.Screen()
+	screen := waitLine(t, term, "the fleet summary", 30*time.Second, "fleet summarised")
+	capture(t, screen, "28-contexts-proven.txt")
 	for _, s := range fleet.Summary {
 		if s.Context == "local-1" || s.Proven == nil {
 			continue
