@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/estate"
 )
 
@@ -51,7 +52,7 @@ func (sl *slimmer) transform(obj any) (any, error) {
 	case *appsv1.ControllerRevision:
 		o.Data = runtime.RawExtension{Raw: revisionImagesOnly(o.Data.Raw)}
 	case *corev1.ConfigMap:
-		o.BinaryData = nil
+		checks.SlimConfigMap(o) // only what the checks read: rule files, dashboards, configurations
 	case *corev1.Event:
 		o.Source, o.ReportingController, o.ReportingInstance, o.Related = corev1.EventSource{}, "", "", nil
 	case *autoscalingv2.HorizontalPodAutoscaler:
