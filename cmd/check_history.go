@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/vigil-k8s/vigil/checks/attest"
@@ -52,6 +53,14 @@ func (o *CheckOptions) recordHistory(rep *report.Report, at time.Time) error {
 		d := history.Between(then, entry)
 		rep.Drift = &d
 	}
+	if o.Output == report.HTML {
+		// The HTML report draws the trend: the runs recorded so far and this one.
+		past, err := readHistory(path)
+		if err != nil {
+			fmt.Fprintf(o.ErrOut, "vigil check: history not drawn: %v\n", err)
+		}
+		rep.History = append(past, entry)
+	}
 	if o.NoHistory {
 		return nil
 	}
@@ -59,6 +68,25 @@ func (o *CheckOptions) recordHistory(rep *report.Report, at time.Time) error {
 		fmt.Fprintf(o.ErrOut, "vigil check: history not recorded: %v\n", err)
 	}
 	return nil
+}
+
+// readHistory is every entry of the history at path, oldest first; none when there is
+// no file yet.
+func readHistory(path string) ([]history.Entry, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	entries, _, err := history.Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	slices.SortStableFunc(entries, func(a, b history.Entry) int { return a.Time.Compare(b.Time) })
+	return entries, nil
 }
 
 // historyAt is the last entry of the history at path recorded at or before t.

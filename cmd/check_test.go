@@ -162,7 +162,7 @@ func mapKeys(m map[string]json.RawMessage) []string {
 }
 
 func TestEveryFormatRenders(t *testing.T) {
-	for _, f := range []string{"table", "json", "markdown", "junit", "sarif"} {
+	for _, f := range []string{"table", "json", "markdown", "junit", "sarif", "html"} {
 		out, _, code := run(t, append([]string{"-o", f}, fintechManifests...)...)
 		if code != ExitFindings || len(out) < 1000 {
 			t.Errorf("%s: exit %d, %d bytes", f, code, len(out))

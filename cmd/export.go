@@ -50,8 +50,10 @@ func newAuditExportCommand(g *globalFlags, out, errOut io.Writer) *cobra.Command
 		Long: `export collects, through vigil's read-only transport, the evidence of a compliance
 review into a new directory:
 
-  report.txt, report.json, report.md, report.junit.xml, report.sarif
+  report.txt, report.json, report.md, report.junit.xml, report.sarif, report.html
                     the production-readiness report in every format of vigil check
+                    (report.html: one self-contained page with charts and, when
+                    vigil check has recorded evaluations of the context, their trend)
   identity.json     kube context, server, the user the API server authenticated
                     (SelfSubjectReview), Kubernetes version, time of collection, and
                     whether the credentials themselves could write
@@ -191,6 +193,15 @@ func (o *exportOptions) runExport(ctx context.Context) error {
 	}
 	rep := report.New(cat, findings, inv)
 	rep.Version = version.String()
+	// The evaluations vigil check recorded for the context, for report.html's trend: read,
+	// never written (the export is no evaluation of record).
+	if path, perr := historyPath(o.g.getenv, t.Context); perr == nil {
+		past, herr := readHistory(path)
+		if herr != nil {
+			fmt.Fprintf(o.errOut, "warning: history not drawn: %v\n", herr)
+		}
+		rep.History = past
+	}
 
 	logPath := o.auditLog
 	if logPath == "" {

@@ -38,6 +38,7 @@ var ReportFiles = map[string]string{
 	"markdown": "report.md",
 	"junit":    "report.junit.xml",
 	"sarif":    "report.sarif",
+	"html":     "report.html",
 }
 
 // Files are the names every bundle holds besides its manifest: the report in each format,

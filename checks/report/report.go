@@ -1,5 +1,5 @@
-// Package report renders a catalogue run: table, json, markdown, junit and
-// sarif. Renderers only format; they never evaluate.
+// Package report renders a catalogue run: table, json, markdown, junit, sarif
+// and html. Renderers only format; they never evaluate.
 package report
 
 import (
@@ -13,7 +13,7 @@ import (
 )
 
 // Formats lists the output formats, the default first.
-var Formats = []string{"table", "json", "markdown", "junit", "sarif"}
+var Formats = []string{"table", "json", "markdown", "junit", "sarif", HTML}
 
 // Report is one run of the catalogue over an inventory.
 type Report struct {
@@ -36,6 +36,10 @@ type Report struct {
 	// Drift is what changed since an earlier evaluation (vigil check
 	// --since); nil when not asked.
 	Drift *history.Drift
+	// History are the evaluations of this context recorded so far, oldest first (the
+	// state directory's history, this run included): the HTML report draws their trend.
+	// Nil when there is none (manifests, or no state directory).
+	History []history.Entry
 }
 
 // New runs nothing: it packages findings with their catalogue and score.
@@ -71,6 +75,8 @@ func Write(w io.Writer, format string, r Report, o Options) error {
 		return writeJUnit(w, r, o)
 	case "sarif":
 		return writeSARIF(w, r)
+	case HTML:
+		return writeHTML(w, r, o)
 	}
 	return fmt.Errorf("unknown output format %q (want one of %v)", format, Formats)
 }
