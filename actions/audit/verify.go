@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // ErrNoLog is returned (wrapped, naming the path) by VerifyFile when there is no log to verify:
@@ -104,49 +106,136 @@ func Verify(r io.Reader) (Report, error) {
 // reviewer noted earlier). Found, with the chain whole up to it, nothing up to that record was
 // changed, removed or reordered since; not found, the report is not OK.
 func VerifyAnchored(r io.Reader, head string) (Report, error) {
-	rep := Report{Anchor: strings.ToLower(strings.TrimSpace(head))}
-	br := bufio.NewReaderSize(r, 1<<16)
-	var prevSum string
-	var prevSeq int64
-	for line := 1; ; line++ {
+	v := verifier{rep: Report{Anchor: strings.ToLower(strings.TrimSpace(head))}}
+	err := v.read(bufio.NewReaderSize(r, 1<<16), nil)
+	return v.rep, err
+}
+
+// verifier is the state of a verification: the report so far and the chain's last link.
+type verifier struct {
+	rep     Report
+	prevSum string
+	prevSeq int64
+	lines   int   // complete lines verified
+	end     int64 // offset just past the last complete line read
+	lastLen int   // length of the last verified line, without its newline
+}
+
+// read verifies the complete lines of br after those already verified, passing each
+// verified record to keep (when not nil). It stops at the first broken record; an incomplete
+// last line is counted in IncompleteTail and left unread.
+func (v *verifier) read(br *bufio.Reader, keep func(Record)) error {
+	for {
 		b, err := br.ReadBytes('\n')
 		if err == io.EOF {
-			rep.IncompleteTail = len(b)
-			return rep, nil
+			v.rep.IncompleteTail = len(b)
+			return nil
 		}
 		if err != nil {
-			return rep, err
+			return err
 		}
+		line := v.lines + 1
+		n := int64(len(b))
 		b = bytes.TrimSuffix(b, []byte{'\n'})
 		var rec Record
 		if err := json.Unmarshal(b, &rec); err != nil {
-			rep.Broken = &BrokenRecord{Line: line, Reason: fmt.Sprintf("not a JSON record (%v): the line was edited or damaged", err)}
-			return rep, nil
+			v.rep.Broken = &BrokenRecord{Line: line, Reason: fmt.Sprintf("not a JSON record (%v): the line was edited or damaged", err)}
+			return nil
 		}
 		switch {
-		case rec.Prev != prevSum && line == 1:
-			rep.Broken = &BrokenRecord{Line: line, Seq: rec.Seq, Reason: "the first line points at a previous record: records before it were deleted"}
-		case rec.Prev != prevSum:
-			rep.Broken = &BrokenRecord{Line: line, Seq: rec.Seq, Reason: fmt.Sprintf(
+		case rec.Prev != v.prevSum && line == 1:
+			v.rep.Broken = &BrokenRecord{Line: line, Seq: rec.Seq, Reason: "the first line points at a previous record: records before it were deleted"}
+		case rec.Prev != v.prevSum:
+			v.rep.Broken = &BrokenRecord{Line: line, Seq: rec.Seq, Reason: fmt.Sprintf(
 				"its prev hash does not match line %d: line %d was edited, or records between them were deleted or reordered", line-1, line-1)}
-		case rec.Seq > prevSeq+1 && rec.Repaired != "":
+		case rec.Seq > v.prevSeq+1 && rec.Repaired != "":
 			// A cut fragment's number is skipped, never reused; the record says so.
-		case rec.Seq != prevSeq+1:
-			rep.Broken = &BrokenRecord{Line: line, Seq: rec.Seq, Reason: fmt.Sprintf("sequence number %d follows %d: the record itself was edited", rec.Seq, prevSeq)}
+		case rec.Seq != v.prevSeq+1:
+			v.rep.Broken = &BrokenRecord{Line: line, Seq: rec.Seq, Reason: fmt.Sprintf("sequence number %d follows %d: the record itself was edited", rec.Seq, v.prevSeq)}
 		}
-		if rep.Broken != nil {
-			return rep, nil
+		if v.rep.Broken != nil {
+			return nil
 		}
 		if rec.Repaired != "" {
-			rep.Repairs = append(rep.Repairs, BrokenRecord{Line: line, Seq: rec.Seq, Reason: rec.Repaired})
+			v.rep.Repairs = append(v.rep.Repairs, BrokenRecord{Line: line, Seq: rec.Seq, Reason: rec.Repaired})
 		}
-		prevSum, prevSeq = lineHash(b), rec.Seq
-		rep.Records++
-		rep.Head, rep.HeadSeq = prevSum, rec.Seq
-		if rep.Anchor != "" && prevSum == rep.Anchor && rep.AnchorLine == 0 {
-			rep.AnchorLine, rep.AnchorSeq = line, rec.Seq
+		v.prevSum, v.prevSeq = lineHash(b), rec.Seq
+		v.lines, v.end, v.lastLen = line, v.end+n, len(b)
+		v.rep.Records++
+		v.rep.Head, v.rep.HeadSeq = v.prevSum, rec.Seq
+		if v.rep.Anchor != "" && v.prevSum == v.rep.Anchor && v.rep.AnchorLine == 0 {
+			v.rep.AnchorLine, v.rep.AnchorSeq = line, rec.Seq
+		}
+		if keep != nil {
+			keep(rec)
 		}
 	}
+}
+
+// Follower verifies a log as it grows, for a pane that shows it after every action: each
+// Read verifies only the lines appended since the last one, after checking that the file is
+// the same file, no shorter, and that the last line it verified still hashes to the chain's
+// head; anything else (or Read(true)) verifies the whole file again. Lines before the last
+// verified one are not re-read by an incremental Read: an edit there shows at the next full
+// one (the pane's verify key, a restart, vigil audit verify).
+type Follower struct {
+	mu   sync.Mutex
+	path string
+	file os.FileInfo
+	v    verifier
+	recs []Record
+}
+
+// NewFollower returns a follower of the log at path.
+func NewFollower(path string) *Follower { return &Follower{path: path} }
+
+// Path is the log's path.
+func (fl *Follower) Path() string { return fl.path }
+
+// Read verifies what was appended since the last Read (everything when full, or when the
+// file is not the one read before) and returns the report of the whole log and its records.
+// Incremental says whether only the appended lines were read. A missing file is ErrNoLog.
+func (fl *Follower) Read(full bool) (rep Report, recs []Record, incremental bool, err error) {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	f, err := openNoFollow(fl.path, os.O_RDONLY, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		fl.file = nil
+		return Report{}, nil, false, fmt.Errorf("%w at %s: nothing to verify (vigil writes it on the first guarded action)", ErrNoLog, fl.path)
+	}
+	if err != nil {
+		return Report{}, nil, false, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return Report{}, nil, false, err
+	}
+	incremental = !full && fl.file != nil && os.SameFile(fl.file, st) && fl.v.rep.Broken == nil && st.Size() >= fl.v.end && fl.stillEnds(f)
+	if !incremental {
+		fl.v, fl.recs = verifier{}, nil
+	}
+	fl.file = st
+	if _, err = f.Seek(fl.v.end, io.SeekStart); err != nil {
+		return Report{}, nil, false, err
+	}
+	fl.v.rep.IncompleteTail = 0
+	err = fl.v.read(bufio.NewReaderSize(f, 1<<16), func(r Record) { fl.recs = append(fl.recs, r) })
+	rep, recs = fl.v.rep, fl.recs
+	rep.Repairs = slices.Clone(rep.Repairs)
+	return rep, slices.Clip(recs), incremental, err
+}
+
+// stillEnds says whether the last line verified is still where it was, unchanged.
+func (fl *Follower) stillEnds(f *os.File) bool {
+	if fl.v.lines == 0 {
+		return fl.v.end == 0
+	}
+	b := make([]byte, fl.v.lastLen+1)
+	if _, err := f.ReadAt(b, fl.v.end-int64(len(b))); err != nil {
+		return false
+	}
+	return b[len(b)-1] == '\n' && lineHash(b[:len(b)-1]) == fl.v.prevSum
 }
 
 // ReadFile returns the complete records of the log at path, in order, without verifying them;

@@ -29,20 +29,30 @@ type LoadedMsg struct {
 	Err error
 	// Missing is true when there is no log yet (no guarded action has run).
 	Missing bool
+	// Incremental says only the records appended since the last reading
+	// were verified (the chain's head checked unchanged).
+	Incremental bool
 }
 
 // Load returns a command that reads and verifies the log at path.
-func Load(path string) tea.Cmd {
+func Load(path string) tea.Cmd { return load(audit.NewFollower(path), true) }
+
+// load returns a command that verifies what fl has not read of its log (all of it when
+// full) and reads its records.
+func load(fl *audit.Follower, full bool) tea.Cmd {
 	return func() tea.Msg {
-		rep, err := audit.VerifyFile(path)
+		rep, recs, incremental, err := fl.Read(full)
+		path := fl.Path()
 		if errors.Is(err, audit.ErrNoLog) {
 			return LoadedMsg{Path: path, Missing: true}
 		}
 		if err != nil {
 			return LoadedMsg{Path: path, Err: err}
 		}
-		recs, err := audit.ReadFile(path)
-		msg := LoadedMsg{Path: path, Records: recs, Report: rep, Err: err}
+		if rep.Broken != nil { // show every record, those past the break too
+			recs, err = audit.ReadFile(path)
+		}
+		msg := LoadedMsg{Path: path, Records: slices.Clone(recs), Report: rep, Err: err, Incremental: incremental}
 		termsafe.Scrub(&msg.Records) // the log holds server errors and typed reasons
 		return msg
 	}
@@ -51,7 +61,8 @@ func Load(path string) tea.Cmd {
 // Model is the audit pane.
 type Model struct {
 	*common.Page
-	path   string
+	path     string
+	follower *audit.Follower
 	loaded bool
 	msg    LoadedMsg
 }
@@ -60,13 +71,13 @@ type Model struct {
 // handles them.
 type KeyMap struct {
 	common.KeyMap
-	// Reload (r) reads the log again.
+	// Reload (r) verifies the whole log again.
 	Reload key.Binding
 }
 
 // DefaultKeyMap returns the audit pane's keys over the shared ones.
 func DefaultKeyMap(shared common.KeyMap) KeyMap {
-	return KeyMap{KeyMap: shared, Reload: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reload"))}
+	return KeyMap{KeyMap: shared, Reload: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "verify all"))}
 }
 
 // ShortHelp implements common.Help.
@@ -82,12 +93,15 @@ func (k KeyMap) page() common.PageKeys {
 // New returns the pane over the log at path ("" when there is none).
 func New(c common.Common, d *common.Data, path string) *Model {
 	m := &Model{path: path}
+	if path != "" {
+		m.follower = audit.NewFollower(path)
+	}
 	km := DefaultKeyMap(c.Keys)
 	p := &common.Page{Common: c, Data: d, Name: "Audit", Help: km}
 	p.Build = func(w int) []string { return m.build(c.Styles, w) }
 	p.Keys = func(k tea.KeyPressMsg) (tea.Cmd, bool) {
 		if key.Matches(k, km.Reload) {
-			return m.Reload(), true
+			return m.Verify(), true
 		}
 		return nil, false
 	}
@@ -95,12 +109,22 @@ func New(c common.Common, d *common.Data, path string) *Model {
 	return m
 }
 
-// Reload returns the command that reads the log again.
+// Reload returns the command that verifies and reads the records appended
+// since the last reading (all of them the first time, or when the file is
+// not the one read before).
 func (m *Model) Reload() tea.Cmd {
 	if m.path == "" {
 		return nil
 	}
-	return Load(m.path)
+	return load(m.follower, false)
+}
+
+// Verify returns the command that verifies and reads the whole log again.
+func (m *Model) Verify() tea.Cmd {
+	if m.path == "" {
+		return nil
+	}
+	return load(m.follower, true)
 }
 
 // Update implements common.Component.
@@ -146,6 +170,9 @@ func (m *Model) build(st theme.Theme, width int) []string {
 		out = append(out, st.Crit.Render(widgets.Fit("✖ "+l.Report.Problem(), width)))
 	default:
 		line := fmt.Sprintf("✔ %d records verify", l.Report.Records)
+		if l.Incremental {
+			line += " (new ones checked against the head; r verifies all)"
+		}
 		if n := len(l.Report.Repairs); n > 0 {
 			line += fmt.Sprintf(" (%d repaired an interrupted write)", n)
 		}
