@@ -95,7 +95,9 @@ func TestFollowerSeesTheFileChange(t *testing.T) {
 	}
 	t.Run("last record edited", func(t *testing.T) {
 		path, fl := setup(t)
-		rewrite(t, path, func(b []byte) []byte { return bytes.Replace(b, []byte("deployment/ns/d4"), []byte("deployment/ns/XX"), 1) })
+		rewrite(t, path, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("deployment/ns/d4"), []byte("deployment/ns/XX"), 1)
+		})
 		rep, _, inc, _ := fl.Read(false)
 		// The last line's hash is the head: nothing after it says it changed, but the
 		// follower no longer finds its head, verifies all, and reports the new head.
@@ -125,7 +127,9 @@ func TestFollowerSeesTheFileChange(t *testing.T) {
 	})
 	t.Run("earlier record edited", func(t *testing.T) {
 		path, fl := setup(t)
-		rewrite(t, path, func(b []byte) []byte { return bytes.Replace(b, []byte("deployment/ns/d1"), []byte("deployment/ns/XX"), 1) })
+		rewrite(t, path, func(b []byte) []byte {
+			return bytes.Replace(b, []byte("deployment/ns/d1"), []byte("deployment/ns/XX"), 1)
+		})
 		if rep, _, _, _ := fl.Read(true); rep.Broken == nil || rep.Broken.Line != 3 {
 			t.Fatalf("full read after an edit of line 2: %+v; want broken at line 3", rep)
 		}

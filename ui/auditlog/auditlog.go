@@ -63,8 +63,8 @@ type Model struct {
 	*common.Page
 	path     string
 	follower *audit.Follower
-	loaded bool
-	msg    LoadedMsg
+	loaded   bool
+	msg      LoadedMsg
 }
 
 // KeyMap is the audit pane's keys: the help shows them and the pane
