@@ -1,0 +1,160 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// TestSwitchPastAHangingContext (issue 14): on local-1, `:ctx hang` (a server that accepts
+// connections and never answers, as a blackholed VPN endpoint does) then, while that switch
+// hangs, `:ctx local-2`. vigil lands on local-2 within 2 s of the second command, with
+// local-2's services on screen; the hanging switch is given up (every connection vigil
+// opened to that server is closed by vigil, as the server sees) and the old session is
+// stopped: local-1's API server, asked for its open WATCH requests of Argo CD Applications
+// (which only vigil watches there), counts none left.
+func TestSwitchPastAHangingContext(t *testing.T) {
+	hang := newBlackhole(t)
+	dir := t.TempDir()
+	kc, err := clientcmd.LoadFromFile(lc.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := kc.Clusters[kc.Contexts["local-1"].Cluster].DeepCopy()
+	c.Server = "https://" + hang.addr
+	kc.Clusters["hang"] = c
+	ctx := kc.Contexts["local-1"].DeepCopy()
+	ctx.Cluster = "hang"
+	kc.Contexts["hang"] = ctx
+	kcPath := filepath.Join(dir, "kubeconfig")
+	if err = clientcmd.WriteToFile(*kc, kcPath); err != nil {
+		t.Fatal(err)
+	}
+	term := startScreens(t, []string{"KUBECONFIG=" + kcPath}, "--context", "local-1")
+	waitSynced(t, term, "fintech-prod", "payment-service")
+	cs := lc.Client(t, "local-1")
+	if n := watchesOf(t, cs, "argoproj.io", "applications"); n == 0 {
+		t.Fatal("precondition: local-1's API server counts no WATCH of Argo CD Applications with vigil on local-1")
+	}
+
+	command(t, term, "ctx hang")
+	if !hang.waitAccepted(10 * time.Second) {
+		t.Fatal("the switch to hang never connected to it")
+	}
+	start := time.Now()
+	command(t, term, "ctx local-2")
+	screen, ok := term.WaitFor(10*time.Second, func(s string) bool {
+		return LineWith(s, "vigil", "ctx local-2 ") != "" && LineWith(s, "● connected") != "" && LineWith(s, "fintech-prod", "payment-service") != ""
+	})
+	took := time.Since(start)
+	if !ok {
+		t.Fatalf("never landed on local-2:\n%s", screen)
+	}
+	t.Logf("landed on local-2 %s after :ctx local-2 (the switch to hang still in flight)", took.Round(time.Millisecond))
+	if took > 2*time.Second {
+		t.Errorf("landed on local-2 %s after the command; want within 2 s", took.Round(time.Millisecond))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		open, w := hang.open(), watchesOf(t, cs, "argoproj.io", "applications")
+		if open == 0 && w == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after landing on local-2: %d connections to hang still open, %d WATCHes of Applications on local-1 (the old session or the given-up switch lives on)", open, w)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if s := term.Screen(); LineWith(s, "vigil", "ctx local-2 ") == "" {
+		t.Errorf("the given-up switch to hang changed the screen afterwards:\n%s", s)
+	}
+}
+
+// blackhole accepts TCP connections and never writes a byte; it counts the connections the
+// client has not closed.
+type blackhole struct {
+	addr     string
+	mu       sync.Mutex
+	accepted int
+	closed   int
+	first    chan struct{}
+}
+
+func newBlackhole(t *testing.T) *blackhole {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &blackhole{addr: ln.Addr().String(), first: make(chan struct{})}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.accepted++
+			if b.accepted == 1 {
+				close(b.first)
+			}
+			b.mu.Unlock()
+			go func() {
+				_, _ = bufio.NewReader(conn).ReadString(0) // until the client closes
+				_ = conn.Close()
+				b.mu.Lock()
+				b.closed++
+				b.mu.Unlock()
+			}()
+		}
+	}()
+	return b
+}
+
+func (b *blackhole) waitAccepted(d time.Duration) bool {
+	select {
+	case <-b.first:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+func (b *blackhole) open() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.accepted - b.closed
+}
+
+// watchesOf is how many WATCH requests of group/resource the API server of cs is serving
+// (its apiserver_longrunning_requests gauge).
+func watchesOf(t *testing.T, cs kubernetes.Interface, group, resource string) int {
+	t.Helper()
+	raw, err := cs.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, l := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(l, "apiserver_longrunning_requests{") || !strings.Contains(l, `verb="WATCH"`) ||
+			!strings.Contains(l, `group="`+group+`"`) || !strings.Contains(l, `resource="`+resource+`"`) {
+			continue
+		}
+		f := strings.Fields(l)
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		n += int(v)
+	}
+	return n
+}
