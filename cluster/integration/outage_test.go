@@ -14,19 +14,52 @@ import (
 
 // proxy is a TCP forwarder with a fixed address whose backend can change:
 // vigil's configured Prometheus URL stays the same while the real
-// Prometheus behind it is stopped and a new one started.
+// Prometheus behind it is stopped and a new one started. stop and resume
+// make its address refuse connections for a while, as a server that is
+// down does.
 type proxy struct {
-	ln      net.Listener
+	addr    string
 	mu      sync.Mutex
+	ln      net.Listener
 	backend string
+	conns   map[net.Conn]bool // accepted, open
 }
 
 func newProxy(t *testing.T) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p := &proxy{addr: "127.0.0.1:0"}
+	p.resume(t)
+	p.addr = p.ln.Addr().String()
+	t.Cleanup(p.stop)
+	return p
+}
+
+// stop closes the listener and the open connections: connections to the
+// address are refused.
+func (p *proxy) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns { // kept-alive connections end too
+		c.Close()
+	}
+}
+
+// resume listens on the address again, if stopped.
+func (p *proxy) resume(t *testing.T) {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		return
+	}
+	ln, err := net.Listen("tcp", p.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proxy{ln: ln}
+	p.ln = ln
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -36,8 +69,6 @@ func newProxy(t *testing.T) *proxy {
 			go p.serve(c)
 		}
 	}()
-	t.Cleanup(func() { ln.Close() })
-	return p
 }
 
 func (p *proxy) set(rawURL string) {
@@ -51,7 +82,16 @@ func (p *proxy) serve(c net.Conn) {
 	defer c.Close()
 	p.mu.Lock()
 	backend := p.backend
+	if p.conns == nil {
+		p.conns = map[net.Conn]bool{}
+	}
+	p.conns[c] = true
 	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.conns, c)
+		p.mu.Unlock()
+	}()
 	b, err := net.DialTimeout("tcp", backend, 2*time.Second)
 	if err != nil {
 		return
@@ -61,7 +101,7 @@ func (p *proxy) serve(c net.Conn) {
 	_, _ = io.Copy(c, b)
 }
 
-func (p *proxy) url() string { return "http://" + p.ln.Addr().String() }
+func (p *proxy) url() string { return "http://" + p.addr }
 
 // TestPrometheusDownAndBackUp: real Prometheus and Alertmanager; the seed's
 // alerts fire and join to services; Prometheus stops ("alerts
