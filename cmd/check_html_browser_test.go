@@ -39,7 +39,7 @@ const pageURL = "http://report.invalid/report.html"
 // something to draw), rendered by Debian's chromium. It fails when the page logs anything to
 // the console (a script error, a refused load), when the page makes any request but its own
 // load, when the screenshot is blank, or when a checklist item of the JSON report of the same
-// estate is not in the DOM chromium built with the same verdict.
+// estate is not in the DOM chromium built with the same verdict; it prints the page to PDF too.
 //
 // Every request of the browser goes through a recording proxy (--proxy-server, loopback
 // included), so nothing leaves the machine, and chromium's NetLog says which requests the
@@ -140,6 +140,20 @@ func TestCheckHTMLInChromium(t *testing.T) {
 			t.Errorf("the page has no section %q", id)
 		}
 	}
+	// Printing: the print stylesheet lays the page out on A4/Letter pages, no request either.
+	pdf := filepath.Join(t.TempDir(), "report.pdf")
+	printed := chromiumRun(t, browser, page, "--no-pdf-header-footer", "--print-to-pdf="+pdf)
+	printed.assertClean(t)
+	doc, err := os.ReadFile(pdf)
+	if err != nil || !bytes.HasPrefix(doc, []byte("%PDF-")) {
+		t.Fatalf("chromium printed no PDF (%v)\n%s", err, printed.stderrTail())
+	}
+	pages := bytes.Count(doc, []byte("/Type /Page")) - bytes.Count(doc, []byte("/Type /Pages"))
+	if pages < 2 {
+		t.Errorf("the printed report has %d pages: the findings alone fill more than one", pages)
+	}
+	t.Logf("printed: %d pages, %d bytes", pages, len(doc))
+
 	if os.Getenv("VIGIL_UPDATE_SCREENS") == "1" {
 		if err = os.WriteFile(reportScreen, img, 0o644); err != nil {
 			t.Fatal(err)
