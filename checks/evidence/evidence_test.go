@@ -140,6 +140,27 @@ func TestVerifyNamesTheFirstBadFile(t *testing.T) {
 	}
 }
 
+// TestVerifyAcceptsABundleFromBeforeTheHTMLReport: a bundle written before report.html
+// existed (neither the file nor its manifest line) verifies; one whose manifest lists it
+// while the file is gone does not.
+func TestVerifyAcceptsABundleFromBeforeTheHTMLReport(t *testing.T) {
+	dir := writeTestBundle(t)
+	if err := dropFile(dir, "report.html"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(dir); err != nil {
+		t.Fatalf("a bundle without report.html: %v", err)
+	}
+	dir = writeTestBundle(t)
+	if err := os.Remove(filepath.Join(dir, "report.html")); err != nil {
+		t.Fatal(err)
+	}
+	var p *Problem
+	if _, err := Verify(dir); !errors.As(err, &p) || p.File != "report.html" || p.Kind != "missing" {
+		t.Fatalf("report.html listed but gone: %v", err)
+	}
+}
+
 // dropFile removes name from a bundle and its line from the manifest, leaving every other
 // hash intact.
 func dropFile(dir, name string) error {
