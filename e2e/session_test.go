@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	authzv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 )
 
 // TestStartOnUnreachableContextThenSwitch: started on a context whose server refuses
@@ -19,21 +17,7 @@ import (
 // other contexts, and `:ctx local-1` from there shows local-1's services, as many as the
 // API has Deployments and StatefulSets in fintech-prod.
 func TestStartOnUnreachableContextThenSwitch(t *testing.T) {
-	dir := t.TempDir()
-	kc, err := clientcmd.LoadFromFile(lc.Kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := kc.Clusters[kc.Contexts["local-1"].Cluster].DeepCopy()
-	dead.Server = "https://127.0.0.1:1" // nothing listens on port 1
-	kc.Clusters["dead"] = dead
-	ctx := kc.Contexts["local-1"].DeepCopy()
-	ctx.Cluster = "dead"
-	kc.Contexts["dead"] = ctx
-	kcPath := filepath.Join(dir, "kubeconfig")
-	if err = clientcmd.WriteToFile(*kc, kcPath); err != nil {
-		t.Fatal(err)
-	}
+	kcPath := withContext(t, "dead", "https://127.0.0.1:1") // nothing listens on port 1
 	term := startScreens(t, []string{"KUBECONFIG=" + kcPath}, "--context", "dead")
 	screen := waitLine(t, term, "the reason on the Contexts screen", 30*time.Second, "cannot reach")
 	for _, want := range []string{"dead", "127.0.0.1:1", "local-1", "local-2"} {
