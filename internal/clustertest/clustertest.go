@@ -41,6 +41,9 @@ type Options struct {
 	Dir string
 	// ReadyTimeout bounds the wait for the KUBECONFIG line; default 3 minutes.
 	ReadyTimeout time.Duration
+	// EtcdGate routes each apiserver's etcd traffic through localcluster's delaying proxy
+	// (--etcd-gate): SetEtcdDelay slows etcd down.
+	EtcdGate bool
 }
 
 // Cluster is a running bin/localcluster process.
@@ -123,6 +126,9 @@ func (c *Cluster) start() error {
 	}
 	if c.opts.ScalePods > 0 {
 		args = append(args, "--scale-pods", fmt.Sprint(c.opts.ScalePods))
+	}
+	if c.opts.EtcdGate {
+		args = append(args, "--etcd-gate")
 	}
 	stderr, err := os.OpenFile(filepath.Join(c.Dir, "localcluster.stderr"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -366,4 +372,14 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// SetEtcdDelay holds what local-N's apiserver sends to its etcd by d (0: none) from the next
+// chunk on; the cluster must have been started with EtcdGate.
+func (c *Cluster) SetEtcdDelay(n int, d time.Duration) error {
+	if !c.opts.EtcdGate {
+		return errors.New("clustertest: SetEtcdDelay needs Options.EtcdGate")
+	}
+	// localcluster's EtcdDelayFile in its cluster directory.
+	return os.WriteFile(filepath.Join(c.Dir, fmt.Sprintf("local-%d", n), "etcd-delay-ms"), []byte(fmt.Sprint(d.Milliseconds())), 0o644)
 }

@@ -43,6 +43,7 @@ type cluster struct {
 	spec      *clusterSpec
 	ports     ports
 	etcd      *embed.Etcd
+	gate      *etcdGate // nil without --etcd-gate
 	api       *apiServer
 	harness   *rest.Config // user "localcluster", for the harness itself
 	client    kubernetes.Interface
@@ -112,7 +113,14 @@ func startCluster(ctx context.Context, dir string, n, podsPerNode int) (*cluster
 	t0 = time.Now()
 	apiCtx, cancelAPI := context.WithCancel(context.WithoutCancel(ctx))
 	c.cancelAPI = cancelAPI
-	if c.api, err = startAPIServer(apiCtx, spec, apiLn, etcdClient); err != nil {
+	etcdForAPI := etcdClient
+	if useEtcdGate {
+		if c.gate, etcdForAPI, err = startEtcdGate(spec.dir, etcdClient); err != nil {
+			c.stop()
+			return nil, err
+		}
+	}
+	if c.api, err = startAPIServer(apiCtx, spec, apiLn, etcdForAPI); err != nil {
 		c.stop()
 		return nil, err
 	}
@@ -273,6 +281,9 @@ func (c *cluster) stop() {
 				logf("%s: apiserver still stopping after 30s", c.spec.name)
 			}
 		}
+	}
+	if c.gate != nil {
+		c.gate.close()
 	}
 	if c.etcd != nil {
 		c.etcd.Close()

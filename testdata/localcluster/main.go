@@ -32,6 +32,7 @@ type cliOptions struct {
 	seed      bool
 	manifests string
 	scalePods int
+	etcdGate  bool
 }
 
 func parseFlags(args []string) (cliOptions, error) {
@@ -41,6 +42,7 @@ func parseFlags(args []string) (cliOptions, error) {
 	fs.IntVar(&o.clusters, "clusters", 2, "number of clusters, named local-1 … local-N")
 	fs.BoolVar(&o.seed, "seed", false, "apply the manifests of --manifests")
 	fs.StringVar(&o.manifests, "manifests", "", "manifests folder (default: testdata/fintech of the repository)")
+	fs.BoolVar(&o.etcdGate, "etcd-gate", false, "route each apiserver's etcd traffic through a proxy that delays it by the milliseconds in DIR/local-N/"+EtcdDelayFile+" (a slow etcd, for fault tests)")
 	fs.IntVar(&o.scalePods, "scale-pods", 0, "add this many simulated pods (Deployments bulk-NNN of 50 replicas) to local-1")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -82,6 +84,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "localcluster:", err)
 		os.Exit(2)
 	}
+	useEtcdGate = o.etcdGate
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err = run(ctx, o)
 	// A signal during start-up is a clean stop too, whatever it interrupted.
