@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -57,11 +58,13 @@ func (vpaListThenWatch) IsWatchListSemanticsUnSupported() bool { return true }
 // the cores from that build either.
 //
 // It also records every watch in flight in open, so that the Session can
-// end them when the connection was lost (see openWatches).
+// end them when the connection was lost (see openWatches), and ends a
+// watch that has received nothing for idle (0: never).
 type holdWatches struct {
 	next  http.RoundTripper
 	until <-chan struct{}
 	open  *openWatches
+	idle  time.Duration
 }
 
 func (h holdWatches) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -83,7 +86,7 @@ func (h holdWatches) RoundTrip(r *http.Request) (*http.Response, error) {
 		done()
 		return nil, err
 	}
-	resp.Body = &watchBody{ReadCloser: resp.Body, done: done}
+	resp.Body = newWatchBody(resp.Body, done, h.idle)
 	return resp, nil
 }
 
@@ -136,14 +139,39 @@ func (o *openWatches) cutAll() int {
 	return n
 }
 
-// watchBody is a watch's response body that forgets the watch when closed.
+// watchBody is a watch's response body that forgets the watch when
+// closed, and ends it (done) when nothing arrives for idle: a stream can
+// stall while the connection's other requests work (a stalled HTTP/2
+// stream, a half-open HTTP/1.1 connection), which neither the health probe
+// nor the transport notices.
 type watchBody struct {
 	io.ReadCloser
-	once sync.Once
-	done func()
+	once  sync.Once
+	done  func()
+	idle  time.Duration
+	timer *time.Timer
+}
+
+func newWatchBody(body io.ReadCloser, done func(), idle time.Duration) *watchBody {
+	b := &watchBody{ReadCloser: body, done: done, idle: idle}
+	if idle > 0 {
+		b.timer = time.AfterFunc(idle, done) // done is idempotent
+	}
+	return b
+}
+
+func (b *watchBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 && b.timer != nil {
+		b.timer.Reset(b.idle)
+	}
+	return n, err
 }
 
 func (b *watchBody) Close() error {
+	if b.timer != nil {
+		b.timer.Stop()
+	}
 	err := b.ReadCloser.Close()
 	b.once.Do(b.done)
 	return err

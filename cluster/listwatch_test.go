@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -128,5 +129,63 @@ func TestCutAllEndsAStalledWatch(t *testing.T) {
 	resp.Body.Close()
 	if n := open.cutAll(); n != 0 {
 		t.Errorf("a closed watch was still open: cutAll cut %d", n)
+	}
+}
+
+// A watch that receives nothing for idle ends by itself; one that keeps
+// receiving (the API server's bookmarks) does not.
+func TestIdleWatchEnds(t *testing.T) {
+	stop := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		http.NewResponseController(w).Flush()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-r.Context().Done():
+				return
+			case <-tick.C:
+				if r.URL.Query().Get("quiet") == "" {
+					_, _ = w.Write([]byte("{}\n")) // a bookmark
+					http.NewResponseController(w).Flush()
+				}
+			}
+		}
+	}))
+	defer srv.Close()
+	defer close(stop)
+	listed := make(chan struct{})
+	close(listed)
+	var open openWatches
+	c := &http.Client{Transport: holdWatches{next: http.DefaultTransport, until: listed, open: &open, idle: 200 * time.Millisecond}}
+	ended := func(query string) <-chan error {
+		out := make(chan error, 1)
+		resp, err := c.Get(srv.URL + "/api/v1/pods?watch=true" + query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			defer resp.Body.Close()
+			_, rerr := io.Copy(io.Discard, resp.Body)
+			out <- rerr
+		}()
+		return out
+	}
+	quiet, talking := ended("&quiet=1"), ended("")
+	select {
+	case err := <-quiet:
+		if err == nil {
+			t.Error("the silent watch ended cleanly; want it cut")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a watch silent for 5 s was not ended (idle 200ms)")
+	}
+	select {
+	case err := <-talking:
+		t.Fatalf("a watch receiving bookmarks was ended: %v", err)
+	case <-time.After(time.Second):
 	}
 }

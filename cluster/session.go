@@ -83,6 +83,12 @@ type Options struct {
 	// connection but never answers must not hold a start or a context
 	// switch; default DefaultRequestTimeout.
 	RequestTimeout time.Duration
+	// WatchIdle ends a watch that has received nothing for this long, not
+	// even one of the API server's bookmarks (its watch cache sends one
+	// about every minute), and the informer watches again: a stream that
+	// stalled while new requests work would otherwise hold its kind's
+	// changes back for good; default DefaultWatchIdle.
+	WatchIdle time.Duration
 	// Logger receives diagnostics; default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
@@ -188,6 +194,9 @@ func New(opts Options) (*Session, error) {
 	if opts.Rescan <= 0 {
 		opts.Rescan = DefaultRescan
 	}
+	if opts.WatchIdle <= 0 {
+		opts.WatchIdle = DefaultWatchIdle
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -215,7 +224,7 @@ func New(opts Options) (*Session, error) {
 		opts.RESTConfig.QPS = max(opts.RESTConfig.QPS, 100)
 		opts.RESTConfig.Burst = max(opts.RESTConfig.Burst, 500)
 		opts.RESTConfig.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-			return holdWatches{next: rt, until: s.startedUp, open: &s.watches}
+			return holdWatches{next: rt, until: s.startedUp, open: &s.watches, idle: opts.WatchIdle}
 		})
 		// Built-in types travel as protobuf: decoding 10k pods from JSON
 		// costs several times the CPU. Custom resources (dynamic, VPA) and
@@ -315,6 +324,10 @@ func (s *Session) Ready(ctx context.Context) error {
 	}
 	return nil
 }
+
+// DefaultWatchIdle is Options.WatchIdle's default: three of the API
+// server's bookmark periods.
+const DefaultWatchIdle = 3 * time.Minute
 
 // DefaultRequestTimeout is Options.RequestTimeout's default.
 const DefaultRequestTimeout = 10 * time.Second

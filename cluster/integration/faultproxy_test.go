@@ -46,10 +46,14 @@ const (
 	// connection behind a middlebox that still acknowledges), until the
 	// client gives up on it or the proxy closes.
 	faultStall
+	// faultStallStreams stalls the streams open when it is switched on,
+	// for good as faultStall does, and nothing else: every new request is
+	// answered, the health probe keeps working.
+	faultStallStreams
 )
 
 func (f fault) String() string {
-	return [...]string{"none", "latency", "drop-watches", "429", "410", "500", "stall"}[f]
+	return [...]string{"none", "latency", "drop-watches", "429", "410", "500", "stall", "stall-streams"}[f]
 }
 
 // faultProxy is a reverse proxy on 127.0.0.1 between a Session and the local
@@ -76,8 +80,9 @@ type faultProxy struct {
 
 // stream is one open response body being copied, a watch's or a stalled one's.
 type stream struct {
-	watch bool
-	cut   context.CancelFunc
+	watch  bool
+	cut    context.CancelFunc
+	frozen bool // open when faultStallStreams was switched on; guarded by faultProxy.mu
 }
 
 // newFaultProxy starts a proxy to the API server of cfg, stopped at cleanup.
@@ -129,13 +134,19 @@ func (p *faultProxy) close() {
 func (p *faultProxy) set(f fault) {
 	p.mu.Lock()
 	p.fault = f
-	if f == faultStall && p.stall == nil {
+	if (f == faultStall || f == faultStallStreams) && p.stall == nil {
 		p.stall = make(chan struct{}) // closed by close alone
 	}
 	p.mu.Unlock()
 	switch f {
 	case faultDropWatches, faultTooMany, faultGone, faultServerError:
 		p.cutStreams(true)
+	case faultStallStreams:
+		p.mu.Lock()
+		for s := range p.streams {
+			s.frozen = true
+		}
+		p.mu.Unlock()
 	}
 }
 
@@ -331,9 +342,9 @@ func (p *faultProxy) forward(w http.ResponseWriter, r *http.Request, watch bool,
 	for {
 		n, err := res.Body.Read(buf)
 		if n > 0 {
-			switch f, stall = p.now(); f {
-			case faultStall:
-				p.count("stall-stream")
+			switch f, stall = p.now(s); f {
+			case faultStall, faultStallStreams:
+				p.count(f.String() + "-chunk")
 				p.hold(ctx, stall)
 			case faultLatency:
 				// The stream's next bytes come late too, not only new requests.
@@ -359,10 +370,14 @@ func (p *faultProxy) forward(w http.ResponseWriter, r *http.Request, watch bool,
 	}
 }
 
-// now returns the fault switched on and the stall's channel.
-func (p *faultProxy) now() (fault, chan struct{}) {
+// now returns the fault switched on, as it applies to stream s (a stream
+// that faultStallStreams did not freeze flows), and the stall's channel.
+func (p *faultProxy) now(s *stream) (fault, chan struct{}) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.fault == faultStallStreams && !s.frozen {
+		return faultNone, nil
+	}
 	return p.fault, p.stall
 }
 

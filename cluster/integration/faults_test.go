@@ -43,15 +43,21 @@ func TestInjectedFaults(t *testing.T) {
 	ns := lc.Namespace(t, "local-1")
 	namespaces := []string{"fintech-prod", ns}
 	for _, tc := range []struct {
-		f   fault
-		tag string
+		f    fault
+		tag  string
+		idle time.Duration // Options.WatchIdle; 0: the default
 	}{
-		{faultLatency, "latency"},
-		{faultDropWatches, "dropped"},
-		{faultTooMany, "429"},
-		{faultGone, "410"},
-		{faultServerError, "500"},
-		{faultStall, "stall"},
+		{faultLatency, "latency", 0},
+		{faultDropWatches, "dropped", 0},
+		{faultTooMany, "429", 0},
+		{faultGone, "410", 0},
+		{faultServerError, "500", 0},
+		{faultStall, "stall", 0},
+		// Only the streams stall: nothing fails, the session stays
+		// connected; a watch silent for WatchIdle is ended. The default
+		// (3 min: the API server bookmarks each watch about every minute)
+		// is too long for this test, which says so by failing.
+		{faultStallStreams, "streams", 4 * time.Second},
 	} {
 		t.Run(tc.f.String(), func(t *testing.T) {
 			// The test's own client has its connection already: what
@@ -64,7 +70,7 @@ func TestInjectedFaults(t *testing.T) {
 			s, err := cluster.New(cluster.Options{RESTConfig: p.kubeconfig(t), Context: "local-1-faulty",
 				Namespaces: namespaces, Settings: config.Default().For("local-1"),
 				MinBuildInterval: 50 * time.Millisecond, Heartbeat: time.Second, UsageInterval: 2 * time.Second,
-				Logger: quiet(), WrapConfig: conns.wrapConfig, WrapClient: conns.wrapClient})
+				Logger: quiet(), WrapConfig: conns.wrapConfig, WrapClient: conns.wrapClient, WatchIdle: tc.idle})
 			if err != nil {
 				t.Fatal(err)
 			}
