@@ -2,16 +2,15 @@ package e2e
 
 import (
 	"bufio"
-	"context"
+	"encoding/json"
 	"net"
+	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 )
 
@@ -20,23 +19,17 @@ import (
 // hangs, `:ctx local-2`. vigil lands on local-2 soon after the second command, with
 // local-2's services on screen; the hanging switch is given up (every connection vigil
 // opened to that server is closed by vigil, as the server sees) and the old session is
-// stopped: local-1's API server, asked for its open WATCH requests of Argo CD Applications
-// (which only vigil watches there), counts none left.
+// stopped: local-1's API server audit log shows every WATCH of Argo CD Applications vigil
+// started since this test began (User-Agent vigil/, stage ResponseStarted) ended
+// (ResponseComplete), whatever other clients watch.
 func TestSwitchPastAHangingContext(t *testing.T) {
 	hang := newBlackhole(t)
 	kcPath := withContext(t, "hang", "https://"+hang.addr)
-	cs := lc.Client(t, "local-1")
-	// No other client watches Applications on local-1 (an earlier test's vigil may still be
-	// exiting): then every WATCH counted below is this vigil's.
-	for deadline := time.Now().Add(20 * time.Second); watchesOf(t, cs, "argoproj.io", "applications") > 0; time.Sleep(200 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("precondition: something else keeps a WATCH of Applications open on local-1")
-		}
-	}
+	from := auditOffsets(t)[1]
 	term := startScreens(t, []string{"KUBECONFIG=" + kcPath}, "--context", "local-1")
 	waitSynced(t, term, "fintech-prod", "payment-service")
-	if n := watchesOf(t, cs, "argoproj.io", "applications"); n == 0 {
-		t.Fatal("precondition: local-1's API server counts no WATCH of Argo CD Applications with vigil on local-1")
+	if n := openWatches(t, from, "argoproj.io", "applications"); n == 0 {
+		t.Fatal("precondition: local-1's audit log shows no open WATCH of Argo CD Applications by this vigil")
 	}
 
 	command(t, term, "ctx hang")
@@ -60,7 +53,7 @@ func TestSwitchPastAHangingContext(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		open, w := hang.open(), watchesOf(t, cs, "argoproj.io", "applications")
+		open, w := hang.open(), openWatches(t, from, "argoproj.io", "applications")
 		if open == 0 && w == 0 {
 			break
 		}
@@ -130,28 +123,38 @@ func (b *blackhole) open() int {
 	return b.accepted - b.closed
 }
 
-// watchesOf is how many WATCH requests of group/resource the API server of cs is serving
-// (its apiserver_longrunning_requests gauge).
-func watchesOf(t *testing.T, cs kubernetes.Interface, group, resource string) int {
+// openWatches counts the WATCH requests of group/resource by vigil (User-Agent vigil/) that
+// local-1's apiserver audit log shows started after offset from and not yet ended.
+func openWatches(t *testing.T, from int64, group, resource string) int {
 	t.Helper()
-	raw, err := cs.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
+	f, err := os.Open(auditLogPath(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	for _, l := range strings.Split(string(raw), "\n") {
-		if !strings.HasPrefix(l, "apiserver_longrunning_requests{") || !strings.Contains(l, `verb="WATCH"`) ||
-			!strings.Contains(l, `group="`+group+`"`) || !strings.Contains(l, `resource="`+resource+`"`) {
+	defer f.Close()
+	if _, err = f.Seek(from, 0); err != nil {
+		t.Fatal(err)
+	}
+	open := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		var ev struct {
+			AuditID, Stage, Verb, UserAgent string
+			ObjectRef                       *struct{ Resource, APIGroup string }
+		}
+		if json.Unmarshal(sc.Bytes(), &ev) != nil || ev.Verb != "watch" || !strings.HasPrefix(ev.UserAgent, "vigil/") ||
+			ev.ObjectRef == nil || ev.ObjectRef.Resource != resource || ev.ObjectRef.APIGroup != group {
 			continue
 		}
-		f := strings.Fields(l)
-		v, err := strconv.ParseFloat(f[len(f)-1], 64)
-		if err != nil {
-			t.Fatalf("%q: %v", l, err)
+		switch ev.Stage {
+		case "ResponseStarted":
+			open[ev.AuditID] = true
+		case "ResponseComplete", "Panic":
+			delete(open, ev.AuditID)
 		}
-		n += int(v)
 	}
-	return n
+	return len(open)
 }
 
 // withContext writes a copy of the local clusters' kubeconfig with one more context, name,
