@@ -148,6 +148,19 @@ func runFault(t *testing.T, s *cluster.Session, p *faultProxy, kc kubernetes.Int
 		t.Fatalf("the %s fault touched no request: the test proves nothing", f)
 	}
 
+	took, why := awaitRecovery(t, s, kc, base, namespaces, cleared)
+	if why != "" {
+		t.Fatalf("%s: %s", f, why)
+	}
+	t.Logf("%s: recovered %s after the fault cleared (fault on %s); the Deployments and their pods agree with the API",
+		f, took.Round(10*time.Millisecond), cleared.Sub(on).Round(10*time.Millisecond))
+}
+
+// awaitRecovery waits up to 45 s from now for a snapshot of s that is healthy (unhealthy
+// against base) and whose Deployments in namespaces equal typed LISTs, and returns how long
+// after cleared it came, or why none did.
+func awaitRecovery(t *testing.T, s *cluster.Session, kc kubernetes.Interface, base estate.Snapshot, namespaces []string, cleared time.Time) (time.Duration, string) {
+	t.Helper()
 	var diff []string
 	var last estate.Snapshot
 	deadline := time.Now().Add(45 * time.Second)
@@ -165,15 +178,12 @@ func runFault(t *testing.T, s *cluster.Session, p *faultProxy, kc kubernetes.Int
 			diff = []string{why}
 			continue
 		}
-		want := expectedDeployments(t, kc, namespaces)
-		if diff = compareDeployments(snap, namespaces, want); len(diff) == 0 {
-			t.Logf("%s: recovered %s after the fault cleared (fault on %s); %d Deployments and their pods agree with the API",
-				f, time.Since(cleared).Round(10*time.Millisecond), cleared.Sub(on).Round(10*time.Millisecond), len(want))
-			return
+		if diff = compareDeployments(snap, namespaces, expectedDeployments(t, kc, namespaces)); len(diff) == 0 {
+			return time.Since(cleared), ""
 		}
 		time.Sleep(200 * time.Millisecond) // the estate settles: pods of the new Deployments start
 	}
-	t.Fatalf("%s: no recovery 45s after the fault cleared (conn %+v):\n%s", f, last.Conn, strings.Join(diff, "\n"))
+	return 0, fmt.Sprintf("no recovery 45s after the fault cleared (conn %+v):\n%s", last.Conn, strings.Join(diff, "\n"))
 }
 
 // unhealthy says why snap is not a recovered session's, "" when it is:

@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -110,29 +109,11 @@ func TestSlowEtcd(t *testing.T) {
 	cleared := time.Now()
 	t.Logf("slow etcd for %s; the session said: %s", cleared.Sub(on).Round(10*time.Millisecond), during)
 
-	var diff []string
-	var last estate.Snapshot
-	ch, unsubscribe := s.Subscribe()
-	deadline := time.Now().Add(45 * time.Second)
-	for time.Now().Before(deadline) && (len(diff) > 0 || last.Generation == 0) {
-		select {
-		case last = <-ch:
-		case <-time.After(time.Until(deadline)):
-			continue
-		}
-		if why := unhealthy(last, base); why != "" {
-			diff = []string{why}
-			continue
-		}
-		if diff = compareDeployments(last, namespaces, expectedDeployments(t, kc, namespaces)); len(diff) > 0 {
-			time.Sleep(200 * time.Millisecond)
-		}
+	took, why := awaitRecovery(t, s, kc, base, namespaces, cleared)
+	if why != "" {
+		t.Fatalf("slow etcd: %s", why)
 	}
-	unsubscribe()
-	if len(diff) > 0 || last.Generation == 0 {
-		t.Fatalf("no recovery 45 s after etcd was fast again (conn %+v):\n%s", last.Conn, strings.Join(diff, "\n"))
-	}
-	t.Logf("recovered %s after etcd was fast again; the Deployments agree with the API", time.Since(cleared).Round(10*time.Millisecond))
+	t.Logf("recovered %s after etcd was fast again; the Deployments agree with the API", took.Round(10*time.Millisecond))
 	s.Stop()
 	stopped = true
 	conns.closeIdle(t)
