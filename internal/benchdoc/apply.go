@@ -1,0 +1,86 @@
+package benchdoc
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+var blockStart = regexp.MustCompile(`<!-- bench:([a-z0-9-]+) -->`)
+
+// Replace returns doc with every block whose name has an entry in fresh
+// replaced by it, and the names replaced and kept (no fresh figures). A
+// block opened and not closed is an error, so a broken document is not
+// half rewritten.
+func Replace(doc string, fresh map[string]string) (out string, replaced, kept []string, err error) {
+	var b strings.Builder
+	rest := doc
+	for {
+		loc := blockStart.FindStringSubmatchIndex(rest)
+		if loc == nil {
+			b.WriteString(rest)
+			return b.String(), replaced, kept, nil
+		}
+		name := rest[loc[2]:loc[3]]
+		end := "<!-- /bench:" + name + " -->"
+		closeAt := strings.Index(rest[loc[1]:], end)
+		if closeAt < 0 {
+			return "", nil, nil, fmt.Errorf("block %q is not closed by %s", name, end)
+		}
+		b.WriteString(rest[:loc[1]])
+		body := rest[loc[1] : loc[1]+closeAt]
+		if text, ok := fresh[name]; ok {
+			b.WriteString("\n" + strings.TrimRight(text, "\n") + "\n")
+			replaced = append(replaced, name)
+		} else {
+			b.WriteString(body)
+			kept = append(kept, name)
+		}
+		b.WriteString(end)
+		rest = rest[loc[1]+closeAt+len(end):]
+	}
+}
+
+// Load reads the blocks a benchmark run wrote into dir, the "Measured"
+// table assembled from its rows (under a header, sorted by key) among them.
+func Load(dir string) (map[string]string, error) {
+	fresh := map[string]string{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".md")
+		if e.IsDir() || !ok {
+			continue
+		}
+		text, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		fresh[name] = string(text)
+	}
+	rows, err := filepath.Glob(filepath.Join(dir, "rows", "*.md"))
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(rows)
+	if len(rows) > 0 {
+		table := "| what | figure |\n|---|---|\n"
+		for _, r := range rows {
+			text, err := os.ReadFile(r)
+			if err != nil {
+				return nil, err
+			}
+			table += string(text)
+		}
+		if run, ok := fresh["run"]; ok {
+			table = strings.TrimRight(run, "\n") + "\n\n" + table
+		}
+		fresh[MeasuredBlock] = table
+	}
+	return fresh, nil
+}
