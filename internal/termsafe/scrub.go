@@ -16,53 +16,111 @@ import (
 func Scrub(v any) {
 	p := reflect.ValueOf(v)
 	if p.Kind() == reflect.Pointer && !p.IsNil() {
-		scrub(p.Elem())
+		scrub(p.Elem(), planOf(p.Elem().Type()))
 	}
 }
 
-// scrub rewrites the settable value v in place.
-func scrub(v reflect.Value) {
+// plan is what Scrub visits in values of one type, worked out once per
+// type: a snapshot walks the same few types hundreds of thousands of times
+// per build (every pod's fields), and asking the caches of needs and
+// fieldsOf at each value cost more than reading the strings.
+type plan struct {
+	needs  bool // values of the type can hold a string
+	fields []fieldPlan
+	elem   *plan // pointer, slice, array, map values
+	key    *plan // map keys
+}
+
+type fieldPlan struct {
+	index int
+	plan  *plan
+}
+
+// plans remembers the plan of each root type Scrub was given.
+var plans sync.Map // reflect.Type → *plan
+
+func planOf(t reflect.Type) *plan {
+	if p, ok := plans.Load(t); ok {
+		return p.(*plan)
+	}
+	p, _ := plans.LoadOrStore(t, buildPlan(t, map[reflect.Type]*plan{}))
+	return p.(*plan)
+}
+
+// buildPlan works out t's plan; seen ties a recursive type's plan to itself.
+func buildPlan(t reflect.Type, seen map[reflect.Type]*plan) *plan {
+	if p, ok := seen[t]; ok {
+		return p
+	}
+	p := &plan{needs: needs(t)}
+	seen[t] = p
+	if !p.needs {
+		return p
+	}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		p.elem = buildPlan(t.Elem(), seen)
+	case reflect.Map:
+		p.key, p.elem = buildPlan(t.Key(), seen), buildPlan(t.Elem(), seen)
+	case reflect.Struct:
+		for _, i := range fieldsOf(t) {
+			p.fields = append(p.fields, fieldPlan{i, buildPlan(t.Field(i).Type, seen)})
+		}
+	}
+	return p
+}
+
+// scrub rewrites the settable value v, of the type p was worked out for,
+// in place.
+func scrub(v reflect.Value, p *plan) {
 	switch v.Kind() {
 	case reflect.String:
 		if s := v.String(); !Safe(s) {
 			v.SetString(Line(s))
 		}
 	case reflect.Struct:
-		for _, i := range fieldsOf(v.Type()) {
-			scrub(v.Field(i))
+		for _, f := range p.fields {
+			scrub(v.Field(f.index), f.plan)
 		}
 	case reflect.Array:
+		if !p.elem.needs {
+			return
+		}
 		for i := range v.Len() {
-			scrub(v.Index(i))
+			scrub(v.Index(i), p.elem)
 		}
 	case reflect.Slice:
-		if v.IsNil() || !needs(v.Type().Elem()) || !dirty(v) {
+		if v.IsNil() || !p.elem.needs || !dirty(v, p) {
 			return
 		}
 		c := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
 		reflect.Copy(c, v)
 		for i := range c.Len() {
-			scrub(c.Index(i))
+			scrub(c.Index(i), p.elem)
 		}
 		v.Set(c)
 	case reflect.Pointer:
-		if v.IsNil() || !dirty(v.Elem()) {
+		if v.IsNil() || !dirty(v.Elem(), p.elem) {
 			return
 		}
 		c := reflect.New(v.Type().Elem())
 		c.Elem().Set(v.Elem())
-		scrub(c.Elem())
+		scrub(c.Elem(), p.elem)
 		v.Set(c)
 	case reflect.Interface:
-		if v.IsNil() || !dirty(v.Elem()) {
+		if v.IsNil() {
+			return
+		}
+		ep := planOf(v.Elem().Type())
+		if !dirty(v.Elem(), ep) {
 			return
 		}
 		c := reflect.New(v.Elem().Type()).Elem()
 		c.Set(v.Elem())
-		scrub(c)
+		scrub(c, ep)
 		v.Set(c)
 	case reflect.Map:
-		if v.IsNil() || (!needs(v.Type().Key()) && !needs(v.Type().Elem())) || !dirtyMap(v) {
+		if v.IsNil() || !p.needs || !dirtyMap(v, p) {
 			return
 		}
 		out := reflect.MakeMapWithSize(v.Type(), v.Len())
@@ -71,49 +129,52 @@ func scrub(v reflect.Value) {
 			k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
 			k.Set(it.Key())
 			e.Set(it.Value())
-			scrub(k)
-			scrub(e)
+			scrub(k, p.key)
+			scrub(e, p.elem)
 			out.SetMapIndex(k, e)
 		}
 		v.Set(out)
 	}
 }
 
-// dirtyMap reports whether a map holds a string Scrub would change.
-func dirtyMap(v reflect.Value) bool {
+// dirtyMap reports whether map v holds a string Scrub would change.
+func dirtyMap(v reflect.Value, p *plan) bool {
 	it := v.MapRange()
 	for it.Next() {
-		if dirty(it.Key()) || dirty(it.Value()) {
+		if dirty(it.Key(), p.key) || dirty(it.Value(), p.elem) {
 			return true
 		}
 	}
 	return false
 }
 
-// dirty reports whether v holds a string Scrub would change.
-func dirty(v reflect.Value) bool {
-	if !needs(v.Type()) {
+// dirty reports whether v, of the type p was worked out for, holds a
+// string Scrub would change.
+func dirty(v reflect.Value, p *plan) bool {
+	if !p.needs {
 		return false
 	}
 	switch v.Kind() {
 	case reflect.String:
 		return !Safe(v.String())
-	case reflect.Pointer, reflect.Interface:
-		return !v.IsNil() && dirty(v.Elem())
+	case reflect.Pointer:
+		return !v.IsNil() && dirty(v.Elem(), p.elem)
+	case reflect.Interface:
+		return !v.IsNil() && dirty(v.Elem(), planOf(v.Elem().Type()))
 	case reflect.Struct:
-		for _, i := range fieldsOf(v.Type()) {
-			if dirty(v.Field(i)) {
+		for _, f := range p.fields {
+			if dirty(v.Field(f.index), f.plan) {
 				return true
 			}
 		}
 	case reflect.Slice, reflect.Array:
 		for i := range v.Len() {
-			if dirty(v.Index(i)) {
+			if dirty(v.Index(i), p.elem) {
 				return true
 			}
 		}
 	case reflect.Map:
-		return dirtyMap(v)
+		return dirtyMap(v, p)
 	}
 	return false
 }
