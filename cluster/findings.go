@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/estate"
+	"github.com/vigil-k8s/vigil/internal/termsafe"
 )
 
 // DefaultChecksInterval is how often, at most, a Session evaluates the
@@ -63,6 +64,10 @@ func (s *Session) findingsFor(objs estate.Objects, resources []estate.ResourceSt
 	st.took = time.Since(st.last)
 	st.latest = estate.Findings{Context: s.opts.Context, Generation: s.opts.Generation, At: taken, Took: st.took,
 		Synced: synced, Catalogue: st.catalogue, Findings: slices.Clip(fs), Inventory: &inv}
+	// Made terminal-safe here, once per evaluation, not with every snapshot
+	// that carries it: the inventory holds every object evaluated (at 30k
+	// pods, walking it was most of each build's time).
+	termsafe.Scrub(&st.latest)
 	s.log.Debug("checks evaluated", "findings", len(fs), "took", st.took)
 	return st.latest
 }

@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/estate"
+	"github.com/vigil-k8s/vigil/internal/termsafe"
 )
 
 // resourcesVerdict is the ops-resources finding on Deployment ns/name in
@@ -138,5 +141,39 @@ func TestFindingsCoalesce(t *testing.T) {
 	}
 	if builds <= len(evaluations) {
 		t.Errorf("%d builds for %d evaluations: the burst did not outpace the interval, the test proves nothing", builds, len(evaluations))
+	}
+}
+
+// TestFindingsAreMadeTerminalSafe: the snapshot's own walk skips the
+// findings (they are made safe once per evaluation), so hostile text in an
+// object must reach the findings and the evaluated inventory escaped.
+func TestFindingsAreMadeTerminalSafe(t *testing.T) {
+	hostile := "registry.fintech.internal/app:1\x1b]0;owned\x07\u202e"
+	d := appDeployment("fintech-prod", "payment-service", corev1.ResourceRequirements{})
+	d.Spec.Template.Spec.Containers[0].Image = hostile
+	client := fake.NewClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "fintech-prod"}}, d)
+	_, ch := startFake(t, client, 300*time.Millisecond)
+	snap := waitFor(t, ch, "an evaluation", func(snap estate.Snapshot) bool {
+		return !snap.Findings.At.IsZero() && snap.Findings.Inventory != nil
+	})
+	findings := fmt.Sprintf("%+v", snap.Findings.Findings)
+	if strings.ContainsAny(findings, "\x1b\x07\u202e") {
+		t.Errorf("findings hold raw terminal control: %q", findings)
+	}
+	if !strings.Contains(findings, termsafe.Line(hostile)) {
+		t.Errorf("no finding shows the image, escaped (%q): the test proves nothing", termsafe.Line(hostile))
+	}
+	var images []string
+	for _, dep := range snap.Findings.Inventory.Deployments {
+		for _, c := range dep.Spec.Template.Spec.Containers {
+			images = append(images, c.Image)
+		}
+	}
+	if got := strings.Join(images, " "); strings.ContainsAny(got, "\x1b\x07\u202e") || !strings.Contains(got, termsafe.Line(hostile)) {
+		t.Errorf("the evaluated inventory's images = %q, want the image escaped", got)
+	}
+	cached, err := client.AppsV1().Deployments("fintech-prod").Get(context.Background(), "payment-service", metav1.GetOptions{})
+	if err != nil || cached.Spec.Template.Spec.Containers[0].Image != hostile {
+		t.Errorf("the object itself was changed (err %v)", err)
 	}
 }

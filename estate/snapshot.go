@@ -23,8 +23,9 @@ type Snapshot struct {
 	Synced bool
 	// Findings are the check catalogue's verdicts on the session's objects,
 	// evaluated by the session on its own schedule (Options.ChecksInterval);
-	// zero until the first snapshot with a model.
-	Findings Findings
+	// zero until the first snapshot with a model. Made terminal-safe once
+	// per evaluation (cluster's findingsFor) and shared between snapshots.
+	Findings Findings `termsafe:"-"`
 	// Services are the Deployments and StatefulSets, unhealthy first, then
 	// by namespace and name, each joined with its pods, Service, HPA, VPA,
 	// PDB, Argo CD app, alerts and usage.
