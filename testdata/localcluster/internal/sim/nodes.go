@@ -63,9 +63,13 @@ func (s *Simulator) desiredNode(i int) *corev1.Node {
 
 // nodeStatus is the status every simulated node reports.
 func (s *Simulator) nodeStatus(i int, now metav1.Time, old *corev1.NodeStatus) corev1.NodeStatus {
+	// 16 cores and 64 GiB, and for every pod of room past 500 (--scale-pods)
+	// what a bulk pod requests (1m, 4 MiB): 30,000 bulk pods, 15,000 a
+	// node, would not fit in 64 GiB.
+	extra := int64(max(0, s.cfg.PodsPerNode-500))
 	capacity := corev1.ResourceList{
-		corev1.ResourceCPU:              resource.MustParse("16"),
-		corev1.ResourceMemory:           resource.MustParse("64Gi"),
+		corev1.ResourceCPU:              *resource.NewMilliQuantity(16000+extra, resource.DecimalSI),
+		corev1.ResourceMemory:           *resource.NewQuantity(64<<30+extra*4<<20, resource.BinarySI),
 		corev1.ResourcePods:             *resource.NewQuantity(int64(s.cfg.PodsPerNode), resource.DecimalSI),
 		corev1.ResourceEphemeralStorage: resource.MustParse("200Gi"),
 	}
