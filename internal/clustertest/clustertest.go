@@ -8,6 +8,7 @@ package clustertest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -56,6 +58,8 @@ type Cluster struct {
 	MetricsURL string
 	// TargetsFile is the Prometheus file_sd file listing those metrics endpoints.
 	TargetsFile string
+	// ReadyIn is how long the last start took, from exec to the KUBECONFIG line.
+	ReadyIn time.Duration
 
 	opts    Options
 	tempDir bool
@@ -141,6 +145,7 @@ func (c *Cluster) start() error {
 	if err != nil {
 		return err
 	}
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting %s: %w", bin, err)
 	}
@@ -173,7 +178,7 @@ func (c *Cluster) start() error {
 			case "PROMETHEUS_TARGETS":
 				c.TargetsFile = val
 			case "KUBECONFIG":
-				c.Kubeconfig = val
+				c.Kubeconfig, c.ReadyIn = val, time.Since(started)
 				go func() { // keep draining stdout
 					for range lines {
 					}
@@ -228,6 +233,62 @@ func (c *Cluster) Restart() error {
 		return err
 	}
 	return c.start()
+}
+
+// RSS is the resident memory of the localcluster process and its children
+// (VmRSS of every process in its process group), in bytes.
+func (c *Cluster) RSS() (uint64, error) {
+	c.mu.Lock()
+	cmd := c.cmd
+	c.mu.Unlock()
+	if cmd == nil || cmd.Process == nil {
+		return 0, errors.New("localcluster is not running")
+	}
+	return groupRSS("/proc", cmd.Process.Pid)
+}
+
+// groupRSS sums VmRSS over the processes of process group pgid under procDir.
+func groupRSS(procDir string, pgid int) (uint64, error) {
+	entries, err := os.ReadDir(procDir)
+	if err != nil {
+		return 0, err
+	}
+	var total uint64
+	found := false
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join(procDir, e.Name(), "stat"))
+		if err != nil {
+			continue // gone since the listing
+		}
+		// pid (comm) state ppid pgrp …: comm may hold spaces and parentheses.
+		rest := string(stat[bytes.LastIndexByte(stat, ')')+1:])
+		f := strings.Fields(rest)
+		if len(f) < 3 || f[2] != strconv.Itoa(pgid) {
+			continue
+		}
+		status, err := os.ReadFile(filepath.Join(procDir, e.Name(), "status"))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				if err != nil {
+					return 0, fmt.Errorf("pid %d: VmRSS %q: %w", pid, v, err)
+				}
+				total += kb << 10
+				found = true
+			}
+		}
+	}
+	if !found {
+		return 0, fmt.Errorf("no process in group %d", pgid)
+	}
+	return total, nil
 }
 
 // Stop kills the process and removes a temporary state directory.
