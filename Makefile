@@ -82,8 +82,13 @@ lint: vet lint-tools ## gofmt, go vet, shadow and staticcheck (pinned in tools/g
 	bin/staticcheck ./...
 	cd testdata/localcluster && $(CURDIR)/bin/staticcheck ./...
 
-bench: localcluster ## performance benchmarks against a 10k-pod local cluster
-	$(GO) test -run '^$$' -bench . -skip Soak -benchtime 1x -timeout 60m ./...
+BENCH_DOC ?= $(CURDIR)/.state/bench
+bench: localcluster promtools ## every benchmark (10k and 30k pods, eight clusters, the fleet sources), one package at a time; writes docs/performance.md's tables and the README's "Measured" (about 40 min)
+	rm -rf $(BENCH_DOC) && mkdir -p $(BENCH_DOC)
+	printf 'Run of %s on %s (%s, GOMAXPROCS %s, load average at the start %s).\n' "$$(date -u '+%F %H:%M UTC')" "$$(git rev-parse --short HEAD)" "$$(uname -m)" "$$(nproc)" "$$(cut -d' ' -f1-3 /proc/loadavg)" > $(BENCH_DOC)/run.md
+	VIGIL_BENCH_DOC=$(BENCH_DOC) $(GO) test -p 1 -run '^$$' -bench . -skip Soak -benchtime 1x -timeout 90m ./...
+	VIGIL_BENCH_DOC=$(BENCH_DOC) VIGIL_BENCH_PODS=30000 $(GO) test -run '^$$' -bench 'Session|Check' -benchtime 1x -timeout 90m ./cluster/bench
+	$(GO) run ./internal/benchdoc/apply $(BENCH_DOC) docs/performance.md README.md
 
 soak: localcluster ## 30 min of churn (200 pod updates/s on 10k pods, a context switch a minute): RSS and goroutines stay flat (VIGIL_SOAK_DURATION, VIGIL_SOAK_SWITCH)
 	$(GO) test -run '^$$' -bench Soak -benchtime 1x -timeout 90m ./cluster/bench

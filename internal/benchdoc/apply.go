@@ -57,9 +57,9 @@ func Load(dir string) (map[string]string, error) {
 		if e.IsDir() || !ok {
 			continue
 		}
-		text, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
+		text, readErr := os.ReadFile(filepath.Join(dir, e.Name()))
+		if readErr != nil {
+			return nil, readErr
 		}
 		fresh[name] = string(text)
 	}
@@ -71,9 +71,9 @@ func Load(dir string) (map[string]string, error) {
 	if len(rows) > 0 {
 		table := "| what | figure |\n|---|---|\n"
 		for _, r := range rows {
-			text, err := os.ReadFile(r)
-			if err != nil {
-				return nil, err
+			text, readErr := os.ReadFile(r)
+			if readErr != nil {
+				return nil, readErr
 			}
 			table += string(text)
 		}
