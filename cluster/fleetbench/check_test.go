@@ -1,0 +1,125 @@
+package fleetbench
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/vigil-k8s/vigil/internal/clustertest"
+)
+
+// buildVigil builds the vigil binary of this worktree once, into a
+// temporary directory, and returns its path.
+func buildVigil(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "vigil")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = clustertest.RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go build -o %s . in %s: %v\n%s", bin, cmd.Dir, err, out)
+	}
+	return bin
+}
+
+// checker runs `vigil check` as a whole process with a home and state
+// directory of its own (each run records its history there, as a user's
+// would).
+type checker struct {
+	bin string
+	env []string
+}
+
+func newChecker(b *testing.B, bin string) checker {
+	home := b.TempDir()
+	env := append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, "config"),
+		"XDG_STATE_HOME="+filepath.Join(home, "state"), "NO_COLOR=1")
+	return checker{bin: bin, env: env}
+}
+
+// run times one `vigil check ARGS -o json`. Exit 0 (no finding at or above
+// --fail-on) and 1 (findings: the seeded estate has failing ones by design)
+// are both a complete report; anything else fails the benchmark.
+func (c checker) run(b *testing.B, args ...string) (time.Duration, []byte) {
+	b.Helper()
+	cmd := exec.Command(c.bin, append(append([]string{"check"}, args...), "-o", "json")...)
+	cmd.Env = c.env
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	start := time.Now()
+	err := cmd.Run()
+	took := time.Since(start)
+	var ee *exec.ExitError
+	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 1) {
+		b.Fatalf("vigil check %v: %v\n%s", args, err, errOut.Bytes())
+	}
+	return took, out.Bytes()
+}
+
+// verifyAllContexts checks a fleet report names exactly the contexts and
+// has a report, not an error, for each.
+func verifyAllContexts(b *testing.B, out []byte, contexts []string) {
+	b.Helper()
+	var fleet struct {
+		Contexts []struct {
+			Context string          `json:"context"`
+			Error   string          `json:"error"`
+			Report  json.RawMessage `json:"report"`
+		} `json:"contexts"`
+	}
+	if err := json.Unmarshal(out, &fleet); err != nil {
+		b.Fatalf("vigil check --all-contexts -o json: %v", err)
+	}
+	var got []string
+	for _, c := range fleet.Contexts {
+		got = append(got, c.Context)
+		if c.Error != "" || len(c.Report) == 0 || string(c.Report) == "null" {
+			b.Fatalf("vigil check --all-contexts: %s: no report (error %q)", c.Context, c.Error)
+		}
+	}
+	if !slices.Equal(got, contexts) {
+		b.Fatalf("vigil check --all-contexts reported %v, want %v", got, contexts)
+	}
+}
+
+// checkTimes are the medians of the whole-process runs.
+type checkTimes struct {
+	single         map[string]time.Duration // by context
+	slowest        string                   // the context with the slowest single median
+	all, allAdmins time.Duration            // --all-contexts over every context, over local-1…8 only
+	runs           map[string][]time.Duration
+}
+
+// timeChecks runs, three times in turn, `vigil check --context local-N` for
+// each admin context, `--all-contexts` over the whole kubeconfig and over
+// the admin contexts only; in turn, so that a slow spell of the shared
+// machine does not land on one side only.
+func timeChecks(b *testing.B, c checker, kubeconfig, adminKubeconfig string, contexts, admins []string) checkTimes {
+	const runs = 3
+	ts := checkTimes{single: map[string]time.Duration{}, runs: map[string][]time.Duration{}}
+	for range runs {
+		for _, name := range admins {
+			d, _ := c.run(b, "--kubeconfig", kubeconfig, "--context", name)
+			ts.runs[name] = append(ts.runs[name], d)
+		}
+		d, out := c.run(b, "--kubeconfig", kubeconfig, "--all-contexts")
+		verifyAllContexts(b, out, contexts)
+		ts.runs["all"] = append(ts.runs["all"], d)
+		d, out = c.run(b, "--kubeconfig", adminKubeconfig, "--all-contexts")
+		verifyAllContexts(b, out, admins)
+		ts.runs["admins"] = append(ts.runs["admins"], d)
+	}
+	for _, name := range admins {
+		ts.single[name] = median(ts.runs[name])
+		if ts.slowest == "" || ts.single[name] > ts.single[ts.slowest] {
+			ts.slowest = name
+		}
+	}
+	ts.all, ts.allAdmins = median(ts.runs["all"]), median(ts.runs["admins"])
+	return ts
+}

@@ -1,0 +1,135 @@
+package fleetbench
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// heap is the live Go heap after two collections.
+func heap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// heapMedian is the median of five heap readings 300 ms apart: a session
+// rebuilding its snapshot holds a transient copy now and then.
+func heapMedian() uint64 {
+	var hs []uint64
+	for i := range 5 {
+		if i > 0 {
+			time.Sleep(300 * time.Millisecond)
+		}
+		hs = append(hs, heap())
+	}
+	slices.Sort(hs)
+	return hs[len(hs)/2]
+}
+
+func median(ds []time.Duration) time.Duration {
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func msList(ds []time.Duration) string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, strconv.Itoa(int(d.Milliseconds())))
+	}
+	return strings.Join(out, ", ")
+}
+
+func mib(n uint64) float64 { return float64(n) / (1 << 20) }
+
+// loadAverage is /proc/loadavg's 1, 5 and 15 minute figures.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// vmRSS is a process's resident set in bytes from /proc/PID/status
+// ("self" for this one); 0 when it cannot be read.
+func vmRSS(pid string) uint64 {
+	b, err := os.ReadFile(filepath.Join("/proc", pid, "status"))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(v) // "123456 kB"
+			if len(f) == 2 && f[1] == "kB" {
+				n, _ := strconv.ParseUint(f[0], 10, 64)
+				return n << 10
+			}
+		}
+	}
+	return 0
+}
+
+// localclusterRSS sums the resident sets of the localcluster process
+// running on state directory dir (its command line carries `--dir DIR`)
+// and of all its descendants. It returns 0 processes when none is found.
+func localclusterRSS(dir string) (rss uint64, procs int) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, 0
+	}
+	parent := map[string]string{}
+	root := ""
+	want := []byte("--dir\x00" + dir + "\x00")
+	for _, e := range entries {
+		pid := e.Name()
+		if _, nErr := strconv.Atoi(pid); nErr != nil {
+			continue
+		}
+		stat, statErr := os.ReadFile(filepath.Join("/proc", pid, "stat"))
+		if statErr != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces and parentheses.
+		if i := bytes.LastIndexByte(stat, ')'); i > 0 {
+			if f := strings.Fields(string(stat[i+1:])); len(f) > 1 {
+				parent[pid] = f[1]
+			}
+		}
+		cmdline, cmdErr := os.ReadFile(filepath.Join("/proc", pid, "cmdline"))
+		if cmdErr != nil {
+			continue
+		}
+		argv0, _, _ := bytes.Cut(cmdline, []byte{0})
+		if filepath.Base(string(argv0)) == "localcluster" && bytes.Contains(append(cmdline, 0), want) {
+			root = pid
+		}
+	}
+	if root == "" {
+		return 0, 0
+	}
+	for pid := range parent {
+		for p := pid; p != "" && p != "0"; p = parent[p] {
+			if p == root {
+				rss += vmRSS(pid)
+				procs++
+				break
+			}
+		}
+	}
+	return rss, procs
+}
