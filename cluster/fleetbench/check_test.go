@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -42,23 +43,32 @@ func newChecker(b *testing.B, bin string) checker {
 	return checker{bin: bin, env: env}
 }
 
+// checkRun is one whole-process run: its wall time, the CPU time vigil
+// used (user + system) and the CPU time localcluster's API servers used
+// meanwhile (the same two cores serve both).
+type checkRun struct {
+	wall, vigilCPU, serverCPU time.Duration
+}
+
 // run times one `vigil check ARGS -o json`. Exit 0 (no finding at or above
 // --fail-on) and 1 (findings: the seeded estate has failing ones by design)
 // are both a complete report; anything else fails the benchmark.
-func (c checker) run(b *testing.B, args ...string) (time.Duration, []byte) {
+func (c checker) run(b *testing.B, args ...string) (checkRun, []byte) {
 	b.Helper()
 	cmd := exec.Command(c.bin, append(append([]string{"check"}, args...), "-o", "json")...)
 	cmd.Env = c.env
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	start := time.Now()
+	server := localclusterTree(lc.Dir)
+	server0, start := treeCPU(server), time.Now()
 	err := cmd.Run()
-	took := time.Since(start)
+	r := checkRun{wall: time.Since(start), serverCPU: treeCPU(server) - server0}
 	var ee *exec.ExitError
 	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 1) {
 		b.Fatalf("vigil check %v: %v\n%s", args, err, errOut.Bytes())
 	}
-	return took, out.Bytes()
+	r.vigilCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return r, out.Bytes()
 }
 
 // verifyAllContexts checks a fleet report names exactly the contexts and
@@ -93,6 +103,9 @@ type checkTimes struct {
 	slowest        string                   // the context with the slowest single median
 	all, allAdmins time.Duration            // --all-contexts over every context, over local-1…8 only
 	runs           map[string][]time.Duration
+	// vigilCPU and serverCPU are the medians of the CPU times by run key
+	// (a context, "all", "admins").
+	vigilCPU, serverCPU map[string]time.Duration
 }
 
 // timeChecks runs, three times in turn, `vigil check --context local-N` for
@@ -101,18 +114,33 @@ type checkTimes struct {
 // machine does not land on one side only.
 func timeChecks(b *testing.B, c checker, kubeconfig, adminKubeconfig string, contexts, admins []string) checkTimes {
 	const runs = 3
-	ts := checkTimes{single: map[string]time.Duration{}, runs: map[string][]time.Duration{}}
+	ts := checkTimes{single: map[string]time.Duration{}, runs: map[string][]time.Duration{},
+		vigilCPU: map[string]time.Duration{}, serverCPU: map[string]time.Duration{}}
+	vigilCPU, serverCPU := map[string][]time.Duration{}, map[string][]time.Duration{}
+	note := func(key string, r checkRun) {
+		ts.runs[key] = append(ts.runs[key], r.wall)
+		vigilCPU[key] = append(vigilCPU[key], r.vigilCPU)
+		serverCPU[key] = append(serverCPU[key], r.serverCPU)
+	}
 	for range runs {
 		for _, name := range admins {
-			d, _ := c.run(b, "--kubeconfig", kubeconfig, "--context", name)
-			ts.runs[name] = append(ts.runs[name], d)
+			r, _ := c.run(b, "--kubeconfig", kubeconfig, "--context", name)
+			note(name, r)
 		}
-		d, out := c.run(b, "--kubeconfig", kubeconfig, "--all-contexts")
+		r, out := c.run(b, "--kubeconfig", kubeconfig, "--all-contexts")
 		verifyAllContexts(b, out, contexts)
-		ts.runs["all"] = append(ts.runs["all"], d)
-		d, out = c.run(b, "--kubeconfig", adminKubeconfig, "--all-contexts")
+		note("all", r)
+		r, out = c.run(b, "--kubeconfig", adminKubeconfig, "--all-contexts")
 		verifyAllContexts(b, out, admins)
-		ts.runs["admins"] = append(ts.runs["admins"], d)
+		note("admins", r)
+		// Every context at once rather than the default 4: what is left
+		// when the waves of --parallel are taken out.
+		r, out = c.run(b, "--kubeconfig", kubeconfig, "--all-contexts", "--parallel", strconv.Itoa(len(contexts)))
+		verifyAllContexts(b, out, contexts)
+		note("all-p", r)
+	}
+	for key := range vigilCPU {
+		ts.vigilCPU[key], ts.serverCPU[key] = median(vigilCPU[key]), median(serverCPU[key])
 	}
 	for _, name := range admins {
 		ts.single[name] = median(ts.runs[name])

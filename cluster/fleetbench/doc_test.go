@@ -19,6 +19,7 @@ type docFigures struct {
 	slowestSwitch         string
 	checks                checkTimes
 	baseHeap, heldHeap    uint64
+	idleHeap              uint64
 	baseRSS, heldRSS      uint64
 	lcRSSReady, lcRSSEnd  uint64
 	lcProcs               int
@@ -31,6 +32,7 @@ func (d docFigures) write() error {
 	allRatio := d.checks.all.Seconds() / slowest.Seconds()
 	adminsRatio := d.checks.allAdmins.Seconds() / slowest.Seconds()
 	heapRatio := float64(d.heldHeap) / float64(d.baseHeap)
+	parRatio := median(d.checks.runs["all-p"]).Seconds() / slowest.Seconds()
 	var fastest time.Duration
 	for _, t := range d.firsts {
 		if fastest == 0 || t < fastest {
@@ -54,9 +56,18 @@ func (d docFigures) write() error {
 			fmt.Sprintf("%.2f× (%.0f ms)", allRatio, ms(d.checks.all)), fmt.Sprintf("%.2f", allRatio/2)},
 		{"the same, `--all-contexts` over the 8 admin contexts only", "≤ 2×",
 			fmt.Sprintf("%.2f× (%.0f ms)", adminsRatio, ms(d.checks.allAdmins)), fmt.Sprintf("%.2f", adminsRatio/2)},
+		{fmt.Sprintf("the same, %d contexts with `--parallel %d` (all at once)", len(d.contexts), len(d.contexts)), "—",
+			fmt.Sprintf("%.2f× (%.0f ms)", parRatio, ms(median(d.checks.runs["all-p"]))), "—"},
+		{fmt.Sprintf("CPU of the %d-context run: vigil + localcluster's API servers, per context", len(d.contexts)), "—",
+			fmt.Sprintf("%.0f + %.0f ms (a single run: %.0f + %.0f ms); %.0f%% of the 2 cores over its wall time",
+				ms(d.checks.vigilCPU["all"])/float64(len(d.contexts)), ms(d.checks.serverCPU["all"])/float64(len(d.contexts)),
+				ms(d.checks.vigilCPU[d.checks.slowest]), ms(d.checks.serverCPU[d.checks.slowest]),
+				100*(d.checks.vigilCPU["all"]+d.checks.serverCPU["all"]).Seconds()/d.checks.all.Seconds()/2), "—"},
 		{"Go heap, session on local-1 with the fleet summary held vs the session alone", "≤ 1.2×",
 			fmt.Sprintf("%.3f× (%.1f → %.1f MiB)", heapRatio, mib(d.baseHeap), mib(d.heldHeap)), fmt.Sprintf("%.2f", heapRatio/1.2)},
-		{"RSS of the benchmark process, the same two moments", "—", fmt.Sprintf("%.1f → %.1f MiB", mib(d.baseRSS), mib(d.heldRSS)), "—"},
+		{"the same 95 s later, client-go's idle connections to the other API servers closed (IdleConnTimeout 90 s)", "≤ 1.2×",
+			fmt.Sprintf("%.3f× (%.1f MiB)", float64(d.idleHeap)/float64(d.baseHeap), mib(d.idleHeap)), fmt.Sprintf("%.2f", float64(d.idleHeap)/float64(d.baseHeap)/1.2)},
+		{"RSS of the benchmark process, the first two moments", "—", fmt.Sprintf("%.1f → %.1f MiB", mib(d.baseRSS), mib(d.heldRSS)), "—"},
 		{"`localcluster --clusters 8 --seed`, start to ready", "—", ready, "—"},
 		{fmt.Sprintf("`localcluster` RSS, 8 seeded clusters (%d processes)", d.lcProcs), "—",
 			fmt.Sprintf("%s at ready, %s at the end", gib(d.lcRSSReady), gib(d.lcRSSEnd)), "—"},

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"testing"
@@ -31,11 +32,12 @@ import (
 )
 
 const (
-	clusters      = 8
-	kubeconfigEnv = "VIGIL_FLEETBENCH_KUBECONFIG"
-	passes        = 5                // fleet passes per figure, median compared
-	switchTimeout = 15 * time.Second // ui.SwitchTimeout
-	fleetTimeout  = 20 * time.Second // the UI's fleetCmd
+	clusters        = 8
+	kubeconfigEnv   = "VIGIL_FLEETBENCH_KUBECONFIG"
+	passes          = 5                // fleet passes per figure, median compared
+	idleConnTimeout = 90 * time.Second // client-go's transports (utilnet.SetTransportDefaults)
+	switchTimeout   = 15 * time.Second // ui.SwitchTimeout
+	fleetTimeout    = 20 * time.Second // the UI's fleetCmd
 )
 
 var (
@@ -173,6 +175,7 @@ type fleetFigure struct {
 	slowestRowTook time.Duration
 	load           string
 	truth          map[string]counts
+	last           estate.FleetSummary
 }
 
 func (f fleetFigure) median() time.Duration { return median(f.times) }
@@ -190,13 +193,32 @@ func fleetPasses(b *testing.B, mgr *cluster.Manager, contexts []string, first es
 		f.times = append(f.times, took)
 		f.truth = verifyFleet(b, sum, contexts, "local-1")
 	}
-	f.load = loadAverage()
+	f.load, f.last = loadAverage(), sum
 	for _, e := range sum.Entries {
 		if e.Took > f.slowestRowTook {
 			f.slowestRow, f.slowestRowTook = e.Context, e.Took
 		}
 	}
 	return f
+}
+
+// heapProfile writes a heap profile to $VIGIL_FLEETBENCH_HEAPPROFILE-NAME.pb.gz
+// when that is set: `go tool pprof -base …-base.pb.gz …-held.pb.gz` shows
+// what the fleet summary's pass left allocated.
+func heapProfile(b *testing.B, name string) {
+	prefix := os.Getenv("VIGIL_FLEETBENCH_HEAPPROFILE")
+	if prefix == "" {
+		return
+	}
+	f, err := os.Create(prefix + "-" + name + ".pb.gz")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	runtime.GC()
+	if err = pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // BenchmarkEightClusters prints, in one run against eight seeded clusters:
@@ -206,6 +228,9 @@ func fleetPasses(b *testing.B, mgr *cluster.Manager, contexts []string, first es
 // summary held against the session alone (≤ 1.2×), and localcluster's RSS
 // and start-to-ready time.
 func BenchmarkEightClusters(b *testing.B) {
+	if os.Getenv("VIGIL_FLEETBENCH_HEAPPROFILE") != "" {
+		runtime.MemProfileRate = 1 // every allocation: the difference is a few MiB
+	}
 	startedAt, loadStart := time.Now().UTC(), loadAverage()
 	contexts, admins, adminKubeconfig := kubeconfigContexts(b)
 	lcRSSReady, lcProcs := localclusterRSS(lc.Dir)
@@ -219,9 +244,15 @@ func BenchmarkEightClusters(b *testing.B) {
 	_, firstLocal1 := switchTo(b, mgr, snaps, "local-1")
 	time.Sleep(2 * time.Second)
 	baseHeap, baseRSS := heapMedian(), vmRSS("self")
+	heapProfile(b, "base")
 	held, took := fleetPass(b, mgr)
 	heldHeap, heldRSS := heapMedian(), vmRSS("self")
+	heapProfile(b, "held")
 	heapLoad := loadAverage()
+	// client-go closes a transport's idle connections after 90 s
+	// (IdleConnTimeout): the heap the summary costs once they are gone.
+	time.Sleep(idleConnTimeout + 5*time.Second)
+	idleHeap := heapMedian()
 	fleetAll := fleetPasses(b, mgr, contexts, held, took)
 	runtime.KeepAlive(&held)
 	verifyReadyDesired(b, mgr, contexts)
@@ -271,6 +302,13 @@ func BenchmarkEightClusters(b *testing.B) {
 	}
 	printFleet(fmt.Sprintf("all %d contexts (session on local-1):", fleetAll.contexts), fleetAll)
 	printFleet(fmt.Sprintf("the %d admin contexts only:", fleetAdmins.contexts), fleetAdmins)
+	for _, f := range []fleetFigure{fleetAll, fleetAdmins} {
+		fmt.Printf("    last pass's rows (%d contexts):", f.contexts)
+		for _, e := range f.last.Entries {
+			fmt.Printf(" %s %.0f ms (%s);", e.Context, ms(e.Took), e.Source)
+		}
+		fmt.Println()
+	}
 	fmt.Printf("  :ctx, first complete snapshot on the subscription (Switch returned):\n")
 	for _, name := range order {
 		fmt.Printf("    %-9s %6.0f ms (%4.0f ms)\n", name, ms(firsts[name]), ms(returned[name]))
@@ -285,9 +323,20 @@ func BenchmarkEightClusters(b *testing.B) {
 		len(contexts), ms(checks.all), msList(checks.runs["all"]), checks.all.Seconds()/slowest.Seconds(), checks.slowest, checks.all.Seconds()/slowest.Seconds()/2)
 	fmt.Printf("    --all-contexts, %2d contexts %6.0f ms (%s)   %.2f× the slowest single   ratio %.2f (target ≤ 2×)   load %s\n",
 		len(admins), ms(checks.allAdmins), msList(checks.runs["admins"]), checks.allAdmins.Seconds()/slowest.Seconds(), checks.allAdmins.Seconds()/slowest.Seconds()/2, checkLoad)
+	fmt.Printf("    CPU (medians): vigil + localcluster's API servers, against the wall time × %d cores:\n", runtime.NumCPU())
+	fmt.Printf("    --all-contexts --parallel %d %6.0f ms (%s)   %.2f× the slowest single\n",
+		len(contexts), ms(median(checks.runs["all-p"])), msList(checks.runs["all-p"]), median(checks.runs["all-p"]).Seconds()/slowest.Seconds())
+	for _, key := range append(slices.Clone(admins), "all", "admins", "all-p") {
+		wall := median(checks.runs[key])
+		used := checks.vigilCPU[key] + checks.serverCPU[key]
+		fmt.Printf("      %-8s vigil %5.0f ms + servers %5.0f ms = %5.0f ms over %5.0f ms wall: %3.0f%% of the cores\n",
+			key, ms(checks.vigilCPU[key]), ms(checks.serverCPU[key]), ms(used), ms(wall), 100*used.Seconds()/wall.Seconds()/float64(runtime.NumCPU()))
+	}
 	heapRatio := float64(heldHeap) / float64(baseHeap)
 	fmt.Printf("  Go heap, session on local-1 %.1f MiB, with the fleet summary held %.1f MiB: %.3f×   ratio %.2f (target ≤ 1.2×)   load %s\n",
 		mib(baseHeap), mib(heldHeap), heapRatio, heapRatio/1.2, heapLoad)
+	fmt.Printf("    the same %.0f s later, client-go's idle connections closed: %.1f MiB, %.3f×\n",
+		(idleConnTimeout + 5*time.Second).Seconds(), mib(idleHeap), float64(idleHeap)/float64(baseHeap))
 	fmt.Printf("  benchmark process RSS %.1f MiB → %.1f MiB\n", mib(baseRSS), mib(heldRSS))
 	ready := "not measured (an already running cluster)"
 	if readyTook > 0 {
@@ -306,7 +355,7 @@ func BenchmarkEightClusters(b *testing.B) {
 
 	doc := docFigures{startedAt: startedAt, loadStart: loadStart, loadEnd: loadEnd, contexts: contexts,
 		fleetAll: fleetAll, fleetAdmins: fleetAdmins, firsts: firsts, slowestSwitch: slowestSwitch, checks: checks,
-		baseHeap: baseHeap, heldHeap: heldHeap, baseRSS: baseRSS, heldRSS: heldRSS, lcRSSReady: lcRSSReady, lcRSSEnd: lcRSSEnd, lcProcs: lcProcs}
+		baseHeap: baseHeap, heldHeap: heldHeap, idleHeap: idleHeap, baseRSS: baseRSS, heldRSS: heldRSS, lcRSSReady: lcRSSReady, lcRSSEnd: lcRSSEnd, lcProcs: lcProcs}
 	if err := doc.write(); err != nil {
 		b.Fatal(err)
 	}

@@ -84,13 +84,13 @@ func vmRSS(pid string) uint64 {
 	return 0
 }
 
-// localclusterRSS sums the resident sets of the localcluster process
-// running on state directory dir (its command line carries `--dir DIR`)
-// and of all its descendants. It returns 0 processes when none is found.
-func localclusterRSS(dir string) (rss uint64, procs int) {
+// localclusterTree returns the pids of the localcluster process running on
+// state directory dir (its command line carries `--dir DIR`) and of all its
+// descendants; none when no such process runs.
+func localclusterTree(dir string) []string {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0, 0
+		return nil
 	}
 	parent := map[string]string{}
 	root := ""
@@ -100,15 +100,8 @@ func localclusterRSS(dir string) (rss uint64, procs int) {
 		if _, nErr := strconv.Atoi(pid); nErr != nil {
 			continue
 		}
-		stat, statErr := os.ReadFile(filepath.Join("/proc", pid, "stat"))
-		if statErr != nil {
-			continue
-		}
-		// pid (comm) state ppid ...: comm may hold spaces and parentheses.
-		if i := bytes.LastIndexByte(stat, ')'); i > 0 {
-			if f := strings.Fields(string(stat[i+1:])); len(f) > 1 {
-				parent[pid] = f[1]
-			}
+		if f := statFields(pid); len(f) > 1 {
+			parent[pid] = f[1]
 		}
 		cmdline, cmdErr := os.ReadFile(filepath.Join("/proc", pid, "cmdline"))
 		if cmdErr != nil {
@@ -120,16 +113,58 @@ func localclusterRSS(dir string) (rss uint64, procs int) {
 		}
 	}
 	if root == "" {
-		return 0, 0
+		return nil
 	}
+	var tree []string
 	for pid := range parent {
 		for p := pid; p != "" && p != "0"; p = parent[p] {
 			if p == root {
-				rss += vmRSS(pid)
-				procs++
+				tree = append(tree, pid)
 				break
 			}
 		}
 	}
-	return rss, procs
+	return tree
+}
+
+// statFields are the fields of /proc/PID/stat after "pid (comm)": state,
+// ppid, …; comm may hold spaces and parentheses.
+func statFields(pid string) []string {
+	stat, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))
+	if err != nil {
+		return nil
+	}
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(stat[i+1:]))
+}
+
+// localclusterRSS sums the resident sets of localcluster's process tree
+// on dir, and says how many processes it counted.
+func localclusterRSS(dir string) (rss uint64, procs int) {
+	tree := localclusterTree(dir)
+	for _, pid := range tree {
+		rss += vmRSS(pid)
+	}
+	return rss, len(tree)
+}
+
+// clockTick is the kernel's USER_HZ, the unit of /proc/PID/stat's times
+// (100 on Linux/amd64).
+const clockTick = 10 * time.Millisecond
+
+// treeCPU sums the user and system CPU time used so far by the processes
+// of pids.
+func treeCPU(pids []string) time.Duration {
+	var ticks uint64
+	for _, pid := range pids {
+		if f := statFields(pid); len(f) > 12 {
+			u, _ := strconv.ParseUint(f[11], 10, 64)
+			st, _ := strconv.ParseUint(f[12], 10, 64)
+			ticks += u + st
+		}
+	}
+	return time.Duration(ticks) * clockTick
 }
