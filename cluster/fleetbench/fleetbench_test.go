@@ -230,6 +230,7 @@ func heapProfile(b *testing.B, name string) {
 func BenchmarkEightClusters(b *testing.B) {
 	if os.Getenv("VIGIL_FLEETBENCH_HEAPPROFILE") != "" {
 		runtime.MemProfileRate = 1 // every allocation: the difference is a few MiB
+		fmt.Println("VIGIL_FLEETBENCH_HEAPPROFILE: every allocation is profiled, which slows this process several times; its timings do not count")
 	}
 	startedAt, loadStart := time.Now().UTC(), loadAverage()
 	contexts, admins, adminKubeconfig := kubeconfigContexts(b)
@@ -243,16 +244,17 @@ func BenchmarkEightClusters(b *testing.B) {
 	snaps, unsub := mgr.Subscribe()
 	_, firstLocal1 := switchTo(b, mgr, snaps, "local-1")
 	time.Sleep(2 * time.Second)
-	baseHeap, baseRSS := heapMedian(), vmRSS("self")
+	baseHeap, baseRSS, baseSockets := heapMedian(), vmRSS("self"), sockets()
 	heapProfile(b, "base")
 	held, took := fleetPass(b, mgr)
-	heldHeap, heldRSS := heapMedian(), vmRSS("self")
+	heldHeap, heldRSS, heldSockets := heapMedian(), vmRSS("self"), sockets()
 	heapProfile(b, "held")
 	heapLoad := loadAverage()
-	// client-go closes a transport's idle connections after 90 s
-	// (IdleConnTimeout): the heap the summary costs once they are gone.
+	// The heap again past client-go's IdleConnTimeout (90 s): whether what
+	// the pass left (its connections, see heapProfile) goes.
 	time.Sleep(idleConnTimeout + 5*time.Second)
-	idleHeap := heapMedian()
+	idleHeap, idleSockets := heapMedian(), sockets()
+	heapProfile(b, "idle")
 	fleetAll := fleetPasses(b, mgr, contexts, held, took)
 	runtime.KeepAlive(&held)
 	verifyReadyDesired(b, mgr, contexts)
@@ -335,14 +337,15 @@ func BenchmarkEightClusters(b *testing.B) {
 	heapRatio := float64(heldHeap) / float64(baseHeap)
 	fmt.Printf("  Go heap, session on local-1 %.1f MiB, with the fleet summary held %.1f MiB: %.3f×   ratio %.2f (target ≤ 1.2×)   load %s\n",
 		mib(baseHeap), mib(heldHeap), heapRatio, heapRatio/1.2, heapLoad)
-	fmt.Printf("    the same %.0f s later, client-go's idle connections closed: %.1f MiB, %.3f×\n",
+	fmt.Printf("    the same %.0f s later (past client-go's IdleConnTimeout): %.1f MiB, %.3f×\n",
 		(idleConnTimeout + 5*time.Second).Seconds(), mib(idleHeap), float64(idleHeap)/float64(baseHeap))
+	fmt.Printf("    sockets open in this process at the three moments: %d, %d, %d\n", baseSockets, heldSockets, idleSockets)
 	fmt.Printf("  benchmark process RSS %.1f MiB → %.1f MiB\n", mib(baseRSS), mib(heldRSS))
 	ready := "not measured (an already running cluster)"
 	if readyTook > 0 {
 		ready = fmt.Sprintf("%.1f s", readyTook.Seconds())
 	}
-	fmt.Printf("  localcluster --clusters 8 --seed: start to ready %s; RSS %.2f GiB at ready (%d processes), %.2f GiB at the end\n",
+	fmt.Printf("  localcluster --clusters 8 --seed: start to ready %s; RSS %.2f GiB at ready (process tree: %d), %.2f GiB at the end\n",
 		ready, float64(lcRSSReady)/(1<<30), lcProcs, float64(lcRSSEnd)/(1<<30))
 	fmt.Printf("load average %s at the end\n", loadEnd)
 

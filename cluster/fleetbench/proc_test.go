@@ -168,3 +168,19 @@ func treeCPU(pids []string) time.Duration {
 	}
 	return time.Duration(ticks) * clockTick
 }
+
+// sockets counts this process's open sockets (its TCP connections, to the
+// API servers among them) from /proc/self/fd.
+func sockets() int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	n := 0
+	for _, e := range entries {
+		if target, lErr := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); lErr == nil && strings.HasPrefix(target, "socket:") {
+			n++
+		}
+	}
+	return n
+}
