@@ -40,8 +40,8 @@ func (d docFigures) write() error {
 		}
 	}
 	ready := "not measured (already running)"
-	if readyTook > 0 {
-		ready = fmt.Sprintf("%.0f s", readyTook.Seconds())
+	if lc.ReadyIn > 0 {
+		ready = fmt.Sprintf("%.0f s", lc.ReadyIn.Seconds())
 	}
 	rows := [][4]string{
 		{fmt.Sprintf("Contexts screen complete (`Manager.Fleet`), all %d contexts (local-1…8 and their reviewers), session on local-1, median of %d (the first pass cold)",

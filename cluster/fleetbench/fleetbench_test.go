@@ -40,10 +40,7 @@ const (
 	fleetTimeout    = 20 * time.Second // the UI's fleetCmd
 )
 
-var (
-	lc        *clustertest.Cluster
-	readyTook time.Duration // localcluster start to ready; 0 when one was already running
-)
+var lc *clustertest.Cluster
 
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -56,19 +53,7 @@ func TestMain(m *testing.M) {
 		lc = &clustertest.Cluster{Kubeconfig: kubeconfig, Dir: filepath.Dir(kubeconfig)}
 		os.Exit(m.Run())
 	}
-	clustertest.Main(timedRun{m, time.Now()}, clustertest.Options{Clusters: clusters, Seed: true, ReadyTimeout: 25 * time.Minute}, &lc)
-}
-
-// timedRun notes how long clustertest.Main took to start the clusters: it
-// calls Run once they are ready.
-type timedRun struct {
-	m     *testing.M
-	start time.Time
-}
-
-func (t timedRun) Run() int {
-	readyTook = time.Since(t.start)
-	return t.m.Run()
+	clustertest.Main(m, clustertest.Options{Clusters: clusters, Seed: true, ReadyTimeout: 25 * time.Minute}, &lc)
 }
 
 // kubeconfigContexts returns every context of the kubeconfig, sorted, and
@@ -342,8 +327,8 @@ func BenchmarkEightClusters(b *testing.B) {
 	fmt.Printf("    sockets open in this process at the three moments: %d, %d, %d\n", baseSockets, heldSockets, idleSockets)
 	fmt.Printf("  benchmark process RSS %.1f MiB → %.1f MiB\n", mib(baseRSS), mib(heldRSS))
 	ready := "not measured (an already running cluster)"
-	if readyTook > 0 {
-		ready = fmt.Sprintf("%.1f s", readyTook.Seconds())
+	if lc.ReadyIn > 0 {
+		ready = fmt.Sprintf("%.1f s", lc.ReadyIn.Seconds())
 	}
 	fmt.Printf("  localcluster --clusters 8 --seed: start to ready %s; RSS %.2f GiB at ready (process tree: %d), %.2f GiB at the end\n",
 		ready, float64(lcRSSReady)/(1<<30), lcProcs, float64(lcRSSEnd)/(1<<30))
