@@ -64,9 +64,18 @@ func TestSessionPublishesFindings(t *testing.T) {
 	s, ch := startFake(t, client, 300*time.Millisecond)
 	ctx := context.Background()
 
+	// The first complete snapshot does not wait for the catalogue: it goes
+	// out unevaluated and the next build evaluates.
+	complete := waitFor(t, ch, "the first complete snapshot", func(snap estate.Snapshot) bool { return snap.Synced })
+	if !complete.Findings.At.IsZero() {
+		t.Errorf("the first complete snapshot waited for the evaluation of %v", complete.Findings.At)
+	}
 	first := waitFor(t, ch, "a failing ops-resources finding", func(snap estate.Snapshot) bool {
 		return resourcesVerdict(snap, "fintech-prod", "payment-service") == checks.Fail
 	})
+	if d := first.Taken.Sub(complete.Taken); d > time.Second {
+		t.Errorf("the first evaluation came %v after the first complete snapshot, want the next build", d)
+	}
 	if f := first.Findings; f.Context != "test" || f.Generation != 7 || f.At.IsZero() || len(f.Catalogue) == 0 {
 		t.Fatalf("findings not stamped: context %q generation %d at %v, %d checks", f.Context, f.Generation, f.At, len(f.Catalogue))
 	}

@@ -566,12 +566,16 @@ func BenchmarkSession(b *testing.B) {
 		}
 	}
 
-	const rebuilds = 10
-	t0 := time.Now()
-	for range rebuilds {
+	// The median of ten: a rebuild that falls due for the check
+	// catalogue's evaluation (at most one per ChecksInterval, 0.25-0.5 s at
+	// these scales) also waits for it; the evaluation is measured apart.
+	var rebuilds []time.Duration
+	for range 10 {
+		t0 := time.Now()
 		snap = s.Rebuild()
+		rebuilds = append(rebuilds, time.Since(t0))
 	}
-	rebuild := time.Since(t0) / rebuilds
+	rebuild := median(rebuilds)
 
 	keys := keypresses(b, snap)
 
@@ -630,7 +634,7 @@ func BenchmarkSession(b *testing.B) {
 	fmt.Printf("cluster/ at %d pods (%d cached in services), GOMAXPROCS=%d, %s/%s\n", pods, cached, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
 	fmt.Printf("  first complete snapshot %7.0f ms   bare LIST floor %5.0f ms (protobuf; JSON %4.0f ms)   ratio %.2f× (target ≤ 1.30×)\n", first.Seconds()*1000, floor.Seconds()*1000, jsonFloor.Seconds()*1000, first.Seconds()/floor.Seconds())
 	fmt.Printf("  heap per cached pod     %7.2f KiB                          ratio %.2f  (target ≤ 4 KiB)\n", perPod/1024, perPod/1024/4)
-	fmt.Printf("  snapshot rebuild (full) %7.1f ms                           ratio %.2f  (target ≤ 50 ms)\n", float64(rebuild.Microseconds())/1000, float64(rebuild.Microseconds())/1000/50)
+	fmt.Printf("  snapshot rebuild (full) %7.1f ms (median; runs %s ms)      ratio %.2f  (target ≤ 50 ms)\n", float64(rebuild.Microseconds())/1000, ms(rebuilds), float64(rebuild.Microseconds())/1000/50)
 	fmt.Printf("  keypress to frame p99   %7.2f ms (%d presses, %d rows; median %.2f ms, max %.2f ms)  ratio %.2f  (target ≤ 16 ms)\n",
 		keys.p99.Seconds()*1000, keys.n, keys.rows, keys.median.Seconds()*1000, keys.max.Seconds()*1000, keys.p99.Seconds()*1000/16)
 	fmt.Printf("  CPU at %.0f updates/s    %7.1f %% of one core (generator in its own process)  ratio %.2f  (target ≤ 25%%)\n", updates, cpu*100, cpu/0.25)
@@ -652,7 +656,7 @@ func BenchmarkSession(b *testing.B) {
 	rows := []figure{
 		{"start-up → first complete snapshot", "≤ 1.3× floor", fmt.Sprintf("%.0f ms vs floor %.0f ms = %.2f×", first.Seconds()*1000, floor.Seconds()*1000, first.Seconds()/floor.Seconds()), first.Seconds() / floor.Seconds() / 1.3},
 		{"heap per cached pod", "≤ 4 KiB", fmt.Sprintf("%.2f KiB", perPod/1024), perPod / 1024 / 4},
-		{"full snapshot rebuild", "≤ 50 ms", fmt.Sprintf("%.1f ms", float64(rebuild.Microseconds())/1000), float64(rebuild.Microseconds()) / 1000 / 50},
+		{"full snapshot rebuild", "≤ 50 ms", fmt.Sprintf("%.1f ms (median of %s ms)", float64(rebuild.Microseconds())/1000, ms(rebuilds)), float64(rebuild.Microseconds()) / 1000 / 50},
 		{"keypress to frame, p99", "≤ 16 ms", fmt.Sprintf("%.2f ms (median %.2f, %d presses over %d rows)", keys.p99.Seconds()*1000, keys.median.Seconds()*1000, keys.n, keys.rows), keys.p99.Seconds() * 1000 / 16},
 		{"CPU while pod updates arrive", "≤ 25 % of a core at 200/s", fmt.Sprintf("%.1f %% at %.0f updates/s", cpu*100, updates), cpu / 0.25},
 		{"incremental build under updates", "—", fmt.Sprintf("mean %.1f ms, max %.1f ms (%d snapshots)", float64(mean.Microseconds())/1000, float64(worst.Microseconds())/1000, len(built)), 0},
