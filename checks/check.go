@@ -7,8 +7,11 @@ package checks
 import (
 	"cmp"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Status is the outcome of evaluating one check against one resource.
@@ -147,9 +150,22 @@ func Lookup(id string) (Check, bool) {
 // input could not be listed says unknown. Findings come in catalogue order,
 // then by resource.
 func Run(cat []Check, inv *Inventory) []Finding {
+	// The checks only read inv, so they run on every core; the findings
+	// are put back in the catalogue's order.
+	per := make([][]Finding, len(cat))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(cat)) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(cat); i = int(next.Add(1)) - 1 {
+				per[i] = Evaluate(cat[i], inv)
+			}
+		})
+	}
+	wg.Wait()
 	var out []Finding
-	for _, c := range cat {
-		out = append(out, Evaluate(c, inv)...)
+	for _, fs := range per {
+		out = append(out, fs...)
 	}
 	return out
 }
