@@ -80,7 +80,11 @@ func TestTUILongContextConfirmation(t *testing.T) {
 			_ = term.Send("Enter")
 			wait(t, term, 10*time.Second, "the detail", has("ROLLOUT HISTORY"))
 			_ = term.Send("a")
-			wait(t, term, 15*time.Second, "the action menu", has("› Restart"))
+			// Enter before the menu's permission and precondition checks are in only says
+			// so: wait for them (seen in the clean-worktree CI run under load).
+			wait(t, term, 15*time.Second, "the action menu, checked", func(s string) bool {
+				return LineWith(s, "› Restart") != "" && !strings.Contains(s, "checking")
+			})
 			_ = term.Send("Enter")
 			s = wait(t, term, 20*time.Second, "the confirmation modal", func(s string) bool {
 				return strings.Contains(unframed(s), "Type"+token+"toconfirm")
