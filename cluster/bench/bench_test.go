@@ -45,6 +45,8 @@ import (
 	"github.com/vigil-k8s/vigil/config"
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/internal/clustertest"
+
+	"github.com/vigil-k8s/vigil/internal/benchdoc"
 )
 
 // scalePods is how many pods --scale-pods adds: VIGIL_BENCH_PODS, else 10,000.
@@ -468,25 +470,9 @@ func median(ds []time.Duration) time.Duration {
 	return ds[len(ds)/2]
 }
 
-func ms(ds []time.Duration) string {
-	var out []string
-	for _, d := range ds {
-		out = append(out, strconv.Itoa(int(d.Milliseconds())))
-	}
-	return strings.Join(out, ", ")
-}
+var ms = benchdoc.Millis
 
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
+var loadAverage = benchdoc.LoadAverage
 
 // BenchmarkSession prints, in one run at scalePods: Session start → first
 // complete snapshot vs a bare LIST of the same objects (target ≤ 1.3×), Go

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vigil-k8s/vigil/internal/benchdoc"
 )
 
 // heap is the live Go heap after two collections.
@@ -42,28 +44,11 @@ func median(ds []time.Duration) time.Duration {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func msList(ds []time.Duration) string {
-	var out []string
-	for _, d := range ds {
-		out = append(out, strconv.Itoa(int(d.Milliseconds())))
-	}
-	return strings.Join(out, ", ")
-}
+var msList = benchdoc.Millis
 
 func mib(n uint64) float64 { return float64(n) / (1 << 20) }
 
-// loadAverage is /proc/loadavg's 1, 5 and 15 minute figures.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
+var loadAverage = benchdoc.LoadAverage
 
 // vmRSS is a process's resident set in bytes from /proc/PID/status
 // ("self" for this one); 0 when it cannot be read.

@@ -14,7 +14,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Env names the directory the benchmarks write their blocks into.
@@ -55,3 +57,26 @@ func write(name, file, text string) error {
 }
 
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// LoadAverage is /proc/loadavg's 1, 5 and 15 minute figures, "?" when
+// unreadable: every figure is printed with the load it was taken at.
+func LoadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// Millis lists durations as whole milliseconds: "412, 398, 430".
+func Millis(ds []time.Duration) string {
+	out := make([]string, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, strconv.Itoa(int(d.Milliseconds())))
+	}
+	return strings.Join(out, ", ")
+}
