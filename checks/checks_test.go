@@ -101,14 +101,7 @@ func TestFixtures(t *testing.T) {
 		for _, f := range files {
 			kind := fixtureKind(f)
 			t.Run(c.ID+"/"+strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
-				data, err := os.ReadFile(f)
-				if err != nil {
-					t.Fatal(err)
-				}
-				inv, err := load.Bytes(f, data)
-				if err != nil {
-					t.Fatal(err)
-				}
+				inv, data := loadFixture(t, f)
 				fs := checks.Evaluate(c, inv)
 				want, evidence := directives(t, data)
 				if want == "" {

@@ -3,7 +3,6 @@ package checks_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -67,14 +66,7 @@ func TestSlimConfigMapsChangeNoFinding(t *testing.T) {
 	}
 	fixtures, _ := filepath.Glob(filepath.Join("..", "testdata", "checks", "*", "*.yaml"))
 	for _, f := range fixtures {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inv, err := load.Bytes(f, data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		inv, _ := loadFixture(t, f)
 		slimmedRunEqualsPlain(t, f, inv)
 	}
 	values := []string{

@@ -12,7 +12,6 @@ import (
 	psapi "k8s.io/pod-security-admission/api"
 
 	"github.com/vigil-k8s/vigil/checks"
-	"github.com/vigil-k8s/vigil/checks/load"
 )
 
 // TestPodSecurityAdmissionCorpus runs pss-pods-restricted over
@@ -58,14 +57,7 @@ func TestPodSecurityAdmissionCorpus(t *testing.T) {
 			t.Fatalf("no fixtures in %s", filepath.Join(root, string(want)))
 		}
 		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			inv, err := load.Bytes(f, data)
-			if err != nil {
-				t.Fatal(err)
-			}
+			inv, _ := loadFixture(t, f)
 			total++
 			if got := worst(checks.Evaluate(c, inv)); got == want {
 				agree++

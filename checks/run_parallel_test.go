@@ -38,14 +38,7 @@ func TestRunOnEveryCoreEqualsOneByOne(t *testing.T) {
 	}
 	fixtures, _ := filepath.Glob(filepath.Join("..", "testdata", "checks", "*", "*.yaml"))
 	for _, f := range fixtures {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inv, err := load.Bytes(f, data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		inv, _ := loadFixture(t, f)
 		invs, names = append(invs, inv), append(names, f)
 	}
 	if len(invs) < 10 {
@@ -62,4 +55,19 @@ func TestRunOnEveryCoreEqualsOneByOne(t *testing.T) {
 	if got := checks.Run(nil, invs[0]); got != nil {
 		t.Errorf("an empty catalogue gave %v", got)
 	}
+}
+
+// loadFixture reads a manifest file into an inventory, failing the test on
+// a read or parse error; it returns the file's bytes too.
+func loadFixture(t *testing.T, path string) (*checks.Inventory, []byte) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := load.Bytes(path, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv, data
 }
