@@ -1,8 +1,8 @@
 package estate
 
 import (
+	"cmp"
 	"fmt"
-	"github.com/vigil-k8s/vigil/gitops"
 	"path"
 	"sort"
 	"strings"
@@ -12,6 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/vigil-k8s/vigil/gitops"
 )
 
 func str(o map[string]any, fields ...string) string {
@@ -371,7 +373,11 @@ func secretsMeta(items []*corev1.Secret) []SecretMeta {
 	return out
 }
 
-// recentEvents returns at most max events, newest first.
+// recentEvents returns at most max events, newest first. Event times have
+// whole seconds, so a rollout's ten Normal events and a Warning often share
+// one: within a second, warnings come first, so that a cut to the newest
+// few keeps them; then by object, reason and message, the same order on
+// every build.
 func recentEvents(items []*corev1.Event, max int) []KubeEvent {
 	out := make([]KubeEvent, 0, min(len(items), max))
 	for _, e := range items {
@@ -383,11 +389,23 @@ func recentEvents(items []*corev1.Event, max int) []KubeEvent {
 		out = append(out, KubeEvent{Namespace: e.Namespace, Kind: e.InvolvedObject.Kind, Name: e.InvolvedObject.Name,
 			Type: e.Type, Reason: e.Reason, Message: strings.TrimSpace(e.Message), Count: max32(count, 1), Last: last})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Last.After(out[j].Last) })
+	sort.Slice(out, func(i, j int) bool { return newerEvent(out[i], out[j]) })
 	if len(out) > max {
 		out = out[:max]
 	}
 	return out
+}
+
+// newerEvent orders events for recentEvents.
+func newerEvent(a, b KubeEvent) bool {
+	if !a.Last.Equal(b.Last) {
+		return a.Last.After(b.Last)
+	}
+	if aw, bw := a.Type == corev1.EventTypeWarning, b.Type == corev1.EventTypeWarning; aw != bw {
+		return aw
+	}
+	return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name),
+		cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Message, b.Message)) < 0
 }
 
 // eventTime is when an event last happened: its series' last observation, its last
