@@ -13,6 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
 // evil is what a hostile annotation or event might hold: a window title
@@ -41,6 +43,21 @@ func TestHostileClusterTextIsShownEscaped(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitRev(t, cs, ns, "web", "3")
+	// The detail shows the newest ten events of every type. The rollouts' own ten or so
+	// (ScalingReplicaSet, SuccessfulCreate/Delete) are recorded after their revisions show, in
+	// the same second or the next: once they have all been, the hostile event is the newest (or
+	// shares their second, where warnings come first), so it is among the ten. Without the
+	// wait, the clean-worktree CI run of 06ced4e (and 3 of 4 runs here) had it eleventh.
+	settled := 0
+	_ = clustertest.Eventually(20*time.Second, 500*time.Millisecond, func() (bool, error) {
+		el, err := cs.CoreV1().Events(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err
+		}
+		same := len(el.Items) == settled
+		settled = len(el.Items)
+		return same && settled > 0, nil
+	})
 	now := metav1.NewTime(time.Now())
 	// The UID as a controller's recorder sets it: events are found by the object's UID, as kubectl describe does.
 	web, err := cs.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
