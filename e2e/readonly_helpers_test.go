@@ -183,6 +183,9 @@ func keyBindings() map[string][]string {
 
 var activeTab = regexp.MustCompile(`\[([^\]]+)\]`)
 
+// paletteOpen matches the command palette's prompt, ":" and what is typed before the cursor.
+var paletteOpen = regexp.MustCompile(`(?m)^\s*:[^\n]*█`)
+
 // readOnlyEnv is a private state/config home with a config pointing vigil's Prometheus and
 // Alertmanager at the counting proxies, local-1's alert labels matched on cluster=local-1.
 func readOnlyEnv(t *testing.T, prom, am *countingProxy) (env []string, dir string) {

@@ -189,11 +189,24 @@ func walkUI(t *testing.T, env []string) {
 			time.Sleep(60 * time.Millisecond)
 		}
 	}
+	// A command is typed once the palette's prompt shows. A vigil slow to read its input
+	// (the race detector, a loaded CI machine) reads the Escapes before it together with the
+	// ":" and takes them for Alt+Escape and Alt+:, and the command's text then goes to the
+	// screen underneath as keys (the clean-worktree CI run of 06ced4e: "ctx local-1" typed
+	// into a log view, which stayed open). No prompt, then Escape again and retry.
 	command := func(cmd string) {
-		_ = term.Type(":")
-		time.Sleep(40 * time.Millisecond)
+		for try := 0; ; try++ {
+			_ = term.Type(":")
+			if _, ok := term.WaitFor(3*time.Second, func(s string) bool { return paletteOpen.MatchString(s) }); ok {
+				break
+			}
+			if try == 3 {
+				t.Fatalf("no palette prompt after %d tries of Escape and \":\":\n%s", try+1, term.Screen())
+			}
+			escape()
+		}
 		_ = term.Type(cmd)
-		time.Sleep(40 * time.Millisecond)
+		_, _ = term.WaitFor(3*time.Second, func(s string) bool { return strings.Contains(s, ":"+cmd+"█") })
 		_ = term.Send("Enter")
 	}
 	goTo := func(cmd string) string {
