@@ -73,20 +73,7 @@ func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {
 	if cache == nil {
 		cache = NewPodCache()
 	}
-	cache.begin(x.Usage)
-	cache.deriveNew(objs.Pods)
-	grouped := make(map[workloadID][]*podEntry, len(cache.byOwner))
-	for _, p := range objs.Pods {
-		e := cache.entry(p)
-		if id, ok := e.workload(rsOwner); ok {
-			grouped[id] = append(grouped[id], e)
-		}
-	}
-	podsOf := make(map[workloadID]*workloadPods, len(grouped))
-	for id, entries := range grouped {
-		podsOf[id] = cache.group(id, entries)
-	}
-	cache.end(podsOf)
+	podsOf := cache.build(objs.Pods, x.Usage, rsOwner)
 
 	hpaOf := map[string]HPAInfo{}
 	snap.HPAs = make([]HPAInfo, 0, len(objs.HPAs))
@@ -107,13 +94,12 @@ func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {
 			f.Pods = w.facts
 			f.Causes = causes[s.Namespace]
 			s.Pods = w.infos // in name order, shared with earlier snapshots: read-only
+			s.Restarts, s.Usage, s.UsagePods = w.restarts, w.usage, w.usagePods
+		} else {
+			s.Usage, s.UsagePods = ServiceUsage(nil)
 		}
 		s.Desired, s.Ready, s.UpToDate, s.Available = f.Desired, f.Ready, f.UpToDate, f.Available
 		s.PodCount = len(s.Pods)
-		for _, p := range s.Pods {
-			s.Restarts += p.Restarts
-		}
-		s.Usage, s.UsagePods = ServiceUsage(s.Pods)
 		s.Images = imagesOf(template.Spec.Containers)
 		s.Health = DeriveHealth(f, now)
 		s.HPA = hpaOf[s.Key()]
@@ -126,8 +112,8 @@ func Assemble(snap *Snapshot, objs Objects, x Extras, now time.Time) {
 		s.VPA = vpaFor(s, template.Spec.Containers, objs.VPAs)
 		s.Argo = argo[s.Key()]
 		ooms := 0
-		for _, p := range s.Pods {
-			ooms += oomBy[s.Namespace+"/"+p.Name]
+		for i := 0; len(oomBy) > 0 && i < len(s.Pods); i++ {
+			ooms += oomBy[s.Namespace+"/"+s.Pods[i].Name]
 		}
 		s.Health = withAutoscaling(s.Health, s.HPA, ooms)
 		return s

@@ -2,6 +2,8 @@ package estate
 
 import (
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -147,12 +149,13 @@ func BenchmarkBuildServices(b *testing.B) {
 	}
 }
 
-// BenchmarkRebuildServices measures the loop's build at 10k pods when 20
-// pods changed since the last build (200 updates/s at 10 builds/s): pods
-// that did not change are not derived again.
+// BenchmarkRebuildServices measures the loop's build at 10k pods (or
+// VIGIL_BENCH_PODS) when 20 pods changed since the last build (200
+// updates/s at 10 builds/s): pods that did not change are not derived
+// again, workloads whose pods did not change not grouped again.
 func BenchmarkRebuildServices(b *testing.B) {
 	var objs Objects
-	for d := range 200 {
+	for d := range benchDeployments() {
 		name := fmt.Sprintf("bulk-%03d", d)
 		objs.Deployments = append(objs.Deployments, deployment("fintech-prod", name, 50, 50, 50))
 		rs := name + "-rs"
@@ -173,8 +176,17 @@ func BenchmarkRebuildServices(b *testing.B) {
 		}
 		var snap Snapshot
 		Assemble(&snap, objs, x, testNow)
-		if len(snap.Services) != 200 {
+		if len(snap.Services) != benchDeployments() {
 			b.Fatalf("got %d services", len(snap.Services))
 		}
 	}
+}
+
+// benchDeployments is how many Deployments of 50 pods BenchmarkRebuildServices
+// builds: VIGIL_BENCH_PODS/50 (as cluster/bench scales), else 200 (10k pods).
+func benchDeployments() int {
+	if n, err := strconv.Atoi(os.Getenv("VIGIL_BENCH_PODS")); err == nil && n >= 50 {
+		return n / 50
+	}
+	return 200
 }
