@@ -28,8 +28,11 @@ func TestSwitchPastAHangingContext(t *testing.T) {
 	from := auditOffsets(t)[1]
 	term := startScreens(t, []string{"KUBECONFIG=" + kcPath}, "--context", "local-1")
 	waitSynced(t, term, "fintech-prod", "payment-service")
-	if n := openWatches(t, from, "argoproj.io", "applications"); n == 0 {
-		t.Fatal("precondition: local-1's audit log shows no open WATCH of Argo CD Applications by this vigil")
+	// The watches start after the first complete screen (the start-up lists come first), and
+	// the audit log is written behind the requests: the clean-worktree CI run of e1884b8 looked
+	// 0.4 s after start and found none yet.
+	if _, ok := pollFor(10*time.Second, func() bool { return openWatches(t, from, "argoproj.io", "applications") > 0 }); !ok {
+		t.Fatal("precondition: 10 s after the first complete screen, local-1's audit log shows no open WATCH of Argo CD Applications by this vigil")
 	}
 
 	command(t, term, "ctx hang")
@@ -176,4 +179,19 @@ func withContext(t *testing.T, name, server string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// pollFor calls cond every 100 ms until it is true or d has passed; it returns how long it
+// waited and whether cond held.
+func pollFor(d time.Duration, cond func() bool) (time.Duration, bool) {
+	start := time.Now()
+	for {
+		if cond() {
+			return time.Since(start), true
+		}
+		if time.Since(start) > d {
+			return time.Since(start), false
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
