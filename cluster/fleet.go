@@ -10,6 +10,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -186,7 +187,16 @@ func fleetObjects(ctx context.Context, cfg *rest.Config, s config.Settings) (est
 	pcfg.ContentType = "application/vnd.kubernetes.protobuf"
 	pcfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	pcfg.QPS, pcfg.Burst = max(pcfg.QPS, 100), max(pcfg.Burst, 500)
-	cs, err := kubernetes.NewForConfig(pcfg)
+	hc, err := rest.HTTPClientFor(pcfg)
+	if err != nil {
+		return objs, err
+	}
+	// The transport is client-go's, cached and kept for this context's next
+	// pass; its connections are not: a pass every refresh of the Contexts
+	// screen would otherwise hold a connection and its buffers per context
+	// until the idle timeout (90 s), next to the live session's.
+	defer utilnet.CloseIdleConnectionsFor(hc.Transport)
+	cs, err := kubernetes.NewForConfigAndClient(pcfg, hc)
 	if err != nil {
 		return objs, err
 	}

@@ -3,6 +3,9 @@ package integration
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/cluster/readonly"
 	"github.com/vigil-k8s/vigil/config"
 	"github.com/vigil-k8s/vigil/estate"
 )
@@ -111,4 +115,76 @@ func TestFleetRowMatchesTheSession(t *testing.T) {
 		time.Sleep(time.Second) // the two reads may straddle a change
 	}
 	t.Errorf("fleet row and session differ:\n%s", strings.TrimSpace(diff))
+}
+
+// TestFleetPassLeavesNoConnection: a fleet pass (cluster.FleetSnapshot, as
+// the Contexts screen runs it for every other context on each refresh)
+// closes the connections it opened when it ends, rather than keeping one
+// per context, with its buffers, for client-go's 90 s idle timeout. Counted
+// in /proc: this process's established TCP connections to the context's API
+// server, before and after. The config is made distinct (no compression) so
+// that no other client's cached transport, and connection, is reused.
+func TestFleetPassLeavesNoConnection(t *testing.T) {
+	const ctxName = "local-2-reviewer"
+	cfg, err := lc.RESTConfig(ctxName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DisableCompression = true
+	u, err := url.Parse(cfg.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := strconv.ParseUint(u.Port(), 10, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := connectionsTo(t, uint16(port))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	snap, err := cluster.FleetSnapshot(ctx, readonly.WrapConfig(cfg), config.Default().For(ctxName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Services) == 0 {
+		t.Fatalf("the pass listed no services on %s", ctxName)
+	}
+	if after := connectionsTo(t, uint16(port)); after > before {
+		t.Errorf("%d connection(s) to %s before the pass, %d after: the pass left its own open", before, u.Host, after)
+	}
+}
+
+// connectionsTo counts this process's established TCP connections to port:
+// the sockets of /proc/self/fd looked up in /proc/self/net/tcp and tcp6.
+func connectionsTo(t *testing.T, port uint16) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := map[string]bool{}
+	for _, fd := range fds {
+		if target, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.HasPrefix(target, "socket:[") {
+			mine[strings.TrimSuffix(strings.TrimPrefix(target, "socket:["), "]")] = true
+		}
+	}
+	n := 0
+	for _, table := range []string{"/proc/self/net/tcp", "/proc/self/net/tcp6"} {
+		b, err := os.ReadFile(table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+			f := strings.Fields(line)
+			if len(f) < 10 || f[3] != "01" || !mine[f[9]] {
+				continue
+			}
+			_, rport, _ := strings.Cut(f[2], ":")
+			if p, err := strconv.ParseUint(rport, 16, 16); err == nil && uint16(p) == port {
+				n++
+			}
+		}
+	}
+	return n
 }

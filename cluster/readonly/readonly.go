@@ -60,6 +60,10 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.Base.RoundTrip(req)
 }
 
+// WrappedRoundTripper returns Base, so that client-go's helpers that look
+// through wrappers (closing idle connections, reading the TLS config) reach it.
+func (t *Transport) WrappedRoundTripper() http.RoundTripper { return t.Base }
+
 // Allowed says whether a request may pass in read-only mode, for an API server at the root of
 // its host.
 func Allowed(req *http.Request, allowSelfReviews bool) bool {
