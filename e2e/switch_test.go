@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
 // TestSwitchPastAHangingContext (issue 14): on local-1, `:ctx hang` (a server that accepts
@@ -31,7 +33,9 @@ func TestSwitchPastAHangingContext(t *testing.T) {
 	// The watches start after the first complete screen (the start-up lists come first), and
 	// the audit log is written behind the requests: the clean-worktree CI run of e1884b8 looked
 	// 0.4 s after start and found none yet.
-	if _, ok := pollFor(10*time.Second, func() bool { return openWatches(t, from, "argoproj.io", "applications") > 0 }); !ok {
+	if err := clustertest.Eventually(10*time.Second, 100*time.Millisecond, func() (bool, error) {
+		return openWatches(t, from, "argoproj.io", "applications") > 0, nil
+	}); err != nil {
 		t.Fatal("precondition: 10 s after the first complete screen, local-1's audit log shows no open WATCH of Argo CD Applications by this vigil")
 	}
 
@@ -179,19 +183,4 @@ func withContext(t *testing.T, name, server string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// pollFor calls cond every 100 ms until it is true or d has passed; it returns how long it
-// waited and whether cond held.
-func pollFor(d time.Duration, cond func() bool) (time.Duration, bool) {
-	start := time.Now()
-	for {
-		if cond() {
-			return time.Since(start), true
-		}
-		if time.Since(start) > d {
-			return time.Since(start), false
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
