@@ -40,7 +40,18 @@ func StartTerminal(name string, width, height int, env []string, argv ...string)
 		args = append(args, "-e", e)
 	}
 	args = append(args, strings.Join(quoteAll(argv), " ")+"; sleep 600")
-	if b, err := exec.Command("tmux", args...).CombinedOutput(); err != nil {
+	// A session started while the tmux server is exiting (the previous test killed its last
+	// session) fails with "server exited unexpectedly" (the clean-worktree CI run of 22c0b41):
+	// once the old server is gone, the next try starts a new one.
+	var b []byte
+	var err error
+	for try := 0; try < 3; try++ {
+		if b, err = exec.Command("tmux", args...).CombinedOutput(); err == nil || !strings.Contains(string(b), "server exited unexpectedly") {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("tmux new-session: %w: %s", err, b)
 	}
 	return &Terminal{name: name}, nil
