@@ -10,7 +10,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/vigil-k8s/vigil/cluster/readonly"
 	"github.com/vigil-k8s/vigil/config"
 	"github.com/vigil-k8s/vigil/estate"
+	"github.com/vigil-k8s/vigil/internal/conntrack"
 )
 
 // Fleet summarises every context of the kubeconfig at once, without
@@ -187,15 +187,23 @@ func fleetObjects(ctx context.Context, cfg *rest.Config, s config.Settings) (est
 	pcfg.ContentType = "application/vnd.kubernetes.protobuf"
 	pcfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	pcfg.QPS, pcfg.Burst = max(pcfg.QPS, 100), max(pcfg.Burst, 500)
+	// The pass dials its own connections and closes them all when it ends:
+	// a pass every refresh of the Contexts screen would otherwise hold a
+	// connection and its buffers per context until the idle timeout (90 s),
+	// next to the live session's. Closing the transport's idle connections
+	// is not enough (conntrack says why).
+	dialer := &conntrack.Dialer{Dial: pcfg.Dial}
+	defer dialer.Close()
+	pcfg.Dial = dialer.DialContext
+	if pcfg.Proxy == nil {
+		// client-go's default; a Proxy set makes client-go build this pass a
+		// transport of its own rather than cache one per pass.
+		pcfg.Proxy = http.ProxyFromEnvironment
+	}
 	hc, err := rest.HTTPClientFor(pcfg)
 	if err != nil {
 		return objs, err
 	}
-	// The transport is client-go's, cached and kept for this context's next
-	// pass; its connections are not: a pass every refresh of the Contexts
-	// screen would otherwise hold a connection and its buffers per context
-	// until the idle timeout (90 s), next to the live session's.
-	defer utilnet.CloseIdleConnectionsFor(hc.Transport)
 	cs, err := kubernetes.NewForConfigAndClient(pcfg, hc)
 	if err != nil {
 		return objs, err

@@ -16,6 +16,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/vigil-k8s/vigil/internal/conntrack"
 )
 
 // fault is what the fault proxy does to the requests passing through it.
@@ -96,14 +98,18 @@ func newFaultProxy(t *testing.T, cfg *rest.Config) *faultProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A transport of the proxy's own, not client-go's cached one: closing
-	// it at the end leaves none of its connections for the leak check.
-	tr := &http.Transport{TLSClientConfig: tlsCfg, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 100}
+	// A transport of the proxy's own, not client-go's cached one, whose
+	// connections the proxy closes at the end, busy or idle: none is left
+	// for the leak check. Closing only the idle ones left one now and then:
+	// an HTTP/2 connection whose request the proxy's close had canceled
+	// stays busy until the API server answers a PING.
+	dialer := &conntrack.Dialer{}
+	tr := &http.Transport{TLSClientConfig: tlsCfg, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 100, DialContext: dialer.DialContext}
 	rt, err := rest.HTTPWrappersForConfig(cfg, tr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &faultProxy{upstream: u, rt: rt, closeRT: tr.CloseIdleConnections,
+	p := &faultProxy{upstream: u, rt: rt, closeRT: func() { tr.CloseIdleConnections(); dialer.Close() },
 		streams: map[*stream]struct{}{}, answers: map[string]int{}}
 	p.srv = httptest.NewServer(p)
 	t.Cleanup(p.close)
