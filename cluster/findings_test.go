@@ -153,6 +153,46 @@ func TestFindingsCoalesce(t *testing.T) {
 	}
 }
 
+// TestFindingsAreSpacedByTheirCost: after an evaluation that took cost, the
+// next waits checkSpacing times that, when it is longer than the interval,
+// however often objects change; then it comes without a further change.
+func TestFindingsAreSpacedByTheirCost(t *testing.T) {
+	client := fake.NewClientset(
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "fintech-prod"}},
+		appDeployment("fintech-prod", "payment-service", corev1.ResourceRequirements{}),
+	)
+	s, ch := startFake(t, client, 100*time.Millisecond)
+	ctx := context.Background()
+	waitFor(t, ch, "the first complete findings", func(snap estate.Snapshot) bool { return snap.Findings.Synced })
+	// As if the last evaluation had taken 50 ms (a fake's takes well under
+	// 1 ms): the next is due 1.5 s after it, not 100 ms.
+	const cost = 50 * time.Millisecond
+	s.buildMu.Lock()
+	s.checks.cost = cost
+	evaluated, lastAt := s.checks.last, s.checks.latest.At
+	s.buildMu.Unlock()
+	due := evaluated.Add(checkSpacing * cost)
+
+	for i := range 10 { // changes every 100 ms, for 1 s
+		d := appDeployment("fintech-prod", "payment-service", corev1.ResourceRequirements{})
+		d.Labels = map[string]string{"rev": fmt.Sprint(i)}
+		if _, err := client.AppsV1().Deployments("fintech-prod").Update(ctx, d, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	next := waitFor(t, ch, "the next evaluation", func(snap estate.Snapshot) bool { return snap.Findings.At != lastAt })
+	s.buildMu.Lock()
+	at := s.checks.last
+	s.buildMu.Unlock()
+	if at.Before(due) {
+		t.Errorf("the next evaluation started %v after the last, want %v (%d times its %v) at least", at.Sub(evaluated).Round(time.Millisecond), checkSpacing*cost, checkSpacing, cost)
+	}
+	if late := next.Taken.Sub(due); late > time.Second {
+		t.Errorf("the next evaluation came %v after it was due", late.Round(time.Millisecond))
+	}
+}
+
 // TestFindingsAreMadeTerminalSafe: the snapshot's own walk skips the
 // findings (they are made safe once per evaluation), so hostile text in an
 // object must reach the findings and the evaluated inventory escaped.

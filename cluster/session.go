@@ -65,6 +65,8 @@ type Options struct {
 	MinBuildInterval time.Duration
 	// ChecksInterval is how often, at most, the check catalogue is
 	// evaluated again after objects change; default DefaultChecksInterval.
+	// An evaluation that takes longer than a thirtieth of it spaces the
+	// next by 30 times its own time instead (checkSpacing).
 	// The findings are published with the snapshots (Snapshot.Findings).
 	ChecksInterval time.Duration
 	// StartGrace bounds how long, at start-up, the session waits for every
