@@ -15,23 +15,23 @@ import (
 // check catalogue again when objects change.
 const DefaultChecksInterval = 5 * time.Second
 
-// checkSpacing is how many evaluation times pass between two evaluations at
-// least, when that is longer than Options.ChecksInterval. An evaluation runs
-// on every core (at 30k pods ~0.7 s, 1.4 s of CPU): one per ChecksInterval
-// took 29 % of a core while pods changed, more than all else together.
-// Spaced by 30 times their own time, evaluations take at most a fifteenth of
-// a core on two, and the findings follow a change within about 20 s at 30k
-// pods; at 10k (0.15-0.25 s) the interval is unchanged.
-const checkSpacing = 30
+// DefaultChecksSpacing is how many evaluation times pass between two
+// evaluations at least, when that is longer than Options.ChecksInterval. An
+// evaluation runs on every core (at 30k pods ~0.7 s, 1.4 s of CPU): one per
+// ChecksInterval took 29 % of a core while pods changed, more than all else
+// together. Spaced by 30 times their own time, evaluations take at most a
+// fifteenth of a core on two, and the findings follow a change within about
+// 20 s at 30k pods; at 10k (0.15-0.25 s) the interval is unchanged.
+const DefaultChecksSpacing = 30
 
 // checksDue is how long after the last evaluation, which took cost, the
-// next may start.
-func checksDue(interval, cost time.Duration) time.Duration {
-	return max(interval, checkSpacing*cost)
+// next may start: interval, or spacing times cost when that is longer.
+func checksDue(interval time.Duration, spacing int, cost time.Duration) time.Duration {
+	return max(interval, time.Duration(spacing)*cost)
 }
 
 // findingsState schedules a Session's evaluations: after a build whose
-// objects changed, at most once per Options.ChecksInterval (or checkSpacing
+// objects changed, at most once per Options.ChecksInterval (or ChecksSpacing
 // times the last evaluation's time, when longer), from the objects the
 // build already collected (the caches' own, never copied).
 type findingsState struct {
@@ -77,7 +77,7 @@ func (s *Session) findingsFor(objs estate.Objects, resources []estate.ResourceSt
 	if !first && !changed {
 		return st.latest
 	}
-	if wait := checksDue(s.opts.ChecksInterval, st.cost) - time.Since(st.last); !first && wait > 0 {
+	if wait := checksDue(s.opts.ChecksInterval, s.opts.ChecksSpacing, st.cost) - time.Since(st.last); !first && wait > 0 {
 		if !st.armed {
 			st.armed = true
 			time.AfterFunc(wait, s.markDirty)

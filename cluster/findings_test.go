@@ -154,7 +154,7 @@ func TestFindingsCoalesce(t *testing.T) {
 }
 
 // TestFindingsAreSpacedByTheirCost: after an evaluation that took cost, the
-// next waits checkSpacing times that, when it is longer than the interval,
+// next waits ChecksSpacing times that, when it is longer than the interval,
 // however often objects change; then it comes without a further change.
 func TestFindingsAreSpacedByTheirCost(t *testing.T) {
 	client := fake.NewClientset(
@@ -171,7 +171,7 @@ func TestFindingsAreSpacedByTheirCost(t *testing.T) {
 	s.checks.cost = cost
 	evaluated, lastAt := s.checks.last, s.checks.latest.At
 	s.buildMu.Unlock()
-	due := evaluated.Add(checkSpacing * cost)
+	due := evaluated.Add(DefaultChecksSpacing * cost)
 
 	for i := range 10 { // changes every 100 ms, for 1 s
 		d := appDeployment("fintech-prod", "payment-service", corev1.ResourceRequirements{})
@@ -186,7 +186,7 @@ func TestFindingsAreSpacedByTheirCost(t *testing.T) {
 	at := s.checks.last
 	s.buildMu.Unlock()
 	if at.Before(due) {
-		t.Errorf("the next evaluation started %v after the last, want %v (%d times its %v) at least", at.Sub(evaluated).Round(time.Millisecond), checkSpacing*cost, checkSpacing, cost)
+		t.Errorf("the next evaluation started %v after the last, want %v (%d times its %v) at least", at.Sub(evaluated).Round(time.Millisecond), DefaultChecksSpacing*cost, DefaultChecksSpacing, cost)
 	}
 	if late := next.Taken.Sub(due); late > time.Second {
 		t.Errorf("the next evaluation came %v after it was due", late.Round(time.Millisecond))

@@ -65,10 +65,14 @@ type Options struct {
 	MinBuildInterval time.Duration
 	// ChecksInterval is how often, at most, the check catalogue is
 	// evaluated again after objects change; default DefaultChecksInterval.
-	// An evaluation that takes longer than a thirtieth of it spaces the
-	// next by 30 times its own time instead (checkSpacing).
+	// An evaluation that takes longer than a ChecksSpacing-th of it spaces
+	// the next by ChecksSpacing times its own time instead.
 	// The findings are published with the snapshots (Snapshot.Findings).
 	ChecksInterval time.Duration
+	// ChecksSpacing is how many evaluation times pass between two
+	// evaluations at least; 0 means DefaultChecksSpacing, a negative value
+	// none (then ChecksInterval alone decides).
+	ChecksSpacing int
 	// StartGrace bounds how long, at start-up, the session waits for every
 	// cache to list before it publishes partial models and lets watches
 	// and usage polls start anyway; default 2s.
@@ -183,6 +187,9 @@ func New(opts Options) (*Session, error) {
 	}
 	if opts.ChecksInterval <= 0 {
 		opts.ChecksInterval = DefaultChecksInterval
+	}
+	if opts.ChecksSpacing == 0 {
+		opts.ChecksSpacing = DefaultChecksSpacing
 	}
 	if opts.StartGrace <= 0 {
 		opts.StartGrace = 2 * time.Second

@@ -44,13 +44,14 @@ func bareDeployment(ns, image string, res corev1.ResourceRequirements) *appsv1.D
 // holds: a Deployment created without resource requests and limits fails
 // ops-resources in the very snapshot that first shows it, and passes in
 // the very snapshot that first shows it fixed (the session evaluates every
-// changed build when the interval allows, as here).
+// changed build when the interval and the spacing allow, as here).
 func TestFindingsFollowAChangeWithinOneBuild(t *testing.T) {
 	ns := lc.Namespace(t, "local-1")
 	cs := lc.Client(t, "local-1")
 	s := start(t, "local-1", func(o *cluster.Options) {
 		o.Namespaces = []string{ns}
 		o.ChecksInterval = time.Millisecond
+		o.ChecksSpacing = -1 // every changed build evaluates, however long evaluations take
 	})
 	waitSnap(t, s, 60*time.Second, "a synced snapshot with findings", func(snap estate.Snapshot) bool {
 		return snap.Synced && !snap.Findings.At.IsZero()
