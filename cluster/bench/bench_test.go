@@ -572,8 +572,9 @@ func BenchmarkSession(b *testing.B) {
 		}
 	}
 	// Long enough to hold two of the check catalogue's evaluations at 30k
-	// pods (spaced by 30 times their own time, ~20 s there): a window
-	// shorter than their interval holds one or none by chance.
+	// pods (spaced by DefaultChecksSpacing times their own time, ~20 s
+	// there): a window shorter than their interval holds one or none by
+	// chance.
 	const window = 40 * time.Second
 	gen := startPatcher(b, lc.Kubeconfig, names)
 	time.Sleep(2 * time.Second) // reach the steady rate
@@ -628,7 +629,7 @@ func BenchmarkSession(b *testing.B) {
 		keys.p99.Seconds()*1000, keys.n, keys.rows, keys.median.Seconds()*1000, keys.max.Seconds()*1000, keys.p99.Seconds()*1000/16)
 	fmt.Printf("  CPU at %.0f updates/s    %7.1f %% of one core (generator in its own process)  ratio %.2f  (target ≤ 25%%)\n", updates, cpu*100, cpu/0.25)
 	fmt.Printf("    under updates: %d snapshots (~%.1f/s), incremental build mean %.1f ms, max %.1f ms\n", len(built), float64(len(built))/w1.Sub(w0).Seconds(), float64(mean.Microseconds())/1000, float64(worst.Microseconds())/1000)
-	fmt.Printf("    check catalogue: %d evaluations in %.0f s (at most one per %v or 30 times their own time, off the build's time), mean %.1f ms, max %.1f ms\n", len(evals), w1.Sub(w0).Seconds(), cluster.DefaultChecksInterval, float64(evalMean.Microseconds())/1000, float64(evalWorst.Microseconds())/1000)
+	fmt.Printf("    check catalogue: %d evaluations in %.0f s (at most one per %v or %d times their own time, off the build's time), mean %.1f ms, max %.1f ms\n", len(evals), w1.Sub(w0).Seconds(), cluster.DefaultChecksInterval, cluster.DefaultChecksSpacing, float64(evalMean.Microseconds())/1000, float64(evalWorst.Microseconds())/1000)
 	fmt.Printf("    start-up runs %s ms; floor runs %s ms (medians compared)\n", ms(firsts), ms(floors))
 	fmt.Printf("    the earlier floor (13 of the kinds the Session caches; no CRDs) %s ms: ratio %.2f×\n", ms(narrowFloors), first.Seconds()/median(narrowFloors).Seconds())
 	fmt.Printf("    bare client-go informers of the same kinds (no vigil code) synced in %s ms (median %.0f); with their watches held until all listed, as the Session does, %s ms (median %.0f)\n",
