@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,9 +33,9 @@ type PodCache struct {
 // workloadID names a workload without building a string per pod.
 type workloadID struct{ namespace, name, kind string }
 
-// podEntry is one pod's derived values. facts and info point either at
-// values of their own (a pod new since the last build) or into the
-// workloadPods that last showed the pod, so an unchanged pod costs no copy.
+// podEntry is one pod's derived values. facts and info point into the
+// workloadPods that last showed the pod, so an unchanged pod costs no copy;
+// they are nil until a workload shows it.
 type podEntry struct {
 	pod   *corev1.Pod
 	seen  uint64 // epoch of the last build that saw the pod
@@ -66,11 +67,12 @@ func NewPodCache() *PodCache {
 	return &PodCache{pods: map[*corev1.Pod]*podEntry{}, byOwner: map[workloadID]*workloadPods{}}
 }
 
-// derive computes p's entry. It only reads the cache, so several may run at once.
-func (c *PodCache) derive(p *corev1.Pod) *podEntry {
-	f := PodFactsOf(p)
-	info := podInfo(p, f, c.usage)
-	e := &podEntry{pod: p, facts: &f, info: &info}
+// newEntry is p's entry with its workload owner. Its facts and info are
+// derived when it is first grouped into a workload (newWorkloadPods),
+// straight into that workload's slices; a pod of no workload shown is
+// never derived, as nothing reads its values.
+func newEntry(p *corev1.Pod) *podEntry {
+	e := &podEntry{pod: p}
 	if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
 		switch ref.Kind {
 		case "ReplicaSet", "StatefulSet", "DaemonSet":
@@ -80,7 +82,7 @@ func (c *PodCache) derive(p *corev1.Pod) *podEntry {
 	return e
 }
 
-// parallelDerive is how many new pods a build must have before it derives
+// parallelDerive is how many pods a build must derive before it derives
 // them on every core: the first build, and the first after each usage poll,
 // derive every pod; the builds between them a few.
 const parallelDerive = 2000
@@ -126,6 +128,7 @@ func (c *PodCache) build(pods []*corev1.Pod, usage map[string]PodUsage, rsOwner 
 	}
 
 	shown := make(map[workloadID]*workloadPods, len(c.byOwner)+len(changed))
+	var regroup []group // the workloads grouped again, with their pods
 	for id, prev := range c.byOwner {
 		kept := 0
 		if prev.keptEpoch == c.epoch {
@@ -145,12 +148,16 @@ func (c *PodCache) build(pods []*corev1.Pod, usage map[string]PodUsage, rsOwner 
 			}
 		}
 		if len(add) > 0 {
-			shown[id] = newWorkloadPods(add)
+			regroup = append(regroup, group{id: id, entries: add})
 		}
 		delete(changed, id)
 	}
 	for id, add := range changed {
-		shown[id] = newWorkloadPods(add)
+		regroup = append(regroup, group{id: id, entries: add})
+	}
+	c.group(regroup)
+	for _, g := range regroup {
+		shown[g.id] = g.pods
 	}
 	for _, e := range c.loose {
 		if e.seen != c.epoch {
@@ -161,35 +168,58 @@ func (c *PodCache) build(pods []*corev1.Pod, usage map[string]PodUsage, rsOwner 
 	return shown
 }
 
-// entries returns the entry of every pod, deriving the new ones, on every
-// core when there are at least parallelDerive of them.
+// entries returns the entry of every pod, new ones for the pods not seen
+// at the last build.
 func (c *PodCache) entries(pods []*corev1.Pod) []*podEntry {
+	if len(c.pods) == 0 {
+		c.pods = make(map[*corev1.Pod]*podEntry, len(pods))
+	}
 	entries := make([]*podEntry, len(pods))
-	var fresh []int
 	for i, p := range pods {
 		if entries[i] = c.pods[p]; entries[i] == nil {
-			fresh = append(fresh, i)
+			entries[i] = newEntry(p)
+			c.pods[p] = entries[i]
+		}
+	}
+	return entries
+}
+
+// group is a workload to group again, and its pods.
+type group struct {
+	id      workloadID
+	entries []*podEntry
+	pods    *workloadPods
+}
+
+// group groups each workload of gs (newWorkloadPods), on every core when
+// they have at least parallelDerive pods to derive between them. Each
+// writes only its own workloadPods and entries; the cache is only read.
+func (c *PodCache) group(gs []group) {
+	fresh := 0
+	for _, g := range gs {
+		for _, e := range g.entries {
+			if e.facts == nil {
+				fresh++
+			}
 		}
 	}
 	workers := runtime.GOMAXPROCS(0)
-	if len(fresh) < parallelDerive || workers < 2 {
-		workers = 1
+	if fresh < parallelDerive || workers < 2 {
+		for i := range gs {
+			gs[i].pods = c.newWorkloadPods(gs[i].entries)
+		}
+		return
 	}
-	chunk := (len(fresh) + workers - 1) / workers
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for lo := 0; lo < len(fresh); lo += chunk {
-		hi := min(lo+chunk, len(fresh))
+	for range workers {
 		wg.Go(func() {
-			for _, i := range fresh[lo:hi] {
-				entries[i] = c.derive(pods[i])
+			for i := int(next.Add(1) - 1); i < len(gs); i = int(next.Add(1) - 1) {
+				gs[i].pods = c.newWorkloadPods(gs[i].entries)
 			}
 		})
 	}
 	wg.Wait()
-	for _, i := range fresh {
-		c.pods[pods[i]] = entries[i]
-	}
-	return entries
 }
 
 // workload returns the workload e's pod belongs to; ok is false when it
@@ -205,13 +235,19 @@ func (e *podEntry) workload(rsOwner map[workloadID]string) (id workloadID, ok bo
 	return e.owner, true
 }
 
-// newWorkloadPods groups a workload's pods in name order with copies of
-// their facts and infos, which the entries then point at, and their sums.
-func newWorkloadPods(entries []*podEntry) *workloadPods {
-	slices.SortFunc(entries, func(a, b *podEntry) int { return strings.Compare(a.info.Name, b.info.Name) })
+// newWorkloadPods groups a workload's pods in name order with their facts
+// and infos, which the entries then point at, and their sums: a pod
+// derived before is copied, a new one derived in place.
+func (c *PodCache) newWorkloadPods(entries []*podEntry) *workloadPods {
+	slices.SortFunc(entries, func(a, b *podEntry) int { return strings.Compare(a.pod.Name, b.pod.Name) })
 	w := &workloadPods{entries: entries, facts: make([]PodFacts, len(entries)), infos: make([]PodInfo, len(entries))}
 	for i, e := range entries {
-		w.facts[i], w.infos[i] = *e.facts, *e.info
+		if e.facts != nil {
+			w.facts[i], w.infos[i] = *e.facts, *e.info
+		} else {
+			w.facts[i] = PodFactsOf(e.pod)
+			w.infos[i] = podInfo(e.pod, w.facts[i], c.usage)
+		}
 		e.facts, e.info, e.group = &w.facts[i], &w.infos[i], w
 		w.restarts += w.infos[i].Restarts
 	}

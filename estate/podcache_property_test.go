@@ -18,7 +18,8 @@ import (
 // every time), a build that reuses the last build's pods and workloads
 // gives the snapshot of a build from an empty cache, and each service has
 // the pods a brute-force walk of the objects gives it, with their restarts.
-// The cache holds exactly the pods listed (nothing gone is kept).
+// Every pod shown has the info PodInfoOf derives from it with the usage of
+// the build. The cache holds exactly the pods listed (nothing gone is kept).
 func TestPodCacheEqualsAFreshOne(t *testing.T) {
 	for seed := range uint64(40) {
 		r := rand.New(rand.NewPCG(seed, 7))
@@ -39,7 +40,17 @@ func TestPodCacheEqualsAFreshOne(t *testing.T) {
 			if len(x.Pods.pods) != len(objs.Pods) {
 				t.Fatalf("%s: the cache holds %d pods, the caches list %d", at, len(x.Pods.pods), len(objs.Pods))
 			}
+			byName := map[string]*corev1.Pod{}
+			for _, p := range objs.Pods {
+				byName[p.Namespace+"/"+p.Name] = p
+			}
 			for _, s := range append(slices.Clone(incr.Services), incr.DaemonSets...) {
+				// Each pod's info as the plain derivation gives it, with this step's usage.
+				for _, got := range s.Pods {
+					if want := PodInfoOf(byName[s.Namespace+"/"+got.Name], x.Usage); !reflect.DeepEqual(got, want) {
+						t.Fatalf("%s: %s's pod %s is\n%+v\nPodInfoOf gives\n%+v", at, s.Key(), got.Name, got, want)
+					}
+				}
 				names, restarts := podsByBruteForce(objs, s)
 				var got []string
 				for _, p := range s.Pods {
