@@ -4,14 +4,17 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/transport"
 
 	"golang.org/x/sync/errgroup"
 
@@ -195,12 +198,7 @@ func fleetObjects(ctx context.Context, cfg *rest.Config, s config.Settings) (est
 	dialer := &conntrack.Dialer{Dial: pcfg.Dial}
 	defer dialer.Close()
 	pcfg.Dial = dialer.DialContext
-	if pcfg.Proxy == nil {
-		// client-go's default; a Proxy set makes client-go build this pass a
-		// transport of its own rather than cache one per pass.
-		pcfg.Proxy = http.ProxyFromEnvironment
-	}
-	hc, err := rest.HTTPClientFor(pcfg)
+	hc, err := passHTTPClient(pcfg)
 	if err != nil {
 		return objs, err
 	}
@@ -323,4 +321,49 @@ func pollAlertsOnce(ctx context.Context, set config.Settings) estate.AlertsView 
 	}
 	view.Alerts = estate.MergeAlerts(promAlerts, view.Prometheus.Available, amAlerts, view.Alertmanager.Available)
 	return view
+}
+
+// passHTTPClient is the HTTP client of one fleet pass: client-go's
+// transport for cfg (its TLS configuration, dialer, proxy and wrappers,
+// read-only's among them), built for the pass alone and with net/http's own
+// HTTP/2, which has no read-idle health check. client-go's HTTP/2
+// (golang.org/x/net/http2, ReadIdleTimeout 30 s) arms a health-check timer
+// per connection and does not stop it when the connection ends, so each
+// closed connection of a pass, with its TLS and framer buffers (~100 KiB),
+// stayed reachable for 30 s after the pass had closed it. A pass is a few
+// LISTs under FleetTimeout; it has no long-lived connection to check.
+// A config with a transport of its own keeps client-go's client.
+func passHTTPClient(cfg *rest.Config) (*http.Client, error) {
+	if cfg.Transport != nil {
+		return rest.HTTPClientFor(cfg)
+	}
+	tc, err := cfg.TransportConfig()
+	if err != nil {
+		return nil, err
+	}
+	tlsConfig, err := transport.TLSConfigFor(tc)
+	if err != nil {
+		return nil, err
+	}
+	proxy := http.ProxyFromEnvironment
+	if tc.Proxy != nil {
+		proxy = tc.Proxy
+	}
+	t := &http.Transport{
+		Proxy:               proxy,
+		TLSHandshakeTimeout: 10 * time.Second,
+		TLSClientConfig:     tlsConfig,
+		MaxIdleConnsPerHost: 25, // client-go's idleConnsPerHost
+		DisableCompression:  tc.DisableCompression,
+		// As client-go: HTTP/2 unless the config's NextProtos leave it out.
+		ForceAttemptHTTP2: tlsConfig == nil || len(tlsConfig.NextProtos) == 0 || slices.Contains(tlsConfig.NextProtos, "h2"),
+	}
+	if tc.DialHolder != nil {
+		t.DialContext = tc.DialHolder.Dial
+	}
+	rt, err := transport.HTTPWrappersForConfig(tc, utilnet.SetOldTransportDefaults(t))
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: rt, Timeout: cfg.Timeout}, nil
 }

@@ -40,7 +40,7 @@ var reviewedSites = map[string]struct {
 	"cluster/session.go":           {7, "clients (the access-review one too) built from copies of opts.RESTConfig after New applied opts.WrapConfig"},
 	"cluster/inventory_typed.go":   {1, "the typed lists of ListInventory, from a copy (rest.CopyConfig keeps WrapTransport) of the config check's listLive wraps"},
 	"cluster/namespaces.go":        {1, "NamespacesMatching gets check's config, which listLive wraps with readonly.WrapConfig first"},
-	"cluster/fleet.go":             {3, "FleetSnapshot gets the config fleetEntry wraps with readonly.WrapConfig always (the fleet only reads); fleetObjects' HTTP client and clientset come from a rest.CopyConfig of it, which keeps the wrap; the fleet Prometheus's client is readonly.WrapClient on the same line"},
+	"cluster/fleet.go":             {4, "FleetSnapshot gets the config fleetEntry wraps with readonly.WrapConfig always (the fleet only reads); fleetObjects' HTTP client (passHTTPClient: client-go's wrappers over the config, WrapTransport first, or rest.HTTPClientFor) and clientset come from a rest.CopyConfig of it, which keeps the wrap; the fleet Prometheus's client is readonly.WrapClient on the same line"},
 	"cluster/inventory_rbac.go":    {1, "ResolveResource's discovery client, on the config who-can's liveRBAC wraps (readonly.WrapConfig)"},
 	"cluster/inventory.go":         {3, "ListInventory gets a wrapped config (check's listLive always wraps; the UI lists from the session's caches)"},
 	"cluster/alerts.go":            {1, "the Prometheus/Alertmanager client is passed through Options.WrapClient on the next line"},

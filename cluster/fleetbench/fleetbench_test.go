@@ -187,6 +187,26 @@ func fleetPasses(b *testing.B, mgr *cluster.Manager, contexts []string, first es
 	return f
 }
 
+// awaitFindings waits for a snapshot of context name that carries the
+// session's first evaluation of the check catalogue.
+func awaitFindings(b *testing.B, snaps <-chan estate.Snapshot, name string) {
+	b.Helper()
+	timeout := time.After(switchTimeout)
+	for {
+		select {
+		case snap, ok := <-snaps:
+			if !ok {
+				b.Fatalf("%s: subscription closed", name)
+			}
+			if snap.Context == name && !snap.Findings.At.IsZero() {
+				return
+			}
+		case <-timeout:
+			b.Fatalf("%s: no evaluation of the checks within %s", name, switchTimeout)
+		}
+	}
+}
+
 // heapProfile writes a heap profile to $VIGIL_FLEETBENCH_HEAPPROFILE-NAME.pb.gz
 // when that is set: `go tool pprof -base …-base.pb.gz …-held.pb.gz` shows
 // what the fleet summary's pass left allocated.
@@ -228,6 +248,10 @@ func BenchmarkEightClusters(b *testing.B) {
 	mgr := newManager(b, lc.Kubeconfig)
 	snaps, unsub := mgr.Subscribe()
 	_, firstLocal1 := switchTo(b, mgr, snaps, "local-1")
+	// One live session is one that has evaluated the checks once: what it
+	// holds from then on (findings, their inventory) is the session's, and
+	// a base taken before would count it as the fleet summary's.
+	awaitFindings(b, snaps, "local-1")
 	time.Sleep(2 * time.Second)
 	baseHeap, baseRSS, baseSockets := heapMedian(), vmRSS("self"), sockets()
 	heapProfile(b, "base")
