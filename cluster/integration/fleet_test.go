@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/cluster/readonly"
@@ -145,15 +146,7 @@ func TestFleetPassLeavesNoConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := connectionsTo(t, uint16(port))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	snap, err := cluster.FleetSnapshot(ctx, readonly.WrapConfig(cfg), config.Default().For(ctxName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(snap.Services) == 0 {
-		t.Fatalf("the pass listed no services on %s", ctxName)
-	}
+	fleetPassOn(t, cfg, ctxName)
 	if after := connectionsTo(t, uint16(port)); after > before {
 		t.Errorf("%d connection(s) to %s before the pass, %d after: the pass left its own open", before, u.Host, after)
 	}
@@ -182,15 +175,7 @@ func TestFleetPassLeavesNothingReachable(t *testing.T) {
 		}
 		return c, dialErr
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	snap, err := cluster.FleetSnapshot(ctx, readonly.WrapConfig(cfg), config.Default().For(ctxName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(snap.Services) == 0 {
-		t.Fatalf("the pass listed no services on %s", ctxName)
-	}
+	fleetPassOn(t, cfg, ctxName)
 	mu.Lock()
 	conns := slices.Clone(dialed)
 	mu.Unlock()
@@ -213,6 +198,21 @@ func TestFleetPassLeavesNothingReachable(t *testing.T) {
 	}
 	if reachable > 0 {
 		t.Errorf("%d of the pass's %d connection(s) still reachable 5 s after it returned", reachable, len(conns))
+	}
+}
+
+// fleetPassOn runs one fleet pass (cluster.FleetSnapshot, read-only) on
+// ctxName with cfg and fails unless it listed services.
+func fleetPassOn(t *testing.T, cfg *rest.Config, ctxName string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	snap, err := cluster.FleetSnapshot(ctx, readonly.WrapConfig(cfg), config.Default().For(ctxName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Services) == 0 {
+		t.Fatalf("the pass listed no services on %s", ctxName)
 	}
 }
 
