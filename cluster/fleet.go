@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"sort"
 	"sync"
@@ -355,8 +356,10 @@ func passHTTPClient(cfg *rest.Config) (*http.Client, error) {
 		TLSClientConfig:     tlsConfig,
 		MaxIdleConnsPerHost: 25, // client-go's idleConnsPerHost
 		DisableCompression:  tc.DisableCompression,
-		// As client-go: HTTP/2 unless the config's NextProtos leave it out.
-		ForceAttemptHTTP2: tlsConfig == nil || len(tlsConfig.NextProtos) == 0 || slices.Contains(tlsConfig.NextProtos, "h2"),
+		// As client-go: HTTP/2 unless DISABLE_HTTP2 is set or the config's
+		// NextProtos leave it out.
+		ForceAttemptHTTP2: os.Getenv("DISABLE_HTTP2") == "" &&
+			(tlsConfig == nil || len(tlsConfig.NextProtos) == 0 || slices.Contains(tlsConfig.NextProtos, "h2")),
 	}
 	if tc.DialHolder != nil {
 		t.DialContext = tc.DialHolder.Dial
