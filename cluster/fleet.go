@@ -139,7 +139,7 @@ func (m *Manager) promFleetEntries(ctx context.Context, url, label string, conte
 func (m *Manager) fleetEntry(ctx context.Context, c estate.ContextInfo) estate.FleetEntry {
 	start := time.Now()
 	e := estate.FleetEntry{Context: c.Name, Server: c.Server, Current: c.Current, Firing: -1, Source: estate.FleetFromList}
-	t, err := ResolveConnection(m.flagsFor(c.Name), m.opts.UserAgent)
+	t, err := ResolveConnection(FlagsFor(m.opts.Flags, c.Name), m.opts.UserAgent)
 	if err != nil {
 		e.Err, e.Checked = err.Error(), time.Now()
 		return e

@@ -97,6 +97,29 @@ func ResolveConnection(flags *genericclioptions.ConfigFlags, userAgent string) (
 	return t, nil
 }
 
+// FlagsFor returns a copy of the kube connection flags selecting context name ("" keeps
+// src's own choice), for resolving one context of several (:ctx, the Contexts screen's
+// passes, check --all-contexts). Every flag is carried over (--proxy-url, --as-user-extra
+// and --disable-compression included: a copy that dropped one would connect otherwise
+// than the user asked) except --namespace, which vigil does not take from the kubeconfig.
+// A fresh ConfigFlags per call, which keeps the kubeconfig it loads: the context's
+// resolutions parse the file once, and the next call reads it afresh.
+func FlagsFor(src *genericclioptions.ConfigFlags, name string) *genericclioptions.ConfigFlags {
+	f := genericclioptions.NewConfigFlags(true)
+	f.KubeConfig, f.ClusterName, f.AuthInfoName, f.Context = src.KubeConfig, src.ClusterName, src.AuthInfoName, src.Context
+	f.APIServer, f.TLSServerName, f.Insecure = src.APIServer, src.TLSServerName, src.Insecure
+	f.CertFile, f.KeyFile, f.CAFile, f.BearerToken = src.CertFile, src.KeyFile, src.CAFile, src.BearerToken
+	f.Impersonate, f.ImpersonateUID, f.ImpersonateGroup, f.ImpersonateUserExtra = src.Impersonate, src.ImpersonateUID, src.ImpersonateGroup, src.ImpersonateUserExtra
+	f.Username, f.Password, f.Timeout = src.Username, src.Password, src.Timeout
+	f.DisableCompression, f.ProxyURL, f.CacheDir, f.WrapConfigFn = src.DisableCompression, src.ProxyURL, src.CacheDir, src.WrapConfigFn
+	f.Namespace = nil
+	if name != "" {
+		n := name
+		f.Context = &n
+	}
+	return f
+}
+
 // tlsFiles names the TLS files a config reads, for an error about them.
 func tlsFiles(cfg *rest.Config) string {
 	var files []string

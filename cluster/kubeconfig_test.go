@@ -3,14 +3,19 @@ package cluster
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/rest"
 )
 
 const testKubeconfig = `apiVersion: v1
@@ -103,5 +108,106 @@ func TestExplain(t *testing.T) {
 	}
 	if got := Explain(fmt.Errorf("%s", strings.Repeat("x", 10))); got != "xxxxxxxxxx" {
 		t.Errorf("Explain(plain) = %q", got)
+	}
+}
+
+// TestFlagsForConnectsAsTheFlagsSay: a context resolved through FlagsFor (:ctx, the Contexts
+// screen, check --all-contexts) connects as the same flags given with --context do, for every
+// connection flag a user can pass. Before, the copy dropped --proxy-url, --as-user-extra and
+// --disable-compression: the TUI went around the proxy and impersonated without the extras.
+func TestFlagsForConnectsAsTheFlagsSay(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, []byte(testKubeconfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--kubeconfig", path, "--proxy-url", "http://proxy.example:3128", "--as", "auditor",
+		"--as-uid", "u-1", "--as-group", "pci", "--as-group", "ops", "--as-user-extra", "reason=change-4711",
+		"--disable-compression", "--tls-server-name", "api.internal", "--request-timeout", "7s",
+		"--token", "flag-token", "--server", "https://10.0.0.9:6443", "--user", "reviewer", "--cluster", "c1"}
+	parse := func(extra ...string) *genericclioptions.ConfigFlags {
+		f := genericclioptions.NewConfigFlags(true)
+		fs := pflag.NewFlagSet("vigil", pflag.ContinueOnError)
+		f.AddFlags(fs)
+		if err := fs.Parse(append(slices.Clone(args), extra...)); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	want, err := ResolveConnection(parse("--context", "local-1-reviewer"), "vigil/test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ResolveConnection(FlagsFor(parse(), "local-1-reviewer"), "vigil/test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, want.Server, nil)
+	proxy := func(c Connection) string {
+		if c.RESTConfig.Proxy == nil {
+			return "(none)"
+		}
+		u, err := c.RESTConfig.Proxy(req)
+		if err != nil || u == nil {
+			return fmt.Sprint("(none) ", err)
+		}
+		return u.String()
+	}
+	for _, c := range []struct {
+		what      string
+		got, want any
+	}{
+		{"context", got.Context, want.Context},
+		{"server", got.RESTConfig.Host, want.RESTConfig.Host},
+		{"token", got.RESTConfig.BearerToken, want.RESTConfig.BearerToken},
+		{"impersonation", got.RESTConfig.Impersonate, want.RESTConfig.Impersonate},
+		{"proxy", proxy(got), proxy(want)},
+		{"compression disabled", got.RESTConfig.DisableCompression, want.RESTConfig.DisableCompression},
+		{"TLS server name", got.RESTConfig.ServerName, want.RESTConfig.ServerName},
+		{"timeout", got.RESTConfig.Timeout, want.RESTConfig.Timeout},
+	} {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s through FlagsFor = %v, with the flags = %v", c.what, c.got, c.want)
+		}
+	}
+	// The flags did reach the config (else equal above says little).
+	if want.RESTConfig.Impersonate.Extra["reason"] == nil || proxy(want) != "http://proxy.example:3128" || !want.RESTConfig.DisableCompression {
+		t.Fatalf("the flags did not reach the config: %+v, proxy %s", want.RESTConfig.Impersonate, proxy(want))
+	}
+}
+
+// TestFlagsForCopiesEveryField holds FlagsFor to every exported field of ConfigFlags, so a flag
+// cli-runtime adds is not silently dropped from :ctx and --all-contexts.
+func TestFlagsForCopiesEveryField(t *testing.T) {
+	src := genericclioptions.NewConfigFlags(true)
+	v := reflect.ValueOf(src).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if !v.Type().Field(i).IsExported() {
+			continue
+		}
+		switch f.Kind() {
+		case reflect.Pointer:
+			f.Set(reflect.New(f.Type().Elem())) // a pointer of its own, compared by identity below
+		case reflect.Func:
+			f.Set(reflect.ValueOf(func(c *rest.Config) *rest.Config { return c }))
+		default:
+			t.Fatalf("ConfigFlags.%s is a %s: teach FlagsFor and this test about it", v.Type().Field(i).Name, f.Kind())
+		}
+	}
+	got := reflect.ValueOf(FlagsFor(src, "")).Elem()
+	for i := range v.NumField() {
+		name := v.Type().Field(i).Name
+		if !v.Type().Field(i).IsExported() {
+			continue
+		}
+		if name == "Namespace" {
+			if !got.Field(i).IsNil() {
+				t.Errorf("FlagsFor kept --namespace")
+			}
+			continue
+		}
+		if got.Field(i).Pointer() != v.Field(i).Pointer() {
+			t.Errorf("FlagsFor does not carry ConfigFlags.%s over", name)
+		}
 	}
 }

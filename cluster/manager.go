@@ -94,26 +94,10 @@ func NewManager(opts ManagerOptions) (*Manager, error) {
 	}
 	m := &Manager{opts: opts, log: opts.Logger, subs: map[chan estate.Snapshot]struct{}{}}
 	m.build = m.buildSession
-	m.resolve = func(name string) (Connection, error) { return ResolveConnection(m.flagsFor(name), m.opts.UserAgent) }
-	return m, nil
-}
-
-// flagsFor returns a copy of the flags selecting context name ("" = the
-// flags' own choice).
-// A fresh ConfigFlags is needed: ConfigFlags caches its loader.
-func (m *Manager) flagsFor(name string) *genericclioptions.ConfigFlags {
-	src := m.opts.Flags
-	f := genericclioptions.NewConfigFlags(false)
-	f.KubeConfig, f.ClusterName, f.AuthInfoName, f.Context = src.KubeConfig, src.ClusterName, src.AuthInfoName, src.Context
-	f.APIServer, f.TLSServerName, f.Insecure = src.APIServer, src.TLSServerName, src.Insecure
-	f.CertFile, f.KeyFile, f.CAFile, f.BearerToken = src.CertFile, src.KeyFile, src.CAFile, src.BearerToken
-	f.Impersonate, f.ImpersonateUID, f.ImpersonateGroup = src.Impersonate, src.ImpersonateUID, src.ImpersonateGroup
-	f.Username, f.Password, f.Timeout, f.Namespace = src.Username, src.Password, src.Timeout, nil
-	if name != "" {
-		n := name
-		f.Context = &n
+	m.resolve = func(name string) (Connection, error) {
+		return ResolveConnection(FlagsFor(m.opts.Flags, name), m.opts.UserAgent)
 	}
-	return f
+	return m, nil
 }
 
 // Contexts lists the merged kubeconfig's contexts, sorted by name, marking

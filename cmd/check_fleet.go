@@ -11,10 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"k8s.io/cli-runtime/pkg/genericclioptions"
-
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/checks/report"
+	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/internal/termsafe"
 )
 
@@ -98,7 +97,7 @@ func (o *CheckOptions) contextNames() ([]string, error) {
 func (o *CheckOptions) evaluateContext(ctx context.Context, name string, errOut *bytes.Buffer) report.Run {
 	co := *o
 	co.AllContexts = false
-	co.ConfigFlags = flagsForContext(o.ConfigFlags, name)
+	co.ConfigFlags = cluster.FlagsFor(o.ConfigFlags, name)
 	co.contextName = func() string { return name }
 	co.ErrOut = errOut
 	co.Namespaces = slices.Clone(o.Namespaces)
@@ -125,19 +124,4 @@ func (o *CheckOptions) evaluateContext(ctx context.Context, name string, errOut 
 		run.Err = strings.Join(strings.Fields(err.Error()), " ")
 	}
 	return run
-}
-
-// flagsForContext returns a copy of the connection flags selecting context name. A fresh
-// ConfigFlags is needed: ConfigFlags caches its loader. (cluster.Manager has the same copy,
-// unexported.)
-func flagsForContext(src *genericclioptions.ConfigFlags, name string) *genericclioptions.ConfigFlags {
-	f := genericclioptions.NewConfigFlags(false)
-	f.KubeConfig, f.ClusterName, f.AuthInfoName = src.KubeConfig, src.ClusterName, src.AuthInfoName
-	f.APIServer, f.TLSServerName, f.Insecure = src.APIServer, src.TLSServerName, src.Insecure
-	f.CertFile, f.KeyFile, f.CAFile, f.BearerToken = src.CertFile, src.KeyFile, src.CAFile, src.BearerToken
-	f.Impersonate, f.ImpersonateUID, f.ImpersonateGroup = src.Impersonate, src.ImpersonateUID, src.ImpersonateGroup
-	f.Username, f.Password, f.Timeout, f.Namespace = src.Username, src.Password, src.Timeout, nil
-	n := name
-	f.Context = &n
-	return f
 }

@@ -1,0 +1,107 @@
+package cluster
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// BenchmarkResolveEveryContext resolves each context of an n-context kubeconfig (a
+// cluster and a client certificate of its own per context, as cloud kubeconfigs have) the
+// way check --all-contexts does: FlagsFor then ResolveConnection twice (the LISTs and the
+// attestations). The floor of the same run is one parse of the file per context
+// (clientcmd.LoadFromFile); "parses/context" is the ratio. Each resolution of a context
+// parses the whole file, so the cost of all contexts grows as n² whatever the ratio: the
+// ratio says by how much more than once.
+func BenchmarkResolveEveryContext(b *testing.B) {
+	for _, n := range []int{16, 200} {
+		b.Run(fmt.Sprintf("contexts=%d", n), func(b *testing.B) {
+			path, names := manyContextsKubeconfig(b, n)
+			kubeconfig := path
+			root := genericclioptions.NewConfigFlags(true)
+			root.KubeConfig = &kubeconfig
+			t0 := time.Now()
+			for range n {
+				if _, err := clientcmd.LoadFromFile(path); err != nil {
+					b.Fatal(err)
+				}
+			}
+			floor := time.Since(t0)
+			var each time.Duration
+			for b.Loop() {
+				t1 := time.Now()
+				for _, name := range names {
+					f := FlagsFor(root, name)
+					for range 2 {
+						if _, err := ResolveConnection(f, "vigil/bench"); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				each = time.Since(t1)
+			}
+			b.ReportMetric(float64(each.Microseconds())/1000, "ms/all-contexts")
+			b.ReportMetric(each.Seconds()/floor.Seconds(), "parses/context")
+			fmt.Printf("  resolving %d contexts: %.1f ms; one parse per context %.1f ms; ratio %.2f\n", n, float64(each.Microseconds())/1000, float64(floor.Microseconds())/1000, each.Seconds()/floor.Seconds())
+		})
+	}
+}
+
+// manyContextsKubeconfig writes a kubeconfig of n contexts, each with its own cluster (CA
+// data) and user (client certificate and key data), and returns its path and the names.
+func manyContextsKubeconfig(tb testing.TB, n int) (string, []string) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b64 := func(typ string, der []byte) string {
+		return base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
+	}
+	cert, pk := b64("CERTIFICATE", der), b64("EC PRIVATE KEY", keyDER)
+	var sb strings.Builder
+	var names []string
+	sb.WriteString("apiVersion: v1\nkind: Config\nclusters:\n")
+	for i := range n {
+		fmt.Fprintf(&sb, "- name: c%d\n  cluster:\n    server: https://10.0.%d.%d:6443\n    certificate-authority-data: %s\n", i, i/250, i%250+1, cert)
+	}
+	sb.WriteString("users:\n")
+	for i := range n {
+		fmt.Fprintf(&sb, "- name: u%d\n  user:\n    client-certificate-data: %s\n    client-key-data: %s\n", i, cert, pk)
+	}
+	sb.WriteString("contexts:\n")
+	for i := range n {
+		name := fmt.Sprintf("cluster-%03d", i)
+		names = append(names, name)
+		fmt.Fprintf(&sb, "- name: %s\n  context: {cluster: c%d, user: u%d}\n", name, i, i)
+	}
+	fmt.Fprintf(&sb, "current-context: %s\n", names[0])
+	path := filepath.Join(tb.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, []byte(sb.String()), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path, names
+}
