@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"slices"
+	"sync"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
@@ -76,6 +77,16 @@ func BootstrapBindings() []BootstrapBinding {
 	return out
 }
 
+// bootstrapByResource is BootstrapBindings by binding, made once: the RBAC checks ask it for
+// every subject of every binding of every evaluation.
+var bootstrapByResource = sync.OnceValue(func() map[Resource][]BootstrapBinding {
+	m := map[Resource][]BootstrapBinding{}
+	for _, b := range BootstrapBindings() {
+		m[b.Resource] = append(m[b.Resource], b)
+	}
+	return m
+})
+
 // sameSubject compares subjects as the authorizer does: kind, name and,
 // for service accounts, namespace (defaulted to the binding's).
 func sameSubject(a, b rbacv1.Subject, bindingNS string) bool {
@@ -90,8 +101,8 @@ func sameSubject(a, b rbacv1.Subject, bindingNS string) bool {
 // same roleRef, and s among its subjects. A binding renamed, re-pointed or
 // given another subject is judged like any other.
 func bootstrapExempt(b binding, s rbacv1.Subject) bool {
-	for _, d := range BootstrapBindings() {
-		if d.Resource == b.Resource && d.RoleRef.Kind == b.RoleRef.Kind && d.RoleRef.Name == b.RoleRef.Name &&
+	for _, d := range bootstrapByResource()[b.Resource] {
+		if d.RoleRef.Kind == b.RoleRef.Kind && d.RoleRef.Name == b.RoleRef.Name &&
 			slices.ContainsFunc(d.Subjects, func(x rbacv1.Subject) bool { return sameSubject(x, s, b.Namespace) }) {
 			return true
 		}
