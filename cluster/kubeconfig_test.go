@@ -211,3 +211,39 @@ func TestFlagsForCopiesEveryField(t *testing.T) {
 		}
 	}
 }
+
+// TestContextsReadTheKubeconfigAfresh: a context added to the kubeconfig while vigil runs
+// (a new cluster's credentials written by a cloud CLI) is listed at the next refresh, one
+// removed is no longer listed.
+func TestContextsReadTheKubeconfigAfresh(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, []byte(testKubeconfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root := genericclioptions.NewConfigFlags(true) // as vigil's root command makes them
+	root.KubeConfig = &path
+	m := &Manager{opts: ManagerOptions{Flags: root}}
+	names := func() string {
+		cs, err := m.Contexts()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Name)
+		}
+		return strings.Join(out, " ")
+	}
+	if got := names(); got != "local-1 local-1-reviewer" {
+		t.Fatalf("contexts = %s", got)
+	}
+	edited := strings.Replace(testKubeconfig, "- name: local-1-reviewer\n", "- name: eks-prod\n  context: {cluster: c1, user: admin}\n- name: local-1-reviewer\n", 1)
+	edited = strings.Replace(edited, "- name: local-1\n  context: {cluster: c1, user: admin}\n", "", 1)
+	edited = strings.Replace(edited, "current-context: local-1\n", "current-context: eks-prod\n", 1)
+	if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(); got != "eks-prod local-1-reviewer" {
+		t.Fatalf("after the kubeconfig was edited, contexts = %s, want eks-prod local-1-reviewer", got)
+	}
+}

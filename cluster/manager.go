@@ -103,7 +103,9 @@ func NewManager(opts ManagerOptions) (*Manager, error) {
 // Contexts lists the merged kubeconfig's contexts, sorted by name, marking
 // the current one (the Manager's, else the kubeconfig's current-context).
 func (m *Manager) Contexts() ([]estate.ContextInfo, error) {
-	raw, err := m.opts.Flags.ToRawKubeConfigLoader().RawConfig()
+	// Read afresh each time (the flags' own loader keeps what it read first): a context
+	// added to or removed from the kubeconfig while vigil runs shows at the next refresh.
+	raw, err := FlagsFor(m.opts.Flags, "").ToRawKubeConfigLoader().RawConfig()
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig: %w", err)
 	}

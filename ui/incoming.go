@@ -41,6 +41,9 @@ func (m *Model) onData(msg tea.Msg) (tea.Cmd, bool) {
 	case SwitchedMsg:
 		return m.onSwitched(msg), true
 	case FleetMsg:
+		if msg.Contexts != nil {
+			m.data.Contexts = msg.Contexts
+		}
 		if msg.Err != nil {
 			m.data.FleetErr = msg.Err.Error()
 		} else {

@@ -33,10 +33,14 @@ type SwitchedMsg struct {
 	Err  error
 }
 
-// FleetMsg is one fleet summary.
+// FleetMsg is one fleet summary, with the kubeconfig's contexts read again for it.
 type FleetMsg struct {
 	Summary estate.FleetSummary
 	Err     error
+	// Contexts are the kubeconfig's contexts as read for this summary: one added
+	// while vigil runs is listed (and :ctx accepts it) from the next refresh on.
+	// Nil when the kubeconfig could not be read; the list shown stays.
+	Contexts []estate.ContextInfo
 }
 
 // tickMsg refreshes clock-derived text (data age, AGE column) once a second.
@@ -79,7 +83,8 @@ func fleetCmd(b Backend) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
+		contexts := b.Contexts()
 		s, err := b.Fleet(ctx)
-		return FleetMsg{Summary: s, Err: err}
+		return FleetMsg{Summary: s, Err: err, Contexts: contexts}
 	}
 }

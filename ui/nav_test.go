@@ -267,3 +267,39 @@ func TestReadOnlyBadge(t *testing.T) {
 		t.Errorf("no READ-ONLY badge with the credentials warning:\n%s", screenText(m))
 	}
 }
+
+// addedContext is fakeBackend whose kubeconfig gains a context once added is set (a new
+// cluster's credentials written by a cloud CLI while vigil runs).
+type addedContext struct {
+	fakeBackend
+	added bool
+}
+
+func (f *addedContext) Contexts() []estate.ContextInfo {
+	cs := f.fakeBackend.Contexts()
+	if f.added {
+		cs = append(cs, estate.ContextInfo{Name: "eks-prod", Cluster: "eks-prod", User: "admin", Server: "https://10.0.0.9:443"})
+	}
+	return cs
+}
+
+// TestContextAddedWhileRunning: a context added to the kubeconfig is listed on the Contexts
+// screen at its next refresh, and :ctx switches to it; before, only a restart showed it.
+func TestContextAddedWhileRunning(t *testing.T) {
+	fb := &addedContext{}
+	m := newModelWith(t, 120, 40, fb, nil)
+	run(m, SnapshotMsg{Snapshot: seedEstate(2)})
+	fb.added = true
+	run(m, press(":"))
+	typeText(m, "ctx")
+	run(m, press("enter")) // the Contexts screen, refreshed on opening
+	if s := screenText(m); services.LineWith(s, "eks-prod") == "" {
+		t.Fatalf("the added context is not listed:\n%s", s)
+	}
+	run(m, press(":"))
+	typeText(m, "ctx eks-prod")
+	run(m, press("enter"))
+	if !slices.Equal(fb.switches, []string{"eks-prod"}) {
+		t.Fatalf("switches = %v, want eks-prod (%s)", fb.switches, screenText(m))
+	}
+}
