@@ -18,6 +18,17 @@ func Explain(err error) string {
 	if err == nil {
 		return ""
 	}
+	// A proxy (--proxy-url, the kubeconfig's proxy-url, HTTPS_PROXY) that could not be
+	// reached is named: its "connection refused" is not the API server's.
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "proxyconnect" {
+		proxy := "proxy"
+		var dial *net.OpError
+		if errors.As(opErr.Err, &dial) && dial.Addr != nil {
+			proxy += " " + dial.Addr.String()
+		}
+		return proxy + ": " + Explain(opErr.Err)
+	}
 	var (
 		unknownAuth x509.UnknownAuthorityError
 		hostErr     x509.HostnameError

@@ -247,3 +247,41 @@ func TestContextsReadTheKubeconfigAfresh(t *testing.T) {
 		t.Fatalf("after the kubeconfig was edited, contexts = %s, want eks-prod local-1-reviewer", got)
 	}
 }
+
+// TestExplainNamesTheProxy: with a proxy configured (--proxy-url) that does not answer, the
+// reason names the proxy, through client-go's own transport: its "connection refused" is not
+// the API server's, which a person at 3 a.m. would otherwise go and check.
+func TestExplainNamesTheProxy(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := l.Addr().String()
+	l.Close() // nothing listens there now: connecting is refused
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err = os.WriteFile(path, []byte(testKubeconfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f := genericclioptions.NewConfigFlags(true)
+	fs := pflag.NewFlagSet("vigil", pflag.ContinueOnError)
+	f.AddFlags(fs)
+	if err = fs.Parse([]string{"--kubeconfig", path, "--proxy-url", "http://" + dead, "--insecure-skip-tls-verify"}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := ResolveConnection(FlagsFor(f, "local-1"), "vigil/test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := rest.HTTPClientFor(conn.RESTConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Get(conn.Server + "/version")
+	if err == nil {
+		resp.Body.Close()
+		t.Fatal("a request through a proxy nobody listens on succeeded")
+	}
+	if got, want := Explain(err), "proxy "+dead+": connection refused"; got != want {
+		t.Errorf("Explain(%v) = %q, want %q", err, got, want)
+	}
+}
