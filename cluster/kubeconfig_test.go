@@ -43,6 +43,28 @@ func flagsFor(kubeconfig, context string) *genericclioptions.ConfigFlags {
 	return f
 }
 
+// testKubeconfigFile writes testKubeconfig to a file of the test's and returns its path.
+func testKubeconfigFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, []byte(testKubeconfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// userFlags are vigil's root kube flags parsed from args as a user types them.
+func userFlags(t *testing.T, args ...string) *genericclioptions.ConfigFlags {
+	t.Helper()
+	f := genericclioptions.NewConfigFlags(true)
+	fs := pflag.NewFlagSet("vigil", pflag.ContinueOnError)
+	f.AddFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 func TestResolveConnection(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "kubeconfig")
@@ -116,28 +138,16 @@ func TestExplain(t *testing.T) {
 // connection flag a user can pass. Before, the copy dropped --proxy-url, --as-user-extra and
 // --disable-compression: the TUI went around the proxy and impersonated without the extras.
 func TestFlagsForConnectsAsTheFlagsSay(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(path, []byte(testKubeconfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := testKubeconfigFile(t)
 	args := []string{"--kubeconfig", path, "--proxy-url", "http://proxy.example:3128", "--as", "auditor",
 		"--as-uid", "u-1", "--as-group", "pci", "--as-group", "ops", "--as-user-extra", "reason=change-4711",
 		"--disable-compression", "--tls-server-name", "api.internal", "--request-timeout", "7s",
 		"--token", "flag-token", "--server", "https://10.0.0.9:6443", "--user", "reviewer", "--cluster", "c1"}
-	parse := func(extra ...string) *genericclioptions.ConfigFlags {
-		f := genericclioptions.NewConfigFlags(true)
-		fs := pflag.NewFlagSet("vigil", pflag.ContinueOnError)
-		f.AddFlags(fs)
-		if err := fs.Parse(append(slices.Clone(args), extra...)); err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
-	want, err := ResolveConnection(parse("--context", "local-1-reviewer"), "vigil/test")
+	want, err := ResolveConnection(userFlags(t, append(slices.Clone(args), "--context", "local-1-reviewer")...), "vigil/test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ResolveConnection(FlagsFor(parse(), "local-1-reviewer"), "vigil/test")
+	got, err := ResolveConnection(FlagsFor(userFlags(t, args...), "local-1-reviewer"), "vigil/test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,10 +226,7 @@ func TestFlagsForCopiesEveryField(t *testing.T) {
 // (a new cluster's credentials written by a cloud CLI) is listed at the next refresh, one
 // removed is no longer listed.
 func TestContextsReadTheKubeconfigAfresh(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(path, []byte(testKubeconfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := testKubeconfigFile(t)
 	root := genericclioptions.NewConfigFlags(true) // as vigil's root command makes them
 	root.KubeConfig = &path
 	m := &Manager{opts: ManagerOptions{Flags: root}}
@@ -258,16 +265,7 @@ func TestExplainNamesTheProxy(t *testing.T) {
 	}
 	dead := l.Addr().String()
 	l.Close() // nothing listens there now: connecting is refused
-	path := filepath.Join(t.TempDir(), "kubeconfig")
-	if err = os.WriteFile(path, []byte(testKubeconfig), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	f := genericclioptions.NewConfigFlags(true)
-	fs := pflag.NewFlagSet("vigil", pflag.ContinueOnError)
-	f.AddFlags(fs)
-	if err = fs.Parse([]string{"--kubeconfig", path, "--proxy-url", "http://" + dead, "--insecure-skip-tls-verify"}); err != nil {
-		t.Fatal(err)
-	}
+	f := userFlags(t, "--kubeconfig", testKubeconfigFile(t), "--proxy-url", "http://"+dead, "--insecure-skip-tls-verify")
 	conn, err := ResolveConnection(FlagsFor(f, "local-1"), "vigil/test")
 	if err != nil {
 		t.Fatal(err)
