@@ -116,17 +116,17 @@ func (g podGen) pod(ns string, i int, owner *metav1.OwnerReference) *corev1.Pod 
 }
 
 // usage makes a usage poll for some of the pods.
-func (g podGen) usage(pods []*corev1.Pod) map[string]estate.PodUsage {
-	u := map[string]estate.PodUsage{}
+func (g podGen) usage(pods []*corev1.Pod) estate.PodUsages {
+	u := estate.PodUsages{}
 	for _, p := range pods {
 		if g.r.IntN(5) == 0 {
 			continue
 		}
-		pu := estate.PodUsage{Containers: map[string]estate.Resources{}, Window: 30 * time.Second}
+		pu := estate.PodUsage{Window: 30 * time.Second}
 		for _, c := range p.Spec.Containers {
-			pu.Containers[c.Name] = estate.Resources{CPU: int64(g.r.IntN(900)), Memory: int64(g.r.IntN(1 << 30))}
+			pu.Containers = append(pu.Containers, estate.ContainerUsage{Name: c.Name, Resources: estate.Resources{CPU: int64(g.r.IntN(900)), Memory: int64(g.r.IntN(1 << 30))}})
 		}
-		u[p.Namespace+"/"+p.Name] = pu
+		u.Set(p.Namespace, p.Name, pu)
 	}
 	return u
 }

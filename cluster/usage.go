@@ -2,11 +2,13 @@ package cluster
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
 
 	"github.com/vigil-k8s/vigil/estate"
 )
@@ -18,8 +20,8 @@ type UsageResult struct {
 	Generation uint64
 	// Status says whether usage is available and when it was taken.
 	Status estate.UsageStatus
-	// Pods maps "namespace/pod" to its usage.
-	Pods map[string]estate.PodUsage
+	// Pods are each pod's usage.
+	Pods estate.PodUsages
 }
 
 type usageState struct {
@@ -83,7 +85,7 @@ func (s *Session) fetchUsage(ctx context.Context) UsageResult {
 		r.Status.Reason = "usage unavailable: metrics.k8s.io is not served"
 		return r
 	}
-	r.Pods = map[string]estate.PodUsage{}
+	r.Pods = estate.PodUsages{}
 	for _, w := range watches {
 		list, err := s.metrics.MetricsV1beta1().PodMetricses(w.name).List(ctx, metav1.ListOptions{})
 		if err != nil {
@@ -94,14 +96,44 @@ func (s *Session) fetchUsage(ctx context.Context) UsageResult {
 			r.Status.Reason = "usage unavailable: " + Explain(err)
 			return r
 		}
-		for _, pm := range list.Items {
-			pu := estate.PodUsage{Containers: make(map[string]estate.Resources, len(pm.Containers)), Window: pm.Window.Duration}
-			for _, c := range pm.Containers {
-				pu.Containers[c.Name] = estate.ResourcesOf(c.Usage)
-			}
-			r.Pods[pm.Namespace+"/"+pm.Name] = pu
-		}
+		addUsage(r.Pods, list.Items)
 	}
 	r.Status = estate.UsageStatus{Available: true, Taken: time.Now()}
 	return r
+}
+
+// addUsage records the usage of items in pods. Every build looks up each
+// pod's usage, and a full one looks up every pod's, so it is laid out for
+// reading: the containers of the whole list in one slice and the pod names
+// in one string, in the list's order (name order, close to the order a
+// build reads them in), and each container name once.
+func addUsage(pods estate.PodUsages, items []metricsv1beta1.PodMetrics) {
+	n, size := 0, 0
+	for i := range items {
+		n += len(items[i].Containers)
+		size += len(items[i].Name)
+	}
+	containers := make([]estate.ContainerUsage, 0, n)
+	var b strings.Builder
+	b.Grow(size)
+	for i := range items {
+		b.WriteString(items[i].Name)
+	}
+	names, off := b.String(), 0
+	interned := map[string]string{}
+	for i := range items {
+		pm := &items[i]
+		name := names[off : off+len(pm.Name)]
+		off += len(pm.Name)
+		first := len(containers)
+		for _, c := range pm.Containers {
+			cn, ok := interned[c.Name]
+			if !ok {
+				cn = c.Name
+				interned[cn] = cn
+			}
+			containers = append(containers, estate.ContainerUsage{Name: cn, Resources: estate.ResourcesOf(c.Usage)})
+		}
+		pods.Set(pm.Namespace, name, estate.PodUsage{Containers: containers[first:len(containers):len(containers)], Window: pm.Window.Duration})
+	}
 }

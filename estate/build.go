@@ -28,8 +28,8 @@ type Objects = checks.Inventory
 
 // Extras are the inputs of a snapshot that do not come from informers.
 type Extras struct {
-	// Usage maps "namespace/pod" to per-container usage; nil when unavailable.
-	Usage map[string]PodUsage
+	// Usage is each pod's usage; nil when unavailable.
+	Usage PodUsages
 	// Alerts are the polled alerts, not yet joined to services.
 	Alerts AlertsView
 	// AlertLabels say which labels join alerts to services.
@@ -42,12 +42,51 @@ type Extras struct {
 	Pods *PodCache
 }
 
+// PodUsages are one poll of usage: each pod's, by namespace and then pod
+// name. Two maps rather than one keyed "namespace/pod": a build looks up
+// every pod, and the pod's own strings are the keys, with no key built.
+type PodUsages map[string]map[string]PodUsage
+
+// Of returns the usage of the pod namespace/name, if polled.
+func (u PodUsages) Of(namespace, name string) (PodUsage, bool) {
+	pu, ok := u[namespace][name]
+	return pu, ok
+}
+
+// Set records the usage of the pod namespace/name.
+func (u PodUsages) Set(namespace, name string, pu PodUsage) {
+	byName := u[namespace]
+	if byName == nil {
+		byName = map[string]PodUsage{}
+		u[namespace] = byName
+	}
+	byName[name] = pu
+}
+
 // PodUsage is one pod's polled usage.
 type PodUsage struct {
-	// Containers maps container name to its use.
-	Containers map[string]Resources
+	// Containers are its containers' use, in the order polled. A slice
+	// rather than a map: pods have a few containers, and a build reads
+	// every pod's (one slice, not a map's header, groups and keys).
+	Containers []ContainerUsage
 	// Window is the metrics window.
 	Window time.Duration
+}
+
+// ContainerUsage is one container's polled use.
+type ContainerUsage struct {
+	Name string
+	Resources
+}
+
+// Container returns the use of the container named name, if polled.
+func (u PodUsage) Container(name string) (Resources, bool) {
+	for i := range u.Containers {
+		if u.Containers[i].Name == name {
+			return u.Containers[i].Resources, true
+		}
+	}
+	return Resources{}, false
 }
 
 // BuildServices turns cached objects into Services sorted unhealthy first,
@@ -414,11 +453,11 @@ func PodFactsOf(p *corev1.Pod) PodFacts {
 }
 
 // PodInfoOf copies what the screens show of a Pod, with its usage when known.
-func PodInfoOf(p *corev1.Pod, usage map[string]PodUsage) PodInfo {
+func PodInfoOf(p *corev1.Pod, usage PodUsages) PodInfo {
 	return podInfo(p, PodFactsOf(p), usage)
 }
 
-func podInfo(p *corev1.Pod, f PodFacts, usage map[string]PodUsage) PodInfo {
+func podInfo(p *corev1.Pod, f PodFacts, usage PodUsages) PodInfo {
 	info := PodInfo{
 		Name: p.Name, Node: p.Spec.NodeName, Phase: f.Phase, Ready: f.Ready, Terminating: f.Terminating,
 		Restarts: f.Restarts, LastTermination: f.LastTerminated, Created: f.Created,
@@ -437,11 +476,7 @@ func podInfo(p *corev1.Pod, f PodFacts, usage map[string]PodUsage) PodInfo {
 	default:
 		info.Status = f.Phase
 	}
-	var u PodUsage
-	haveUsage := false
-	if usage != nil {
-		u, haveUsage = usage[p.Namespace+"/"+p.Name]
-	}
+	u, haveUsage := usage.Of(p.Namespace, p.Name)
 	info.Containers = make([]ContainerInfo, 0, len(p.Spec.Containers))
 	info.Usage.Available = haveUsage
 	info.Usage.Window = u.Window
@@ -466,7 +501,7 @@ func podInfo(p *corev1.Pod, f PodFacts, usage map[string]PodUsage) PodInfo {
 		}
 		req, lim := ResourcesOf(c.Resources.Requests), ResourcesOf(c.Resources.Limits)
 		ci.Usage = Usage{CPURequest: req.CPU, MemoryRequest: req.Memory, CPULimit: lim.CPU, MemoryLimit: lim.Memory, Window: u.Window}
-		if use, ok := u.Containers[c.Name]; ok {
+		if use, ok := u.Container(c.Name); ok {
 			ci.Usage.Available, ci.Usage.CPU, ci.Usage.Memory = true, use.CPU, use.Memory
 		}
 		info.Usage = addUsage(info.Usage, ci.Usage)

@@ -23,7 +23,7 @@ import (
 // buildMu).
 type PodCache struct {
 	epoch   uint64
-	usage   map[string]PodUsage
+	usage   PodUsages
 	pods    map[*corev1.Pod]*podEntry
 	byOwner map[workloadID]*workloadPods // the pods of each workload at the last build
 	loose   []*podEntry                  // the last build's pods of no workload
@@ -93,7 +93,7 @@ const parallelDerive = 2000
 // workloadPods as they were, unsorted and uncopied; only the workloads with
 // a pod new, changed or gone are grouped again. Equal to grouping every pod
 // afresh (TestPodCacheEqualsAFreshOne).
-func (c *PodCache) build(pods []*corev1.Pod, usage map[string]PodUsage, rsOwner map[workloadID]string) map[workloadID]*workloadPods {
+func (c *PodCache) build(pods []*corev1.Pod, usage PodUsages, rsOwner map[workloadID]string) map[workloadID]*workloadPods {
 	c.epoch++
 	if !sameMap(c.usage, usage) {
 		// usage is part of every PodInfo: derive all again
@@ -256,6 +256,6 @@ func (c *PodCache) newWorkloadPods(entries []*podEntry) *workloadPods {
 }
 
 // sameMap reports whether a and b are the same map (not equal contents).
-func sameMap(a, b map[string]PodUsage) bool {
+func sameMap(a, b PodUsages) bool {
 	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }

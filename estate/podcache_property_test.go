@@ -163,10 +163,10 @@ func mutate(r *rand.Rand, objs *Objects, x *Extras) string {
 		objs.ReplicaSets = slices.Delete(objs.ReplicaSets, i, i+1)
 		return "ReplicaSet removed"
 	case 7:
-		u := map[string]PodUsage{}
+		u := PodUsages{}
 		for _, p := range objs.Pods {
 			if r.IntN(2) == 0 {
-				u[p.Namespace+"/"+p.Name] = PodUsage{Containers: map[string]Resources{"app": {CPU: int64(r.IntN(100))}}}
+				u.Set(p.Namespace, p.Name, PodUsage{Containers: []ContainerUsage{{Name: "app", Resources: Resources{CPU: int64(r.IntN(100))}}}})
 			}
 		}
 		x.Usage = u

@@ -45,7 +45,7 @@ func TestIncrementalBuildMatchesFull(t *testing.T) {
 	check("one pod removed")
 	objs.Pods = append(objs.Pods, pod("fintech-prod", "svc-2-rs-new", ownedBy("ReplicaSet", "svc-2-rs"), true))
 	check("one pod added")
-	x.Usage = map[string]PodUsage{"fintech-prod/svc-1-rs-0": {Containers: map[string]Resources{"app": {CPU: 5}}}}
+	x.Usage = PodUsages{"fintech-prod": {"svc-1-rs-0": {Containers: []ContainerUsage{{Name: "app", Resources: Resources{CPU: 5}}}}}}
 	check("new usage poll")
 }
 
@@ -55,7 +55,7 @@ func TestIncrementalBuildMatchesFull(t *testing.T) {
 // the usage of the build.
 func TestParallelGroupingEqualsPlain(t *testing.T) {
 	var objs Objects
-	usage := map[string]PodUsage{}
+	usage := PodUsages{}
 	byName := map[string]*corev1.Pod{}
 	for d := range 60 {
 		name := fmt.Sprintf("svc-%02d", d)
@@ -66,7 +66,7 @@ func TestParallelGroupingEqualsPlain(t *testing.T) {
 			po := pod("fintech-prod", fmt.Sprintf("%s-%02d", rs, (p*17)%50), ownedBy("ReplicaSet", rs), p%7 != 0)
 			if p%3 == 0 {
 				po.Status.ContainerStatuses = []corev1.ContainerStatus{crashing(int32(p), "OOMKilled")}
-				usage[po.Namespace+"/"+po.Name] = PodUsage{Containers: map[string]Resources{"app": {CPU: int64(p)}}}
+				usage.Set(po.Namespace, po.Name, PodUsage{Containers: []ContainerUsage{{Name: "app", Resources: Resources{CPU: int64(p)}}}})
 			}
 			objs.Pods = append(objs.Pods, po)
 			byName[po.Name] = po
