@@ -72,14 +72,27 @@ func NewPodCache() *PodCache {
 // straight into that workload's slices; a pod of no workload shown is
 // never derived, as nothing reads its values.
 func newEntry(p *corev1.Pod) *podEntry {
-	e := &podEntry{pod: p}
+	e := &podEntry{}
+	e.init(p)
+	return e
+}
+
+func (e *podEntry) init(p *corev1.Pod) {
+	e.pod = p
 	if ref := metav1.GetControllerOfNoCopy(p); ref != nil {
 		switch ref.Kind {
 		case "ReplicaSet", "StatefulSet", "DaemonSet":
 			e.owner = workloadID{p.Namespace, ref.Name, ref.Kind}
 		}
 	}
-	return e
+}
+
+// forget removes e, whose pod is gone or replaced, from the cache. It is
+// cleared too: entries made together share one allocation (entries), and
+// one still in use must not keep the others' pods and workloads alive.
+func (c *PodCache) forget(e *podEntry) {
+	delete(c.pods, e.pod)
+	*e = podEntry{}
 }
 
 // parallelDerive is how many pods a build must derive before it derives
@@ -106,9 +119,14 @@ func (c *PodCache) build(pods []*corev1.Pod, usage PodUsages, rsOwner map[worklo
 	ownersSame := maps.Equal(c.rsOwner, rsOwner)
 	c.rsOwner = rsOwner
 
-	entries := c.entries(pods)
-	changed := map[workloadID][]*podEntry{}
+	var changed map[workloadID][]*podEntry
 	var loose []*podEntry
+	var entries []*podEntry
+	if len(c.pods) == 0 {
+		changed, loose = c.fresh(pods, rsOwner)
+	} else {
+		changed, entries = map[workloadID][]*podEntry{}, c.entries(pods)
+	}
 	for _, e := range entries {
 		e.seen = c.epoch
 		if g := e.group; g != nil && (ownersSame || e.owner.kind != "ReplicaSet") {
@@ -144,7 +162,7 @@ func (c *PodCache) build(pods []*corev1.Pod, usage PodUsages, rsOwner map[worklo
 			case e.kept == c.epoch:
 				add = append(add, e)
 			case e.seen != c.epoch:
-				delete(c.pods, e.pod) // gone, or replaced by a new object
+				c.forget(e) // gone, or replaced by a new object
 			}
 		}
 		if len(add) > 0 {
@@ -161,7 +179,7 @@ func (c *PodCache) build(pods []*corev1.Pod, usage PodUsages, rsOwner map[worklo
 	}
 	for _, e := range c.loose {
 		if e.seen != c.epoch {
-			delete(c.pods, e.pod)
+			c.forget(e)
 		}
 	}
 	c.byOwner, c.loose = shown, loose
@@ -171,9 +189,6 @@ func (c *PodCache) build(pods []*corev1.Pod, usage PodUsages, rsOwner map[worklo
 // entries returns the entry of every pod, new ones for the pods not seen
 // at the last build.
 func (c *PodCache) entries(pods []*corev1.Pod) []*podEntry {
-	if len(c.pods) == 0 {
-		c.pods = make(map[*corev1.Pod]*podEntry, len(pods))
-	}
 	entries := make([]*podEntry, len(pods))
 	for i, p := range pods {
 		if entries[i] = c.pods[p]; entries[i] == nil {
@@ -182,6 +197,56 @@ func (c *PodCache) entries(pods []*corev1.Pod) []*podEntry {
 		}
 	}
 	return entries
+}
+
+// fresh makes the entries of a cache that has none (the first build, the
+// first after a usage poll) and places them as build's loop does: every
+// pod is new, so there is nothing to look up or keep. The entries are made
+// in one allocation, and on every core when there are many: each part of
+// pods placed apart, then the parts joined. The allocation lives while one
+// of its entries does (forget clears the others): at most an entry's 96
+// bytes per pod of that build, until the next usage poll.
+func (c *PodCache) fresh(pods []*corev1.Pod, rsOwner map[workloadID]string) (changed map[workloadID][]*podEntry, loose []*podEntry) {
+	slab := make([]podEntry, len(pods))
+	parts := 1
+	if workers := runtime.GOMAXPROCS(0); len(pods) >= parallelDerive && workers > 1 {
+		parts = workers
+	}
+	// The pods of each part by owner (one map lookup a pod); then each
+	// owner's workload, once an owner.
+	out := make([]map[workloadID][]*podEntry, parts)
+	place := func(part int) {
+		lo, hi := len(pods)*part/parts, len(pods)*(part+1)/parts
+		byOwner := map[workloadID][]*podEntry{}
+		for i := lo; i < hi; i++ {
+			e := &slab[i]
+			e.init(pods[i])
+			e.seen = c.epoch
+			byOwner[e.owner] = append(byOwner[e.owner], e)
+		}
+		out[part] = byOwner
+	}
+	var wg sync.WaitGroup
+	for part := 1; part < parts; part++ {
+		wg.Go(func() { place(part) })
+	}
+	place(0)
+	c.pods = make(map[*corev1.Pod]*podEntry, len(pods))
+	for i, p := range pods { // while the other parts are placed
+		c.pods[p] = &slab[i]
+	}
+	wg.Wait()
+	changed = make(map[workloadID][]*podEntry, len(out[0]))
+	for _, byOwner := range out {
+		for _, es := range byOwner {
+			if id, ok := es[0].workload(rsOwner); ok {
+				changed[id] = append(changed[id], es...)
+			} else {
+				loose = append(loose, es...)
+			}
+		}
+	}
+	return changed, loose
 }
 
 // group is a workload to group again, and its pods.
