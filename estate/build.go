@@ -362,7 +362,7 @@ func imagesOf(cs []corev1.Container) []string {
 // Progressing, OK), then by namespace, name and kind.
 func SortServices(s []Service) {
 	sort.SliceStable(s, func(i, j int) bool {
-		a, b := s[i], s[j]
+		a, b := &s[i], &s[j] // not copies: a Service is hundreds of bytes
 		if a.Health.Status != b.Health.Status {
 			return a.Health.Status < b.Health.Status
 		}

@@ -682,7 +682,9 @@ func (w *syncBuffer) String() string {
 
 // BenchmarkRebuild is Session.Rebuild alone (the full build, every pod
 // derived afresh) on a started session at scalePods, for profiling
-// (-cpuprofile); BenchmarkSession prints the figure against its target.
+// (-cpuprofile) and for comparing two builds of vigil on one running
+// cluster (its quartiles); BenchmarkSession prints the figure against its
+// target.
 func BenchmarkRebuild(b *testing.B) {
 	cfg, err := lc.RESTConfig("local-1")
 	if err != nil {
@@ -690,7 +692,17 @@ func BenchmarkRebuild(b *testing.B) {
 	}
 	s, _, _ := startSession(b, cfg, io.Discard)
 	defer s.Stop()
+	var ds []time.Duration
 	for b.Loop() {
+		t0 := time.Now()
 		s.Rebuild()
+		ds = append(ds, time.Since(t0))
 	}
+	// The mean of back-to-back rebuilds carries the collections their
+	// garbage brings on; the quartiles say how much.
+	slices.Sort(ds)
+	quartile := func(q int) float64 { return float64(ds[len(ds)*q/4].Microseconds()) / 1000 }
+	b.ReportMetric(quartile(1), "p25-ms")
+	b.ReportMetric(quartile(2), "median-ms")
+	b.ReportMetric(quartile(3), "p75-ms")
 }
