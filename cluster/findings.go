@@ -71,6 +71,21 @@ func (s *Session) findingsFor(objs estate.Objects, resources []estate.ResourceSt
 		s.markDirty()
 		return st.latest
 	}
+	if !synced {
+		// Caches still listing after the start-up grace: findings of part
+		// of the objects would be replaced within moments, and an
+		// evaluation holds the build loop (most of a second at 30k pods),
+		// so the complete snapshot would wait for it. Evaluate once they
+		// have all listed, or ChecksInterval past the grace if one never
+		// does.
+		if wait := time.Until(s.begun.Add(s.opts.StartGrace + s.opts.ChecksInterval)); wait > 0 {
+			if !st.armed {
+				st.armed = true
+				time.AfterFunc(wait, s.markDirty)
+			}
+			return st.latest
+		}
+	}
 	inv := s.inventoryOf(objs, resources)
 	rules := strings.Join(inv.LoadedAlertRules, "\x00")
 	changed := st.changed.Load() || rules != st.rules || (synced && !st.latest.Synced)

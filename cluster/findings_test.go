@@ -226,3 +226,47 @@ func TestFindingsAreMadeTerminalSafe(t *testing.T) {
 		t.Errorf("the object itself was changed (err %v)", err)
 	}
 }
+
+// TestNoEvaluationWhileCachesList: after the start-up grace, with a cache
+// still listing, builds show what has listed but the catalogue waits for
+// the lists (an evaluation of part of the objects would hold the build
+// loop, and the complete snapshot behind it, for nothing); the complete
+// snapshot's next build evaluates. With a list that never ends it is
+// evaluated ChecksInterval past the grace. The session's builds are
+// played by calling findingsFor as build does, with the caches' state.
+func TestNoEvaluationWhileCachesList(t *testing.T) {
+	objs := estate.Objects{Deployments: []*appsv1.Deployment{appDeployment("fintech-prod", "payment-service", corev1.ResourceRequirements{})}}
+	build := func(s *Session, synced bool) estate.Findings {
+		s.buildMu.Lock()
+		defer s.buildMu.Unlock()
+		return s.findingsFor(objs, nil, synced, time.Now())
+	}
+	session := func(started time.Time) *Session {
+		s := newTestSession(t, fake.NewClientset(), "fintech-prod")
+		s.opts.StartGrace, s.opts.ChecksInterval = 100*time.Millisecond, time.Second
+		s.begun = started
+		return s
+	}
+
+	s := session(time.Now())
+	build(s, false) // the grace's first snapshot: goes out unevaluated
+	for range 3 {
+		if f := build(s, false); !f.At.IsZero() {
+			t.Fatalf("evaluated while a cache listed")
+		}
+	}
+	if f := build(s, true); !f.At.IsZero() { // the complete snapshot goes out at once
+		t.Fatalf("the complete snapshot waited for an evaluation")
+	}
+	if f := build(s, true); f.At.IsZero() || !f.Synced || len(f.Findings) == 0 {
+		t.Fatalf("the build after the complete snapshot did not evaluate it: %+v", f)
+	}
+
+	// A list that never ends: evaluated once the grace and the interval
+	// have passed since Start, marked not synced.
+	s = session(time.Now().Add(-1200 * time.Millisecond))
+	build(s, false)
+	if f := build(s, false); f.At.IsZero() || f.Synced || len(f.Findings) == 0 {
+		t.Fatalf("not evaluated %v after start with a cache still listing: %+v", 1200*time.Millisecond, f)
+	}
+}
