@@ -105,8 +105,9 @@ func (s *Session) fetchUsage(ctx context.Context) UsageResult {
 // addUsage records the usage of items in pods. Every build looks up each
 // pod's usage, and a full one looks up every pod's, so it is laid out for
 // reading: the containers of the whole list in one slice and the pod names
-// in one string, in the list's order (name order, close to the order a
-// build reads them in), and each container name once.
+// in one string, in the list's order (when the list is in name order, near
+// the order a build reads them in: by workload, then name), and each
+// container name once.
 func addUsage(pods estate.PodUsages, items []metricsv1beta1.PodMetrics) {
 	n, size := 0, 0
 	for i := range items {
