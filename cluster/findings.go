@@ -78,7 +78,7 @@ func (s *Session) findingsFor(objs estate.Objects, resources []estate.ResourceSt
 		// so the complete snapshot would wait for it. Evaluate once they
 		// have all listed, or ChecksInterval past the grace if one never
 		// does.
-		if wait := time.Until(s.begun.Add(s.opts.StartGrace + s.opts.ChecksInterval)); wait > 0 {
+		if wait := time.Until(s.listsBound()); wait > 0 {
 			if !st.armed {
 				st.armed = true
 				time.AfterFunc(wait, s.markDirty)

@@ -45,7 +45,7 @@ func (vpaListThenWatch) IsWatchListSemanticsUnSupported() bool { return true }
 
 // holdWatches holds the Session's watch requests back until its start-up is
 // over (until: every cache has listed and the first complete snapshot is
-// out, or the start-up grace has passed). At
+// out, or Session.listsBound has passed). At
 // start-up a Session lists about a hundred resource/namespace pairs; each
 // informer opens its watch as soon as its own list is in, and on a busy
 // API server those hundred watch set-ups compete with the large lists

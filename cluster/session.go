@@ -122,14 +122,22 @@ type Session struct {
 	syncedNow chan struct{} // every cache has listed: build now
 	// startedUp is closed once the first complete snapshot is published,
 	// or when StartGrace has passed without one. Until then the loop
-	// publishes no partial models, watches wait (holdWatches) and usage
-	// is not polled: the start-up lists have the cores to themselves.
+	// publishes no partial models: the start-up lists have the cores to
+	// themselves.
 	startedUp   chan struct{}
 	startUpOnce sync.Once
-	watches     openWatches // the informers' watches in flight
-	usage       usageState
-	alerts      alertsState
-	checks      findingsState // guarded by buildMu, but for checks.changed
+	// listsOver is closed with the first complete snapshot too, but after
+	// the grace only once the lists are in (or at listsBound, if one never
+	// ends). Until then watches wait (holdWatches) and usage is not
+	// polled: a hundred watch set-ups and a decode of every pod's metrics
+	// would take the cores from the lists still decoding (at 30k pods they
+	// outlast the grace), and the complete snapshot waits for those.
+	listsOver chan struct{}
+	listsOnce sync.Once
+	watches   openWatches // the informers' watches in flight
+	usage     usageState
+	alerts    alertsState
+	checks    findingsState // guarded by buildMu, but for checks.changed
 
 	begun               time.Time // when Start was called
 	startOnce, stopOnce sync.Once
@@ -215,7 +223,7 @@ func New(opts Options) (*Session, error) {
 	s := &Session{
 		opts:  opts,
 		log:   opts.Logger.With("context", opts.Context, "generation", opts.Generation),
-		dirty: make(chan struct{}, 1), probe: make(chan struct{}, 1), rescanAsk: make(chan struct{}, 1), syncedNow: make(chan struct{}, 1), startedUp: make(chan struct{}),
+		dirty: make(chan struct{}, 1), probe: make(chan struct{}, 1), rescanAsk: make(chan struct{}, 1), syncedNow: make(chan struct{}, 1), startedUp: make(chan struct{}), listsOver: make(chan struct{}),
 		subs:     map[chan estate.Snapshot]struct{}{},
 		podCache: estate.NewPodCache(),
 		slim:     newSlimmer(),
@@ -233,7 +241,7 @@ func New(opts Options) (*Session, error) {
 		opts.RESTConfig.QPS = max(opts.RESTConfig.QPS, 100)
 		opts.RESTConfig.Burst = max(opts.RESTConfig.Burst, 500)
 		opts.RESTConfig.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-			return holdWatches{next: rt, until: s.startedUp, open: &s.watches, idle: opts.WatchIdle}
+			return holdWatches{next: rt, until: s.listsOver, open: &s.watches, idle: opts.WatchIdle}
 		})
 		// Built-in types travel as protobuf: decoding 10k pods from JSON
 		// costs several times the CPU. Custom resources (dynamic, VPA) and
@@ -522,7 +530,8 @@ func (s *Session) loop(ctx context.Context) {
 		s.buildMu.Unlock()
 		if snap.Synced && !complete {
 			complete = true
-			s.endStartUp() // now watches and usage polls start
+			s.endStartUp()
+			s.endLists() // now watches and usage polls start
 			s.log.Debug("start-up: complete snapshot built", "took", took, "started", last.Sub(s.begun))
 		}
 	}
@@ -530,20 +539,41 @@ func (s *Session) loop(ctx context.Context) {
 
 // graceEnds ends the start-up hold after Options.StartGrace if the caches
 // have not all listed by then: a resource that never lists (a broken
-// aggregated API, say) must not keep the rest off the screen.
+// aggregated API, say) must not keep the rest off the screen. Watches and
+// usage polls wait on, for the lists or until listsBound: changes of what
+// has listed are late by that much at most, never lost (each watch starts
+// from its list's resourceVersion).
 func (s *Session) graceEnds(ctx context.Context) {
 	select {
 	case <-ctx.Done():
+		return
 	case <-s.startedUp:
 	case <-time.After(s.opts.StartGrace):
 		s.log.Info("start-up: caches still listing after the grace; showing what has listed", "grace", s.opts.StartGrace)
 		s.endStartUp()
 		s.markDirty()
 	}
+	select {
+	case <-ctx.Done():
+	case <-s.listsOver:
+	case <-time.After(time.Until(s.listsBound())):
+		s.log.Info("start-up: caches still listing; watching what has listed", "after", time.Since(s.begun))
+		s.endLists()
+	}
+}
+
+// listsBound is when a session whose caches have not all listed stops
+// waiting for them: for its watches, usage polls and the check catalogue
+// (ChecksInterval past the grace).
+func (s *Session) listsBound() time.Time {
+	return s.begun.Add(s.opts.StartGrace + s.opts.ChecksInterval)
 }
 
 // endStartUp closes startedUp, once.
 func (s *Session) endStartUp() { s.startUpOnce.Do(func() { close(s.startedUp) }) }
+
+// endLists closes listsOver, once.
+func (s *Session) endLists() { s.listsOnce.Do(func() { close(s.listsOver) }) }
 
 func (s *Session) isStartedUp() bool {
 	select {

@@ -50,12 +50,12 @@ func (u *usageState) accept(r UsageResult, ctx string, gen uint64) bool {
 // else is affected.
 func (s *Session) pollUsage(ctx context.Context) {
 	// Usage is joined to listed pods: the first poll waits for the first
-	// complete snapshot (or the start-up grace) rather than decode every
-	// pod's metrics while the informers decode the pods themselves.
+	// complete snapshot (or listsBound) rather than decode every pod's
+	// metrics while the informers decode the pods themselves.
 	select {
 	case <-ctx.Done():
 		return
-	case <-s.startedUp:
+	case <-s.listsOver:
 	}
 	t := time.NewTimer(0)
 	defer t.Stop()

@@ -32,6 +32,7 @@ type slowLists struct {
 	listsInFlight int       // lists sent and not yet answered, the held one left out
 	lastList      time.Time // when the last list (not the held one) was answered
 	heldWatches   []string  // watches sent before the slow list was released
+	heldPolls     []string  // usage polls (PodMetrics lists) sent before it was released
 	released      bool
 	deployWatchRV string // resourceVersion of the first deployments watch
 	watchedOnce   sync.Once
@@ -44,6 +45,9 @@ func (s *slowLists) RoundTrip(r *http.Request) (*http.Response, error) {
 	// An informer's list (limit, resourceVersion), not the heartbeat's GET /version.
 	list := !watch && !held && r.Method == http.MethodGet && (q.Has("limit") || q.Has("resourceVersion"))
 	s.mu.Lock()
+	if strings.Contains(r.URL.Path, "/metrics.k8s.io/") && strings.HasSuffix(r.URL.Path, "/pods") && !s.released {
+		s.heldPolls = append(s.heldPolls, r.URL.Path)
+	}
 	if watch {
 		if !s.released {
 			s.heldWatches = append(s.heldWatches, r.URL.Path)
@@ -59,7 +63,11 @@ func (s *slowLists) RoundTrip(r *http.Request) (*http.Response, error) {
 		s.watchedOnce.Do(func() { close(s.watched) })
 	}
 	if held {
-		<-s.release
+		select {
+		case <-s.release:
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
 	}
 	resp, err := s.next.RoundTrip(r)
 	if list {
@@ -177,6 +185,109 @@ wait:
 	if err1 != nil || err2 != nil || wrv == 0 || wrv >= prv {
 		t.Errorf("deployments watch from resourceVersion %q, the patch made %q: want the watch to start from the list, before the patch",
 			watchRV, patched.ResourceVersion)
+	}
+}
+
+// TestListsKeepTheCoresAfterTheGrace: when a list outlasts the start-up
+// grace, the session shows what has listed (marked not synced) but still
+// holds its watches and usage polls until the last list is in: they would
+// take the cores from the lists still decoding (at 30k pods the lists
+// outlast the grace on two cores), and the complete snapshot waits for
+// those. Once it is in, both start.
+func TestListsKeepTheCoresAfterTheGrace(t *testing.T) {
+	ns := lc.Namespace(t, "local-1")
+	labels := map[string]string{"app": "listed"}
+	dep := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "listed", Namespace: ns},
+		Spec: appsv1.DeploymentSpec{Replicas: ptr(int32(1)), Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.local/listed:1"}}}}},
+	}
+	if _, err := lc.Client(t, "local-1").AppsV1().Deployments(ns).Create(context.Background(), dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	slow := &slowLists{resource: "/configmaps", listed: make(chan struct{}, 1), release: make(chan struct{}),
+		watched: make(chan struct{})}
+	const grace = 300 * time.Millisecond
+	s := start(t, "local-1", func(o *cluster.Options) {
+		o.Namespaces = []string{ns}
+		o.StartGrace = grace
+		o.ChecksInterval = time.Minute // listsBound far away: only the list's end may release them
+		o.UsageInterval = 500 * time.Millisecond
+		o.WrapConfig = func(c *rest.Config) *rest.Config {
+			c.Wrap(func(rt http.RoundTripper) http.RoundTripper { slow.next = rt; return slow })
+			return c
+		}
+	})
+	partial := waitSnap(t, s, 30*time.Second, "a partial model after the grace", func(snap estate.Snapshot) bool {
+		return !snap.Synced && len(snap.Services) > 0
+	})
+	if partial.Synced {
+		t.Fatal("synced with the configmaps list held")
+	}
+	// Every other list answered and a second past it, with the grace long
+	// gone: a watch or a usage poll would have been sent by now.
+	deadline := time.After(30 * time.Second)
+	for !slow.listsQuiet(time.Second) {
+		select {
+		case <-deadline:
+			t.Fatal("the other lists were never all answered")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	slow.mu.Lock()
+	watches, polls := slow.heldWatches, slow.heldPolls
+	slow.released = true
+	slow.mu.Unlock()
+	close(slow.release)
+	if len(watches) > 0 {
+		t.Errorf("after the grace, watches sent while a list was in flight: %q", watches)
+	}
+	if len(polls) > 0 {
+		t.Errorf("after the grace, usage polled while a list was in flight: %q", polls)
+	}
+	waitSnap(t, s, 60*time.Second, "the complete snapshot, with usage", func(snap estate.Snapshot) bool {
+		return snap.Synced && !snap.Usage.Taken.IsZero()
+	})
+	select {
+	case <-slow.watched:
+	case <-time.After(30 * time.Second):
+		t.Error("no watch 30 s after every list was in")
+	}
+}
+
+// TestWatchesStartWhenAListNeverEnds: a list that never ends holds the
+// other kinds' watches and the usage polls for StartGrace + ChecksInterval
+// (listsBound), not longer: changes of what has listed are late by that
+// much at most.
+func TestWatchesStartWhenAListNeverEnds(t *testing.T) {
+	ns := lc.Namespace(t, "local-1")
+	slow := &slowLists{resource: "/configmaps", listed: make(chan struct{}, 1), release: make(chan struct{}),
+		watched: make(chan struct{})}
+	const grace, interval = 300 * time.Millisecond, 1500 * time.Millisecond
+	began := time.Now()
+	s := start(t, "local-1", func(o *cluster.Options) {
+		o.Namespaces = []string{ns}
+		o.StartGrace, o.ChecksInterval = grace, interval
+		o.UsageInterval = 500 * time.Millisecond
+		o.WrapConfig = func(c *rest.Config) *rest.Config {
+			c.Wrap(func(rt http.RoundTripper) http.RoundTripper { slow.next = rt; return slow })
+			return c
+		}
+	})
+	select {
+	case <-slow.watched:
+	case <-time.After(30 * time.Second):
+		t.Fatal("no watch 30 s after start with one list held")
+	}
+	if took := time.Since(began); took < grace+interval {
+		t.Errorf("the first watch was sent %v after start, before StartGrace + ChecksInterval (%v)", took, grace+interval)
+	}
+	snap := waitSnap(t, s, 30*time.Second, "usage with the list still held", func(snap estate.Snapshot) bool {
+		return !snap.Usage.Taken.IsZero()
+	})
+	if snap.Synced {
+		t.Error("synced with the configmaps list held")
 	}
 }
 
