@@ -74,8 +74,9 @@ type Options struct {
 	// none (then ChecksInterval alone decides).
 	ChecksSpacing int
 	// StartGrace bounds how long, at start-up, the session waits for every
-	// cache to list before it publishes partial models and lets watches
-	// and usage polls start anyway; default 2s.
+	// cache to list before it publishes partial models anyway; default 2s.
+	// Watches and usage polls wait on for the lists, ChecksInterval longer
+	// at most.
 	StartGrace time.Duration
 	// Heartbeat is how often the session checks the API server is reachable
 	// while no watch event arrives; default 10s.

@@ -24,9 +24,13 @@ import (
 type slowLists struct {
 	next     http.RoundTripper
 	resource string // path suffix, e.g. "/configmaps"
-	listed   chan struct{}
-	release  chan struct{}
-	watched  chan struct{} // closed at the first watch request
+	// deployments is the path of the Deployments the test changes (the
+	// namespaced informer's; the cluster scope lists Deployments in all
+	// namespaces too, and may list them after the change).
+	deployments string
+	listed      chan struct{}
+	release     chan struct{}
+	watched     chan struct{} // closed at the first watch request
 
 	mu            sync.Mutex
 	listsInFlight int       // lists sent and not yet answered, the held one left out
@@ -52,7 +56,7 @@ func (s *slowLists) RoundTrip(r *http.Request) (*http.Response, error) {
 		if !s.released {
 			s.heldWatches = append(s.heldWatches, r.URL.Path)
 		}
-		if strings.HasSuffix(r.URL.Path, "/deployments") && s.deployWatchRV == "" {
+		if r.URL.Path == s.deployments && s.deployWatchRV == "" {
 			s.deployWatchRV = r.URL.Query().Get("resourceVersion")
 		}
 	} else if list {
@@ -76,7 +80,7 @@ func (s *slowLists) RoundTrip(r *http.Request) (*http.Response, error) {
 		s.lastList = time.Now()
 		s.mu.Unlock()
 	}
-	if !watch && strings.HasSuffix(r.URL.Path, "/deployments") {
+	if !watch && r.URL.Path == s.deployments {
 		select {
 		case s.listed <- struct{}{}:
 		default:
@@ -113,8 +117,8 @@ func TestChangesDuringStartUpAreNotLost(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	slow := &slowLists{resource: "/configmaps", listed: make(chan struct{}, 1), release: make(chan struct{}),
-		watched: make(chan struct{})}
+	slow := &slowLists{resource: "/configmaps", deployments: "/apis/apps/v1/namespaces/" + ns + "/deployments",
+		listed: make(chan struct{}, 1), release: make(chan struct{}), watched: make(chan struct{})}
 	s := start(t, "local-1", func(o *cluster.Options) {
 		o.Namespaces = []string{ns}
 		o.StartGrace = time.Minute
