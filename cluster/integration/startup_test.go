@@ -106,27 +106,8 @@ func TestChangesDuringStartUpAreNotLost(t *testing.T) {
 	ns := lc.Namespace(t, "local-1")
 	cs := lc.Client(t, "local-1")
 	ctx := context.Background()
-	labels := map[string]string{"app": "late-change"}
-	dep := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "late-change", Namespace: ns},
-		Spec: appsv1.DeploymentSpec{Replicas: ptr(int32(1)), Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.local/late:1"}}}}},
-	}
-	if _, err := cs.AppsV1().Deployments(ns).Create(ctx, dep, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-
-	slow := &slowLists{resource: "/configmaps", deployments: "/apis/apps/v1/namespaces/" + ns + "/deployments",
-		listed: make(chan struct{}, 1), release: make(chan struct{}), watched: make(chan struct{})}
-	s := start(t, "local-1", func(o *cluster.Options) {
-		o.Namespaces = []string{ns}
-		o.StartGrace = time.Minute
-		o.WrapConfig = func(c *rest.Config) *rest.Config {
-			c.Wrap(func(rt http.RoundTripper) http.RoundTripper { slow.next = rt; return slow })
-			return c
-		}
-	})
+	createDeployment(t, ns, "late-change")
+	s, slow := startHoldingConfigMaps(t, ns, func(o *cluster.Options) { o.StartGrace = time.Minute })
 	select {
 	case <-slow.listed:
 	case <-time.After(30 * time.Second):
@@ -200,28 +181,12 @@ wait:
 // those. Once it is in, both start.
 func TestListsKeepTheCoresAfterTheGrace(t *testing.T) {
 	ns := lc.Namespace(t, "local-1")
-	labels := map[string]string{"app": "listed"}
-	dep := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "listed", Namespace: ns},
-		Spec: appsv1.DeploymentSpec{Replicas: ptr(int32(1)), Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.local/listed:1"}}}}},
-	}
-	if _, err := lc.Client(t, "local-1").AppsV1().Deployments(ns).Create(context.Background(), dep, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	slow := &slowLists{resource: "/configmaps", listed: make(chan struct{}, 1), release: make(chan struct{}),
-		watched: make(chan struct{})}
+	createDeployment(t, ns, "listed")
 	const grace = 300 * time.Millisecond
-	s := start(t, "local-1", func(o *cluster.Options) {
-		o.Namespaces = []string{ns}
+	s, slow := startHoldingConfigMaps(t, ns, func(o *cluster.Options) {
 		o.StartGrace = grace
 		o.ChecksInterval = time.Minute // listsBound far away: only the list's end may release them
 		o.UsageInterval = 500 * time.Millisecond
-		o.WrapConfig = func(c *rest.Config) *rest.Config {
-			c.Wrap(func(rt http.RoundTripper) http.RoundTripper { slow.next = rt; return slow })
-			return c
-		}
 	})
 	partial := waitSnap(t, s, 30*time.Second, "a partial model after the grace", func(snap estate.Snapshot) bool {
 		return !snap.Synced && len(snap.Services) > 0
@@ -266,18 +231,11 @@ func TestListsKeepTheCoresAfterTheGrace(t *testing.T) {
 // much at most.
 func TestWatchesStartWhenAListNeverEnds(t *testing.T) {
 	ns := lc.Namespace(t, "local-1")
-	slow := &slowLists{resource: "/configmaps", listed: make(chan struct{}, 1), release: make(chan struct{}),
-		watched: make(chan struct{})}
 	const grace, interval = 300 * time.Millisecond, 1500 * time.Millisecond
 	began := time.Now()
-	s := start(t, "local-1", func(o *cluster.Options) {
-		o.Namespaces = []string{ns}
+	s, slow := startHoldingConfigMaps(t, ns, func(o *cluster.Options) {
 		o.StartGrace, o.ChecksInterval = grace, interval
 		o.UsageInterval = 500 * time.Millisecond
-		o.WrapConfig = func(c *rest.Config) *rest.Config {
-			c.Wrap(func(rt http.RoundTripper) http.RoundTripper { slow.next = rt; return slow })
-			return c
-		}
 	})
 	select {
 	case <-slow.watched:
@@ -292,6 +250,38 @@ func TestWatchesStartWhenAListNeverEnds(t *testing.T) {
 	})
 	if snap.Synced {
 		t.Error("synced with the configmaps list held")
+	}
+}
+
+// startHoldingConfigMaps starts a session on ns whose ConfigMaps list a
+// slowLists, below the Session's own hold, keeps until released.
+func startHoldingConfigMaps(t *testing.T, ns string, tune func(*cluster.Options)) (*cluster.Session, *slowLists) {
+	t.Helper()
+	slow := &slowLists{resource: "/configmaps", deployments: "/apis/apps/v1/namespaces/" + ns + "/deployments",
+		listed: make(chan struct{}, 1), release: make(chan struct{}), watched: make(chan struct{})}
+	s := start(t, "local-1", func(o *cluster.Options) {
+		o.Namespaces = []string{ns}
+		tune(o)
+		o.WrapConfig = func(c *rest.Config) *rest.Config {
+			c.Wrap(func(rt http.RoundTripper) http.RoundTripper { slow.next = rt; return slow })
+			return c
+		}
+	})
+	return s, slow
+}
+
+// createDeployment makes a one-replica Deployment name in ns.
+func createDeployment(t *testing.T, ns, name string) {
+	t.Helper()
+	labels := map[string]string{"app": name}
+	dep := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: appsv1.DeploymentSpec{Replicas: ptr(int32(1)), Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.local/" + name + ":1"}}}}},
+	}
+	if _, err := lc.Client(t, "local-1").AppsV1().Deployments(ns).Create(context.Background(), dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
 	}
 }
 
