@@ -22,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/util/retry"
 	apiregv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 	aggregator "k8s.io/kube-aggregator/pkg/client/clientset_generated/clientset"
 	metricsv1beta1 "k8s.io/metrics/pkg/apis/metrics/v1beta1"
@@ -279,14 +280,20 @@ func registerMetricsAPI(ctx context.Context, client kubernetes.Interface, agg ag
 			Ports:        []corev1.ServicePort{{Name: "https", Port: int32(port), TargetPort: intstr.FromInt32(int32(port))}},
 		},
 	}
-	old, err := client.CoreV1().Services("kube-system").Get(ctx, svc.Name, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-		_, err = client.CoreV1().Services("kube-system").Create(ctx, svc, metav1.CreateOptions{})
-	case err == nil:
-		old.Spec.Ports = svc.Spec.Ports
-		_, err = client.CoreV1().Services("kube-system").Update(ctx, old, metav1.UpdateOptions{})
-	}
+	// On a restart both exist, and the API server's own controllers may
+	// write them (the APIService's status, as the old port is gone) between
+	// the Get and the Update: a conflict then is retried with a fresh Get.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		old, err := client.CoreV1().Services("kube-system").Get(ctx, svc.Name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			_, err = client.CoreV1().Services("kube-system").Create(ctx, svc, metav1.CreateOptions{})
+		case err == nil:
+			old.Spec.Ports = svc.Spec.Ports
+			_, err = client.CoreV1().Services("kube-system").Update(ctx, old, metav1.UpdateOptions{})
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("metrics-server service: %w", err)
 	}
@@ -302,14 +309,17 @@ func registerMetricsAPI(ctx context.Context, client kubernetes.Interface, agg ag
 			VersionPriority:       100,
 		},
 	}
-	oldAS, err := agg.ApiregistrationV1().APIServices().Get(ctx, as.Name, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-		_, err = agg.ApiregistrationV1().APIServices().Create(ctx, as, metav1.CreateOptions{})
-	case err == nil:
-		oldAS.Spec = as.Spec
-		_, err = agg.ApiregistrationV1().APIServices().Update(ctx, oldAS, metav1.UpdateOptions{})
-	}
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		oldAS, e := agg.ApiregistrationV1().APIServices().Get(ctx, as.Name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(e):
+			_, e = agg.ApiregistrationV1().APIServices().Create(ctx, as, metav1.CreateOptions{})
+		case e == nil:
+			oldAS.Spec = as.Spec
+			_, e = agg.ApiregistrationV1().APIServices().Update(ctx, oldAS, metav1.UpdateOptions{})
+		}
+		return e
+	})
 	if err != nil {
 		return fmt.Errorf("metrics APIService: %w", err)
 	}
