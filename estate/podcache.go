@@ -88,7 +88,7 @@ func (e *podEntry) init(p *corev1.Pod) {
 }
 
 // forget removes e, whose pod is gone or replaced, from the cache. It is
-// cleared too: entries made together share one allocation (entries), and
+// cleared too: entries made together share one allocation (fresh), and
 // one still in use must not keep the others' pods and workloads alive.
 func (c *PodCache) forget(e *podEntry) {
 	delete(c.pods, e.pod)
