@@ -34,10 +34,13 @@ func TestTUIRolloutHistoryFullImages(t *testing.T) {
 				if w < 220 {
 					want = want[len(want)-20:]
 				}
+				// The first line that starts so: the list's footer below
+				// ("1 of 1 · all namespaces") starts with "1 " too.
 				var row string
 				for _, l := range strings.Split(s, "\n") {
 					if strings.HasPrefix(l, rev) {
 						row = l
+						break
 					}
 				}
 				if !strings.Contains(row, want) {
