@@ -99,8 +99,12 @@ func ListInventory(ctx context.Context, cfg *rest.Config, namespaces []string) (
 		case checks.InNamespace:
 			nss = []string{k.Namespace}
 		}
+		if len(nss) > 1 && !inEveryNamespace[k.Key()] {
+			g.Go(func() error { return l.listIn(k, gvr, nss, dyn, md) })
+			continue
+		}
 		for _, ns := range nss {
-			g.Go(func() error { return l.list(k, gvr, ns, dyn, md) })
+			g.Go(func() error { _, err := l.list(k, gvr, ns, nil, dyn, md); return err })
 		}
 	}
 	if err := g.Wait(); err != nil {
@@ -113,30 +117,66 @@ func ListInventory(ctx context.Context, cfg *rest.Config, namespaces []string) (
 	return inv, nil
 }
 
+// inEveryNamespace are the kinds ListInventory lists one namespace at a time without first
+// trying one page across namespaces (listIn): every namespace holds some (its default
+// ServiceAccount and kube-root-ca.crt ConfigMap; Pods and their Secrets wherever anything
+// runs), so across a real cluster's namespaces they seldom fit one page, and that page would
+// be read for nothing before the lists per namespace.
+var inEveryNamespace = map[string]bool{checks.ResPods: true, checks.ResConfigMaps: true, checks.ResSecrets: true, checks.ResServiceAccounts: true}
+
+// listPage is how many objects one list request asks for.
+const listPage = 500
+
 // listConcurrency bounds the lists in flight: enough to overlap the round trips of every
 // kind in four namespaces, few enough not to queue behind the client's rate limit.
 const listConcurrency = 16
 
-// add puts listed objects of k into the inventory.
-func (l *lister) add(k checks.Kind, objs []metav1.Object) {
+// listIn lists namespaced kind k in several namespaces. It first asks for one page of
+// the kind in all namespaces: when that is the whole list and the API allowed it, the
+// objects of nss are kept and the rest dropped, one request instead of len(nss). A kind
+// that does not fit one page (the lists per namespace page in parallel, and would not read
+// the other namespaces' objects) or that the API refuses across namespaces (a user bound
+// in some namespaces only) is then listed per namespace, with each namespace's own refusal
+// recorded.
+func (l *lister) listIn(k checks.Kind, gvr schema.GroupVersionResource, nss []string, dyn dynamic.Interface, md metadata.Interface) error {
+	if whole, err := l.list(k, gvr, metav1.NamespaceAll, nss, dyn, md); whole || err != nil {
+		return err
+	}
+	g, _ := errgroup.WithContext(l.ctx)
+	for _, ns := range nss {
+		g.Go(func() error { _, err := l.list(k, gvr, ns, nil, dyn, md); return err })
+	}
+	return g.Wait()
+}
+
+// add puts listed objects of k into the inventory; with only, those in its namespaces.
+func (l *lister) add(k checks.Kind, objs []metav1.Object, only []string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, o := range objs {
-		k.Add(l.inv, o)
+		if only == nil || slices.Contains(only, o.GetNamespace()) {
+			k.Add(l.inv, o)
+		}
 	}
 }
 
 // list lists kind k in namespace ns ("" = all or cluster-scoped) into the
 // inventory: Dynamic kinds as unstructured objects, Metadata ones through
 // the metadata API, typed ones converted from the dynamic client's answer.
-func (l *lister) list(k checks.Kind, gvr schema.GroupVersionResource, ns string, dyn dynamic.Interface, md metadata.Interface) error {
+//
+// With only (listIn's one page across namespaces), it asks for one page and
+// keeps the objects of those namespaces if that page is the whole list; it
+// returns false, with nothing kept or recorded, when there is more or the API
+// refused. Without, it pages to the end and returns true.
+func (l *lister) list(k checks.Kind, gvr schema.GroupVersionResource, ns string, only []string, dyn dynamic.Interface, md metadata.Interface) (bool, error) {
+	probe := only != nil
 	if k.Source == checks.Metadata {
 		ri := md.Resource(gvr)
 		list := ri.List
 		if k.Namespaced() {
 			list = ri.Namespace(ns).List
 		}
-		v, err := listAll(l, k, ns, list, func(x *metav1.PartialObjectMetadataList) ([]metav1.PartialObjectMetadata, string) {
+		v, whole, err := listAll(l, k, ns, probe, list, func(x *metav1.PartialObjectMetadataList) ([]metav1.PartialObjectMetadata, string) {
 			return x.Items, x.Continue
 		})
 		objs := make([]metav1.Object, 0, len(v))
@@ -147,11 +187,11 @@ func (l *lister) list(k checks.Kind, gvr schema.GroupVersionResource, ns string,
 			}
 			objs = append(objs, obj)
 		}
-		l.add(k, objs)
-		return err
+		l.add(k, objs, only)
+		return whole, err
 	}
 	if k.Source == checks.Typed {
-		v, err := listAll(l, k, ns, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		v, whole, err := listAll(l, k, ns, probe, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 			return l.typed.list(ctx, k, gvr, ns, opts)
 		}, func(x runtime.Object) ([]runtime.Object, string) {
 			items, _ := apimeta.ExtractList(x)
@@ -164,15 +204,15 @@ func (l *lister) list(k checks.Kind, gvr schema.GroupVersionResource, ns string,
 				objs = append(objs, m)
 			}
 		}
-		l.add(k, objs)
-		return err
+		l.add(k, objs, only)
+		return whole, err
 	}
 	ri := dyn.Resource(gvr)
 	list := ri.List
 	if k.Namespaced() {
 		list = ri.Namespace(ns).List
 	}
-	v, err := listAll(l, k, ns, list, func(x *unstructured.UnstructuredList) ([]unstructured.Unstructured, string) {
+	v, whole, err := listAll(l, k, ns, probe, list, func(x *unstructured.UnstructuredList) ([]unstructured.Unstructured, string) {
 		return x.Items, x.GetContinue()
 	})
 	objs := make([]metav1.Object, 0, len(v))
@@ -184,12 +224,12 @@ func (l *lister) list(k checks.Kind, gvr schema.GroupVersionResource, ns string,
 		obj := k.New()
 		// Not err: that is listAll's, returned below with whatever it did list.
 		if convErr := runtime.DefaultUnstructuredConverter.FromUnstructured(v[i].Object, obj); convErr != nil {
-			return fmt.Errorf("list %s: %s/%s: %w", k.Key(), v[i].GetNamespace(), v[i].GetName(), convErr)
+			return whole, fmt.Errorf("list %s: %s/%s: %w", k.Key(), v[i].GetNamespace(), v[i].GetName(), convErr)
 		}
 		objs = append(objs, obj)
 	}
-	l.add(k, objs)
-	return err
+	l.add(k, objs, only)
+	return whole, err
 }
 
 // lister carries what every list call needs.
@@ -228,24 +268,32 @@ const notServed = "not served by the API server"
 
 // listAll pages through a list call of kind k (500 at a time, with the
 // kind's selectors), dropping managed fields. A refused list yields nothing
-// and no error.
-func listAll[T any, L any](l *lister, k checks.Kind, ns string, list func(context.Context, metav1.ListOptions) (L, error), items func(L) ([]T, string)) ([]T, error) {
+// and no error. With probe it asks for the first page only: whole is false,
+// with nothing returned and no refusal recorded, when the list goes on or the
+// API refused it.
+func listAll[T any, L any](l *lister, k checks.Kind, ns string, probe bool, list func(context.Context, metav1.ListOptions) (L, error), items func(L) ([]T, string)) (_ []T, whole bool, _ error) {
 	var out []T
 	resource := k.Key()
-	opts := metav1.ListOptions{Limit: 500, FieldSelector: k.FieldSelector, LabelSelector: k.LabelSelector}
+	opts := metav1.ListOptions{Limit: listPage, FieldSelector: k.FieldSelector, LabelSelector: k.LabelSelector}
 	for {
 		page, err := list(l.ctx, opts)
+		if probe && err != nil && (apierrors.IsForbidden(err) || apierrors.IsNotFound(err)) {
+			return nil, false, nil
+		}
 		if err != nil {
 			if l.refused(resource, err) {
-				return nil, nil
+				return nil, true, nil
 			}
 			where := resource
 			if ns != "" {
 				where += " in " + ns
 			}
-			return nil, fmt.Errorf("list %s: %s: %w", where, Explain(err), err)
+			return nil, true, fmt.Errorf("list %s: %s: %w", where, Explain(err), err)
 		}
 		batch, cont := items(page)
+		if probe && cont != "" {
+			return nil, false, nil
+		}
 		for i := range batch {
 			m, ok := any(&batch[i]).(metav1.Object) // items held by value
 			if !ok {
@@ -257,7 +305,7 @@ func listAll[T any, L any](l *lister, k checks.Kind, ns string, list func(contex
 		}
 		out = append(out, batch...)
 		if cont == "" {
-			return out, nil
+			return out, true, nil
 		}
 		opts.Continue = cont
 	}

@@ -50,7 +50,7 @@ func ListRBAC(ctx context.Context, cfg *rest.Config, namespace string) (checks.I
 		if k.Namespaced() && namespace == "" {
 			continue // RoleBindings grant nothing cluster-wide
 		}
-		g.Go(func() error { return l.list(k, k.GVR(), namespace, dyn, md) })
+		g.Go(func() error { _, err := l.list(k, k.GVR(), namespace, nil, dyn, md); return err })
 	}
 	if err := g.Wait(); err != nil {
 		return inv, err

@@ -3,28 +3,167 @@ package integration
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/config"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
 // TestListInventoryMatchesTheAPI: the headless LIST (all lists at once, built-in kinds as
-// protobuf into typed lists) holds exactly what client-go's typed clientset lists one kind at
-// a time in JSON, object for object (managed fields aside), for kinds of every scope.
+// protobuf into typed lists) holds exactly what client-go's typed clientset lists one kind
+// and one namespace at a time in JSON, as the same identity, object for object (managed
+// fields aside), for kinds of every scope, whichever way its lists go:
+//
+//   - admin, who may list across namespaces: one request a namespaced kind, across
+//     namespaces, and none per namespace (the other namespaces' objects are dropped), except
+//     for the kinds every namespace holds (Pods, ConfigMaps), listed per namespace;
+//   - a user bound to view in the listed namespaces only, whom the API refuses a list across
+//     namespaces: each namespaced kind listed per namespace, cluster-scoped kinds refused;
+//   - admin with more NetworkPolicies than one page holds in a namespace nobody listed: the
+//     NetworkPolicies listed per namespace, Deployments still across namespaces.
 func TestListInventoryMatchesTheAPI(t *testing.T) {
-	cfg, err := lc.RESTConfig("local-1")
+	adminCfg, err := lc.RESTConfig("local-1")
 	if err != nil {
 		t.Fatal(err)
 	}
+	admin := kubernetes.NewForConfigOrDie(adminCfg)
+
+	t.Run("admin", func(t *testing.T) {
+		paths := inventoryMatchesAPI(t, adminCfg, nil)
+		wantListed(t, paths, map[string]string{"pods": perNamespace, "configmaps": perNamespace, "networkpolicies": acrossNamespaces, "deployments": acrossNamespaces})
+	})
+
+	t.Run("bound-in-namespaces", func(t *testing.T) {
+		user := "ns-viewer-" + rand.String(5)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for _, ns := range config.DefaultNamespaces {
+			rb := &rbacv1.RoleBinding{
+				ObjectMeta: metav1.ObjectMeta{Name: user},
+				RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "view"},
+				Subjects:   []rbacv1.Subject{{APIGroup: "rbac.authorization.k8s.io", Kind: "User", Name: user}},
+			}
+			if _, err := admin.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = admin.RbacV1().RoleBindings(ns).Delete(context.Background(), user, metav1.DeleteOptions{}) })
+		}
+		cfg := rest.CopyConfig(adminCfg)
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: user}
+		kc := kubernetes.NewForConfigOrDie(cfg)
+		if _, err := kc.CoreV1().ConfigMaps("").List(ctx, metav1.ListOptions{Limit: 1}); !apierrors.IsForbidden(err) {
+			t.Fatalf("listing ConfigMaps across namespaces as %s: err = %v; the test needs it refused", user, err)
+		}
+		if err := clustertest.Eventually(30*time.Second, 200*time.Millisecond, func() (bool, error) { // RBAC's cache catches up
+			_, err := kc.CoreV1().ConfigMaps(config.DefaultNamespaces[0]).List(ctx, metav1.ListOptions{Limit: 1})
+			return err == nil, err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		paths := inventoryMatchesAPI(t, cfg, map[string]string{"clusterrolebindings": checks.ResClusterRoleBindings})
+		wantListed(t, paths, map[string]string{"pods": perNamespace, "configmaps": perNamespace, "networkpolicies": perNamespace, "deployments": perNamespace})
+	})
+
+	t.Run("a-kind-larger-than-a-page", func(t *testing.T) {
+		ns := lc.Namespace(t, "local-1")
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(8)
+		for i := range 501 { // ListInventory's page is 500
+			g.Go(func() error {
+				np := &networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("filler-%03d", i)}, Spec: networkingv1.NetworkPolicySpec{PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}}}
+				_, err := admin.NetworkingV1().NetworkPolicies(ns).Create(gctx, np, metav1.CreateOptions{})
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		paths := inventoryMatchesAPI(t, adminCfg, nil)
+		wantListed(t, paths, map[string]string{"pods": perNamespace, "configmaps": perNamespace, "networkpolicies": perNamespace, "deployments": acrossNamespaces})
+	})
+}
+
+// How wantListed expects a namespaced kind listed in the default namespaces: across
+// namespaces, or one list in each.
+const (
+	acrossNamespaces = "across namespaces"
+	perNamespace     = "per namespace"
+)
+
+// wantListed checks, from the request paths a ListInventory sent, that each namespaced kind
+// of want (a core or named-group resource) was listed in the default namespaces as want
+// says. (Other readings of a kind, such as kube-system's pods or Deployments in all
+// namespaces, are sent whichever way; they are not counted.)
+func wantListed(t *testing.T, paths []string, want map[string]string) {
+	t.Helper()
+	for resource, how := range want {
+		across, per := 0, map[string]int{}
+		for _, p := range paths {
+			seg := strings.Split(strings.Trim(p, "/"), "/")
+			if seg[len(seg)-1] != resource {
+				continue
+			}
+			if i := slices.Index(seg, "namespaces"); i >= 0 && i+2 < len(seg) {
+				if slices.Contains(config.DefaultNamespaces, seg[i+1]) {
+					per[seg[i+1]]++
+				}
+			} else {
+				across++
+			}
+		}
+		switch how {
+		case acrossNamespaces:
+			if across == 0 || len(per) > 0 {
+				t.Errorf("%s: %d lists across namespaces, %v per namespace; want it listed across namespaces, in none of %v", resource, across, per, config.DefaultNamespaces)
+			}
+		case perNamespace:
+			if len(per) != len(config.DefaultNamespaces) {
+				t.Errorf("%s: %d lists across namespaces, %v per namespace; want each of %v listed", resource, across, per, config.DefaultNamespaces)
+			}
+		}
+	}
+}
+
+// pathRecorder keeps the path of every request sent through it.
+type pathRecorder struct {
+	mu    sync.Mutex
+	paths []string
+	next  http.RoundTripper
+}
+
+func (r *pathRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.paths = append(r.paths, req.URL.Path)
+	r.mu.Unlock()
+	return r.next.RoundTrip(req)
+}
+
+// inventoryMatchesAPI lists the default namespaces with ListInventory as cfg's identity
+// and compares pods, deployments, network policies, config maps and cluster role bindings
+// with what the same identity lists with client-go's typed clientset in JSON; a kind of
+// refused (name: Forbidden key) must be recorded refused instead. It returns the paths ListInventory's last
+// run requested.
+func inventoryMatchesAPI(t *testing.T, cfg *rest.Config, refused map[string]string) []string {
+	t.Helper()
 	cs := kubernetes.NewForConfigOrDie(cfg) // JSON: another encoding than the code under test
 	namespaces := config.DefaultNamespaces
 	type lister func(ctx context.Context, ns string) ([]metav1.Object, error)
@@ -89,15 +228,25 @@ func TestListInventoryMatchesTheAPI(t *testing.T) {
 	}
 	key := func(o metav1.Object) string { return o.GetNamespace() + "/" + o.GetName() }
 	var diff []string
+	var rec *pathRecorder
 	for attempt := 0; attempt < 5; attempt++ { // the seed's pods may still be moving between the two reads
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		inv, err := cluster.ListInventory(ctx, cfg, namespaces)
+		rec = &pathRecorder{}
+		listCfg := rest.CopyConfig(cfg)
+		listCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { rec.next = rt; return rec })
+		inv, err := cluster.ListInventory(ctx, listCfg, namespaces)
 		if err != nil {
 			cancel()
 			t.Fatal(err)
 		}
 		diff = nil
 		for _, k := range kinds {
+			if key, ok := refused[k.name]; ok {
+				if _, ok := inv.Forbidden[key]; !ok || len(k.inv(&inv)) > 0 {
+					diff = append(diff, fmt.Sprintf("%s: %d listed, not recorded refused; want it refused", k.name, len(k.inv(&inv))))
+				}
+				continue
+			}
 			want := map[string]metav1.Object{}
 			for _, ns := range namespaces {
 				if !k.namespaced {
@@ -136,11 +285,12 @@ func TestListInventoryMatchesTheAPI(t *testing.T) {
 		}
 		cancel()
 		if len(diff) == 0 {
-			t.Logf("%d pods, %d deployments, %d network policies, %d config maps, %d cluster role bindings agree", len(inv.Pods), len(inv.Deployments), len(inv.NetworkPolicies), len(inv.ConfigMaps), len(inv.ClusterRoleBindings))
-			return
+			t.Logf("%d pods, %d deployments, %d network policies, %d config maps, %d cluster role bindings agree; %d requests", len(inv.Pods), len(inv.Deployments), len(inv.NetworkPolicies), len(inv.ConfigMaps), len(inv.ClusterRoleBindings), len(rec.paths))
+			return rec.paths
 		}
 		time.Sleep(2 * time.Second)
 	}
 	slices.Sort(diff)
 	t.Errorf("ListInventory and the API differ:\n%s", strings.Join(diff, "\n"))
+	return rec.paths
 }
