@@ -48,6 +48,7 @@ func (m *Manager) Fleet(ctx context.Context) estate.FleetSummary {
 	proms := map[promKey][]int{}
 	sem := make(chan struct{}, m.opts.FleetParallel)
 	var wg sync.WaitGroup
+	var resolver *ContextResolver // one parse of the kubeconfig for the pass's LISTs
 	for i, c := range contexts {
 		if e, ok := m.sessionEntry(c); ok {
 			sum.Entries[i] = e
@@ -58,10 +59,13 @@ func (m *Manager) Fleet(ctx context.Context) estate.FleetSummary {
 			proms[k] = append(proms[k], i)
 			continue
 		}
+		if resolver == nil {
+			resolver = NewContextResolver(m.opts.Flags, m.opts.UserAgent)
+		}
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			sum.Entries[i] = m.fleetEntry(ctx, c)
+			sum.Entries[i] = m.fleetEntry(ctx, c, resolver)
 		})
 	}
 	for k, idx := range proms {
@@ -136,10 +140,10 @@ func (m *Manager) promFleetEntries(ctx context.Context, url, label string, conte
 	return entries
 }
 
-func (m *Manager) fleetEntry(ctx context.Context, c estate.ContextInfo) estate.FleetEntry {
+func (m *Manager) fleetEntry(ctx context.Context, c estate.ContextInfo, resolver *ContextResolver) estate.FleetEntry {
 	start := time.Now()
 	e := estate.FleetEntry{Context: c.Name, Server: c.Server, Current: c.Current, Firing: -1, Source: estate.FleetFromList}
-	t, err := ResolveConnection(FlagsFor(m.opts.Flags, c.Name), m.opts.UserAgent)
+	t, err := resolver.Resolve(c.Name)
 	if err != nil {
 		e.Err, e.Checked = err.Error(), time.Now()
 		return e

@@ -11,6 +11,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
 
 // Connection is a resolved kube context: where to connect and as whom.
@@ -31,7 +32,12 @@ type Connection struct {
 // KUBECONFIG, in-cluster, ...) select, kubectl-style. Errors name the file
 // and context and say what to do; userAgent is sent with every request.
 func ResolveConnection(flags *genericclioptions.ConfigFlags, userAgent string) (Connection, error) {
-	loader := flags.ToRawKubeConfigLoader()
+	return resolveConnection(flags, flags.ToRawKubeConfigLoader(), userAgent)
+}
+
+// resolveConnection is ResolveConnection with the kubeconfig read through loader, which
+// applies flags' overrides: flags' own, or a ContextResolver's over its one parse.
+func resolveConnection(flags *genericclioptions.ConfigFlags, loader clientcmd.ClientConfig, userAgent string) (Connection, error) {
 	files := kubeconfigFiles(flags, loader)
 	if flags.KubeConfig != nil && *flags.KubeConfig != "" {
 		if _, err := os.Stat(*flags.KubeConfig); err != nil {
@@ -65,7 +71,10 @@ func ResolveConnection(flags *genericclioptions.ConfigFlags, userAgent string) (
 		t.User = *flags.AuthInfoName
 	}
 
-	cfg, err := flags.ToRESTConfig()
+	cfg, err := loader.ClientConfig() // flags.ToRESTConfig, through loader
+	if err == nil && flags.WrapConfigFn != nil {
+		cfg = flags.WrapConfigFn(cfg)
+	}
 	switch {
 	case clientcmd.IsEmptyConfig(err):
 		return Connection{}, fmt.Errorf("no kubeconfig found (looked in %s) and not running inside a cluster: set KUBECONFIG or pass --kubeconfig", files)
@@ -118,6 +127,130 @@ func FlagsFor(src *genericclioptions.ConfigFlags, name string) *genericclioption
 		f.Context = &n
 	}
 	return f
+}
+
+// ContextResolver resolves contexts of one kubeconfig as ResolveConnection(FlagsFor(flags,
+// name)) does, from one parse of the kubeconfig: resolving each context afresh parses the
+// whole file once per context, quadratic in contexts (7 s for 200). Make one per pass over
+// the contexts (check --all-contexts, a Contexts screen refresh), so that the next pass reads
+// the file afresh. Safe for concurrent use.
+type ContextResolver struct {
+	flags     *genericclioptions.ConfigFlags
+	userAgent string
+	access    clientcmd.ConfigAccess // where the kubeconfig came from, for messages and token persistence
+	raw       clientcmdapi.Config
+	parsed    bool // raw holds the kubeconfig: else every Resolve takes ResolveConnection's way
+}
+
+// NewContextResolver parses the kubeconfig flags select.
+func NewContextResolver(flags *genericclioptions.ConfigFlags, userAgent string) *ContextResolver {
+	r := &ContextResolver{flags: flags, userAgent: userAgent}
+	loader := FlagsFor(flags, "").ToRawKubeConfigLoader()
+	raw, err := loader.RawConfig()
+	// In a pod, client-go may fall back to the in-cluster config where a kubeconfig's
+	// context does not say enough, and a password flag prompts: those, and a kubeconfig that
+	// does not parse (whose error each context reports as ResolveConnection words it), go
+	// the way of ResolveConnection.
+	if err == nil && !inCluster() && flags.Password == nil {
+		r.raw, r.access, r.parsed = raw, loader.ConfigAccess(), true
+	}
+	return r
+}
+
+// Resolve returns the connection of context name, as ResolveConnection(FlagsFor(flags,
+// name)) would; an error comes from ResolveConnection itself, so it reads the same.
+func (r *ContextResolver) Resolve(name string) (Connection, error) {
+	if c, err := r.fromParse(name); err == nil {
+		return c, nil
+	}
+	return ResolveConnection(FlagsFor(r.flags, name), r.userAgent)
+}
+
+// errNotParsed is fromParse's error when the resolver holds no parse.
+var errNotParsed = errors.New("kubeconfig not parsed")
+
+// fromParse resolves context name from the resolver's parse.
+func (r *ContextResolver) fromParse(name string) (Connection, error) {
+	if !r.parsed {
+		return Connection{}, errNotParsed
+	}
+	flags := FlagsFor(r.flags, name)
+	// A copy of the parse: client-go's resolution reads it, and may persist an auth
+	// provider's refreshed token into it.
+	loader := clientcmd.NewNonInteractiveClientConfig(*r.raw.DeepCopy(), name, configOverrides(flags), r.access)
+	return resolveConnection(flags, loader, r.userAgent)
+}
+
+// configOverrides are the client-go overrides of the connection flags, as cli-runtime's
+// ConfigFlags.ToRawKubeConfigLoader binds them (k8s.io/cli-runtime v0.37.2,
+// pkg/genericclioptions/config_flags.go; private there). TestContextResolverAgrees holds
+// the two to the same connections for every flag.
+func configOverrides(f *genericclioptions.ConfigFlags) *clientcmd.ConfigOverrides {
+	o := &clientcmd.ConfigOverrides{ClusterDefaults: clientcmd.ClusterDefaults}
+	if f.CertFile != nil {
+		o.AuthInfo.ClientCertificate, o.AuthInfo.ClientCertificateData = *f.CertFile, nil
+	}
+	if f.KeyFile != nil {
+		o.AuthInfo.ClientKey, o.AuthInfo.ClientKeyData = *f.KeyFile, nil
+	}
+	if f.BearerToken != nil {
+		o.AuthInfo.Token, o.AuthInfo.TokenFile = *f.BearerToken, ""
+	}
+	if f.Impersonate != nil {
+		o.AuthInfo.Impersonate = *f.Impersonate
+	}
+	if f.ImpersonateUserExtra != nil && len(*f.ImpersonateUserExtra) > 0 {
+		extra := map[string][]string{}
+		for _, kv := range *f.ImpersonateUserExtra {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				extra[k] = append(extra[k], v)
+			}
+		}
+		o.AuthInfo.ImpersonateUserExtra = extra
+	}
+	if f.ImpersonateUID != nil {
+		o.AuthInfo.ImpersonateUID = *f.ImpersonateUID
+	}
+	if f.ImpersonateGroup != nil {
+		o.AuthInfo.ImpersonateGroups = *f.ImpersonateGroup
+	}
+	if f.Username != nil {
+		o.AuthInfo.Username = *f.Username
+	}
+	if f.APIServer != nil {
+		o.ClusterInfo.Server = *f.APIServer
+	}
+	if f.TLSServerName != nil {
+		o.ClusterInfo.TLSServerName = *f.TLSServerName
+	}
+	if f.CAFile != nil {
+		o.ClusterInfo.CertificateAuthority = *f.CAFile
+	}
+	if f.Insecure != nil {
+		o.ClusterInfo.InsecureSkipTLSVerify = *f.Insecure
+	}
+	if f.DisableCompression != nil {
+		o.ClusterInfo.DisableCompression = *f.DisableCompression
+	}
+	if f.ProxyURL != nil {
+		o.ClusterInfo.ProxyURL = *f.ProxyURL
+	}
+	if f.Context != nil {
+		o.CurrentContext = *f.Context
+	}
+	if f.ClusterName != nil {
+		o.Context.Cluster = *f.ClusterName
+	}
+	if f.AuthInfoName != nil {
+		o.Context.AuthInfo = *f.AuthInfoName
+	}
+	if f.Namespace != nil {
+		o.Context.Namespace = *f.Namespace
+	}
+	if f.Timeout != nil {
+		o.Timeout = *f.Timeout
+	}
+	return o
 }
 
 // tlsFiles names the TLS files a config reads, for an error about them.

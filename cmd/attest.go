@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 
@@ -284,13 +283,14 @@ func loadAttestations(getenv func(string) string, kubeContext string) ([]attest.
 	return atts, attest.ChainOf(raw), problems
 }
 
-// attestContext is the context name attestations are kept under for the flags: the one
-// vigil attest records (cluster.ResolveConnection's), "" when it cannot be resolved.
-func attestContext(flags *genericclioptions.ConfigFlags) string {
-	if flags == nil {
+// attestContext is the context name attestations are kept under for the check's kube
+// context: the one vigil attest records (cluster.ResolveConnection's), "" when it cannot be
+// resolved.
+func (o *CheckOptions) attestContext() string {
+	if o.ConfigFlags == nil && o.connect == nil {
 		return ""
 	}
-	t, err := cluster.ResolveConnection(flags, version.UserAgent())
+	t, err := o.connection()
 	if err != nil {
 		return ""
 	}

@@ -103,6 +103,9 @@ type CheckOptions struct {
 	// changed reports whether a flag was set on the command line (cobra's), for complete
 	// per context under --all-contexts.
 	changed func(flag string) bool
+	// connect resolves the kube connection: under --all-contexts, one context through the
+	// fleet's ContextResolver; nil, cluster.ResolveConnection of ConfigFlags.
+	connect func() (cluster.Connection, error)
 	// loadConfig and contextName are the global flags' (tests replace them).
 	loadConfig  func() (config.Config, error)
 	contextName func() string
@@ -397,7 +400,7 @@ func (o *CheckOptions) evaluate(ctx context.Context) (report.Report, error) {
 	findings := checks.Run(cat, inv)
 	if len(o.Files) == 0 && o.getenv != nil {
 		// A context's attestations stand in for what its API cannot show (vigil attest).
-		findings = overlayAttestations(o.getenv, attestContext(o.ConfigFlags), cat, findings, time.Now(), o.ErrOut)
+		findings = overlayAttestations(o.getenv, o.attestContext(), cat, findings, time.Now(), o.ErrOut)
 	}
 	rep := report.New(cat, findings, inv)
 	rep.Version = version.String()
@@ -409,13 +412,21 @@ func (o *CheckOptions) evaluate(ctx context.Context) (report.Report, error) {
 	return rep, nil
 }
 
+// connection resolves the kube context the check lists.
+func (o *CheckOptions) connection() (cluster.Connection, error) {
+	if o.connect != nil {
+		return o.connect()
+	}
+	return cluster.ResolveConnection(o.ConfigFlags, version.UserAgent())
+}
+
 // listLive lists the inventory of the flags' kube context.
 func listLive(ctx context.Context, o *CheckOptions) (*checks.Inventory, error) {
 	if o.ConfigFlags == nil {
 		return nil, errors.New("no kube connection flags: pass -f to check manifests")
 	}
 	// The TUI's resolution: its errors name the kubeconfig, the context and the file at fault.
-	t, err := cluster.ResolveConnection(o.ConfigFlags, version.UserAgent())
+	t, err := o.connection()
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/vigil-k8s/vigil/checks/report"
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/internal/termsafe"
+	"github.com/vigil-k8s/vigil/internal/version"
 )
 
 // DefaultParallel is how many contexts vigil check --all-contexts evaluates at once.
@@ -31,6 +32,7 @@ func (o *CheckOptions) runFleet(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	resolver := cluster.NewContextResolver(o.ConfigFlags, version.UserAgent()) // one parse of the kubeconfig for every context
 	runs := make([]report.Run, len(names))
 	warnings := make([]bytes.Buffer, len(names))
 	sem := make(chan struct{}, max(o.Parallel, 1))
@@ -39,7 +41,7 @@ func (o *CheckOptions) runFleet(ctx context.Context) error {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			runs[i] = o.evaluateContext(ctx, name, &warnings[i])
+			runs[i] = o.evaluateContext(ctx, name, resolver, &warnings[i])
 		})
 	}
 	wg.Wait()
@@ -92,12 +94,14 @@ func (o *CheckOptions) contextNames() ([]string, error) {
 	return names, nil
 }
 
-// evaluateContext evaluates one context as `vigil check --context name` does, writing its
-// warnings to errOut; an error becomes the run's one line.
-func (o *CheckOptions) evaluateContext(ctx context.Context, name string, errOut *bytes.Buffer) report.Run {
+// evaluateContext evaluates one context as `vigil check --context name` does, connecting
+// as resolver resolves it, writing its warnings to errOut; an error becomes the run's one
+// line.
+func (o *CheckOptions) evaluateContext(ctx context.Context, name string, resolver *cluster.ContextResolver, errOut *bytes.Buffer) report.Run {
 	co := *o
 	co.AllContexts = false
 	co.ConfigFlags = cluster.FlagsFor(o.ConfigFlags, name)
+	co.connect = sync.OnceValues(func() (cluster.Connection, error) { return resolver.Resolve(name) })
 	co.contextName = func() string { return name }
 	co.ErrOut = errOut
 	co.Namespaces = slices.Clone(o.Namespaces)
