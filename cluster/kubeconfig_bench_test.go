@@ -76,24 +76,8 @@ func BenchmarkResolveEveryContext(b *testing.B) {
 // manyContextsKubeconfig writes a kubeconfig of n contexts, each with its own cluster (CA
 // data) and user (client certificate and key data), and returns its path and the names.
 func manyContextsKubeconfig(tb testing.TB, n int) (string, []string) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	b64 := func(typ string, der []byte) string {
-		return base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
-	}
-	cert, pk := b64("CERTIFICATE", der), b64("EC PRIVATE KEY", keyDER)
+	certPEM, keyPEM := selfSignedPEM(tb, "bench")
+	cert, pk := base64.StdEncoding.EncodeToString(certPEM), base64.StdEncoding.EncodeToString(keyPEM)
 	var sb strings.Builder
 	var names []string
 	sb.WriteString("apiVersion: v1\nkind: Config\nclusters:\n")
@@ -116,4 +100,25 @@ func manyContextsKubeconfig(tb testing.TB, n int) (string, []string) {
 		tb.Fatal(err)
 	}
 	return path, names
+}
+
+// selfSignedPEM returns a self-signed CA certificate (ECDSA P-256, valid an hour either side
+// of now) and its key, PEM-encoded.
+func selfSignedPEM(tb testing.TB, cn string) (cert, key []byte) {
+	tb.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 }
