@@ -94,6 +94,22 @@ func TestListInventoryMatchesTheAPI(t *testing.T) {
 				return err
 			})
 		}
+		// Gone before the test ends (a namespace's deletion is not), so that no list after it
+		// meets more policies than a page.
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := admin.NetworkingV1().NetworkPolicies(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{}); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := clustertest.Eventually(time.Minute, 200*time.Millisecond, func() (bool, error) {
+				l, err := admin.NetworkingV1().NetworkPolicies(ns).List(ctx, metav1.ListOptions{})
+				return err == nil && len(l.Items) == 0, err
+			}); err != nil {
+				t.Error(err)
+			}
+		})
 		if err := g.Wait(); err != nil {
 			t.Fatal(err)
 		}
@@ -143,17 +159,23 @@ func wantListed(t *testing.T, paths []string, want map[string]string) {
 	}
 }
 
-// pathRecorder keeps the path of every request sent through it.
-type pathRecorder struct {
+// pathLog keeps the path of every request its recorders send.
+type pathLog struct {
 	mu    sync.Mutex
 	paths []string
-	next  http.RoundTripper
+}
+
+// pathRecorder sends requests through next, noting their paths in log; one per transport
+// client-go builds (it builds several, at once, for ListInventory's clients).
+type pathRecorder struct {
+	log  *pathLog
+	next http.RoundTripper
 }
 
 func (r *pathRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	r.mu.Lock()
-	r.paths = append(r.paths, req.URL.Path)
-	r.mu.Unlock()
+	r.log.mu.Lock()
+	r.log.paths = append(r.log.paths, req.URL.Path)
+	r.log.mu.Unlock()
 	return r.next.RoundTrip(req)
 }
 
@@ -228,12 +250,13 @@ func inventoryMatchesAPI(t *testing.T, cfg *rest.Config, refused map[string]stri
 	}
 	key := func(o metav1.Object) string { return o.GetNamespace() + "/" + o.GetName() }
 	var diff []string
-	var rec *pathRecorder
+	var rec *pathLog
 	for attempt := 0; attempt < 5; attempt++ { // the seed's pods may still be moving between the two reads
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		rec = &pathRecorder{}
+		log := &pathLog{}
+		rec = log
 		listCfg := rest.CopyConfig(cfg)
-		listCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { rec.next = rt; return rec })
+		listCfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &pathRecorder{log: log, next: rt} })
 		inv, err := cluster.ListInventory(ctx, listCfg, namespaces)
 		if err != nil {
 			cancel()
