@@ -62,6 +62,15 @@ func resolveConnection(flags *genericclioptions.ConfigFlags, loader clientcmd.Cl
 			return Connection{}, fmt.Errorf("context %q not found in kubeconfig %s (have: %s)", name, files, contextNames(raw.Contexts))
 		}
 		t.User = kctx.AuthInfo
+		// A context naming a cluster the kubeconfig does not have: client-go would quietly
+		// try http://localhost:8080 (a renamed or deleted cluster entry, a half-merged file).
+		cluster := kctx.Cluster
+		if isSet(flags.ClusterName) {
+			cluster = *flags.ClusterName
+		}
+		if _, ok := raw.Clusters[cluster]; !ok && !isSet(flags.APIServer) {
+			return Connection{}, fmt.Errorf("context %q: cluster %q not found in kubeconfig %s (have: %s)", name, cluster, files, contextNames(raw.Clusters))
+		}
 	}
 	if name == "" && len(raw.Contexts) == 0 && !inCluster() && !isSet(flags.APIServer) {
 		// Without this, client-go would quietly try http://localhost:8080.

@@ -95,11 +95,17 @@ func TestResolveConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	gonePath := filepath.Join(dir, "gone-cluster")
+	if err := os.WriteFile(gonePath, []byte(strings.Replace(testKubeconfig, "context: {cluster: c1, user: reviewer}", "context: {cluster: c-gone, user: reviewer}", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	errs := []struct {
 		name, kubeconfig, context, want string
 	}{
 		{"CA file not PEM", badPath, "bad-ca", `context "bad-ca": TLS settings (certificate-authority ` + badCA + `): unable to load root certificates: unable to parse bytes as PEM block`},
 		{"unknown context", path, "nope", fmt.Sprintf(`context "nope" not found in kubeconfig %s (have: local-1, local-1-reviewer)`, path)},
+		{"cluster not in the kubeconfig", gonePath, "local-1-reviewer", fmt.Sprintf(`context "local-1-reviewer": cluster "c-gone" not found in kubeconfig %s (have: c1)`, gonePath)},
 		{"missing file", filepath.Join(dir, "missing"), "", "kubeconfig " + filepath.Join(dir, "missing") + ": no such file or directory"},
 	}
 	for _, tt := range errs {
