@@ -266,7 +266,7 @@ func (l *lister) refused(resource string, err error) bool {
 // notServed is Forbidden's entry of a kind the API server does not serve.
 const notServed = "not served by the API server"
 
-// listAll pages through a list call of kind k (500 at a time, with the
+// listAll pages through a list call of kind k (listPage at a time, with the
 // kind's selectors), dropping managed fields. A refused list yields nothing
 // and no error. With probe it asks for the first page only: whole is false,
 // with nothing returned and no refusal recorded, when the list goes on or the
