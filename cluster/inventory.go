@@ -73,8 +73,16 @@ func ListInventory(ctx context.Context, cfg *rest.Config, namespaces []string) (
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(listConcurrency)
 	l.ctx = gctx
+	twins := readingTwins()
 	for _, k := range checks.Kinds {
 		if k.SessionOnly {
+			continue
+		}
+		if _, ok := twins.of[k.Key()]; ok {
+			continue // read from its twin's reading in all namespaces, below
+		}
+		if sib, ok := twins.in[k.Key()]; ok {
+			g.Go(func() error { return l.listWithTwin(k, sib, dyn, md) })
 			continue
 		}
 		gvr := k.GVR()
@@ -115,6 +123,61 @@ func ListInventory(ctx context.Context, cfg *rest.Config, namespaces []string) (
 		inv.Namespaces = slices.DeleteFunc(inv.Namespaces, func(ns *corev1.Namespace) bool { return !slices.Contains(namespaces, ns.Name) })
 	}
 	return inv, nil
+}
+
+// twinKinds pairs a kind's reading in all namespaces with the same kind in the listed
+// namespaces (Deployments and DaemonSets: the cluster-level checks read them everywhere).
+type twinKinds struct {
+	in map[string]checks.Kind // key of the reading in all namespaces → the namespaced kind
+	of map[string]checks.Kind // key of the namespaced kind → its reading in all namespaces
+}
+
+// readingTwins finds, in checks.Kinds, each second reading of a kind in all namespaces, without
+// selectors, whose kind is also read in the listed namespaces, without selectors: one list
+// serves both.
+func readingTwins() twinKinds {
+	t := twinKinds{in: map[string]checks.Kind{}, of: map[string]checks.Kind{}}
+	plain := func(k checks.Kind) bool {
+		return !k.SessionOnly && !k.Optional && k.FieldSelector == "" && k.LabelSelector == ""
+	}
+	for _, all := range checks.Kinds {
+		if all.Scope != checks.AllNamespaces || all.Reading == "" || !plain(all) {
+			continue
+		}
+		for _, k := range checks.Kinds {
+			if k.Scope == checks.Namespaced && k.Reading == "" && plain(k) && k.GVR() == all.GVR() && k.Source == all.Source {
+				t.in[all.Key()], t.of[k.Key()] = k, all
+			}
+		}
+	}
+	return t
+}
+
+// listWithTwin lists all, a reading of a kind in all namespaces, and takes sib, the same
+// kind in the listed namespaces, from it: one request instead of two, or of one per
+// namespace. Where the API refuses the reading in all namespaces (a user bound in some
+// namespaces only), sib is listed per namespace, each namespace's refusal recorded.
+func (l *lister) listWithTwin(all, sib checks.Kind, dyn dynamic.Interface, md metadata.Interface) error {
+	objs, _, err := l.listObjects(all, all.GVR(), metav1.NamespaceAll, nil, dyn, md)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	_, refused := l.inv.Forbidden[all.Key()]
+	l.mu.Unlock()
+	if !refused {
+		var only []string
+		if !slices.Contains(l.namespaces, metav1.NamespaceAll) {
+			only = l.namespaces
+		}
+		l.add(sib, objs, only)
+		return nil
+	}
+	g, _ := errgroup.WithContext(l.ctx)
+	for _, ns := range l.namespaces {
+		g.Go(func() error { _, err := l.list(sib, sib.GVR(), ns, nil, dyn, md); return err })
+	}
+	return g.Wait()
 }
 
 // inEveryNamespace are the kinds ListInventory lists one namespace at a time without first
@@ -169,6 +232,12 @@ func (l *lister) add(k checks.Kind, objs []metav1.Object, only []string) {
 // returns false, with nothing kept or recorded, when there is more or the API
 // refused. Without, it pages to the end and returns true.
 func (l *lister) list(k checks.Kind, gvr schema.GroupVersionResource, ns string, only []string, dyn dynamic.Interface, md metadata.Interface) (bool, error) {
+	_, whole, err := l.listObjects(k, gvr, ns, only, dyn, md)
+	return whole, err
+}
+
+// listObjects is list, returning the objects it listed (before only's filter).
+func (l *lister) listObjects(k checks.Kind, gvr schema.GroupVersionResource, ns string, only []string, dyn dynamic.Interface, md metadata.Interface) ([]metav1.Object, bool, error) {
 	probe := only != nil
 	if k.Source == checks.Metadata {
 		ri := md.Resource(gvr)
@@ -188,7 +257,7 @@ func (l *lister) list(k checks.Kind, gvr schema.GroupVersionResource, ns string,
 			objs = append(objs, obj)
 		}
 		l.add(k, objs, only)
-		return whole, err
+		return objs, whole, err
 	}
 	if k.Source == checks.Typed {
 		v, whole, err := listAll(l, k, ns, probe, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
@@ -205,7 +274,7 @@ func (l *lister) list(k checks.Kind, gvr schema.GroupVersionResource, ns string,
 			}
 		}
 		l.add(k, objs, only)
-		return whole, err
+		return objs, whole, err
 	}
 	ri := dyn.Resource(gvr)
 	list := ri.List
@@ -224,12 +293,12 @@ func (l *lister) list(k checks.Kind, gvr schema.GroupVersionResource, ns string,
 		obj := k.New()
 		// Not err: that is listAll's, returned below with whatever it did list.
 		if convErr := runtime.DefaultUnstructuredConverter.FromUnstructured(v[i].Object, obj); convErr != nil {
-			return whole, fmt.Errorf("list %s: %s/%s: %w", k.Key(), v[i].GetNamespace(), v[i].GetName(), convErr)
+			return nil, whole, fmt.Errorf("list %s: %s/%s: %w", k.Key(), v[i].GetNamespace(), v[i].GetName(), convErr)
 		}
 		objs = append(objs, obj)
 	}
 	l.add(k, objs, only)
-	return whole, err
+	return objs, whole, err
 }
 
 // lister carries what every list call needs.
@@ -314,10 +383,29 @@ func listAll[T any, L any](l *lister, k checks.Kind, ns string, probe bool, list
 // discover records, per custom-resource group the catalogue reads, whether
 // it is installed, and returns the version serving each optional kind (by
 // key): the kind's own when served, else the first the group serves it in.
+//
+// A server with aggregated discovery (Kubernetes 1.30 on) answers the two
+// requests for the groups with every group version's resources as well, and
+// those are used; a group version it could not describe (a stale aggregated
+// API), and every one a server without it serves, is asked about on its own.
 func (l *lister) discover(disc discovery.DiscoveryInterface) (map[string]string, error) {
-	groups, err := disc.ServerGroups()
+	var groups *metav1.APIGroupList
+	var resources map[schema.GroupVersion]*metav1.APIResourceList
+	var stale map[schema.GroupVersion]error
+	var err error
+	if ad, ok := disc.(discovery.AggregatedDiscoveryInterfaceWithContext); ok {
+		groups, resources, stale, err = ad.GroupsAndMaybeResourcesWithContext(l.ctx)
+	} else {
+		groups, err = disc.ServerGroups()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("discovery: %s: %w", Explain(err), err)
+	}
+	resourcesOf := func(gv string) (*metav1.APIResourceList, error) {
+		if parsed, perr := schema.ParseGroupVersion(gv); perr == nil && resources != nil && stale[parsed] == nil {
+			return resources[parsed], nil // nil: the version serves no resource
+		}
+		return disc.ServerResourcesForGroupVersion(gv)
 	}
 	versions := map[string][]string{}
 	for _, g := range groups.Groups {
@@ -344,7 +432,7 @@ func (l *lister) discover(disc discovery.DiscoveryInterface) (map[string]string,
 		for _, v := range versions[k.Group] {
 			gv := k.Group + "/" + v
 			if !served[gv] {
-				rl, err := disc.ServerResourcesForGroupVersion(gv)
+				rl, err := resourcesOf(gv)
 				if err != nil && !apierrors.IsNotFound(err) {
 					return nil, fmt.Errorf("discovery %s: %s: %w", gv, Explain(err), err)
 				}

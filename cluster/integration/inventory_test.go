@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -33,7 +35,9 @@ import (
 //
 //   - admin, who may list across namespaces: one request a namespaced kind, across
 //     namespaces, and none per namespace (the other namespaces' objects are dropped), except
-//     for the kinds every namespace holds (Pods, ConfigMaps), listed per namespace;
+//     for the kinds every namespace holds (Pods, ConfigMaps), listed per namespace, and
+//     with Deployments and DaemonSets, which the cluster-level checks read in all
+//     namespaces as well, listed once for both;
 //   - a user bound to view in the listed namespaces only, whom the API refuses a list across
 //     namespaces: each namespaced kind listed per namespace, cluster-scoped kinds refused;
 //   - admin with more NetworkPolicies than one page holds in a namespace nobody listed: the
@@ -47,7 +51,7 @@ func TestListInventoryMatchesTheAPI(t *testing.T) {
 
 	t.Run("admin", func(t *testing.T) {
 		paths := inventoryMatchesAPI(t, adminCfg, nil)
-		wantListed(t, paths, map[string]string{"pods": perNamespace, "configmaps": perNamespace, "networkpolicies": acrossNamespaces, "deployments": acrossNamespaces})
+		wantListed(t, paths, map[string]string{"pods": perNamespace, "configmaps": perNamespace, "networkpolicies": acrossNamespaces, "deployments": onceAcross, "daemonsets": onceAcross})
 	})
 
 	t.Run("bound-in-namespaces", func(t *testing.T) {
@@ -114,14 +118,16 @@ func TestListInventoryMatchesTheAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		paths := inventoryMatchesAPI(t, adminCfg, nil)
-		wantListed(t, paths, map[string]string{"pods": perNamespace, "configmaps": perNamespace, "networkpolicies": perNamespace, "deployments": acrossNamespaces})
+		wantListed(t, paths, map[string]string{"pods": perNamespace, "configmaps": perNamespace, "networkpolicies": perNamespace, "deployments": onceAcross})
 	})
 }
 
 // How wantListed expects a namespaced kind listed in the default namespaces: across
-// namespaces, or one list in each.
+// namespaces, once across namespaces (one list serving the cluster-level checks'
+// reading in all namespaces too), or one list in each.
 const (
 	acrossNamespaces = "across namespaces"
+	onceAcross       = "once across namespaces"
 	perNamespace     = "per namespace"
 )
 
@@ -147,6 +153,10 @@ func wantListed(t *testing.T, paths []string, want map[string]string) {
 			}
 		}
 		switch how {
+		case onceAcross:
+			if across != 1 || len(per) > 0 {
+				t.Errorf("%s: %d lists across namespaces, %v per namespace; want one list across namespaces, none in %v", resource, across, per, config.DefaultNamespaces)
+			}
 		case acrossNamespaces:
 			if across == 0 || len(per) > 0 {
 				t.Errorf("%s: %d lists across namespaces, %v per namespace; want it listed across namespaces, in none of %v", resource, across, per, config.DefaultNamespaces)
@@ -316,4 +326,94 @@ func inventoryMatchesAPI(t *testing.T, cfg *rest.Config, refused map[string]stri
 	slices.Sort(diff)
 	t.Errorf("ListInventory and the API differ:\n%s", strings.Join(diff, "\n"))
 	return rec.paths
+}
+
+// legacyDiscovery asks /api and /apis for the discovery documents of servers before
+// aggregated discovery (Kubernetes 1.30), whatever its client accepts: the server then
+// answers without the group versions' resources, as an older one would.
+type legacyDiscovery struct{ next http.RoundTripper }
+
+func (d legacyDiscovery) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Path == "/api" || req.URL.Path == "/apis" {
+		req = req.Clone(req.Context())
+		req.Header.Set("Accept", "application/json")
+	}
+	return d.next.RoundTrip(req)
+}
+
+// TestListInventoryDiscoversEitherWay: ListInventory takes the custom-resource groups and
+// versions it lists from aggregated discovery's two documents, without asking about any
+// group version on its own, and from a server without aggregated discovery by asking each
+// group version; both ways it finds the groups client-go's legacy discovery lists as
+// installed, and lists the same custom resources at the same versions.
+func TestListInventoryDiscoversEitherWay(t *testing.T) {
+	cfg, err := lc.RESTConfig("local-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := discovery.NewDiscoveryClientForConfigOrDie(cfg)
+	dc.UseLegacyDiscovery = true
+	groups, err := dc.ServerGroups()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantInstalled := map[string]bool{}
+	for _, g := range checks.KnownGroups {
+		wantInstalled[g] = slices.ContainsFunc(groups.Groups, func(ag metav1.APIGroup) bool { return ag.Name == g && len(ag.Versions) > 0 })
+	}
+	if !slices.Contains(slices.Collect(maps.Values(wantInstalled)), true) {
+		t.Fatalf("no group of %v installed on local-1: nothing to discover", checks.KnownGroups)
+	}
+	// customLists are the lists of custom resources a run sent, "group/version/resource" of
+	// each path, and its discovery requests about one group version.
+	customLists := func(paths []string) (lists []string, perVersion int) {
+		for _, p := range paths {
+			seg := strings.Split(strings.Trim(p, "/"), "/")
+			if len(seg) < 3 || seg[0] != "apis" || !slices.Contains(checks.KnownGroups, seg[1]) {
+				continue
+			}
+			if len(seg) == 3 {
+				perVersion++
+				continue
+			}
+			lists = append(lists, seg[1]+"/"+seg[2]+"/"+seg[len(seg)-1])
+		}
+		slices.Sort(lists)
+		return slices.Compact(lists), perVersion
+	}
+	run := func(legacy bool) (checks.Inventory, []string, int) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		log := &pathLog{}
+		c := rest.CopyConfig(cfg)
+		c.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+			if legacy {
+				rt = legacyDiscovery{next: rt}
+			}
+			return &pathRecorder{log: log, next: rt}
+		})
+		inv, err := cluster.ListInventory(ctx, c, config.DefaultNamespaces)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lists, perVersion := customLists(log.paths)
+		return inv, lists, perVersion
+	}
+	aggInv, aggLists, aggAsked := run(false)
+	legInv, legLists, legAsked := run(true)
+	if aggAsked != 0 {
+		t.Errorf("aggregated discovery: %d requests about one group version; want none (the two documents hold them)", aggAsked)
+	}
+	if legAsked == 0 {
+		t.Errorf("without aggregated discovery: no request about a group version; want the installed groups' asked (is the legacy answer forced?)")
+	}
+	for name, got := range map[string]map[string]bool{"aggregated": aggInv.Installed, "legacy": legInv.Installed} {
+		if !maps.Equal(got, wantInstalled) {
+			t.Errorf("%s discovery: installed %v; client-go's legacy discovery: %v", name, got, wantInstalled)
+		}
+	}
+	if len(aggLists) == 0 || !slices.Equal(aggLists, legLists) {
+		t.Errorf("custom resources listed:\naggregated discovery %v\nwithout it           %v", aggLists, legLists)
+	}
+	t.Logf("installed %v; %d custom resource lists; %d requests about a group version without aggregated discovery", wantInstalled, len(aggLists), legAsked)
 }
