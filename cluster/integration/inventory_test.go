@@ -35,9 +35,8 @@ import (
 //
 //   - admin, who may list across namespaces: one request a namespaced kind, across
 //     namespaces, and none per namespace (the other namespaces' objects are dropped), except
-//     for the kinds every namespace holds (Pods, ConfigMaps), listed per namespace, and
-//     with Deployments and DaemonSets, which the cluster-level checks read in all
-//     namespaces as well, listed once for both;
+//     for Secrets, listed per namespace only; Deployments and DaemonSets, which the
+//     cluster-level checks read in all namespaces as well, listed once for both;
 //   - a user bound to view in the listed namespaces only, whom the API refuses a list across
 //     namespaces: each namespaced kind listed per namespace, cluster-scoped kinds refused;
 //   - admin with more NetworkPolicies than one page holds in a namespace nobody listed: the
@@ -51,7 +50,8 @@ func TestListInventoryMatchesTheAPI(t *testing.T) {
 
 	t.Run("admin", func(t *testing.T) {
 		paths := inventoryMatchesAPI(t, adminCfg, nil)
-		wantListed(t, paths, map[string]string{"pods": perNamespace, "configmaps": perNamespace, "networkpolicies": acrossNamespaces, "deployments": onceAcross, "daemonsets": onceAcross})
+		wantListed(t, paths, map[string]string{"pods": acrossNamespaces, "configmaps": acrossNamespaces, "serviceaccounts": acrossNamespaces, "secrets": perNamespace,
+			"networkpolicies": acrossNamespaces, "deployments": onceAcross, "daemonsets": onceAcross})
 	})
 
 	t.Run("bound-in-namespaces", func(t *testing.T) {
@@ -118,7 +118,7 @@ func TestListInventoryMatchesTheAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 		paths := inventoryMatchesAPI(t, adminCfg, nil)
-		wantListed(t, paths, map[string]string{"pods": perNamespace, "configmaps": perNamespace, "networkpolicies": perNamespace, "deployments": onceAcross})
+		wantListed(t, paths, map[string]string{"pods": acrossNamespaces, "configmaps": acrossNamespaces, "networkpolicies": perNamespace, "deployments": onceAcross})
 	})
 }
 
@@ -190,7 +190,7 @@ func (r *pathRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // inventoryMatchesAPI lists the default namespaces with ListInventory as cfg's identity
-// and compares pods, deployments, network policies, config maps and cluster role bindings
+// and compares pods, deployments, network policies, config maps, service accounts and cluster role bindings
 // with what the same identity lists with client-go's typed clientset in JSON; a kind of
 // refused (name: Forbidden key) must be recorded refused instead. It returns the paths ListInventory's last
 // run requested.
@@ -247,6 +247,15 @@ func inventoryMatchesAPI(t *testing.T, cfg *rest.Config, refused map[string]stri
 			return ptrs(len(l.Items), func(i int) metav1.Object { return &l.Items[i] }), nil
 		}, func(inv *checks.Inventory) []metav1.Object {
 			return ptrs(len(inv.ConfigMaps), func(i int) metav1.Object { return inv.ConfigMaps[i] })
+		}},
+		{"serviceaccounts", true, func(ctx context.Context, ns string) ([]metav1.Object, error) {
+			l, err := cs.CoreV1().ServiceAccounts(ns).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return nil, err
+			}
+			return ptrs(len(l.Items), func(i int) metav1.Object { return &l.Items[i] }), nil
+		}, func(inv *checks.Inventory) []metav1.Object {
+			return ptrs(len(inv.ServiceAccounts), func(i int) metav1.Object { return inv.ServiceAccounts[i] })
 		}},
 		{"clusterrolebindings", false, func(ctx context.Context, _ string) ([]metav1.Object, error) {
 			l, err := cs.RbacV1().ClusterRoleBindings().List(ctx, metav1.ListOptions{})
@@ -318,7 +327,7 @@ func inventoryMatchesAPI(t *testing.T, cfg *rest.Config, refused map[string]stri
 		}
 		cancel()
 		if len(diff) == 0 {
-			t.Logf("%d pods, %d deployments, %d network policies, %d config maps, %d cluster role bindings agree; %d requests", len(inv.Pods), len(inv.Deployments), len(inv.NetworkPolicies), len(inv.ConfigMaps), len(inv.ClusterRoleBindings), len(rec.paths))
+			t.Logf("%d pods, %d deployments, %d network policies, %d config maps, %d service accounts, %d cluster role bindings agree; %d requests", len(inv.Pods), len(inv.Deployments), len(inv.NetworkPolicies), len(inv.ConfigMaps), len(inv.ServiceAccounts), len(inv.ClusterRoleBindings), len(rec.paths))
 			return rec.paths
 		}
 		time.Sleep(2 * time.Second)
