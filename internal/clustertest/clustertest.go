@@ -140,7 +140,7 @@ func (c *Cluster) start() error {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stderr = stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = childAttr()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
