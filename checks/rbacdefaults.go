@@ -29,7 +29,9 @@ type rbacDefaults struct {
 	RoleBindings        []rbacv1.RoleBinding // kube-system, kube-public
 }
 
-var bootstrapRBAC = func() rbacDefaults {
+// bootstrapRBAC is the bootstrap policy, parsed from the embedded YAML on first use
+// rather than at start-up (about 20 ms every vigil command would pay, most never reading it).
+var bootstrapRBAC = sync.OnceValue(func() rbacDefaults {
 	var d rbacDefaults
 	read := func(name string, into any) {
 		data, err := rbacDefaultsFS.ReadFile("rbacdefaults/" + name)
@@ -54,7 +56,7 @@ var bootstrapRBAC = func() rbacDefaults {
 	d.ClusterRoleBindings = append(crbs.Items, ctrlBindings.Items...)
 	d.Roles, d.RoleBindings = rs.Items, rbs.Items
 	return d
-}()
+})
 
 // BootstrapBinding is one binding of the Kubernetes bootstrap policy,
 // exempt from the RBAC effect checks for exactly these subjects.
@@ -68,10 +70,10 @@ type BootstrapBinding struct {
 // order of upstream's files (cluster, controller, namespace bindings).
 func BootstrapBindings() []BootstrapBinding {
 	var out []BootstrapBinding
-	for _, b := range bootstrapRBAC.ClusterRoleBindings {
+	for _, b := range bootstrapRBAC().ClusterRoleBindings {
 		out = append(out, BootstrapBinding{Resource{"ClusterRoleBinding", "", b.Name}, b.RoleRef, b.Subjects})
 	}
-	for _, b := range bootstrapRBAC.RoleBindings {
+	for _, b := range bootstrapRBAC().RoleBindings {
 		out = append(out, BootstrapBinding{Resource{"RoleBinding", b.Namespace, b.Name}, b.RoleRef, b.Subjects})
 	}
 	return out
@@ -116,9 +118,9 @@ func bootstrapExempt(b binding, s rbacv1.Subject) bool {
 func isBootstrapRole(r Resource) bool {
 	switch r.Kind {
 	case "ClusterRole":
-		return slices.ContainsFunc(bootstrapRBAC.ClusterRoles, func(c rbacv1.ClusterRole) bool { return c.Name == r.Name })
+		return slices.ContainsFunc(bootstrapRBAC().ClusterRoles, func(c rbacv1.ClusterRole) bool { return c.Name == r.Name })
 	case "Role":
-		return slices.ContainsFunc(bootstrapRBAC.Roles, func(c rbacv1.Role) bool { return c.Namespace == r.Namespace && c.Name == r.Name })
+		return slices.ContainsFunc(bootstrapRBAC().Roles, func(c rbacv1.Role) bool { return c.Namespace == r.Namespace && c.Name == r.Name })
 	}
 	return false
 }

@@ -20,8 +20,8 @@ import (
 // cluster-admin or edit without declaring them).
 func (inv *Inventory) clusterRoles() []*rbacv1.ClusterRole {
 	out := slices.Clone(inv.ClusterRoles)
-	for i := range bootstrapRBAC.ClusterRoles {
-		d := &bootstrapRBAC.ClusterRoles[i]
+	for i := range bootstrapRBAC().ClusterRoles {
+		d := &bootstrapRBAC().ClusterRoles[i]
 		if !slices.ContainsFunc(inv.ClusterRoles, func(c *rbacv1.ClusterRole) bool { return c.Name == d.Name }) {
 			out = append(out, d)
 		}
@@ -49,7 +49,7 @@ func (inv *Inventory) resolveRole(bindingNS string, ref rbacv1.RoleRef) (resolve
 				return resolvedRole{Rules: r.Rules, RuleFrom: repeat(r.Name, len(r.Rules))}, true
 			}
 		}
-		for _, r := range bootstrapRBAC.Roles {
+		for _, r := range bootstrapRBAC().Roles {
 			if r.Namespace == bindingNS && r.Name == ref.Name {
 				return resolvedRole{Rules: r.Rules, From: "built-in", RuleFrom: repeat(r.Name, len(r.Rules))}, true
 			}

@@ -87,11 +87,11 @@ func TestPowersMatchUpstreamCovers(t *testing.T) {
 // changed, or under another name is judged.
 func TestBootstrapBindingsExemptExactly(t *testing.T) {
 	inv := &Inventory{}
-	for i := range bootstrapRBAC.ClusterRoleBindings {
-		inv.ClusterRoleBindings = append(inv.ClusterRoleBindings, &bootstrapRBAC.ClusterRoleBindings[i])
+	for i := range bootstrapRBAC().ClusterRoleBindings {
+		inv.ClusterRoleBindings = append(inv.ClusterRoleBindings, &bootstrapRBAC().ClusterRoleBindings[i])
 	}
-	for i := range bootstrapRBAC.RoleBindings {
-		inv.RoleBindings = append(inv.RoleBindings, &bootstrapRBAC.RoleBindings[i])
+	for i := range bootstrapRBAC().RoleBindings {
+		inv.RoleBindings = append(inv.RoleBindings, &bootstrapRBAC().RoleBindings[i])
 	}
 	if len(inv.ClusterRoleBindings) < 40 || len(inv.RoleBindings) < 5 {
 		t.Fatalf("bootstrap policy has %d cluster and %d namespace bindings", len(inv.ClusterRoleBindings), len(inv.RoleBindings))
@@ -134,7 +134,7 @@ func TestBootstrapBindingsExemptExactly(t *testing.T) {
 
 func bootstrapBinding(t *testing.T, name string) rbacv1.ClusterRoleBinding {
 	t.Helper()
-	for _, b := range bootstrapRBAC.ClusterRoleBindings {
+	for _, b := range bootstrapRBAC().ClusterRoleBindings {
 		if b.Name == name {
 			b.Subjects = slices.Clone(b.Subjects)
 			b.ObjectMeta = metav1.ObjectMeta{Name: b.Name}
