@@ -187,8 +187,8 @@ func (l *lister) listWithTwin(all, sib checks.Kind, dyn dynamic.Interface, md me
 // ConfigMaps and ServiceAccounts, which every namespace holds, are asked for across
 // namespaces like the other kinds: where they fit one page (every ServiceAccount and
 // ConfigMap of most clusters, the Pods of a small one) that is one request instead of one a
-// namespace; where they do not, the page read for nothing costs a tenth or less of the lists
-// that follow.
+// namespace; where they do not (the Pods of a large cluster), that page of listPage objects
+// is read for nothing before the lists per namespace.
 var perNamespaceOnly = map[string]bool{checks.ResSecrets: true}
 
 // listPage is how many objects one list request asks for.
