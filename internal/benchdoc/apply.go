@@ -33,6 +33,9 @@ func Replace(doc string, fresh map[string]string) (out string, replaced, kept []
 		b.WriteString(rest[:loc[1]])
 		body := rest[loc[1] : loc[1]+closeAt]
 		if text, ok := fresh[name]; ok {
+			if name == MeasuredBlock {
+				text = mergeMeasured(body, text)
+			}
 			b.WriteString("\n" + strings.TrimRight(text, "\n") + "\n")
 			replaced = append(replaced, name)
 		} else {
@@ -83,4 +86,60 @@ func Load(dir string) (map[string]string, error) {
 		fresh[MeasuredBlock] = table
 	}
 	return fresh, nil
+}
+
+// mergeMeasured is the README's "Measured" table after a run: the run's rows, each in the
+// place of the row of the same "what" if there was one, and the rows the run did not measure
+// (a partial run: one benchmark, or a running cluster) kept, each dated by the run it came
+// from, and counted in the header. Without it a partial run dropped them.
+func mergeMeasured(old, fresh string) string {
+	split := func(s string) (header []string, rows []string) {
+		for _, line := range strings.Split(strings.Trim(s, "\n"), "\n") {
+			switch {
+			case strings.HasPrefix(line, "| what |"), strings.HasPrefix(line, "|---"):
+			case strings.HasPrefix(line, "| "):
+				rows = append(rows, line)
+			case strings.TrimSpace(line) != "":
+				header = append(header, line)
+			}
+		}
+		return header, rows
+	}
+	key := func(row string) string { k, _, _ := strings.Cut(row, " | "); return k }
+	oldHeader, oldRows := split(old)
+	freshHeader, freshRows := split(fresh)
+	// "Run of 2026-12-03 20:07 UTC on 2e70229 (x86_64, ...)." → "2026-12-03 20:07 UTC on 2e70229"
+	oldRun := ""
+	if len(oldHeader) > 0 {
+		oldRun, _, _ = strings.Cut(strings.TrimPrefix(oldHeader[0], "Run of "), " (")
+		oldRun = strings.TrimSuffix(oldRun, ".")
+	}
+	byKey := map[string]string{}
+	for _, r := range freshRows {
+		byKey[key(r)] = r
+	}
+	var rows []string
+	kept := 0
+	for _, r := range oldRows {
+		if f, ok := byKey[key(r)]; ok {
+			rows = append(rows, f)
+			delete(byKey, key(r))
+			continue
+		}
+		if oldRun != "" && !strings.Contains(r, " (run of ") {
+			r = strings.TrimSuffix(r, " |") + " (run of " + oldRun + ") |"
+		}
+		rows = append(rows, r)
+		kept++
+	}
+	for _, r := range freshRows {
+		if _, ok := byKey[key(r)]; ok {
+			rows = append(rows, r)
+		}
+	}
+	header := strings.Join(freshHeader, "\n")
+	if kept > 0 {
+		header += fmt.Sprintf(" %d rows this run did not measure are kept from earlier runs, each dated.", kept)
+	}
+	return strings.TrimLeft(header+"\n\n| what | figure |\n|---|---|\n"+strings.Join(rows, "\n")+"\n", "\n")
 }

@@ -73,3 +73,29 @@ func TestNothingWrittenWithoutTheDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMeasuredKeepsRowsARunDidNotMeasure: a partial run's rows replace theirs in place, the
+// README's other rows stay, dated by the run they came from, a new row is added at the end,
+// and applying the same run again changes nothing.
+func TestMeasuredKeepsRowsARunDidNotMeasure(t *testing.T) {
+	doc := "<!-- bench:measured -->\nRun of 2026-12-03 20:07 UTC on aaa (x86_64).\n\n| what | figure |\n|---|---|\n" +
+		"| a | 1 |\n| b | 2 |\n| c | 3 |\n<!-- /bench:measured -->\n"
+	fresh := map[string]string{MeasuredBlock: "Run of 2026-12-04 15:58 UTC on bbb (x86_64).\n\n| what | figure |\n|---|---|\n| b | 20 |\n| d | 40 |\n"}
+	out, _, _, err := Replace(doc, fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "<!-- bench:measured -->\nRun of 2026-12-04 15:58 UTC on bbb (x86_64). 2 rows this run did not measure are kept from earlier runs, each dated.\n\n| what | figure |\n|---|---|\n" +
+		"| a | 1 (run of 2026-12-03 20:07 UTC on aaa) |\n| b | 20 |\n| c | 3 (run of 2026-12-03 20:07 UTC on aaa) |\n| d | 40 |\n<!-- /bench:measured -->\n"
+	if out != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+	again, _, _, err := Replace(out, fresh)
+	if err != nil || again != out {
+		t.Errorf("a second apply of the same run changed the table (err %v):\n%s", err, again)
+	}
+	full := map[string]string{MeasuredBlock: "Run of 2026-12-05 UTC on ccc (x86_64).\n\n| what | figure |\n|---|---|\n| a | 100 |\n| b | 200 |\n| c | 300 |\n| d | 400 |\n"}
+	if out, _, _, err = Replace(out, full); err != nil || strings.Contains(out, "run of") || strings.Contains(out, "kept") {
+		t.Errorf("a run measuring every row kept something (err %v):\n%s", err, out)
+	}
+}

@@ -4,8 +4,8 @@
 //
 // Each `<!-- bench:NAME -->` block of each FILE is replaced by DIR/NAME.md
 // when the run wrote it (the README's "measured" block by the table of
-// DIR/rows); the others are kept and listed, so a partial run says what it
-// left as it was.
+// DIR/rows, with the rows the run did not measure kept and dated); the others
+// are kept and listed, so a partial run says what it left as it was.
 package main
 
 import (
