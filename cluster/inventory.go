@@ -173,11 +173,7 @@ func (l *lister) listWithTwin(all, sib checks.Kind, dyn dynamic.Interface, md me
 		l.add(sib, objs, only)
 		return nil
 	}
-	g, _ := errgroup.WithContext(l.ctx)
-	for _, ns := range l.namespaces {
-		g.Go(func() error { _, err := l.list(sib, sib.GVR(), ns, nil, dyn, md); return err })
-	}
-	return g.Wait()
+	return l.listEach(sib, sib.GVR(), l.namespaces, dyn, md)
 }
 
 // perNamespaceOnly are the kinds ListInventory lists only in the namespaces asked for, never
@@ -209,6 +205,11 @@ func (l *lister) listIn(k checks.Kind, gvr schema.GroupVersionResource, nss []st
 	if whole, err := l.list(k, gvr, metav1.NamespaceAll, nss, dyn, md); whole || err != nil {
 		return err
 	}
+	return l.listEach(k, gvr, nss, dyn, md)
+}
+
+// listEach lists kind k in each of nss, in parallel, each namespace's refusal recorded.
+func (l *lister) listEach(k checks.Kind, gvr schema.GroupVersionResource, nss []string, dyn dynamic.Interface, md metadata.Interface) error {
 	g, _ := errgroup.WithContext(l.ctx)
 	for _, ns := range nss {
 		g.Go(func() error { _, err := l.list(k, gvr, ns, nil, dyn, md); return err })
