@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -64,21 +66,7 @@ func WriteFleet(w io.Writer, format string, runs []Run, o Options) error {
 	case Prometheus:
 		return WritePrometheus(w, runs)
 	case "json":
-		doc := struct {
-			Contexts []jsonFleetRun `json:"contexts"`
-			Summary  []FleetSummary `json:"summary"`
-		}{Contexts: []jsonFleetRun{}, Summary: Summarise(runs)}
-		for _, run := range runs {
-			jr := jsonFleetRun{Context: run.Context, Error: run.Err}
-			if run.Err == "" && run.Report != nil {
-				rep := newJSONReport(*run.Report)
-				jr.Report = &rep
-			}
-			doc.Contexts = append(doc.Contexts, jr)
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(doc)
+		return writeFleetJSON(w, runs)
 	case "table", "":
 		for _, run := range runs {
 			if _, err := fmt.Fprintf(w, "=== context %s ===\n", termsafe.Line(run.Context)); err != nil {
@@ -98,6 +86,51 @@ func WriteFleet(w io.Writer, format string, runs []Run, o Options) error {
 		return writeFleetSummary(w, runs)
 	}
 	return fmt.Errorf("output format %q is not available for many contexts (want one of %s)", format, strings.Join(FleetFormats, ", "))
+}
+
+// writeFleetJSON writes {"contexts": [...], "summary": [...]} byte for byte as a
+// json.Encoder indenting by two spaces writes it, one context at a time: the whole
+// document marshalled at once was 2.7 MB at 16 seeded contexts, grown in one buffer and
+// indented into another, about a tenth of `--all-contexts`' CPU.
+func writeFleetJSON(w io.Writer, runs []Run) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var ind bytes.Buffer
+	put := func(v any, prefix string) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		ind.Reset()
+		if err = json.Indent(&ind, b, prefix, "  "); err != nil {
+			return err
+		}
+		_, err = bw.Write(ind.Bytes())
+		return err
+	}
+	bw.WriteString("{\n  \"contexts\": [")
+	for i, run := range runs {
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n    ")
+		jr := jsonFleetRun{Context: run.Context, Error: run.Err}
+		if run.Err == "" && run.Report != nil {
+			rep := newJSONReport(*run.Report)
+			jr.Report = &rep
+		}
+		if err := put(jr, "    "); err != nil {
+			return err
+		}
+	}
+	if len(runs) > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("],\n  \"summary\": ")
+	if err := put(Summarise(runs), "  "); err != nil {
+		return err
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
 }
 
 // writeFleetSummary is the table's closing summary: one line per context.
