@@ -151,7 +151,11 @@ func Lookup(id string) (Check, bool) {
 // then by resource.
 func Run(cat []Check, inv *Inventory) []Finding {
 	// The checks only read inv, so they run on every core; the findings
-	// are put back in the catalogue's order.
+	// are put back in the catalogue's order. They share what is derived
+	// from inv through a copy of it: inv itself is the caller's.
+	pass := *inv
+	pass.derived = &derived{}
+	inv = &pass
 	per := make([][]Finding, len(cat))
 	var next atomic.Int64
 	var wg sync.WaitGroup

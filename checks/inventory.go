@@ -192,6 +192,10 @@ type Inventory struct {
 	Skipped []Skipped
 
 	Config Config
+
+	// derived is what Run works out from the slots above once for all the
+	// checks of its pass; nil outside Run, where each call works it out afresh.
+	derived *derived
 }
 
 // Skipped is one input object that was read but is judged by no check: a
