@@ -1,13 +1,13 @@
 package checks
 
 import (
-	"embed"
+	_ "embed"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
 
 	rbacv1 "k8s.io/api/rbac/v1"
-	"sigs.k8s.io/yaml"
 )
 
 // The Kubernetes RBAC bootstrap policy: the roles and bindings every API
@@ -16,10 +16,13 @@ import (
 // copied verbatim into checks/rbacdefaults/, see its README.md). vigil
 // reads them to resolve built-in roles a manifest binds to (cluster-admin,
 // admin, edit, view and the aggregation behind them) and to exempt exactly
-// the bootstrap bindings, by name, roleRef and subject.
+// the bootstrap bindings, by name, roleRef and subject. It embeds them as
+// policy.json, the six YAML files decoded and written as JSON by
+// TestBootstrapPolicyIsUpstreamsYAML (-update), which holds the two equal:
+// decoding the YAML took 26–46 ms of every check's CPU, the JSON a few.
 //
-//go:embed rbacdefaults/*.yaml
-var rbacDefaultsFS embed.FS
+//go:embed rbacdefaults/policy.json
+var rbacPolicyJSON []byte
 
 // rbacDefaults is the decoded bootstrap policy.
 type rbacDefaults struct {
@@ -29,32 +32,13 @@ type rbacDefaults struct {
 	RoleBindings        []rbacv1.RoleBinding // kube-system, kube-public
 }
 
-// bootstrapRBAC is the bootstrap policy, parsed from the embedded YAML on first use
-// rather than at start-up (26–28 ms every vigil command paid, most never reading it).
+// bootstrapRBAC is the bootstrap policy, decoded on first use rather than at
+// start-up, which every vigil command paid, most never reading it.
 var bootstrapRBAC = sync.OnceValue(func() rbacDefaults {
 	var d rbacDefaults
-	read := func(name string, into any) {
-		data, err := rbacDefaultsFS.ReadFile("rbacdefaults/" + name)
-		if err == nil {
-			err = yaml.Unmarshal(data, into)
-		}
-		if err != nil {
-			panic(fmt.Sprintf("checks: embedded RBAC defaults %s: %v", name, err))
-		}
+	if err := json.Unmarshal(rbacPolicyJSON, &d); err != nil {
+		panic(fmt.Sprintf("checks: embedded RBAC defaults rbacdefaults/policy.json: %v", err))
 	}
-	var crs, ctrlRoles struct{ Items []rbacv1.ClusterRole }
-	var crbs, ctrlBindings struct{ Items []rbacv1.ClusterRoleBinding }
-	var rs struct{ Items []rbacv1.Role }
-	var rbs struct{ Items []rbacv1.RoleBinding }
-	read("cluster-roles.yaml", &crs)
-	read("controller-roles.yaml", &ctrlRoles)
-	read("cluster-role-bindings.yaml", &crbs)
-	read("controller-role-bindings.yaml", &ctrlBindings)
-	read("namespace-roles.yaml", &rs)
-	read("namespace-role-bindings.yaml", &rbs)
-	d.ClusterRoles = append(crs.Items, ctrlRoles.Items...)
-	d.ClusterRoleBindings = append(crbs.Items, ctrlBindings.Items...)
-	d.Roles, d.RoleBindings = rs.Items, rbs.Items
 	return d
 })
 
