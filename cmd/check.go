@@ -111,6 +111,9 @@ type CheckOptions struct {
 	contextName func() string
 	// listInventory is cluster.ListInventory outside tests.
 	listInventory func(ctx context.Context, o *CheckOptions) (*checks.Inventory, error)
+	// progressOut receives --all-contexts' progress line whatever it is (tests); nil: stderr
+	// when it is a terminal (fleetProgressTo).
+	progressOut io.Writer
 }
 
 // newCheckOptions returns the defaults, listing live clusters of g's kube

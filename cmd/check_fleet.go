@@ -36,15 +36,19 @@ func (o *CheckOptions) runFleet(ctx context.Context) error {
 	runs := make([]report.Run, len(names))
 	warnings := make([]bytes.Buffer, len(names))
 	sem := make(chan struct{}, max(o.Parallel, 1))
+	progress := startFleetProgress(o.fleetProgressTo(), len(names), time.Second, time.Now)
 	var wg sync.WaitGroup
 	for i, name := range names {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			progress.begin(name)
 			runs[i] = o.evaluateContext(ctx, name, resolver, &warnings[i])
+			progress.end(name)
 		})
 	}
 	wg.Wait()
+	progress.close()
 	// Warnings (a missing namespace, an expired attestation) after the runs, whole and
 	// named by context, rather than interleaved.
 	for i := range warnings {

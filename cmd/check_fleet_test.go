@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,6 +58,10 @@ type fakeFleet struct {
 	namespaces  map[string][]string
 	inFlight    atomic.Int32
 	maxInFlight atomic.Int32
+	// hold keeps a context's listing until its channel is closed.
+	hold map[string]chan struct{}
+	// progress receives the progress line, as a terminal's stderr would.
+	progress io.Writer
 }
 
 func (f *fakeFleet) run(t *testing.T, args ...string) (string, string, int) {
@@ -83,6 +89,9 @@ func (f *fakeFleet) run(t *testing.T, args ...string) (string, string, int) {
 		for m := f.maxInFlight.Load(); n > m && !f.maxInFlight.CompareAndSwap(m, n); m = f.maxInFlight.Load() {
 		}
 		time.Sleep(50 * time.Millisecond)
+		if h := f.hold[name]; h != nil {
+			<-h
+		}
 		f.mu.Lock()
 		f.namespaces[name] = o.Namespaces
 		f.mu.Unlock()
@@ -98,6 +107,7 @@ func (f *fakeFleet) run(t *testing.T, args ...string) (string, string, int) {
 		inv.Origin = "context " + name
 		return &inv, nil
 	}
+	o.progressOut = f.progress
 	c := newCheckCommand(o)
 	g.addFlags(c.PersistentFlags())
 	c.SetArgs(append([]string{"--kubeconfig", kubeconfig, "--config", cfgFile, "--check", "ingress-tls"}, args...))
@@ -184,4 +194,59 @@ func TestAllContextsFleet(t *testing.T) {
 			t.Errorf("%v: exit %d, want %d (%s)", tc.args, code, tc.want, errOut)
 		}
 	}
+}
+
+// TestAllContextsProgress: while a context is still being read, the progress line (on a
+// terminal's stderr) says how many are done and names it with its wait so far, redrawn by
+// the clock while nothing ends; it is erased before the report, which stays clean. On a
+// stderr that is not a terminal nothing of it is written.
+func TestAllContextsProgress(t *testing.T) {
+	release := make(chan struct{})
+	var progress syncBuffer
+	f := fakeFleet{hold: map[string]chan struct{}{"c": release}, progress: &progress}
+	seen := make(chan string, 1)
+	go func() {
+		defer close(release)
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if s := progress.String(); strings.Contains(s, "4 of 5 contexts done; reading c (1s)") {
+				seen <- s
+				return
+			}
+		}
+		seen <- progress.String()
+	}()
+	out, errOut, code := f.run(t, "--all-contexts", "--parallel", "5", "-o", "json")
+	during := <-seen
+	if !strings.Contains(during, "4 of 5 contexts done; reading c (0s)") || !strings.Contains(during, "4 of 5 contexts done; reading c (1s)") {
+		t.Fatalf("want c named as the one read, drawn when the others ended and redrawn a second later; the line's writes: %q", during)
+	}
+	if got := progress.String(); !strings.HasSuffix(got, "vigil check: 5 of 5 contexts done\r\x1b[K") {
+		t.Errorf("want the line erased at the end, after all five were done; it ends %q", got[max(0, len(got)-80):])
+	}
+	if code != ExitUsage || !json.Valid([]byte(out)) || strings.ContainsAny(out, "\r\x1b") || strings.Contains(errOut, "contexts done") {
+		t.Errorf("exit %d; the report must be clean JSON and stderr (not a terminal) without the line: stdout %d bytes, stderr %q", code, len(out), errOut)
+	}
+}
+
+// TestFleetProgressLine: the contexts read longest first, at most three named and the rest
+// counted, each name escaped and cut to 40 characters.
+func TestFleetProgressLine(t *testing.T) {
+	t0 := time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)
+	now := t0
+	var b bytes.Buffer
+	p := &fleetProgress{w: &b, total: 9, now: func() time.Time { return now }, reading: map[string]time.Time{}}
+	for i, name := range []string{"staging", "prod\x1b]0;pwned\x07", strings.Repeat("x", 60), "dev", "qa"} {
+		now = t0.Add(time.Duration(i) * time.Second)
+		p.reading[name] = now
+	}
+	p.done = 4
+	now = t0.Add(30 * time.Second)
+	want := fmt.Sprintf("vigil check: 4 of 9 contexts done; reading staging (30s), prod\\x1b]0;pwned\\x07 (29s), %s… (28s), +2 more", strings.Repeat("x", 39))
+	if got := p.line(); got != want {
+		t.Errorf("line:\n got %q\nwant %q", got, want)
+	}
+	var nilProgress *fleetProgress
+	nilProgress.begin("a")
+	nilProgress.end("a")
+	nilProgress.close()
 }

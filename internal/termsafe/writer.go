@@ -34,6 +34,10 @@ func (t *Writer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Unwrap returns the writer escaped text goes to: for what draws on a terminal itself,
+// escaping its text with Line (vigil check --all-contexts' progress line).
+func (t *Writer) Unwrap() io.Writer { return t.w }
+
 // Close writes a held incomplete rune (escaped, as it can never complete).
 func (t *Writer) Close() error {
 	if len(t.partial) == 0 {

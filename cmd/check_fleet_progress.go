@@ -1,0 +1,153 @@
+package cmd
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/vigil-k8s/vigil/internal/termsafe"
+)
+
+// fleetProgress is the line `vigil check --all-contexts` keeps on a terminal while it runs:
+// how many contexts are done and which are still being read, the longest wait first, redrawn
+// every second and erased before anything else is written. An unreachable context can hold
+// the run for its whole --timeout; this says which one, and for how long so far. A nil
+// *fleetProgress draws nothing (stderr is not a terminal: a pipe, a CI log).
+type fleetProgress struct {
+	w       io.Writer
+	total   int
+	now     func() time.Time
+	mu      sync.Mutex
+	done    int
+	reading map[string]time.Time // context → when its reading began
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+// progressShown is how many contexts the line names at most; the rest are counted.
+const progressShown = 3
+
+// fleetProgressTo is where --all-contexts draws its progress: o.progressOut when set (tests),
+// else the terminal o.ErrOut writes to, past its escaping writer (the line's text is escaped
+// by line, its cursor controls are the only raw bytes), else nowhere.
+func (o *CheckOptions) fleetProgressTo() io.Writer {
+	if o.progressOut != nil {
+		return o.progressOut
+	}
+	w := o.ErrOut
+	if u, ok := w.(interface{ Unwrap() io.Writer }); ok {
+		w = u.Unwrap()
+	}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return f
+	}
+	return nil
+}
+
+// startFleetProgress draws on w (nil: nothing) for total contexts, redrawing every tick.
+func startFleetProgress(w io.Writer, total int, tick time.Duration, now func() time.Time) *fleetProgress {
+	if w == nil {
+		return nil
+	}
+	p := &fleetProgress{w: w, total: total, now: now, reading: map[string]time.Time{},
+		stop: make(chan struct{}), stopped: make(chan struct{})}
+	go func() {
+		defer close(p.stopped)
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		for {
+			select {
+			case <-p.stop:
+				return
+			case <-t.C:
+				p.mu.Lock()
+				p.draw()
+				p.mu.Unlock()
+			}
+		}
+	}()
+	return p
+}
+
+// begin says the reading of context name has begun.
+func (p *fleetProgress) begin(name string) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.reading[name] = p.now()
+	p.draw()
+}
+
+// end says context name is done, evaluated or not.
+func (p *fleetProgress) end(name string) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.reading, name)
+	p.done++
+	p.draw()
+}
+
+// close stops the redrawing and erases the line.
+func (p *fleetProgress) close() {
+	if p == nil {
+		return
+	}
+	close(p.stop)
+	<-p.stopped
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprint(p.w, "\r\x1b[K")
+}
+
+// draw rewrites the line in place; p.mu is held.
+func (p *fleetProgress) draw() {
+	fmt.Fprint(p.w, "\r\x1b[K"+p.line())
+}
+
+// line is the progress line, e.g. "vigil check: 13 of 16 contexts done; reading prod-eu
+// (12s), staging (2s), +1 more". p.mu is held.
+func (p *fleetProgress) line() string {
+	s := fmt.Sprintf("vigil check: %d of %d contexts done", p.done, p.total)
+	if len(p.reading) == 0 {
+		return s
+	}
+	type wait struct {
+		name  string
+		since time.Time
+	}
+	waits := make([]wait, 0, len(p.reading))
+	for name, since := range p.reading {
+		waits = append(waits, wait{name, since})
+	}
+	slices.SortFunc(waits, func(a, b wait) int { return cmp.Or(a.since.Compare(b.since), strings.Compare(a.name, b.name)) })
+	now := p.now()
+	var names []string
+	for _, w := range waits[:min(len(waits), progressShown)] {
+		names = append(names, fmt.Sprintf("%s (%ds)", termsafe.Line(truncateName(w.name, 40)), int(now.Sub(w.since).Seconds())))
+	}
+	if rest := len(waits) - progressShown; rest > 0 {
+		names = append(names, fmt.Sprintf("+%d more", rest))
+	}
+	return s + "; reading " + strings.Join(names, ", ")
+}
+
+// truncateName keeps a context's name to n runes, marking the cut.
+func truncateName(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
