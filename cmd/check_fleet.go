@@ -37,6 +37,11 @@ func (o *CheckOptions) runFleet(ctx context.Context) error {
 	warnings := make([]bytes.Buffer, len(names))
 	sem := make(chan struct{}, max(o.Parallel, 1))
 	progress := startFleetProgress(o.fleetProgressTo(), len(names), time.Second, time.Now)
+	if progress != nil {
+		// API server warnings print above the progress line, not into it.
+		cluster.SetWarnings(headlessLog, progress.above(o.ErrOut))
+		defer cluster.SetWarnings(headlessLog, o.ErrOut)
+	}
 	var wg sync.WaitGroup
 	for i, name := range names {
 		wg.Go(func() {

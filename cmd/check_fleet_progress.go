@@ -111,6 +111,23 @@ func (p *fleetProgress) close() {
 	fmt.Fprint(p.w, "\r\x1b[K")
 }
 
+// above returns a writer for what is said while the line is up (API server warnings): the
+// line is erased, the text written to w (whole lines), and the line drawn again below it.
+func (p *fleetProgress) above(w io.Writer) io.Writer {
+	return writerFunc(func(b []byte) (int, error) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		fmt.Fprint(p.w, "\r\x1b[K")
+		n, err := w.Write(b)
+		p.draw()
+		return n, err
+	})
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
 // draw rewrites the line in place; p.mu is held.
 func (p *fleetProgress) draw() {
 	fmt.Fprint(p.w, "\r\x1b[K"+p.line())

@@ -229,7 +229,8 @@ func TestAllContextsProgress(t *testing.T) {
 }
 
 // TestFleetProgressLine: the contexts read longest first, at most three named and the rest
-// counted, each name escaped and cut to 40 characters.
+// counted, each name escaped and cut to 40 characters; a warning said while the line is up
+// goes above it.
 func TestFleetProgressLine(t *testing.T) {
 	t0 := time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)
 	now := t0
@@ -244,6 +245,11 @@ func TestFleetProgressLine(t *testing.T) {
 	want := fmt.Sprintf("vigil check: 4 of 9 contexts done; reading staging (30s), prod\\x1b]0;pwned\\x07 (29s), %s… (28s), +2 more", strings.Repeat("x", 39))
 	if got := p.line(); got != want {
 		t.Errorf("line:\n got %q\nwant %q", got, want)
+	}
+	b.Reset() // the terminal: the line and the warning both land on it
+	fmt.Fprint(p.above(&b), "warning: policy/v1beta1 is deprecated\n")
+	if want := "\r\x1b[Kwarning: policy/v1beta1 is deprecated\n\r\x1b[K" + p.line(); b.String() != want {
+		t.Errorf("a warning while the line is up: want the line erased, the warning, the line drawn again:\n got %q\nwant %q", b.String(), want)
 	}
 	var nilProgress *fleetProgress
 	nilProgress.begin("a")
