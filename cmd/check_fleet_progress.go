@@ -27,6 +27,7 @@ type fleetProgress struct {
 	mu      sync.Mutex
 	done    int
 	reading map[string]time.Time // context → when its reading began
+	closed  bool                 // erased for good: above writes through
 	stop    chan struct{}
 	stopped chan struct{}
 }
@@ -108,6 +109,7 @@ func (p *fleetProgress) close() {
 	<-p.stopped
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.closed = true
 	fmt.Fprint(p.w, "\r\x1b[K")
 }
 
@@ -117,6 +119,9 @@ func (p *fleetProgress) above(w io.Writer) io.Writer {
 	return writerFunc(func(b []byte) (int, error) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
+		if p.closed {
+			return w.Write(b)
+		}
 		fmt.Fprint(p.w, "\r\x1b[K")
 		n, err := w.Write(b)
 		p.draw()

@@ -251,6 +251,14 @@ func TestFleetProgressLine(t *testing.T) {
 	if want := "\r\x1b[Kwarning: policy/v1beta1 is deprecated\n\r\x1b[K" + p.line(); b.String() != want {
 		t.Errorf("a warning while the line is up: want the line erased, the warning, the line drawn again:\n got %q\nwant %q", b.String(), want)
 	}
+	p.stop, p.stopped = make(chan struct{}), make(chan struct{})
+	close(p.stopped)
+	p.close()
+	b.Reset()
+	fmt.Fprint(p.above(&b), "warning: late\n")
+	if b.String() != "warning: late\n" {
+		t.Errorf("a warning once the line is erased for good: want it alone, got %q", b.String())
+	}
 	var nilProgress *fleetProgress
 	nilProgress.begin("a")
 	nilProgress.end("a")
