@@ -316,7 +316,7 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 		return o.runFleet(ctx)
 	}
 	start := time.Now()
-	rep, err := o.evaluate(ctx)
+	rep, err := o.evaluateShowingProgress(ctx)
 	if err != nil {
 		return err
 	}
@@ -341,6 +341,31 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 		return &ExitError{Code: ExitFindings}
 	}
 	return nil
+}
+
+// evaluateShowingProgress is evaluate with, on a terminal, a line that says the kube context
+// is still being read once the wait passes a second: an API server that accepts and does not
+// answer holds the check for its whole --timeout (30 s by default), which would otherwise be
+// silence. What is said meanwhile (warnings) is written above the line; it is erased before
+// the report. Manifests (-f) are read without it.
+func (o *CheckOptions) evaluateShowingProgress(ctx context.Context) (report.Report, error) {
+	var progress *fleetProgress
+	if len(o.Files) == 0 {
+		name := "the cluster"
+		if o.contextName != nil {
+			name = cmp.Or(o.contextName(), name)
+		}
+		progress = startCheckProgress(o.fleetProgressTo(), name, time.Second, time.Now)
+	}
+	if progress == nil {
+		return o.evaluate(ctx)
+	}
+	defer progress.close()
+	cluster.SetWarnings(headlessLog, progress.above(o.ErrOut))
+	defer cluster.SetWarnings(headlessLog, o.ErrOut)
+	co := *o
+	co.ErrOut = progress.above(o.ErrOut)
+	return co.evaluate(ctx)
 }
 
 // reachesFailOn reports whether a finding of rep is at or above --fail-on.

@@ -27,7 +27,8 @@ type fleetProgress struct {
 	mu      sync.Mutex
 	done    int
 	reading map[string]time.Time // context → when its reading began
-	closed  bool                 // erased for good: above writes through
+	single  bool                 // one context, not a fleet: startCheckProgress
+	shown   bool                 // the line is on the terminal (false once erased for good: above writes through)
 	stop    chan struct{}
 	stopped chan struct{}
 }
@@ -77,6 +78,20 @@ func startFleetProgress(w io.Writer, total int, tick time.Duration, now func() t
 	return p
 }
 
+// startCheckProgress draws on w (nil: nothing) while `vigil check` reads the one context
+// name: "vigil check: reading local-1 (4s)", first drawn at the first tick, so a check that
+// answers within it draws nothing.
+func startCheckProgress(w io.Writer, name string, tick time.Duration, now func() time.Time) *fleetProgress {
+	p := startFleetProgress(w, 1, tick, now)
+	if p != nil {
+		p.mu.Lock()
+		p.single = true
+		p.reading[name] = now()
+		p.mu.Unlock()
+	}
+	return p
+}
+
 // begin says the reading of context name has begun.
 func (p *fleetProgress) begin(name string) {
 	if p == nil {
@@ -109,8 +124,10 @@ func (p *fleetProgress) close() {
 	<-p.stopped
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.closed = true
-	fmt.Fprint(p.w, "\r\x1b[K")
+	if p.shown {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.shown = false
+	}
 }
 
 // above returns a writer for what is said while the line is up (API server warnings): the
@@ -119,7 +136,7 @@ func (p *fleetProgress) above(w io.Writer) io.Writer {
 	return writerFunc(func(b []byte) (int, error) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		if p.closed {
+		if !p.shown {
 			return w.Write(b)
 		}
 		fmt.Fprint(p.w, "\r\x1b[K")
@@ -136,12 +153,16 @@ func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 // draw rewrites the line in place; p.mu is held.
 func (p *fleetProgress) draw() {
 	fmt.Fprint(p.w, "\r\x1b[K"+p.line())
+	p.shown = true
 }
 
 // line is the progress line, e.g. "vigil check: 13 of 16 contexts done; reading prod-eu
 // (12s), staging (2s), +1 more". p.mu is held.
 func (p *fleetProgress) line() string {
 	s := fmt.Sprintf("vigil check: %d of %d contexts done", p.done, p.total)
+	if p.single {
+		s = "vigil check"
+	}
 	if len(p.reading) == 0 {
 		return s
 	}
@@ -161,6 +182,9 @@ func (p *fleetProgress) line() string {
 	}
 	if rest := len(waits) - progressShown; rest > 0 {
 		names = append(names, fmt.Sprintf("+%d more", rest))
+	}
+	if p.single {
+		return s + ": reading " + strings.Join(names, ", ")
 	}
 	return s + "; reading " + strings.Join(names, ", ")
 }

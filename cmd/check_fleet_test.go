@@ -62,6 +62,9 @@ type fakeFleet struct {
 	hold map[string]chan struct{}
 	// progress receives the progress line, as a terminal's stderr would.
 	progress io.Writer
+	// warn is what a context's listing says on the check's stderr, as an API server's
+	// warning would be.
+	warn map[string]string
 }
 
 func (f *fakeFleet) run(t *testing.T, args ...string) (string, string, int) {
@@ -91,6 +94,9 @@ func (f *fakeFleet) run(t *testing.T, args ...string) (string, string, int) {
 		time.Sleep(50 * time.Millisecond)
 		if h := f.hold[name]; h != nil {
 			<-h
+		}
+		if w := f.warn[name]; w != "" {
+			fmt.Fprintln(o.ErrOut, w)
 		}
 		f.mu.Lock()
 		f.namespaces[name] = o.Namespaces
@@ -228,6 +234,48 @@ func TestAllContextsProgress(t *testing.T) {
 	}
 }
 
+// TestCheckProgress: `vigil check --context c` held by its API server says so on a terminal's
+// stderr from the first second on, redrawn each second, and erases the line before the report;
+// a warning meanwhile goes above the line. A check that answers within the second draws
+// nothing at all, and neither does one on a stderr that is not a terminal.
+func TestCheckProgress(t *testing.T) {
+	release := make(chan struct{})
+	var progress syncBuffer
+	f := fakeFleet{hold: map[string]chan struct{}{"c": release}, progress: &progress, warn: map[string]string{"c": "Warning: policy/v1beta1 is deprecated"}}
+	seen := make(chan string, 1)
+	go func() {
+		defer close(release)
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if s := progress.String(); strings.Contains(s, "vigil check: reading c (2s)") {
+				seen <- s
+				return
+			}
+		}
+		seen <- progress.String()
+	}()
+	out, errOut, code := f.run(t, "--context", "c", "-o", "json")
+	during := <-seen
+	if want := "\r\x1b[Kvigil check: reading c (1s)\r\x1b[Kvigil check: reading c (2s)"; !strings.HasPrefix(during, want) {
+		t.Fatalf("want c named from the first second on and redrawn a second later; the line's writes: %q", during)
+	}
+	got := progress.String()
+	if !strings.HasSuffix(got, "\r\x1b[K") {
+		t.Errorf("want the line erased before the report; the line's writes end %q", got[max(0, len(got)-80):])
+	}
+	if !strings.Contains(errOut, "Warning: policy/v1beta1 is deprecated\n") || !strings.Contains(got, "\r\x1b[K\r\x1b[Kvigil check: reading c") {
+		t.Errorf("want the warning on stderr, the line erased for it and drawn again; stderr %q, the line's writes %q", errOut, got)
+	}
+	if code != ExitFindings || !json.Valid([]byte(out)) || strings.ContainsAny(out, "\r\x1b") || strings.Contains(errOut, "reading c") {
+		t.Errorf("exit %d; the report must be clean JSON and stderr (not a terminal) without the line: stdout %d bytes, stderr %q", code, len(out), errOut)
+	}
+
+	var quick syncBuffer
+	f.progress = &quick
+	if _, _, code := f.run(t, "--context", "a", "-o", "json"); code != ExitFindings || quick.String() != "" {
+		t.Errorf("a check answered within the second: exit %d, want no line at all; the line's writes: %q", code, quick.String())
+	}
+}
+
 // TestFleetProgressLine: the contexts read longest first, at most three named and the rest
 // counted, each name escaped and cut to 40 characters; a warning said while the line is up
 // goes above it.
@@ -242,6 +290,11 @@ func TestFleetProgressLine(t *testing.T) {
 	}
 	p.done = 4
 	now = t0.Add(30 * time.Second)
+	fmt.Fprint(p.above(&b), "warning: before the line\n")
+	if b.String() != "warning: before the line\n" {
+		t.Errorf("a warning before the line was ever drawn: want it alone, got %q", b.String())
+	}
+	p.draw()
 	want := fmt.Sprintf("vigil check: 4 of 9 contexts done; reading staging (30s), prod\\x1b]0;pwned\\x07 (29s), %s… (28s), +2 more", strings.Repeat("x", 39))
 	if got := p.line(); got != want {
 		t.Errorf("line:\n got %q\nwant %q", got, want)
