@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
@@ -43,7 +44,7 @@ func ListInventory(ctx context.Context, cfg *rest.Config, namespaces []string) (
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS = max(cfg.QPS, 100)
 	cfg.Burst = max(cfg.Burst, 500)
-	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	disc, err := discovery.NewDiscoveryClientForConfig(discoveryConfig(ctx, cfg))
 	if err != nil {
 		return inv, fmt.Errorf("discovery client: %w", err)
 	}
@@ -123,6 +124,20 @@ func ListInventory(ctx context.Context, cfg *rest.Config, namespaces []string) (
 		inv.Namespaces = slices.DeleteFunc(inv.Namespaces, func(ns *corev1.Namespace) bool { return !slices.Contains(namespaces, ns.Name) })
 	}
 	return inv, nil
+}
+
+// discoveryConfig is cfg for the discovery client, bounded by ctx's deadline: without a
+// Timeout of its own client-go's discovery asks the server for 32 s (`/api?timeout=32s`),
+// which an error then quotes to someone who gave vigil check --timeout 4s.
+func discoveryConfig(ctx context.Context, cfg *rest.Config) *rest.Config {
+	dl, ok := ctx.Deadline()
+	if !ok || cfg.Timeout > 0 {
+		return cfg
+	}
+	c := rest.CopyConfig(cfg)
+	// Whole seconds, rounded up: the query says timeout=4s, not 3.999871s.
+	c.Timeout = max(time.Until(dl).Truncate(time.Second)+time.Second, time.Second)
+	return c
 }
 
 // twinKinds pairs a kind's reading in all namespaces with the same kind in the listed
