@@ -202,6 +202,32 @@ func TestAllContextsFleet(t *testing.T) {
 	}
 }
 
+// TestAllContextsDefaultParallel: without --parallel, eight contexts of a fleet of twelve are
+// listed at once, never more.
+func TestAllContextsDefaultParallel(t *testing.T) {
+	// Every listing waits until eight are in flight (or 10 s): the count does not hang on
+	// how fast goroutines start on a loaded machine.
+	release := make(chan struct{})
+	f := fakeFleet{hold: map[string]chan struct{}{}}
+	for i := range 12 {
+		f.contexts = append(f.contexts, fmt.Sprintf("ctx-%02d", i))
+		f.hold[f.contexts[i]] = release
+	}
+	go func() {
+		defer close(release)
+		for deadline := time.Now().Add(10 * time.Second); f.inFlight.Load() < 8 && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(50 * time.Millisecond) // a ninth would have started by now
+	}()
+	if _, errOut, code := f.run(t, "--all-contexts", "-o", "json"); code != ExitUsage {
+		t.Fatalf("exit %d, stderr %q: want 2 (every ctx-NN is unreachable in the fake)", code, errOut)
+	}
+	if m := f.maxInFlight.Load(); m != DefaultParallel || DefaultParallel != 8 {
+		t.Errorf("at most %d contexts listed at once by default (DefaultParallel %d), want 8", m, DefaultParallel)
+	}
+}
+
 // TestAllContextsProgress: while a context is still being read, the progress line (on a
 // terminal's stderr) says how many are done and names it with its wait so far, redrawn by
 // the clock while nothing ends; it is erased before the report, which stays clean. On a

@@ -133,7 +133,7 @@ func timeChecks(b *testing.B, c checker, kubeconfig, adminKubeconfig string, con
 		r, out = c.run(b, "--kubeconfig", adminKubeconfig, "--all-contexts")
 		verifyAllContexts(b, out, admins)
 		note("admins", r)
-		// Every context at once rather than the default 4: what is left
+		// Every context at once rather than the default 8: what is left
 		// when the waves of --parallel are taken out.
 		r, out = c.run(b, "--kubeconfig", kubeconfig, "--all-contexts", "--parallel", strconv.Itoa(len(contexts)))
 		verifyAllContexts(b, out, contexts)
