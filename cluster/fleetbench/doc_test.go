@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigil-k8s/vigil/cmd"
 	"github.com/vigil-k8s/vigil/internal/benchdoc"
 )
 
@@ -18,6 +19,7 @@ type docFigures struct {
 	firsts                map[string]time.Duration
 	slowestSwitch         string
 	checks                checkTimes
+	remote                remoteTimes
 	baseHeap, heldHeap    uint64
 	idleHeap              uint64
 	baseRSS, heldRSS      uint64
@@ -58,6 +60,11 @@ func (d docFigures) write() error {
 			fmt.Sprintf("%.2f× (%.0f ms)", adminsRatio, ms(d.checks.allAdmins)), fmt.Sprintf("%.2f", adminsRatio/2)},
 		{fmt.Sprintf("the same, %d contexts with `--parallel %d` (all at once)", len(d.contexts), len(d.contexts)), "—",
 			fmt.Sprintf("%.2f× (%.0f ms)", parRatio, ms(median(d.checks.runs["all-p"]))), "—"},
+		{fmt.Sprintf("the same with each API server a %v round trip away (a proxy in the benchmark delays its traffic %v each way): %d contexts at the default `--parallel` (%d) vs the slowest single context through it (%s, %.0f ms)",
+			2*remoteDelay, remoteDelay, len(d.contexts), cmd.DefaultParallel, d.remote.slowest, ms(d.remote.median(d.remote.slowest))), "—",
+			fmt.Sprintf("%.2f× (%.0f ms)", d.remote.ratio("all"), ms(d.remote.median("all"))), "—"},
+		{fmt.Sprintf("the same at `--parallel 4` (the default before) and `--parallel %d`", len(d.contexts)), "—",
+			fmt.Sprintf("%.2f× (%.0f ms) and %.2f× (%.0f ms)", d.remote.ratio("p4"), ms(d.remote.median("p4")), d.remote.ratio("pN"), ms(d.remote.median("pN"))), "—"},
 		{fmt.Sprintf("CPU of the %d-context run: vigil + localcluster's API servers, per context", len(d.contexts)), "—",
 			fmt.Sprintf("%.0f + %.0f ms (a single run: %.0f + %.0f ms); %.0f%% of the 2 cores over its wall time",
 				ms(d.checks.vigilCPU["all"])/float64(len(d.contexts)), ms(d.checks.serverCPU["all"])/float64(len(d.contexts)),

@@ -296,6 +296,9 @@ func BenchmarkEightClusters(b *testing.B) {
 	// 3: vigil check, whole processes.
 	checks := timeChecks(b, newChecker(b, bin), lc.Kubeconfig, adminKubeconfig, contexts, admins)
 	checkLoad := loadAverage()
+	// 3 again with the API servers a 40 ms round trip away, as a fleet's are.
+	remote := timeRemote(b, newChecker(b, bin), delayProxies(b, lc.Kubeconfig, remoteDelay), contexts, admins)
+	remoteLoad := loadAverage()
 	slowest := checks.single[checks.slowest]
 	lcRSSEnd, _ := localclusterRSS(lc.Dir)
 	loadEnd := loadAverage()
@@ -337,6 +340,13 @@ func BenchmarkEightClusters(b *testing.B) {
 	fmt.Printf("    CPU (medians): vigil + localcluster's API servers, against the wall time × %d cores:\n", runtime.NumCPU())
 	fmt.Printf("    --all-contexts --parallel %d %6.0f ms (%s)   %.2f× the slowest single\n",
 		len(contexts), ms(median(checks.runs["all-p"])), msList(checks.runs["all-p"]), median(checks.runs["all-p"]).Seconds()/slowest.Seconds())
+	fmt.Printf("    through a proxy delaying each API server's traffic %v each way (a %v round trip), medians of 3:\n", remoteDelay, 2*remoteDelay)
+	fmt.Printf("      --context, slowest %s %6.0f ms (%s)\n", remote.slowest, ms(remote.median(remote.slowest)), msList(remote.runs[remote.slowest]))
+	for _, p := range []struct{ key, what string }{{"all", "default --parallel"}, {"p4", "--parallel 4"}, {"pN", fmt.Sprintf("--parallel %d", len(contexts))}} {
+		fmt.Printf("      --all-contexts, %2d contexts, %-13s %6.0f ms (%s)   %.2f× the slowest single\n",
+			len(contexts), p.what, ms(remote.median(p.key)), msList(remote.runs[p.key]), remote.ratio(p.key))
+	}
+	fmt.Printf("      load %s\n", remoteLoad)
 	for _, key := range append(slices.Clone(admins), "all", "admins", "all-p") {
 		wall := median(checks.runs[key])
 		used := checks.vigilCPU[key] + checks.serverCPU[key]
@@ -366,7 +376,7 @@ func BenchmarkEightClusters(b *testing.B) {
 	b.ReportMetric(float64(lcRSSEnd)/(1<<20), "localcluster-MiB")
 
 	doc := docFigures{startedAt: startedAt, loadStart: loadStart, loadEnd: loadEnd, contexts: contexts,
-		fleetAll: fleetAll, fleetAdmins: fleetAdmins, firsts: firsts, slowestSwitch: slowestSwitch, checks: checks,
+		fleetAll: fleetAll, fleetAdmins: fleetAdmins, firsts: firsts, slowestSwitch: slowestSwitch, checks: checks, remote: remote,
 		baseHeap: baseHeap, heldHeap: heldHeap, idleHeap: idleHeap, baseRSS: baseRSS, heldRSS: heldRSS, lcRSSReady: lcRSSReady, lcRSSEnd: lcRSSEnd, lcProcs: lcProcs}
 	if err := doc.write(); err != nil {
 		b.Fatal(err)
