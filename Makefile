@@ -83,7 +83,7 @@ lint: vet lint-tools ## gofmt, go vet, shadow and staticcheck (pinned in tools/g
 	cd testdata/localcluster && $(CURDIR)/bin/staticcheck ./...
 
 BENCH_DOC ?= $(CURDIR)/.state/bench
-bench: localcluster promtools ## every benchmark (10k and 30k pods, eight clusters, the fleet sources), one package at a time; writes docs/performance.md's tables and the README's "Measured" (20–40 min: 19 min on 2026-12-04)
+bench: localcluster promtools ## every benchmark (10k and 30k pods, eight clusters, the fleet sources), one package at a time; writes docs/performance.md's tables and the README's "Measured" (20–40 min: 19 min on 2026-12-04, 26 min on 2026-12-05)
 	rm -rf $(BENCH_DOC) && mkdir -p $(BENCH_DOC)
 	printf 'Run of %s on %s (%s, GOMAXPROCS %s, load average at the start %s).\n' "$$(date -u '+%F %H:%M UTC')" "$$(git rev-parse --short HEAD)" "$$(uname -m)" "$$(nproc)" "$$(cut -d' ' -f1-3 /proc/loadavg)" > $(BENCH_DOC)/run.md
 	VIGIL_BENCH_DOC=$(BENCH_DOC) $(GO) test -p 1 -run '^$$' -bench . -skip Soak -benchtime 1x -timeout 90m ./...
