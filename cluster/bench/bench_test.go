@@ -627,7 +627,10 @@ func BenchmarkSession(b *testing.B) {
 	fmt.Printf("  snapshot rebuild (full) %7.1f ms (median; runs %s ms)      ratio %.2f  (target ≤ 50 ms)\n", float64(rebuild.Microseconds())/1000, ms(rebuilds), float64(rebuild.Microseconds())/1000/50)
 	fmt.Printf("  keypress to frame p99   %7.2f ms (%d presses, %d rows; median %.2f ms, max %.2f ms)  ratio %.2f  (target ≤ 16 ms)\n",
 		keys.p99.Seconds()*1000, keys.n, keys.rows, keys.median.Seconds()*1000, keys.max.Seconds()*1000, keys.p99.Seconds()*1000/16)
-	fmt.Printf("  CPU at %.0f updates/s    %7.1f %% of one core (generator in its own process)  ratio %.2f  (target ≤ 25%%)\n", updates, cpu*100, cpu/0.25)
+	fmt.Printf("  CPU at %.0f updates/s    %7.1f %% of one core (generator in its own process)  ratio %.2f  (target ≤ 25%% at %d/s)\n", updates, cpu*100, cpuFigure(cpu, updates).ratio, patcherRate)
+	if short := cpuFigure(cpu, updates); updates < minUpdateShare*patcherRate {
+		fmt.Printf("    the generator fell short of %d/s: %s\n", patcherRate, short.value)
+	}
 	fmt.Printf("    under updates: %d snapshots (~%.1f/s), incremental build mean %.1f ms, max %.1f ms\n", len(built), float64(len(built))/w1.Sub(w0).Seconds(), float64(mean.Microseconds())/1000, float64(worst.Microseconds())/1000)
 	fmt.Printf("    check catalogue: %d evaluations in %.0f s (at most one per %v or %d times their own time, off the build's time), mean %.1f ms, max %.1f ms\n", len(evals), w1.Sub(w0).Seconds(), cluster.DefaultChecksInterval, cluster.DefaultChecksSpacing, float64(evalMean.Microseconds())/1000, float64(evalWorst.Microseconds())/1000)
 	fmt.Printf("    start-up runs %s ms; floor runs %s ms (medians compared)\n", ms(firsts), ms(floors))
@@ -648,7 +651,7 @@ func BenchmarkSession(b *testing.B) {
 		{"heap per cached pod", "≤ 4 KiB", fmt.Sprintf("%.2f KiB", perPod/1024), perPod / 1024 / 4},
 		{"full snapshot rebuild", "≤ 50 ms", fmt.Sprintf("%.1f ms (median of %s ms)", float64(rebuild.Microseconds())/1000, ms(rebuilds)), float64(rebuild.Microseconds()) / 1000 / 50},
 		{"keypress to frame, p99", "≤ 16 ms", fmt.Sprintf("%.2f ms (median %.2f, %d presses over %d rows)", keys.p99.Seconds()*1000, keys.median.Seconds()*1000, keys.n, keys.rows), keys.p99.Seconds() * 1000 / 16},
-		{"CPU while pod updates arrive", "≤ 25 % of a core at 200/s", fmt.Sprintf("%.1f %% at %.0f updates/s", cpu*100, updates), cpu / 0.25},
+		cpuFigure(cpu, updates),
 		{"incremental build under updates", "—", fmt.Sprintf("mean %.1f ms, max %.1f ms (%d snapshots)", float64(mean.Microseconds())/1000, float64(worst.Microseconds())/1000, len(built)), 0},
 	}
 	if lcRSS > 0 {
@@ -656,7 +659,7 @@ func BenchmarkSession(b *testing.B) {
 	}
 	writeDoc(b, "session-"+scaleName(), fmt.Sprintf("The cockpit's Session at %d pods (start-up runs %s ms, floor runs %s ms; medians compared):", pods, ms(firsts), ms(floors)), rows)
 	row(b, "session", fmt.Sprintf("vigil at %s pods: first complete snapshot; heap per pod; full rebuild; keypress p99; CPU under pod updates", scaleName()),
-		fmt.Sprintf("%.2f× the LIST floor (%.0f ms); %.2f KiB; %.1f ms; %.2f ms; %.1f %% of a core at %.0f updates/s", first.Seconds()/floor.Seconds(), first.Seconds()*1000, perPod/1024, float64(rebuild.Microseconds())/1000, keys.p99.Seconds()*1000, cpu*100, updates))
+		fmt.Sprintf("%.2f× the LIST floor (%.0f ms); %.2f KiB; %.1f ms; %.2f ms; %s of a core", first.Seconds()/floor.Seconds(), first.Seconds()*1000, perPod/1024, float64(rebuild.Microseconds())/1000, keys.p99.Seconds()*1000, cpuFigure(cpu, updates).value))
 	for b.Loop() {
 		// One measured run is the benchmark; -benchtime 1x keeps it so.
 	}
@@ -705,4 +708,26 @@ func BenchmarkRebuild(b *testing.B) {
 	b.ReportMetric(quartile(1), "p25-ms")
 	b.ReportMetric(quartile(2), "median-ms")
 	b.ReportMetric(quartile(3), "p75-ms")
+}
+
+// minUpdateShare is the share of patcherRate the generator must reach for the
+// CPU figure to stand for the target's rate as measured.
+const minUpdateShare = 0.95
+
+// cpuFigure is the row of the CPU target (≤ 25 % of a core at patcherRate updates/s)
+// for cpu (a share of one core) measured while updates/s arrived. When a slow API
+// server held the generator under minUpdateShare of the rate, the ratio is of cpu
+// scaled linearly to the rate — an over-estimate, since part of the CPU (usage polls,
+// the checks' evaluations) does not grow with updates — and the figure says so, so
+// that a short run cannot pass the target at a rate it did not reach.
+func cpuFigure(cpu, updates float64) figure {
+	f := figure{"CPU while pod updates arrive", fmt.Sprintf("≤ 25 %% of a core at %d/s", patcherRate),
+		fmt.Sprintf("%.1f %% at %.0f updates/s", cpu*100, updates), cpu / 0.25}
+	if updates >= minUpdateShare*patcherRate {
+		return f
+	}
+	scaled := cpu * patcherRate / max(updates, 1)
+	f.value += fmt.Sprintf(" (short of %d/s; scaled linearly, %.1f %% at %d/s)", patcherRate, scaled*100, patcherRate)
+	f.ratio = scaled / 0.25
+	return f
 }
