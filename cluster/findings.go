@@ -47,6 +47,7 @@ type findingsState struct {
 	armed     bool          // a wake-up build is scheduled for when it is due
 	took      time.Duration // this build's evaluation, 0 when it did none
 	cost      time.Duration // the last evaluation's time
+	scrubbed  termsafe.Memo // the cached objects the last evaluation found terminal-safe
 	// The first snapshot, and the first synced one, went out before the
 	// evaluation of their objects.
 	deferred, deferredSynced bool
@@ -112,8 +113,10 @@ func (s *Session) findingsFor(objs estate.Objects, resources []estate.ResourceSt
 		Synced: synced, Catalogue: st.catalogue, Findings: slices.Clip(fs), Inventory: &inv}
 	// Made terminal-safe here, once per evaluation, not with every snapshot
 	// that carries it: the inventory holds every object evaluated (at 30k
-	// pods, walking it was most of each build's time).
-	termsafe.Scrub(&st.latest)
+	// pods, walking it was most of each build's time). The cached objects
+	// found safe at the last evaluation and not replaced since are not
+	// walked again (at 30k pods the walk was most of an evaluation's time).
+	st.scrubbed.Scrub(&st.latest)
 	s.log.Debug("checks evaluated", "findings", len(fs), "took", st.took)
 	return st.latest
 }

@@ -284,3 +284,64 @@ func unsafeText(n *node) string {
 }
 
 func dump(n node) string { return fmt.Sprintf("%+v", n) }
+
+// TestMemoScrubEqualsScrub: over passes like a live session's evaluations,
+// each of a random selection of a pool of objects that are never written
+// and of which some are replaced between passes (new objects, as an informer
+// replaces a changed one), Memo.Scrub leaves exactly what Scrub leaves, no
+// unsafe text, and the pool as it was: an object the memo knows as safe is
+// skipped, a replaced or hostile one walked.
+func TestMemoScrubEqualsScrub(t *testing.T) {
+	type inventory struct{ Objs []*node }
+	r := rand.New(rand.NewPCG(5, 9))
+	seeds := make([]uint64, 60)
+	pool := make([]*node, len(seeds))
+	next := uint64(0)
+	// Half of the objects clean (a tree scrubbed once), as most of a
+	// cluster's are; half mostly hostile.
+	object := func(seed uint64) *node {
+		n := gen(rand.New(rand.NewPCG(seed, 17)), 2)
+		if seed%2 == 0 {
+			Scrub(&n)
+		}
+		return n
+	}
+	replace := func(i int) {
+		seeds[i], next = next, next+1
+		pool[i] = object(seeds[i])
+	}
+	for i := range pool {
+		replace(i)
+	}
+	var m Memo
+	for pass := range 40 {
+		for range r.IntN(8) {
+			replace(r.IntN(len(pool)))
+		}
+		var in inventory
+		for _, o := range pool {
+			if r.IntN(4) != 0 {
+				in.Objs = append(in.Objs, o)
+			}
+		}
+		want, got := inventory{slices.Clone(in.Objs)}, inventory{slices.Clone(in.Objs)}
+		Scrub(&want)
+		m.Scrub(&got)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("pass %d: Memo.Scrub differs from Scrub", pass)
+		}
+		for i, o := range got.Objs {
+			if what := unsafeText(o); what != "" {
+				t.Fatalf("pass %d, object %d: %s", pass, i, what)
+			}
+		}
+		for i, o := range pool {
+			if !reflect.DeepEqual(o, object(seeds[i])) {
+				t.Fatalf("pass %d: Memo.Scrub wrote pool object %d", pass, i)
+			}
+		}
+	}
+	if len(m.prev) == 0 {
+		t.Fatal("the memo remembered nothing: every pass walked every object")
+	}
+}
