@@ -590,9 +590,11 @@ func BenchmarkSession(b *testing.B) {
 		}
 	}()
 	<-time.After(200 * time.Millisecond) // skip the snapshot Subscribe replays
+	stopProfile := windowProfile(b)
 	c0, w0, p0 := cpuTime(), time.Now(), gen.count(b)
 	time.Sleep(window)
 	c1, w1, p1 := cpuTime(), time.Now(), gen.count(b)
+	stopProfile()
 	gen.stop()
 	unsubBuilds()
 	<-collected
@@ -662,6 +664,27 @@ func BenchmarkSession(b *testing.B) {
 		fmt.Sprintf("%.2f× the LIST floor (%.0f ms); %.2f KiB; %.1f ms; %.2f ms; %s of a core", first.Seconds()/floor.Seconds(), first.Seconds()*1000, perPod/1024, float64(rebuild.Microseconds())/1000, keys.p99.Seconds()*1000, cpuFigure(cpu, updates).value))
 	for b.Loop() {
 		// One measured run is the benchmark; -benchtime 1x keeps it so.
+	}
+}
+
+// windowProfile starts a CPU profile of the update window alone into
+// VIGIL_BENCH_CPUPROFILE, when set (run without -cpuprofile, whose profile
+// is mostly the start-ups' lists), and returns what stops it.
+func windowProfile(b *testing.B) (stop func()) {
+	path := os.Getenv("VIGIL_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
 	}
 }
 

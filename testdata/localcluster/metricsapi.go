@@ -9,8 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +21,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -88,6 +92,60 @@ func metricsServingCert(c *clusterSpec) (tls.Certificate, error) {
 	return tls.Certificate{Certificate: [][]byte{leaf.Raw}, PrivateKey: key, Leaf: leaf}, nil
 }
 
+// protobufType is the Kubernetes protobuf media type. metrics-server, a
+// generic API server, answers a client that accepts it (client-go's
+// protobuf configs, vigil's usage polls) in it; so does this one, for its
+// objects, so that a client's cost of a poll here is what it is there.
+const protobufType = "application/vnd.kubernetes.protobuf"
+
+var metricsProtobuf = func() *protobuf.Serializer {
+	scheme := runtime.NewScheme()
+	if err := metricsv1beta1.AddToScheme(scheme); err != nil {
+		panic(err)
+	}
+	return protobuf.NewSerializer(scheme, scheme)
+}()
+
+// writeObject writes obj (its TypeMeta set) as protobuf when r accepts it,
+// else as JSON.
+func writeObject(w http.ResponseWriter, r *http.Request, obj runtime.Object) {
+	if !acceptsProtobuf(r) {
+		writeJSON(w, 200, obj)
+		return
+	}
+	w.Header().Set("Content-Type", protobufType)
+	w.WriteHeader(200)
+	_ = metricsProtobuf.Encode(obj, w)
+}
+
+// acceptsProtobuf reports whether r's Accept header prefers the protobuf
+// media type: listed with a quality above 0 and not below JSON's (as
+// application/json, application/* or */*).
+func acceptsProtobuf(r *http.Request) bool {
+	proto, json := 0.0, 0.0
+	for _, accept := range r.Header.Values("Accept") {
+		for part := range strings.SplitSeq(accept, ",") {
+			mediaType, params, err := mime.ParseMediaType(part)
+			if err != nil {
+				continue
+			}
+			q := 1.0
+			if v, ok := params["q"]; ok {
+				if q, err = strconv.ParseFloat(v, 64); err != nil {
+					continue
+				}
+			}
+			switch mediaType {
+			case protobufType:
+				proto = max(proto, q)
+			case "application/json", "application/*", "*/*":
+				json = max(json, q)
+			}
+		}
+	}
+	return proto > 0 && proto >= json
+}
+
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
@@ -145,15 +203,15 @@ func (m *metricsAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(rest, "/")
 	switch {
 	case len(parts) == 1 && parts[0] == "nodes":
-		m.listNodes(w, sel)
+		m.listNodes(w, r, sel)
 	case len(parts) == 2 && parts[0] == "nodes":
-		m.getNode(w, parts[1])
+		m.getNode(w, r, parts[1])
 	case len(parts) == 1 && parts[0] == "pods":
-		m.listPods(w, "", sel)
+		m.listPods(w, r, "", sel)
 	case len(parts) == 3 && parts[0] == "namespaces" && parts[2] == "pods":
-		m.listPods(w, parts[1], sel)
+		m.listPods(w, r, parts[1], sel)
 	case len(parts) == 4 && parts[0] == "namespaces" && parts[2] == "pods":
-		m.getPod(w, parts[1], parts[3])
+		m.getPod(w, r, parts[1], parts[3])
 	default:
 		http.NotFound(w, r)
 	}
@@ -186,7 +244,7 @@ func podMetrics(pod *corev1.Pod, now time.Time) (metricsv1beta1.PodMetrics, bool
 	return pm, len(pm.Containers) > 0
 }
 
-func (m *metricsAPI) listPods(w http.ResponseWriter, ns string, sel labels.Selector) {
+func (m *metricsAPI) listPods(w http.ResponseWriter, r *http.Request, ns string, sel labels.Selector) {
 	pods, err := m.pods.Pods(ns).List(sel)
 	if err != nil {
 		writeStatus(w, apierrors.NewInternalError(err))
@@ -200,10 +258,10 @@ func (m *metricsAPI) listPods(w http.ResponseWriter, ns string, sel labels.Selec
 			list.Items = append(list.Items, pm)
 		}
 	}
-	writeJSON(w, 200, list)
+	writeObject(w, r, &list)
 }
 
-func (m *metricsAPI) getPod(w http.ResponseWriter, ns, name string) {
+func (m *metricsAPI) getPod(w http.ResponseWriter, r *http.Request, ns, name string) {
 	notFound := apierrors.NewNotFound(metricsv1beta1.Resource("pods"), name)
 	p, err := m.pods.Pods(ns).Get(name)
 	if err != nil {
@@ -215,7 +273,7 @@ func (m *metricsAPI) getPod(w http.ResponseWriter, ns, name string) {
 		writeStatus(w, notFound)
 		return
 	}
-	writeJSON(w, 200, pm)
+	writeObject(w, r, &pm)
 }
 
 // nodeMetrics sums the usage of the pods on node plus a system overhead.
@@ -241,7 +299,7 @@ func (m *metricsAPI) nodeMetrics(node *corev1.Node, pods []*corev1.Pod, now time
 	}
 }
 
-func (m *metricsAPI) listNodes(w http.ResponseWriter, sel labels.Selector) {
+func (m *metricsAPI) listNodes(w http.ResponseWriter, r *http.Request, sel labels.Selector) {
 	nodes, err := m.nodes.List(sel)
 	pods, err2 := m.pods.List(labels.Everything())
 	if err = errors.Join(err, err2); err != nil {
@@ -254,17 +312,18 @@ func (m *metricsAPI) listNodes(w http.ResponseWriter, sel labels.Selector) {
 	for _, n := range nodes {
 		list.Items = append(list.Items, m.nodeMetrics(n, pods, now))
 	}
-	writeJSON(w, 200, list)
+	writeObject(w, r, &list)
 }
 
-func (m *metricsAPI) getNode(w http.ResponseWriter, name string) {
+func (m *metricsAPI) getNode(w http.ResponseWriter, r *http.Request, name string) {
 	n, err := m.nodes.Get(name)
 	if err != nil {
 		writeStatus(w, apierrors.NewNotFound(metricsv1beta1.Resource("nodes"), name))
 		return
 	}
 	pods, _ := m.pods.List(labels.Everything())
-	writeJSON(w, 200, m.nodeMetrics(n, pods, time.Now()))
+	nm := m.nodeMetrics(n, pods, time.Now())
+	writeObject(w, r, &nm)
 }
 
 // registerMetricsAPI points the aggregator at the metrics server on port:
