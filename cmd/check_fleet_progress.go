@@ -58,8 +58,18 @@ func startFleetProgress(w io.Writer, total int, tick time.Duration, now func() t
 	if w == nil {
 		return nil
 	}
-	p := &fleetProgress{w: w, total: total, now: now, reading: map[string]time.Time{},
+	p := newFleetProgress(w, total, now)
+	p.run(tick)
+	return p
+}
+
+func newFleetProgress(w io.Writer, total int, now func() time.Time) *fleetProgress {
+	return &fleetProgress{w: w, total: total, now: now, reading: map[string]time.Time{},
 		stop: make(chan struct{}), stopped: make(chan struct{})}
+}
+
+// run redraws the line every tick until close.
+func (p *fleetProgress) run(tick time.Duration) {
 	go func() {
 		defer close(p.stopped)
 		t := time.NewTicker(tick)
@@ -75,20 +85,21 @@ func startFleetProgress(w io.Writer, total int, tick time.Duration, now func() t
 			}
 		}
 	}()
-	return p
 }
 
 // startCheckProgress draws on w (nil: nothing) while `vigil check` reads the one context
 // name: "vigil check: reading local-1 (4s)", first drawn at the first tick, so a check that
 // answers within it draws nothing.
 func startCheckProgress(w io.Writer, name string, tick time.Duration, now func() time.Time) *fleetProgress {
-	p := startFleetProgress(w, 1, tick, now)
-	if p != nil {
-		p.mu.Lock()
-		p.single = true
-		p.reading[name] = now()
-		p.mu.Unlock()
+	if w == nil {
+		return nil
 	}
+	p := newFleetProgress(w, 1, now)
+	p.single = true
+	// Before the ticker starts: its first tick then finds the reading a whole tick old, never
+	// "(0s)" a second in.
+	p.reading[name] = now()
+	p.run(tick)
 	return p
 }
 

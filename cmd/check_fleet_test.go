@@ -343,3 +343,31 @@ func TestFleetProgressLine(t *testing.T) {
 	nilProgress.end("a")
 	nilProgress.close()
 }
+
+// TestCheckProgressFirstDrawIsATickIn: the single check's line is first drawn at the first
+// tick and says at least one tick of reading ("(1s)" a second in), however the caller and the
+// ticker's goroutine are scheduled. Here a tick is 5 ms and the clock runs 200 times fast, so
+// a tick reads as a second, and the first reading of the clock is held 4 ms, as a caller
+// descheduled on a loaded machine would be (CI once drew "(0s)" a second in).
+func TestCheckProgressFirstDrawIsATickIn(t *testing.T) {
+	for i := range 20 {
+		real0 := time.Now()
+		calls := 0
+		now := func() time.Time {
+			if calls++; calls == 1 {
+				time.Sleep(4 * time.Millisecond)
+			}
+			return real0.Add(200 * time.Since(real0))
+		}
+		var line syncBuffer
+		p := startCheckProgress(&line, "c", 5*time.Millisecond, now)
+		for deadline := time.Now().Add(5 * time.Second); line.String() == "" && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+		p.close()
+		first, _, _ := strings.Cut(strings.TrimPrefix(line.String(), "\r\x1b[K"), "\r")
+		if first == "" || strings.HasSuffix(first, "(0s)") {
+			t.Fatalf("start %d: the first draw %q, want the reading at least a tick (a second here) old", i, first)
+		}
+	}
+}
