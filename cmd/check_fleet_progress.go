@@ -189,7 +189,10 @@ func (p *fleetProgress) line() string {
 	now := p.now()
 	var names []string
 	for _, w := range waits[:min(len(waits), progressShown)] {
-		names = append(names, fmt.Sprintf("%s (%ds)", termsafe.Line(truncateName(w.name, 40)), int(now.Sub(w.since).Seconds())))
+		// Rounded, not floored: the ticks are not aligned with a context's start, and a
+		// context begun just after the ticker would read "0s, 0s, 2s, 2s, 4s" at 1 s ticks.
+		secs := int(now.Sub(w.since).Round(time.Second) / time.Second)
+		names = append(names, fmt.Sprintf("%s (%ds)", termsafe.Line(truncateName(w.name, 40)), secs))
 	}
 	if rest := len(waits) - progressShown; rest > 0 {
 		names = append(names, fmt.Sprintf("+%d more", rest))

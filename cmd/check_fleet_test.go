@@ -371,3 +371,20 @@ func TestCheckProgressFirstDrawIsATickIn(t *testing.T) {
 		}
 	}
 }
+
+// TestFleetProgressRoundsSeconds: a context's time is rounded to the second, so 1 s ticks that
+// fall a hair before each of its whole seconds read 1s, 2s, 3s rather than 0s, 1s, 2s.
+func TestFleetProgressRoundsSeconds(t *testing.T) {
+	t0 := time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)
+	now := t0
+	p := &fleetProgress{total: 1, now: func() time.Time { return now }, reading: map[string]time.Time{"c": t0}}
+	for elapsed, want := range map[time.Duration]string{
+		0: "(0s)", 400 * time.Millisecond: "(0s)", 999 * time.Millisecond: "(1s)",
+		1001 * time.Millisecond: "(1s)", 1999 * time.Millisecond: "(2s)", 2600 * time.Millisecond: "(3s)",
+	} {
+		now = t0.Add(elapsed)
+		if got := p.line(); !strings.HasSuffix(got, "reading c "+want) {
+			t.Errorf("after %v: %q, want it to end %q", elapsed, got, want)
+		}
+	}
+}
