@@ -122,7 +122,7 @@ func writeObject(w http.ResponseWriter, r *http.Request, obj runtime.Object) {
 // media type: listed with a quality above 0 and not below JSON's (as
 // application/json, application/* or */*).
 func acceptsProtobuf(r *http.Request) bool {
-	proto, json := 0.0, 0.0
+	protoQ, jsonQ := 0.0, 0.0
 	for _, accept := range r.Header.Values("Accept") {
 		for part := range strings.SplitSeq(accept, ",") {
 			mediaType, params, err := mime.ParseMediaType(part)
@@ -137,13 +137,13 @@ func acceptsProtobuf(r *http.Request) bool {
 			}
 			switch mediaType {
 			case protobufType:
-				proto = max(proto, q)
+				protoQ = max(protoQ, q)
 			case "application/json", "application/*", "*/*":
-				json = max(json, q)
+				jsonQ = max(jsonQ, q)
 			}
 		}
 	}
-	return proto > 0 && proto >= json
+	return protoQ > 0 && protoQ >= jsonQ
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
