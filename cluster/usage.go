@@ -82,23 +82,35 @@ func (s *Session) fetchUsage(ctx context.Context) UsageResult {
 	watches := s.namespaces
 	s.mu.Unlock()
 	if s.metrics == nil || (known && !installed) {
-		r.Status.Reason = "usage unavailable: metrics.k8s.io is not served"
+		r.Status.Reason = "metrics.k8s.io is not served"
 		return r
 	}
 	r.Pods = estate.PodUsages{}
+	var refused []string
 	for _, w := range watches {
 		list, err := s.metrics.MetricsV1beta1().PodMetricses(w.name).List(ctx, metav1.ListOptions{})
 		if err != nil {
 			if apierrors.IsForbidden(err) {
-				continue // this namespace only
+				refused = append(refused, w.name) // this namespace only
+				continue
 			}
 			r.Pods = nil
-			r.Status.Reason = "usage unavailable: " + Explain(err)
+			r.Status.Reason = Explain(err)
 			return r
 		}
 		addUsage(r.Pods, list.Items)
 	}
-	r.Status = estate.UsageStatus{Available: true, Taken: time.Now()}
+	if len(watches) > 0 && len(refused) == len(watches) {
+		// Nothing to show: say so once, not "no figures yet" for every pod.
+		r.Pods = nil
+		r.Status.Refused = refused
+		r.Status.Reason = "forbidden to list " + estate.MetricsResource
+		if len(refused) > 1 || refused[0] != "" {
+			r.Status.Reason += " in " + strings.Join(refused, ", ")
+		}
+		return r
+	}
+	r.Status = estate.UsageStatus{Available: true, Taken: time.Now(), Refused: refused}
 	return r
 }
 

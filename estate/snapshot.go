@@ -1,6 +1,9 @@
 package estate
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Snapshot is one immutable picture of a kube context's watched namespaces.
 // It holds plain values only, never pointers into an informer cache, so a
@@ -246,10 +249,61 @@ func ratio(ok bool, a, b int64) float64 {
 type UsageStatus struct {
 	// Available is true when the last poll of metrics.k8s.io succeeded.
 	Available bool
-	// Reason says why not, e.g. "usage unavailable: metrics.k8s.io not served".
+	// Reason says why not, e.g. "metrics.k8s.io is not served".
 	Reason string
+	// Refused are the watched namespaces whose PodMetrics the API refused to
+	// list (forbidden), in watch order; "" is all namespaces. Their pods have
+	// no usage while the other namespaces' have.
+	Refused []string
 	// Taken is when the figures shown were polled (zero before the first).
 	Taken time.Time
+}
+
+// Why says why the pods of namespace have no usage figures: the namespace's
+// refusal, the poll's failure, or that metrics.k8s.io has none for them.
+func (u UsageStatus) Why(namespace string) string {
+	for _, ns := range u.Refused {
+		if ns == namespace || ns == "" {
+			return "forbidden to list " + MetricsResource + " in " + orAll(ns, namespace)
+		}
+	}
+	if u.Reason != "" {
+		return u.Reason
+	}
+	if u.Taken.IsZero() {
+		return "metrics.k8s.io not polled yet"
+	}
+	return "metrics.k8s.io has no figures for its pods yet"
+}
+
+// Note is a one-line account of the usage that is missing for the whole
+// snapshot or some of its namespaces ("" when none is): what the Services
+// list says beside its CPU and MEM columns.
+func (u UsageStatus) Note() string {
+	switch {
+	case !u.Available && u.Reason != "":
+		return "cpu/mem unavailable: " + u.Reason
+	case len(u.Refused) == 1 && u.Refused[0] == "":
+		return "cpu/mem forbidden in all namespaces"
+	case len(u.Refused) > 0:
+		return "cpu/mem forbidden in " + strings.Join(u.Refused, ", ")
+	}
+	return ""
+}
+
+// MetricsResource is the resource vigil lists for usage figures.
+const MetricsResource = "pods.metrics.k8s.io"
+
+// orAll names where a refusal applies: refused's namespace, or for a
+// cluster-wide refusal ("") the namespace asked about, else "all namespaces".
+func orAll(refused, namespace string) string {
+	switch {
+	case refused != "":
+		return refused
+	case namespace != "":
+		return namespace
+	}
+	return "all namespaces"
 }
 
 // Revision is one entry of a workload's rollout history.

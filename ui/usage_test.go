@@ -60,3 +60,65 @@ func TestDetailUsageOneDerivation(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingUsageIsExplained: where a poll gave no figures, the detail says why for the
+// service's namespace and the Services list says so beside its columns — a namespace whose
+// PodMetrics the API refused is named as refused, not as "no figures yet" (what a reviewer
+// without metrics.k8s.io saw for every service), and a reason is said once ("usage
+// unavailable: usage unavailable: …" before).
+func TestMissingUsageIsExplained(t *testing.T) {
+	cases := []struct {
+		name       string
+		status     estate.UsageStatus
+		unmeasured func(ns string) bool
+		detail     string // opened: the first fintech-staging service
+		list       string
+	}{
+		{"refused-in-one-namespace", estate.UsageStatus{Available: true, Refused: []string{"fintech-staging"}, Taken: testNow},
+			func(ns string) bool { return ns == "fintech-staging" },
+			"cpu/mem  usage unavailable: forbidden to list pods.metrics.k8s.io in fintech-staging", "cpu/mem forbidden in fintech-staging"},
+		{"refused-cluster-wide", estate.UsageStatus{Reason: "forbidden to list pods.metrics.k8s.io", Refused: []string{""}},
+			func(string) bool { return true },
+			"cpu/mem  usage unavailable: forbidden to list pods.metrics.k8s.io in fintech-staging", "cpu/mem unavailable: forbidden to list pods.metrics.k8s.io"},
+		{"not-served", estate.UsageStatus{Reason: "metrics.k8s.io is not served"},
+			func(string) bool { return true },
+			"cpu/mem  usage unavailable: metrics.k8s.io is not served", "cpu/mem unavailable: metrics.k8s.io is not served"},
+		{"not-yet", estate.UsageStatus{Available: true, Taken: testNow},
+			func(ns string) bool { return ns == "fintech-staging" },
+			"cpu/mem  usage unavailable: metrics.k8s.io has no figures for its pods yet", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			snap := seedEstate(2)
+			snap.Usage = c.status
+			for i := range snap.Services {
+				if s := &snap.Services[i]; c.unmeasured(s.Namespace) {
+					s.Usage = estate.Usage{}
+					for j := range s.Pods {
+						s.Pods[j].Usage = estate.Usage{}
+					}
+				}
+			}
+			m := newModelWith(t, 200, 60, &fakeBackend{}, newFakeActions())
+			run(m, SnapshotMsg{Snapshot: snap})
+			list := screenText(m)
+			if c.list != "" && !strings.Contains(list, "· "+c.list) {
+				t.Errorf("list: no %q beside the counts:\n%s", c.list, list)
+			}
+			if c.list == "" && strings.Contains(list, "cpu/mem") {
+				t.Errorf("list: a usage note where every namespace was polled:\n%s", list)
+			}
+			run(m, press("/"))
+			typeText(m, "fintech-staging")
+			run(m, press("enter"))
+			run(m, press("enter"))
+			s := screenText(m)
+			if !strings.Contains(s, c.detail) {
+				t.Errorf("detail: want %q:\n%s", c.detail, s)
+			}
+			if strings.Count(s, "usage unavailable") != 1 {
+				t.Errorf("detail: %d times \"usage unavailable\", want once:\n%s", strings.Count(s, "usage unavailable"), s)
+			}
+		})
+	}
+}

@@ -301,7 +301,11 @@ func (m *Model) statusLines() string {
 	if m.namespace != "" {
 		ns = "ns " + m.namespace
 	}
-	parts = append(parts, st.Muted.Render(fmt.Sprintf("%d of %d · %s · sort %s", m.table.Len(), len(m.table.Rows()), ns, m.table.SortName())))
+	counts := fmt.Sprintf("%d of %d · %s · sort %s", m.table.Len(), len(m.table.Rows()), ns, m.table.SortName())
+	if note := m.data.Snap.Usage.Note(); note != "" && m.data.HaveSnap && m.data.Snap.Synced {
+		counts += " · " + note
+	}
+	parts = append(parts, st.Muted.Render(counts))
 	return line + "\n" + widgets.Fit(strings.Join(parts, "  "), m.width)
 }
 

@@ -80,11 +80,7 @@ func (m *Detail) trends(b *lines) {
 	spark("replicas", func(x history.Sample) float64 { return x.Replicas }, fmt.Sprint(s.Desired))
 	u := s.Usage
 	if !u.Available {
-		why := m.data.Snap.Usage.Reason
-		if why == "" {
-			why = "metrics.k8s.io has no figures for its pods yet"
-		}
-		b.add(st.Muted.Render(widgets.Pad("cpu/mem", 9, false) + "usage unavailable: " + why))
+		b.add(st.Muted.Render(widgets.Pad("cpu/mem", 9, false) + "usage unavailable: " + m.data.Snap.Usage.Why(s.Namespace)))
 	}
 	b.add(render.ErrorRateLine(st, "errors", s, ser, m.data.Snap.Alerts, sparkW))
 	spark("alerts", func(x history.Sample) float64 { return x.Firing }, fmt.Sprint(firing(&s)))
