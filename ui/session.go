@@ -107,6 +107,12 @@ func (m *Model) onSnapshot(msg SnapshotMsg) tea.Cmd {
 // brought it; only the latest switch's answer ends the wait.
 func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
 	latest := msg.Seq == m.sess.seq
+	// Nothing on screen yet (vigil starting, or its first context unreachable): the first
+	// session is connected to, not switched to.
+	verb := "switched to "
+	if m.onScreen.Generation == 0 {
+		verb = "connected to "
+	}
 	var cmd tea.Cmd
 	if msg.Err == nil && msg.Feed.OnScreen.Generation > m.onScreen.Generation {
 		cmd = m.adopt(msg.Feed)
@@ -117,7 +123,7 @@ func (m *Model) onSwitched(msg SwitchedMsg) tea.Cmd {
 	m.sess.switching = ""
 	switch {
 	case msg.Err == nil:
-		m.flash("switched to "+m.onScreen.Context, false)
+		m.flash(verb+m.onScreen.Context, false)
 	case m.sess.down != "" || m.onScreen.Generation == 0:
 		// Nothing shown yet: the Contexts screen, with why.
 		m.stopRecording()

@@ -225,3 +225,21 @@ func connecting() *Model {
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
 	return m
 }
+
+// TestFirstSessionIsConnectedTo: vigil starting on a context says it connected to it; only a
+// later change of context is a switch (every start said "switched to local-1" before).
+func TestFirstSessionIsConnectedTo(t *testing.T) {
+	m := connecting()
+	run(m, m.connect())
+	run(m, SnapshotMsg{Snapshot: seedEstate(m.OnScreen().Generation)})
+	if s := screenText(m); services.LineWith(s, "connected to local-1") == "" || strings.Contains(s, "switched to") {
+		t.Errorf("after the start, want \"connected to local-1\", not a switch:\n%s", s)
+	}
+	run(m, press(":"))
+	typeText(m, "ctx local-2")
+	run(m, press("enter"))
+	run(m, SnapshotMsg{Snapshot: estate2(m.OnScreen().Generation)})
+	if s := screenText(m); m.OnScreen().Context != "local-2" || services.LineWith(s, "switched to local-2") == "" {
+		t.Errorf("after :ctx local-2 (on %+v), want \"switched to local-2\":\n%s", m.OnScreen(), s)
+	}
+}
