@@ -108,6 +108,17 @@ func TestMissingUsageIsExplained(t *testing.T) {
 			if c.list == "" && strings.Contains(list, "cpu/mem") {
 				t.Errorf("list: a usage note where every namespace was polled:\n%s", list)
 			}
+			// The Autoscaling screen's workloads (api-gateway and payment-service of fintech-prod)
+			// say the same where they have no figures.
+			run(m, press("tab"))
+			auto := screenText(m)
+			if want := "usage unavailable: " + c.status.Why("fintech-prod"); c.unmeasured("fintech-prod") && !strings.Contains(auto, want) {
+				t.Errorf("autoscaling: want %q:\n%s", want, auto)
+			}
+			if strings.Contains(auto, "cpu - of request") {
+				t.Errorf("autoscaling: usage drawn as dashes without why:\n%s", auto)
+			}
+			run(m, press("shift+tab"))
 			run(m, press("/"))
 			typeText(m, "fintech-staging")
 			run(m, press("enter"))

@@ -135,9 +135,12 @@ func build(st theme.Theme, d *common.Data, width int) []string {
 		if w.svc != nil {
 			ser := d.History.Series(w.svc.Key())
 			reps := history.Values(ser, func(s history.Sample) float64 { return s.Replicas })
+			use := "usage unavailable: " + snap.Usage.Why(w.svc.Namespace)
+			if w.svc.Usage.Available {
+				use = fmt.Sprintf("cpu %s of request · mem %s", render.Pct(w.svc.Usage.CPUOfRequest()), render.Pct(w.svc.Usage.MemoryOfRequest()))
+			}
 			out = append(out, st.Muted.Render("replicas ")+st.Spark.Render(widgets.Sparkline(reps, 30))+
-				fmt.Sprintf(" %d now · ready %d/%d · cpu %s of request · mem %s", w.svc.Desired, w.svc.Ready, w.svc.Desired,
-					render.Pct(w.svc.Usage.CPUOfRequest()), render.Pct(w.svc.Usage.MemoryOfRequest())),
+				fmt.Sprintf(" %d now · ready %d/%d · %s", w.svc.Desired, w.svc.Ready, w.svc.Desired, use),
 				render.ErrorRateLine(st, "errors", *w.svc, ser, snap.Alerts, 30))
 		}
 		left := []string{none(st, "HPA", snap.Visibility(w.ns, checks.ResHPAs))}
