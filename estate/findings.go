@@ -9,7 +9,9 @@ import (
 // published with the snapshots that follow until the next evaluation. They
 // are stamped with the session's context and generation, like the snapshot.
 type Findings struct {
-	Context    string
+	// Context is the kube context evaluated, as the kubeconfig names it (matched, not
+	// shown: not escaped, see Snapshot.Context).
+	Context    string `termsafe:"-"`
 	Generation uint64
 	// At is when the evaluated objects were collected (the Taken of the
 	// snapshot that first carried them); zero before the first evaluation.

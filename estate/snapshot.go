@@ -10,8 +10,11 @@ import (
 // receiver may keep or read it from any goroutine. Maps and slices in it are
 // never written after publication: treat them as read-only.
 type Snapshot struct {
-	// Context is the kube context the snapshot was taken from.
-	Context string
+	// Context is the kube context the snapshot was taken from, as the kubeconfig names
+	// it: a receiver matches it to the context it shows, so it is not escaped here
+	// (a name holding a control character was escaped and matched no context, and
+	// every snapshot was dropped); whoever displays it escapes it.
+	Context string `termsafe:"-"`
 	// Generation is the Session generation that produced it; a receiver
 	// drops snapshots whose generation is older than the session it shows.
 	Generation uint64

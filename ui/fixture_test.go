@@ -109,13 +109,15 @@ type fakeBackend struct {
 	gen      uint64 // the last generation handed out (from 2: the first feed's)
 	manifest func(estate.ObjectRef) (string, error)
 	events   func(estate.ObjectRef) (estate.ObjectEvents, error)
+	// extra are contexts listed after local-1 and local-2.
+	extra []estate.ContextInfo
 }
 
 func (f *fakeBackend) Contexts() []estate.ContextInfo {
-	return []estate.ContextInfo{
+	return append([]estate.ContextInfo{
 		{Name: "local-1", Cluster: "local-1", User: "admin", Server: "https://127.0.0.1:6443"},
 		{Name: "local-2", Cluster: "local-2", User: "admin", Server: "https://127.0.0.1:6444"},
-	}
+	}, f.extra...)
 }
 
 func (f *fakeBackend) Switch(_ context.Context, name string) (Feed, error) {

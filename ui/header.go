@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vigil-k8s/vigil/estate"
+	"github.com/vigil-k8s/vigil/internal/termsafe"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/render"
 	"github.com/vigil-k8s/vigil/ui/widgets"
@@ -21,7 +22,7 @@ func (m *Model) View() tea.View {
 	v := tea.NewView(m.Render())
 	v.AltScreen = true
 	v.MouseMode = tea.MouseModeCellMotion
-	v.WindowTitle = "vigil " + m.onScreen.Context
+	v.WindowTitle = "vigil " + termsafe.Line(m.onScreen.Context)
 	return v
 }
 
@@ -115,17 +116,20 @@ func (m *Model) headerView() string {
 	st := m.common.Styles
 	w := m.common.Width
 	sep := st.Muted.Render("  ")
+	// The kubeconfig's names and addresses are shown escaped (termsafe), as cluster text is.
 	clusterName := strings.TrimPrefix(m.onScreen.Server, "https://")
 	for _, c := range m.data.Contexts {
 		if c.Name == m.onScreen.Context && c.Cluster != "" {
 			clusterName = c.Cluster + " (" + strings.TrimPrefix(c.Server, "https://") + ")"
 		}
 	}
-	ctxName := st.Value.Render(m.onScreen.Context)
+	clusterName = termsafe.Line(clusterName)
+	onScreen := termsafe.Line(m.onScreen.Context)
+	ctxName := st.Value.Render(onScreen)
 	if sw := m.sess.switching; sw != "" && (sw != m.onScreen.Context || m.onScreen.Generation == 0) {
-		ctxName = st.Muted.Render(m.onScreen.Context+" → ") + st.Warn.Render(sw)
+		ctxName = st.Muted.Render(onScreen+" → ") + st.Warn.Render(termsafe.Line(sw))
 		if m.onScreen.Generation == 0 {
-			ctxName = st.Warn.Render(sw)
+			ctxName = st.Warn.Render(termsafe.Line(sw))
 		}
 	}
 	var badge, warning string
@@ -137,7 +141,7 @@ func (m *Model) headerView() string {
 	}
 	where := headerWhere(w, sep, headerSeg{text: st.Title.Render("vigil")}, headerSeg{text: st.Muted.Render("ctx ") + ctxName, keep: true},
 		headerSeg{text: st.Muted.Render("cluster ") + st.Value.Render(clusterName), prio: 1, cut: true},
-		headerSeg{text: st.Muted.Render("user ") + st.Value.Render(m.onScreen.User), prio: 3, cut: true},
+		headerSeg{text: st.Muted.Render("user ") + st.Value.Render(termsafe.Line(m.onScreen.User)), prio: 3, cut: true},
 		headerSeg{text: badge, keep: true, glue: " "},
 		// The guarantee comes from vigil, not from RBAC: say so, as room allows.
 		headerSeg{text: warning, prio: 2, cut: true, glue: " "},
@@ -213,16 +217,16 @@ func headerWhere(w int, sep string, segs ...headerSeg) string {
 func (m *Model) stateLine() string {
 	st := m.common.Styles
 	if m.sess.down != "" && m.sess.switching == "" {
-		return st.Crit.Render("✖ no session: " + m.sess.down)
+		return st.Crit.Render("✖ no session: " + termsafe.Line(m.sess.down))
 	}
 	if m.onScreen.Generation == 0 {
-		return st.Warn.Render("◌ connecting to " + m.sess.switching + "…")
+		return st.Warn.Render("◌ connecting to " + termsafe.Line(m.sess.switching) + "…")
 	}
 	if m.closed {
 		return st.Crit.Render("✖ session stopped")
 	}
 	if !m.data.HaveSnap {
-		return st.Warn.Render("◌ syncing " + m.onScreen.Context + "…")
+		return st.Warn.Render("◌ syncing " + termsafe.Line(m.onScreen.Context) + "…")
 	}
 	snap := m.data.Snap
 	c := snap.Conn

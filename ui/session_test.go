@@ -8,6 +8,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/vigil-k8s/vigil/estate"
+	"github.com/vigil-k8s/vigil/internal/termsafe"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/alerts"
 	"github.com/vigil-k8s/vigil/ui/common"
@@ -242,4 +244,58 @@ func TestFirstSessionIsConnectedTo(t *testing.T) {
 	if s := screenText(m); m.OnScreen().Context != "local-2" || services.LineWith(s, "switched to local-2") == "" {
 		t.Errorf("after :ctx local-2 (on %+v), want \"switched to local-2\":\n%s", m.OnScreen(), s)
 	}
+}
+
+// TestHostileContextName: a kubeconfig context, cluster and user whose names hold control
+// characters. The session's snapshots are scrubbed (termsafe) on their way out; the scrub
+// escaped the snapshot's context name, which then matched no context, so every snapshot was
+// dropped and vigil said "syncing" forever. And the names went to the terminal raw, in the
+// header, the window title and the Contexts screen (the status line alone escaped them). Now
+// the snapshot lands and every place shows the names escaped, visible, never interpreted.
+func TestHostileContextName(t *testing.T) {
+	const name, cluster, user = "evil\x1b[31mred", "c\x1b]0;pwned\x07", "u\x1b[2J"
+	fb := &fakeBackend{extra: []estate.ContextInfo{{Name: name, Cluster: cluster, User: user, Server: "https://127.0.0.1:6445"}}}
+	fb.feed = func(f *Feed) { f.OnScreen.User = user }
+	m := New(Options{
+		Common:  common.Common{Styles: theme.New(false), Keys: common.DefaultKeyMap()},
+		Feed:    Feed{OnScreen: OnScreen{Context: name, Server: "https://127.0.0.1:6445", User: user}},
+		Backend: fb, Connect: true,
+		Now: func() time.Time { return testNow },
+	})
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 40})
+	raw := func() string { return m.Render() + m.View().WindowTitle }
+	unescaped := func(where string) {
+		t.Helper()
+		for _, bad := range []string{"\x1b[31mred", "\x1b]0;", "\x07", "\x1b[2J"} {
+			if strings.Contains(raw(), bad) {
+				t.Errorf("%s: %q reaches the terminal unescaped", where, bad)
+			}
+		}
+	}
+	unescaped("connecting")
+	run(m, m.connect())
+	snap := seedEstate(m.OnScreen().Generation)
+	snap.Context = name
+	termsafe.Scrub(&snap) // as the session publishes it
+	run(m, SnapshotMsg{Snapshot: snap})
+	s := screenText(m)
+	if services.LineWith(s, "payment-service") == "" {
+		t.Fatalf("the session's snapshot was not shown (on %q):\n%s", m.OnScreen().Context, s)
+	}
+	for _, want := range []string{termsafe.Line(name), termsafe.Line(cluster), termsafe.Line(user)} {
+		if !strings.Contains(services.LineWith(s, "vigil "), want) {
+			t.Errorf("header: no %q:\n%s", want, s)
+		}
+	}
+	if got := m.View().WindowTitle; got != "vigil "+termsafe.Line(name) {
+		t.Errorf("window title %q", got)
+	}
+	unescaped("services")
+	run(m, press(":"))
+	typeText(m, "contexts")
+	run(m, press("enter"))
+	if s := screenText(m); m.Screen() != "ctx" || services.LineWith(s, termsafe.Line(name)) == "" {
+		t.Errorf("Contexts screen (%s): no row with the name escaped:\n%s", m.Screen(), s)
+	}
+	unescaped("contexts")
 }

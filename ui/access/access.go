@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/internal/termsafe"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/render"
 	"github.com/vigil-k8s/vigil/ui/widgets"
@@ -62,9 +63,10 @@ func evaluated(d *common.Data) (*checks.Inventory, string) {
 	f := d.Snap.Findings
 	switch {
 	case f.Inventory == nil:
-		return nil, "waiting for the first evaluation of " + d.Context + "…"
-	case f.Inventory.Origin != "" && f.Inventory.Origin != d.Context:
-		return nil, "waiting for the first evaluation of " + d.Context + "…"
+		return nil, "waiting for the first evaluation of " + termsafe.Line(d.Context) + "…"
+	// A session's inventory is scrubbed with its objects (termsafe), its origin with it.
+	case f.Inventory.Origin != "" && f.Inventory.Origin != d.Context && f.Inventory.Origin != termsafe.Line(d.Context):
+		return nil, "waiting for the first evaluation of " + termsafe.Line(d.Context) + "…"
 	}
 	return f.Inventory, ""
 }
@@ -76,7 +78,7 @@ func NewWhoCan(c common.Common, d *common.Data, text string) *common.Page {
 	if strings.TrimSpace(text) == "" {
 		p.Select = func(width int) ([]string, []int) {
 			st := c.Styles
-			lines := []string{st.Accent.Render("who can … in " + d.Context + "? Enter asks; :who-can VERB RESOURCE [NAME] [-n NS] asks anything"), ""}
+			lines := []string{st.Accent.Render("who can … in " + termsafe.Line(d.Context) + "? Enter asks; :who-can VERB RESOURCE [NAME] [-n NS] asks anything"), ""}
 			var rows []int
 			for _, q := range Presets {
 				rows = append(rows, len(lines))

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vigil-k8s/vigil/actions/spec"
+	"github.com/vigil-k8s/vigil/internal/termsafe"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/widgets"
 )
@@ -128,7 +129,7 @@ func (m *Confirm) View() string {
 	w := max(20, min(m.width-6, 140)) // wide enough for a long token on one line
 	r := m.req
 	var b []string
-	title := r.Title + " " + r.Object.String() + " in " + r.Context
+	title := r.Title + " " + r.Object.String() + " in " + termsafe.Line(r.Context)
 	// The title, the question and what is typed wrap, never cut: the context name and the
 	// token to type are what the operator reads and copies, however long (an EKS ARN).
 	titleStyle := st.Accent

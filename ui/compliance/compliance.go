@@ -17,6 +17,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/checks/history"
+	"github.com/vigil-k8s/vigil/internal/termsafe"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/render"
 	"github.com/vigil-k8s/vigil/ui/theme"
@@ -178,11 +179,11 @@ func (m *Model) Refresh() {
 	var sum []string
 	switch {
 	case f.At.IsZero():
-		sum = append(sum, st.Muted.Render("evaluating the checklist against "+m.data.Context+"…"), "")
+		sum = append(sum, st.Muted.Render("evaluating the checklist against "+termsafe.Line(m.data.Context)+"…"), "")
 	default:
 		cov := score.Coverage
 		text := fmt.Sprintf("checklist of %s, %s ago · %d/%d items decided: %d met, %d not met, %d unverified · %d checks",
-			m.data.Context, widgets.Since(m.data.Now, f.At), cov.Decided, cov.Items, cov.Met, cov.NotMet, cov.Unverified, len(f.Catalogue))
+			termsafe.Line(m.data.Context), widgets.Since(m.data.Now, f.At), cov.Decided, cov.Items, cov.Met, cov.NotMet, cov.Unverified, len(f.Catalogue))
 		if !f.Synced {
 			text += " · caches still listing"
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/estate"
+	"github.com/vigil-k8s/vigil/internal/termsafe"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/theme"
 	"github.com/vigil-k8s/vigil/ui/widgets"
@@ -88,9 +89,9 @@ func New(c common.Common, d *common.Data) *Model {
 			}
 			return ""
 		}},
-		{Title: "CONTEXT", Width: 12, Flex: true, Cell: func(r *Row) string { return r.Info.Name },
+		{Title: "CONTEXT", Width: 12, Flex: true, Cell: func(r *Row) string { return termsafe.Line(r.Info.Name) },
 			Compare: func(a, b *Row) int { return strings.Compare(a.Info.Name, b.Info.Name) }},
-		{Title: "CLUSTER", Width: 12, MinTable: 100, Cell: func(r *Row) string { return r.Info.Cluster }},
+		{Title: "CLUSTER", Width: 12, MinTable: 100, Cell: func(r *Row) string { return termsafe.Line(r.Info.Cluster) }},
 		{Title: "STATE", Width: 11, Cell: state},
 		{Title: "FROM", Width: 10, Cell: func(r *Row) string { return r.Entry.Source }},
 		{Title: "SVC", Width: 4, Right: true, Cell: func(r *Row) string { return num(r, r.Entry.Services) }},

@@ -17,6 +17,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/estate"
+	"github.com/vigil-k8s/vigil/internal/termsafe"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/common"
 	"github.com/vigil-k8s/vigil/ui/render"
@@ -124,7 +125,7 @@ func (m *Model) Refresh() {
 		rows[i] = &svcs[i]
 	}
 	if !m.data.HaveSnap || !m.data.Snap.Synced {
-		m.table.Empty = "loading… (syncing " + m.data.Context + ")"
+		m.table.Empty = "loading… (syncing " + termsafe.Line(m.data.Context) + ")"
 	} else {
 		m.table.Empty = "no Deployments or StatefulSets in the watched namespaces"
 	}
