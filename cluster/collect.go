@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -31,11 +32,17 @@ func (s *Session) collect() (objs estate.Objects, nss []estate.NamespaceStatus, 
 	for _, w := range all {
 		st := estate.NamespaceStatus{Name: w.name, Synced: true}
 		fails := w.failingNow()
+		w.mu.Lock()
+		refused := maps.Clone(w.denied)
+		w.mu.Unlock()
 		for key, inf := range w.informersNow() {
 			if !inf.HasSynced() {
-				// A failing resource is reported as such: it does not hold
-				// the rest of the session in "syncing".
-				if _, ok := fails[key]; !ok {
+				// A failing or refused resource is reported as such ("list
+				// failing", "no access"): it does not hold the rest of the
+				// session in "syncing". (Refused after its informer started:
+				// where the access reviews could not say, as for a user the
+				// API does not let ask — system:anonymous.)
+				if _, ok := fails[key]; !ok && !refused[key] {
 					st.Synced = false
 				}
 				continue
