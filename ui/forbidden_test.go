@@ -161,3 +161,32 @@ func lineWith(screen string, parts ...string) string {
 	}
 	return ""
 }
+
+// TestServicesSaysWorkloadsRefused: a user refused Deployments and StatefulSets (an
+// anonymous context) saw "no Deployments or StatefulSets in the watched namespaces", as if
+// the namespaces were empty; the list now says it could not look, and why. A user refused
+// them in one namespace of four, whose other namespaces are empty, is told of that one.
+func TestServicesSaysWorkloadsRefused(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		ns   []string
+		want string
+	}{
+		{"everywhere", nil, "no Deployments or StatefulSets seen: forbidden: list/watch of deployments.apps refused"},
+		{"in-one-namespace", []string{"fintech-prod"}, "no Deployments or StatefulSets seen: forbidden in fintech-prod: list/watch of deployments.apps refused"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			snap := seedEstate(2)
+			snap.Services = nil
+			snap.Resources = []estate.ResourceStatus{refused(checks.ResDeployments, c.ns...), refused(checks.ResStatefulSets, c.ns...)}
+			m := newModelWith(t, 200, 40, &fakeBackend{}, newFakeActions())
+			run(m, SnapshotMsg{Snapshot: snap})
+			wantLines(t, screenText(m), []string{c.want}, []string{"no Deployments or StatefulSets in the watched namespaces"})
+		})
+	}
+	snap := seedEstate(2)
+	snap.Services = nil
+	m := newModelWith(t, 200, 40, &fakeBackend{}, newFakeActions())
+	run(m, SnapshotMsg{Snapshot: snap})
+	wantLines(t, screenText(m), []string{"no Deployments or StatefulSets in the watched namespaces"}, []string{"seen:"})
+}

@@ -126,6 +126,9 @@ func (m *Model) Refresh() {
 	}
 	if !m.data.HaveSnap || !m.data.Snap.Synced {
 		m.table.Empty = "loading… (syncing " + termsafe.Line(m.data.Context) + ")"
+	} else if v := m.data.Snap.Visibility("", checks.ResDeployments, checks.ResStatefulSets); v.Access != estate.AccessWatched {
+		// Not "none": vigil could not look (a user the API refuses them).
+		m.table.Empty = "no Deployments or StatefulSets seen: " + render.Unseen(v)
 	} else {
 		m.table.Empty = "no Deployments or StatefulSets in the watched namespaces"
 	}
