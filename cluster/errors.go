@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/rest"
 )
 
 // Explain turns an API or network error into a short reason a person can act
@@ -70,3 +71,41 @@ func Explain(err error) string {
 	}
 	return msg
 }
+
+// withCredentialsHint is err, refused by the API server, with why when the connection
+// carries no credentials at all (a context whose user the kubeconfig does not define): the
+// server took the requests for system:anonymous, and its refusal alone ("discovery:
+// forbidden: unknown") does not say that.
+func withCredentialsHint(cfg *rest.Config, err error) error {
+	if !apierrors.IsForbidden(err) && !apierrors.IsUnauthorized(err) || hasCredentials(cfg) {
+		return err
+	}
+	return &hinted{err: err, hint: "the connection has no credentials (no client certificate, token, username, exec plugin or auth provider: is the context's user defined in the kubeconfig?), so the API server took it for system:anonymous"}
+}
+
+// hasCredentials reports whether cfg authenticates its requests somehow.
+func hasCredentials(cfg *rest.Config) bool {
+	t := cfg.TLSClientConfig
+	return cfg.BearerToken != "" || cfg.BearerTokenFile != "" || cfg.Username != "" || cfg.Password != "" ||
+		cfg.ExecProvider != nil || cfg.AuthProvider != nil || len(t.CertData) > 0 || t.CertFile != "" || len(t.KeyData) > 0 || t.KeyFile != ""
+}
+
+// hinted is an error said as msg (else as itself), with a hint after; errors.Is and As
+// see the error.
+type hinted struct {
+	err       error
+	msg, hint string
+}
+
+func (h *hinted) Error() string {
+	s := h.msg
+	if s == "" {
+		s = h.err.Error()
+	}
+	if h.hint != "" {
+		s += "; " + h.hint
+	}
+	return s
+}
+
+func (h *hinted) Unwrap() error { return h.err }

@@ -2,11 +2,13 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -158,6 +160,9 @@ func (m *Manager) fleetEntry(ctx context.Context, c estate.ContextInfo, resolver
 	if err != nil {
 		e.Checked, e.Took = time.Now(), time.Since(start)
 		e.Err = Explain(err)
+		if e.Refused = apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err); e.Refused {
+			e.Err = refusal(err)
+		}
 		return e
 	}
 	return estate.FleetEntryFromSnapshot(e, snap, start)
@@ -373,4 +378,23 @@ func passHTTPClient(cfg *rest.Config) (*http.Client, error) {
 		return nil, err
 	}
 	return &http.Client{Transport: rt, Timeout: cfg.Timeout}, nil
+}
+
+// refusal is a refused request's reason with whom it refused: "forbidden: User
+// \"system:anonymous\" cannot list resource \"deployments\" …", where Explain says
+// "forbidden" alone.
+func refusal(err error) string {
+	why := Explain(err)
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) {
+		return why
+	}
+	msg := status.Status().Message
+	if _, who, ok := strings.Cut(msg, "forbidden: "); ok {
+		msg = who
+	}
+	if msg == "" || msg == why {
+		return why
+	}
+	return why + ": " + msg
 }

@@ -66,7 +66,7 @@ func ListInventory(ctx context.Context, cfg *rest.Config, namespaces []string) (
 	}
 	versions, err := l.discover(disc)
 	if err != nil {
-		return inv, err
+		return inv, withCredentialsHint(cfg, err)
 	}
 	// Every (kind, namespace) list runs at once, bounded: the time is the slowest list's,
 	// not the sum of ~100 round trips. Objects land in the inventory under l.mu; the order
@@ -419,6 +419,9 @@ func (l *lister) discover(disc discovery.DiscoveryInterface) (map[string]string,
 		groups, err = disc.ServerGroups()
 	}
 	if err != nil {
+		if err.Error() == "unknown" { // client-go's word for a refusal without a Status body
+			return nil, &hinted{err: err, msg: "discovery: " + Explain(err)}
+		}
 		return nil, fmt.Errorf("discovery: %s: %w", Explain(err), err)
 	}
 	resourcesOf := func(gv string) (*metav1.APIResourceList, error) {

@@ -406,6 +406,9 @@ type FleetEntry struct {
 	// Reachable is false when the LISTs or the queries failed; Err says why
 	// ("connection refused", "forbidden", "timed out", "no series").
 	Reachable bool
+	// Refused is true when the API server answered and refused the LISTs (forbidden,
+	// unauthorized): reachable, not readable by this context's user.
+	Refused bool
 	// Err is the reason the context could not be summarised; empty when Reachable.
 	Err string
 	// Services counts the Deployments and StatefulSets seen.

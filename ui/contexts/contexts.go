@@ -119,6 +119,8 @@ func state(r *Row) string {
 	switch {
 	case r.Entry.Checked.IsZero():
 		return "…"
+	case r.Entry.Refused:
+		return "refused" // reachable, not readable: WORST / ERROR says by whom
 	case !r.Entry.Reachable && r.Entry.Source == estate.FleetFromPrometheus:
 		return "no data" // the query failed, not the cluster: WORST / ERROR says why
 	case !r.Entry.Reachable:
