@@ -130,6 +130,11 @@ func newCheckOptions(g *globalFlags, streams genericiooptions.IOStreams) *CheckO
 // settings > defaults, for namespaces (and namespaceSelector), allowedRegistries and
 // prometheus. With -f the global settings apply.
 func (o *CheckOptions) complete(changed func(flag string) bool) error {
+	if changed("namespaces") {
+		if err := checkNamespaceFlag(o.Namespaces); err != nil {
+			return err
+		}
+	}
 	if o.loadConfig == nil {
 		return nil
 	}
@@ -253,6 +258,21 @@ func outputFormats() []string {
 // usage wraps an error as an ExitUsage error.
 func usage(format string, args ...any) error {
 	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
+}
+
+// checkNamespaceFlag holds --namespaces to namespace names. An empty one ("a,,b", -n "")
+// was taken for "all namespaces", as the API takes it: vigil read every namespace, Secret
+// metadata included, where it was asked for none.
+func checkNamespaceFlag(ns []string) error {
+	if ns != nil && len(ns) == 0 { // -n "": given, and empty
+		return usage("--namespaces: no namespace given (leave the flag out for the configured ones)")
+	}
+	for _, n := range ns {
+		if err := config.CheckNamespaceName(n); err != nil {
+			return usage("--namespaces: %v", err)
+		}
+	}
+	return nil
 }
 
 // Validate checks the flags.

@@ -21,6 +21,11 @@ func TestOneErrorPrintedOnce(t *testing.T) {
 		{"check -f missing file", []string{"check", "-f", "/nonexistent"}, ExitUsage, "vigil check: ", "/nonexistent: no such file or directory"},
 		{"check bad flag value", []string{"check", "-f", fixture("ops-probes", "fail"), "-o", "xml"}, ExitUsage, "vigil check: ", `--output "xml"`},
 		{"check unknown flag", []string{"check", "--nope"}, ExitUsage, "vigil check: ", "unknown flag: --nope"},
+		// An empty namespace was "all namespaces" to the API (Secret metadata of every one read).
+		{"check empty namespace", []string{"check", "-f", fixture("ops-probes", "fail"), "-n", "fintech-prod,,fintech-staging"}, ExitUsage, "vigil check: ", `--namespaces: "" is not a valid namespace name`},
+		{"check invalid namespace", []string{"check", "-f", fixture("ops-probes", "fail"), "-n", "Bad_NS"}, ExitUsage, "vigil check: ", `--namespaces: "Bad_NS" is not a valid namespace name`},
+		{"check -n given empty", []string{"check", "-f", fixture("ops-probes", "fail"), "-n", ""}, ExitUsage, "vigil check: ", "--namespaces: no namespace given"},
+		{"root empty namespace", []string{"-n", "a,,b"}, ExitUsage, "vigil: ", `--namespaces: "" is not a valid namespace name`},
 		{"root unknown flag", []string{"--nope"}, 1, "vigil: ", "unknown flag: --nope"},
 		{"unknown flag after a nested command", []string{"audit", "verify", "--nope"}, 1, "vigil audit verify: ", "unknown flag: --nope"},
 		{"unknown command", []string{"nope"}, 1, "vigil: ", `unknown command "nope"`},

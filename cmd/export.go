@@ -146,6 +146,9 @@ func (o *exportOptions) runExport(ctx context.Context) error {
 		return err
 	}
 	settings := cfg.For(t.Context)
+	if err = checkNamespaceFlag(o.namespaces); err != nil {
+		return err
+	}
 	ns := o.namespaces
 	if len(ns) == 0 {
 		ns = settings.Namespaces

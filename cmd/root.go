@@ -136,6 +136,9 @@ func (o *rootOptions) Complete(c *cobra.Command) error {
 		return err
 	}
 	if c.Flags().Changed("namespaces") {
+		if err = checkNamespaceFlag(o.Namespaces); err != nil {
+			return err
+		}
 		cfg.Namespaces = o.Namespaces
 		o.namespacesFrom = "--namespaces"
 		o.namespacesFromFlag = true

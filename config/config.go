@@ -424,6 +424,15 @@ func (e *FieldError) Error() string {
 // promLabelName is what Prometheus accepts as a label name.
 var promLabelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
+// CheckNamespaceName says why ns is not a name Kubernetes accepts for a namespace; nil when
+// it is. "" is not: to the API an empty namespace means all of them.
+func CheckNamespaceName(ns string) error {
+	if len(ns) > 63 || !dns1123Label.MatchString(ns) {
+		return fmt.Errorf("%q is not a valid namespace name (lower-case letters, digits and '-', at most 63)", ns)
+	}
+	return nil
+}
+
 // dns1123Label is what Kubernetes accepts as a namespace name.
 var dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
@@ -471,8 +480,8 @@ func validateSettings(s Settings, prefix string, global bool, add func(path, for
 	for i, ns := range s.Namespaces {
 		path := fmt.Sprintf("%snamespaces[%d]", prefix, i)
 		switch {
-		case len(ns) > 63 || !dns1123Label.MatchString(ns):
-			add(path, "%q is not a valid namespace name (lower-case letters, digits and '-', at most 63)", ns)
+		case CheckNamespaceName(ns) != nil:
+			add(path, "%v", CheckNamespaceName(ns))
 		case seen[ns] > 0:
 			add(path, "%q is listed twice (also %snamespaces[%d])", ns, prefix, seen[ns]-1)
 		}
