@@ -506,9 +506,13 @@ func listLive(ctx context.Context, o *CheckOptions) (*checks.Inventory, error) {
 }
 
 // missingNamespaces returns the namespaces inv.Config.Namespaces asks for that the cluster's
-// Namespace list lacks; none when that list is unknown (forbidden, or not listed at all).
+// Namespace list lacks; none when that list is unknown (forbidden, failing). An empty list is
+// known: none of the asked namespaces exists (it was taken for unknown, and \`-n typo\` alone
+// checked nothing without a word).
 func missingNamespaces(inv *checks.Inventory) []string {
-	if _, forbidden := inv.Forbidden[checks.ResNamespaces]; forbidden || len(inv.Namespaces) == 0 {
+	_, forbidden := inv.Forbidden[checks.ResNamespaces]
+	_, failing := inv.Failing[checks.ResNamespaces]
+	if forbidden || failing {
 		return nil
 	}
 	var missing []string

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -197,28 +198,52 @@ func TestLiveInventoryIsUsedWithoutFiles(t *testing.T) {
 }
 
 // TestMissingNamespaceIsSaid: live check -n with a namespace the cluster lacks says so on stderr
-// and in the report's input line, instead of scoring it as an empty namespace.
+// and in the report's input line, instead of scoring it as an empty namespace — also when no
+// asked namespace exists (the inventory's Namespace list, kept to the asked ones as
+// ListInventory keeps it, is then empty, and was taken for unknown: nothing said). Where the
+// Namespace list is refused, nothing is claimed missing.
 func TestMissingNamespaceIsSaid(t *testing.T) {
-	var out, errOut bytes.Buffer
-	o := newCheckOptions(newGlobalFlags(func(string) string { return "" }), genericiooptions.IOStreams{Out: &out, ErrOut: &errOut})
-	o.listInventory = func(_ context.Context, o *CheckOptions) (*checks.Inventory, error) {
-		inv := &checks.Inventory{Forbidden: map[string]string{}, Installed: map[string]bool{}, Config: checks.DefaultConfig()}
-		for _, n := range []string{"default", "kube-system", "shop"} {
-			inv.Namespaces = append(inv.Namespaces, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n}})
-		}
-		inv.Config.Namespaces = o.Namespaces
-		inv.Origin = "context local-1 (namespaces " + strings.Join(o.Namespaces, ", ") + ")"
-		return inv, nil
-	}
-	c := newCheckCommand(o)
-	c.SetArgs([]string{"-n", "shop,nosuchns", "-o", "markdown"})
-	_ = c.ExecuteContext(context.Background())
-	want := `warning: namespace "nosuchns" does not exist (context local-1 (namespaces shop, nosuchns)): nothing in it was checked` + "\n"
-	if errOut.String() != want {
-		t.Errorf("stderr = %q, want %q", errOut.String(), want)
-	}
-	if !strings.Contains(out.String(), "namespaces not found: nosuchns") {
-		t.Errorf("report does not name the missing namespace:\n%s", out.String())
+	for _, tc := range []struct {
+		name, ns  string
+		forbidden bool
+		want      string
+	}{
+		{"one of two", "shop,nosuchns", false, "nosuchns"},
+		{"the only one", "nosuchns", false, "nosuchns"},
+		{"list refused", "nosuchns", true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			o := newCheckOptions(newGlobalFlags(func(string) string { return "" }), genericiooptions.IOStreams{Out: &out, ErrOut: &errOut})
+			o.listInventory = func(_ context.Context, o *CheckOptions) (*checks.Inventory, error) {
+				inv := &checks.Inventory{Forbidden: map[string]string{}, Installed: map[string]bool{}, Config: checks.DefaultConfig()}
+				if tc.forbidden {
+					inv.Forbidden[checks.ResNamespaces] = "forbidden"
+				} else {
+					for _, n := range []string{"default", "kube-system", "shop"} {
+						if slices.Contains(o.Namespaces, n) {
+							inv.Namespaces = append(inv.Namespaces, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n}})
+						}
+					}
+				}
+				inv.Config.Namespaces = o.Namespaces
+				inv.Origin = "context local-1 (namespaces " + strings.Join(o.Namespaces, ", ") + ")"
+				return inv, nil
+			}
+			c := newCheckCommand(o)
+			c.SetArgs([]string{"-n", tc.ns, "-o", "markdown"})
+			_ = c.ExecuteContext(context.Background())
+			want := ""
+			if tc.want != "" {
+				want = `warning: namespace "` + tc.want + `" does not exist (context local-1 (namespaces ` + strings.ReplaceAll(tc.ns, ",", ", ") + `)): nothing in it was checked` + "\n"
+			}
+			if errOut.String() != want {
+				t.Errorf("stderr = %q, want %q", errOut.String(), want)
+			}
+			if named := strings.Contains(out.String(), "namespaces not found: "+tc.want); tc.want != "" && !named {
+				t.Errorf("report does not name the missing namespace:\n%s", out.String())
+			}
+		})
 	}
 }
 
