@@ -507,7 +507,7 @@ func listLive(ctx context.Context, o *CheckOptions) (*checks.Inventory, error) {
 
 // missingNamespaces returns the namespaces inv.Config.Namespaces asks for that the cluster's
 // Namespace list lacks; none when that list is unknown (forbidden, failing). An empty list is
-// known: none of the asked namespaces exists (it was taken for unknown, and \`-n typo\` alone
+// known: none of the asked namespaces exists (it was taken for unknown, and `-n typo` alone
 // checked nothing without a word).
 func missingNamespaces(inv *checks.Inventory) []string {
 	_, forbidden := inv.Forbidden[checks.ResNamespaces]

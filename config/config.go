@@ -479,9 +479,9 @@ func validateSettings(s Settings, prefix string, global bool, add func(path, for
 	seen := map[string]int{}
 	for i, ns := range s.Namespaces {
 		path := fmt.Sprintf("%snamespaces[%d]", prefix, i)
-		switch {
-		case CheckNamespaceName(ns) != nil:
-			add(path, "%v", CheckNamespaceName(ns))
+		switch invalid := CheckNamespaceName(ns); {
+		case invalid != nil:
+			add(path, "%v", invalid)
 		case seen[ns] > 0:
 			add(path, "%q is listed twice (also %snamespaces[%d])", ns, prefix, seen[ns]-1)
 		}
