@@ -103,6 +103,8 @@ func TestKeys(t *testing.T) {
 		{name: "page down clamps", keys: []string{"pgdown"}, wantCursor: 5},
 		{name: "? opens full help", keys: []string{"?"}, wantHelp: true},
 		{name: "? twice closes it", keys: []string{"?", "?"}},
+		{name: "esc closes it", keys: []string{"j", "?", "esc"}, wantCursor: 1},
+		{name: "esc without help keeps the cursor", keys: []string{"j", "esc"}, wantCursor: 1},
 		{name: "q quits", keys: []string{"q"}, wantQuit: true},
 		{name: "ctrl+c quits", keys: []string{"ctrl+c"}, wantQuit: true},
 	}

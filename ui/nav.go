@@ -147,7 +147,9 @@ func (m *Model) onKey(k tea.KeyPressMsg) (tea.Cmd, bool) {
 	switch {
 	case key.Matches(k, keys.Quit):
 		return tea.Quit, true
-	case key.Matches(k, keys.Help):
+	case key.Matches(k, keys.Help), m.fullHelp && key.Matches(k, keys.Back):
+		// esc closes the full help before it goes back anywhere: the help
+		// is what the user opened last.
 		m.fullHelp = !m.fullHelp
 		m.resize()
 		return nil, true

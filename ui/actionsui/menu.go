@@ -180,7 +180,13 @@ func (m *Menu) View() string {
 		b = append(b, m.line(i, w, i == m.cursor))
 	}
 	if m.note != "" {
-		b = append(b, "", st.Warn.Render(widgets.Fit(m.note, w)))
+		// The note is why Enter did nothing: said whole, wrapped, since the
+		// item's line had no room for it (a self-heal warning names the app,
+		// its sync policy, what Git restores and when).
+		b = append(b, "")
+		for _, l := range wrapWords(m.note, w) {
+			b = append(b, st.Warn.Render(l))
+		}
 	}
 	return st.Frame.Render(strings.Join(b, "\n"))
 }
