@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -36,6 +37,10 @@ type LogRequest struct {
 	Previous bool
 	// Since keeps lines newer than this; 0 keeps all the kubelet has.
 	Since time.Duration
+	// TailLines keeps the last so many lines of each container's log, as
+	// kubectl logs --tail does; nil keeps all. When following, it bounds
+	// only what was written before the stream began.
+	TailLines *int64
 	// Follow keeps streaming, following pods that appear and marking pods
 	// that go away, until the context ends.
 	Follow bool
@@ -64,7 +69,13 @@ type LogStream struct {
 	Selector string
 	done     chan struct{}
 	err      error
+	leftOut  *atomic.Uint64
 }
+
+// LeftOut is how many of the oldest lines the backlog did not keep because
+// the pods' logs held more than the buffer's capacity: not lines a slow
+// reader lost (the buffer's Dropped), lines never buffered.
+func (s *LogStream) LeftOut() uint64 { return s.leftOut.Load() }
 
 // Done is closed when the stream has ended: every log was read (not
 // following) or the context ended.
@@ -87,8 +98,8 @@ func ServiceLogs(ctx context.Context, client kubernetes.Interface, req LogReques
 	if req.Holdback <= 0 {
 		req.Holdback = 500 * time.Millisecond
 	}
-	s := &LogStream{Buffer: estate.NewLogBuffer(req.Capacity), Selector: sel.String(), done: make(chan struct{})}
-	r := &logReader{client: client, req: req, sel: sel, out: s.Buffer, seen: map[logKey]seenAt{}}
+	s := &LogStream{Buffer: estate.NewLogBuffer(req.Capacity), Selector: sel.String(), done: make(chan struct{}), leftOut: new(atomic.Uint64)}
+	r := &logReader{client: client, req: req, sel: sel, out: s.Buffer, seen: map[logKey]seenAt{}, leftOut: s.leftOut}
 	go func() {
 		defer close(s.done)
 		s.err = r.run(ctx)
@@ -150,6 +161,8 @@ type logReader struct {
 
 	mu   sync.Mutex
 	seen map[logKey]seenAt
+	// leftOut counts the backlog's lines beyond the capacity.
+	leftOut *atomic.Uint64
 }
 
 func (r *logReader) run(ctx context.Context) error {
@@ -205,7 +218,23 @@ func (r *logReader) backlog(ctx context.Context, pods []corev1.Pod) error {
 			defer func() { <-sem }()
 			opts := r.podLogOptions(j.container)
 			var lines []estate.LogLine
-			err := r.stream(ctx, j.pod, opts, func(l estate.LogLine) bool { lines = append(lines, l); return true })
+			kept, cut := r.req.Capacity, 0
+			err := r.stream(ctx, j.pod, opts, func(l estate.LogLine) bool {
+				r.markSeen(l)
+				lines = append(lines, l)
+				// No more than the buffer holds is kept of one container:
+				// a log of millions of lines costs bounded memory.
+				if len(lines) >= 2*kept {
+					cut += len(lines) - kept
+					lines = append(lines[:0], lines[len(lines)-kept:]...)
+				}
+				return true
+			})
+			if len(lines) > kept {
+				cut += len(lines) - kept
+				lines = lines[len(lines)-kept:]
+			}
+			r.leftOut.Add(uint64(cut))
 			if err != nil {
 				lines = append(lines, r.note(j.pod, j.container, err))
 			}
@@ -217,17 +246,16 @@ func (r *logReader) backlog(ctx context.Context, pods []corev1.Pod) error {
 		return err
 	}
 	merged := mergeByTime(results)
-	for _, l := range merged {
-		if l.Kind == estate.LogText {
-			r.markSeen(l)
-		}
+	if extra := len(merged) - r.req.Capacity; extra > 0 {
+		r.leftOut.Add(uint64(extra))
+		merged = merged[extra:]
 	}
 	r.out.Append(merged...)
 	return nil
 }
 
 func (r *logReader) podLogOptions(container string) *corev1.PodLogOptions {
-	o := &corev1.PodLogOptions{Container: container, Timestamps: true, Previous: r.req.Previous}
+	o := &corev1.PodLogOptions{Container: container, Timestamps: true, Previous: r.req.Previous, TailLines: r.req.TailLines}
 	if r.req.Since > 0 {
 		secs := int64((r.req.Since + time.Second - 1) / time.Second)
 		o.SinceSeconds = &secs
@@ -484,10 +512,10 @@ func (f *follower) streamFrom(ctx context.Context, pod, container string) error 
 	f.r.mu.Unlock()
 	if !f.initial[pod] {
 		// A pod that appeared while following: all its lines are new.
-		opts.SinceSeconds = nil
+		opts.SinceSeconds, opts.TailLines = nil, nil
 	}
 	if !seen.at.IsZero() {
-		opts.SinceSeconds = nil
+		opts.SinceSeconds, opts.TailLines = nil, nil
 		since := metav1.NewTime(seen.at)
 		opts.SinceTime = &since
 	}

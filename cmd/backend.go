@@ -122,6 +122,6 @@ func (b *managerBackend) logsOpener(kubeContext string) (common.LogsOpener, stri
 		if err != nil {
 			return common.LogsFeed{}, err
 		}
-		return common.LogsFeed{Buffer: st.Buffer, Done: st.Done(), Err: st.Err}, nil
+		return common.LogsFeed{Buffer: st.Buffer, Done: st.Done(), Err: st.Err, LeftOut: st.LeftOut}, nil
 	}, ""
 }

@@ -29,6 +29,9 @@ func TestOneErrorPrintedOnce(t *testing.T) {
 		{"root unknown flag", []string{"--nope"}, 1, "vigil: ", "unknown flag: --nope"},
 		{"unknown flag after a nested command", []string{"audit", "verify", "--nope"}, 1, "vigil audit verify: ", "unknown flag: --nope"},
 		{"unknown command", []string{"nope"}, 1, "vigil: ", `unknown command "nope"`},
+		// The command's name once: "vigil logs: -n NAMESPACE is required", not "vigil logs: logs: …".
+		{"logs without -n", []string{"logs", "api-gateway"}, 1, "vigil logs: ", "-n NAMESPACE is required"},
+		{"logs --tail negative", []string{"logs", "api-gateway", "-n", "fintech-prod", "--tail", "-2"}, 1, "vigil logs: ", "--tail -2"},
 		{"config validate missing --config", []string{"config", "validate", "--config", "/nonexistent/vigil.yaml"}, 1, "vigil config validate: ", "/nonexistent/vigil.yaml"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,6 +52,10 @@ func TestOneErrorPrintedOnce(t *testing.T) {
 			if !strings.HasPrefix(lines[0], tc.wantPrefix) || !strings.Contains(lines[0], tc.mention) ||
 				strings.TrimSpace(strings.TrimPrefix(lines[0], tc.wantPrefix)) == "" {
 				t.Errorf("stderr %q, want %q… naming %q", lines[0], tc.wantPrefix, tc.mention)
+			}
+			words := strings.Fields(strings.TrimSuffix(tc.wantPrefix, ": "))
+			if own := words[len(words)-1] + ": "; len(words) > 1 && strings.HasPrefix(strings.TrimPrefix(lines[0], tc.wantPrefix), own) {
+				t.Errorf("stderr %q names the command twice", lines[0])
 			}
 		})
 	}

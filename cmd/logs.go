@@ -28,6 +28,7 @@ type logsOptions struct {
 	container  string
 	previous   bool
 	since      time.Duration
+	tail       int64
 	follow     bool
 	timestamps bool
 	capacity   int
@@ -38,7 +39,7 @@ type logsOptions struct {
 }
 
 func newLogsCommand(g *globalFlags, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &logsOptions{g: g, IOStreams: streams, capacity: cluster.DefaultLogCapacity, signals: true}
+	o := &logsOptions{g: g, IOStreams: streams, capacity: cluster.DefaultLogCapacity, tail: -1, signals: true}
 	c := &cobra.Command{
 		Use:   "logs SERVICE -n NAMESPACE",
 		Short: "Print the logs of every pod of a service, merged in time order",
@@ -51,7 +52,8 @@ marked (on stderr). Logs are reads, so read-only mode allows them; a config with
 for the context disables them. Cluster text is escaped, never sent to the terminal raw.`,
 		Example: `  vigil logs api-gateway -n fintech-prod
   vigil logs notification-service -n fintech-prod --previous
-  vigil logs payment-service -n fintech-prod --since 15m -f`,
+  vigil logs payment-service -n fintech-prod --since 15m -f
+  vigil logs api-gateway -n fintech-prod --tail 20 -f`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			o.service = args[0]
@@ -66,6 +68,7 @@ for the context disables them. Cluster text is escaped, never sent to the termin
 	fs.StringVarP(&o.container, "container", "c", "", "only this container's lines (default: every container)")
 	fs.BoolVarP(&o.previous, "previous", "p", false, "the previous run of each container (a crash loop's last crash)")
 	fs.DurationVar(&o.since, "since", 0, "only lines newer than this, e.g. 15m (default: all the kubelet has)")
+	fs.Int64Var(&o.tail, "tail", -1, "the last so many lines of each container's log, as kubectl logs --tail (default: all the kubelet has)")
 	fs.BoolVarP(&o.follow, "follow", "f", false, "keep streaming, following new pods, until interrupted")
 	fs.BoolVar(&o.timestamps, "timestamps", false, "prefix each line with the kubelet's RFC 3339 timestamp")
 	fs.IntVar(&o.capacity, "buffer-lines", cluster.DefaultLogCapacity, "lines held when the terminal reads slower than the pods write; beyond, lines are dropped and counted")
@@ -75,13 +78,15 @@ for the context disables them. Cluster text is escaped, never sent to the termin
 func (o *logsOptions) validate() error {
 	switch {
 	case o.namespace == "":
-		return errors.New("logs: -n NAMESPACE is required")
+		return errors.New("-n NAMESPACE is required")
 	case o.previous && o.follow:
-		return errors.New("logs: --previous and -f cannot be combined: a previous run has ended")
+		return errors.New("--previous and -f cannot be combined: a previous run has ended")
 	case o.since < 0:
-		return fmt.Errorf("logs: --since %s: must not be negative", o.since)
+		return fmt.Errorf("--since %s: must not be negative", o.since)
+	case o.tail < -1:
+		return fmt.Errorf("--tail %d: must be a number of lines, or -1 for all", o.tail)
 	case o.capacity < 1:
-		return fmt.Errorf("logs: --buffer-lines %d: must be at least 1", o.capacity)
+		return fmt.Errorf("--buffer-lines %d: must be at least 1", o.capacity)
 	}
 	return nil
 }
@@ -111,15 +116,24 @@ func (o *logsOptions) run(ctx context.Context) error {
 		ctx, stop = signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 		defer stop()
 	}
-	s, err := cluster.ServiceLogs(ctx, kube, cluster.LogRequest{
+	req := cluster.LogRequest{
 		Namespace: o.namespace, Service: o.service, Container: o.container,
 		Previous: o.previous, Since: o.since, Follow: o.follow, Capacity: o.capacity,
-	})
+	}
+	if o.tail >= 0 {
+		req.TailLines = &o.tail
+	}
+	s, err := cluster.ServiceLogs(ctx, kube, req)
 	if err != nil {
 		return err
 	}
 	var reported uint64
+	leftOutSaid := false
 	flush := func() {
+		if n := s.LeftOut(); n > 0 && !leftOutSaid {
+			fmt.Fprintf(o.ErrOut, "vigil: the %d oldest lines left out: the pods' logs hold more than --buffer-lines %d (--tail or --since reads less)\n", n, o.capacity)
+			leftOutSaid = true
+		}
 		for _, l := range s.Buffer.ReadNew(0) {
 			o.print(l)
 		}

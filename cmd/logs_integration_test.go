@@ -187,6 +187,80 @@ func TestLogsAgainstTheLocalCluster(t *testing.T) {
 		}
 	})
 
+	t.Run("--tail 2 keeps each pod's last two lines", func(t *testing.T) {
+		var out, errOut syncBuffer
+		begin := time.Now()
+		if err := vigilLogs(ctx, t, lc, &out, &errOut, "--context", "local-1-reviewer", "api-gateway", "-n", ns, "--tail", "2", "--timestamps"); err != nil {
+			t.Fatalf("vigil logs --tail 2: %v\n%s", err, errOut.String())
+		}
+		got := byPod(parseVigilLogs(t, out.String()))
+		if len(got) != 3 {
+			t.Fatalf("lines of %d pods, want the 3 of api-gateway:\n%s", len(got), out.String())
+		}
+		for p, mine := range got {
+			want := podLogs(t, admin, ns, p, "api-gateway", false)
+			if len(mine) != 2 {
+				t.Errorf("%s: %d lines, want 2", p, len(mine))
+				continue
+			}
+			at := slices.IndexFunc(want, func(l logLine) bool { return l.at.Equal(mine[0].at) && l.text == mine[0].text })
+			if at < 0 || at+1 >= len(want) || want[at+1].text != mine[1].text || !want[at+1].at.Equal(mine[1].at) {
+				t.Errorf("%s: %v are not two consecutive lines of the pod's log", p, mine)
+				continue
+			}
+			// What follows them in the log was written after the read began.
+			for _, l := range want[at+2:] {
+				if l.at.Before(begin.Add(-time.Second)) {
+					t.Errorf("%s: the log has %s %q after vigil's last line, written before the read: not the tail", p, l.at, l.text)
+					break
+				}
+			}
+		}
+	})
+
+	t.Run("a backlog beyond --buffer-lines keeps the newest and says what it left out", func(t *testing.T) {
+		var out, errOut syncBuffer
+		begin := time.Now()
+		if err := vigilLogs(ctx, t, lc, &out, &errOut, "--context", "local-1", "api-gateway", "-n", ns, "--buffer-lines", "5", "--timestamps"); err != nil {
+			t.Fatalf("vigil logs --buffer-lines 5: %v\n%s", err, errOut.String())
+		}
+		lines := parseVigilLogs(t, out.String())
+		if len(lines) != 5 {
+			t.Fatalf("%d lines, want the 5 the buffer holds:\n%s", len(lines), out.String())
+		}
+		var leftOut int
+		if _, err := fmt.Sscanf(errOut.String(), "vigil: the %d oldest lines left out: the pods' logs hold more than --buffer-lines 5", &leftOut); err != nil || strings.Contains(errOut.String(), "slower") {
+			t.Fatalf("stderr %q: want the count of the oldest lines left out, and no blame on the output's speed", errOut.String())
+		}
+		oldest := lines[0].at
+		total, before := 0, 0
+		for _, p := range podsOf("api-gateway") {
+			type key struct {
+				at   int64
+				text string
+			}
+			mine := map[key]bool{}
+			for _, l := range lines {
+				if l.pod == p.Name {
+					mine[key{l.at.UnixNano(), l.text}] = true
+				}
+			}
+			for _, l := range podLogs(t, admin, ns, p.Name, "api-gateway", false) {
+				total++
+				if l.at.Before(begin) {
+					before++
+				}
+				// Every line newer than vigil's oldest and older than the read is among the 5.
+				if l.at.After(oldest) && l.at.Before(begin.Add(-time.Second)) && !mine[key{l.at.UnixNano(), l.text}] {
+					t.Errorf("%s: %s %q is newer than the oldest line kept, yet left out", p.Name, l.at, l.text)
+				}
+			}
+		}
+		if leftOut+5 > total || leftOut+5 < before {
+			t.Errorf("%d left out + 5 shown: the pods' logs held %d lines before the read and %d after it", leftOut, before, total)
+		}
+	})
+
 	t.Run("notification-service --previous shows the crash", func(t *testing.T) {
 		for attempt := 0; ; attempt++ {
 			pod := podsOf("notification-service")[0]

@@ -24,6 +24,9 @@ type LogsFeed struct {
 	Buffer *estate.LogBuffer
 	Done   <-chan struct{}
 	Err    func() error
+	// LeftOut counts the oldest lines of the backlog the buffer had no room
+	// for (nil: none).
+	LeftOut func() uint64
 }
 
 // LogsOpener starts reading a service's logs (follow, until ctx ends). It

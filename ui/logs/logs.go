@@ -457,12 +457,19 @@ func (m *Model) View() string {
 		what += " since " + widgets.Age(m.req.Since)
 	}
 	head := fmt.Sprintf("%s · %s · %d lines", what, state, len(m.lines))
+	// What was lost comes before the buffer's figures: a narrow terminal
+	// cuts the end of the line.
+	if m.feed.LeftOut != nil {
+		if n := m.feed.LeftOut(); n > 0 {
+			head += fmt.Sprintf(" · %d older lines not kept", n)
+		}
+	}
 	if m.feed.Buffer != nil {
 		s := m.feed.Buffer.Stats()
-		head += fmt.Sprintf(" · buffer %d/%d (%s)", s.Lines, s.Capacity, widgets.Bytes(int64(s.Bytes)))
 		if s.Dropped > 0 {
 			head += fmt.Sprintf(" · %d dropped", s.Dropped)
 		}
+		head += fmt.Sprintf(" · buffer %d/%d (%s)", s.Lines, s.Capacity, widgets.Bytes(int64(s.Bytes)))
 	}
 	b.WriteString(st.Accent.Render(widgets.Fit(head, m.width)) + "\n")
 	shown := 0

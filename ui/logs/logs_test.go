@@ -18,10 +18,11 @@ import (
 
 // fakeStream is a LogsOpener over a buffer the test fills, recording the requests.
 type fakeStream struct {
-	buf  *estate.LogBuffer
-	done chan struct{}
-	reqs []common.LogsRequest
-	err  error
+	buf     *estate.LogBuffer
+	done    chan struct{}
+	reqs    []common.LogsRequest
+	err     error
+	leftOut uint64
 }
 
 func (f *fakeStream) open(_ context.Context, req common.LogsRequest) (common.LogsFeed, error) {
@@ -29,7 +30,7 @@ func (f *fakeStream) open(_ context.Context, req common.LogsRequest) (common.Log
 	if f.err != nil {
 		return common.LogsFeed{}, f.err
 	}
-	return common.LogsFeed{Buffer: f.buf, Done: f.done, Err: func() error { return nil }}, nil
+	return common.LogsFeed{Buffer: f.buf, Done: f.done, Err: func() error { return nil }, LeftOut: func() uint64 { return f.leftOut }}, nil
 }
 
 func line(pod string, i int, text string) estate.LogLine {
@@ -194,8 +195,18 @@ func TestDroppedAndDisabled(t *testing.T) {
 		lines = append(lines, line("api-gateway-78cd598dfd-5pns9", i, fmt.Sprintf("n=%d", i)))
 	}
 	feed(t, m, lines...)
-	if view := ansi.Strip(m.View()); !strings.Contains(view, "10 lines · buffer 10/10") || !strings.Contains(view, "15 dropped") {
+	if view := ansi.Strip(m.View()); !strings.Contains(view, "10 lines · 15 dropped · buffer 10/10") {
 		t.Errorf("a flood past the buffer should show 10 lines kept and 15 dropped:\n%s", view)
+	}
+	if view := ansi.Strip(m.View()); strings.Contains(view, "not kept") {
+		t.Errorf("nothing of the backlog was left out, yet the header says so:\n%s", view)
+	}
+	// A backlog longer than the buffer: its oldest lines never reached it, and the header says so.
+	long := &fakeStream{buf: estate.NewLogBuffer(10), done: make(chan struct{}), leftOut: 4990}
+	m = newView(t, long, 8)
+	feed(t, m, lines[:10]...)
+	if view := ansi.Strip(m.View()); !strings.Contains(view, "4990 older lines not kept") || strings.Contains(view, "dropped") {
+		t.Errorf("a backlog of 5000 lines in a buffer of 10 should say 4990 older lines not kept, none dropped:\n%s", view)
 	}
 
 	off := &fakeStream{err: errors.New("logs are disabled for context audit by contexts.audit.logs (/etc/vigil/config.yaml:7)")}
