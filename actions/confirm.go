@@ -4,9 +4,10 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"github.com/vigil-k8s/vigil/actions/spec"
 	"io"
 	"strings"
+
+	"github.com/vigil-k8s/vigil/actions/spec"
 )
 
 // PresetConfirmer answers with a fixed string: the headless --confirm flag.
@@ -59,6 +60,9 @@ func (p *PromptConfirmer) readLine() (string, error) {
 		err = nil
 	}
 	if err == io.EOF {
+		// The prompt waits on its line: end it, so what follows (the
+		// refusal) starts a line of its own.
+		fmt.Fprintln(p.Out)
 		return "", fmt.Errorf("%w: no answer (end of input)", spec.ErrNotConfirmed)
 	}
 	return strings.TrimRight(line, "\r\n"), err
