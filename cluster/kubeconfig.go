@@ -24,6 +24,10 @@ type Connection struct {
 	User string
 	// Kubeconfig names the file(s) the context came from; empty in-cluster.
 	Kubeconfig string
+	// Anonymous says the connection carries no credentials at all (a context
+	// whose user the kubeconfig does not define): the API server takes its
+	// requests for system:anonymous.
+	Anonymous bool
 	// RESTConfig is ready for New; its UserAgent is set.
 	RESTConfig *rest.Config
 }
@@ -112,6 +116,7 @@ func resolveConnection(flags *genericclioptions.ConfigFlags, loader clientcmd.Cl
 	cfg.WarningHandler, cfg.WarningHandlerWithContext = nil, apiWarnings
 	t.Server = cfg.Host
 	t.RESTConfig = cfg
+	t.Anonymous = !hasCredentials(cfg)
 	return t, nil
 }
 

@@ -80,8 +80,20 @@ func TestResolveConnection(t *testing.T) {
 		got.Kubeconfig != path || got.RESTConfig.UserAgent != "vigil/test" {
 		t.Errorf("ResolveConnection() = %+v", got)
 	}
-	if got, _ := ResolveConnection(flagsFor(path, ""), "vigil/test"); got.Context != "local-1" {
-		t.Errorf("current context = %q, want local-1", got.Context)
+	if got, _ := ResolveConnection(flagsFor(path, ""), "vigil/test"); got.Context != "local-1" || got.Anonymous {
+		t.Errorf("current context = %q (anonymous %v), want local-1 with its token", got.Context, got.Anonymous)
+	}
+	// A context whose user the kubeconfig does not define: client-go connects without
+	// credentials (kubectl would prompt), and the connection says so.
+	nobody := filepath.Join(dir, "nobody")
+	if err := os.WriteFile(nobody, []byte(strings.Replace(testKubeconfig, "user: reviewer}", "user: nobody}", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ResolveConnection(flagsFor(nobody, "local-1-reviewer"), "vigil/test"); err != nil || !got.Anonymous || got.User != "nobody" {
+		t.Errorf("user not in the kubeconfig: %+v, %v; want user nobody, anonymous", got, err)
+	}
+	if got, err := ResolveConnection(userFlags(t, "--kubeconfig", nobody, "--context", "local-1-reviewer", "--token", "t"), "vigil/test"); err != nil || got.Anonymous {
+		t.Errorf("user not in the kubeconfig, --token given: anonymous %v, %v; want credentials", got.Anonymous, err)
 	}
 
 	badCA := filepath.Join(dir, "ca.crt")

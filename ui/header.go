@@ -124,6 +124,11 @@ func (m *Model) headerView() string {
 		}
 	}
 	clusterName = termsafe.Line(clusterName)
+	user := st.Value.Render(termsafe.Line(m.onScreen.User))
+	if m.onScreen.Anonymous {
+		// The name is the kubeconfig's, but nothing authenticates as it.
+		user = st.Warn.Render(termsafe.Line(m.onScreen.User) + " (no credentials: anonymous)")
+	}
 	onScreen := termsafe.Line(m.onScreen.Context)
 	ctxName := st.Value.Render(onScreen)
 	if sw := m.sess.switching; sw != "" && (sw != m.onScreen.Context || m.onScreen.Generation == 0) {
@@ -141,7 +146,7 @@ func (m *Model) headerView() string {
 	}
 	where := headerWhere(w, sep, headerSeg{text: st.Title.Render("vigil")}, headerSeg{text: st.Muted.Render("ctx ") + ctxName, keep: true},
 		headerSeg{text: st.Muted.Render("cluster ") + st.Value.Render(clusterName), prio: 1, cut: true},
-		headerSeg{text: st.Muted.Render("user ") + st.Value.Render(termsafe.Line(m.onScreen.User)), prio: 3, cut: true},
+		headerSeg{text: st.Muted.Render("user ") + user, prio: 3, cut: true},
 		headerSeg{text: badge, keep: true, glue: " "},
 		// The guarantee comes from vigil, not from RBAC: say so, as room allows.
 		headerSeg{text: warning, prio: 2, cut: true, glue: " "},

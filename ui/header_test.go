@@ -36,3 +36,17 @@ func TestHeaderKeepsLongContext(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderSaysAnonymous: a context whose user the kubeconfig does not define connects as
+// system:anonymous; the header does not show the missing user's name as if it logged in.
+func TestHeaderSaysAnonymous(t *testing.T) {
+	for _, anonymous := range []bool{false, true} {
+		m := New(Options{Common: newTestModel(t, 120, 24).common, Feed: Feed{
+			OnScreen: OnScreen{Context: "local-1-nobody", Server: "https://127.0.0.1:6443", User: "nobody", Anonymous: anonymous}}})
+		m.Update(tea.WindowSizeMsg{Width: 120, Height: 24})
+		head := strings.Split(screenText(m), "\n")[0]
+		if said := strings.Contains(head, "user nobody (no credentials: anonymous)"); said != anonymous || !strings.Contains(head, "user nobody") {
+			t.Errorf("anonymous %v: header %q", anonymous, head)
+		}
+	}
+}

@@ -27,6 +27,9 @@ const StaleAfter = 30 * time.Second
 // results of other contexts and older generations.
 type OnScreen struct {
 	Context, Server, User string
+	// Anonymous says the connection has no credentials: User names a
+	// kubeconfig user that is not there, and the server sees system:anonymous.
+	Anonymous bool
 	// Generation is the session generation whose snapshots are accepted.
 	Generation uint64
 }
