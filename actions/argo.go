@@ -257,6 +257,11 @@ func argoSteps(a *Action, env *Env, rollback bool, id int64, build opBuilder, ve
 // argoPoll is how often argoOutcome reads the application.
 var argoPoll = time.Second
 
+// argoHeartbeat is how long argoOutcome stays silent while nothing changes: then it says
+// again where the operation stands, with how long it has waited and how long it still will,
+// so a wait on a controller that never comes does not look like a hang.
+var argoHeartbeat = 30 * time.Second
+
 // argoOpState is what an application's status.operationState says of its operation.
 type argoOpState struct {
 	phase, message string
@@ -288,6 +293,7 @@ func argoOutcome(get func(context.Context, spec.Object) (*argoApp, error)) func(
 	return func(ctx context.Context, t spec.Object, res executed, progress func(string)) (operationResult, error) {
 		want, _ := res.state.(map[string]any) // the operation set (Kubernetes mode); nil through argocd-server
 		seen, lastErr := "", error(nil)
+		start, said := time.Now(), time.Now()
 		for {
 			app, err := get(ctx, t)
 			if err == nil {
@@ -314,9 +320,13 @@ func argoOutcome(get func(context.Context, spec.Object) (*argoApp, error)) func(
 				if st.phase != "" {
 					now = fmt.Sprintf("Argo CD operation %s (started %s by %s)", st.phase, st.startedAt, st.by)
 				}
-				if now != seen {
+				switch {
+				case now != seen:
 					progress(now)
-					seen = now
+					seen, said = now, time.Now()
+				case time.Since(said) >= argoHeartbeat:
+					progress(now + " · " + waited(ctx, start))
+					said = time.Now()
 				}
 			} else {
 				lastErr = err
@@ -332,6 +342,16 @@ func argoOutcome(get func(context.Context, spec.Object) (*argoApp, error)) func(
 			}
 		}
 	}
+}
+
+// waited says how long a wait begun at start has lasted and, when ctx has a deadline, how
+// long it goes on.
+func waited(ctx context.Context, start time.Time) string {
+	s := "waited " + time.Since(start).Round(time.Second).String()
+	if d, ok := ctx.Deadline(); ok {
+		s += ", gives up in " + max(0, time.Until(d)).Round(time.Second).String()
+	}
+	return s
 }
 
 // sameJSON reports whether a and b are the same JSON: an operation as sent (numbers of the

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/vigil-k8s/vigil/actions/audit"
 	"github.com/vigil-k8s/vigil/actions/spec"
 )
@@ -106,5 +108,33 @@ func TestRequestedOperationIsRecordedThenItsResult(t *testing.T) {
 	}
 	if recs, _ := audit.ReadFile(path); len(recs) != 2 || recs[1].Result != "succeeded" {
 		t.Errorf("records %+v", recs)
+	}
+}
+
+// TestArgoWaitSaysItIsStillWaiting: an operation Argo CD's controller never takes up (none
+// runs, or it is stuck) is not a silent hang: while nothing changes the wait says, every
+// heartbeat, where the operation stands, how long it has waited and when it gives up.
+func TestArgoWaitSaysItIsStillWaiting(t *testing.T) {
+	defer func(p, h time.Duration) { argoPoll, argoHeartbeat = p, h }(argoPoll, argoHeartbeat)
+	argoPoll, argoHeartbeat = 5*time.Millisecond, 40*time.Millisecond
+	op := map[string]any{"sync": map[string]any{"revision": "main"}, "initiatedBy": map[string]any{"username": "alice"}}
+	app := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+		"metadata": map[string]any{"name": "fintech-app", "namespace": "argocd"}, "operation": op}}
+	get := func(context.Context, spec.Object) (*argoApp, error) { return parseArgoApp(app.DeepCopy()) }
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	var said []string
+	_, err := argoOutcome(get)(ctx, spec.Object{Kind: "Application", Namespace: "argocd", Name: "fintech-app"}, executed{state: op}, func(m string) { said = append(said, m) })
+	if err == nil || !strings.Contains(err.Error(), "no result of the operation") {
+		t.Fatalf("err %v, want no result in time", err)
+	}
+	const pending = "requested; Argo CD's application controller has not started it yet"
+	if len(said) < 3 || said[0] != pending {
+		t.Fatalf("said %q: want the pending state, then heartbeats", said)
+	}
+	for _, m := range said[1:] {
+		if !strings.HasPrefix(m, pending+" · waited ") || !strings.Contains(m, ", gives up in ") {
+			t.Errorf("heartbeat %q: want the state, the time waited and the time left", m)
+		}
 	}
 }
