@@ -361,3 +361,34 @@ func TestOutcomeFollowUpsAreOffered(t *testing.T) {
 		t.Fatalf("ran %v, want %v", fa.ran, want)
 	}
 }
+
+// TestDetailShowsTheWholeFinding: on an 80-column terminal the service detail's checklist
+// findings are wrapped, not cut: paging through the detail reads each finding's evidence and
+// fix whole.
+func TestDetailShowsTheWholeFinding(t *testing.T) {
+	const evidence = "spec.template.spec violates restricted:latest: allowPrivilegeEscalation != false (container \"user-service\" must set securityContext.allowPrivilegeEscalation=false); seccompProfile (pod or container \"user-service\" must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")"
+	const fix = "Set runAsNonRoot: true, seccompProfile.type: RuntimeDefault, allowPrivilegeEscalation: false and capabilities.drop: [ALL] in the pod and container securityContext"
+	m := newModelWith(t, 80, 30, &fakeBackend{}, newFakeActions())
+	s := withFindings(seedEstate(2))
+	s.Findings.Findings[1].Evidence, s.Findings.Findings[1].Remediation = evidence, fix
+	s.Findings.Findings[1].Resource.Namespace = "fintech-staging" // the user-service the filter opens
+	run(m, SnapshotMsg{Snapshot: s})
+	openDetail(t, m, "user-service")
+	var seen []string
+	for range 20 {
+		for _, l := range strings.Split(screenText(m), "\n") {
+			if w := ansi.StringWidth(l); w > 80 {
+				t.Fatalf("a line of %d cells: %q", w, l)
+			}
+			seen = append(seen, l)
+		}
+		run(m, press("pgdown"))
+	}
+	bare := func(s string) string { return strings.Join(strings.Fields(s), "") }
+	all := bare(strings.Join(seen, " "))
+	for _, want := range []string{evidence, "fix: " + fix} {
+		if !strings.Contains(all, bare(want)) {
+			t.Errorf("the detail does not say %q whole:\n%s", want, strings.Join(seen, "\n"))
+		}
+	}
+}

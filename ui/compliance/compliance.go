@@ -401,6 +401,16 @@ func (m *Model) View() string {
 	return strings.Join(lines[:summaryLines], "\n") + "\n\n" + m.table.View()
 }
 
+// block renders text after prefix wrapped to width, every line in style: a reviewer reads the
+// whole evidence, never a line cut at the terminal's edge.
+func block(style lipgloss.Style, prefix, text string, width int) []string {
+	ls := widgets.Hanging(prefix, text, width)
+	for i, l := range ls {
+		ls[i] = style.Render(l)
+	}
+	return ls
+}
+
 // newFindings is the drill-down of one checklist item: each check with its
 // findings, evidence and remediation, failures first.
 func newFindings(c common.Common, d *common.Data, it *Item) *common.Page {
@@ -415,10 +425,10 @@ func newFindings(c common.Common, d *common.Data, it *Item) *common.Page {
 				v = cur
 			}
 		}
-		out := []string{st.Accent.Render(string(it.Group) + " › " + it.Item),
-			render.Check(st, verdictStatus(v.Verdict)).Render(widgets.Fit(verdictText(v.Verdict)+" — "+v.Why, width))}
+		out := []string{st.Accent.Render(string(it.Group) + " › " + it.Item)}
+		out = append(out, block(render.Check(st, verdictStatus(v.Verdict)), verdictText(v.Verdict)+" — ", v.Why, width)...)
 		for _, n := range v.Needed {
-			out = append(out, st.Muted.Render(widgets.Fit("  needed: "+n, width)))
+			out = append(out, block(st.Muted, "  needed: ", n, width)...)
 		}
 		if d.Evaluations != nil {
 			runs := d.Evaluations.Recorded(d.Context)
@@ -441,16 +451,16 @@ func newFindings(c common.Common, d *common.Data, it *Item) *common.Page {
 				out = append(out, st.Muted.Render("  PCI-DSS "+strings.Join(ch.PCI, ", ")))
 			}
 			if ch.Rationale != "" {
-				out = append(out, st.Muted.Render(widgets.Fit("  why: "+ch.Rationale, width)))
+				out = append(out, block(st.Muted, "  why: ", ch.Rationale, width)...)
 			}
 			for _, want := range []checks.Status{checks.Fail, checks.Warn, checks.Unknown, checks.Pass, checks.NotApplicable} {
 				for _, fd := range byID[ch.ID] {
 					if fd.Status != want {
 						continue
 					}
-					out = append(out, render.Check(st, fd.Status).Render(widgets.Fit(fmt.Sprintf("  %-14s %s: %s", fd.Status, fd.Resource, fd.Evidence), width)))
+					out = append(out, block(render.Check(st, fd.Status), fmt.Sprintf("  %-14s ", fd.Status), fmt.Sprintf("%s: %s", fd.Resource, fd.Evidence), width)...)
 					if fd.Status != checks.Pass && fd.Status != checks.NotApplicable && fd.Remediation != "" {
-						out = append(out, st.Muted.Render(widgets.Fit("                 fix: "+fd.Remediation, width)))
+						out = append(out, block(st.Muted, "                 fix: ", fd.Remediation, width)...)
 					}
 				}
 			}

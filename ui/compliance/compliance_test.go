@@ -191,3 +191,36 @@ func TestNoHistorySaysHowItIsMade(t *testing.T) {
 		t.Errorf("view:\n%s", view)
 	}
 }
+
+// TestDrillDownShowsTheWholeEvidence: at 80 columns the page says every finding's evidence
+// and remediation, and the check's rationale, whole: a reviewer signs what they read, and a
+// line cut at the terminal's edge hides the part that names the field or the fix.
+func TestDrillDownShowsTheWholeEvidence(t *testing.T) {
+	m, d := screen(t)
+	const evidence = "roleRef=ClusterRole/cluster-admin grants every verb on every resource (cluster-admin-equivalent) cluster-wide to subjects[0]=ServiceAccount fintech-monitoring/prometheus: rules[0]: apiGroups=[*] resources=[*] verbs=[*]"
+	const fix = "Bind the service account to a Role naming the resources and verbs it needs in its own namespace, and remove the ClusterRoleBinding prometheus-cluster-admin"
+	d.Snap.Findings.Findings[0].Evidence = evidence
+	d.Snap.Findings.Findings[0].Remediation = fix
+	d.Snap.Findings.Catalogue[0].Rationale = "A service account bound to cluster-admin turns any compromise of its pod (an RCE, a leaked token) into control of the whole cluster, every namespace and every Secret included."
+	m.Refresh()
+	bare := func(s string) string { return strings.Join(strings.Fields(s), "") }
+	for _, it := range m.Items() {
+		if it.Item != "RBAC configured for all service accounts" {
+			continue
+		}
+		lines := newFindings(m.common, m.data, it).Build(80)
+		for _, l := range lines {
+			if w := ansi.StringWidth(l); w > 80 {
+				t.Errorf("a line of %d cells: %q", w, ansi.Strip(l))
+			}
+		}
+		page := bare(ansi.Strip(strings.Join(lines, "\n")))
+		for _, want := range []string{"ServiceAccount/ns/sa0: " + evidence, "fix: " + fix, "why: " + d.Snap.Findings.Catalogue[0].Rationale} {
+			if !strings.Contains(page, bare(want)) {
+				t.Errorf("the page does not say %q whole:\n%s", want, ansi.Strip(strings.Join(lines, "\n")))
+			}
+		}
+		return
+	}
+	t.Fatal("no RBAC row")
+}

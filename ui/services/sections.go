@@ -343,9 +343,14 @@ func (m *Detail) checks(b *lines) {
 			if f.Status != want {
 				continue
 			}
-			b.add(render.Check(st, f.Status).Render(fmt.Sprintf("%-5s %-34s %s", f.Status, f.Check, f.Evidence)))
+			// Wrapped, not cut: the evidence's end names the field or the fix.
+			for _, l := range widgets.Hanging(fmt.Sprintf("%-5s %-34s ", f.Status, f.Check), f.Evidence, b.width) {
+				b.add(render.Check(st, f.Status).Render(l))
+			}
 			if f.Status != checks.Pass && f.Remediation != "" {
-				b.add(st.Muted.Render("      fix: " + f.Remediation))
+				for _, l := range widgets.Hanging("      fix: ", f.Remediation, b.width) {
+					b.add(st.Muted.Render(l))
+				}
 			}
 		}
 	}

@@ -28,6 +28,49 @@ func Pad(s string, w int, right bool) string {
 // Fit truncates s to w cells with "…" (no padding).
 func Fit(s string, w int) string { return ansi.Truncate(s, max(0, w), "…") }
 
+// Hanging wraps plain text after prefix into lines of at most w cells: the first line starts
+// with prefix, the others with as many spaces, so the text reads as one indented block. It
+// breaks at spaces, and after "/" or "," inside a word too long for a line, and only then
+// inside the word: every character is shown, in order. A prefix leaving under 20 cells drops
+// the indent of the continuation lines.
+func Hanging(prefix, text string, w int) []string {
+	indent := ansi.StringWidth(prefix)
+	if w-indent < 20 {
+		indent = 0
+	}
+	var out []string
+	first := true
+	for _, l := range wrap(text, w-indent) {
+		if first {
+			if indent == 0 {
+				// No room for the indent: the prefix takes a line of its own when needed.
+				out = append(out, wrap(prefix+l, w)...)
+			} else {
+				out = append(out, prefix+l)
+			}
+			first = false
+			continue
+		}
+		out = append(out, strings.Repeat(" ", indent)+l)
+	}
+	return out
+}
+
+// wrap breaks s into lines of at most w cells (ansi.Wrap lets a breakpoint hang one cell past
+// the width: such a line is broken again, hard).
+func wrap(s string, w int) []string {
+	w = max(1, w)
+	var out []string
+	for _, l := range strings.Split(ansi.Wrap(s, w, " /,"), "\n") {
+		if ansi.StringWidth(l) > w {
+			out = append(out, strings.Split(ansi.Hardwrap(l, w, true), "\n")...)
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
 // FitTail truncates s to w cells keeping its end, "…" in front: for values told apart by their
 // tail (an image's tag or digest).
 func FitTail(s string, w int) string {

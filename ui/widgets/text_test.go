@@ -1,0 +1,47 @@
+package widgets
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+// TestHangingShowsEverything: whatever the text and width, Hanging's lines fit the width,
+// start with the prefix and then its indent, and read back (spaces aside) as prefix and text
+// exactly: nothing cut, nothing reordered. Random texts of words, long paths and long words.
+func TestHangingShowsEverything(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	words := []string{"fail", "Namespace/fintech-prod:", "metadata.labels[pod-security.kubernetes.io/enforce]=baseline,",
+		"registry.fintech.internal/fintech/payment-service:v1.2.3", strings.Repeat("x", 70), "a", "ünïcödé", "(restricted)"}
+	bare := func(s string) string { return strings.Join(strings.Fields(s), "") }
+	for range 500 {
+		var b []string
+		for range rng.IntN(30) {
+			b = append(b, words[rng.IntN(len(words))])
+		}
+		text := strings.Join(b, " ")
+		prefix := []string{"", "  why: ", "  fail           ", "                 fix: "}[rng.IntN(4)]
+		w := 8 + rng.IntN(150)
+		got := Hanging(prefix, text, w)
+		for i, l := range got {
+			if ansi.StringWidth(l) > w {
+				t.Fatalf("w=%d prefix=%q: line %d is %d cells: %q", w, prefix, i, ansi.StringWidth(l), l)
+			}
+		}
+		if joined := strings.Join(got, " "); bare(joined) != bare(prefix+text) {
+			t.Fatalf("w=%d prefix=%q text=%q:\ngot  %q", w, prefix, text, got)
+		}
+		if indent := len(prefix); w-indent >= 20 && strings.TrimSpace(text) != "" {
+			if !strings.HasPrefix(got[0], prefix) {
+				t.Fatalf("w=%d: first line %q does not start with the prefix %q", w, got[0], prefix)
+			}
+			for _, l := range got[1:] {
+				if !strings.HasPrefix(l, strings.Repeat(" ", indent)) {
+					t.Fatalf("w=%d prefix=%q: continuation %q not indented under the text", w, prefix, l)
+				}
+			}
+		}
+	}
+}
