@@ -174,6 +174,10 @@ type Inventory struct {
 	// Forbidden maps a resource (Res* constants) to why it could not be
 	// listed; checks that need it report unknown with that reason.
 	Forbidden map[string]string
+	// RefusedIn maps a namespace to the resources (Res* keys, sorted) the API
+	// refused to list in it, for a live inventory read per namespace: an
+	// identity bound in some namespaces only is refused in the others.
+	RefusedIn map[string][]string
 	// Failing maps a resource to why reading it failed for another reason
 	// than a refusal (a broken aggregated API); checks that need it report
 	// unknown with that reason.

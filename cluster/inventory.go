@@ -333,14 +333,25 @@ type lister struct {
 
 // refused records a 403 or 404 in Forbidden and reports whether err was one.
 // Of several namespaces' refusals, listed in parallel, the first in sort
-// order is kept, so the evidence does not change from run to run.
-func (l *lister) refused(resource string, err error) bool {
+// order is kept, so the evidence does not change from run to run; a 403 in
+// namespace ns ("" for all or cluster-scoped) is recorded in RefusedIn too.
+func (l *lister) refused(resource, ns string, err error) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
 	case apierrors.IsForbidden(err):
 		if cur, ok := l.inv.Forbidden[resource]; !ok || (cur != notServed && err.Error() < cur) {
 			l.inv.Forbidden[resource] = err.Error()
+		}
+		if ns != "" {
+			if l.inv.RefusedIn == nil {
+				l.inv.RefusedIn = map[string][]string{}
+			}
+			if rs := l.inv.RefusedIn[ns]; !slices.Contains(rs, resource) {
+				rs = append(rs, resource)
+				slices.Sort(rs)
+				l.inv.RefusedIn[ns] = rs
+			}
 		}
 		return true
 	case apierrors.IsNotFound(err):
@@ -370,7 +381,7 @@ func listAll[T any, L any](l *lister, k checks.Kind, ns string, probe bool, list
 			return nil, false, nil
 		}
 		if err != nil {
-			if l.refused(resource, err) {
+			if l.refused(resource, ns, err) {
 				return nil, true, nil
 			}
 			where := resource

@@ -428,6 +428,9 @@ func (o *CheckOptions) evaluate(ctx context.Context) (report.Report, error) {
 			}
 			inv.Origin += "; namespaces not found: " + strings.Join(missing, ", ")
 		}
+		if hint := readableHint(inv); hint != "" {
+			fmt.Fprintln(o.ErrOut, hint)
+		}
 	}
 	inv.Config.AllowedRegistries = o.AllowedRegistries
 	if o.configFile != "" {
@@ -503,6 +506,57 @@ func listLive(ctx context.Context, o *CheckOptions) (*checks.Inventory, error) {
 	inv.Origin = origin + " (namespaces " + strings.Join(ns, ", ") + ")"
 	inv.Config.Namespaces = ns
 	return &inv, nil
+}
+
+// readableHint says, when the API lets the identity list a kind in some of the asked
+// namespaces and refuses it in others (a user bound in some namespaces only), that the checks
+// needing those kinds are unknown in every namespace, and which -n evaluates them where it can
+// read them; "" otherwise.
+func readableHint(inv *checks.Inventory) string {
+	if len(inv.RefusedIn) == 0 {
+		return ""
+	}
+	missing := missingNamespaces(inv)
+	var asked []string
+	for _, ns := range inv.Config.Namespaces {
+		if !slices.Contains(missing, ns) {
+			asked = append(asked, ns)
+		}
+	}
+	// partial: the kinds refused in some asked namespaces, not all.
+	var partial []string
+	refusedIn := map[string]int{}
+	for _, ns := range asked {
+		for _, k := range inv.RefusedIn[ns] {
+			refusedIn[k]++
+		}
+	}
+	for k, n := range refusedIn {
+		if n < len(asked) {
+			partial = append(partial, k)
+		}
+	}
+	if len(partial) == 0 {
+		return ""
+	}
+	slices.Sort(partial)
+	var refused, readable []string
+	for _, ns := range asked {
+		if slices.ContainsFunc(partial, func(k string) bool { return slices.Contains(inv.RefusedIn[ns], k) }) {
+			refused = append(refused, ns)
+		} else {
+			readable = append(readable, ns)
+		}
+	}
+	if len(readable) == 0 {
+		return ""
+	}
+	shown := strings.Join(partial[:min(3, len(partial))], ", ")
+	if len(partial) > 3 {
+		shown += fmt.Sprintf(" and %d more", len(partial)-3)
+	}
+	return fmt.Sprintf("warning: the API refuses this identity %s in %s, not in %s: the checks needing them are unknown in every namespace; -n %s evaluates them where it can read them",
+		shown, strings.Join(refused, ", "), strings.Join(readable, ", "), strings.Join(readable, ","))
 }
 
 // missingNamespaces returns the namespaces inv.Config.Namespaces asks for that the cluster's

@@ -347,3 +347,50 @@ func TestSkippedInputIsSaid(t *testing.T) {
 		}
 	}
 }
+
+// TestReadableNamespacesAreHinted: a user bound in some namespaces only gets every check that
+// needs a kind refused elsewhere as unknown, in every namespace; vigil check says which kinds,
+// where, and which -n evaluates them where the user can read them. No hint when the refusals
+// are the same everywhere (no -n helps) or when no namespace has all the kinds refused
+// elsewhere, and a missing namespace is neither refused nor readable.
+func TestReadableNamespacesAreHinted(t *testing.T) {
+	viewOnly := []string{"roles.rbac.authorization.k8s.io", "secrets"}
+	most := append([]string{"configmaps", "deployments.apps", "pods", "services"}, viewOnly...)
+	for _, tc := range []struct {
+		name      string
+		ns        string
+		refusedIn map[string][]string
+		exist     []string
+		want      string
+	}{
+		{"bound in one of three", "a,b,c", map[string][]string{"a": viewOnly, "b": most, "c": most}, []string{"a", "b", "c"},
+			"warning: the API refuses this identity configmaps, deployments.apps, pods and 1 more in b, c, not in a: the checks needing them are unknown in every namespace; -n a evaluates them where it can read them\n"},
+		{"bound in two of three", "a,b,c", map[string][]string{"b": {"pods"}}, []string{"a", "b", "c"},
+			"warning: the API refuses this identity pods in b, not in a, c: the checks needing them are unknown in every namespace; -n a,c evaluates them where it can read them\n"},
+		{"the same refusals everywhere", "a,b", map[string][]string{"a": viewOnly, "b": viewOnly}, []string{"a", "b"}, ""},
+		{"refusals that cross", "a,b", map[string][]string{"a": {"pods"}, "b": {"secrets"}}, []string{"a", "b"}, ""},
+		{"nothing refused", "a,b", nil, []string{"a", "b"}, ""},
+		{"a missing namespace is not readable", "a,nosuch", map[string][]string{"a": {"pods"}}, []string{"a"},
+			`warning: namespace "nosuch" does not exist (context local-1): nothing in it was checked` + "\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			o := newCheckOptions(newGlobalFlags(func(string) string { return "" }), genericiooptions.IOStreams{Out: &out, ErrOut: &errOut})
+			o.listInventory = func(_ context.Context, o *CheckOptions) (*checks.Inventory, error) {
+				inv := &checks.Inventory{Forbidden: map[string]string{}, Installed: map[string]bool{}, Config: checks.DefaultConfig(), RefusedIn: tc.refusedIn}
+				for _, n := range tc.exist {
+					inv.Namespaces = append(inv.Namespaces, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n}})
+				}
+				inv.Config.Namespaces = o.Namespaces
+				inv.Origin = "context local-1"
+				return inv, nil
+			}
+			c := newCheckCommand(o)
+			c.SetArgs([]string{"-n", tc.ns, "-o", "markdown"})
+			_ = c.ExecuteContext(context.Background())
+			if errOut.String() != tc.want {
+				t.Errorf("stderr = %q\nwant     %q", errOut.String(), tc.want)
+			}
+		})
+	}
+}
