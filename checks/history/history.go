@@ -12,6 +12,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/vigil-k8s/vigil/checks"
@@ -33,6 +34,9 @@ type Entry struct {
 	Verdicts map[string]checks.Verdict `json:"verdicts"`
 	// Failing are the failing findings, "check resource", sorted.
 	Failing []string `json:"failing"`
+	// Unknown are the unknown findings, "check resource", sorted (entries
+	// recorded before 2026-12-06 have none).
+	Unknown []string `json:"unknown,omitempty"`
 }
 
 // Summarize is the entry of one evaluation.
@@ -45,11 +49,15 @@ func Summarize(kubeContext string, at time.Time, findings []checks.Finding, item
 			e.Checks[f.Check] = map[checks.Status]int{}
 		}
 		e.Checks[f.Check][f.Status]++
-		if f.Status == checks.Fail {
+		switch f.Status {
+		case checks.Fail:
 			e.Failing = append(e.Failing, failingKey(f))
+		case checks.Unknown:
+			e.Unknown = append(e.Unknown, failingKey(f))
 		}
 	}
 	sort.Strings(e.Failing)
+	sort.Strings(e.Unknown)
 	for _, it := range items {
 		e.Verdicts[it.Item] = it.Verdict
 	}
@@ -106,9 +114,13 @@ type Drift struct {
 	Coverage [2]int `json:"coverage"`
 	// Items are the checklist items whose verdict changed.
 	Items []ItemChange `json:"items"`
-	// NewFailures failed now and not then; Fixed failed then and not now.
+	// NewFailures failed now and not then; Fixed failed then and not now, and
+	// is decided now; Unseen failed then and is not decided now: its finding,
+	// or its whole check, is unknown (access lost, an API that stopped
+	// answering) or was not run. Not fixed: nobody knows.
 	NewFailures []string `json:"newFailures"`
 	Fixed       []string `json:"fixed"`
+	Unseen      []string `json:"unseen"`
 	// Checks are the checks whose failing count changed.
 	Checks []CheckChange `json:"checks"`
 }
@@ -131,7 +143,7 @@ type CheckChange struct {
 func Between(then, now Entry) Drift {
 	d := Drift{Since: then.Time, Now: now.Time, Observed: [2]*float64{then.Observed, now.Observed},
 		Proven: [2]*float64{then.Proven, now.Proven}, Coverage: [2]int{then.Decided, now.Decided},
-		Items: []ItemChange{}, NewFailures: []string{}, Fixed: []string{}, Checks: []CheckChange{}}
+		Items: []ItemChange{}, NewFailures: []string{}, Fixed: []string{}, Unseen: []string{}, Checks: []CheckChange{}}
 	for item, v := range now.Verdicts {
 		if was, ok := then.Verdicts[item]; ok && was != v {
 			d.Items = append(d.Items, ItemChange{item, was, v})
@@ -144,7 +156,12 @@ func Between(then, now Entry) Drift {
 		}
 	}
 	for _, f := range then.Failing {
-		if _, ok := slices.BinarySearch(now.Failing, f); !ok {
+		if _, ok := slices.BinarySearch(now.Failing, f); ok {
+			continue
+		}
+		if undecided(now, f) {
+			d.Unseen = append(d.Unseen, f)
+		} else {
 			d.Fixed = append(d.Fixed, f)
 		}
 	}
@@ -164,6 +181,18 @@ func Between(then, now Entry) Drift {
 	return d
 }
 
+// undecided reports whether finding key ("check resource") is not decided in e: unknown
+// itself, or its check ran to no decided finding (a check refused its input says one unknown
+// finding for the cluster), or its check did not run.
+func undecided(e Entry, key string) bool {
+	if _, ok := slices.BinarySearch(e.Unknown, key); ok {
+		return true
+	}
+	check, _, _ := strings.Cut(key, " ")
+	n := e.Checks[check]
+	return n[checks.Pass]+n[checks.Fail]+n[checks.Warn]+n[checks.NotApplicable] == 0
+}
+
 // Lines is d in words, one change per line, for the table output.
 func (d Drift) Lines() []string {
 	out := []string{fmt.Sprintf("since %s (now %s): observed %s → %s, proven %s → %s, coverage %d → %d items decided",
@@ -176,6 +205,9 @@ func (d Drift) Lines() []string {
 	}
 	for _, f := range d.Fixed {
 		out = append(out, "fixed: "+f)
+	}
+	for _, f := range d.Unseen {
+		out = append(out, "not decided now (was failing): "+f)
 	}
 	if len(out) == 1 {
 		out = append(out, "no change")

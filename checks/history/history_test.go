@@ -64,3 +64,51 @@ func TestBetween(t *testing.T) {
 		t.Errorf("Lines = %q", l)
 	}
 }
+
+// TestLosingSightIsNotFixing: a failure whose finding is unknown now (an Ingress whose Secret
+// can no longer be listed), or whose whole check is (access to its input refused: one unknown
+// finding for the cluster), or whose check did not run, is not fixed: nobody knows. It is
+// unseen; a failure whose check decided the resource otherwise (passing now) is fixed. Also
+// for an entry recorded before entries kept their unknown findings.
+func TestLosingSightIsNotFixing(t *testing.T) {
+	res := func(n string) checks.Resource {
+		return checks.Resource{Kind: "Deployment", Namespace: "fintech-prod", Name: n}
+	}
+	cluster := checks.Resource{Kind: "Cluster"}
+	then := Summarize("c", time.Unix(0, 0), []checks.Finding{
+		{Check: "ingress-tls", Status: checks.Fail, Resource: res("a")},
+		{Check: "ingress-tls", Status: checks.Fail, Resource: res("b")},
+		{Check: "pss-pods-restricted", Status: checks.Fail, Resource: res("a")},
+		{Check: "ops-probes", Status: checks.Fail, Resource: res("a")},
+	}, nil, checks.Score{})
+	now := Summarize("c", time.Unix(60, 0), []checks.Finding{
+		{Check: "ingress-tls", Status: checks.Unknown, Resource: res("a")},
+		{Check: "ingress-tls", Status: checks.Pass, Resource: res("b")},
+		{Check: "pss-pods-restricted", Status: checks.Unknown, Resource: cluster},
+	}, nil, checks.Score{})
+	for _, tc := range []struct {
+		name string
+		now  Entry
+	}{{"entries with their unknown findings", now}, {"an entry without them", func() Entry { e := now; e.Unknown = nil; return e }()}} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Between(then, tc.now)
+			wantFixed := "ingress-tls Deployment/fintech-prod/b"
+			wantUnseen := "ingress-tls Deployment/fintech-prod/a|ops-probes Deployment/fintech-prod/a|pss-pods-restricted Deployment/fintech-prod/a"
+			if tc.now.Unknown == nil {
+				// Without the list, a resource's own unknown finding beside decided ones
+				// cannot be told from a pass.
+				wantFixed = "ingress-tls Deployment/fintech-prod/a|ingress-tls Deployment/fintech-prod/b"
+				wantUnseen = "ops-probes Deployment/fintech-prod/a|pss-pods-restricted Deployment/fintech-prod/a"
+			}
+			if got := strings.Join(d.Fixed, "|"); got != wantFixed {
+				t.Errorf("fixed %q, want %q", got, wantFixed)
+			}
+			if got := strings.Join(d.Unseen, "|"); got != wantUnseen {
+				t.Errorf("unseen %q, want %q", got, wantUnseen)
+			}
+		})
+	}
+	if l := strings.Join(Between(then, now).Lines(), "\n"); !strings.Contains(l, "not decided now (was failing): pss-pods-restricted Deployment/fintech-prod/a") {
+		t.Errorf("Lines:\n%s", l)
+	}
+}

@@ -312,6 +312,10 @@ func driftLine(st theme.Theme, now time.Time, runs []common.Run, live history.En
 	if n := len(d.Fixed); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d fixed", n))
 	}
+	// Failures nobody can see now (access lost, a check that did not run) are not fixed.
+	if n := len(d.Unseen); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d failing then, not decided now", n))
+	}
 	for _, c := range d.Items {
 		parts = append(parts, fmt.Sprintf("%s %s → %s", c.Item, c.From, c.To))
 	}
@@ -319,7 +323,7 @@ func driftLine(st theme.Theme, now time.Time, runs []common.Run, live history.En
 		return st.Muted.Render(head + "no change")
 	}
 	style := st.Muted
-	if len(d.NewFailures) > 0 || worsened(d.Items) {
+	if len(d.NewFailures) > 0 || len(d.Unseen) > 0 || worsened(d.Items) {
 		style = render.Check(st, checks.Fail)
 	}
 	return style.Render(head + strings.Join(parts, " · "))

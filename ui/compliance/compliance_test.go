@@ -224,3 +224,19 @@ func TestDrillDownShowsTheWholeEvidence(t *testing.T) {
 	}
 	t.Fatal("no RBAC row")
 }
+
+// TestDriftDoesNotCallLostSightFixed: a failure of the last run whose check is undecided now
+// (its input refused: one unknown finding for the cluster) is said as failing then, not
+// decided now; one whose resource passes now is fixed. The screen's live run: images-pinned
+// passes on Deployment/web, audit-apiserver-policy is unknown.
+func TestDriftDoesNotCallLostSightFixed(t *testing.T) {
+	m, d := screen(t)
+	at := d.Snap.Findings.At
+	d.Evaluations = &runsOf{runs: []common.Run{{Entry: history.Entry{Time: at.Add(-time.Hour).UTC(), Context: "local-1",
+		Failing: []string{"audit-apiserver-policy Cluster", "images-pinned Deployment/web", "rbac-no-cluster-admin-service-accounts ServiceAccount/ns/sa0"}}}}}
+	m.Refresh()
+	view := ansi.Strip(m.View())
+	if !strings.Contains(view, "(1h ago, 1 recorded): 1 fixed · 1 failing then, not decided now") {
+		t.Errorf("drift line:\n%s", view)
+	}
+}
