@@ -24,6 +24,9 @@ type Connection struct {
 	User string
 	// Kubeconfig names the file(s) the context came from; empty in-cluster.
 	Kubeconfig string
+	// As is the user the connection impersonates (--as, or the kubeconfig
+	// user's as:): the API server authorizes every request as that user.
+	As string
 	// Anonymous says the connection carries no credentials at all (a context
 	// whose user the kubeconfig does not define): the API server takes its
 	// requests for system:anonymous.
@@ -117,6 +120,7 @@ func resolveConnection(flags *genericclioptions.ConfigFlags, loader clientcmd.Cl
 	t.Server = cfg.Host
 	t.RESTConfig = cfg
 	t.Anonymous = !hasCredentials(cfg)
+	t.As = cfg.Impersonate.UserName
 	return t, nil
 }
 

@@ -92,6 +92,13 @@ func TestResolveConnection(t *testing.T) {
 	if got, err := ResolveConnection(flagsFor(nobody, "local-1-reviewer"), "vigil/test"); err != nil || !got.Anonymous || got.User != "nobody" {
 		t.Errorf("user not in the kubeconfig: %+v, %v; want user nobody, anonymous", got, err)
 	}
+	// --as: the API server authorizes every request as that user; the connection names it.
+	if got, err := ResolveConnection(userFlags(t, "--kubeconfig", path, "--context", "local-1", "--as", "scoped"), "vigil/test"); err != nil || got.As != "scoped" || got.User != "admin" {
+		t.Errorf("--as scoped: user %q as %q, %v; want admin as scoped", got.User, got.As, err)
+	}
+	if got, _ := ResolveConnection(flagsFor(path, "local-1"), "vigil/test"); got.As != "" {
+		t.Errorf("no --as: as %q", got.As)
+	}
 	if got, err := ResolveConnection(userFlags(t, "--kubeconfig", nobody, "--context", "local-1-reviewer", "--token", "t"), "vigil/test"); err != nil || got.Anonymous {
 		t.Errorf("user not in the kubeconfig, --token given: anonymous %v, %v; want credentials", got.Anonymous, err)
 	}

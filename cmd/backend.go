@@ -50,7 +50,7 @@ func (b *managerBackend) Contexts() []estate.ContextInfo {
 func (b *managerBackend) Current() ui.Feed {
 	t := b.Manager.Connection()
 	_, gen := b.Manager.Current()
-	s := ui.Feed{OnScreen: ui.OnScreen{Context: t.Context, Server: t.Server, User: t.User, Anonymous: t.Anonymous, Generation: gen}, Snapshots: b.Snapshots}
+	s := ui.Feed{OnScreen: ui.OnScreen{Context: t.Context, Server: t.Server, User: t.User, As: t.As, Anonymous: t.Anonymous, Generation: gen}, Snapshots: b.Snapshots}
 	if b.Actions != nil {
 		s.Actions = b.Actions(t, gen)
 	}

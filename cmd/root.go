@@ -215,7 +215,7 @@ func (o *rootOptions) Run(ctx context.Context) error {
 	}
 	// The UI connects (Options.Connect): it shows "connecting" at once and
 	// the Contexts screen with the reason when the server cannot be reached.
-	feed := ui.Feed{OnScreen: ui.OnScreen{Context: t.Context, Server: t.Server, User: t.User, Anonymous: t.Anonymous}, Snapshots: snaps,
+	feed := ui.Feed{OnScreen: ui.OnScreen{Context: t.Context, Server: t.Server, User: t.User, As: t.As, Anonymous: t.Anonymous}, Snapshots: snaps,
 		ReadOnly: o.readOnly, WriteWarning: o.noState}
 	model := ui.New(ui.Options{
 		Common:      common.Common{Styles: theme.New(o.flags.getenv("NO_COLOR") != ""), Keys: common.DefaultKeyMap(), ReadOnly: o.readOnly},

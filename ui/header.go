@@ -129,6 +129,10 @@ func (m *Model) headerView() string {
 		// The name is the kubeconfig's, but nothing authenticates as it.
 		user = st.Warn.Render(termsafe.Line(m.onScreen.User) + " (no credentials: anonymous)")
 	}
+	if m.onScreen.As != "" {
+		// Every request is authorized as the impersonated user: that is who acts.
+		user += st.Muted.Render(" as ") + st.Warn.Render(termsafe.Line(m.onScreen.As))
+	}
 	onScreen := termsafe.Line(m.onScreen.Context)
 	ctxName := st.Value.Render(onScreen)
 	if sw := m.sess.switching; sw != "" && (sw != m.onScreen.Context || m.onScreen.Generation == 0) {

@@ -6,6 +6,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/vigil-k8s/vigil/internal/termsafe"
 )
 
 // TestHeaderKeepsLongContext: with an EKS-style context name (an ARN of about 60 characters),
@@ -47,6 +49,24 @@ func TestHeaderSaysAnonymous(t *testing.T) {
 		head := strings.Split(screenText(m), "\n")[0]
 		if said := strings.Contains(head, "user nobody (no credentials: anonymous)"); said != anonymous || !strings.Contains(head, "user nobody") {
 			t.Errorf("anonymous %v: header %q", anonymous, head)
+		}
+	}
+}
+
+// TestHeaderSaysWhoActs: with --as (or a kubeconfig user's as:) the API server authorizes
+// every request as the impersonated user; the header names both, and escapes both.
+func TestHeaderSaysWhoActs(t *testing.T) {
+	for _, as := range []string{"", "scoped", "evil\x1b[31m"} {
+		m := New(Options{Common: newTestModel(t, 120, 24).common, Feed: Feed{
+			OnScreen: OnScreen{Context: "local-1", Server: "https://127.0.0.1:6443", User: "local-1-admin", As: as}}})
+		m.Update(tea.WindowSizeMsg{Width: 120, Height: 24})
+		head := strings.Split(screenText(m), "\n")[0]
+		want := "user local-1-admin"
+		if as != "" {
+			want += " as " + termsafe.Line(as)
+		}
+		if !strings.Contains(head, want) || (as == "" && strings.Contains(head, " as ")) {
+			t.Errorf("as %q: header %q, want %q", as, head, want)
 		}
 	}
 }

@@ -27,6 +27,9 @@ const StaleAfter = 30 * time.Second
 // results of other contexts and older generations.
 type OnScreen struct {
 	Context, Server, User string
+	// As is the user the connection impersonates: the API server
+	// authorizes every request as As, not User.
+	As string
 	// Anonymous says the connection has no credentials: User names a
 	// kubeconfig user that is not there, and the server sees system:anonymous.
 	Anonymous bool
