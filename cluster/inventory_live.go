@@ -26,6 +26,7 @@ func (s *Session) Inventory() checks.Inventory {
 func (s *Session) inventoryOf(objs estate.Objects, resources []estate.ResourceStatus) checks.Inventory {
 	inv := objs
 	inv.Installed, inv.Forbidden, inv.Failing, inv.Config, inv.Origin = map[string]bool{}, map[string]string{}, map[string]string{}, checks.DefaultConfig(), s.opts.Context
+	inv.RefusedIn = nil
 	inv.Config.Namespaces = s.watchedNames()
 	if len(s.opts.Settings.AllowedRegistries) > 0 {
 		inv.Config.AllowedRegistries = slices.Clone(s.opts.Settings.AllowedRegistries)
@@ -40,6 +41,13 @@ func (s *Session) inventoryOf(objs estate.Objects, resources []estate.ResourceSt
 		switch r.Access {
 		case estate.AccessDenied:
 			inv.Forbidden[r.Resource] = r.Reason
+			for _, ns := range r.Namespaces {
+				if inv.RefusedIn == nil {
+					inv.RefusedIn = map[string][]string{}
+				}
+				inv.RefusedIn[ns] = append(inv.RefusedIn[ns], r.Resource)
+				slices.Sort(inv.RefusedIn[ns])
+			}
 		case estate.AccessFailing:
 			inv.Failing[r.Resource] = r.Reason
 		}

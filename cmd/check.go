@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
@@ -513,67 +512,13 @@ func listLive(ctx context.Context, o *CheckOptions) (*checks.Inventory, error) {
 // needing those kinds are unknown in every namespace, and which -n evaluates them where it can
 // read them; "" otherwise.
 func readableHint(inv *checks.Inventory) string {
-	if len(inv.RefusedIn) == 0 {
+	kinds, refused, readable := checks.Readable(inv)
+	if len(kinds) == 0 {
 		return ""
 	}
-	missing := missingNamespaces(inv)
-	var asked []string
-	for _, ns := range inv.Config.Namespaces {
-		if !slices.Contains(missing, ns) {
-			asked = append(asked, ns)
-		}
-	}
-	// partial: the kinds refused in some asked namespaces, not all.
-	var partial []string
-	refusedIn := map[string]int{}
-	for _, ns := range asked {
-		for _, k := range inv.RefusedIn[ns] {
-			refusedIn[k]++
-		}
-	}
-	for k, n := range refusedIn {
-		if n < len(asked) {
-			partial = append(partial, k)
-		}
-	}
-	if len(partial) == 0 {
-		return ""
-	}
-	slices.Sort(partial)
-	var refused, readable []string
-	for _, ns := range asked {
-		if slices.ContainsFunc(partial, func(k string) bool { return slices.Contains(inv.RefusedIn[ns], k) }) {
-			refused = append(refused, ns)
-		} else {
-			readable = append(readable, ns)
-		}
-	}
-	if len(readable) == 0 {
-		return ""
-	}
-	shown := strings.Join(partial[:min(3, len(partial))], ", ")
-	if len(partial) > 3 {
-		shown += fmt.Sprintf(" and %d more", len(partial)-3)
-	}
-	return fmt.Sprintf("warning: the API refuses this identity %s in %s, not in %s: the checks needing them are unknown in every namespace; -n %s evaluates them where it can read them",
-		shown, strings.Join(refused, ", "), strings.Join(readable, ", "), strings.Join(readable, ","))
+	return "warning: " + checks.ReadableHint(kinds, refused, readable, "-n")
 }
 
 // missingNamespaces returns the namespaces inv.Config.Namespaces asks for that the cluster's
-// Namespace list lacks; none when that list is unknown (forbidden, failing). An empty list is
-// known: none of the asked namespaces exists (it was taken for unknown, and `-n typo` alone
-// checked nothing without a word).
-func missingNamespaces(inv *checks.Inventory) []string {
-	_, forbidden := inv.Forbidden[checks.ResNamespaces]
-	_, failing := inv.Failing[checks.ResNamespaces]
-	if forbidden || failing {
-		return nil
-	}
-	var missing []string
-	for _, want := range inv.Config.Namespaces {
-		if want != "" && !slices.ContainsFunc(inv.Namespaces, func(n *corev1.Namespace) bool { return n.Name == want }) {
-			missing = append(missing, want)
-		}
-	}
-	return missing
-}
+// Namespace list lacks (checks.MissingNamespaces).
+func missingNamespaces(inv *checks.Inventory) []string { return checks.MissingNamespaces(inv) }

@@ -364,9 +364,9 @@ func TestReadableNamespacesAreHinted(t *testing.T) {
 		want      string
 	}{
 		{"bound in one of three", "a,b,c", map[string][]string{"a": viewOnly, "b": most, "c": most}, []string{"a", "b", "c"},
-			"warning: the API refuses this identity configmaps, deployments.apps, pods and 1 more in b, c, not in a: the checks needing them are unknown in every namespace; -n a evaluates them where it can read them\n"},
+			"warning: -n a evaluates what this identity can read: the API refuses it configmaps, deployments.apps, pods and 1 more in b, c (not in a), so the checks needing them are unknown in every namespace\n"},
 		{"bound in two of three", "a,b,c", map[string][]string{"b": {"pods"}}, []string{"a", "b", "c"},
-			"warning: the API refuses this identity pods in b, not in a, c: the checks needing them are unknown in every namespace; -n a,c evaluates them where it can read them\n"},
+			"warning: -n a,c evaluates what this identity can read: the API refuses it pods in b (not in a, c), so the checks needing them are unknown in every namespace\n"},
 		{"the same refusals everywhere", "a,b", map[string][]string{"a": viewOnly, "b": viewOnly}, []string{"a", "b"}, ""},
 		{"refusals that cross", "a,b", map[string][]string{"a": {"pods"}, "b": {"secrets"}}, []string{"a", "b"}, ""},
 		{"nothing refused", "a,b", nil, []string{"a", "b"}, ""},

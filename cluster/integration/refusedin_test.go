@@ -15,6 +15,7 @@ import (
 
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
@@ -61,21 +62,49 @@ func TestInventoryRecordsRefusalsPerNamespace(t *testing.T) {
 	}
 
 	namespaces := []string{"fintech-prod", "fintech-staging", "fintech-monitoring", "fintech-security"}
-	inv, err := cluster.ListInventory(ctx, cfg, namespaces)
+	listed, err := cluster.ListInventory(ctx, cfg, namespaces)
 	if err != nil {
 		t.Fatal(err)
 	}
-	compared, refusedSomewhere, allowedSomewhere := 0, 0, 0
+	// The session's inventory (the TUI's evaluation), from its informers' refusals.
+	s := start(t, "local-1", func(o *cluster.Options) { o.RESTConfig, o.Namespaces = cfg, namespaces })
+	waitSnap(t, s, 90*time.Second, "a synced snapshot", func(s estate.Snapshot) bool { return s.Synced })
+	live := s.Inventory()
+	// The truth, per namespace and namespaced kind the catalogue reads (custom resources where
+	// installed), asked before the comparisons.
+	truth := map[string]bool{}
+	var kinds []checks.Kind
 	for _, k := range checks.Kinds {
-		if k.Scope != checks.Namespaced || k.SessionOnly || (k.Optional && !inv.Installed[k.Group]) {
+		if k.Scope != checks.Namespaced || k.SessionOnly || (k.Optional && !listed.Installed[k.Group]) {
 			continue
 		}
+		kinds = append(kinds, k)
 		for _, ns := range namespaces {
-			ok := allowed(ns, k)
+			truth[ns+" "+k.Key()] = allowed(ns, k)
+		}
+	}
+	for _, src := range []struct {
+		name string
+		inv  checks.Inventory
+	}{{"ListInventory", listed}, {"the session", live}} {
+		t.Run(src.name, func(t *testing.T) { compareRefusals(t, src.inv, namespaces, kinds, truth) })
+	}
+	// The hint agrees with the truth: fintech-prod, where view is bound, is the one readable.
+	if kinds, refused, readable := checks.Readable(&live); len(kinds) == 0 || !slices.Equal(readable, []string{"fintech-prod"}) || len(refused) != 3 {
+		t.Errorf("Readable(session) = %v, %v, %v; want fintech-prod readable, the 3 others refused", kinds, refused, readable)
+	}
+}
+
+// compareRefusals holds inv's per-namespace refusals to truth, the API's answer ("ns key").
+func compareRefusals(t *testing.T, inv checks.Inventory, namespaces []string, kinds []checks.Kind, truth map[string]bool) {
+	t.Helper()
+	refusedSomewhere, allowedSomewhere := 0, 0
+	for _, k := range kinds {
+		for _, ns := range namespaces {
+			ok := truth[ns+" "+k.Key()]
 			if recorded := slices.Contains(inv.RefusedIn[ns], k.Key()); recorded == ok {
 				t.Errorf("%s in %s: the API allows list: %v; recorded refused: %v (%v)", k.Key(), ns, ok, recorded, inv.RefusedIn[ns])
 			}
-			compared++
 			if ok {
 				allowedSomewhere++
 			} else {
@@ -85,7 +114,7 @@ func TestInventoryRecordsRefusalsPerNamespace(t *testing.T) {
 	}
 	// The test means something only if both answers came up.
 	if refusedSomewhere == 0 || allowedSomewhere == 0 {
-		t.Fatalf("%d (kind, namespace) pairs compared: %d refused, %d allowed; want both", compared, refusedSomewhere, allowedSomewhere)
+		t.Fatalf("%d refused, %d allowed (kind, namespace) pairs; want both", refusedSomewhere, allowedSomewhere)
 	}
-	t.Logf("%d (kind, namespace) pairs compared: %d refused, %d allowed", compared, refusedSomewhere, allowedSomewhere)
+	t.Logf("%d (kind, namespace) pairs compared: %d refused, %d allowed", refusedSomewhere+allowedSomewhere, refusedSomewhere, allowedSomewhere)
 }

@@ -206,8 +206,20 @@ func (m *Model) Refresh() {
 	default:
 		sum = append(sum, driftLine(st, m.data.Now, m.runs, m.live))
 	}
+	// An identity bound in some namespaces only: most checks are unknown everywhere, and
+	// fewer watched namespaces would decide them.
+	if f.Inventory != nil {
+		if kinds, refused, readable := checks.Readable(f.Inventory); len(kinds) > 0 {
+			sum = append(sum, render.Check(st, checks.Unknown).Render(checks.ReadableHint(kinds, refused, readable, "vigil -n")))
+		}
+	}
 	m.summary = sum
+	m.table.SetSize(m.width, max(0, m.height-m.summaryHeight()-1))
 }
+
+// summaryHeight is the lines the summary takes: summaryLines, and a line more for the
+// readable-namespaces hint.
+func (m *Model) summaryHeight() int { return max(summaryLines, len(m.summary)) }
 
 // summaryLines is how many lines the summary above the table takes.
 const summaryLines = 4
@@ -362,7 +374,7 @@ func scoreLine(st theme.Theme, s checks.Score) string {
 // SetSize implements common.Component.
 func (m *Model) SetSize(w, h int) {
 	m.width, m.height = w, h
-	m.table.SetSize(w, max(0, h-summaryLines-1))
+	m.table.SetSize(w, max(0, h-m.summaryHeight()-1))
 }
 
 // Update implements common.Component.
@@ -402,7 +414,7 @@ func (m *Model) View() string {
 	for i, l := range lines {
 		lines[i] = widgets.Fit(l, m.width)
 	}
-	return strings.Join(lines[:summaryLines], "\n") + "\n\n" + m.table.View()
+	return strings.Join(lines, "\n") + "\n\n" + m.table.View()
 }
 
 // block renders text after prefix wrapped to width, every line in style: a reviewer reads the

@@ -240,3 +240,29 @@ func TestDriftDoesNotCallLostSightFixed(t *testing.T) {
 		t.Errorf("drift line:\n%s", view)
 	}
 }
+
+// TestHintsTheReadableNamespaces: evaluated as an identity bound in one of the watched
+// namespaces, the screen says, above the table and first of all, which vigil -n evaluates
+// what it can read; the table gives up the line, so the screen still fits its height.
+func TestHintsTheReadableNamespaces(t *testing.T) {
+	m, d := screen(t)
+	inv := &checks.Inventory{Config: checks.DefaultConfig(), RefusedIn: map[string][]string{
+		"fintech-staging": {"deployments.apps", "pods", "secrets"}, "fintech-prod": {"secrets"}}}
+	inv.Config.Namespaces = []string{"fintech-prod", "fintech-staging"}
+	inv.Forbidden = map[string]string{checks.ResNamespaces: "forbidden"} // as for most such identities
+	d.Snap.Findings.Inventory = inv
+	m.SetSize(150, 20)
+	m.Refresh()
+	view := ansi.Strip(m.View())
+	if !strings.Contains(view, "vigil -n fintech-prod evaluates what this identity can read: the API refuses it deployments.apps, pods in fintech-staging") {
+		t.Errorf("no hint:\n%s", view)
+	}
+	if n := strings.Count(view, "\n") + 1; n > 20 {
+		t.Errorf("the screen is %d lines in a height of 20", n)
+	}
+	d.Snap.Findings.Inventory = &checks.Inventory{Config: inv.Config}
+	m.Refresh()
+	if view := ansi.Strip(m.View()); strings.Contains(view, "evaluates what this identity can read") {
+		t.Errorf("a hint with nothing refused:\n%s", view)
+	}
+}
