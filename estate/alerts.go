@@ -26,6 +26,12 @@ func MergeAlerts(prom []Alert, promOK bool, am []Alert, amOK bool) []Alert {
 	return out
 }
 
+// Unknown reports whether alert sources are configured and none answers: no alert is
+// known to fire, and none is known not to (the services' health then leaves alerts out).
+func (v AlertsView) Unknown() bool {
+	return (v.Prometheus.Configured || v.Alertmanager.Configured) && !v.Prometheus.Available && !v.Alertmanager.Available
+}
+
 var severityRank = map[string]int{"critical": 0, "warning": 1, "info": 2}
 
 func rankSeverity(s string) int {

@@ -275,6 +275,10 @@ func (m *Model) stateLine() string {
 	if n := snap.Alerts.Firing; n > 0 {
 		parts = append(parts, st.Crit.Render(fmt.Sprintf("%d firing", n)))
 	}
+	if snap.Alerts.Unknown() {
+		// Without it the header reads like "nothing firing", the services' health too.
+		parts = append(parts, st.Warn.Render("alerts unavailable"))
+	}
 	return strings.Join(parts, st.Muted.Render(" · "))
 }
 

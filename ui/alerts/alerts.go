@@ -189,8 +189,13 @@ func build(st theme.Theme, d *common.Data, width int) (out []string, rows []int,
 			pending++
 		}
 	}
-	out = append(out, st.For(pickLevel(firing > 0, theme.LevelCrit)).Render(fmt.Sprintf("%d firing", firing))+st.Muted.Render(" · ")+
-		st.For(pickLevel(pending > 0, theme.LevelWarn)).Render(fmt.Sprintf("%d pending", pending))+st.Muted.Render(fmt.Sprintf(" · %d silenced · %d rules", silenced, len(v.Rules))))
+	if v.Unknown() {
+		// Not "0 firing": nobody knows.
+		out = append(out, st.Warn.Render("alerts unknown: no alert source answers; the services' health leaves alerts out until one does"))
+	} else {
+		out = append(out, st.For(pickLevel(firing > 0, theme.LevelCrit)).Render(fmt.Sprintf("%d firing", firing))+st.Muted.Render(" · ")+
+			st.For(pickLevel(pending > 0, theme.LevelWarn)).Render(fmt.Sprintf("%d pending", pending))+st.Muted.Render(fmt.Sprintf(" · %d silenced · %d rules", silenced, len(v.Rules))))
+	}
 	// Alerts quieted by a direct change are only half the story: an application whose
 	// auto-sync vigil suspended drifts from Git until someone re-enables it.
 	for _, a := range d.Snap.ArgoApps {
