@@ -26,7 +26,11 @@ import (
 type AlertmanagerClient struct {
 	// URL is Alertmanager's base URL, e.g. http://127.0.0.1:9093.
 	URL string
-	api *amclient.AlertmanagerAPI
+	// Match are the labels of the context's alerts in an Alertmanager several clusters share
+	// (the config's alertLabels.match, e.g. cluster: prod-eu): the firing alerts looked up
+	// carry them, and a silence always matches them, so it never silences another cluster's.
+	Match map[string]string
+	api   *amclient.AlertmanagerAPI
 }
 
 // NewAlertmanagerClient returns a client for the Alertmanager at rawURL; hc may be nil.
@@ -46,6 +50,9 @@ func (c *AlertmanagerClient) Alerts(ctx context.Context, alertname, namespace st
 	filter := []string{fmt.Sprintf("alertname=%q", alertname)}
 	if namespace != "" {
 		filter = append(filter, fmt.Sprintf("namespace=%q", namespace))
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.Match)) {
+		filter = append(filter, fmt.Sprintf("%s=%q", k, c.Match[k]))
 	}
 	res, err := c.api.Alert.GetAlerts(alert.NewGetAlertsParamsWithContext(ctx).WithFilter(filter))
 	if err != nil {
@@ -68,13 +75,23 @@ func (c *AlertmanagerClient) Silence(ctx context.Context, id string) (*models.Ge
 // createdBy. Object: Kind Alert, Name the alertname, Namespace the alert's namespace label.
 func SilenceAlert(env *Env, p spec.SilenceParams) *Action {
 	a := newAction(env, p, nil)
+	// scoped adds the context's labels (Match) the matchers do not set: the silence stays in
+	// the context's cluster whatever else it matches.
+	scoped := func(m map[string]string) map[string]string {
+		for k, v := range env.Alertmanager.Match {
+			if _, set := m[k]; !set {
+				m[k] = v
+			}
+		}
+		return m
+	}
 	matchers := func(ctx context.Context, t spec.Object) (map[string]string, int, error) {
 		if len(p.Labels) > 0 {
 			m := map[string]string{"alertname": t.Name}
 			for k, v := range p.Labels {
 				m[k] = v
 			}
-			return m, -1, nil
+			return scoped(m), -1, nil
 		}
 		alerts, err := env.Alertmanager.Alerts(ctx, t.Name, t.Namespace)
 		if err != nil {
@@ -97,13 +114,13 @@ func SilenceAlert(env *Env, p spec.SilenceParams) *Action {
 				}
 			}
 		}
-		return m, len(alerts), nil
+		return scoped(m), len(alerts), nil
 	}
 	a.steps = steps{
 		precheck: func(ctx context.Context, t spec.Object) (string, error) {
 			switch {
 			case env.Alertmanager == nil:
-				return "no Alertmanager configured (give --alertmanager-url)", nil
+				return "no Alertmanager configured (give --alertmanager-url, or alertmanager: in the config)", nil
 			case p.Duration <= 0:
 				return "a silence needs a positive duration", nil
 			case p.Duration > 7*24*time.Hour:
@@ -185,7 +202,7 @@ func ExpireSilence(env *Env) *Action {
 	a.steps = steps{
 		precheck: func(ctx context.Context, t spec.Object) (string, error) {
 			if env.Alertmanager == nil {
-				return "no Alertmanager configured (give --alertmanager-url)", nil
+				return "no Alertmanager configured (give --alertmanager-url, or alertmanager: in the config)", nil
 			}
 			s, err := env.Alertmanager.Silence(ctx, t.Name)
 			if err != nil {

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/actions/audit"
 	"github.com/vigil-k8s/vigil/actions/spec"
+	"github.com/vigil-k8s/vigil/config"
 )
 
 func (o *actionOptions) secretCommand() *cobra.Command {
@@ -45,24 +47,38 @@ func (o *actionOptions) secretCommand() *cobra.Command {
 	return c
 }
 
+// alertmanagerOf is the Alertmanager the silence commands talk to: --alertmanager-url, else
+// $VIGIL_ALERTMANAGER_URL, else the config's for the context (what the terminal UI uses);
+// and the labels that keep a shared Alertmanager's silences to the context's cluster (its
+// alertLabels.match), whichever URL was given.
+func alertmanagerOf(flag, env string, s config.Settings) (url string, match map[string]string) {
+	return cmp.Or(flag, env, s.Alertmanager), s.AlertLabels.Match
+}
+
 func (o *actionOptions) silenceCommand() *cobra.Command {
 	var amURL string
 	c := &cobra.Command{Use: "silence", Short: "Alertmanager silences through vigil's guards"}
-	c.PersistentFlags().StringVar(&amURL, "alertmanager-url", "", "Alertmanager base URL (default $VIGIL_ALERTMANAGER_URL)")
+	c.PersistentFlags().StringVar(&amURL, "alertmanager-url", "", "Alertmanager base URL (default $VIGIL_ALERTMANAGER_URL, else the config's alertmanager for the context)")
 	withAM := func() (*actions.Env, error) {
 		env, err := o.env()
 		if err != nil {
 			return nil, err
 		}
-		u := amURL
-		if u == "" {
-			u = o.getenv("VIGIL_ALERTMANAGER_URL")
+		// The flag, else the environment, else the config's alertmanager: for the context,
+		// whose alertLabels.match keeps a shared Alertmanager's silences to its cluster.
+		vcfg, err := o.g.loadConfig()
+		if err != nil {
+			return nil, err
 		}
+		u, match := alertmanagerOf(amURL, o.getenv("VIGIL_ALERTMANAGER_URL"), vcfg.For(env.Context))
 		if u == "" {
 			return env, nil // the action reports "no Alertmanager configured"
 		}
-		env.Alertmanager, err = actions.NewAlertmanagerClient(u, o.resolved.WrapClient(&http.Client{Timeout: 15 * time.Second}))
-		return env, err
+		if env.Alertmanager, err = actions.NewAlertmanagerClient(u, o.resolved.WrapClient(&http.Client{Timeout: 15 * time.Second})); err != nil {
+			return nil, err
+		}
+		env.Alertmanager.Match = match
+		return env, nil
 	}
 	var dur time.Duration
 	var matchers []string

@@ -299,6 +299,7 @@ func (o *rootOptions) actionsFor(t cluster.Connection, generation uint64) action
 	}
 	if s.Alertmanager != "" {
 		if am, err := actions.NewAlertmanagerClient(s.Alertmanager, mode.WrapClient(&http.Client{Timeout: 15 * time.Second})); err == nil {
+			am.Match = s.AlertLabels.Match
 			env.Alertmanager = am
 		}
 	}

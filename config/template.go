@@ -28,7 +28,8 @@ argocd:
 alertLabels:
   service: [service, app, job]
   namespace: [namespace]
-  # Only alerts with these labels belong here (a Prometheus shared by clusters).
+  # Only alerts with these labels belong here (a Prometheus shared by clusters);
+  # silences vigil creates always carry them too.
   # match: {cluster: prod-eu}
 
 # Refuse every mutation (flag --read-only / --write beat this).

@@ -1,6 +1,12 @@
 package integration
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -77,5 +83,83 @@ func TestSilenceInRealAlertmanager(t *testing.T) {
 	}
 	if recs := records(t, path); len(recs) != 5 {
 		t.Errorf("audit has %d records, want 5 (create started+finished, refused, expire started+finished)", len(recs))
+	}
+}
+
+// TestSilenceStaysInItsCluster: two clusters share one Alertmanager and each fires the same
+// alert, labelled with its cluster (the alerts are posted to a real Alertmanager as Prometheus
+// would post them). From local-1, with the context's alertLabels.match {cluster: local-1} on
+// the client, a silence of the alert covers local-1's and not local-2's — as Alertmanager
+// itself reports each alert's silencedBy. Without the match the labels both alerts share drop
+// the cluster, and local-2's alert would be silenced from local-1.
+func TestSilenceStaysInItsCluster(t *testing.T) {
+	prom, err := lc.StartPrometheus(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(prom.Stop)
+	name := "VigilScope" + strings.ReplaceAll(time.Now().Format("150405.000"), ".", "")
+	now := time.Now().UTC()
+	var posted []map[string]any
+	for _, c := range []string{"local-1", "local-2"} {
+		posted = append(posted, map[string]any{"labels": map[string]string{"alertname": name, "namespace": "fintech-staging", "cluster": c, "severity": "warning"},
+			"startsAt": now.Format(time.RFC3339), "endsAt": now.Add(time.Hour).Format(time.RFC3339)})
+	}
+	body, _ := json.Marshal(posted)
+	resp, err := http.Post(prom.AlertmanagerURL+"/api/v2/alerts", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("posting the alerts: %s", resp.Status)
+	}
+	// silencedBy, per cluster, as Alertmanager reports it.
+	silencedBy := func() map[string][]string {
+		t.Helper()
+		r, gerr := http.Get(prom.AlertmanagerURL + "/api/v2/alerts?filter=" + url.QueryEscape(fmt.Sprintf("alertname=%q", name)))
+		if gerr != nil {
+			t.Fatal(gerr)
+		}
+		defer r.Body.Close()
+		var alerts []struct {
+			Labels map[string]string `json:"labels"`
+			Status struct {
+				SilencedBy []string `json:"silencedBy"`
+			} `json:"status"`
+		}
+		if derr := json.NewDecoder(r.Body).Decode(&alerts); derr != nil {
+			t.Fatal(derr)
+		}
+		out := map[string][]string{}
+		for _, a := range alerts {
+			out[a.Labels["cluster"]] = a.Status.SilencedBy
+		}
+		return out
+	}
+	if got := silencedBy(); len(got) != 2 {
+		t.Fatalf("Alertmanager holds the alert of %d clusters, want 2: %v", len(got), got)
+	}
+
+	e := env(t, "local-1")
+	am, err := actions.NewAlertmanagerClient(prom.AlertmanagerURL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	am.Match = map[string]string{"cluster": "local-1"}
+	e.Alertmanager = am
+	p, _ := pipeline(t, e, "yes") // fintech-staging is not production
+	out, err := p.Execute(ctxT(t, 30*time.Second), actions.SilenceAlert(e, spec.SilenceParams{Duration: time.Hour}),
+		spec.Object{Kind: spec.KindAlert, Namespace: "fintech-staging", Name: name}, spec.Request{Reason: "CHG-9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.TrimSuffix(strings.TrimPrefix(out.Result.Message, "silence "), " created")
+	t.Cleanup(func() {
+		_, _ = p.Execute(ctxT(t, 30*time.Second), actions.ExpireSilence(e), spec.Object{Kind: spec.KindSilence, Name: id}, spec.Request{Reason: "cleanup"})
+	})
+	got := silencedBy()
+	if !slices.Contains(got["local-1"], id) || len(got["local-2"]) != 0 {
+		t.Errorf("silence %s: local-1's alert silenced by %v, local-2's by %v; want local-1's only\npreview:\n%s", id, got["local-1"], got["local-2"], out.Preview)
 	}
 }
