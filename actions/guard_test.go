@@ -62,3 +62,20 @@ func TestActionExposesNoWayToRun(t *testing.T) {
 		}
 	}
 }
+
+// TestOutsizedScale: a scale is out of all proportion when it asks for more than ten times
+// the pods and more than 50 more; the edges on either side.
+func TestOutsizedScale(t *testing.T) {
+	for _, tc := range []struct {
+		cur, want int32
+		outsized  bool
+	}{
+		{1, 51, false}, {1, 52, true}, {2, 20, false}, {2, 1000, true}, {0, 50, false}, {0, 51, true},
+		{10, 100, false}, {10, 101, true}, {100, 1000, false}, {100, 1001, true}, {5, 1, false}, {3, 0, false},
+		{1, 2147483647, true},
+	} {
+		if got := outsizedScale(tc.cur, tc.want) != ""; got != tc.outsized {
+			t.Errorf("outsizedScale(%d, %d) = %v, want %v", tc.cur, tc.want, got, tc.outsized)
+		}
+	}
+}

@@ -146,6 +146,9 @@ func (p *Pipeline) run(ctx context.Context, a *Action, t spec.Object, req spec.R
 	if !protected && prev.Unpinned != "" {
 		protected, why = true, prev.Unpinned
 	}
+	if !protected && prev.Outsized != "" {
+		protected, why = true, prev.Outsized
+	}
 	creq.Typed = a.Confirm == ConfirmTyped || (a.Confirm == ConfirmAuto && protected)
 	creq.Why = why
 	if creq.Typed && why == "" {

@@ -9,6 +9,15 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
+// outsizedScale says why a scale from cur to want replicas is out of all proportion: more than
+// ten times the pods and more than 50 pods more (1 → 99999, a digit too many). "" otherwise.
+func outsizedScale(cur, want int32) string {
+	if int64(want) <= max(10*int64(cur), int64(cur)+50) {
+		return ""
+	}
+	return fmt.Sprintf("%d replicas is %d more pods than the %d now: check the number (it asks for the typed target)", want, int64(want)-int64(cur), cur)
+}
+
 // Scale returns the action that sets a Deployment's or StatefulSet's replicas through the
 // scale subresource, as `kubectl scale` does. When a HorizontalPodAutoscaler targets the
 // workload the preview warns that the HPA owns the replica count and will override it.
@@ -38,6 +47,10 @@ func Scale(env *Env, p spec.ScaleParams) *Action {
 			pv := previewed{Preview: spec.Preview{Summary: fmt.Sprintf("scale %s from %d to %d replicas", t, cur, p.Replicas)}}
 			if p.Replicas == 0 {
 				pv.Warnings = append(pv.Warnings, "scaling to 0 stops every pod: the service will be down")
+			}
+			if why := outsizedScale(cur, p.Replicas); why != "" {
+				pv.Warnings = append(pv.Warnings, why)
+				pv.Outsized = why
 			}
 			hpas, err := env.Kube.AutoscalingV2().HorizontalPodAutoscalers(t.Namespace).List(ctx, metav1.ListOptions{})
 			if err != nil {

@@ -298,3 +298,42 @@ func TestProductionNeedsTheTypedTarget(t *testing.T) {
 		t.Fatalf("typed confirmation refused: %v", err)
 	}
 }
+
+// TestOutsizedScaleNeedsTheTypedTarget: scaling a two-replica Deployment in a namespace that
+// is not production to 1000 (a fat finger's 10 → 1000) warns with the numbers and asks for
+// the typed target: "yes" is refused and the API still says 2 replicas; 2 → 20 is an ordinary
+// scale a "yes" confirms.
+func TestOutsizedScaleNeedsTheTypedTarget(t *testing.T) {
+	e := env(t, "local-1")
+	ns := lc.Namespace(t, "local-1")
+	rolledOut(t, e.Kube, ns, "batch", img+"v1.2.3")
+	target := spec.Object{Kind: spec.KindDeployment, Namespace: ns, Name: "batch"}
+	replicas := func() int32 {
+		t.Helper()
+		d, err := e.Kube.AppsV1().Deployments(ns).Get(ctxT(t, 10*time.Second), "batch", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *d.Spec.Replicas
+	}
+	if r := replicas(); r != 2 {
+		t.Fatalf("the test Deployment has %d replicas, want 2", r)
+	}
+	p, _ := pipeline(t, e, "yes")
+	out, err := p.Execute(ctxT(t, 30*time.Second), actions.Scale(e, spec.ScaleParams{Replicas: 1000}), target, spec.Request{})
+	if err == nil || !strings.Contains(err.Error(), "not confirmed") {
+		t.Fatalf("\"yes\" confirmed a scale from 2 to 1000: %v", err)
+	}
+	if !strings.Contains(strings.Join(out.Preview.Warnings, "\n"), "1000 replicas is 998 more pods than the 2 now") {
+		t.Errorf("no warning with the numbers: %+v", out.Preview)
+	}
+	if r := replicas(); r != 2 {
+		t.Errorf("after the refusal the Deployment has %d replicas", r)
+	}
+	if _, err = p.Execute(ctxT(t, 30*time.Second), actions.Scale(e, spec.ScaleParams{Replicas: 20}), target, spec.Request{}); err != nil {
+		t.Fatalf("2 → 20 with yes: %v", err)
+	}
+	if r := replicas(); r != 20 {
+		t.Errorf("after 2 → 20 the Deployment has %d replicas", r)
+	}
+}

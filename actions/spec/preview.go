@@ -19,6 +19,10 @@ type Preview struct {
 	// namespaces (a silence without a namespace matcher, an Argo CD application
 	// deploying to another cluster): the object is then treated as protected.
 	Unpinned string
+	// Outsized, when set, says why the change is far larger than its kind usually is (a
+	// scale to a hundred times the replicas: a typo at 3 a.m. as often as a need): the object
+	// is then treated as protected, so the typed target confirms it.
+	Outsized string
 	// Plan is what execution will do, exactly as previewed and confirmed (the
 	// revision, the matchers, the resourceVersion it was computed from), as
 	// key=value lines for the audit record.
