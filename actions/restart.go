@@ -32,8 +32,12 @@ func Restart(env *Env) *Action {
 			if err != nil {
 				return pv, err
 			}
-			if w.replicas != nil {
-				pv.Details = append(pv.Details, fmt.Sprintf("%d replica(s) will be replaced", *w.replicas))
+			n, why := w.templateReach()
+			if n >= 0 {
+				pv.Details = append(pv.Details, fmt.Sprintf("%d replica(s) will be replaced", n))
+			}
+			if why != "" {
+				pv.Warnings = append(pv.Warnings, why)
 			}
 			patch, _, err := restartPatch(w.obj)
 			if err != nil {

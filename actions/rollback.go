@@ -58,6 +58,9 @@ func rollback(env *Env, p spec.RollbackParams, suspendFirst time.Duration) *Acti
 			if len(pv.Details) == 0 {
 				pv.Details = []string{"no difference in images, env names, resources or probes"}
 			}
+			if _, why := w.templateReach(); why != "" {
+				pv.Warnings = append(pv.Warnings, why)
+			}
 			// Then the whole template, so that what the summary lines do not cover is shown too.
 			if d := templateUnifiedDiff("live pod template", fmt.Sprintf("revision %d", rev), w.template, tmpl); len(d) > 0 {
 				pv.Details = append(pv.Details, "pod template, in full (env values as hashes):")

@@ -24,6 +24,33 @@ type workload struct {
 	replicas *int32 // nil for DaemonSets
 }
 
+// templateReach says how many of w's pods its controller replaces when the pod template
+// changes (-1: not counted, a DaemonSet's are its nodes'), and why not all of them when it
+// will not: a StatefulSet or DaemonSet updated OnDelete replaces none (each pod takes the new
+// template when deleted), a StatefulSet's rollingUpdate.partition spares the ordinals below
+// it. A restart or rollback would otherwise report success with the old pods running.
+func (w workload) templateReach() (n int32, why string) {
+	n = -1
+	if w.replicas != nil {
+		n = *w.replicas
+	}
+	switch o := w.obj.(type) {
+	case *appsv1.StatefulSet:
+		s := o.Spec.UpdateStrategy
+		if s.Type == appsv1.OnDeleteStatefulSetStrategyType {
+			return 0, "updateStrategy OnDelete: the StatefulSet controller replaces no pod; each takes the new template only when deleted (kubectl delete pod, one at a time)"
+		}
+		if ru := s.RollingUpdate; ru != nil && ru.Partition != nil && *ru.Partition > 0 {
+			return max(0, n-*ru.Partition), fmt.Sprintf("rollingUpdate.partition %d: pods with an ordinal below %d keep the old template", *ru.Partition, *ru.Partition)
+		}
+	case *appsv1.DaemonSet:
+		if o.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType {
+			return 0, "updateStrategy OnDelete: the DaemonSet controller replaces no pod; each takes the new template only when deleted (kubectl delete pod)"
+		}
+	}
+	return n, ""
+}
+
 func groupKind(kind string) schema.GroupKind {
 	return schema.GroupKind{Group: "apps", Kind: kind}
 }

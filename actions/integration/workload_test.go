@@ -2,6 +2,7 @@ package integration
 
 import (
 	"errors"
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/actions/audit"
 	"github.com/vigil-k8s/vigil/actions/spec"
+	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
 const img = "registry.fintech.internal/fintech/payment-service:"
@@ -335,5 +337,82 @@ func TestOutsizedScaleNeedsTheTypedTarget(t *testing.T) {
 	}
 	if r := replicas(); r != 20 {
 		t.Errorf("after 2 → 20 the Deployment has %d replicas", r)
+	}
+}
+
+// TestRestartSaysWhatTheControllerWillNotReplace: a StatefulSet updated OnDelete takes a new
+// pod template without replacing a pod, and one with rollingUpdate.partition spares the
+// ordinals below it. The restart's preview says so, and how many pods will be replaced,
+// instead of "3 replica(s) will be replaced"; after the restart the pods are what the
+// preview said: none of the OnDelete set's is replaced (their controller-revision-hash stays
+// the old revision, as the API shows).
+func TestRestartSaysWhatTheControllerWillNotReplace(t *testing.T) {
+	e := env(t, "local-1")
+	ns := lc.Namespace(t, "local-1")
+	three, two := int32(3), int32(2)
+	create := func(name string, strategy appsv1.StatefulSetUpdateStrategy) spec.Object {
+		t.Helper()
+		labels := map[string]string{"app": name}
+		ss := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: appsv1.StatefulSetSpec{
+			Replicas: &three, ServiceName: name, Selector: &metav1.LabelSelector{MatchLabels: labels}, UpdateStrategy: strategy,
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "db", Image: "postgres:15.3"}}}}}}
+		if _, err := e.Kube.AppsV1().StatefulSets(ns).Create(ctxT(t, 10*time.Second), ss, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return spec.Object{Kind: spec.KindStatefulSet, Namespace: ns, Name: name}
+	}
+	onDelete := create("ledger-ondelete", appsv1.StatefulSetUpdateStrategy{Type: appsv1.OnDeleteStatefulSetStrategyType})
+	partitioned := create("ledger-partition", appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType,
+		RollingUpdate: &appsv1.RollingUpdateStatefulSetStrategy{Partition: &two}})
+	rolling := create("ledger-rolling", appsv1.StatefulSetUpdateStrategy{})
+
+	p, _ := pipeline(t, e, "yes")
+	for _, tc := range []struct {
+		t             spec.Object
+		replaced, why string
+	}{
+		{onDelete, "0 replica(s) will be replaced", "updateStrategy OnDelete: the StatefulSet controller replaces no pod"},
+		{partitioned, "1 replica(s) will be replaced", "rollingUpdate.partition 2: pods with an ordinal below 2 keep the old template"},
+		{rolling, "3 replica(s) will be replaced", ""},
+	} {
+		out, err := p.Execute(ctxT(t, 30*time.Second), actions.Restart(e), tc.t, spec.Request{DryRun: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pv := out.Preview.String()
+		if !strings.Contains(pv, tc.replaced) || (tc.why != "" && !strings.Contains(pv, "warning: "+tc.why)) || (tc.why == "" && strings.Contains(pv, "keep the old template")) {
+			t.Errorf("%s: preview\n%s\nwant %q and %q", tc.t.Name, pv, tc.replaced, tc.why)
+		}
+	}
+	// The OnDelete set, restarted: the controller makes a new revision and replaces no pod.
+	podsAt := func() map[string]string {
+		t.Helper()
+		l, err := e.Kube.CoreV1().Pods(ns).List(ctxT(t, 10*time.Second), metav1.ListOptions{LabelSelector: "app=ledger-ondelete"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, pod := range l.Items {
+			out[pod.Name] = pod.Labels[appsv1.ControllerRevisionHashLabelKey]
+		}
+		return out
+	}
+	var before map[string]string
+	if err := clustertest.Eventually(60*time.Second, 200*time.Millisecond, func() (bool, error) { before = podsAt(); return len(before) == 3, nil }); err != nil {
+		t.Fatalf("the OnDelete StatefulSet's 3 pods never showed: %v", err)
+	}
+	if _, err := p.Execute(ctxT(t, 30*time.Second), actions.Restart(e), onDelete, spec.Request{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := clustertest.Eventually(30*time.Second, 200*time.Millisecond, func() (bool, error) {
+		s, err := e.Kube.AppsV1().StatefulSets(ns).Get(ctxT(t, 10*time.Second), onDelete.Name, metav1.GetOptions{})
+		return err == nil && s.Status.UpdateRevision != s.Status.CurrentRevision, err
+	}); err != nil {
+		t.Fatalf("the restart made no new revision: %v", err)
+	}
+	time.Sleep(2 * time.Second) // a controller that would replace pods has started to by now
+	if after := podsAt(); !maps.Equal(after, before) {
+		t.Errorf("pods before the restart %v, after %v: OnDelete replaced a pod", before, after)
 	}
 }
