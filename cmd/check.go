@@ -421,7 +421,7 @@ func (o *CheckOptions) evaluate(ctx context.Context) (report.Report, error) {
 			return report.Report{}, &ExitError{Code: ExitUsage, Err: err}
 		}
 		// A namespace asked for that does not exist is said, not scored as an empty one.
-		if missing := missingNamespaces(inv); len(missing) > 0 {
+		if missing := checks.MissingNamespaces(inv); len(missing) > 0 {
 			for _, ns := range missing {
 				fmt.Fprintf(o.ErrOut, "warning: namespace %q does not exist (%s): nothing in it was checked\n", ns, inv.Origin)
 			}
@@ -518,7 +518,3 @@ func readableHint(inv *checks.Inventory) string {
 	}
 	return "warning: " + checks.ReadableHint(kinds, refused, readable, "-n")
 }
-
-// missingNamespaces returns the namespaces inv.Config.Namespaces asks for that the cluster's
-// Namespace list lacks (checks.MissingNamespaces).
-func missingNamespaces(inv *checks.Inventory) []string { return checks.MissingNamespaces(inv) }
