@@ -46,11 +46,13 @@ func (s *Session) inventoryOf(objs estate.Objects, resources []estate.ResourceSt
 					inv.RefusedIn = map[string][]string{}
 				}
 				inv.RefusedIn[ns] = append(inv.RefusedIn[ns], r.Resource)
-				slices.Sort(inv.RefusedIn[ns])
 			}
 		case estate.AccessFailing:
 			inv.Failing[r.Resource] = r.Reason
 		}
+	}
+	for _, rs := range inv.RefusedIn {
+		slices.Sort(rs)
 	}
 	inv.Namespaces = make([]*corev1.Namespace, 0, len(inv.Config.Namespaces))
 	for _, o := range objs.Namespaces {

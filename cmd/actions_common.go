@@ -19,6 +19,7 @@ import (
 	"github.com/vigil-k8s/vigil/actions/audit"
 	"github.com/vigil-k8s/vigil/actions/spec"
 	"github.com/vigil-k8s/vigil/cluster"
+	"github.com/vigil-k8s/vigil/config"
 	"github.com/vigil-k8s/vigil/internal/version"
 )
 
@@ -56,6 +57,8 @@ type actionOptions struct {
 	// pass true still run; false is refused.
 	reasonProtected *pflag.Flag
 	timeout         time.Duration
+	// settings are the config's for the context env resolved (read once, by env).
+	settings config.Settings
 }
 
 // addFlags adds -n when the command targets a namespace, and the guard flags. The
@@ -121,6 +124,7 @@ func (o *actionOptions) env() (*actions.Env, error) {
 	if err != nil {
 		return nil, err
 	}
+	o.settings = vcfg.For(target.Context)
 	policy, mode, err := o.g.resolvePolicy(vcfg, o.g.identityOf(target.Context, target.Server), o.policy)
 	if o.resolved = mode; err != nil {
 		return nil, err

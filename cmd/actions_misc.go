@@ -66,11 +66,7 @@ func (o *actionOptions) silenceCommand() *cobra.Command {
 		}
 		// The flag, else the environment, else the config's alertmanager: for the context,
 		// whose alertLabels.match keeps a shared Alertmanager's silences to its cluster.
-		vcfg, err := o.g.loadConfig()
-		if err != nil {
-			return nil, err
-		}
-		u, match := alertmanagerOf(amURL, o.getenv("VIGIL_ALERTMANAGER_URL"), vcfg.For(env.Context))
+		u, match := alertmanagerOf(amURL, o.getenv("VIGIL_ALERTMANAGER_URL"), o.settings)
 		if u == "" {
 			return env, nil // the action reports "no Alertmanager configured"
 		}
