@@ -17,6 +17,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/vigil-k8s/vigil/checks"
+	"github.com/vigil-k8s/vigil/checks/history"
 	"github.com/vigil-k8s/vigil/checks/load"
 	"github.com/vigil-k8s/vigil/checks/report"
 	"github.com/vigil-k8s/vigil/cluster"
@@ -110,6 +111,11 @@ type CheckOptions struct {
 	contextName func() string
 	// listInventory is cluster.ListInventory outside tests.
 	listInventory func(ctx context.Context, o *CheckOptions) (*checks.Inventory, error)
+	// identity is who listLive's requests were authorized as (history.Identity); scope what
+	// the live evaluation looked at, recorded with it in the history and compared with
+	// evaluations of the same scope only.
+	identity string
+	scope    *history.Scope
 	// progressOut receives --all-contexts' progress line whatever it is (tests); nil: stderr
 	// when it is a terminal (fleetProgressTo).
 	progressOut io.Writer
@@ -420,6 +426,7 @@ func (o *CheckOptions) evaluate(ctx context.Context) (report.Report, error) {
 		if err != nil {
 			return report.Report{}, &ExitError{Code: ExitUsage, Err: err}
 		}
+		o.scope = history.NewScope(inv.Config.Namespaces, o.identity)
 		// A namespace asked for that does not exist is said, not scored as an empty one.
 		if missing := checks.MissingNamespaces(inv); len(missing) > 0 {
 			for _, ns := range missing {
@@ -480,6 +487,7 @@ func listLive(ctx context.Context, o *CheckOptions) (*checks.Inventory, error) {
 	if err != nil {
 		return nil, err
 	}
+	o.identity = history.Identity(t.User, t.As, t.Anonymous)
 	// check only lists: its client refuses writes whatever the mode.
 	cfg := readonly.WrapConfig(t.RESTConfig)
 	ns := o.Namespaces

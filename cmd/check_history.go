@@ -12,6 +12,7 @@ import (
 	"github.com/vigil-k8s/vigil/checks/attest"
 	"github.com/vigil-k8s/vigil/checks/history"
 	"github.com/vigil-k8s/vigil/checks/report"
+	"github.com/vigil-k8s/vigil/internal/termsafe"
 )
 
 // HistoryDir is the history's directory under the state directory: one
@@ -37,6 +38,7 @@ func (o *CheckOptions) recordHistory(rep *report.Report, at time.Time) error {
 	}
 	kubeContext := kubeContextName(o.ConfigFlags)
 	entry := history.Summarize(kubeContext, at, rep.Findings, rep.Items, rep.Score)
+	entry.Scope = o.scope
 	path, err := historyPath(o.getenv, kubeContext)
 	if err != nil {
 		if o.Since != "" {
@@ -46,7 +48,7 @@ func (o *CheckOptions) recordHistory(rep *report.Report, at time.Time) error {
 	}
 	if o.Since != "" {
 		since, _ := parseSince(o.Since, at) // Validate parsed it
-		then, err := historyAt(path, since)
+		then, err := historyAt(path, since, entry)
 		if err != nil {
 			return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--since %s: %w", o.Since, err)}
 		}
@@ -54,12 +56,12 @@ func (o *CheckOptions) recordHistory(rep *report.Report, at time.Time) error {
 		rep.Drift = &d
 	}
 	if o.Output == report.HTML {
-		// The HTML report draws the trend: the runs recorded so far and this one.
+		// The HTML report draws the trend: the runs of this scope recorded so far and this one.
 		past, err := readHistory(path)
 		if err != nil {
 			fmt.Fprintf(o.ErrOut, "vigil check: history not drawn: %v\n", err)
 		}
-		rep.History = append(past, entry)
+		rep.History = append(history.Like(past, entry), entry)
 	}
 	if o.NoHistory {
 		return nil
@@ -89,8 +91,9 @@ func readHistory(path string) ([]history.Entry, error) {
 	return entries, nil
 }
 
-// historyAt is the last entry of the history at path recorded at or before t.
-func historyAt(path string, t time.Time) (history.Entry, error) {
+// historyAt is the last entry of the history at path recorded at or before t of the
+// same scope as now (history.Comparable).
+func historyAt(path string, t time.Time, now history.Entry) (history.Entry, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return history.Entry{}, fmt.Errorf("no evaluation recorded yet (%s): run vigil check first", path)
@@ -103,15 +106,21 @@ func historyAt(path string, t time.Time) (history.Entry, error) {
 	if err != nil {
 		return history.Entry{}, fmt.Errorf("%s: %w", path, err)
 	}
-	e, ok := history.At(entries, t)
-	if !ok {
-		first := "none"
-		if len(entries) > 0 {
-			first = entries[0].Time.Format(time.RFC3339)
-		}
-		return history.Entry{}, fmt.Errorf("no evaluation recorded at or before %s (the first: %s)", t.Format(time.RFC3339), first)
+	e, ok := history.At(history.Like(entries, now), t)
+	if ok {
+		return e, nil
 	}
-	return e, nil
+	if other, found := history.At(entries, t); found {
+		// Recorded, but of other namespaces or by another identity: what differs is what
+		// each could read, not what changed.
+		return history.Entry{}, fmt.Errorf("no evaluation of the same scope recorded at or before %s: this run evaluates %s; the last one recorded then (%s) evaluated %s",
+			t.Format(time.RFC3339), termsafe.Line(now.Scope.String()), other.Time.Format(time.RFC3339), termsafe.Line(other.Scope.String()))
+	}
+	first := "none"
+	if len(entries) > 0 {
+		first = entries[0].Time.Format(time.RFC3339)
+	}
+	return history.Entry{}, fmt.Errorf("no evaluation recorded at or before %s (the first: %s)", t.Format(time.RFC3339), first)
 }
 
 // appendHistory appends one entry to the history at path, creating it (0600) and its

@@ -12,7 +12,9 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/vigil-k8s/vigil/config"
 	"github.com/vigil-k8s/vigil/internal/clustertest"
 )
 
@@ -150,4 +152,29 @@ func TestCheckSinceReportsDrift(t *testing.T) {
 		t.Errorf("the table's drift section lacks %q:\n%s", wantNew[0], out[max(0, len(out)-2000):])
 	}
 	t.Logf("drift since %s: %d new failures, %d fixed, %d items changed", between, len(wantNew), len(wantFixed), len(wantItems))
+
+	// Another scope is not compared: -n fintech-prod reads a quarter of the namespaces, so
+	// against the runs above, everything failing elsewhere would read as fixed. The scope
+	// expected is written from the kubeconfig (client-go's reading of it) and the defaults.
+	raw, err := clientcmd.LoadFromFile(lc.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := raw.Contexts["local-1"].AuthInfo
+	all := slices.Clone(config.DefaultNamespaces)
+	slices.Sort(all)
+	_, errOut, code := runVigil(t, env, "", "check", "--kubeconfig", lc.Kubeconfig, "--context", "local-1", "-n", "fintech-prod", "--since", between, "--no-history")
+	wantErr := "this run evaluates namespaces fintech-prod as " + user + "; the last one recorded then"
+	if code != ExitUsage || !strings.Contains(errOut, wantErr) || !strings.Contains(errOut, "evaluated namespaces "+strings.Join(all, ", ")+" as "+user) {
+		t.Errorf("-n fintech-prod --since a time of full runs only: exit %d, %q; want a usage error saying %q and the full run's scope", code, errOut, wantErr)
+	}
+	check("-n", "fintech-prod")
+	check() // a full run after it: the latest before mid, of another scope
+	time.Sleep(1100 * time.Millisecond)
+	mid := time.Now().UTC().Format(time.RFC3339)
+	time.Sleep(1100 * time.Millisecond)
+	narrow := check("-n", "fintech-prod", "--since", mid)
+	if narrow.Drift == nil || len(narrow.Drift.NewFailures)+len(narrow.Drift.Fixed)+len(narrow.Drift.Items) != 0 {
+		t.Errorf("-n fintech-prod against the run of fintech-prod before it, nothing changed there: drift %+v", narrow.Drift)
+	}
 }

@@ -83,8 +83,8 @@ func (s *historyStore) Recorded(kubeContext string) []common.Run {
 	return runs
 }
 
-// Offer implements common.Evaluations: e is appended unless the context has an entry
-// less than screenRecordEvery old (or one was attempted here that recently).
+// Offer implements common.Evaluations: e is appended unless the context has an entry of
+// e's scope less than screenRecordEvery old (or one was attempted here that recently).
 func (s *historyStore) Offer(e history.Entry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -95,7 +95,8 @@ func (s *historyStore) Offer(e history.Entry) {
 	now := s.now()
 	latest := hf.last
 	for _, r := range hf.entries {
-		if r.Time.After(latest) {
+		// Another scope's evaluation (another -n, another identity) is no record of this one.
+		if history.Comparable(r, e) && r.Time.After(latest) {
 			latest = r.Time
 		}
 	}

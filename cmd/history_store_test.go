@@ -28,7 +28,8 @@ func TestHistoryStoreRecordsHourlyAndRereads(t *testing.T) {
 	now := t0
 	s := &historyStore{getenv: getenv, now: func() time.Time { return now }}
 	entry := func(at time.Time, v checks.Verdict) history.Entry {
-		return history.Entry{Time: at, Context: "arn:aws:eks:eu-west-1:1:cluster/prod", Verdicts: map[string]checks.Verdict{"Audit logging enabled": v}}
+		return history.Entry{Time: at, Context: "arn:aws:eks:eu-west-1:1:cluster/prod", Verdicts: map[string]checks.Verdict{"Audit logging enabled": v},
+			Scope: history.NewScope([]string{"fintech-prod"}, "admin")}
 	}
 	path, err := historyPath(getenv, "arn:aws:eks:eu-west-1:1:cluster/prod")
 	if err != nil {
@@ -63,25 +64,31 @@ func TestHistoryStoreRecordsHourlyAndRereads(t *testing.T) {
 	if got := lines(); len(got) != 1 || got[0].Verdicts["Audit logging enabled"] != checks.Met {
 		t.Fatalf("file holds %+v; want the first evaluation only", got)
 	}
-	// vigil check appends a run of its own (another process): the store reads it.
+	// vigil check appends a run of its own (another process), and one of another scope
+	// (-n fintech-staging) after it: the store reads both.
 	ext := entry(t0.Add(40*time.Minute), checks.Unverified)
-	b, _ := json.Marshal(ext)
+	other := entry(t0.Add(85*time.Minute), checks.Met)
+	other.Scope = history.NewScope([]string{"fintech-staging"}, "admin")
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _ = f.Write(append(b, '\n'))
+	for _, e := range []history.Entry{ext, other} {
+		b, _ := json.Marshal(e)
+		_, _ = f.Write(append(b, '\n'))
+	}
 	_ = f.Close()
 	runs := s.Recorded(ctx)
-	if len(runs) != 2 || !runs[0].Here || runs[1].Here || runs[1].Verdicts["Audit logging enabled"] != checks.Unverified {
-		t.Fatalf("recorded %+v; want ours then vigil check's", runs)
+	if len(runs) != 3 || !runs[0].Here || runs[1].Here || runs[1].Verdicts["Audit logging enabled"] != checks.Unverified {
+		t.Fatalf("recorded %+v; want ours then vigil check's two", runs)
 	}
+	// The other scope's run does not stand in for this one's: the hour counts from ext.
 	now = t0.Add(90 * time.Minute) // 50 min after vigil check's run: not yet
 	s.Offer(entry(now, checks.NotMet))
 	now = t0.Add(101 * time.Minute)
 	s.Offer(entry(now, checks.NotMet))
-	if got := lines(); len(got) != 3 || !got[2].Time.Equal(now) {
-		t.Fatalf("file holds %d entries (last %v); want a third at %v", len(got), got[len(got)-1].Time, now)
+	if got := lines(); len(got) != 4 || !got[3].Time.Equal(now) {
+		t.Fatalf("file holds %d entries (last %v); want a fourth at %v", len(got), got[len(got)-1].Time, now)
 	}
 	if fi, err := os.Stat(filepath.Dir(path)); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("history directory: %v %v; want 0700", fi, err)

@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/vigil-k8s/vigil/checks"
+	evalhistory "github.com/vigil-k8s/vigil/checks/history"
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/actionsui"
 	"github.com/vigil-k8s/vigil/ui/auditlog"
@@ -36,6 +37,9 @@ type OnScreen struct {
 	// Generation is the session generation whose snapshots are accepted.
 	Generation uint64
 }
+
+// identity is who the API server authorizes the session's requests as.
+func (o OnScreen) identity() string { return evalhistory.Identity(o.User, o.As, o.Anonymous) }
 
 // Options configure the root model.
 type Options struct {
@@ -119,7 +123,7 @@ func New(o Options) *Model {
 	if t.Generation == 0 && !o.Connect {
 		t.Generation = 1
 	}
-	d := &common.Data{Context: t.Context, Generation: t.Generation, Now: o.Now(), History: history.New(60, 5*time.Second),
+	d := &common.Data{Context: t.Context, Generation: t.Generation, Identity: t.identity(), Now: o.Now(), History: history.New(60, 5*time.Second),
 		Logs: o.Feed.Logs, LogsOff: o.Feed.LogsOff, Attest: o.Attest, Evaluations: o.Evaluations, ArgoDiff: o.Feed.ArgoDiff, ArgoDiffOff: o.Feed.ArgoDiffOff}
 	m := &Model{
 		common:    o.Common,

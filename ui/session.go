@@ -153,7 +153,7 @@ func (m *Model) adopt(f Feed) tea.Cmd {
 	m.closed = false
 	m.sess.down = ""
 	d := m.data
-	d.Context, d.Generation, d.Down = f.OnScreen.Context, f.OnScreen.Generation, ""
+	d.Context, d.Generation, d.Identity, d.Down = f.OnScreen.Context, f.OnScreen.Generation, f.OnScreen.identity(), ""
 	d.Logs, d.LogsOff = f.Logs, f.LogsOff
 	d.ArgoDiff, d.ArgoDiffOff = f.ArgoDiff, f.ArgoDiffOff
 	d.Snap, d.HaveSnap = estate.Snapshot{Context: f.OnScreen.Context, Generation: f.OnScreen.Generation}, false

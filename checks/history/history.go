@@ -37,6 +37,66 @@ type Entry struct {
 	// Unknown are the unknown findings, "check resource", sorted (entries
 	// recorded before 2026-12-06 have none).
 	Unknown []string `json:"unknown,omitempty"`
+	// Scope is what the evaluation looked at (entries recorded before
+	// 2026-12-07 have none, and are compared with nothing that has one).
+	Scope *Scope `json:"scope,omitempty"`
+}
+
+// Scope is what one evaluation looked at: the namespaces listed and who the API server
+// listed them for. Two evaluations of different scopes read different objects (another
+// -n, an identity that may read less), so what differs between them is not drift: they
+// are not compared.
+type Scope struct {
+	// Namespaces are the namespaces evaluated, sorted.
+	Namespaces []string `json:"namespaces"`
+	// Identity is who the requests were authorized as (Identity).
+	Identity string `json:"identity"`
+}
+
+// NewScope is the scope of an evaluation of namespaces (in any order) by identity.
+func NewScope(namespaces []string, identity string) *Scope {
+	ns := slices.Clone(namespaces)
+	slices.Sort(ns)
+	return &Scope{Namespaces: slices.Compact(ns), Identity: identity}
+}
+
+// Identity names who the API server authorizes a connection's requests as: the
+// kubeconfig user, the user it impersonates (--as), or "anonymous" when the connection
+// carries no credentials.
+func Identity(user, as string, anonymous bool) string {
+	switch {
+	case as != "":
+		return user + " as " + as
+	case anonymous:
+		return "anonymous"
+	}
+	return user
+}
+
+// String is the scope in words: "namespaces a, b as user".
+func (s *Scope) String() string {
+	if s == nil {
+		return "scope not recorded"
+	}
+	return "namespaces " + strings.Join(s.Namespaces, ", ") + " as " + s.Identity
+}
+
+// Comparable says whether two evaluations looked at the same thing: both recorded their
+// scope and it is the same.
+func Comparable(a, b Entry) bool {
+	return a.Scope != nil && b.Scope != nil && a.Scope.Identity == b.Scope.Identity &&
+		slices.Equal(a.Scope.Namespaces, b.Scope.Namespaces)
+}
+
+// Like is the entries comparable with e, in their order.
+func Like(entries []Entry, e Entry) []Entry {
+	var out []Entry
+	for _, r := range entries {
+		if Comparable(r, e) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // Summarize is the entry of one evaluation.
@@ -139,7 +199,8 @@ type CheckChange struct {
 	To    int    `json:"to"`
 }
 
-// Between is the drift from then to now.
+// Between is the drift from then to now, two evaluations of the same scope (Comparable):
+// between others it would count what one read and the other did not as changes.
 func Between(then, now Entry) Drift {
 	d := Drift{Since: then.Time, Now: now.Time, Observed: [2]*float64{then.Observed, now.Observed},
 		Proven: [2]*float64{then.Proven, now.Proven}, Coverage: [2]int{then.Decided, now.Decided},

@@ -1,6 +1,8 @@
 package history
 
 import (
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +112,49 @@ func TestLosingSightIsNotFixing(t *testing.T) {
 	}
 	if l := strings.Join(Between(then, now).Lines(), "\n"); !strings.Contains(l, "not decided now (was failing): pss-pods-restricted Deployment/fintech-prod/a") {
 		t.Errorf("Lines:\n%s", l)
+	}
+}
+
+// TestScopes: a scope is its namespaces as a set and who read them; entries compare only
+// when both recorded the same one. Each case's answer is written out by hand.
+func TestScopes(t *testing.T) {
+	for _, c := range []struct {
+		user, as  string
+		anonymous bool
+		want      string
+	}{{"admin", "", false, "admin"}, {"admin", "scoped", false, "admin as scoped"}, {"nobody", "", true, "anonymous"}, {"nobody", "x", true, "nobody as x"}} {
+		if got := Identity(c.user, c.as, c.anonymous); got != c.want {
+			t.Errorf("Identity(%q, %q, %v) = %q, want %q", c.user, c.as, c.anonymous, got, c.want)
+		}
+	}
+	in := []string{"b", "a", "b"}
+	s := NewScope(in, "admin")
+	if want := (&Scope{Namespaces: []string{"a", "b"}, Identity: "admin"}); !reflect.DeepEqual(s, want) || !slices.Equal(in, []string{"b", "a", "b"}) {
+		t.Errorf("NewScope = %+v (input now %v), want %+v and the input untouched", s, in, want)
+	}
+	if got := s.String(); got != "namespaces a, b as admin" {
+		t.Errorf("String = %q", got)
+	}
+	if got := (*Scope)(nil).String(); got != "scope not recorded" {
+		t.Errorf("nil String = %q", got)
+	}
+	at := func(sc *Scope) Entry { return Entry{Scope: sc} }
+	for _, c := range []struct {
+		a, b *Scope
+		want bool
+	}{
+		{NewScope([]string{"a", "b"}, "admin"), NewScope([]string{"b", "a"}, "admin"), true},
+		{NewScope([]string{"a", "b"}, "admin"), NewScope([]string{"a"}, "admin"), false},
+		{NewScope([]string{"a"}, "admin"), NewScope([]string{"a"}, "admin as scoped"), false},
+		{nil, NewScope([]string{"a"}, "admin"), false},
+		{nil, nil, false},
+	} {
+		if got := Comparable(at(c.a), at(c.b)); got != c.want {
+			t.Errorf("Comparable(%v, %v) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+	entries := []Entry{at(NewScope([]string{"a"}, "admin")), at(nil), at(NewScope([]string{"a"}, "x")), at(NewScope([]string{"a"}, "admin"))}
+	if got := Like(entries, at(NewScope([]string{"a"}, "admin"))); len(got) != 2 || got[0].Scope != entries[0].Scope || got[1].Scope != entries[3].Scope {
+		t.Errorf("Like = %+v, want the first and the last", got)
 	}
 }

@@ -36,7 +36,7 @@ type Report struct {
 	// Drift is what changed since an earlier evaluation (vigil check
 	// --since); nil when not asked.
 	Drift *history.Drift
-	// History are the evaluations of this context recorded so far, oldest first (the
+	// History are the evaluations of this context and scope recorded so far, oldest first (the
 	// state directory's history, this run included): the HTML report draws their trend.
 	// Nil when there is none (manifests, or no state directory).
 	History []history.Entry

@@ -18,6 +18,10 @@ type Data struct {
 	// Context is the kube context on screen; Generation its session's.
 	Context    string
 	Generation uint64
+	// Identity is who the API server authorizes the session's requests as
+	// (history.Identity): with the watched namespaces, the scope of its
+	// evaluations.
+	Identity string
 	// Snap is the latest snapshot; HaveSnap is false before the first.
 	Snap     estate.Snapshot
 	HaveSnap bool
@@ -70,7 +74,8 @@ func (d *Data) Findings() []checks.Finding {
 // Evaluations is the history of checklist evaluations in the state
 // directory. Both methods read or append local files only, and quickly.
 type Evaluations interface {
-	// Recorded is a context's recorded evaluations, oldest first.
+	// Recorded is a context's recorded evaluations, oldest first, of every
+	// scope (history.Like keeps those comparable with one).
 	Recorded(kubeContext string) []Run
 	// Offer records a live evaluation unless the context has one recorded
 	// less than an hour ago.

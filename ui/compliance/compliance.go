@@ -64,8 +64,9 @@ type Model struct {
 	// live is the evaluation on screen as the history records it, and
 	// runs the context's recorded evaluations (Data.Evaluations).
 	live    history.Entry
-	offered time.Time // the evaluation last offered to the history
-	runs    []common.Run
+	offered time.Time    // the evaluation last offered to the history
+	runs    []common.Run // the recorded evaluations of the live one's scope
+	others  int          // and how many of other scopes are not compared
 	keyMap  KeyMap
 	width   int
 	height  int
@@ -204,7 +205,7 @@ func (m *Model) Refresh() {
 	case m.data.Evaluations == nil:
 		sum = append(sum, st.Muted.Render("no history: no state directory to record evaluations in"))
 	default:
-		sum = append(sum, driftLine(st, m.data.Now, m.runs, m.live))
+		sum = append(sum, driftLine(st, m.data.Now, m.runs, m.others, m.live))
 	}
 	// An identity bound in some namespaces only: most checks are unknown everywhere, and
 	// fewer watched namespaces would decide them.
@@ -238,15 +239,40 @@ func (m *Model) record(findings []checks.Finding, items []*Item, score checks.Sc
 			verdicts[i] = it.Verdict
 		}
 		m.live = history.Summarize(m.data.Context, f.At, findings, verdicts, score)
+		m.live.Scope = liveScope(m.data)
 	}
 	if f.Synced && m.data.Evaluations != nil && !m.offered.Equal(f.At) {
 		m.offered = f.At
 		m.data.Evaluations.Offer(m.live)
 	}
-	m.runs = nil
+	m.runs, m.others = nil, 0
 	if m.data.Evaluations != nil {
-		m.runs = m.data.Evaluations.Recorded(m.data.Context)
+		all := m.data.Evaluations.Recorded(m.data.Context)
+		m.runs = comparable(all, m.live)
+		m.others = len(all) - len(m.runs)
 	}
+}
+
+// comparable is the runs of live's scope (history.Comparable): the trend and the drift
+// compare an evaluation with those that looked at the same namespaces as the same
+// identity, not with a run of another -n or --as.
+func comparable(runs []common.Run, live history.Entry) []common.Run {
+	var out []common.Run
+	for _, r := range runs {
+		if history.Comparable(r.Entry, live) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// liveScope is the scope of the evaluation on screen: the session's namespaces, its
+// identity; nil before the first evaluation.
+func liveScope(d *common.Data) *history.Scope {
+	if inv := d.Snap.Findings.Inventory; inv != nil {
+		return history.NewScope(inv.Config.Namespaces, d.Identity)
+	}
+	return nil
 }
 
 // trend is item's verdict in the last recorded evaluations and the live
@@ -304,9 +330,14 @@ func baseline(runs []common.Run, live history.Entry) (common.Run, bool) {
 }
 
 // driftLine says what changed since the baseline: items whose verdict
-// moved, new failures, fixed ones.
-func driftLine(st theme.Theme, now time.Time, runs []common.Run, live history.Entry) string {
+// moved, new failures, fixed ones. Runs are of live's scope; others were
+// recorded of other namespaces or identities.
+func driftLine(st theme.Theme, now time.Time, runs []common.Run, others int, live history.Entry) string {
 	base, ok := baseline(runs, live)
+	if !ok && others > 0 {
+		return st.Muted.Render(fmt.Sprintf("no earlier evaluation of %s recorded (%d others not compared: of other namespaces, another identity, or no scope recorded): vigil check records each run, this screen one an hour",
+			termsafe.Line(live.Scope.String()), others))
+	}
 	if !ok {
 		return st.Muted.Render("no earlier evaluation recorded: vigil check records each run, this screen one an hour")
 	}
@@ -447,7 +478,7 @@ func newFindings(c common.Common, d *common.Data, it *Item) *common.Page {
 			out = append(out, block(st.Muted, "  needed: ", n, width)...)
 		}
 		if d.Evaluations != nil {
-			runs := d.Evaluations.Recorded(d.Context)
+			runs := comparable(d.Evaluations.Recorded(d.Context), history.Entry{Scope: liveScope(d)})
 			var when []string
 			for _, r := range runs[max(0, len(runs)-trendRuns):] {
 				v := cmp.Or(string(r.Verdicts[it.Item]), "not recorded")

@@ -2,6 +2,7 @@ package compliance
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -20,8 +21,9 @@ import (
 func screen(t *testing.T) (*Model, *common.Data) {
 	t.Helper()
 	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-	d := &common.Data{Context: "local-1", Now: now, HaveSnap: true}
+	d := &common.Data{Context: "local-1", Identity: "local-1-admin", Now: now, HaveSnap: true}
 	d.Snap.Findings.At = now.Add(-time.Minute)
+	d.Snap.Findings.Inventory = &checks.Inventory{Config: checks.Config{Namespaces: []string{"ns", "fintech-prod"}}}
 	d.Snap.Findings.Synced = true
 	d.Snap.Findings.Catalogue = []checks.Check{
 		{ID: "rbac-no-cluster-admin-service-accounts", Title: "No cluster-admin", Group: checks.Security, Item: "RBAC configured for all service accounts", Severity: checks.Critical},
@@ -124,6 +126,10 @@ func TestDrillDownFollowsNewFindings(t *testing.T) {
 	}
 }
 
+// screenScope is the scope of screen's evaluation, written out: its namespaces sorted, its
+// identity.
+var screenScope = &history.Scope{Namespaces: []string{"fintech-prod", "ns"}, Identity: "local-1-admin"}
+
 // runsOf is an Evaluations of fixed runs; Offer keeps what it was offered.
 type runsOf struct {
 	runs    []common.Run
@@ -143,7 +149,7 @@ func TestTrendAndDriftSinceTheLastRun(t *testing.T) {
 	at := d.Snap.Findings.At
 	const rbac, registry, audit = "RBAC configured for all service accounts", "Private container registry", "Audit logging enabled"
 	run := func(ago time.Duration, here bool, v map[string]checks.Verdict, failing ...string) common.Run {
-		return common.Run{Entry: history.Entry{Time: at.Add(-ago).UTC(), Context: "local-1", Verdicts: v, Failing: failing}, Here: here}
+		return common.Run{Entry: history.Entry{Time: at.Add(-ago).UTC(), Context: "local-1", Verdicts: v, Failing: failing, Scope: screenScope}, Here: here}
 	}
 	ev := &runsOf{runs: []common.Run{
 		run(48*time.Hour, false, map[string]checks.Verdict{rbac: checks.Met, registry: checks.NotMet}),
@@ -233,7 +239,7 @@ func TestDriftDoesNotCallLostSightFixed(t *testing.T) {
 	m, d := screen(t)
 	at := d.Snap.Findings.At
 	d.Evaluations = &runsOf{runs: []common.Run{{Entry: history.Entry{Time: at.Add(-time.Hour).UTC(), Context: "local-1",
-		Failing: []string{"audit-apiserver-policy Cluster", "images-pinned Deployment/web", "rbac-no-cluster-admin-service-accounts ServiceAccount/ns/sa0"}}}}}
+		Failing: []string{"audit-apiserver-policy Cluster", "images-pinned Deployment/web", "rbac-no-cluster-admin-service-accounts ServiceAccount/ns/sa0"}, Scope: screenScope}}}}
 	m.Refresh()
 	view := ansi.Strip(m.View())
 	if !strings.Contains(view, "(1h ago, 1 recorded): 1 fixed · 1 failing then, not decided now") {
@@ -264,5 +270,52 @@ func TestHintsTheReadableNamespaces(t *testing.T) {
 	m.Refresh()
 	if view := ansi.Strip(m.View()); strings.Contains(view, "evaluates what this identity can read") {
 		t.Errorf("a hint with nothing refused:\n%s", view)
+	}
+}
+
+// TestOtherScopesAreNotCompared: the runs recorded of other namespaces (vigil check -n), by
+// another identity (--as) or before scopes were recorded read other objects; the trend, the
+// drift and the drill-down's recorded verdicts leave them out, and with none of the screen's
+// own scope the drift line says so instead of comparing. The offered evaluation carries the
+// screen's scope.
+func TestOtherScopesAreNotCompared(t *testing.T) {
+	m, d := screen(t)
+	at := d.Snap.Findings.At
+	const rbac = "RBAC configured for all service accounts"
+	run := func(ago time.Duration, scope *history.Scope, v checks.Verdict) common.Run {
+		return common.Run{Entry: history.Entry{Time: at.Add(-ago).UTC(), Context: "local-1", Scope: scope,
+			Verdicts: map[string]checks.Verdict{rbac: v}, Failing: []string{"images-pinned Deployment/web"}}}
+	}
+	others := []common.Run{
+		run(3*time.Hour, &history.Scope{Namespaces: []string{"fintech-prod"}, Identity: "local-1-admin"}, checks.Met),
+		run(2*time.Hour, &history.Scope{Namespaces: []string{"fintech-prod", "ns"}, Identity: "local-1-admin as scoped"}, checks.Unverified),
+		run(time.Hour, nil, checks.Met),
+	}
+	ev := &runsOf{runs: append([]common.Run{run(24*time.Hour, screenScope, checks.NotMet)}, others...)}
+	d.Evaluations = ev
+	m.Refresh()
+	for _, it := range m.Items() {
+		if it.Item != rbac {
+			continue
+		}
+		if got := trendText(it.Trend); got != "✗✗" {
+			t.Errorf("trend %q, want ✗✗ (the run of its scope, then the live one)", got)
+		}
+		page := ansi.Strip(strings.Join(newFindings(m.common, m.data, it).Build(200), "\n"))
+		if !strings.Contains(page, "recorded: "+at.Add(-24*time.Hour).Local().Format("01-02 15:04")+" not-met\n") {
+			t.Errorf("the page's recorded verdicts are not the one run of its scope:\n%s", page)
+		}
+	}
+	if view := ansi.Strip(m.View()); !strings.Contains(view, "(24h ago, 1 recorded): 1 new failure: rbac-no-cluster-admin-service-accounts ServiceAccount/ns/sa0 · 1 fixed") {
+		t.Errorf("drift line:\n%s", view)
+	}
+	if len(ev.offered) != 1 || !reflect.DeepEqual(ev.offered[0].Scope, screenScope) {
+		t.Errorf("offered %+v; want the live evaluation with its scope", ev.offered)
+	}
+
+	ev.runs = others
+	m.Refresh()
+	if view := ansi.Strip(m.View()); !strings.Contains(view, "no earlier evaluation of namespaces fintech-prod, ns as local-1-admin recorded (3 others not compared: of other namespaces, another identity, or no scope recorded)") {
+		t.Errorf("drift line with none of its scope:\n%s", view)
 	}
 }
