@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -50,5 +53,41 @@ func TestTUINoStateDirectory(t *testing.T) {
 			})
 			t.Logf("after exit:\n%s", s)
 		})
+	}
+}
+
+// TestTestsKeepToTheirOwnState: a vigil the tests start, headless or in tmux (whose server,
+// when a developer's, hands sessions its own environment), records its evaluation in the
+// tests' state directory, not in the developer's: a test cluster's findings under the name
+// local-2 would otherwise become the developer's history of local-2 (the Compliance screen's
+// "since the run of…" and vigil check --since read it). Counted in the history file itself.
+func TestTestsKeepToTheirOwnState(t *testing.T) {
+	state := os.Getenv("XDG_STATE_HOME")
+	if state == "" || !strings.HasPrefix(state, os.TempDir()) {
+		t.Fatalf("XDG_STATE_HOME is %q, not a directory of the tests'", state)
+	}
+	hist := filepath.Join(state, "vigil", "history", "local-2.jsonl")
+	entries := func() int {
+		b, err := os.ReadFile(hist)
+		if err != nil {
+			return 0
+		}
+		return strings.Count(string(b), "\n")
+	}
+	before := entries()
+	cmd := exec.Command(vigil, "check", "--context", "local-2", "-o", "json")
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+lc.Kubeconfig)
+	if out, err := cmd.CombinedOutput(); entries() != before+1 {
+		t.Fatalf("headless vigil check (%v) recorded %d entries in %s, want 1:\n%.2000s", err, entries()-before, hist, out)
+	}
+	term, err := StartTerminal(fmt.Sprintf("vigil-e2e-state-%d", time.Now().UnixNano()), 120, 40, []string{"KUBECONFIG=" + lc.Kubeconfig},
+		"sh", "-c", strings.Join(quoteAll([]string{vigil, "check", "--context", "local-2", "-o", "json"}), " ")+` >/dev/null 2>&1; echo "vigil exited $?"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(term.Close)
+	wait(t, term, 60*time.Second, "vigil check to end", has("vigil exited"))
+	if got := entries() - before; got != 2 {
+		t.Errorf("vigil check in tmux: %d entries in %s after both runs, want 2", got, hist)
 	}
 }

@@ -29,6 +29,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
 		os.Exit(1)
 	}
+	if err = Hermetic(dir); err != nil {
+		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
+		os.Exit(1)
+	}
 	clustertest.Main(m, clustertest.Options{Clusters: 2, Seed: true}, &lc)
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,6 +25,52 @@ func BuildVigil(dir string) (string, error) {
 	return out, nil
 }
 
+// hermeticEnv is what Hermetic set: every vigil the tests start, headless (os.Environ) or in
+// tmux (StartTerminal), runs with it unless the test gives its own value.
+var hermeticEnv []string
+
+// Hermetic points the state and config directories of every vigil the tests start into dir
+// and clears the variables that change what vigil does (its config, the system policy, an
+// Alertmanager, an Argo CD token): a developer's own ~/.config/vigil, history, attestations
+// and audit journal are neither read nor written by the tests, and a test's findings are not
+// a context's history on the developer's machine. A tmux server started before the tests
+// (the developer's) hands new sessions its own environment, not the test process's, so
+// StartTerminal passes these explicitly.
+func Hermetic(dir string) error {
+	hermeticEnv = []string{
+		"XDG_STATE_HOME=" + filepath.Join(dir, "state"),
+		"XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
+		"VIGIL_SYSTEM_CONFIG=" + filepath.Join(dir, "no-system-config.yaml"),
+		"VIGIL_CONFIG=", "VIGIL_READONLY=", "VIGIL_ALERTMANAGER_URL=",
+		"ARGOCD_AUTH_TOKEN=", "ARGOCD_CONFIG_DIR=" + filepath.Join(dir, "argocd"),
+	}
+	for _, kv := range hermeticEnv {
+		k, v, _ := strings.Cut(kv, "=")
+		var err error
+		if v == "" {
+			err = os.Unsetenv(k)
+		} else {
+			err = os.Setenv(k, v)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// withHermetic is env after the hermetic variables env does not set itself.
+func withHermetic(env []string) []string {
+	var out []string
+	for _, kv := range hermeticEnv {
+		k, _, _ := strings.Cut(kv, "=")
+		if !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, k+"=") }) {
+			out = append(out, kv)
+		}
+	}
+	return append(out, env...)
+}
+
 // Terminal is one tmux session running a command.
 type Terminal struct {
 	name string
@@ -36,7 +83,7 @@ func StartTerminal(name string, width, height int, env []string, argv ...string)
 	}
 	_ = exec.Command("tmux", "kill-session", "-t", name).Run()
 	args := []string{"new-session", "-d", "-s", name, "-x", fmt.Sprint(width), "-y", fmt.Sprint(height)}
-	for _, e := range env {
+	for _, e := range withHermetic(env) {
 		args = append(args, "-e", e)
 	}
 	args = append(args, strings.Join(quoteAll(argv), " ")+"; sleep 600")
