@@ -424,7 +424,7 @@ func (o *CheckOptions) evaluate(ctx context.Context) (report.Report, error) {
 	} else {
 		inv, err = o.listInventory(ctx, o)
 		if err != nil {
-			return report.Report{}, &ExitError{Code: ExitUsage, Err: err}
+			return report.Report{}, &ExitError{Code: ExitUsage, Err: o.timedOut(ctx, err)}
 		}
 		o.scope = history.NewScope(inv.Config.Namespaces, o.identity)
 		// A namespace asked for that does not exist is said, not scored as an empty one.
@@ -445,7 +445,7 @@ func (o *CheckOptions) evaluate(ctx context.Context) (report.Report, error) {
 	if o.PrometheusURL != "" {
 		names, err := cluster.LoadedAlertRules(ctx, o.PrometheusURL, readonly.WrapClient(&http.Client{Timeout: 30 * time.Second}))
 		if err != nil {
-			return report.Report{}, usage("%s: %w", cmp.Or(o.prometheusFrom, "--prometheus-url"), err)
+			return report.Report{}, usage("%s: %w", cmp.Or(o.prometheusFrom, "--prometheus-url"), o.timedOut(ctx, err))
 		}
 		inv.LoadedAlertRules = names
 	}
@@ -467,6 +467,15 @@ func (o *CheckOptions) evaluate(ctx context.Context) (report.Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// timedOut is err, said to come from --timeout when ctx, evaluate's, ran out of it: "timed
+// out" alone does not say whose limit it was, nor that one flag raises it.
+func (o *CheckOptions) timedOut(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w (after --timeout %s: raise it for a large or distant cluster)", err, o.Timeout)
+	}
+	return err
 }
 
 // connection resolves the kube context the check lists.

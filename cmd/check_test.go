@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -390,6 +392,38 @@ func TestReadableNamespacesAreHinted(t *testing.T) {
 			_ = c.ExecuteContext(context.Background())
 			if errOut.String() != tc.want {
 				t.Errorf("stderr = %q\nwant     %q", errOut.String(), tc.want)
+			}
+		})
+	}
+}
+
+// TestTimeoutIsNamed: a listing cut by --timeout says which limit cut it and how to raise it;
+// one that fails on its own (a refused connection) does not blame the limit.
+func TestTimeoutIsNamed(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		list  func(ctx context.Context) error
+		named bool
+	}{
+		{"cut by --timeout", func(ctx context.Context) error {
+			<-ctx.Done()
+			return fmt.Errorf("discovery: timed out: %w", ctx.Err())
+		}, true},
+		{"failed on its own", func(context.Context) error { return errors.New("discovery: connection refused") }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			o := newCheckOptions(newGlobalFlags(func(string) string { return "" }), genericiooptions.IOStreams{Out: &out, ErrOut: &errOut})
+			o.listInventory = func(ctx context.Context, _ *CheckOptions) (*checks.Inventory, error) { return nil, tc.list(ctx) }
+			c := newCheckCommand(o)
+			c.SetArgs([]string{"--timeout", "20ms"})
+			err := c.ExecuteContext(context.Background())
+			if ExitCode(err) != ExitUsage {
+				t.Fatalf("exit %d (%v), want %d", ExitCode(err), err, ExitUsage)
+			}
+			const hint = "(after --timeout 20ms: raise it for a large or distant cluster)"
+			if got := strings.Contains(err.Error(), hint); got != tc.named {
+				t.Errorf("error %q: names --timeout %v, want %v", err, got, tc.named)
 			}
 		})
 	}
