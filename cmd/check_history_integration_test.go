@@ -164,8 +164,8 @@ func TestCheckSinceReportsDrift(t *testing.T) {
 	all := slices.Clone(config.DefaultNamespaces)
 	slices.Sort(all)
 	_, errOut, code := runVigil(t, env, "", "check", "--kubeconfig", lc.Kubeconfig, "--context", "local-1", "-n", "fintech-prod", "--since", between, "--no-history")
-	wantErr := "this run evaluates namespaces fintech-prod as " + user + "; the last one recorded then"
-	if code != ExitUsage || !strings.Contains(errOut, wantErr) || !strings.Contains(errOut, "evaluated namespaces "+strings.Join(all, ", ")+" as "+user) {
+	wantErr := "this run evaluates namespaces fintech-prod by " + user + "; the last one recorded then"
+	if code != ExitUsage || !strings.Contains(errOut, wantErr) || !strings.Contains(errOut, "evaluated namespaces "+strings.Join(all, ", ")+" by "+user) {
 		t.Errorf("-n fintech-prod --since a time of full runs only: exit %d, %q; want a usage error saying %q and the full run's scope", code, errOut, wantErr)
 	}
 	check("-n", "fintech-prod")

@@ -73,12 +73,12 @@ func Identity(user, as string, anonymous bool) string {
 	return user
 }
 
-// String is the scope in words: "namespaces a, b as user".
+// String is the scope in words: "namespaces a, b by user" ("by user as other" with --as).
 func (s *Scope) String() string {
 	if s == nil {
 		return "scope not recorded"
 	}
-	return "namespaces " + strings.Join(s.Namespaces, ", ") + " as " + s.Identity
+	return "namespaces " + strings.Join(s.Namespaces, ", ") + " by " + s.Identity
 }
 
 // Comparable says whether two evaluations looked at the same thing: both recorded their

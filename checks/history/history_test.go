@@ -132,7 +132,7 @@ func TestScopes(t *testing.T) {
 	if want := (&Scope{Namespaces: []string{"a", "b"}, Identity: "admin"}); !reflect.DeepEqual(s, want) || !slices.Equal(in, []string{"b", "a", "b"}) {
 		t.Errorf("NewScope = %+v (input now %v), want %+v and the input untouched", s, in, want)
 	}
-	if got := s.String(); got != "namespaces a, b as admin" {
+	if got := s.String(); got != "namespaces a, b by admin" {
 		t.Errorf("String = %q", got)
 	}
 	if got := (*Scope)(nil).String(); got != "scope not recorded" {

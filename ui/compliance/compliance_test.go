@@ -315,7 +315,7 @@ func TestOtherScopesAreNotCompared(t *testing.T) {
 
 	ev.runs = others
 	m.Refresh()
-	if view := ansi.Strip(m.View()); !strings.Contains(view, "no earlier evaluation of namespaces fintech-prod, ns as local-1-admin recorded (3 others not compared: of other namespaces, another identity, or no scope recorded)") {
+	if view := ansi.Strip(m.View()); !strings.Contains(view, "no earlier evaluation of namespaces fintech-prod, ns by local-1-admin recorded (3 others not compared: of other namespaces, another identity, or no scope recorded)") {
 		t.Errorf("drift line with none of its scope:\n%s", view)
 	}
 }
