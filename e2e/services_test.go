@@ -24,16 +24,30 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	defer os.RemoveAll(dir)
-	if vigil, err = BuildVigil(dir); err != nil {
+	if vigil, err = BuildVigil(dir); err == nil {
+		err = Hermetic(dir)
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
+		_ = os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	if err = Hermetic(dir); err != nil {
-		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
-		os.Exit(1)
+	clustertest.Main(removingAfter{m, dir}, clustertest.Options{Clusters: 2, Seed: true}, &lc)
+}
+
+// removingAfter runs the tests, then removes dir (the vigil built for them, their state): a
+// defer in TestMain does not run, clustertest.Main ends the process with the tests' code.
+type removingAfter struct {
+	m   *testing.M
+	dir string
+}
+
+func (r removingAfter) Run() int {
+	code := r.m.Run()
+	if err := os.RemoveAll(r.dir); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 	}
-	clustertest.Main(m, clustertest.Options{Clusters: 2, Seed: true}, &lc)
+	return code
 }
 
 func startVigil(t *testing.T, args ...string) *Terminal {
