@@ -25,7 +25,9 @@ type Connection struct {
 	// Kubeconfig names the file(s) the context came from; empty in-cluster.
 	Kubeconfig string
 	// As is the user the connection impersonates (--as, or the kubeconfig
-	// user's as:): the API server authorizes every request as that user.
+	// user's as:), with the groups it impersonates (--as-group, as-groups:)
+	// as "scoped (groups a, b)": the API server authorizes every request as
+	// that user in those groups.
 	As string
 	// Anonymous says the connection carries no credentials at all (a context
 	// whose user the kubeconfig does not define): the API server takes its
@@ -121,6 +123,10 @@ func resolveConnection(flags *genericclioptions.ConfigFlags, loader clientcmd.Cl
 	t.RESTConfig = cfg
 	t.Anonymous = !hasCredentials(cfg)
 	t.As = cfg.Impersonate.UserName
+	if g := cfg.Impersonate.Groups; len(g) > 0 {
+		// A group can grant what the user alone cannot (system:masters): who acts is both.
+		t.As = strings.TrimSpace(t.As + " (groups " + strings.Join(g, ", ") + ")")
+	}
 	return t, nil
 }
 

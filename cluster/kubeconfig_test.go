@@ -96,6 +96,10 @@ func TestResolveConnection(t *testing.T) {
 	if got, err := ResolveConnection(userFlags(t, "--kubeconfig", path, "--context", "local-1", "--as", "scoped"), "vigil/test"); err != nil || got.As != "scoped" || got.User != "admin" {
 		t.Errorf("--as scoped: user %q as %q, %v; want admin as scoped", got.User, got.As, err)
 	}
+	// --as-group: the groups authorize too (system:masters grants everything): named with the user.
+	if got, err := ResolveConnection(userFlags(t, "--kubeconfig", path, "--context", "local-1", "--as", "scoped", "--as-group", "system:masters", "--as-group", "ops"), "vigil/test"); err != nil || got.As != "scoped (groups system:masters, ops)" {
+		t.Errorf("--as scoped --as-group system:masters --as-group ops: as %q, %v", got.As, err)
+	}
 	if got, _ := ResolveConnection(flagsFor(path, "local-1"), "vigil/test"); got.As != "" {
 		t.Errorf("no --as: as %q", got.As)
 	}
