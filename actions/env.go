@@ -23,6 +23,10 @@ type Env struct {
 	// Kube and Dynamic talk to the context's API server.
 	Kube    kubernetes.Interface
 	Dynamic dynamic.Interface
+	// Unimpersonated talks to it with the same credentials without impersonation, when Kube
+	// impersonates (--as): User then names who acted as well as whom they acted as. Nil
+	// otherwise.
+	Unimpersonated kubernetes.Interface
 
 	// Policy guards the context: the command line resolves it once (cmd.resolvePolicy), for
 	// the UI, the headless commands and the fleet alike.
@@ -39,6 +43,8 @@ type Env struct {
 
 // User returns the kube user as the API server sees it (authentication.k8s.io/v1
 // SelfSubjectReview), cached. It is what the audit log and Argo CD's initiatedBy record.
+// Impersonating, it is "admin as scoped": the server authorizes as scoped, and the record
+// says who that was (the API server's own audit log keeps both likewise).
 func (e *Env) User(ctx context.Context) (string, error) {
 	e.mu.Lock()
 	u := e.user
@@ -46,15 +52,29 @@ func (e *Env) User(ctx context.Context) (string, error) {
 	if u != "" {
 		return u, nil
 	}
-	r, err := e.Kube.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authnv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	u, err := whoAmI(ctx, e.Kube)
 	if err != nil {
 		return "", fmt.Errorf("who am I (SelfSubjectReview) on %s: %w", e.Context, err)
 	}
-	u = r.Status.UserInfo.Username
+	if e.Unimpersonated != nil {
+		behind, err := whoAmI(ctx, e.Unimpersonated)
+		if err != nil {
+			return "", fmt.Errorf("who acts as %s (SelfSubjectReview without impersonation) on %s: %w", u, e.Context, err)
+		}
+		u = behind + " as " + u
+	}
 	e.mu.Lock()
 	e.user = u
 	e.mu.Unlock()
 	return u, nil
+}
+
+func whoAmI(ctx context.Context, kube kubernetes.Interface) (string, error) {
+	r, err := kube.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authnv1.SelfSubjectReview{}, metav1.CreateOptions{})
+	if err != nil {
+		return "", err
+	}
+	return r.Status.UserInfo.Username, nil
 }
 
 // Policy is the safety policy of one kube context, resolved once from the flags, the

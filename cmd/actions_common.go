@@ -14,6 +14,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/vigil-k8s/vigil/actions"
 	"github.com/vigil-k8s/vigil/actions/audit"
@@ -139,7 +140,23 @@ func (o *actionOptions) env() (*actions.Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &actions.Env{Context: target.Context, Server: target.Server, Kube: kube, Dynamic: dyn, Policy: policy}, nil
+	env := &actions.Env{Context: target.Context, Server: target.Server, Kube: kube, Dynamic: dyn, Policy: policy}
+	if env.Unimpersonated, err = unimpersonated(cfg); err != nil {
+		return nil, err
+	}
+	return env, nil
+}
+
+// unimpersonated is a client of cfg's own credentials when cfg impersonates (--as,
+// --as-group, a kubeconfig user's as:), for the audit log to name who acted behind the
+// impersonated user; nil when it does not.
+func unimpersonated(cfg *rest.Config) (kubernetes.Interface, error) {
+	if cfg.Impersonate.UserName == "" && cfg.Impersonate.UID == "" && len(cfg.Impersonate.Groups) == 0 {
+		return nil, nil
+	}
+	own := rest.CopyConfig(cfg)
+	own.Impersonate = rest.ImpersonationConfig{}
+	return kubernetes.NewForConfig(own)
 }
 
 func (o *actionOptions) auditPath() (string, error) {

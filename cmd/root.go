@@ -293,6 +293,10 @@ func (o *rootOptions) actionsFor(t cluster.Connection, generation uint64) action
 	}
 	s := o.config.For(t.Context)
 	env := &actions.Env{Context: t.Context, Server: t.Server, Kube: kube, Dynamic: dyn, Policy: policy}
+	if env.Unimpersonated, err = unimpersonated(cfg); err != nil {
+		o.logger.Warn("actions unavailable", "context", t.Context, "err", err)
+		return nil
+	}
 	// argocd.mode: server sends sync and rollback through argocd-server with its token.
 	if env.Argo, err = argoServerOf(s.ArgoCD, o.flags.getenv, mode.WrapClient); err != nil {
 		o.logger.Warn("Argo CD server mode unavailable: Argo CD actions go through the Kubernetes API", "context", t.Context, "err", err)
