@@ -151,11 +151,10 @@ func (o *actionOptions) env() (*actions.Env, error) {
 // --as-group, a kubeconfig user's as:), for the audit log to name who acted behind the
 // impersonated user; nil when it does not.
 func unimpersonated(cfg *rest.Config) (kubernetes.Interface, error) {
-	if cfg.Impersonate.UserName == "" && cfg.Impersonate.UID == "" && len(cfg.Impersonate.Groups) == 0 {
+	own := cluster.Unimpersonated(cfg)
+	if own == nil {
 		return nil, nil
 	}
-	own := rest.CopyConfig(cfg)
-	own.Impersonate = rest.ImpersonationConfig{}
 	return kubernetes.NewForConfig(own)
 }
 

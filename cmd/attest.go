@@ -16,7 +16,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/vigil-k8s/vigil/actions/audit"
 	"github.com/vigil-k8s/vigil/checks"
@@ -166,11 +165,7 @@ func (o *attestOptions) run(ctx context.Context, name string) error {
 		return err
 	}
 	// Attesting reads the cluster only: its client refuses writes whatever the mode.
-	kube, err := kubernetes.NewForConfig(readonly.WrapConfig(t.RESTConfig))
-	if err != nil {
-		return fmt.Errorf("context %s: %w", t.Context, err)
-	}
-	id, err := cluster.ReviewIdentity(ctx, kube)
+	id, err := cluster.ReviewIdentityOf(ctx, readonly.WrapConfig(t.RESTConfig))
 	if err != nil {
 		return fmt.Errorf("context %s (%s): %w", t.Context, t.Server, err)
 	}
@@ -191,7 +186,7 @@ func (o *attestOptions) run(ctx context.Context, name string) error {
 		return err
 	}
 	a := attest.Attestation{Context: t.Context, Server: t.Server, Check: target.Check, Group: target.Group, Item: target.Item,
-		Size: int64(len(content)), File: filepath.Base(o.file), KubeUser: id.User, LocalUser: o.localUser(), Expires: until, Note: o.note}
+		Size: int64(len(content)), File: filepath.Base(o.file), KubeUser: id.Acting(), LocalUser: o.localUser(), Expires: until, Note: o.note}
 	a.SHA256 = attest.SumHex(content)
 	if refusal := attest.Attestable(cat, findings, target); refusal != nil {
 		// A refused attestation is recorded too: someone tried to vouch for it.

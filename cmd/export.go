@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/vigil-k8s/vigil/checks"
 	"github.com/vigil-k8s/vigil/checks/attest"
 	"github.com/vigil-k8s/vigil/checks/evidence"
+	"github.com/vigil-k8s/vigil/checks/history"
 	"github.com/vigil-k8s/vigil/checks/report"
 	"github.com/vigil-k8s/vigil/cluster"
 	"github.com/vigil-k8s/vigil/cluster/readonly"
@@ -157,13 +159,19 @@ func (o *exportOptions) runExport(ctx context.Context) error {
 		ns = config.DefaultNamespaces
 	}
 	// The export only reads: its client refuses writes whatever the mode.
-	kube, err := kubernetes.NewForConfig(readonly.WrapConfig(t.RESTConfig))
-	if err != nil {
-		return fmt.Errorf("context %s: %w", t.Context, err)
-	}
-	id, err := cluster.ReviewIdentity(ctx, kube)
+	rc := readonly.WrapConfig(t.RESTConfig)
+	id, err := cluster.ReviewIdentityOf(ctx, rc)
 	if err != nil {
 		return fmt.Errorf("context %s (%s): %w", t.Context, t.Server, err)
+	}
+	// What the credentials could write is what they could write themselves: impersonating
+	// (--as) a user who cannot write, they still can (impersonation is theirs).
+	if own := cluster.Unimpersonated(rc); own != nil {
+		rc = own
+	}
+	kube, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return fmt.Errorf("context %s: %w", t.Context, err)
 	}
 	writes := cluster.CheckWrites(ctx, kube, ns)
 
@@ -196,14 +204,15 @@ func (o *exportOptions) runExport(ctx context.Context) error {
 	}
 	rep := report.New(cat, findings, inv)
 	rep.Version = version.String()
-	// The evaluations vigil check recorded for the context, for report.html's trend: read,
-	// never written (the export is no evaluation of record).
+	// The evaluations vigil check recorded for the context of this collection's scope (its
+	// namespaces, its identity), for report.html's trend: read, never written (the export is
+	// no evaluation of record).
 	if path, perr := historyPath(o.g.getenv, t.Context); perr == nil {
 		past, herr := readHistory(path)
 		if herr != nil {
 			fmt.Fprintf(o.errOut, "warning: history not drawn: %v\n", herr)
 		}
-		rep.History = past
+		rep.History = history.Like(past, history.Entry{Scope: history.NewScope(inv.Config.Namespaces, history.Identity(t.User, t.As, t.Anonymous))})
 	}
 
 	logPath := o.auditLog
@@ -232,7 +241,7 @@ func (o *exportOptions) runExport(ctx context.Context) error {
 	identity := evidence.Identity{
 		CollectedAt: collected, VigilVersion: version.String(),
 		Context: t.Context, Server: t.Server, KubeconfigUser: t.User,
-		User: id.User, UID: id.UID, Groups: id.Groups, KubernetesVersion: id.KubernetesVersion,
+		User: id.User, UID: id.UID, Groups: id.Groups, ImpersonatedBy: id.Behind, KubernetesVersion: id.KubernetesVersion,
 		Namespaces: ns, AuditLog: info,
 		Mode: "read-only: every request of this collection went through vigil's read-only transport (only GET and self-reviews leave the process)",
 	}
@@ -252,11 +261,11 @@ func (o *exportOptions) runExport(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.out, "evidence bundle %s (context %s, user %s, %s):\n", o.dir, t.Context, id.User, collected.Format(time.RFC3339))
+	fmt.Fprintf(o.out, "evidence bundle %s (context %s, user %s, %s):\n", o.dir, t.Context, id.Acting(), collected.Format(time.RFC3339))
 	for _, f := range files {
 		fmt.Fprintf(o.out, "  %s\n", f)
 	}
 	fmt.Fprintf(o.out, "verify with: vigil audit export --verify %s   or   (cd %s && sha256sum -c %s)\n", o.dir, o.dir, evidence.ManifestFile)
-	fmt.Fprintf(o.out, "credentials of %s: %s (%s)\n", id.User, verdict, why)
+	fmt.Fprintf(o.out, "credentials of %s: %s (%s)\n", cmp.Or(id.Behind, id.User), verdict, why)
 	return nil
 }

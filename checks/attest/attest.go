@@ -41,8 +41,9 @@ type Attestation struct {
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`
 	File   string `json:"file"`
-	// KubeUser is who the API server said the attester is (SelfSubjectReview); LocalUser
-	// the operating-system user who ran vigil attest.
+	// KubeUser is who the API server said the attester is (SelfSubjectReview; "admin as
+	// scoped" when the attester impersonated scoped with --as); LocalUser the
+	// operating-system user who ran vigil attest.
 	KubeUser  string `json:"kubeUser"`
 	LocalUser string `json:"localUser"`
 	// At is when it was attested (its audit record's time); Expires when it stops holding.

@@ -69,6 +69,9 @@ type Identity struct {
 	User   string   `json:"user"`
 	UID    string   `json:"uid,omitempty"`
 	Groups []string `json:"groups"`
+	// ImpersonatedBy is, when the collection impersonated User (--as), who the credentials
+	// themselves authenticate as; CredentialsWrites is then theirs.
+	ImpersonatedBy string `json:"impersonatedBy,omitempty"`
 	// KubernetesVersion is the API server's git version.
 	KubernetesVersion string `json:"kubernetesVersion"`
 	// Namespaces are the namespaces inventoried.
