@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -189,4 +190,45 @@ func TestServicesSaysWorkloadsRefused(t *testing.T) {
 	m := newModelWith(t, 200, 40, &fakeBackend{}, newFakeActions())
 	run(m, SnapshotMsg{Snapshot: snap})
 	wantLines(t, screenText(m), []string{"no Deployments or StatefulSets in the watched namespaces"}, []string{"seen:"})
+}
+
+// TestAutoscalingNamesEveryServiceWithoutOne: at 80 columns, with many services, the list of
+// services no HPA or VPA targets names every one, wrapped, none cut at the edge. Which ones is
+// worked out here from the snapshot's own targets.
+func TestAutoscalingNamesEveryServiceWithoutOne(t *testing.T) {
+	s := seedEstate(2)
+	for i := range 12 {
+		s.Services = append(s.Services, svc("fintech-staging", fmt.Sprintf("batch-worker-%02d", i), estate.StatusOK, "", 1, 1))
+	}
+	targeted := map[string]bool{}
+	for _, h := range s.HPAs {
+		targeted[h.Namespace+"/"+h.TargetKind+"/"+h.TargetName] = true
+	}
+	for _, v := range s.VPAs {
+		targeted[v.Namespace+"/"+v.TargetKind+"/"+v.TargetName] = true
+	}
+	var want []string
+	for _, sv := range s.Services {
+		if !targeted[sv.Namespace+"/"+sv.Kind+"/"+sv.Name] && sv.Kind != "DaemonSet" {
+			want = append(want, sv.Namespace+"/"+sv.Name)
+		}
+	}
+	if len(want) < 12 {
+		t.Fatalf("precondition: %d services without an autoscaler", len(want))
+	}
+	m := newModelWith(t, 80, 120, &fakeBackend{}, nil)
+	run(m, SnapshotMsg{Snapshot: s})
+	open(m, "hpa")
+	screen := screenText(m)
+	_, list, _ := strings.Cut(screen, "services without an HPA or VPA:")
+	if strings.Contains(list, "…") {
+		t.Errorf("the list is cut:\n%s", list)
+	}
+	for _, name := range want {
+		// Each name whole on one line: broken at its "-" or "/" it reads as two.
+		if !strings.Contains(list, name) {
+			t.Errorf("%s is not whole on one line:\n%s", name, list)
+		}
+	}
+	wantLines(t, screen, append([]string{fmt.Sprintf("%d services without an HPA or VPA:", len(want))}, want...), nil)
 }

@@ -173,7 +173,13 @@ func build(st theme.Theme, d *common.Data, width int) []string {
 			// Whether they have one is not known: say what is known.
 			what = fmt.Sprintf("%d services with no HPA or VPA seen (%s · %s): ", len(without), render.Counted(len(snap.HPAs), "HPAs", hpas), render.Counted(len(snap.VPAs), "VPAs", vpas))
 		}
-		out = append(out, "", st.Warn.Render(what)+strings.Join(without, ", "))
+		// Every one named, wrapped under the list: the end of a cut list is where a team's
+		// unscaled service hides.
+		ls := widgets.HangingList(what, without, width)
+		if rest, ok := strings.CutPrefix(ls[0], what); ok {
+			ls[0] = st.Warn.Render(what) + rest
+		}
+		out = append(append(out, ""), ls...)
 	}
 	return out
 }

@@ -56,6 +56,52 @@ func Hanging(prefix, text string, w int) []string {
 	return out
 }
 
+// HangingList is Hanging for a list: items joined by ", ", each kept whole on a line where it
+// fits (a name broken at its "-" or "/" reads as two names), only one wider than a line broken
+// as Hanging breaks text.
+func HangingList(prefix string, items []string, w int) []string {
+	indent := ansi.StringWidth(prefix)
+	if w-indent < 20 {
+		// No room for the indent: the prefix on a line of its own, the list under it.
+		return append(wrap(prefix, w), packed(items, w)...)
+	}
+	out := packed(items, w-indent)
+	for i := range out {
+		if i == 0 {
+			out[i] = prefix + out[i]
+		} else {
+			out[i] = strings.Repeat(" ", indent) + out[i]
+		}
+	}
+	return out
+}
+
+// packed lays items, joined by ", ", into lines of at most w cells, whole where they fit.
+func packed(items []string, w int) []string {
+	w = max(1, w)
+	var out []string
+	cur := ""
+	for i, it := range items {
+		if i < len(items)-1 {
+			it += ","
+		}
+		if cur != "" && ansi.StringWidth(cur)+1+ansi.StringWidth(it) <= w {
+			cur += " " + it
+			continue
+		}
+		if cur != "" {
+			out = append(out, cur)
+		}
+		cur = it
+		if ansi.StringWidth(cur) > w {
+			ls := wrap(cur, w)
+			out = append(out, ls[:len(ls)-1]...)
+			cur = ls[len(ls)-1]
+		}
+	}
+	return append(out, cur)
+}
+
 // wrap breaks s into lines of at most w cells (ansi.Wrap lets a breakpoint hang one cell past
 // the width: such a line is broken again, hard).
 func wrap(s string, w int) []string {

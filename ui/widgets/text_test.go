@@ -45,3 +45,49 @@ func TestHangingShowsEverything(t *testing.T) {
 		}
 	}
 }
+
+// TestHangingListKeepsNamesWhole: over random lists, prefixes and widths, every line fits,
+// every item is shown in order with its comma, and each item that fits a line is on one line
+// whole (found by brute force: some line holds it between the separators).
+func TestHangingListKeepsNamesWhole(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 11))
+	names := []string{"fintech-prod/notification-service", "fintech-staging/user-service", "a/b", "ns/" + strings.Repeat("x", 60), "fintech-monitoring/prometheus", "ünï/cödé"}
+	bare := func(s string) string { return strings.Join(strings.Fields(s), "") }
+	for range 500 {
+		var items []string
+		for range rng.IntN(25) {
+			items = append(items, names[rng.IntN(len(names))])
+		}
+		prefix := []string{"", "12 services without an HPA or VPA: ", "  x: "}[rng.IntN(3)]
+		w := 8 + rng.IntN(150)
+		got := HangingList(prefix, items, w)
+		for i, l := range got {
+			if ansi.StringWidth(l) > w {
+				t.Fatalf("w=%d prefix=%q: line %d is %d cells: %q", w, prefix, i, ansi.StringWidth(l), l)
+			}
+		}
+		if bare(strings.Join(got, " ")) != bare(prefix+strings.Join(items, ", ")) {
+			t.Fatalf("w=%d prefix=%q items=%q:\ngot %q", w, prefix, items, got)
+		}
+		avail := w - ansi.StringWidth(prefix)
+		if avail < 20 {
+			avail = w
+		}
+		for _, it := range items {
+			if ansi.StringWidth(it)+1 > avail {
+				continue
+			}
+			whole := false
+			for _, l := range got {
+				for _, f := range strings.Fields(l) {
+					if strings.TrimSuffix(f, ",") == it {
+						whole = true
+					}
+				}
+			}
+			if !whole {
+				t.Fatalf("w=%d prefix=%q: %q fits a line and is not on one whole:\n%s", w, prefix, it, strings.Join(got, "\n"))
+			}
+		}
+	}
+}
