@@ -520,6 +520,11 @@ func listLive(ctx context.Context, o *CheckOptions) (*checks.Inventory, error) {
 		origin = "context " + name
 	}
 	inv.Origin = origin + " (namespaces " + strings.Join(ns, ", ") + ")"
+	if t.As != "" || t.Anonymous {
+		// The report is of what this identity can read: say so when it is not the
+		// kubeconfig user's own.
+		inv.Origin += " by " + o.identity
+	}
 	inv.Config.Namespaces = ns
 	return &inv, nil
 }

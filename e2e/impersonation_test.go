@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	authzv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // TestAuditNamesWhoActedBehindAs: `vigil scale --as e2e-actor` (a user bound to edit in the
@@ -115,6 +117,16 @@ func TestEvidenceNamesWhoCollectedBehindAs(t *testing.T) {
 	}
 	if err = json.Unmarshal(b, &att); err != nil || att.KubeUser != admin+" as e2e-looker" {
 		t.Errorf("attestation kubeUser %q (%v), want %q", att.KubeUser, err, admin+" as e2e-looker")
+	}
+
+	// The report says whose view it is.
+	raw, err := clientcmd.LoadFromFile(lc.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := "Input: context local-1 (namespaces " + ns + ") by " + raw.Contexts["local-1"].AuthInfo + " as e2e-looker"
+	if out, errOut, code := e.vigil(append([]string{"check", "-o", "markdown"}, as...)...); !strings.Contains(out, input) {
+		t.Errorf("vigil check -o markdown --as e2e-looker (exit %d, %s): no %q in\n%.600s", code, errOut, input, out)
 	}
 
 	bundle := filepath.Join(e.home, "bundle")
