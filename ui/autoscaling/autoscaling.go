@@ -139,17 +139,17 @@ func build(st theme.Theme, d *common.Data, width int) []string {
 			if w.svc.Usage.Available {
 				use = fmt.Sprintf("cpu %s of request · mem %s", render.Pct(w.svc.Usage.CPUOfRequest()), render.Pct(w.svc.Usage.MemoryOfRequest()))
 			}
-			out = append(out, st.Muted.Render("replicas ")+st.Spark.Render(widgets.Sparkline(reps, 30))+
-				fmt.Sprintf(" %d now · ready %d/%d · %s", w.svc.Desired, w.svc.Ready, w.svc.Desired, use),
-				render.ErrorRateLine(st, "errors", *w.svc, ser, snap.Alerts, 30))
+			out = append(out, widgets.Hanging(st.Muted.Render("replicas ")+st.Spark.Render(widgets.Sparkline(reps, 30))+" ",
+				fmt.Sprintf("%d now · ready %d/%d · %s", w.svc.Desired, w.svc.Ready, w.svc.Desired, use), width)...)
+			out = append(out, render.ErrorRateLine(st, "errors", *w.svc, ser, snap.Alerts, 30))
 		}
 		left := []string{none(st, "HPA", snap.Visibility(w.ns, checks.ResHPAs))}
 		if w.hpa != nil {
-			left = render.HPALines(st, *w.hpa)
+			left = render.HPALines(st, *w.hpa, colW)
 		}
 		right := []string{none(st, "VPA", snap.Visibility(w.ns, checks.ResVPAs))}
 		if w.vpa != nil {
-			right = vpaLines(st, *w.vpa)
+			right = vpaLines(st, *w.vpa, colW)
 		}
 		if !side {
 			out = append(out, left...)
@@ -193,12 +193,12 @@ func none(st theme.Theme, what string, v estate.Visibility) string {
 	return st.For(render.UnseenLevel(v)).Render(what + " " + v.Access.String())
 }
 
-func vpaLines(st theme.Theme, v estate.VPAInfo) []string {
-	lines := render.VPALines(st, v)
+func vpaLines(st theme.Theme, v estate.VPAInfo, w int) []string {
+	note := ""
 	if v.MaxDrift >= DriftWarn {
-		lines[0] = st.Warn.Render(ansi.Strip(lines[0]) + " (drift)")
+		note = " (drift)"
 	}
-	return lines
+	return render.VPALines(st, v, w, note)
 }
 
 func padANSI(s string, w int) string {

@@ -8,16 +8,20 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/history"
 	"github.com/vigil-k8s/vigil/ui/theme"
 	"github.com/vigil-k8s/vigil/ui/widgets"
 )
 
-// HPALines renders an HPA: replicas against min/max as a bar, each
-// metric's current vs target, and its conditions. The autoscaling screen
+// HPALines renders an HPA in lines of at most w cells: replicas against min/max as a bar,
+// each metric's current vs target, and its conditions, each wrapped whole under its own
+// indent (a condition's message is what says why it does not scale). The autoscaling screen
 // uses it too.
-func HPALines(st theme.Theme, h estate.HPAInfo) []string {
+func HPALines(st theme.Theme, h estate.HPAInfo, w int) []string {
 	fill, empty := widgets.Bar(float64(h.Current), float64(h.Max), float64(h.Min), 20)
 	lvl := theme.LevelOK
 	if h.AtMax {
@@ -25,10 +29,18 @@ func HPALines(st theme.Theme, h estate.HPAInfo) []string {
 	} else if h.Saturation >= 0.8 {
 		lvl = theme.LevelWarn
 	}
-	out := []string{fmt.Sprintf("hpa %s  %s%s  %d/%d (min %d, desired %d)", h.Name,
-		st.For(lvl).Render(fill), st.BarEmpty.Render(empty), h.Current, h.Max, h.Min, h.Desired)}
+	bar := st.For(lvl).Render(fill) + st.BarEmpty.Render(empty)
+	counts := fmt.Sprintf("%d/%d (min %d, desired %d)", h.Current, h.Max, h.Min, h.Desired)
+	var out []string
+	if head := "hpa " + h.Name + "  " + bar + "  " + counts; ansi.StringWidth(head) <= w {
+		out = append(out, head)
+	} else {
+		// The name, then the bar and the counts under it.
+		out = append(out, widgets.Hanging("hpa ", h.Name, w)...)
+		out = append(out, widgets.Hanging("  "+bar+"  ", counts, w)...)
+	}
 	if h.Reason != "" {
-		out = append(out, st.For(max(lvl, theme.LevelWarn)).Render("  "+h.Reason))
+		out = append(out, styled(st.For(max(lvl, theme.LevelWarn)), widgets.Hanging("  ", h.Reason, w))...)
 	}
 	for _, mt := range h.Metrics {
 		ml := theme.LevelOK
@@ -37,35 +49,50 @@ func HPALines(st theme.Theme, h estate.HPAInfo) []string {
 		} else {
 			ml = theme.Ratio(mt.Ratio)
 		}
-		out = append(out, st.For(ml).Render(fmt.Sprintf("  %-9s %-28s %s / target %s", strings.ToLower(mt.Type), mt.Name, mt.Current, mt.Target)))
+		line := fmt.Sprintf("  %-9s %-28s %s / target %s", strings.ToLower(mt.Type), mt.Name, mt.Current, mt.Target)
+		ls := []string{line}
+		if ansi.StringWidth(line) > w {
+			ls = widgets.Hanging(fmt.Sprintf("  %-9s ", strings.ToLower(mt.Type)), mt.Name+"  "+mt.Current+" / target "+mt.Target, w)
+		}
+		out = append(out, styled(st.For(ml), ls)...)
 	}
 	for _, c := range h.Conditions {
-		out = append(out, Condition(st, c))
+		out = append(out, Condition(st, c, w)...)
 	}
 	return out
 }
 
-// Condition renders a status condition, warning when it is a bad one.
-func Condition(st theme.Theme, c estate.Condition) string {
+// Condition renders a status condition in lines of at most w cells, its reason and message
+// wrapped under "Type=Status", warning when it is a bad one.
+func Condition(st theme.Theme, c estate.Condition, w int) []string {
 	lvl := theme.LevelMuted
 	bad := (c.Status == "False" && c.Type != "ScalingLimited") || (c.Status == "True" && c.Type == "ScalingLimited")
 	if bad {
 		lvl = theme.LevelWarn
 	}
-	text := fmt.Sprintf("  %s=%s", c.Type, c.Status)
-	if c.Reason != "" {
-		text += " " + c.Reason
+	prefix := fmt.Sprintf("  %s=%s", c.Type, c.Status)
+	if c.Reason == "" && c.Message == "" {
+		return []string{st.For(lvl).Render(prefix)}
 	}
+	text := c.Reason
 	if c.Message != "" {
-		text += ": " + c.Message
+		text = strings.TrimPrefix(text+": "+c.Message, ": ")
 	}
-	return st.For(lvl).Render(text)
+	return styled(st.For(lvl), widgets.Hanging(prefix+" ", text, w))
 }
 
-// VPALines renders a VPA's recommendation next to the requests, drift
-// highlighted.
-func VPALines(st theme.Theme, v estate.VPAInfo) []string {
-	head := fmt.Sprintf("vpa %s  mode %s", v.Name, v.UpdateMode)
+// styled renders each line in style s.
+func styled(s lipgloss.Style, lines []string) []string {
+	for i, l := range lines {
+		lines[i] = s.Render(l)
+	}
+	return lines
+}
+
+// VPALines renders a VPA's recommendation next to the requests, drift highlighted, in lines
+// of at most w cells; note (" (drift)") is said after the head.
+func VPALines(st theme.Theme, v estate.VPAInfo, w int, note string) []string {
+	head := "mode " + v.UpdateMode
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, c := range v.Containers {
 		for _, rt := range [][2]int64{{c.Requests.CPU, c.Target.CPU}, {c.Requests.Memory, c.Target.Memory}} {
@@ -82,7 +109,10 @@ func VPALines(st theme.Theme, v estate.VPAInfo) []string {
 	default:
 		head += "  requests " + times(lo) + "–" + times(hi) + "× recommended"
 	}
-	out := []string{head}
+	out := widgets.Hanging("vpa ", v.Name+"  "+head+note, w)
+	if note != "" {
+		out = styled(st.Warn, out)
+	}
 	for _, c := range v.Containers {
 		lvl := theme.LevelOK
 		if c.OutOfBounds {
@@ -92,12 +122,12 @@ func VPALines(st theme.Theme, v estate.VPAInfo) []string {
 		if c.OutOfBounds {
 			bounds = " (requests outside the recommended bounds)"
 		}
-		out = append(out, st.For(lvl).Render("  "+c.Name+bounds),
-			st.For(lvl).Render("    "+VPAResource("cpu", c.Requests.CPU, c.Target.CPU, c.LowerBound.CPU, c.UpperBound.CPU, millicores)),
-			st.For(lvl).Render("    "+VPAResource("mem", c.Requests.Memory, c.Target.Memory, c.LowerBound.Memory, c.UpperBound.Memory, widgets.Bytes)))
+		out = append(out, styled(st.For(lvl), widgets.Hanging("  ", c.Name+bounds, w))...)
+		out = append(out, styled(st.For(lvl), widgets.Hanging("    ", VPAResource("cpu", c.Requests.CPU, c.Target.CPU, c.LowerBound.CPU, c.UpperBound.CPU, millicores), w))...)
+		out = append(out, styled(st.For(lvl), widgets.Hanging("    ", VPAResource("mem", c.Requests.Memory, c.Target.Memory, c.LowerBound.Memory, c.UpperBound.Memory, widgets.Bytes), w))...)
 	}
 	for _, c := range v.Conditions {
-		out = append(out, Condition(st, c))
+		out = append(out, Condition(st, c, w)...)
 	}
 	return out
 }

@@ -221,7 +221,7 @@ func (m *Detail) autoscaling(b *lines) {
 	snap := &m.data.Snap
 	switch v := snap.Visibility(s.Namespace, checks.ResHPAs); {
 	case s.HPA.Name != "":
-		b.add(render.HPALines(st, s.HPA)...)
+		b.add(render.HPALines(st, s.HPA, b.width)...)
 	case v.Seen():
 		b.add(st.Muted.Render("no HorizontalPodAutoscaler targets this workload"))
 	default:
@@ -229,7 +229,7 @@ func (m *Detail) autoscaling(b *lines) {
 	}
 	switch v := snap.Visibility(s.Namespace, checks.ResVPAs); {
 	case s.VPA.Name != "":
-		b.add(render.VPALines(st, s.VPA)...)
+		b.add(render.VPALines(st, s.VPA, b.width, "")...)
 	case v.Seen():
 		b.add(st.Muted.Render("no VerticalPodAutoscaler targets this workload"))
 	default:
