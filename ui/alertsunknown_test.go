@@ -11,7 +11,8 @@ import (
 // no alert is known to fire and none known not to: the header says alerts are unavailable
 // (without it, its missing firing count reads as none, and so does every service's health),
 // and the Alerts screen does not count "0 firing". One source answering, or none configured,
-// is not that.
+// is not that; with none configured the screen does not count "0 firing" either: it says
+// alerts are not watched.
 func TestAlertsUnknownIsSaid(t *testing.T) {
 	down := estate.AlertSource{URL: "http://127.0.0.1:1", Configured: true, Err: "connection refused"}
 	up := estate.AlertSource{URL: "http://127.0.0.1:19090", Configured: true, Available: true, LastSuccess: testNow}
@@ -47,6 +48,13 @@ func TestAlertsUnknownIsSaid(t *testing.T) {
 			}
 			if !tc.wantUnsure && strings.Contains(view, "alerts unknown") {
 				t.Errorf("alerts said unknown:\n%s", view)
+			}
+			unwatched := !tc.prom.Configured && !tc.am.Configured
+			if said := strings.Contains(view, "alerts not watched: no alert source configured"); said != unwatched {
+				t.Errorf("alerts not watched said %v, want %v:\n%s", said, unwatched, view)
+			}
+			if unwatched && strings.Contains(view, "0 firing") {
+				t.Errorf("the Alerts screen counts alerts nothing watches:\n%s", view)
 			}
 		})
 	}

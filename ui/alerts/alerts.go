@@ -189,10 +189,14 @@ func build(st theme.Theme, d *common.Data, width int) (out []string, rows []int,
 			pending++
 		}
 	}
-	if v.Unknown() {
+	switch {
+	case v.Unknown():
 		// Not "0 firing": nobody knows.
 		out = append(out, st.Warn.Render("alerts unknown: no alert source answers; the services' health leaves alerts out until one does"))
-	} else {
+	case !v.Prometheus.Configured && !v.Alertmanager.Configured:
+		// Not "0 firing" either: vigil is not looking.
+		out = append(out, st.Muted.Render("alerts not watched: no alert source configured; the services' health leaves alerts out"))
+	default:
 		out = append(out, st.For(pickLevel(firing > 0, theme.LevelCrit)).Render(fmt.Sprintf("%d firing", firing))+st.Muted.Render(" · ")+
 			st.For(pickLevel(pending > 0, theme.LevelWarn)).Render(fmt.Sprintf("%d pending", pending))+st.Muted.Render(fmt.Sprintf(" · %d silenced · %d rules", silenced, len(v.Rules))))
 	}
