@@ -12,6 +12,8 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/vigil-k8s/vigil/estate"
 	"github.com/vigil-k8s/vigil/ui/common"
@@ -144,23 +146,19 @@ func (m *Model) rebuild() {
 	if len(evs) == 0 {
 		out = append(out, st.Muted.Render("no events"))
 	} else {
-		out = append(out, st.TableHeader.Render(EventHeader()))
+		out = append(out, st.TableHeader.Render(widgets.Fit(EventHeader(), m.width)))
 	}
 	for _, e := range evs {
-		out = append(out, EventLine(st, e, m.data.Now))
+		out = append(out, EventLines(st, e, m.data.Now, m.width)...)
 	}
 	out = append(out, "", st.Accent.Render(fmt.Sprintf("CONDITIONS (%d)", len(m.got.Conditions))))
 	if len(m.got.Conditions) == 0 {
 		out = append(out, st.Muted.Render("no conditions"))
 	} else {
-		out = append(out, st.TableHeader.Render(fmt.Sprintf("%-40s %-22s %-7s %-24s %5s %s", "OBJECT", "TYPE", "STATUS", "REASON", "AGE", "MESSAGE")))
+		out = append(out, st.TableHeader.Render(widgets.Fit(ConditionHeader(), m.width)))
 	}
 	for _, c := range m.got.Conditions {
-		lvl := theme.LevelOK
-		if c.Status != "True" {
-			lvl = theme.LevelWarn
-		}
-		out = append(out, st.For(lvl).Render(fmt.Sprintf("%-40s %-22s %-7s %-24s %5s %s", widgets.Fit(strings.ToLower(c.Kind)+"/"+c.Name, 40), c.Type, c.Status, dash(c.Reason), since(m.data.Now, c.Since), c.Message)))
+		out = append(out, ConditionLines(st, c, m.data.Now, m.width)...)
 	}
 	m.pager.SetLines(out)
 }
@@ -170,15 +168,59 @@ func EventHeader() string {
 	return fmt.Sprintf("%5s %-7s %-22s %-40s %5s %s", "AGE", "TYPE", "REASON", "OBJECT", "COUNT", "MESSAGE")
 }
 
-// EventLine draws one event: age, type, reason, object, count, message;
-// warnings in the warning colour.
-func EventLine(st theme.Theme, e estate.KubeEvent, now time.Time) string {
+// EventLines draws one event in lines of at most w cells: age, type, reason, object and
+// count, then its message on the same line when it fits, else wrapped under the row,
+// indented; warnings in the warning colour. The message says why: it is not cut.
+func EventLines(st theme.Theme, e estate.KubeEvent, now time.Time, w int) []string {
 	lvl := theme.LevelMuted
 	if e.Type == "Warning" {
 		lvl = theme.LevelWarn
 	}
-	obj := widgets.Fit(strings.ToLower(e.Kind)+"/"+e.Name, 40)
-	return st.For(lvl).Render(fmt.Sprintf("%5s %-7s %-22s %-40s %5s %s", since(now, e.Last), e.Type, e.Reason, obj, fmt.Sprintf("×%d", e.Count), e.Message))
+	cols := fmt.Sprintf("%5s %-7s %-22s %-40s %5s", since(now, e.Last), e.Type, e.Reason, objectCell(e.Kind, e.Name, 40), fmt.Sprintf("×%d", e.Count))
+	return rowThenMessage(st.For(lvl), cols, e.Message, w)
+}
+
+// ConditionHeader is the column header of ConditionLines.
+func ConditionHeader() string {
+	return fmt.Sprintf("%-40s %-22s %-7s %-24s %5s %s", "OBJECT", "TYPE", "STATUS", "REASON", "AGE", "MESSAGE")
+}
+
+// ConditionLines draws one object's condition as EventLines draws an event: object, type,
+// status, reason and age, then the message, whole; a condition not True in the warning
+// colour.
+func ConditionLines(st theme.Theme, c estate.ObjectCondition, now time.Time, w int) []string {
+	lvl := theme.LevelOK
+	if c.Status != "True" {
+		lvl = theme.LevelWarn
+	}
+	cols := fmt.Sprintf("%-40s %-22s %-7s %-24s %5s", objectCell(c.Kind, c.Name, 40), c.Type, c.Status, dash(c.Reason), since(now, c.Since))
+	return rowThenMessage(st.For(lvl), cols, c.Message, w)
+}
+
+// messageIndent is how far a message wrapped under its row is indented.
+const messageIndent = "      "
+
+// rowThenMessage is cols followed by msg on one line when that fits in w cells, else cols
+// (cut to w) and msg wrapped under it, indented.
+func rowThenMessage(s lipgloss.Style, cols, msg string, w int) []string {
+	if line := cols + " " + msg; msg == "" || ansi.StringWidth(line) <= w {
+		return []string{s.Render(widgets.Fit(strings.TrimRight(line, " "), w))}
+	}
+	out := []string{s.Render(widgets.Fit(cols, w))}
+	for _, l := range widgets.Hanging(messageIndent, msg, w) {
+		out = append(out, s.Render(l))
+	}
+	return out
+}
+
+// objectCell is kind/name in at most w cells; a name too long loses its middle, not its
+// end: pods of one ReplicaSet differ only in their last characters.
+func objectCell(kind, name string, w int) string {
+	k := strings.ToLower(kind) + "/"
+	if ansi.StringWidth(k+name) <= w {
+		return k + name
+	}
+	return k + widgets.FitTail(name, w-ansi.StringWidth(k))
 }
 
 func since(now, t time.Time) string {
@@ -197,8 +239,12 @@ func dash(s string) string {
 
 // SetSize implements common.Component.
 func (m *Model) SetSize(w, h int) {
+	resized := m.width != w
 	m.width, m.height = w, h
 	m.pager.SetSize(w, max(1, h-2))
+	if resized {
+		m.rebuild() // the messages wrap at the width
+	}
 }
 
 // View implements common.Component.

@@ -32,12 +32,14 @@ func row(widths []int, cells ...string) string {
 
 func (m *Detail) summary(b *lines) {
 	st, s := m.common.Styles, m.svc
-	head := st.Title.Render(s.Namespace+"/"+s.Name) + " " + st.Muted.Render(strings.ToLower(s.Kind)) + "  " +
-		render.Health(st, s.Health.Status).Render(s.Health.Status.String())
-	if s.Health.Reason != "" {
-		head += render.Health(st, s.Health.Status).Render(": " + s.Health.Reason)
+	health := render.Health(st, s.Health.Status)
+	head := st.Title.Render(s.Namespace+"/"+s.Name) + " " + st.Muted.Render(strings.ToLower(s.Kind)) + "  "
+	if s.Health.Reason == "" {
+		b.add(head + health.Render(s.Health.Status.String()))
+	} else {
+		// The reason whole, wrapped under it: it names the pod and what it is doing.
+		b.add(widgets.HangingStyled(head, s.Health.Status.String()+": "+s.Health.Reason, b.width, func(l string) string { return health.Render(l) })...)
 	}
-	b.add(head)
 	b.add(st.Muted.Render("replicas ") + fmt.Sprintf("%d/%d ready · %d up-to-date · %d available · %d pods · %d restarts",
 		s.Ready, s.Desired, s.UpToDate, s.Available, s.PodCount, s.Restarts))
 	if len(s.Images) > 0 {
@@ -271,10 +273,10 @@ func (m *Detail) events(b *lines) {
 	if len(evs) == 0 {
 		b.add(st.Muted.Render("no events of " + strings.ToLower(s.Kind) + " " + s.Name + ", its ReplicaSets or its pods"))
 	} else {
-		b.add(st.TableHeader.Render(events.EventHeader()))
+		b.add(st.TableHeader.Render(widgets.Fit(events.EventHeader(), b.width)))
 	}
 	for _, e := range evs[:min(len(evs), detailEvents)] {
-		b.add(events.EventLine(st, e, m.data.Now))
+		b.add(events.EventLines(st, e, m.data.Now, b.width)...)
 	}
 	var notTrue []estate.ObjectCondition
 	for _, c := range m.evs.Conditions {
@@ -287,11 +289,7 @@ func (m *Detail) events(b *lines) {
 		b.add(st.Muted.Render("none"))
 	}
 	for _, c := range notTrue {
-		lvl := theme.LevelOK
-		if c.Status != "True" {
-			lvl = theme.LevelWarn
-		}
-		b.add(st.For(lvl).Render(fmt.Sprintf("%-40s %-22s %-7s %-24s %5s %s", widgets.Fit(strings.ToLower(c.Kind)+"/"+c.Name, 40), c.Type, c.Status, dash(c.Reason), widgets.Since(m.data.Now, c.Since), c.Message)))
+		b.add(events.ConditionLines(st, c, m.data.Now, b.width)...)
 	}
 }
 
@@ -320,7 +318,7 @@ func (m *Detail) warningEvents(b *lines) {
 		b.add(st.Muted.Render("no recent warnings"))
 	}
 	for _, e := range evs {
-		b.add(events.EventLine(st, e, m.data.Now))
+		b.add(events.EventLines(st, e, m.data.Now, b.width)...)
 	}
 }
 

@@ -34,6 +34,12 @@ func Fit(s string, w int) string { return ansi.Truncate(s, max(0, w), "…") }
 // inside the word: every character is shown, in order. A prefix leaving under 20 cells drops
 // the indent of the continuation lines.
 func Hanging(prefix, text string, w int) []string {
+	return HangingStyled(prefix, text, w, func(s string) string { return s })
+}
+
+// HangingStyled is Hanging with style applied to the text's pieces (not to prefix, which may
+// carry styles of its own).
+func HangingStyled(prefix, text string, w int, style func(string) string) []string {
 	indent := ansi.StringWidth(prefix)
 	if w-indent < 20 {
 		indent = 0
@@ -44,14 +50,16 @@ func Hanging(prefix, text string, w int) []string {
 		if first {
 			if indent == 0 {
 				// No room for the indent: the prefix takes a line of its own when needed.
-				out = append(out, wrap(prefix+l, w)...)
+				for _, pl := range wrap(prefix+l, w) {
+					out = append(out, style(pl))
+				}
 			} else {
-				out = append(out, prefix+l)
+				out = append(out, prefix+style(l))
 			}
 			first = false
 			continue
 		}
-		out = append(out, strings.Repeat(" ", indent)+l)
+		out = append(out, strings.Repeat(" ", indent)+style(l))
 	}
 	return out
 }

@@ -33,6 +33,16 @@ func TestHangingShowsEverything(t *testing.T) {
 		if joined := strings.Join(got, " "); bare(joined) != bare(prefix+text) {
 			t.Fatalf("w=%d prefix=%q text=%q:\ngot  %q", w, prefix, text, got)
 		}
+		// Styled, the same lines once the styles are stripped, the prefix's own kept.
+		styled := HangingStyled("\x1b[1m"+prefix+"\x1b[m", text, w, func(s string) string { return "\x1b[31m" + s + "\x1b[m" })
+		if len(styled) != len(got) {
+			t.Fatalf("w=%d prefix=%q: %d styled lines, %d plain", w, prefix, len(styled), len(got))
+		}
+		for i := range got {
+			if ansi.Strip(styled[i]) != got[i] {
+				t.Fatalf("w=%d prefix=%q: styled line %d is %q, plain %q", w, prefix, i, ansi.Strip(styled[i]), got[i])
+			}
+		}
 		if indent := len(prefix); w-indent >= 20 && strings.TrimSpace(text) != "" {
 			if !strings.HasPrefix(got[0], prefix) {
 				t.Fatalf("w=%d: first line %q does not start with the prefix %q", w, got[0], prefix)
