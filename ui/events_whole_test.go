@@ -83,3 +83,30 @@ func fitting(t *testing.T, m *Model, width int) []string {
 	}
 	return lines
 }
+
+// TestPDBLineSaysWhatItsFiguresAre: the detail's budget line said "2/1 healthy", which reads
+// as two of one; the second figure is the least the budget requires.
+func TestPDBLineSaysWhatItsFiguresAre(t *testing.T) {
+	for _, tc := range []struct {
+		pdb  estate.PDBInfo
+		want string
+	}{
+		{estate.PDBInfo{Name: "payment-service-pdb", MinAvailable: "1", CurrentHealthy: 2, DesiredHealthy: 1, ExpectedPods: 2, DisruptionsAllowed: 1},
+			"pdb payment-service-pdb min 1 max-unavail - · 2 healthy, 1 required · 1 disruption allowed"},
+		{estate.PDBInfo{Name: "payment-service-pdb", MinAvailable: "2", CurrentHealthy: 2, DesiredHealthy: 2, ExpectedPods: 2, Blocking: true},
+			"pdb payment-service-pdb min 2 max-unavail - · 2 healthy, 2 required · 0 disruptions allowed (a drain would stall)"},
+	} {
+		s := seedEstate(2)
+		for i := range s.Services {
+			if s.Services[i].Name == "payment-service" {
+				s.Services[i].PDB = tc.pdb
+			}
+		}
+		m := newModelWith(t, 120, 30, &fakeBackend{}, nil)
+		run(m, SnapshotMsg{Snapshot: s})
+		openDetail(t, m, "payment-service")
+		if screen := screenText(m); lineWith(screen, tc.want) == "" {
+			t.Errorf("no %q in the detail:\n%s", tc.want, screen)
+		}
+	}
+}

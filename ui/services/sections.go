@@ -50,7 +50,13 @@ func (m *Detail) summary(b *lines) {
 		b.add(render.UnseenLines(st, "pdb", snap.Visibility(s.Namespace, checks.ResPDBs), b.width)...)
 	} else {
 		p := s.PDB
-		line := fmt.Sprintf("pdb %s min %s max-unavail %s · %d/%d healthy · %d disruptions allowed", p.Name, dash(p.MinAvailable), dash(p.MaxUnavailable), p.CurrentHealthy, p.DesiredHealthy, p.DisruptionsAllowed)
+		disruptions := "disruptions"
+		if p.DisruptionsAllowed == 1 {
+			disruptions = "disruption"
+		}
+		// Not "2/1 healthy": the second figure is the least the budget requires, not a total.
+		line := fmt.Sprintf("pdb %s min %s max-unavail %s · %d healthy, %d required · %d %s allowed", p.Name, dash(p.MinAvailable), dash(p.MaxUnavailable),
+			p.CurrentHealthy, p.DesiredHealthy, p.DisruptionsAllowed, disruptions)
 		if p.Blocking {
 			b.add(st.Warn.Render(line + " (a drain would stall)"))
 		} else {
