@@ -295,7 +295,29 @@ func (t *Table[T]) layout() ([]Column[T], []int) {
 		cols = append(cols, c)
 		mins, natural, maxw, flex = append(mins, lo), append(natural, nat), append(maxw, c.MaxWidth), append(flex, c.Flex)
 	}
+	// A column cut at the table's edge shows part of a value ("    2" of "    21m"): while
+	// the columns do not fit at their least, the rightmost optional one (MinTable) goes.
+	for need(mins) > t.width {
+		i := len(cols) - 1
+		for i >= 0 && cols[i].MinTable == 0 {
+			i--
+		}
+		if i < 0 {
+			break
+		}
+		cols, mins, natural = slices.Delete(cols, i, i+1), slices.Delete(mins, i, i+1), slices.Delete(natural, i, i+1)
+		maxw, flex = slices.Delete(maxw, i, i+1), slices.Delete(flex, i, i+1)
+	}
 	return cols, Widths(t.width, mins, natural, maxw, flex)
+}
+
+// need is how many cells columns of widths take, with a space between each two.
+func need(widths []int) int {
+	n := max(0, len(widths)-1)
+	for _, w := range widths {
+		n += w
+	}
+	return n
 }
 
 // View draws the header and the visible rows.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +108,25 @@ func TestPDBLineSaysWhatItsFiguresAre(t *testing.T) {
 		openDetail(t, m, "payment-service")
 		if screen := screenText(m); lineWith(screen, tc.want) == "" {
 			t.Errorf("no %q in the detail:\n%s", tc.want, screen)
+		}
+	}
+}
+
+// TestServicesColumnsWholeOrAbsent: at 100 and 101 columns, with the longest namespace's width
+// taken by NAMESPACE, the Services screen cut ROLLOUT at the edge ("ROLLO", an age "21m" shown
+// as "2"); a column is now whole or left out.
+func TestServicesColumnsWholeOrAbsent(t *testing.T) {
+	for _, w := range []int{99, 100, 101, 102, 120} {
+		m := newModelWith(t, w, 30, &fakeBackend{}, nil)
+		run(m, SnapshotMsg{Snapshot: seedEstate(2)})
+		head := strings.Fields(strings.Split(screenText(m), "\n")[3])
+		if head[0] != "NAMESPACE" {
+			t.Fatalf("%d columns: %q is not the header", w, head)
+		}
+		for _, title := range head {
+			if !slices.Contains([]string{"NAMESPACE", "NAME", "HEALTH", "READY", "RST", "CPU", "MEM", "HPA", "ALRT", "ARGO", "ROLLOUT", "REASON"}, title) {
+				t.Errorf("%d columns: header %q cuts %q", w, head, title)
+			}
 		}
 	}
 }
