@@ -28,6 +28,37 @@ func buildVigil(b *testing.B) string {
 	return bin
 }
 
+// buildFloor builds floorlist, the plain client-go program of the fleet check's floor, once.
+func buildFloor(b *testing.B) string {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), "floorlist")
+	cmd := exec.Command("go", "build", "-o", bin, "./cluster/fleetbench/floorlist")
+	cmd.Dir = clustertest.RepoRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go build -o %s ./cluster/fleetbench/floorlist: %v\n%s", bin, err, out)
+	}
+	return bin
+}
+
+// floor times one floorlist run over kubeconfig's contexts named ("all": every one) as run
+// times a check: wall, its CPU and the API servers'. Any exit but 0 fails the benchmark.
+func (c checker) floor(b *testing.B, floorBin, kubeconfig string, names ...string) checkRun {
+	b.Helper()
+	cmd := exec.Command(floorBin, append([]string{kubeconfig}, names...)...)
+	cmd.Env = c.env
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	server := localclusterTree(lc.Dir)
+	server0, start := treeCPU(server), time.Now()
+	err := cmd.Run()
+	r := checkRun{wall: time.Since(start), serverCPU: treeCPU(server) - server0}
+	if err != nil {
+		b.Fatalf("floorlist %v: %v\n%s", names, err, errOut.Bytes())
+	}
+	r.vigilCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	return r
+}
+
 // checker runs `vigil check` as a whole process with a home and state
 // directory of its own (each run records its history there, as a user's
 // would).
@@ -104,15 +135,24 @@ type checkTimes struct {
 	all, allAdmins time.Duration            // --all-contexts over every context, over local-1…8 only
 	runs           map[string][]time.Duration
 	// vigilCPU and serverCPU are the medians of the CPU times by run key
-	// (a context, "all", "admins").
+	// (a context, "all", "admins"; the floor's under "floor "+key).
 	vigilCPU, serverCPU map[string]time.Duration
+	// floorSlowest is the admin context whose floorlist run alone is the slowest (the
+	// floor's runs are under "floor "+context and "floor all").
+	floorSlowest string
+}
+
+// floorRatio is floorlist over every context against floorlist over its slowest single one.
+func (ts checkTimes) floorRatio() float64 {
+	return median(ts.runs["floor all"]).Seconds() / median(ts.runs["floor "+ts.floorSlowest]).Seconds()
 }
 
 // timeChecks runs, three times in turn, `vigil check --context local-N` for
 // each admin context, `--all-contexts` over the whole kubeconfig and over
-// the admin contexts only; in turn, so that a slow spell of the shared
+// the admin contexts only, and floorlist (the same LISTs from a plain client-go program) for
+// each admin context and over every context; in turn, so that a slow spell of the shared
 // machine does not land on one side only.
-func timeChecks(b *testing.B, c checker, kubeconfig, adminKubeconfig string, contexts, admins []string) checkTimes {
+func timeChecks(b *testing.B, c checker, floorBin, kubeconfig, adminKubeconfig string, contexts, admins []string) checkTimes {
 	const runs = 3
 	ts := checkTimes{single: map[string]time.Duration{}, runs: map[string][]time.Duration{},
 		vigilCPU: map[string]time.Duration{}, serverCPU: map[string]time.Duration{}}
@@ -138,6 +178,10 @@ func timeChecks(b *testing.B, c checker, kubeconfig, adminKubeconfig string, con
 		r, out = c.run(b, "--kubeconfig", kubeconfig, "--all-contexts", "--parallel", strconv.Itoa(len(contexts)))
 		verifyAllContexts(b, out, contexts)
 		note("all-p", r)
+		for _, name := range admins {
+			note("floor "+name, c.floor(b, floorBin, kubeconfig, name))
+		}
+		note("floor all", c.floor(b, floorBin, kubeconfig, "all"))
 	}
 	for key := range vigilCPU {
 		ts.vigilCPU[key], ts.serverCPU[key] = median(vigilCPU[key]), median(serverCPU[key])
@@ -146,6 +190,11 @@ func timeChecks(b *testing.B, c checker, kubeconfig, adminKubeconfig string, con
 		ts.single[name] = median(ts.runs[name])
 		if ts.slowest == "" || ts.single[name] > ts.single[ts.slowest] {
 			ts.slowest = name
+		}
+	}
+	for _, name := range admins {
+		if ts.floorSlowest == "" || median(ts.runs["floor "+name]) > median(ts.runs["floor "+ts.floorSlowest]) {
+			ts.floorSlowest = name
 		}
 	}
 	ts.all, ts.allAdmins = median(ts.runs["all"]), median(ts.runs["admins"])

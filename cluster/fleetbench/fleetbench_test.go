@@ -294,7 +294,7 @@ func BenchmarkEightClusters(b *testing.B) {
 	mgr8.Stop()
 
 	// 3: vigil check, whole processes.
-	checks := timeChecks(b, newChecker(b, bin), lc.Kubeconfig, adminKubeconfig, contexts, admins)
+	checks := timeChecks(b, newChecker(b, bin), buildFloor(b), lc.Kubeconfig, adminKubeconfig, contexts, admins)
 	checkLoad := loadAverage()
 	// 3 again with the API servers a 40 ms round trip away, as a fleet's are.
 	remote := timeRemote(b, newChecker(b, bin), delayProxies(b, lc.Kubeconfig, remoteDelay), contexts, admins)
@@ -337,6 +337,9 @@ func BenchmarkEightClusters(b *testing.B) {
 		len(contexts), ms(checks.all), msList(checks.runs["all"]), checks.all.Seconds()/slowest.Seconds(), checks.slowest, checks.all.Seconds()/slowest.Seconds()/2)
 	fmt.Printf("    --all-contexts, %2d contexts %6.0f ms (%s)   %.2f× the slowest single   ratio %.2f (target ≤ 2×)   load %s\n",
 		len(admins), ms(checks.allAdmins), msList(checks.runs["admins"]), checks.allAdmins.Seconds()/slowest.Seconds(), checks.allAdmins.Seconds()/slowest.Seconds()/2, checkLoad)
+	fmt.Printf("    floor: floorlist (the same LISTs from a plain client-go program, every context at once), slowest single %s %.0f ms, %2d contexts %.0f ms (%s): %.2f× its slowest single; vigil's %d-context run is %.2f× the floor's\n",
+		checks.floorSlowest, ms(median(checks.runs["floor "+checks.floorSlowest])), len(contexts), ms(median(checks.runs["floor all"])), msList(checks.runs["floor all"]),
+		checks.floorRatio(), len(contexts), checks.all.Seconds()/median(checks.runs["floor all"]).Seconds())
 	fmt.Printf("    CPU (medians): vigil + localcluster's API servers, against the wall time × %d cores:\n", runtime.NumCPU())
 	fmt.Printf("    --all-contexts --parallel %d %6.0f ms (%s)   %.2f× the slowest single\n",
 		len(contexts), ms(median(checks.runs["all-p"])), msList(checks.runs["all-p"]), median(checks.runs["all-p"]).Seconds()/slowest.Seconds())
@@ -347,7 +350,7 @@ func BenchmarkEightClusters(b *testing.B) {
 			len(contexts), p.what, ms(remote.median(p.key)), msList(remote.runs[p.key]), remote.ratio(p.key))
 	}
 	fmt.Printf("      load %s\n", remoteLoad)
-	for _, key := range append(slices.Clone(admins), "all", "admins", "all-p") {
+	for _, key := range append(slices.Clone(admins), "all", "admins", "all-p", "floor "+checks.floorSlowest, "floor all") {
 		wall := median(checks.runs[key])
 		used := checks.vigilCPU[key] + checks.serverCPU[key]
 		fmt.Printf("      %-8s vigil %5.0f ms + servers %5.0f ms = %5.0f ms over %5.0f ms wall: %3.0f%% of the cores\n",
