@@ -17,25 +17,19 @@ import (
 
 // buildVigil builds the vigil binary of this worktree once, into a
 // temporary directory, and returns its path.
-func buildVigil(b *testing.B) string {
-	b.Helper()
-	bin := filepath.Join(b.TempDir(), "vigil")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Dir = clustertest.RepoRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build -o %s . in %s: %v\n%s", bin, cmd.Dir, err, out)
-	}
-	return bin
-}
+func buildVigil(b *testing.B) string { return build(b, "vigil", ".") }
 
 // buildFloor builds floorlist, the plain client-go program of the fleet check's floor, once.
-func buildFloor(b *testing.B) string {
+func buildFloor(b *testing.B) string { return build(b, "floorlist", "./cluster/fleetbench/floorlist") }
+
+// build builds the package pkg of this worktree into a temporary directory as name.
+func build(b *testing.B, name, pkg string) string {
 	b.Helper()
-	bin := filepath.Join(b.TempDir(), "floorlist")
-	cmd := exec.Command("go", "build", "-o", bin, "./cluster/fleetbench/floorlist")
+	bin := filepath.Join(b.TempDir(), name)
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
 	cmd.Dir = clustertest.RepoRoot()
 	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build -o %s ./cluster/fleetbench/floorlist: %v\n%s", bin, err, out)
+		b.Fatalf("go build -o %s %s in %s: %v\n%s", bin, pkg, cmd.Dir, err, out)
 	}
 	return bin
 }
@@ -48,15 +42,24 @@ func (c checker) floor(b *testing.B, floorBin, kubeconfig string, names ...strin
 	cmd.Env = c.env
 	var errOut bytes.Buffer
 	cmd.Stderr = &errOut
+	r, err := timed(cmd)
+	if err != nil {
+		b.Fatalf("floorlist %v: %v\n%s", names, err, errOut.Bytes())
+	}
+	return r
+}
+
+// timed runs cmd: its wall time, its CPU time (user + system) and what localcluster's
+// processes used meanwhile.
+func timed(cmd *exec.Cmd) (checkRun, error) {
 	server := localclusterTree(lc.Dir)
 	server0, start := treeCPU(server), time.Now()
 	err := cmd.Run()
 	r := checkRun{wall: time.Since(start), serverCPU: treeCPU(server) - server0}
-	if err != nil {
-		b.Fatalf("floorlist %v: %v\n%s", names, err, errOut.Bytes())
+	if cmd.ProcessState != nil {
+		r.vigilCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
-	r.vigilCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	return r
+	return r, err
 }
 
 // checker runs `vigil check` as a whole process with a home and state
@@ -90,15 +93,11 @@ func (c checker) run(b *testing.B, args ...string) (checkRun, []byte) {
 	cmd.Env = c.env
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	server := localclusterTree(lc.Dir)
-	server0, start := treeCPU(server), time.Now()
-	err := cmd.Run()
-	r := checkRun{wall: time.Since(start), serverCPU: treeCPU(server) - server0}
+	r, err := timed(cmd)
 	var ee *exec.ExitError
 	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 1) {
 		b.Fatalf("vigil check %v: %v\n%s", args, err, errOut.Bytes())
 	}
-	r.vigilCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	return r, out.Bytes()
 }
 
