@@ -206,11 +206,7 @@ func rowThenMessage(s lipgloss.Style, cols, msg string, w int) []string {
 	if line := cols + " " + msg; msg == "" || ansi.StringWidth(line) <= w {
 		return []string{s.Render(widgets.Fit(strings.TrimRight(line, " "), w))}
 	}
-	out := []string{s.Render(widgets.Fit(cols, w))}
-	for _, l := range widgets.Hanging(messageIndent, msg, w) {
-		out = append(out, s.Render(l))
-	}
-	return out
+	return append([]string{s.Render(widgets.Fit(cols, w))}, widgets.HangingStyled(messageIndent, msg, w, func(l string) string { return s.Render(l) })...)
 }
 
 // objectCell is kind/name in at most w cells; a name too long loses its middle, not its
